@@ -1,88 +1,109 @@
 package he
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"io"
-	"sort"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/multiparty"
 	"github.com/tuneinsight/lattigo/v6/utils/sampling"
 )
 
-// Ceremony is one party's side of the key ceremony for one direction: the
-// two parties jointly generate a key set whose secret is the sum of their
-// shares (Mouchet et al., "Multiparty Homomorphic Encryption from
-// Ring-Learning-with-Errors", PETS 2021; Lattigo's multiparty package).
+// Ceremony is one party's side of the key generation for one direction:
+// the two parties jointly generate a key set whose secret is the sum of
+// their shares (Mouchet, Troncoso-Pastoriza, Bossuat and Hubaux,
+// "Multiparty Homomorphic Encryption from Ring-Learning-with-Errors",
+// PETS 2021; Lattigo's multiparty package).
 //
-// The ceremony runs in four rounds. In each round a party first takes its
-// [Ceremony.Outgoing] messages (exactly once) and sends them, then passes
-// every message received from the peer to [Ceremony.Receive]; the round
-// ends when all of them have arrived.
+// The ceremony is a list of [Step]s, in the order of [Ceremony.Steps]:
+// the public key (CKG), the relinearization key in two rounds (RKG), and
+// one rotation key per Galois element (GKG). For each step a party makes
+// its share with [Ceremony.Share], sends it, and hands the peer's share to
+// [Ceremony.Absorb]; the two may come in either order, except that the
+// second relinearization round needs the first one absorbed. When every
+// step is absorbed the ceremony is done and both parties hold the same
+// public [EvaluationKeys]; each keeps its [SecretShare], which appears in
+// no message.
 //
-//  1. commit: H(role, context, r) for a fresh 32-byte contribution r;
-//  2. reveal: r. Both contributions are hashed into the key-set ID, which
-//     seeds the common reference string (neither party chooses it alone,
-//     and the commitment stops either from choosing r after seeing the
-//     other's);
-//  3. shares: the public-key share (CKG) and the first relinearization
-//     round (RKG) both ways; the querier also sends one rotation-key share
-//     (GKG) per rotation the evaluation needs;
-//  4. the querier sends the second relinearization round. The responder
-//     then holds the [EvaluationKeys]; the querier holds only its share.
+// The common reference string comes from a 32-byte seed the caller derives
+// from both parties' contributions (so that neither chooses it alone); it
+// also names the key set ([KeySetID]). A party should commit to its
+// contribution before seeing the other's, or it could grind the seed.
 //
-// Each share is generated once from fresh randomness and never again: any
-// failure ends the ceremony for good ([ErrState]) and the parties start a
-// new one with new shares (Lattigo's SECURITY.md). Secret shares never
-// appear in a message. The noise inside the protocol shares is drawn by
-// Lattigo from crypto/rand; the secret share and the contribution come from
-// the io.Reader given to [NewCeremony].
+// Every share is made once from fresh randomness and never again: asking
+// twice for a step's share, absorbing a step twice, or any failure ends the
+// ceremony ([ErrState]); the parties start a new one with new shares
+// (Lattigo's SECURITY.md). The party's secret share comes from the
+// io.Reader given to [NewCeremony]; the noise inside the protocol shares is
+// drawn by Lattigo from crypto/rand.
 //
-// The security model is that of Lattigo's multiparty package: both parties
-// follow the protocol (passive adversaries); nothing here proves that a
-// peer's shares are well formed.
+// The security model is Lattigo's: both parties follow the protocol
+// (passive adversaries); nothing here proves that a peer's share is well
+// formed, and a malformed one yields keys that do not work.
 type Ceremony struct {
 	ps      *ParamSet
 	role    Role
 	maxDims int
-	ctxHash [32]byte
-	round   int  // 1..4, 5 when done
-	sent    bool // Outgoing taken this round
-	expect  map[msgKey]bool
+	id      KeySetID
 	failed  error
-
-	sk         *rlwe.SecretKey
-	contrib    [32]byte
-	peerCommit [32]byte
-	peerRev    [32]byte
-	id         KeySetID
+	sk      *rlwe.SecretKey
+	eph     *rlwe.SecretKey // ephemeral secret between the relinearization rounds
 
 	ckg    multiparty.PublicKeyGenProtocol
 	ckgCRP multiparty.PublicKeyGenCRP
-	pk     [2]*multiparty.PublicKeyGenShare // own, peer
-
 	rkg    multiparty.RelinearizationKeyGenProtocol
 	rkgCRP multiparty.RelinearizationKeyGenCRP
-	eph    *rlwe.SecretKey                           // ephemeral secret between the relinearization rounds
-	r1     [2]*multiparty.RelinearizationKeyGenShare // own, peer; own holds the aggregate after round 3
-	r2     [2]*multiparty.RelinearizationKeyGenShare // own, peer
-
 	gkg    multiparty.GaloisKeyGenProtocol
-	gkgCRP map[uint64]multiparty.GaloisKeyGenCRP
-	gal    map[uint64]*[2]*multiparty.GaloisKeyGenShare // responder: own, peer
+	r1Agg  *multiparty.RelinearizationKeyGenShare // aggregated round 1, kept for round 2
 
-	pubKey *rlwe.PublicKey
-	keys   *EvaluationKeys
+	steps map[Step]*stepState
+	keys  *EvaluationKeys
+}
+
+// StepKind is a kind of ceremony step.
+type StepKind uint8
+
+const (
+	StepPublicKey   StepKind = 1 // collective public key (CKG)
+	StepRelinRound1 StepKind = 2 // relinearization key, round 1 (RKG)
+	StepRelinRound2 StepKind = 3 // relinearization key, round 2 (RKG)
+	StepGalois      StepKind = 4 // one rotation key (GKG)
+)
+
+// Step names one step: its kind and, for StepGalois, the Galois element.
+type Step struct {
+	Kind          StepKind
+	GaloisElement uint64
+}
+
+func (s Step) String() string {
+	switch s.Kind {
+	case StepPublicKey:
+		return "public-key share"
+	case StepRelinRound1:
+		return "relinearization share (round 1)"
+	case StepRelinRound2:
+		return "relinearization share (round 2)"
+	case StepGalois:
+		return fmt.Sprintf("rotation-key share for Galois element %d", s.GaloisElement)
+	}
+	return fmt.Sprintf("step kind %d", uint8(s.Kind))
+}
+
+// stepState holds a step's shares until both are there.
+type stepState struct {
+	shared, absorbed, done bool
+	own, peer              any // *PublicKeyGenShare, *RelinearizationKeyGenShare or *GaloisKeyGenShare
+	crp                    multiparty.GaloisKeyGenCRP
 }
 
 // NewCeremony starts a ceremony for one direction. maxDims (a power of two)
 // is the largest template dimension the key set will support; it fixes the
-// rotation keys. context binds the key set to the partner agreement and
-// direction (for example "agreement-42/us->co"); both parties must pass the
-// same bytes. rand supplies the party's secret share and contribution.
-func NewCeremony(ps *ParamSet, role Role, maxDims int, context []byte, rand io.Reader) (*Ceremony, error) {
+// rotation keys. crs seeds the common reference string and becomes the
+// key-set ID; both parties must pass the same value. rand supplies the
+// party's secret share.
+func NewCeremony(ps *ParamSet, role Role, maxDims int, crs KeySetID, rand io.Reader) (*Ceremony, error) {
 	if !role.valid() {
 		return nil, fmt.Errorf("he: ceremony: unknown role %d", uint8(role))
 	}
@@ -93,113 +114,137 @@ func NewCeremony(ps *ParamSet, role Role, maxDims int, context []byte, rand io.R
 	if err != nil {
 		return nil, err
 	}
-	c := &Ceremony{ps: ps, role: role, maxDims: maxDims, round: 1, sk: sk}
-	if _, err := io.ReadFull(rand, c.contrib[:]); err != nil {
-		return nil, fmt.Errorf("he: ceremony: reading randomness: %w", err)
+	c := &Ceremony{ps: ps, role: role, maxDims: maxDims, id: crs, sk: sk, steps: map[Step]*stepState{}}
+	c.ckg = multiparty.NewPublicKeyGenProtocol(ps.params)
+	c.ckgCRP = c.ckg.SampleCRP(crsFor(crs, "ckg", 0))
+	c.rkg = multiparty.NewRelinearizationKeyGenProtocol(ps.params)
+	c.rkgCRP = c.rkg.SampleCRP(crsFor(crs, "rkg", 0), ps.evkParams(ps.relinLevel()))
+	c.gkg = multiparty.NewGaloisKeyGenProtocol(ps.params)
+	for _, s := range c.Steps() {
+		st := &stepState{}
+		if s.Kind == StepGalois {
+			st.crp = c.gkg.SampleCRP(crsFor(crs, "gkg", s.GaloisElement), ps.evkParams(ps.galoisLevel(maxDims, s.GaloisElement)))
+		}
+		c.steps[s] = st
 	}
-	c.ctxHash = sha256.Sum256(append([]byte("puente/he/ceremony-context/v1\x00"), context...))
-	c.expect = map[msgKey]bool{{typ: msgCommit}: true}
+	c.keys = &EvaluationKeys{ps: ps, id: crs, maxDims: maxDims, pk: rlwe.NewPublicKey(ps.params), gks: map[uint64]*rlwe.GaloisKey{}}
 	return c, nil
+}
+
+// Steps lists the ceremony's steps in their canonical order.
+func (c *Ceremony) Steps() []Step {
+	out := []Step{{Kind: StepPublicKey}, {Kind: StepRelinRound1}, {Kind: StepRelinRound2}}
+	for _, g := range c.ps.GaloisElements(c.maxDims) {
+		out = append(out, Step{Kind: StepGalois, GaloisElement: g})
+	}
+	return out
 }
 
 // Role returns this party's role.
 func (c *Ceremony) Role() Role { return c.role }
 
-// Done reports whether the ceremony finished for this party.
-func (c *Ceremony) Done() bool { return c.round == 5 }
+// KeySetID returns the key set the ceremony builds.
+func (c *Ceremony) KeySetID() KeySetID { return c.id }
 
-// KeySetID returns the key-set ID once both contributions are revealed.
-func (c *Ceremony) KeySetID() (KeySetID, error) {
-	if c.round < 3 {
-		return KeySetID{}, fmt.Errorf("%w: key-set ID not known before round 3", ErrState)
+// Done reports whether every step has been absorbed.
+func (c *Ceremony) Done() bool {
+	for _, st := range c.steps {
+		if !st.done {
+			return false
+		}
 	}
-	return c.id, nil
+	return c.failed == nil
 }
 
-// Share returns the party's secret share once the ceremony is done. The
-// ceremony keeps no copy.
-func (c *Ceremony) Share() (*SecretShare, error) {
+// SecretShare returns the party's secret share once the ceremony is done.
+// The ceremony keeps no copy; a second call fails.
+func (c *Ceremony) SecretShare() (*SecretShare, error) {
 	if !c.Done() || c.sk == nil {
-		return nil, fmt.Errorf("%w: share not available (done=%v)", ErrState, c.Done())
+		return nil, fmt.Errorf("%w: secret share not available (done=%v)", ErrState, c.Done())
 	}
 	s := &SecretShare{ps: c.ps, role: c.role, maxDims: c.maxDims, id: c.id, sk: c.sk}
 	c.sk = nil
 	return s, nil
 }
 
-// EvaluationKeys returns the collective evaluation keys; only the
-// responder has them, once the ceremony is done.
+// EvaluationKeys returns the collective public keys once the ceremony is
+// done. Both parties get the same keys; only the responder needs them.
 func (c *Ceremony) EvaluationKeys() (*EvaluationKeys, error) {
-	if !c.Done() || c.role != RoleResponder {
-		return nil, fmt.Errorf("%w: evaluation keys are the responder's, after round 4", ErrState)
+	if !c.Done() {
+		return nil, fmt.Errorf("%w: evaluation keys not available before the ceremony is done", ErrState)
 	}
 	return c.keys, nil
 }
 
-// Outgoing returns this round's messages, to be sent to the peer. It may be
-// called once per round; a second call is an error, because regenerating a
-// share would reuse the party's secret with new noise.
-func (c *Ceremony) Outgoing() ([][]byte, error) {
-	if err := c.usable(); err != nil {
+// Share returns this party's share for step s, encoded for the peer. It may
+// be called once per step: regenerating a share would reuse the party's
+// secret with new noise.
+func (c *Ceremony) Share(s Step) ([]byte, error) {
+	st, err := c.state(s)
+	if err != nil {
 		return nil, err
 	}
-	if c.sent {
-		return nil, c.fail(fmt.Errorf("%w: round %d messages already taken", ErrState, c.round))
+	if st.shared {
+		return nil, c.fail(fmt.Errorf("%w: %s already made", ErrState, s))
 	}
-	c.sent = true
-	var out [][]byte
-	var err error
-	switch c.round {
-	case 1:
-		h := c.commitment(c.role, c.contrib)
-		out = [][]byte{c.encodeSmall(msgCommit, h[:])}
-	case 2:
-		out = [][]byte{c.encodeSmall(msgReveal, c.contrib[:])}
-	case 3:
-		out, err = c.round3()
-	case 4:
-		out, err = c.round4()
+	if s.Kind == StepRelinRound2 && !c.steps[Step{Kind: StepRelinRound1}].done {
+		return nil, c.fail(fmt.Errorf("%w: %s needs round 1 absorbed first", ErrState, s))
 	}
+	st.shared = true
+	own, err := c.makeShare(s, st)
 	if err != nil {
 		return nil, c.fail(err)
 	}
-	c.maybeAdvance()
-	return out, nil
+	st.own = own
+	msg := c.encodeShare(s, own)
+	if err := c.maybeAggregate(s, st); err != nil {
+		return nil, c.fail(err)
+	}
+	return msg, nil
 }
 
-// Receive consumes one message from the peer. A message that does not
-// belong to the current round, repeats one already received, or fails
-// validation ends the ceremony.
-func (c *Ceremony) Receive(msg []byte) error {
-	if err := c.usable(); err != nil {
+// Absorb takes the peer's share for step s. A share that fails validation,
+// belongs to another step or key set, or repeats one already absorbed ends
+// the ceremony.
+func (c *Ceremony) Absorb(s Step, msg []byte) error {
+	st, err := c.state(s)
+	if err != nil {
 		return err
 	}
-	m, err := c.decode(msg)
+	if st.peer != nil || st.done {
+		return c.fail(fmt.Errorf("%w: %s already absorbed", ErrState, s))
+	}
+	if s.Kind == StepRelinRound2 && !c.steps[Step{Kind: StepRelinRound1}].done {
+		return c.fail(fmt.Errorf("%w: %s needs round 1 absorbed first", ErrState, s))
+	}
+	peer, err := c.decodeShare(s, msg)
 	if err != nil {
 		return c.fail(err)
 	}
-	delete(c.expect, m.key) // decode accepts only expected messages
-	if err := c.absorb(m); err != nil {
+	st.peer = peer
+	if err := c.maybeAggregate(s, st); err != nil {
 		return c.fail(err)
 	}
-	c.maybeAdvance()
 	return nil
 }
 
-func (c *Ceremony) usable() error {
-	switch {
-	case c.failed != nil:
-		return fmt.Errorf("%w: ceremony failed earlier: %v", ErrState, c.failed)
-	case c.Done():
-		return fmt.Errorf("%w: ceremony already done", ErrState)
+func (c *Ceremony) state(s Step) (*stepState, error) {
+	if c.failed != nil {
+		return nil, fmt.Errorf("%w: ceremony failed earlier: %v", ErrState, c.failed)
 	}
-	return nil
+	st, ok := c.steps[s]
+	if !ok {
+		return nil, c.fail(fmt.Errorf("%w: %s is not a step of this ceremony", ErrState, s))
+	}
+	return st, nil
 }
 
-// fail ends the ceremony: its ephemeral secrets are wiped and every later
-// call returns ErrState.
+// fail ends the ceremony: its secrets are wiped and every later call
+// returns ErrState.
 func (c *Ceremony) fail(err error) error {
-	c.failed = err
+	if c.failed == nil {
+		c.failed = err
+	}
 	for _, sk := range []*rlwe.SecretKey{c.sk, c.eph} {
 		if sk != nil {
 			zeroPoly(sk.Value.Q)
@@ -209,73 +254,6 @@ func (c *Ceremony) fail(err error) error {
 	c.sk, c.eph = nil, nil
 	return err
 }
-
-func (c *Ceremony) maybeAdvance() {
-	if !c.sent || len(c.expect) > 0 {
-		return
-	}
-	c.endRound()
-	if c.failed != nil {
-		return
-	}
-	c.round++
-	c.sent = false
-	peer := RoleQuerier
-	if c.role == RoleQuerier {
-		peer = RoleResponder
-	}
-	switch c.round {
-	case 2:
-		c.expect = map[msgKey]bool{{typ: msgReveal}: true}
-	case 3:
-		c.setupProtocols()
-		c.expect = map[msgKey]bool{{typ: msgPublicKey}: true, {typ: msgRelinRound1}: true}
-		if peer == RoleQuerier {
-			for _, g := range c.ps.galoisElements(c.maxDims) {
-				c.expect[msgKey{typ: msgGalois, galEl: g}] = true
-			}
-		}
-	case 4:
-		c.expect = map[msgKey]bool{}
-		if peer == RoleQuerier {
-			c.expect[msgKey{typ: msgRelinRound2}] = true
-		}
-	}
-}
-
-// commitment binds a contribution to its role and the context.
-func (c *Ceremony) commitment(role Role, r [32]byte) [32]byte {
-	h := sha256.New()
-	h.Write([]byte("puente/he/commit/v1\x00"))
-	h.Write([]byte{byte(role)})
-	h.Write(c.ctxHash[:])
-	h.Write(r[:])
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
-}
-
-// deriveKeySetID hashes both contributions (querier's first) with the
-// parameter set, key geometry and context into the key-set ID.
-func (c *Ceremony) deriveKeySetID() {
-	q, r := c.contrib, c.peerRev
-	if c.role == RoleResponder {
-		q, r = r, q
-	}
-	h := sha256.New()
-	h.Write([]byte("puente/he/key-set/v1\x00"))
-	var b [6]byte
-	binary.BigEndian.PutUint16(b[:2], uint16(c.ps.ID()))
-	binary.BigEndian.PutUint32(b[2:], uint32(c.maxDims))
-	h.Write(b[:])
-	h.Write(c.ctxHash[:])
-	h.Write(q[:])
-	h.Write(r[:])
-	h.Sum(c.id[:0])
-}
-
-// crs returns the common reference string for one protocol object.
-func (c *Ceremony) crs(label string, galEl uint64) multiparty.CRS { return crsFor(c.id, label, galEl) }
 
 // crsFor is a keyed XOF over the key-set ID, a label and a Galois element:
 // each protocol object gets its own stream, so the order in which objects
@@ -292,11 +270,11 @@ func crsFor(id KeySetID, label string, galEl uint64) multiparty.CRS {
 	return prng
 }
 
-// galoisElements lists, in increasing order of rotation, the Galois
+// GaloisElements lists, in the order the ceremony runs them, the Galois
 // elements of a key set: rotations by every power of two below the slot
-// count. Those below maxDims are generated at the top level (probe
-// rotations), the others at the aggregation level.
-func (ps *ParamSet) galoisElements(maxDims int) []uint64 {
+// count. Those below maxDims are generated at the top level (rotations of
+// the probe), the others at the aggregation level.
+func (ps *ParamSet) GaloisElements(maxDims int) []uint64 {
 	var out []uint64
 	for r := 1; r < ps.Slots(); r <<= 1 {
 		out = append(out, ps.params.GaloisElement(r))
@@ -311,19 +289,10 @@ func (ps *ParamSet) galoisLevel(maxDims int, galEl uint64) int {
 			return ps.topLevel()
 		}
 	}
-	return ps.stepOutLevel()
+	return ps.aggLevel()
 }
 
 func (ps *ParamSet) evkParams(levelQ int) rlwe.EvaluationKeyParameters {
 	lp := ps.params.MaxLevelP()
 	return rlwe.EvaluationKeyParameters{LevelQ: &levelQ, LevelP: &lp}
-}
-
-func sortedKeys(m map[uint64]bool) []uint64 {
-	out := make([]uint64, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
 }

@@ -1,7 +1,6 @@
 package he
 
 import (
-	"crypto/subtle"
 	"fmt"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
@@ -10,70 +9,31 @@ import (
 
 // Ceremony messages (kind ceremony):
 //
-//	header | type u8 | sender role u8 | max dims u32 | context hash [32] | key-set ID [32] | body
+//	header | step kind u8 | sender role u8 | max dims u32 | key-set ID [32] | Galois element u64 | share
 //
-// The key-set ID is zero in rounds 1 and 2. Bodies: commit and reveal hold
-// 32 bytes; the public-key share one polynomial over QP; relinearization
-// shares a gadget ciphertext (degree 1 in round 1, degree 0 in round 2); a
-// rotation-key share its Galois element (u64) and a degree-0 gadget
-// ciphertext at the level given by the key geometry.
+// The share is a polynomial over QP (public key) or a gadget ciphertext
+// (degree 1 for relinearization round 1, degree 0 otherwise) at the level
+// the key geometry fixes. Its shape comes from the parameter set and the
+// step, never from the bytes.
 
-type msgType uint8
+const ceremonyHeader = headerSize + 1 + 1 + 4 + 32 + 8
 
-const (
-	msgCommit      msgType = 1
-	msgReveal      msgType = 2
-	msgPublicKey   msgType = 3
-	msgRelinRound1 msgType = 4
-	msgGalois      msgType = 5
-	msgRelinRound2 msgType = 6
-)
-
-var msgNames = map[msgType]string{
-	msgCommit: "commitment", msgReveal: "reveal", msgPublicKey: "public-key share",
-	msgRelinRound1: "relinearization share (round 1)", msgGalois: "rotation-key share",
-	msgRelinRound2: "relinearization share (round 2)",
-}
-
-type msgKey struct {
-	typ   msgType
-	galEl uint64
-}
-
-func (k msgKey) String() string {
-	if k.typ == msgGalois {
-		return fmt.Sprintf("%s for Galois element %d", msgNames[k.typ], k.galEl)
+// shareSize is the encoded size of a share for step s.
+func (c *Ceremony) shareSize(s Step) int {
+	ps := c.ps
+	switch s.Kind {
+	case StepPublicKey:
+		return ps.polySizeQ(ps.topLevel()) + polySize(ps.params.N(), ps.pAll())
+	case StepRelinRound1:
+		return ps.gadgetSize(ps.relinLevel(), 1)
+	case StepRelinRound2:
+		return ps.gadgetSize(ps.relinLevel(), 0)
 	}
-	if n, ok := msgNames[k.typ]; ok {
-		return n
-	}
-	return fmt.Sprintf("message type %d", uint8(k.typ))
+	return ps.gadgetSize(ps.galoisLevel(c.maxDims, s.GaloisElement), 0)
 }
 
-type ceremonyMsg struct {
-	key   msgKey
-	small [32]byte
-	pk    multiparty.PublicKeyGenShare
-	relin multiparty.RelinearizationKeyGenShare
-	gal   multiparty.GaloisKeyGenShare
-}
-
-const ceremonyHeader = headerSize + 1 + 1 + 4 + 32 + 32
-
-func (c *Ceremony) encodeHeader(t msgType, size int) *encoder {
-	e := newEncoder(kindCeremony, c.ps, ceremonyHeader+size)
-	e.u8(uint8(t))
-	e.u8(uint8(c.role))
-	e.u32(uint32(c.maxDims))
-	e.raw(c.ctxHash[:])
-	e.raw(c.id[:])
-	return e
-}
-
-func (c *Ceremony) encodeSmall(t msgType, p []byte) []byte {
-	e := c.encodeHeader(t, 32)
-	e.raw(p)
-	return e.b
+func (ps *ParamSet) gadgetSize(levelQ, degree int) int {
+	return (degree + 1) * ps.evkSize(levelQ) / 2
 }
 
 func (e *encoder) gadget(g *rlwe.GadgetCiphertext, qs, ps []uint64) {
@@ -96,91 +56,137 @@ func (d *decoder) gadget(field string, g *rlwe.GadgetCiphertext, qs, ps []uint64
 	}
 }
 
-func (ps *ParamSet) gadgetSize(levelQ, degree int) int {
-	return (degree + 1) * ps.evkSize(levelQ) / 2
+// makeShare generates this party's share for step s.
+func (c *Ceremony) makeShare(s Step, st *stepState) (any, error) {
+	ps := c.ps
+	switch s.Kind {
+	case StepPublicKey:
+		sh := c.ckg.AllocateShare()
+		c.ckg.GenShare(c.sk, c.ckgCRP, &sh)
+		return &sh, nil
+	case StepRelinRound1:
+		eph, r1, _ := c.rkg.AllocateShare(ps.evkParams(ps.relinLevel()))
+		c.rkg.GenShareRoundOne(c.sk, c.rkgCRP, eph, &r1)
+		c.eph = eph
+		return &r1, nil
+	case StepRelinRound2:
+		_, _, r2 := c.rkg.AllocateShare(ps.evkParams(ps.relinLevel()))
+		c.rkg.GenShareRoundTwo(c.eph, c.sk, *c.r1Agg, &r2)
+		zeroPoly(c.eph.Value.Q)
+		zeroPoly(c.eph.Value.P)
+		c.eph = nil
+		return &r2, nil
+	}
+	sh := c.gkg.AllocateShare(ps.evkParams(ps.galoisLevel(c.maxDims, s.GaloisElement)))
+	if err := c.gkg.GenShare(c.sk, s.GaloisElement, st.crp, &sh); err != nil {
+		return nil, fmt.Errorf("he: ceremony: %s: %w", s, err)
+	}
+	return &sh, nil
 }
 
-func (c *Ceremony) encodePK(s multiparty.PublicKeyGenShare) []byte {
+func (c *Ceremony) encodeShare(s Step, share any) []byte {
 	ps := c.ps
-	e := c.encodeHeader(msgPublicKey, ps.polySizeQ(ps.topLevel())+polySize(ps.params.N(), ps.pAll()))
-	e.polyQP(s.Value, ps.qAt(ps.topLevel()), ps.pAll())
-	return e.b
-}
-
-func (c *Ceremony) encodeRelin(t msgType, s *multiparty.RelinearizationKeyGenShare) []byte {
-	ps := c.ps
-	e := c.encodeHeader(t, ps.gadgetSize(ps.scoreOutLevel(), s.Degree()))
-	e.gadget(&s.GadgetCiphertext, ps.qAt(ps.scoreOutLevel()), ps.pAll())
-	return e.b
-}
-
-func (c *Ceremony) encodeGalois(s *multiparty.GaloisKeyGenShare) []byte {
-	ps := c.ps
-	lvl := ps.galoisLevel(c.maxDims, s.GaloisElement)
-	e := c.encodeHeader(msgGalois, 8+ps.gadgetSize(lvl, 0))
+	e := newEncoder(kindCeremony, ps, ceremonyHeader+c.shareSize(s))
+	e.u8(uint8(s.Kind))
+	e.u8(uint8(c.role))
+	e.u32(uint32(c.maxDims))
+	e.raw(c.id[:])
 	e.u64(s.GaloisElement)
-	e.gadget(&s.GadgetCiphertext, ps.qAt(lvl), ps.pAll())
+	switch sh := share.(type) {
+	case *multiparty.PublicKeyGenShare:
+		e.polyQP(sh.Value, ps.qAt(ps.topLevel()), ps.pAll())
+	case *multiparty.RelinearizationKeyGenShare:
+		e.gadget(&sh.GadgetCiphertext, ps.qAt(ps.relinLevel()), ps.pAll())
+	case *multiparty.GaloisKeyGenShare:
+		e.gadget(&sh.GadgetCiphertext, ps.qAt(sh.LevelQ()), ps.pAll())
+	}
 	return e.b
 }
 
-// decode parses and validates a peer message. Shapes come from the
-// parameter set and the message type, never from the bytes.
-func (c *Ceremony) decode(b []byte) (*ceremonyMsg, error) {
+// decodeShare parses and validates the peer's share for step s.
+func (c *Ceremony) decodeShare(s Step, b []byte) (any, error) {
 	ps := c.ps
 	d := newDecoder(b, kindCeremony, ps)
-	m := &ceremonyMsg{key: msgKey{typ: msgType(d.u8("type"))}}
+	kind := StepKind(d.u8("step"))
 	role := Role(d.u8("sender role"))
 	maxDims := d.u32("max dims")
-	ctx := d.bytes32("context hash")
-	id := d.bytes32("key-set ID")
+	id := KeySetID(d.bytes32("key-set ID"))
+	galEl := d.u64("Galois element")
 	if d.err != nil {
 		return nil, d.err
 	}
 	switch {
+	case kind != s.Kind || galEl != s.GaloisElement:
+		return nil, mismatch(d.obj, "step", "got %s, want %s", Step{kind, galEl}, s)
 	case role == c.role || !role.valid():
 		return nil, mismatch(d.obj, "sender role", "got %v, want the peer of a %v", role, c.role)
 	case int(maxDims) != c.maxDims:
 		return nil, mismatch(d.obj, "max dims", "got %d, want %d", maxDims, c.maxDims)
-	case subtle.ConstantTimeCompare(ctx[:], c.ctxHash[:]) != 1:
-		return nil, mismatch(d.obj, "context", "the peer runs the ceremony for another context")
-	case id != c.id: // zero in rounds 1 and 2 on both sides
-		return nil, mismatch(d.obj, "key-set ID", "the peer derived another key set")
+	case id != c.id:
+		return nil, mismatch(d.obj, "key-set ID", "the peer builds another key set")
+	case len(b) != ceremonyHeader+c.shareSize(s):
+		return nil, malformed(d.obj, "length", "got %d bytes, want %d for a %s", len(b), ceremonyHeader+c.shareSize(s), s)
 	}
-	if m.key.typ == msgGalois {
-		m.key.galEl = d.u64("Galois element")
-	}
-	if d.err != nil {
-		return nil, d.err
-	}
-	// Nothing is allocated for a message this round does not expect.
-	if !c.expect[m.key] {
-		if _, known := msgNames[m.key.typ]; !known {
-			return nil, malformed(d.obj, "type", "unknown message type %d", uint8(m.key.typ))
+	var out any
+	switch s.Kind {
+	case StepPublicKey:
+		sh := c.ckg.AllocateShare()
+		d.polyQP("public-key share", ps.qAt(ps.topLevel()), ps.pAll(), sh.Value)
+		out = &sh
+	case StepRelinRound1, StepRelinRound2:
+		_, r1, r2 := c.rkg.AllocateShare(ps.evkParams(ps.relinLevel()))
+		sh := &r1
+		if s.Kind == StepRelinRound2 {
+			sh = &r2
 		}
-		return nil, fmt.Errorf("%w: unexpected %s in round %d", ErrState, m.key, c.round)
-	}
-	qs, pq := ps.qAt(ps.scoreOutLevel()), ps.pAll()
-	switch m.key.typ {
-	case msgCommit, msgReveal:
-		m.small = d.bytes32("body")
-	case msgPublicKey:
-		m.pk = c.ckg.AllocateShare()
-		d.polyQP("public-key share", ps.qAt(ps.topLevel()), pq, m.pk.Value)
-	case msgRelinRound1, msgRelinRound2:
-		_, r1, r2 := c.rkg.AllocateShare(ps.evkParams(ps.scoreOutLevel()))
-		m.relin = r1
-		if m.key.typ == msgRelinRound2 {
-			m.relin = r2
-		}
-		d.gadget("relinearization share", &m.relin.GadgetCiphertext, qs, pq)
-	case msgGalois:
-		lvl := ps.galoisLevel(c.maxDims, m.key.galEl)
-		m.gal = c.gkg.AllocateShare(ps.evkParams(lvl))
-		m.gal.GaloisElement = m.key.galEl
-		d.gadget("rotation-key share", &m.gal.GadgetCiphertext, ps.qAt(lvl), pq)
+		d.gadget("relinearization share", &sh.GadgetCiphertext, ps.qAt(ps.relinLevel()), ps.pAll())
+		out = sh
+	case StepGalois:
+		lvl := ps.galoisLevel(c.maxDims, s.GaloisElement)
+		sh := c.gkg.AllocateShare(ps.evkParams(lvl))
+		sh.GaloisElement = s.GaloisElement
+		d.gadget("rotation-key share", &sh.GadgetCiphertext, ps.qAt(lvl), ps.pAll())
+		out = &sh
 	}
 	if err := d.finish(); err != nil {
 		return nil, err
 	}
-	return m, nil
+	return out, nil
+}
+
+// maybeAggregate finishes a step once both shares are there.
+func (c *Ceremony) maybeAggregate(s Step, st *stepState) error {
+	if st.own == nil || st.peer == nil || st.done {
+		return nil
+	}
+	ps := c.ps
+	switch s.Kind {
+	case StepPublicKey:
+		own, peer := st.own.(*multiparty.PublicKeyGenShare), st.peer.(*multiparty.PublicKeyGenShare)
+		c.ckg.AggregateShares(*own, *peer, own)
+		c.ckg.GenPublicKey(*own, c.ckgCRP, c.keys.pk)
+	case StepRelinRound1:
+		own, peer := st.own.(*multiparty.RelinearizationKeyGenShare), st.peer.(*multiparty.RelinearizationKeyGenShare)
+		c.rkg.AggregateShares(*own, *peer, own)
+		c.r1Agg = own
+	case StepRelinRound2:
+		own, peer := st.own.(*multiparty.RelinearizationKeyGenShare), st.peer.(*multiparty.RelinearizationKeyGenShare)
+		c.rkg.AggregateShares(*own, *peer, own)
+		c.keys.rlk = rlwe.NewRelinearizationKey(ps.params, ps.evkParams(ps.relinLevel()))
+		c.rkg.GenRelinearizationKey(*c.r1Agg, *own, c.keys.rlk)
+		c.r1Agg = nil
+	case StepGalois:
+		own, peer := st.own.(*multiparty.GaloisKeyGenShare), st.peer.(*multiparty.GaloisKeyGenShare)
+		if err := c.gkg.AggregateShares(*own, *peer, own); err != nil {
+			return fmt.Errorf("he: ceremony: %s: %w", s, err)
+		}
+		gk := rlwe.NewGaloisKey(ps.params, ps.evkParams(ps.galoisLevel(c.maxDims, s.GaloisElement)))
+		if err := c.gkg.GenGaloisKey(*own, st.crp, gk); err != nil {
+			return fmt.Errorf("he: ceremony: %s: %w", s, err)
+		}
+		c.keys.gks[s.GaloisElement] = gk
+		st.crp = multiparty.GaloisKeyGenCRP{}
+	}
+	st.own, st.peer, st.done = nil, nil, true
+	return nil
 }

@@ -35,7 +35,7 @@ func (k *EvaluationKeys) PublicKey() *rlwe.PublicKey { return k.pk }
 
 func (k *EvaluationKeys) keySet() *rlwe.MemEvaluationKeySet {
 	gks := make([]*rlwe.GaloisKey, 0, len(k.gks))
-	for _, g := range k.ps.galoisElements(k.maxDims) {
+	for _, g := range k.ps.GaloisElements(k.maxDims) {
 		gks = append(gks, k.gks[g])
 	}
 	return rlwe.NewMemEvaluationKeySet(k.rlk, gks...)
@@ -57,8 +57,8 @@ func (k *EvaluationKeys) MarshalBinary() ([]byte, error) {
 	e.u32(uint32(k.maxDims))
 	e.raw(k.id[:])
 	e.polyQP(k.pk.Value[0], ps.qAt(ps.topLevel()), ps.pAll())
-	e.gadget(&k.rlk.GadgetCiphertext, ps.qAt(ps.scoreOutLevel()), ps.pAll())
-	for _, g := range ps.galoisElements(k.maxDims) {
+	e.gadget(&k.rlk.GadgetCiphertext, ps.qAt(ps.relinLevel()), ps.pAll())
+	for _, g := range ps.GaloisElements(k.maxDims) {
 		e.u64(g)
 		gk := k.gks[g]
 		qs := ps.qAt(gk.LevelQ())
@@ -73,8 +73,8 @@ func (k *EvaluationKeys) MarshalBinary() ([]byte, error) {
 
 func (ps *ParamSet) keysWireSize(maxDims int) int {
 	n := headerSize + 4 + 32 + ps.polySizeQ(ps.topLevel()) + polySize(ps.params.N(), ps.pAll())
-	n += ps.gadgetSize(ps.scoreOutLevel(), 1)
-	for _, g := range ps.galoisElements(maxDims) {
+	n += ps.gadgetSize(ps.relinLevel(), 1)
+	for _, g := range ps.GaloisElements(maxDims) {
 		n += 8 + ps.gadgetSize(ps.galoisLevel(maxDims, g), 0)
 	}
 	return n
@@ -100,10 +100,10 @@ func ReadEvaluationKeys(ps *ParamSet, b []byte) (*EvaluationKeys, error) {
 	k.pk = rlwe.NewPublicKey(ps.params)
 	d.polyQP("public key", ps.qAt(ps.topLevel()), ps.pAll(), k.pk.Value[0])
 	ckg.GenPublicKey(multiparty.PublicKeyGenShare{Value: k.pk.Value[0]}, ckg.SampleCRP(crsFor(id, "ckg", 0)), k.pk)
-	k.rlk = rlwe.NewRelinearizationKey(ps.params, ps.evkParams(ps.scoreOutLevel()))
-	d.gadget("relinearization key", &k.rlk.GadgetCiphertext, ps.qAt(ps.scoreOutLevel()), ps.pAll())
+	k.rlk = rlwe.NewRelinearizationKey(ps.params, ps.evkParams(ps.relinLevel()))
+	d.gadget("relinearization key", &k.rlk.GadgetCiphertext, ps.qAt(ps.relinLevel()), ps.pAll())
 	gkg := multiparty.NewGaloisKeyGenProtocol(ps.params)
-	for _, g := range ps.galoisElements(maxDims) {
+	for _, g := range ps.GaloisElements(maxDims) {
 		d.expect("Galois element", d.u64("Galois element"), g)
 		if d.err != nil {
 			return nil, d.err

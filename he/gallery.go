@@ -186,10 +186,10 @@ func (ps *ParamSet) encodeInt(enc *ckks.Encoder, values []float64) []int32 {
 }
 
 // diagNTT converts integer coefficients to an NTT, Montgomery-form
-// plaintext polynomial at the top level, into out.
-func (ps *ParamSet) diagNTT(c []int32, out ring.Poly) {
-	ringQ := ps.params.RingQ().AtLevel(ps.topLevel())
-	for i, q := range ps.qAt(ps.topLevel()) {
+// plaintext polynomial at the given level, into out.
+func (ps *ParamSet) diagNTT(c []int32, level int, out ring.Poly) {
+	ringQ := ps.params.RingQ().AtLevel(level)
+	for i, q := range ps.qAt(level) {
 		row := out.Coeffs[i]
 		for k, v := range c {
 			if v < 0 {
@@ -215,7 +215,7 @@ func (g *Gallery) precompute(budget int64, workers int) {
 		bl.ntt = make([]ring.Poly, g.pad)
 		for j := range bl.ntt {
 			bl.ntt[j] = g.ps.params.RingQ().AtLevel(g.ps.topLevel()).NewPoly()
-			g.ps.diagNTT(bl.coeffs[j], bl.ntt[j])
+			g.ps.diagNTT(bl.coeffs[j], g.ps.topLevel(), bl.ntt[j])
 		}
 	})
 }

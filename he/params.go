@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 
+	"github.com/tuneinsight/lattigo/v6/circuits/ckks/polynomial"
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/ring"
 	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
@@ -53,8 +54,9 @@ type ParamSpec struct {
 // safe for concurrent use.
 type ParamSet struct {
 	spec   ParamSpec
-	params ckks.Parameters
-	sign   *signPoly
+	params  ckks.Parameters
+	sign    *signPoly
+	anyPoly polynomial.PolynomialVector
 }
 
 var n15v1Spec = ParamSpec{
@@ -62,17 +64,16 @@ var n15v1Spec = ParamSpec{
 	Name: "puente-ckks-n15-v1",
 	LogN: 15,
 	Q: []uint64{
-		0xffffffffffc0001, // 60 bits: holds count·2^36 and the flooding noise
-		0xffff00001, 0x10004a0001, 0x1000500001, 0xfff9c0001,
-		0xfff8e0001, 0xfff840001, 0xfff700001, 0x1000960001,
-		0xfff640001, 0x1000a20001, 0x1000b40001, 0xfff4c0001,
-		0xfff3c0001, 0xfff280001, 0x1000f60001, 0xfff100001, // 16 × 36-37 bits
+		0xffffffffffc0001, // 60 bits: holds count·2^35 and the flooding noise
+		0x7fff80001, 0x800260001, 0x800280001, 0x7ffd80001, 0x7ffc80001, 0x7ff9c0001,
+		0x7ff900001, 0x800760001, 0x8007a0001, 0x8007c0001, 0x800820001, 0x7ff860001,
+		0x7ff6c0001, 0x7ff300001, 0x800f40001, 0x7ff120001, 0x7fef40001, // 17 × 35-36 bits
 	},
-	P: []uint64{ // 5 × 48 bits: key-switching digits of 5 primes
-		0xfffffffa0001, 0xfffffff00001, 0x10000001a0001, 0x10000001e0001, 0xffffffde0001,
+	P: []uint64{ // 5 × 45 bits: key-switching digits of 5 primes
+		0x2000000a0001, 0x2000000e0001, 0x1fffffc20001, 0x200000440001, 0x200000500001,
 	},
-	LogScale:        36,
-	LogProbeScale:   48,
+	LogScale:        35,
+	LogProbeScale:   40,
 	LogGalleryScale: 24,
 }
 
@@ -126,12 +127,21 @@ func NewParamSet(spec ParamSpec) (*ParamSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	ps := &ParamSet{spec: spec, params: params, sign: sign}
-	if ps.stepOutLevel() < 1 {
-		return nil, fmt.Errorf("he: parameter set %q: %d levels, the circuit needs %d", spec.Name, params.MaxLevel(), 2+sign.depth)
+	anyPoly, err := newAnyPoly()
+	if err != nil {
+		return nil, fmt.Errorf("he: bounded OR: %w", err)
 	}
-	if spec.LogProbeScale+spec.LogGalleryScale-bits.Len64(params.Q()[params.MaxLevel()]) < spec.LogScale-2 {
-		return nil, fmt.Errorf("he: parameter set %q: probe and gallery scales too small for the top prime", spec.Name)
+	ps := &ParamSet{spec: spec, params: params, sign: sign, anyPoly: anyPoly}
+	if want := sign.depth + 3; params.MaxLevel() != want {
+		return nil, fmt.Errorf("he: parameter set %q: %d levels, the circuit needs exactly %d", spec.Name, params.MaxLevel(), want)
+	}
+	// Scores come out about 2^scoreHeadroom below Δ·q, so that an integer
+	// multiplier can bring c·s to Δ after the rescale (Responder.step).
+	if d := spec.LogScale + bits.Len64(params.Q()[params.MaxLevel()]) - (spec.LogProbeScale + spec.LogGalleryScale); d < scoreHeadroom-2 || d > scoreHeadroom+2 {
+		return nil, fmt.Errorf("he: parameter set %q: probe and gallery scales put scores 2^%d below the default scale, want about 2^%d", spec.Name, d, scoreHeadroom)
+	}
+	if spec.LogGalleryScale > 29 {
+		return nil, fmt.Errorf("he: parameter set %q: gallery scale above 2^29 does not fit int32 coefficients", spec.Name)
 	}
 	return ps, nil
 }
@@ -149,12 +159,36 @@ func (ps *ParamSet) Insecure() bool { return ps.spec.Insecure }
 // per block.
 func (ps *ParamSet) Slots() int { return ps.params.MaxSlots() }
 
-// Levels of the evaluation circuit, from the top (where the probe arrives)
-// down: one for scoring, the threshold's depth, one for the final mask.
-func (ps *ParamSet) topLevel() int      { return ps.params.MaxLevel() }
-func (ps *ParamSet) scoreOutLevel() int { return ps.topLevel() - 1 }
-func (ps *ParamSet) stepOutLevel() int  { return ps.scoreOutLevel() - ps.sign.depth }
-func (ps *ParamSet) resultLevel() int   { return ps.stepOutLevel() - 1 }
+// Levels of the evaluation circuit. The probe arrives at the top level L.
+// ModeAny uses all of them: one for scoring, the threshold's depth, and
+// two for the bounded OR with the mask folded in. ModeCount and ModeSlots
+// start one level lower (the query is dropped on arrival) and spend one
+// level on the mask (count) or none (slots). Every mode ends at level 0.
+func (ps *ParamSet) topLevel() int { return ps.params.MaxLevel() }
+
+func (ps *ParamSet) startLevel(m Mode) int {
+	if m == ModeAny {
+		return ps.topLevel()
+	}
+	return ps.topLevel() - 1
+}
+
+func (ps *ParamSet) scoreOutLevel(m Mode) int { return ps.startLevel(m) - 1 }
+func (ps *ParamSet) stepOutLevel(m Mode) int  { return ps.scoreOutLevel(m) - ps.sign.depth }
+
+// relinLevel is the level of the relinearization key: the first product of
+// ciphertexts happens right after scoring in ModeAny.
+func (ps *ParamSet) relinLevel() int { return ps.scoreOutLevel(ModeAny) }
+
+// aggLevel is the level of the aggregation rotation keys: the highest level
+// at which decisions are summed.
+func (ps *ParamSet) aggLevel() int { return ps.stepOutLevel(ModeAny) }
+
+const resultLevel = 0
+
+// scoreHeadroom is log2 of how far the product of the probe and gallery
+// scales lies below Δ·q_top.
+const scoreHeadroom = 6
 
 // floodSigma is the standard deviation, in the coefficient domain, of the
 // noise the responder adds to its decryption share: it gives each decoded
@@ -219,8 +253,8 @@ func (ps *ParamSet) Info() ParamInfo {
 	info.QueryBytes = ps.queryWireSize()
 	info.ResponseBytes = ps.responseWireSize(1)
 	info.TopGaloisKeyBytes = ps.evkSize(ps.topLevel())
-	info.LowGaloisKeyBytes = ps.evkSize(ps.stepOutLevel())
-	info.RelinKeyBytes = ps.evkSize(ps.topLevel())
+	info.LowGaloisKeyBytes = ps.evkSize(ps.aggLevel())
+	info.RelinKeyBytes = ps.evkSize(ps.relinLevel())
 	info.CiphertextBytesLevel = 2 * ps.polySizeQ(ps.topLevel())
 	return info
 }

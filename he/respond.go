@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"sync"
 
@@ -20,6 +21,12 @@ const (
 	// ModeCount reveals the number of gallery entries scored at or above
 	// the threshold, in one slot; every other slot is zero.
 	ModeCount Mode = 1
+	// ModeAny reveals only whether some entry scored at or above the
+	// threshold: the count c is reduced to 0/1 by the cubic that
+	// interpolates 0, 1, 1, 1 at c = 0, 1, 2, 3 (exact for c <= AnyBound).
+	// For c > AnyBound the decoded value is 1 + C(c-1, 3) and reveals c;
+	// see the package documentation. It is the default.
+	ModeAny Mode = 2
 	// ModeSlots reveals one decision per gallery slot, blocks in a
 	// per-query random order and each block rotated by a per-query random
 	// offset. The responder keeps the [Trace] to resolve a hit position to
@@ -31,6 +38,8 @@ func (m Mode) String() string {
 	switch m {
 	case ModeCount:
 		return "count"
+	case ModeAny:
+		return "any"
 	case ModeSlots:
 		return "slots"
 	}
@@ -40,7 +49,7 @@ func (m Mode) String() string {
 // Options of one evaluation.
 type Options struct {
 	Threshold Threshold
-	Mode      Mode // zero means ModeCount
+	Mode      Mode // zero means ModeAny
 	// Workers bounds the goroutines used; 0 means GOMAXPROCS. Each worker
 	// holds its own evaluator and buffers (a few hundred MB at N = 2^15).
 	Workers int
@@ -84,7 +93,9 @@ func (r *Responder) Respond(ctx context.Context, q *Query, g *Gallery, opts Opti
 		return nil, nil, err
 	}
 	evals := r.evaluators(opts.Workers)
-	rots, err := r.babySteps(ctx, r.toCollective(q), g.n1, evals)
+	ct := r.toCollective(q)
+	r.eval.DropLevel(ct, ct.Level()-r.ps.startLevel(opts.Mode))
+	rots, err := r.babySteps(ctx, ct, g.n1, evals)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,8 +107,8 @@ func (r *Responder) Respond(ctx context.Context, q *Query, g *Gallery, opts Opti
 	var results []*rlwe.Ciphertext
 	var trace *Trace
 	switch opts.Mode {
-	case ModeCount:
-		ct, err := r.count(steps)
+	case ModeCount, ModeAny:
+		ct, err := r.aggregate(steps, opts.Mode)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -132,9 +143,9 @@ func (r *Responder) check(q *Query, g *Gallery, opts *Options) error {
 		return fmt.Errorf("he: respond: empty gallery")
 	}
 	if opts.Mode == 0 {
-		opts.Mode = ModeCount
+		opts.Mode = ModeAny
 	}
-	if opts.Mode != ModeCount && opts.Mode != ModeSlots {
+	if opts.Mode != ModeCount && opts.Mode != ModeAny && opts.Mode != ModeSlots {
 		return fmt.Errorf("he: respond: unsupported mode %v", opts.Mode)
 	}
 	if opts.Workers <= 0 {
@@ -183,11 +194,11 @@ func (r *Responder) thresholdBlocks(ctx context.Context, g *Gallery, rots []*rlw
 			return
 		}
 		if scorers[w] == nil {
-			scorers[w] = r.newScorer(evals[w])
+			scorers[w] = r.newScorer(evals[w], rots[0].Level())
 		}
 		ct, err := scorers[w].score(g, g.blocks[b], rots)
 		if err == nil {
-			ct, err = r.step(evals[w], ct, g.blocks[b], opts.Threshold)
+			ct, err = r.step(evals[w], ct, g.blocks[b], opts.Threshold, opts.Mode)
 		}
 		if err != nil {
 			errs[w] = err
@@ -205,11 +216,24 @@ func (r *Responder) thresholdBlocks(ctx context.Context, g *Gallery, rots []*rlw
 
 // step maps scores s to x = c·s + d (absent slots to -63/64) and evaluates
 // the composite Step polynomial: 0/1 per slot, at the step output level.
-func (r *Responder) step(eval *ckks.Evaluator, ct *rlwe.Ciphertext, bl *block, t Threshold) (*rlwe.Ciphertext, error) {
+func (r *Responder) step(eval *ckks.Evaluator, ct *rlwe.Ciphertext, bl *block, t Threshold, m Mode) (*rlwe.Ciphertext, error) {
 	ps := r.ps
 	c, d := t.affine()
-	// Multiplying the value by c is free: divide the scale by c.
-	ct.Scale = ct.Scale.Div(rlwe.NewScale(c))
+	// x = c·s at no extra level: before the rescale, multiply by the
+	// integer k nearest to c·Δ·q/scale (the product of the probe and
+	// gallery scales is about 2^6 below Δ·q) and declare the scale k/c
+	// times larger. After the rescale by q the scale is within 1 + 2^-6 of
+	// the default scale Δ, which keeps the polynomial evaluator's scales
+	// stable, and the rescaling noise is relative to Δ.
+	q := ps.params.Q()[ct.Level()]
+	k := uint64(math.Max(1, math.Round(c*ps.params.DefaultScale().Float64()*float64(q)/ct.Scale.Float64())))
+	ringQ := ps.params.RingQ().AtLevel(ct.Level())
+	ringQ.MulScalar(ct.Value[0], k, ct.Value[0])
+	ringQ.MulScalar(ct.Value[1], k, ct.Value[1])
+	ct.Scale = ct.Scale.Mul(rlwe.NewScale(float64(k) / c))
+	if err := eval.Rescale(ct, ct); err != nil {
+		return nil, fmt.Errorf("he: rescale scores: %w", err)
+	}
 	if bl.absent == nil {
 		if err := eval.Add(ct, d, ct); err != nil {
 			return nil, fmt.Errorf("he: threshold offset: %w", err)
@@ -238,16 +262,19 @@ func (r *Responder) step(eval *ckks.Evaluator, ct *rlwe.Ciphertext, bl *block, t
 			return nil, fmt.Errorf("he: threshold polynomial %d: %w", i, err)
 		}
 	}
-	if ct.Level() != ps.stepOutLevel() {
-		return nil, fmt.Errorf("he: threshold ended at level %d, want %d", ct.Level(), ps.stepOutLevel())
+	if ct.Level() != ps.stepOutLevel(m) {
+		return nil, fmt.Errorf("he: threshold ended at level %d, want %d", ct.Level(), ps.stepOutLevel(m))
 	}
 	return ct, nil
 }
 
-// count sums the decisions of all blocks, then all slots (log2 S
-// rotations), and keeps slot 0 only: after the mask every other slot
-// encrypts zero. The result is at the result level, at the default scale.
-func (r *Responder) count(steps []*rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
+// aggregate sums the decisions of all blocks, then all slots (log2 S
+// rotations), so that every slot holds the count c. ModeCount then keeps
+// slot 0 only (a plaintext mask, one level); ModeAny evaluates the bounded
+// OR with the mask folded into its coefficients (two levels). Either way
+// every other slot encrypts zero, and the result is at level 0 at the
+// default scale.
+func (r *Responder) aggregate(steps []*rlwe.Ciphertext, m Mode) (*rlwe.Ciphertext, error) {
 	ps, eval := r.ps, r.eval
 	sum := steps[0]
 	for _, ct := range steps[1:] {
@@ -263,6 +290,13 @@ func (r *Responder) count(steps []*rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
 		if err := eval.Add(sum, tmp, sum); err != nil {
 			return nil, fmt.Errorf("he: sum slots: %w", err)
 		}
+	}
+	if m == ModeAny {
+		out, err := polynomial.NewEvaluator(ps.params, eval).Evaluate(sum, ps.anyPoly, ps.params.DefaultScale())
+		if err != nil {
+			return nil, fmt.Errorf("he: bounded OR: %w", err)
+		}
+		return out, nil
 	}
 	mask := make([]float64, ps.Slots())
 	mask[0] = 1

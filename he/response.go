@@ -42,7 +42,7 @@ const maxResponseBlocks = 4096
 const responseHeader = headerSize + 32 + 32 + 1 + 4
 
 func (ps *ParamSet) responseWireSize(n int) int {
-	return responseHeader + n*2*ps.polySizeQ(ps.resultLevel())
+	return responseHeader + n*2*ps.polySizeQ(resultLevel)
 }
 
 // seal adds the decryption shares and encodes the response.
@@ -59,8 +59,8 @@ func (r *Responder) seal(q *Query, mode Mode, cts []*rlwe.Ciphertext, rand io.Re
 	e.u8(uint8(mode))
 	e.u32(uint32(len(cts)))
 	for _, ct := range cts {
-		if ct.Level() != ps.resultLevel() || !ct.Scale.Equal(ps.params.DefaultScale()) {
-			return nil, fmt.Errorf("he: result at level %d scale 2^%.2f, want level %d at the default scale", ct.Level(), math.Log2(ct.Scale.Float64()), ps.resultLevel())
+		if ct.Level() != resultLevel || !ct.Scale.Equal(ps.params.DefaultScale()) {
+			return nil, fmt.Errorf("he: result at level %d scale 2^%.2f, want level %d at the default scale", ct.Level(), math.Log2(ct.Scale.Float64()), resultLevel)
 		}
 		d, err := r.decryptionShare(ct, prng)
 		if err != nil {
@@ -87,16 +87,16 @@ func ReadResponse(ps *ParamSet, b []byte) (*Response, error) {
 		return nil, d.err
 	}
 	switch {
-	case r.mode == ModeCount && n != 1:
-		return nil, malformed(d.obj, "ciphertexts", "count mode carries 1, got %d", n)
+	case (r.mode == ModeCount || r.mode == ModeAny) && n != 1:
+		return nil, malformed(d.obj, "ciphertexts", "%v mode carries 1, got %d", r.mode, n)
 	case r.mode == ModeSlots && (n < 1 || n > maxResponseBlocks):
 		return nil, malformed(d.obj, "ciphertexts", "%d outside [1, %d]", n, maxResponseBlocks)
-	case r.mode != ModeCount && r.mode != ModeSlots:
+	case r.mode != ModeCount && r.mode != ModeAny && r.mode != ModeSlots:
 		return nil, malformed(d.obj, "mode", "unknown mode %d", uint8(r.mode))
 	case len(b) != ps.responseWireSize(n):
 		return nil, malformed(d.obj, "length", "got %d bytes, want %d for %d ciphertexts", len(b), ps.responseWireSize(n), n)
 	}
-	lvl := ps.resultLevel()
+	lvl := resultLevel
 	ringQ := ps.params.RingQ().AtLevel(lvl)
 	for i := 0; i < n; i++ {
 		r.d = append(r.d, ringQ.NewPoly())
@@ -117,8 +117,12 @@ type Decision struct {
 	// threshold (Count >= 1).
 	Hit bool
 	// Count is the number of such entries: the decoded count in ModeCount,
-	// the number of hit slots in ModeSlots.
+	// the number of hit slots in ModeSlots, and in ModeAny 0 or 1 (the
+	// count capped at 1).
 	Count int
+	// AboveBound reports, in ModeAny, that the decoded value was neither
+	// 0 nor 1 but that of a count above [AnyBound] (Hit is then true).
+	AboveBound bool
 	// Uncertain reports that a decoded value was a half-integer: a score
 	// within the threshold's band (see [Threshold.Band]) contributed a
 	// fraction. Hit and Count round such halves up.
@@ -159,9 +163,12 @@ func (qr *Querier) Decide(q *Query, resp *Response) (Decision, error) {
 			return Decision{}, err
 		}
 		var err error
-		if resp.mode == ModeCount {
+		switch resp.mode {
+		case ModeCount:
 			err = countDecision(values, &dec)
-		} else {
+		case ModeAny:
+			err = anyDecision(values, &dec)
+		default:
 			err = slotDecisions(values, i, &dec)
 		}
 		if err != nil {
@@ -175,7 +182,7 @@ func (qr *Querier) Decide(q *Query, resp *Response) (Decision, error) {
 // decode computes d + c1·s_Q and decodes it publicly at 1/2 precision.
 func (qr *Querier) decode(d, c1 ring.Poly, values []float64) error {
 	ps := qr.ps
-	lvl := ps.resultLevel()
+	lvl := resultLevel
 	ringQ := ps.params.RingQ().AtLevel(lvl)
 	pt := ckks.NewPlaintext(ps.params, lvl)
 	ringQ.MulCoeffsMontgomery(c1, qr.share.sk.Value.Q, pt.Value)
@@ -203,6 +210,17 @@ func countDecision(v []float64, dec *Decision) error {
 		dec.Uncertain = true
 	}
 	dec.Count = int(math.Ceil(c))
+	return nil
+}
+
+func anyDecision(v []float64, dec *Decision) error {
+	if err := countDecision(v, dec); err != nil {
+		return err
+	}
+	if dec.Count > 1 {
+		// f(c) = 1 + C(c-1, 3) for c > 3: 2, 5, 11, 21, ...
+		dec.AboveBound, dec.Count = true, 1
+	}
 	return nil
 }
 

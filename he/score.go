@@ -64,8 +64,8 @@ type scorer struct {
 	pt   ring.Poly // diagonal converted on the fly
 }
 
-func (r *Responder) newScorer(eval *ckks.Evaluator) *scorer {
-	ps, top := r.ps, r.ps.topLevel()
+func (r *Responder) newScorer(eval *ckks.Evaluator, level int) *scorer {
+	ps, top := r.ps, level
 	return &scorer{
 		r: r, eval: eval,
 		acc: ckks.NewCiphertext(ps.params, 1, top),
@@ -77,11 +77,12 @@ func (r *Responder) newScorer(eval *ckks.Evaluator) *scorer {
 
 // score computes the block's scores Σ_g rot_{g·n1}(Σ_b diag'_{g,b} ⊙ rot_b(p))
 // by Horner's rule over the giant steps, accumulating the products lazily
-// (one modular reduction per giant step), and rescales once. The result
-// holds <p, t_k> in slot k at scale Δ_p·Δ_g/q_top.
+// (one modular reduction per giant step). The result holds <p, t_k> in
+// slot k at scale Δ_p·Δ_g, not yet rescaled.
 func (s *scorer) score(g *Gallery, bl *block, rots []*rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
 	ps := s.r.ps
-	ringQ := ps.params.RingQ().AtLevel(ps.topLevel())
+	lvl := rots[0].Level()
+	ringQ := ps.params.RingQ().AtLevel(lvl)
 	n2 := g.pad / g.n1
 	first := true
 	for gi := n2 - 1; gi >= 0; gi-- {
@@ -93,7 +94,7 @@ func (s *scorer) score(g *Gallery, bl *block, rots []*rlwe.Ciphertext) (*rlwe.Ci
 			if bl.ntt != nil {
 				d = bl.ntt[j]
 			} else {
-				ps.diagNTT(bl.coeffs[j], d)
+				ps.diagNTT(bl.coeffs[j], lvl, d)
 			}
 			ringQ.MulCoeffsMontgomeryLazyThenAddLazy(rots[b].Value[0], d, s.acc.Value[0])
 			ringQ.MulCoeffsMontgomeryLazyThenAddLazy(rots[b].Value[1], d, s.acc.Value[1])
@@ -113,13 +114,10 @@ func (s *scorer) score(g *Gallery, bl *block, rots []*rlwe.Ciphertext) (*rlwe.Ci
 		ringQ.Add(s.tmp.Value[0], s.acc.Value[0], s.y.Value[0])
 		ringQ.Add(s.tmp.Value[1], s.acc.Value[1], s.y.Value[1])
 	}
-	out := ckks.NewCiphertext(ps.params, 1, ps.topLevel())
+	out := ckks.NewCiphertext(ps.params, 1, lvl)
 	out.Value[0].Copy(s.y.Value[0])
 	out.Value[1].Copy(s.y.Value[1])
 	*out.MetaData = *rots[0].MetaData
 	out.Scale = rots[0].Scale.Mul(ps.galleryScale())
-	if err := s.eval.Rescale(out, out); err != nil {
-		return nil, fmt.Errorf("he: rescale scores: %w", err)
-	}
 	return out, nil
 }

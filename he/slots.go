@@ -28,7 +28,7 @@ func (r *Responder) slots(steps []*rlwe.Ciphertext, size int, rand io.Reader) ([
 		tr.perm[i], tr.perm[j] = tr.perm[j], tr.perm[i]
 	}
 	out := make([]*rlwe.Ciphertext, len(steps))
-	tmp := ckks.NewCiphertext(ps.params, 1, ps.stepOutLevel())
+	tmp := ckks.NewCiphertext(ps.params, 1, ps.stepOutLevel(ModeSlots))
 	for p, b := range tr.perm {
 		rot, err := uniformInt(rand, S)
 		if err != nil {
@@ -45,7 +45,7 @@ func (r *Responder) slots(steps []*rlwe.Ciphertext, size int, rand io.Reader) ([
 			}
 			ct.Copy(tmp)
 		}
-		r.eval.DropLevel(ct, ct.Level()-ps.resultLevel())
+		r.eval.DropLevel(ct, ct.Level()-resultLevel)
 		out[p] = ct
 	}
 	return out, tr, nil

@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"math/bits"
 
+	"github.com/tuneinsight/lattigo/v6/circuits/ckks/polynomial"
 	"github.com/tuneinsight/lattigo/v6/utils/bignum"
 )
 
@@ -63,6 +64,21 @@ func newSignPoly(spec signSpec) (*signPoly, error) {
 	}
 	return sp, nil
 }
+
+// AnyBound is the largest count that ModeAny reduces exactly to 0/1.
+const AnyBound = 3
+
+// newAnyPoly returns the bounded OR of ModeAny: slot 0 gets
+// f(c) = 1 - (1-c)(1-c/2)(1-c/3) = (11c - 6c² + c³)/6, which is 0 at c = 0
+// and 1 at c = 1, 2, 3; every other slot gets the zero polynomial, which
+// folds the mask into the coefficients at no extra depth.
+func newAnyPoly() (polynomial.PolynomialVector, error) {
+	f := bignum.NewPolynomial(bignum.Monomial, []float64{0, 11.0 / 6, -1, 1.0 / 6}, nil)
+	return polynomial.NewPolynomialVector([]bignum.Polynomial{f}, map[int][]int{0: {0}})
+}
+
+// AnyPlain is the plaintext reference of ModeAny's reduction of a count.
+func AnyPlain(c float64) float64 { return (11*c - 6*c*c + c*c*c) / 6 }
 
 // Sign evaluates the composite approximation of sign(x) in float64. It is
 // the plaintext reference of what the responder computes under encryption

@@ -27,8 +27,8 @@ const (
 
 func spec(logN int, id he.ParamSetID) he.ParamSpec {
 	logQ := []int{60}
-	for i := 0; i < 16; i++ {
-		logQ = append(logQ, 36)
+	for i := 0; i < 17; i++ {
+		logQ = append(logQ, 35)
 	}
 	return he.ParamSpec{
 		ID:              id,
@@ -36,9 +36,9 @@ func spec(logN int, id he.ParamSetID) he.ParamSpec {
 		Insecure:        true,
 		LogN:            logN,
 		LogQ:            logQ,
-		LogP:            []int{48, 48, 48, 48, 48},
-		LogScale:        36,
-		LogProbeScale:   48,
+		LogP:            []int{45, 45, 45, 45, 45},
+		LogScale:        35,
+		LogProbeScale:   40,
 		LogGalleryScale: 24,
 	}
 }
@@ -84,11 +84,15 @@ type Keys struct {
 // from rnd for the querier and rnd2 for the responder.
 func Ceremony(t TB, ps *he.ParamSet, maxDims int, rnd, rnd2 io.Reader) Keys {
 	t.Helper()
-	q, err := he.NewCeremony(ps, he.RoleQuerier, maxDims, []byte("hetest"), rnd)
+	var crs he.KeySetID
+	if _, err := io.ReadFull(rnd, crs[:]); err != nil {
+		t.Fatalf("crs: %v", err)
+	}
+	q, err := he.NewCeremony(ps, he.RoleQuerier, maxDims, crs, rnd)
 	if err != nil {
 		t.Fatalf("querier ceremony: %v", err)
 	}
-	r, err := he.NewCeremony(ps, he.RoleResponder, maxDims, []byte("hetest"), rnd2)
+	r, err := he.NewCeremony(ps, he.RoleResponder, maxDims, crs, rnd2)
 	if err != nil {
 		t.Fatalf("responder ceremony: %v", err)
 	}
@@ -96,10 +100,10 @@ func Ceremony(t TB, ps *he.ParamSet, maxDims int, rnd, rnd2 io.Reader) Keys {
 		t.Fatalf("ceremony: %v", err)
 	}
 	var k Keys
-	if k.Querier, err = q.Share(); err != nil {
+	if k.Querier, err = q.SecretShare(); err != nil {
 		t.Fatalf("querier share: %v", err)
 	}
-	if k.Responder, err = r.Share(); err != nil {
+	if k.Responder, err = r.SecretShare(); err != nil {
 		t.Fatalf("responder share: %v", err)
 	}
 	if k.Eval, err = r.EvaluationKeys(); err != nil {
@@ -108,30 +112,27 @@ func Ceremony(t TB, ps *he.ParamSet, maxDims int, rnd, rnd2 io.Reader) Keys {
 	return k
 }
 
-// Exchange runs rounds between two ceremonies until both are done.
+// Exchange runs every step of two ceremonies of the same key set, in the
+// canonical order, the way the protocol swaps shares.
 func Exchange(a, b *he.Ceremony) error {
-	for round := 1; !a.Done() || !b.Done(); round++ {
-		if round > 4 {
-			return fmt.Errorf("ceremony not done after 4 rounds")
-		}
-		outA, err := a.Outgoing()
+	for _, s := range a.Steps() {
+		sa, err := a.Share(s)
 		if err != nil {
 			return err
 		}
-		outB, err := b.Outgoing()
+		if err := b.Absorb(s, sa); err != nil {
+			return err
+		}
+		sb, err := b.Share(s)
 		if err != nil {
 			return err
 		}
-		for _, m := range outA {
-			if err := b.Receive(m); err != nil {
-				return err
-			}
+		if err := a.Absorb(s, sb); err != nil {
+			return err
 		}
-		for _, m := range outB {
-			if err := a.Receive(m); err != nil {
-				return err
-			}
-		}
+	}
+	if !a.Done() || !b.Done() {
+		return fmt.Errorf("ceremony not done after every step")
 	}
 	return nil
 }
