@@ -53,7 +53,7 @@ type ParamSpec struct {
 // ParamSet is a validated, ready-to-use parameter set. It is immutable and
 // safe for concurrent use.
 type ParamSet struct {
-	spec   ParamSpec
+	spec    ParamSpec
 	params  ckks.Parameters
 	sign    *signPoly
 	anyPoly polynomial.PolynomialVector

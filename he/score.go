@@ -96,8 +96,8 @@ func (s *scorer) score(g *Gallery, bl *block, rots []*rlwe.Ciphertext) (*rlwe.Ci
 			} else {
 				ps.diagNTT(bl.coeffs[j], lvl, d)
 			}
-			ringQ.MulCoeffsMontgomeryLazyThenAddLazy(rots[b].Value[0], d, s.acc.Value[0])
-			ringQ.MulCoeffsMontgomeryLazyThenAddLazy(rots[b].Value[1], d, s.acc.Value[1])
+			mulAdd(ringQ, rots[b].Value[0], d, s.acc.Value[0], g.n1)
+			mulAdd(ringQ, rots[b].Value[1], d, s.acc.Value[1], g.n1)
 		}
 		ringQ.Reduce(s.acc.Value[0], s.acc.Value[0])
 		ringQ.Reduce(s.acc.Value[1], s.acc.Value[1])
@@ -120,4 +120,18 @@ func (s *scorer) score(g *Gallery, bl *block, rots []*rlwe.Ciphertext) (*rlwe.Ci
 	*out.MetaData = *rots[0].MetaData
 	out.Scale = rots[0].Scale.Mul(ps.galleryScale())
 	return out, nil
+}
+
+// mulAdd computes acc += a·b coefficient-wise, where b is in Montgomery
+// form. A row is accumulated lazily (each term in [0, 2q), no reduction)
+// when the n terms of a sum cannot overflow 64 bits; rows of larger primes
+// (the 60-bit q0) are reduced at every term.
+func mulAdd(ringQ *ring.Ring, a, b, acc ring.Poly, n int) {
+	for i, s := range ringQ.SubRings[:ringQ.Level()+1] {
+		if s.Modulus < (1<<63)/uint64(n) {
+			s.MulCoeffsMontgomeryLazyThenAddLazy(a.Coeffs[i], b.Coeffs[i], acc.Coeffs[i])
+		} else {
+			s.MulCoeffsMontgomeryThenAdd(a.Coeffs[i], b.Coeffs[i], acc.Coeffs[i])
+		}
+	}
 }
