@@ -241,3 +241,22 @@ func CheckKeysForTest(sq, sr *SecretShare, keys *EvaluationKeys) (bad []string) 
 	check("square", sqr, func(i int) float64 { return v[i] * v[i] })
 	return bad
 }
+
+// DecodeWithOneShare decrypts the collective form of a query with a single
+// share (what the responder alone could try) and decodes it.
+func (r *Responder) DecodeWithOneShare(q *Query) []float64 {
+	ps := r.ps
+	ct := r.toCollective(q)
+	out := make([]float64, ps.Slots())
+	if err := ckks.NewEncoder(ps.params).Decode(rlwe.NewDecryptor(ps.params, r.share.sk).DecryptNew(ct), out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// DecodeShareForTest runs the validation of a peer's share for step s
+// without changing the ceremony's state.
+func (c *Ceremony) DecodeShareForTest(s Step, b []byte) error {
+	_, err := c.decodeShare(s, b)
+	return err
+}

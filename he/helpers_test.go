@@ -2,6 +2,7 @@ package he_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -123,3 +124,6 @@ func plainCount(ps *he.ParamSet, th he.Threshold, probe []float64, gal [][]float
 }
 
 var _ = context.Background
+
+func isMalformed(err error) bool { return errors.Is(err, he.ErrMalformed) }
+func isMismatch(err error) bool  { return errors.Is(err, he.ErrMismatch) }
