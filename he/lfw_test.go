@@ -144,4 +144,3 @@ func pick(v [][]float64, n int) [][]float64 {
 	}
 	return out
 }
-
