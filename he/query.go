@@ -61,10 +61,12 @@ func ReadQuery(ps *ParamSet, b []byte) (*Query, error) {
 	q.id = d.bytes32("key-set ID")
 	q.dims = int(d.u16("dims"))
 	q.seed = d.bytes32("seed")
-	if d.err == nil && len(b) != ps.queryWireSize() {
+	switch {
+	case d.err != nil:
+		return nil, d.err
+	case len(b) != ps.queryWireSize():
 		return nil, malformed(d.obj, "length", "got %d bytes, want %d", len(b), ps.queryWireSize())
-	}
-	if d.err == nil && (q.dims < 1 || q.dims > ps.Slots()/2) {
+	case q.dims < 1 || q.dims > ps.Slots()/2:
 		return nil, malformed(d.obj, "dims", "%d outside [1, %d]", q.dims, ps.Slots()/2)
 	}
 	q.c0 = ps.params.RingQ().NewPoly()
