@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime/debug"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -29,19 +30,24 @@ type Enrolment struct {
 	Raw []float32
 }
 
-// view runs fn in a read transaction. A panic from the storage engine on a corrupt file is
-// reported as ErrCorrupt rather than crashing the node.
+// view runs fn in a read transaction. A panic from the storage engine on a corrupt file, or a
+// fault on a page past the end of a truncated file, is reported as ErrCorrupt rather than
+// crashing the node.
 func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverCorrupt(&err)
 	return s.db.View(fn)
 }
 
 // update runs fn in a write transaction: all of fn's writes are committed, or none.
 func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer recoverCorrupt(&err)
 	return s.db.Update(fn)
 }
 
+// recoverCorrupt turns a storage-engine panic (including a memory fault, see
+// debug.SetPanicOnFault) into ErrCorrupt.
 func recoverCorrupt(err *error) {
 	if r := recover(); r != nil {
 		*err = fmt.Errorf("%w: storage engine failed: %v", ErrCorrupt, r)

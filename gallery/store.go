@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -189,6 +190,9 @@ func Open(path string, dataKey *Key, opts *Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("gallery: open %s: %w", path, err)
 	}
+	if err := checkFileSize(path); err != nil {
+		return nil, err
+	}
 	db, err := openBolt(path, opts)
 	if err != nil {
 		return nil, err
@@ -202,6 +206,7 @@ func Open(path string, dataKey *Key, opts *Options) (*Store, error) {
 }
 
 func openBolt(path string, opts *Options) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
 			db, err = nil, fmt.Errorf("gallery: open %s: %w: storage engine failed: %v", path, ErrCorrupt, r)
