@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -104,20 +103,15 @@ func kill(t *testing.T, cmd *exec.Cmd) {
 	cmd.Wait()
 }
 
-// seededGallery makes a closed gallery holding batch 0 (subjects 0..crashBatch-1) at epoch 1.
+// seededGallery makes a closed gallery of subjects 0..n-1 at epoch 1 and returns its path.
 func seededGallery(t *testing.T, n int) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "gallery.db")
-	s, err := Create(path, Params{Scheme: testScheme, Dim: testDim, RawDim: testRawDim, Epoch: 1},
-		testKey(t, 0xD1), testOptions(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newTestStore(t)
 	if err := s.Enrol(newTestProtector(1), batchOf(0, n)); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
-	return path
+	return s.Path()
 }
 
 func reopen(t *testing.T, path string) *Store {

@@ -89,6 +89,13 @@ func rawFor(i int, dim int) []float32 {
 // refFor names subject i.
 func refFor(i int) string { return fmt.Sprintf("subject-%05d", i) }
 
+// idOf is the inverse of refFor.
+func idOf(ref string) int {
+	var id int
+	fmt.Sscanf(ref, "subject-%d", &id)
+	return id
+}
+
 // batchOf returns the enrolments of subjects from..to-1.
 func batchOf(from, to int) []Enrolment {
 	b := make([]Enrolment, 0, to-from)

@@ -132,11 +132,7 @@ func TestReadersDuringReprotect(t *testing.T) {
 					return
 				}
 				for i, ref := range snap.Refs {
-					var id int
-					for _, c := range ref[len("subject-"):] {
-						id = id*10 + int(c-'0')
-					}
-					want := expectedTemplate(snap.Epoch, snap.Dim, rawFor(id, testRawDim), false)
+					want := expectedTemplate(snap.Epoch, snap.Dim, rawFor(idOf(ref), testRawDim), false)
 					if !equalFloats(snap.Row(i), want) {
 						errs <- errors.New("a snapshot mixes epochs")
 						return

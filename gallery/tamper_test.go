@@ -12,18 +12,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// storedGallery makes a closed gallery file of 12 subjects and returns its path.
-func storedGallery(t *testing.T) string {
-	t.Helper()
-	s := newTestStore(t)
-	if err := s.Enrol(newTestProtector(1), batchOf(0, 12)); err != nil {
-		t.Fatal(err)
-	}
-	path := s.Path()
-	s.Close()
-	return path
-}
-
 // editBolt applies fn to the raw bbolt file, as an attacker with write access could.
 func editBolt(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
 	t.Helper()
@@ -72,7 +60,7 @@ func TestTamperedValuesAreCaught(t *testing.T) {
 	}
 	for name, edit := range cases {
 		t.Run(name, func(t *testing.T) {
-			path := storedGallery(t)
+			path := seededGallery(t, 12)
 			editBolt(t, path, edit)
 			s, err := Open(path, testKey(t, 0xD1), testOptions(t))
 			if err != nil {
@@ -85,7 +73,7 @@ func TestTamperedValuesAreCaught(t *testing.T) {
 		})
 	}
 	t.Run("tampered state", func(t *testing.T) {
-		path := storedGallery(t)
+		path := seededGallery(t, 12)
 		editBolt(t, path, func(tx *bolt.Tx) error {
 			m := tx.Bucket(bucketMeta)
 			v := append([]byte(nil), m.Get(keyState)...)
@@ -97,7 +85,7 @@ func TestTamperedValuesAreCaught(t *testing.T) {
 		}
 	})
 	t.Run("archive swap caught by re-protection", func(t *testing.T) {
-		path := storedGallery(t)
+		path := seededGallery(t, 12)
 		editBolt(t, path, func(tx *bolt.Tx) error {
 			b := tx.Bucket(bucketArchive)
 			k1, v1, k2, v2 := firstTwo(b)
@@ -141,7 +129,7 @@ func TestCorruptFiles(t *testing.T) {
 		t.Errorf("bare bbolt file: %v, want ErrCorrupt", err)
 	}
 
-	orig, err := os.ReadFile(storedGallery(t))
+	orig, err := os.ReadFile(seededGallery(t, 12))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,18 +168,14 @@ func readDamaged(t *testing.T, path string) {
 	}
 	// Whatever survived authenticated decryption must be a genuine record.
 	for i, ref := range snap.Refs {
-		var id int
-		for _, c := range ref[len("subject-"):] {
-			id = id*10 + int(c-'0')
-		}
-		if !equalFloats(snap.Row(i), expectedTemplate(1, testDim, rawFor(id, testRawDim), false)) {
+		if !equalFloats(snap.Row(i), expectedTemplate(1, testDim, rawFor(idOf(ref), testRawDim), false)) {
 			t.Fatalf("damaged file yielded a wrong template for %s", ref)
 		}
 	}
 }
 
 func TestTruncatedFileNamed(t *testing.T) {
-	path := storedGallery(t)
+	path := seededGallery(t, 12)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
