@@ -16,6 +16,14 @@ import (
 // length, so the inner product is the cosine similarity the paper matches
 // with.
 //
+// Puente adds one step to the paper's mapping: before windowing, the
+// elements of v are put in a secret order (a permutation drawn from the
+// seed). Without it, at the scales that preserve accuracy the degree-1 term
+// dominates and two epochs whose exponent 1 falls on the same window
+// position (probability 1/Order) produce nearly proportional templates,
+// which makes them linkable; with independent permutations the positions of
+// two epochs do not line up.
+//
 // It guarantees a many-to-one, non-linear mapping whose coefficients and
 // exponents change with the seed. It does not guarantee irreversibility when
 // the seed is stolen: the mapping is then a known polynomial system with
@@ -24,8 +32,9 @@ import (
 // close to linear.
 type polyProtect struct {
 	base
-	c []float64 // coefficients, Order
-	e []int     // exponents, Order
+	c    []float64 // coefficients, Order
+	e    []int     // exponents, Order
+	perm []int     // secret order of the input elements
 }
 
 func newPolyProtect(p Params, seed *Seed) *polyProtect {
@@ -42,7 +51,7 @@ func newPolyProtect(p Params, seed *Seed) *polyProtect {
 	for i := range e {
 		e[i]++
 	}
-	return &polyProtect{base: base{p: p}, c: c, e: e}
+	return &polyProtect{base: base{p: p}, c: c, e: e, perm: ks.perm(p.InputDim)}
 }
 
 func (t *polyProtect) step() int { return t.p.Order - t.p.Overlap }
@@ -66,7 +75,7 @@ func (t *polyProtect) raw(dst, v []float64) {
 	for i := range dst {
 		var s float64
 		for j, c := range t.c {
-			s += c * ipow(t.p.Scale*v[i*st+j], t.e[j])
+			s += c * ipow(t.p.Scale*v[t.perm[i*st+j]], t.e[j])
 		}
 		dst[i] = s
 	}
@@ -94,7 +103,7 @@ func (t *polyProtect) linearEstimate(p []float64) []float64 {
 	}
 	st := t.step()
 	for i, y := range p {
-		k := i*st + jl
+		k := t.perm[i*st+jl]
 		v[k] += y / t.c[jl]
 		n[k]++
 	}
@@ -127,7 +136,7 @@ func (t *polyProtect) surrogate(v, p, grad []float64) float64 {
 		// dL/dP_i = 2/|P| ((q_i - p_i) - q_i <q, q-p>)
 		g := 2 / norm * ((out[i] - p[i]) - out[i]*qr)
 		for j, c := range t.c {
-			k := i*st + j
+			k := t.perm[i*st+j]
 			grad[k] += g * c * float64(t.e[j]) * ipow(s*v[k], t.e[j]-1) * s
 		}
 	}
