@@ -80,7 +80,7 @@ type Params struct {
 
 // OutputDim returns the dimension of the protected vectors, or 0 for an
 // invalid parameter set.
-func (p *Params) OutputDim() int {
+func (p Params) OutputDim() int {
 	if p.Validate() != nil {
 		return 0
 	}
@@ -101,7 +101,7 @@ func (p *Params) outputDim() int {
 
 // Validate checks the parameter set. The error wraps [ErrParams] and names
 // the field at fault.
-func (p *Params) Validate() error {
+func (p Params) Validate() error {
 	if !p.Scheme.valid() {
 		return paramsErr("unknown scheme %d", p.Scheme)
 	}
@@ -155,7 +155,7 @@ func (p *Params) validatePoly() error {
 // Fingerprint is SHA-256 of the binary encoding: two parties hold the same
 // parameters exactly when their fingerprints are equal. It panics on
 // invalid parameters (validate first).
-func (p *Params) Fingerprint() [32]byte {
+func (p Params) Fingerprint() [32]byte {
 	b, err := p.MarshalBinary()
 	if err != nil {
 		panic(err)
@@ -173,7 +173,7 @@ const paramsMagic = "PTPR"
 const paramsFixedLen = 4 + 1 + 1 + 5*4 + 8 + 8 + 4
 
 // MarshalBinary returns the stable, versioned binary encoding.
-func (p *Params) MarshalBinary() ([]byte, error) {
+func (p Params) MarshalBinary() ([]byte, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -238,7 +238,7 @@ func (p *Params) UnmarshalBinary(b []byte) error {
 const paramsTextHeader = "puente-protect-params v1"
 
 // MarshalText returns the stable, versioned text encoding.
-func (p *Params) MarshalText() ([]byte, error) {
+func (p Params) MarshalText() ([]byte, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
