@@ -31,6 +31,7 @@ func New(p Params, seed Seed) (Transform, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	defer seed.Zero() // this copy; the caller's is the caller's to zero
 	if seed.IsZero() {
 		return nil, fmt.Errorf("%w: zero seed (never derived, or zeroed)", ErrSeed)
 	}

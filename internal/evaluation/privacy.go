@@ -77,20 +77,26 @@ func AttackTargets(rows, n int, seed uint64) []int {
 	return p[:min(n, rows)]
 }
 
-// MeasureAttacks runs the inversion attacks of [protect.Invert] with the
-// stolen transform t against the templates of the target rows of unit (raw
-// unit vectors), plus the baseline of guessing the public mean for everyone
-// (which needs no template and no key). tauRaw is the unprotected threshold.
-func MeasureAttacks(unit *protect.Matrix, t protect.Transform, targets []int, tauRaw float64, mean []float64, iters int) ([]AttackResult, error) {
+// MeasureAttacks runs the inversion attacks of [protect.Invert] against the
+// templates that t makes of the target rows of unit (raw unit vectors): with
+// the stolen transform t itself, and with other, the same scheme under
+// another epoch's seed (a revoked or wrong key). It adds the baseline of
+// guessing the public mean for everyone, which needs no template and no
+// key. tauRaw is the unprotected threshold.
+func MeasureAttacks(unit *protect.Matrix, t, other protect.Transform, targets []int, tauRaw float64, mean []float64, iters int) ([]AttackResult, error) {
 	type attack struct {
 		name string
+		key  protect.Transform
 		a    protect.Attack
 		opt  protect.AttackOptions
 	}
+	opt := protect.AttackOptions{Iterations: iters}
 	attacks := []attack{
-		{"pseudo-inverse (least squares)", protect.AttackPseudoInverse, protect.AttackOptions{}},
-		{"optimisation from the pseudo-inverse", protect.AttackOptimise, protect.AttackOptions{Iterations: iters}},
-		{"optimisation from the public mean", protect.AttackOptimise, protect.AttackOptions{Iterations: iters, Start: mean}},
+		{"pseudo-inverse (least squares)", t, protect.AttackPseudoInverse, protect.AttackOptions{}},
+		{"optimisation from the pseudo-inverse", t, protect.AttackOptimise, opt},
+		{"optimisation from the public mean", t, protect.AttackOptimise, protect.AttackOptions{Iterations: iters, Start: mean}},
+		{"wrong key: pseudo-inverse with another epoch's seed", other, protect.AttackPseudoInverse, protect.AttackOptions{}},
+		{"wrong key: optimisation with another epoch's seed", other, protect.AttackOptimise, opt},
 	}
 	guesses := make([][][]float64, len(attacks)+1)
 	for i := range guesses {
@@ -106,7 +112,7 @@ func MeasureAttacks(unit *protect.Matrix, t protect.Transform, targets []int, ta
 			if err != nil {
 				break
 			}
-			guesses[i][k], err = protect.Invert(t, p, at.a, at.opt)
+			guesses[i][k], err = protect.Invert(at.key, p, at.a, at.opt)
 		}
 		guesses[len(attacks)][k] = mean
 		if err != nil {

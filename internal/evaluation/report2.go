@@ -22,6 +22,7 @@ func (s *attackSection) WriteMarkdown(w io.Writer) error {
 		fmt.Sprintf("- optimisation: %d projected gradient steps on the unit sphere minimising a smooth surrogate of the protected-domain distance", s.cfg.AttackIters),
 		"  (logistic loss of the signs, softmax cross-entropy of the indices, squared distance of the polynomial outputs),",
 		"  started from the pseudo-inverse estimate or from the public mean.",
+		"- wrong key: the same attacks with the transform of another epoch (a revoked key, or a guess).",
 		"- baseline: guess the public mean for everyone, with no template and no key.",
 		"",
 		"Success is the fraction of recovered vectors accepted against the true raw template by raw cosine at the unprotected",

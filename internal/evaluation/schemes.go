@@ -83,7 +83,7 @@ func MeasureScheme(env *Env, p protect.Params, c Config) (*SchemeResult, error) 
 		r.Linkages = append(r.Linkages, l)
 	}
 	targets := AttackTargets(env.Unit.Rows, c.AttackTargets, c.SampleSeed+3)
-	r.Attacks, err = MeasureAttacks(env.Unit, ts[0], targets, env.Raw.Tau3, env.Mean, c.AttackIters)
+	r.Attacks, err = MeasureAttacks(env.Unit, ts[0], ts[1], targets, env.Raw.Tau3, env.Mean, c.AttackIters)
 	return r, err
 }
 
