@@ -139,7 +139,9 @@ type thresholdSection struct {
 	res []*SchemeResult
 }
 
-func (*thresholdSection) Title() string { return "Thresholds and score density near them (for encrypted matching)" }
+func (*thresholdSection) Title() string {
+	return "Thresholds and score density near them (for encrypted matching)"
+}
 
 func (s *thresholdSection) WriteMarkdown(w io.Writer) error {
 	if err := para(w, "tau is the threshold at FMR 1e-3 (`protect.ThresholdAtFMR`, the function `he` uses). The band columns give the",
