@@ -78,11 +78,7 @@ func FNIRAtFPIR(matedBest, nonMatedBest []float64, fpir float64) (fnir, tau floa
 // or [FMR(t2), FNMR(t2)], whichever is narrower in sum, and the EER its
 // midpoint.
 func EER(mated, nonMated []float64) (eer, tau float64, err error) {
-	m, err := sortedScores(mated, "mated")
-	if err != nil {
-		return 0, 0, err
-	}
-	nm, err := sortedScores(nonMated, "non-mated")
+	m, nm, err := sortedPair(mated, nonMated)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -121,11 +117,7 @@ type DETPoint struct {
 // for each of the target rates fmrs (e.g. [LogGrid]); targets the data
 // cannot resolve are left out.
 func DET(mated, nonMated []float64, fmrs []float64) ([]DETPoint, error) {
-	m, err := sortedScores(mated, "mated")
-	if err != nil {
-		return nil, err
-	}
-	nm, err := sortedScores(nonMated, "non-mated")
+	m, nm, err := sortedPair(mated, nonMated)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +156,15 @@ func FractionWithin(scores []float64, tau, width float64) float64 {
 		}
 	}
 	return float64(n) / float64(len(scores))
+}
+
+// sortedPair returns sorted copies of both score sets.
+func sortedPair(mated, nonMated []float64) (m, nm []float64, err error) {
+	if m, err = sortedScores(mated, "mated"); err != nil {
+		return nil, nil, err
+	}
+	nm, err = sortedScores(nonMated, "non-mated")
+	return m, nm, err
 }
 
 // sortedScores returns a sorted copy, rejecting empty sets and NaN.

@@ -47,17 +47,8 @@ func ReadCSV(r io.Reader, source string, lim Limits, header bool) (*Matrix, erro
 }
 
 func (m *Matrix) appendRecord(source string, rec []string, lim Limits) error {
-	if m.Rows == 0 {
-		m.Cols = len(rec)
-		if err := lim.checkShape(source, 1, m.Cols); err != nil {
-			return err
-		}
-	}
-	if len(rec) != m.Cols {
-		return inputErr(source, m.Rows, -1, "%d values, want %d like the first row", len(rec), m.Cols)
-	}
-	if m.Rows >= lim.MaxRows {
-		return inputErr(source, m.Rows, -1, "more than the limit of %d rows", lim.MaxRows)
+	if err := m.checkNextRow(source, len(rec), lim); err != nil {
+		return err
 	}
 	for c, f := range rec {
 		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
@@ -137,17 +128,8 @@ func (m *Matrix) appendJSONRow(source string, el []byte, lim Limits, label *stri
 	if err := json.Unmarshal(el, &row); err != nil {
 		return inputErr(source, m.Rows, -1, "not an array of numbers: %v", jsonReason(err))
 	}
-	if m.Rows == 0 {
-		m.Cols = len(row)
-		if err := lim.checkShape(source, 1, m.Cols); err != nil {
-			return err
-		}
-	}
-	if len(row) != m.Cols {
-		return inputErr(source, m.Rows, -1, "%d values, want %d like the first row", len(row), m.Cols)
-	}
-	if m.Rows >= lim.MaxRows {
-		return inputErr(source, m.Rows, -1, "more than the limit of %d rows", lim.MaxRows)
+	if err := m.checkNextRow(source, len(row), lim); err != nil {
+		return err
 	}
 	if label != nil {
 		m.Labels = append(m.Labels, *label)
@@ -168,4 +150,22 @@ func jsonReason(err error) string {
 		return fmt.Sprintf("a value of the wrong type or out of range where %s expected", te.Type)
 	}
 	return err.Error()
+}
+
+// checkNextRow checks a row of n values about to be appended: the first row
+// fixes the dimension, later rows must match it, and the limits hold.
+func (m *Matrix) checkNextRow(source string, n int, lim Limits) error {
+	if m.Rows == 0 {
+		m.Cols = n
+		if err := lim.checkShape(source, 1, m.Cols); err != nil {
+			return err
+		}
+	}
+	if n != m.Cols {
+		return inputErr(source, m.Rows, -1, "%d values, want %d like the first row", n, m.Cols)
+	}
+	if m.Rows >= lim.MaxRows {
+		return inputErr(source, m.Rows, -1, "more than the limit of %d rows", lim.MaxRows)
+	}
+	return nil
 }

@@ -38,11 +38,7 @@ type Unlinkability struct {
 // ratio omega (1 when the two hypotheses are equally likely, as in the
 // paper's experiments).
 func UnlinkabilityScores(mated, nonMated []float64, bins int, omega float64) (*Unlinkability, error) {
-	m, err := sortedScores(mated, "mated")
-	if err != nil {
-		return nil, err
-	}
-	nm, err := sortedScores(nonMated, "non-mated")
+	m, nm, err := sortedPair(mated, nonMated)
 	if err != nil {
 		return nil, err
 	}
