@@ -25,9 +25,10 @@
 //
 // # Guarantees
 //
-//   - Determinism: the same parameters and seed give the same transform on
-//     every platform; the seed is expanded with HKDF-SHA256 and AES-256-CTR,
-//     never with math/rand.
+//   - Determinism: the same parameters and seed give the same transform
+//     (up to floating-point rounding across architectures, see [New]); the
+//     seed is expanded with HKDF-SHA256 and AES-256-CTR, never with
+//     math/rand.
 //   - Renewability and unlinkability across epochs: templates of one
 //     subject under two epochs are measured (on LFW, docs/evaluation.md) to
 //     score like templates of different subjects, D<->sys <= 0.10.

@@ -25,8 +25,12 @@ type Transform interface {
 // New builds the transform of parameter set p keyed by seed. The seed is
 // expanded with HKDF-SHA256 and AES-256-CTR; the transform holds only the
 // expanded material, not the seed, so the caller may zero the seed after
-// New returns. The same (p, seed) gives the same transform on every
-// platform.
+// New returns. The same (p, seed) gives the same transform: PolyProtect's
+// integer material is identical everywhere, and the Gaussian material of
+// BioHashing and Index-of-Max agrees across architectures to within
+// floating-point rounding (Go may fuse multiply-adds on some), which can
+// change a bit or an index only for an input on a decision boundary
+// (testdata/transform_kat.json pins it).
 func New(p Params, seed Seed) (Transform, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
