@@ -104,16 +104,18 @@ func Invert(t Transform, p []float64, a Attack, opt AttackOptions) ([]float64, e
 				return nil, fmt.Errorf("protect: attack start: %w", err)
 			}
 		}
-		v = descend(it, v, p, cmp(opt.Iterations, 300))
+		v = descend(it, v, p, orDefault(opt.Iterations, 300))
 	default:
 		return nil, fmt.Errorf("%w: unknown attack %d", ErrParams, a)
 	}
 	x := make([]float64, len(v))
-	it.normalizer().Invert(x, v)
+	if err := it.normalizer().Invert(x, v); err != nil {
+		return nil, fmt.Errorf("protect: attack estimate: %w", err)
+	}
 	return x, nil
 }
 
-func cmp(v, def int) int {
+func orDefault(v, def int) int {
 	if v > 0 {
 		return v
 	}

@@ -52,8 +52,8 @@ func (n *Normalizer) validate(dim int) error {
 // dimension). It fails with an [*InputError] on a wrong length, a NaN or
 // Inf value or a zero vector; it never panics on bad values.
 func (n *Normalizer) Apply(dst, x []float64) error {
-	if len(n.Mean) != 0 && len(x) != len(n.Mean) {
-		return inputErr("vector", -1, -1, "dimension %d, want %d", len(x), len(n.Mean))
+	if n.Weight != 0 && len(x) != len(n.Mean) {
+		return inputErr("vector", -1, -1, "dimension %d, the normalisation mean has %d", len(x), len(n.Mean))
 	}
 	if len(dst) != len(x) {
 		return inputErr("vector", -1, -1, "output dimension %d, want %d", len(dst), len(x))
@@ -76,14 +76,22 @@ func (n *Normalizer) Apply(dst, x []float64) error {
 }
 
 // Invert maps a normalised vector v back to the unit vector u = x/|x| it
-// came from, solving |t*v + Weight*Mean| = 1 for t > 0. It is public
-// knowledge (Mean and Weight are in Params) and is what an attacker who has
-// estimated v does; Puente uses it only to evaluate such attacks.
-func (n *Normalizer) Invert(dst, v []float64) {
+// came from, solving |t*v + Weight*Mean| = 1 for t > 0, and writes u to
+// dst. It is public knowledge (Mean and Weight are in Params) and is what
+// an attacker who has estimated v does; Puente uses it only to evaluate such
+// attacks. It fails with an [*InputError] if the lengths of dst, v and Mean
+// disagree or v is not a finite non-zero vector.
+func (n *Normalizer) Invert(dst, v []float64) error {
+	if len(dst) != len(v) || (n.Weight != 0 && len(v) != len(n.Mean)) {
+		return inputErr("vector", -1, -1, "dimension %d (output %d, mean %d) disagree", len(v), len(dst), len(n.Mean))
+	}
+	if _, err := checkedNorm(v); err != nil {
+		return err
+	}
 	if n.Weight == 0 {
 		copy(dst, v)
 		scaleUnit(dst)
-		return
+		return nil
 	}
 	var vm, mm, vv float64
 	for i := range v {
@@ -98,6 +106,7 @@ func (n *Normalizer) Invert(dst, v []float64) {
 		dst[i] = t*v[i] + a*n.Mean[i]
 	}
 	scaleUnit(dst)
+	return nil
 }
 
 // MeanOf returns the mean of the L2-normalised rows of m, the public mean a

@@ -186,12 +186,27 @@ func TestNormalizerInvert(t *testing.T) {
 			t.Fatal(err)
 		}
 		u := make([]float64, 16)
-		n.Invert(u, v)
+		if err := n.Invert(u, v); err != nil {
+			t.Fatal(err)
+		}
 		nx := math.Sqrt(Dot(x, x))
 		for i := range u {
 			if math.Abs(u[i]-x[i]/nx) > 1e-12 {
 				t.Fatalf("Invert(Apply(x)) != x/|x| at %d", i)
 			}
+		}
+	}
+}
+
+func TestNormalizerBadSetupErrs(t *testing.T) {
+	x := testVectors(1, 16)[0]
+	dst := make([]float64, 16)
+	for _, n := range []Normalizer{{Weight: 0.5}, {Weight: 0.5, Mean: testMean(8)}} {
+		if err := n.Apply(dst, x); !errors.Is(err, ErrInput) {
+			t.Errorf("Apply with %d-value mean: err %v, want ErrInput", len(n.Mean), err)
+		}
+		if err := n.Invert(dst, x); !errors.Is(err, ErrInput) {
+			t.Errorf("Invert with %d-value mean: err %v, want ErrInput", len(n.Mean), err)
 		}
 	}
 }

@@ -146,8 +146,12 @@ func TestInversion(t *testing.T) {
 
 // TestReportStable renders a reduced report twice and compares the bytes.
 func TestReportStable(t *testing.T) {
-	env := loadEnv(t)
-	cfg := Config{DataDir: env.dataDir(t), AttackTargets: 4, AttackIters: 5, EpochPairs: 1}
+	loadEnv(t) // fails with a clear message if the data is missing
+	dir, err := lfw.FindDataDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{DataDir: dir, AttackTargets: 4, AttackIters: 5, EpochPairs: 1}
 	var out [2]bytes.Buffer
 	for i := range out {
 		rep, err := Run(cfg)
@@ -166,12 +170,4 @@ func TestReportStable(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
-}
-
-func (e *Env) dataDir(t *testing.T) string {
-	d, err := lfw.FindDataDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
 }

@@ -117,7 +117,7 @@ func MeasureAttacks(unit *protect.Matrix, t, other protect.Transform, targets []
 		guesses[len(attacks)][k] = mean
 		if err != nil {
 			mu.Lock()
-			firstErr = cmpErr(firstErr, err)
+			firstErr = keepFirst(firstErr, err)
 			mu.Unlock()
 		}
 	})
@@ -135,7 +135,7 @@ func MeasureAttacks(unit *protect.Matrix, t, other protect.Transform, targets []
 	return out, nil
 }
 
-func cmpErr(a, b error) error {
+func keepFirst(a, b error) error {
 	if a != nil {
 		return a
 	}
