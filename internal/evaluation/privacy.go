@@ -23,6 +23,10 @@ type Linkage struct {
 	// Scores of each image's template under epoch e against its own
 	// re-protection under e+1, and of non-mated pairs within one epoch.
 	Renewed, NonMated []float64
+	// Floor is D_sys between two samples of non-mated cross-epoch scores
+	// (both under H_nm) of the size of the mated sample: what the
+	// histogram estimator reports for perfectly unlinkable templates.
+	Floor float64
 	// RenewedNonMated pairs each image's template under epoch e with a
 	// template of another subject under e+1: the cross-epoch scores the
 	// renewed ones should look like.
@@ -48,6 +52,12 @@ func MeasureLinkage(raw *protect.Matrix, a, b protect.Transform, p *Protocols) (
 	if l.Cross, err = protect.UnlinkabilityScores(Scores(ta, tb, p.LinkMated), Scores(ta, tb, p.LinkNonMated), 0, 1); err != nil {
 		return nil, err
 	}
+	crossNM := Scores(ta, tb, p.LinkNonMated)
+	floor, err := protect.UnlinkabilityScores(Scores(ta, tb, p.NonMated[:min(len(crossNM), len(p.NonMated))]), crossNM, 0, 1)
+	if err != nil {
+		return nil, err
+	}
+	l.Floor = floor.Sys
 	l.RenewedNonMated = Scores(ta, tb, p.SelfNonMated)
 	if l.SameImage, err = protect.UnlinkabilityScores(l.Renewed, l.RenewedNonMated, 0, 1); err != nil {
 		return nil, err
