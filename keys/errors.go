@@ -51,3 +51,14 @@ func (e *KeyError) Error() string {
 }
 
 func (e *KeyError) Unwrap() error { return e.Err }
+
+// Signature errors, returned by [Keyring.Verify].
+var (
+	// ErrUnknownSigner: no key with that ID in the keyring.
+	ErrUnknownSigner = errors.New("keys: unknown signing key")
+	// ErrNotValidAt: the key exists but was not valid at the signing time
+	// (before its start, after its overlap window ended, or revoked).
+	ErrNotValidAt = errors.New("keys: signing key not valid at that time")
+	// ErrBadSignature: the signature does not verify.
+	ErrBadSignature = errors.New("keys: bad signature")
+)
