@@ -114,7 +114,10 @@ func TestAgreementExchange(t *testing.T) {
 		{"wrong commitment", ErrCorrupt, func() error { _, err := OpenContribution(toUS, us, "co-migracion", "us-co", 3, cmMine); return err }},
 		{"wrong epoch", ErrCorrupt, func() error { _, err := OpenContribution(toUS, us, "co-migracion", "us-co", 4, cmTheirs); return err }},
 		{"wrong party", ErrCorrupt, func() error { _, err := OpenContribution(toUS, us, "xx", "us-co", 3, cmTheirs); return err }},
-		{"garbage", ErrCorrupt, func() error { _, err := OpenContribution([]byte("junk"), us, "co-migracion", "us-co", 3, cmTheirs); return err }},
+		{"garbage", ErrCorrupt, func() error {
+			_, err := OpenContribution([]byte("junk"), us, "co-migracion", "us-co", 3, cmTheirs)
+			return err
+		}},
 		{"reflection", ErrCorrupt, func() error {
 			echo := &Contribution{Party: "co-migracion", Agreement: "us-co", Epoch: 3, k: mine.k}
 			_, err := DeriveAgreementSecret(mine, echo)

@@ -61,12 +61,12 @@ func TestKeyringRotationOverlapAndRevocation(t *testing.T) {
 		want error
 	}{
 		{k1, s1, t0.Add(time.Hour), nil},
-		{k1, s1, rot.Add(30 * time.Minute), nil},              // inside the overlap
-		{k1, s1, rot.Add(2 * time.Hour), ErrNotValidAt},       // after the overlap
-		{k1, s1, t0.Add(-time.Second), ErrNotValidAt},         // before its start
-		{k2, s2, rot.Add(-time.Minute), ErrNotValidAt},        // new key before its start
-		{k2, s2, rot.Add(365 * 24 * time.Hour), nil},          // open-ended
-		{k2, s1, rot.Add(time.Minute), ErrBadSignature},       // k1's signature under k2's ID
+		{k1, s1, rot.Add(30 * time.Minute), nil},        // inside the overlap
+		{k1, s1, rot.Add(2 * time.Hour), ErrNotValidAt}, // after the overlap
+		{k1, s1, t0.Add(-time.Second), ErrNotValidAt},   // before its start
+		{k2, s2, rot.Add(-time.Minute), ErrNotValidAt},  // new key before its start
+		{k2, s2, rot.Add(365 * 24 * time.Hour), nil},    // open-ended
+		{k2, s1, rot.Add(time.Minute), ErrBadSignature}, // k1's signature under k2's ID
 		{k2, append(s2[:10:10], s2[11:]...), rot, ErrBadSignature},
 	}
 	for i, c := range cases {
