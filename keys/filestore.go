@@ -175,7 +175,7 @@ func (s *FileStore) open(name string, version int) (*envelope, error) {
 }
 
 func infoFrom(env *envelope, vs []int) Info {
-	return Info{Name: env.name, Version: vs[len(vs)-1], Versions: vs, Created: env.created,
+	return Info{Name: env.name, Version: env.version, Versions: vs, Created: env.created,
 		Algorithm: env.algorithm, Custodians: env.custodians}
 }
 

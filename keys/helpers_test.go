@@ -1,8 +1,10 @@
 package keys
 
 import (
+	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 )
 
 // detRand is a deterministic byte stream for tests: SHA-256 of a seed and a
@@ -32,3 +34,9 @@ func (r *detRand) Read(p []byte) (int, error) {
 type zeroRand struct{}
 
 func (zeroRand) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	crand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -51,8 +51,8 @@ type PutOptions struct {
 // Info describes an entry. Nothing in it is secret.
 type Info struct {
 	Name       string
-	Version    int       // the current version
-	Versions   []int     // every version still held, ascending
+	Version    int       // the current version (for an Entry: its own version)
+	Versions   []int     // every version still held, ascending (Stat fills it; Get may not)
 	Created    time.Time // when the current version was written
 	Algorithm  string    // as given to Put for the current version
 	Custodians []string  // custodians the current version is recoverable by
