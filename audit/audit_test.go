@@ -134,14 +134,18 @@ func TestEventValidation(t *testing.T) {
 		"long request ID":             {KindQuery, func() Event { e := good; e.RequestID = strings.Repeat("a", 65); return e }()},
 		"refusal without class":       {KindQuery, func() Event { e := good; e.Outcome, e.Decision = OutcomeRefused, ""; return e }()},
 		"refusal with decision":       {KindQuery, func() Event { e := good; e.Outcome, e.Refusal = OutcomeRefused, RefusedQuota; return e }()},
-		"unknown refusal class":       {KindQuery, func() Event { e := good; e.Outcome, e.Decision, e.Refusal = OutcomeRefused, "", "score-too-low"; return e }()},
-		"key fields on a query":       {KindQuery, func() Event { e := good; e.Key = "sign/keyring"; return e }()},
-		"key record without action":   {KindKey, Event{Key: "sign/keyring"}},
-		"key record with a decision":  {KindKey, Event{Action: "epoch-begun", Decision: DecisionHit}},
-		"bad key ID":                  {KindKey, Event{Action: "signing-key-rotated", KeyID: "xyz"}},
-		"log record with partner":     {KindLog, Event{Action: "prune", Partner: "co"}},
-		"unknown kind":                {"gossip", Event{}},
-		"checkpoint by hand":          {KindCheckpoint, Event{}},
+		"unknown refusal class": {KindQuery, func() Event {
+			e := good
+			e.Outcome, e.Decision, e.Refusal = OutcomeRefused, "", "score-too-low"
+			return e
+		}()},
+		"key fields on a query":      {KindQuery, func() Event { e := good; e.Key = "sign/keyring"; return e }()},
+		"key record without action":  {KindKey, Event{Key: "sign/keyring"}},
+		"key record with a decision": {KindKey, Event{Action: "epoch-begun", Decision: DecisionHit}},
+		"bad key ID":                 {KindKey, Event{Action: "signing-key-rotated", KeyID: "xyz"}},
+		"log record with partner":    {KindLog, Event{Action: "prune", Partner: "co"}},
+		"unknown kind":               {"gossip", Event{}},
+		"checkpoint by hand":         {KindCheckpoint, Event{}},
 	}
 	w, _ := openTest(t, newTestKey(1))
 	defer w.Close()
