@@ -78,6 +78,13 @@ func (a *AgreementState) find(epoch uint64) *Epoch {
 	return nil
 }
 
+// Algorithm names of the non-secret bookkeeping entries this package
+// keeps beside the keys.
+const (
+	AlgAgreementState = "agreement-state"
+	AlgKeyring        = "keyring"
+)
+
 // AgreementStateName is the store name of an agreement's state.
 func AgreementStateName(agreement string) string { return "agreement/" + agreement + "/state" }
 
@@ -124,7 +131,7 @@ func (m *Agreements) save(ctx context.Context, st *AgreementState, ver int) erro
 	if err != nil {
 		return err
 	}
-	_, err = m.Store.Put(ctx, AgreementStateName(st.Agreement), b, PutOptions{CAS: ver, Algorithm: "agreement-state"})
+	_, err = m.Store.Put(ctx, AgreementStateName(st.Agreement), b, PutOptions{CAS: ver, Algorithm: AlgAgreementState})
 	return err
 }
 

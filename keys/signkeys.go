@@ -142,6 +142,6 @@ func (m *SigningKeys) saveKeyring(ctx context.Context, ring *Keyring, ver int) e
 	if err != nil {
 		return err
 	}
-	_, err = m.Store.Put(ctx, KeyringName, b, PutOptions{CAS: ver, Algorithm: "keyring"})
+	_, err = m.Store.Put(ctx, KeyringName, b, PutOptions{CAS: ver, Algorithm: AlgKeyring})
 	return err
 }
