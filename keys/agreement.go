@@ -95,7 +95,7 @@ func (c *Contribution) Seal(partnerRecipient string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("keys: seal contribution: partner recipient: %w", err)
 	}
-	plain := append(append([]byte(contributionMagic), c.header()...), c.k.b[:]...)
+	plain := c.Marshal()
 	defer clear(plain)
 	var out bytes.Buffer
 	w, err := age.Encrypt(&out, cu.rcpt)
@@ -152,6 +152,16 @@ func OpenContribution(sealed []byte, id *Identity, party, agreement string, epoc
 	}
 	return c, nil
 }
+
+// Marshal encodes the contribution, secret included, for a [Store] (which
+// seals it). Zero the result after use.
+func (c *Contribution) Marshal() []byte {
+	return append(append([]byte(contributionMagic), c.header()...), c.k.b[:]...)
+}
+
+// UnmarshalContribution decodes what Marshal produced; errors wrap
+// [ErrCorrupt].
+func UnmarshalContribution(b []byte) (*Contribution, error) { return parseContribution(b) }
 
 // parseContribution decodes the plaintext of a sealed contribution.
 func parseContribution(b []byte) (*Contribution, error) {

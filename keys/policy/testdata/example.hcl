@@ -44,6 +44,17 @@ key "transform-seed" {
   revocation   = "On a template leak: revoke the epoch, begin a new one, re-protect, retire and destroy."
 }
 
+key "seed-contribution" {
+  match        = "agreement/*/epoch/*/contribution"
+  purpose      = "This node's contribution to an epoch's agreement secret, kept only until the secret is derived"
+  algorithm    = "hkdf-sha256"
+  custodians   = ["alice", "bob"]
+  store        = "file"
+  cryptoperiod = "7d"
+  rotation     = "Never rotated: destroyed by puente keys derive; one older than 7 days is an abandoned ceremony."
+  revocation   = "Destroy it and start the epoch's ceremony again."
+}
+
 key "he-share" {
   match        = "he/*/*/sk"
   purpose      = "This node's share of the collective CKKS secret key of one direction"
