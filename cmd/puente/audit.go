@@ -163,4 +163,3 @@ func runAuditPrune(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 	fmt.Fprintf(st.out, "pruned %d records older than %s (retention %s)\n", dropped, cutoff.Format(time.DateOnly), p.Audit.Retention)
 	return nil
 }
-
