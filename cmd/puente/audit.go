@@ -98,11 +98,7 @@ func auditOptions(ctx context.Context, n *node) (audit.Options, *keys.SigningKey
 }
 
 func runAuditRepair(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	n, err := openNode(*home)
+	n, _, err := parseNode(fs, homeFlag(fs), args)
 	if err != nil {
 		return err
 	}
@@ -111,7 +107,7 @@ func runAuditRepair(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 		return err
 	}
 	defer k.Zero()
-	rep, err := audit.Repair(filepath.Join(*home, "audit.log"), opts)
+	rep, err := audit.Repair(filepath.Join(n.home, "audit.log"), opts)
 	if err != nil {
 		return err
 	}

@@ -96,6 +96,17 @@ func openNode(home string) (*node, error) {
 	return n, err
 }
 
+// parseNode parses args and opens the node at *home, returning the
+// positional arguments too.
+func parseNode(fs *flag.FlagSet, home *string, args []string) (*node, []string, error) {
+	rest, err := parse(fs, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := openNode(*home)
+	return n, rest, err
+}
+
 // auditSink returns an event sink that appends each key action to the
 // node's audit log, signed with the node's current signing key.
 func (n *node) auditSink() keys.EventSink {
@@ -162,11 +173,7 @@ func runKeysInit(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string
 }
 
 func runKeysList(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
-	if _, err := parse(fs, args); err != nil {
-		return err
-	}
-	n, err := openNode(*home)
+	n, _, err := parseNode(fs, homeFlag(fs), args)
 	if err != nil {
 		return err
 	}
