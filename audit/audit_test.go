@@ -1,0 +1,252 @@
+package audit
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// writeLog writes n query records and one key record and closes the log.
+func writeLog(t *testing.T, n int) (string, *testKey) {
+	t.Helper()
+	k := newTestKey(1)
+	w, path := openTest(t, k)
+	for i := range n {
+		mustAppend(t, w, KindQuery, queryEvent(i, []Role{RoleQuerier, RoleResponder}[i%2]))
+	}
+	mustAppend(t, w, KindKey, Event{Action: "epoch-retired", Key: "agreement/us-co/epoch/2/seed", Partner: "co-migracion", Epoch: 2})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path, k
+}
+
+func TestAppendAndVerify(t *testing.T) {
+	path, k := writeLog(t, 6)
+	rep, err := VerifyFile(path, ringOf(k), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Records != 7 || rep.First != 1 || rep.Last.Seq != 7 || rep.Kinds[KindQuery] != 6 || rep.Kinds[KindKey] != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	head, err := ReadHead(path)
+	if err != nil || head == nil || *head != rep.Last {
+		t.Fatalf("head file %v (%v), want %v", head, err, rep.Last)
+	}
+	// Reopening continues the chain.
+	w, err := Open(path, Options{Node: "us-cbp", Signer: k, Now: func() time.Time { return t0.Add(time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := mustAppend(t, w, KindLog, Event{Action: "opened"}); r.Seq != 8 || r.Prev != rep.Last.Hash {
+		t.Fatalf("record after reopen: seq %d prev %s", r.Seq, r.Prev)
+	}
+	w.Close()
+	if _, err := VerifyFile(path, ringOf(k), nil); err != nil {
+		t.Fatal(err)
+	}
+	// A signer the verifier does not know.
+	if _, err := VerifyFile(path, ringOf(newTestKey(2)), nil); !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("unknown signer: %v", err)
+	}
+}
+
+// lineOf returns the lines of a log file.
+func linesOfFile(t *testing.T, path string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.SplitAfter(b, []byte("\n"))
+}
+
+func TestTamperDetection(t *testing.T) {
+	path, k := writeLog(t, 6)
+	orig := linesOfFile(t, path) // 7 lines and a trailing empty element
+	join := func(ls ...[]byte) []byte { return bytes.Join(ls, nil) }
+	swap := func(i, j int) []byte {
+		ls := append([][]byte(nil), orig...)
+		ls[i], ls[j] = ls[j], ls[i]
+		return join(ls...)
+	}
+	edited := bytes.Replace(orig[2], []byte(`"decision":"hit"`), []byte(`"decision":"no-hit"`), 1)
+	if bytes.Equal(edited, orig[2]) {
+		t.Fatal("test setup: line 3 has no hit decision")
+	}
+	cases := []struct {
+		what     string
+		content  []byte
+		line     int
+		sentinel error
+	}{
+		{"edit a decision", join(append(orig[:2:2], append([][]byte{edited}, orig[3:]...)...)...), 3, ErrBadSignature},
+		{"edit the layout", join(orig[0], bytes.Replace(orig[1], []byte(`,"seq"`), []byte(`, "seq"`), 1), join(orig[2:]...)), 2, ErrMalformed},
+		{"add a field", join(orig[0], bytes.Replace(orig[1], []byte(`"seq"`), []byte(`"score":0.93,"seq"`), 1), join(orig[2:]...)), 2, ErrMalformed},
+		{"delete a record", join(append(orig[:3:3], orig[4:]...)...), 4, ErrBrokenChain},
+		{"reorder two records", swap(2, 3), 3, ErrBrokenChain},
+		{"delete the first record", join(orig[1:]...), 1, ErrBrokenChain},
+		{"truncate at a record boundary", join(orig[:6]...), 7, ErrTruncated},
+		{"truncate inside a record", join(join(orig[:6]...), orig[6][:100]), 7, ErrTornTail},
+	}
+	for _, c := range cases {
+		if err := os.WriteFile(path, c.content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := VerifyFile(path, ringOf(k), nil)
+		var bad *BadRecordError
+		if !errors.As(err, &bad) || !errors.Is(err, c.sentinel) || bad.Line != c.line {
+			t.Errorf("%s: %v; want %v at line %d", c.what, err, c.sentinel, c.line)
+			continue
+		}
+		if !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: error does not name the file: %v", c.what, err)
+		}
+	}
+	// Without its head file a boundary truncation is invisible in the file
+	// alone, but a head noted earlier still catches it.
+	os.WriteFile(path, join(orig[:6]...), 0o600)
+	os.Remove(headPath(path))
+	if _, err := VerifyFile(path, ringOf(k), nil); err != nil {
+		t.Errorf("truncated log without head: %v (expected to pass: documented limit)", err)
+	}
+	noted := &Head{Seq: 7, Hash: strings.Repeat("ab", 32)}
+	if _, err := VerifyFile(path, ringOf(k), noted); !errors.Is(err, ErrTruncated) {
+		t.Errorf("truncated log against a noted head: %v", err)
+	}
+}
+
+func TestEventValidation(t *testing.T) {
+	good := queryEvent(1, RoleQuerier)
+	bad := map[string]struct {
+		k Kind
+		e Event
+	}{
+		"responder claims a decision": {KindQuery, func() Event { e := queryEvent(1, RoleResponder); e.Decision = DecisionHit; return e }()},
+		"querier without decision":    {KindQuery, func() Event { e := good; e.Decision = ""; return e }()},
+		"template in request ID":      {KindQuery, func() Event { e := good; e.RequestID = "0.12,-0.33,0.871"; return e }()},
+		"base64 in request ID":        {KindQuery, func() Event { e := good; e.RequestID = "q83vEjRWeJA+/w=="; return e }()},
+		"long request ID":             {KindQuery, func() Event { e := good; e.RequestID = strings.Repeat("a", 65); return e }()},
+		"refusal without class":       {KindQuery, func() Event { e := good; e.Outcome, e.Decision = OutcomeRefused, ""; return e }()},
+		"refusal with decision":       {KindQuery, func() Event { e := good; e.Outcome, e.Refusal = OutcomeRefused, RefusedQuota; return e }()},
+		"unknown refusal class": {KindQuery, func() Event {
+			e := good
+			e.Outcome, e.Decision, e.Refusal = OutcomeRefused, "", "score-too-low"
+			return e
+		}()},
+		"key fields on a query":      {KindQuery, func() Event { e := good; e.Key = "sign/keyring"; return e }()},
+		"key record without action":  {KindKey, Event{Key: "sign/keyring"}},
+		"key record with a decision": {KindKey, Event{Action: "epoch-begun", Decision: DecisionHit}},
+		"bad key ID":                 {KindKey, Event{Action: "signing-key-rotated", KeyID: "xyz"}},
+		"log record with partner":    {KindLog, Event{Action: "prune", Partner: "co"}},
+		"unknown kind":               {"gossip", Event{}},
+		"checkpoint by hand":         {KindCheckpoint, Event{}},
+	}
+	w, _ := openTest(t, newTestKey(1))
+	defer w.Close()
+	for what, c := range bad {
+		if _, err := w.Append(ctx, c.k, c.e); !errors.Is(err, ErrInvalidEvent) {
+			t.Errorf("%s: %v, want ErrInvalidEvent", what, err)
+		}
+	}
+	if h, _ := w.Head(ctx); h.Seq != 0 {
+		t.Errorf("invalid events were written: head %v", h)
+	}
+	refused := Event{Partner: "co-migracion", Role: RoleResponder, Purpose: "border-check", RequestID: "r-1", Outcome: OutcomeRefused, Refusal: RefusedQuota}
+	mustAppend(t, w, KindQuery, refused)
+}
+
+func TestConcurrentAppendsAndClose(t *testing.T) {
+	k := newTestKey(1)
+	w, path := openTest(t, k)
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 25 {
+				e := queryEvent(g*100+i, RoleResponder)
+				if _, err := w.Append(ctx, KindQuery, e); err == nil {
+					mu.Lock()
+					acked[e.RequestID] = true
+					mu.Unlock()
+				} else if !errors.Is(err, ErrClosed) {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	time.Sleep(5 * time.Millisecond)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	rep, err := VerifyFile(path, ringOf(k), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Records != len(acked) {
+		t.Fatalf("%d records in the log, %d appends acknowledged", rep.Records, len(acked))
+	}
+	content, _ := os.ReadFile(path)
+	for id := range acked {
+		if !bytes.Contains(content, []byte(`"request":"`+id+`"`)) {
+			t.Errorf("acknowledged record %s is missing", id)
+		}
+	}
+	if _, err := w.Append(ctx, KindLog, Event{Action: "late"}); !errors.Is(err, ErrClosed) {
+		t.Errorf("append after close: %v", err)
+	}
+}
+
+func TestSecondWriterRefused(t *testing.T) {
+	w, path := openTest(t, newTestKey(1))
+	defer w.Close()
+	if _, err := Open(path, Options{Node: "us-cbp", Signer: newTestKey(1)}); err == nil {
+		t.Fatal("a second writer opened the same log")
+	}
+}
+
+func TestKeyRotationInLog(t *testing.T) {
+	k1, k2 := newTestKey(1), newTestKey(2)
+	now := t0
+	clock := func() time.Time { now = now.Add(time.Minute); return now }
+	path := t.TempDir() + "/audit.log"
+	w, err := Open(path, Options{Node: "us-cbp", Signer: k1, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		mustAppend(t, w, KindQuery, queryEvent(i, RoleQuerier))
+	}
+	w.Close()
+	rotation := now.Add(time.Minute)
+	w, err = Open(path, Options{Node: "us-cbp", Signer: k2, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, w, KindKey, Event{Action: "signing-key-rotated", KeyID: k2.id})
+	mustAppend(t, w, KindQuery, queryEvent(9, RoleQuerier))
+	w.Close()
+	ring := ringOf(k1, k2)
+	e1 := ring[k1.id]
+	e1.end = rotation.Add(time.Hour) // overlap window
+	ring[k1.id] = e1
+	if _, err := VerifyFile(path, ring, nil); err != nil {
+		t.Fatalf("log across a rotation: %v", err)
+	}
+	e1.end = t0.Add(2 * time.Minute) // k1 ended before its third record
+	ring[k1.id] = e1
+	_, err = VerifyFile(path, ring, nil)
+	var bad *BadRecordError
+	if !errors.As(err, &bad) || bad.Seq != 2 || !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("record signed after its key ended: %v", err)
+	}
+}

@@ -1,0 +1,59 @@
+// Package audit keeps a Puente node's audit log: an append-only file of
+// records, one JSON object per line, each hash-chained to the one before
+// and signed with ML-DSA-65 (FIPS 204) by the node's signing key, so that a
+// privacy officer can check that no record was edited, removed, reordered
+// or cut off.
+//
+// # What a record holds
+//
+// Who (the node), the partner, the purpose code, the request ID, the
+// outcome and, for a query, the decision; the key epoch; the time; for a
+// refusal its class; for a key-management action the action, key name and
+// key ID. Every field is an enumeration or a short string from a restricted
+// alphabet ([Event.Validate]), so templates, scores, ciphertexts and keys
+// cannot be written into the log by construction. A responder never learns
+// the decision of the query it answered (it computes an encrypted one), so
+// it records [DecisionNotKnown]; only the querier records hit or no-hit.
+//
+// # Chain and signatures
+//
+// Record i carries seq = i, prev = h(i-1) (32 zero bytes for the first
+// record of a log), the signer's key ID and sig. Its hash is
+//
+//	h(i) = SHA-256("puente/audit/v1" || 0x00 || body(i))
+//
+// where body(i) is the record's line without its final `,"sig":"..."`
+// member, and sig is the ML-DSA-65 signature of h(i) under the context
+// string "puente/audit/v1" (FIPS 204 §5.2), in standard base64. The line
+// must be exactly the canonical encoding the writer produces; any other
+// byte is an edit. Times never decrease along the chain.
+//
+// [Verify] checks every line and stops at the first bad one, naming it
+// ([*BadRecordError]): an edit breaks the record's signature, a deletion or
+// a reordering breaks seq and prev, a torn final line (a crash during a
+// write) is reported as [ErrTornTail] and repaired only by an explicit
+// [Repair]. Cutting records off the end at a line boundary cannot be seen
+// in the file alone: the writer also keeps a head file ("<log>.head") with
+// the last durable seq and hash, and [VerifyFile] checks the log reaches
+// it ([ErrTruncated]). Someone who can rewrite both the log and its head can
+// still roll both back to an earlier state; to detect that, keep a copy of
+// the head elsewhere (for example the privacy officer's notes of
+// `puente audit verify` output) and pass it with [VerifyOptions.Head].
+//
+// # Durability
+//
+// [Writer.Append] returns only after its record is written and fsynced.
+// Concurrent appends are grouped: one goroutine writes every record waiting
+// (at most [Options.MaxBatch]) with one write and one fsync, then answers
+// each caller; so a record is durable before Append returns, and at most
+// MaxBatch records share an fsync. [Writer.Close] finishes every accepted
+// append before it returns. One writer per file: Open takes an exclusive
+// lock (flock) on the log.
+//
+// # Retention
+//
+// [Writer.Prune] drops the records older than a cutoff after verifying the
+// whole log, and starts the new file with a signed checkpoint record that
+// carries the seq and hash of the last dropped record, so the retained
+// chain still verifies from the checkpoint on.
+package audit

@@ -1,0 +1,214 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Prune drops the records dated before cutoff, as the key policy's audit
+// retention requires. It first verifies the whole log with v and refuses
+// to prune a log that does not verify (that would destroy evidence). The
+// new file starts with a signed checkpoint record carrying the seq and hash
+// of the last dropped record, and the total dropped so far, followed by the
+// kept records unchanged; it replaces the log atomically. A "prune" record
+// is then appended. It returns the number of records dropped.
+func (w *Writer) Prune(ctx context.Context, cutoff time.Time, v Verifier) (int, error) {
+	var n int
+	req := &request{done: make(chan struct{})}
+	req.op = func() (err error) {
+		n, err = w.prune(cutoff, v)
+		return err
+	}
+	if err := w.submit(ctx, req); err != nil {
+		return 0, err
+	}
+	return n, req.err
+}
+
+// kept is one line of the log during pruning.
+type kept struct {
+	line []byte
+	rec  *Record
+	hash string
+}
+
+func (w *Writer) prune(cutoff time.Time, v Verifier) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if _, err := VerifyFile(w.path, v, &Head{Seq: w.seq, Hash: w.prev}); err != nil {
+		return 0, fmt.Errorf("audit: not pruning a log that does not verify: %w", err)
+	}
+	var all []kept
+	var total uint64
+	f, err := os.Open(w.path)
+	if err != nil {
+		return 0, fmt.Errorf("audit: %w", err)
+	}
+	err = lines(f, func(_ int, _ int64, line []byte, _ bool) error {
+		rec, err := parseLine(line)
+		if err != nil {
+			return err
+		}
+		if rec.Kind == KindCheckpoint {
+			total = rec.Count
+			return nil
+		}
+		body, _ := rec.body()
+		h := recordHash(body)
+		all = append(all, kept{line: append([]byte(nil), line...), rec: rec, hash: fmt.Sprintf("%x", h)})
+		return nil
+	})
+	f.Close()
+	if err != nil {
+		return 0, fmt.Errorf("audit: %w", err)
+	}
+	k := 0 // records to drop: a prefix, since times never decrease
+	for k < len(all) {
+		t, _ := all[k].rec.ParsedTime()
+		if !t.Before(cutoff) {
+			break
+		}
+		k++
+	}
+	if k == 0 {
+		return 0, nil
+	}
+	last := all[k-1]
+	_, line, _, _, err := w.seal(last.rec.Seq, last.hash, time.Time{}, KindCheckpoint, Event{}, total+uint64(k))
+	if err != nil {
+		return 0, err
+	}
+	if err := w.replace(append([][]byte{line}, linesOf(all[k:])...)); err != nil {
+		return 0, err
+	}
+	pr := &request{kind: KindLog, ev: Event{Action: "prune"}, count: uint64(k), done: make(chan struct{})}
+	w.writeBatch([]*request{pr})
+	return k, pr.err
+}
+
+func linesOf(ks []kept) [][]byte {
+	out := make([][]byte, len(ks))
+	for i, k := range ks {
+		out[i] = k.line
+	}
+	return out
+}
+
+// replace writes lines to a new locked file and renames it over the log;
+// on any error before the rename the log is unchanged.
+func (w *Writer) replace(lines [][]byte) (err error) {
+	tmp := w.path + ".prune.tmp"
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("audit: prune: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = lockFile(f); err != nil {
+		return err
+	}
+	for _, l := range lines {
+		if _, err = f.Write(append(l, '\n')); err != nil {
+			return fmt.Errorf("audit: prune: %w", err)
+		}
+	}
+	if err = f.Sync(); err != nil {
+		return fmt.Errorf("audit: prune: %w", err)
+	}
+	if err = os.Rename(tmp, w.path); err != nil {
+		return fmt.Errorf("audit: prune: %w", err)
+	}
+	if err := syncDir(filepath.Dir(w.path)); err != nil {
+		w.fail(err)
+	}
+	w.f.Close()
+	w.f = f
+	return nil
+}
+
+// RepairReport says what [Repair] did.
+type RepairReport struct {
+	Offset  int64  // where the torn record started
+	Bytes   int64  // how many bytes were set aside
+	SavedTo string // the file they were saved in
+}
+
+// Repair deals with a torn last record (a crash during a write): it saves
+// the torn bytes to "<log>.torn-<offset>", truncates the log to the last
+// complete record, and appends a signed "repair" record saying how many
+// bytes were set aside. Every complete line must parse; Repair does not
+// touch a log that is damaged anywhere else. It returns a zero report if
+// the log has no torn tail. The log must not be open in a Writer.
+func Repair(path string, opts Options) (RepairReport, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return RepairReport{}, fmt.Errorf("audit: repair: %w", err)
+	}
+	defer f.Close()
+	if err := lockFile(f); err != nil {
+		return RepairReport{}, err
+	}
+	var rep RepairReport
+	torn := false
+	err = lines(f, func(n int, off int64, line []byte, complete bool) error {
+		if !complete {
+			rep.Offset, torn = off, true
+			return nil
+		}
+		if _, err := parseLine(line); err != nil {
+			return &BadRecordError{File: path, Line: n, Offset: off, Err: fmt.Errorf("%w (not a torn tail; not repairing)", err)}
+		}
+		return nil
+	})
+	if err != nil || !torn {
+		return RepairReport{}, err
+	}
+	end, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return RepairReport{}, fmt.Errorf("audit: repair: %w", err)
+	}
+	rep.Bytes = end - rep.Offset
+	tornBytes := make([]byte, rep.Bytes)
+	if _, err := f.ReadAt(tornBytes, rep.Offset); err != nil {
+		return RepairReport{}, fmt.Errorf("audit: repair: %w", err)
+	}
+	rep.SavedTo = path + ".torn-" + strconv.FormatInt(rep.Offset, 10)
+	if err := os.WriteFile(rep.SavedTo, tornBytes, 0o600); err != nil {
+		return RepairReport{}, fmt.Errorf("audit: repair: saving the torn bytes: %w", err)
+	}
+	if err := f.Truncate(rep.Offset); err != nil {
+		return RepairReport{}, fmt.Errorf("audit: repair: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return RepairReport{}, fmt.Errorf("audit: repair: %w", err)
+	}
+	f.Close()
+	w, err := Open(path, opts)
+	if err != nil {
+		return rep, err
+	}
+	_, err = w.appendLog("repair", uint64(rep.Bytes))
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return rep, err
+}
+
+// appendLog appends a KindLog record with a count.
+func (w *Writer) appendLog(action string, count uint64) (Record, error) {
+	req := &request{kind: KindLog, ev: Event{Action: action}, count: count, done: make(chan struct{})}
+	if err := w.submit(context.Background(), req); err != nil {
+		return Record{}, err
+	}
+	return req.rec, req.err
+}

@@ -1,0 +1,214 @@
+package audit
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestTornTailAndRepair(t *testing.T) {
+	path, k := writeLog(t, 4)
+	orig, _ := os.ReadFile(path)
+	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"v":1,"seq":6,"time":"2026-03-01T12:`)
+	f.Close()
+
+	_, err := VerifyFile(path, ringOf(k), nil)
+	var bad *BadRecordError
+	if !errors.As(err, &bad) || !errors.Is(err, ErrTornTail) || bad.Line != 6 || bad.Offset != int64(len(orig)) {
+		t.Fatalf("verify torn log: %v", err)
+	}
+	if _, err := Open(path, Options{Node: "us-cbp", Signer: k}); !errors.Is(err, ErrTornTail) {
+		t.Fatalf("Open on a torn log: %v, want ErrTornTail", err)
+	}
+	rep, err := Repair(path, Options{Node: "us-cbp", Signer: k, Now: func() time.Time { return t0.Add(time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Offset != int64(len(orig)) || rep.Bytes != 37 {
+		t.Errorf("repair report %+v", rep)
+	}
+	if saved, _ := os.ReadFile(rep.SavedTo); !strings.HasPrefix(string(saved), `{"v":1,"seq":6`) {
+		t.Errorf("torn bytes not saved: %q", saved)
+	}
+	vr, err := VerifyFile(path, ringOf(k), nil)
+	if err != nil || vr.Records != 6 {
+		t.Fatalf("after repair: %+v %v", vr, err)
+	}
+	// A log damaged elsewhere is not "repaired".
+	lines := linesOfFile(t, path)
+	os.WriteFile(path, []byte(string(lines[0])+"garbage\n"+string(lines[2])+`{"v"`), 0o600)
+	if _, err := Repair(path, Options{Node: "us-cbp", Signer: k}); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("repair of a tampered log: %v", err)
+	}
+}
+
+func TestPrune(t *testing.T) {
+	k := newTestKey(1)
+	w, path := openTest(t, k) // one minute per record from t0
+	for i := range 10 {
+		mustAppend(t, w, KindQuery, queryEvent(i, RoleResponder))
+	}
+	cutoff := t0.Add(4*time.Minute + 30*time.Second) // records 1-4 are older
+	n, err := w.Prune(ctx, cutoff, ringOf(k))
+	if err != nil || n != 4 {
+		t.Fatalf("Prune: %d, %v", n, err)
+	}
+	mustAppend(t, w, KindQuery, queryEvent(11, RoleResponder))
+	w.Close()
+	rep, err := VerifyFile(path, ringOf(k), nil)
+	if err != nil {
+		t.Fatalf("pruned log: %v", err)
+	}
+	if rep.Checkpoint == nil || rep.Checkpoint.Seq != 4 || rep.Checkpoint.Count != 4 || rep.First != 5 || rep.Last.Seq != 12 {
+		t.Fatalf("report %+v checkpoint %+v", rep, rep.Checkpoint)
+	}
+	// Prune again: the checkpoint's count accumulates.
+	w, err = Open(path, Options{Node: "us-cbp", Signer: k, Now: func() time.Time { return t0.Add(time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.Prune(ctx, t0.Add(7*time.Minute+30*time.Second), ringOf(k)); err != nil || n != 3 {
+		t.Fatalf("second Prune: %d %v", n, err)
+	}
+	w.Close()
+	rep, err = VerifyFile(path, ringOf(k), nil)
+	if err != nil || rep.Checkpoint.Count != 7 || rep.Checkpoint.Seq != 7 {
+		t.Fatalf("after second prune: %+v %v", rep.Checkpoint, err)
+	}
+	// Records before a checkpoint cannot be slipped back in front of it.
+	lines := linesOfFile(t, path)
+	os.WriteFile(path, []byte(string(lines[1])+string(lines[0])+strings.Join(toStrings(lines[2:]), "")), 0o600)
+	if _, err := VerifyFile(path, ringOf(k), nil); !errors.Is(err, ErrBrokenChain) {
+		t.Errorf("checkpoint moved: %v", err)
+	}
+	// Pruning refuses a log that does not verify.
+	os.WriteFile(path, []byte(strings.Join(toStrings(append(lines[:2:2], lines[3:]...)), "")), 0o600)
+	os.Remove(headPath(path))
+	w, err = Open(path, Options{Node: "us-cbp", Signer: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Prune(ctx, t0.Add(24*time.Hour), ringOf(k)); !errors.Is(err, ErrBrokenChain) {
+		t.Errorf("prune of a tampered log: %v", err)
+	}
+}
+
+func toStrings(bs [][]byte) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = string(b)
+	}
+	return out
+}
+
+// TestCrashDuringAppend SIGKILLs a process that is appending records and
+// checks that every record it had acknowledged survives and the log still
+// verifies (up to a torn last line, which Repair removes).
+func TestCrashDuringAppend(t *testing.T) {
+	if p := os.Getenv("PUENTE_AUDIT_CRASH_CHILD"); p != "" {
+		crashChild(p)
+		return
+	}
+	path := filepath.Join(t.TempDir(), "audit.log")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDuringAppend$")
+	cmd.Env = append(os.Environ(), "PUENTE_AUDIT_CRASH_CHILD="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	acked := 0
+	for sc.Scan() {
+		if n, err := strconv.Atoi(strings.TrimPrefix(sc.Text(), "acked ")); err == nil {
+			acked = n
+		}
+		if acked >= 40 {
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+		t.Fatalf("child was not killed (acked %d)", acked)
+	}
+	k := newTestKey(7)
+	rep, err := VerifyFile(path, ringOf(k), nil)
+	if errors.Is(err, ErrTornTail) {
+		if _, err := Repair(path, Options{Node: "us-cbp", Signer: k}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err = VerifyFile(path, ringOf(k), nil)
+	}
+	if err != nil {
+		t.Fatalf("log after the crash: %v", err)
+	}
+	if int(rep.Kinds[KindQuery]) < acked {
+		t.Fatalf("%d query records survive, %d were acknowledged", rep.Kinds[KindQuery], acked)
+	}
+}
+
+func crashChild(path string) {
+	w, err := Open(path, Options{Node: "us-cbp", Signer: newTestKey(7)})
+	if err != nil {
+		panic(err)
+	}
+	for i := 1; ; i++ {
+		if _, err := w.Append(ctx, KindQuery, queryEvent(i, RoleResponder)); err != nil {
+			panic(err)
+		}
+		fmt.Printf("acked %d\n", i)
+	}
+}
+
+func FuzzVerify(f *testing.F) {
+	dir := f.TempDir()
+	k := newTestKey(1)
+	w, err := Open(filepath.Join(dir, "a.log"), Options{Node: "us-cbp", Signer: k, Now: stepClock()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := range 3 {
+		mustAppend(f, w, KindQuery, queryEvent(i, RoleQuerier))
+	}
+	w.Close()
+	good, _ := os.ReadFile(filepath.Join(dir, "a.log"))
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add([]byte("{}\n"))
+	f.Add([]byte(`{"v":1,"seq":1}` + "\n"))
+	ring := ringOf(k)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rep, err := Verify(strings.NewReader(string(b)), ring, VerifyOptions{})
+		if err == nil && rep.Records > 0 && !strings.HasSuffix(string(b), "\n") {
+			t.Fatal("accepted a log without a final newline")
+		}
+	})
+}
+
+func FuzzParseLine(f *testing.F) {
+	f.Add([]byte(`{"v":1,"seq":1,"time":"2026-03-01T12:01:00.000000000Z","node":"us-cbp","kind":"log","action":"x","prev":"00","signer":"00"}`))
+	f.Add([]byte(`{"v":1,"partner":"\u00e9"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := parseLine(b)
+		if err != nil {
+			return
+		}
+		again, err := marshal(r)
+		if err != nil || string(again) != string(b) {
+			t.Fatalf("accepted a non-canonical line")
+		}
+	})
+}

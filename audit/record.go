@@ -1,0 +1,193 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Kind is the kind of a record.
+type Kind string
+
+// Record kinds.
+const (
+	KindQuery      Kind = "query"      // a search or verification, either side
+	KindKey        Kind = "key"        // a key-management action
+	KindLog        Kind = "log"        // maintenance of the log itself (prune, repair)
+	KindCheckpoint Kind = "checkpoint" // first line of a pruned log; written only by Prune
+)
+
+// Role is this node's side of a query.
+type Role string
+
+// Roles.
+const (
+	RoleQuerier   Role = "querier"
+	RoleResponder Role = "responder"
+)
+
+// Outcome is how a query ended.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeAnswered Outcome = "answered" // the protocol ran to the end
+	OutcomeRefused  Outcome = "refused"  // refused before any computation; see Refusal
+	OutcomeFailed   Outcome = "failed"   // an internal failure after the request was accepted
+)
+
+// Decision is what this node knows of a query's result.
+type Decision string
+
+// Decisions.
+const (
+	DecisionHit   Decision = "hit"
+	DecisionNoHit Decision = "no-hit"
+	// DecisionNotKnown is what a responder records: it computed an
+	// encrypted decision and never sees it.
+	DecisionNotKnown Decision = "not-known-to-this-side"
+)
+
+// RefusalClass says why a request was refused, in the classes of the
+// protocol's error mapping; never more detail than the class.
+type RefusalClass string
+
+// Refusal classes.
+const (
+	RefusedQuota           RefusalClass = "quota-exceeded"
+	RefusedUnauthenticated RefusalClass = "unauthenticated"
+	RefusedPermission      RefusalClass = "permission-denied"
+	RefusedInvalid         RefusalClass = "invalid-argument"
+	RefusedReplay          RefusalClass = "replay"
+	RefusedRevokedEpoch    RefusalClass = "revoked-epoch"
+	RefusedPrecondition    RefusalClass = "failed-precondition"
+)
+
+// Record is one line of the log: an [Event] plus what the writer adds.
+// Field order is the line's member order.
+type Record struct {
+	Format int    `json:"v"`
+	Seq    uint64 `json:"seq"`
+	Time   string `json:"time"` // RFC 3339, UTC, nanoseconds
+	Node   string `json:"node"`
+	Kind   Kind   `json:"kind"`
+	Event
+	Count  uint64 `json:"count,omitempty"` // records pruned, bytes discarded
+	Prev   string `json:"prev"`            // hex SHA-256 of the previous record
+	Signer string `json:"signer"`          // hex key ID of the signing key
+	Sig    string `json:"sig,omitempty"`   // base64 ML-DSA-65 signature
+}
+
+// Event is what a caller records. Kind selects which fields apply (see
+// Validate); unused fields stay empty.
+type Event struct {
+	Partner   string       `json:"partner,omitempty"`
+	Role      Role         `json:"role,omitempty"`
+	Purpose   string       `json:"purpose,omitempty"`
+	RequestID string       `json:"request,omitempty"`
+	Outcome   Outcome      `json:"outcome,omitempty"`
+	Decision  Decision     `json:"decision,omitempty"`
+	Refusal   RefusalClass `json:"refusal,omitempty"`
+	Epoch     uint64       `json:"epoch,omitempty"`
+	Action    string       `json:"action,omitempty"` // key or log action, e.g. "epoch-retired", "prune"
+	Key       string       `json:"key,omitempty"`    // key name in the node's store
+	KeyID     string       `json:"key_id,omitempty"` // hex signing key ID
+}
+
+const (
+	recordFormat = 1
+	timeLayout   = "2006-01-02T15:04:05.000000000Z"
+	// Domain is the hash prefix and ML-DSA context string of audit records.
+	Domain = "puente/audit/v1"
+)
+
+// FormatTime renders t as records do.
+func FormatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// ParsedTime returns the record's time.
+func (r *Record) ParsedTime() (time.Time, error) {
+	t, err := time.Parse(timeLayout, r.Time)
+	if err != nil || FormatTime(t) != r.Time {
+		return time.Time{}, fmt.Errorf("time %q is not in the form %s", r.Time, timeLayout)
+	}
+	return t, nil
+}
+
+// body returns the record's line without its sig member: the bytes whose
+// hash is signed.
+func (r *Record) body() ([]byte, error) {
+	c := *r
+	c.Sig = ""
+	b, err := marshal(&c)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// marshal encodes a record canonically: encoding/json with no HTML
+// escaping and no trailing newline.
+func marshal(r *Record) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// parseLine decodes one line strictly: known members only, and the line
+// must be the canonical encoding of what it decodes to.
+func parseLine(line []byte) (*Record, error) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	var r Record
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: data after the record", ErrMalformed)
+	}
+	again, err := marshal(&r)
+	if err != nil || !bytes.Equal(again, line) {
+		return nil, fmt.Errorf("%w: not in canonical form (edited by hand?)", ErrMalformed)
+	}
+	return &r, nil
+}
+
+// Errors. A verification error is a [*BadRecordError] wrapping one of them.
+var (
+	ErrMalformed    = errors.New("audit: malformed record")
+	ErrBadSignature = errors.New("audit: signature does not verify")
+	ErrBrokenChain  = errors.New("audit: hash chain broken")
+	ErrTornTail     = errors.New("audit: torn last record (crash during a write); run repair")
+	ErrTruncated    = errors.New("audit: log ends before its head")
+	ErrInvalidEvent = errors.New("audit: invalid event")
+	ErrClosed       = errors.New("audit: writer closed")
+)
+
+// BadRecordError names the first bad record: its line number (from 1),
+// byte offset, and seq if it could be read.
+type BadRecordError struct {
+	File   string
+	Line   int
+	Offset int64
+	Seq    uint64
+	Err    error
+}
+
+func (e *BadRecordError) Error() string {
+	where := fmt.Sprintf("line %d (byte %d)", e.Line, e.Offset)
+	if e.Seq != 0 {
+		where += fmt.Sprintf(", record %d", e.Seq)
+	}
+	if e.File != "" {
+		where = e.File + ": " + where
+	}
+	return fmt.Sprintf("%s: %v", where, e.Err)
+}
+
+func (e *BadRecordError) Unwrap() error { return e.Err }

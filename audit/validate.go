@@ -1,0 +1,151 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+)
+
+// charset tests: each returns whether s is non-empty, at most max bytes,
+// starts with a character from first and continues with rest.
+func charset(s string, max int, first, rest func(byte) bool) bool {
+	if s == "" || len(s) > max || !first(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !rest(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerDigit(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+func lowerDash(c byte) bool  { return lowerDigit(c) || c == '-' }
+func nameRest(c byte) bool   { return lowerDigit(c) || c == '.' || c == '_' || c == '-' }
+func idFirst(c byte) bool    { return lowerDigit(c) || c >= 'A' && c <= 'Z' }
+func idRest(c byte) bool     { return idFirst(c) || c == '.' || c == '_' || c == '-' }
+func hexDigit(c byte) bool   { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
+
+// ValidNodeName: a node or partner name, [a-z0-9][a-z0-9._-]*, at most 64 bytes.
+func ValidNodeName(s string) bool { return charset(s, 64, lowerDigit, nameRest) }
+
+// ValidPurpose: a purpose code, [a-z0-9][a-z0-9-]*, at most 32 bytes.
+func ValidPurpose(s string) bool { return charset(s, 32, lowerDigit, lowerDash) }
+
+// ValidRequestID: [A-Za-z0-9][A-Za-z0-9._-]*, at most 64 bytes.
+func ValidRequestID(s string) bool { return charset(s, 64, idFirst, idRest) }
+
+func validAction(s string) bool { return charset(s, 40, lowerDigit, lowerDash) }
+
+func validKeyID(s string) bool { return len(s) == 64 && charset(s, 64, hexDigit, hexDigit) }
+
+// validKeyName follows the key store's naming rule: '/'-separated segments
+// like node names, at most 200 bytes.
+func validKeyName(s string) bool {
+	if s == "" || len(s) > 200 {
+		return false
+	}
+	for seg := range strings.SplitSeq(s, "/") {
+		if !charset(seg, 200, lowerDigit, nameRest) {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks that the event has exactly the fields its kind uses,
+// each in its alphabet:
+//
+//   - query: partner, role, purpose, request ID and outcome; an answered
+//     query has a decision (hit or no-hit for the querier,
+//     not-known-to-this-side for the responder); a refused one has a
+//     refusal class and no decision; a failed one has neither. Epoch is
+//     optional (0: not known when refused).
+//   - key: an action; optionally partner, epoch, key name and key ID.
+//   - log: an action only.
+func (e *Event) Validate(k Kind) error {
+	if err := e.validate(k); err != nil {
+		return fmt.Errorf("%w: %s record: %v", ErrInvalidEvent, k, err)
+	}
+	return nil
+}
+
+func (e *Event) validate(k Kind) error {
+	if e.Partner != "" && !ValidNodeName(e.Partner) {
+		return fmt.Errorf("partner name not in [a-z0-9._-] (at most 64)")
+	}
+	if e.Key != "" && !validKeyName(e.Key) {
+		return fmt.Errorf("key name not valid")
+	}
+	if e.KeyID != "" && !validKeyID(e.KeyID) {
+		return fmt.Errorf("key ID is not 64 lower-case hex digits")
+	}
+	if e.Action != "" && !validAction(e.Action) {
+		return fmt.Errorf("action not in [a-z0-9-] (at most 40)")
+	}
+	switch k {
+	case KindQuery:
+		return e.validateQuery()
+	case KindKey:
+		if e.Action == "" {
+			return fmt.Errorf("no action")
+		}
+		if e.Role != "" || e.Purpose != "" || e.RequestID != "" || e.Outcome != "" || e.Decision != "" || e.Refusal != "" {
+			return fmt.Errorf("query fields set on a key record")
+		}
+	case KindLog, KindCheckpoint:
+		if (k == KindLog) != (e.Action != "") || *e != (Event{Action: e.Action}) {
+			return fmt.Errorf("only the action may be set")
+		}
+	default:
+		return fmt.Errorf("unknown kind")
+	}
+	return nil
+}
+
+func (e *Event) validateQuery() error {
+	switch {
+	case e.Partner == "":
+		return fmt.Errorf("no partner")
+	case e.Role != RoleQuerier && e.Role != RoleResponder:
+		return fmt.Errorf("role %q is not querier or responder", e.Role)
+	case !ValidPurpose(e.Purpose):
+		return fmt.Errorf("purpose code not in [a-z0-9-] (at most 32)")
+	case !ValidRequestID(e.RequestID):
+		return fmt.Errorf("request ID not in [A-Za-z0-9._-] (at most 64)")
+	case e.Action != "" || e.Key != "" || e.KeyID != "":
+		return fmt.Errorf("key fields set on a query record")
+	}
+	switch e.Outcome {
+	case OutcomeAnswered:
+		want := map[Role][]Decision{RoleQuerier: {DecisionHit, DecisionNoHit}, RoleResponder: {DecisionNotKnown}}[e.Role]
+		if e.Decision != want[0] && (len(want) < 2 || e.Decision != want[1]) {
+			return fmt.Errorf("decision %q not allowed for the %s (want one of %v)", e.Decision, e.Role, want)
+		}
+		if e.Refusal != "" {
+			return fmt.Errorf("refusal class on an answered query")
+		}
+	case OutcomeRefused:
+		if !validRefusal(e.Refusal) {
+			return fmt.Errorf("refusal class %q unknown", e.Refusal)
+		}
+		if e.Decision != "" {
+			return fmt.Errorf("decision on a refused query")
+		}
+	case OutcomeFailed:
+		if e.Decision != "" || e.Refusal != "" {
+			return fmt.Errorf("decision or refusal class on a failed query")
+		}
+	default:
+		return fmt.Errorf("outcome %q unknown", e.Outcome)
+	}
+	return nil
+}
+
+func validRefusal(c RefusalClass) bool {
+	switch c {
+	case RefusedQuota, RefusedUnauthenticated, RefusedPermission, RefusedInvalid, RefusedReplay, RefusedRevokedEpoch, RefusedPrecondition:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// newHome makes a node home with the example key policy (adapted to the
+// node's name) and runs 'keys init'.
+func newHome(t *testing.T, name string) string {
+	t.Helper()
+	home := filepath.Join(t.TempDir(), name)
+	os.MkdirAll(home, 0o700)
+	pol, err := os.ReadFile("../../keys/policy/testdata/example.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol = []byte(strings.Replace(string(pol), `node = "us-cbp"`, `node = "`+name+`"`, 1))
+	if err := os.WriteFile(filepath.Join(home, "policy.hcl"), pol, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := runCmd(t, "keys", "init", "-home", home, name)
+	if code != exitOK || !strings.Contains(out, "recipient (give it to the partner): age1pq1") {
+		t.Fatalf("keys init: %d %s %s", code, out, errs)
+	}
+	return home
+}
+
+func recipientOf(t *testing.T, home string) string {
+	t.Helper()
+	b, _ := os.ReadFile(filepath.Join(home, "identity.age"))
+	m := regexp.MustCompile(`public key: (age1\S+)`).FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatal("no public key in identity file")
+	}
+	return m[1]
+}
+
+func TestKeysPolicyAuditCommands(t *testing.T) {
+	us, co := newHome(t, "us-cbp"), newHome(t, "co-migracion")
+
+	// The transform-seed ceremony, by file exchange.
+	dir := t.TempDir()
+	cmUS := contribute(t, us, recipientOf(t, co), filepath.Join(dir, "us.age"))
+	cmCO := contribute(t, co, recipientOf(t, us), filepath.Join(dir, "co.age"))
+	for _, c := range []struct{ home, partner, cm, file string }{
+		{us, "co-migracion", cmCO, "co.age"}, {co, "us-cbp", cmUS, "us.age"},
+	} {
+		code, out, errs := runCmd(t, "keys", "derive", "-home", c.home, "-agreement", "us-co", "-epoch", "1", "-partner", c.partner, "-commitment", c.cm, filepath.Join(dir, c.file))
+		if code != exitOK || !strings.Contains(out, "epoch 1 of agreement us-co begun") {
+			t.Fatalf("keys derive: %d %s %s", code, out, errs)
+		}
+	}
+	// A contribution checked against the wrong commitment is refused.
+	contribute(t, us, recipientOf(t, co), filepath.Join(dir, "us2.age"))
+	code, _, errs := runCmd(t, "keys", "derive", "-home", co, "-agreement", "us-co", "-epoch", "1", "-partner", "us-cbp", "-commitment", cmCO, filepath.Join(dir, "us2.age"))
+	if code != exitFailure || !strings.Contains(errs, "us2.age") {
+		t.Errorf("derive with a wrong commitment: %d %s", code, errs)
+	}
+
+	code, out, _ := runCmd(t, "keys", "list", "-home", us)
+	if code != exitOK || !strings.Contains(out, "agreement/us-co/epoch/1/seed") || !strings.Contains(out, "alice,bob") {
+		t.Errorf("keys list: %s", out)
+	}
+	code, out, errs = runCmd(t, "policy", "check", "-home", us)
+	if code != exitOK || !strings.Contains(out, "follows the policy") {
+		t.Errorf("policy check of a clean node: %d\n%s%s", code, out, errs)
+	}
+	code, out, _ = runCmd(t, "policy", "show", "-home", us)
+	if code != exitOK || !strings.Contains(out, "Key \"transform-seed\"") {
+		t.Errorf("policy show: %d %s", code, out)
+	}
+
+	// Revoke the epoch: policy check now reports it with exit code 3.
+	code, _, errs = runCmd(t, "keys", "epoch", "-home", us, "-agreement", "us-co", "-epoch", "1", "revoke")
+	if code != exitOK {
+		t.Fatalf("keys epoch revoke: %s", errs)
+	}
+	code, out, errs = runCmd(t, "policy", "check", "-home", us)
+	if code != exitFinding || !strings.Contains(out, "revoked epoch still present: agreement/us-co/epoch/1/seed") || !strings.Contains(errs, "1 problem found") {
+		t.Errorf("policy check after revocation: %d\n%s%s", code, out, errs)
+	}
+
+	code, _, errs = runCmd(t, "keys", "rotate", "-home", us, "-overlap", "1d")
+	if code != exitOK {
+		t.Fatalf("keys rotate: %s", errs)
+	}
+	// The audit log holds every action and verifies, against the node's
+	// keyring or an exported one.
+	ring := filepath.Join(dir, "ring.json")
+	if code, _, errs := runCmd(t, "keys", "keyring", "-home", us, ring); code != exitOK {
+		t.Fatal(errs)
+	}
+	code, out, errs = runCmd(t, "audit", "verify", "-home", us, "-keyring", ring)
+	if code != exitOK || !strings.Contains(out, "4 records verified") {
+		t.Fatalf("audit verify: %d\n%s%s", code, out, errs)
+	}
+	log := filepath.Join(us, "audit.log")
+	b, _ := os.ReadFile(log)
+	os.WriteFile(log, []byte(strings.Replace(string(b), `"action":"epoch-revoked"`, `"action":"epoch-retired"`, 1)), 0o600)
+	code, out, _ = runCmd(t, "audit", "verify", "-home", us)
+	if code != exitFinding || !strings.Contains(out, "line 3") || !strings.Contains(out, "signature") {
+		t.Errorf("audit verify of an edited log: %d\n%s", code, out)
+	}
+}
+
+func contribute(t *testing.T, home, to, out string) string {
+	t.Helper()
+	code, stdout, errs := runCmd(t, "keys", "contribute", "-home", home, "-agreement", "us-co", "-epoch", "1", "-partner-recipient", to, out)
+	if code != exitOK && !strings.Contains(errs, "check-and-set") {
+		t.Fatalf("keys contribute: %d %s", code, errs)
+	}
+	m := regexp.MustCompile(`[0-9a-f]{64}`).FindString(stdout)
+	return m
+}
+
+func TestBadInputChangesNothing(t *testing.T) {
+	home := newHome(t, "us-cbp")
+	// A policy with an unknown field: exit 1, the file and line named.
+	bad := filepath.Join(t.TempDir(), "bad.hcl")
+	os.WriteFile(bad, []byte("node = \"us-cbp\"\nowner = \"x\"\n"), 0o600)
+	code, _, errs := runCmd(t, "policy", "check", "-home", home, "-policy", bad)
+	if code != exitFailure || !strings.Contains(errs, bad+":2: unknown field \"owner\"") {
+		t.Errorf("policy with an unknown field: %d %s", code, errs)
+	}
+	// A corrupt key file: reported by name, nothing else changes.
+	files, _ := filepath.Glob(filepath.Join(home, "keys/sign/key/*/@00000001.age"))
+	if len(files) != 1 {
+		t.Fatalf("signing key files: %v", files)
+	}
+	os.WriteFile(files[0], []byte("not an age file"), 0o600)
+	code, out, _ := runCmd(t, "policy", "check", "-home", home)
+	if code != exitFinding || !strings.Contains(out, "key unreadable: sign/key/") || !strings.Contains(out, files[0]) {
+		t.Errorf("corrupt key: %d %s", code, out)
+	}
+	if b, _ := os.ReadFile(files[0]); string(b) != "not an age file" {
+		t.Error("policy check changed the corrupt file")
+	}
+	// The wrong identity.
+	other := newHome(t, "us-cbp")
+	os.Rename(filepath.Join(other, "identity.age"), filepath.Join(home, "identity.age"))
+	code, _, errs = runCmd(t, "keys", "rotate", "-home", home)
+	if code != exitFailure || !strings.Contains(errs, "not sealed to this identity") {
+		t.Errorf("wrong identity: %d %s", code, errs)
+	}
+	// Not a node home at all.
+	code, _, errs = runCmd(t, "keys", "list", "-home", t.TempDir())
+	if code != exitFailure || !strings.Contains(errs, "not a node home") {
+		t.Errorf("empty home: %d %s", code, errs)
+	}
+	code, _, errs = runCmd(t, "keys", "epoch", "-home", home, "-agreement", "us-co", "-epoch", "1", "explode")
+	if code != exitUsage {
+		t.Errorf("unknown epoch action: %d %s", code, errs)
+	}
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/puente-id/puente/keys"
+	"github.com/puente-id/puente/keys/policy"
+)
+
+func init() {
+	register(&command{name: "policy check", summary: "compare the key policy with the key store and report problems",
+		usage: "[-home DIR] [-policy FILE] [-vault-addr URL -vault-prefix P -vault-transit-key K]",
+		examples: []string{"puente policy check -home /var/lib/puente",
+			"VAULT_TOKEN=... puente policy check -vault-addr https://vault:8200 -vault-prefix puente/us-cbp -vault-transit-key puente-us-cbp"},
+		run: runPolicyCheck})
+	register(&command{name: "policy show", summary: "print the key policy for a reader", usage: "[-home DIR] [-policy FILE]",
+		examples: []string{"puente policy show -policy policy.hcl"}, run: runPolicyShow})
+}
+
+// policyFlags registers -home and -policy and returns a loader.
+func policyFlags(fs *flag.FlagSet) func() (*policy.Policy, string, error) {
+	home := homeFlag(fs)
+	file := fs.String("policy", "", "the key policy file (default HOME/policy.hcl)")
+	return func() (*policy.Policy, string, error) {
+		path := *file
+		if path == "" {
+			path = filepath.Join(*home, "policy.hcl")
+		}
+		p, err := policy.Load(path)
+		return p, *home, err
+	}
+}
+
+func runPolicyShow(_ context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	load := policyFlags(fs)
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("policy show takes no arguments, got %q", rest[0])
+	}
+	p, _, err := load()
+	if err != nil {
+		return err
+	}
+	return policy.Show(st.out, p)
+}
+
+func runPolicyCheck(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	load := policyFlags(fs)
+	addr := fs.String("vault-addr", "", "check a Vault store instead of the file store (token from $VAULT_TOKEN, or AppRole from $VAULT_ROLE_ID and $VAULT_SECRET_ID)")
+	prefix := fs.String("vault-prefix", "", "path of this node's entries under the KV v2 mount")
+	mount := fs.String("vault-mount", "secret", "KV v2 mount")
+	transitKey := fs.String("vault-transit-key", "", "Transit key that wraps the entries")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("policy check takes no arguments, got %q", rest[0])
+	}
+	p, home, err := load()
+	if err != nil {
+		return err
+	}
+	target := policy.Target{Kind: "file"}
+	if *addr != "" {
+		var auth keys.VaultAuth = keys.VaultToken(os.Getenv("VAULT_TOKEN"))
+		if id := os.Getenv("VAULT_ROLE_ID"); id != "" {
+			auth = keys.VaultAppRole{RoleID: id, SecretID: os.Getenv("VAULT_SECRET_ID")}
+		}
+		vs, err := keys.NewVaultStore(ctx, keys.VaultConfig{Address: *addr, Mount: *mount, Prefix: *prefix, TransitKey: *transitKey, Auth: auth})
+		if err != nil {
+			return err
+		}
+		target = policy.Target{Store: vs, Kind: "vault"}
+	} else {
+		n, err := openNode(home)
+		if err != nil {
+			return err
+		}
+		if n.name != p.Node {
+			return fmt.Errorf("%s is the policy of node %s, but %s is node %s", p.File, p.Node, home, n.name)
+		}
+		target.Store = n.store
+	}
+	findings, err := policy.Check(ctx, p, target, time.Now())
+	if err != nil {
+		return err
+	}
+	if len(findings) == 0 {
+		fmt.Fprintf(st.out, "%s: the %s store follows the policy\n", p.File, target.Kind)
+		return nil
+	}
+	for _, f := range findings {
+		fmt.Fprintf(st.out, "%s\n", f)
+	}
+	return &findingsError{n: len(findings)}
+}

@@ -1,0 +1,126 @@
+package keys
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func testSecret(t *testing.T, agreement string, epoch uint64) *AgreementSecret {
+	t.Helper()
+	a, _ := NewContribution(newDetRand("a"), "co-migracion", agreement, epoch)
+	b, _ := NewContribution(newDetRand("b"), "us-cbp", agreement, epoch)
+	s, err := DeriveAgreementSecret(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestEpochLifecycle(t *testing.T) {
+	s := newFileStore(t, newTestIdentity(t, false))
+	var acts []Action
+	m := &Agreements{Store: s, Now: func() time.Time { return t0 },
+		Events: func(_ context.Context, e Event) error { acts = append(acts, e.Action); return nil }}
+	s1 := testSecret(t, "us-co", 1)
+	if err := m.Begin(ctx, "co-migracion", s1); err != nil {
+		t.Fatal(err)
+	}
+	got, err := m.Secret(ctx, "us-co", 1)
+	if err != nil || !got.Equal(s1) {
+		t.Fatalf("Secret epoch 1: %v", err)
+	}
+	if err := m.Retire(ctx, "us-co", 1); !errors.Is(err, ErrState) {
+		t.Fatalf("retiring the active epoch: %v, want ErrState", err)
+	}
+	if err := m.Begin(ctx, "co-migracion", testSecret(t, "us-co", 1)); !errors.Is(err, ErrState) {
+		t.Fatalf("beginning epoch 1 twice: %v", err)
+	}
+	if err := m.Begin(ctx, "other-agency", testSecret(t, "us-co", 2)); err == nil {
+		t.Fatal("agreement accepted a different partner")
+	}
+	if err := m.Begin(ctx, "co-migracion", testSecret(t, "us-co", 2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Revoke(ctx, "us-co", 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Secret(ctx, "us-co", 1); !errors.Is(err, ErrRevoked) {
+		t.Fatalf("revoked epoch's secret: %v, want ErrRevoked", err)
+	}
+	if err := m.Destroy(ctx, "us-co", 1); !errors.Is(err, ErrState) {
+		t.Fatalf("destroying before retiring: %v, want ErrState", err)
+	}
+	if err := m.Retire(ctx, "us-co", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Destroy(ctx, "us-co", 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, SeedName("us-co", 1), 0); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("destroyed seed still in store: %v", err)
+	}
+	st, _, err := m.State(ctx, "us-co")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := st.Active(); !ok || a.Epoch != 2 {
+		t.Errorf("active epoch %+v", a)
+	}
+	if rl := st.RevocationList(); len(rl) != 1 || rl[0] != 1 {
+		t.Errorf("revocation list %v", rl)
+	}
+	want := []Action{ActEpochBegun, ActEpochBegun, ActEpochRevoked, ActEpochRetired, ActEpochDestroyed}
+	if len(acts) != len(want) {
+		t.Fatalf("events %v, want %v", acts, want)
+	}
+	for i := range want {
+		if acts[i] != want[i] {
+			t.Errorf("event %d: %s, want %s", i, acts[i], want[i])
+		}
+	}
+	ids, err := ListAgreements(ctx, s)
+	if err != nil || len(ids) != 1 || ids[0] != "us-co" {
+		t.Errorf("ListAgreements: %v %v", ids, err)
+	}
+}
+
+func TestShares(t *testing.T) {
+	s := newFileStore(t, newTestIdentity(t, false))
+	name := ShareName("us-co", "us-to-co")
+	if err := PutShare(ctx, s, name, []byte{1, 2, 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := PutShare(ctx, s, name, []byte{4}, nil); !errors.Is(err, ErrCASConflict) {
+		t.Fatalf("overwriting a share: %v", err)
+	}
+	if err := PutShare(ctx, s, "sign/x", []byte{4}, nil); !errors.Is(err, ErrInvalidName) {
+		t.Fatalf("share outside he/: %v", err)
+	}
+	sh, err := GetShare(ctx, s, name)
+	if err != nil || !sh.Equal(NewSecret([]byte{1, 2, 3})) {
+		t.Fatalf("GetShare: %v", err)
+	}
+	if err := DestroyShare(ctx, s, name, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func FuzzUnmarshalEnvelope(f *testing.F) {
+	env := &envelope{name: "he/a/b/sk", version: 3, created: t0, algorithm: "ckks-secret-share", custodians: []string{"alice"}, data: []byte("xyz")}
+	good, _ := env.marshal()
+	f.Add(good)
+	f.Add(good[:len(good)-2])
+	f.Add([]byte(envelopeMagic))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := unmarshalEnvelope(b)
+		if err != nil {
+			return
+		}
+		again, err := e.marshal()
+		if err != nil || string(again) != string(b) {
+			t.Fatalf("accepted input does not re-encode to itself")
+		}
+	})
+}

@@ -1,0 +1,285 @@
+package policy
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+
+	"github.com/hashicorp/hcl/hcl/ast"
+	"github.com/hashicorp/hcl/hcl/parser"
+	"github.com/hashicorp/hcl/hcl/token"
+
+	"github.com/puente-id/puente/keys"
+)
+
+// Load reads and parses the policy file at path.
+func Load(path string) (*Policy, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	return Parse(src, path)
+}
+
+// maxPolicySize bounds a policy file.
+const maxPolicySize = 1 << 20
+
+// Parse parses a policy; file names it in errors, which have the form
+// "policy: FILE:LINE: what was wrong".
+func Parse(src []byte, file string) (p *Policy, err error) {
+	if len(src) > maxPolicySize {
+		return nil, fmt.Errorf("policy: %s: larger than %d bytes", file, maxPolicySize)
+	}
+	defer func() {
+		// The HCL v1 parser is third-party code; whatever it does with
+		// hostile input, a bad policy must be an error, not a crash.
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("policy: %s: the file cannot be parsed as HCL", file)
+		}
+	}()
+	f, err := parser.Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("policy: %s: %v", file, err)
+	}
+	d := &decoder{file: file}
+	list, ok := f.Node.(*ast.ObjectList)
+	if !ok {
+		return nil, fmt.Errorf("policy: %s: not a list of fields and blocks", file)
+	}
+	p = d.policy(list)
+	if d.err != nil {
+		return nil, d.err
+	}
+	p.File = file
+	return p, nil
+}
+
+// decoder walks the HCL syntax tree against Puente's schema and keeps the
+// first error.
+type decoder struct {
+	file string
+	err  error
+}
+
+func (d *decoder) errorf(pos token.Pos, format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("policy: %s:%d: %s", d.file, pos.Line, fmt.Sprintf(format, args...))
+	}
+}
+
+func keyText(k *ast.ObjectKey) (string, bool) {
+	if k.Token.Type == token.STRING {
+		s, err := strconv.Unquote(k.Token.Text)
+		return s, err == nil
+	}
+	return k.Token.Text, k.Token.Type == token.IDENT
+}
+
+func (d *decoder) policy(list *ast.ObjectList) *Policy {
+	p := &Policy{}
+	top := &block{d: d, items: map[string]*ast.ObjectItem{}}
+	labels := map[string]map[string]bool{"custodian": {}, "key": {}, "partner": {}}
+	for _, it := range list.Items {
+		name, _ := keyText(it.Keys[0])
+		switch name {
+		case "node", "allowed_algorithms":
+			top.add(it, name)
+		case "audit":
+			if top.add(it, name) {
+				if b := d.body(it, 1, "retention"); b != nil {
+					p.Audit = Audit{Retention: b.period("retention", true), Line: it.Pos().Line}
+				}
+			}
+		case "custodian", "key", "partner":
+			label, ok := d.label(it, name, labels[name])
+			if !ok {
+				continue
+			}
+			d.labelled(p, it, name, label)
+		default:
+			d.errorf(it.Pos(), "unknown field %q (expected node, allowed_algorithms, audit, custodian, key or partner)", name)
+		}
+	}
+	p.Node = top.str("node", true)
+	p.AllowedAlgorithms = top.strs("allowed_algorithms", true)
+	if p.Audit.Line == 0 {
+		d.errorf(token.Pos{Line: 1}, "no audit block (it sets the retention of audit records)")
+	}
+	return p
+}
+
+// label returns the one label of a labelled block, refusing duplicates.
+func (d *decoder) label(it *ast.ObjectItem, kind string, seen map[string]bool) (string, bool) {
+	if len(it.Keys) != 2 {
+		d.errorf(it.Pos(), "%s block needs exactly one name, as in %s \"name\" { ... }", kind, kind)
+		return "", false
+	}
+	label, ok := keyText(it.Keys[1])
+	if !ok || label == "" {
+		d.errorf(it.Pos(), "%s block name must be a quoted string", kind)
+		return "", false
+	}
+	if seen[label] {
+		d.errorf(it.Pos(), "%s %q is defined twice", kind, label)
+		return "", false
+	}
+	seen[label] = true
+	return label, true
+}
+
+func (d *decoder) labelled(p *Policy, it *ast.ObjectItem, kind, label string) {
+	line := it.Pos().Line
+	switch kind {
+	case "custodian":
+		if b := d.body(it, 2, "role", "recipient"); b != nil {
+			c := Custodian{Name: label, Role: b.str("role", true), Recipient: b.str("recipient", false), Line: line}
+			if c.Recipient != "" {
+				if _, err := keys.ParseCustodian(label, c.Recipient); err != nil {
+					d.errorf(b.items["recipient"].Pos(), "%v", err)
+				}
+			}
+			p.Custodians = append(p.Custodians, c)
+		}
+	case "key":
+		b := d.body(it, 2, "match", "purpose", "algorithm", "custodians", "store", "cryptoperiod", "overlap", "rotation", "revocation")
+		if b == nil {
+			return
+		}
+		k := KeyClass{Name: label, Match: b.str("match", true), Purpose: b.str("purpose", true), Algorithm: b.str("algorithm", true),
+			Custodians: b.strs("custodians", false), Store: b.str("store", true), Cryptoperiod: b.period("cryptoperiod", true),
+			Overlap: b.period("overlap", false), Rotation: b.str("rotation", true), Revocation: b.str("revocation", true), Line: line}
+		if k.Store != "" && k.Store != "file" && k.Store != "vault" {
+			d.errorf(b.items["store"].Pos(), "store %q: want \"file\" or \"vault\"", k.Store)
+		}
+		p.Keys = append(p.Keys, k)
+	case "partner":
+		b := d.body(it, 2, "agreement", "quota")
+		if b == nil {
+			return
+		}
+		pt := Partner{Name: label, Agreement: b.str("agreement", true), Line: line}
+		if it := b.items["quota"]; it != nil {
+			q, err := ParseQuota(b.str("quota", true))
+			if err != nil {
+				d.errorf(it.Pos(), "%v", err)
+			}
+			pt.Quota = &q
+		}
+		p.Partners = append(p.Partners, pt)
+	}
+}
+
+// body checks that it is a block (keys counts its name and label) and
+// returns its fields, refusing unknown and duplicate ones.
+func (d *decoder) body(it *ast.ObjectItem, keys int, allowed ...string) *block {
+	obj, ok := it.Val.(*ast.ObjectType)
+	if !ok || len(it.Keys) != keys || it.Assign.IsValid() {
+		name, _ := keyText(it.Keys[0])
+		d.errorf(it.Pos(), "%s must be a block: %s { ... }", name, name)
+		return nil
+	}
+	b := &block{d: d, items: map[string]*ast.ObjectItem{}, pos: it.Pos()}
+	for _, f := range obj.List.Items {
+		name, _ := keyText(f.Keys[0])
+		if !slices.Contains(allowed, name) {
+			d.errorf(f.Pos(), "unknown field %q in this block (allowed: %v)", name, allowed)
+			continue
+		}
+		b.add(f, name)
+	}
+	return b
+}
+
+// block holds the fields of one block by name.
+type block struct {
+	d     *decoder
+	items map[string]*ast.ObjectItem
+	pos   token.Pos
+}
+
+// add records a field, refusing a duplicate or a nested block.
+func (b *block) add(it *ast.ObjectItem, name string) bool {
+	if prev, dup := b.items[name]; dup {
+		b.d.errorf(it.Pos(), "%s is set twice (first on line %d)", name, prev.Pos().Line)
+		return false
+	}
+	if len(it.Keys) != 1 {
+		b.d.errorf(it.Pos(), "%s does not take a name", name)
+		return false
+	}
+	b.items[name] = it
+	return true
+}
+
+func (b *block) missing(name string) {
+	line := b.pos.Line
+	if line == 0 {
+		line = 1
+	}
+	b.d.errorf(token.Pos{Line: line}, "required field %s is missing", name)
+}
+
+func (b *block) str(name string, required bool) string {
+	it := b.items[name]
+	if it == nil {
+		if required {
+			b.missing(name)
+		}
+		return ""
+	}
+	s, ok := b.d.stringValue(it.Val)
+	if !ok || (required && s == "") {
+		b.d.errorf(it.Pos(), "%s must be a non-empty quoted string", name)
+	}
+	return s
+}
+
+func (d *decoder) stringValue(n ast.Node) (string, bool) {
+	lit, ok := n.(*ast.LiteralType)
+	if !ok || lit.Token.Type != token.STRING {
+		return "", false
+	}
+	s, err := strconv.Unquote(lit.Token.Text)
+	return s, err == nil
+}
+
+func (b *block) strs(name string, required bool) []string {
+	it := b.items[name]
+	if it == nil {
+		if required {
+			b.missing(name)
+		}
+		return nil
+	}
+	list, ok := it.Val.(*ast.ListType)
+	if !ok {
+		b.d.errorf(it.Pos(), "%s must be a list of quoted strings: [\"a\", \"b\"]", name)
+		return nil
+	}
+	var out []string
+	for _, n := range list.List {
+		s, ok := b.d.stringValue(n)
+		if !ok || s == "" {
+			b.d.errorf(it.Pos(), "%s must be a list of non-empty quoted strings", name)
+			return nil
+		}
+		if slices.Contains(out, s) {
+			b.d.errorf(it.Pos(), "%s lists %q twice", name, s)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func (b *block) period(name string, required bool) Period {
+	s := b.str(name, required)
+	if s == "" {
+		return Period{}
+	}
+	p, err := ParsePeriod(s)
+	if err != nil {
+		b.d.errorf(b.items[name].Pos(), "%s: %v", name, err)
+	}
+	return p
+}

@@ -1,0 +1,242 @@
+package policy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/puente-id/puente/keys"
+)
+
+var (
+	ctx = context.Background()
+	t0  = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+)
+
+func example(t testing.TB) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/example.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func mustParse(t *testing.T, src string) *Policy {
+	t.Helper()
+	p, err := Parse([]byte(src), "test.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type detRand struct{ n uint64 }
+
+func (r *detRand) Read(p []byte) (int, error) {
+	for i := range p {
+		if i%32 == 0 {
+			r.n++
+		}
+		h := sha256.Sum256(binary.BigEndian.AppendUint64(nil, r.n))
+		p[i] = h[i%32]
+	}
+	return len(p), nil
+}
+
+// populated returns a file store holding what the example policy covers:
+// a signing key, epochs 1 and 2 of agreement us-co, and an HE share, all
+// recoverable by alice and bob, created at t0.
+func populated(t *testing.T) (*keys.FileStore, *keys.Agreements) {
+	t.Helper()
+	var cs []keys.Custodian
+	for _, n := range []string{"alice", "bob"} {
+		id, _ := keys.GenerateIdentity(false)
+		c, err := keys.ParseCustodian(n, id.Recipient())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	node, _ := keys.GenerateIdentity(false)
+	clock := func() time.Time { return t0 }
+	s, err := keys.OpenFileStore(filepath.Join(t.TempDir(), "keys"), node, keys.FileStoreOptions{Custodians: cs, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk := &keys.SigningKeys{Store: s, Node: "us-cbp", Rand: &detRand{}, Now: clock}
+	if _, err := sk.Rotate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	ag := &keys.Agreements{Store: s, Now: clock}
+	for ep := uint64(1); ep <= 2; ep++ {
+		a, _ := keys.NewContribution(&detRand{n: ep * 100}, "us-cbp", "us-co", ep)
+		b, _ := keys.NewContribution(&detRand{n: ep*100 + 50}, "co-migracion", "us-co", ep)
+		sec, err := keys.DeriveAgreementSecret(a, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ag.Begin(ctx, "co-migracion", sec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := keys.PutShare(ctx, s, keys.ShareName("us-co", "us-to-co"), []byte("opaque share"), nil); err != nil {
+		t.Fatal(err)
+	}
+	return s, ag
+}
+
+func TestExampleParses(t *testing.T) {
+	p := mustParse(t, example(t))
+	if p.Node != "us-cbp" || len(p.Keys) != 4 || len(p.Custodians) != 2 || p.Audit.Retention.D != 7*365*24*time.Hour {
+		t.Fatalf("parsed %+v", p)
+	}
+	q, ok := p.QuotaFor("co-migracion")
+	if !ok || q.Queries != 1000 || q.Window != 24*time.Hour || q.String() != "1000 per 24h" || !q.Allows(999) || q.Allows(1000) {
+		t.Fatalf("quota %+v %v", q, ok)
+	}
+	if k, ok := p.Class("agreement/us-co/epoch/12/seed"); !ok || k.Name != "transform-seed" {
+		t.Errorf("class of a seed: %v", k)
+	}
+	if _, ok := p.Class("agreement/us-co/state/x"); ok {
+		t.Error("pattern matched a longer name")
+	}
+	var b strings.Builder
+	if err := Show(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Key \"signing\"", "recoverable by  alice, bob", "1000 per 24h queries", "kept for 7y"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("show output lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+func TestCheckCleanStore(t *testing.T) {
+	s, _ := populated(t)
+	fs, err := Check(ctx, mustParse(t, example(t)), Target{Store: s, Kind: "file"}, t0.Add(10*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 0 {
+		t.Fatalf("findings on a store that follows the policy: %v", fs)
+	}
+}
+
+// TestCheckRules runs one failing policy (or store) per rule.
+func TestCheckRules(t *testing.T) {
+	ex := example(t)
+	cases := []struct {
+		rule    Rule
+		policy  string
+		store   func(*keys.FileStore, *keys.Agreements)
+		subject string
+	}{
+		{RulePastRotation, strings.Replace(ex, `cryptoperiod = "180d"`, `cryptoperiod = "5d"`, 1), nil, "agreement/us-co/epoch/1/seed"},
+		{RuleMissingCustodian, strings.Replace(ex, `custodians   = ["alice", "bob"]`, `custodians   = ["alice", "bob", "carol"]`, 1) + "\ncustodian \"carol\" {\n  role = \"Auditor\"\n}\n", nil, "sign/key/"},
+		{RuleMissingCustodian, strings.Replace(ex, `custodians   = ["alice", "bob"]`, `custodians   = []`, 1), nil, `key class "signing"`},
+		{RuleMissingCustodian, strings.Replace(ex, `custodians   = ["alice", "bob"]`, `custodians   = ["alice", "dave"]`, 1), nil, `key class "signing"`},
+		{RuleAlgorithmNotAllowed, strings.Replace(ex, `, "ckks-secret-share"]`, `]`, 1), nil, `key class "he-share"`},
+		{RuleRevokedEpochPresent, ex, func(_ *keys.FileStore, ag *keys.Agreements) {
+			if err := ag.Revoke(ctx, "us-co", 1); err != nil {
+				t.Fatal(err)
+			}
+		}, "agreement/us-co/epoch/1/seed"},
+		{RuleQuotaAbsent, strings.Replace(ex, `quota     = "1000 per 24h"`, ``, 1), nil, `partner "co-migracion"`},
+		{RuleQuotaAbsent, strings.Replace(ex, `partner "co-migracion"`, `partner "other"`, 1), nil, `partner "co-migracion"`},
+		{RuleUncovered, strings.Replace(ex, `match        = "he/*/*/sk"`, `match        = "he/*/sk"`, 1), nil, "he/us-co/us-to-co/sk"},
+		{RuleWrongStore, strings.Replace(ex, `store        = "file"`, `store        = "vault"`, 1), nil, "sign/key/"},
+		{RuleUnreadable, ex, func(s *keys.FileStore, _ *keys.Agreements) {
+			path := filepath.Join(s.Root(), "he/us-co/us-to-co/sk/@00000001.age")
+			if err := os.WriteFile(path, []byte("age-encryption.org/v1\ngarbage"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "he/us-co/us-to-co/sk"},
+	}
+	for _, c := range cases {
+		s, ag := populated(t)
+		if c.store != nil {
+			c.store(s, ag)
+		}
+		fs, err := Check(ctx, mustParse(t, c.policy), Target{Store: s, Kind: "file"}, t0.Add(10*24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, f := range fs {
+			if f.Rule == c.rule && strings.HasPrefix(f.Subject, c.subject) && f.Message != "" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: no finding for %q in %v", c.rule, c.subject, fs)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	ex := example(t)
+	cases := []struct {
+		what, src, want string
+	}{
+		{"unknown top field", ex + "\ncolour = \"red\"\n", fmt.Sprintf(`test.hcl:%d: unknown field "colour"`, strings.Count(ex, "\n")+2)},
+		{"unknown key field", strings.Replace(ex, `  purpose      = "Signs`, "  owner = \"x\"\n  purpose      = \"Signs", 1), `test.hcl:26: unknown field "owner"`},
+		{"duplicate block", ex + "\npartner \"co-migracion\" {\n agreement = \"x\"\n}\n", `partner "co-migracion" is defined twice`},
+		{"duplicate field", strings.Replace(ex, `  retention = "7y"`, "  retention = \"7y\"\n  retention = \"8y\"", 1), `test.hcl:`},
+		{"number for period", strings.Replace(ex, `cryptoperiod = "1y"`, `cryptoperiod = 365`, 1), `cryptoperiod must be a non-empty quoted string`},
+		{"bad period", strings.Replace(ex, `cryptoperiod = "1y"`, `cryptoperiod = "1 year"`, 1), `period "1 year"`},
+		{"bad quota", strings.Replace(ex, `"1000 per 24h"`, `"lots"`, 1), `quota "lots"`},
+		{"missing field", strings.Replace(ex, `  algorithm    = "ml-dsa-65"`+"\n", "", 1), `required field algorithm is missing`},
+		{"bad store", strings.Replace(ex, `store        = "file"`, `store        = "s3"`, 1), `store "s3"`},
+		{"bad recipient", strings.Replace(ex, `recipient = "age1pq1`, `recipient = "age1pq1x`, 1), `custodian "alice"`},
+		{"no audit block", strings.Replace(ex, "audit {", "audit_x {", 1), `unknown field "audit_x"`},
+		{"syntax error", ex + "\nkey \"x\" {\n", `test.hcl:`},
+		{"block as field", ex + "\nnode { }\n", `node`},
+		{"two labels", ex + "\nkey \"a\" \"b\" {\n}\n", `exactly one name`},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(c.src), "test.hcl")
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "policy: test.hcl") {
+			t.Errorf("%s: %v, want an error containing %q", c.what, err, c.want)
+		}
+	}
+}
+
+func TestPeriodsAndQuotas(t *testing.T) {
+	for s, d := range map[string]time.Duration{"0": 0, "30m": 30 * time.Minute, "24h": 24 * time.Hour, "90d": 90 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "1y": 365 * 24 * time.Hour} {
+		p, err := ParsePeriod(s)
+		if err != nil || p.D != d {
+			t.Errorf("%s: %v %v", s, p, err)
+		}
+	}
+	for _, s := range []string{"", "d", "1", "-1d", "+1d", "1.5d", "1x", "99999d", "1d2h"} {
+		if _, err := ParsePeriod(s); err == nil {
+			t.Errorf("%q accepted", s)
+		}
+	}
+	for _, s := range []string{"0 per 1h", "10 per 0", "10 every 1h", "10per1h", "-5 per 1h"} {
+		if _, err := ParseQuota(s); err == nil {
+			t.Errorf("quota %q accepted", s)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(example(f)))
+	f.Add([]byte("node = \"a\"\n"))
+	f.Add([]byte("key \"x\" { cryptoperiod = 99999999999999999999999 }"))
+	f.Add([]byte("{\"node\": \"a\"}"))
+	f.Add([]byte("node = <<EOF\nx\nEOF\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := Parse(b, "fuzz.hcl")
+		if err == nil && (p.Node == "" || p.Audit.Line == 0) {
+			t.Fatal("accepted a policy without its required fields")
+		}
+	})
+}
