@@ -71,12 +71,18 @@ func benchError(b *testing.B, blocks int) {
 			if mode == he.ModeAny {
 				want = he.AnyPlain(float64(exact))
 			}
-			var other float64
+			var other, norm2 float64
 			for _, x := range v[1:] {
 				other = math.Max(other, math.Abs(x))
+				norm2 += x * x
 			}
+			norm2 += (v[0] - want) * (v[0] - want)
+			// Pinsker: the flooded result is within statistical distance
+			// ||e||/(2σ) of one that depends on the decision alone.
+			sigma := math.Exp2(-5)
 			b.ReportMetric(math.Log2(math.Abs(v[0]-want)), "log2-err-"+mode.String())
 			b.ReportMetric(math.Log2(other), "log2-other-"+mode.String())
+			b.ReportMetric(math.Log2(math.Sqrt(norm2)/(2*sigma)), "log2-sd-"+mode.String())
 			b.ReportMetric(math.Log2(worstStep), "log2-step-max-"+mode.String())
 			b.ReportMetric(math.Log2(math.Sqrt(s2/float64(cnt))), "log2-step-rms-"+mode.String())
 			b.Logf("%v: exact %d, polynomial sum %.9f, decrypted %.9f", mode, exact, sum, v[0])

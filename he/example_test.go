@@ -19,6 +19,8 @@ func ExampleParamSet_Info() {
 	fmt.Printf("query %d B, response %d B\n", i.QueryBytes, i.ResponseBytes)
 	fmt.Printf("rotation key %d B (top level), %d B (aggregation level), relinearization key %d B\n", i.TopGaloisKeyBytes, i.LowGaloisKeyBytes, i.RelinKeyBytes)
 	fmt.Printf("evaluation keys for max dims 128: %d B, 512: %d B\n", i.KeysBytes128, i.KeysBytes512)
+	fmt.Printf("ceremony, sent by each party, max dims 128: %d B, 512: %d B\n", i.CeremonyBytes128, i.CeremonyBytes512)
+	fmt.Printf("secret share %d B\n", i.ShareBytes)
 	// Output:
 	// puente-ckks-n15-v1: N = 2^15, 32768 slots, 17 levels
 	// log Q = 655.0, log P = 225.0, log QP = 880.0 <= 881 (128-bit)
@@ -29,4 +31,6 @@ func ExampleParamSet_Info() {
 	// query 2711626 B, response 491597 B
 	// rotation key 29196288 B (top level), 2949120 B (aggregation level), relinearization key 28049408 B
 	// evaluation keys for max dims 128: 145682596 B, 512: 171929764 B
+	// ceremony, sent by each party, max dims 128: 159708108 B, 512: 185955276 B
+	// secret share 8237 B
 }

@@ -261,6 +261,8 @@ type ParamInfo struct {
 	KeysBytes128         int // encoded EvaluationKeys of a key set with max dims 128
 	KeysBytes512         int // ... with max dims 512
 	ShareBytes           int // encoded SecretShare
+	CeremonyBytes128     int // bytes one party sends in a ceremony for max dims 128
+	CeremonyBytes512     int // ... for max dims 512
 }
 
 // Info returns the set's numbers.
@@ -286,5 +288,7 @@ func (ps *ParamSet) Info() ParamInfo {
 	info.KeysBytes128 = ps.keysWireSize(min(128, ps.Slots()/2))
 	info.KeysBytes512 = ps.keysWireSize(min(512, ps.Slots()/2))
 	info.ShareBytes = ps.shareWireSize()
+	info.CeremonyBytes128 = ps.ceremonyBytes(min(128, ps.Slots()/2))
+	info.CeremonyBytes512 = ps.ceremonyBytes(min(512, ps.Slots()/2))
 	return info
 }
