@@ -17,17 +17,23 @@ import (
 //
 //	go test ./he -run '^$' -bench EvaluationError -benchtime 1x -timeout 1h
 func BenchmarkEvaluationError(b *testing.B) {
-	for _, blocks := range []int{1, 4} {
-		b.Run(fmt.Sprintf("blocks=%d", blocks), func(b *testing.B) { benchError(b, blocks) })
+	for _, c := range []struct {
+		blocks int
+		hit    bool
+	}{{1, true}, {1, false}, {4, true}} {
+		b.Run(fmt.Sprintf("blocks=%d/hit=%v", c.blocks, c.hit), func(b *testing.B) { benchError(b, c.blocks, c.hit) })
 	}
 }
 
-func benchError(b *testing.B, blocks int) {
+func benchError(b *testing.B, blocks int, hit bool) {
 	ps, keys := benchFixture(b)
 	n := blocks * ps.Slots()
 	rng := rand.New(rand.NewPCG(uint64(blocks), 9))
 	gal := hetest.UnitVectors(rng, n, 128)
 	probe := withScore(rng, gal[0], 0.95) // entry 0 scores ~0.95 against it
+	if !hit {
+		probe = hetest.UnitVector(rng, 128)
+	}
 	th := he.Threshold{Tau: 0.5}
 	sum, exact, inBand := plainCount(ps, th, probe, gal)
 	if inBand != 0 {
