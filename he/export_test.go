@@ -16,7 +16,7 @@ import (
 func (r *Responder) Stages(q *Query, g *Gallery, t Threshold, m Mode) (scores, steps []*rlwe.Ciphertext, err error) {
 	evals := r.evaluators(1)
 	ct := r.toCollective(q)
-	r.eval.DropLevel(ct, ct.Level()-r.ps.startLevel(m))
+	evals[0].DropLevel(ct, ct.Level()-r.ps.startLevel(m))
 	rots, err := r.babySteps(context.Background(), ct, g.n1, evals)
 	if err != nil {
 		return nil, nil, err
@@ -39,7 +39,7 @@ func (r *Responder) Stages(q *Query, g *Gallery, t Threshold, m Mode) (scores, s
 
 // Aggregate exposes the aggregation.
 func (r *Responder) Aggregate(steps []*rlwe.Ciphertext, m Mode) (*rlwe.Ciphertext, error) {
-	return r.aggregate(steps, m)
+	return r.aggregate(r.eval.ShallowCopy(), steps, m)
 }
 
 // JointDecode decrypts ct with the sum of both shares and decodes it at

@@ -79,7 +79,7 @@ func ReadQuery(ps *ParamSet, b []byte) (*Query, error) {
 }
 
 // Querier encrypts probes and turns responses into decisions for one key
-// set, on the querier's side.
+// set, on the querier's side. It is safe for concurrent use.
 type Querier struct {
 	ps    *ParamSet
 	share *SecretShare
@@ -115,7 +115,7 @@ func (qr *Querier) EncryptProbe(p []float64, rand io.Reader) (*Query, error) {
 	top := ps.topLevel()
 	pt := ckks.NewPlaintext(ps.params, top)
 	pt.Scale = rlwe.NewScale(math.Exp2(float64(ps.spec.LogProbeScale)))
-	if err := qr.enc.Encode(slots, pt); err != nil {
+	if err := qr.enc.ShallowCopy().Encode(slots, pt); err != nil {
 		return nil, fmt.Errorf("he: encrypt probe: %w", err)
 	}
 	q := &Query{ps: ps, id: qr.share.id, dims: len(p)}

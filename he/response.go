@@ -190,7 +190,7 @@ func (qr *Querier) decode(d, c1 ring.Poly, values []float64, logPrec float64) er
 	ringQ.MulCoeffsMontgomery(c1, qr.share.sk.Value.Q, pt.Value)
 	ringQ.Add(pt.Value, d, pt.Value)
 	pt.Scale = ps.params.DefaultScale()
-	err := qr.enc.DecodePublic(pt, values, logPrec)
+	err := qr.enc.ShallowCopy().DecodePublic(pt, values, logPrec)
 	zeroPoly(pt.Value)
 	if err != nil {
 		return fmt.Errorf("he: decode: %w", err)

@@ -226,3 +226,41 @@ func TestRespondRefusesBadInput(t *testing.T) {
 		t.Errorf("template of the wrong dimension: %v", err)
 	}
 }
+
+// TestConcurrentSearches runs searches on one Querier and one Responder
+// from several goroutines (run with -race to check for shared state).
+func TestConcurrentSearches(t *testing.T) {
+	ps := hetest.InsecureN11()
+	f := getFixture(t, ps)
+	rng := rand.New(rand.NewPCG(10, 10))
+	gal, probe := galleryWithScores(rng, 100, 32, map[int]float64{3: 0.9})
+	g, err := he.Pack(ps, 32, gal, he.PackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 3)
+	for i := 0; i < 3; i++ {
+		go func(i int) {
+			q, err := f.qr.EncryptProbe(probe, hetest.Reader(uint64(20+i)))
+			if err != nil {
+				errs <- err
+				return
+			}
+			resp, _, err := f.r.Respond(context.Background(), q, g, he.Options{Threshold: he.Threshold{Tau: 0.5}, Workers: 1}, hetest.Reader(uint64(30+i)))
+			if err != nil {
+				errs <- err
+				return
+			}
+			dec, err := f.qr.Decide(q, resp)
+			if err == nil && !dec.Hit {
+				err = errors.New("missed the match")
+			}
+			errs <- err
+		}(i)
+	}
+	for i := 0; i < 3; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent search: %v", err)
+		}
+	}
+}
