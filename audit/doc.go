@@ -34,8 +34,11 @@
 // write) is reported as [ErrTornTail] and repaired only by an explicit
 // [Repair]. Cutting records off the end at a line boundary cannot be seen
 // in the file alone: the writer also keeps a head file ("<log>.head") with
-// the last durable seq and hash, and [VerifyFile] checks the log reaches
-// it ([ErrTruncated]). Someone who can rewrite both the log and its head can
+// the last durable seq and hash, written only after the records are
+// fsynced, and [VerifyFile] checks the log reaches it ([ErrTruncated]). A
+// final partial line with the head past the last complete record is
+// therefore a truncation, not a crash: it is reported as [ErrTruncated]
+// and [Repair] refuses it. Someone who can rewrite both the log and its head can
 // still roll both back to an earlier state; to detect that, keep a copy of
 // the head elsewhere (for example the privacy officer's notes of
 // `puente audit verify` output) and pass it with [VerifyOptions.Head].

@@ -55,13 +55,10 @@ type Writer struct {
 }
 
 type request struct {
-	kind  Kind
-	ev    Event
-	count uint64
-	op    func() error // a maintenance operation instead of a record
-	rec   Record
-	err   error
-	done  chan struct{}
+	rec  Record       // the record to write (Kind, Event, Count, Head); then the record written
+	op   func() error // a maintenance operation instead of a record
+	err  error
+	done chan struct{}
 }
 
 // Open opens (creating if needed, mode 0600) the log at path for
@@ -134,7 +131,7 @@ func (w *Writer) Append(ctx context.Context, k Kind, ev Event) (Record, error) {
 	if err := ev.Validate(k); err != nil {
 		return Record{}, err
 	}
-	req := &request{kind: k, ev: ev, done: make(chan struct{})}
+	req := &request{rec: Record{Kind: k, Event: ev}, done: make(chan struct{})}
 	if err := w.submit(ctx, req); err != nil {
 		return Record{}, err
 	}
@@ -214,7 +211,7 @@ func (w *Writer) writeBatch(batch []*request) {
 			break
 		}
 		var line []byte
-		r.rec, line, prev, last, err = w.seal(seq+1, prev, last, r.kind, r.ev, r.count)
+		r.rec, line, prev, last, err = w.seal(seq+1, prev, last, r.rec)
 		if err == nil {
 			buf.Write(line)
 			buf.WriteByte('\n')
@@ -249,12 +246,13 @@ func (w *Writer) clamp(last time.Time) time.Time {
 	return t
 }
 
-// seal builds, hashes and signs one record; it returns the record, its
+// seal completes rec (its kind, event, count and head set by the caller)
+// as record seq after prev, hashes and signs it; it returns the record, its
 // line, its chain hash and its time.
-func (w *Writer) seal(seq uint64, prev string, last time.Time, k Kind, ev Event, count uint64) (Record, []byte, string, time.Time, error) {
+func (w *Writer) seal(seq uint64, prev string, last time.Time, rec Record) (Record, []byte, string, time.Time, error) {
 	t := w.clamp(last)
-	rec := Record{Format: recordFormat, Seq: seq, Time: FormatTime(t), Node: w.opts.Node,
-		Kind: k, Event: ev, Count: count, Prev: prev, Signer: w.opts.Signer.SignerID()}
+	rec.Format, rec.Seq, rec.Time, rec.Node = recordFormat, seq, FormatTime(t), w.opts.Node
+	rec.Prev, rec.Signer, rec.Sig = prev, w.opts.Signer.SignerID(), ""
 	body, err := rec.body()
 	if err != nil {
 		return Record{}, nil, "", t, err

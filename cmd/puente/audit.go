@@ -19,7 +19,7 @@ func init() {
 		examples: []string{"puente audit verify -home /var/lib/puente",
 			"puente audit verify -log audit.log -keyring keyring-us-cbp.json -expect 1042:9f2c..."},
 		run: runAuditVerify})
-	register(&command{name: "audit repair", summary: "set aside a torn last record left by a crash (never anything else)",
+	register(&command{name: "audit repair", summary: "set aside a torn last record left by a crash (never anything else; refuses a log cut short)",
 		usage: "[-home DIR]", examples: []string{"puente audit repair -home /var/lib/puente"}, run: runAuditRepair})
 	register(&command{name: "audit prune", summary: "drop records older than the policy's retention behind a signed checkpoint",
 		usage: "[-home DIR] [-policy FILE]", examples: []string{"puente audit prune -home /var/lib/puente"}, run: runAuditPrune})
@@ -107,7 +107,11 @@ func runAuditRepair(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 		return err
 	}
 	defer k.Zero()
-	rep, err := audit.Repair(filepath.Join(n.home, "audit.log"), opts)
+	ring, err := loadKeyring(ctx, n.home, "")
+	if err != nil {
+		return err
+	}
+	rep, err := audit.Repair(filepath.Join(n.home, "audit.log"), ring, opts)
 	if err != nil {
 		return err
 	}
@@ -116,6 +120,9 @@ func runAuditRepair(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 		return nil
 	}
 	fmt.Fprintf(st.out, "set aside %d bytes of a torn record (from byte %d) in %s; a signed repair record was appended\n", rep.Bytes, rep.Offset, rep.SavedTo)
+	if rep.Head == nil {
+		fmt.Fprintln(st.out, "the log had no head file; compare it with a head noted earlier (audit verify -expect)")
+	}
 	return nil
 }
 
