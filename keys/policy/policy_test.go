@@ -143,6 +143,14 @@ func TestCheckRules(t *testing.T) {
 		{RuleMissingCustodian, strings.Replace(ex, `custodians   = ["alice", "bob"]`, `custodians   = []`, 1), nil, `key class "signing"`},
 		{RuleMissingCustodian, strings.Replace(ex, `custodians   = ["alice", "bob"]`, `custodians   = ["alice", "dave"]`, 1), nil, `key class "signing"`},
 		{RuleAlgorithmNotAllowed, strings.Replace(ex, `, "ckks-secret-share"]`, `]`, 1), nil, `key class "he-share"`},
+		// A stored key whose algorithm is not in allowed_algorithms.
+		{RuleAlgorithmNotAllowed, strings.Replace(ex, `, "ckks-secret-share"]`, `]`, 1), nil, "he/us-co/us-to-co/sk"},
+		// A stored key whose algorithm differs from its class's.
+		{RuleAlgorithmNotAllowed, ex, func(s *keys.FileStore, _ *keys.Agreements) {
+			if _, err := s.Put(ctx, "he/us-co/co-to-us/sk", []byte("a signing seed"), keys.PutOptions{Algorithm: keys.AlgMLDSA65}); err != nil {
+				t.Fatal(err)
+			}
+		}, "he/us-co/co-to-us/sk"},
 		{RuleRevokedEpochPresent, ex, func(_ *keys.FileStore, ag *keys.Agreements) {
 			if err := ag.Revoke(ctx, "us-co", 1); err != nil {
 				t.Fatal(err)
