@@ -217,13 +217,17 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestPeriodsAndQuotas(t *testing.T) {
-	for s, d := range map[string]time.Duration{"0": 0, "30m": 30 * time.Minute, "24h": 24 * time.Hour, "90d": 90 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "1y": 365 * 24 * time.Hour} {
+	year := 365 * 24 * time.Hour
+	for s, d := range map[string]time.Duration{"0": 0, "30m": 30 * time.Minute, "24h": 24 * time.Hour, "90d": 90 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "1y": year,
+		"100y": 100 * year, "1000w": 7000 * 24 * time.Hour} {
 		p, err := ParsePeriod(s)
 		if err != nil || p.D != d {
 			t.Errorf("%s: %v %v", s, p, err)
 		}
 	}
-	for _, s := range []string{"", "d", "1", "-1d", "+1d", "1.5d", "1x", "99999d", "1d2h"} {
+	// Longer than 100 years: "293y" and more overflowed time.Duration (a
+	// negative or tiny period that disabled the past-rotation check).
+	for _, s := range []string{"", "d", "1", "-1d", "+1d", "1.5d", "1x", "99999d", "1d2h", "101y", "293y", "600y", "1000y"} {
 		if _, err := ParsePeriod(s); err == nil {
 			t.Errorf("%q accepted", s)
 		}
