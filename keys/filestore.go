@@ -26,6 +26,12 @@ import (
 // 0700. Writes are atomic (see writeFileAtomic): a crash during Put leaves
 // the previous version current and readable.
 //
+// A version file copied to another entry or to another version number is
+// refused on read. Removing the newest version files, or restoring an
+// older copy of the whole directory, rolls an entry back and cannot be
+// seen from the directory alone: keep it writable only by the node's
+// account (SECURITY.md, "Rollback").
+//
 // Several processes may share a root: a new version is put in place with
 // link(2), which fails if another writer got there first, so check-and-set
 // holds across processes too.
