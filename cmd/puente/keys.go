@@ -33,6 +33,8 @@ func init() {
 			examples: []string{"puente keys list"}, run: runKeysList},
 		{name: "keys rotate", summary: "make a new signing key; the old one stays valid for the overlap", usage: "[-home DIR] [-overlap 7d]",
 			examples: []string{"puente keys rotate -overlap 7d"}, run: runKeysRotate},
+		{name: "keys destroy-expired", summary: "destroy the seeds of signing keys whose validity has ended (their public keys stay in the keyring)", usage: "[-home DIR]",
+			examples: []string{"puente keys destroy-expired"}, run: runKeysDestroyExpired},
 		{name: "keys revoke-signing", summary: "revoke a signing key now and destroy its seed", usage: "[-home DIR] KEYID",
 			examples: []string{"puente keys revoke-signing 3f1a..."}, run: runKeysRevokeSigning},
 		{name: "keys keyring", summary: "write the public signing keyring (for partners and privacy officers)", usage: "[-home DIR] OUT.json",
@@ -215,6 +217,31 @@ func runKeysRotate(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 	}
 	defer k.Zero()
 	fmt.Fprintf(st.out, "new signing key %s; the previous key stays valid for %s\n", k.ID(), ov)
+	if ov.D == 0 {
+		fmt.Fprintln(st.out, "the previous key's seed was destroyed (no overlap)")
+	}
+	return nil
+}
+
+func runKeysDestroyExpired(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	n, rest, err := parseNode(fs, homeFlag(fs), args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("keys destroy-expired takes no arguments, got %q", rest[0])
+	}
+	sk := &keys.SigningKeys{Store: n.store, Node: n.name, Events: n.auditSink()}
+	done, err := sk.DestroyExpired(ctx)
+	for _, id := range done {
+		fmt.Fprintf(st.out, "destroyed the seed of signing key %s (its public key stays in the keyring)\n", id)
+	}
+	if err != nil {
+		return err
+	}
+	if len(done) == 0 {
+		fmt.Fprintln(st.out, "no signing key has ended its validity with its seed still stored")
+	}
 	return nil
 }
 

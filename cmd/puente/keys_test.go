@@ -193,3 +193,30 @@ func TestAuditRepairCommand(t *testing.T) {
 		t.Errorf("verify after repair: %d %s %s", code, out, errs)
 	}
 }
+
+// TestRotateWithoutOverlapDestroysTheOldSeed: with no overlap the replaced
+// key's seed is destroyed at once, and the destruction is audited.
+func TestRotateWithoutOverlapDestroysTheOldSeed(t *testing.T) {
+	home := newHome(t, "us-cbp")
+	code, out, errs := runCmd(t, "keys", "rotate", "-home", home, "-overlap", "0")
+	if code != exitOK || !strings.Contains(out, "seed was destroyed") {
+		t.Fatalf("keys rotate -overlap 0: %d %s %s", code, out, errs)
+	}
+	_, out, _ = runCmd(t, "keys", "list", "-home", home)
+	if n := strings.Count(out, "sign/key/"); n != 1 {
+		t.Errorf("%d signing seeds after a rotation without overlap:\n%s", n, out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(home, "audit.log")); !strings.Contains(string(b), `"action":"signing-key-destroyed"`) {
+		t.Error("the destruction is not in the audit log")
+	}
+	code, out, errs = runCmd(t, "keys", "destroy-expired", "-home", home)
+	if code != exitOK || !strings.Contains(out, "no signing key") {
+		t.Errorf("keys destroy-expired with nothing to do: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := runCmd(t, "audit", "verify", "-home", home); code != exitOK {
+		t.Errorf("audit verify: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := runCmd(t, "policy", "check", "-home", home); code != exitOK {
+		t.Errorf("policy check: %d %s %s", code, out, errs)
+	}
+}
