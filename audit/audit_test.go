@@ -134,6 +134,11 @@ func TestEventValidation(t *testing.T) {
 		"template in request ID":      {KindQuery, func() Event { e := good; e.RequestID = "0.12,-0.33,0.871"; return e }()},
 		"base64 in request ID":        {KindQuery, func() Event { e := good; e.RequestID = "q83vEjRWeJA+/w=="; return e }()},
 		"long request ID":             {KindQuery, func() Event { e := good; e.RequestID = strings.Repeat("a", 65); return e }()},
+		"score as request ID":         {KindQuery, func() Event { e := good; e.RequestID = "0.9234"; return e }()},
+		"hex blob as request ID":      {KindQuery, func() Event { e := good; e.RequestID = strings.Repeat("3f9a0c1b", 8); return e }()},
+		"short hex request ID":        {KindQuery, func() Event { e := good; e.RequestID = strings.Repeat("ab", 15); return e }()},
+		"upper-case request ID":       {KindQuery, func() Event { e := good; e.RequestID = strings.Repeat("AB", 16); return e }()},
+		"score in purpose":            {KindQuery, func() Event { e := good; e.Purpose = "score-0-93"; return e }()},
 		"refusal without class":       {KindQuery, func() Event { e := good; e.Outcome, e.Decision = OutcomeRefused, ""; return e }()},
 		"refusal with decision":       {KindQuery, func() Event { e := good; e.Outcome, e.Refusal = OutcomeRefused, RefusedQuota; return e }()},
 		"unknown refusal class": {KindQuery, func() Event {
@@ -159,7 +164,11 @@ func TestEventValidation(t *testing.T) {
 	if h, _ := w.Head(ctx); h.Seq != 0 {
 		t.Errorf("invalid events were written: head %v", h)
 	}
-	refused := Event{Partner: "co-migracion", Role: RoleResponder, Purpose: "border-check", RequestID: "r-1", Outcome: OutcomeRefused, Refusal: RefusedQuota}
+	id, err := NewRequestID(strings.NewReader(strings.Repeat("\x5a", 16)))
+	if err != nil || id != strings.Repeat("5a", 16) || !ValidRequestID(id) {
+		t.Fatalf("NewRequestID: %q %v", id, err)
+	}
+	refused := Event{Partner: "co-migracion", Role: RoleResponder, Purpose: "border-check", RequestID: id, Outcome: OutcomeRefused, Refusal: RefusedQuota}
 	mustAppend(t, w, KindQuery, refused)
 }
 

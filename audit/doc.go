@@ -9,11 +9,21 @@
 // Who (the node), the partner, the purpose code, the request ID, the
 // outcome and, for a query, the decision; the key epoch; the time; for a
 // refusal its class; for a key-management action the action, key name and
-// key ID. Every field is an enumeration or a short string from a restricted
-// alphabet ([Event.Validate]), so templates, scores, ciphertexts and keys
-// cannot be written into the log by construction. A responder never learns
-// the decision of the query it answered (it computes an encrypted one), so
-// it records [DecisionNotKnown]; only the querier records hit or no-hit.
+// key ID. There is no field for a template, a score, a ciphertext or a key,
+// and every field is typed ([Event.Validate]): an enumeration (kind, role,
+// outcome, decision, refusal class), a number (epoch, seq), a request ID of
+// one fixed form (16 random bytes as 32 lower-case hex digits), a key ID
+// (64 hex digits), or a short name from a restricted alphabet (node,
+// partner, purpose code of letters and '-', action, key name). A score, a
+// vector or base64 does not fit any of them, so they cannot be logged by
+// mistake. The names are still free text within their alphabet: a caller
+// set on hiding data could spell a few bytes into them, and the request ID
+// carries 16 bytes of the caller's choosing; the restriction prevents
+// accidents, it does not make a deliberate leak impossible.
+//
+// A responder never learns the decision of the query it answered (it
+// computes an encrypted one), so it records [DecisionNotKnown]; only the
+// querier records hit or no-hit.
 //
 // # Chain and signatures
 //
