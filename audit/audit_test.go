@@ -261,3 +261,38 @@ func TestKeyRotationInLog(t *testing.T) {
 		t.Fatalf("record signed after its key ended: %v", err)
 	}
 }
+
+// TestRecordsAfterRevocationRefused: once the log records the revocation of
+// a signing key, a later record signed by that key is refused, even if it
+// claims a time at which the keyring still lists the key as valid (the
+// signer chooses the time; a thief of the key would).
+func TestRecordsAfterRevocationRefused(t *testing.T) {
+	k1, k2 := newTestKey(1), newTestKey(2)
+	path := t.TempDir() + "/audit.log"
+	clock := stepClock()
+	appendAs := func(k *testKey, kind Kind, e Event) {
+		t.Helper()
+		w, err := Open(path, Options{Node: "us-cbp", Signer: k, Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustAppend(t, w, kind, e)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendAs(k1, KindQuery, queryEvent(1, RoleQuerier))
+	appendAs(k1, KindKey, Event{Action: ActionSigningKeyRevoked, KeyID: k1.id})
+	appendAs(k2, KindKey, Event{Action: "signing-key-rotated", KeyID: k2.id})
+	appendAs(k2, KindQuery, queryEvent(2, RoleQuerier))
+	ring := ringOf(k1, k2) // both valid at every time in the log
+	if _, err := VerifyFile(path, ring, nil); err != nil {
+		t.Fatalf("log across a revocation: %v", err)
+	}
+	appendAs(k1, KindQuery, queryEvent(3, RoleQuerier)) // forged with the revoked key
+	_, err := VerifyFile(path, ring, nil)
+	var bad *BadRecordError
+	if !errors.As(err, &bad) || !errors.Is(err, ErrBadSignature) || bad.Seq != 5 || !strings.Contains(err.Error(), "revoked") {
+		t.Fatalf("record signed by a revoked key after its revocation record: %v", err)
+	}
+}

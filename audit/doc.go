@@ -38,6 +38,13 @@
 // must be exactly the canonical encoding the writer produces; any other
 // byte is an edit. Times never decrease along the chain.
 //
+// The signing time is the signer's claim, so a key revoked after being
+// stolen could still sign records dated before its revocation. Once the
+// log holds the record of a key's revocation ([ActionSigningKeyRevoked]),
+// [Verify] refuses every later record signed by that key, whatever time it
+// claims; forging earlier records means rewriting the log and its head
+// from that point, which a head noted earlier catches.
+//
 // [Verify] checks every line and stops at the first bad one, naming it
 // ([*BadRecordError]): an edit breaks the record's signature, a deletion or
 // a reordering breaks seq and prev, a torn final line (a crash during a

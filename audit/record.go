@@ -19,6 +19,11 @@ const (
 	KindCheckpoint Kind = "checkpoint" // first line of a pruned log; written only by Prune
 )
 
+// ActionSigningKeyRevoked is the action of the key record a node writes
+// when it revokes one of its signing keys (keys.ActSigningKeyRevoked), with
+// the key's ID. The verifier refuses any later record signed by that key.
+const ActionSigningKeyRevoked = "signing-key-revoked"
+
 // Role is this node's side of a query.
 type Role string
 

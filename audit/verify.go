@@ -111,6 +111,7 @@ type chain struct {
 	last    time.Time
 	head    *Head
 	reached bool
+	revoked map[string]uint64 // signing key ID -> seq of the record of its revocation
 	rep     Report
 }
 
@@ -118,7 +119,7 @@ type chain struct {
 // prev, time order and signature. It returns the report and, at the first
 // bad record, a [*BadRecordError]. A failure to read r is returned as is.
 func Verify(r io.Reader, v Verifier, opts VerifyOptions) (Report, error) {
-	c := &chain{v: v, next: 1, prev: zeroHash, head: opts.Head, rep: Report{Kinds: map[Kind]int{}}}
+	c := &chain{v: v, next: 1, prev: zeroHash, head: opts.Head, revoked: map[string]uint64{}, rep: Report{Kinds: map[Kind]int{}}}
 	lastLine := 0
 	var lastOff int64
 	err := lines(r, func(n int, off int64, line []byte, complete bool) error {
@@ -206,9 +207,17 @@ func (c *chain) check(n int, rec *Record) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
+	if at, ok := c.revoked[rec.Signer]; ok {
+		// The time a record claims is the signer's choice; the position
+		// after the revocation record is not.
+		return fmt.Errorf("%w: signed by key %s after record %d revoked it", ErrBadSignature, rec.Signer[:16], at)
+	}
 	h := recordHash(body)
 	if err := c.v.Verify(rec.Signer, t, Domain, h[:], sig); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadSignature, err)
+	}
+	if rec.Kind == KindKey && rec.Action == ActionSigningKeyRevoked && rec.KeyID != "" {
+		c.revoked[rec.KeyID] = rec.Seq
 	}
 	hash := hex.EncodeToString(h[:])
 	// A checkpoint stands for the last pruned record: its seq and prev are

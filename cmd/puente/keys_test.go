@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/keys"
 )
 
 // newHome makes a node home with the example key policy (adapted to the
@@ -218,5 +221,31 @@ func TestRotateWithoutOverlapDestroysTheOldSeed(t *testing.T) {
 	}
 	if code, out, errs := runCmd(t, "policy", "check", "-home", home); code != exitOK {
 		t.Errorf("policy check: %d %s %s", code, out, errs)
+	}
+}
+
+// TestRevokeCurrentSigningKey: the revocation of the current key is
+// recorded (signed by that key) before it takes effect; after a rotation
+// the log verifies, and the verifier knows the action name the keys package
+// records.
+func TestRevokeCurrentSigningKey(t *testing.T) {
+	if keys.ActSigningKeyRevoked != audit.ActionSigningKeyRevoked {
+		t.Fatalf("keys records %q, the audit verifier looks for %q", keys.ActSigningKeyRevoked, audit.ActionSigningKeyRevoked)
+	}
+	home := newHome(t, "us-cbp")
+	_, out, _ := runCmd(t, "keys", "list", "-home", home)
+	id := regexp.MustCompile(`sign/key/([0-9a-f]{64})`).FindStringSubmatch(out)
+	if id == nil {
+		t.Fatalf("no signing key listed:\n%s", out)
+	}
+	if code, out, errs := runCmd(t, "keys", "revoke-signing", "-home", home, id[1]); code != exitOK {
+		t.Fatalf("keys revoke-signing: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := runCmd(t, "keys", "rotate", "-home", home); code != exitOK {
+		t.Fatalf("keys rotate after revoking the current key: %s", errs)
+	}
+	code, out, errs := runCmd(t, "audit", "verify", "-home", home)
+	if code != exitOK || !strings.Contains(out, "3 records verified") {
+		t.Errorf("audit verify: %d %s %s", code, out, errs)
 	}
 }
