@@ -140,10 +140,12 @@ func (s *FileStore) Get(ctx context.Context, name string, version int) (*Entry, 
 	if err != nil {
 		return nil, err
 	}
-	return &Entry{Info: infoFrom(env, vs), Data: NewSecret(env.data)}, nil
+	// open made env.data a copy of its own; the Entry takes it over.
+	return &Entry{Info: infoFrom(env, vs), Data: &Secret{b: env.data}}, nil
 }
 
-// open reads, decrypts and checks one version file.
+// open reads, decrypts and checks one version file. The envelope's data is
+// a fresh copy the caller owns; the decrypted buffer is zeroed.
 func (s *FileStore) open(name string, version int) (*envelope, error) {
 	path := filepath.Join(s.dir(name), versionFile(version))
 	fail := func(err error) (*envelope, error) {
