@@ -30,10 +30,8 @@ func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	logFile := fs.String("log", "", "the audit log (default HOME/audit.log)")
 	ringFile := fs.String("keyring", "", "public keyring JSON from 'puente keys keyring' (default: the node's own)")
 	expect := fs.String("expect", "", "a head noted earlier, SEQ:HASH, that the log must still contain")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("audit verify takes no arguments, got %q", rest[0])
 	}
 	var head *audit.Head
 	if *expect != "" {
@@ -98,7 +96,7 @@ func auditOptions(ctx context.Context, n *node) (audit.Options, *keys.SigningKey
 }
 
 func runAuditRepair(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	n, _, err := parseNode(fs, homeFlag(fs), args)
+	n, err := parseNode(fs, homeFlag(fs), args)
 	if err != nil {
 		return err
 	}
@@ -128,7 +126,7 @@ func runAuditRepair(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 
 func runAuditPrune(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
 	load := policyFlags(fs)
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	p, home, err := load()

@@ -98,15 +98,22 @@ func openNode(home string) (*node, error) {
 	return n, err
 }
 
-// parseNode parses args and opens the node at *home, returning the
-// positional arguments too.
-func parseNode(fs *flag.FlagSet, home *string, args []string) (*node, []string, error) {
+// parseNoArgs parses args for a command that takes flags only.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
 	rest, err := parse(fs, args)
-	if err != nil {
-		return nil, nil, err
+	if err == nil && len(rest) > 0 {
+		err = usagef("%s takes no arguments, got %q", strings.TrimPrefix(fs.Name(), "puente "), rest[0])
 	}
-	n, err := openNode(*home)
-	return n, rest, err
+	return err
+}
+
+// parseNode parses args for a command that takes flags only and opens the
+// node at *home.
+func parseNode(fs *flag.FlagSet, home *string, args []string) (*node, error) {
+	if err := parseNoArgs(fs, args); err != nil {
+		return nil, err
+	}
+	return openNode(*home)
 }
 
 // auditSink returns an event sink that appends each key action to the
@@ -175,7 +182,7 @@ func runKeysInit(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string
 }
 
 func runKeysList(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	n, _, err := parseNode(fs, homeFlag(fs), args)
+	n, err := parseNode(fs, homeFlag(fs), args)
 	if err != nil {
 		return err
 	}
@@ -199,7 +206,7 @@ func runKeysList(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string
 func runKeysRotate(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
 	home := homeFlag(fs)
 	overlap := fs.String("overlap", "7d", "how long the old key stays valid (30m, 24h, 7d, ...)")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	ov, err := policy.ParsePeriod(*overlap)
@@ -224,12 +231,9 @@ func runKeysRotate(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 }
 
 func runKeysDestroyExpired(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	n, rest, err := parseNode(fs, homeFlag(fs), args)
+	n, err := parseNode(fs, homeFlag(fs), args)
 	if err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return usagef("keys destroy-expired takes no arguments, got %q", rest[0])
 	}
 	sk := &keys.SigningKeys{Store: n.store, Node: n.name, Events: n.auditSink()}
 	done, err := sk.DestroyExpired(ctx)

@@ -249,3 +249,48 @@ func TestRevokeCurrentSigningKey(t *testing.T) {
 		t.Errorf("audit verify: %d %s %s", code, out, errs)
 	}
 }
+
+// TestExtraArgumentsRefused: commands that take only flags refuse a stray
+// argument instead of ignoring it (a mistyped flag value would otherwise
+// run the command with defaults).
+func TestExtraArgumentsRefused(t *testing.T) {
+	home := newHome(t, "us-cbp")
+	for _, cmd := range [][]string{
+		{"keys", "list"}, {"keys", "rotate"}, {"keys", "destroy-expired"},
+		{"audit", "prune"}, {"audit", "repair"}, {"audit", "verify"},
+		{"policy", "check"}, {"policy", "show"},
+	} {
+		args := append(cmd, "-home", home, "7d")
+		code, _, errs := runCmd(t, args...)
+		if code != exitUsage || !strings.Contains(errs, `takes no arguments, got "7d"`) {
+			t.Errorf("puente %s with an extra argument: %d %s", strings.Join(cmd, " "), code, errs)
+		}
+	}
+	// Nothing ran: still one key and one audit record.
+	_, out, _ := runCmd(t, "keys", "list", "-home", home)
+	if n := strings.Count(out, "sign/key/"); n != 1 {
+		t.Errorf("%d signing keys after refused commands", n)
+	}
+}
+
+// TestPolicyCheckVaultNode: checking a Vault store also refuses a policy
+// written for another node, before connecting.
+func TestPolicyCheckVaultNode(t *testing.T) {
+	home := newHome(t, "us-cbp")
+	other := filepath.Join(t.TempDir(), "co.hcl")
+	pol, _ := os.ReadFile(filepath.Join(home, "policy.hcl"))
+	os.WriteFile(other, []byte(strings.Replace(string(pol), `node = "us-cbp"`, `node = "co-migracion"`, 1)), 0o600)
+	vault := []string{"-vault-addr", "http://127.0.0.1:1", "-vault-prefix", "puente/us-cbp", "-vault-transit-key", "k"}
+	code, _, errs := runCmd(t, append([]string{"policy", "check", "-home", home, "-policy", other}, vault...)...)
+	if code != exitFailure || !strings.Contains(errs, "policy of node co-migracion") || !strings.Contains(errs, "us-cbp") {
+		t.Errorf("vault check with another node's policy: %d %s", code, errs)
+	}
+	code, _, errs = runCmd(t, append([]string{"policy", "check", "-home", t.TempDir(), "-policy", other, "-node", "us-cbp"}, vault...)...)
+	if code != exitFailure || !strings.Contains(errs, "policy of node co-migracion") {
+		t.Errorf("vault check with -node: %d %s", code, errs)
+	}
+	code, _, errs = runCmd(t, append([]string{"policy", "check", "-home", t.TempDir(), "-policy", other}, vault...)...)
+	if code != exitUsage || !strings.Contains(errs, "-node") {
+		t.Errorf("vault check without a node name: %d %s", code, errs)
+	}
+}
