@@ -57,10 +57,15 @@ func TestKeysPolicyAuditCommands(t *testing.T) {
 			t.Fatalf("keys derive: %d %s %s", code, out, errs)
 		}
 	}
-	// A contribution checked against the wrong commitment is refused.
-	contribute(t, us, recipientOf(t, co), filepath.Join(dir, "us2.age"))
-	code, _, errs := runCmd(t, "keys", "derive", "-home", co, "-agreement", "us-co", "-epoch", "1", "-partner", "us-cbp", "-commitment", cmCO, filepath.Join(dir, "us2.age"))
-	if code != exitFailure || !strings.Contains(errs, "us2.age") {
+	// A contribution checked against the wrong commitment is refused, and
+	// the error names the file.
+	us2 := filepath.Join(dir, "us2.age")
+	contribute(t, us, recipientOf(t, co), us2)
+	if _, err := os.Stat(us2); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCmd(t, "keys", "derive", "-home", co, "-agreement", "us-co", "-epoch", "1", "-partner", "us-cbp", "-commitment", cmUS, us2)
+	if code != exitFailure || !strings.Contains(errs, us2) || !strings.Contains(errs, "does not match the partner's commitment") {
 		t.Errorf("derive with a wrong commitment: %d %s", code, errs)
 	}
 
@@ -113,10 +118,10 @@ func TestKeysPolicyAuditCommands(t *testing.T) {
 func contribute(t *testing.T, home, to, out string) string {
 	t.Helper()
 	code, stdout, errs := runCmd(t, "keys", "contribute", "-home", home, "-agreement", "us-co", "-epoch", "1", "-partner-recipient", to, out)
-	if code != exitOK && !strings.Contains(errs, "check-and-set") {
-		t.Fatalf("keys contribute: %d %s", code, errs)
-	}
 	m := regexp.MustCompile(`[0-9a-f]{64}`).FindString(stdout)
+	if code != exitOK || m == "" {
+		t.Fatalf("keys contribute: %d %s %s", code, stdout, errs)
+	}
 	return m
 }
 
