@@ -66,8 +66,11 @@
 // Concurrent appends are grouped: one goroutine writes every record waiting
 // (at most [Options.MaxBatch]) with one write and one fsync, then answers
 // each caller; so a record is durable before Append returns, and at most
-// MaxBatch records share an fsync. [Writer.Close] finishes every accepted
-// append before it returns. One writer per file: Open takes an exclusive
+// MaxBatch records share an fsync. The head file is updated after each
+// batch is durable; if that update fails the records stay acknowledged,
+// the head lags behind the log until a later update succeeds, and
+// [Writer.Close] reports a head it could not bring up to date.
+// [Writer.Close] finishes every accepted append before it returns. One writer per file: Open takes an exclusive
 // lock (flock) on the log.
 //
 // # Retention

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -105,6 +106,12 @@ func linesOf(ks []kept) [][]byte {
 // on any error before the rename the log is unchanged.
 func (w *Writer) replace(lines [][]byte) (err error) {
 	tmp := w.path + ".prune.tmp"
+	// Only the holder of the log's lock prunes, so a file already here was
+	// left by a prune that crashed before its rename: the log was never
+	// replaced by it, and it can go.
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("audit: prune: removing a leftover %s: %w", tmp, err)
+	}
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("audit: prune: %w", err)

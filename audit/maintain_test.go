@@ -271,3 +271,62 @@ func TestRepairRefusesTruncation(t *testing.T) {
 		t.Errorf("verify against a noted head: %v", err)
 	}
 }
+
+// TestPruneAfterCrashedPrune: a crash during a prune leaves its temporary
+// file behind (the log itself is untouched); the next prune goes ahead.
+func TestPruneAfterCrashedPrune(t *testing.T) {
+	k := newTestKey(1)
+	w, path := openTest(t, k)
+	for i := range 6 {
+		mustAppend(t, w, KindQuery, queryEvent(i, RoleResponder))
+	}
+	if err := os.WriteFile(path+".prune.tmp", []byte(`{"v":1,"seq":3,"ti`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.Prune(ctx, t0.Add(3*time.Minute+30*time.Second), ringOf(k)); err != nil || n != 3 {
+		t.Fatalf("prune after a crashed prune: %d %v", n, err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := VerifyFile(path, ringOf(k), nil); err != nil || rep.Checkpoint == nil || rep.Last.Seq != 7 {
+		t.Fatalf("after the prune: %+v %v", rep, err)
+	}
+}
+
+// TestHeadWriteFailureLosesNothing: records written and fsynced are
+// durable even if the head file cannot be updated; their appends succeed,
+// the writer goes on, the head catches up at the next batch that can write
+// it, and Close reports a head it could not bring up to date.
+func TestHeadWriteFailureLosesNothing(t *testing.T) {
+	k := newTestKey(1)
+	w, path := openTest(t, k)
+	mustAppend(t, w, KindQuery, queryEvent(1, RoleResponder))
+	// A directory in the head file's place makes every head update fail.
+	os.Remove(headPath(path))
+	if err := os.MkdirAll(filepath.Join(headPath(path), "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for i := 2; i <= 3; i++ {
+		if _, err := w.Append(ctx, KindQuery, queryEvent(i, RoleResponder)); err != nil {
+			t.Fatalf("append %d with the head not writable: %v", i, err)
+		}
+	}
+	os.RemoveAll(headPath(path))
+	r := mustAppend(t, w, KindQuery, queryEvent(4, RoleResponder))
+	if h, err := ReadHead(path); err != nil || h == nil || h.Seq != r.Seq {
+		t.Fatalf("head after it became writable again: %v %v", h, err)
+	}
+	// Still failing at Close: reported, and nothing lost.
+	os.Remove(headPath(path))
+	os.MkdirAll(filepath.Join(headPath(path), "x"), 0o700)
+	mustAppend(t, w, KindQuery, queryEvent(5, RoleResponder))
+	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "head") {
+		t.Errorf("Close with the head not writable: %v", err)
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	if rep, err := Verify(f, ringOf(k), VerifyOptions{}); err != nil || rep.Records != 5 {
+		t.Errorf("log: %+v %v, want 5 records", rep, err)
+	}
+}

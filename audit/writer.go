@@ -52,6 +52,10 @@ type Writer struct {
 	prev string
 	last time.Time
 	err  error // sticky: after a failed write the log may be torn
+	// headErr is the last failure to update the head file. The records
+	// were durable; the head stays behind the log (weakening truncation
+	// detection only) until a later batch or Close updates it.
+	headErr error
 }
 
 type request struct {
@@ -222,12 +226,12 @@ func (w *Writer) writeBatch(batch []*request) {
 		if _, err = w.f.Write(buf.Bytes()); err == nil {
 			err = w.f.Sync()
 		}
-		if err == nil {
-			w.seq, w.prev, w.last = seq, prev, last
-			err = writeHead(w.path, Head{Seq: seq, Hash: prev})
-		}
 		if err != nil {
 			err = w.fail(fmt.Errorf("audit: writing %s: %w", w.path, err))
+		} else {
+			// The records are durable whatever happens to the head.
+			w.seq, w.prev, w.last = seq, prev, last
+			w.headErr = writeHead(w.path, Head{Seq: seq, Hash: prev})
 		}
 	}
 	for _, r := range batch {
@@ -271,21 +275,22 @@ func (w *Writer) seal(seq uint64, prev string, last time.Time, rec Record) (Reco
 func writeHead(log string, h Head) error {
 	path := headPath(log)
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(headMagic+" "+h.String()+"\n"), 0o600); err != nil {
-		return err
-	}
-	f, err := os.Open(tmp)
+	err := os.WriteFile(tmp, []byte(headMagic+" "+h.String()+"\n"), 0o600)
 	if err == nil {
-		err = f.Sync()
-		f.Close()
+		var f *os.File
+		if f, err = os.Open(tmp); err == nil {
+			err = f.Sync()
+			f.Close()
+		}
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
 	}
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("head file %s: %w", path, err)
 	}
-	return err
+	return syncDir(filepath.Dir(path))
 }
 
 func syncDir(dir string) error {
@@ -315,6 +320,11 @@ func (w *Writer) Close() error {
 	}
 	if err != nil {
 		return fmt.Errorf("audit: closing %s: %w", w.path, err)
+	}
+	if w.err == nil && w.headErr != nil {
+		if w.headErr = writeHead(w.path, Head{Seq: w.seq, Hash: w.prev}); w.headErr != nil {
+			return fmt.Errorf("audit: closing %s: every record is durable, but the head is behind: %w", w.path, w.headErr)
+		}
 	}
 	return w.err
 }
