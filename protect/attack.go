@@ -93,8 +93,10 @@ func (b *base) normalizer() *Normalizer { return &b.p.Norm }
 
 // Invert runs attack a against the protected vector p made by t and returns
 // the estimate of the raw template as a unit vector. It fails with an error
-// wrapping [ErrInput] if p has the wrong dimension or is not finite, and
-// with [ErrParams] for a transform not built by [New].
+// wrapping [ErrInput] if p has the wrong dimension or is not finite, or if
+// opt.Start is not a valid input vector, and with [ErrParams] for a
+// transform not built by [New], an unknown attack, or a prior that is
+// negative, not finite or without a start.
 func Invert(t Transform, p []float64, a Attack, opt AttackOptions) ([]float64, error) {
 	it, ok := t.(invertible)
 	if !ok {

@@ -72,8 +72,13 @@ func TestInvertPriorRejects(t *testing.T) {
 		{Prior: math.Inf(1), Start: start},       // infinite
 		{Prior: 0.1, Start: make([]float64, 16)}, // zero start
 	} {
-		if _, err := Invert(tr, p, AttackOptimise, opt); err == nil {
-			t.Errorf("Invert with %+v: no error", opt)
+		_, err := Invert(tr, p, AttackOptimise, opt)
+		want := ErrParams
+		if opt.Start != nil && opt.Prior > 0 && !math.IsInf(opt.Prior, 0) {
+			want = ErrInput // a valid prior with an invalid start
+		}
+		if !errors.Is(err, want) {
+			t.Errorf("Invert with prior %v: err %v, want %v", opt.Prior, err, want)
 		}
 	}
 }
