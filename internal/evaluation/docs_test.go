@@ -69,7 +69,7 @@ func TestDocsCurrent(t *testing.T) {
 		}
 		res = append(res, r)
 	}
-	ov, err := MeasureOverlap(env, Recommended(env.Mean))
+	ov, err := MeasureOverlap(env, res)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -183,7 +183,7 @@ func Run(c Config) (*Report, error) {
 		results = append(results, r)
 	}
 	progress("public mean overlap")
-	ov, err := MeasureOverlap(env, Recommended(env.Mean))
+	ov, err := MeasureOverlap(env, results)
 	if err != nil {
 		return nil, err
 	}

@@ -210,14 +210,16 @@ func TestTradeOff(t *testing.T) {
 	}
 }
 
-// TestReportStable renders a reduced report twice and compares the bytes.
+// TestReportStable renders a reduced report (fewer non-mated pairs, few
+// attacks, no sweep) twice and compares the bytes; `puente eval -check`
+// does the same for the full report across processes.
 func TestReportStable(t *testing.T) {
 	loadEnv(t) // fails with a clear message if the data is missing
 	dir, err := lfw.FindDataDir()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{DataDir: dir, AttackTargets: 4, AttackIters: 5, EpochPairs: 1}
+	cfg := Config{DataDir: dir, NonMated: 20000, AttackTargets: 4, AttackIters: 5, EpochPairs: 1}
 	var out [2]bytes.Buffer
 	for i := range out {
 		rep, err := Run(cfg)

@@ -100,13 +100,13 @@ func Scores(a, b *protect.Matrix, pairs []lfw.RowPair) []float64 {
 // the gallery rows of gal: the score a hit/no-hit search thresholds.
 func BestScores(probes, gal *protect.Matrix, search, gallery []int) []float64 {
 	out := make([]float64, len(search))
-	for i, r := range search {
+	parallel(len(search), func(i int) {
 		best := math.Inf(-1)
 		for _, g := range gallery {
-			best = max(best, protect.Dot(probes.Row(r), gal.Row(g)))
+			best = max(best, protect.Dot(probes.Row(search[i]), gal.Row(g)))
 		}
 		out[i] = best
-	}
+	})
 	return out
 }
 

@@ -33,9 +33,10 @@ type OverlapRow struct {
 }
 
 // MeasureOverlap counts the overlap and measures raw cosine, the
-// mean-centred comparator and each parameter set of params on the
-// protocols with and without the identities of the public population.
-func MeasureOverlap(env *Env, params []protect.Params) (*Overlap, error) {
+// mean-centred comparator and the parameter set of each result on the
+// protocols without the identities of the public population; the full
+// protocols' figures are the environment's and the results' own.
+func MeasureOverlap(env *Env, res []*SchemeResult) (*Overlap, error) {
 	o := &Overlap{Vectors: env.Public.Rows}
 	shared := map[string]bool{}
 	for r := 0; r < env.Public.Rows; r++ {
@@ -59,11 +60,7 @@ func MeasureOverlap(env *Env, params []protect.Params) (*Overlap, error) {
 		}
 	}
 	o.Without = env.Proto.Without(exclude)
-	add := func(name string, t *protect.Matrix) error {
-		all, err := MeasureAccuracy(t, env.Proto)
-		if err != nil {
-			return fmt.Errorf("evaluation: %s: %w", name, err)
-		}
+	add := func(name string, t *protect.Matrix, all *Accuracy) error {
 		dis, err := MeasureAccuracy(t, o.Without)
 		if err != nil {
 			return fmt.Errorf("evaluation: %s without the public identities: %w", name, err)
@@ -71,14 +68,14 @@ func MeasureOverlap(env *Env, params []protect.Params) (*Overlap, error) {
 		o.Comparators = append(o.Comparators, OverlapRow{Name: name, All: all, Disjoint: dis})
 		return nil
 	}
-	if err := add("raw cosine (unprotected)", env.Unit); err != nil {
+	if err := add("raw cosine (unprotected)", env.Unit, env.Raw); err != nil {
 		return nil, err
 	}
-	if err := add("mean-centred cosine (unprotected)", env.Centred); err != nil {
+	if err := add("mean-centred cosine (unprotected)", env.Centred, env.CentredAcc); err != nil {
 		return nil, err
 	}
-	for _, p := range params {
-		t, err := protect.New(p, EvalSeed(p.Scheme, 1))
+	for _, r := range res {
+		t, err := protect.New(r.Params, EvalSeed(r.Params.Scheme, 1))
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +83,7 @@ func MeasureOverlap(env *Env, params []protect.Params) (*Overlap, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := add(Describe(p), tm); err != nil {
+		if err := add(Describe(r.Params), tm, r.Acc); err != nil {
 			return nil, err
 		}
 	}
