@@ -15,7 +15,14 @@ import (
 //
 // Both attacks work in the transform's normalised input space and map the
 // estimate back with [Normalizer.Invert] (the mean and centre weight are
-// public). They are evaluation tools, not part of matching.
+// public). The optimisation can also start from a public vector and be
+// pulled towards it by a prior ([AttackOptions.Prior]): a maximum a
+// posteriori estimate that uses what anyone knows about faces (they
+// cluster around the population mean), which matters for many-to-one
+// transforms whose protected vector leaves some directions of the input
+// unconstrained. They are evaluation tools, not part of matching, and their
+// failure is a lower bound on what an attacker achieves, not a proof of
+// irreversibility.
 
 // Attack names an inversion attack.
 type Attack int
@@ -54,6 +61,14 @@ type AttackOptions struct {
 	// Start, if set, is a raw vector (e.g. the public mean) that the
 	// optimisation starts from instead of the pseudo-inverse estimate.
 	Start []float64
+	// Prior, if positive, adds Prior*|v - s|^2 to the loss, where s is
+	// Start in the transform's normalised space: a Gaussian prior centred
+	// on Start, so the result is a maximum a posteriori estimate of an
+	// attacker who knows that faces cluster around the public mean. It
+	// pulls the directions the protected vector does not constrain towards
+	// Start instead of leaving them wherever the descent drifts. Prior
+	// requires Start.
+	Prior float64
 }
 
 // invertible is what an attacker holding the seed knows of a transform.
@@ -78,8 +93,10 @@ func (b *base) normalizer() *Normalizer { return &b.p.Norm }
 
 // Invert runs attack a against the protected vector p made by t and returns
 // the estimate of the raw template as a unit vector. It fails with an error
-// wrapping [ErrInput] if p has the wrong dimension or is not finite, and
-// with [ErrParams] for a transform not built by [New].
+// wrapping [ErrInput] if p has the wrong dimension or is not finite, or if
+// opt.Start is not a valid input vector, and with [ErrParams] for a
+// transform not built by [New], an unknown attack, or a prior that is
+// negative, not finite or without a start.
 func Invert(t Transform, p []float64, a Attack, opt AttackOptions) ([]float64, error) {
 	it, ok := t.(invertible)
 	if !ok {
@@ -99,12 +116,19 @@ func Invert(t Transform, p []float64, a Attack, opt AttackOptions) ([]float64, e
 	switch a {
 	case AttackPseudoInverse:
 	case AttackOptimise:
+		if !(opt.Prior >= 0) || math.IsInf(opt.Prior, 0) || (opt.Prior > 0 && opt.Start == nil) {
+			return nil, fmt.Errorf("%w: attack prior weight %v needs a start vector and must be finite and >= 0", ErrParams, opt.Prior)
+		}
+		var prior []float64
 		if opt.Start != nil {
 			if err := it.normalizer().Apply(v, opt.Start); err != nil {
 				return nil, fmt.Errorf("protect: attack start: %w", err)
 			}
+			if opt.Prior > 0 {
+				prior = append([]float64(nil), v...)
+			}
 		}
-		v = descend(it, v, p, orDefault(opt.Iterations, 300))
+		v = descend(it, v, p, prior, opt.Prior, orDefault(opt.Iterations, 300))
 	default:
 		return nil, fmt.Errorf("%w: unknown attack %d", ErrParams, a)
 	}
@@ -122,16 +146,26 @@ func orDefault(v, def int) int {
 	return def
 }
 
-// descend minimises the surrogate loss over the unit sphere by normalised
-// gradient steps whose length decays geometrically from 0.2 to 0.002
-// radians, keeping the best point seen.
-func descend(it invertible, v, p []float64, iters int) []float64 {
+// descend minimises the surrogate loss, plus lambda*|v - prior|^2 when
+// prior is set, over the unit sphere by normalised gradient steps whose
+// length decays geometrically from 0.2 to 0.002 radians, keeping the best
+// point seen.
+func descend(it invertible, v, p, prior []float64, lambda float64, iters int) []float64 {
 	grad := make([]float64, len(v))
 	best := append([]float64(nil), v...)
 	bestLoss := math.Inf(1)
 	step, decay := 0.2, math.Pow(0.01, 1/float64(iters))
+	loss := func() float64 {
+		l := it.surrogate(v, p, grad)
+		for i := range prior {
+			d := v[i] - prior[i]
+			l += lambda * d * d
+			grad[i] += 2 * lambda * d
+		}
+		return l
+	}
 	for range iters {
-		loss := it.surrogate(v, p, grad)
+		loss := loss()
 		if loss < bestLoss {
 			bestLoss = loss
 			copy(best, v)
@@ -151,7 +185,7 @@ func descend(it invertible, v, p []float64, iters int) []float64 {
 		scaleUnit(v)
 		step *= decay
 	}
-	if loss := it.surrogate(v, p, grad); loss < bestLoss {
+	if loss := loss(); loss < bestLoss {
 		copy(best, v)
 	}
 	return best

@@ -40,10 +40,13 @@
 // # Non-guarantees
 //
 //   - Irreversibility against a holder of the seed. With the seed, the
-//     attacks of [Invert] recover a vector the unprotected comparator
-//     accepts for the subject, for every scheme at parameters that preserve
-//     accuracy (measured in docs/evaluation.md). The seed must therefore
-//     stay secret and templates should travel only encrypted.
+//     attacks of [Invert] recover a vector that the unprotected comparators
+//     (raw and mean-centred cosine) accept for the subject, for every scheme
+//     at parameters that preserve accuracy. docs/evaluation.md measures the
+//     trade-off across each scheme's parameters: the attacks fail only
+//     where the protected vector constrains few of the input's directions,
+//     and there accuracy is lost. The seed must therefore stay secret and
+//     templates should travel only encrypted.
 //   - Constant time. Apply's running time does not depend on secrets in an
 //     obvious way, but no effort is made to make it constant; the metrics and
 //     attacks are evaluation tools.

@@ -10,15 +10,20 @@ import (
 // threshold tau; the false match rate FMR(tau) is the fraction of
 // non-mated scores >= tau and the false non-match rate FNMR(tau) the
 // fraction of mated scores < tau. The metrics copy and sort their inputs
-// and never modify them; they reject empty sets and NaN scores with an
-// error wrapping [ErrScores].
+// and never modify them; they reject empty sets and non-finite scores (NaN,
+// +Inf, -Inf) with an error wrapping [ErrScores]: an infinite score would
+// otherwise become an infinite threshold or an undefined histogram edge.
 
-// ThresholdAtFMR returns the threshold tau at which the empirical FMR of the
-// non-mated scores is at most fmr, as small as the data allow, and the FMR
-// achieved there. With k = floor(fmr*N) false matches allowed and s_1 >= s_2
-// >= ... the sorted scores, tau is the midpoint of s_(k+1) and s_k (just
-// above s_1 when k = 0), so that tau sits in the gap rather than on a
-// score. It needs N >= 1/fmr scores, else the rate cannot be resolved.
+// ThresholdAtFMR returns a threshold tau at which the empirical FMR of the
+// non-mated scores is at most fmr, and the FMR achieved there. With
+// k = floor(fmr*N) false matches allowed and s_1 >= s_2 >= ... the sorted
+// scores, every tau in (s_(k+1), s_k] achieves the same empirical FMR; tau
+// is the midpoint of that gap (just above s_1 when k = 0), so that it sits
+// between scores rather than on one, which leaves an approximate comparison
+// (e.g. a homomorphic one) room on both sides. The midpoint is neither the
+// smallest admissible threshold (just above s_(k+1), the lowest FNMR) nor the
+// largest (s_k, the highest FNMR); the FNMR it gives lies between the two.
+// It needs N >= 1/fmr scores, else the rate cannot be resolved.
 func ThresholdAtFMR(nonMated []float64, fmr float64) (tau, achieved float64, err error) {
 	s, err := sortedScores(nonMated, "non-mated")
 	if err != nil {
@@ -167,15 +172,16 @@ func sortedPair(mated, nonMated []float64) (m, nm []float64, err error) {
 	return m, nm, err
 }
 
-// sortedScores returns a sorted copy, rejecting empty sets and NaN.
+// sortedScores returns a sorted copy, rejecting empty sets and non-finite
+// scores.
 func sortedScores(s []float64, what string) ([]float64, error) {
 	if len(s) == 0 {
 		return nil, scoresErr("no %s scores", what)
 	}
 	c := slices.Clone(s)
 	for i, v := range c {
-		if math.IsNaN(v) {
-			return nil, scoresErr("%s score %d is NaN", what, i)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, scoresErr("%s score %d is not finite", what, i)
 		}
 	}
 	slices.Sort(c)

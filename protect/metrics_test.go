@@ -113,3 +113,54 @@ func TestFractionWithin(t *testing.T) {
 		t.Errorf("FractionWithin = %v, want 21/101", f)
 	}
 }
+
+// TestMetricsRejectNonFinite: an infinite score once gave D_sys = 0 ("fully
+// unlinkable") with NaN bin edges, and EER 0.5 at tau = +Inf.
+func TestMetricsRejectNonFinite(t *testing.T) {
+	inf, ninf := math.Inf(1), math.Inf(-1)
+	good := []float64{0.1, 0.2, 0.3}
+	for _, tc := range []struct {
+		name            string
+		mated, nonMated []float64
+	}{
+		{"+Inf mated", []float64{0.1, 0.2, inf}, good},
+		{"-Inf non-mated", []float64{0.9, 0.95, 0.99}, []float64{ninf, 0.2, 0.3}},
+		{"+Inf both", []float64{inf}, []float64{inf}},
+		{"NaN mated", []float64{math.NaN(), 0.5}, good},
+	} {
+		if u, err := UnlinkabilityScores(tc.mated, tc.nonMated, 3, 1); !errors.Is(err, ErrScores) {
+			t.Errorf("%s: UnlinkabilityScores = %+v, %v; want ErrScores", tc.name, u, err)
+		}
+		if e, tau, err := EER(tc.mated, tc.nonMated); !errors.Is(err, ErrScores) {
+			t.Errorf("%s: EER = %v at %v, %v; want ErrScores", tc.name, e, tau, err)
+		}
+		if _, _, err := FNMRAtFMR(tc.mated, tc.nonMated, 0.5); !errors.Is(err, ErrScores) {
+			t.Errorf("%s: FNMRAtFMR: %v; want ErrScores", tc.name, err)
+		}
+		if _, err := DET(tc.mated, tc.nonMated, []float64{0.5}); !errors.Is(err, ErrScores) {
+			t.Errorf("%s: DET: %v; want ErrScores", tc.name, err)
+		}
+	}
+	if _, _, err := ThresholdAtFMR([]float64{0.1, ninf}, 0.5); !errors.Is(err, ErrScores) {
+		t.Errorf("ThresholdAtFMR with -Inf: %v; want ErrScores", err)
+	}
+}
+
+// TestThresholdIsGapMidpoint pins the documented convention: tau is the
+// midpoint of the gap between the highest rejected and the lowest accepted
+// non-mated score, not either end.
+func TestThresholdIsGapMidpoint(t *testing.T) {
+	nm := []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0}
+	tau, fmr, err := ThresholdAtFMR(nm, 0.2) // k = 2: 0.9 and 1.0 accepted
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(tau-0.85) > 1e-12 || fmr != 0.2 {
+		t.Errorf("tau %v at FMR %v, want 0.85 at 0.2", tau, fmr)
+	}
+	// A mated score inside the gap counts as a non-match at the midpoint.
+	fnmr, _, _ := FNMRAtFMR([]float64{0.82, 0.95}, nm, 0.2)
+	if fnmr != 0.5 {
+		t.Errorf("FNMR %v, want 0.5 (0.82 lies below the midpoint)", fnmr)
+	}
+}

@@ -55,8 +55,20 @@ func (s *Seed) IsZero() bool {
 	return subtle.ConstantTimeCompare(s.b[:], z[:]) == 1
 }
 
+const redactedSeed = "protect.Seed(redacted)"
+
 // String never shows the seed.
-func (s Seed) String() string { return "protect.Seed(redacted)" }
+func (s Seed) String() string { return redactedSeed }
+
+// GoString never shows the seed (the %#v verb).
+func (s Seed) GoString() string { return redactedSeed }
+
+// Format writes "protect.Seed(redacted)" for every verb and flag (%v, %+v,
+// %#v, %x, %s, %q, %d, ...), so that no format string prints the seed's
+// bytes. fmt reaches this method only through an exported value: a Seed
+// held in an unexported field of another struct is printed by reflection,
+// so types that hold one should format themselves.
+func (s Seed) Format(f fmt.State, verb rune) { fmt.Fprint(f, redactedSeed) }
 
 // DeriveSeed derives the transform seed of one agreement epoch with
 // HKDF-SHA256 (RFC 5869). material is the per-epoch agreement secret that

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -91,6 +93,36 @@ func TestSeedZeroAndString(t *testing.T) {
 	if !s.IsZero() {
 		t.Error("Zero left bytes")
 	}
+}
+
+// TestSeedFormatRedacts: %#v once printed the seed's bytes through the
+// struct's fields.
+func TestSeedFormatRedacts(t *testing.T) {
+	s := mustSeed(t, BioHash, 1)
+	b := s.Bytes()
+	type holder struct {
+		Name string
+		Seed Seed
+		Ptr  *Seed
+	}
+	h := holder{"x", s, &s}
+	for _, f := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "% x", "%d", "%08v"} {
+		for _, arg := range []any{s, &s, h, &h, []Seed{s}} {
+			got := fmt.Sprintf(f, arg)
+			for _, leak := range []string{hex.EncodeToString(b[:4]), strings.ToUpper(hex.EncodeToString(b[:4])), fmt.Sprint(b[0], " ", b[1], " ", b[2]), string(b[:4])} {
+				if strings.Contains(got, leak) {
+					t.Errorf("Sprintf(%q, %T) = %q shows the seed", f, arg, got)
+				}
+			}
+			if !strings.Contains(got, "redacted") {
+				t.Errorf("Sprintf(%q, %T) = %q, want the redaction marker", f, arg, got)
+			}
+		}
+	}
+}
+
+func TestSeedRejects(t *testing.T) {
+	var s Seed
 	if _, err := New(testParams(BioHash), s); !errors.Is(err, ErrSeed) {
 		t.Errorf("New with a zeroed seed: err = %v, want ErrSeed", err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -19,20 +20,27 @@ func init() {
 		usage:   "[flags]",
 		examples: []string{
 			"puente eval -o docs/evaluation.md",
+			"puente eval -check docs/evaluation.md",
 			"puente eval -data ../shared/data -attack-targets 100 -sweep=false",
 		},
 		run: runEval,
 	})
 }
 
+// errStale reports that a checked report differs from a fresh run.
+var errStale = errors.New("report is not current")
+
 func runEval(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
 	out := fs.String("o", "-", "write the report to this file (\"-\" for standard output)")
+	check := fs.String("check", "", "compare this file with a fresh report instead of writing one; fail if they differ")
 	data := fs.String("data", "", "evaluation data directory (default: $PUENTE_DATA, else ../shared/data next to the module root)")
 	cfg := evaluation.Config{}
-	fs.IntVar(&cfg.AttackTargets, "attack-targets", 300, "templates attacked per scheme")
-	fs.IntVar(&cfg.AttackIters, "attack-iters", 300, "gradient steps of the optimisation attack")
-	fs.IntVar(&cfg.EpochPairs, "epoch-pairs", 5, "epoch pairs the unlinkability is measured over")
+	fs.IntVar(&cfg.AttackTargets, "attack-targets", evaluation.DefaultAttackTargets, "templates attacked per recommended scheme")
+	fs.IntVar(&cfg.AttackIters, "attack-iters", evaluation.DefaultAttackIters, "gradient steps of the optimisation attacks")
+	fs.IntVar(&cfg.EpochPairs, "epoch-pairs", evaluation.DefaultEpochPairs, "epoch pairs the unlinkability is measured over")
 	fs.BoolVar(&cfg.Sweep, "sweep", true, "include the parameter sweep")
+	fs.IntVar(&cfg.SweepTargets, "sweep-targets", evaluation.DefaultSweepTargets, "templates attacked per parameter set of the sweep")
+	fs.IntVar(&cfg.SweepIters, "sweep-iters", evaluation.DefaultSweepIters, "gradient steps of the sweep's optimisation attacks")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -40,8 +48,18 @@ func runEval(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 	if len(rest) > 0 {
 		return usagef("eval takes no arguments, got %q", rest[0])
 	}
-	if cfg.AttackTargets < 1 || cfg.AttackIters < 1 || cfg.EpochPairs < 1 {
-		return usagef("-attack-targets, -attack-iters and -epoch-pairs must be at least 1")
+	if cfg.AttackTargets < 1 || cfg.AttackIters < 1 || cfg.EpochPairs < 1 || cfg.SweepTargets < 1 || cfg.SweepIters < 1 {
+		return usagef("-attack-targets, -attack-iters, -epoch-pairs, -sweep-targets and -sweep-iters must be at least 1")
+	}
+	if *check != "" && *out != "-" {
+		return usagef("-check and -o exclude each other")
+	}
+	var old []byte
+	if *check != "" {
+		// Read first: a missing file should not cost a full evaluation.
+		if old, err = os.ReadFile(*check); err != nil {
+			return fmt.Errorf("check report: %w", err)
+		}
 	}
 	if cfg.DataDir = *data; cfg.DataDir == "" {
 		if cfg.DataDir, err = lfw.FindDataDir(); err != nil {
@@ -62,30 +80,68 @@ func runEval(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 	if err := rep.WriteMarkdown(&buf); err != nil {
 		return err
 	}
-	if *out == "-" {
+	switch {
+	case *check != "":
+		if line, ok := firstDiff(old, buf.Bytes()); !ok {
+			return fmt.Errorf("%w: %s differs from a fresh run at line %d; regenerate it with puente eval -o %s", errStale, *check, line, *check)
+		}
+		fmt.Fprintf(st.out, "%s is current\n", *check)
+		return nil
+	case *out == "-":
 		_, err = st.out.Write(buf.Bytes())
 		return err
 	}
 	return writeFileAtomic(*out, buf.Bytes())
 }
 
-// writeFileAtomic writes data to a temporary file beside path and renames it
-// into place, so a crash never leaves a half-written report.
+// firstDiff compares two texts and returns the first line (1-based) where
+// they differ, and whether they are equal.
+func firstDiff(a, b []byte) (line int, equal bool) {
+	if bytes.Equal(a, b) {
+		return 0, true
+	}
+	la, lb := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
+	for i := range min(len(la), len(lb)) {
+		if !bytes.Equal(la[i], lb[i]) {
+			return i + 1, false
+		}
+	}
+	return min(len(la), len(lb)) + 1, false
+}
+
+// writeFileAtomic writes data to a temporary file beside path, makes it
+// readable by all (0644: a report is a document), flushes it to disk and
+// renames it into place, then flushes the directory, so a crash leaves
+// either the old report or the new one, never a half-written one.
 func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".eval-*.tmp")
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".eval-*.tmp")
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write report %s: %w", path, err)
+	for _, step := range []func() error{
+		func() error { _, err := f.Write(data); return err },
+		func() error { return f.Chmod(0o644) },
+		f.Sync,
+		f.Close,
+		func() error { return os.Rename(f.Name(), path) },
+		func() error { return syncDir(dir) },
+	} {
+		if err := step(); err != nil {
+			f.Close()
+			return fmt.Errorf("write report %s: %w", path, err)
+		}
 	}
 	return nil
+}
+
+// syncDir flushes a directory's entries (the rename) to disk.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

@@ -37,6 +37,40 @@ func NewProtocols(s *lfw.Set, nonMated int, seed uint64) *Protocols {
 	return p
 }
 
+// Without returns the protocols restricted to comparisons and searches in
+// which no row satisfies exclude (exclude must hold for all rows of an
+// identity or none, so that the open set stays consistent: an excluded
+// identity loses its gallery entry and its searches together).
+func (p *Protocols) Without(exclude func(row int) bool) *Protocols {
+	pairs := func(ps []lfw.RowPair) []lfw.RowPair {
+		var out []lfw.RowPair
+		for _, q := range ps {
+			if !exclude(q.A) && !exclude(q.B) {
+				out = append(out, q)
+			}
+		}
+		return out
+	}
+	rows := func(rs []int) []int {
+		var out []int
+		for _, r := range rs {
+			if !exclude(r) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	out := &Protocols{Mated: pairs(p.Mated), NonMated: pairs(p.NonMated),
+		Open:      lfw.OpenSet{Gallery: rows(p.Open.Gallery), Mated: rows(p.Open.Mated), NonMated: rows(p.Open.NonMated)},
+		LinkMated: pairs(p.LinkMated), LinkNonMated: pairs(p.LinkNonMated), SelfNonMated: pairs(p.SelfNonMated)}
+	for _, q := range p.Pairs {
+		if !exclude(q.A) && !exclude(q.B) {
+			out.Pairs = append(out.Pairs, q)
+		}
+	}
+	return out
+}
+
 // UnitRows returns a copy of m with every row scaled to unit length, so that
 // inner products are cosine similarities (the unprotected comparator).
 func UnitRows(m *protect.Matrix) *protect.Matrix {
@@ -66,13 +100,13 @@ func Scores(a, b *protect.Matrix, pairs []lfw.RowPair) []float64 {
 // the gallery rows of gal: the score a hit/no-hit search thresholds.
 func BestScores(probes, gal *protect.Matrix, search, gallery []int) []float64 {
 	out := make([]float64, len(search))
-	for i, r := range search {
+	parallel(len(search), func(i int) {
 		best := math.Inf(-1)
 		for _, g := range gallery {
-			best = max(best, protect.Dot(probes.Row(r), gal.Row(g)))
+			best = max(best, protect.Dot(probes.Row(search[i]), gal.Row(g)))
 		}
 		out[i] = best
-	}
+	})
 	return out
 }
 

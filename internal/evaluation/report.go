@@ -3,6 +3,7 @@ package evaluation
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 
@@ -54,6 +55,14 @@ func (s *dataSection) WriteMarkdown(w io.Writer) error {
 			multi++
 		}
 	}
+	pubIDs := map[string]bool{}
+	for _, l := range e.Public.Labels {
+		pubIDs[l] = true
+	}
+	raw := e.Raw
+	lo3, hi3 := gapEnds(raw.Mated, raw.NonMated, 1e-3)
+	mb, nb := BestScores(e.Unit, e.Unit, p.Open.Mated, p.Open.Gallery), BestScores(e.Unit, e.Unit, p.Open.NonMated, p.Open.Gallery)
+	loO, hiO := gapEnds(mb, nb, 0.01)
 	return para(w,
 		fmt.Sprintf("Set: `%s` (dlib ResNet 128-d descriptors of %d LFW images, %d identities, %d with two or more images).",
 			lfw.SetDir, e.Set.Emb.Rows, len(e.Set.Names), multi),
@@ -63,13 +72,37 @@ func (s *dataSection) WriteMarkdown(w io.Writer) error {
 		fmt.Sprintf("- LFW View-2: the %d `pairs.txt` pairs whose two images are in the set, 10-fold (threshold picked on nine folds, applied to the tenth).", len(p.Pairs)),
 		fmt.Sprintf("- Unlinkability: %d mated pairs (at most %d per identity) and as many non-mated pairs sharing their first template, across epochs e and e+1 for e = 1..%d.",
 			len(p.LinkMated), LinkPerIdentity, s.cfg.EpochPairs),
-		"- Public normalisation mean: mean of the L2-normalised vectors of `"+PublicMeanFile+"` (205 descriptors of 10 identities, a public population).",
+		fmt.Sprintf("- Public normalisation mean: mean of the L2-normalised vectors of `%s` (%d descriptors of %d identities, a public population; it overlaps the set, see section 3).",
+			PublicMeanFile, e.Public.Rows, len(pubIDs)),
 		"- Seeds: derived with `protect.DeriveSeed` from fixed public material (`evaluation.EvalSeed`); epoch 1 is used for accuracy and attacks.",
+		fmt.Sprintf("- Attacks: %d templates per recommended scheme with %d optimisation steps; the sweep attacks %d templates per parameter set with %d steps.",
+			s.cfg.AttackTargets, s.cfg.AttackIters, s.cfg.SweepTargets, s.cfg.SweepIters),
 		"",
-		"Conventions: a comparison is accepted when its score is >= tau. The threshold for a target FMR (or FPIR) is the",
-		"smallest one whose empirical rate does not exceed the target (`protect.ThresholdAtFMR`), so rates are never",
-		"rounded in our favour; the data README's anchors used the next lower threshold, which is why the raw open-set",
-		"FNIR here ("+pct(e.Raw.FNIR)+") is above its 16.6%. The EER follows FVC2000 (`protect.EER`).")
+		"Conventions: a comparison is accepted when its score is >= tau. For a target FMR (or FPIR) with k false matches allowed,",
+		"every threshold between the (k+1)-th highest non-mated score (rejected) and the k-th (accepted) gives the same empirical rate;",
+		"tau is the midpoint of that gap (`protect.ThresholdAtFMR`), so the rate never exceeds the target and an approximate comparison",
+		"has room on both sides. The FNMR depends on where in the gap tau sits: for raw cosine, FNMR @ FMR 1e-3 is "+pct(lo3)+" just",
+		"above the gap's lower end, "+pct(raw.FNMR3)+" at the midpoint and "+pct(hi3)+" at its upper end; open-set FNIR @ FPIR 1% is "+pct(loO)+", "+pct(raw.FNIR),
+		"and "+pct(hiO)+". The data README's anchors (1.93%, 3.8%, 16.6%) were computed with their own convention and sample. The EER follows",
+		"FVC2000 (`protect.EER`).")
+}
+
+// gapEnds returns the FNMR just above the lower end of the threshold gap
+// for fmr (the smallest admissible threshold) and at its upper end (the
+// largest), where protect.ThresholdAtFMR takes the midpoint.
+func gapEnds(mated, nonMated []float64, fmr float64) (lo, hi float64) {
+	nm := slices.Clone(nonMated)
+	slices.Sort(nm)
+	m := slices.Clone(mated)
+	slices.Sort(m)
+	k := int(math.Floor(fmr * float64(len(nm))))
+	rejected := nm[len(nm)-1-k]
+	upper := math.Nextafter(rejected, math.Inf(1))
+	if k > 0 {
+		upper = nm[len(nm)-k]
+	}
+	fnmr := func(t float64) float64 { return float64(countBelow(m, t)) / float64(len(m)) }
+	return fnmr(math.Nextafter(rejected, math.Inf(1))), fnmr(upper)
 }
 
 type accuracySection struct {
@@ -85,7 +118,8 @@ func accRow(name string, m int, a *Accuracy) []string {
 }
 
 func (s *accuracySection) WriteMarkdown(w io.Writer) error {
-	rows := [][]string{accRow("raw cosine (unprotected)", InputDim, s.env.Raw)}
+	rows := [][]string{accRow("raw cosine (unprotected)", InputDim, s.env.Raw),
+		accRow("mean-centred cosine (unprotected; judges the attacks)", InputDim, s.env.CentredAcc)}
 	for _, r := range s.res {
 		rows = append(rows, accRow(Describe(r.Params), r.Params.OutputDim(), r.Acc))
 	}
@@ -93,21 +127,12 @@ func (s *accuracySection) WriteMarkdown(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := para(w, "Targets (from the plaintext anchors 1.93%, 3.8% and 16.6%, and the privacy goals): EER <= "+pct(Targets.EER)+
+	return para(w, "Targets (from the plaintext anchors 1.93%, 3.8% and 16.6%, and the privacy goals): EER <= "+pct(Targets.EER)+
 		", FNMR @ FMR 1e-3 <= "+pct(Targets.FNMR3)+", FNIR @ FPIR 1% <= "+pct(Targets.FNIR)+
-		fmt.Sprintf(", D<->sys <= %.2f across every epoch pair, stolen-key attack success <= %s.", Targets.Dsys, pct(Targets.Attack))); err != nil {
-		return err
-	}
-	var check [][]string
-	for _, r := range s.res {
-		dsys, _ := maxDsys(r.Linkages)
-		att := maxAttack(r.Attacks)
-		check = append(check, []string{Describe(r.Params),
-			meets(r.Acc.EER <= Targets.EER, pct(r.Acc.EER)), meets(r.Acc.FNMR3 <= Targets.FNMR3, pct(r.Acc.FNMR3)),
-			meets(r.Acc.FNIR <= Targets.FNIR, pct(r.Acc.FNIR)), meets(dsys <= Targets.Dsys, fmt.Sprintf("%.3f", dsys)),
-			meets(att <= Targets.Attack, pct(att))})
-	}
-	return table(w, []string{"scheme", "EER", "FNMR @ 1e-3", "FNIR @ 1%", "D<->sys (max)", "attack success (best attack)"}, check)
+		fmt.Sprintf(", D<->sys <= %.2f across every epoch pair, stolen-key attack success <= %s (judged as section 6 explains).", Targets.Dsys, pct(Targets.Attack)),
+		"Whether each scheme meets them is summarised in the recommendation (last section). The mean-centred comparator subtracts the",
+		"public mean before the cosine; it does not compete for matching (open-set FNIR "+pct(s.env.CentredAcc.FNIR)+" against "+pct(s.env.Raw.FNIR)+" for raw cosine)",
+		"but judges the attacks of section 6, because guessing the mean carries no weight there.")
 }
 
 func meets(ok bool, v string) string {
@@ -122,16 +147,6 @@ func maxDsys(ls []*Linkage) (cross, same float64) {
 		cross, same = max(cross, l.Cross.Sys), max(same, l.SameImage.Sys)
 	}
 	return cross, same
-}
-
-func maxAttack(as []AttackResult) float64 {
-	var m float64
-	for _, a := range as {
-		if !strings.HasPrefix(a.Name, "baseline") && !strings.HasPrefix(a.Name, "wrong key") {
-			m = max(m, a.Success)
-		}
-	}
-	return m
 }
 
 type thresholdSection struct {

@@ -51,6 +51,7 @@ type SchemeResult struct {
 	Acc      *Accuracy
 	Linkages []*Linkage // one per epoch pair (e, e+1), e = 1, 2, ...
 	Attacks  []AttackResult
+	Best     BestAttack // the best stolen-key attack on each measure
 }
 
 // MeasureScheme measures one parameter set: accuracy under epoch 1, linkage
@@ -83,32 +84,9 @@ func MeasureScheme(env *Env, p protect.Params, c Config) (*SchemeResult, error) 
 		r.Linkages = append(r.Linkages, l)
 	}
 	targets := AttackTargets(env.Unit.Rows, c.AttackTargets, c.SampleSeed+3)
-	r.Attacks, err = MeasureAttacks(env.Unit, ts[0], ts[1], targets, env.Raw.Tau3, env.Mean, c.AttackIters)
-	return r, err
-}
-
-// sweepGrid is the parameter grid of the sweep section.
-func sweepGrid(mean []float64) []protect.Params {
-	centre := func(w float64) protect.Normalizer {
-		if w == 0 {
-			return protect.Normalizer{}
-		}
-		return protect.Normalizer{Mean: mean, Weight: w}
+	if r.Attacks, err = MeasureAttacks(env.Judge(), ts[0], ts[1], targets, c.AttackIters); err != nil {
+		return nil, err
 	}
-	var g []protect.Params
-	for _, k := range []int{3, 5} {
-		for _, sc := range []float64{1, 1.5, 2, 3} {
-			g = append(g, protect.Params{Scheme: protect.PolyProtect, InputDim: InputDim, Order: k, Overlap: k - 1, Scale: sc})
-		}
-	}
-	g = append(g, protect.Params{Scheme: protect.PolyProtect, InputDim: InputDim, Order: 5, Overlap: 0, Scale: 1.5})
-	for _, w := range []float64{0, 0.7} {
-		for _, m := range []int{128, 256, 512, 1024} {
-			g = append(g, protect.Params{Scheme: protect.BioHash, InputDim: InputDim, Norm: centre(w), M: m})
-		}
-	}
-	for _, mq := range [][2]int{{256, 2}, {128, 4}, {64, 8}, {512, 2}} {
-		g = append(g, protect.Params{Scheme: protect.IndexOfMax, InputDim: InputDim, Norm: centre(0.8), M: mq[0], Q: mq[1]})
-	}
-	return g
+	r.Best = best(r.Attacks)
+	return r, nil
 }

@@ -4,8 +4,9 @@
 // View-2 pairs both of whose images are present) and builds the evaluation
 // protocols described in the data set's README:
 //
-//   - verification: all mated (same-identity) pairs against a fixed-seed
-//     sample of random non-mated pairs ([Set.VerificationPairs]);
+//   - verification: all mated (same-identity) pairs ([Set.MatedPairs])
+//     against a fixed-seed sample of random non-mated pairs
+//     ([Set.NonMatedPairs]);
 //   - open-set hit/no-hit search: a gallery of one image of every other
 //     identity that has two or more images, their other images as mated
 //     searches and every image of a non-enrolled identity as a non-mated
