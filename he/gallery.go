@@ -1,0 +1,258 @@
+package he
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+
+	"github.com/tuneinsight/lattigo/v6/core/rlwe"
+	"github.com/tuneinsight/lattigo/v6/ring"
+	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
+)
+
+// A Gallery is the responder's templates packed for encrypted scoring.
+//
+// # Layout
+//
+// Templates of m coordinates are padded with zeros to M, the next power of
+// two (at least 2). A block holds S templates (S = slots of the parameter
+// set), template i of the gallery in slot i mod S of block i / S; a gallery
+// of n templates has ceil(n / S) blocks, the last one padded with absent
+// slots. A block is stored as the M generalized diagonals of its S × M
+// matrix T (Halevi–Shoup, "Algorithms in HElib", CRYPTO 2014):
+//
+//	diag_j[k] = T[k][(k + j) mod M],  j = 0 … M-1,
+//
+// so that with the probe p replicated with period M across the slots, the
+// scores of the whole block are Σ_j diag_j ⊙ rot_j(p): fully packed, one
+// score per slot. The sum is split baby-step/giant-step, j = g·n1 + b: the
+// n1 baby rotations of the probe are computed once per query, and each
+// block needs M/n1 - 1 giant rotations (Horner) of its partial sums; to
+// allow that, diagonal g·n1 + b is stored pre-rotated by -g·n1.
+//
+// Each diagonal is kept compactly as the integer coefficients of its
+// encoding at the gallery scale (4 bytes per coefficient, M·S·4 bytes per
+// block), and, within a memory budget, also as ready-to-multiply NTT
+// plaintexts at the top level ((L+1)·8 bytes per coefficient). Blocks
+// beyond the budget are converted when a query needs them, which costs
+// (L+1) NTTs per diagonal on the query path.
+//
+// A nil template is an absent entry (a removed record); its slot can never
+// produce a hit. A zero vector is a present entry whose score is 0.
+type Gallery struct {
+	ps     *ParamSet
+	dims   int
+	pad    int
+	n1     int
+	size   int
+	blocks []*block
+}
+
+type block struct {
+	used   int       // slots holding entries (present or absent)
+	absent []bool    // slots that must never hit; nil when every used slot is present and used == S
+	coeffs [][]int32 // per stored diagonal: integer coefficients at the gallery scale
+	ntt    []ring.Poly
+}
+
+// PackOptions tune the packing.
+type PackOptions struct {
+	// BabySteps is n1, a power of two dividing the padded dimension; 0
+	// picks it from the gallery size.
+	BabySteps int
+	// MemoryBudget bounds, in bytes, the NTT plaintexts kept ready; 0 means
+	// no precomputation (every block is converted per query), a negative
+	// value means no bound.
+	MemoryBudget int64
+	// Workers bounds the goroutines used to encode; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// Pack packs templates (each nil, or of exactly dims coordinates, finite,
+// with norm <= 1) for parameter set ps.
+func Pack(ps *ParamSet, dims int, templates [][]float64, opts PackOptions) (*Gallery, error) {
+	if dims < 1 || dims > ps.Slots()/2 {
+		return nil, &FieldError{Object: "gallery", Field: "dims", Reason: fmt.Sprintf("%d outside [1, %d]", dims, ps.Slots()/2), Kind: ErrBadTemplate}
+	}
+	for i, t := range templates {
+		if t == nil {
+			continue
+		}
+		if len(t) != dims {
+			return nil, &FieldError{Object: "gallery", Field: fmt.Sprintf("template %d", i), Reason: fmt.Sprintf("has %d coordinates, want %d", len(t), dims), Kind: ErrBadTemplate}
+		}
+		if err := checkVector(fmt.Sprintf("gallery template %d", i), t, dims); err != nil {
+			return nil, err
+		}
+	}
+	S := ps.Slots()
+	g := &Gallery{ps: ps, dims: dims, pad: padDims(dims), size: len(templates)}
+	nb := (len(templates) + S - 1) / S
+	var err error
+	if g.n1, err = chooseBabySteps(g.pad, nb, opts.BabySteps); err != nil {
+		return nil, err
+	}
+	g.blocks = make([]*block, nb)
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	parallel(nb, workers, func(b int) {
+		hi := min((b+1)*S, len(templates))
+		g.blocks[b] = g.packBlock(templates[b*S : hi])
+	})
+	g.precompute(opts.MemoryBudget, workers)
+	return g, nil
+}
+
+// chooseBabySteps picks n1 minimizing the rotations of one query: about
+// 0.75 rotation per baby step (hoisted) and one per giant step per block.
+func chooseBabySteps(pad, blocks, want int) (int, error) {
+	if want != 0 {
+		if want < 1 || want > pad || pad%want != 0 || want&(want-1) != 0 {
+			return 0, fmt.Errorf("he: gallery: baby steps %d must be a power of two dividing %d", want, pad)
+		}
+		return want, nil
+	}
+	best, bestCost := 1, math.Inf(1)
+	for n1 := 1; n1 <= pad; n1 <<= 1 {
+		cost := 0.75*float64(n1-1) + float64(blocks*(pad/n1-1))
+		if cost < bestCost {
+			best, bestCost = n1, cost
+		}
+	}
+	return best, nil
+}
+
+// packBlock builds the stored diagonals of one block.
+func (g *Gallery) packBlock(ts [][]float64) *block {
+	ps, S := g.ps, g.ps.Slots()
+	bl := &block{used: len(ts)}
+	if len(ts) < S {
+		bl.absent = make([]bool, S)
+		for k := len(ts); k < S; k++ {
+			bl.absent[k] = true
+		}
+	}
+	for k, t := range ts {
+		if t == nil {
+			if bl.absent == nil {
+				bl.absent = make([]bool, S)
+			}
+			bl.absent[k] = true
+		}
+	}
+	enc := ckks.NewEncoder(ps.params)
+	diag := make([]float64, S)
+	bl.coeffs = make([][]int32, g.pad)
+	for j := 0; j < g.pad; j++ {
+		shift := (j / g.n1) * g.n1 // giant-step pre-rotation
+		for k := range diag {
+			src := (k - shift + S) % S // diag'_j[k] = diag_j[k - shift]
+			diag[k] = 0
+			if src < len(ts) && ts[src] != nil {
+				if c := (src + j) % g.pad; c < g.dims {
+					diag[k] = ts[src][c]
+				}
+			}
+		}
+		bl.coeffs[j] = ps.encodeInt(enc, diag)
+	}
+	clear(diag)
+	return bl
+}
+
+// encodeInt encodes slot values at the gallery scale and returns the
+// integer coefficients (|c| < 2^31 because |values| <= 1 + tolerance and
+// the gallery scale is at most 2^29; checked by the tests).
+func (ps *ParamSet) encodeInt(enc *ckks.Encoder, values []float64) []int32 {
+	pt := ckks.NewPlaintext(ps.params, 0)
+	pt.IsNTT = false
+	pt.Scale = ps.galleryScale()
+	if err := enc.Encode(values, pt); err != nil {
+		panic(err) // sizes are ours: a failure is a programming error
+	}
+	q0 := ps.params.Q()[0]
+	out := make([]int32, len(values))
+	for i, c := range pt.Value.Coeffs[0] {
+		if c > q0/2 {
+			out[i] = -int32(q0 - c)
+		} else {
+			out[i] = int32(c)
+		}
+	}
+	zeroPoly(pt.Value)
+	return out
+}
+
+// diagNTT converts integer coefficients to an NTT, Montgomery-form
+// plaintext polynomial at the given level, into out.
+func (ps *ParamSet) diagNTT(c []int32, level int, out ring.Poly) {
+	ringQ := ps.params.RingQ().AtLevel(level)
+	for i, q := range ps.qAt(level) {
+		row := out.Coeffs[i]
+		for k, v := range c {
+			if v < 0 {
+				row[k] = q - uint64(-int64(v))
+			} else {
+				row[k] = uint64(v)
+			}
+		}
+	}
+	ringQ.NTT(out, out)
+	ringQ.MForm(out, out)
+}
+
+// precompute converts blocks to NTT plaintexts, in order, within budget.
+func (g *Gallery) precompute(budget int64, workers int) {
+	per := g.blockNTTBytes()
+	n := len(g.blocks)
+	if budget >= 0 {
+		n = int(min(int64(n), budget/per))
+	}
+	parallel(n, workers, func(b int) {
+		bl := g.blocks[b]
+		bl.ntt = make([]ring.Poly, g.pad)
+		for j := range bl.ntt {
+			bl.ntt[j] = g.ps.params.RingQ().AtLevel(g.ps.topLevel()).NewPoly()
+			g.ps.diagNTT(bl.coeffs[j], g.ps.topLevel(), bl.ntt[j])
+		}
+	})
+}
+
+func (g *Gallery) blockNTTBytes() int64 {
+	return int64(g.pad) * int64(g.ps.topLevel()+1) * int64(g.ps.params.N()) * 8
+}
+
+// Len returns the number of entries (present or absent).
+func (g *Gallery) Len() int { return g.size }
+
+// Dims returns the template dimension.
+func (g *Gallery) Dims() int { return g.dims }
+
+// Blocks returns the number of blocks (ciphertext-sized slices of S entries).
+func (g *Gallery) Blocks() int { return len(g.blocks) }
+
+// BabySteps returns n1, the baby-step count the layout was built for.
+func (g *Gallery) BabySteps() int { return g.n1 }
+
+// MemoryBytes returns the bytes held: compact coefficients plus NTT plaintexts.
+func (g *Gallery) MemoryBytes() int64 {
+	var n int64
+	for _, bl := range g.blocks {
+		n += int64(len(bl.coeffs)) * int64(g.ps.params.N()) * 4
+		if bl.ntt != nil {
+			n += g.blockNTTBytes()
+		}
+	}
+	return n
+}
+
+func (ps *ParamSet) galleryScale() rlwe.Scale {
+	return rlwe.NewScale(math.Exp2(float64(ps.spec.LogGalleryScale)))
+}
+
+// parallel runs f(0..n-1) on at most workers goroutines.
+func parallel(n, workers int, f func(i int)) {
+	parallelWorkers(n, workers, func(_, i int) { f(i) })
+}
