@@ -66,8 +66,8 @@ type Options struct {
 
 // Open opens the node described by cfg: identity, policy, key store, signing key, TLS
 // certificate, audit log, replay state, and each partner's card, agreement keys and gallery.
-func Open(ctx context.Context, cfg *Config, opts Options) (n *Node, err error) {
-	n = &Node{cfg: cfg, name: cfg.Node, log: opts.Logger, rand: opts.Rand, now: opts.Now, met: opts.Metrics,
+func Open(ctx context.Context, cfg *Config, opts Options) (_ *Node, err error) {
+	n := &Node{cfg: cfg, name: cfg.Node, log: opts.Logger, rand: opts.Rand, now: opts.Now, met: opts.Metrics,
 		partners: map[string]*partner{}, cers: map[string]*ceremonyState{}, sem: make(chan struct{}, cfg.MaxConcurrent)}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
@@ -84,7 +84,6 @@ func Open(ctx context.Context, cfg *Config, opts Options) (n *Node, err error) {
 	defer func() {
 		if err != nil {
 			n.Close()
-			n = nil
 		}
 	}()
 	if err := n.openKeys(ctx); err != nil {

@@ -109,8 +109,8 @@ func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
 	return c, nil
 }
 
-// certPin reads a PEM certificate file and returns its pin.
-func certPin(path string) (Pin, error) {
+// CertPin reads a PEM certificate file and returns its pin.
+func CertPin(path string) (Pin, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Pin{}, fmt.Errorf("protocol: %w", err)
