@@ -137,7 +137,7 @@ type requestCheck struct {
 }
 
 // verifyRequest checks a request as envelope.proto says, in this order: shape, payload digest,
-// sender (against the mTLS partner), signature, recipient and method, time window, agreement.
+// sender (against the mTLS partner), time window, signature, recipient and method, agreement.
 // The nonce, epoch, parameter set and purpose are the caller's to check.
 func verifyRequest(h *pb.RequestHeader, payload proto.Message, sig []byte, c requestCheck) *Error {
 	if err := checkRequestShape(h, sig); err != nil {
@@ -150,14 +150,14 @@ func verifyRequest(h *pb.RequestHeader, payload proto.Message, sig []byte, c req
 		return unauthenticated("sender does not match the TLS client certificate", fmt.Errorf("sender %q, certificate of %q", h.Sender, c.partner))
 	}
 	sentAt := h.SentAt.AsTime()
+	if skew := c.now.Sub(sentAt); skew > c.window || skew < -c.window {
+		return replayed("request timestamp outside the replay window", fmt.Errorf("skew %v, window %v", skew.Round(time.Second), c.window))
+	}
 	if err := c.ring.Verify(hex.EncodeToString(h.SigningKeyId), sentAt, DomainRequest, canonical(h), sig); err != nil {
 		return unauthenticated("request signature does not verify", err)
 	}
 	if h.Recipient != c.self || h.Method != c.method {
 		return unauthenticated("request is addressed to another node or method", fmt.Errorf("recipient %q method %q", h.Recipient, h.Method))
-	}
-	if skew := c.now.Sub(sentAt); skew > c.window || skew < -c.window {
-		return replayed("request timestamp outside the replay window", fmt.Errorf("skew %v, window %v", skew.Round(time.Second), c.window))
 	}
 	if h.AgreementId != c.agreement {
 		return permission("agreement is not the one with this partner", fmt.Errorf("agreement %q", h.AgreementId))

@@ -13,8 +13,9 @@ import (
 
 // ExchangeKeyShare swaps one HE key-generation share of each party: the initiator's open message
 // and share chunks, then the responder's. The steps run in the canonical order of the he
-// package, direction INITIATOR_QUERIES first; a step out of order, repeated, or failing
-// validation aborts the ceremony (a share is never made twice).
+// package, direction INITIATOR_QUERIES first. A step out of order or repeated is refused
+// (FailedPrecondition) and changes nothing; a share that fails validation aborts the ceremony,
+// since no step is ever run again with the same share.
 func (s *ceremonyServer) ExchangeKeyShare(stream pb.CeremonyService_ExchangeKeyShareServer) error {
 	n := s.n
 	ctx := stream.Context()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -317,8 +318,19 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) (*he.Res
 	if err != nil {
 		return nil, err
 	}
+	testHook(ctx, "evaluate", nil)
 	resp, _, err := c.keys.responder.Respond(ctx, q, hg, he.Options{Threshold: he.Threshold{Tau: c.p.cfg.Threshold}, Mode: he.ModeAny}, n.rand)
+	testHook(ctx, "evaluated", err)
 	return resp, err
+}
+
+// testHookFn, set only by this package's tests, observes named points of a call being served.
+var testHookFn atomic.Pointer[func(ctx context.Context, point string, err error)]
+
+func testHook(ctx context.Context, point string, err error) {
+	if f := testHookFn.Load(); f != nil {
+		(*f)(ctx, point, err)
+	}
 }
 
 // packReference packs the one template a Verify compares with.
