@@ -41,13 +41,16 @@ type Status struct {
 
 // PartnerStatus describes one agreement.
 type PartnerStatus struct {
-	Partner    string `json:"partner"`
-	Agreement  string `json:"agreement"`
-	Epoch      uint64 `json:"epoch"` // 0: no active epoch
-	ParamSet   string `json:"param_set"`
-	Enrolled   int    `json:"enrolled"`
-	QuotaUsed  int    `json:"quota_used"`
-	QuotaLimit string `json:"quota"`
+	Partner   string `json:"partner"`
+	Agreement string `json:"agreement"`
+	Epoch     uint64 `json:"epoch"` // 0: no active epoch
+	ParamSet  string `json:"param_set"`
+	Enrolled  int    `json:"enrolled"`
+	// GalleryEpoch is the epoch the gallery is protected under; it lags Epoch while the gallery
+	// is being re-protected after a new epoch.
+	GalleryEpoch uint64 `json:"gallery_epoch"`
+	QuotaUsed    int    `json:"quota_used"`
+	QuotaLimit   string `json:"quota"`
 }
 
 // Status reports the node's agreements.
@@ -61,6 +64,7 @@ func (n *Node) Status(ctx context.Context) (*Status, error) {
 		}
 		if g := p.gallery(); g != nil {
 			ps.Enrolled, _ = g.store.Count()
+			ps.GalleryEpoch = g.store.Params().Epoch
 		}
 		if p.quota != nil {
 			ps.QuotaLimit = p.quota.String()

@@ -17,9 +17,10 @@ import (
 
 func init() {
 	register(&command{name: "search", summary: "ask a partner whether each probe's subject is in its gallery (hit/no-hit)",
-		usage: "[-home DIR] -partner NAME [-rows 0,2] [-purpose P] [-protected] [-json] PROBES.(npy|csv|json)",
+		usage: "[-home DIR] -partner NAME [-rows 0,2] [-purpose P] [-protected] [-json] [-for 60s] PROBES.(npy|csv|json)",
 		examples: []string{"puente search -partner co-migracion probe.npy",
-			"puente search -partner co-migracion -rows 0,5 -json probes.csv"},
+			"puente search -partner co-migracion -rows 0,5 -json probes.csv",
+			"puente search -partner co-migracion -json -for 60s probes.npy   # a load test"},
 		run: func(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
 			return runMatch(ctx, st, fs, args, false)
 		}})
@@ -33,7 +34,7 @@ func init() {
 		usage: "[-home DIR] -partner NAME IN.(npy|csv|json) OUT.json", examples: []string{"puente protect -partner co-migracion probes.npy protected.json"},
 		run: runProtect})
 	register(&command{name: "status", summary: "show the node's agreements: epoch, parameters, gallery size, quota used",
-		usage: "[-home DIR]", examples: []string{"puente status"}, run: runStatus})
+		usage: "[-home DIR] [-json]", examples: []string{"puente status", "puente status -json"}, run: runStatus})
 }
 
 // matchLine is one probe's outcome as -json prints it.
@@ -57,6 +58,7 @@ func runMatch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string, v
 	protected := fs.Bool("protected", false, "the file holds protected templates (from puente protect), not raw features")
 	asJSON := fs.Bool("json", false, "print one JSON object per probe")
 	header := fs.Bool("csv-header", false, "the CSV file starts with a header line")
+	repeat := fs.Duration("for", 0, "repeat the probes in turn until this much time has passed (load tests)")
 	var reference *string
 	if verify {
 		reference = fs.String("reference", "", "the partner's reference for the enrolled subject (required)")
@@ -87,8 +89,14 @@ func runMatch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string, v
 		return fmt.Errorf("%s: %w", rest[0], err)
 	}
 	return withOperator(ctx, st, *home, func(op protocol.Operator) error {
-		failed := 0
-		for i, v := range probes {
+		failed, n := 0, 0
+		start := time.Now()
+		for i := 0; i < len(probes) || *repeat > 0 && time.Since(start) < *repeat; i++ {
+			if *repeat > 0 && time.Since(start) >= *repeat {
+				break
+			}
+			n++
+			v := probes[i%len(probes)]
 			probe := protocol.Probe{Raw: v}
 			if *protected {
 				probe = protocol.Probe{Protected: v}
@@ -102,10 +110,10 @@ func runMatch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string, v
 			if err != nil {
 				failed++
 			}
-			printMatch(st, *asJSON, idx[i], res, err)
+			printMatch(st, *asJSON, idx[i%len(probes)], res, err)
 		}
 		if failed > 0 {
-			return fmt.Errorf("%d of %d queries failed", failed, len(probes))
+			return fmt.Errorf("%d of %d queries failed", failed, n)
 		}
 		return nil
 	})
@@ -194,6 +202,7 @@ func runProtect(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string)
 
 func runStatus(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
 	home := homeFlag(fs)
+	asJSON := fs.Bool("json", false, "print the status as JSON")
 	if rest, err := parse(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -207,11 +216,14 @@ func runStatus(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 		if s == nil {
 			return errors.New("no status")
 		}
+		if *asJSON {
+			return json.NewEncoder(st.out).Encode(s)
+		}
 		fmt.Fprintf(st.out, "node %s\n", s.Node)
 		tw := tabwriter.NewWriter(st.out, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PARTNER\tAGREEMENT\tEPOCH\tPARAMS\tENROLLED\tQUOTA USED")
+		fmt.Fprintln(tw, "PARTNER\tAGREEMENT\tEPOCH\tPARAMS\tENROLLED\tGALLERY EPOCH\tQUOTA USED")
 		for _, p := range s.Partners {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d of %s\n", p.Partner, p.Agreement, p.Epoch, p.ParamSet, p.Enrolled, p.QuotaUsed, p.QuotaLimit)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d of %s\n", p.Partner, p.Agreement, p.Epoch, p.ParamSet, p.Enrolled, p.GalleryEpoch, p.QuotaUsed, p.QuotaLimit)
 		}
 		return tw.Flush()
 	})
