@@ -29,10 +29,6 @@ func (k *EvaluationKeys) MaxDims() int { return k.maxDims }
 // ParamSet returns the keys' parameter set.
 func (k *EvaluationKeys) ParamSet() *ParamSet { return k.ps }
 
-// PublicKey returns the collective public key (encryptions under it can be
-// decrypted only with both shares).
-func (k *EvaluationKeys) PublicKey() *rlwe.PublicKey { return k.pk }
-
 func (k *EvaluationKeys) keySet() *rlwe.MemEvaluationKeySet {
 	gks := make([]*rlwe.GaloisKey, 0, len(k.gks))
 	for _, g := range k.ps.GaloisElements(k.maxDims) {

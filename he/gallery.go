@@ -105,8 +105,9 @@ func Pack(ps *ParamSet, dims int, templates [][]float64, opts PackOptions) (*Gal
 	return g, nil
 }
 
-// chooseBabySteps picks n1 minimizing the rotations of one query: about
-// 0.75 rotation per baby step (hoisted) and one per giant step per block.
+// chooseBabySteps picks n1 minimizing the key switches of one query: a
+// baby step (hoisted) costs about 0.6 of a giant step, and each block
+// needs pad/n1 - 1 giant steps (measured at N = 2^15; docs/performance.md).
 func chooseBabySteps(pad, blocks, want int) (int, error) {
 	if want != 0 {
 		if want < 1 || want > pad || pad%want != 0 || want&(want-1) != 0 {
@@ -116,7 +117,7 @@ func chooseBabySteps(pad, blocks, want int) (int, error) {
 	}
 	best, bestCost := 1, math.Inf(1)
 	for n1 := 1; n1 <= pad; n1 <<= 1 {
-		cost := 0.75*float64(n1-1) + float64(blocks*(pad/n1-1))
+		cost := 0.6*float64(n1-1) + float64(blocks*(pad/n1-1))
 		if cost < bestCost {
 			best, bestCost = n1, cost
 		}

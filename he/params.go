@@ -1,6 +1,7 @@
 package he
 
 import (
+	"crypto/sha512"
 	"fmt"
 	"math"
 	"math/bits"
@@ -53,7 +54,7 @@ type ParamSpec struct {
 // ParamSet is a validated, ready-to-use parameter set. It is immutable and
 // safe for concurrent use.
 type ParamSet struct {
-	spec   ParamSpec
+	spec    ParamSpec
 	params  ckks.Parameters
 	sign    *signPoly
 	anyPoly polynomial.PolynomialVector
@@ -93,6 +94,29 @@ func Lookup(id ParamSetID) (*ParamSet, error) {
 		return ps, nil
 	}
 	return nil, fmt.Errorf("%w: %#04x", ErrUnknownParamSet, uint16(id))
+}
+
+// LookupName returns the built-in parameter set with the given name.
+func LookupName(name string) (*ParamSet, error) {
+	for _, ps := range builtin {
+		if ps.spec.Name == name {
+			return ps, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %q", ErrUnknownParamSet, name)
+}
+
+// Digest returns SHA-512 of the set's canonical description: ID, name,
+// ring, moduli, scales and the coefficients of the threshold polynomial.
+// Two builds that name the same ID with different numbers have different
+// digests; the key ceremony compares them.
+func (ps *ParamSet) Digest() [64]byte {
+	h := sha512.New()
+	fmt.Fprintf(h, "puente/he/param-set/v1\x00%d\x00%s\x00%v\x00%d\x00%v\x00%v\x00%d,%d,%d\x00", ps.spec.ID, ps.spec.Name, ps.spec.Insecure, ps.spec.LogN, ps.params.Q(), ps.params.P(), ps.spec.LogScale, ps.spec.LogProbeScale, ps.spec.LogGalleryScale)
+	fmt.Fprintf(h, "sign %d %v %v\x00any %d\x00flood %v decode %v headroom %d\x00", signA8.logAlpha, signA8.degrees, signA8.coeffs, AnyBound, logFloodSlot, decodeLogPrec, scoreHeadroom)
+	var d [64]byte
+	h.Sum(d[:0])
+	return d
 }
 
 // NewParamSet validates spec and builds the parameter set. A set that is

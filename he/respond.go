@@ -218,22 +218,25 @@ func (r *Responder) thresholdBlocks(ctx context.Context, g *Gallery, rots []*rlw
 // the composite Step polynomial: 0/1 per slot, at the step output level.
 func (r *Responder) step(eval *ckks.Evaluator, ct *rlwe.Ciphertext, bl *block, t Threshold, m Mode) (*rlwe.Ciphertext, error) {
 	ps := r.ps
-	c, d := t.affine()
-	// x = c·s at no extra level: before the rescale, multiply by the
-	// integer k nearest to c·Δ·q/scale (the product of the probe and
-	// gallery scales is about 2^6 below Δ·q) and declare the scale k/c
-	// times larger. After the rescale by q the scale is within 1 + 2^-6 of
-	// the default scale Δ, which keeps the polynomial evaluator's scales
-	// stable, and the rescaling noise is relative to Δ.
+	// x = c'·s + d at no extra level. The scores come at scale S = Δ_p·Δ_g,
+	// about 2^6 below Δ·q. Multiply by the integer k = floor(c·Δ·q/S)
+	// (between 2^5 and 2^6), rescale by q, and declare the default scale
+	// Δ: the value is then s·c' with c' = k·S/(q·Δ), within 2^-5 below c,
+	// so x stays in [-1, 1]. The polynomial evaluator gets its input at
+	// exactly the default scale, and the rescaling noise is relative to Δ.
+	c, _ := t.affine()
 	q := ps.params.Q()[ct.Level()]
-	k := uint64(math.Max(1, math.Round(c*ps.params.DefaultScale().Float64()*float64(q)/ct.Scale.Float64())))
+	delta := ps.params.DefaultScale()
+	k := uint64(math.Max(1, math.Floor(c*delta.Float64()*float64(q)/ct.Scale.Float64())))
+	cEff := float64(k) * ct.Scale.Float64() / (float64(q) * delta.Float64())
 	ringQ := ps.params.RingQ().AtLevel(ct.Level())
 	ringQ.MulScalar(ct.Value[0], k, ct.Value[0])
 	ringQ.MulScalar(ct.Value[1], k, ct.Value[1])
-	ct.Scale = ct.Scale.Mul(rlwe.NewScale(float64(k) / c))
 	if err := eval.Rescale(ct, ct); err != nil {
 		return nil, fmt.Errorf("he: rescale scores: %w", err)
 	}
+	ct.Scale = delta
+	d := -cEff * t.Tau
 	if bl.absent == nil {
 		if err := eval.Add(ct, d, ct); err != nil {
 			return nil, fmt.Errorf("he: threshold offset: %w", err)

@@ -1,7 +1,6 @@
 package he
 
 import (
-	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -113,6 +112,8 @@ func ReadResponse(ps *ParamSet, b []byte) (*Response, error) {
 
 // A Decision is what the querier learns from a response.
 type Decision struct {
+	// Mode is what the responder chose to reveal.
+	Mode Mode
 	// Hit reports that at least one gallery entry scored at or above the
 	// threshold (Count >= 1).
 	Hit bool
@@ -156,7 +157,7 @@ func (qr *Querier) Decide(q *Query, resp *Response) (Decision, error) {
 	case resp.digest != q.Digest():
 		return Decision{}, mismatch("response", "query digest", "answers another query")
 	}
-	var dec Decision
+	dec := Decision{Mode: resp.mode}
 	values := make([]float64, ps.Slots())
 	for i := range resp.d {
 		if err := qr.decode(resp.d[i], resp.c1[i], values); err != nil {
@@ -243,6 +244,7 @@ func slotDecisions(v []float64, block int, dec *Decision) error {
 // per-query block order and rotations. Keep it (encrypted) as long as a
 // follow-up may refer to the query; it maps a hit position to an entry.
 type Trace struct {
+	ps    *ParamSet
 	slots int
 	size  int
 	perm  []int // response position -> gallery block
@@ -257,16 +259,4 @@ func (t *Trace) Resolve(h HitRef) (int, bool) {
 	}
 	i := t.perm[h.Block]*t.slots + (h.Slot+t.rot[h.Block])%t.slots
 	return i, i < t.size
-}
-
-// MarshalBinary encodes the trace for the responder's store.
-func (t *Trace) MarshalBinary() ([]byte, error) {
-	b := binary.BigEndian.AppendUint32(nil, uint32(t.slots))
-	b = binary.BigEndian.AppendUint32(b, uint32(t.size))
-	b = binary.BigEndian.AppendUint32(b, uint32(len(t.perm)))
-	for i := range t.perm {
-		b = binary.BigEndian.AppendUint32(b, uint32(t.perm[i]))
-		b = binary.BigEndian.AppendUint32(b, uint32(t.rot[i]))
-	}
-	return b, nil
 }

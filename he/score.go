@@ -11,35 +11,44 @@ import (
 
 // babySteps returns rot_b(ct) for b = 0 … n1-1, using only power-of-two
 // rotation keys: rot_j = rot_{2^t}(rot_{j - 2^t}) with 2^t the highest bit
-// of j. Every source ciphertext is decomposed once and rotated by all its
-// powers of two (hoisting). Sources of one wave are independent and run in
-// parallel.
+// of j. Each source ciphertext is decomposed once per worker and rotated by
+// its powers of two (hoisting). Wave 0 is source 0, wave w >= 1 the
+// sources in [2^(w-1), 2^w); a source s yields s + 2^t for every 2^t > s,
+// all in later waves. Within a wave the work is split so that every worker
+// is busy, even when the wave has a single source.
 func (r *Responder) babySteps(ctx context.Context, ct *rlwe.Ciphertext, n1 int, evals []*ckks.Evaluator) ([]*rlwe.Ciphertext, error) {
 	out := make([]*rlwe.Ciphertext, n1)
 	out[0] = ct
-	// Wave 0 is source 0, wave w >= 1 the sources in [2^(w-1), 2^w); a
-	// source s yields s + 2^t for every 2^t > s, all in later waves.
+	type item struct {
+		src  int
+		rots []int
+	}
 	for lo, hi := 0, 1; lo < n1/2; lo, hi = hi, 2*hi {
-		srcs := make([]int, 0, hi-lo)
+		var items []item
 		for s := lo; s < min(hi, n1/2); s++ {
-			srcs = append(srcs, s)
-		}
-		errs := make([]error, len(srcs))
-		parallelWorkers(len(srcs), len(evals), func(w, i int) {
-			s := srcs[i]
 			var rots []int
 			for p := 1; s+p < n1; p <<= 1 {
 				if p > s {
 					rots = append(rots, p)
 				}
 			}
-			res, err := evals[w].RotateHoistedNew(out[s], rots)
+			// Split a source's rotations when the wave has fewer
+			// sources than workers.
+			parts := max(1, min(len(rots), len(evals)/(min(hi, n1/2)-lo)))
+			for k := 0; k < parts; k++ {
+				items = append(items, item{src: s, rots: rots[k*len(rots)/parts : (k+1)*len(rots)/parts]})
+			}
+		}
+		errs := make([]error, len(items))
+		parallelWorkers(len(items), len(evals), func(w, i int) {
+			it := items[i]
+			res, err := evals[w].RotateHoistedNew(out[it.src], it.rots)
 			if err != nil {
 				errs[i] = fmt.Errorf("he: baby-step rotation: %w", err)
 				return
 			}
-			for _, p := range rots {
-				out[s+p] = res[p]
+			for _, p := range it.rots {
+				out[it.src+p] = res[p]
 			}
 		})
 		for _, err := range errs {
@@ -96,8 +105,8 @@ func (s *scorer) score(g *Gallery, bl *block, rots []*rlwe.Ciphertext) (*rlwe.Ci
 			} else {
 				ps.diagNTT(bl.coeffs[j], lvl, d)
 			}
-			ringQ.MulCoeffsMontgomeryLazyThenAddLazy(rots[b].Value[0], d, s.acc.Value[0])
-			ringQ.MulCoeffsMontgomeryLazyThenAddLazy(rots[b].Value[1], d, s.acc.Value[1])
+			mulAdd(ringQ, rots[b].Value[0], d, s.acc.Value[0], g.n1)
+			mulAdd(ringQ, rots[b].Value[1], d, s.acc.Value[1], g.n1)
 		}
 		ringQ.Reduce(s.acc.Value[0], s.acc.Value[0])
 		ringQ.Reduce(s.acc.Value[1], s.acc.Value[1])
@@ -120,4 +129,18 @@ func (s *scorer) score(g *Gallery, bl *block, rots []*rlwe.Ciphertext) (*rlwe.Ci
 	*out.MetaData = *rots[0].MetaData
 	out.Scale = rots[0].Scale.Mul(ps.galleryScale())
 	return out, nil
+}
+
+// mulAdd computes acc += a·b coefficient-wise, where b is in Montgomery
+// form. A row is accumulated lazily (each term in [0, 2q), no reduction)
+// when the n terms of a sum cannot overflow 64 bits; rows of larger primes
+// (the 60-bit q0) are reduced at every term.
+func mulAdd(ringQ *ring.Ring, a, b, acc ring.Poly, n int) {
+	for i, s := range ringQ.SubRings[:ringQ.Level()+1] {
+		if s.Modulus < (1<<63)/uint64(n) {
+			s.MulCoeffsMontgomeryLazyThenAddLazy(a.Coeffs[i], b.Coeffs[i], acc.Coeffs[i])
+		} else {
+			s.MulCoeffsMontgomeryThenAdd(a.Coeffs[i], b.Coeffs[i], acc.Coeffs[i])
+		}
+	}
 }

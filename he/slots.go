@@ -15,7 +15,7 @@ import (
 func (r *Responder) slots(steps []*rlwe.Ciphertext, size int, rand io.Reader) ([]*rlwe.Ciphertext, *Trace, error) {
 	ps := r.ps
 	S := ps.Slots()
-	tr := &Trace{slots: S, size: size, perm: make([]int, len(steps)), rot: make([]int, len(steps))}
+	tr := &Trace{ps: ps, slots: S, size: size, perm: make([]int, len(steps)), rot: make([]int, len(steps))}
 	for i := range tr.perm {
 		tr.perm[i] = i
 	}

@@ -134,11 +134,14 @@ func (t Threshold) validate() error {
 // error bound of 0 or 1 for parameter set ps.
 func (t Threshold) Band(ps *ParamSet) float64 {
 	c, _ := t.affine()
-	return math.Exp2(-float64(ps.sign.logAlpha)) / c
+	// The responder's effective multiplier is within 2^-5 below c.
+	return math.Exp2(-float64(ps.sign.logAlpha)) / (c * (1 - 1.0/32))
 }
 
 // PlainStep is the plaintext reference decision for score s: the same
-// polynomial approximation the responder evaluates under encryption.
+// polynomial approximation the responder evaluates under encryption, with
+// the nominal multiplier c (the responder's is within 2^-5 below it, which
+// moves values only inside the band).
 func (t Threshold) PlainStep(ps *ParamSet, s float64) float64 {
 	c, d := t.affine()
 	return ps.sign.Step(c*s + d)

@@ -77,7 +77,7 @@ func (e *encoder) f64(v float64) { e.u64(math.Float64bits(v)) }
 func (e *encoder) raw(p []byte)  { e.b = append(e.b, p...) }
 func (e *encoder) poly(p ring.Poly, moduli []uint64) {
 	for i, q := range moduli {
-		e.b = packRow(e.b, p.Coeffs[i], uint(bits.Len64(q-1)))
+		e.b = packRow(e.b, p.Coeffs[i], uint(bits.Len64(q-1)), q)
 	}
 }
 
@@ -214,11 +214,16 @@ func (d *decoder) finish() error {
 
 func rowBytes(n int, w uint) int { return (n*int(w) + 7) / 8 }
 
-// packRow appends the n residues of src at w bits each (w <= 62).
-func packRow(dst []byte, src []uint64, w uint) []byte {
+// packRow appends the residues of src modulo q at w bits each (w <= 62).
+// Lattigo leaves some results lazily reduced (in [0, 2q)), so every value
+// is reduced here: the encoding is canonical.
+func packRow(dst []byte, src []uint64, w uint, q uint64) []byte {
 	var acc uint64
 	var nb uint
 	for _, v := range src {
+		if v >= q {
+			v %= q
+		}
 		// Write in chunks of at most 32 bits so acc never overflows.
 		for rem := w; rem > 0; {
 			c := min(rem, 32)
