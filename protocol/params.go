@@ -1,8 +1,6 @@
 package protocol
 
 import (
-	"crypto/sha512"
-	"encoding/binary"
 	"fmt"
 
 	"github.com/puente-id/puente/he"
@@ -14,7 +12,7 @@ import (
 // (he.N15V1, "puente-ckks-n15-v1"), or one of the INSECURE test sets of package hetest, which
 // only a node configured with test_node = true may use.
 func LookupParams(name string) (*he.ParamSet, error) {
-	if ps, err := he.Lookup(he.N15V1); err == nil && ps.Name() == name {
+	if ps, err := he.LookupName(name); err == nil {
 		return ps, nil
 	}
 	for _, ps := range []*he.ParamSet{hetest.InsecureN12(), hetest.InsecureN11()} {
@@ -25,29 +23,12 @@ func LookupParams(name string) (*he.ParamSet, error) {
 	return nil, fmt.Errorf("protocol: unknown HE parameter set %q (want puente-ckks-n15-v1)", name)
 }
 
-// paramDigest is the param_set_digest of a Hello: SHA-512 over the parameter set's numbers as the
-// he package reports them (ID, name, ring degree, prime sizes, scale, threshold polynomial), so
-// that two builds naming the same set with different numbers are caught before any share is
-// made.
+// paramDigest is the param_set_digest of a Hello: the he package's SHA-512 of the set's
+// canonical description, so that two builds naming the same set with different numbers are
+// caught before any share is made.
 func paramDigest(ps *he.ParamSet) []byte {
-	info := ps.Info()
-	var b []byte
-	b = binary.BigEndian.AppendUint16(b, uint16(info.ID))
-	b = appendLV(b, info.Name)
-	ints := []int{info.LogN, info.Slots, info.Levels, info.LogScale, info.StepLogAlpha, info.StepDepth,
-		info.QueryBytes, info.ResponseBytes, info.TopGaloisKeyBytes, info.LowGaloisKeyBytes, info.RelinKeyBytes}
-	for _, lists := range [][]int{ints, info.QPrimes, info.PPrimes, info.StepDegrees} {
-		b = binary.BigEndian.AppendUint32(b, uint32(len(lists)))
-		for _, v := range lists {
-			b = binary.BigEndian.AppendUint64(b, uint64(v))
-		}
-	}
-	sum := sha512.Sum512(b)
-	return sum[:]
-}
-
-func appendLV(b []byte, s string) []byte {
-	return append(binary.BigEndian.AppendUint32(b, uint32(len(s))), s...)
+	d := ps.Digest()
+	return d[:]
 }
 
 // maxDimsFor is the key sets' maximum template dimension for protected templates of m values:

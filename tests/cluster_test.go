@@ -83,11 +83,24 @@ func run(t *testing.T, args ...string) (int, string, string) {
 // must runs puente and fails the test unless it exits 0.
 func must(t *testing.T, args ...string) string {
 	t.Helper()
-	code, out, errs := run(t, args...)
-	if code != 0 {
-		t.Fatalf("puente %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
+	out, err := try(args...)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
+}
+
+// try runs puente and returns its output, or an error with its output unless it exits 0. It may
+// be called from any goroutine.
+func try(args ...string) (string, error) {
+	cmd := exec.Command(puente, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err != nil {
+		return out.String(), fmt.Errorf("puente %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
+	}
+	return out.String(), nil
 }
 
 // newNode runs `puente init` for a test node.
@@ -167,42 +180,37 @@ func (n *node) stop(t *testing.T) {
 }
 
 // rss returns the serve process's resident set size in bytes (Linux /proc).
-func (n *node) rss(t *testing.T) int64 {
-	t.Helper()
+func (n *node) rss() (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", n.serve.Process.Pid))
 	if err != nil {
-		t.Fatalf("reading RSS: %v", err)
+		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10, err
 		}
 	}
-	t.Fatal("no VmRSS in /proc status")
-	return 0
+	return 0, fmt.Errorf("no VmRSS in /proc status")
 }
 
 // metric reads one unlabelled metric from the node's Prometheus endpoint.
-func (n *node) metric(t *testing.T, name string) float64 {
-	t.Helper()
+func (n *node) metric(name string) (float64, error) {
 	resp, err := http.Get("http://" + n.metrics + "/metrics")
 	if err != nil {
-		t.Fatalf("metrics: %v", err)
+		return 0, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("metrics: %v", err)
+		return 0, err
 	}
 	for _, line := range strings.Split(string(body), "\n") {
 		if f := strings.Fields(line); len(f) == 2 && f[0] == name {
-			v, _ := strconv.ParseFloat(f[1], 64)
-			return v
+			return strconv.ParseFloat(f[1], 64)
 		}
 	}
-	t.Fatalf("metric %s not found", name)
-	return 0
+	return 0, fmt.Errorf("metric %s not found", name)
 }
 
 // matchLine is one line of `puente search -json`.
