@@ -85,3 +85,31 @@ func appendValue(out []byte, fd protoreflect.FieldDescriptor, v protoreflect.Val
 	}
 	panic(fmt.Sprintf("protocol: field %s of kind %v has no canonical encoding", fd.FullName(), fd.Kind()))
 }
+
+// hasUnknown reports whether m or any message inside it carries fields this build does not
+// know. The CE leaves them out, so a signature would not cover them: signed messages with
+// unknown fields are refused rather than silently trimmed.
+func hasUnknown(m protoreflect.Message) bool {
+	if !m.IsValid() {
+		return false
+	}
+	if len(m.GetUnknown()) > 0 {
+		return true
+	}
+	found := false
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Kind() != protoreflect.MessageKind {
+			return true
+		}
+		if fd.IsList() {
+			l := v.List()
+			for i := 0; i < l.Len() && !found; i++ {
+				found = hasUnknown(l.Get(i).Message())
+			}
+		} else {
+			found = hasUnknown(v.Message())
+		}
+		return !found
+	})
+	return found
+}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/puente-id/puente/proto/puente/v1"
@@ -88,5 +90,21 @@ func TestCanonicalEncodingRules(t *testing.T) {
 	var nilHeader *pb.RequestHeader
 	if got := canonical(nilHeader); len(got) != len(canonical(&pb.RequestHeader{})) {
 		t.Errorf("nil header encodes to %d bytes, empty header to %d", len(got), len(canonical(&pb.RequestHeader{})))
+	}
+}
+
+func TestUnknownFieldsRefused(t *testing.T) {
+	f := newEnvelopeFixture(t)
+	b, _ := proto.Marshal(f.payload)
+	b = append(b, 0xa0, 0x06, 0x01) // field 100, varint 1: unknown to v1
+	var pl pb.SearchPayload
+	if err := proto.Unmarshal(b, &pl); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(canonical(&pl), canonical(f.payload)) {
+		t.Fatal("an unknown field changed the CE")
+	}
+	if e := verifyRequest(f.h, &pl, f.sig, f.check()); e == nil || e.Code != codes.InvalidArgument {
+		t.Errorf("a payload with an unknown field: %v, want InvalidArgument", e)
 	}
 }

@@ -31,14 +31,11 @@ type CeremonyReport struct {
 // older epoch existed, this node's gallery is re-protected under the new one and the old
 // epoch's keys are retired and destroyed before Ceremony returns.
 func (n *Node) Ceremony(ctx context.Context, partnerName string, epoch uint64) (rep *CeremonyReport, err error) {
-	if err := n.enter(); err != nil {
-		return nil, err
-	}
-	defer n.inflight.Done()
-	p, err := n.partnerByName(partnerName)
+	p, done, err := n.begin(partnerName)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	if epoch == 0 {
 		if epoch, err = n.nextEpoch(ctx, p); err != nil {
 			return nil, err

@@ -194,39 +194,55 @@ func (n *Node) hello(ctx context.Context, r *round, pl *pb.HelloPayload) (*pb.He
 	return &pb.HelloResponse{Header: rh, Payload: out, Signature: sig}, nil
 }
 
-func (s *ceremonyServer) CommitSeed(ctx context.Context, req *pb.CommitSeedRequest) (*pb.CommitSeedResponse, error) {
-	n := s.n
-	if req.Payload == nil {
-		req.Payload = &pb.CommitSeedPayload{}
-	}
-	r := &round{method: pb.CeremonyService_CommitSeed_FullMethodName, h: req.Header, payload: req.Payload, sig: req.Signature}
-	if e := n.admitRound(ctx, r, req.Payload.CeremonyId); e != nil {
-		return nil, n.failRound(ctx, r, e)
+// serveRound runs one unary round of a partner's ceremony: admission (the ceremony's lock held
+// while do runs), do, then the signed answer and the audit record. A refusal changes nothing;
+// a failure inside do aborts the ceremony.
+func (n *Node) serveRound(ctx context.Context, method string, h *pb.RequestHeader, payload proto.Message, sig, id []byte,
+	action string, do func(r *round) (proto.Message, *Error)) (*pb.ResponseHeader, proto.Message, []byte, error) {
+	r := &round{method: method, h: h, payload: payload, sig: sig}
+	if e := n.admitRound(ctx, r, id); e != nil {
+		return nil, nil, nil, n.failRound(ctx, r, e)
 	}
 	defer r.unlock()
-	c, pl := r.c, req.Payload
-	if c.stage != stageHello {
-		return nil, n.failRound(ctx, r, precondition("CommitSeed is not the ceremony's next round", nil))
+	out, e := do(r)
+	if e != nil {
+		return nil, nil, nil, n.failRound(ctx, r, e)
 	}
-	if len(pl.Commitment) != commitmentLen {
-		return nil, n.failRound(ctx, r, invalid("commitment must be 32 bytes", nil))
-	}
-	if e := n.commitNonce(r); e != nil {
-		return nil, n.failRound(ctx, r, e)
-	}
-	copy(c.peerCommit[:], pl.Commitment)
-	out, err := n.sealContribution(c)
+	rh, rsig, err := signResponse(r.h, out, n.signer, n.now())
 	if err != nil {
-		return nil, n.failRound(ctx, r, internal(err))
+		return nil, nil, nil, n.failRound(ctx, r, internal(err))
 	}
-	c.record(pl, out)
-	c.stage = stageCommitted
-	rh, sig, err := signResponse(r.h, out, n.signer, n.now())
+	n.auditCeremony(ctx, r.p, action, r.c.epoch)
+	return rh, out, rsig, nil
+}
+
+func (s *ceremonyServer) CommitSeed(ctx context.Context, req *pb.CommitSeedRequest) (*pb.CommitSeedResponse, error) {
+	n, pl := s.n, orEmpty(req.Payload)
+	rh, out, sig, err := n.serveRound(ctx, pb.CeremonyService_CommitSeed_FullMethodName, req.Header, pl, req.Signature, pl.CeremonyId,
+		"ceremony-commit-seed", func(r *round) (proto.Message, *Error) {
+			c := r.c
+			if c.stage != stageHello {
+				return nil, precondition("CommitSeed is not the ceremony's next round", nil)
+			}
+			if len(pl.Commitment) != commitmentLen {
+				return nil, invalid("commitment must be 32 bytes", nil)
+			}
+			if e := n.commitNonce(r); e != nil {
+				return nil, e
+			}
+			copy(c.peerCommit[:], pl.Commitment)
+			out, err := n.sealContribution(c)
+			if err != nil {
+				return nil, internal(err)
+			}
+			c.record(pl, out)
+			c.stage = stageCommitted
+			return out, nil
+		})
 	if err != nil {
-		return nil, n.failRound(ctx, r, internal(err))
+		return nil, err
 	}
-	n.auditCeremony(ctx, r.p, "ceremony-commit-seed", c.epoch)
-	return &pb.CommitSeedResponse{Header: rh, Payload: out, Signature: sig}, nil
+	return &pb.CommitSeedResponse{Header: rh, Payload: out.(*pb.SealedSeedPayload), Signature: sig}, nil
 }
 
 // sealContribution draws this node's contribution and seals it to the partner.
@@ -264,76 +280,63 @@ func (n *Node) openPeerContribution(c *ceremonyState, pl *pb.SealedSeedPayload, 
 }
 
 func (s *ceremonyServer) RevealSeed(ctx context.Context, req *pb.RevealSeedRequest) (*pb.RevealSeedResponse, error) {
-	n := s.n
-	if req.Payload == nil {
-		req.Payload = &pb.SealedSeedPayload{}
-	}
-	r := &round{method: pb.CeremonyService_RevealSeed_FullMethodName, h: req.Header, payload: req.Payload, sig: req.Signature}
-	if e := n.admitRound(ctx, r, req.Payload.CeremonyId); e != nil {
-		return nil, n.failRound(ctx, r, e)
-	}
-	defer r.unlock()
-	c := r.c
-	if c.stage != stageCommitted {
-		return nil, n.failRound(ctx, r, precondition("RevealSeed is not the ceremony's next round", nil))
-	}
-	if e := n.commitNonce(r); e != nil {
-		return nil, n.failRound(ctx, r, e)
-	}
-	if err := n.openPeerContribution(c, req.Payload, c.peerCommit); err != nil {
-		return nil, n.failRound(ctx, r, invalid("contribution does not open against the commitment", err))
-	}
-	conf, err := seedConfirmation(c.secret, c.id)
+	n, pl := s.n, orEmpty(req.Payload)
+	rh, out, sig, err := n.serveRound(ctx, pb.CeremonyService_RevealSeed_FullMethodName, req.Header, pl, req.Signature, pl.CeremonyId,
+		"ceremony-reveal-seed", func(r *round) (proto.Message, *Error) {
+			c := r.c
+			if c.stage != stageCommitted {
+				return nil, precondition("RevealSeed is not the ceremony's next round", nil)
+			}
+			if e := n.commitNonce(r); e != nil {
+				return nil, e
+			}
+			if err := n.openPeerContribution(c, pl, c.peerCommit); err != nil {
+				return nil, invalid("contribution does not open against the commitment", err)
+			}
+			conf, err := seedConfirmation(c.secret, c.id)
+			if err != nil {
+				return nil, internal(err)
+			}
+			out := &pb.SeedConfirmationPayload{CeremonyId: c.id, KeyConfirmation: conf}
+			c.record(pl, out)
+			c.stage = stageRevealed
+			return out, nil
+		})
 	if err != nil {
-		return nil, n.failRound(ctx, r, internal(err))
+		return nil, err
 	}
-	out := &pb.SeedConfirmationPayload{CeremonyId: c.id, KeyConfirmation: conf}
-	c.record(req.Payload, out)
-	c.stage = stageRevealed
-	rh, sig, err := signResponse(r.h, out, n.signer, n.now())
-	if err != nil {
-		return nil, n.failRound(ctx, r, internal(err))
-	}
-	n.auditCeremony(ctx, r.p, "ceremony-reveal-seed", c.epoch)
-	return &pb.RevealSeedResponse{Header: rh, Payload: out, Signature: sig}, nil
+	return &pb.RevealSeedResponse{Header: rh, Payload: out.(*pb.SeedConfirmationPayload), Signature: sig}, nil
 }
 
 func (s *ceremonyServer) Confirm(ctx context.Context, req *pb.ConfirmRequest) (*pb.ConfirmResponse, error) {
-	n := s.n
-	if req.Payload == nil {
-		req.Payload = &pb.TranscriptPayload{}
-	}
-	r := &round{method: pb.CeremonyService_Confirm_FullMethodName, h: req.Header, payload: req.Payload, sig: req.Signature}
-	if e := n.admitRound(ctx, r, req.Payload.CeremonyId); e != nil {
-		return nil, n.failRound(ctx, r, e)
-	}
-	defer r.unlock()
-	c := r.c
-	if !c.done() {
-		return nil, n.failRound(ctx, r, precondition("the ceremony has rounds left before Confirm", nil))
-	}
-	if e := n.commitNonce(r); e != nil {
-		return nil, n.failRound(ctx, r, e)
-	}
-	mine := c.digest()
-	if !hmac.Equal(mine, req.Payload.TranscriptDigest) {
-		return nil, n.failRound(ctx, r, invalid("transcript digests differ", nil))
-	}
-	out := &pb.TranscriptPayload{CeremonyId: c.id, TranscriptDigest: mine}
-	rh, sig, err := signResponse(r.h, out, n.signer, n.now())
+	n, pl := s.n, orEmpty(req.Payload)
+	rh, out, sig, err := n.serveRound(ctx, pb.CeremonyService_Confirm_FullMethodName, req.Header, pl, req.Signature, pl.CeremonyId,
+		"ceremony-confirmed", func(r *round) (proto.Message, *Error) {
+			c := r.c
+			if !c.done() {
+				return nil, precondition("the ceremony has rounds left before Confirm", nil)
+			}
+			if e := n.commitNonce(r); e != nil {
+				return nil, e
+			}
+			mine := c.digest()
+			if !hmac.Equal(mine, pl.TranscriptDigest) {
+				return nil, invalid("transcript digests differ", nil)
+			}
+			if err := n.activate(ctx, c, true); err != nil {
+				return nil, internal(err)
+			}
+			n.mu.Lock()
+			if n.cers[r.p.name] == c {
+				delete(n.cers, r.p.name)
+			}
+			n.mu.Unlock()
+			return &pb.TranscriptPayload{CeremonyId: c.id, TranscriptDigest: mine}, nil
+		})
 	if err != nil {
-		return nil, n.failRound(ctx, r, internal(err))
+		return nil, err
 	}
-	if err := n.activate(ctx, c, true); err != nil {
-		return nil, n.failRound(ctx, r, internal(err))
-	}
-	n.mu.Lock()
-	if n.cers[r.p.name] == c {
-		delete(n.cers, r.p.name)
-	}
-	n.mu.Unlock()
-	n.auditCeremony(ctx, r.p, "ceremony-confirmed", c.epoch)
-	return &pb.ConfirmResponse{Header: rh, Payload: out, Signature: sig}, nil
+	return &pb.ConfirmResponse{Header: rh, Payload: out.(*pb.TranscriptPayload), Signature: sig}, nil
 }
 
 func (s *ceremonyServer) Abort(ctx context.Context, req *pb.AbortRequest) (*pb.AbortResponse, error) {

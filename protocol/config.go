@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/hcl/hcl/ast"
+	"github.com/hashicorp/hcl/hcl/token"
 
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/keys"
@@ -182,7 +183,7 @@ func orDefault(s, def string) string {
 func (c *Config) parseTLS(top *hclFields) {
 	it := top.items["tls"]
 	if it == nil {
-		top.errorf(top.items["node"].Pos(), "required block tls { cert = ... key = ... } is missing")
+		top.errorf(token.Pos{}, "required block tls { cert = ... key = ... } is missing")
 		return
 	}
 	if body, ok := top.block(it); ok {

@@ -158,14 +158,11 @@ type EnrolReport struct {
 // Enrol protects and enrols subjects in the gallery the partner searches, in one transaction
 // (all or none). refs are this agency's subject references (they never leave the node).
 func (n *Node) Enrol(ctx context.Context, partnerName string, refs []string, raw [][]float32) (*EnrolReport, error) {
-	if err := n.enter(); err != nil {
-		return nil, err
-	}
-	defer n.inflight.Done()
-	p, err := n.partnerByName(partnerName)
+	p, done, err := n.begin(partnerName)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	if len(refs) != len(raw) {
 		return nil, fmt.Errorf("protocol: enrol: %d references for %d feature vectors", len(refs), len(raw))
 	}

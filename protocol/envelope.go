@@ -143,6 +143,9 @@ func verifyRequest(h *pb.RequestHeader, payload proto.Message, sig []byte, c req
 	if err := checkRequestShape(h, sig); err != nil {
 		return invalid("malformed request header", err)
 	}
+	if hasUnknown(h.ProtoReflect()) || hasUnknown(payload.ProtoReflect()) {
+		return invalid("request carries fields this node does not know", nil)
+	}
 	if subtle.ConstantTimeCompare(digest(payload), h.PayloadDigest) != 1 {
 		return unauthenticated("payload digest does not match the signed header", nil)
 	}
@@ -191,6 +194,8 @@ func verifyResponse(h *pb.ResponseHeader, payload proto.Message, sig []byte, c r
 		return errors.New("response epoch or parameter set differs from the request's")
 	case subtle.ConstantTimeCompare(digest(payload), h.PayloadDigest) != 1:
 		return errors.New("response payload digest does not match the signed header")
+	case hasUnknown(h.ProtoReflect()) || hasUnknown(payload.ProtoReflect()):
+		return errors.New("response carries fields this node does not know")
 	}
 	if err := c.ring.Verify(hex.EncodeToString(h.SigningKeyId), h.SentAt.AsTime(), DomainResponse, canonical(h), sig); err != nil {
 		return fmt.Errorf("response signature: %w", err)

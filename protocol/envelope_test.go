@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/puente-id/puente/audit"
@@ -25,7 +26,7 @@ type envelopeFixture struct {
 	sig     []byte
 }
 
-func newEnvelopeFixture(t *testing.T) *envelopeFixture {
+func newEnvelopeFixture(t testing.TB) *envelopeFixture {
 	t.Helper()
 	k, err := keys.GenerateSigningKey(rand.Reader)
 	if err != nil {
@@ -161,4 +162,27 @@ func TestVerifyResponse(t *testing.T) {
 	if err := verifyResponse(rh, result, sig, c); !errors.Is(err, keys.ErrBadSignature) {
 		t.Errorf("a changed header: %v, want a bad signature", err)
 	}
+}
+
+// FuzzVerifyRequest decodes arbitrary bytes as the open message of a Search and checks them as
+// a responder would: never a panic, and nothing but the signed request is accepted.
+func FuzzVerifyRequest(f *testing.F) {
+	fx := newEnvelopeFixture(f)
+	good, _ := proto.Marshal(&pb.SearchOpen{Header: fx.h, Payload: fx.payload, Signature: fx.sig})
+	f.Add(good)
+	f.Add([]byte{0x0a, 0x02, 0x0a, 0x00})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var o pb.SearchOpen
+		if proto.Unmarshal(b, &o) != nil {
+			return
+		}
+		if o.Payload == nil {
+			o.Payload = &pb.SearchPayload{}
+		}
+		e := verifyRequest(o.Header, o.Payload, o.Signature, fx.check())
+		if e == nil && !proto.Equal(o.Header, fx.h) {
+			t.Fatalf("accepted a header that is not the signed one")
+		}
+	})
 }

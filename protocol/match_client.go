@@ -104,14 +104,11 @@ func (s verifyClient) recv() (*pb.MatchResponseOpen, *pb.Chunk, error) {
 
 // query runs one Search or Verify as the querier and audits it with the decision.
 func (n *Node) query(ctx context.Context, partnerName, method, reference string, probe Probe, purpose string) (*Result, error) {
-	if err := n.enter(); err != nil {
-		return nil, err
-	}
-	defer n.inflight.Done()
-	p, err := n.partnerByName(partnerName)
+	p, done, err := n.begin(partnerName)
 	if err != nil {
 		return nil, err
 	}
+	defer done()
 	if purpose == "" {
 		purpose = p.cfg.Purposes[0]
 	}

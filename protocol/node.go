@@ -199,6 +199,18 @@ func (n *Node) enter() error {
 
 var errClosing = errors.New("protocol: node is shutting down")
 
+// begin registers an operator call about a partner (see enter); done must be called after.
+func (n *Node) begin(partnerName string) (p *partner, done func(), err error) {
+	if err := n.enter(); err != nil {
+		return nil, nil, err
+	}
+	if p, err = n.partnerByName(partnerName); err != nil {
+		n.inflight.Done()
+		return nil, nil, err
+	}
+	return p, n.inflight.Done, nil
+}
+
 // Close waits for the calls in flight and background work, then closes the audit log (every
 // accepted record is written first), the state file, the galleries and the connections, and
 // zeroes the signing key.
