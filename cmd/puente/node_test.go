@@ -38,7 +38,9 @@ func serveInProcess(t *testing.T, home string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &lockedBuffer{}
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, &stdio{in: strings.NewReader(""), out: logs, err: logs}, []string{"serve", "-home", home, "-log-level", "warn"}) }()
+	go func() {
+		done <- run(ctx, &stdio{in: strings.NewReader(""), out: logs, err: logs}, []string{"serve", "-home", home, "-log-level", "warn"})
+	}()
 	t.Cleanup(func() {
 		cancel()
 		if code := <-done; code != exitOK {
