@@ -103,6 +103,9 @@ func TestBadInput(t *testing.T) {
 	if got := quotaUsed(t, b, "alpha"); got != used+1 {
 		t.Errorf("quota count %d after one more answer, want %d", got, used+1)
 	}
+	// A restarted responder still refuses the nonce it accepted before.
+	b.restart(t)
+	expectRefused(t, b, "replayed nonce after a restart", r.send(ctx, conn(t, a, "beta")), codes.Unauthenticated, audit.RefusedReplay)
 	if cs := tlsState(t, a, b); cs.Version != tls.VersionTLS13 || cs.CurveID != tls.X25519MLKEM768 {
 		t.Errorf("TLS version %x key exchange %v, want TLS 1.3 with X25519MLKEM768", cs.Version, cs.CurveID)
 	}

@@ -194,7 +194,8 @@ func (n *node) rss() (int64, error) {
 	return 0, fmt.Errorf("no VmRSS in /proc status")
 }
 
-// metric reads one unlabelled metric from the node's Prometheus endpoint.
+// metric reads one metric from the node's Prometheus endpoint: the sum of the series whose name
+// and labels start with name (all series of a labelled metric, or one unlabelled one).
 func (n *node) metric(name string) (float64, error) {
 	resp, err := http.Get("http://" + n.metrics + "/metrics")
 	if err != nil {
@@ -205,12 +206,26 @@ func (n *node) metric(name string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	sum, found := 0.0, false
 	for _, line := range strings.Split(string(body), "\n") {
-		if f := strings.Fields(line); len(f) == 2 && f[0] == name {
-			return strconv.ParseFloat(f[1], 64)
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
 		}
+		labelled := strings.Contains(name, "{") && strings.HasPrefix(f[0], name)
+		if f[0] != name && !strings.HasPrefix(f[0], name+"{") && !labelled {
+			continue
+		}
+		v, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			return 0, err
+		}
+		sum, found = sum+v, true
 	}
-	return 0, fmt.Errorf("metric %s not found", name)
+	if !found {
+		return 0, fmt.Errorf("metric %s not found", name)
+	}
+	return sum, nil
 }
 
 // matchLine is one line of `puente search -json`.

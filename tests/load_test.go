@@ -114,6 +114,12 @@ func TestLoad(t *testing.T) {
 		t.Errorf("%d answered: the quota allows 5 more per partner after the setup's query", answered)
 	}
 	checkMemory(t, mem)
+	if got, err := resp.metric("puente_quota_refusals_total"); err != nil || int(got) != refused {
+		t.Errorf("puente_quota_refusals_total = %v (%v), the partners saw %d refusals", got, err, refused)
+	}
+	if got, err := resp.metric(`puente_queries_total{method="Search",outcome="answered"`); err != nil || int(got) != answered+loadPartners {
+		t.Errorf("answered searches counted %v (%v), want %d", got, err, answered+loadPartners)
+	}
 
 	for _, n := range append([]*node{resp}, qs...) {
 		n.stop(t)
