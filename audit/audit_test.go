@@ -92,7 +92,9 @@ func TestTamperDetection(t *testing.T) {
 		{"reorder two records", swap(2, 3), 3, ErrBrokenChain},
 		{"delete the first record", join(orig[1:]...), 1, ErrBrokenChain},
 		{"truncate at a record boundary", join(orig[:6]...), 7, ErrTruncated},
-		{"truncate inside a record", join(join(orig[:6]...), orig[6][:100]), 7, ErrTornTail},
+		// The head names record 7: a crash never leaves it past the last
+		// complete record, so this is a truncation, not a torn write.
+		{"truncate inside a record", join(join(orig[:6]...), orig[6][:100]), 7, ErrTruncated},
 	}
 	for _, c := range cases {
 		if err := os.WriteFile(path, c.content, 0o600); err != nil {
@@ -132,6 +134,11 @@ func TestEventValidation(t *testing.T) {
 		"template in request ID":      {KindQuery, func() Event { e := good; e.RequestID = "0.12,-0.33,0.871"; return e }()},
 		"base64 in request ID":        {KindQuery, func() Event { e := good; e.RequestID = "q83vEjRWeJA+/w=="; return e }()},
 		"long request ID":             {KindQuery, func() Event { e := good; e.RequestID = strings.Repeat("a", 65); return e }()},
+		"score as request ID":         {KindQuery, func() Event { e := good; e.RequestID = "0.9234"; return e }()},
+		"hex blob as request ID":      {KindQuery, func() Event { e := good; e.RequestID = strings.Repeat("3f9a0c1b", 8); return e }()},
+		"short hex request ID":        {KindQuery, func() Event { e := good; e.RequestID = strings.Repeat("ab", 15); return e }()},
+		"upper-case request ID":       {KindQuery, func() Event { e := good; e.RequestID = strings.Repeat("AB", 16); return e }()},
+		"score in purpose":            {KindQuery, func() Event { e := good; e.Purpose = "score-0-93"; return e }()},
 		"refusal without class":       {KindQuery, func() Event { e := good; e.Outcome, e.Decision = OutcomeRefused, ""; return e }()},
 		"refusal with decision":       {KindQuery, func() Event { e := good; e.Outcome, e.Refusal = OutcomeRefused, RefusedQuota; return e }()},
 		"unknown refusal class": {KindQuery, func() Event {
@@ -157,7 +164,11 @@ func TestEventValidation(t *testing.T) {
 	if h, _ := w.Head(ctx); h.Seq != 0 {
 		t.Errorf("invalid events were written: head %v", h)
 	}
-	refused := Event{Partner: "co-migracion", Role: RoleResponder, Purpose: "border-check", RequestID: "r-1", Outcome: OutcomeRefused, Refusal: RefusedQuota}
+	id, err := NewRequestID(strings.NewReader(strings.Repeat("\x5a", 16)))
+	if err != nil || id != strings.Repeat("5a", 16) || !ValidRequestID(id) {
+		t.Fatalf("NewRequestID: %q %v", id, err)
+	}
+	refused := Event{Partner: "co-migracion", Role: RoleResponder, Purpose: "border-check", RequestID: id, Outcome: OutcomeRefused, Refusal: RefusedQuota}
 	mustAppend(t, w, KindQuery, refused)
 }
 
@@ -248,5 +259,40 @@ func TestKeyRotationInLog(t *testing.T) {
 	var bad *BadRecordError
 	if !errors.As(err, &bad) || bad.Seq != 2 || !errors.Is(err, ErrBadSignature) {
 		t.Fatalf("record signed after its key ended: %v", err)
+	}
+}
+
+// TestRecordsAfterRevocationRefused: once the log records the revocation of
+// a signing key, a later record signed by that key is refused, even if it
+// claims a time at which the keyring still lists the key as valid (the
+// signer chooses the time; a thief of the key would).
+func TestRecordsAfterRevocationRefused(t *testing.T) {
+	k1, k2 := newTestKey(1), newTestKey(2)
+	path := t.TempDir() + "/audit.log"
+	clock := stepClock()
+	appendAs := func(k *testKey, kind Kind, e Event) {
+		t.Helper()
+		w, err := Open(path, Options{Node: "us-cbp", Signer: k, Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustAppend(t, w, kind, e)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	appendAs(k1, KindQuery, queryEvent(1, RoleQuerier))
+	appendAs(k1, KindKey, Event{Action: ActionSigningKeyRevoked, KeyID: k1.id})
+	appendAs(k2, KindKey, Event{Action: "signing-key-rotated", KeyID: k2.id})
+	appendAs(k2, KindQuery, queryEvent(2, RoleQuerier))
+	ring := ringOf(k1, k2) // both valid at every time in the log
+	if _, err := VerifyFile(path, ring, nil); err != nil {
+		t.Fatalf("log across a revocation: %v", err)
+	}
+	appendAs(k1, KindQuery, queryEvent(3, RoleQuerier)) // forged with the revoked key
+	_, err := VerifyFile(path, ring, nil)
+	var bad *BadRecordError
+	if !errors.As(err, &bad) || !errors.Is(err, ErrBadSignature) || bad.Seq != 5 || !strings.Contains(err.Error(), "revoked") {
+		t.Fatalf("record signed by a revoked key after its revocation record: %v", err)
 	}
 }

@@ -9,11 +9,21 @@
 // Who (the node), the partner, the purpose code, the request ID, the
 // outcome and, for a query, the decision; the key epoch; the time; for a
 // refusal its class; for a key-management action the action, key name and
-// key ID. Every field is an enumeration or a short string from a restricted
-// alphabet ([Event.Validate]), so templates, scores, ciphertexts and keys
-// cannot be written into the log by construction. A responder never learns
-// the decision of the query it answered (it computes an encrypted one), so
-// it records [DecisionNotKnown]; only the querier records hit or no-hit.
+// key ID. There is no field for a template, a score, a ciphertext or a key,
+// and every field is typed ([Event.Validate]): an enumeration (kind, role,
+// outcome, decision, refusal class), a number (epoch, seq), a request ID of
+// one fixed form (16 random bytes as 32 lower-case hex digits), a key ID
+// (64 hex digits), or a short name from a restricted alphabet (node,
+// partner, purpose code of letters and '-', action, key name). A score, a
+// vector or base64 does not fit any of them, so they cannot be logged by
+// mistake. The names are still free text within their alphabet: a caller
+// set on hiding data could spell a few bytes into them, and the request ID
+// carries 16 bytes of the caller's choosing; the restriction prevents
+// accidents, it does not make a deliberate leak impossible.
+//
+// A responder never learns the decision of the query it answered (it
+// computes an encrypted one), so it records [DecisionNotKnown]; only the
+// querier records hit or no-hit.
 //
 // # Chain and signatures
 //
@@ -28,14 +38,24 @@
 // must be exactly the canonical encoding the writer produces; any other
 // byte is an edit. Times never decrease along the chain.
 //
+// The signing time is the signer's claim, so a key revoked after being
+// stolen could still sign records dated before its revocation. Once the
+// log holds the record of a key's revocation ([ActionSigningKeyRevoked]),
+// [Verify] refuses every later record signed by that key, whatever time it
+// claims; forging earlier records means rewriting the log and its head
+// from that point, which a head noted earlier catches.
+//
 // [Verify] checks every line and stops at the first bad one, naming it
 // ([*BadRecordError]): an edit breaks the record's signature, a deletion or
 // a reordering breaks seq and prev, a torn final line (a crash during a
 // write) is reported as [ErrTornTail] and repaired only by an explicit
 // [Repair]. Cutting records off the end at a line boundary cannot be seen
 // in the file alone: the writer also keeps a head file ("<log>.head") with
-// the last durable seq and hash, and [VerifyFile] checks the log reaches
-// it ([ErrTruncated]). Someone who can rewrite both the log and its head can
+// the last durable seq and hash, written only after the records are
+// fsynced, and [VerifyFile] checks the log reaches it ([ErrTruncated]). A
+// final partial line with the head past the last complete record is
+// therefore a truncation, not a crash: it is reported as [ErrTruncated]
+// and [Repair] refuses it. Someone who can rewrite both the log and its head can
 // still roll both back to an earlier state; to detect that, keep a copy of
 // the head elsewhere (for example the privacy officer's notes of
 // `puente audit verify` output) and pass it with [VerifyOptions.Head].
@@ -46,8 +66,11 @@
 // Concurrent appends are grouped: one goroutine writes every record waiting
 // (at most [Options.MaxBatch]) with one write and one fsync, then answers
 // each caller; so a record is durable before Append returns, and at most
-// MaxBatch records share an fsync. [Writer.Close] finishes every accepted
-// append before it returns. One writer per file: Open takes an exclusive
+// MaxBatch records share an fsync. The head file is updated after each
+// batch is durable; if that update fails the records stay acknowledged,
+// the head lags behind the log until a later update succeeds, and
+// [Writer.Close] reports a head it could not bring up to date.
+// [Writer.Close] finishes every accepted append before it returns. One writer per file: Open takes an exclusive
 // lock (flock) on the log.
 //
 // # Retention

@@ -95,7 +95,7 @@ func openTest(t testing.TB, k *testKey) (*Writer, string) {
 }
 
 func queryEvent(i int, role Role) Event {
-	e := Event{Partner: "co-migracion", Role: role, Purpose: "border-check", RequestID: fmt.Sprintf("req-%04d", i), Outcome: OutcomeAnswered, Epoch: 3}
+	e := Event{Partner: "co-migracion", Role: role, Purpose: "border-check", RequestID: fmt.Sprintf("%032x", i), Outcome: OutcomeAnswered, Epoch: 3}
 	if role == RoleQuerier {
 		e.Decision = []Decision{DecisionHit, DecisionNoHit}[i%2]
 	} else {

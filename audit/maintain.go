@@ -2,8 +2,10 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -80,14 +82,14 @@ func (w *Writer) prune(cutoff time.Time, v Verifier) (int, error) {
 		return 0, nil
 	}
 	last := all[k-1]
-	_, line, _, _, err := w.seal(last.rec.Seq, last.hash, time.Time{}, KindCheckpoint, Event{}, total+uint64(k))
+	_, line, _, _, err := w.seal(last.rec.Seq, last.hash, time.Time{}, Record{Kind: KindCheckpoint, Count: total + uint64(k)})
 	if err != nil {
 		return 0, err
 	}
 	if err := w.replace(append([][]byte{line}, linesOf(all[k:])...)); err != nil {
 		return 0, err
 	}
-	pr := &request{kind: KindLog, ev: Event{Action: "prune"}, count: uint64(k), done: make(chan struct{})}
+	pr := &request{rec: Record{Kind: KindLog, Event: Event{Action: "prune"}, Count: uint64(k)}, done: make(chan struct{})}
 	w.writeBatch([]*request{pr})
 	return k, pr.err
 }
@@ -104,6 +106,12 @@ func linesOf(ks []kept) [][]byte {
 // on any error before the rename the log is unchanged.
 func (w *Writer) replace(lines [][]byte) (err error) {
 	tmp := w.path + ".prune.tmp"
+	// Only the holder of the log's lock prunes, so a file already here was
+	// left by a prune that crashed before its rename: the log was never
+	// replaced by it, and it can go.
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("audit: prune: removing a leftover %s: %w", tmp, err)
+	}
 	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("audit: prune: %w", err)
@@ -141,15 +149,22 @@ type RepairReport struct {
 	Offset  int64  // where the torn record started
 	Bytes   int64  // how many bytes were set aside
 	SavedTo string // the file they were saved in
+	Head    *Head  // the head file found before the repair (nil: none)
 }
 
 // Repair deals with a torn last record (a crash during a write): it saves
 // the torn bytes to "<log>.torn-<offset>", truncates the log to the last
 // complete record, and appends a signed "repair" record saying how many
-// bytes were set aside. Every complete line must parse; Repair does not
-// touch a log that is damaged anywhere else. It returns a zero report if
-// the log has no torn tail. The log must not be open in a Writer.
-func Repair(path string, opts Options) (RepairReport, error) {
+// bytes were set aside and which head the log had before.
+//
+// It first verifies the log with v against its head file, and repairs only
+// if the one fault is a torn last line ([ErrTornTail]). It refuses a log
+// damaged anywhere else, and a log whose head names a record past the last
+// complete one ([ErrTruncated]): a crash never leaves that, because the
+// head is written only after its records are durable, so records were cut
+// off and repairing would hide it. It returns a zero report if the log
+// verifies. The log must not be open in a Writer.
+func Repair(path string, v Verifier, opts Options) (RepairReport, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return RepairReport{}, fmt.Errorf("audit: repair: %w", err)
@@ -158,21 +173,19 @@ func Repair(path string, opts Options) (RepairReport, error) {
 	if err := lockFile(f); err != nil {
 		return RepairReport{}, err
 	}
-	var rep RepairReport
-	torn := false
-	err = lines(f, func(n int, off int64, line []byte, complete bool) error {
-		if !complete {
-			rep.Offset, torn = off, true
-			return nil
-		}
-		if _, err := parseLine(line); err != nil {
-			return &BadRecordError{File: path, Line: n, Offset: off, Err: fmt.Errorf("%w (not a torn tail; not repairing)", err)}
-		}
-		return nil
-	})
-	if err != nil || !torn {
+	head, err := ReadHead(path)
+	if err != nil {
 		return RepairReport{}, err
 	}
+	_, err = Verify(f, v, VerifyOptions{Head: head, File: path})
+	var bad *BadRecordError
+	if err == nil {
+		return RepairReport{}, nil
+	}
+	if !errors.As(err, &bad) || !errors.Is(err, ErrTornTail) {
+		return RepairReport{}, fmt.Errorf("audit: repair: not repairing: %w", err)
+	}
+	rep := RepairReport{Offset: bad.Offset, Head: head}
 	end, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
 		return RepairReport{}, fmt.Errorf("audit: repair: %w", err)
@@ -197,16 +210,21 @@ func Repair(path string, opts Options) (RepairReport, error) {
 	if err != nil {
 		return rep, err
 	}
-	_, err = w.appendLog("repair", uint64(rep.Bytes))
+	prevHead := noHead
+	if head != nil {
+		prevHead = head.String()
+	}
+	_, err = w.appendLog(Record{Kind: KindLog, Event: Event{Action: "repair"}, Count: uint64(rep.Bytes), Head: prevHead})
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
 	return rep, err
 }
 
-// appendLog appends a KindLog record with a count.
-func (w *Writer) appendLog(action string, count uint64) (Record, error) {
-	req := &request{kind: KindLog, ev: Event{Action: action}, count: count, done: make(chan struct{})}
+// appendLog appends a record the writer makes itself (a log record with a
+// count or a head).
+func (w *Writer) appendLog(rec Record) (Record, error) {
+	req := &request{rec: rec, done: make(chan struct{})}
 	if err := w.submit(context.Background(), req); err != nil {
 		return Record{}, err
 	}

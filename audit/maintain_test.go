@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -29,7 +30,7 @@ func TestTornTailAndRepair(t *testing.T) {
 	if _, err := Open(path, Options{Node: "us-cbp", Signer: k}); !errors.Is(err, ErrTornTail) {
 		t.Fatalf("Open on a torn log: %v, want ErrTornTail", err)
 	}
-	rep, err := Repair(path, Options{Node: "us-cbp", Signer: k, Now: func() time.Time { return t0.Add(time.Hour) }})
+	rep, err := Repair(path, ringOf(k), Options{Node: "us-cbp", Signer: k, Now: func() time.Time { return t0.Add(time.Hour) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,10 +44,19 @@ func TestTornTailAndRepair(t *testing.T) {
 	if err != nil || vr.Records != 6 {
 		t.Fatalf("after repair: %+v %v", vr, err)
 	}
+	// The signed repair record names the head the log had before.
+	if rep.Head == nil || rep.Head.Seq != 5 {
+		t.Errorf("repair report head %v, want record 5", rep.Head)
+	}
+	repaired := linesOfFile(t, path)
+	last, err := parseLine(bytes.TrimSuffix(repaired[len(repaired)-2], []byte("\n")))
+	if err != nil || last.Action != "repair" || last.Count != 37 || rep.Head == nil || last.Head != rep.Head.String() {
+		t.Errorf("repair record %+v (%v), want head %v", last, err, rep.Head)
+	}
 	// A log damaged elsewhere is not "repaired".
 	lines := linesOfFile(t, path)
 	os.WriteFile(path, []byte(string(lines[0])+"garbage\n"+string(lines[2])+`{"v"`), 0o600)
-	if _, err := Repair(path, Options{Node: "us-cbp", Signer: k}); !errors.Is(err, ErrMalformed) {
+	if _, err := Repair(path, ringOf(k), Options{Node: "us-cbp", Signer: k}); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("repair of a tampered log: %v", err)
 	}
 }
@@ -147,7 +157,7 @@ func TestCrashDuringAppend(t *testing.T) {
 	k := newTestKey(7)
 	rep, err := VerifyFile(path, ringOf(k), nil)
 	if errors.Is(err, ErrTornTail) {
-		if _, err := Repair(path, Options{Node: "us-cbp", Signer: k}); err != nil {
+		if _, err := Repair(path, ringOf(k), Options{Node: "us-cbp", Signer: k}); err != nil {
 			t.Fatal(err)
 		}
 		rep, err = VerifyFile(path, ringOf(k), nil)
@@ -211,4 +221,112 @@ func FuzzParseLine(f *testing.F) {
 			t.Fatalf("accepted a non-canonical line")
 		}
 	})
+}
+
+// TestRepairRefusesTruncation: records cut off the end with part of a
+// record left behind look like a torn tail, but the head file still names
+// the last record written. Verify reports a truncation, and Repair refuses
+// to set the evidence aside and leaves the log and its head untouched.
+func TestRepairRefusesTruncation(t *testing.T) {
+	path, k := writeLog(t, 6) // 7 records
+	orig := linesOfFile(t, path)
+	var content []byte
+	for _, l := range orig[:3] {
+		content = append(content, l...)
+	}
+	content = append(content, orig[3][:50]...)
+	if err := os.WriteFile(path, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	headBefore, err := os.ReadFile(headPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_, err = VerifyFile(path, ringOf(k), nil)
+	var bad *BadRecordError
+	if !errors.As(err, &bad) || !errors.Is(err, ErrTruncated) || errors.Is(err, ErrTornTail) || bad.Line != 4 {
+		t.Fatalf("verify: %v; want ErrTruncated at line 4", err)
+	}
+	if !strings.Contains(err.Error(), "record 7") {
+		t.Errorf("verify error does not name the head's record: %v", err)
+	}
+	_, err = Repair(path, ringOf(k), Options{Node: "us-cbp", Signer: k})
+	if !errors.Is(err, ErrTruncated) {
+		t.Fatalf("repair of a truncated log: %v, want ErrTruncated", err)
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(content) {
+		t.Error("repair changed a truncated log")
+	}
+	if headAfter, _ := os.ReadFile(headPath(path)); string(headAfter) != string(headBefore) {
+		t.Errorf("repair changed the head: %q -> %q", headBefore, headAfter)
+	}
+	if m, _ := filepath.Glob(path + ".torn-*"); len(m) != 0 {
+		t.Errorf("repair set bytes aside: %v", m)
+	}
+	// Against a head noted earlier the same holds when the head file is gone.
+	os.Remove(headPath(path))
+	noted := &Head{Seq: 7, Hash: strings.Repeat("ab", 32)}
+	if _, err := VerifyFile(path, ringOf(k), noted); !errors.Is(err, ErrTruncated) {
+		t.Errorf("verify against a noted head: %v", err)
+	}
+}
+
+// TestPruneAfterCrashedPrune: a crash during a prune leaves its temporary
+// file behind (the log itself is untouched); the next prune goes ahead.
+func TestPruneAfterCrashedPrune(t *testing.T) {
+	k := newTestKey(1)
+	w, path := openTest(t, k)
+	for i := range 6 {
+		mustAppend(t, w, KindQuery, queryEvent(i, RoleResponder))
+	}
+	if err := os.WriteFile(path+".prune.tmp", []byte(`{"v":1,"seq":3,"ti`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.Prune(ctx, t0.Add(3*time.Minute+30*time.Second), ringOf(k)); err != nil || n != 3 {
+		t.Fatalf("prune after a crashed prune: %d %v", n, err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := VerifyFile(path, ringOf(k), nil); err != nil || rep.Checkpoint == nil || rep.Last.Seq != 7 {
+		t.Fatalf("after the prune: %+v %v", rep, err)
+	}
+}
+
+// TestHeadWriteFailureLosesNothing: records written and fsynced are
+// durable even if the head file cannot be updated; their appends succeed,
+// the writer goes on, the head catches up at the next batch that can write
+// it, and Close reports a head it could not bring up to date.
+func TestHeadWriteFailureLosesNothing(t *testing.T) {
+	k := newTestKey(1)
+	w, path := openTest(t, k)
+	mustAppend(t, w, KindQuery, queryEvent(1, RoleResponder))
+	// A directory in the head file's place makes every head update fail.
+	os.Remove(headPath(path))
+	if err := os.MkdirAll(filepath.Join(headPath(path), "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for i := 2; i <= 3; i++ {
+		if _, err := w.Append(ctx, KindQuery, queryEvent(i, RoleResponder)); err != nil {
+			t.Fatalf("append %d with the head not writable: %v", i, err)
+		}
+	}
+	os.RemoveAll(headPath(path))
+	r := mustAppend(t, w, KindQuery, queryEvent(4, RoleResponder))
+	if h, err := ReadHead(path); err != nil || h == nil || h.Seq != r.Seq {
+		t.Fatalf("head after it became writable again: %v %v", h, err)
+	}
+	// Still failing at Close: reported, and nothing lost.
+	os.Remove(headPath(path))
+	os.MkdirAll(filepath.Join(headPath(path), "x"), 0o700)
+	mustAppend(t, w, KindQuery, queryEvent(5, RoleResponder))
+	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "head") {
+		t.Errorf("Close with the head not writable: %v", err)
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	if rep, err := Verify(f, ringOf(k), VerifyOptions{}); err != nil || rep.Records != 5 {
+		t.Errorf("log: %+v %v, want 5 records", rep, err)
+	}
 }

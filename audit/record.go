@@ -19,6 +19,11 @@ const (
 	KindCheckpoint Kind = "checkpoint" // first line of a pruned log; written only by Prune
 )
 
+// ActionSigningKeyRevoked is the action of the key record a node writes
+// when it revokes one of its signing keys (keys.ActSigningKeyRevoked), with
+// the key's ID. The verifier refuses any later record signed by that key.
+const ActionSigningKeyRevoked = "signing-key-revoked"
+
 // Role is this node's side of a query.
 type Role string
 
@@ -74,10 +79,13 @@ type Record struct {
 	Node   string `json:"node"`
 	Kind   Kind   `json:"kind"`
 	Event
-	Count  uint64 `json:"count,omitempty"` // records pruned, bytes discarded
-	Prev   string `json:"prev"`            // hex SHA-256 of the previous record
-	Signer string `json:"signer"`          // hex key ID of the signing key
-	Sig    string `json:"sig,omitempty"`   // base64 ML-DSA-65 signature
+	Count uint64 `json:"count,omitempty"` // records pruned, bytes discarded
+	// Head is, on a repair record, the head file's SEQ:HASH found before
+	// the repair ("none" if there was no head file).
+	Head   string `json:"head,omitempty"`
+	Prev   string `json:"prev"`          // hex SHA-256 of the previous record
+	Signer string `json:"signer"`        // hex key ID of the signing key
+	Sig    string `json:"sig,omitempty"` // base64 ML-DSA-65 signature
 }
 
 // Event is what a caller records. Kind selects which fields apply (see

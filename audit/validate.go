@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -19,23 +21,43 @@ func charset(s string, max int, first, rest func(byte) bool) bool {
 	return true
 }
 
-func lowerDigit(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
-func lowerDash(c byte) bool  { return lowerDigit(c) || c == '-' }
+func lower(c byte) bool      { return c >= 'a' && c <= 'z' }
+func lowerDigit(c byte) bool { return lower(c) || c >= '0' && c <= '9' }
+func lowerDash(c byte) bool  { return lower(c) || c == '-' }
+func actionRest(c byte) bool { return lowerDigit(c) || c == '-' }
 func nameRest(c byte) bool   { return lowerDigit(c) || c == '.' || c == '_' || c == '-' }
-func idFirst(c byte) bool    { return lowerDigit(c) || c >= 'A' && c <= 'Z' }
-func idRest(c byte) bool     { return idFirst(c) || c == '.' || c == '_' || c == '-' }
 func hexDigit(c byte) bool   { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
 
 // ValidNodeName: a node or partner name, [a-z0-9][a-z0-9._-]*, at most 64 bytes.
 func ValidNodeName(s string) bool { return charset(s, 64, lowerDigit, nameRest) }
 
-// ValidPurpose: a purpose code, [a-z0-9][a-z0-9-]*, at most 32 bytes.
-func ValidPurpose(s string) bool { return charset(s, 32, lowerDigit, lowerDash) }
+// ValidPurpose: a purpose code, words of lower-case letters joined by '-'
+// ([a-z][a-z-]*), at most 32 bytes, e.g. "border-screening". No digits, so
+// a number cannot pass as a purpose.
+func ValidPurpose(s string) bool { return charset(s, 32, lower, lowerDash) }
 
-// ValidRequestID: [A-Za-z0-9][A-Za-z0-9._-]*, at most 64 bytes.
-func ValidRequestID(s string) bool { return charset(s, 64, idFirst, idRest) }
+// RequestIDLen is the length in bytes of a request ID; its text form in a
+// record is twice as many lower-case hex digits.
+const RequestIDLen = 16
 
-func validAction(s string) bool { return charset(s, 40, lowerDigit, lowerDash) }
+// ValidRequestID: exactly 32 lower-case hex digits, the form of a 16-byte
+// random request ID ([NewRequestID]; the protocol's request_id). One fixed
+// form leaves no room for a score, a vector or an encoding of one.
+func ValidRequestID(s string) bool {
+	return len(s) == 2*RequestIDLen && charset(s, 2*RequestIDLen, hexDigit, hexDigit)
+}
+
+// NewRequestID draws a request ID from rand, for a request that arrived
+// without a well-formed one.
+func NewRequestID(rand io.Reader) (string, error) {
+	var b [RequestIDLen]byte
+	if _, err := io.ReadFull(rand, b[:]); err != nil {
+		return "", fmt.Errorf("audit: request ID: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+func validAction(s string) bool { return charset(s, 40, lowerDigit, actionRest) }
 
 func validKeyID(s string) bool { return len(s) == 64 && charset(s, 64, hexDigit, hexDigit) }
 
@@ -110,9 +132,9 @@ func (e *Event) validateQuery() error {
 	case e.Role != RoleQuerier && e.Role != RoleResponder:
 		return fmt.Errorf("role %q is not querier or responder", e.Role)
 	case !ValidPurpose(e.Purpose):
-		return fmt.Errorf("purpose code not in [a-z0-9-] (at most 32)")
+		return fmt.Errorf("purpose code not in [a-z-] (at most 32)")
 	case !ValidRequestID(e.RequestID):
-		return fmt.Errorf("request ID not in [A-Za-z0-9._-] (at most 64)")
+		return fmt.Errorf("request ID is not 32 lower-case hex digits")
 	case e.Action != "" || e.Key != "" || e.KeyID != "":
 		return fmt.Errorf("key fields set on a query record")
 	}

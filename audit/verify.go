@@ -111,6 +111,7 @@ type chain struct {
 	last    time.Time
 	head    *Head
 	reached bool
+	revoked map[string]uint64 // signing key ID -> seq of the record of its revocation
 	rep     Report
 }
 
@@ -118,7 +119,7 @@ type chain struct {
 // prev, time order and signature. It returns the report and, at the first
 // bad record, a [*BadRecordError]. A failure to read r is returned as is.
 func Verify(r io.Reader, v Verifier, opts VerifyOptions) (Report, error) {
-	c := &chain{v: v, next: 1, prev: zeroHash, head: opts.Head, rep: Report{Kinds: map[Kind]int{}}}
+	c := &chain{v: v, next: 1, prev: zeroHash, head: opts.Head, revoked: map[string]uint64{}, rep: Report{Kinds: map[Kind]int{}}}
 	lastLine := 0
 	var lastOff int64
 	err := lines(r, func(n int, off int64, line []byte, complete bool) error {
@@ -126,7 +127,7 @@ func Verify(r io.Reader, v Verifier, opts VerifyOptions) (Report, error) {
 		var seq uint64
 		err := func() error {
 			if !complete {
-				return ErrTornTail
+				return c.tornTail()
 			}
 			if len(line) > maxLine {
 				return fmt.Errorf("%w: line longer than %d bytes", ErrMalformed, maxLine)
@@ -153,6 +154,18 @@ func Verify(r io.Reader, v Verifier, opts VerifyOptions) (Report, error) {
 	return c.rep, nil
 }
 
+// tornTail classifies a final line without its newline. A crash can leave
+// one, but never with the head past the last complete record: the writer
+// updates the head only after the records are durable. If the head has not
+// been reached, records were cut off and the partial line hides it.
+func (c *chain) tornTail() error {
+	if c.head != nil && !c.reached {
+		return fmt.Errorf("%w: the log ends in a partial record after record %d, but the head is record %d; records were cut off (a crash does not do this)",
+			ErrTruncated, c.next-1, c.head.Seq)
+	}
+	return ErrTornTail
+}
+
 // check verifies one parsed record against the chain and advances it.
 func (c *chain) check(n int, rec *Record) error {
 	if rec.Format != recordFormat {
@@ -167,6 +180,9 @@ func (c *chain) check(n int, rec *Record) error {
 	t, err := rec.ParsedTime()
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if err := checkHeadField(rec); err != nil {
+		return err
 	}
 	sig, err := base64.StdEncoding.DecodeString(rec.Sig)
 	if err != nil || !validKeyID(rec.Signer) || len(rec.Prev) != 64 || !charset(rec.Prev, 64, hexDigit, hexDigit) {
@@ -191,9 +207,17 @@ func (c *chain) check(n int, rec *Record) error {
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
+	if at, ok := c.revoked[rec.Signer]; ok {
+		// The time a record claims is the signer's choice; the position
+		// after the revocation record is not.
+		return fmt.Errorf("%w: signed by key %s after record %d revoked it", ErrBadSignature, rec.Signer[:16], at)
+	}
 	h := recordHash(body)
 	if err := c.v.Verify(rec.Signer, t, Domain, h[:], sig); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadSignature, err)
+	}
+	if rec.Kind == KindKey && rec.Action == ActionSigningKeyRevoked && rec.KeyID != "" {
+		c.revoked[rec.KeyID] = rec.Seq
 	}
 	hash := hex.EncodeToString(h[:])
 	// A checkpoint stands for the last pruned record: its seq and prev are
@@ -225,6 +249,28 @@ func (c *chain) check(n int, rec *Record) error {
 	c.rep.Kinds[rec.Kind]++
 	c.rep.Last = Head{Seq: rec.Seq, Hash: anchor}
 	c.rep.LastTime = t
+	return nil
+}
+
+// noHead is the Head field of a repair record when the log had no head
+// file.
+const noHead = "none"
+
+// checkHeadField allows the Head field only on a log record, as "none" or
+// a head in its canonical form.
+func checkHeadField(rec *Record) error {
+	if rec.Head == "" {
+		return nil
+	}
+	if rec.Kind != KindLog {
+		return fmt.Errorf("%w: head field on a %s record", ErrMalformed, rec.Kind)
+	}
+	if rec.Head == noHead {
+		return nil
+	}
+	if h, err := ParseHead(rec.Head); err != nil || h.String() != rec.Head {
+		return fmt.Errorf("%w: head field is not SEQ:HASH", ErrMalformed)
+	}
 	return nil
 }
 

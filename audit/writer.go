@@ -52,16 +52,17 @@ type Writer struct {
 	prev string
 	last time.Time
 	err  error // sticky: after a failed write the log may be torn
+	// headErr is the last failure to update the head file. The records
+	// were durable; the head stays behind the log (weakening truncation
+	// detection only) until a later batch or Close updates it.
+	headErr error
 }
 
 type request struct {
-	kind  Kind
-	ev    Event
-	count uint64
-	op    func() error // a maintenance operation instead of a record
-	rec   Record
-	err   error
-	done  chan struct{}
+	rec  Record       // the record to write (Kind, Event, Count, Head); then the record written
+	op   func() error // a maintenance operation instead of a record
+	err  error
+	done chan struct{}
 }
 
 // Open opens (creating if needed, mode 0600) the log at path for
@@ -134,7 +135,7 @@ func (w *Writer) Append(ctx context.Context, k Kind, ev Event) (Record, error) {
 	if err := ev.Validate(k); err != nil {
 		return Record{}, err
 	}
-	req := &request{kind: k, ev: ev, done: make(chan struct{})}
+	req := &request{rec: Record{Kind: k, Event: ev}, done: make(chan struct{})}
 	if err := w.submit(ctx, req); err != nil {
 		return Record{}, err
 	}
@@ -214,7 +215,7 @@ func (w *Writer) writeBatch(batch []*request) {
 			break
 		}
 		var line []byte
-		r.rec, line, prev, last, err = w.seal(seq+1, prev, last, r.kind, r.ev, r.count)
+		r.rec, line, prev, last, err = w.seal(seq+1, prev, last, r.rec)
 		if err == nil {
 			buf.Write(line)
 			buf.WriteByte('\n')
@@ -225,12 +226,12 @@ func (w *Writer) writeBatch(batch []*request) {
 		if _, err = w.f.Write(buf.Bytes()); err == nil {
 			err = w.f.Sync()
 		}
-		if err == nil {
-			w.seq, w.prev, w.last = seq, prev, last
-			err = writeHead(w.path, Head{Seq: seq, Hash: prev})
-		}
 		if err != nil {
 			err = w.fail(fmt.Errorf("audit: writing %s: %w", w.path, err))
+		} else {
+			// The records are durable whatever happens to the head.
+			w.seq, w.prev, w.last = seq, prev, last
+			w.headErr = writeHead(w.path, Head{Seq: seq, Hash: prev})
 		}
 	}
 	for _, r := range batch {
@@ -249,12 +250,13 @@ func (w *Writer) clamp(last time.Time) time.Time {
 	return t
 }
 
-// seal builds, hashes and signs one record; it returns the record, its
+// seal completes rec (its kind, event, count and head set by the caller)
+// as record seq after prev, hashes and signs it; it returns the record, its
 // line, its chain hash and its time.
-func (w *Writer) seal(seq uint64, prev string, last time.Time, k Kind, ev Event, count uint64) (Record, []byte, string, time.Time, error) {
+func (w *Writer) seal(seq uint64, prev string, last time.Time, rec Record) (Record, []byte, string, time.Time, error) {
 	t := w.clamp(last)
-	rec := Record{Format: recordFormat, Seq: seq, Time: FormatTime(t), Node: w.opts.Node,
-		Kind: k, Event: ev, Count: count, Prev: prev, Signer: w.opts.Signer.SignerID()}
+	rec.Format, rec.Seq, rec.Time, rec.Node = recordFormat, seq, FormatTime(t), w.opts.Node
+	rec.Prev, rec.Signer, rec.Sig = prev, w.opts.Signer.SignerID(), ""
 	body, err := rec.body()
 	if err != nil {
 		return Record{}, nil, "", t, err
@@ -273,21 +275,22 @@ func (w *Writer) seal(seq uint64, prev string, last time.Time, k Kind, ev Event,
 func writeHead(log string, h Head) error {
 	path := headPath(log)
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(headMagic+" "+h.String()+"\n"), 0o600); err != nil {
-		return err
-	}
-	f, err := os.Open(tmp)
+	err := os.WriteFile(tmp, []byte(headMagic+" "+h.String()+"\n"), 0o600)
 	if err == nil {
-		err = f.Sync()
-		f.Close()
+		var f *os.File
+		if f, err = os.Open(tmp); err == nil {
+			err = f.Sync()
+			f.Close()
+		}
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)
 	}
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("head file %s: %w", path, err)
 	}
-	return err
+	return syncDir(filepath.Dir(path))
 }
 
 func syncDir(dir string) error {
@@ -317,6 +320,11 @@ func (w *Writer) Close() error {
 	}
 	if err != nil {
 		return fmt.Errorf("audit: closing %s: %w", w.path, err)
+	}
+	if w.err == nil && w.headErr != nil {
+		if w.headErr = writeHead(w.path, Head{Seq: w.seq, Hash: w.prev}); w.headErr != nil {
+			return fmt.Errorf("audit: closing %s: every record is durable, but the head is behind: %w", w.path, w.headErr)
+		}
 	}
 	return w.err
 }

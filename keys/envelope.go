@@ -15,7 +15,7 @@ import (
 //
 //	magic      "puente-key/v1\n"
 //	name       u16 length, bytes
-//	version    u32 (0 when the store assigns versions itself, as Vault does)
+//	version    u32, the version the entry is written as
 //	created    i64 Unix nanoseconds
 //	algorithm  u8 length, bytes
 //	custodians u8 count, then each: u8 length, bytes

@@ -3,6 +3,7 @@ package keys
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -137,7 +138,11 @@ func (m *Agreements) save(ctx context.Context, st *AgreementState, ver int) erro
 
 // Begin stores secret as the agreement's new active epoch (its epoch number
 // must exceed every earlier one) and marks the previous active epoch
-// superseded. The secret is stored before the state names it.
+// superseded. The secret is stored before the state names it; if a crash
+// came between the two, Begin can be called again with the same secret: it
+// finds the stored secret, compares it in constant time and adopts it. A
+// different secret stored under the epoch's name is refused with
+// [ErrState] and nothing is changed.
 func (m *Agreements) Begin(ctx context.Context, partner string, secret *AgreementSecret) error {
 	st, ver, err := m.State(ctx, secret.Agreement)
 	if errors.Is(err, ErrNotFound) {
@@ -155,7 +160,12 @@ func (m *Agreements) Begin(ctx context.Context, partner string, secret *Agreemen
 		}
 	}
 	if _, err := m.Store.Put(ctx, SeedName(secret.Agreement, secret.Epoch), secret.k.b[:], PutOptions{Algorithm: AlgHKDFSHA256}); err != nil {
-		return err
+		if !errors.Is(err, ErrCASConflict) {
+			return err
+		}
+		if err := m.adoptSeed(ctx, secret); err != nil {
+			return err
+		}
 	}
 	now := m.now()
 	for i := range st.Epochs {
@@ -168,6 +178,23 @@ func (m *Agreements) Begin(ctx context.Context, partner string, secret *Agreemen
 		return err
 	}
 	return emit(ctx, m.Events, Event{Time: now, Action: ActEpochBegun, Key: SeedName(secret.Agreement, secret.Epoch), Agreement: secret.Agreement, Epoch: secret.Epoch})
+}
+
+// adoptSeed checks that the seed already stored for secret's epoch, which
+// the state does not name (an earlier Begin stopped after storing it), is
+// this secret.
+func (m *Agreements) adoptSeed(ctx context.Context, secret *AgreementSecret) error {
+	name := SeedName(secret.Agreement, secret.Epoch)
+	e, err := m.Store.Get(ctx, name, 0)
+	if err != nil {
+		return err
+	}
+	defer e.Zero()
+	if e.Algorithm != AlgHKDFSHA256 || subtle.ConstantTimeCompare(e.Data.Bytes(), secret.k.b[:]) != 1 {
+		return &KeyError{Op: "put", Name: name, Err: fmt.Errorf("%w: a different secret is already stored for epoch %d, which the agreement's state does not name; "+
+			"check with the partner, then destroy it or begin a later epoch", ErrState, secret.Epoch)}
+	}
+	return nil
 }
 
 // Secret loads an epoch's agreement secret. It refuses a revoked epoch

@@ -3,6 +3,7 @@ package keys
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -123,4 +124,42 @@ func FuzzUnmarshalEnvelope(f *testing.F) {
 			t.Fatalf("accepted input does not re-encode to itself")
 		}
 	})
+}
+
+// TestBeginAfterCrash: a crash between Begin's two writes leaves the seed
+// stored and the state not naming it. Beginning the same epoch again with
+// the same secret adopts the seed; a different secret is refused and
+// nothing changes.
+func TestBeginAfterCrash(t *testing.T) {
+	s := newFileStore(t, newTestIdentity(t, false))
+	sec := testSecret(t, "us-co", 1)
+	if _, err := s.Put(ctx, SeedName("us-co", 1), sec.k.b[:], PutOptions{Algorithm: AlgHKDFSHA256}); err != nil {
+		t.Fatal(err)
+	}
+	m := &Agreements{Store: s, Now: func() time.Time { return t0 }}
+
+	other, _ := NewContribution(newDetRand("c"), "us-cbp", "us-co", 1)
+	mine, _ := NewContribution(newDetRand("a"), "co-migracion", "us-co", 1)
+	different, err := DeriveAgreementSecret(mine, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = m.Begin(ctx, "co-migracion", different)
+	if !errors.Is(err, ErrState) || !strings.Contains(err.Error(), SeedName("us-co", 1)) {
+		t.Fatalf("Begin with a different secret over an orphan seed: %v, want ErrState naming the seed", err)
+	}
+	if _, _, err := m.State(ctx, "us-co"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a refused Begin wrote the state: %v", err)
+	}
+
+	if err := m.Begin(ctx, "co-migracion", sec); err != nil {
+		t.Fatalf("Begin after a crash: %v", err)
+	}
+	got, err := m.Secret(ctx, "us-co", 1)
+	if err != nil || !got.Equal(sec) {
+		t.Fatalf("Secret after adopting the seed: %v", err)
+	}
+	if e, _ := s.Get(ctx, SeedName("us-co", 1), 0); e == nil || e.Version != 1 {
+		t.Errorf("the seed was rewritten: %+v", e)
+	}
 }

@@ -15,12 +15,15 @@ const (
 	ActSigningKeyCreated Action = "signing-key-created"
 	ActSigningKeyRotated Action = "signing-key-rotated"
 	ActSigningKeyRevoked Action = "signing-key-revoked"
-	ActEpochBegun        Action = "epoch-begun"
-	ActEpochRetired      Action = "epoch-retired"
-	ActEpochDestroyed    Action = "epoch-destroyed"
-	ActEpochRevoked      Action = "epoch-revoked"
-	ActShareStored       Action = "he-share-stored"
-	ActShareDestroyed    Action = "he-share-destroyed"
+	// ActSigningKeyDestroyed: the seed of a key whose validity ended was
+	// destroyed; its public key stays in the keyring.
+	ActSigningKeyDestroyed Action = "signing-key-destroyed"
+	ActEpochBegun          Action = "epoch-begun"
+	ActEpochRetired        Action = "epoch-retired"
+	ActEpochDestroyed      Action = "epoch-destroyed"
+	ActEpochRevoked        Action = "epoch-revoked"
+	ActShareStored         Action = "he-share-stored"
+	ActShareDestroyed      Action = "he-share-destroyed"
 )
 
 // Event describes one key-management action. It names keys, never holds

@@ -26,6 +26,12 @@ import (
 // 0700. Writes are atomic (see writeFileAtomic): a crash during Put leaves
 // the previous version current and readable.
 //
+// A version file copied to another entry or to another version number is
+// refused on read. Removing the newest version files, or restoring an
+// older copy of the whole directory, rolls an entry back and cannot be
+// seen from the directory alone: keep it writable only by the node's
+// account (SECURITY.md, "Rollback").
+//
 // Several processes may share a root: a new version is put in place with
 // link(2), which fails if another writer got there first, so check-and-set
 // holds across processes too.
@@ -134,10 +140,12 @@ func (s *FileStore) Get(ctx context.Context, name string, version int) (*Entry, 
 	if err != nil {
 		return nil, err
 	}
-	return &Entry{Info: infoFrom(env, vs), Data: NewSecret(env.data)}, nil
+	// open made env.data a copy of its own; the Entry takes it over.
+	return &Entry{Info: infoFrom(env, vs), Data: &Secret{b: env.data}}, nil
 }
 
-// open reads, decrypts and checks one version file.
+// open reads, decrypts and checks one version file. The envelope's data is
+// a fresh copy the caller owns; the decrypted buffer is zeroed.
 func (s *FileStore) open(name string, version int) (*envelope, error) {
 	path := filepath.Join(s.dir(name), versionFile(version))
 	fail := func(err error) (*envelope, error) {

@@ -78,8 +78,10 @@ func testStoreContract(t *testing.T, s Store) {
 	if err != nil || string(e1.Data.Bytes()) != "share one" {
 		t.Fatalf("Get version 1: %v", err)
 	}
-	if _, err := s.Get(ctx, name, 7); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("Get version 7: %v, want ErrNotFound", err)
+	for _, v := range []int{7, -1} {
+		if e, err := s.Get(ctx, name, v); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("Get version %d: %v %v, want ErrNotFound", v, e, err)
+		}
 	}
 	info, err := s.Stat(ctx, name)
 	if err != nil || info.Version != 2 || info.Algorithm != "ckks-secret-share" || info.Created.IsZero() {

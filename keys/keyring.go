@@ -110,6 +110,13 @@ func (r *Keyring) Revoke(id KeyID, at time.Time) error {
 // with hex ID signerID, and that the key was valid at time at (the signing
 // time the message claims). Errors wrap [ErrUnknownSigner],
 // [ErrNotValidAt] or [ErrBadSignature].
+//
+// A revoked key's window ends at its revocation, so it verifies only
+// signatures dated earlier. The date is the signer's claim: a thief of the
+// key can date a forgery before the revocation and it verifies here. The
+// audit log refuses records signed by a key after the record of its
+// revocation; elsewhere, bind signatures to something the signer cannot
+// backdate (a peer's nonce, a head noted earlier).
 func (r *Keyring) Verify(signerID string, at time.Time, domain string, msg, sig []byte) error {
 	id, err := ParseKeyID(signerID)
 	if err != nil {

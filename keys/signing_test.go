@@ -159,3 +159,55 @@ func TestSigningKeysInStore(t *testing.T) {
 		t.Errorf("rotate with failing sink: %v", err)
 	}
 }
+
+// TestDestroyExpiredSigningKeys: a replaced key's seed is destroyed once
+// its overlap has ended (and at once with no overlap); its public key stays
+// in the keyring, so what it signed still verifies.
+func TestDestroyExpiredSigningKeys(t *testing.T) {
+	s := newFileStore(t, newTestIdentity(t, false))
+	now := t0
+	var events []Event
+	m := &SigningKeys{Store: s, Node: "us-cbp", Rand: newDetRand("d"), Now: func() time.Time { return now },
+		Events: func(_ context.Context, e Event) error { events = append(events, e); return nil }}
+	k1, err := m.Rotate(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, _ := k1.Sign("d", []byte("record"))
+	now = t0.Add(365 * 24 * time.Hour)
+	if _, err := m.Rotate(ctx, 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, SigningKeyName(k1.ID()), 0); err != nil {
+		t.Fatalf("seed destroyed inside the overlap: %v", err)
+	}
+	now = now.Add(8 * 24 * time.Hour)
+	done, err := m.DestroyExpired(ctx)
+	if err != nil || len(done) != 1 || done[0] != k1.ID() {
+		t.Fatalf("DestroyExpired: %v %v, want [%s]", done, err, k1.ID())
+	}
+	if _, err := s.Get(ctx, SigningKeyName(k1.ID()), 0); !errors.Is(err, ErrNotFound) {
+		t.Errorf("expired seed still stored: %v", err)
+	}
+	if ev := events[len(events)-1]; ev.Action != ActSigningKeyDestroyed || ev.KeyID != k1.ID().String() {
+		t.Errorf("last event %+v, want the destruction of %s", ev, k1.ID())
+	}
+	ring, _, _ := m.Keyring(ctx)
+	if err := ring.Verify(k1.SignerID(), t0.Add(time.Hour), "d", []byte("record"), sig); err != nil {
+		t.Errorf("a signature by the destroyed key no longer verifies: %v", err)
+	}
+	if done, err := m.DestroyExpired(ctx); err != nil || len(done) != 0 {
+		t.Errorf("second DestroyExpired: %v %v", done, err)
+	}
+	// With no overlap, the key replaced is destroyed by Rotate itself.
+	cur, _ := m.Current(ctx)
+	if _, err := m.Rotate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Get(ctx, SigningKeyName(cur.ID()), 0); !errors.Is(err, ErrNotFound) {
+		t.Errorf("key replaced with no overlap still stored: %v", err)
+	}
+	if names, _ := s.List(ctx, "sign/key/"); len(names) != 1 {
+		t.Errorf("signing seeds left: %v", names)
+	}
+}

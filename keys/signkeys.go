@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -18,6 +19,17 @@ const (
 
 // SigningKeyName returns the store name of a signing key's seed.
 func SigningKeyName(id KeyID) string { return signKeyPrefix + id.String() }
+
+// ParseSigningKeyName returns the key ID of a store name made by
+// [SigningKeyName].
+func ParseSigningKeyName(name string) (KeyID, bool) {
+	s, ok := strings.CutPrefix(name, signKeyPrefix)
+	if !ok {
+		return KeyID{}, false
+	}
+	id, err := ParseKeyID(s)
+	return id, err == nil && id.String() == s
+}
 
 // SigningKeys manages one node's ML-DSA-65 signing keys in a [Store]: the
 // seeds under "sign/key/<id>" and the keyring under [KeyringName].
@@ -83,7 +95,10 @@ func (m *SigningKeys) Current(ctx context.Context) (*SigningKey, error) {
 // Rotate makes a new signing key, valid from now, and ends the node's
 // previous keys after overlap. With no previous key it creates the first.
 // The seed is stored before the keyring names it, so a crash between the
-// two leaves an unused seed, never a keyring entry without its key.
+// two leaves an unused seed, never a keyring entry without its key. It
+// then destroys the seeds of keys whose validity has ended
+// ([SigningKeys.DestroyExpired]); with a zero overlap that includes the
+// key just replaced.
 func (m *SigningKeys) Rotate(ctx context.Context, overlap time.Duration) (*SigningKey, error) {
 	ring, ver, err := m.Keyring(ctx)
 	if err != nil {
@@ -114,7 +129,42 @@ func (m *SigningKeys) Rotate(ctx context.Context, overlap time.Duration) (*Signi
 	if had {
 		act = ActSigningKeyRotated
 	}
-	return k, emit(ctx, m.Events, Event{Time: now, Action: act, Key: SigningKeyName(k.ID()), KeyID: k.ID().String()})
+	if err := emit(ctx, m.Events, Event{Time: now, Action: act, Key: SigningKeyName(k.ID()), KeyID: k.ID().String()}); err != nil {
+		return k, err
+	}
+	_, err = m.DestroyExpired(ctx)
+	return k, err
+}
+
+// DestroyExpired destroys the seeds of the node's signing keys whose
+// validity window has ended (replaced and past their overlap, or revoked):
+// nothing they could still sign would verify. Their public keys stay in
+// the keyring, so what they signed while valid still verifies. Each
+// destruction is reported as [ActSigningKeyDestroyed]. It returns the keys
+// whose seeds it destroyed.
+func (m *SigningKeys) DestroyExpired(ctx context.Context) ([]KeyID, error) {
+	ring, _, err := m.Keyring(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := m.now()
+	var done []KeyID
+	for _, e := range ring.Entries() {
+		if e.Node != m.Node || e.NotAfter.IsZero() || now.Before(e.NotAfter) {
+			continue
+		}
+		name := SigningKeyName(e.ID)
+		if err := m.Store.Destroy(ctx, name); errors.Is(err, ErrNotFound) {
+			continue
+		} else if err != nil {
+			return done, err
+		}
+		done = append(done, e.ID)
+		if err := emit(ctx, m.Events, Event{Time: now, Action: ActSigningKeyDestroyed, Key: name, KeyID: e.ID.String()}); err != nil {
+			return done, err
+		}
+	}
+	return done, nil
 }
 
 // Revoke ends key id's validity now, marks it revoked in the keyring and

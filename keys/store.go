@@ -10,7 +10,16 @@ import (
 // Store keeps versioned secret entries under hierarchical names.
 //
 // Names follow [ValidName]. Versions count from 1; version 0 in Get means
-// "the current version". Implementations are safe for concurrent use.
+// "the current version" and a negative version is never found.
+// Implementations are safe for concurrent use.
+//
+// Each version is sealed together with its name and version number, so a
+// stored version copied to another name, or written again as a newer
+// version, is refused on read with [ErrCorrupt]. How many old versions are
+// kept depends on the store: a [FileStore] keeps every version until
+// Destroy; a [VaultStore] keeps what the KV v2 mount's max_versions allows
+// (10 by default), so Get of an older version returns ErrNotFound once
+// Vault has dropped it, and Info.Versions lists only the versions held.
 //
 // Error contract: every error wraps one of the package sentinels
 // ([ErrNotFound], [ErrCASConflict], [ErrInvalidName], [ErrCorrupt],

@@ -21,6 +21,9 @@ func (s *VaultStore) Get(ctx context.Context, name string, version int) (*Entry,
 	if err := checkName("get", name); err != nil {
 		return nil, err
 	}
+	if version < 0 {
+		return nil, &KeyError{Op: "get", Name: name, Err: fmt.Errorf("version %d: %w", version, ErrNotFound)}
+	}
 	kv, err := s.readVersion(ctx, "get", name, version)
 	if err != nil {
 		return nil, err
@@ -34,8 +37,13 @@ func (s *VaultStore) Get(ctx context.Context, name string, version int) (*Entry,
 	}
 	defer clear(plain)
 	env, err := unmarshalEnvelope(plain)
-	if err == nil && env.name != name {
+	switch {
+	case err != nil:
+	case env.name != name:
 		err = fmt.Errorf("%w: record holds entry %q (moved or copied)", ErrCorrupt, env.name)
+	case env.version != kv.Metadata.Version || (version > 0 && version != kv.Metadata.Version):
+		err = fmt.Errorf("%w: the record was written as version %d but Vault serves it as version %d (an old version replayed?)",
+			ErrCorrupt, env.version, kv.Metadata.Version)
 	}
 	if err != nil {
 		return nil, &KeyError{Op: "get", Name: name, Err: err}
@@ -73,7 +81,11 @@ func (s *VaultStore) transit(ctx context.Context, op, name, verb string, body ma
 	return b, nil
 }
 
-// Put implements [Store].
+// Put implements [Store]. The envelope is sealed with the version the
+// write creates (the check-and-set version plus one), which Get checks, so
+// an old record written again as a newer version is refused. With NoCAS,
+// Put reads the current version first and writes with check-and-set on it,
+// trying again a few times if another writer gets in between.
 func (s *VaultStore) Put(ctx context.Context, name string, data []byte, opts PutOptions) (int, error) {
 	if err := checkName("put", name); err != nil {
 		return 0, err
@@ -81,7 +93,29 @@ func (s *VaultStore) Put(ctx context.Context, name string, data []byte, opts Put
 	if opts.Algorithm == "" {
 		return 0, &KeyError{Op: "put", Name: name, Err: errors.New("no algorithm given")}
 	}
-	env := &envelope{name: name, created: time.Now().UTC(), algorithm: opts.Algorithm, custodians: s.cfg.Custodians, data: data}
+	if opts.CAS != NoCAS {
+		return s.put(ctx, name, data, opts.Algorithm, opts.CAS)
+	}
+	var err error
+	for range 3 {
+		var md *kvMetadata
+		cas := 0
+		if md, err = s.metadata(ctx, "put", name); err == nil {
+			cas = md.CurrentVersion
+		} else if !errors.Is(err, ErrNotFound) {
+			return 0, err
+		}
+		var v int
+		if v, err = s.put(ctx, name, data, opts.Algorithm, cas); !errors.Is(err, ErrCASConflict) {
+			return v, err
+		}
+	}
+	return 0, err
+}
+
+// put writes version cas+1 with check-and-set cas.
+func (s *VaultStore) put(ctx context.Context, name string, data []byte, algorithm string, cas int) (int, error) {
+	env := &envelope{name: name, version: cas + 1, created: time.Now().UTC(), algorithm: algorithm, custodians: s.cfg.Custodians, data: data}
 	plain, err := env.marshal()
 	if err != nil {
 		return 0, &KeyError{Op: "put", Name: name, Err: err}
@@ -92,14 +126,14 @@ func (s *VaultStore) Put(ctx context.Context, name string, data []byte, opts Put
 	if err != nil {
 		return 0, err
 	}
-	body := map[string]any{"data": map[string]any{
-		"format":     kvFormat,
-		"ciphertext": string(ct),
-		"algorithm":  opts.Algorithm,
-		"custodians": strings.Join(s.cfg.Custodians, ","),
-	}}
-	if opts.CAS != NoCAS {
-		body["options"] = map[string]any{"cas": opts.CAS}
+	body := map[string]any{
+		"options": map[string]any{"cas": cas},
+		"data": map[string]any{
+			"format":     kvFormat,
+			"ciphertext": string(ct),
+			"algorithm":  algorithm,
+			"custodians": strings.Join(s.cfg.Custodians, ","),
+		},
 	}
 	var sec *vault.Secret
 	err = s.do(ctx, "put", name, func() (err error) {
@@ -112,6 +146,9 @@ func (s *VaultStore) Put(ctx context.Context, name string, data []byte, opts Put
 	v, ok := intField(sec, "version")
 	if !ok {
 		return 0, &KeyError{Op: "put", Name: name, Err: fmt.Errorf("%w: KV write returned no version", ErrCorrupt)}
+	}
+	if v != cas+1 {
+		return 0, &KeyError{Op: "put", Name: name, Err: fmt.Errorf("%w: KV wrote version %d after check-and-set on version %d", ErrCorrupt, v, cas)}
 	}
 	return v, nil
 }

@@ -21,8 +21,15 @@ import (
 // ("<transit mount>/encrypt/<transit key>"), so the plaintext never rests
 // in KV storage and reading it needs both KV read and Transit decrypt
 // permission. Versions and check-and-set are Vault's own (the KV v2 "cas"
-// option); Destroy deletes the secret's metadata, which destroys every
-// version.
+// option, sent with every write); the envelope records the version the
+// write creates, and Get refuses a record Vault serves as another version,
+// so KV write access alone cannot replay an old version as the newest.
+// Destroy deletes the secret's metadata, which destroys every version.
+//
+// What remains possible: someone who can delete an entry's KV metadata and
+// write the entry again can rebuild its history so that an old record
+// lands on its original version number as the newest; Vault's audit
+// device records such deletes and writes.
 //
 // Custodians of a Vault entry are the holders of Vault's unseal or recovery
 // key shares; they are named in [VaultConfig.Custodians] and recorded with

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -174,5 +175,61 @@ func TestVaultIntegration(t *testing.T) {
 	names, _ := s.List(ctx, "")
 	for _, n := range names {
 		s.Destroy(ctx, n)
+	}
+}
+
+// TestVaultStoreRollback: someone with KV write access but no Transit
+// access replays an old version's record as the newest. Each record is
+// sealed with the version it was written as, so the replay is refused.
+func TestVaultStoreRollback(t *testing.T) {
+	fv, srv := newFakeVault(t)
+	s, err := newVaultStore(t, srv.URL, VaultToken("root-token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := AgreementStateName("us-co")
+	if _, err := s.Put(ctx, name, []byte(`{"revoked":false}`), PutOptions{Algorithm: AlgAgreementState}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, name, []byte(`{"revoked":true}`), PutOptions{CAS: 1, Algorithm: AlgAgreementState}); err != nil {
+		t.Fatal(err)
+	}
+	fv.mu.Lock()
+	p := "puente/us-cbp/" + name
+	fv.kv[p] = append(fv.kv[p], fakeVersion{data: fv.kv[p][0].data, created: fv.now})
+	fv.mu.Unlock()
+	for _, v := range []int{0, 3} {
+		e, err := s.Get(ctx, name, v)
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "version 1") {
+			t.Errorf("Get(%d) after replaying version 1 as 3: %v %v; want ErrCorrupt naming the versions", v, e, err)
+		}
+	}
+	if e, err := s.Get(ctx, name, 1); err != nil || string(e.Data.Bytes()) != `{"revoked":false}` {
+		t.Errorf("the genuine version 1: %v", err)
+	}
+	// A NoCAS write is sealed with the version it becomes.
+	if v, err := s.Put(ctx, name, []byte(`{"revoked":true}`), PutOptions{CAS: NoCAS, Algorithm: AlgAgreementState}); err != nil || v != 4 {
+		t.Fatalf("NoCAS put: %d %v", v, err)
+	}
+	if e, err := s.Get(ctx, name, 0); err != nil || e.Version != 4 {
+		t.Errorf("after a NoCAS put: %v %v", e, err)
+	}
+}
+
+// TestFileStoreReplayedVersion: a version file copied in as a newer
+// version is refused, since each file is sealed with its own version.
+func TestFileStoreReplayedVersion(t *testing.T) {
+	s := newFileStore(t, newTestIdentity(t, false))
+	name := AgreementStateName("us-co")
+	s.Put(ctx, name, []byte(`{"revoked":false}`), PutOptions{Algorithm: AlgAgreementState})
+	s.Put(ctx, name, []byte(`{"revoked":true}`), PutOptions{CAS: 1, Algorithm: AlgAgreementState})
+	dir := filepath.Join(s.Root(), name)
+	old, err := os.ReadFile(filepath.Join(dir, versionFile(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, versionFile(3)), old, 0o600)
+	if _, err := s.Get(ctx, name, 0); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "version 1") {
+		t.Errorf("version 1 replayed as version 3: %v", err)
 	}
 }

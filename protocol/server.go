@@ -190,15 +190,17 @@ func recoverInternal(n *Node, method string, err *error) {
 	}
 }
 
-// requestIDOf renders a header's request ID for logs and audit records, or a local one when the
-// header has none worth recording.
+// requestIDOf renders a header's request ID for logs and audit records, or draws a fresh one
+// (audit.NewRequestID) when the header has none worth recording.
 func (n *Node) requestIDOf(id []byte) string {
 	if len(id) == requestIDLen {
 		return hex.EncodeToString(id)
 	}
-	b := make([]byte, 8)
-	n.rand.Read(b)
-	return "local-" + hex.EncodeToString(b)
+	rid, err := audit.NewRequestID(n.rand)
+	if err != nil {
+		return strings.Repeat("0", 2*requestIDLen)
+	}
+	return rid
 }
 
 // auditRefusal records a refused request: a query record for Search and Verify, a key record

@@ -19,7 +19,7 @@ func init() {
 		examples: []string{"puente audit verify -home /var/lib/puente",
 			"puente audit verify -log audit.log -keyring keyring-us-cbp.json -expect 1042:9f2c..."},
 		run: runAuditVerify})
-	register(&command{name: "audit repair", summary: "set aside a torn last record left by a crash (never anything else)",
+	register(&command{name: "audit repair", summary: "set aside a torn last record left by a crash (never anything else; refuses a log cut short)",
 		usage: "[-home DIR]", examples: []string{"puente audit repair -home /var/lib/puente"}, run: runAuditRepair})
 	register(&command{name: "audit prune", summary: "drop records older than the policy's retention behind a signed checkpoint",
 		usage: "[-home DIR] [-policy FILE]", examples: []string{"puente audit prune -home /var/lib/puente"}, run: runAuditPrune})
@@ -30,10 +30,8 @@ func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	logFile := fs.String("log", "", "the audit log (default HOME/audit.log)")
 	ringFile := fs.String("keyring", "", "public keyring JSON from 'puente keys keyring' (default: the node's own)")
 	expect := fs.String("expect", "", "a head noted earlier, SEQ:HASH, that the log must still contain")
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("audit verify takes no arguments, got %q", rest[0])
 	}
 	var head *audit.Head
 	if *expect != "" {
@@ -98,7 +96,7 @@ func auditOptions(ctx context.Context, n *node) (audit.Options, *keys.SigningKey
 }
 
 func runAuditRepair(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	n, _, err := parseNode(fs, homeFlag(fs), args)
+	n, err := parseNode(fs, homeFlag(fs), args)
 	if err != nil {
 		return err
 	}
@@ -107,7 +105,11 @@ func runAuditRepair(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 		return err
 	}
 	defer k.Zero()
-	rep, err := audit.Repair(filepath.Join(n.home, "audit.log"), opts)
+	ring, err := loadKeyring(ctx, n.home, "")
+	if err != nil {
+		return err
+	}
+	rep, err := audit.Repair(filepath.Join(n.home, "audit.log"), ring, opts)
 	if err != nil {
 		return err
 	}
@@ -116,12 +118,15 @@ func runAuditRepair(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 		return nil
 	}
 	fmt.Fprintf(st.out, "set aside %d bytes of a torn record (from byte %d) in %s; a signed repair record was appended\n", rep.Bytes, rep.Offset, rep.SavedTo)
+	if rep.Head == nil {
+		fmt.Fprintln(st.out, "the log had no head file; compare it with a head noted earlier (audit verify -expect)")
+	}
 	return nil
 }
 
 func runAuditPrune(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
 	load := policyFlags(fs)
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	p, home, err := load()

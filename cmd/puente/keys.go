@@ -33,6 +33,8 @@ func init() {
 			examples: []string{"puente keys list"}, run: runKeysList},
 		{name: "keys rotate", summary: "make a new signing key; the old one stays valid for the overlap", usage: "[-home DIR] [-overlap 7d]",
 			examples: []string{"puente keys rotate -overlap 7d"}, run: runKeysRotate},
+		{name: "keys destroy-expired", summary: "destroy the seeds of signing keys whose validity has ended (their public keys stay in the keyring)", usage: "[-home DIR]",
+			examples: []string{"puente keys destroy-expired"}, run: runKeysDestroyExpired},
 		{name: "keys revoke-signing", summary: "revoke a signing key now and destroy its seed", usage: "[-home DIR] KEYID",
 			examples: []string{"puente keys revoke-signing 3f1a..."}, run: runKeysRevokeSigning},
 		{name: "keys keyring", summary: "write the public signing keyring (for partners and privacy officers)", usage: "[-home DIR] OUT.json",
@@ -96,15 +98,22 @@ func openNode(home string) (*node, error) {
 	return n, err
 }
 
-// parseNode parses args and opens the node at *home, returning the
-// positional arguments too.
-func parseNode(fs *flag.FlagSet, home *string, args []string) (*node, []string, error) {
+// parseNoArgs parses args for a command that takes flags only.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
 	rest, err := parse(fs, args)
-	if err != nil {
-		return nil, nil, err
+	if err == nil && len(rest) > 0 {
+		err = usagef("%s takes no arguments, got %q", strings.TrimPrefix(fs.Name(), "puente "), rest[0])
 	}
-	n, err := openNode(*home)
-	return n, rest, err
+	return err
+}
+
+// parseNode parses args for a command that takes flags only and opens the
+// node at *home.
+func parseNode(fs *flag.FlagSet, home *string, args []string) (*node, error) {
+	if err := parseNoArgs(fs, args); err != nil {
+		return nil, err
+	}
+	return openNode(*home)
 }
 
 // auditSink returns an event sink that appends each key action to the
@@ -173,7 +182,7 @@ func runKeysInit(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string
 }
 
 func runKeysList(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	n, _, err := parseNode(fs, homeFlag(fs), args)
+	n, err := parseNode(fs, homeFlag(fs), args)
 	if err != nil {
 		return err
 	}
@@ -197,7 +206,7 @@ func runKeysList(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string
 func runKeysRotate(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
 	home := homeFlag(fs)
 	overlap := fs.String("overlap", "7d", "how long the old key stays valid (30m, 24h, 7d, ...)")
-	if _, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	ov, err := policy.ParsePeriod(*overlap)
@@ -215,6 +224,28 @@ func runKeysRotate(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 	}
 	defer k.Zero()
 	fmt.Fprintf(st.out, "new signing key %s; the previous key stays valid for %s\n", k.ID(), ov)
+	if ov.D == 0 {
+		fmt.Fprintln(st.out, "the previous key's seed was destroyed (no overlap)")
+	}
+	return nil
+}
+
+func runKeysDestroyExpired(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	n, err := parseNode(fs, homeFlag(fs), args)
+	if err != nil {
+		return err
+	}
+	sk := &keys.SigningKeys{Store: n.store, Node: n.name, Events: n.auditSink()}
+	done, err := sk.DestroyExpired(ctx)
+	for _, id := range done {
+		fmt.Fprintf(st.out, "destroyed the seed of signing key %s (its public key stays in the keyring)\n", id)
+	}
+	if err != nil {
+		return err
+	}
+	if len(done) == 0 {
+		fmt.Fprintln(st.out, "no signing key has ended its validity with its seed still stored")
+	}
 	return nil
 }
 

@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/keys"
 )
 
 // newHome makes a node home with the example key policy (adapted to the
@@ -54,10 +57,15 @@ func TestKeysPolicyAuditCommands(t *testing.T) {
 			t.Fatalf("keys derive: %d %s %s", code, out, errs)
 		}
 	}
-	// A contribution checked against the wrong commitment is refused.
-	contribute(t, us, recipientOf(t, co), filepath.Join(dir, "us2.age"))
-	code, _, errs := runCmd(t, "keys", "derive", "-home", co, "-agreement", "us-co", "-epoch", "1", "-partner", "us-cbp", "-commitment", cmCO, filepath.Join(dir, "us2.age"))
-	if code != exitFailure || !strings.Contains(errs, "us2.age") {
+	// A contribution checked against the wrong commitment is refused, and
+	// the error names the file.
+	us2 := filepath.Join(dir, "us2.age")
+	contribute(t, us, recipientOf(t, co), us2)
+	if _, err := os.Stat(us2); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runCmd(t, "keys", "derive", "-home", co, "-agreement", "us-co", "-epoch", "1", "-partner", "us-cbp", "-commitment", cmUS, us2)
+	if code != exitFailure || !strings.Contains(errs, us2) || !strings.Contains(errs, "does not match the partner's commitment") {
 		t.Errorf("derive with a wrong commitment: %d %s", code, errs)
 	}
 
@@ -110,10 +118,10 @@ func TestKeysPolicyAuditCommands(t *testing.T) {
 func contribute(t *testing.T, home, to, out string) string {
 	t.Helper()
 	code, stdout, errs := runCmd(t, "keys", "contribute", "-home", home, "-agreement", "us-co", "-epoch", "1", "-partner-recipient", to, out)
-	if code != exitOK && !strings.Contains(errs, "check-and-set") {
-		t.Fatalf("keys contribute: %d %s", code, errs)
-	}
 	m := regexp.MustCompile(`[0-9a-f]{64}`).FindString(stdout)
+	if code != exitOK || m == "" {
+		t.Fatalf("keys contribute: %d %s %s", code, stdout, errs)
+	}
 	return m
 }
 
@@ -154,5 +162,140 @@ func TestBadInputChangesNothing(t *testing.T) {
 	code, _, errs = runCmd(t, "keys", "epoch", "-home", home, "-agreement", "us-co", "-epoch", "1", "explode")
 	if code != exitUsage {
 		t.Errorf("unknown epoch action: %d %s", code, errs)
+	}
+}
+
+// TestAuditRepairCommand: a torn last line left by a crash is set aside;
+// a log cut short with part of a record left is refused and left as it is.
+func TestAuditRepairCommand(t *testing.T) {
+	home := newHome(t, "us-cbp")
+	for range 2 {
+		if code, _, errs := runCmd(t, "keys", "rotate", "-home", home, "-overlap", "1d"); code != exitOK {
+			t.Fatal(errs)
+		}
+	}
+	log := filepath.Join(home, "audit.log")
+	good, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(good), "\n") // 3 records and ""
+	// Cut off the last record, leaving half of it: the head still names it.
+	cut := lines[0] + lines[1] + lines[2][:40]
+	os.WriteFile(log, []byte(cut), 0o600)
+	code, out, errs := runCmd(t, "audit", "repair", "-home", home)
+	if code != exitFailure || !strings.Contains(errs, "cut off") {
+		t.Errorf("repair of a truncated log: %d %s %s", code, out, errs)
+	}
+	if b, _ := os.ReadFile(log); string(b) != cut {
+		t.Error("repair changed a truncated log")
+	}
+	// A torn line after the last record: repaired.
+	os.WriteFile(log, []byte(string(good)+`{"v":1,"seq":4,"ti`), 0o600)
+	code, out, errs = runCmd(t, "audit", "repair", "-home", home)
+	if code != exitOK || !strings.Contains(out, "set aside 18 bytes") {
+		t.Fatalf("repair of a torn tail: %d %s %s", code, out, errs)
+	}
+	code, out, errs = runCmd(t, "audit", "verify", "-home", home)
+	if code != exitOK || !strings.Contains(out, "4 records verified") {
+		t.Errorf("verify after repair: %d %s %s", code, out, errs)
+	}
+}
+
+// TestRotateWithoutOverlapDestroysTheOldSeed: with no overlap the replaced
+// key's seed is destroyed at once, and the destruction is audited.
+func TestRotateWithoutOverlapDestroysTheOldSeed(t *testing.T) {
+	home := newHome(t, "us-cbp")
+	code, out, errs := runCmd(t, "keys", "rotate", "-home", home, "-overlap", "0")
+	if code != exitOK || !strings.Contains(out, "seed was destroyed") {
+		t.Fatalf("keys rotate -overlap 0: %d %s %s", code, out, errs)
+	}
+	_, out, _ = runCmd(t, "keys", "list", "-home", home)
+	if n := strings.Count(out, "sign/key/"); n != 1 {
+		t.Errorf("%d signing seeds after a rotation without overlap:\n%s", n, out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(home, "audit.log")); !strings.Contains(string(b), `"action":"signing-key-destroyed"`) {
+		t.Error("the destruction is not in the audit log")
+	}
+	code, out, errs = runCmd(t, "keys", "destroy-expired", "-home", home)
+	if code != exitOK || !strings.Contains(out, "no signing key") {
+		t.Errorf("keys destroy-expired with nothing to do: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := runCmd(t, "audit", "verify", "-home", home); code != exitOK {
+		t.Errorf("audit verify: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := runCmd(t, "policy", "check", "-home", home); code != exitOK {
+		t.Errorf("policy check: %d %s %s", code, out, errs)
+	}
+}
+
+// TestRevokeCurrentSigningKey: the revocation of the current key is
+// recorded (signed by that key) before it takes effect; after a rotation
+// the log verifies, and the verifier knows the action name the keys package
+// records.
+func TestRevokeCurrentSigningKey(t *testing.T) {
+	if keys.ActSigningKeyRevoked != audit.ActionSigningKeyRevoked {
+		t.Fatalf("keys records %q, the audit verifier looks for %q", keys.ActSigningKeyRevoked, audit.ActionSigningKeyRevoked)
+	}
+	home := newHome(t, "us-cbp")
+	_, out, _ := runCmd(t, "keys", "list", "-home", home)
+	id := regexp.MustCompile(`sign/key/([0-9a-f]{64})`).FindStringSubmatch(out)
+	if id == nil {
+		t.Fatalf("no signing key listed:\n%s", out)
+	}
+	if code, out, errs := runCmd(t, "keys", "revoke-signing", "-home", home, id[1]); code != exitOK {
+		t.Fatalf("keys revoke-signing: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := runCmd(t, "keys", "rotate", "-home", home); code != exitOK {
+		t.Fatalf("keys rotate after revoking the current key: %s", errs)
+	}
+	code, out, errs := runCmd(t, "audit", "verify", "-home", home)
+	if code != exitOK || !strings.Contains(out, "3 records verified") {
+		t.Errorf("audit verify: %d %s %s", code, out, errs)
+	}
+}
+
+// TestExtraArgumentsRefused: commands that take only flags refuse a stray
+// argument instead of ignoring it (a mistyped flag value would otherwise
+// run the command with defaults).
+func TestExtraArgumentsRefused(t *testing.T) {
+	home := newHome(t, "us-cbp")
+	for _, cmd := range [][]string{
+		{"keys", "list"}, {"keys", "rotate"}, {"keys", "destroy-expired"},
+		{"audit", "prune"}, {"audit", "repair"}, {"audit", "verify"},
+		{"policy", "check"}, {"policy", "show"},
+	} {
+		args := append(cmd, "-home", home, "7d")
+		code, _, errs := runCmd(t, args...)
+		if code != exitUsage || !strings.Contains(errs, `takes no arguments, got "7d"`) {
+			t.Errorf("puente %s with an extra argument: %d %s", strings.Join(cmd, " "), code, errs)
+		}
+	}
+	// Nothing ran: still one key and one audit record.
+	_, out, _ := runCmd(t, "keys", "list", "-home", home)
+	if n := strings.Count(out, "sign/key/"); n != 1 {
+		t.Errorf("%d signing keys after refused commands", n)
+	}
+}
+
+// TestPolicyCheckVaultNode: checking a Vault store also refuses a policy
+// written for another node, before connecting.
+func TestPolicyCheckVaultNode(t *testing.T) {
+	home := newHome(t, "us-cbp")
+	other := filepath.Join(t.TempDir(), "co.hcl")
+	pol, _ := os.ReadFile(filepath.Join(home, "policy.hcl"))
+	os.WriteFile(other, []byte(strings.Replace(string(pol), `node = "us-cbp"`, `node = "co-migracion"`, 1)), 0o600)
+	vault := []string{"-vault-addr", "http://127.0.0.1:1", "-vault-prefix", "puente/us-cbp", "-vault-transit-key", "k"}
+	code, _, errs := runCmd(t, append([]string{"policy", "check", "-home", home, "-policy", other}, vault...)...)
+	if code != exitFailure || !strings.Contains(errs, "policy of node co-migracion") || !strings.Contains(errs, "us-cbp") {
+		t.Errorf("vault check with another node's policy: %d %s", code, errs)
+	}
+	code, _, errs = runCmd(t, append([]string{"policy", "check", "-home", t.TempDir(), "-policy", other, "-node", "us-cbp"}, vault...)...)
+	if code != exitFailure || !strings.Contains(errs, "policy of node co-migracion") {
+		t.Errorf("vault check with -node: %d %s", code, errs)
+	}
+	code, _, errs = runCmd(t, append([]string{"policy", "check", "-home", t.TempDir(), "-policy", other}, vault...)...)
+	if code != exitUsage || !strings.Contains(errs, "-node") {
+		t.Errorf("vault check without a node name: %d %s", code, errs)
 	}
 }

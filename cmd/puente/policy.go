@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/puente-id/puente/keys"
@@ -14,7 +15,7 @@ import (
 
 func init() {
 	register(&command{name: "policy check", summary: "compare the key policy with the key store and report problems",
-		usage: "[-home DIR] [-policy FILE] [-vault-addr URL -vault-prefix P -vault-transit-key K]",
+		usage: "[-home DIR] [-policy FILE] [-vault-addr URL -vault-prefix P -vault-transit-key K [-node NAME]]",
 		examples: []string{"puente policy check -home /var/lib/puente",
 			"VAULT_TOKEN=... puente policy check -vault-addr https://vault:8200 -vault-prefix puente/us-cbp -vault-transit-key puente-us-cbp"},
 		run: runPolicyCheck})
@@ -38,10 +39,8 @@ func policyFlags(fs *flag.FlagSet) func() (*policy.Policy, string, error) {
 
 func runPolicyShow(_ context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
 	load := policyFlags(fs)
-	if rest, err := parse(fs, args); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("policy show takes no arguments, got %q", rest[0])
 	}
 	p, _, err := load()
 	if err != nil {
@@ -56,10 +55,9 @@ func runPolicyCheck(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	prefix := fs.String("vault-prefix", "", "path of this node's entries under the KV v2 mount")
 	mount := fs.String("vault-mount", "secret", "KV v2 mount")
 	transitKey := fs.String("vault-transit-key", "", "Transit key that wraps the entries")
-	if rest, err := parse(fs, args); err != nil {
+	nodeName := fs.String("node", "", "with -vault-addr: the node whose entries these are (default: the node of -home)")
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
-	} else if len(rest) > 0 {
-		return usagef("policy check takes no arguments, got %q", rest[0])
 	}
 	p, home, err := load()
 	if err != nil {
@@ -67,6 +65,17 @@ func runPolicyCheck(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	}
 	target := policy.Target{Kind: "file"}
 	if *addr != "" {
+		name := *nodeName
+		if name == "" {
+			b, err := os.ReadFile(filepath.Join(home, "node"))
+			if err != nil {
+				return usagef("policy check -vault-addr needs the node's name: -node NAME, or -home with a node file (%v)", err)
+			}
+			name = strings.TrimSpace(string(b))
+		}
+		if name != p.Node {
+			return fmt.Errorf("%s is the policy of node %s, but the Vault entries are node %s's", p.File, p.Node, name)
+		}
 		var auth keys.VaultAuth = keys.VaultToken(os.Getenv("VAULT_TOKEN"))
 		if id := os.Getenv("VAULT_ROLE_ID"); id != "" {
 			auth = keys.VaultAppRole{RoleID: id, SecretID: os.Getenv("VAULT_SECRET_ID")}

@@ -57,16 +57,23 @@ func Check(ctx context.Context, p *Policy, t Target, now time.Time) ([]Finding, 
 	if err != nil {
 		return nil, fmt.Errorf("policy: listing the %s store: %w", t.Kind, err)
 	}
+	ring, _, ringErr := (&keys.SigningKeys{Store: t.Store}).Keyring(ctx)
+	if ringErr != nil {
+		ring = &keys.Keyring{}
+	}
 	for _, name := range names {
 		info, err := t.Store.Stat(ctx, name)
 		if err != nil {
 			add(RuleUnreadable, name, "cannot be read (%v); restore it from a custodian or destroy it", err)
 			continue
 		}
+		if name == keys.KeyringName && ringErr != nil {
+			add(RuleUnreadable, name, "cannot be read (%v); restore it from a custodian or from a partner's copy", ringErr)
+		}
 		if info.Algorithm == keys.AlgKeyring || info.Algorithm == keys.AlgAgreementState {
 			continue // public bookkeeping, not key material
 		}
-		checkEntry(p, t.Kind, info, now, add)
+		checkEntry(p, t.Kind, info, ring, now, add)
 	}
 	if err := checkAgreements(ctx, p, t.Store, add); err != nil {
 		return nil, err
@@ -108,8 +115,9 @@ func checkPolicyItself(p *Policy, add addFunc) {
 	}
 }
 
-// checkEntry checks one store entry against its key class.
-func checkEntry(p *Policy, kind string, info keys.Info, now time.Time, add addFunc) {
+// checkEntry checks one store entry against its key class; ring tells
+// which signing keys have been replaced.
+func checkEntry(p *Policy, kind string, info keys.Info, ring *keys.Keyring, now time.Time, add addFunc) {
 	k, ok := p.Class(info.Name)
 	if !ok {
 		add(RuleUncovered, info.Name, "no key class matches it; add one to the policy or destroy the key")
@@ -123,15 +131,36 @@ func checkEntry(p *Policy, kind string, info keys.Info, now time.Time, add addFu
 	} else if !slices.Contains(p.AllowedAlgorithms, info.Algorithm) {
 		add(RuleAlgorithmNotAllowed, info.Name, "is a %s key, which is not in allowed_algorithms", info.Algorithm)
 	}
-	age := now.Sub(info.Created)
-	if limit := k.Cryptoperiod.D + k.Overlap.D; k.Cryptoperiod.D > 0 && age > limit {
-		add(RulePastRotation, info.Name, "was created %s (%d days ago); class %q allows %s%s. %s",
-			info.Created.Format("2006-01-02"), int(age.Hours()/24), k.Name, k.Cryptoperiod, overlapText(k), k.Rotation)
-	}
+	checkAge(k, info, ring, now, add)
 	for _, c := range k.Custodians {
 		if !slices.Contains(info.Custodians, c) {
 			add(RuleMissingCustodian, info.Name, "cannot be recovered by custodian %q, whom class %q requires (it was sealed to %v); rewrite it with the custodian configured", c, k.Name, info.Custodians)
 		}
+	}
+}
+
+// checkAge reports a key used past its cryptoperiod. A signing key that
+// has been replaced is judged by its validity window instead: while its
+// overlap runs it is being phased out as planned; once the window has
+// ended its seed serves nothing and should be destroyed.
+func checkAge(k *KeyClass, info keys.Info, ring *keys.Keyring, now time.Time, add addFunc) {
+	if id, ok := keys.ParseSigningKeyName(info.Name); ok {
+		if e, ok := ring.Lookup(id); ok && !e.NotAfter.IsZero() {
+			switch {
+			case !now.Before(e.NotAfter):
+				add(RulePastRotation, info.Name, "stopped being valid on %s (replaced or revoked) but its seed is still stored; destroy it with puente keys destroy-expired",
+					e.NotAfter.Format("2006-01-02"))
+			case e.NotAfter.Sub(now) > k.Overlap.D:
+				add(RulePastRotation, info.Name, "was replaced but stays valid until %s, longer than class %q's overlap of %s; revoke it with puente keys revoke-signing",
+					e.NotAfter.Format("2006-01-02"), k.Name, k.Overlap)
+			}
+			return
+		}
+	}
+	age := now.Sub(info.Created)
+	if limit := k.Cryptoperiod.D + k.Overlap.D; k.Cryptoperiod.D > 0 && age > limit {
+		add(RulePastRotation, info.Name, "was created %s (%d days ago); class %q allows %s%s. %s",
+			info.Created.Format("2006-01-02"), int(age.Hours()/24), k.Name, k.Cryptoperiod, overlapText(k), k.Rotation)
 	}
 }
 

@@ -117,11 +117,17 @@ func ParseQuota(s string) (Quota, error) {
 }
 
 // Period is a duration written with one unit: "30m", "24h", "90d", "2w",
-// "1y" (a year is 365 days). Text keeps the form it was written in.
+// "1y" (a year is 365 days), at most [MaxPeriod]. Text keeps the form it
+// was written in.
 type Period struct {
 	D    time.Duration
 	Text string
 }
+
+// MaxPeriod bounds a Period: 100 years. Longer periods are not meaningful
+// for keys or audit records, and the bound keeps every sum of two periods
+// well inside time.Duration.
+const MaxPeriod = 100 * 365 * 24 * time.Hour
 
 var periodUnits = map[byte]time.Duration{'m': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour, 'y': 365 * 24 * time.Hour}
 
@@ -137,6 +143,9 @@ func ParsePeriod(s string) (Period, error) {
 	n, err := strconv.Atoi(s[:len(s)-1])
 	if !ok || err != nil || n < 0 || n > 1000 || s[0] == '+' {
 		return Period{}, fmt.Errorf("period %q: want a number up to 1000 and a unit (m, h, d, w, y)", s)
+	}
+	if time.Duration(n) > MaxPeriod/unit {
+		return Period{}, fmt.Errorf("period %q is longer than 100 years", s)
 	}
 	return Period{D: time.Duration(n) * unit, Text: s}, nil
 }

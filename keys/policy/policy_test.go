@@ -55,6 +55,12 @@ func (r *detRand) Read(p []byte) (int, error) {
 // recoverable by alice and bob, created at t0.
 func populated(t *testing.T) (*keys.FileStore, *keys.Agreements) {
 	t.Helper()
+	return populatedAt(t, func() time.Time { return t0 })
+}
+
+// populatedAt is populated with the store's clock given.
+func populatedAt(t *testing.T, clock func() time.Time) (*keys.FileStore, *keys.Agreements) {
+	t.Helper()
 	var cs []keys.Custodian
 	for _, n := range []string{"alice", "bob"} {
 		id, _ := keys.GenerateIdentity(false)
@@ -65,7 +71,6 @@ func populated(t *testing.T) (*keys.FileStore, *keys.Agreements) {
 		cs = append(cs, c)
 	}
 	node, _ := keys.GenerateIdentity(false)
-	clock := func() time.Time { return t0 }
 	s, err := keys.OpenFileStore(filepath.Join(t.TempDir(), "keys"), node, keys.FileStoreOptions{Custodians: cs, Now: clock})
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +148,14 @@ func TestCheckRules(t *testing.T) {
 		{RuleMissingCustodian, strings.Replace(ex, `custodians   = ["alice", "bob"]`, `custodians   = []`, 1), nil, `key class "signing"`},
 		{RuleMissingCustodian, strings.Replace(ex, `custodians   = ["alice", "bob"]`, `custodians   = ["alice", "dave"]`, 1), nil, `key class "signing"`},
 		{RuleAlgorithmNotAllowed, strings.Replace(ex, `, "ckks-secret-share"]`, `]`, 1), nil, `key class "he-share"`},
+		// A stored key whose algorithm is not in allowed_algorithms.
+		{RuleAlgorithmNotAllowed, strings.Replace(ex, `, "ckks-secret-share"]`, `]`, 1), nil, "he/us-co/us-to-co/sk"},
+		// A stored key whose algorithm differs from its class's.
+		{RuleAlgorithmNotAllowed, ex, func(s *keys.FileStore, _ *keys.Agreements) {
+			if _, err := s.Put(ctx, "he/us-co/co-to-us/sk", []byte("a signing seed"), keys.PutOptions{Algorithm: keys.AlgMLDSA65}); err != nil {
+				t.Fatal(err)
+			}
+		}, "he/us-co/co-to-us/sk"},
 		{RuleRevokedEpochPresent, ex, func(_ *keys.FileStore, ag *keys.Agreements) {
 			if err := ag.Revoke(ctx, "us-co", 1); err != nil {
 				t.Fatal(err)
@@ -180,6 +193,65 @@ func TestCheckRules(t *testing.T) {
 	}
 }
 
+// TestCheckRotatedSigningKey: a signing key replaced with an overlap is
+// not reported while the overlap runs; once it has ended, its seed still in
+// the store is reported with the command that destroys it, and after that
+// nothing is reported. (It used to be reported as past rotation with advice
+// to rotate, which could not clear it.)
+func TestCheckRotatedSigningKey(t *testing.T) {
+	now := t0
+	clock := func() time.Time { return now }
+	s, _ := populatedAt(t, clock)
+	p := mustParse(t, example(t)) // signing: cryptoperiod 1y, overlap 7d
+	sk := &keys.SigningKeys{Store: s, Node: "us-cbp", Rand: &detRand{n: 900}, Now: clock}
+	old, err := sk.Current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signing := func() []Finding {
+		t.Helper()
+		fs, err := Check(ctx, p, Target{Store: s, Kind: "file"}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []Finding
+		for _, f := range fs {
+			if strings.HasPrefix(f.Subject, "sign/") {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	now = t0.Add(365 * 24 * time.Hour)
+	if _, err := sk.Rotate(ctx, 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(6 * 24 * time.Hour) // inside the overlap
+	if fs := signing(); len(fs) != 0 {
+		t.Errorf("inside the overlap: %v", fs)
+	}
+	now = now.Add(2 * 24 * time.Hour) // the overlap has ended
+	fs := signing()
+	if len(fs) != 1 || fs[0].Rule != RulePastRotation || fs[0].Subject != keys.SigningKeyName(old.ID()) || !strings.Contains(fs[0].Message, "puente keys destroy-expired") {
+		t.Fatalf("after the overlap: %v; want one past-rotation finding for %s with the command that clears it", fs, old.ID())
+	}
+	if _, err := sk.DestroyExpired(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if fs := signing(); len(fs) != 0 {
+		t.Errorf("after destroying the expired seed: %v", fs)
+	}
+	// A key replaced with a longer overlap than its class allows.
+	cur, _ := sk.Current(ctx)
+	if _, err := sk.Rotate(ctx, 30*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	fs = signing()
+	if len(fs) != 1 || fs[0].Subject != keys.SigningKeyName(cur.ID()) || !strings.Contains(fs[0].Message, "longer than") {
+		t.Errorf("overlap longer than the policy's: %v", fs)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	ex := example(t)
 	cases := []struct {
@@ -209,13 +281,17 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestPeriodsAndQuotas(t *testing.T) {
-	for s, d := range map[string]time.Duration{"0": 0, "30m": 30 * time.Minute, "24h": 24 * time.Hour, "90d": 90 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "1y": 365 * 24 * time.Hour} {
+	year := 365 * 24 * time.Hour
+	for s, d := range map[string]time.Duration{"0": 0, "30m": 30 * time.Minute, "24h": 24 * time.Hour, "90d": 90 * 24 * time.Hour, "2w": 14 * 24 * time.Hour, "1y": year,
+		"100y": 100 * year, "1000w": 7000 * 24 * time.Hour} {
 		p, err := ParsePeriod(s)
 		if err != nil || p.D != d {
 			t.Errorf("%s: %v %v", s, p, err)
 		}
 	}
-	for _, s := range []string{"", "d", "1", "-1d", "+1d", "1.5d", "1x", "99999d", "1d2h"} {
+	// Longer than 100 years: "293y" and more overflowed time.Duration (a
+	// negative or tiny period that disabled the past-rotation check).
+	for _, s := range []string{"", "d", "1", "-1d", "+1d", "1.5d", "1x", "99999d", "1d2h", "101y", "293y", "600y", "1000y"} {
 		if _, err := ParsePeriod(s); err == nil {
 			t.Errorf("%q accepted", s)
 		}

@@ -29,7 +29,7 @@ key "signing" {
   store        = "file"
   cryptoperiod = "1y"
   overlap      = "7d"
-  rotation     = "Yearly, with puente keys rotate; the old key verifies for 7 more days."
+  rotation     = "Yearly, with puente keys rotate; the old key verifies for 7 more days, then puente keys destroy-expired destroys its seed."
   revocation   = "On suspected compromise: puente keys revoke-signing at once and tell the partner."
 }
 
