@@ -71,6 +71,7 @@ func (n *Node) admitRound(ctx context.Context, r *round, id []byte) *Error {
 		c.mu.Unlock()
 		return precondition("epoch or parameter set differs from the ceremony's", nil)
 	}
+	c.expires = n.now().Add(ceremonyTTL) // the initiator is still there
 	r.c = c
 	return nil
 }
@@ -118,6 +119,28 @@ func (n *Node) dropCeremony(p *partner, c *ceremonyState) {
 	}
 	n.mu.Unlock()
 	c.destroy()
+}
+
+// dropExpiredCeremonies destroys the ceremonies whose initiators have gone quiet for
+// ceremonyTTL. A ceremony being served (its lock held) is left for the next pass.
+func (n *Node) dropExpiredCeremonies() {
+	now := n.now()
+	n.mu.Lock()
+	var old []*ceremonyState
+	for name, c := range n.cers {
+		if c.mu.TryLock() {
+			if now.After(c.expires) {
+				c.aborted = true
+				old = append(old, c)
+				delete(n.cers, name)
+			}
+			c.mu.Unlock()
+		}
+	}
+	n.mu.Unlock()
+	for _, c := range old {
+		c.destroy()
+	}
 }
 
 func (n *Node) auditCeremony(ctx context.Context, p *partner, action string, epoch uint64) {

@@ -21,8 +21,15 @@ import (
 type galleryLink struct {
 	store    *gallery.Store
 	labelKey []byte
-	packed   *gallery.Derived[*he.Gallery]
+	packed   *gallery.Derived[packedGallery]
 	labels   *gallery.Derived[map[string]string] // label -> subject reference
+}
+
+// packedGallery is a gallery packed for the he package, with the epoch its templates are
+// protected under.
+type packedGallery struct {
+	g     *he.Gallery
+	epoch uint64
 }
 
 // Store names and algorithm of a gallery's keys.
@@ -68,12 +75,13 @@ func (n *Node) openGallery(ctx context.Context, p *partner, create bool) (*galle
 		return nil, err
 	}
 	g := &galleryLink{store: st, labelKey: labelKey}
-	g.packed = gallery.NewDerived(st, func(s *gallery.Snapshot) (*he.Gallery, error) {
+	g.packed = gallery.NewDerived(st, func(s *gallery.Snapshot) (packedGallery, error) {
 		rows := make([][]float64, s.Count())
 		for i := range rows {
 			rows[i] = s.Row(i)
 		}
-		return he.Pack(p.ps, s.Dim, rows, he.PackOptions{MemoryBudget: -1})
+		hg, err := he.Pack(p.ps, s.Dim, rows, he.PackOptions{MemoryBudget: -1})
+		return packedGallery{g: hg, epoch: s.Epoch}, err
 	})
 	g.labels = gallery.NewDerived(st, func(s *gallery.Snapshot) (map[string]string, error) {
 		m := make(map[string]string, s.Count())

@@ -152,8 +152,8 @@ func (n *Node) Revoke(ctx context.Context, partnerName string) (*CeremonyReport,
 		return nil, err
 	}
 	k, err := p.current()
-	if err != nil {
-		return nil, err
+	if err != nil { // revoked already (an earlier revocation's ceremony failed): start the new epoch
+		return n.Ceremony(ctx, partnerName, 0)
 	}
 	if err := n.agree.Revoke(ctx, p.cfg.Agreement, k.epoch); err != nil && !errors.Is(err, keys.ErrState) {
 		return nil, err

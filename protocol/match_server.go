@@ -309,14 +309,20 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) (*he.Res
 	}
 	g := c.p.gallery()
 	var hg *he.Gallery
+	var epoch uint64
 	var err error
 	if c.method == pb.MatchService_Verify_FullMethodName {
-		hg, err = n.packReference(c.p, g, c.open.reference)
+		hg, epoch, err = n.packReference(c.p, g, c.open.reference)
 	} else {
-		hg, err = g.packed.Get()
+		var pg packedGallery
+		pg, err = g.packed.Get()
+		hg, epoch = pg.g, pg.epoch
 	}
 	if err != nil {
 		return nil, err
+	}
+	if epoch != c.keys.epoch { // re-protected under a new epoch since the call was admitted
+		return nil, precondition("the gallery was re-protected under a new epoch during the query", fmt.Errorf("gallery epoch %d, query epoch %d", epoch, c.keys.epoch))
 	}
 	testHook(ctx, "evaluate", nil)
 	c.keys.rmu.Lock()
@@ -335,22 +341,23 @@ func testHook(ctx context.Context, point string, err error) {
 	}
 }
 
-// packReference packs the one template a Verify compares with.
-func (n *Node) packReference(p *partner, g *galleryLink, label string) (*he.Gallery, error) {
+// packReference packs the one template a Verify compares with, and returns its epoch.
+func (n *Node) packReference(p *partner, g *galleryLink, label string) (*he.Gallery, uint64, error) {
 	labels, err := g.labels.Get()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	ref, ok := labels[label]
 	if !ok {
-		return nil, refuse(codes.NotFound, audit.RefusedInvalid, "no such reference", nil)
+		return nil, 0, refuse(codes.NotFound, audit.RefusedInvalid, "no such reference", nil)
 	}
 	rec, err := g.store.Get(ref)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer clear(rec.Template)
-	return he.Pack(p.ps, len(rec.Template), [][]float64{rec.Template}, he.PackOptions{MemoryBudget: -1})
+	hg, err := he.Pack(p.ps, len(rec.Template), [][]float64{rec.Template}, he.PackOptions{MemoryBudget: -1})
+	return hg, rec.Epoch, err
 }
 
 // respondMatch audits the answer, then signs and sends it. An answer whose audit record cannot

@@ -91,7 +91,7 @@ func (n *Node) Serve(ctx context.Context, lis net.Listener) error {
 	return nil
 }
 
-// pruneLoop drops expired nonces every minute.
+// pruneLoop drops expired nonces and abandoned ceremonies every minute.
 func (n *Node) pruneLoop(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -100,6 +100,7 @@ func (n *Node) pruneLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			n.dropExpiredCeremonies()
 			if k, err := n.state.pruneNonces(n.now()); err != nil {
 				n.log.Error("pruning nonces", "err", err)
 			} else if k > 0 {
