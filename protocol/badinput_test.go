@@ -42,12 +42,48 @@ func TestBadInput(t *testing.T) {
 	used := quotaUsed(t, b, "alpha")
 	expectRefused(t, b, "replayed nonce", r.send(ctx, conn(t, a, "beta")), codes.Unauthenticated, audit.RefusedReplay)
 
-	cases := []struct {
-		name  string
-		edit  func(r *rawSearch)
-		code  codes.Code
-		class audit.RefusalClass
-	}{
+	cases := badRequests(t, a)
+	for _, tc := range cases {
+		r := good()
+		tc.edit(r)
+		expectRefused(t, b, tc.name, r.send(ctx, conn(t, a, "beta")), tc.code, tc.class)
+	}
+	expectRefused(t, b, "unknown partner certificate", good().send(ctx, strangerConn(t, b)), codes.Unauthenticated, audit.RefusedUnauthenticated)
+	if rec := lastRecord(t, b); rec.Partner != unidentified {
+		t.Errorf("unknown certificate recorded as partner %q", rec.Partner)
+	}
+	if got := quotaUsed(t, b, "alpha"); got != used {
+		t.Errorf("refusals changed the quota count from %d to %d", used, got)
+	}
+	if n, _ := b.partners["alpha"].gallery().store.Count(); n != len(gal) {
+		t.Errorf("gallery holds %d, want %d", n, len(gal))
+	}
+	// After all that, a good query is answered (and counted).
+	if code := good().send(ctx, conn(t, a, "beta")); code != codes.OK {
+		t.Errorf("good request after the bad ones: %v", code)
+	}
+	if got := quotaUsed(t, b, "alpha"); got != used+1 {
+		t.Errorf("quota count %d after one more answer, want %d", got, used+1)
+	}
+	// A restarted responder still refuses the nonce it accepted before.
+	b.restart(t)
+	expectRefused(t, b, "replayed nonce after a restart", r.send(ctx, conn(t, a, "beta")), codes.Unauthenticated, audit.RefusedReplay)
+	if cs := tlsState(t, a, b); cs.Version != tls.VersionTLS13 || cs.CurveID != tls.X25519MLKEM768 {
+		t.Errorf("TLS version %x key exchange %v, want TLS 1.3 with X25519MLKEM768", cs.Version, cs.CurveID)
+	}
+}
+
+// badRequest is one way to spoil a good Search, and the refusal it must get.
+type badRequest struct {
+	name  string
+	edit  func(r *rawSearch)
+	code  codes.Code
+	class audit.RefusalClass
+}
+
+// badRequests lists the spoiled requests of TestBadInput; a signs those whose edit re-signs.
+func badRequests(t *testing.T, a *testNode) []badRequest {
+	return []badRequest{
 		{"bad signature", func(r *rawSearch) { r.sig[200] ^= 1 }, codes.Unauthenticated, audit.RefusedUnauthenticated},
 		{"stale timestamp", func(r *rawSearch) {
 			r.h.SentAt = timestamppb.New(time.Now().Add(-10 * time.Minute))
@@ -80,34 +116,6 @@ func TestBadInput(t *testing.T) {
 			r.payload.Probe.Kind = pb.HEObjectKind_HE_OBJECT_KIND_GKG_SHARE
 			r.sign(t, a)
 		}, codes.InvalidArgument, audit.RefusedInvalid},
-	}
-	for _, tc := range cases {
-		r := good()
-		tc.edit(r)
-		expectRefused(t, b, tc.name, r.send(ctx, conn(t, a, "beta")), tc.code, tc.class)
-	}
-	expectRefused(t, b, "unknown partner certificate", good().send(ctx, strangerConn(t, b)), codes.Unauthenticated, audit.RefusedUnauthenticated)
-	if rec := lastRecord(t, b); rec.Partner != unidentified {
-		t.Errorf("unknown certificate recorded as partner %q", rec.Partner)
-	}
-	if got := quotaUsed(t, b, "alpha"); got != used {
-		t.Errorf("refusals changed the quota count from %d to %d", used, got)
-	}
-	if n, _ := b.partners["alpha"].gallery().store.Count(); n != len(gal) {
-		t.Errorf("gallery holds %d, want %d", n, len(gal))
-	}
-	// After all that, a good query is answered (and counted).
-	if code := good().send(ctx, conn(t, a, "beta")); code != codes.OK {
-		t.Errorf("good request after the bad ones: %v", code)
-	}
-	if got := quotaUsed(t, b, "alpha"); got != used+1 {
-		t.Errorf("quota count %d after one more answer, want %d", got, used+1)
-	}
-	// A restarted responder still refuses the nonce it accepted before.
-	b.restart(t)
-	expectRefused(t, b, "replayed nonce after a restart", r.send(ctx, conn(t, a, "beta")), codes.Unauthenticated, audit.RefusedReplay)
-	if cs := tlsState(t, a, b); cs.Version != tls.VersionTLS13 || cs.CurveID != tls.X25519MLKEM768 {
-		t.Errorf("TLS version %x key exchange %v, want TLS 1.3 with X25519MLKEM768", cs.Version, cs.CurveID)
 	}
 }
 
