@@ -21,9 +21,9 @@ const (
 	loadDuration = 60 * time.Second
 	// The first two partners have a small quota and meet it early; the other two never do, so
 	// the responder evaluates queries for the whole run.
-	smallQuota   = 4
-	largeQuota   = "1000 per 24h"
-	loadParams   = "INSECURE-test-n12"
+	smallQuota = 4
+	largeQuota = "1000 per 24h"
+	loadParams = "INSECURE-test-n12"
 )
 
 // TestLoad runs four partner nodes' searches concurrently against one responder for a bounded
