@@ -64,22 +64,6 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// run runs puente with args and returns its exit code, stdout and stderr.
-func run(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	cmd := exec.Command(puente, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("puente %v: %v", args, err)
-	}
-	return code, out.String(), errb.String()
-}
-
 // must runs puente and fails the test unless it exits 0.
 func must(t *testing.T, args ...string) string {
 	t.Helper()
