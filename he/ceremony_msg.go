@@ -18,6 +18,16 @@ import (
 
 const ceremonyHeader = headerSize + 1 + 1 + 4 + 32 + 8
 
+// ceremonyBytes is what one party sends in a ceremony: every step's share.
+func (ps *ParamSet) ceremonyBytes(maxDims int) int {
+	c := &Ceremony{ps: ps, maxDims: maxDims}
+	n := 0
+	for _, s := range c.Steps() {
+		n += ceremonyHeader + c.shareSize(s)
+	}
+	return n
+}
+
 // shareSize is the encoded size of a share for step s.
 func (c *Ceremony) shareSize(s Step) int {
 	ps := c.ps

@@ -145,6 +145,7 @@ func (g *Gallery) packBlock(ts [][]float64) *block {
 	}
 	enc := ckks.NewEncoder(ps.params)
 	diag := make([]float64, S)
+	buf := make([]complex128, S)
 	bl.coeffs = make([][]int32, g.pad)
 	for j := 0; j < g.pad; j++ {
 		shift := (j / g.n1) * g.n1 // giant-step pre-rotation
@@ -157,32 +158,30 @@ func (g *Gallery) packBlock(ts [][]float64) *block {
 				}
 			}
 		}
-		bl.coeffs[j] = ps.encodeInt(enc, diag)
+		bl.coeffs[j] = ps.encodeInt(enc, diag, buf)
 	}
 	clear(diag)
 	return bl
 }
 
 // encodeInt encodes slot values at the gallery scale and returns the
-// integer coefficients (|c| < 2^31 because |values| <= 1 + tolerance and
-// the gallery scale is at most 2^29; checked by the tests).
-func (ps *ParamSet) encodeInt(enc *ckks.Encoder, values []float64) []int32 {
-	pt := ckks.NewPlaintext(ps.params, 0)
-	pt.IsNTT = false
-	pt.Scale = ps.galleryScale()
-	if err := enc.Encode(values, pt); err != nil {
+// integer coefficients: the ConjugateInvariant encoding is the special
+// inverse FFT followed by rounding the real parts times the scale (what
+// Lattigo's Encoder does, without its per-coefficient CRT reduction).
+// |c| < 2^(LogGalleryScale+1) because |values| <= 1 + tolerance.
+func (ps *ParamSet) encodeInt(enc *ckks.Encoder, values []float64, buf []complex128) []int32 {
+	for i, v := range values {
+		buf[i] = complex(v, 0)
+	}
+	if err := enc.IFFT(buf, ps.params.LogMaxSlots()); err != nil {
 		panic(err) // sizes are ours: a failure is a programming error
 	}
-	q0 := ps.params.Q()[0]
+	scale := math.Exp2(float64(ps.spec.LogGalleryScale))
 	out := make([]int32, len(values))
-	for i, c := range pt.Value.Coeffs[0] {
-		if c > q0/2 {
-			out[i] = -int32(q0 - c)
-		} else {
-			out[i] = int32(c)
-		}
+	for i := range out {
+		out[i] = int32(math.Round(real(buf[i]) * scale))
 	}
-	zeroPoly(pt.Value)
+	clear(buf)
 	return out
 }
 

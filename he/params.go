@@ -258,6 +258,11 @@ type ParamInfo struct {
 	LowGaloisKeyBytes    int // one aggregation rotation key at the low level
 	RelinKeyBytes        int
 	CiphertextBytesLevel int // a full (c0, c1) ciphertext at the top level, bit-packed
+	KeysBytes128         int // encoded EvaluationKeys of a key set with max dims 128
+	KeysBytes512         int // ... with max dims 512
+	ShareBytes           int // encoded SecretShare
+	CeremonyBytes128     int // bytes one party sends in a ceremony for max dims 128
+	CeremonyBytes512     int // ... for max dims 512
 }
 
 // Info returns the set's numbers.
@@ -280,5 +285,10 @@ func (ps *ParamSet) Info() ParamInfo {
 	info.LowGaloisKeyBytes = ps.evkSize(ps.aggLevel())
 	info.RelinKeyBytes = ps.evkSize(ps.relinLevel())
 	info.CiphertextBytesLevel = 2 * ps.polySizeQ(ps.topLevel())
+	info.KeysBytes128 = ps.keysWireSize(min(128, ps.Slots()/2))
+	info.KeysBytes512 = ps.keysWireSize(min(512, ps.Slots()/2))
+	info.ShareBytes = ps.shareWireSize()
+	info.CeremonyBytes128 = ps.ceremonyBytes(min(128, ps.Slots()/2))
+	info.CeremonyBytes512 = ps.ceremonyBytes(min(512, ps.Slots()/2))
 	return info
 }

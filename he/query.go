@@ -61,10 +61,12 @@ func ReadQuery(ps *ParamSet, b []byte) (*Query, error) {
 	q.id = d.bytes32("key-set ID")
 	q.dims = int(d.u16("dims"))
 	q.seed = d.bytes32("seed")
-	if d.err == nil && len(b) != ps.queryWireSize() {
+	switch {
+	case d.err != nil:
+		return nil, d.err
+	case len(b) != ps.queryWireSize():
 		return nil, malformed(d.obj, "length", "got %d bytes, want %d", len(b), ps.queryWireSize())
-	}
-	if d.err == nil && (q.dims < 1 || q.dims > ps.Slots()/2) {
+	case q.dims < 1 || q.dims > ps.Slots()/2:
 		return nil, malformed(d.obj, "dims", "%d outside [1, %d]", q.dims, ps.Slots()/2)
 	}
 	q.c0 = ps.params.RingQ().NewPoly()
@@ -77,7 +79,7 @@ func ReadQuery(ps *ParamSet, b []byte) (*Query, error) {
 }
 
 // Querier encrypts probes and turns responses into decisions for one key
-// set, on the querier's side.
+// set, on the querier's side. It is safe for concurrent use.
 type Querier struct {
 	ps    *ParamSet
 	share *SecretShare
@@ -113,7 +115,7 @@ func (qr *Querier) EncryptProbe(p []float64, rand io.Reader) (*Query, error) {
 	top := ps.topLevel()
 	pt := ckks.NewPlaintext(ps.params, top)
 	pt.Scale = rlwe.NewScale(math.Exp2(float64(ps.spec.LogProbeScale)))
-	if err := qr.enc.Encode(slots, pt); err != nil {
+	if err := qr.enc.ShallowCopy().Encode(slots, pt); err != nil {
 		return nil, fmt.Errorf("he: encrypt probe: %w", err)
 	}
 	q := &Query{ps: ps, id: qr.share.id, dims: len(p)}

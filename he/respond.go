@@ -56,7 +56,8 @@ type Options struct {
 }
 
 // Responder evaluates queries against a gallery on the responder's side of
-// one key set.
+// one key set. It is safe for concurrent use: each call of Respond works
+// on its own evaluators and buffers.
 type Responder struct {
 	ps    *ParamSet
 	keys  *EvaluationKeys
@@ -94,7 +95,7 @@ func (r *Responder) Respond(ctx context.Context, q *Query, g *Gallery, opts Opti
 	}
 	evals := r.evaluators(opts.Workers)
 	ct := r.toCollective(q)
-	r.eval.DropLevel(ct, ct.Level()-r.ps.startLevel(opts.Mode))
+	evals[0].DropLevel(ct, ct.Level()-r.ps.startLevel(opts.Mode))
 	rots, err := r.babySteps(ctx, ct, g.n1, evals)
 	if err != nil {
 		return nil, nil, err
@@ -108,13 +109,13 @@ func (r *Responder) Respond(ctx context.Context, q *Query, g *Gallery, opts Opti
 	var trace *Trace
 	switch opts.Mode {
 	case ModeCount, ModeAny:
-		ct, err := r.aggregate(steps, opts.Mode)
+		ct, err := r.aggregate(evals[0], steps, opts.Mode)
 		if err != nil {
 			return nil, nil, err
 		}
 		results = []*rlwe.Ciphertext{ct}
 	case ModeSlots:
-		if results, trace, err = r.slots(steps, g.size, rand); err != nil {
+		if results, trace, err = r.slots(evals[0], steps, g.size, rand); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -277,8 +278,8 @@ func (r *Responder) step(eval *ckks.Evaluator, ct *rlwe.Ciphertext, bl *block, t
 // OR with the mask folded into its coefficients (two levels). Either way
 // every other slot encrypts zero, and the result is at level 0 at the
 // default scale.
-func (r *Responder) aggregate(steps []*rlwe.Ciphertext, m Mode) (*rlwe.Ciphertext, error) {
-	ps, eval := r.ps, r.eval
+func (r *Responder) aggregate(eval *ckks.Evaluator, steps []*rlwe.Ciphertext, m Mode) (*rlwe.Ciphertext, error) {
+	ps := r.ps
 	sum := steps[0]
 	for _, ct := range steps[1:] {
 		if err := eval.Add(sum, ct, sum); err != nil {
@@ -305,7 +306,7 @@ func (r *Responder) aggregate(steps []*rlwe.Ciphertext, m Mode) (*rlwe.Ciphertex
 	mask[0] = 1
 	pt := ckks.NewPlaintext(ps.params, sum.Level())
 	pt.Scale = rlwe.NewScale(ps.params.Q()[sum.Level()])
-	if err := r.enc.Encode(mask, pt); err != nil {
+	if err := r.enc.ShallowCopy().Encode(mask, pt); err != nil {
 		return nil, fmt.Errorf("he: mask: %w", err)
 	}
 	if err := eval.Mul(sum, pt, sum); err != nil {

@@ -160,7 +160,7 @@ func (qr *Querier) Decide(q *Query, resp *Response) (Decision, error) {
 	dec := Decision{Mode: resp.mode}
 	values := make([]float64, ps.Slots())
 	for i := range resp.d {
-		if err := qr.decode(resp.d[i], resp.c1[i], values); err != nil {
+		if err := qr.decode(resp.d[i], resp.c1[i], values, decodeLogPrec); err != nil {
 			return Decision{}, err
 		}
 		var err error
@@ -180,8 +180,9 @@ func (qr *Querier) Decide(q *Query, resp *Response) (Decision, error) {
 	return dec, nil
 }
 
-// decode computes d + c1·s_Q and decodes it publicly at 1/2 precision.
-func (qr *Querier) decode(d, c1 ring.Poly, values []float64) error {
+// decode computes d + c1·s_Q and decodes it publicly at logPrec bits of
+// precision (decodeLogPrec: multiples of 1/2; 0: no rounding).
+func (qr *Querier) decode(d, c1 ring.Poly, values []float64, logPrec float64) error {
 	ps := qr.ps
 	lvl := resultLevel
 	ringQ := ps.params.RingQ().AtLevel(lvl)
@@ -189,7 +190,7 @@ func (qr *Querier) decode(d, c1 ring.Poly, values []float64) error {
 	ringQ.MulCoeffsMontgomery(c1, qr.share.sk.Value.Q, pt.Value)
 	ringQ.Add(pt.Value, d, pt.Value)
 	pt.Scale = ps.params.DefaultScale()
-	err := qr.enc.DecodePublic(pt, values, decodeLogPrec)
+	err := qr.enc.ShallowCopy().DecodePublic(pt, values, logPrec)
 	zeroPoly(pt.Value)
 	if err != nil {
 		return fmt.Errorf("he: decode: %w", err)

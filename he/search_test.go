@@ -3,6 +3,7 @@ package he_test
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -175,5 +176,91 @@ func TestRespondCancelled(t *testing.T) {
 	cancel()
 	if _, _, err := f.r.Respond(ctx, q, g, he.Options{Threshold: he.Threshold{Tau: 0.5}}, hetest.Reader(10)); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: got %v", err)
+	}
+}
+
+func TestRespondRefusesBadInput(t *testing.T) {
+	ps := hetest.InsecureN12()
+	f := getFixture(t, ps)
+	rng := rand.New(rand.NewPCG(9, 9))
+	gal := hetest.UnitVectors(rng, 20, 32)
+	g, err := he.Pack(ps, 32, gal, he.PackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := f.qr.EncryptProbe(gal[0], hetest.Reader(11))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for name, opts := range map[string]he.Options{
+		"threshold 1.5": {Threshold: he.Threshold{Tau: 1.5}},
+		"threshold NaN": {Threshold: he.Threshold{Tau: math.NaN()}},
+		"unknown mode":  {Threshold: he.Threshold{Tau: 0.5}, Mode: 9},
+	} {
+		if _, _, err := f.r.Respond(ctx, q, g, opts, hetest.Reader(12)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	other, _ := he.Pack(ps, 64, hetest.UnitVectors(rng, 5, 64), he.PackOptions{})
+	if _, _, err := f.r.Respond(ctx, q, other, he.Options{Threshold: he.Threshold{Tau: 0.5}}, hetest.Reader(13)); !errors.Is(err, he.ErrMismatch) {
+		t.Errorf("gallery of another dimension: %v, want ErrMismatch", err)
+	}
+	k2 := hetest.Ceremony(t, ps, testMaxDims, hetest.Reader(14), hetest.Reader(15))
+	qr2, _ := he.NewQuerier(k2.Querier)
+	q2, _ := qr2.EncryptProbe(gal[0], hetest.Reader(16))
+	if _, _, err := f.r.Respond(ctx, q2, g, he.Options{Threshold: he.Threshold{Tau: 0.5}}, hetest.Reader(17)); !errors.Is(err, he.ErrMismatch) {
+		t.Errorf("query for another key set: %v, want ErrMismatch", err)
+	}
+	if _, err := f.qr.EncryptProbe(make([]float64, testMaxDims+1), hetest.Reader(18)); !errors.Is(err, he.ErrBadTemplate) {
+		t.Errorf("probe longer than the key set allows: %v", err)
+	}
+	long := append([]float64{2}, make([]float64, 31)...)
+	if _, err := f.qr.EncryptProbe(long, hetest.Reader(19)); !errors.Is(err, he.ErrBadTemplate) {
+		t.Errorf("probe of norm 2: %v", err)
+	}
+	if _, err := he.Pack(ps, 32, [][]float64{long}, he.PackOptions{}); !errors.Is(err, he.ErrBadTemplate) {
+		t.Errorf("template of norm 2: %v", err)
+	}
+	if _, err := he.Pack(ps, 32, [][]float64{gal[0][:31]}, he.PackOptions{}); !errors.Is(err, he.ErrBadTemplate) {
+		t.Errorf("template of the wrong dimension: %v", err)
+	}
+}
+
+// TestConcurrentSearches runs searches on one Querier and one Responder
+// from several goroutines (run with -race to check for shared state).
+func TestConcurrentSearches(t *testing.T) {
+	ps := hetest.InsecureN11()
+	f := getFixture(t, ps)
+	rng := rand.New(rand.NewPCG(10, 10))
+	gal, probe := galleryWithScores(rng, 100, 32, map[int]float64{3: 0.9})
+	g, err := he.Pack(ps, 32, gal, he.PackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 3)
+	for i := 0; i < 3; i++ {
+		go func(i int) {
+			q, err := f.qr.EncryptProbe(probe, hetest.Reader(uint64(20+i)))
+			if err != nil {
+				errs <- err
+				return
+			}
+			resp, _, err := f.r.Respond(context.Background(), q, g, he.Options{Threshold: he.Threshold{Tau: 0.5}, Workers: 1}, hetest.Reader(uint64(30+i)))
+			if err != nil {
+				errs <- err
+				return
+			}
+			dec, err := f.qr.Decide(q, resp)
+			if err == nil && !dec.Hit {
+				err = errors.New("missed the match")
+			}
+			errs <- err
+		}(i)
+	}
+	for i := 0; i < 3; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent search: %v", err)
+		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 // slots prepares a ModeSlots result: the per-block decisions in a random
 // block order, each block rotated left by a random offset (as a sum of
 // power-of-two rotations), dropped to the result level.
-func (r *Responder) slots(steps []*rlwe.Ciphertext, size int, rand io.Reader) ([]*rlwe.Ciphertext, *Trace, error) {
+func (r *Responder) slots(eval *ckks.Evaluator, steps []*rlwe.Ciphertext, size int, rand io.Reader) ([]*rlwe.Ciphertext, *Trace, error) {
 	ps := r.ps
 	S := ps.Slots()
 	tr := &Trace{ps: ps, slots: S, size: size, perm: make([]int, len(steps)), rot: make([]int, len(steps))}
@@ -40,12 +40,12 @@ func (r *Responder) slots(steps []*rlwe.Ciphertext, size int, rand io.Reader) ([
 			if rot&k == 0 {
 				continue
 			}
-			if err := r.eval.Rotate(ct, k, tmp); err != nil {
+			if err := eval.Rotate(ct, k, tmp); err != nil {
 				return nil, nil, fmt.Errorf("he: slot rotation: %w", err)
 			}
 			ct.Copy(tmp)
 		}
-		r.eval.DropLevel(ct, ct.Level()-resultLevel)
+		eval.DropLevel(ct, ct.Level()-resultLevel)
 		out[p] = ct
 	}
 	return out, tr, nil
