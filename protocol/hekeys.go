@@ -27,8 +27,6 @@ type epochKeys struct {
 
 	mu        sync.RWMutex
 	destroyed bool
-	qmu       sync.Mutex // serialises the querier (its encoder is not safe for concurrent use)
-	rmu       sync.Mutex // serialises the responder (likewise its evaluator)
 	qshare    *he.SecretShare
 	querier   *he.Querier
 	rshare    *he.SecretShare

@@ -164,9 +164,7 @@ func (n *Node) encryptProbe(k *epochKeys, probe Probe) (*he.Query, []byte, error
 		}
 		defer clear(v)
 	}
-	k.qmu.Lock()
 	q, err := k.querier.EncryptProbe(v, n.rand)
-	k.qmu.Unlock()
 	if err != nil {
 		return nil, nil, fmt.Errorf("protocol: probe: %w", err)
 	}
@@ -224,9 +222,7 @@ func (n *Node) exchange(ctx context.Context, p *partner, k *epochKeys, method, r
 	if err != nil {
 		return he.Decision{}, fmt.Errorf("protocol: partner %s sent a bad result: %w", p.name, err)
 	}
-	k.qmu.Lock()
 	dec, err := k.querier.Decide(q, resp)
-	k.qmu.Unlock()
 	if err != nil {
 		return he.Decision{}, fmt.Errorf("protocol: partner %s's result does not decode: %w", p.name, err)
 	}

@@ -240,8 +240,6 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) (*he.Res
 		return nil, precondition("the gallery was re-protected under a new epoch during the query", fmt.Errorf("gallery epoch %d, query epoch %d", epoch, c.keys.epoch))
 	}
 	testHook(ctx, "evaluate", nil)
-	c.keys.rmu.Lock()
-	defer c.keys.rmu.Unlock()
 	resp, _, err := c.keys.responder.Respond(ctx, q, hg, he.Options{Threshold: he.Threshold{Tau: c.p.cfg.Threshold}, Mode: he.ModeAny}, n.rand)
 	testHook(ctx, "evaluated", err)
 	return resp, err
