@@ -31,10 +31,17 @@
 //
 // The CRS seed for a direction is HKDF-SHA-512 (RFC 5869) with ikm = initiator crs_contribution ||
 // responder crs_contribution, salt = ceremony_id, info = "puente/v1 crs " followed by the decimal
-// KeySetDirection value, length 32; it keys the public random polynomials of CKG, RKG and GKG.
-// The transform seed is derived from both seed contributions, the agreement ID and the epoch by
-// HKDF-SHA-512 as the keys package specifies. The transcript digest of a party is SHA-512 over,
-// for each round in the order run (Abort excluded), CE(request payload) || CE(response payload).
+// KeySetDirection value, length 32; it seeds the public random polynomials of CKG, RKG and GKG
+// and names the key set (the he package's key-set ID).
+// The transform-seed contributions, their commitments and the agreement secret are those of
+// Puente's keys package: a contribution is 32 random bytes; its commitment is SHA-256("puente/
+// agreement/commit/v1" || 0x00 || party || agreement || epoch || contribution) with party and
+// agreement u8-length-prefixed and the epoch u64 big-endian; the agreement secret is
+// HKDF-SHA-256(ikm = the two contributions ordered by party name, salt = "puente/agreement/v1",
+// info = agreement || epoch || both party names, length 32). The transform seed is
+// protect.DeriveSeed(HKDF-Expand-SHA-256(secret, "puente/protect/v1 material", 32), agreement,
+// scheme, epoch). The transcript digest of a party is SHA-512 over, for each round in the order
+// run (Confirm and Abort excluded), CE(request payload) || CE(response payload).
 // In every ceremony request and response, header.key_epoch is the epoch being set up and
 // header.param_set the proposed parameter set.
 
@@ -470,8 +477,7 @@ type CommitSeedPayload struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The ceremony.
 	CeremonyId []byte `protobuf:"bytes,1,opt,name=ceremony_id,json=ceremonyId,proto3" json:"ceremony_id,omitempty"`
-	// SHA-512("puente/v1 seed commitment" || ceremony_id || contribution), where contribution is
-	// the initiator's 32 random bytes (64 bytes).
+	// The initiator's commitment to its contribution (keys package, 32 bytes; see Derivations).
 	Commitment    []byte `protobuf:"bytes,2,opt,name=commitment,proto3" json:"commitment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -593,8 +599,13 @@ type SealedSeedPayload struct {
 	CeremonyId []byte `protobuf:"bytes,1,opt,name=ceremony_id,json=ceremonyId,proto3" json:"ceremony_id,omitempty"`
 	// The sealed contribution.
 	SealedContribution []byte `protobuf:"bytes,2,opt,name=sealed_contribution,json=sealedContribution,proto3" json:"sealed_contribution,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The sender's commitment to the contribution (keys package, 32 bytes). The responder's
+	// contribution arrives after the initiator's commitment, so its own commitment binds nothing
+	// new; the receiver checks the opened contribution against it. In RevealSeed it repeats the
+	// commitment sent in CommitSeed.
+	Commitment    []byte `protobuf:"bytes,3,opt,name=commitment,proto3" json:"commitment,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SealedSeedPayload) Reset() {
@@ -637,6 +648,13 @@ func (x *SealedSeedPayload) GetCeremonyId() []byte {
 func (x *SealedSeedPayload) GetSealedContribution() []byte {
 	if x != nil {
 		return x.SealedContribution
+	}
+	return nil
+}
+
+func (x *SealedSeedPayload) GetCommitment() []byte {
+	if x != nil {
+		return x.Commitment
 	}
 	return nil
 }
@@ -774,8 +792,9 @@ type SeedConfirmationPayload struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The ceremony.
 	CeremonyId []byte `protobuf:"bytes,1,opt,name=ceremony_id,json=ceremonyId,proto3" json:"ceremony_id,omitempty"`
-	// HMAC-SHA-512 (RFC 2104) keyed with HKDF-SHA-512(seed, info = "puente/v1 seed confirmation")
-	// over ceremony_id (64 bytes); the initiator compares it in constant time.
+	// HMAC-SHA-512 (RFC 2104) over ceremony_id, keyed with HKDF-Expand-SHA-256(agreement secret,
+	// info = "puente/v1 seed confirmation", 64) (64 bytes); the initiator compares it in constant
+	// time.
 	KeyConfirmation []byte `protobuf:"bytes,2,opt,name=key_confirmation,json=keyConfirmation,proto3" json:"key_confirmation,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
@@ -1670,11 +1689,14 @@ const file_puente_v1_ceremony_proto_rawDesc = "" +
 	"\x11CommitSeedRequest\x120\n" +
 	"\x06header\x18\x01 \x01(\v2\x18.puente.v1.RequestHeaderR\x06header\x126\n" +
 	"\apayload\x18\x02 \x01(\v2\x1c.puente.v1.CommitSeedPayloadR\apayload\x12\x1c\n" +
-	"\tsignature\x18\x03 \x01(\fR\tsignature\"e\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"\x85\x01\n" +
 	"\x11SealedSeedPayload\x12\x1f\n" +
 	"\vceremony_id\x18\x01 \x01(\fR\n" +
 	"ceremonyId\x12/\n" +
-	"\x13sealed_contribution\x18\x02 \x01(\fR\x12sealedContribution\"\x9d\x01\n" +
+	"\x13sealed_contribution\x18\x02 \x01(\fR\x12sealedContribution\x12\x1e\n" +
+	"\n" +
+	"commitment\x18\x03 \x01(\fR\n" +
+	"commitment\"\x9d\x01\n" +
 	"\x12CommitSeedResponse\x121\n" +
 	"\x06header\x18\x01 \x01(\v2\x19.puente.v1.ResponseHeaderR\x06header\x126\n" +
 	"\apayload\x18\x02 \x01(\v2\x1c.puente.v1.SealedSeedPayloadR\apayload\x12\x1c\n" +

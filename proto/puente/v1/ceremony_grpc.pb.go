@@ -31,10 +31,17 @@
 //
 // The CRS seed for a direction is HKDF-SHA-512 (RFC 5869) with ikm = initiator crs_contribution ||
 // responder crs_contribution, salt = ceremony_id, info = "puente/v1 crs " followed by the decimal
-// KeySetDirection value, length 32; it keys the public random polynomials of CKG, RKG and GKG.
-// The transform seed is derived from both seed contributions, the agreement ID and the epoch by
-// HKDF-SHA-512 as the keys package specifies. The transcript digest of a party is SHA-512 over,
-// for each round in the order run (Abort excluded), CE(request payload) || CE(response payload).
+// KeySetDirection value, length 32; it seeds the public random polynomials of CKG, RKG and GKG
+// and names the key set (the he package's key-set ID).
+// The transform-seed contributions, their commitments and the agreement secret are those of
+// Puente's keys package: a contribution is 32 random bytes; its commitment is SHA-256("puente/
+// agreement/commit/v1" || 0x00 || party || agreement || epoch || contribution) with party and
+// agreement u8-length-prefixed and the epoch u64 big-endian; the agreement secret is
+// HKDF-SHA-256(ikm = the two contributions ordered by party name, salt = "puente/agreement/v1",
+// info = agreement || epoch || both party names, length 32). The transform seed is
+// protect.DeriveSeed(HKDF-Expand-SHA-256(secret, "puente/protect/v1 material", 32), agreement,
+// scheme, epoch). The transcript digest of a party is SHA-512 over, for each round in the order
+// run (Confirm and Abort excluded), CE(request payload) || CE(response payload).
 // In every ceremony request and response, header.key_epoch is the epoch being set up and
 // header.param_set the proposed parameter set.
 

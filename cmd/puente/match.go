@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/puente-id/puente/protocol"
+)
+
+func init() {
+	register(&command{name: "search", summary: "ask a partner whether each probe's subject is in its gallery (hit/no-hit)",
+		usage: "[-home DIR] -partner NAME [-rows 0,2] [-purpose P] [-protected] [-json] [-for 60s] PROBES.(npy|csv|json)",
+		examples: []string{"puente search -partner co-migracion probe.npy",
+			"puente search -partner co-migracion -rows 0,5 -json probes.csv",
+			"puente search -partner co-migracion -json -for 60s probes.npy   # a load test"},
+		run: func(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+			return runMatch(ctx, st, fs, args, false)
+		}})
+	register(&command{name: "verify", summary: "ask a partner whether each probe's subject is the one it enrolled under a reference (1:1)",
+		usage:    "[-home DIR] -partner NAME -reference LABEL [-rows 0] [-purpose P] [-protected] [-json] PROBES",
+		examples: []string{"puente verify -partner co-migracion -reference v1-3f1a... probe.npy"},
+		run: func(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+			return runMatch(ctx, st, fs, args, true)
+		}})
+	register(&command{name: "protect", summary: "write the protected templates of feature vectors under the agreement's current epoch (research)",
+		usage: "[-home DIR] -partner NAME IN.(npy|csv|json) OUT.json", examples: []string{"puente protect -partner co-migracion probes.npy protected.json"},
+		run: runProtect})
+	register(&command{name: "status", summary: "show the node's agreements: epoch, parameters, gallery size, quota used",
+		usage: "[-home DIR] [-json]", examples: []string{"puente status", "puente status -json"}, run: runStatus})
+}
+
+// matchLine is one probe's outcome as -json prints it.
+type matchLine struct {
+	Row       int    `json:"row"`
+	Hit       bool   `json:"hit"`
+	Uncertain bool   `json:"uncertain"`
+	Request   string `json:"request"`
+	Epoch     uint64 `json:"epoch"`
+	ElapsedMS int64  `json:"elapsed_ms"`
+	Sent      int64  `json:"sent_bytes"`
+	Received  int64  `json:"received_bytes"`
+	Error     string `json:"error,omitempty"`
+}
+
+func runMatch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string, verify bool) error {
+	home := homeFlag(fs)
+	partner := partnerFlag(fs)
+	rowsFlag := fs.String("rows", "", "comma-separated rows of the file to use (default: all)")
+	purpose := fs.String("purpose", "", "purpose code (default: the agreement's first)")
+	protected := fs.Bool("protected", false, "the file holds protected templates (from puente protect), not raw features")
+	asJSON := fs.Bool("json", false, "print one JSON object per probe")
+	header := fs.Bool("csv-header", false, "the CSV file starts with a header line")
+	repeat := fs.Duration("for", 0, "repeat the probes in turn until this much time has passed (load tests)")
+	var reference *string
+	if verify {
+		reference = fs.String("reference", "", "the partner's reference for the enrolled subject (required)")
+	}
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := needPartner(*partner); err != nil {
+		return err
+	}
+	if verify && *reference == "" {
+		return usagef("-reference is required")
+	}
+	if len(rest) != 1 {
+		return usagef("needs one probe file")
+	}
+	rows, err := parseRows(*rowsFlag)
+	if err != nil {
+		return usagef("-rows: %v", err)
+	}
+	m, err := readFeatures(rest[0], *header)
+	if err != nil {
+		return err
+	}
+	probes, idx, err := rowsOf(m, rows)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rest[0], err)
+	}
+	return withOperator(ctx, st, *home, func(op protocol.Operator) error {
+		failed, n := 0, 0
+		start := time.Now()
+		for i := 0; i < len(probes) || *repeat > 0 && time.Since(start) < *repeat; i++ {
+			if *repeat > 0 && time.Since(start) >= *repeat {
+				break
+			}
+			n++
+			v := probes[i%len(probes)]
+			probe := protocol.Probe{Raw: v}
+			if *protected {
+				probe = protocol.Probe{Protected: v}
+			}
+			var res *protocol.Result
+			if verify {
+				res, err = op.Verify(ctx, *partner, *reference, probe, *purpose)
+			} else {
+				res, err = op.Search(ctx, *partner, probe, *purpose)
+			}
+			if err != nil {
+				failed++
+			}
+			printMatch(st, *asJSON, idx[i%len(probes)], res, err)
+		}
+		if failed > 0 {
+			return fmt.Errorf("%d of %d queries failed", failed, n)
+		}
+		return nil
+	})
+}
+
+func printMatch(st *stdio, asJSON bool, row int, r *protocol.Result, err error) {
+	l := matchLine{Row: row}
+	if err != nil {
+		l.Error = err.Error()
+	} else {
+		l = matchLine{Row: row, Hit: r.Hit, Uncertain: r.Uncertain, Request: r.RequestID, Epoch: r.Epoch,
+			ElapsedMS: r.Elapsed.Milliseconds(), Sent: r.BytesSent, Received: r.BytesRecv}
+	}
+	if asJSON {
+		json.NewEncoder(st.out).Encode(l)
+		return
+	}
+	if err != nil {
+		fmt.Fprintf(st.err, "row %d: %s\n", row, oneLine(err, st.verbose))
+		return
+	}
+	dec := "no-hit"
+	if r.Hit {
+		dec = "hit"
+	}
+	if r.Uncertain {
+		dec += " (score within the threshold's band)"
+	}
+	fmt.Fprintf(st.out, "row %d: %s  request %s  epoch %d  %s  sent %d B  received %d B\n",
+		row, dec, r.RequestID, r.Epoch, r.Elapsed.Round(time.Millisecond), r.BytesSent, r.BytesRecv)
+}
+
+func parseRows(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%q is not a row number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func runProtect(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	home := homeFlag(fs)
+	partner := partnerFlag(fs)
+	header := fs.Bool("csv-header", false, "the CSV file starts with a header line")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := needPartner(*partner); err != nil {
+		return err
+	}
+	if len(rest) != 2 {
+		return usagef("protect needs an input feature file and an output .json file")
+	}
+	m, err := readFeatures(rest[0], *header)
+	if err != nil {
+		return err
+	}
+	raw, _, err := rowsOf(m, nil)
+	if err != nil {
+		return err
+	}
+	return withOperator(ctx, st, *home, func(op protocol.Operator) error {
+		out, epoch, err := op.Protect(ctx, *partner, raw)
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(rest[1], b, 0o600); err != nil {
+			return err
+		}
+		fmt.Fprintf(st.out, "%d protected templates (epoch %d) written to %s\n", len(out), epoch, rest[1])
+		return nil
+	})
+}
+
+func runStatus(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	home := homeFlag(fs)
+	asJSON := fs.Bool("json", false, "print the status as JSON")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("status takes no arguments, got %q", rest[0])
+	}
+	return withOperator(ctx, st, *home, func(op protocol.Operator) error {
+		s, err := op.Status(ctx)
+		if err != nil {
+			return err
+		}
+		if s == nil {
+			return errors.New("no status")
+		}
+		if *asJSON {
+			return json.NewEncoder(st.out).Encode(s)
+		}
+		fmt.Fprintf(st.out, "node %s\n", s.Node)
+		tw := tabwriter.NewWriter(st.out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PARTNER\tAGREEMENT\tEPOCH\tPARAMS\tENROLLED\tGALLERY EPOCH\tQUOTA USED")
+		for _, p := range s.Partners {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d of %s\n", p.Partner, p.Agreement, p.Epoch, p.ParamSet, p.Enrolled, p.GalleryEpoch, p.QuotaUsed, p.QuotaLimit)
+		}
+		return tw.Flush()
+	})
+}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is a bytes.Buffer safe for a serve goroutine and the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// serveInProcess runs `puente serve` for home until the test ends.
+func serveInProcess(t *testing.T, home string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, &stdio{in: strings.NewReader(""), out: logs, err: logs}, []string{"serve", "-home", home, "-log-level", "warn"})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != exitOK {
+			t.Errorf("serve %s exited %d:\n%s", home, code, logs)
+		}
+	})
+	for i := 0; i < 200; i++ {
+		if c, err := net.Dial("unix", filepath.Join(home, "run", "admin.sock")); err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("serve %s did not start:\n%s", home, logs)
+}
+
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// mustRun runs a command in process and fails unless it exits 0.
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errs := runCmd(t, args...)
+	if code != exitOK {
+		t.Fatalf("puente %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+// TestOperatorCommands runs the operator's path in process: init, partner add, serve, ceremony,
+// enroll (with labels), search, verify, protect, status, revoke; and the usual mistakes.
+func TestOperatorCommands(t *testing.T) {
+	dir := t.TempDir()
+	us, co := filepath.Join(dir, "us"), filepath.Join(dir, "co")
+	addrs := map[string]string{us: freePort(t), co: freePort(t)}
+	mustRun(t, "init", "-home", us, "-test-node", "-listen", addrs[us], "us-cbp")
+	mustRun(t, "init", "-home", co, "-test-node", "-listen", addrs[co], "co-migracion")
+	for _, p := range [][2]string{{us, co}, {co, us}} {
+		out := mustRun(t, "partner", "add", "-home", p[0], "-card", filepath.Join(p[1], "card.json"), "-agreement", "us-co",
+			"-address", addrs[p[1]], "-he-params", "INSECURE-test-n11", "-threshold", "0.9")
+		f, _ := os.OpenFile(filepath.Join(p[0], "policy.hcl"), os.O_APPEND|os.O_WRONLY, 0)
+		f.WriteString("\n" + out[strings.Index(out, "partner \""):])
+		f.Close()
+	}
+	// Before serving, the commands open the node in process: a search has no keys yet.
+	if code, _, errs := runCmd(t, "search", "-home", us, "-partner", "co-migracion", writeJSON(t, dir, "x.json", rows(1, 1))); code != exitFailure || !strings.Contains(errs, "no key ceremony") {
+		t.Errorf("search before the ceremony: exit %d %s", code, errs)
+	}
+	serveInProcess(t, us)
+	serveInProcess(t, co)
+	if out := mustRun(t, "ceremony", "-home", us, "-partner", "co-migracion"); !strings.Contains(out, "epoch 1 of agreement us-co with co-migracion is current") {
+		t.Errorf("ceremony: %s", out)
+	}
+	gal := rows(2, 20)
+	labels := filepath.Join(dir, "labels.tsv")
+	mustRun(t, "enroll", "-home", co, "-partner", "us-cbp", "-labels", labels, writeJSON(t, dir, "gal.json", gal))
+	probes := writeJSON(t, dir, "probes.json", [][]float64{gal[5], rows(3, 1)[0]})
+	out := mustRun(t, "search", "-home", us, "-partner", "co-migracion", probes)
+	if !strings.Contains(out, "row 0: hit ") || !strings.Contains(out, "row 1: no-hit ") {
+		t.Errorf("search output:\n%s", out)
+	}
+	lb, _ := os.ReadFile(labels)
+	label := strings.Fields(strings.Split(string(lb), "\n")[5])[1]
+	if out := mustRun(t, "verify", "-home", us, "-partner", "co-migracion", "-reference", label, "-rows", "0", probes); !strings.Contains(out, "row 0: hit") {
+		t.Errorf("verify output: %s", out)
+	}
+	mustRun(t, "protect", "-home", us, "-partner", "co-migracion", probes, filepath.Join(dir, "prot.json"))
+	var st struct {
+		Partners []struct{ Enrolled, QuotaUsed int } `json:"partners"`
+	}
+	json.Unmarshal([]byte(mustRun(t, "status", "-home", co, "-json")), &st)
+	if len(st.Partners) != 1 || st.Partners[0].Enrolled != 20 {
+		t.Errorf("status: %+v", st)
+	}
+	if out := mustRun(t, "revoke", "-home", us, "-partner", "co-migracion"); !strings.Contains(out, "new epoch 2") {
+		t.Errorf("revoke: %s", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"search", "-home", us, probes}, exitUsage, "-partner is required"},
+		{[]string{"search", "-home", us, "-partner", "nobody", probes}, exitFailure, `no partner "nobody"`},
+		{[]string{"search", "-home", us, "-partner", "co-migracion", filepath.Join(dir, "missing.json")}, exitFailure, "missing.json"},
+		{[]string{"search", "-home", us, "-partner", "co-migracion", "-rows", "7", probes}, exitFailure, "row 7"},
+		{[]string{"verify", "-home", us, "-partner", "co-migracion", probes}, exitUsage, "-reference is required"},
+		{[]string{"verify", "-home", us, "-partner", "co-migracion", "-reference", "v1-nope", probes}, exitFailure, "NotFound"},
+		{[]string{"enroll", "-home", co, "-partner", "us-cbp", "-refs", labels, probes}, exitFailure, "references for 2 feature rows"},
+		{[]string{"partner", "add", "-home", us, "-card", filepath.Join(co, "card.json"), "-agreement", "x", "-address", "h:1"}, exitFailure, "already has a partner"},
+		{[]string{"init", "-home", us, "us-cbp"}, exitFailure, "already holds a node"},
+		{[]string{"ceremony", "-home", filepath.Join(dir, "nowhere"), "-partner", "x"}, exitFailure, "puente.hcl"},
+	} {
+		code, _, errs := runCmd(t, tc.args...)
+		if code != tc.code || !strings.Contains(errs, tc.msg) {
+			t.Errorf("puente %s: exit %d, stderr %q; want %d and %q", strings.Join(tc.args[:1], " "), code, errs, tc.code, tc.msg)
+		}
+	}
+}
+
+func rows(seed uint64, n int) [][]float64 {
+	rng := rand.New(rand.NewPCG(seed, 3))
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = make([]float64, 128)
+		for j := range out[i] {
+			out[i][j] = rng.NormFloat64()
+		}
+	}
+	return out
+}
+
+func writeJSON(t *testing.T, dir, name string, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/puente-id/puente/protect"
+	"github.com/puente-id/puente/protocol"
+)
+
+// The operator's commands (ceremony, enroll, search, verify, revoke, protect, references,
+// status) act through the running node when `puente serve` is up — over its operator socket,
+// so that one process owns the node's files — and otherwise open the node in process.
+
+// configPath returns the node's configuration file in home.
+func configPath(home string) string { return filepath.Join(home, "puente.hcl") }
+
+// openOperator returns the running node's admin client or, when none runs, the node opened in
+// process, and a function that releases it.
+func openOperator(ctx context.Context, st *stdio, home string) (protocol.Operator, func() error, error) {
+	cfg, err := protocol.LoadConfig(configPath(home))
+	if err != nil {
+		return nil, nil, err
+	}
+	if c, err := protocol.DialAdmin(cfg.Path(cfg.AdminSocket)); err == nil {
+		return c, func() error { return nil }, nil
+	}
+	n, err := protocol.Open(ctx, cfg, protocol.Options{Logger: cliLogger(st)})
+	if err != nil {
+		return nil, nil, err
+	}
+	return n, n.Close, nil
+}
+
+// cliLogger logs warnings and errors to stderr (everything with -v).
+func cliLogger(st *stdio) *slog.Logger {
+	level := slog.LevelWarn
+	if st.verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(st.err, &slog.HandlerOptions{Level: level}))
+}
+
+// withOperator runs f with an operator for the node at home and releases it.
+func withOperator(ctx context.Context, st *stdio, home string, f func(protocol.Operator) error) error {
+	op, release, err := openOperator(ctx, st, home)
+	if err != nil {
+		return err
+	}
+	err = f(op)
+	return errors.Join(err, release())
+}
+
+// partnerFlag registers the -partner flag.
+func partnerFlag(fs *flag.FlagSet) *string {
+	return fs.String("partner", "", "the partner agency's node name, as in puente.hcl (required)")
+}
+
+func needPartner(p string) error {
+	if p == "" {
+		return usagef("-partner is required")
+	}
+	return nil
+}
+
+// readFeatures reads feature vectors from a .npy, .csv or .json file, by its extension.
+func readFeatures(path string, csvHeader bool) (*protect.Matrix, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readFeaturesFrom(f, path, csvHeader)
+}
+
+func readFeaturesFrom(r io.Reader, path string, csvHeader bool) (*protect.Matrix, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".npy":
+		return protect.ReadNPY(r, path, protect.DefaultLimits)
+	case ".csv":
+		return protect.ReadCSV(r, path, protect.DefaultLimits, csvHeader)
+	case ".json":
+		return protect.ReadJSON(r, path, protect.DefaultLimits)
+	}
+	return nil, fmt.Errorf("%s: unknown feature file type (want .npy, .csv or .json)", path)
+}
+
+// rowsOf returns the selected rows of m (all when rows is empty) with their indices.
+func rowsOf(m *protect.Matrix, rows []int) ([][]float64, []int, error) {
+	if len(rows) == 0 {
+		rows = make([]int, m.Rows)
+		for i := range rows {
+			rows[i] = i
+		}
+	}
+	out := make([][]float64, len(rows))
+	for i, r := range rows {
+		if r < 0 || r >= m.Rows {
+			return nil, nil, fmt.Errorf("row %d: the file has rows 0 to %d", r, m.Rows-1)
+		}
+		out[i] = append([]float64(nil), m.Row(r)...)
+	}
+	return out, rows, nil
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/puente-id/puente/keys"
+	"github.com/puente-id/puente/keys/policy"
+	"github.com/puente-id/puente/protect"
+	"github.com/puente-id/puente/protocol"
+)
+
+func init() {
+	register(&command{name: "partner add", summary: "add a partner agency from its card: configuration block, and the policy block to add",
+		usage:    "[-home DIR] -card FILE -agreement ID -address HOST:PORT [-purposes a,b] [-he-params NAME] [-threshold T] [-quota \"N per PERIOD\"] [transform flags]",
+		examples: []string{"puente partner add -card co-migracion.card.json -agreement us-co -address puente.migracion.example:7443 -purposes border-screening -quota \"1000 per 24h\""},
+		run:      runPartnerAdd})
+	register(&command{name: "card", summary: "write this node's card (name, age recipient, TLS pin, signing keyring) for partners",
+		usage: "[-home DIR] [-out FILE]", examples: []string{"puente card -out us-cbp.card.json"}, run: runCard})
+}
+
+func runPartnerAdd(_ context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	home := homeFlag(fs)
+	cardFile := fs.String("card", "", "the partner's card file (required)")
+	agreement := fs.String("agreement", "", "the agreement ID both agencies use (required)")
+	address := fs.String("address", "", "host:port of the partner's node (required)")
+	purposes := fs.String("purposes", "border-screening", "comma-separated purpose codes the agreement allows")
+	params := fs.String("he-params", "puente-ckks-n15-v1", "HE parameter set (INSECURE test sets need a test node)")
+	threshold := fs.Float64("threshold", 0.9234, "tau: a protected score at or above it is a hit (PolyProtect's at FMR 1e-3 on LFW)")
+	quota := fs.String("quota", "1000 per 24h", "the partner's query quota, for the policy block printed")
+	scheme := fs.String("scheme", "polyprotect", "protect scheme: polyprotect, biohash or iom")
+	inDim := fs.Int("input-dim", 128, "raw feature dimension")
+	order := fs.Int("order", 5, "PolyProtect order")
+	overlap := fs.Int("overlap", 4, "PolyProtect overlap")
+	scale := fs.Float64("scale", 1, "PolyProtect scale")
+	m := fs.Int("m", 0, "BioHash bits, or Index-of-Max hashes")
+	q := fs.Int("q", 0, "Index-of-Max projections per hash")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("partner add takes no arguments, got %q", rest[0])
+	}
+	if *cardFile == "" || *agreement == "" || *address == "" {
+		return usagef("-card, -agreement and -address are required")
+	}
+	if _, err := policy.ParseQuota(*quota); err != nil {
+		return usagef("-quota: %v", err)
+	}
+	sch, err := protect.ParseScheme(*scheme)
+	if err != nil {
+		return usagef("-scheme: %v", err)
+	}
+	t := protect.Params{Scheme: sch, InputDim: *inDim}
+	switch sch {
+	case protect.PolyProtect:
+		t.Order, t.Overlap, t.Scale = *order, *overlap, *scale
+	case protect.BioHash:
+		t.M = *m
+	case protect.IndexOfMax:
+		t.M, t.Q = *m, *q
+	}
+	if err := t.Validate(); err != nil {
+		return usagef("transform: %v", err)
+	}
+	card, err := protocol.LoadCard(*cardFile)
+	if err != nil {
+		return err
+	}
+	snippet, err := protocol.AddPartner(*home, card, protocol.PartnerOptions{Agreement: *agreement, Address: *address,
+		Purposes: strings.Split(*purposes, ","), HEParams: *params, Threshold: *threshold, Transform: t}, *quota)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(st.out, "partner %s added to %s\n", card.Node, configPath(*home))
+	fmt.Fprintf(st.out, "confirm with %s by another channel: TLS pin %s, signing keys", card.Node, card.Pin)
+	for _, e := range card.Keyring.Entries() {
+		fmt.Fprintf(st.out, " %s", e.ID)
+	}
+	fmt.Fprintf(st.out, "\nadd to the key policy (%s), with the privacy officer:\n\n%s", filepath.Join(*home, "policy.hcl"), snippet)
+	return nil
+}
+
+func runCard(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	home := homeFlag(fs)
+	out := fs.String("out", "", "where to write the card (default HOME/card.json)")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("card takes no arguments, got %q", rest[0])
+	}
+	cfg, err := protocol.LoadConfig(configPath(*home))
+	if err != nil {
+		return err
+	}
+	id, err := keys.LoadIdentity(cfg.Path(cfg.Identity))
+	if err != nil {
+		return err
+	}
+	pin, err := protocol.CertPin(cfg.Path(cfg.TLSCert))
+	if err != nil {
+		return err
+	}
+	store, err := keys.OpenFileStore(cfg.Path(cfg.KeyStore.Path), id, keys.FileStoreOptions{})
+	if err != nil {
+		return err
+	}
+	ring, _, err := (&keys.SigningKeys{Store: store, Node: cfg.Node}).Keyring(ctx)
+	if err != nil {
+		return err
+	}
+	path := *out
+	if path == "" {
+		path = filepath.Join(*home, "card.json")
+	}
+	if err := protocol.WriteCard(path, &protocol.Card{Node: cfg.Node, Recipient: id.Recipient(), Pin: pin, Keyring: ring}); err != nil {
+		return err
+	}
+	fmt.Fprintf(st.out, "card of %s written to %s (TLS pin %s)\n", cfg.Node, path, pin)
+	return nil
+}

@@ -1,0 +1,144 @@
+package protocol
+
+import (
+	"context"
+	"crypto/rand"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/he"
+	pb "github.com/puente-id/puente/proto/puente/v1"
+)
+
+// sendShare sends one key-share exchange of ceremony c with the given share bytes and returns
+// the status code.
+func sendShare(t *testing.T, a *testNode, c *ceremonyState, d int, step he.Step, share []byte) codes.Code {
+	t.Helper()
+	p := c.p
+	cc, err := a.ceremonyClient(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := &pb.KeySharePayload{CeremonyId: c.id, Direction: pb.KeySetDirection(d + 1), GaloisElement: step.GaloisElement,
+		Share: describe(kindOf(step), c.ps.Name(), share)}
+	h, err := newRequestHeader(rand.Reader, time.Now(), a.name, p.name, p.cfg.Agreement, pb.CeremonyService_ExchangeKeyShare_FullMethodName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.KeyEpoch, h.ParamSet, h.PurposeCode = c.epoch, c.ps.Name(), ceremonyPurpose
+	sig, _ := signRequest(h, pl, a.signer)
+	st, err := cc.ExchangeKeyShare(context.Background())
+	if err != nil {
+		return codeOf(err)
+	}
+	st.Send(&pb.ExchangeKeyShareRequest{Part: &pb.ExchangeKeyShareRequest_Open{Open: &pb.ExchangeKeyShareOpen{Header: h, Payload: pl, Signature: sig}}})
+	sendObjects(func(ch *pb.Chunk) error {
+		return st.Send(&pb.ExchangeKeyShareRequest{Part: &pb.ExchangeKeyShareRequest_Chunk{Chunk: ch}})
+	}, share)
+	st.CloseSend()
+	for {
+		if _, err := st.Recv(); err != nil {
+			return codeOf(err)
+		}
+	}
+}
+
+// TestCeremonyRefusals checks the ceremony's bad inputs: a proposal that differs from the
+// responder's view, a repeated step (refused, nothing changed: the ceremony still completes),
+// a share that does not validate (the ceremony is aborted and refuses every later round).
+func TestCeremonyRefusals(t *testing.T) {
+	a, b := newPair(t, pairOptions{})
+	ctx := ctxTimeout(t, 5*time.Minute)
+	p := a.partners["beta"]
+
+	// A proposal for other parameters.
+	pl, err := helloPayload(p, 1, make([]byte, crsContribLen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl.ParamSetDigest[0] ^= 1
+	cc, _ := a.ceremonyClient(p)
+	_, err = callRound(ctx, a.Node, p, pb.CeremonyService_Hello_FullMethodName, 1, pl,
+		func(h *pb.RequestHeader, sig []byte) (*pb.HelloResponse, error) {
+			return cc.Hello(ctx, &pb.HelloRequest{Header: h, Payload: pl, Signature: sig})
+		}, func(r *pb.HelloResponse) proto.Message { return orEmpty(r.Payload) })
+	if codeOf(err) != codes.FailedPrecondition {
+		t.Errorf("Hello with another parameter set: %v", err)
+	}
+	if rec := lastRecord(t, b); rec.Action != "ceremony-refused" {
+		t.Errorf("refused Hello recorded as %q", rec.Action)
+	}
+
+	// A ceremony in which the initiator repeats its first step.
+	c, err := a.clientHello(ctx, p, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.clientSeed(ctx, p, c); err != nil {
+		t.Fatal(err)
+	}
+	d, step, _ := c.nextStep()
+	if err := a.clientShare(ctx, p, c, d, step); err != nil {
+		t.Fatal(err)
+	}
+	junk := make([]byte, 100)
+	if code := sendShare(t, a, c, d, step, junk); code != codes.FailedPrecondition {
+		t.Errorf("repeated step: %v, want FailedPrecondition", code)
+	}
+	if code := confirmEarly(t, a, c); code != codes.FailedPrecondition {
+		t.Errorf("Confirm before the last share: %v, want FailedPrecondition", code)
+	}
+	for {
+		d, step, ok := c.nextStep()
+		if !ok {
+			break
+		}
+		if err := a.clientShare(ctx, p, c, d, step); err != nil {
+			t.Fatalf("the ceremony after a refused repeat: %v", err)
+		}
+	}
+	if err := a.clientConfirm(ctx, p, c); err != nil {
+		t.Fatal(err)
+	}
+
+	// A ceremony with a share that does not validate: aborted on the responder.
+	c2, err := a.clientHello(ctx, p, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.clientSeed(ctx, p, c2); err != nil {
+		t.Fatal(err)
+	}
+	d, step, _ = c2.nextStep()
+	good, err := c2.hec[d].Share(step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good[0] ^= 0xff // not an HE object any more
+	if code := sendShare(t, a, c2, d, step, good); code != codes.InvalidArgument {
+		t.Errorf("corrupt share: %v, want InvalidArgument", code)
+	}
+	if rec := lastRecord(t, b); rec.Kind != audit.KindKey || rec.Action != "ceremony-aborted" {
+		t.Errorf("after a corrupt share the responder recorded %s %q", rec.Kind, rec.Action)
+	}
+	if code := sendShare(t, a, c2, d, he.Step{Kind: he.StepRelinRound1}, make([]byte, 10)); code != codes.FailedPrecondition {
+		t.Errorf("a round of an aborted ceremony: %v, want FailedPrecondition", code)
+	}
+	c2.destroy()
+}
+
+// confirmEarly sends Confirm for a ceremony that is not finished.
+func confirmEarly(t *testing.T, a *testNode, c *ceremonyState) codes.Code {
+	t.Helper()
+	cc, _ := a.ceremonyClient(c.p)
+	pl := &pb.TranscriptPayload{CeremonyId: c.id, TranscriptDigest: c.digest()}
+	_, err := callRound(context.Background(), a.Node, c.p, pb.CeremonyService_Confirm_FullMethodName, c.epoch, pl,
+		func(h *pb.RequestHeader, sig []byte) (*pb.ConfirmResponse, error) {
+			return cc.Confirm(context.Background(), &pb.ConfirmRequest{Header: h, Payload: pl, Signature: sig})
+		}, func(r *pb.ConfirmResponse) proto.Message { return orEmpty(r.Payload) })
+	return codeOf(err)
+}

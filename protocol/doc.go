@@ -1,0 +1,67 @@
+// Package protocol is a Puente node: the gRPC server and client by which two partner agencies run
+// the key ceremony and ask each other hit/no-hit questions, and the operator's side of the node
+// (configuration, enrolment, revocation, the local operator socket). It joins the protect, he,
+// keys, gallery and audit packages; the wire format is proto/puente/v1 and docs/protocol.md.
+//
+// # Identity and signatures
+//
+// Every connection is mutual TLS 1.3 (RFC 8446) with Go's default key exchanges, which put the
+// hybrid post-quantum X25519MLKEM768 first. A partner is identified by the SHA-256 of its
+// certificate's SubjectPublicKeyInfo (the pin of RFC 7469, from its node [Card]) or by a partner
+// CA and its node name in the certificate; an unknown certificate completes the handshake but every
+// call is refused (Unauthenticated) and audited. Every request and every answer carries a header
+// signed with ML-DSA-65 (FIPS 204, context strings [DomainRequest] and [DomainResponse]) over its
+// canonical encoding (envelope.proto); the header binds the payload (SHA-512), the sender and
+// recipient, the method, the agreement, the epoch, the parameter set and the purpose, and an
+// answer is bound to its request by the request header's digest.
+//
+// # Replay, quota, refusals
+//
+// A request is refused unless its timestamp is within the replay window of the receiver's clock
+// (5 minutes by default) and its nonce was never accepted before; accepted nonces are kept in a
+// bbolt state file until their timestamps leave the window, so a restarted node refuses them too.
+// Each partner's query quota comes from the key policy (a sliding window, "N per PERIOD"); the
+// queries answered are kept in the same file, so the quota survives restarts. The nonce is
+// recorded and one query of the quota reserved in one durable transaction, and only once the
+// request has passed every check: a refusal changes nothing but the audit log. A query accepted
+// but not answered (cancelled, deadline, internal failure) gives its quota reservation back; its
+// nonce stays used.
+//
+// Refusals are gRPC statuses with a short safe message (the internal cause is logged, never
+// sent): InvalidArgument, Unauthenticated, PermissionDenied, ResourceExhausted,
+// FailedPrecondition, NotFound, DeadlineExceeded. [Error] carries both; [RemoteError] is what the
+// other side sees, and both wrap this package's sentinels ([ErrQuota], ...).
+//
+// # The key ceremony and epochs
+//
+// [Node.Ceremony] runs ceremony.proto's rounds as initiator: CRS contributions, the
+// transform-seed commit/reveal of the keys package (contributions sealed with age to the partner's
+// recipient), one key-share exchange per step of the he package's ceremony for each direction,
+// and transcript digests compared before either side makes the epoch current. Any failure aborts
+// the ceremony on both sides; a step is never run twice with the same share (Lattigo's
+// SECURITY.md). On Confirm each node stores its HE shares (keys.PutShare), the evaluation keys
+// (a file, its SHA-512 in the key store) and the agreement secret (keys.Agreements.Begin), then
+// re-protects its gallery under the new epoch and retires and destroys the old one.
+// [Node.Revoke] revokes the current epoch at once and runs a new ceremony.
+//
+// # Search and Verify
+//
+// The querier protects raw features with the epoch's transform (protect), encrypts them under its
+// share (he), and streams the ciphertext in chunks whose size is checked against the parameter
+// set before any byte is accepted and whose SHA-512 is checked before decoding. The responder
+// scores it against the partner's gallery, packed once per gallery generation (gallery.Derived),
+// in he.ModeAny, adds its flooded decryption share, audits the answer ([audit.DecisionNotKnown])
+// and only then sends it; the querier decides and audits hit or no-hit. A cancelled call stops the
+// responder's evaluation. Encrypted evaluations run at most MaxConcurrent at a time.
+//
+// # What it does not guarantee
+//
+//   - Security against a malicious partner beyond what the signatures, checks and quota give:
+//     the he package assumes both parties follow the ceremony and encrypt well-formed probes
+//     (see its documentation and SECURITY.md).
+//   - Availability: a partner with a valid certificate can keep the responder busy up to its
+//     quota; unanswered queries (cancelled) do not count against it.
+//   - Confidentiality of timing: response time reveals the gallery's size in blocks.
+//   - Atomicity across the two nodes: if the Confirm answer is lost, the responder has the new
+//     epoch and the initiator not; run the ceremony again with a later epoch.
+package protocol

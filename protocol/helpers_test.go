@@ -1,0 +1,208 @@
+package protocol
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/puente-id/puente/he/hetest"
+	"github.com/puente-id/puente/protect"
+)
+
+// testTransform is the recommended PolyProtect transform on 128-dimensional features
+// (internal/evaluation.Recommended): m = 124 protected dimensions.
+var testTransform = protect.Params{Scheme: protect.PolyProtect, InputDim: 128, Order: 5, Overlap: 4, Scale: 1}
+
+// testNode is one in-process node serving on loopback.
+type testNode struct {
+	*Node
+	home   string
+	addr   string
+	lis    net.Listener
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// pairOptions configure newPair.
+type pairOptions struct {
+	params string // HE parameter set; default the INSECURE N = 2^11 set
+	quota  string // default "1000 per 24h"
+	tau    float64
+}
+
+// newPair makes two test nodes, "alpha" and "beta", each the other's partner under agreement
+// "ab", and serves both. The nodes are closed when the test ends.
+func newPair(t testing.TB, o pairOptions) (*testNode, *testNode) {
+	t.Helper()
+	if o.params == "" {
+		o.params = hetest.InsecureN11().Name()
+	}
+	if o.quota == "" {
+		o.quota = "1000 per 24h"
+	}
+	if o.tau == 0 {
+		o.tau = 0.9
+	}
+	a, b := initNode(t, "alpha"), initNode(t, "beta")
+	link(t, a, b, o)
+	link(t, b, a, o)
+	a.start(t)
+	b.start(t)
+	return a, b
+}
+
+// initNode makes a test node's home with a listener already bound.
+func initNode(t testing.TB, name string) *testNode {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(t.TempDir(), name)
+	if _, err := InitHome(context.Background(), home, InitOptions{Node: name, Listen: lis.Addr().String(), TestNode: true}); err != nil {
+		t.Fatal(err)
+	}
+	return &testNode{home: home, addr: lis.Addr().String(), lis: lis}
+}
+
+// link makes b a partner of a (config and policy).
+func link(t testing.TB, a, b *testNode, o pairOptions) {
+	t.Helper()
+	card, err := LoadCard(filepath.Join(b.home, "card.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snippet, err := AddPartner(a.home, card, PartnerOptions{Agreement: "ab", Address: b.addr, Purposes: []string{"border-screening"},
+		HEParams: o.params, Threshold: o.tau, Transform: testTransform}, o.quota)
+	if err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, filepath.Join(a.home, "policy.hcl"), "\n"+snippet)
+}
+
+func appendFile(t testing.TB, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// start opens the node and serves it until the test ends.
+func (tn *testNode) start(t testing.TB) {
+	t.Helper()
+	cfg, err := LoadConfig(filepath.Join(tn.home, "puente.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	n, err := Open(context.Background(), cfg, Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn.Node = n
+	if tn.lis == nil {
+		if tn.lis, err = net.Listen("tcp", tn.addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	tn.cancel, tn.done = cancel, make(chan error, 1)
+	lis := tn.lis
+	go func() { tn.done <- n.Serve(ctx, lis) }()
+	t.Cleanup(func() { tn.stop(t) })
+}
+
+// stop ends Serve and closes the node (idempotent).
+func (tn *testNode) stop(t testing.TB) {
+	if tn.cancel == nil {
+		return
+	}
+	tn.cancel()
+	if err := <-tn.done; err != nil {
+		t.Errorf("%s: serve: %v", tn.home, err)
+	}
+	if err := tn.Node.Close(); err != nil {
+		t.Errorf("%s: close: %v", tn.home, err)
+	}
+	tn.cancel, tn.lis = nil, nil
+}
+
+// restart stops the node and opens it again from its files.
+func (tn *testNode) restart(t testing.TB) {
+	t.Helper()
+	tn.stop(t)
+	tn.start(t)
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// rawVectors returns n random raw feature vectors (Gaussian, 128 values).
+func rawVectors(seed uint64, n int) [][]float64 {
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = make([]float64, 128)
+		for j := range out[i] {
+			out[i][j] = rng.NormFloat64()
+		}
+	}
+	return out
+}
+
+// near returns v plus Gaussian noise of the given relative size: a mated sample.
+func near(seed uint64, v []float64, noise float64) []float64 {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	var norm float64
+	for _, x := range v {
+		norm += x * x
+	}
+	s := noise * math.Sqrt(norm/float64(len(v)))
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = x + s*rng.NormFloat64()
+	}
+	return out
+}
+
+func f32(v [][]float64) [][]float32 {
+	out := make([][]float32, len(v))
+	for i, r := range v {
+		out[i] = make([]float32, len(r))
+		for j, x := range r {
+			out[i][j] = float32(x)
+		}
+	}
+	return out
+}
+
+func refs(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = prefix + "-" + strconv.Itoa(i)
+	}
+	return out
+}
+
+func ctxTimeout(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,208 @@
+package protocol
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/puente-id/puente/he"
+	pb "github.com/puente-id/puente/proto/puente/v1"
+)
+
+// ExchangeKeyShare swaps one HE key-generation share of each party: the initiator's open message
+// and share chunks, then the responder's. The steps run in the canonical order of the he
+// package, direction INITIATOR_QUERIES first. A step out of order or repeated is refused
+// (FailedPrecondition) and changes nothing; a share that fails validation aborts the ceremony,
+// since no step is ever run again with the same share.
+func (s *ceremonyServer) ExchangeKeyShare(stream pb.CeremonyService_ExchangeKeyShareServer) error {
+	n := s.n
+	ctx := stream.Context()
+	r := &round{method: pb.CeremonyService_ExchangeKeyShare_FullMethodName, p: partnerFrom(ctx)}
+	first, err := stream.Recv()
+	if err != nil {
+		return n.failRound(ctx, r, invalid("no open message", err))
+	}
+	o := first.GetOpen()
+	if o == nil {
+		return n.failRound(ctx, r, invalid("first message is not an open message", nil))
+	}
+	if o.Payload == nil {
+		o.Payload = &pb.KeySharePayload{}
+	}
+	r.h, r.payload, r.sig = o.Header, o.Payload, o.Signature
+	if e := n.admitRound(ctx, r, o.Payload.CeremonyId); e != nil {
+		return n.failRound(ctx, r, e)
+	}
+	defer r.unlock()
+	out, own, e := n.absorbShare(ctx, r, o.Payload, stream)
+	if e != nil {
+		return n.failRound(ctx, r, e)
+	}
+	rh, sig, err := signResponse(r.h, out, n.signer, n.now())
+	if err != nil {
+		return n.failRound(ctx, r, internal(err))
+	}
+	err = stream.Send(&pb.ExchangeKeyShareResponse{Part: &pb.ExchangeKeyShareResponse_Open{Open: &pb.ExchangeKeyShareResponseOpen{Header: rh, Payload: out, Signature: sig}}})
+	if err == nil {
+		_, err = sendObjects(func(c *pb.Chunk) error {
+			return stream.Send(&pb.ExchangeKeyShareResponse{Part: &pb.ExchangeKeyShareResponse_Chunk{Chunk: c}})
+		}, own)
+	}
+	if err != nil {
+		return n.failRound(ctx, r, asError(ctx, err))
+	}
+	r.c.bytesOut += int64(len(own))
+	n.auditCeremony(ctx, r.p, "ceremony-key-share", r.c.epoch)
+	return nil
+}
+
+// absorbShare checks that the payload is the ceremony's next step, receives and absorbs the
+// partner's share, and makes this node's share of the same step.
+func (n *Node) absorbShare(ctx context.Context, r *round, pl *pb.KeySharePayload, stream pb.CeremonyService_ExchangeKeyShareServer) (*pb.KeySharePayload, []byte, *Error) {
+	c := r.c
+	if c.stage != stageRevealed {
+		return nil, nil, precondition("key shares come after RevealSeed", nil)
+	}
+	d, step, ok := c.nextStep()
+	if !ok {
+		return nil, nil, precondition("every key share has been exchanged", nil)
+	}
+	got, okStep := stepOf(shareKind(pl), pl.GaloisElement)
+	if !okStep || pl.Direction != pb.KeySetDirection(d+1) || got != step {
+		return nil, nil, precondition(fmt.Sprintf("the next share is %v of direction %v", step, pb.KeySetDirection(d+1)), nil)
+	}
+	descs := []*pb.HEObject{pl.Share}
+	rule := objectRule{kind: kindOf(step), paramSet: c.ps.Name(), limit: objectLimit(c.ps, kindOf(step))}
+	if err := checkDescriptors(descs, []objectRule{rule}); err != nil {
+		return nil, nil, invalid("key share descriptor refused", err)
+	}
+	if e := n.commitNonce(r); e != nil {
+		return nil, nil, e
+	}
+	next := func() (*pb.Chunk, error) {
+		m, err := stream.Recv()
+		if err != nil {
+			return nil, err
+		}
+		return m.GetChunk(), nil
+	}
+	objs, err := receiveObjects(ctx, next, descs, true)
+	if err != nil {
+		if ce := fromContext(ctx); ce != nil {
+			return nil, nil, ce
+		}
+		return nil, nil, &Error{Code: codes.InvalidArgument, Safe: "key share refused", Err: err}
+	}
+	c.bytesIn += int64(len(objs[0]))
+	c.pos++
+	if err := c.hec[d].Absorb(step, objs[0]); err != nil {
+		return nil, nil, &Error{Code: codes.InvalidArgument, Safe: "key share does not validate", Err: err}
+	}
+	own, err := c.hec[d].Share(step)
+	if err != nil {
+		return nil, nil, internal(err)
+	}
+	out := &pb.KeySharePayload{CeremonyId: c.id, Direction: pl.Direction, GaloisElement: pl.GaloisElement,
+		Share: describe(kindOf(step), c.ps.Name(), own)}
+	c.record(pl, out)
+	return out, own, nil
+}
+
+// shareKind returns the kind of the share a payload describes.
+func shareKind(pl *pb.KeySharePayload) pb.HEObjectKind {
+	if pl.Share == nil {
+		return pb.HEObjectKind_HE_OBJECT_KIND_UNSPECIFIED
+	}
+	return pl.Share.Kind
+}
+
+// clientShare runs one key-share exchange as the initiator: make and send this node's share of
+// the step, receive and absorb the partner's.
+func (n *Node) clientShare(ctx context.Context, p *partner, c *ceremonyState, d int, step he.Step) error {
+	cc, err := n.ceremonyClient(p)
+	if err != nil {
+		return err
+	}
+	own, err := c.hec[d].Share(step)
+	if err != nil {
+		return err
+	}
+	pl := &pb.KeySharePayload{CeremonyId: c.id, Direction: pb.KeySetDirection(d + 1), GaloisElement: step.GaloisElement,
+		Share: describe(kindOf(step), c.ps.Name(), own)}
+	h, err := newRequestHeader(n.rand, n.now(), n.name, p.name, p.cfg.Agreement, pb.CeremonyService_ExchangeKeyShare_FullMethodName)
+	if err != nil {
+		return err
+	}
+	h.KeyEpoch, h.ParamSet, h.PurposeCode = c.epoch, c.ps.Name(), ceremonyPurpose
+	sig, err := signRequest(h, pl, n.signer)
+	if err != nil {
+		return err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	st, err := cc.ExchangeKeyShare(sctx)
+	if err != nil {
+		return remote(p.name, "ExchangeKeyShare", err)
+	}
+	err = st.Send(&pb.ExchangeKeyShareRequest{Part: &pb.ExchangeKeyShareRequest_Open{Open: &pb.ExchangeKeyShareOpen{Header: h, Payload: pl, Signature: sig}}})
+	if err == nil {
+		_, err = sendObjects(func(ch *pb.Chunk) error {
+			return st.Send(&pb.ExchangeKeyShareRequest{Part: &pb.ExchangeKeyShareRequest_Chunk{Chunk: ch}})
+		}, own)
+	}
+	if err == nil {
+		err = st.CloseSend()
+	}
+	if err != nil && err != io.EOF {
+		return remote(p.name, "ExchangeKeyShare", err)
+	}
+	c.bytesOut += int64(len(own))
+	peer, out, err := receivePeerShare(st, p, c, h, pl.Direction, step)
+	if err != nil {
+		return err
+	}
+	c.bytesIn += int64(len(peer))
+	if err := c.hec[d].Absorb(step, peer); err != nil {
+		return fmt.Errorf("protocol: partner %s's %v: %w", p.name, step, err)
+	}
+	c.record(pl, out)
+	c.pos++
+	return nil
+}
+
+// receivePeerShare receives the partner's signed answer to a key-share exchange and its share.
+func receivePeerShare(st pb.CeremonyService_ExchangeKeyShareClient, p *partner, c *ceremonyState, h *pb.RequestHeader, dir pb.KeySetDirection, step he.Step) ([]byte, *pb.KeySharePayload, error) {
+	m, err := st.Recv()
+	if err != nil {
+		return nil, nil, remote(p.name, "ExchangeKeyShare", err)
+	}
+	o := m.GetOpen()
+	if o == nil {
+		return nil, nil, fmt.Errorf("protocol: partner %s: key-share answer does not start with an open message", p.name)
+	}
+	out := orEmpty(o.Payload)
+	if err := verifyResponse(o.Header, out, o.Signature, responseCheck{req: h, partner: p.name, ring: p.card.Keyring}); err != nil {
+		return nil, nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
+	}
+	got, ok := stepOf(shareKind(out), out.GaloisElement)
+	if !ok || got != step || !sameCeremony(out.CeremonyId, c.id) || out.Direction != dir {
+		return nil, nil, fmt.Errorf("protocol: partner %s answered with another step", p.name)
+	}
+	descs := []*pb.HEObject{out.Share}
+	if err := checkDescriptors(descs, []objectRule{{kind: kindOf(step), paramSet: c.ps.Name(), limit: objectLimit(c.ps, kindOf(step))}}); err != nil {
+		return nil, nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
+	}
+	objs, err := receiveObjects(context.Background(), func() (*pb.Chunk, error) {
+		m, err := st.Recv()
+		if err != nil {
+			return nil, err
+		}
+		return m.GetChunk(), nil
+	}, descs, true)
+	if err != nil {
+		return nil, nil, remote(p.name, "ExchangeKeyShare", err)
+	}
+	return objs[0], out, nil
+}

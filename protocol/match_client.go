@@ -1,0 +1,295 @@
+package protocol
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/he"
+	pb "github.com/puente-id/puente/proto/puente/v1"
+)
+
+// Probe is what a query searches for: raw features, which the node protects with the agreement's
+// current transform, or (for researchers' tests such as replaying a protected template after a
+// revocation) an already protected template. Exactly one is set.
+type Probe struct {
+	Raw       []float64
+	Protected []float64
+}
+
+// Result is what this node learns from one Search or Verify: the decision and nothing else about
+// the partner's gallery, plus what the query cost.
+type Result struct {
+	Hit bool
+	// Uncertain reports that a score fell within the threshold polynomial's band around tau, so
+	// the decision could have gone either way.
+	Uncertain bool
+	RequestID string
+	Epoch     uint64
+	Elapsed   time.Duration
+	BytesSent int64 // HE object bytes sent (the probe)
+	BytesRecv int64 // HE object bytes received (the result)
+}
+
+// Search asks the partner whether the probe's subject is in its gallery (1:N).
+func (n *Node) Search(ctx context.Context, partnerName string, probe Probe, purpose string) (*Result, error) {
+	return n.query(ctx, partnerName, pb.MatchService_Search_FullMethodName, "", probe, purpose)
+}
+
+// Verify asks the partner whether the probe's subject is the one it enrolled under reference
+// (1:1), a label the partner gave this agency.
+func (n *Node) Verify(ctx context.Context, partnerName, reference string, probe Probe, purpose string) (*Result, error) {
+	if reference == "" || len(reference) > maxNameLen {
+		return nil, fmt.Errorf("protocol: verify: reference must be 1 to %d bytes", maxNameLen)
+	}
+	return n.query(ctx, partnerName, pb.MatchService_Verify_FullMethodName, reference, probe, purpose)
+}
+
+// clientStream is the part of a Search or Verify client stream the querier uses.
+type clientStream interface {
+	sendOpen(h *pb.RequestHeader, sig []byte) error
+	sendChunk(*pb.Chunk) error
+	CloseSend() error
+	recv() (*pb.MatchResponseOpen, *pb.Chunk, error)
+}
+
+type searchClient struct {
+	pb.MatchService_SearchClient
+	payload *pb.SearchPayload
+}
+
+func (s searchClient) sendOpen(h *pb.RequestHeader, sig []byte) error {
+	return s.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Open{Open: &pb.SearchOpen{Header: h, Payload: s.payload, Signature: sig}}})
+}
+
+func (s searchClient) sendChunk(c *pb.Chunk) error {
+	return s.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Chunk{Chunk: c}})
+}
+
+func (s searchClient) recv() (*pb.MatchResponseOpen, *pb.Chunk, error) {
+	m, err := s.Recv()
+	if err != nil {
+		return nil, nil, err
+	}
+	return m.GetOpen(), m.GetChunk(), nil
+}
+
+type verifyClient struct {
+	pb.MatchService_VerifyClient
+	payload *pb.VerifyPayload
+}
+
+func (s verifyClient) sendOpen(h *pb.RequestHeader, sig []byte) error {
+	return s.Send(&pb.VerifyRequest{Part: &pb.VerifyRequest_Open{Open: &pb.VerifyOpen{Header: h, Payload: s.payload, Signature: sig}}})
+}
+
+func (s verifyClient) sendChunk(c *pb.Chunk) error {
+	return s.Send(&pb.VerifyRequest{Part: &pb.VerifyRequest_Chunk{Chunk: c}})
+}
+
+func (s verifyClient) recv() (*pb.MatchResponseOpen, *pb.Chunk, error) {
+	m, err := s.Recv()
+	if err != nil {
+		return nil, nil, err
+	}
+	return m.GetOpen(), m.GetChunk(), nil
+}
+
+// query runs one Search or Verify as the querier and audits it with the decision.
+func (n *Node) query(ctx context.Context, partnerName, method, reference string, probe Probe, purpose string) (*Result, error) {
+	p, done, err := n.begin(partnerName)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if purpose == "" {
+		purpose = p.cfg.Purposes[0]
+	}
+	if !contains(p.cfg.Purposes, purpose) {
+		return nil, fmt.Errorf("protocol: purpose %q is not one of the agreement's %v", purpose, p.cfg.Purposes)
+	}
+	k, err := p.current()
+	if err != nil {
+		return nil, err
+	}
+	if err := k.use(); err != nil {
+		return nil, err
+	}
+	defer k.release()
+	start := n.now()
+	res := &Result{Epoch: k.epoch}
+	q, qb, err := n.encryptProbe(k, probe)
+	if err != nil {
+		return nil, err
+	}
+	h, err := newRequestHeader(n.rand, n.now(), n.name, p.name, p.cfg.Agreement, method)
+	if err != nil {
+		return nil, err
+	}
+	h.KeyEpoch, h.ParamSet, h.PurposeCode = k.epoch, k.ps.Name(), purpose
+	res.RequestID = hex.EncodeToString(h.RequestId)
+	dec, err := n.exchange(ctx, p, k, method, reference, h, q, qb, res)
+	res.Elapsed = n.now().Sub(start)
+	n.met.traffic(p.name, res.BytesSent, res.BytesRecv)
+	if aerr := n.auditQuery(ctx, p, method, h, dec, err); aerr != nil {
+		return nil, aerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Hit, res.Uncertain = dec.Hit, dec.Uncertain
+	n.met.decision(p.name, methodName(method), dec.Hit)
+	n.met.query(p.name, methodName(method), "querier", "answered", res.Elapsed)
+	n.log.Info("decision", "partner", p.name, "method", methodName(method), "request", res.RequestID, "hit", dec.Hit, "elapsed", res.Elapsed)
+	return res, nil
+}
+
+// encryptProbe protects (unless already protected) and encrypts the probe.
+func (n *Node) encryptProbe(k *epochKeys, probe Probe) (*he.Query, []byte, error) {
+	v := probe.Protected
+	if (probe.Raw == nil) == (probe.Protected == nil) {
+		return nil, nil, errors.New("protocol: give either raw features or a protected template")
+	}
+	if probe.Raw != nil {
+		v = make([]float64, k.transform.OutputDim())
+		if err := k.transform.Apply(v, probe.Raw); err != nil {
+			return nil, nil, fmt.Errorf("protocol: probe: %w", err)
+		}
+		defer clear(v)
+	}
+	q, err := k.querier.EncryptProbe(v, n.rand)
+	if err != nil {
+		return nil, nil, fmt.Errorf("protocol: probe: %w", err)
+	}
+	qb, err := q.MarshalBinary()
+	return q, qb, err
+}
+
+// exchange sends the signed request and the probe, and receives, checks and decides the answer.
+func (n *Node) exchange(ctx context.Context, p *partner, k *epochKeys, method, reference string, h *pb.RequestHeader, q *he.Query, qb []byte, res *Result) (he.Decision, error) {
+	conn, err := n.client(p)
+	if err != nil {
+		return he.Decision{}, err
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	probe := describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, k.ps.Name(), qb)
+	var cs clientStream
+	var payload proto.Message
+	mc := pb.NewMatchServiceClient(conn)
+	if method == pb.MatchService_Search_FullMethodName {
+		pl := &pb.SearchPayload{Probe: probe}
+		st, err := mc.Search(cctx)
+		if err != nil {
+			return he.Decision{}, remote(p.name, "Search", err)
+		}
+		cs, payload = searchClient{st, pl}, pl
+	} else {
+		pl := &pb.VerifyPayload{Reference: reference, Probe: probe}
+		st, err := mc.Verify(cctx)
+		if err != nil {
+			return he.Decision{}, remote(p.name, "Verify", err)
+		}
+		cs, payload = verifyClient{st, pl}, pl
+	}
+	sig, err := signRequest(h, payload, n.signer)
+	if err != nil {
+		return he.Decision{}, err
+	}
+	if err := cs.sendOpen(h, sig); err != nil && err != io.EOF {
+		return he.Decision{}, remote(p.name, methodName(method), err)
+	}
+	// A send fails with io.EOF when the server has ended the call; its status comes with recv.
+	if res.BytesSent, err = sendObjects(cs.sendChunk, qb); err == nil {
+		err = cs.CloseSend()
+	}
+	if err != nil && err != io.EOF {
+		return he.Decision{}, remote(p.name, methodName(method), err)
+	}
+	b, err := n.receiveResult(cs, p, k, h)
+	if err != nil {
+		return he.Decision{}, err
+	}
+	res.BytesRecv = int64(len(b))
+	resp, err := he.ReadResponse(k.ps, b)
+	if err != nil {
+		return he.Decision{}, fmt.Errorf("protocol: partner %s sent a bad result: %w", p.name, err)
+	}
+	dec, err := k.querier.Decide(q, resp)
+	if err != nil {
+		return he.Decision{}, fmt.Errorf("protocol: partner %s's result does not decode: %w", p.name, err)
+	}
+	return dec, nil
+}
+
+// receiveResult receives the partner's signed answer and the result object's bytes.
+func (n *Node) receiveResult(cs clientStream, p *partner, k *epochKeys, h *pb.RequestHeader) ([]byte, error) {
+	method := methodName(h.Method)
+	open, _, err := cs.recv()
+	if err != nil {
+		return nil, remote(p.name, method, err)
+	}
+	if open == nil {
+		return nil, fmt.Errorf("protocol: partner %s: the answer does not start with an open message", p.name)
+	}
+	if open.Result == nil {
+		open.Result = &pb.MatchResult{}
+	}
+	if err := verifyResponse(open.Header, open.Result, open.Signature, responseCheck{req: h, partner: p.name, ring: p.card.Keyring}); err != nil {
+		return nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
+	}
+	rule := objectRule{kind: pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT, paramSet: k.ps.Name(),
+		limit: objectLimit(k.ps, pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT)}
+	if err := checkDescriptors(open.Result.Objects, []objectRule{rule}); err != nil {
+		return nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
+	}
+	next := func() (*pb.Chunk, error) {
+		_, c, err := cs.recv()
+		return c, err
+	}
+	objs, err := receiveObjects(context.Background(), next, open.Result.Objects, true)
+	if err != nil {
+		return nil, remote(p.name, method, err)
+	}
+	return objs[0], nil
+}
+
+// auditQuery records the querier's side of a query: the decision, or the refusal or failure.
+func (n *Node) auditQuery(ctx context.Context, p *partner, method string, h *pb.RequestHeader, dec he.Decision, qerr error) error {
+	ev := audit.Event{Partner: p.name, Role: audit.RoleQuerier, Purpose: h.PurposeCode, RequestID: hex.EncodeToString(h.RequestId), Epoch: h.KeyEpoch}
+	var re *RemoteError
+	switch {
+	case qerr == nil:
+		ev.Outcome, ev.Decision = audit.OutcomeAnswered, audit.DecisionNoHit
+		if dec.Hit {
+			ev.Decision = audit.DecisionHit
+		}
+	case errors.As(qerr, &re) && refusalCode(re):
+		ev.Outcome, ev.Refusal = audit.OutcomeRefused, refusalOf(re.Code)
+		n.met.query(p.name, methodName(method), "querier", "refused", 0)
+	default:
+		ev.Outcome = audit.OutcomeFailed
+		n.met.query(p.name, methodName(method), "querier", "failed", 0)
+	}
+	if _, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindQuery, ev); err != nil {
+		return fmt.Errorf("protocol: query %s not audited: %w", ev.RequestID, err)
+	}
+	return nil
+}
+
+// refusalCode reports whether the partner's status is a refusal (rather than a failure).
+func refusalCode(re *RemoteError) bool {
+	switch re.Code {
+	case codes.InvalidArgument, codes.NotFound, codes.PermissionDenied, codes.ResourceExhausted,
+		codes.FailedPrecondition, codes.Unauthenticated:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,364 @@
+package protocol
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/he"
+	pb "github.com/puente-id/puente/proto/puente/v1"
+)
+
+// matchServer answers Search and Verify.
+type matchServer struct {
+	pb.UnimplementedMatchServiceServer
+	n *Node
+}
+
+func (m *matchServer) Search(s pb.MatchService_SearchServer) error {
+	return m.n.serveMatch(searchStream{s}, pb.MatchService_Search_FullMethodName)
+}
+
+func (m *matchServer) Verify(s pb.MatchService_VerifyServer) error {
+	return m.n.serveMatch(verifyStream{s}, pb.MatchService_Verify_FullMethodName)
+}
+
+// matchCall is one Search or Verify being served.
+type matchCall struct {
+	p      *partner
+	method string
+	open   *matchOpen
+	keys   *epochKeys
+	gal    *he.Gallery
+	ticket ticket
+	start  time.Time
+}
+
+// serveMatch runs one Search or Verify: checks, then the encrypted evaluation, then the signed
+// response. Every call ends in exactly one audit record: refused (nothing changed), failed (the
+// request was accepted; its quota reservation is given back) or answered.
+func (n *Node) serveMatch(s matchStream, method string) error {
+	ctx := s.Context()
+	c := &matchCall{p: partnerFrom(ctx), method: method, start: n.now()}
+	o, err := s.open()
+	if err != nil {
+		e := invalid("malformed open message", err)
+		n.finishMatch(ctx, c, e)
+		return e
+	}
+	c.open = o
+	if e := n.admitMatch(ctx, c); e != nil {
+		n.finishMatch(ctx, c, e)
+		return e
+	}
+	defer c.keys.release()
+	q, e := n.receiveProbe(ctx, s, c)
+	if e == nil {
+		e = n.commitMatch(c)
+	}
+	if e != nil {
+		n.finishMatch(ctx, c, e)
+		return e
+	}
+	resp, err := n.evaluate(ctx, c, q)
+	if err != nil {
+		e := asError(ctx, err)
+		n.finishMatch(ctx, c, e)
+		return e
+	}
+	if e := n.respondMatch(ctx, s, c, resp); e != nil {
+		return e
+	}
+	return nil
+}
+
+// admitMatch checks the signed header and everything that needs no probe bytes: partner,
+// signature, window, nonce (early), agreement, purpose, epoch, parameter set, quota (early),
+// gallery and, for Verify, the reference.
+func (n *Node) admitMatch(ctx context.Context, c *matchCall) *Error {
+	p, h := c.p, c.open.header
+	if e := verifyRequest(h, c.open.payload, c.open.sig, requestCheck{partner: p.name, self: n.name, method: c.method,
+		agreement: p.cfg.Agreement, ring: p.card.Keyring, now: n.now(), window: n.cfg.ReplayWindow}); e != nil {
+		return e
+	}
+	if seen, err := n.state.seen(p.name, h.Nonce); err != nil {
+		return internal(err)
+	} else if seen {
+		return replayed("nonce was used before", errNonceSeen)
+	}
+	if !contains(p.cfg.Purposes, h.PurposeCode) {
+		return permission("purpose is not allowed by the agreement", fmt.Errorf("purpose %q", h.PurposeCode))
+	}
+	if p.quota == nil {
+		return refuse(codes.PermissionDenied, audit.RefusedQuota, "the key policy grants this partner no quota", nil)
+	}
+	k, e := n.epochFor(p, h)
+	if e != nil {
+		return e
+	}
+	if err := k.use(); err != nil {
+		return precondition("epoch keys are no longer available", err)
+	}
+	c.keys = k
+	if e := n.admitGallery(c); e != nil {
+		k.release()
+		c.keys = nil
+		return e
+	}
+	used, err := n.state.used(p.name, p.quota.Window, n.now())
+	if err == nil && !p.quota.Allows(used) {
+		k.release()
+		c.keys = nil
+		return refuse(codes.ResourceExhausted, audit.RefusedQuota, "query quota exhausted", fmt.Errorf("%d of %s used", used, p.quota))
+	}
+	return nil
+}
+
+// epochFor checks the header's epoch and parameter set against the agreement's current ones.
+func (n *Node) epochFor(p *partner, h *pb.RequestHeader) (*epochKeys, *Error) {
+	k, err := p.current()
+	if err != nil {
+		return nil, precondition("no keys for this agreement yet (run the key ceremony)", err)
+	}
+	if h.KeyEpoch != k.epoch {
+		p.mu.RLock()
+		old := p.retired[h.KeyEpoch]
+		p.mu.RUnlock()
+		if old {
+			return nil, refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "epoch is revoked or retired", fmt.Errorf("epoch %d, current %d", h.KeyEpoch, k.epoch))
+		}
+		return nil, precondition("epoch is not the agreement's current one", fmt.Errorf("epoch %d, current %d", h.KeyEpoch, k.epoch))
+	}
+	if h.ParamSet != k.ps.Name() {
+		return nil, precondition("parameter set is not the agreement's", fmt.Errorf("param set %q, want %q", h.ParamSet, k.ps.Name()))
+	}
+	return k, nil
+}
+
+// admitGallery checks that there is something to search under the call's epoch: a non-empty
+// gallery (for Verify, the reference) protected under it.
+func (n *Node) admitGallery(c *matchCall) *Error {
+	g := c.p.gallery()
+	if g == nil {
+		return precondition("gallery is empty", nil)
+	}
+	cnt, err := g.store.Count()
+	if err != nil {
+		return internal(err)
+	}
+	if cnt == 0 {
+		return precondition("gallery is empty", nil)
+	}
+	if ep := g.store.Params().Epoch; ep != c.keys.epoch {
+		return precondition("gallery is not yet protected under this epoch", fmt.Errorf("gallery at epoch %d", ep))
+	}
+	if c.method == pb.MatchService_Verify_FullMethodName {
+		labels, err := g.labels.Get()
+		if err != nil {
+			return internal(err)
+		}
+		if len(c.open.reference) > maxNameLen {
+			return invalid("reference too long", nil)
+		}
+		if _, ok := labels[c.open.reference]; !ok {
+			return refuse(codes.NotFound, audit.RefusedInvalid, "no such reference", nil)
+		}
+	}
+	return nil
+}
+
+// receiveProbe checks the probe's descriptor, then receives, checks and decodes its bytes.
+func (n *Node) receiveProbe(ctx context.Context, s matchStream, c *matchCall) (*he.Query, *Error) {
+	ps := c.keys.ps
+	rule := objectRule{kind: pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, paramSet: ps.Name(),
+		limit: objectLimit(ps, pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT)}
+	descs := []*pb.HEObject{c.open.probe}
+	if err := checkDescriptors(descs, []objectRule{rule}); err != nil {
+		return nil, invalid("probe descriptor refused", err)
+	}
+	objs, err := receiveObjects(ctx, s.chunk, descs, true)
+	if err != nil {
+		if ce := fromContext(ctx); ce != nil {
+			return nil, ce
+		}
+		return nil, invalid("probe refused", err)
+	}
+	n.met.traffic(c.p.name, 0, int64(len(objs[0])))
+	q, err := he.ReadQuery(ps, objs[0])
+	if err != nil {
+		return nil, invalid("probe ciphertext refused", err)
+	}
+	return q, nil
+}
+
+// commitMatch records the nonce and reserves one query of the quota, durably and together.
+func (n *Node) commitMatch(c *matchCall) *Error {
+	h := c.open.header
+	t, err := n.state.admit(c.p.name, h.Nonce, h.SentAt.AsTime().Add(n.cfg.ReplayWindow), c.p.quota, n.now())
+	switch {
+	case errors.Is(err, errNonceSeen):
+		return replayed("nonce was used before", err)
+	case errors.Is(err, errQuotaSpent):
+		return refuse(codes.ResourceExhausted, audit.RefusedQuota, "query quota exhausted", err)
+	case err != nil:
+		return internal(err)
+	}
+	c.ticket = t
+	return nil
+}
+
+// evaluate scores the probe against the gallery (the whole packed gallery for Search, the one
+// referenced template for Verify) under encryption. It waits for a free evaluation slot and
+// stops when the call is cancelled.
+func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) (*he.Response, error) {
+	select {
+	case n.sem <- struct{}{}:
+		defer func() { <-n.sem }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	g := c.p.gallery()
+	var hg *he.Gallery
+	var epoch uint64
+	var err error
+	if c.method == pb.MatchService_Verify_FullMethodName {
+		hg, epoch, err = n.packReference(c.p, g, c.open.reference)
+	} else {
+		var pg packedGallery
+		pg, err = g.packed.Get()
+		hg, epoch = pg.g, pg.epoch
+	}
+	if err != nil {
+		return nil, err
+	}
+	if epoch != c.keys.epoch { // re-protected under a new epoch since the call was admitted
+		return nil, precondition("the gallery was re-protected under a new epoch during the query", fmt.Errorf("gallery epoch %d, query epoch %d", epoch, c.keys.epoch))
+	}
+	testHook(ctx, "evaluate", nil)
+	resp, _, err := c.keys.responder.Respond(ctx, q, hg, he.Options{Threshold: he.Threshold{Tau: c.p.cfg.Threshold}, Mode: he.ModeAny}, n.rand)
+	testHook(ctx, "evaluated", err)
+	return resp, err
+}
+
+// testHookFn, set only by this package's tests, observes named points of a call being served.
+var testHookFn atomic.Pointer[func(ctx context.Context, point string, err error)]
+
+func testHook(ctx context.Context, point string, err error) {
+	if f := testHookFn.Load(); f != nil {
+		(*f)(ctx, point, err)
+	}
+}
+
+// packReference packs the one template a Verify compares with, and returns its epoch.
+func (n *Node) packReference(p *partner, g *galleryLink, label string) (*he.Gallery, uint64, error) {
+	labels, err := g.labels.Get()
+	if err != nil {
+		return nil, 0, err
+	}
+	ref, ok := labels[label]
+	if !ok {
+		return nil, 0, refuse(codes.NotFound, audit.RefusedInvalid, "no such reference", nil)
+	}
+	rec, err := g.store.Get(ref)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer clear(rec.Template)
+	hg, err := he.Pack(p.ps, len(rec.Template), [][]float64{rec.Template}, he.PackOptions{MemoryBudget: -1})
+	return hg, rec.Epoch, err
+}
+
+// respondMatch audits the answer, then signs and sends it. An answer whose audit record cannot
+// be written is not sent.
+func (n *Node) respondMatch(ctx context.Context, s matchStream, c *matchCall, resp *he.Response) *Error {
+	b, err := resp.MarshalBinary()
+	if err != nil {
+		e := internal(err)
+		n.finishMatch(ctx, c, e)
+		return e
+	}
+	result := &pb.MatchResult{Objects: []*pb.HEObject{describe(pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT, c.keys.ps.Name(), b)}}
+	rh, sig, err := signResponse(c.open.header, result, n.signer, n.now())
+	if err != nil {
+		e := internal(err)
+		n.finishMatch(ctx, c, e)
+		return e
+	}
+	if e := n.finishMatch(ctx, c, nil); e != nil {
+		return e
+	}
+	if err := s.sendOpen(&pb.MatchResponseOpen{Header: rh, Result: result, Signature: sig}); err != nil {
+		return asError(ctx, err)
+	}
+	sent, err := sendObjects(s.sendChunk, b)
+	n.met.traffic(c.p.name, sent, 0)
+	if err != nil {
+		return asError(ctx, err)
+	}
+	return nil
+}
+
+// finishMatch writes the call's audit record, logs it and counts it. e == nil means answered.
+// A failed call gives its quota reservation back. It returns an error only when an answer could
+// not be audited (the answer is then withheld).
+func (n *Node) finishMatch(ctx context.Context, c *matchCall, e *Error) *Error {
+	p := c.p
+	h := (*pb.RequestHeader)(nil)
+	if c.open != nil {
+		h = c.open.header
+	}
+	method := methodName(c.method)
+	if e != nil && e.Refusal != "" {
+		n.auditRefusal(ctx, p, c.method, h, e)
+		n.log.Info("refused", "partner", p.name, "method", method, "request", n.requestIDOf(headerID(h)), "code", e.Code.String(), "reason", e.Error())
+		return nil
+	}
+	rid := n.requestIDOf(headerID(h))
+	ev := audit.Event{Partner: p.name, Role: audit.RoleResponder, Purpose: h.PurposeCode, RequestID: rid, Epoch: h.KeyEpoch}
+	outcome := "answered"
+	if e != nil {
+		outcome = "failed"
+		ev.Outcome = audit.OutcomeFailed
+		if err := n.state.release(c.ticket); err != nil {
+			n.log.Error("quota reservation not released", "partner", p.name, "err", err)
+		}
+	} else {
+		ev.Outcome, ev.Decision = audit.OutcomeAnswered, audit.DecisionNotKnown
+	}
+	elapsed := n.now().Sub(c.start)
+	n.met.query(p.name, method, "responder", outcome, elapsed)
+	if _, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindQuery, ev); err != nil {
+		n.log.Error("audit record not written", "request", rid, "err", err)
+		if e == nil {
+			n.state.release(c.ticket)
+			return internal(fmt.Errorf("audit: %w", err))
+		}
+	}
+	if e != nil {
+		n.log.Warn("failed", "partner", p.name, "method", method, "request", rid, "code", e.Code.String(), "reason", e.Error())
+	} else {
+		n.log.Info("answered", "partner", p.name, "method", method, "request", rid, "epoch", h.KeyEpoch, "elapsed", elapsed)
+	}
+	return nil
+}
+
+func headerID(h *pb.RequestHeader) []byte {
+	if h == nil {
+		return nil
+	}
+	return h.RequestId
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

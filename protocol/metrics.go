@@ -1,0 +1,91 @@
+package protocol
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are a node's Prometheus metrics. Labels name partners, methods, roles, outcomes and
+// decisions, never a subject, score or key. Decisions are counted on the querier's side only,
+// the one side that learns them.
+type Metrics struct {
+	Registry    *prometheus.Registry
+	queries     *prometheus.CounterVec   // partner, method, role, outcome
+	decisions   *prometheus.CounterVec   // partner, method, decision
+	latency     *prometheus.HistogramVec // method, role
+	quotaRefuse *prometheus.CounterVec   // partner
+	bytes       *prometheus.CounterVec   // partner, direction
+}
+
+// NewMetrics makes the metrics in a registry of their own, with the Go runtime and process
+// collectors.
+func NewMetrics() *Metrics {
+	r := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: r,
+		queries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "puente_queries_total",
+			Help: "Search and Verify calls by partner, method, this node's role and outcome (answered, refused, failed)."},
+			[]string{"partner", "method", "role", "outcome"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "puente_decisions_total",
+			Help: "Decisions this node learned as the querier, by partner, method and decision (hit, no-hit)."},
+			[]string{"partner", "method", "decision"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "puente_query_duration_seconds",
+			Help:    "Time from the first message to the last of answered Search and Verify calls, by method and role.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 12)}, []string{"method", "role"}),
+		quotaRefuse: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "puente_quota_refusals_total",
+			Help: "Queries refused because the partner's quota in the key policy was spent."}, []string{"partner"}),
+		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "puente_protocol_bytes_total",
+			Help: "HE object bytes sent and received, by partner and direction (sent, received)."}, []string{"partner", "direction"}),
+	}
+	r.MustRegister(m.queries, m.decisions, m.latency, m.quotaRefuse, m.bytes,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *Metrics) query(partner, method, role, outcome string, d time.Duration) {
+	m.queries.WithLabelValues(partner, method, role, outcome).Inc()
+	if outcome == "answered" {
+		m.latency.WithLabelValues(method, role).Observe(d.Seconds())
+	}
+}
+
+func (m *Metrics) decision(partner, method string, hit bool) {
+	d := "no-hit"
+	if hit {
+		d = "hit"
+	}
+	m.decisions.WithLabelValues(partner, method, d).Inc()
+}
+
+func (m *Metrics) traffic(partner string, sent, received int64) {
+	m.bytes.WithLabelValues(partner, "sent").Add(float64(sent))
+	m.bytes.WithLabelValues(partner, "received").Add(float64(received))
+}
+
+// ServeMetrics serves the metrics at /metrics on addr until ctx is done.
+func (m *Metrics) ServeMetrics(ctx context.Context, addr string) error {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,251 @@
+package protocol
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/keys"
+	"github.com/puente-id/puente/keys/policy"
+)
+
+// Node is one agency's Puente node: its keys, audit log, replay and quota state, and for each
+// partner the agreement's keys, gallery and connection. The same Node serves the partners'
+// requests ([Node.Serve]) and makes this agency's own ([Node.Search], [Node.Verify],
+// [Node.Ceremony]); it is the one process that writes the node's files.
+//
+// A Node is safe for concurrent use. Close releases everything after [Node.Serve] has returned.
+type Node struct {
+	cfg    *Config
+	name   string
+	log    *slog.Logger
+	rand   io.Reader
+	now    func() time.Time
+	id     *keys.Identity
+	store  keys.Store
+	signer *keys.SigningKey
+	policy *policy.Policy
+	cert   tls.Certificate
+	audit  *audit.Writer
+	state  *stateDB
+	agree  *keys.Agreements
+	met    *Metrics
+	sem    chan struct{} // bounds concurrent encrypted evaluations
+
+	partners map[string]*partner
+
+	bg       sync.WaitGroup // background work (re-protection after a new epoch)
+	inflight sync.WaitGroup // calls being served or made
+	mu       sync.Mutex     // guards cers, draining and closed
+	cers     map[string]*ceremonyState
+	draining bool // no new calls
+	closed   bool
+}
+
+// Options are the optional settings of [Open]. The zero value is usable.
+type Options struct {
+	// Logger receives structured logs; nil discards them. Logs never hold a secret, a template,
+	// a score or a ciphertext.
+	Logger *slog.Logger
+	// Rand is the source of randomness (nonces, request IDs, key shares); crypto/rand if nil.
+	Rand io.Reader
+	// Now is the clock; time.Now if nil.
+	Now func() time.Time
+	// Metrics receives the node's metrics; a new set is made if nil.
+	Metrics *Metrics
+}
+
+// Open opens the node described by cfg: identity, policy, key store, signing key, TLS
+// certificate, audit log, replay state, and each partner's card, agreement keys and gallery.
+func Open(ctx context.Context, cfg *Config, opts Options) (_ *Node, err error) {
+	n := &Node{cfg: cfg, name: cfg.Node, log: opts.Logger, rand: opts.Rand, now: opts.Now, met: opts.Metrics,
+		partners: map[string]*partner{}, cers: map[string]*ceremonyState{}, sem: make(chan struct{}, cfg.MaxConcurrent)}
+	if n.log == nil {
+		n.log = slog.New(slog.DiscardHandler)
+	}
+	if n.rand == nil {
+		n.rand = rand.Reader
+	}
+	if n.now == nil {
+		n.now = time.Now
+	}
+	if n.met == nil {
+		n.met = NewMetrics()
+	}
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	if err := n.openKeys(ctx); err != nil {
+		return nil, err
+	}
+	if n.cert, err = loadKeyPair(cfg.Path(cfg.TLSCert), cfg.Path(cfg.TLSKey)); err != nil {
+		return nil, err
+	}
+	if n.audit, err = audit.Open(cfg.Path(cfg.AuditLog), audit.Options{Node: n.name, Signer: n.signer, Now: n.now}); err != nil {
+		return nil, err
+	}
+	if n.state, err = openState(cfg.Path(cfg.StateFile), n.rand); err != nil {
+		return nil, err
+	}
+	for i := range cfg.Partners {
+		p, err := n.openPartner(ctx, &cfg.Partners[i])
+		if err != nil {
+			return nil, err
+		}
+		n.partners[p.name] = p
+	}
+	for _, p := range n.partners {
+		// Finish a retirement a crash interrupted (re-protection, destruction of old keys).
+		if err := n.retireEpochs(ctx, p); err != nil {
+			n.log.Error("retiring superseded epochs", "partner", p.name, "err", err)
+		}
+	}
+	return n, nil
+}
+
+// openKeys loads the identity, the policy, the key store and the current signing key.
+func (n *Node) openKeys(ctx context.Context) error {
+	cfg := n.cfg
+	var err error
+	if n.id, err = keys.LoadIdentity(cfg.Path(cfg.Identity)); err != nil {
+		return err
+	}
+	if n.policy, err = policy.Load(cfg.Path(cfg.Policy)); err != nil {
+		return err
+	}
+	if n.policy.Node != "" && n.policy.Node != n.name {
+		return fmt.Errorf("protocol: policy %s is for node %q, this node is %q", n.policy.File, n.policy.Node, n.name)
+	}
+	if n.store, err = openStore(ctx, cfg, n.id, n.policy); err != nil {
+		return err
+	}
+	n.agree = &keys.Agreements{Store: n.store, Now: n.now, Events: n.keyEvents}
+	sk := &keys.SigningKeys{Store: n.store, Node: n.name, Now: n.now}
+	if n.signer, err = sk.Current(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+// openStore opens the configured key store; a file store seals new entries to the policy's
+// custodians too.
+func openStore(ctx context.Context, cfg *Config, id *keys.Identity, pol *policy.Policy) (keys.Store, error) {
+	ks := cfg.KeyStore
+	if ks.Type == "vault" {
+		token := os.Getenv("VAULT_TOKEN")
+		if ks.TokenFile != "" {
+			b, err := os.ReadFile(cfg.Path(ks.TokenFile))
+			if err != nil {
+				return nil, fmt.Errorf("protocol: vault token: %w", err)
+			}
+			token = strings.TrimSpace(string(b))
+		}
+		return keys.NewVaultStore(ctx, keys.VaultConfig{Address: ks.Address, Mount: ks.Mount, Prefix: ks.Prefix,
+			TransitMount: ks.TransitPath, TransitKey: ks.TransitKey, Auth: keys.VaultToken(token), Custodians: ks.Custodians})
+	}
+	var cs []keys.Custodian
+	for _, c := range pol.Custodians {
+		if c.Recipient == "" {
+			continue
+		}
+		kc, err := keys.ParseCustodian(c.Name, c.Recipient)
+		if err != nil {
+			return nil, err
+		}
+		cs = append(cs, kc)
+	}
+	return keys.OpenFileStore(cfg.Path(ks.Path), id, keys.FileStoreOptions{Custodians: cs})
+}
+
+// Name returns the node's name.
+func (n *Node) Name() string { return n.name }
+
+// Config returns the node's configuration.
+func (n *Node) Config() *Config { return n.cfg }
+
+// Metrics returns the node's metrics.
+func (n *Node) Metrics() *Metrics { return n.met }
+
+// partnerByName returns a configured partner.
+func (n *Node) partnerByName(name string) (*partner, error) {
+	p, ok := n.partners[name]
+	if !ok {
+		return nil, fmt.Errorf("protocol: no partner %q in %s", name, n.cfg.File)
+	}
+	return p, nil
+}
+
+// enter registers a call for graceful shutdown; it fails once the node is closing.
+func (n *Node) enter() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.draining {
+		return errClosing
+	}
+	n.inflight.Add(1)
+	return nil
+}
+
+var errClosing = errors.New("protocol: node is shutting down")
+
+// begin registers an operator call about a partner (see enter); done must be called after.
+func (n *Node) begin(partnerName string) (p *partner, done func(), err error) {
+	if err := n.enter(); err != nil {
+		return nil, nil, err
+	}
+	if p, err = n.partnerByName(partnerName); err != nil {
+		n.inflight.Done()
+		return nil, nil, err
+	}
+	return p, n.inflight.Done, nil
+}
+
+// Close waits for the calls in flight and background work, then closes the audit log (every
+// accepted record is written first), the state file, the galleries and the connections, and
+// zeroes the signing key.
+func (n *Node) Close() error {
+	n.mu.Lock()
+	already := n.closed
+	n.closed, n.draining = true, true
+	for _, c := range n.cers {
+		c.destroy()
+	}
+	n.cers = map[string]*ceremonyState{}
+	n.mu.Unlock()
+	if already {
+		return nil
+	}
+	n.inflight.Wait()
+	n.bg.Wait()
+	var errs []error
+	for _, p := range n.partners {
+		errs = append(errs, p.close())
+	}
+	if n.state != nil {
+		errs = append(errs, n.state.close())
+	}
+	if n.audit != nil {
+		errs = append(errs, n.audit.Close())
+	}
+	if n.signer != nil {
+		n.signer.Zero()
+	}
+	return errors.Join(errs...)
+}
+
+// keyEvents records the keys package's actions in the audit log.
+func (n *Node) keyEvents(ctx context.Context, ev keys.Event) error {
+	_, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindKey, audit.Event{Action: string(ev.Action), Key: ev.Key, KeyID: ev.KeyID, Epoch: ev.Epoch})
+	return err
+}

@@ -1,0 +1,90 @@
+package protocol
+
+import (
+	"fmt"
+
+	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/he/hetest"
+	pb "github.com/puente-id/puente/proto/puente/v1"
+)
+
+// LookupParams returns the HE parameter set with the given name: the production set
+// (he.N15V1, "puente-ckks-n15-v1"), or one of the INSECURE test sets of package hetest, which
+// only a node configured with test_node = true may use.
+func LookupParams(name string) (*he.ParamSet, error) {
+	if ps, err := he.LookupName(name); err == nil {
+		return ps, nil
+	}
+	for _, ps := range []*he.ParamSet{hetest.InsecureN12(), hetest.InsecureN11()} {
+		if ps.Name() == name {
+			return ps, nil
+		}
+	}
+	return nil, fmt.Errorf("protocol: unknown HE parameter set %q (want puente-ckks-n15-v1)", name)
+}
+
+// paramDigest is the param_set_digest of a Hello: the he package's SHA-512 of the set's
+// canonical description, so that two builds naming the same set with different numbers are
+// caught before any share is made.
+func paramDigest(ps *he.ParamSet) []byte {
+	d := ps.Digest()
+	return d[:]
+}
+
+// maxDimsFor is the key sets' maximum template dimension for protected templates of m values:
+// the next power of two (the he package pads templates to it).
+func maxDimsFor(m int) int {
+	d := 2
+	for d < m {
+		d <<= 1
+	}
+	return d
+}
+
+// objectLimit is the largest size a received HE object of a kind may declare for ps, checked
+// before any of its bytes are accepted; the he package then checks the exact size and every
+// field when it decodes the object.
+func objectLimit(ps *he.ParamSet, kind pb.HEObjectKind) int64 {
+	info := ps.Info()
+	switch kind {
+	case pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT:
+		return int64(info.QueryBytes)
+	case pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT:
+		return int64(info.ResponseBytes)
+	case pb.HEObjectKind_HE_OBJECT_KIND_CKG_SHARE:
+		return int64(info.CiphertextBytesLevel) + 4096
+	case pb.HEObjectKind_HE_OBJECT_KIND_RKG_SHARE_ROUND1, pb.HEObjectKind_HE_OBJECT_KIND_RKG_SHARE_ROUND2:
+		return int64(info.RelinKeyBytes) + 4096
+	case pb.HEObjectKind_HE_OBJECT_KIND_GKG_SHARE:
+		return int64(info.TopGaloisKeyBytes)/2 + 4096
+	}
+	return 0
+}
+
+// stepOf maps a key-share descriptor to the he ceremony step it carries.
+func stepOf(kind pb.HEObjectKind, galEl uint64) (he.Step, bool) {
+	switch kind {
+	case pb.HEObjectKind_HE_OBJECT_KIND_CKG_SHARE:
+		return he.Step{Kind: he.StepPublicKey}, galEl == 0
+	case pb.HEObjectKind_HE_OBJECT_KIND_RKG_SHARE_ROUND1:
+		return he.Step{Kind: he.StepRelinRound1}, galEl == 0
+	case pb.HEObjectKind_HE_OBJECT_KIND_RKG_SHARE_ROUND2:
+		return he.Step{Kind: he.StepRelinRound2}, galEl == 0
+	case pb.HEObjectKind_HE_OBJECT_KIND_GKG_SHARE:
+		return he.Step{Kind: he.StepGalois, GaloisElement: galEl}, galEl != 0
+	}
+	return he.Step{}, false
+}
+
+// kindOf is stepOf's inverse.
+func kindOf(s he.Step) pb.HEObjectKind {
+	switch s.Kind {
+	case he.StepPublicKey:
+		return pb.HEObjectKind_HE_OBJECT_KIND_CKG_SHARE
+	case he.StepRelinRound1:
+		return pb.HEObjectKind_HE_OBJECT_KIND_RKG_SHARE_ROUND1
+	case he.StepRelinRound2:
+		return pb.HEObjectKind_HE_OBJECT_KIND_RKG_SHARE_ROUND2
+	}
+	return pb.HEObjectKind_HE_OBJECT_KIND_GKG_SHARE
+}

@@ -1,0 +1,147 @@
+package protocol
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/keys"
+	"github.com/puente-id/puente/keys/policy"
+)
+
+// partner is one partner agency as this node knows it: configuration, card, the quota the key
+// policy grants it, the agreement's current keys, the gallery its queries search, and the
+// connection this node's own queries use.
+type partner struct {
+	name    string
+	cfg     *PartnerConfig
+	card    *Card
+	rules   []peerRule
+	quota   *policy.Quota // nil: the policy grants none, and its queries are refused
+	ps      *he.ParamSet
+	maxDims int
+
+	createMu sync.Mutex // serialises the creation of the gallery
+	retireMu sync.Mutex // serialises retireEpochs
+
+	mu      sync.RWMutex
+	cur     *epochKeys      // the active epoch's keys; nil before the first ceremony
+	retired map[uint64]bool // epochs superseded since the node started or found in the agreement state
+	stale   []*epochKeys    // superseded keys, destroyed once their epoch is retired
+	gal     *galleryLink    // nil until the first enrolment
+	conn    *grpc.ClientConn
+}
+
+// openPartner loads a partner's card, quota, agreement keys and gallery.
+func (n *Node) openPartner(ctx context.Context, pc *PartnerConfig) (*partner, error) {
+	card, err := LoadCard(n.cfg.Path(pc.Card))
+	if err != nil {
+		return nil, err
+	}
+	if card.Node != pc.Name {
+		return nil, fmt.Errorf("protocol: partner %q: card %s is for node %q", pc.Name, pc.Card, card.Node)
+	}
+	p := &partner{name: pc.Name, cfg: pc, card: card, retired: map[uint64]bool{}}
+	pin := card.Pin
+	p.rules = []peerRule{{partner: pc.Name, pin: &pin}}
+	if pc.TLSCA != "" {
+		pool, err := loadCAPool(n.cfg.Path(pc.TLSCA))
+		if err != nil {
+			return nil, err
+		}
+		p.rules = append(p.rules, peerRule{partner: pc.Name, roots: pool})
+	}
+	if pp, ok := n.policy.PartnerByName(pc.Name); ok {
+		if pp.Agreement != pc.Agreement {
+			return nil, fmt.Errorf("protocol: partner %q: policy %s names agreement %q, config %q", pc.Name, n.policy.File, pp.Agreement, pc.Agreement)
+		}
+		if q, ok := n.policy.QuotaFor(pc.Name); ok {
+			p.quota = &q
+		}
+	}
+	if p.ps, err = LookupParams(pc.HEParams); err != nil {
+		return nil, err
+	}
+	p.maxDims = maxDimsFor(pc.Transform.OutputDim())
+	st, _, err := n.agree.State(ctx, pc.Agreement)
+	switch {
+	case errors.Is(err, keys.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		if st.Partner != pc.Name {
+			return nil, fmt.Errorf("protocol: agreement %s in the key store is with %q, config says %q", pc.Agreement, st.Partner, pc.Name)
+		}
+		for _, e := range st.Epochs {
+			if e.State != keys.EpochActive || e.Revoked {
+				p.retired[e.Epoch] = true
+			}
+		}
+		if e, ok := st.Active(); ok && !e.Revoked {
+			if p.cur, err = n.loadEpoch(ctx, p, e.Epoch); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if p.gal, err = n.openGallery(ctx, p, false); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// current returns the partner's active epoch keys.
+func (p *partner) current() (*epochKeys, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.cur == nil {
+		return nil, fmt.Errorf("%w: no key ceremony has been run with partner %s", ErrPrecondition, p.name)
+	}
+	return p.cur, nil
+}
+
+// gallery returns the partner's gallery link, or nil.
+func (p *partner) gallery() *galleryLink {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.gal
+}
+
+// client returns the connection to the partner's node, dialling it the first time.
+func (n *Node) client(p *partner) (*grpc.ClientConn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conn != nil {
+		return p.conn, nil
+	}
+	creds := credentials.NewTLS(clientTLS(n.cert, p.name, p.rules, n.now))
+	conn, err := grpc.NewClient(p.cfg.Address, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		return nil, fmt.Errorf("protocol: partner %s at %s: %w", p.name, p.cfg.Address, err)
+	}
+	p.conn = conn
+	return conn, nil
+}
+
+func (p *partner) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	if p.conn != nil {
+		errs = append(errs, p.conn.Close())
+		p.conn = nil
+	}
+	if p.gal != nil {
+		errs = append(errs, p.gal.store.Close())
+		p.gal = nil
+	}
+	if p.cur != nil {
+		p.cur.destroy()
+		p.cur = nil
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,212 @@
+package protocol
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
+
+	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/he/hetest"
+	pb "github.com/puente-id/puente/proto/puente/v1"
+)
+
+// rawSearch is a Search request built piece by piece, so that a test can send what a correct
+// node never would.
+type rawSearch struct {
+	h       *pb.RequestHeader
+	payload *pb.SearchPayload
+	sig     []byte
+	probe   []byte
+	chunks  []*pb.Chunk // sent after the open message; nil means chunksOf(probe)
+}
+
+// newRawSearch builds a correct, signed Search of a raw probe from a to its partner.
+func newRawSearch(t *testing.T, a *testNode, partner string, raw []float64) *rawSearch {
+	t.Helper()
+	p := a.partners[partner]
+	k, err := p.current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, qb, err := a.encryptProbe(k, Probe{Raw: raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newRequestHeader(a.rand, a.now(), a.name, partner, p.cfg.Agreement, pb.MatchService_Search_FullMethodName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.KeyEpoch, h.ParamSet, h.PurposeCode = k.epoch, k.ps.Name(), p.cfg.Purposes[0]
+	r := &rawSearch{h: h, payload: &pb.SearchPayload{Probe: describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, k.ps.Name(), qb)}, probe: qb}
+	r.sign(t, a)
+	return r
+}
+
+// sign (re)signs the request with a's key.
+func (r *rawSearch) sign(t *testing.T, a *testNode) {
+	t.Helper()
+	sig, err := signRequest(r.h, r.payload, a.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.sig = sig
+}
+
+// send sends the request over conn and reads the answer; it returns the status code (OK when
+// the partner answered).
+func (r *rawSearch) send(ctx context.Context, conn *grpc.ClientConn) codes.Code {
+	st, err := pb.NewMatchServiceClient(conn).Search(ctx)
+	if err != nil {
+		return status.Code(err)
+	}
+	st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Open{Open: &pb.SearchOpen{Header: r.h, Payload: r.payload, Signature: r.sig}}})
+	chunks := r.chunks
+	if chunks == nil {
+		chunks = chunksOf(r.probe)
+	}
+	for _, c := range chunks {
+		if st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Chunk{Chunk: c}}) != nil {
+			break
+		}
+	}
+	st.CloseSend()
+	for {
+		_, err := st.Recv()
+		if err == io.EOF {
+			return codes.OK
+		}
+		if err != nil {
+			return status.Code(err)
+		}
+	}
+}
+
+// conn returns a's connection to its partner.
+func conn(t *testing.T, a *testNode, partner string) *grpc.ClientConn {
+	t.Helper()
+	c, err := a.client(a.partners[partner])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// strangerConn connects to b with the certificate of a node b does not know.
+func strangerConn(t *testing.T, b *testNode) *grpc.ClientConn {
+	t.Helper()
+	m := initNode(t, "mallory")
+	m.lis.Close()
+	cert, err := loadKeyPair(filepath.Join(m.home, "tls", "node.crt"), filepath.Join(m.home, "tls", "node.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin, err := CertPin(filepath.Join(b.home, "tls", "node.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := clientTLS(cert, b.name, []peerRule{{partner: b.name, pin: &pin}}, time.Now)
+	c, err := grpc.NewClient(b.addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// lastRecord returns the last record of a node's audit log.
+func lastRecord(t *testing.T, tn *testNode) audit.Record {
+	t.Helper()
+	recs := records(t, tn)
+	if len(recs) == 0 {
+		t.Fatal("empty audit log")
+	}
+	return recs[len(recs)-1]
+}
+
+// records reads a node's audit log (the writer has synced every record it acknowledged).
+func records(t *testing.T, tn *testNode) []audit.Record {
+	t.Helper()
+	f, err := os.Open(tn.cfg.Path(tn.cfg.AuditLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []audit.Record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var r audit.Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("audit line: %v", err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// quotaUsed returns how many of a's queries b counts.
+func quotaUsed(t *testing.T, b *testNode, partner string) int {
+	t.Helper()
+	n, err := b.state.used(partner, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// tlsState dials b's listener with a's certificate and returns the negotiated connection state.
+func tlsState(t *testing.T, a, b *testNode) tls.ConnectionState {
+	t.Helper()
+	cfg := clientTLS(a.cert, b.name, a.partners[b.name].rules, time.Now)
+	cfg.NextProtos = []string{"h2"}
+	c, err := tls.Dial("tcp", b.addr, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.ConnectionState()
+}
+
+// codeOf returns the gRPC code of an error from a call.
+func codeOf(err error) codes.Code {
+	var re *RemoteError
+	if errors.As(err, &re) {
+		return re.Code
+	}
+	return status.Code(err)
+}
+
+// waitFor polls cond for up to ten seconds (the responder records a failure after the client
+// has already seen its status).
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("condition not reached in 10s")
+}
+
+func mustQuerier(t *testing.T, k hetest.Keys) *he.Querier {
+	t.Helper()
+	q, err := he.NewQuerier(k.Querier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}

@@ -1,0 +1,243 @@
+package protocol
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+
+	"github.com/puente-id/puente/audit"
+	pb "github.com/puente-id/puente/proto/puente/v1"
+)
+
+// ShutdownGrace is how long Serve lets calls in flight finish after its context ends before it
+// cancels them (they still record their audit records).
+var ShutdownGrace = 30 * time.Second
+
+// unidentified is the partner name audit records give a caller whose certificate is no
+// configured partner's.
+const unidentified = "unidentified"
+
+type partnerKey struct{}
+
+// partnerFrom returns the partner the call's interceptor identified.
+func partnerFrom(ctx context.Context) *partner {
+	p, _ := ctx.Value(partnerKey{}).(*partner)
+	return p
+}
+
+// NewGRPCServer returns the node's gRPC server: mutual TLS 1.3, the Ceremony, Match and health
+// services, and interceptors that identify the partner from its certificate (an unknown one is
+// refused with Unauthenticated and audited), track calls for a graceful shutdown and turn a
+// panic into an Internal status.
+func (n *Node) NewGRPCServer() *grpc.Server {
+	s := grpc.NewServer(
+		grpc.Creds(credentials.NewTLS(serverTLS(n.cert))),
+		grpc.MaxConcurrentStreams(64),
+		grpc.ConnectionTimeout(30*time.Second),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.ChainUnaryInterceptor(n.unaryInterceptor),
+		grpc.ChainStreamInterceptor(n.streamInterceptor),
+	)
+	pb.RegisterMatchServiceServer(s, &matchServer{n: n})
+	pb.RegisterCeremonyServiceServer(s, &ceremonyServer{n: n})
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	healthpb.RegisterHealthServer(s, hs)
+	return s
+}
+
+// Serve serves partners on lis until ctx ends, then stops gracefully: no new calls, calls in
+// flight get ShutdownGrace to finish and are then cancelled; every call records its audit
+// record before Serve returns. Close the node afterwards.
+func (n *Node) Serve(ctx context.Context, lis net.Listener) error {
+	s := n.NewGRPCServer()
+	errc := make(chan error, 1)
+	go func() { errc <- s.Serve(lis) }()
+	go n.pruneLoop(ctx)
+	n.log.Info("serving", "node", n.name, "address", lis.Addr().String(), "partners", len(n.partners))
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	n.log.Info("shutting down", "grace", ShutdownGrace)
+	done := make(chan struct{})
+	go func() { s.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(ShutdownGrace):
+		s.Stop()
+		<-done
+	}
+	n.mu.Lock()
+	n.draining = true
+	n.mu.Unlock()
+	n.inflight.Wait()
+	return nil
+}
+
+// pruneLoop drops expired nonces and abandoned ceremonies every minute.
+func (n *Node) pruneLoop(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n.dropExpiredCeremonies()
+			if k, err := n.state.pruneNonces(n.now()); err != nil {
+				n.log.Error("pruning nonces", "err", err)
+			} else if k > 0 {
+				n.log.Debug("pruned nonces", "count", k)
+			}
+		}
+	}
+}
+
+func isHealth(method string) bool { return strings.HasPrefix(method, "/grpc.health.v1.Health/") }
+
+func (n *Node) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	if isHealth(info.FullMethod) {
+		return handler(ctx, req)
+	}
+	ctx, err = n.admitCall(ctx, info.FullMethod)
+	if err != nil {
+		return nil, err
+	}
+	defer n.inflight.Done()
+	defer recoverInternal(n, info.FullMethod, &err)
+	return handler(ctx, req)
+}
+
+type wrappedStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (w *wrappedStream) Context() context.Context { return w.ctx }
+
+func (n *Node) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+	if isHealth(info.FullMethod) {
+		return handler(srv, ss)
+	}
+	ctx, err := n.admitCall(ss.Context(), info.FullMethod)
+	if err != nil {
+		return err
+	}
+	defer n.inflight.Done()
+	defer recoverInternal(n, info.FullMethod, &err)
+	return handler(srv, &wrappedStream{ServerStream: ss, ctx: ctx})
+}
+
+// admitCall registers the call and identifies the partner from its TLS certificate. An unknown
+// certificate is refused and audited.
+func (n *Node) admitCall(ctx context.Context, method string) (context.Context, error) {
+	if err := n.enter(); err != nil {
+		return nil, status.Error(codes.Unavailable, "node is shutting down")
+	}
+	p, err := n.identifyPeer(ctx)
+	if err != nil {
+		e := unauthenticated("client certificate is not a partner's", err)
+		n.auditRefusal(ctx, nil, method, nil, e)
+		n.log.Warn("refused", "method", method, "partner", unidentified, "code", e.Code.String(), "reason", e.Error())
+		n.inflight.Done()
+		return nil, e
+	}
+	return context.WithValue(ctx, partnerKey{}, p), nil
+}
+
+func (n *Node) identifyPeer(ctx context.Context) (*partner, error) {
+	pr, ok := peer.FromContext(ctx)
+	if !ok {
+		return nil, errors.New("no peer")
+	}
+	ti, ok := pr.AuthInfo.(credentials.TLSInfo)
+	if !ok {
+		return nil, errors.New("not a TLS connection")
+	}
+	var rules []peerRule
+	for _, p := range n.partners {
+		rules = append(rules, p.rules...)
+	}
+	name, err := identify(rules, ti.State.PeerCertificates, n.now(), x509.ExtKeyUsageClientAuth)
+	if err != nil {
+		return nil, err
+	}
+	return n.partners[name], nil
+}
+
+// recoverInternal turns a panic in a handler into an Internal status: a bug must not take the
+// node down for every partner. The stack goes to the log, not to the partner.
+func recoverInternal(n *Node, method string, err *error) {
+	if r := recover(); r != nil {
+		n.log.Error("panic in handler", "method", method, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		*err = internal(fmt.Errorf("panic: %v", r))
+	}
+}
+
+// requestIDOf renders a header's request ID for logs and audit records, or draws a fresh one
+// (audit.NewRequestID) when the header has none worth recording.
+func (n *Node) requestIDOf(id []byte) string {
+	if len(id) == requestIDLen {
+		return hex.EncodeToString(id)
+	}
+	rid, err := audit.NewRequestID(n.rand)
+	if err != nil {
+		return strings.Repeat("0", 2*requestIDLen)
+	}
+	return rid
+}
+
+// auditRefusal records a refused request: a query record for Search and Verify, a key record
+// for a ceremony round. Unknown fields are recorded as such, never guessed.
+func (n *Node) auditRefusal(ctx context.Context, p *partner, method string, h *pb.RequestHeader, e *Error) {
+	name := unidentified
+	if p != nil {
+		name = p.name
+	}
+	var rid, purpose string
+	var epoch uint64
+	if h != nil {
+		rid, purpose, epoch = n.requestIDOf(h.RequestId), h.PurposeCode, h.KeyEpoch
+	} else {
+		rid = n.requestIDOf(nil)
+	}
+	if !audit.ValidPurpose(purpose) {
+		purpose = "unknown"
+	}
+	var err error
+	if isMatch(method) {
+		if e.Code == codes.ResourceExhausted {
+			n.met.quotaRefuse.WithLabelValues(name).Inc()
+		}
+		n.met.query(name, methodName(method), "responder", "refused", 0)
+		_, err = n.audit.Append(context.WithoutCancel(ctx), audit.KindQuery, audit.Event{Partner: name, Role: audit.RoleResponder,
+			Purpose: purpose, RequestID: rid, Outcome: audit.OutcomeRefused, Refusal: e.Refusal, Epoch: epoch})
+	} else {
+		_, err = n.audit.Append(context.WithoutCancel(ctx), audit.KindKey, audit.Event{Partner: name, Action: "ceremony-refused", Epoch: epoch})
+	}
+	if err != nil {
+		n.log.Error("audit record not written", "err", err)
+	}
+}
+
+func isMatch(method string) bool { return strings.HasPrefix(method, "/puente.v1.MatchService/") }
+
+// methodName is the last element of a full method name ("Search").
+func methodName(full string) string { return full[strings.LastIndexByte(full, '/')+1:] }
