@@ -79,18 +79,10 @@ func TestPopulationShape(t *testing.T) {
 	}
 }
 
-// protectedScores protects a fresh population with PolyProtect (the agreement's default
-// transform) under a derived seed and returns mated and non-mated pair scores.
-func protectedScores(t *testing.T, g *Generator, subjects, nonMated int) (mated, non []float64) {
+// protectedScores draws subjects from g, protects two captures of each with tr and returns the
+// mated scores (the two captures) and non-mated scores of distinct pairs of subjects.
+func protectedScores(t *testing.T, g *Generator, tr protect.Transform, subjects, nonMated int) (mated, non []float64) {
 	t.Helper()
-	seed, err := protect.DeriveSeed([]byte("demo test agreement secret, 32 bytes."), "us-co", protect.PolyProtect, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := protect.New(protect.Params{Scheme: protect.PolyProtect, InputDim: g.Model().Dim, Order: 5, Overlap: 4, Scale: 1}, seed)
-	if err != nil {
-		t.Fatal(err)
-	}
 	apply := func(x []float64) []float64 {
 		out := make([]float64, tr.OutputDim())
 		if err := tr.Apply(out, x); err != nil {
@@ -105,11 +97,10 @@ func protectedScores(t *testing.T, g *Generator, subjects, nonMated int) (mated,
 		mated = append(mated, protect.Dot(a, b))
 		first = append(first, a)
 	}
+	// Distinct pairs of different subjects: (i, i+1), (i, i+2), ... for every i.
 	for k := range nonMated {
-		i, j := k%subjects, (k*7919+1)%subjects
-		if i == j {
-			continue
-		}
+		i := k % subjects
+		j := (i + 1 + (k/subjects)%(subjects-1)) % subjects
 		non = append(non, protect.Dot(first[i], first[j]))
 	}
 	return mated, non
@@ -138,7 +129,7 @@ func TestSeparation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mated, non := protectedScores(t, g, 2000, 40000)
+	mated, non := protectedScores(t, g, polyProtect(t, "epoch one"), 2000, 40000)
 	fnmr, fmr := rate(mated, false), rate(non, true)
 	t.Logf("FNMR %.4f, FMR %.6f at tau %.4f; mated median %.4f, non-mated median %.4f", fnmr, fmr, tau, quantile(mated, 0.5), quantile(non, 0.5))
 	if fnmr < 0.005 || fnmr > 0.08 {
