@@ -48,11 +48,14 @@ func runEnroll(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 	if err != nil {
 		return err
 	}
+	if err := checkWidth(*home, *partner, rest[0], m.Cols, false); err != nil {
+		return err
+	}
 	refs, err := enrolRefs(*refsFile, *prefix, m.Rows)
 	if err != nil {
 		return err
 	}
-	return withOperator(ctx, st, *home, func(op protocol.Operator) error {
+	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
 		var rep *protocol.EnrolReport
 		for lo := 0; lo < m.Rows; lo += *batch {
 			hi := min(lo+*batch, m.Rows)
@@ -138,10 +141,11 @@ func runReferences(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 	if len(rest) == 0 {
 		return usagef("references needs at least one subject reference")
 	}
-	return withOperator(ctx, st, *home, func(op protocol.Operator) error {
+	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
 		labels, err := op.References(ctx, *partner, rest)
 		if err != nil {
-			return err
+			// The node counts the references from 0 in its error.
+			return fmt.Errorf("subject references %s: %w", strings.Join(rest, " "), err)
 		}
 		for i, r := range rest {
 			fmt.Fprintf(st.out, "%s\t%s\n", r, labels[i])
