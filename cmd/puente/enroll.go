@@ -70,7 +70,7 @@ func runEnroll(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 				return fmt.Errorf("rows %d to %d (rows before %d are enrolled): %w", lo, hi-1, lo, err)
 			}
 			if m.Rows > *batch {
-				fmt.Fprintf(st.err, "\renrolled %d/%d", hi, m.Rows)
+				fmt.Fprintf(st.err, "\r%s", progressBar(hi, m.Rows))
 			}
 		}
 		if m.Rows > *batch {
@@ -82,6 +82,14 @@ func runEnroll(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 		}
 		return writeLabels(ctx, op, *partner, refs, *labels)
 	})
+}
+
+// progressBar draws the progress of a long import on one line:
+// "[########------------] 4000/10000 subjects (40%)".
+func progressBar(done, total int) string {
+	const width = 20
+	full := done * width / total
+	return fmt.Sprintf("[%s%s] %d/%d subjects (%d%%)", strings.Repeat("#", full), strings.Repeat("-", width-full), done, total, done*100/total)
 }
 
 // enrolRefs reads the references file, or makes PREFIX<row> references.
