@@ -31,7 +31,7 @@ func runCeremony(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string
 	if err := needPartner(*partner); err != nil {
 		return err
 	}
-	return withOperator(ctx, st, *home, func(op protocol.Operator) error {
+	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
 		rep, err := op.Ceremony(ctx, *partner, *epoch)
 		if err != nil {
 			return err
@@ -52,7 +52,7 @@ func runRevoke(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 	if err := needPartner(*partner); err != nil {
 		return err
 	}
-	return withOperator(ctx, st, *home, func(op protocol.Operator) error {
+	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
 		rep, err := op.Revoke(ctx, *partner)
 		if err != nil {
 			return err

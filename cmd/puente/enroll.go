@@ -48,11 +48,14 @@ func runEnroll(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 	if err != nil {
 		return err
 	}
+	if err := checkWidth(*home, *partner, rest[0], m.Cols, false); err != nil {
+		return err
+	}
 	refs, err := enrolRefs(*refsFile, *prefix, m.Rows)
 	if err != nil {
 		return err
 	}
-	return withOperator(ctx, st, *home, func(op protocol.Operator) error {
+	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
 		var rep *protocol.EnrolReport
 		for lo := 0; lo < m.Rows; lo += *batch {
 			hi := min(lo+*batch, m.Rows)
@@ -67,7 +70,7 @@ func runEnroll(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 				return fmt.Errorf("rows %d to %d (rows before %d are enrolled): %w", lo, hi-1, lo, err)
 			}
 			if m.Rows > *batch {
-				fmt.Fprintf(st.err, "\renrolled %d/%d", hi, m.Rows)
+				fmt.Fprintf(st.err, "\r%s", progressBar(hi, m.Rows))
 			}
 		}
 		if m.Rows > *batch {
@@ -79,6 +82,14 @@ func runEnroll(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 		}
 		return writeLabels(ctx, op, *partner, refs, *labels)
 	})
+}
+
+// progressBar draws the progress of a long import on one line:
+// "[########------------] 4000/10000 subjects (40%)".
+func progressBar(done, total int) string {
+	const width = 20
+	full := done * width / total
+	return fmt.Sprintf("[%s%s] %d/%d subjects (%d%%)", strings.Repeat("#", full), strings.Repeat("-", width-full), done, total, done*100/total)
 }
 
 // enrolRefs reads the references file, or makes PREFIX<row> references.
@@ -138,10 +149,11 @@ func runReferences(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 	if len(rest) == 0 {
 		return usagef("references needs at least one subject reference")
 	}
-	return withOperator(ctx, st, *home, func(op protocol.Operator) error {
+	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
 		labels, err := op.References(ctx, *partner, rest)
 		if err != nil {
-			return err
+			// The node counts the references from 0 in its error.
+			return fmt.Errorf("subject references %s: %w", strings.Join(rest, " "), err)
 		}
 		for i, r := range rest {
 			fmt.Fprintf(st.out, "%s\t%s\n", r, labels[i])

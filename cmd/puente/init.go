@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/protocol"
 )
 
@@ -30,7 +32,10 @@ func runInit(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 		return err
 	}
 	if len(rest) != 1 {
-		return usagef("init needs one node name, got %q", rest)
+		return usagef("init needs one node name, e.g. us-cbp; got %d arguments", len(rest))
+	}
+	if !audit.ValidNodeName(rest[0]) || !keys.ValidName(rest[0]) {
+		return usagef("node name %q: want lower-case letters, digits, '.', '_' and '-', at most 64 bytes", rest[0])
 	}
 	card, err := protocol.InitHome(ctx, *home, protocol.InitOptions{Node: rest[0], Listen: *listen, MetricsListen: *metrics,
 		TestNode: *test, CSR: *csr, Classical: *classical})

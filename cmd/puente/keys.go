@@ -64,7 +64,7 @@ func homeFlag(fs *flag.FlagSet) *string {
 	if def == "" {
 		def = "."
 	}
-	return fs.String("home", def, "the node's home directory (default $PUENTE_HOME or .)")
+	return fs.String("home", def, "the node's home directory ($PUENTE_HOME when set)")
 }
 
 // openNode loads the identity, the policy (its custodians seal new keys)
@@ -72,7 +72,7 @@ func homeFlag(fs *flag.FlagSet) *string {
 func openNode(home string) (*node, error) {
 	name, err := os.ReadFile(filepath.Join(home, "node"))
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a node home (run 'puente keys init'): %w", home, err)
+		return nil, fmt.Errorf("%s is not a node home (run 'puente init'): %w", home, err)
 	}
 	n := &node{home: home, name: strings.TrimSpace(string(name))}
 	if n.id, err = keys.LoadIdentity(filepath.Join(home, "identity.age")); err != nil {

@@ -108,10 +108,15 @@ func run(ctx context.Context, st *stdio, args []string) int {
 		return exitUsage
 	}
 	fs := flag.NewFlagSet("puente "+cmd.name, flag.ContinueOnError)
-	fs.SetOutput(st.err)
+	// The flag package's own messages are not printed: a bad flag becomes a usageError, reported
+	// on one line, and -h prints the help below.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	fs.BoolVar(&st.verbose, "v", false, "verbose: print the cause chain of errors and progress detail")
-	fs.Usage = func() { printHelp(st.err, cmd, fs) }
 	err := cmd.run(ctx, st, fs, rest)
+	if errors.Is(err, flag.ErrHelp) {
+		printHelp(st.err, cmd, fs)
+	}
 	return report(st, cmd, err)
 }
 
@@ -163,8 +168,10 @@ func lookup(args []string) (*command, []string) {
 
 func printCommands(w io.Writer) {
 	names := make([]string, 0, len(commands))
+	width := 0
 	for n := range commands {
 		names = append(names, n)
+		width = max(width, len(n))
 	}
 	sort.Strings(names)
 	fmt.Fprintln(w, "puente: privacy-preserving hit/no-hit biometric matching between two agencies")
@@ -173,7 +180,7 @@ func printCommands(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-16s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-*s  %s\n", width, n, commands[n].summary)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'puente COMMAND -h' for a command's flags and examples.")
@@ -189,11 +196,13 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 		}
 	}
 	fmt.Fprintln(w, "\nFlags:")
+	fs.SetOutput(w)
 	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 // parse parses args with fs and returns the positional arguments, turning a
-// flag error into a usageError (the flag package has printed the detail).
+// flag error into a usageError.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

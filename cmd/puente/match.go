@@ -84,11 +84,14 @@ func runMatch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string, v
 	if err != nil {
 		return err
 	}
+	if err := checkWidth(*home, *partner, rest[0], m.Cols, *protected); err != nil {
+		return err
+	}
 	probes, idx, err := rowsOf(m, rows)
 	if err != nil {
 		return fmt.Errorf("%s: %w", rest[0], err)
 	}
-	return withOperator(ctx, st, *home, func(op protocol.Operator) error {
+	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
 		failed, n := 0, 0
 		start := time.Now()
 		for i := 0; i < len(probes) || *repeat > 0 && time.Since(start) < *repeat; i++ {
@@ -179,11 +182,14 @@ func runProtect(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return err
 	}
+	if err := checkWidth(*home, *partner, rest[0], m.Cols, false); err != nil {
+		return err
+	}
 	raw, _, err := rowsOf(m, nil)
 	if err != nil {
 		return err
 	}
-	return withOperator(ctx, st, *home, func(op protocol.Operator) error {
+	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
 		out, epoch, err := op.Protect(ctx, *partner, raw)
 		if err != nil {
 			return err

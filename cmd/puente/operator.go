@@ -58,6 +58,53 @@ func withOperator(ctx context.Context, st *stdio, home string, f func(protocol.O
 	return errors.Join(err, release())
 }
 
+// withPartner runs f with an operator for the node at home, once it has checked that partner is
+// one of the node's partners.
+func withPartner(ctx context.Context, st *stdio, home, partner string, f func(protocol.Operator) error) error {
+	if _, err := partnerConfig(home, partner); err != nil {
+		return err
+	}
+	return withOperator(ctx, st, home, f)
+}
+
+// partnerConfig returns the partner's block of the node's configuration, or an error naming the
+// configuration file and the partners it has.
+func partnerConfig(home, partner string) (*protocol.PartnerConfig, error) {
+	cfg, err := protocol.LoadConfig(configPath(home))
+	if err != nil {
+		return nil, err
+	}
+	if pc, ok := cfg.Partner(partner); ok {
+		return pc, nil
+	}
+	var names []string
+	for _, p := range cfg.Partners {
+		names = append(names, p.Name)
+	}
+	known := "none yet: add one with 'puente partner add'"
+	if len(names) > 0 {
+		known = strings.Join(names, ", ")
+	}
+	return nil, fmt.Errorf("%s: no partner %q (partners: %s)", cfg.File, partner, known)
+}
+
+// checkWidth checks that a feature file's rows have the width the agreement with partner takes:
+// its transform's input dimension, or its output dimension for protected templates.
+func checkWidth(home, partner, file string, cols int, protected bool) error {
+	pc, err := partnerConfig(home, partner)
+	if err != nil {
+		return err
+	}
+	want, what := pc.Transform.InputDim, "raw features"
+	if protected {
+		want, what = pc.Transform.OutputDim(), "protected templates"
+	}
+	if cols != want {
+		return fmt.Errorf("%s: rows of %d values, but the agreement with %s takes %s of %d", file, cols, partner, what, want)
+	}
+	return nil
+}
+
 // partnerFlag registers the -partner flag.
 func partnerFlag(fs *flag.FlagSet) *string {
 	return fs.String("partner", "", "the partner agency's node name, as in puente.hcl (required)")

@@ -46,6 +46,9 @@ func runPartnerAdd(_ context.Context, st *stdio, fs *flag.FlagSet, args []string
 	if *cardFile == "" || *agreement == "" || *address == "" {
 		return usagef("-card, -agreement and -address are required")
 	}
+	if _, err := protocol.LookupParams(*params); err != nil {
+		return usagef("-he-params: %v", err)
+	}
 	if _, err := policy.ParseQuota(*quota); err != nil {
 		return usagef("-quota: %v", err)
 	}

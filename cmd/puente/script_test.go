@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/puente-id/puente/protocol"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets the test binary act as the puente command in the scripts of testdata/script:
+// testscript installs it as "puente" on their PATH, so each `exec puente ...` is a separate
+// process of this package's main, as a user's shell would run it.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){"puente": main})
+}
+
+// TestScripts runs the CLI scripts: every subcommand's happy path and its bad input (missing
+// file, wrong partner, bad flag), each checked for exit code and message. A script's
+// environment has ADDR1 to ADDR4, loopback addresses free when it starts, a HOME of its own, and
+// EXAMPLE_POLICY, the key policy example with custodians.
+func TestScripts(t *testing.T) {
+	example, err := filepath.Abs("../../keys/policy/testdata/example.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
+			env.Setenv("EXAMPLE_POLICY", example)
+			for i := 1; i <= 4; i++ {
+				l, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					return err
+				}
+				env.Setenv("ADDR"+strconv.Itoa(i), l.Addr().String())
+				l.Close()
+			}
+			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
+		},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){
+			"exits":     cmdExits,
+			"waitnode":  cmdWaitNode,
+			"waitepoch": cmdWaitEpoch,
+			"addpolicy": cmdAddPolicy,
+			"setfrom":   cmdSetFrom,
+			"append":    cmdAppend,
+			"replace":   cmdReplace,
+		},
+	})
+}
+
+// cmdExits runs a program and checks its exit code: exits CODE PROGRAM [ARGS...]. Its stdout
+// and stderr are then those of the program, for the stdout and stderr commands.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: bad code %q", args[0])
+	}
+	got := 0
+	var ee *exec.ExitError
+	switch err := ts.Exec(args[1], args[2:]...); {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("exits: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+	}
+}
+
+// cmdWaitNode waits until the node at HOME serves its operator socket: waitnode HOME.
+func cmdWaitNode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitnode HOME")
+	}
+	sock := filepath.Join(ts.MkAbs(args[0]), "run", "admin.sock")
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return
+		}
+	}
+	ts.Fatalf("no node answered on %s within a minute", sock)
+}
+
+// cmdWaitEpoch waits until the running node at HOME has its agreement with PARTNER at epoch N
+// and its gallery for that partner re-protected under it: waitepoch HOME PARTNER N.
+func cmdWaitEpoch(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: waitepoch HOME PARTNER N")
+	}
+	want, err := strconv.ParseUint(args[2], 10, 64)
+	ts.Check(err)
+	c, err := protocol.DialAdmin(filepath.Join(ts.MkAbs(args[0]), "run", "admin.sock"))
+	ts.Check(err)
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		st, err := c.Status(context.Background())
+		ts.Check(err)
+		for _, p := range st.Partners {
+			if p.Partner == args[1] && p.Epoch == want && p.GalleryEpoch == want {
+				return
+			}
+		}
+	}
+	ts.Fatalf("%s did not reach epoch %d with %s within a minute", args[0], want, args[1])
+}
+
+// cmdAddPolicy appends the partner block that `puente partner add` printed (the last stdout)
+// to HOME/policy.hcl, as the privacy officer would: addpolicy HOME.
+func cmdAddPolicy(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: addpolicy HOME")
+	}
+	out := ts.ReadFile("stdout")
+	i := strings.Index(out, "partner \"")
+	if i < 0 {
+		ts.Fatalf("addpolicy: no partner block in the last stdout")
+	}
+	f, err := os.OpenFile(filepath.Join(ts.MkAbs(args[0]), "policy.hcl"), os.O_APPEND|os.O_WRONLY, 0)
+	ts.Check(err)
+	_, err = f.WriteString("\n" + out[i:])
+	ts.Check(err)
+	ts.Check(f.Close())
+}
+
+// cmdSetFrom sets an environment variable to the first submatch of a regular expression in the
+// last stdout: setfrom VAR REGEXP.
+func cmdSetFrom(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: setfrom VAR REGEXP")
+	}
+	re, err := regexp.Compile(args[1])
+	ts.Check(err)
+	m := re.FindStringSubmatch(ts.ReadFile("stdout"))
+	if len(m) < 2 {
+		ts.Fatalf("setfrom: %q does not match the last stdout", args[1])
+	}
+	ts.Setenv(args[0], m[1])
+}
+
+// cmdAppend appends text to a file: append FILE TEXT.
+func cmdAppend(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: append FILE TEXT")
+	}
+	f, err := os.OpenFile(ts.MkAbs(args[0]), os.O_APPEND|os.O_WRONLY, 0)
+	ts.Check(err)
+	_, err = f.WriteString(args[1])
+	ts.Check(err)
+	ts.Check(f.Close())
+}
+
+// cmdReplace replaces the first occurrence of OLD in a file by NEW: replace FILE OLD NEW.
+func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: replace FILE OLD NEW")
+	}
+	src := ts.ReadFile(args[0])
+	if !strings.Contains(src, args[1]) {
+		ts.Fatalf("replace: %q not in %s", args[1], args[0])
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(strings.Replace(src, args[1], args[2], 1)), 0o600))
+}
