@@ -113,7 +113,16 @@ func runMatch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string, v
 			if err != nil {
 				failed++
 			}
-			printMatch(st, *asJSON, idx[i%len(probes)], res, err)
+			// An error that is not this probe's fault (partner unreachable, quota exhausted,
+			// no current epoch...) would recur for every further probe: stop, in one line. A
+			// load test (-for) goes on and counts them.
+			stop := err != nil && *repeat == 0 && !errors.Is(err, protocol.ErrInvalid)
+			if !stop || *asJSON {
+				printMatch(st, *asJSON, idx[i%len(probes)], res, err)
+			}
+			if stop {
+				return fmt.Errorf("row %d: %w (stopped; %d of %d queries answered)", idx[i%len(probes)], err, n-failed, n)
+			}
 		}
 		if failed > 0 {
 			return fmt.Errorf("%d of %d queries failed", failed, n)
