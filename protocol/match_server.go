@@ -304,7 +304,7 @@ func (n *Node) respondMatch(ctx context.Context, s matchStream, c *matchCall, re
 }
 
 // finishMatch writes the call's audit record, logs it and counts it. e == nil means answered.
-// A failed call gives its quota reservation back. It returns an error only when an answer could
+// A refused or failed call gives its quota reservation back (its nonce stays used). It returns an error only when an answer could
 // not be audited (the answer is then withheld).
 func (n *Node) finishMatch(ctx context.Context, c *matchCall, e *Error) *Error {
 	p := c.p
@@ -313,6 +313,13 @@ func (n *Node) finishMatch(ctx context.Context, c *matchCall, e *Error) *Error {
 		h = c.open.header
 	}
 	method := methodName(c.method)
+	if e != nil {
+		// Refused or failed, the query returns nothing: give back its reservation, if it made
+		// one (a refusal after commitMatch, such as a gallery re-protected in the meantime).
+		if err := n.state.release(c.ticket); err != nil {
+			n.log.Error("quota reservation not released", "partner", p.name, "err", err)
+		}
+	}
 	if e != nil && e.Refusal != "" {
 		n.auditRefusal(ctx, p, c.method, h, e)
 		n.log.Info("refused", "partner", p.name, "method", method, "request", n.requestIDOf(headerID(h)), "code", e.Code.String(), "reason", e.Error())
@@ -324,9 +331,6 @@ func (n *Node) finishMatch(ctx context.Context, c *matchCall, e *Error) *Error {
 	if e != nil {
 		outcome = "failed"
 		ev.Outcome = audit.OutcomeFailed
-		if err := n.state.release(c.ticket); err != nil {
-			n.log.Error("quota reservation not released", "partner", p.name, "err", err)
-		}
 	} else {
 		ev.Outcome, ev.Decision = audit.OutcomeAnswered, audit.DecisionNotKnown
 	}
