@@ -34,7 +34,7 @@ type matchCall struct {
 	method string
 	open   *matchOpen
 	keys   *epochKeys
-	gal    *he.Gallery
+	dims   int // the protected dimension of the gallery searched
 	ticket ticket
 	start  time.Time
 }
@@ -157,6 +157,7 @@ func (n *Node) admitGallery(c *matchCall) *Error {
 	if ep := g.store.Params().Epoch; ep != c.keys.epoch {
 		return precondition("gallery is not yet protected under this epoch", fmt.Errorf("gallery at epoch %d", ep))
 	}
+	c.dims = g.store.Params().Dim
 	if c.method == pb.MatchService_Verify_FullMethodName {
 		labels, err := g.labels.Get()
 		if err != nil {
@@ -172,7 +173,9 @@ func (n *Node) admitGallery(c *matchCall) *Error {
 	return nil
 }
 
-// receiveProbe checks the probe's descriptor, then receives, checks and decodes its bytes.
+// receiveProbe checks the probe's descriptor, then receives, checks and decodes its bytes, and
+// checks that the probe is one the evaluation accepts: encrypted for the key set in which the
+// partner queries, of the gallery's dimension.
 func (n *Node) receiveProbe(ctx context.Context, s matchStream, c *matchCall) (*he.Query, *Error) {
 	ps := c.keys.ps
 	rule := objectRule{kind: pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, paramSet: ps.Name(),
@@ -192,6 +195,12 @@ func (n *Node) receiveProbe(ctx context.Context, s matchStream, c *matchCall) (*
 	q, err := he.ReadQuery(ps, objs[0])
 	if err != nil {
 		return nil, invalid("probe ciphertext refused", err)
+	}
+	if q.KeySetID() != c.keys.rshare.KeySetID() {
+		return nil, invalid("probe is encrypted for another key set", nil)
+	}
+	if q.Dims() != c.dims {
+		return nil, invalid("probe dimension differs from the gallery's", fmt.Errorf("probe %d, gallery %d", q.Dims(), c.dims))
 	}
 	return q, nil
 }
