@@ -56,7 +56,7 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 		n.finishMatch(ctx, c, e)
 		return e
 	}
-	defer c.keys.release()
+	testHook(ctx, "admitted", nil)
 	q, e := n.receiveProbe(ctx, s, c)
 	if e == nil {
 		e = n.commitMatch(c)
@@ -79,7 +79,8 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 
 // admitMatch checks the signed header and everything that needs no probe bytes: partner,
 // signature, window, nonce (early), agreement, purpose, epoch, parameter set, quota (early),
-// gallery and, for Verify, the reference.
+// gallery and, for Verify, the reference. It does not take the epoch's keys: a partner that
+// stalls before sending its probe must not hold them (and so hold up a revocation).
 func (n *Node) admitMatch(ctx context.Context, c *matchCall) *Error {
 	p, h := c.p, c.open.header
 	if e := verifyRequest(h, c.open.payload, c.open.sig, requestCheck{partner: p.name, self: n.name, method: c.method,
@@ -101,19 +102,12 @@ func (n *Node) admitMatch(ctx context.Context, c *matchCall) *Error {
 	if e != nil {
 		return e
 	}
-	if err := k.use(); err != nil {
-		return precondition("epoch keys are no longer available", err)
-	}
 	c.keys = k
 	if e := n.admitGallery(c); e != nil {
-		k.release()
-		c.keys = nil
 		return e
 	}
 	used, err := n.state.used(p.name, p.quota.Window, n.now())
 	if err == nil && !p.quota.Allows(used) {
-		k.release()
-		c.keys = nil
 		return refuse(codes.ResourceExhausted, audit.RefusedQuota, "query quota exhausted", fmt.Errorf("%d of %s used", used, p.quota))
 	}
 	return nil
@@ -222,8 +216,9 @@ func (n *Node) commitMatch(c *matchCall) *Error {
 }
 
 // evaluate scores the probe against the gallery (the whole packed gallery for Search, the one
-// referenced template for Verify) under encryption. It waits for a free evaluation slot and
-// stops when the call is cancelled.
+// referenced template for Verify) under encryption. It waits for a free evaluation slot, then
+// takes the epoch's keys for the evaluation only (refused if the epoch was retired or revoked
+// meanwhile), and stops when the call is cancelled.
 func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) (*he.Response, error) {
 	select {
 	case n.sem <- struct{}{}:
@@ -231,6 +226,10 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) (*he.Res
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	if err := c.keys.use(); err != nil {
+		return nil, refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "the epoch was revoked or retired during the query", err)
+	}
+	defer c.keys.release()
 	g := c.p.gallery()
 	var hg *he.Gallery
 	var epoch uint64

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/puente-id/puente/audit"
+	pb "github.com/puente-id/puente/proto/puente/v1"
 )
 
 // enrolledPair is a pair after a ceremony, with a gallery enrolled on beta for alpha's queries.
@@ -83,6 +84,56 @@ func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
 		}
 	case <-time.After(hangLimit):
 		t.Fatal("revoke did not finish")
+	}
+}
+
+// TestStalledSearchDoesNotHoldKeys opens a Search whose probe never comes: the responder's
+// revocation of the epoch still completes (the call does not hold the epoch's keys while it
+// waits for bytes), and the probe sent afterwards is refused without spending quota.
+func TestStalledSearchDoesNotHoldKeys(t *testing.T) {
+	a, b, gal := enrolledPair(t)
+	ctx := ctxTimeout(t, 5*time.Minute)
+	used := quotaUsed(t, b, "alpha")
+	admitted := make(chan struct{}, 1)
+	hook := func(_ context.Context, point string, _ error) {
+		if point == "admitted" {
+			admitted <- struct{}{}
+		}
+	}
+	testHookFn.Store(&hook)
+	defer testHookFn.Store(nil)
+	r := newRawSearch(t, a, "beta", gal[0])
+	st, err := pb.NewMatchServiceClient(conn(t, a, "beta")).Search(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Open{Open: &pb.SearchOpen{Header: r.h, Payload: r.payload, Signature: r.sig}}}); err != nil {
+		t.Fatal(err)
+	}
+	<-admitted
+	done := make(chan error, 1)
+	go func() { _, err := b.Revoke(ctx, "alpha"); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("revoke: %v", err)
+		}
+	case <-time.After(hangLimit):
+		t.Fatal("the responder's revocation is held up by a stalled partner stream")
+	}
+	for _, c := range chunksOf(r.probe) {
+		st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Chunk{Chunk: c}})
+	}
+	st.CloseSend()
+	_, err = st.Recv()
+	if code := codeOf(err); code != codes.FailedPrecondition {
+		t.Errorf("the stalled query after the revocation: %v, want FailedPrecondition", err)
+	}
+	if got := quotaUsed(t, b, "alpha"); got != used {
+		t.Errorf("quota count %d, want %d", got, used)
+	}
+	if rec := lastRecord(t, b); rec.Outcome != audit.OutcomeRefused || rec.Refusal != audit.RefusedRevokedEpoch {
+		t.Errorf("audit record %s/%s, want refused/%s", rec.Outcome, rec.Refusal, audit.RefusedRevokedEpoch)
 	}
 }
 
