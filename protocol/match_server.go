@@ -39,15 +39,32 @@ type matchCall struct {
 	start  time.Time
 }
 
+// maxPartnerCalls bounds the Search and Verify calls one partner may have open at once (waiting
+// for its bytes, for an evaluation slot, or being evaluated): each holds buffers up to a probe's
+// size, and a partner that opens calls and never finishes them must not exhaust the node's
+// memory. Calls beyond it are refused with ResourceExhausted and cost no quota.
+const maxPartnerCalls = 16
+
 // serveMatch runs one Search or Verify: checks, then the encrypted evaluation, then the signed
 // response. Every call ends in exactly one audit record: refused (nothing changed), failed (the
-// request was accepted; its quota reservation is given back) or answered.
+// request was accepted, or the call ended before its open message; a quota reservation is given
+// back) or answered.
 func (n *Node) serveMatch(s matchStream, method string) error {
 	ctx := s.Context()
 	c := &matchCall{p: partnerFrom(ctx), method: method, start: n.now()}
+	if k := c.p.calls.Add(1); k > maxPartnerCalls {
+		c.p.calls.Add(-1)
+		e := refuse(codes.ResourceExhausted, audit.RefusedQuota, "too many queries in flight", fmt.Errorf("%d calls open, limit %d", k-1, maxPartnerCalls))
+		n.finishMatch(ctx, c, e)
+		return e
+	}
+	defer c.p.calls.Add(-1)
 	o, err := s.open()
 	if err != nil {
-		e := invalid("malformed open message", err)
+		e := fromContext(ctx)
+		if e == nil {
+			e = invalid("malformed open message", err)
+		}
 		n.finishMatch(ctx, c, e)
 		return e
 	}
@@ -334,7 +351,10 @@ func (n *Node) finishMatch(ctx context.Context, c *matchCall, e *Error) *Error {
 		return nil
 	}
 	rid := n.requestIDOf(headerID(h))
-	ev := audit.Event{Partner: p.name, Role: audit.RoleResponder, Purpose: h.PurposeCode, RequestID: rid, Epoch: h.KeyEpoch}
+	ev := audit.Event{Partner: p.name, Role: audit.RoleResponder, Purpose: purposeOf(h), RequestID: rid}
+	if h != nil {
+		ev.Epoch = h.KeyEpoch
+	}
 	outcome := "answered"
 	if e != nil {
 		outcome = "failed"
@@ -354,9 +374,18 @@ func (n *Node) finishMatch(ctx context.Context, c *matchCall, e *Error) *Error {
 	if e != nil {
 		n.log.Warn("failed", "partner", p.name, "method", method, "request", rid, "code", e.Code.String(), "reason", e.Error())
 	} else {
-		n.log.Info("answered", "partner", p.name, "method", method, "request", rid, "epoch", h.KeyEpoch, "elapsed", elapsed)
+		n.log.Info("answered", "partner", p.name, "method", method, "request", rid, "epoch", ev.Epoch, "elapsed", elapsed)
 	}
 	return nil
+}
+
+// purposeOf is the purpose code an audit record gives a request: the header's, or "unknown"
+// when there is no header or its purpose is not one the audit log accepts.
+func purposeOf(h *pb.RequestHeader) string {
+	if h == nil || !audit.ValidPurpose(h.PurposeCode) {
+		return "unknown"
+	}
+	return h.PurposeCode
 }
 
 func headerID(h *pb.RequestHeader) []byte {

@@ -139,3 +139,46 @@ func TestStalledSearchDoesNotHoldKeys(t *testing.T) {
 
 // requestID is the request's ID as audit records give it.
 func (r *rawSearch) requestID() string { return hex.EncodeToString(r.h.RequestId) }
+
+// TestOpenCallsBounded opens as many Search calls as one partner may have open and never sends
+// on them: the next call is refused with ResourceExhausted at no quota, and once the open calls
+// are cancelled they are closed and recorded as failed, and the partner may call again.
+func TestOpenCallsBounded(t *testing.T) {
+	a, b := newPair(t, pairOptions{})
+	ctx := ctxTimeout(t, 5*time.Minute)
+	p := b.partners["alpha"]
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	failed := countOutcome(t, b, audit.OutcomeFailed)
+	mc := pb.NewMatchServiceClient(conn(t, a, "beta"))
+	for range maxPartnerCalls {
+		if _, err := mc.Search(sctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, func() bool { return p.calls.Load() == maxPartnerCalls })
+	st, err := mc.Search(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Recv(); codeOf(err) != codes.ResourceExhausted {
+		t.Errorf("call %d: %v, want ResourceExhausted", maxPartnerCalls+1, err)
+	}
+	if rec := lastRecord(t, b); rec.Outcome != audit.OutcomeRefused || rec.Refusal != audit.RefusedQuota {
+		t.Errorf("audit record %s/%s, want refused/%s", rec.Outcome, rec.Refusal, audit.RefusedQuota)
+	}
+	if got := quotaUsed(t, b, "alpha"); got != 0 {
+		t.Errorf("quota count %d, want 0", got)
+	}
+	cancel()
+	waitFor(t, func() bool { return p.calls.Load() == 0 })
+	waitFor(t, func() bool { return countOutcome(t, b, audit.OutcomeFailed) == failed+maxPartnerCalls })
+	st, err = mc.Search(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.CloseSend()
+	if _, err := st.Recv(); codeOf(err) != codes.InvalidArgument {
+		t.Errorf("a call after the cancelled ones: %v, want InvalidArgument (no open message)", err)
+	}
+}
