@@ -19,7 +19,8 @@ var adminOps = []string{"ceremony", "revoke", "enrol", "references", "protect", 
 // parseAdminRequest decodes and checks one admin request: a POST to /v1/<op> whose body is one
 // JSON object of adminRequest's fields and nothing else. It returns the operation and a request
 // that has every field the operation needs, in range: a partner name (all but status), as many
-// subject references as feature vectors (enrol), non-empty vectors of finite numbers, a probe
+// subject references as feature vectors (enrol), references of 1 to gallery.MaxRefLen bytes,
+// non-empty vectors (protect: of finite numbers), a probe
 // with exactly one of raw features and protected template (search, verify), a reference
 // (verify). The error names what was wrong and never echoes a vector.
 func parseAdminRequest(method, path string, body io.Reader) (string, *adminRequest, error) {
@@ -55,8 +56,8 @@ func (r *adminRequest) check(op string) error {
 	}
 	switch op {
 	case "enrol":
-		if len(r.Refs) == 0 || len(r.Refs) != len(r.Raw32) {
-			return fmt.Errorf("%d subject references for %d feature vectors (want as many, at least one)", len(r.Refs), len(r.Raw32))
+		if len(r.Refs) != len(r.Raw32) {
+			return fmt.Errorf("%d subject references for %d feature vectors", len(r.Refs), len(r.Raw32))
 		}
 		for i, v := range r.Raw32 {
 			if len(v) == 0 {
@@ -65,14 +66,8 @@ func (r *adminRequest) check(op string) error {
 		}
 		return checkRefs(r.Refs)
 	case "references":
-		if len(r.Refs) == 0 {
-			return errors.New("no subject references")
-		}
 		return checkRefs(r.Refs)
 	case "protect":
-		if len(r.Raw) == 0 {
-			return errors.New("no feature vectors")
-		}
 		for i, v := range r.Raw {
 			if err := checkVector(v); err != nil {
 				return fmt.Errorf("feature vector %d: %w", i, err)
