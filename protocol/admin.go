@@ -117,7 +117,7 @@ func (n *Node) ServeAdmin(ctx context.Context, path string) error {
 		lis.Close()
 		return err
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(n.adminHandler), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: adminHandler(n), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
@@ -130,47 +130,42 @@ func (n *Node) ServeAdmin(ctx context.Context, path string) error {
 	return nil
 }
 
-func (n *Node) adminHandler(w http.ResponseWriter, r *http.Request) {
-	var req adminRequest
-	var rep adminReply
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxAdminRequest))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&req)
-	if r.Method != http.MethodPost || err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		json.NewEncoder(w).Encode(adminReply{Error: fmt.Sprintf("protocol: admin: want a POST of a JSON request (%v)", err)})
-		return
-	}
-	ctx := r.Context()
-	switch r.URL.Path {
-	case "/v1/ceremony":
-		rep.Ceremony, err = n.Ceremony(ctx, req.Partner, req.Epoch)
-	case "/v1/revoke":
-		rep.Ceremony, err = n.Revoke(ctx, req.Partner)
-	case "/v1/enrol":
-		rep.Enrol, err = n.Enrol(ctx, req.Partner, req.Refs, req.Raw32)
-	case "/v1/references":
-		rep.Labels, err = n.References(ctx, req.Partner, req.Refs)
-	case "/v1/protect":
-		rep.Protected, rep.Epoch, err = n.Protect(ctx, req.Partner, req.Raw)
-	case "/v1/search", "/v1/verify":
-		if req.Probe == nil {
-			err = errors.New("protocol: admin: no probe")
-		} else if r.URL.Path == "/v1/search" {
-			rep.Result, err = n.Search(ctx, req.Partner, *req.Probe, req.Purpose)
-		} else {
-			rep.Result, err = n.Verify(ctx, req.Partner, req.Reference, *req.Probe, req.Purpose)
+// adminHandler serves the admin protocol for op: a request that does not parse
+// (parseAdminRequest) gets status 400 and reaches no operation; an operation's failure gets 422.
+func adminHandler(op Operator) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var rep adminReply
+		name, req, err := parseAdminRequest(r.Method, r.URL.Path, io.LimitReader(r.Body, maxAdminRequest))
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			json.NewEncoder(w).Encode(adminReply{Error: err.Error()})
+			return
 		}
-	case "/v1/status":
-		rep.Status, err = n.Status(ctx)
-	default:
-		err = fmt.Errorf("protocol: admin: unknown operation %s", r.URL.Path)
+		ctx := r.Context()
+		switch name {
+		case "ceremony":
+			rep.Ceremony, err = op.Ceremony(ctx, req.Partner, req.Epoch)
+		case "revoke":
+			rep.Ceremony, err = op.Revoke(ctx, req.Partner)
+		case "enrol":
+			rep.Enrol, err = op.Enrol(ctx, req.Partner, req.Refs, req.Raw32)
+		case "references":
+			rep.Labels, err = op.References(ctx, req.Partner, req.Refs)
+		case "protect":
+			rep.Protected, rep.Epoch, err = op.Protect(ctx, req.Partner, req.Raw)
+		case "search":
+			rep.Result, err = op.Search(ctx, req.Partner, *req.Probe, req.Purpose)
+		case "verify":
+			rep.Result, err = op.Verify(ctx, req.Partner, req.Reference, *req.Probe, req.Purpose)
+		case "status":
+			rep.Status, err = op.Status(ctx)
+		}
+		if err != nil {
+			w.WriteHeader(http.StatusUnprocessableEntity)
+			rep = adminReply{Error: err.Error()}
+		}
+		json.NewEncoder(w).Encode(rep)
 	}
-	if err != nil {
-		w.WriteHeader(http.StatusUnprocessableEntity)
-		rep = adminReply{Error: err.Error()}
-	}
-	json.NewEncoder(w).Encode(rep)
 }
 
 // AdminClient asks a running node to act, over its operator socket.

@@ -116,7 +116,39 @@ func badRequests(t *testing.T, a *testNode) []badRequest {
 			r.payload.Probe.Kind = pb.HEObjectKind_HE_OBJECT_KIND_GKG_SHARE
 			r.sign(t, a)
 		}, codes.InvalidArgument, audit.RefusedInvalid},
+		{"parameter-set ID changed in the ciphertext", func(r *rawSearch) {
+			r.probe = append([]byte(nil), r.probe...)
+			r.probe[7] ^= 1 // the object header's parameter-set ID (bytes 6-7)
+			r.replaceProbe(t, a, r.probe)
+		}, codes.InvalidArgument, audit.RefusedInvalid},
+		{"probe encrypted under another key set of the same parameter set", func(r *rawSearch) {
+			k := hetest.Ceremony(t, hetest.InsecureN11(), 128, hetest.Reader(1), hetest.Reader(2))
+			q, err := mustQuerier(t, k).EncryptProbe(make124(), hetest.Reader(3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := q.MarshalBinary()
+			r.replaceProbe(t, a, b)
+		}, codes.InvalidArgument, audit.RefusedInvalid},
+		{"probe of another dimension than the gallery's", func(r *rawSearch) {
+			v := make([]float64, 64)
+			v[0] = 1
+			k, _ := a.partners["beta"].current()
+			_, b, err := a.encryptProbe(k, Probe{Protected: v})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.replaceProbe(t, a, b)
+		}, codes.InvalidArgument, audit.RefusedInvalid},
 	}
+}
+
+// replaceProbe puts probe bytes b in the request, describes them and re-signs.
+func (r *rawSearch) replaceProbe(t *testing.T, a *testNode, b []byte) {
+	t.Helper()
+	r.probe = b
+	r.payload.Probe = describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, r.h.ParamSet, b)
+	r.sign(t, a)
 }
 
 // expectRefused checks a refusal's code and its audit record.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/puente-id/puente/audit"
@@ -344,7 +345,8 @@ func (s *ceremonyServer) Confirm(ctx context.Context, req *pb.ConfirmRequest) (*
 			}
 			mine := c.digest()
 			if !hmac.Equal(mine, pl.TranscriptDigest) {
-				return nil, invalid("transcript digests differ", nil)
+				// Not a refusal: the two sides saw different rounds, so the ceremony is over.
+				return nil, &Error{Code: codes.InvalidArgument, Safe: "transcript digests differ"}
 			}
 			if err := n.activate(ctx, c, true); err != nil {
 				return nil, internal(err)

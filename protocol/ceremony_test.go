@@ -129,13 +129,53 @@ func TestCeremonyRefusals(t *testing.T) {
 		t.Errorf("a round of an aborted ceremony: %v, want FailedPrecondition", code)
 	}
 	c2.destroy()
+
+	// A ceremony whose transcripts differ at Confirm: aborted on the responder, which keeps
+	// its epoch.
+	c3, err := a.clientHello(ctx, p, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c3.destroy()
+	if err := a.clientSeed(ctx, p, c3); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		d, step, ok := c3.nextStep()
+		if !ok {
+			break
+		}
+		if err := a.clientShare(ctx, p, c3, d, step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wrong := c3.digest()
+	wrong[0] ^= 1
+	if code := confirmWith(t, a, c3, wrong); code != codes.InvalidArgument {
+		t.Errorf("Confirm with another transcript: %v, want InvalidArgument", code)
+	}
+	if rec := lastRecord(t, b); rec.Kind != audit.KindKey || rec.Action != "ceremony-aborted" {
+		t.Errorf("after a transcript mismatch the responder recorded %s %q", rec.Kind, rec.Action)
+	}
+	if code := confirmWith(t, a, c3, c3.digest()); code != codes.FailedPrecondition {
+		t.Errorf("Confirm after the mismatch: %v, want FailedPrecondition (the ceremony is over)", code)
+	}
+	if k, err := b.partners["alpha"].current(); err != nil || k.epoch != 1 {
+		t.Errorf("the responder's epoch after the failed Confirm: %v %v, want 1", k, err)
+	}
 }
 
 // confirmEarly sends Confirm for a ceremony that is not finished.
 func confirmEarly(t *testing.T, a *testNode, c *ceremonyState) codes.Code {
 	t.Helper()
+	return confirmWith(t, a, c, c.digest())
+}
+
+// confirmWith sends Confirm with the given transcript digest.
+func confirmWith(t *testing.T, a *testNode, c *ceremonyState, digest []byte) codes.Code {
+	t.Helper()
 	cc, _ := a.ceremonyClient(c.p)
-	pl := &pb.TranscriptPayload{CeremonyId: c.id, TranscriptDigest: c.digest()}
+	pl := &pb.TranscriptPayload{CeremonyId: c.id, TranscriptDigest: digest}
 	_, err := callRound(context.Background(), a.Node, c.p, pb.CeremonyService_Confirm_FullMethodName, c.epoch, pl,
 		func(h *pb.RequestHeader, sig []byte) (*pb.ConfirmResponse, error) {
 			return cc.Confirm(context.Background(), &pb.ConfirmRequest{Header: h, Payload: pl, Signature: sig})

@@ -119,10 +119,6 @@ func (n *Node) query(ctx context.Context, partnerName, method, reference string,
 	if err != nil {
 		return nil, err
 	}
-	if err := k.use(); err != nil {
-		return nil, err
-	}
-	defer k.release()
 	start := n.now()
 	res := &Result{Epoch: k.epoch}
 	q, qb, err := n.encryptProbe(k, probe)
@@ -151,12 +147,17 @@ func (n *Node) query(ctx context.Context, partnerName, method, reference string,
 	return res, nil
 }
 
-// encryptProbe protects (unless already protected) and encrypts the probe.
+// encryptProbe protects (unless already protected) and encrypts the probe, holding the epoch's
+// keys for that computation only.
 func (n *Node) encryptProbe(k *epochKeys, probe Probe) (*he.Query, []byte, error) {
 	v := probe.Protected
 	if (probe.Raw == nil) == (probe.Protected == nil) {
 		return nil, nil, errors.New("protocol: give either raw features or a protected template")
 	}
+	if err := k.use(); err != nil {
+		return nil, nil, err
+	}
+	defer k.release()
 	if probe.Raw != nil {
 		v = make([]float64, k.transform.OutputDim())
 		if err := k.transform.Apply(v, probe.Raw); err != nil {
@@ -222,7 +223,13 @@ func (n *Node) exchange(ctx context.Context, p *partner, k *epochKeys, method, r
 	if err != nil {
 		return he.Decision{}, fmt.Errorf("protocol: partner %s sent a bad result: %w", p.name, err)
 	}
+	// The keys are held for the decision only, never while waiting for the partner: a partner
+	// that stalls its answer must not hold up a revocation on this node.
+	if err := k.use(); err != nil {
+		return he.Decision{}, err
+	}
 	dec, err := k.querier.Decide(q, resp)
+	k.release()
 	if err != nil {
 		return he.Decision{}, fmt.Errorf("protocol: partner %s's result does not decode: %w", p.name, err)
 	}

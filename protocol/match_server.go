@@ -34,20 +34,37 @@ type matchCall struct {
 	method string
 	open   *matchOpen
 	keys   *epochKeys
-	gal    *he.Gallery
+	dims   int // the protected dimension of the gallery searched
 	ticket ticket
 	start  time.Time
 }
 
+// maxPartnerCalls bounds the Search and Verify calls one partner may have open at once (waiting
+// for its bytes, for an evaluation slot, or being evaluated): each holds buffers up to a probe's
+// size, and a partner that opens calls and never finishes them must not exhaust the node's
+// memory. Calls beyond it are refused with ResourceExhausted and cost no quota.
+const maxPartnerCalls = 16
+
 // serveMatch runs one Search or Verify: checks, then the encrypted evaluation, then the signed
 // response. Every call ends in exactly one audit record: refused (nothing changed), failed (the
-// request was accepted; its quota reservation is given back) or answered.
+// request was accepted, or the call ended before its open message; a quota reservation is given
+// back) or answered.
 func (n *Node) serveMatch(s matchStream, method string) error {
 	ctx := s.Context()
 	c := &matchCall{p: partnerFrom(ctx), method: method, start: n.now()}
+	if k := c.p.calls.Add(1); k > maxPartnerCalls {
+		c.p.calls.Add(-1)
+		e := refuse(codes.ResourceExhausted, audit.RefusedQuota, "too many queries in flight", fmt.Errorf("%d calls open, limit %d", k-1, maxPartnerCalls))
+		n.finishMatch(ctx, c, e)
+		return e
+	}
+	defer c.p.calls.Add(-1)
 	o, err := s.open()
 	if err != nil {
-		e := invalid("malformed open message", err)
+		e := fromContext(ctx)
+		if e == nil {
+			e = invalid("malformed open message", err)
+		}
 		n.finishMatch(ctx, c, e)
 		return e
 	}
@@ -56,7 +73,7 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 		n.finishMatch(ctx, c, e)
 		return e
 	}
-	defer c.keys.release()
+	testHook(ctx, "admitted", nil)
 	q, e := n.receiveProbe(ctx, s, c)
 	if e == nil {
 		e = n.commitMatch(c)
@@ -79,7 +96,8 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 
 // admitMatch checks the signed header and everything that needs no probe bytes: partner,
 // signature, window, nonce (early), agreement, purpose, epoch, parameter set, quota (early),
-// gallery and, for Verify, the reference.
+// gallery and, for Verify, the reference. It does not take the epoch's keys: a partner that
+// stalls before sending its probe must not hold them (and so hold up a revocation).
 func (n *Node) admitMatch(ctx context.Context, c *matchCall) *Error {
 	p, h := c.p, c.open.header
 	if e := verifyRequest(h, c.open.payload, c.open.sig, requestCheck{partner: p.name, self: n.name, method: c.method,
@@ -101,19 +119,12 @@ func (n *Node) admitMatch(ctx context.Context, c *matchCall) *Error {
 	if e != nil {
 		return e
 	}
-	if err := k.use(); err != nil {
-		return precondition("epoch keys are no longer available", err)
-	}
 	c.keys = k
 	if e := n.admitGallery(c); e != nil {
-		k.release()
-		c.keys = nil
 		return e
 	}
 	used, err := n.state.used(p.name, p.quota.Window, n.now())
 	if err == nil && !p.quota.Allows(used) {
-		k.release()
-		c.keys = nil
 		return refuse(codes.ResourceExhausted, audit.RefusedQuota, "query quota exhausted", fmt.Errorf("%d of %s used", used, p.quota))
 	}
 	return nil
@@ -157,6 +168,7 @@ func (n *Node) admitGallery(c *matchCall) *Error {
 	if ep := g.store.Params().Epoch; ep != c.keys.epoch {
 		return precondition("gallery is not yet protected under this epoch", fmt.Errorf("gallery at epoch %d", ep))
 	}
+	c.dims = g.store.Params().Dim
 	if c.method == pb.MatchService_Verify_FullMethodName {
 		labels, err := g.labels.Get()
 		if err != nil {
@@ -172,7 +184,9 @@ func (n *Node) admitGallery(c *matchCall) *Error {
 	return nil
 }
 
-// receiveProbe checks the probe's descriptor, then receives, checks and decodes its bytes.
+// receiveProbe checks the probe's descriptor, then receives, checks and decodes its bytes, and
+// checks that the probe is one the evaluation accepts: encrypted for the key set in which the
+// partner queries, of the gallery's dimension.
 func (n *Node) receiveProbe(ctx context.Context, s matchStream, c *matchCall) (*he.Query, *Error) {
 	ps := c.keys.ps
 	rule := objectRule{kind: pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, paramSet: ps.Name(),
@@ -192,6 +206,12 @@ func (n *Node) receiveProbe(ctx context.Context, s matchStream, c *matchCall) (*
 	q, err := he.ReadQuery(ps, objs[0])
 	if err != nil {
 		return nil, invalid("probe ciphertext refused", err)
+	}
+	if q.KeySetID() != c.keys.rshare.KeySetID() {
+		return nil, invalid("probe is encrypted for another key set", nil)
+	}
+	if q.Dims() != c.dims {
+		return nil, invalid("probe dimension differs from the gallery's", fmt.Errorf("probe %d, gallery %d", q.Dims(), c.dims))
 	}
 	return q, nil
 }
@@ -213,8 +233,9 @@ func (n *Node) commitMatch(c *matchCall) *Error {
 }
 
 // evaluate scores the probe against the gallery (the whole packed gallery for Search, the one
-// referenced template for Verify) under encryption. It waits for a free evaluation slot and
-// stops when the call is cancelled.
+// referenced template for Verify) under encryption. It waits for a free evaluation slot, then
+// takes the epoch's keys for the evaluation only (refused if the epoch was retired or revoked
+// meanwhile), and stops when the call is cancelled.
 func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) (*he.Response, error) {
 	select {
 	case n.sem <- struct{}{}:
@@ -222,6 +243,10 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) (*he.Res
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	if err := c.keys.use(); err != nil {
+		return nil, refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "the epoch was revoked or retired during the query", err)
+	}
+	defer c.keys.release()
 	g := c.p.gallery()
 	var hg *he.Gallery
 	var epoch uint64
@@ -304,7 +329,7 @@ func (n *Node) respondMatch(ctx context.Context, s matchStream, c *matchCall, re
 }
 
 // finishMatch writes the call's audit record, logs it and counts it. e == nil means answered.
-// A failed call gives its quota reservation back. It returns an error only when an answer could
+// A refused or failed call gives its quota reservation back (its nonce stays used). It returns an error only when an answer could
 // not be audited (the answer is then withheld).
 func (n *Node) finishMatch(ctx context.Context, c *matchCall, e *Error) *Error {
 	p := c.p
@@ -313,20 +338,27 @@ func (n *Node) finishMatch(ctx context.Context, c *matchCall, e *Error) *Error {
 		h = c.open.header
 	}
 	method := methodName(c.method)
+	if e != nil {
+		// Refused or failed, the query returns nothing: give back its reservation, if it made
+		// one (a refusal after commitMatch, such as a gallery re-protected in the meantime).
+		if err := n.state.release(c.ticket); err != nil {
+			n.log.Error("quota reservation not released", "partner", p.name, "err", err)
+		}
+	}
 	if e != nil && e.Refusal != "" {
 		n.auditRefusal(ctx, p, c.method, h, e)
 		n.log.Info("refused", "partner", p.name, "method", method, "request", n.requestIDOf(headerID(h)), "code", e.Code.String(), "reason", e.Error())
 		return nil
 	}
 	rid := n.requestIDOf(headerID(h))
-	ev := audit.Event{Partner: p.name, Role: audit.RoleResponder, Purpose: h.PurposeCode, RequestID: rid, Epoch: h.KeyEpoch}
+	ev := audit.Event{Partner: p.name, Role: audit.RoleResponder, Purpose: purposeOf(h), RequestID: rid}
+	if h != nil {
+		ev.Epoch = h.KeyEpoch
+	}
 	outcome := "answered"
 	if e != nil {
 		outcome = "failed"
 		ev.Outcome = audit.OutcomeFailed
-		if err := n.state.release(c.ticket); err != nil {
-			n.log.Error("quota reservation not released", "partner", p.name, "err", err)
-		}
 	} else {
 		ev.Outcome, ev.Decision = audit.OutcomeAnswered, audit.DecisionNotKnown
 	}
@@ -342,9 +374,18 @@ func (n *Node) finishMatch(ctx context.Context, c *matchCall, e *Error) *Error {
 	if e != nil {
 		n.log.Warn("failed", "partner", p.name, "method", method, "request", rid, "code", e.Code.String(), "reason", e.Error())
 	} else {
-		n.log.Info("answered", "partner", p.name, "method", method, "request", rid, "epoch", h.KeyEpoch, "elapsed", elapsed)
+		n.log.Info("answered", "partner", p.name, "method", method, "request", rid, "epoch", ev.Epoch, "elapsed", elapsed)
 	}
 	return nil
+}
+
+// purposeOf is the purpose code an audit record gives a request: the header's, or "unknown"
+// when there is no header or its purpose is not one the audit log accepts.
+func purposeOf(h *pb.RequestHeader) string {
+	if h == nil || !audit.ValidPurpose(h.PurposeCode) {
+		return "unknown"
+	}
+	return h.PurposeCode
 }
 
 func headerID(h *pb.RequestHeader) []byte {

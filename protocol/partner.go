@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -26,8 +27,9 @@ type partner struct {
 	ps      *he.ParamSet
 	maxDims int
 
-	createMu sync.Mutex // serialises the creation of the gallery
-	retireMu sync.Mutex // serialises retireEpochs
+	calls    atomic.Int32 // Search and Verify calls open (maxPartnerCalls)
+	createMu sync.Mutex   // serialises the creation of the gallery
+	retireMu sync.Mutex   // serialises retireEpochs
 
 	mu      sync.RWMutex
 	cur     *epochKeys      // the active epoch's keys; nil before the first ceremony

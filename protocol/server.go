@@ -211,15 +211,10 @@ func (n *Node) auditRefusal(ctx context.Context, p *partner, method string, h *p
 	if p != nil {
 		name = p.name
 	}
-	var rid, purpose string
+	rid, purpose := n.requestIDOf(headerID(h)), purposeOf(h)
 	var epoch uint64
 	if h != nil {
-		rid, purpose, epoch = n.requestIDOf(h.RequestId), h.PurposeCode, h.KeyEpoch
-	} else {
-		rid = n.requestIDOf(nil)
-	}
-	if !audit.ValidPurpose(purpose) {
-		purpose = "unknown"
+		epoch = h.KeyEpoch
 	}
 	var err error
 	if isMatch(method) {

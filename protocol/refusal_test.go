@@ -1,0 +1,184 @@
+package protocol
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/puente-id/puente/audit"
+	pb "github.com/puente-id/puente/proto/puente/v1"
+)
+
+// enrolledPair is a pair after a ceremony, with a gallery enrolled on beta for alpha's queries.
+func enrolledPair(t *testing.T) (*testNode, *testNode, [][]float64) {
+	t.Helper()
+	a, b := newPair(t, pairOptions{})
+	ctx := ctxTimeout(t, 5*time.Minute)
+	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
+		t.Fatal(err)
+	}
+	gal := rawVectors(10, 30)
+	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal)); err != nil {
+		t.Fatal(err)
+	}
+	return a, b, gal
+}
+
+// hangLimit is how long the tests below wait before they call an operation hung. It bounds a
+// wait for a property (the operation finishes at all), not a timing.
+const hangLimit = 2 * time.Minute
+
+// TestRefusalAfterReservationGivesQuotaBack refuses a query after its quota reservation (its
+// epoch was revoked while it waited for the evaluation slot): the refusal is audited and the
+// reservation given back, so only the query that was answered counts.
+func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
+	a, b, gal := enrolledPair(t)
+	ctx := ctxTimeout(t, 5*time.Minute)
+	used := quotaUsed(t, b, "alpha")
+	reached, release := make(chan struct{}, 4), make(chan struct{})
+	hook := func(sctx context.Context, point string, err error) {
+		if point == "evaluate" {
+			reached <- struct{}{}
+			<-release
+		}
+	}
+	testHookFn.Store(&hook)
+	defer testHookFn.Store(nil)
+	q1 := make(chan error, 1)
+	go func() { _, err := a.Search(ctx, "beta", Probe{Raw: gal[1]}, ""); q1 <- err }()
+	<-reached // query 1 holds the only evaluation slot
+	r2 := newRawSearch(t, a, "beta", gal[2])
+	q2 := make(chan codes.Code, 1)
+	go func() { q2 <- r2.send(ctx, conn(t, a, "beta")) }()
+	waitFor(t, func() bool { return quotaUsed(t, b, "alpha") == used+2 }) // query 2 reserved, waiting
+	rv := make(chan error, 1)
+	go func() { _, err := a.Revoke(ctx, "beta"); rv <- err }()
+	waitFor(t, func() bool { g := b.partners["alpha"].gallery(); return g.store.Params().Epoch == 2 })
+	close(release)
+	// Query 1 was answered; alpha decides it only if its revocation has not destroyed the
+	// revoked epoch's keys by then.
+	if err := <-q1; err != nil && !errors.Is(err, ErrPrecondition) {
+		t.Errorf("query 1: %v", err)
+	}
+	if c := <-q2; c != codes.FailedPrecondition {
+		t.Errorf("query 2: %v, want FailedPrecondition", c)
+	}
+	waitFor(t, func() bool { return quotaUsed(t, b, "alpha") == used+1 })
+	var refused int
+	for _, r := range records(t, b) {
+		if r.Kind == audit.KindQuery && r.RequestID == r2.requestID() && r.Outcome == audit.OutcomeRefused {
+			refused++
+		}
+	}
+	if refused != 1 {
+		t.Errorf("query 2 has %d refusal records, want 1", refused)
+	}
+	select {
+	case err := <-rv:
+		if err != nil {
+			t.Errorf("revoke: %v", err)
+		}
+	case <-time.After(hangLimit):
+		t.Fatal("revoke did not finish")
+	}
+}
+
+// TestStalledSearchDoesNotHoldKeys opens a Search whose probe never comes: the responder's
+// revocation of the epoch still completes (the call does not hold the epoch's keys while it
+// waits for bytes), and the probe sent afterwards is refused without spending quota.
+func TestStalledSearchDoesNotHoldKeys(t *testing.T) {
+	a, b, gal := enrolledPair(t)
+	ctx := ctxTimeout(t, 5*time.Minute)
+	used := quotaUsed(t, b, "alpha")
+	admitted := make(chan struct{}, 1)
+	hook := func(_ context.Context, point string, _ error) {
+		if point == "admitted" {
+			admitted <- struct{}{}
+		}
+	}
+	testHookFn.Store(&hook)
+	defer testHookFn.Store(nil)
+	r := newRawSearch(t, a, "beta", gal[0])
+	st, err := pb.NewMatchServiceClient(conn(t, a, "beta")).Search(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Open{Open: &pb.SearchOpen{Header: r.h, Payload: r.payload, Signature: r.sig}}}); err != nil {
+		t.Fatal(err)
+	}
+	<-admitted
+	done := make(chan error, 1)
+	go func() { _, err := b.Revoke(ctx, "alpha"); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("revoke: %v", err)
+		}
+	case <-time.After(hangLimit):
+		t.Fatal("the responder's revocation is held up by a stalled partner stream")
+	}
+	for _, c := range chunksOf(r.probe) {
+		st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Chunk{Chunk: c}})
+	}
+	st.CloseSend()
+	_, err = st.Recv()
+	if code := codeOf(err); code != codes.FailedPrecondition {
+		t.Errorf("the stalled query after the revocation: %v, want FailedPrecondition", err)
+	}
+	if got := quotaUsed(t, b, "alpha"); got != used {
+		t.Errorf("quota count %d, want %d", got, used)
+	}
+	if rec := lastRecord(t, b); rec.Outcome != audit.OutcomeRefused || rec.Refusal != audit.RefusedRevokedEpoch {
+		t.Errorf("audit record %s/%s, want refused/%s", rec.Outcome, rec.Refusal, audit.RefusedRevokedEpoch)
+	}
+}
+
+// requestID is the request's ID as audit records give it.
+func (r *rawSearch) requestID() string { return hex.EncodeToString(r.h.RequestId) }
+
+// TestOpenCallsBounded opens as many Search calls as one partner may have open and never sends
+// on them: the next call is refused with ResourceExhausted at no quota, and once the open calls
+// are cancelled they are closed and recorded as failed, and the partner may call again.
+func TestOpenCallsBounded(t *testing.T) {
+	a, b := newPair(t, pairOptions{})
+	ctx := ctxTimeout(t, 5*time.Minute)
+	p := b.partners["alpha"]
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	failed := countOutcome(t, b, audit.OutcomeFailed)
+	mc := pb.NewMatchServiceClient(conn(t, a, "beta"))
+	for range maxPartnerCalls {
+		if _, err := mc.Search(sctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, func() bool { return p.calls.Load() == maxPartnerCalls })
+	st, err := mc.Search(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Recv(); codeOf(err) != codes.ResourceExhausted {
+		t.Errorf("call %d: %v, want ResourceExhausted", maxPartnerCalls+1, err)
+	}
+	if rec := lastRecord(t, b); rec.Outcome != audit.OutcomeRefused || rec.Refusal != audit.RefusedQuota {
+		t.Errorf("audit record %s/%s, want refused/%s", rec.Outcome, rec.Refusal, audit.RefusedQuota)
+	}
+	if got := quotaUsed(t, b, "alpha"); got != 0 {
+		t.Errorf("quota count %d, want 0", got)
+	}
+	cancel()
+	waitFor(t, func() bool { return p.calls.Load() == 0 })
+	waitFor(t, func() bool { return countOutcome(t, b, audit.OutcomeFailed) == failed+maxPartnerCalls })
+	st, err = mc.Search(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.CloseSend()
+	if _, err := st.Recv(); codeOf(err) != codes.InvalidArgument {
+		t.Errorf("a call after the cancelled ones: %v, want InvalidArgument (no open message)", err)
+	}
+}
