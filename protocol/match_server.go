@@ -37,6 +37,7 @@ type matchCall struct {
 	dims   int // the protected dimension of the gallery searched
 	ticket ticket
 	start  time.Time
+	done   bool // finishMatch ran
 }
 
 // maxPartnerCalls bounds the Search and Verify calls one partner may have open at once (waiting
@@ -52,6 +53,16 @@ const maxPartnerCalls = 16
 func (n *Node) serveMatch(s matchStream, method string) error {
 	ctx := s.Context()
 	c := &matchCall{p: partnerFrom(ctx), method: method, start: n.now()}
+	defer func() {
+		// A bug must not cost the partner its quota nor leave the call unaudited: finish the
+		// call as failed, then let the interceptor turn the panic into Internal.
+		if r := recover(); r != nil {
+			if !c.done {
+				n.finishMatch(ctx, c, internal(fmt.Errorf("panic: %v", r)))
+			}
+			panic(r)
+		}
+	}()
 	if k := c.p.calls.Add(1); k > maxPartnerCalls {
 		c.p.calls.Add(-1)
 		e := refuse(codes.ResourceExhausted, audit.RefusedQuota, "too many queries in flight", fmt.Errorf("%d calls open, limit %d", k-1, maxPartnerCalls))
@@ -332,6 +343,7 @@ func (n *Node) respondMatch(ctx context.Context, s matchStream, c *matchCall, re
 // A refused or failed call gives its quota reservation back (its nonce stays used). It returns an error only when an answer could
 // not be audited (the answer is then withheld).
 func (n *Node) finishMatch(ctx context.Context, c *matchCall, e *Error) *Error {
+	c.done = true
 	p := c.p
 	h := (*pb.RequestHeader)(nil)
 	if c.open != nil {

@@ -182,3 +182,32 @@ func TestOpenCallsBounded(t *testing.T) {
 		t.Errorf("a call after the cancelled ones: %v, want InvalidArgument (no open message)", err)
 	}
 }
+
+// TestPanicInSearchIsAuditedAndRefunded makes the responder's handler panic after the query's
+// quota reservation (a stand-in for a bug in the evaluation): the partner gets Internal, the call
+// is audited as failed, its reservation is given back, and the node goes on answering.
+func TestPanicInSearchIsAuditedAndRefunded(t *testing.T) {
+	a, b, gal := enrolledPair(t)
+	ctx := ctxTimeout(t, 5*time.Minute)
+	used := quotaUsed(t, b, "alpha")
+	hook := func(_ context.Context, point string, _ error) {
+		if point == "evaluated" {
+			panic("evaluation bug")
+		}
+	}
+	testHookFn.Store(&hook)
+	_, err := a.Search(ctx, "beta", Probe{Raw: gal[0]}, "")
+	testHookFn.Store(nil)
+	if code := codeOf(err); code != codes.Internal {
+		t.Fatalf("a search whose handler panics: %v, want Internal", err)
+	}
+	if got := quotaUsed(t, b, "alpha"); got != used {
+		t.Errorf("quota count %d after the panic, want %d", got, used)
+	}
+	if rec := lastRecord(t, b); rec.Outcome != audit.OutcomeFailed {
+		t.Errorf("audit record of the panicking call: %s, want %s", rec.Outcome, audit.OutcomeFailed)
+	}
+	if _, err := a.Search(ctx, "beta", Probe{Raw: gal[0]}, ""); err != nil {
+		t.Errorf("the next search after a panic: %v", err)
+	}
+}
