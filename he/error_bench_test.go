@@ -26,7 +26,7 @@ func BenchmarkEvaluationError(b *testing.B) {
 }
 
 func benchError(b *testing.B, blocks int, hit bool) {
-	ps, keys := benchFixture(b)
+	ps, keys, _ := benchFixture(b)
 	n := blocks * ps.Slots()
 	rng := rand.New(rand.NewPCG(uint64(blocks), 9))
 	gal := hetest.UnitVectors(rng, n, 128)
