@@ -47,20 +47,8 @@ func runEval(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 	if err != nil {
 		return err
 	}
-	if len(rest) > 0 {
-		return usagef("eval takes no arguments, got %q", rest[0])
-	}
-	if cfg.AttackTargets < 1 || cfg.AttackIters < 1 || cfg.EpochPairs < 1 || cfg.SweepTargets < 1 || cfg.SweepIters < 1 {
-		return usagef("-attack-targets, -attack-iters, -epoch-pairs, -sweep-targets and -sweep-iters must be at least 1")
-	}
-	switch {
-	case cfg.HESearches < 0:
-		return usagef("-he-searches must be at least 0")
-	case cfg.HESearches == 0:
-		cfg.HESearches = -1 // none
-	}
-	if *check != "" && *out != "-" {
-		return usagef("-check and -o exclude each other")
+	if err := checkEvalUsage(rest, &cfg, *out, *check); err != nil {
+		return err
 	}
 	var old []byte
 	if *check != "" {
@@ -111,6 +99,27 @@ func runEval(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 		return err
 	}
 	return writeFileAtomic(*out, buf.Bytes())
+}
+
+// checkEvalUsage checks eval's arguments and flags; -he-searches 0 becomes
+// the Config's "none".
+func checkEvalUsage(rest []string, cfg *evaluation.Config, out, check string) error {
+	if len(rest) > 0 {
+		return usagef("eval takes no arguments, got %q", rest[0])
+	}
+	if cfg.AttackTargets < 1 || cfg.AttackIters < 1 || cfg.EpochPairs < 1 || cfg.SweepTargets < 1 || cfg.SweepIters < 1 {
+		return usagef("-attack-targets, -attack-iters, -epoch-pairs, -sweep-targets and -sweep-iters must be at least 1")
+	}
+	switch {
+	case cfg.HESearches < 0:
+		return usagef("-he-searches must be at least 0")
+	case cfg.HESearches == 0:
+		cfg.HESearches = -1 // none
+	}
+	if check != "" && out != "-" {
+		return usagef("-check and -o exclude each other")
+	}
+	return nil
 }
 
 // figureDir returns the directory the figures go to and whether to write

@@ -23,6 +23,7 @@ func TestEvalUsageAndMissingData(t *testing.T) {
 		{[]string{"eval", "-attack-targets", "0"}, exitUsage, "must be at least 1"},
 		{[]string{"eval", "-sweep-iters", "0"}, exitUsage, "must be at least 1"},
 		{[]string{"eval", "-check", "a.md", "-o", "b.md"}, exitUsage, "-check and -o exclude each other"},
+		{[]string{"eval", "-he-searches", "-1"}, exitUsage, "-he-searches must be at least 0"},
 		{[]string{"eval", "-h"}, exitOK, "puente eval -check docs/evaluation.md"},
 		{[]string{"eval", "-data", missing}, exitFailure, "nothing-here"},
 		{[]string{"eval", "-check", filepath.Join(dir, "no-report.md")}, exitFailure, "no-report.md"},
