@@ -8,6 +8,7 @@ import (
 
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/he/hetest"
+	"github.com/puente-id/puente/internal/perf"
 )
 
 // BenchmarkEvaluationError measures, on the production set, the error of
@@ -26,11 +27,11 @@ func BenchmarkEvaluationError(b *testing.B) {
 }
 
 func benchError(b *testing.B, blocks int, hit bool) {
-	ps, keys := benchFixture(b)
+	ps, keys, _ := benchFixture(b)
 	n := blocks * ps.Slots()
 	rng := rand.New(rand.NewPCG(uint64(blocks), 9))
 	gal := hetest.UnitVectors(rng, n, 128)
-	probe := withScore(rng, gal[0], 0.95) // entry 0 scores ~0.95 against it
+	probe := perf.WithScore(rng, gal[0], 0.95) // entry 0 scores ~0.95 against it
 	if !hit {
 		probe = hetest.UnitVector(rng, 128)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"math/rand/v2"
 	"sync"
 	"testing"
 
@@ -73,27 +72,6 @@ func (f *fixture) search(t testing.TB, probe []float64, g *he.Gallery, opts he.O
 		t.Fatalf("decide: %v", err)
 	}
 	return dec, trace
-}
-
-// withScore returns a unit vector whose inner product with the unit vector
-// p is exactly s (up to float rounding).
-func withScore(rng *rand.Rand, p []float64, s float64) []float64 {
-	o := hetest.UnitVector(rng, len(p))
-	var d float64
-	for i := range o {
-		d += o[i] * p[i]
-	}
-	var n float64
-	for i := range o {
-		o[i] -= d * p[i]
-		n += o[i] * o[i]
-	}
-	n = math.Sqrt(n)
-	out := make([]float64, len(p))
-	for i := range out {
-		out[i] = s*p[i] + math.Sqrt(1-s*s)*o[i]/n
-	}
-	return out
 }
 
 func dot(a, b []float64) (s float64) {

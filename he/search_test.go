@@ -9,6 +9,7 @@ import (
 
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/he/hetest"
+	"github.com/puente-id/puente/internal/perf"
 )
 
 // galleryWithScores returns n random unit vectors of dimension m and a
@@ -17,7 +18,7 @@ func galleryWithScores(rng *rand.Rand, n, m int, planted map[int]float64) ([][]f
 	probe := hetest.UnitVector(rng, m)
 	gal := hetest.UnitVectors(rng, n, m)
 	for i, s := range planted {
-		gal[i] = withScore(rng, probe, s)
+		gal[i] = perf.WithScore(rng, probe, s)
 	}
 	return gal, probe
 }
@@ -78,7 +79,7 @@ func TestSearchEdgeGalleries(t *testing.T) {
 	// Absent entries (nil) must never hit, even at a threshold below 0,
 	// where a zero template's score of 0 does.
 	absent := make([][]float64, 10)
-	absent[3] = withScore(rng, probe, 0.9)
+	absent[3] = perf.WithScore(rng, probe, 0.9)
 	for _, c := range []struct {
 		name string
 		gal  [][]float64

@@ -19,7 +19,7 @@ func init() {
 		summary: "measure the cancellable templates on LFW face embeddings and write the Markdown report",
 		usage:   "[flags]",
 		examples: []string{
-			"puente eval -o docs/evaluation.md",
+			"puente eval -o docs/evaluation.md              # figures in docs/img",
 			"puente eval -check docs/evaluation.md",
 			"puente eval -data ../shared/data -attack-targets 100 -sweep=false",
 		},
@@ -34,6 +34,7 @@ func runEval(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 	out := fs.String("o", "-", "write the report to this file (\"-\" for standard output)")
 	check := fs.String("check", "", "compare this file with a fresh report instead of writing one; fail if they differ")
 	data := fs.String("data", "", "evaluation data directory (default: $PUENTE_DATA, else ../shared/data next to the module root)")
+	img := fs.String("img", "", "directory to write the PNG figures to (default: img beside the -o file; with -check or -o - none are written unless -img is given)")
 	cfg := evaluation.Config{}
 	fs.IntVar(&cfg.AttackTargets, "attack-targets", evaluation.DefaultAttackTargets, "templates attacked per recommended scheme")
 	fs.IntVar(&cfg.AttackIters, "attack-iters", evaluation.DefaultAttackIters, "gradient steps of the optimisation attacks")
@@ -41,18 +42,13 @@ func runEval(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 	fs.BoolVar(&cfg.Sweep, "sweep", true, "include the parameter sweep")
 	fs.IntVar(&cfg.SweepTargets, "sweep-targets", evaluation.DefaultSweepTargets, "templates attacked per parameter set of the sweep")
 	fs.IntVar(&cfg.SweepIters, "sweep-iters", evaluation.DefaultSweepIters, "gradient steps of the sweep's optimisation attacks")
+	fs.IntVar(&cfg.HESearches, "he-searches", evaluation.DefaultHESearches, "real encrypted searches on the production parameter set checked against the emulation (0: none)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(rest) > 0 {
-		return usagef("eval takes no arguments, got %q", rest[0])
-	}
-	if cfg.AttackTargets < 1 || cfg.AttackIters < 1 || cfg.EpochPairs < 1 || cfg.SweepTargets < 1 || cfg.SweepIters < 1 {
-		return usagef("-attack-targets, -attack-iters, -epoch-pairs, -sweep-targets and -sweep-iters must be at least 1")
-	}
-	if *check != "" && *out != "-" {
-		return usagef("-check and -o exclude each other")
+	if err := checkEvalUsage(rest, &cfg, *out, *check); err != nil {
+		return err
 	}
 	var old []byte
 	if *check != "" {
@@ -66,15 +62,26 @@ func runEval(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 			return err
 		}
 	}
+	imgDir, writeImg, err := figureDir(*out, *check, *img, &cfg)
+	if err != nil {
+		return err
+	}
 	if st.verbose {
 		cfg.Progress = st.err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rep, err := evaluation.Run(cfg)
+	rep, err := evaluation.Run(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	if writeImg {
+		// Before the report, so that its links never point at figures
+		// of an older run.
+		if err := writeFigures(imgDir, rep.Figures); err != nil {
+			return err
+		}
 	}
 	var buf bytes.Buffer
 	if err := rep.WriteMarkdown(&buf); err != nil {
@@ -92,6 +99,77 @@ func runEval(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 		return err
 	}
 	return writeFileAtomic(*out, buf.Bytes())
+}
+
+// checkEvalUsage checks eval's arguments and flags; -he-searches 0 becomes
+// the Config's "none".
+func checkEvalUsage(rest []string, cfg *evaluation.Config, out, check string) error {
+	if len(rest) > 0 {
+		return usagef("eval takes no arguments, got %q", rest[0])
+	}
+	if cfg.AttackTargets < 1 || cfg.AttackIters < 1 || cfg.EpochPairs < 1 || cfg.SweepTargets < 1 || cfg.SweepIters < 1 {
+		return usagef("-attack-targets, -attack-iters, -epoch-pairs, -sweep-targets and -sweep-iters must be at least 1")
+	}
+	switch {
+	case cfg.HESearches < 0:
+		return usagef("-he-searches must be at least 0")
+	case cfg.HESearches == 0:
+		cfg.HESearches = -1 // none
+	}
+	if check != "" && out != "-" {
+		return usagef("-check and -o exclude each other")
+	}
+	return nil
+}
+
+// figureDir returns the directory the figures go to and whether to write
+// them, and sets cfg.ImageLink to its path relative to the report's
+// directory (the report's links must not depend on where it is run from:
+// docs/evaluation.md links to img/).
+func figureDir(out, check, img string, cfg *evaluation.Config) (string, bool, error) {
+	reportDir := "."
+	switch {
+	case check != "":
+		reportDir = filepath.Dir(check)
+	case out != "-":
+		reportDir = filepath.Dir(out)
+	}
+	dir := img
+	if dir == "" {
+		dir = filepath.Join(reportDir, evaluation.DefaultImageLink)
+	}
+	link, err := filepath.Rel(reportDir, dir)
+	if err != nil {
+		// One path absolute, the other not: compare them absolute.
+		ra, err1 := filepath.Abs(reportDir)
+		da, err2 := filepath.Abs(dir)
+		if err = errors.Join(err1, err2); err == nil {
+			link, err = filepath.Rel(ra, da)
+		}
+		if err != nil {
+			return "", false, fmt.Errorf("figure directory %s: %w", dir, err)
+		}
+	}
+	cfg.ImageLink = filepath.ToSlash(link)
+	return dir, check == "" && (out != "-" || img != ""), nil
+}
+
+// writeFigures renders every figure into dir (created if missing), each
+// written atomically.
+func writeFigures(dir string, figs []*evaluation.Figure) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("figures: %w", err)
+	}
+	for _, f := range figs {
+		var b bytes.Buffer
+		if err := f.WritePNG(&b); err != nil {
+			return err
+		}
+		if err := writeFileAtomic(filepath.Join(dir, f.Name), b.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // firstDiff compares two texts and returns the first line (1-based) where
@@ -117,7 +195,7 @@ func writeFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, ".eval-*.tmp")
 	if err != nil {
-		return fmt.Errorf("write report: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer os.Remove(f.Name())
 	for _, step := range []func() error{
@@ -130,7 +208,7 @@ func writeFileAtomic(path string, data []byte) error {
 	} {
 		if err := step(); err != nil {
 			f.Close()
-			return fmt.Errorf("write report %s: %w", path, err)
+			return fmt.Errorf("write %s: %w", path, err)
 		}
 	}
 	return nil

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/puente-id/puente/internal/evaluation"
 )
 
 func TestEvalUsageAndMissingData(t *testing.T) {
@@ -19,6 +23,7 @@ func TestEvalUsageAndMissingData(t *testing.T) {
 		{[]string{"eval", "-attack-targets", "0"}, exitUsage, "must be at least 1"},
 		{[]string{"eval", "-sweep-iters", "0"}, exitUsage, "must be at least 1"},
 		{[]string{"eval", "-check", "a.md", "-o", "b.md"}, exitUsage, "-check and -o exclude each other"},
+		{[]string{"eval", "-he-searches", "-1"}, exitUsage, "-he-searches must be at least 0"},
 		{[]string{"eval", "-h"}, exitOK, "puente eval -check docs/evaluation.md"},
 		{[]string{"eval", "-data", missing}, exitFailure, "nothing-here"},
 		{[]string{"eval", "-check", filepath.Join(dir, "no-report.md")}, exitFailure, "no-report.md"},
@@ -72,6 +77,60 @@ func TestFirstDiff(t *testing.T) {
 		line, eq := firstDiff([]byte(tc.a), []byte(tc.b))
 		if line != tc.line || eq != tc.equal {
 			t.Errorf("firstDiff(%q, %q) = %d, %v; want %d, %v", tc.a, tc.b, line, eq, tc.line, tc.equal)
+		}
+	}
+}
+
+func TestFigureDir(t *testing.T) {
+	abs := t.TempDir()
+	for _, tc := range []struct {
+		out, check, img string
+		dir, link       string
+		write           bool
+	}{
+		{"docs/evaluation.md", "", "", "docs/img", "img", true},
+		{"-", "docs/evaluation.md", "", "docs/img", "img", false},
+		{"-", "", "", "img", "img", false},
+		{"-", "", "figs", "figs", "figs", true},
+		{"report.md", "", "out/figs", "out/figs", "out/figs", true},
+		{"docs/evaluation.md", "", "other", "other", "../other", true},
+		{filepath.Join(abs, "r", "e.md"), "", filepath.Join(abs, "pics"), filepath.Join(abs, "pics"), "../pics", true},
+	} {
+		var cfg evaluation.Config
+		dir, write, err := figureDir(tc.out, tc.check, tc.img, &cfg)
+		if err != nil || dir != tc.dir || write != tc.write || cfg.ImageLink != tc.link {
+			t.Errorf("figureDir(%q, %q, %q) = %q, %v, link %q, %v; want %q, %v, link %q",
+				tc.out, tc.check, tc.img, dir, write, cfg.ImageLink, err, tc.dir, tc.write, tc.link)
+		}
+	}
+}
+
+// TestEvalWritesFigures runs a reduced evaluation on the real data into a
+// temporary directory: the report links to img/, and the figures there
+// are PNG files.
+func TestEvalWritesFigures(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "evaluation.md")
+	code, _, errs := runCmd(t, "eval", "-o", out, "-sweep=false", "-he-searches", "0",
+		"-attack-targets", "2", "-attack-iters", "2", "-epoch-pairs", "1")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	rep, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"det.png", "scores.png", "unlinkability.png"} {
+		if !strings.Contains(string(rep), "](img/"+name+")") {
+			t.Errorf("report does not link to img/%s", name)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "img", name))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if _, err := png.DecodeConfig(bytes.NewReader(b)); err != nil {
+			t.Errorf("img/%s: %v", name, err)
 		}
 	}
 }

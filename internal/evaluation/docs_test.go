@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/puente-id/puente/internal/lfw"
-	"github.com/puente-id/puente/protect"
 )
 
 // docsFile is where `puente eval -o` writes the report, relative to the
@@ -37,12 +36,13 @@ func moduleRoot(t *testing.T) string {
 // TestDocsCurrent checks that docs/evaluation.md is what the code writes,
 // for every part cheap enough to recompute in a test: the table of
 // contents, the data and conventions, the accuracy tables, the public
-// mean's overlap and the thresholds (everything that depends on accuracy
-// alone, with the default configuration). The unlinkability, attack and
+// mean's overlap, the thresholds and the emulated encrypted accuracy
+// (everything that depends on accuracy alone, with the default
+// configuration). The real encrypted searches, unlinkability, attack and
 // sweep sections take minutes; `puente eval -check docs/evaluation.md`
 // regenerates and compares the whole report.
 func TestDocsCurrent(t *testing.T) {
-	env := loadEnv(t)
+	env, res, enc := encryptedFixture(t)
 	docs, err := os.ReadFile(filepath.Join(moduleRoot(t), docsFile))
 	if err != nil {
 		t.Fatalf("reading the generated report: %v", err)
@@ -53,27 +53,11 @@ func TestDocsCurrent(t *testing.T) {
 	}
 	cfg := Config{DataDir: dir, Sweep: true}
 	cfg.defaults()
-	var res []*SchemeResult
-	for _, p := range Recommended(env.Mean) {
-		tr, err := protect.New(p, EvalSeed(p.Scheme, 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tm, err := protect.ApplyAll(tr, env.Set.Emb)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := &SchemeResult{Params: p}
-		if r.Acc, err = MeasureAccuracy(tm, env.Proto); err != nil {
-			t.Fatal(err)
-		}
-		res = append(res, r)
-	}
 	ov, err := MeasureOverlap(env, res)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sections := sections(env, cfg, res, ov, &Sweep{})
+	sections := sections(env, cfg, res, ov, enc, &Sweep{})
 	var toc bytes.Buffer
 	for i, s := range sections {
 		fmt.Fprintf(&toc, "%d. %s\n", i+1, s.Title())
@@ -81,7 +65,7 @@ func TestDocsCurrent(t *testing.T) {
 	if !bytes.Contains(docs, toc.Bytes()) {
 		t.Errorf("%s: the table of contents is not\n%s", docsFile, toc.Bytes())
 	}
-	for i, s := range sections[:4] {
+	for i, s := range sections[:secEncrypted] {
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "\n## %d. %s\n\n", i+1, s.Title())
 		if err := s.WriteMarkdown(&b); err != nil {
@@ -90,6 +74,14 @@ func TestDocsCurrent(t *testing.T) {
 		if !bytes.Contains(docs, b.Bytes()) {
 			t.Errorf("%s: section %d (%s) is not what the code writes; regenerate it with `puente eval -o %s`. The code writes:\n%s",
 				docsFile, i+1, s.Title(), docsFile, b.Bytes())
+		}
+	}
+	for _, f := range []string{figDET, figScores, figUnlinkability} {
+		if !bytes.Contains(docs, []byte("](img/"+f+")")) {
+			t.Errorf("%s does not link to img/%s", docsFile, f)
+		}
+		if st, err := os.Stat(filepath.Join(moduleRoot(t), "docs", "img", f)); err != nil || st.Size() == 0 {
+			t.Errorf("docs/img/%s: %v", f, err)
 		}
 	}
 }

@@ -4,9 +4,23 @@
 // `puente eval` writes.
 //
 // A report is a list of [Section]s computed by [Run]; each section owns its
-// table. Later measurements (protected and encrypted matching, plots) are
-// added as further sections. Every figure comes from fixed seeds and fixed
-// formatting, so two runs write the same bytes.
+// table. Every number comes from fixed seeds and fixed formatting, so two
+// runs write the same bytes; the PNG plots the report links to ([Figure]:
+// DET curves, score distributions, the unlinkability plot of Gomez-Barrero
+// et al. 2018) are drawn with gonum.org/v1/plot and are not part of that
+// promise.
+//
+// Protected and encrypted matching is measured twice. [Emulator] decides
+// every comparison and search of the protocols in plaintext as the
+// encrypted protocol of package he decides it (the same threshold
+// polynomial, he.Threshold.PlainStep, the bounded OR of ModeAny, the
+// measured CKKS noise, the flooding noise and the querier's rounding), which
+// gives FNMR/FMR and FNIR/FPIR at the operating thresholds; [RunSample] runs
+// a few real encrypted searches on the production parameter set and
+// checks their decisions against the emulation. The emulation uses the
+// nominal multiplier of the threshold map, where the responder's is up to
+// 2^-5 smaller (see he.Threshold.PlainStep): it moves decoded values only
+// for scores inside the band, and the sample measures whether that shows.
 //
 // Irreversibility is judged as ISO/IEC 30136 frames it, by whether a
 // template recovered with a stolen key is accepted against the original,
@@ -18,25 +32,36 @@
 package evaluation
 
 import (
+	"context"
 	"fmt"
 	"io"
 
+	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/internal/lfw"
 	"github.com/puente-id/puente/protect"
 )
 
 // Config says what to measure. Zero fields take the defaults.
 type Config struct {
-	DataDir       string    // evaluation data directory (see lfw.FindDataDir)
-	NonMated      int       // random non-mated pairs (default lfw.DefaultNonMated)
-	SampleSeed    uint64    // seed of the non-mated sample (default lfw.DefaultSampleSeed)
-	AttackTargets int       // templates attacked per recommended scheme (default 300)
-	AttackIters   int       // gradient steps of the optimisation attacks (default 300)
-	EpochPairs    int       // epoch pairs (e, e+1) the linkage is measured over (default 5)
-	Sweep         bool      // also run the parameter sweep
-	SweepTargets  int       // templates attacked per parameter set of the sweep (default 60)
-	SweepIters    int       // gradient steps of the sweep's optimisation attacks (default 150)
-	Progress      io.Writer // progress lines, or nil
+	DataDir       string // evaluation data directory (see lfw.FindDataDir)
+	NonMated      int    // random non-mated pairs (default lfw.DefaultNonMated)
+	SampleSeed    uint64 // seed of the non-mated sample (default lfw.DefaultSampleSeed)
+	AttackTargets int    // templates attacked per recommended scheme (default 300)
+	AttackIters   int    // gradient steps of the optimisation attacks (default 300)
+	EpochPairs    int    // epoch pairs (e, e+1) the linkage is measured over (default 5)
+	Sweep         bool   // also run the parameter sweep
+	SweepTargets  int    // templates attacked per parameter set of the sweep (default 60)
+	SweepIters    int    // gradient steps of the sweep's optimisation attacks (default 150)
+	// HEParams is the parameter set encrypted matching is emulated and
+	// run on (default he.N15V1; tests pass an insecure hetest set), and
+	// HESearches the number of real encrypted searches (default
+	// DefaultHESearches; negative: none).
+	HEParams   *he.ParamSet
+	HESearches int
+	// ImageLink is the path of the figures relative to the report, as its
+	// links name them (default "img": docs/img beside docs/evaluation.md).
+	ImageLink string
+	Progress  io.Writer // progress lines, or nil
 }
 
 // Defaults of the Config fields, which the report states.
@@ -46,6 +71,7 @@ const (
 	DefaultEpochPairs    = 5
 	DefaultSweepTargets  = 60
 	DefaultSweepIters    = 150
+	DefaultImageLink     = "img"
 )
 
 func (c *Config) defaults() {
@@ -65,6 +91,19 @@ func (c *Config) defaults() {
 	def(&c.EpochPairs, DefaultEpochPairs)
 	def(&c.SweepTargets, DefaultSweepTargets)
 	def(&c.SweepIters, DefaultSweepIters)
+	if c.HESearches == 0 {
+		c.HESearches = DefaultHESearches
+	}
+	if c.ImageLink == "" {
+		c.ImageLink = DefaultImageLink
+	}
+	if c.HEParams == nil {
+		ps, err := he.Lookup(he.N15V1)
+		if err != nil {
+			panic(err) // the production set is built in
+		}
+		c.HEParams = ps
+	}
 }
 
 // Section is one part of the report.
@@ -75,9 +114,11 @@ type Section interface {
 	WriteMarkdown(w io.Writer) error
 }
 
-// Report is an evaluation's result.
+// Report is an evaluation's result: the sections of the Markdown text and
+// the figures it links to.
 type Report struct {
 	Sections []Section
+	Figures  []*Figure
 }
 
 // WriteMarkdown renders the report: a title, a table of contents and the
@@ -105,19 +146,48 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	return nil
 }
 
-// sections lists the report's sections in order. The data, accuracy,
-// overlap and threshold sections need only the accuracy of each result.
-func sections(env *Env, c Config, res []*SchemeResult, ov *Overlap, sweep *Sweep) []Section {
+// Section numbers, for the text's cross-references; sections lists the
+// sections in this order.
+const (
+	secData = iota + 1
+	secAccuracy
+	secOverlap
+	secThresholds
+	secEncrypted
+	secSample
+	secLinkage
+	secAttacks
+	secSweep
+	secRecommend
+)
+
+// sections lists the report's sections in order. The sections up to the
+// encrypted accuracy need only the accuracy of each result and the
+// emulation.
+func sections(env *Env, c Config, res []*SchemeResult, ov *Overlap, enc *Encrypted, sweep *Sweep) []Section {
 	return []Section{
-		&dataSection{env: env, cfg: c},
-		&accuracySection{env: env, res: res},
-		ov,
-		&thresholdSection{env: env, res: res},
-		&linkageSection{env: env, res: res, pairs: c.EpochPairs},
-		&attackSection{env: env, res: res, cfg: c},
-		sweep,
-		&recommendSection{env: env, res: res, sweep: sweep},
+		secData - 1:       &dataSection{env: env, cfg: c},
+		secAccuracy - 1:   &accuracySection{env: env, res: res, img: c.ImageLink},
+		secOverlap - 1:    ov,
+		secThresholds - 1: &thresholdSection{env: env, res: res, enc: enc},
+		secEncrypted - 1:  &encryptedSection{enc: enc, img: c.ImageLink},
+		secSample - 1:     &sampleSection{enc: enc},
+		secLinkage - 1:    &linkageSection{env: env, res: res, pairs: c.EpochPairs, img: c.ImageLink},
+		secAttacks - 1:    &attackSection{env: env, res: res, cfg: c},
+		secSweep - 1:      sweep,
+		secRecommend - 1:  &recommendSection{env: env, res: res, sweep: sweep},
 	}
+}
+
+// recommended returns the index of the result of the recommended scheme
+// (PolyProtect; the report's recommendation explains why), or 0.
+func recommended(res []*SchemeResult) int {
+	for i, r := range res {
+		if r.Params.Scheme == protect.PolyProtect {
+			return i
+		}
+	}
+	return 0
 }
 
 // Env is the loaded data and protocols an evaluation runs on.
@@ -160,8 +230,9 @@ func Load(c Config) (*Env, error) {
 	return e, nil
 }
 
-// Run loads the data and computes every section.
-func Run(c Config) (*Report, error) {
+// Run loads the data and computes every section. ctx stops the real
+// encrypted searches between two searches.
+func Run(ctx context.Context, c Config) (*Report, error) {
 	c.defaults()
 	progress := func(format string, args ...any) {
 		if c.Progress != nil {
@@ -187,6 +258,16 @@ func Run(c Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	progress("protected and encrypted matching on %s", c.HEParams.Name())
+	enc, err := MeasureEncrypted(env, results, c.HEParams)
+	if err != nil {
+		return nil, err
+	}
+	if c.HESearches > 0 {
+		if enc.Sample, err = RunSample(ctx, env, enc.Schemes[recommended(results)], results[recommended(results)].Acc, c.HEParams, c.HESearches, progress); err != nil {
+			return nil, err
+		}
+	}
 	sweep := &Sweep{Skipped: true}
 	if c.Sweep {
 		progress("parameter sweep")
@@ -194,6 +275,6 @@ func Run(c Config) (*Report, error) {
 			return nil, err
 		}
 	}
-	rep := &Report{Sections: sections(env, c, results, ov, sweep)}
+	rep := &Report{Sections: sections(env, c, results, ov, enc, sweep), Figures: figures(env, results, enc)}
 	return rep, nil
 }

@@ -2,9 +2,12 @@ package evaluation
 
 import (
 	"bytes"
+	"context"
+	"image/png"
 	"sync"
 	"testing"
 
+	"github.com/puente-id/puente/he/hetest"
 	"github.com/puente-id/puente/internal/lfw"
 	"github.com/puente-id/puente/protect"
 )
@@ -219,23 +222,69 @@ func TestReportStable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{DataDir: dir, NonMated: 20000, AttackTargets: 4, AttackIters: 5, EpochPairs: 1}
+	cfg := Config{DataDir: dir, NonMated: 20000, AttackTargets: 4, AttackIters: 5, EpochPairs: 1,
+		HEParams: hetest.InsecureN12(), HESearches: 2}
 	var out [2]bytes.Buffer
+	var figs []*Figure
 	for i := range out {
-		rep, err := Run(cfg)
+		rep, err := Run(context.Background(), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := rep.WriteMarkdown(&out[i]); err != nil {
 			t.Fatal(err)
 		}
+		figs = rep.Figures
 	}
+	checkFigures(t, figs)
 	if !bytes.Equal(out[0].Bytes(), out[1].Bytes()) {
 		t.Error("two runs rendered different reports")
 	}
-	for _, want := range []string{"## 1. Data", "| raw cosine (unprotected) | 128 |", "D<->sys", "## 7. Parameter sweep", "Not run", "## 8. Recommendation"} {
+	for _, want := range []string{"## 1. Data", "| raw cosine (unprotected) | 128 |", "D<->sys", "## 9. Parameter sweep", "Not run", "## 10. Recommendation",
+		"](img/det.png)", "](img/scores.png)", "](img/unlinkability.png)", "2 encrypted searches on `INSECURE-test-n12` (an INSECURE test set)"} {
 		if !bytes.Contains(out[0].Bytes(), []byte(want)) {
 			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// checkFigures renders the report's figures and checks that each is a
+// PNG of a sane size that draws something.
+func checkFigures(t *testing.T, figs []*Figure) {
+	t.Helper()
+	names := map[string]bool{}
+	for _, f := range figs {
+		names[f.Name] = true
+		var b bytes.Buffer
+		if err := f.WritePNG(&b); err != nil {
+			t.Fatal(err)
+		}
+		n := b.Len()
+		img, err := png.Decode(&b)
+		if err != nil {
+			t.Errorf("%s: not a PNG: %v", f.Name, err)
+			continue
+		}
+		bd := img.Bounds()
+		if bd.Dx() < 600 || bd.Dx() > 2000 || bd.Dy() < 400 || bd.Dy() > 1500 || n < 10<<10 || n > 2<<20 {
+			t.Errorf("%s: %dx%d pixels, %d bytes", f.Name, bd.Dx(), bd.Dy(), n)
+		}
+		var ink int // pixels neither white nor near-white
+		for y := bd.Min.Y; y < bd.Max.Y; y += 2 {
+			for x := bd.Min.X; x < bd.Max.X; x += 2 {
+				r, g, bl, _ := img.At(x, y).RGBA()
+				if r < 0xe000 || g < 0xe000 || bl < 0xe000 {
+					ink++
+				}
+			}
+		}
+		if frac := float64(ink) / float64(bd.Dx()*bd.Dy()/4); frac < 0.02 {
+			t.Errorf("%s: only %.3f of the pixels are drawn", f.Name, frac)
+		}
+	}
+	for _, want := range []string{figDET, figScores, figUnlinkability} {
+		if !names[want] {
+			t.Errorf("no figure %s", want)
 		}
 	}
 }

@@ -17,6 +17,10 @@ type Linkage struct {
 	// Unlinkability when the mated pairs are the same image under the two
 	// epochs: the renewability case.
 	SameImage *protect.Unlinkability
+	// CrossMated and CrossNonMated are the scores Cross is estimated
+	// from: mated and non-mated pairs, first template under epoch e,
+	// second under e+1.
+	CrossMated, CrossNonMated []float64
 	// Scores of each image's template under epoch e against its own
 	// re-protection under e+1, and of non-mated pairs within one epoch.
 	Renewed, NonMated []float64
@@ -45,11 +49,12 @@ func MeasureLinkage(raw *protect.Matrix, a, b protect.Transform, p *Protocols) (
 	for i := range self {
 		self[i] = lfw.RowPair{A: i, B: i}
 	}
-	l := &Linkage{Renewed: Scores(ta, tb, self), NonMated: Scores(ta, ta, p.NonMated)}
-	if l.Cross, err = protect.UnlinkabilityScores(Scores(ta, tb, p.LinkMated), Scores(ta, tb, p.LinkNonMated), 0, 1); err != nil {
+	l := &Linkage{Renewed: Scores(ta, tb, self), NonMated: Scores(ta, ta, p.NonMated),
+		CrossMated: Scores(ta, tb, p.LinkMated), CrossNonMated: Scores(ta, tb, p.LinkNonMated)}
+	if l.Cross, err = protect.UnlinkabilityScores(l.CrossMated, l.CrossNonMated, 0, 1); err != nil {
 		return nil, err
 	}
-	crossNM := Scores(ta, tb, p.LinkNonMated)
+	crossNM := l.CrossNonMated
 	floor, err := protect.UnlinkabilityScores(Scores(ta, tb, p.NonMated[:min(len(crossNM), len(p.NonMated))]), crossNM, 0, 1)
 	if err != nil {
 		return nil, err

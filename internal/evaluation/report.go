@@ -72,8 +72,8 @@ func (s *dataSection) WriteMarkdown(w io.Writer) error {
 		fmt.Sprintf("- LFW View-2: the %d `pairs.txt` pairs whose two images are in the set, 10-fold (threshold picked on nine folds, applied to the tenth).", len(p.Pairs)),
 		fmt.Sprintf("- Unlinkability: %d mated pairs (at most %d per identity) and as many non-mated pairs sharing their first template, across epochs e and e+1 for e = 1..%d.",
 			len(p.LinkMated), LinkPerIdentity, s.cfg.EpochPairs),
-		fmt.Sprintf("- Public normalisation mean: mean of the L2-normalised vectors of `%s` (%d descriptors of %d identities, a public population; it overlaps the set, see section 3).",
-			PublicMeanFile, e.Public.Rows, len(pubIDs)),
+		fmt.Sprintf("- Public normalisation mean: mean of the L2-normalised vectors of `%s` (%d descriptors of %d identities, a public population; it overlaps the set, see section %d).",
+			PublicMeanFile, e.Public.Rows, len(pubIDs), secOverlap),
 		"- Seeds: derived with `protect.DeriveSeed` from fixed public material (`evaluation.EvalSeed`); epoch 1 is used for accuracy and attacks.",
 		fmt.Sprintf("- Attacks: %d templates per recommended scheme with %d optimisation steps; the sweep attacks %d templates per parameter set with %d steps.",
 			s.cfg.AttackTargets, s.cfg.AttackIters, s.cfg.SweepTargets, s.cfg.SweepIters),
@@ -108,6 +108,7 @@ func gapEnds(mated, nonMated []float64, fmr float64) (lo, hi float64) {
 type accuracySection struct {
 	env *Env
 	res []*SchemeResult
+	img string // Config.ImageLink
 }
 
 func (*accuracySection) Title() string { return "Accuracy: protected against unprotected matching" }
@@ -127,12 +128,18 @@ func (s *accuracySection) WriteMarkdown(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return para(w, "Targets (from the plaintext anchors 1.93%, 3.8% and 16.6%, and the privacy goals): EER <= "+pct(Targets.EER)+
+	if err := para(w, "Targets (from the plaintext anchors 1.93%, 3.8% and 16.6%, and the privacy goals): EER <= "+pct(Targets.EER)+
 		", FNMR @ FMR 1e-3 <= "+pct(Targets.FNMR3)+", FNIR @ FPIR 1% <= "+pct(Targets.FNIR)+
-		fmt.Sprintf(", D<->sys <= %.2f across every epoch pair, stolen-key attack success <= %s (judged as section 6 explains).", Targets.Dsys, pct(Targets.Attack)),
+		fmt.Sprintf(", D<->sys <= %.2f across every epoch pair, stolen-key attack success <= %s (judged as section %d explains).", Targets.Dsys, pct(Targets.Attack), secAttacks),
 		"Whether each scheme meets them is summarised in the recommendation (last section). The mean-centred comparator subtracts the",
 		"public mean before the cosine; it does not compete for matching (open-set FNIR "+pct(s.env.CentredAcc.FNIR)+" against "+pct(s.env.Raw.FNIR)+" for raw cosine)",
-		"but judges the attacks of section 6, because guessing the mean carries no weight there.")
+		fmt.Sprintf("but judges the attacks of section %d, because guessing the mean carries no weight there.", secAttacks)); err != nil {
+		return err
+	}
+	return figureLink(w, s.img, figDET, "DET curves of raw cosine and each protected scheme",
+		"*DET curves* (miss rate against false-match rate, both on normal-deviate axes) of raw cosine and each scheme, for verification",
+		"(all mated pairs against the non-mated sample) and for open-set search (best score of each search). A dot marks the one",
+		fmt.Sprintf("operating point of each scheme's encrypted decision at its tau (section %d).", secEncrypted))
 }
 
 func meets(ok bool, v string) string {
@@ -152,6 +159,7 @@ func maxDsys(ls []*Linkage) (cross, same float64) {
 type thresholdSection struct {
 	env *Env
 	res []*SchemeResult
+	enc *Encrypted
 }
 
 func (*thresholdSection) Title() string {
@@ -183,9 +191,13 @@ func (s *thresholdSection) WriteMarkdown(w io.Writer) error {
 	for _, r := range s.res {
 		lines = append(lines, fmt.Sprintf("- %s: mated mean %.3f, non-mated mean %.3f, tau %.4f.", Describe(r.Params), mean(r.Acc.Mated), mean(r.Acc.NonMated), r.Acc.Tau3))
 	}
-	lines = append(lines, "", "Scores of the uncentred schemes crowd into a narrow band below 1, so an encrypted comparison should",
-		"compute a gain times (s - tau) before the sign polynomial: the polynomial's uncertain band, divided by the gain, must stay",
-		"well inside ± 0.01 for the FNMR above to hold.")
+	band := 0.0
+	for _, r := range s.enc.Schemes {
+		band = max(band, r.Band3, r.BandOpen)
+	}
+	lines = append(lines, "", "Scores of the uncentred schemes crowd into a narrow band below 1, so the encrypted comparison computes",
+		"a gain times (s - tau) before the sign polynomial (he's `Threshold`): on `"+s.enc.ParamSet+"` its uncertain band is at most",
+		fmt.Sprintf("± %.4f in score units at these thresholds. Section %d measures what that band does to the decisions.", band, secEncrypted))
 	return para(w, lines...)
 }
 
@@ -201,6 +213,7 @@ type linkageSection struct {
 	env   *Env
 	res   []*SchemeResult
 	pairs int
+	img   string // Config.ImageLink
 }
 
 func (*linkageSection) Title() string { return "Unlinkability and renewability across epochs" }
@@ -234,7 +247,14 @@ func (s *linkageSection) WriteMarkdown(w io.Writer) error {
 			fmt.Sprintf("%.3f / %.3f", cm, cx), fmt.Sprintf("%.3f / %.3f", sm, sx), fmt.Sprintf("%.3f", floor),
 			distStats(renewed, r.Acc.Tau3), distStats(renewedNM, r.Acc.Tau3), distStats(nm, r.Acc.Tau3)})
 	}
-	return table(w, []string{"scheme", "D<->sys mean / max", "same image: mean / max", "floor (mean)", "renewed", "non-mated across epochs", "non-mated, one epoch"}, rows)
+	if err := table(w, []string{"scheme", "D<->sys mean / max", "same image: mean / max", "floor (mean)", "renewed", "non-mated across epochs", "non-mated, one epoch"}, rows); err != nil {
+		return err
+	}
+	rec := s.res[recommended(s.res)]
+	return figureLink(w, s.img, figUnlinkability, "Unlinkability of the recommended scheme across epochs 1 and 2",
+		fmt.Sprintf("*Unlinkability of %s across epochs 1 and 2*, drawn as in Gomez-Barrero et al. (2018, Fig. 2): the", Describe(rec.Params)),
+		"densities of mated (same subject, different images) and non-mated cross-epoch scores over the estimator's bins, and below",
+		"them the local measure D<->(s) of each bin, whose mass-weighted sum over the mated scores is D<->sys.")
 }
 
 func distStats(s []float64, tau float64) string {

@@ -87,7 +87,7 @@ func (s *recommendSection) WriteMarkdown(w io.Writer) error {
 		fmt.Sprintf("Puente should use **%s** (m = %d). It keeps accuracy closest to raw cosine (EER %s against %s, FNMR @ FMR 1e-3 %s against %s,",
 			Describe(poly.Params), poly.Params.OutputDim(), pct(poly.Acc.EER), pct(base.EER), pct(poly.Acc.FNMR3), pct(base.FNMR3)),
 		fmt.Sprintf("open-set FNIR %s against %s) at the smallest protected dimension, which the encrypted scan pays for linearly,", pct(poly.Acc.FNIR), pct(base.FNIR)),
-		fmt.Sprintf("and it is unlinkable across epochs (D<->sys at most %.3f). Its parameters were picked on this same set (section 7),", pd),
+		fmt.Sprintf("and it is unlinkable across epochs (D<->sys at most %.3f). Its parameters were picked on this same set (section %d),", pd, secSweep),
 		"so its margins are somewhat optimistic. The binary schemes need m = 512 and still lose accuracy at",
 		fmt.Sprintf("low FMR (BioHashing: FNMR @ FMR 1e-3 %s, open-set FNIR %s), because quantising uncentred dlib projections to", pct(bio.Acc.FNMR3), pct(bio.Acc.FNIR)),
 		"signs or ranks discards most of what separates faces at strict thresholds."); err != nil {
@@ -99,7 +99,7 @@ func (s *recommendSection) WriteMarkdown(w io.Writer) error {
 // targetTable writes whether each recommended scheme meets each target.
 func (s *recommendSection) targetTable(w io.Writer) error {
 	if err := para(w, "Targets: EER <= "+pct(Targets.EER)+", FNMR @ FMR 1e-3 <= "+pct(Targets.FNMR3)+", FNIR @ FPIR 1% <= "+pct(Targets.FNIR)+
-		fmt.Sprintf(", D<->sys <= %.2f, and stolen-key attack success <= %s, judged by the best attack of section 6 with the", Targets.Dsys, pct(Targets.Attack)),
+		fmt.Sprintf(", D<->sys <= %.2f, and stolen-key attack success <= %s, judged by the best attack of section %d with the", Targets.Dsys, pct(Targets.Attack), secAttacks),
 		"mean-centred comparator (the raw-cosine figure and its no-key baseline are given beside it)."); err != nil {
 		return err
 	}
@@ -158,12 +158,12 @@ func (s *recommendSection) irreversibility(w io.Writer, poly *SchemeResult) erro
 		"the original. Templates in Puente are therefore protected by what surrounds the transform, not by the transform alone:",
 		"- the seed exists only inside the two nodes of an agreement: derived from both parties' contributions (neither chooses it",
 		"  alone), stored encrypted (age or Vault) and destroyed when its epoch ends (keys/). Without it the attacks fail: with another",
-		fmt.Sprintf("  epoch's key (section 6) they reach at most %s by the centred comparator and %s at rank 1;", pct(wrong.Centred), pct(wrong.Rank1)),
+		fmt.Sprintf("  epoch's key (section %d) they reach at most %s by the centred comparator and %s at rank 1;", secAttacks, pct(wrong.Centred), pct(wrong.Rank1)),
 		"- protected templates leave a node only encrypted under the two parties' collective CKKS key, and only the hit/no-hit",
 		"  decision is decrypted, jointly (he/). Each node holds the seed but never sees the other's protected templates; the only",
 		"  ones it could invert are its own gallery's, whose raw templates it already holds, and that gallery is encrypted at rest;",
 		"- per-partner query quotas bound what the hit/no-hit oracle leaks (hill-climbing).",
-		"The transform contributes revocability and unlinkability across epochs, which section 5 supports.")
+		fmt.Sprintf("The transform contributes revocability and unlinkability across epochs, which section %d supports.", secLinkage))
 	return para(w, lines...)
 }
 
@@ -184,8 +184,8 @@ func sweepFinding(sw *Sweep) string {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "The sweep (section 7) shows that this is the trade-off, not a choice of parameters. Of its %d settings, %s the three accuracy targets",
-		len(sw.Rows), count(len(accurate)+len(both), "meets", "meet"))
+	fmt.Fprintf(&b, "The sweep (section %d) shows that this is the trade-off, not a choice of parameters. Of its %d settings, %s the three accuracy targets",
+		secSweep, len(sw.Rows), count(len(accurate)+len(both), "meets", "meet"))
 	if len(accurate) > 0 {
 		lo := accurate[0].Attack.Centred
 		for _, r := range accurate {

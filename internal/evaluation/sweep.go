@@ -128,15 +128,15 @@ func (s *Sweep) WriteMarkdown(w io.Writer) error {
 	}
 	if err := para(w,
 		"Accuracy, unlinkability (epochs 1 and 2) and the stolen-key attacks over a grid of each scheme's parameters.",
-		fmt.Sprintf("The attack columns give the best of the %d stolen-key attacks of section 6 (%d steps each) on %d templates:", len(stolenKeyAttacks(nil, 0)), s.Iters, s.Targets),
+		fmt.Sprintf("The attack columns give the best of the %d stolen-key attacks of section %d (%d steps each) on %d templates:", len(stolenKeyAttacks(nil, 0)), secAttacks, s.Iters, s.Targets),
 		fmt.Sprintf("the fraction of reconstructions accepted by raw cosine (no-key baseline on the same templates: %s) and by the", pct(s.Baseline)),
 		fmt.Sprintf("mean-centred cosine (baseline %s), and the fraction identified at rank 1 among all images. \"targets\" says whether", pct(s.BaselineCentred)),
-		"the row meets the three accuracy targets of section 2.",
+		fmt.Sprintf("the row meets the three accuracy targets of section %d.", secAccuracy),
 		"",
 		"PolyProtect's overlap sets how many outputs the map has (m < 128 leaves directions of the input unconstrained) and its scale",
 		"how non-linear it is; the binary schemes need many bits or hashes (large m) and partial centring to come near raw accuracy,",
 		"because dlib vectors are far from zero-mean and signs or ranks of uncentred projections carry little information.",
-		"The recommendation (section 8) draws the conclusion from these rows."); err != nil {
+		fmt.Sprintf("The recommendation (section %d) draws the conclusion from these rows.", secRecommend)); err != nil {
 		return err
 	}
 	var rows [][]string

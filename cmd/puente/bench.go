@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"strconv"
+	"strings"
+
+	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/internal/perf"
+)
+
+func init() {
+	register(&command{
+		name:    "bench",
+		summary: "measure encrypted search beside the plaintext scan of the same gallery (time, CPU, bytes, peak memory)",
+		usage:   "[flags]",
+		examples: []string{
+			"puente bench                              # N = 10,000 at m = 128 on the production set",
+			"puente bench -n 10000,100000 -m 128,512   # every combination, in that order",
+			"puente bench -all -json > bench.json      # the four sizes of docs/performance.md, for machines",
+			"GOMEMLIMIT=7GiB puente bench -n 1000000 -ntt-budget 3221225472",
+		},
+		run: runBench,
+	})
+}
+
+// benchParams returns the parameter set puente bench measures. Tests
+// replace it with an insecure test set; nothing else does.
+var benchParams = func() (*he.ParamSet, error) { return he.Lookup(he.N15V1) }
+
+// allSizes are the gallery sizes of docs/performance.md.
+var allSizes = []perf.Size{{N: 10000, Dims: 128}, {N: 100000, Dims: 128}, {N: 1000000, Dims: 128}, {N: 100000, Dims: 512}}
+
+func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	ns := fs.String("n", "10000", "gallery sizes, comma-separated")
+	ms := fs.String("m", "128", "template dimensions, comma-separated (every size is run with every dimension)")
+	all := fs.Bool("all", false, "run the sizes of docs/performance.md: N = 10^4, 10^5, 10^6 at m = 128 and N = 10^5 at m = 512 (overrides -n and -m)")
+	asJSON := fs.Bool("json", false, "write JSON instead of the table")
+	cfg := perf.Config{}
+	fs.IntVar(&cfg.Reps, "reps", 1, "encrypted searches per size (times are means)")
+	fs.Float64Var(&cfg.Tau, "tau", perf.DefaultTau, "threshold of the searches (the probe's one match scores 0.95)")
+	fs.Int64Var(&cfg.NTTBudget, "ntt-budget", 4<<30, "bytes of gallery plaintexts kept in NTT form; blocks beyond it are converted during each search")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("bench takes no arguments, got %q", rest[0])
+	}
+	if cfg.Sizes, err = benchSizes(*ns, *ms, *all); err != nil {
+		return err
+	}
+	switch {
+	case cfg.Reps < 1:
+		return usagef("-reps must be at least 1")
+	case !(cfg.Tau > -1 && cfg.Tau < perf.MatchScore):
+		return usagef("-tau must be in (-1, %g) so that the probe's match is a hit", perf.MatchScore)
+	}
+	if cfg.Params, err = benchParams(); err != nil {
+		return err
+	}
+	for _, s := range cfg.Sizes {
+		if s.Dims > cfg.Params.Slots()/2 {
+			return usagef("-m %d: at most %d on %s", s.Dims, cfg.Params.Slots()/2, cfg.Params.Name())
+		}
+	}
+	if st.verbose {
+		cfg.Progress = st.err
+	}
+	rep, err := perf.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return rep.WriteJSON(st.out)
+	}
+	return rep.WriteTable(st.out)
+}
+
+// benchSizes parses -n and -m into their product, or returns allSizes.
+func benchSizes(ns, ms string, all bool) ([]perf.Size, error) {
+	if all {
+		return allSizes, nil
+	}
+	nv, err := positiveList("-n", ns)
+	if err != nil {
+		return nil, err
+	}
+	mv, err := positiveList("-m", ms)
+	if err != nil {
+		return nil, err
+	}
+	var out []perf.Size
+	for _, n := range nv {
+		for _, m := range mv {
+			out = append(out, perf.Size{N: n, Dims: m})
+		}
+	}
+	return out, nil
+}
+
+// maxGallery bounds -n: ten times the largest size the design targets.
+const maxGallery = 10_000_000
+
+func positiveList(flagName, s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v < 1 || v > maxGallery {
+			return nil, usagef("%s: %q is not a whole number in [1, %d]", flagName, f, maxGallery)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

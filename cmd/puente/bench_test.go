@@ -1,0 +1,144 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/he/hetest"
+	"github.com/puente-id/puente/internal/perf"
+)
+
+// insecureBench makes puente bench measure the INSECURE test set for the
+// rest of the test.
+func insecureBench(t *testing.T) {
+	t.Helper()
+	old := benchParams
+	benchParams = func() (*he.ParamSet, error) { return hetest.InsecureN12(), nil }
+	t.Cleanup(func() { benchParams = old })
+}
+
+// TestBenchTable runs puente bench on the insecure test set with two tiny
+// galleries (one and two blocks) and checks the table's shape: the
+// ceremony line, the header, one row per size with every column filled,
+// the plaintext scan beside the encrypted search. Times are not checked.
+func TestBenchTable(t *testing.T) {
+	insecureBench(t)
+	code, out, errs := runCmd(t, "bench", "-n", "40,5000", "-m", "16")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	t.Logf("puente bench:\n%s", out)
+	for _, want := range []string{"INSECURE-test-n12 (INSECURE test set)", "mode any", "ceremony (both parties in this process, max dims 16,", "every encrypted decision matched its plaintext count"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	var rows [][]string
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "| ") {
+			cells := strings.Split(strings.Trim(line, "| "), " | ")
+			rows = append(rows, cells)
+		}
+	}
+	if len(rows) != 3 {
+		t.Fatalf("%d table rows, want a header and 2 sizes:\n%s", len(rows), out)
+	}
+	if strings.Join(rows[0], "|") != strings.Join(perf.TableHeader, "|") {
+		t.Errorf("header %q, want %q", rows[0], perf.TableHeader)
+	}
+	plain := -1
+	for i, h := range rows[0] {
+		if h == "plaintext scan" {
+			plain = i
+		}
+	}
+	if plain < 0 {
+		t.Fatalf("no plaintext scan column in %q", rows[0])
+	}
+	for i, r := range rows[1:] {
+		if len(r) != len(perf.TableHeader) {
+			t.Errorf("row %d has %d cells, want %d: %q", i+1, len(r), len(perf.TableHeader), r)
+			continue
+		}
+		for j, c := range r {
+			if strings.TrimSpace(c) == "" || (c == "unknown" && rows[0][j] != "peak RSS") {
+				t.Errorf("row %d, column %q is %q", i+1, rows[0][j], c)
+			}
+		}
+		if !strings.HasSuffix(r[plain], "s") {
+			t.Errorf("row %d: plaintext scan %q is not a duration", i+1, r[plain])
+		}
+	}
+	if rows[1][0] != "N = 40, m = 16" || rows[1][1] != "1" || rows[2][0] != "N = 5,000, m = 16" || rows[2][1] != "2" {
+		t.Errorf("sizes and blocks: %q, %q", rows[1][:2], rows[2][:2])
+	}
+}
+
+// TestBenchJSON checks the JSON report's fields on one tiny gallery: the
+// plaintext scan is there, the encrypted decision is a hit and the
+// plaintext scan counts the probe's one match.
+func TestBenchJSON(t *testing.T) {
+	insecureBench(t)
+	code, out, errs := runCmd(t, "bench", "-json", "-n", "100", "-m", "32", "-reps", "2")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if rep["param_set"] != "INSECURE-test-n12" || rep["insecure"] != true || rep["searches_per_size"] != 2.0 {
+		t.Errorf("param_set %v, insecure %v, searches %v", rep["param_set"], rep["insecure"], rep["searches_per_size"])
+	}
+	cer, _ := rep["ceremony"].(map[string]any)
+	for _, k := range []string{"wall_s", "cpu_s", "sent_querier_bytes", "sent_responder_bytes", "eval_keys_bytes", "share_bytes"} {
+		if _, ok := cer[k].(float64); !ok {
+			t.Errorf("ceremony.%s missing or not a number: %v", k, cer[k])
+		}
+	}
+	if cer["max_dims"] != 32.0 || !(cer["sent_querier_bytes"].(float64) > 0) || !(cer["eval_keys_bytes"].(float64) > 0) {
+		t.Errorf("ceremony %v", cer)
+	}
+	sizes, _ := rep["sizes"].([]any)
+	if len(sizes) != 1 {
+		t.Fatalf("%d sizes, want 1", len(sizes))
+	}
+	s := sizes[0].(map[string]any)
+	for _, k := range []string{"encrypt_s", "search_wall_s", "search_cpu_s", "decide_s", "plain_scan_s", "ratio_wall", "peak_rss_bytes"} {
+		if v, ok := s[k].(float64); !ok || v < 0 {
+			t.Errorf("sizes[0].%s = %v, want a number >= 0", k, s[k])
+		}
+	}
+	if s["n"] != 100.0 || s["m"] != 32.0 || s["blocks"] != 1.0 || s["hit"] != true || s["plain_count"] != 1.0 || !(s["plain_scan_reps"].(float64) >= 3) {
+		t.Errorf("size %v", s)
+	}
+	if q, r := s["query_bytes"].(float64), s["response_bytes"].(float64); q != float64(hetest.InsecureN12().Info().QueryBytes) || r != float64(hetest.InsecureN12().Info().ResponseBytes) {
+		t.Errorf("query %v bytes, response %v bytes; the parameter set says %d and %d", q, r, hetest.InsecureN12().Info().QueryBytes, hetest.InsecureN12().Info().ResponseBytes)
+	}
+}
+
+func TestBenchUsage(t *testing.T) {
+	insecureBench(t)
+	tests := []struct {
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{[]string{"bench", "extra"}, exitUsage, `takes no arguments, got "extra"`},
+		{[]string{"bench", "-n", "0"}, exitUsage, `-n: "0" is not a whole number`},
+		{[]string{"bench", "-n", "10,x"}, exitUsage, `-n: "x" is not a whole number`},
+		{[]string{"bench", "-m", "4096"}, exitUsage, "-m 4096: at most 2048 on INSECURE-test-n12"},
+		{[]string{"bench", "-reps", "0"}, exitUsage, "-reps must be at least 1"},
+		{[]string{"bench", "-tau", "0.96"}, exitUsage, "-tau must be in"},
+		{[]string{"bench", "-tau", "NaN"}, exitUsage, "-tau must be in"},
+		{[]string{"bench", "-h"}, exitOK, "puente bench -all -json"},
+	}
+	for _, tt := range tests {
+		code, _, errs := runCmd(t, tt.args...)
+		if code != tt.code || !strings.Contains(errs, tt.inStderr) {
+			t.Errorf("puente %q: exit %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.inStderr)
+		}
+	}
+}

@@ -1,0 +1,253 @@
+package evaluation
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/he/hetest"
+)
+
+var (
+	encOnce sync.Once
+	encRes  []*SchemeResult
+	encProd *Encrypted
+	encErr  error
+)
+
+// encryptedFixture returns the accuracy of every recommended scheme
+// (epoch 1) and its emulation on the production set, computed once.
+func encryptedFixture(t *testing.T) (*Env, []*SchemeResult, *Encrypted) {
+	t.Helper()
+	env := loadEnv(t)
+	encOnce.Do(func() {
+		for _, p := range Recommended(env.Mean) {
+			tm, err := protectAll(env, p, 1)
+			if err != nil {
+				encErr = err
+				return
+			}
+			r := &SchemeResult{Params: p}
+			if r.Acc, encErr = MeasureAccuracy(tm, env.Proto); encErr != nil {
+				return
+			}
+			encRes = append(encRes, r)
+		}
+		ps, err := he.Lookup(he.N15V1)
+		if err != nil {
+			encErr = err
+			return
+		}
+		encProd, encErr = MeasureEncrypted(env, encRes, ps)
+	})
+	if encErr != nil {
+		t.Fatal(encErr)
+	}
+	return env, encRes, encProd
+}
+
+func TestDecodeAny(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		want Outcome
+	}{
+		{0, NoHit}, {0.2, NoHit}, {-0.2, NoHit}, {0.3, UncertainHit}, {0.5, UncertainHit}, {0.7, UncertainHit},
+		{0.8, Hit}, {1, Hit}, {2, Hit}, {970, Hit}, {-0.3, Refused}, {math.NaN(), Refused}, {1 << 23, Refused},
+	} {
+		if got := decodeAny(tc.v); got != tc.want {
+			t.Errorf("decodeAny(%v) = %v, want %v", tc.v, got, tc.want)
+		}
+	}
+}
+
+// TestEmulatorExactOutsideBand: a score further than the band from tau is
+// decided exactly, alone or among a gallery of such scores (up to 20
+// hits), and a score at or above tau is never lost.
+func TestEmulatorExactOutsideBand(t *testing.T) {
+	ps, err := he.Lookup(he.N15V1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, tau := range []float64{-0.5, 0, 0.5, 0.9234, 0.99} {
+		em := NewEmulator(ps, tau, 1)
+		band := he.Threshold{Tau: tau}.Band(ps)
+		for s := -1.0; s <= 1; s += 0.0005 {
+			if math.Abs(s-tau) < band {
+				continue
+			}
+			if got, want := em.Decide(s), exactOutcome(s, tau); got != want {
+				t.Fatalf("tau %v: score %v (band %v) decided %v, exactly %v", tau, s, band, got, want)
+			}
+		}
+		for s := tau; s < tau+band && s <= 1; s += band / 64 {
+			if !em.Decide(s).IsHit() {
+				t.Fatalf("tau %v: score %v >= tau lost", tau, s)
+			}
+		}
+		for k := range 200 {
+			scores := make([]float64, 50)
+			hits := 0
+			for i := range scores {
+				for {
+					scores[i] = 2*rng.Float64() - 1
+					if math.Abs(scores[i]-tau) >= band {
+						break
+					}
+				}
+				if i < k%21 { // 0 to 20 entries forced above tau
+					scores[i] = tau + band + rng.Float64()*(1-tau-band)
+				}
+				if scores[i] >= tau {
+					hits++
+				}
+			}
+			// Up to he.AnyBound hits the cubic gives exactly 0 or 1;
+			// beyond, it amplifies the noise of the count and may leave
+			// a half, which still reads as a hit.
+			got := em.Decide(scores...)
+			if got.IsHit() != (hits > 0) || got == Refused || (hits <= he.AnyBound && got == UncertainHit) {
+				t.Fatalf("tau %v: search %d with %d exact hits decided %v", tau, k, hits, got)
+			}
+		}
+		zone := [2]float64{em.Crossing(0.25), em.Crossing(0.75)}
+		if !(-band < zone[0] && zone[0] < 0 && 0 < zone[1] && zone[1] < band) {
+			t.Errorf("tau %v: uncertain zone %v not inside the band ± %v around tau", tau, zone, band)
+		}
+		if v := em.Value(tau + zone[0]); math.Abs(v-0.25) > 1e-6 {
+			t.Errorf("tau %v: value %v at the zone's lower end, want 1/4", tau, v)
+		}
+	}
+}
+
+func TestEmulatorDeterministic(t *testing.T) {
+	ps := hetest.InsecureN12()
+	a, b := NewEmulator(ps, 0.9, 7), NewEmulator(ps, 0.9, 7)
+	var noise bool
+	for i := range 2000 {
+		s := 0.9 - 0.002 + 0.004*float64(i)/2000
+		oa, ob := a.Decide(s), b.Decide(s)
+		if oa != ob {
+			t.Fatalf("two emulators with one seed decided %v and %v at %v", oa, ob, s)
+		}
+		noise = noise || oa != decodeAny(a.Value(s))
+	}
+	if !noise {
+		t.Error("no decision near the rounding boundaries moved with the noise")
+	}
+}
+
+// TestMeasureEncrypted checks the emulation of the real protocols: no
+// exact hit lost, nothing refused, every decision outside the band exact,
+// and the exact rates those of the accuracy section.
+func TestMeasureEncrypted(t *testing.T) {
+	_, res, enc := encryptedFixture(t)
+	for i, r := range enc.Schemes {
+		a := res[i].Acc
+		if math.Abs(r.Exact3.Miss-a.FNMR3) > 1e-12 || math.Abs(r.ExactOpen.Miss-a.FNIR) > 1e-12 {
+			t.Errorf("%s: exact FNMR %v, FNIR %v; accuracy says %v, %v", Describe(r.Params), r.Exact3.Miss, r.ExactOpen.Miss, a.FNMR3, a.FNIR)
+		}
+		for _, c := range []struct {
+			name string
+			rt   Rates
+			e    []Emulated
+			band float64
+		}{
+			{"verification", r.Enc3, []Emulated{r.Mated, r.NonMated}, r.Band3},
+			{"search", r.EncOpen, []Emulated{r.OpenMated, r.OpenNonMated}, r.BandOpen},
+		} {
+			if c.rt.Lost != 0 || c.rt.Refused != 0 {
+				t.Errorf("%s %s: %d exact hits lost, %d refused", Describe(r.Params), c.name, c.rt.Lost, c.rt.Refused)
+			}
+			var inBand int
+			for _, e := range c.e {
+				for k, s := range e.Score {
+					if math.Abs(s-c.rt.Tau) < c.band {
+						inBand++
+						continue
+					}
+					if e.Out[k] != exactOutcome(s, c.rt.Tau) {
+						t.Fatalf("%s %s: score %v outside the band decided %v", Describe(r.Params), c.name, s, e.Out[k])
+					}
+				}
+			}
+			if inBand == 0 || c.rt.AddedMated == 0 {
+				t.Errorf("%s %s: %d scores in the band, %d mated hits added: the emulation is not exercised", Describe(r.Params), c.name, inBand, c.rt.AddedMated)
+			}
+		}
+	}
+}
+
+// TestRunSample runs real encrypted searches on the INSECURE test set
+// and checks them against the emulation on that set: every outcome
+// agrees, decisions outside the band are exact, and the searches chosen
+// by value (3/8 and 1/8) decode as uncertain and no hit.
+func TestRunSample(t *testing.T) {
+	env, res, _ := encryptedFixture(t)
+	ps := hetest.InsecureN12()
+	enc, err := MeasureEncrypted(env, res[:1], ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, err := RunSample(context.Background(), env, enc.Schemes[0], res[0].Acc, ps, 6, func(string, ...any) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sm.Items) != 6 || !sm.Insecure || sm.MaxDims != 128 {
+		t.Fatalf("%d items, insecure %v, max dims %d", len(sm.Items), sm.Insecure, sm.MaxDims)
+	}
+	agree, _, disagree := sm.Agreements()
+	if outside, wrong := sm.OutsideBand(); disagree != 0 || wrong != 0 || outside == 0 {
+		t.Errorf("%d agree, %d disagree; %d outside the band, %d of them wrong", agree, disagree, outside, wrong)
+	}
+	seen := map[Outcome]bool{}
+	searches := 0
+	for _, it := range sm.Items {
+		band := sm.Band3
+		if it.Search {
+			band = sm.BandOpen
+			searches++
+		}
+		if it.Band {
+			if !it.InBand(band) {
+				t.Errorf("item chosen by value %v is outside the band (offset %v)", it.Value, it.Offset)
+			}
+			seen[it.Encrypted] = true
+		}
+	}
+	if searches != 3 || len(seen) != 2 || !seen[UncertainHit] || !seen[NoHit] {
+		t.Errorf("%d open-set searches; outcomes of the items chosen by value: %v", searches, seen)
+	}
+}
+
+// TestPickItems: the first half is chosen by value in the order of
+// sampleTargets, the rest alternates mated and non-mated, none twice.
+func TestPickItems(t *testing.T) {
+	e := func(vals ...float64) Emulated {
+		return Emulated{Score: vals, Value: vals, Out: make([]Outcome, len(vals))}
+	}
+	mated := e(1, 0.62, 0.9, 1, 1, 0.13)
+	nonMated := e(0, 0.37, 0.1, 0, 0, 0)
+	items := pickItems(false, mated, nonMated, 0.5, 8, 1)
+	want := []float64{0.37, 0.13, 0.9, 0.62}
+	seen := map[[2]int]bool{}
+	for i, it := range items {
+		key := [2]int{map[bool]int{true: 1}[it.Mated], it.Index}
+		if seen[key] {
+			t.Errorf("item %d chosen twice", i)
+		}
+		seen[key] = true
+		if i < 4 && (!it.Band || it.Value != want[i]) {
+			t.Errorf("item %d: value %v (by value %v), want %v", i, it.Value, it.Band, want[i])
+		}
+		if i >= 4 && (it.Band || it.Mated != (i%2 == 0)) {
+			t.Errorf("item %d: by value %v, mated %v", i, it.Band, it.Mated)
+		}
+	}
+	if len(items) != 8 {
+		t.Errorf("%d items, want 8", len(items))
+	}
+}

@@ -1,0 +1,179 @@
+package evaluation
+
+import (
+	"fmt"
+	"io"
+	"math"
+)
+
+func pct3(v float64) string { return fmt.Sprintf("%.3f%%", 100*v) }
+
+// pow2 writes a power of two as "2^-20".
+func pow2(v float64) string { return fmt.Sprintf("2^%g", math.Round(100*math.Log2(v))/100) }
+
+func sci(v float64) string { return fmt.Sprintf("%.2e", v) }
+
+// fixed3 writes v with three decimals, without a sign on a value that
+// rounds to zero ("0.000", not "-0.000").
+func fixed3(v float64) string {
+	if math.Abs(v) < 0.0005 {
+		v = 0
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+// encryptedSection reports the emulated accuracy of every scheme under
+// encryption (Encrypted.Schemes).
+type encryptedSection struct {
+	enc *Encrypted
+	img string // Config.ImageLink
+}
+
+func (*encryptedSection) Title() string {
+	return "Protected and encrypted matching at the operating thresholds"
+}
+
+func (s *encryptedSection) WriteMarkdown(w io.Writer) error {
+	e := s.enc
+	if err := para(w,
+		"Puente decides under encryption at one threshold fixed in advance, so its accuracy is an FNMR and an FMR (verification, at",
+		"the protected scheme's tau for FMR 1e-3) and an FNIR and an FPIR (open-set search, at tau for FPIR 1%). **The EER does not",
+		"apply**: it is a point of the curve traced by moving the threshold, and an encrypted decision exists for one threshold only.",
+		"",
+		fmt.Sprintf("Every comparison and search of section %d is decided as the responder and the querier would decide it on `%s`", secData, e.ParamSet),
+		"(emulated in plaintext, `evaluation.Emulator`): the threshold polynomial the responder evaluates (`he.Threshold.PlainStep`), summed",
+		"over the gallery (a verification is a search of a one-entry gallery), with the CKKS noise measured on that set",
+		fmt.Sprintf("(per-slot rms %s before the sum, from `BenchmarkEvaluationError`, over every slot of the block), the bounded OR of ModeAny,", pow2(StepNoiseRMS)),
+		fmt.Sprintf("the responder's flooding noise (standard deviation %s per decoded slot) and the querier's rounding to a multiple of 1/2.", pow2(e.FloodSigma)),
+		"The noise comes from a fixed seed. A decoded half is an uncertain decision, which the querier's `Decide` reports as a hit;",
+		fmt.Sprintf("the rates count it so. The band is `he.Threshold.Band`: scores further from tau are decided exactly. Section %d checks", secSample),
+		"this emulation against real encrypted searches.",
+		"", "Verification (all mated pairs against the non-mated sample):"); err != nil {
+		return err
+	}
+	head := []string{"comparator", "decision", "tau", "band", "FNMR", "FMR", "uncertain: mated / non-mated", "hits added: mated / non-mated", "hits lost"}
+	if err := table(w, head, rateRows(e, false)); err != nil {
+		return err
+	}
+	if err := para(w, "Open-set search (a search is one encrypted query against the whole gallery):"); err != nil {
+		return err
+	}
+	head[4], head[5], head[6] = "FNIR", "FPIR", "uncertain: mated / non-mated searches"
+	if err := table(w, head, rateRows(e, true)); err != nil {
+		return err
+	}
+	lines := []string{"What encryption changes, against the exact decision on the same protected templates (the uncertain zone is where a",
+		"one-entry search decodes as a half without noise: below it no hit, above it a hit):"}
+	for _, r := range e.Schemes {
+		lines = append(lines, fmt.Sprintf("- %s: FNMR %s -> %s, FMR %s -> %s; FNIR %s -> %s, FPIR %s -> %s; %s of mated comparisons and %s of mated searches decode as uncertain;",
+			Describe(r.Params), pct(r.Exact3.Miss), pct(r.Enc3.Miss), sci(r.Exact3.False), sci(r.Enc3.False),
+			pct(r.ExactOpen.Miss), pct(r.EncOpen.Miss), pct(r.ExactOpen.False), pct(r.EncOpen.False), pct3(r.Enc3.UncertainMated), pct3(r.EncOpen.UncertainMated)),
+			fmt.Sprintf("  uncertain zone tau %+.5f to tau %+.5f (verification), tau %+.5f to tau %+.5f (search).", r.Zone3[0], r.Zone3[1], r.ZoneOpen[0], r.ZoneOpen[1]))
+	}
+	lost, refused := 0, 0
+	for _, r := range e.Schemes {
+		lost += r.Enc3.Lost + r.EncOpen.Lost
+		refused += r.Enc3.Refused + r.EncOpen.Refused
+	}
+	if lost == 0 {
+		lines = append(lines, "", "No exact hit is lost: a score at or above tau gives the polynomial a value of at least 1/2, which decodes",
+			"as a hit or an uncertain hit. Encryption only adds hits, from scores just below tau inside the band: mated ones lower the",
+			"FNMR (FNIR), non-mated ones raise the FMR (FPIR).")
+	} else {
+		lines = append(lines, "", fmt.Sprintf("%d exact hits are lost under encryption (see the tables).", lost))
+	}
+	if refused > 0 {
+		lines = append(lines, fmt.Sprintf("%d emulated decisions decode to values the querier refuses.", refused))
+	}
+	lines = append(lines, "The uncertain fraction is also what an honest querier learns beyond hit/no-hit: that some score was close to tau.",
+		"Since an uncertain decision counts as a hit, the encrypted decision behaves like the exact one at a threshold lowered to the",
+		"lower end of the uncertain zone; a responder that wants the exact decision's FMR (FPIR) would raise tau by that offset (not",
+		"applied here: the tables use the thresholds of the exact decision).")
+	if err := para(w, lines...); err != nil {
+		return err
+	}
+	return figureLink(w, s.img, figScores, "Mated and non-mated score distributions with each threshold",
+		"*Score distributions* of mated and non-mated verification pairs for raw cosine and each scheme, as densities over 100 bins,",
+		"with tau at FMR 1e-3 (dashed). The uncertain zone is too narrow to see at this scale; the tables above count what falls into it.")
+}
+
+// rateRows returns the rows of the verification or open-set table.
+func rateRows(e *Encrypted, open bool) [][]string {
+	row := func(name, how string, r Rates, band float64) []string {
+		f, b := sci(r.False), ""
+		if open {
+			f = pct(r.False)
+		}
+		if band > 0 {
+			b = fmt.Sprintf("± %.4f", band)
+		}
+		return []string{name, how, fmt.Sprintf("%.4f", r.Tau), b, pct(r.Miss), f,
+			pct3(r.UncertainMated) + " / " + pct3(r.UncertainNonMated), fmt.Sprintf("%d / %d", r.AddedMated, r.AddedNonMated), fmt.Sprint(r.Lost)}
+	}
+	raw := e.Raw3
+	if open {
+		raw = e.RawOpen
+	}
+	rows := [][]string{row("raw cosine (unprotected)", "exact", raw, 0)}
+	for _, r := range e.Schemes {
+		exact, enc, band := r.Exact3, r.Enc3, r.Band3
+		if open {
+			exact, enc, band = r.ExactOpen, r.EncOpen, r.BandOpen
+		}
+		rows = append(rows, row(Describe(r.Params), "exact", exact, 0), row(Describe(r.Params), "encrypted (emulated)", enc, band))
+	}
+	return rows
+}
+
+// sampleSection reports the real encrypted searches (Encrypted.Sample).
+type sampleSection struct {
+	enc *Encrypted
+}
+
+func (*sampleSection) Title() string { return "Real encrypted searches against the emulation" }
+
+func (s *sampleSection) WriteMarkdown(w io.Writer) error {
+	sm := s.enc.Sample
+	if sm == nil {
+		return para(w, "Not run (`puente eval -he-searches 0`).")
+	}
+	sec := "128-bit"
+	if sm.Insecure {
+		sec = "an INSECURE test set"
+	}
+	agree, unc, disagree := sm.Agreements()
+	outside, wrong := sm.OutsideBand()
+	if err := para(w,
+		fmt.Sprintf("%d encrypted searches on `%s` (%s) with %s templates, each through the whole protocol as the nodes run it:",
+			len(sm.Items), sm.ParamSet, sec, Describe(sm.Params)),
+		fmt.Sprintf("one key ceremony (both parties in one process, max dims %d), then for each search the querier's encrypted probe, the", sm.MaxDims),
+		"responder's evaluation in ModeAny with its flooded decryption share, and the querier's `Decide`, through the wire encodings.",
+		"Verifications use a one-entry gallery; open-set searches the whole enrolled gallery. Half of each were chosen by their",
+		fmt.Sprintf("emulated value (the noise-free decoded value of section %d, column \"value\") nearest to 3/8, 1/8, 7/8 and 5/8 in turn:", secEncrypted),
+		"inside the band, but 1/8 (four flooding standard deviations) from the rounding boundaries 1/4 and 3/4, so a disagreement",
+		"would mean the emulation is wrong; the other half at random, mated and non-mated alternately. Shares, queries and flooding draw from",
+		"fixed seeds; Lattigo draws the noise inside the ceremony's protocol shares from crypto/rand, which moves decoded values by",
+		"far less than the flooding noise (the whole error before flooding is at most 2^-11.5 on the production set, docs/he-parameters.md),",
+		"so an outcome could change between runs only for a value about that close to a rounding boundary.",
+		"",
+		fmt.Sprintf("**Agreement with the emulation (section %d): %d of %d** (%d of them uncertain in both), **%d disagreements**.", secEncrypted, agree, len(sm.Items), unc, disagree),
+		fmt.Sprintf("Outside the band, %d of %d encrypted decisions equal the exact decision.", outside-wrong, outside),
+		"(A value within a few flooding standard deviations of 1/4 or 3/4 would decode either way, in the emulation as in a real",
+		"search, since each draws its own noise.)"); err != nil {
+		return err
+	}
+	var rows [][]string
+	for i, it := range sm.Items {
+		kind, band := "verification", sm.Band3
+		if it.Search {
+			kind, band = "open-set search", sm.BandOpen
+		}
+		kind += map[bool]string{true: ", mated", false: ", non-mated"}[it.Mated]
+		chosen := map[bool]string{true: "by value", false: "random"}[it.Band]
+		inBand := map[bool]string{true: "yes", false: "no"}[it.InBand(band)]
+		agrees := map[bool]string{true: "yes", false: "**no**"}[it.Encrypted == it.Emulated]
+		rows = append(rows, []string{fmt.Sprint(i + 1), kind, chosen, fmt.Sprintf("%+.5f", it.Offset), inBand, fixed3(it.Value),
+			it.Exact.String(), it.Emulated.String(), it.Encrypted.String(), agrees})
+	}
+	return table(w, []string{"#", "protocol", "chosen", "score - tau", "in band", "value", "exact", "emulated", "encrypted", "agrees"}, rows)
+}

@@ -1,0 +1,175 @@
+package perf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"strconv"
+	"time"
+
+	"github.com/puente-id/puente/he"
+)
+
+// Config says what [Run] measures. Zero fields take the defaults.
+type Config struct {
+	Params    *he.ParamSet // the parameter set (required)
+	Sizes     []Size       // galleries, in this order (at least one)
+	Reps      int          // encrypted searches per size (default 1)
+	Tau       float64      // threshold (default DefaultTau)
+	NTTBudget int64        // he.PackOptions.MemoryBudget of every gallery
+	Seed      uint64       // seed of keys, galleries and queries (default 1)
+	Progress  io.Writer    // progress lines, or nil
+}
+
+// Seconds is a duration that encodes in JSON as a number of seconds.
+type Seconds time.Duration
+
+// MarshalJSON writes the duration in seconds.
+func (s Seconds) MarshalJSON() ([]byte, error) {
+	return strconv.AppendFloat(nil, time.Duration(s).Seconds(), 'g', 6, 64), nil
+}
+
+// Report is the result of one run of [Run].
+type Report struct {
+	ParamSet   string        `json:"param_set"`
+	Insecure   bool          `json:"insecure"`
+	Mode       string        `json:"mode"`
+	Tau        float64       `json:"tau"`
+	Reps       int           `json:"searches_per_size"`
+	Started    time.Time     `json:"started"`
+	Machine    Machine       `json:"machine"`
+	Ceremony   CeremonyStats `json:"ceremony"`
+	Sizes      []SizeResult  `json:"sizes"`
+	LoadAvgEnd []float64     `json:"load_average_end,omitempty"`
+}
+
+// SizeResult is what one gallery size measured. Times are means over the
+// encrypted searches; Plain is the mean of PlainReps plaintext scans of
+// the same gallery and probe, run in the same process right after.
+type SizeResult struct {
+	Size
+	Blocks        int       `json:"blocks"`
+	BabySteps     int       `json:"baby_steps"`
+	Pack          Seconds   `json:"pack_s"`
+	GalleryBytes  int64     `json:"gallery_memory_bytes"`
+	Encrypt       Seconds   `json:"encrypt_s"`
+	Search        Seconds   `json:"search_wall_s"`
+	SearchCPU     Seconds   `json:"search_cpu_s"`
+	Decide        Seconds   `json:"decide_s"`
+	Plain         Seconds   `json:"plain_scan_s"`
+	PlainReps     int       `json:"plain_scan_reps"`
+	Ratio         float64   `json:"ratio_wall"` // Search / Plain
+	QueryBytes    int       `json:"query_bytes"`
+	ResponseBytes int       `json:"response_bytes"`
+	PeakRSS       int64     `json:"peak_rss_bytes"`
+	PeakScope     PeakScope `json:"peak_rss_scope"`
+	Hit           bool      `json:"hit"`
+	PlainCount    int       `json:"plain_count"`
+}
+
+// Run runs the ceremony once, then for each size packs a synthetic
+// gallery, runs c.Reps encrypted searches and the plaintext scan of the
+// same gallery, and checks every encrypted decision against the plaintext
+// count. ctx is checked between searches.
+func Run(ctx context.Context, c Config) (*Report, error) {
+	if c.Params == nil || len(c.Sizes) == 0 {
+		return nil, errors.New("perf: a parameter set and at least one size are needed")
+	}
+	if c.Reps <= 0 {
+		c.Reps = 1
+	}
+	if c.Tau == 0 {
+		c.Tau = DefaultTau
+	}
+	if c.Seed == 0 {
+		c.Seed = 1
+	}
+	progress := func(format string, args ...any) {
+		if c.Progress != nil {
+			fmt.Fprintf(c.Progress, format+"\n", args...)
+		}
+	}
+	maxDims := 1
+	for _, s := range c.Sizes {
+		if s.Dims < 1 || s.Dims > c.Params.Slots()/2 {
+			return nil, fmt.Errorf("perf: %v: m must be in [1, %d] for %s", s, c.Params.Slots()/2, c.Params.Name())
+		}
+		maxDims = max(maxDims, 1<<bits.Len(uint(s.Dims-1)))
+	}
+	rep := &Report{ParamSet: c.Params.Name(), Insecure: c.Params.Insecure(), Mode: he.ModeAny.String(), Tau: c.Tau,
+		Reps: c.Reps, Started: time.Now().UTC().Truncate(time.Second), Machine: ThisMachine()}
+	progress("ceremony on %s, max dims %d", c.Params.Name(), maxDims)
+	var crs he.KeySetID
+	if _, err := io.ReadFull(Reader("crs", c.Seed), crs[:]); err != nil {
+		return nil, err
+	}
+	keys, st, err := RunCeremony(c.Params, maxDims, crs, Reader("querier share", c.Seed), Reader("responder share", c.Seed))
+	if err != nil {
+		return nil, err
+	}
+	defer keys.Destroy()
+	rep.Ceremony = st
+	progress("ceremony: %v wall, %v CPU", time.Duration(st.Wall).Round(time.Millisecond), time.Duration(st.CPU).Round(time.Millisecond))
+	parties, err := NewParties(keys)
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range c.Sizes {
+		progress("%v: packing and searching", s)
+		r, err := measureSize(ctx, parties, s, c, c.Seed<<8+uint64(i))
+		if err != nil {
+			return nil, err
+		}
+		progress("%v: search %v wall, %v CPU; plaintext scan %v", s, time.Duration(r.Search).Round(time.Millisecond),
+			time.Duration(r.SearchCPU).Round(time.Millisecond), time.Duration(r.Plain))
+		rep.Sizes = append(rep.Sizes, r)
+	}
+	rep.LoadAvgEnd = LoadAverage()
+	return rep, nil
+}
+
+// measureSize measures one gallery size; its peak RSS is reset first.
+func measureSize(ctx context.Context, p *Parties, s Size, c Config, seed uint64) (SizeResult, error) {
+	r := SizeResult{Size: s, PeakScope: ResetPeakRSS()}
+	g, err := NewGallery(p.ps, s, seed, he.PackOptions{MemoryBudget: c.NTTBudget})
+	if err != nil {
+		return r, err
+	}
+	r.Blocks, r.BabySteps, r.Pack, r.GalleryBytes = g.Packed.Blocks(), g.Packed.BabySteps(), Seconds(g.Pack), g.Packed.MemoryBytes()
+	opts := he.Options{Threshold: he.Threshold{Tau: c.Tau}, Mode: he.ModeAny}
+	var sum SearchSample
+	var dec he.Decision
+	for k := 0; k < c.Reps; k++ {
+		if err := ctx.Err(); err != nil {
+			return r, err
+		}
+		smp, err := p.Search(ctx, g.Packed, g.Probe, opts, seed<<8+uint64(k))
+		if err != nil {
+			return r, fmt.Errorf("perf: %v: %w", s, err)
+		}
+		sum.Encrypt += smp.Encrypt
+		sum.Search += smp.Search
+		sum.SearchCPU += smp.SearchCPU
+		sum.Decide += smp.Decide
+		r.QueryBytes, r.ResponseBytes, dec = smp.QueryBytes, smp.ResponseBytes, smp.Decision
+		if k == 0 {
+			r.Hit = dec.Hit
+		} else if dec.Hit != r.Hit {
+			return r, fmt.Errorf("perf: %v: encrypted searches of the same probe decided differently", s)
+		}
+	}
+	n := time.Duration(c.Reps)
+	r.Encrypt, r.Search, r.SearchCPU, r.Decide = Seconds(sum.Encrypt/n), Seconds(sum.Search/n), Seconds(sum.SearchCPU/n), Seconds(sum.Decide/n)
+	plain, reps, count := TimePlainScan(g.Plain, g.Probe, c.Tau, 200*time.Millisecond)
+	r.Plain, r.PlainReps, r.PlainCount = Seconds(plain), reps, count
+	if plain > 0 {
+		r.Ratio = float64(r.Search) / float64(plain)
+	}
+	if r.Hit != (count > 0) || dec.Uncertain {
+		return r, fmt.Errorf("perf: %v: encrypted decision %+v, plaintext count %d", s, dec, count)
+	}
+	r.PeakRSS, _ = PeakRSS()
+	return r, nil
+}

@@ -1,0 +1,128 @@
+package perf
+
+import (
+	"bytes"
+	"io"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func TestParseStatusKB(t *testing.T) {
+	status := []byte("Name:\tpuente\nVmPeak:\t  123456 kB\nVmHWM:\t    2048 kB\nVmRSS:\t1024 kB\nThreads:\t5\n")
+	for _, tc := range []struct {
+		status, field string
+		want          int64
+		ok            bool
+	}{
+		{string(status), "VmHWM:", 2048 << 10, true},
+		{string(status), "VmRSS:", 1024 << 10, true},
+		{string(status), "VmSwap:", 0, false},
+		{"VmHWM:\t12 MB\n", "VmHWM:", 0, false},
+		{"VmHWM:\t-5 kB\n", "VmHWM:", 0, false},
+		{"VmHWM:\t99999999999999999999 kB\n", "VmHWM:", 0, false},
+		{"VmHWM:\t9223372036854775807 kB\n", "VmHWM:", 0, false},
+		{"VmHWM:\n", "VmHWM:", 0, false},
+		{"", "VmHWM:", 0, false},
+	} {
+		got, ok := parseStatusKB([]byte(tc.status), tc.field)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("parseStatusKB(%q, %q) = %d, %v; want %d, %v", tc.status, tc.field, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// FuzzParseStatusKB: any text either yields a non-negative size or false,
+// and never panics.
+func FuzzParseStatusKB(f *testing.F) {
+	f.Add([]byte("VmHWM:\t    2048 kB\n"))
+	f.Add([]byte("VmHWM:\t1 kB"))
+	f.Add([]byte("VmHWM:"))
+	f.Add([]byte("VmHWM: 9223372036854775807 kB\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, ok := parseStatusKB(b, "VmHWM:")
+		if n < 0 || (!ok && n != 0) {
+			t.Fatalf("parseStatusKB(%q) = %d, %v", b, n, ok)
+		}
+	})
+}
+
+func TestPeakRSS(t *testing.T) {
+	rss, _ := RSS()
+	peak, ok := PeakRSS()
+	if !ok {
+		if runtime.GOOS == "linux" {
+			t.Fatal("no VmHWM in /proc/self/status")
+		}
+		return // other systems report no peak, by contract
+	}
+	if peak <= 0 || peak < rss {
+		t.Errorf("peak RSS %d below current RSS %d", peak, rss)
+	}
+}
+
+func TestFormat(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{Duration(631 * time.Nanosecond), "631 ns"},
+		{Duration(812 * time.Microsecond), "812 µs"},
+		{Duration(1500 * time.Microsecond), "1.5 ms"},
+		{Duration(8800 * time.Millisecond), "8.8 s"},
+		{Duration(1234 * time.Second), "1234 s"},
+		{Bytes(512), "512 B"},
+		{Bytes(8 << 10), "8.0 KiB"},
+		{Bytes(2711626), "2.59 MiB"},
+		{Bytes(6 << 30), "6.00 GiB"},
+		{Thousands(0), "0"},
+		{Thousands(999), "999"},
+		{Thousands(1000), "1,000"},
+		{Thousands(1000000), "1,000,000"},
+		{Thousands(-12345), "-12,345"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
+// TestSyntheticGallery: the probe scores MatchScore against its match and
+// the plaintext scan finds that one entry and no other.
+func TestSyntheticGallery(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, dims := range []int{16, 128} {
+		gal := make([][]float64, 500)
+		for i := range gal {
+			gal[i] = UnitVector(rng, dims)
+			if d := dot(gal[i], gal[i]); math.Abs(d-1) > 1e-12 {
+				t.Fatalf("norm² %v", d)
+			}
+		}
+		p := WithScore(rng, gal[7], MatchScore)
+		if s := dot(p, gal[7]); math.Abs(s-MatchScore) > 1e-12 {
+			t.Errorf("m = %d: score %v, want %v", dims, s, MatchScore)
+		}
+		if n := PlainScan(gal, p, DefaultTau); n != 1 {
+			t.Errorf("m = %d: plaintext count %d, want 1", dims, n)
+		}
+		if _, reps, n := TimePlainScan(gal, p, DefaultTau, 0); reps < 3 || n != 1 {
+			t.Errorf("m = %d: %d scans, count %d", dims, reps, n)
+		}
+	}
+}
+
+func TestReader(t *testing.T) {
+	read := func(label string, seed uint64) []byte {
+		b := make([]byte, 64)
+		if _, err := io.ReadFull(Reader(label, seed), b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if !bytes.Equal(read("query", 1), read("query", 1)) {
+		t.Error("the same label and seed gave different streams")
+	}
+	if bytes.Equal(read("query", 1), read("query", 2)) || bytes.Equal(read("query", 1), read("response", 1)) {
+		t.Error("different labels or seeds gave the same stream")
+	}
+}

@@ -1,0 +1,211 @@
+package perf
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/puente-id/puente/he"
+)
+
+// Size is one gallery configuration: N templates of m = Dims coordinates.
+type Size struct {
+	N    int `json:"n"`
+	Dims int `json:"m"`
+}
+
+func (s Size) String() string { return fmt.Sprintf("N=%d/m=%d", s.N, s.Dims) }
+
+// MatchScore is the score of the one gallery entry the probe of a
+// synthetic gallery matches; DefaultTau is the threshold searches use.
+const (
+	MatchScore = 0.95
+	DefaultTau = 0.9
+)
+
+// Gallery is a synthetic gallery, its packing, and a probe that matches
+// exactly one entry.
+type Gallery struct {
+	Size   Size
+	Plain  [][]float64 // the templates, unit vectors
+	Probe  []float64   // scores MatchScore against Plain[Match]
+	Match  int
+	Packed *he.Gallery
+	Pack   time.Duration // wall time of he.Pack
+}
+
+// NewGallery draws size.N random unit vectors and a probe matching entry
+// N/2 (randomness from seed) and packs them for ps with opts.
+func NewGallery(ps *he.ParamSet, size Size, seed uint64, opts he.PackOptions) (*Gallery, error) {
+	if size.N < 1 || size.Dims < 1 {
+		return nil, fmt.Errorf("perf: gallery %v: N and m must be at least 1", size)
+	}
+	rng := rand.New(rand.NewPCG(seed, uint64(size.N)<<16|uint64(size.Dims)))
+	g := &Gallery{Size: size, Plain: make([][]float64, size.N), Match: size.N / 2}
+	for i := range g.Plain {
+		g.Plain[i] = UnitVector(rng, size.Dims)
+	}
+	g.Probe = WithScore(rng, g.Plain[g.Match], MatchScore)
+	start := time.Now()
+	var err error
+	if g.Packed, err = he.Pack(ps, size.Dims, g.Plain, opts); err != nil {
+		return nil, fmt.Errorf("perf: gallery %v: %w", size, err)
+	}
+	g.Pack = time.Since(start)
+	return g, nil
+}
+
+// UnitVector returns a uniformly random unit vector of dims coordinates.
+func UnitVector(rng *rand.Rand, dims int) []float64 {
+	v := make([]float64, dims)
+	for j := range v {
+		v[j] = rng.NormFloat64()
+	}
+	n := math.Sqrt(dot(v, v))
+	for j := range v {
+		v[j] /= n
+	}
+	return v
+}
+
+// WithScore returns a random unit vector whose inner product with the unit
+// vector p is s (up to rounding), for |s| < 1.
+func WithScore(rng *rand.Rand, p []float64, s float64) []float64 {
+	o := UnitVector(rng, len(p))
+	d := dot(o, p)
+	for i := range o {
+		o[i] -= d * p[i]
+	}
+	n := math.Sqrt(dot(o, o))
+	out := make([]float64, len(p))
+	for i := range out {
+		out[i] = s*p[i] + math.Sqrt(1-s*s)*o[i]/n
+	}
+	return out
+}
+
+func dot(a, b []float64) (s float64) {
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+// PlainScan is the plaintext baseline of a search: every score of the
+// probe against the gallery in float64, thresholded at tau and counted.
+func PlainScan(gal [][]float64, probe []float64, tau float64) int {
+	n := 0
+	for _, g := range gal {
+		if dot(g, probe) >= tau {
+			n++
+		}
+	}
+	return n
+}
+
+// TimePlainScan runs PlainScan at least 3 times and until minTotal has
+// passed, and returns the mean wall time of one scan, the number of scans
+// and the count.
+func TimePlainScan(gal [][]float64, probe []float64, tau float64, minTotal time.Duration) (per time.Duration, reps, count int) {
+	start := time.Now()
+	for reps < 3 || time.Since(start) < minTotal {
+		count = PlainScan(gal, probe, tau)
+		reps++
+	}
+	return time.Since(start) / time.Duration(reps), reps, count
+}
+
+// Parties are the querier and the responder of one key set.
+type Parties struct {
+	ps        *he.ParamSet
+	Querier   *he.Querier
+	Responder *he.Responder
+}
+
+// NewParties makes both parties from the keys of one ceremony.
+func NewParties(k *Keys) (*Parties, error) {
+	qr, err := he.NewQuerier(k.Querier)
+	if err != nil {
+		return nil, fmt.Errorf("perf: %w", err)
+	}
+	r, err := he.NewResponder(k.Eval, k.Responder)
+	if err != nil {
+		return nil, fmt.Errorf("perf: %w", err)
+	}
+	return &Parties{ps: k.Eval.ParamSet(), Querier: qr, Responder: r}, nil
+}
+
+// SearchSample is one encrypted search, timed by phase.
+type SearchSample struct {
+	// Encrypt is the querier's probe encryption and query encoding.
+	Encrypt time.Duration
+	// Search and SearchCPU are the responder's work: reading and checking
+	// the query, the evaluation with its flooded decryption share, and
+	// encoding the response.
+	Search, SearchCPU time.Duration
+	// Decide is the querier's: reading the response, adding its share,
+	// decoding.
+	Decide                    time.Duration
+	QueryBytes, ResponseBytes int
+	Decision                  he.Decision
+}
+
+// Search runs one search of probe against g through the wire encodings,
+// with the query's and the response's randomness drawn from seed (a new
+// seed for every query: a query is never answered twice with the same
+// randomness).
+func (p *Parties) Search(ctx context.Context, g *he.Gallery, probe []float64, opts he.Options, seed uint64) (SearchSample, error) {
+	var s SearchSample
+	start := time.Now()
+	q, err := p.Querier.EncryptProbe(probe, Reader("query", seed))
+	if err != nil {
+		return s, fmt.Errorf("perf: encrypt probe: %w", err)
+	}
+	qb, _ := q.MarshalBinary()
+	s.Encrypt, s.QueryBytes = time.Since(start), len(qb)
+
+	clock := Start()
+	rq, err := he.ReadQuery(p.ps, qb)
+	if err != nil {
+		return s, fmt.Errorf("perf: read query: %w", err)
+	}
+	resp, _, err := p.Responder.Respond(ctx, rq, g, opts, Reader("response", seed))
+	if err != nil {
+		return s, fmt.Errorf("perf: respond: %w", err)
+	}
+	rb, _ := resp.MarshalBinary()
+	s.Search, s.SearchCPU = clock.Elapsed()
+	s.ResponseBytes = len(rb)
+
+	start = time.Now()
+	rr, err := he.ReadResponse(p.ps, rb)
+	if err != nil {
+		return s, fmt.Errorf("perf: read response: %w", err)
+	}
+	if s.Decision, err = p.Querier.Decide(q, rr); err != nil {
+		return s, fmt.Errorf("perf: decide: %w", err)
+	}
+	s.Decide = time.Since(start)
+	return s, nil
+}
+
+// Reader returns a deterministic stream of bytes for label and seed
+// (ChaCha8 keyed by SHA-256 of both): reproducible measurements. It must
+// never supply the randomness of real keys or queries.
+func Reader(label string, seed uint64) io.Reader {
+	h := sha256.New()
+	h.Write([]byte("puente/perf/" + label + "\x00"))
+	h.Write(binary.BigEndian.AppendUint64(nil, seed))
+	var key [32]byte
+	h.Sum(key[:0])
+	return chacha{rand.NewChaCha8(key)}
+}
+
+type chacha struct{ c *rand.ChaCha8 }
+
+func (r chacha) Read(p []byte) (int, error) { return r.c.Read(p) }
