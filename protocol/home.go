@@ -375,3 +375,39 @@ func AddPartner(home string, card *Card, o PartnerOptions, quota string) (string
 	}
 	return fmt.Sprintf("partner %q {\n  agreement = %q\n  quota     = %q\n}\n", card.Node, o.Agreement, quota), nil
 }
+
+// UpdatePartnerCard replaces the stored card of an existing partner with card, the partner's
+// new card after it rotated or revoked a signing key, renewed its TLS certificate or changed
+// its age identity, and returns the card it replaced. The replacement is refused, changing
+// nothing, when the node has no such partner, the stored card cannot be read, or the new card
+// lists as valid a signing key the stored card has revoked (a revocation is never undone by a
+// card). A running node reads the cards when it starts.
+func UpdatePartnerCard(home string, card *Card) (*Card, error) {
+	cfgPath := filepath.Join(home, "puente.hcl")
+	cfg, err := LoadConfig(cfgPath)
+	if err != nil {
+		return nil, err
+	}
+	pc, ok := cfg.Partner(card.Node)
+	if !ok {
+		return nil, fmt.Errorf("protocol: %s has no partner %q (add it with puente partner add)", cfgPath, card.Node)
+	}
+	path := cfg.Path(pc.Card)
+	old, err := LoadCard(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range old.Keyring.Entries() {
+		if n, ok := card.Keyring.Lookup(e.ID); ok && e.Revoked && !n.Revoked {
+			return nil, fmt.Errorf("protocol: the new card of %s lists signing key %s as valid, but %s has it revoked", card.Node, e.ID, path)
+		}
+	}
+	b, err := card.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+		return nil, err
+	}
+	return old, os.Chmod(path, 0o644)
+}

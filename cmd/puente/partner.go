@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/keys/policy"
@@ -18,6 +19,10 @@ func init() {
 		usage:    "[-home DIR] -card FILE -agreement ID -address HOST:PORT [-purposes a,b] [-he-params NAME] [-threshold T] [-quota \"N per PERIOD\"] [transform flags]",
 		examples: []string{"puente partner add -card co-migracion.card.json -agreement us-co -address puente.migracion.example:7443 -purposes border-screening -quota \"1000 per 24h\""},
 		run:      runPartnerAdd})
+	register(&command{name: "partner update", summary: "replace a partner's card with its new one (signing key rotated or revoked, new certificate)",
+		usage:    "[-home DIR] -card FILE",
+		examples: []string{"puente partner update -card co-migracion.card.json   # then confirm the changes by another channel and restart serve"},
+		run:      runPartnerUpdate})
 	register(&command{name: "card", summary: "write this node's card (name, age recipient, TLS pin, signing keyring) for partners",
 		usage: "[-home DIR] [-out FILE]", examples: []string{"puente card -out us-cbp.card.json"}, run: runCard})
 }
@@ -123,4 +128,70 @@ func runCard(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 	}
 	fmt.Fprintf(st.out, "card of %s written to %s (TLS pin %s)\n", cfg.Node, path, pin)
 	return nil
+}
+
+func runPartnerUpdate(_ context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	home := homeFlag(fs)
+	cardFile := fs.String("card", "", "the partner's new card file (required)")
+	if rest, err := parse(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return usagef("partner update takes no arguments, got %q", rest[0])
+	}
+	if *cardFile == "" {
+		return usagef("-card is required")
+	}
+	card, err := protocol.LoadCard(*cardFile)
+	if err != nil {
+		return err
+	}
+	old, err := protocol.UpdatePartnerCard(*home, card)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(st.out, "partner %s: card replaced; what changed:\n", card.Node)
+	for _, l := range cardChanges(old, card) {
+		fmt.Fprintf(st.out, "  %s\n", l)
+	}
+	fmt.Fprintf(st.out, "confirm these with %s by another channel, then restart 'puente serve' to use the new card\n", card.Node)
+	return nil
+}
+
+// cardChanges lists, one line each, what differs between a partner's old and new card.
+func cardChanges(old, card *protocol.Card) []string {
+	var out []string
+	if old.Pin != card.Pin {
+		out = append(out, fmt.Sprintf("TLS pin %s -> %s", old.Pin, card.Pin))
+	}
+	if old.Recipient != card.Recipient {
+		out = append(out, "age recipient changed (the partner's seed contributions are sealed to the new one from the next ceremony)")
+	}
+	const day = "2006-01-02"
+	for _, e := range card.Keyring.Entries() {
+		o, had := old.Keyring.Lookup(e.ID)
+		switch {
+		case !had:
+			out = append(out, fmt.Sprintf("signing key %s added, valid %s to %s", e.ID, e.NotBefore.Format(day), validUntil(e.NotAfter)))
+		case e.Revoked && !o.Revoked:
+			out = append(out, fmt.Sprintf("signing key %s revoked", e.ID))
+		case !e.NotAfter.Equal(o.NotAfter):
+			out = append(out, fmt.Sprintf("signing key %s now valid until %s", e.ID, validUntil(e.NotAfter)))
+		}
+	}
+	for _, o := range old.Keyring.Entries() {
+		if _, ok := card.Keyring.Lookup(o.ID); !ok {
+			out = append(out, fmt.Sprintf("signing key %s removed", o.ID))
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "nothing: the new card equals the old one")
+	}
+	return out
+}
+
+func validUntil(t time.Time) string {
+	if t.IsZero() {
+		return "its rotation"
+	}
+	return t.Format("2006-01-02")
 }
