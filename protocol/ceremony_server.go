@@ -315,7 +315,9 @@ func (s *ceremonyServer) RevealSeed(ctx context.Context, req *pb.RevealSeedReque
 				return nil, e
 			}
 			if err := n.openPeerContribution(c, pl, c.peerCommit); err != nil {
-				return nil, invalid("contribution does not open against the commitment", err)
+				// Not a refusal: the initiator is bound to the contribution it committed to, so
+				// one that does not open ends the ceremony.
+				return nil, &Error{Code: codes.InvalidArgument, Safe: "contribution does not open against the commitment", Err: err}
 			}
 			conf, err := seedConfirmation(c.secret, c.id)
 			if err != nil {

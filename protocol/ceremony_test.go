@@ -163,6 +163,65 @@ func TestCeremonyRefusals(t *testing.T) {
 	if k, err := b.partners["alpha"].current(); err != nil || k.epoch != 1 {
 		t.Errorf("the responder's epoch after the failed Confirm: %v %v, want 1", k, err)
 	}
+
+	// A ceremony whose initiator reveals a contribution that does not open against its
+	// commitment: aborted on the responder, so the right contribution comes too late.
+	c4, err := a.clientHello(ctx, p, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c4.destroy()
+	sealed := commitSeed(t, a, p, c4)
+	bad := proto.Clone(sealed).(*pb.SealedSeedPayload)
+	bad.SealedContribution[len(bad.SealedContribution)/2] ^= 1
+	if code := revealSeed(t, a, p, c4, bad); code != codes.InvalidArgument {
+		t.Errorf("a contribution that does not open: %v, want InvalidArgument", code)
+	}
+	if rec := lastRecord(t, b); rec.Kind != audit.KindKey || rec.Action != "ceremony-aborted" {
+		t.Errorf("after a contribution that does not open the responder recorded %s %q", rec.Kind, rec.Action)
+	}
+	if code := revealSeed(t, a, p, c4, sealed); code != codes.FailedPrecondition {
+		t.Errorf("the right contribution after the abort: %v, want FailedPrecondition (the ceremony is over)", code)
+	}
+}
+
+// commitSeed draws the initiator's contribution and sends its commitment; it returns the sealed
+// contribution for RevealSeed.
+func commitSeed(t *testing.T, a *testNode, p *partner, c *ceremonyState) *pb.SealedSeedPayload {
+	t.Helper()
+	ctx := ctxTimeout(t, time.Minute)
+	cc, err := a.ceremonyClient(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := a.sealContribution(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit := &pb.CommitSeedPayload{CeremonyId: c.id, Commitment: sealed.Commitment}
+	_, err = callRound(ctx, a.Node, p, pb.CeremonyService_CommitSeed_FullMethodName, c.epoch, commit,
+		func(h *pb.RequestHeader, sig []byte) (*pb.CommitSeedResponse, error) {
+			return cc.CommitSeed(ctx, &pb.CommitSeedRequest{Header: h, Payload: commit, Signature: sig})
+		}, func(r *pb.CommitSeedResponse) proto.Message { return orEmpty(r.Payload) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sealed
+}
+
+// revealSeed sends RevealSeed with the given sealed contribution and returns the status code.
+func revealSeed(t *testing.T, a *testNode, p *partner, c *ceremonyState, sealed *pb.SealedSeedPayload) codes.Code {
+	t.Helper()
+	ctx := ctxTimeout(t, time.Minute)
+	cc, err := a.ceremonyClient(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = callRound(ctx, a.Node, p, pb.CeremonyService_RevealSeed_FullMethodName, c.epoch, sealed,
+		func(h *pb.RequestHeader, sig []byte) (*pb.RevealSeedResponse, error) {
+			return cc.RevealSeed(ctx, &pb.RevealSeedRequest{Header: h, Payload: sealed, Signature: sig})
+		}, func(r *pb.RevealSeedResponse) proto.Message { return orEmpty(r.Payload) })
+	return codeOf(err)
 }
 
 // confirmEarly sends Confirm for a ceremony that is not finished.
