@@ -156,15 +156,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 // rawVectors returns n random raw feature vectors (Gaussian, 128 values).
 func rawVectors(seed uint64, n int) [][]float64 {
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	out := make([][]float64, n)
-	for i := range out {
-		out[i] = make([]float64, 128)
-		for j := range out[i] {
-			out[i][j] = rng.NormFloat64()
-		}
-	}
-	return out
+	return hetest.GaussianVectors(rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), n, 128)
 }
 
 // near returns v plus Gaussian noise of the given relative size: a mated sample.

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/puente-id/puente/he/hetest"
 )
 
 // Load test parameters: 4 partners search one responder's galleries of 10,000 for 60 s.
@@ -218,15 +220,7 @@ func countQueryRecords(t *testing.T, home string) int {
 
 // gaussianRows returns n raw feature vectors of 128 Gaussian values.
 func gaussianRows(seed uint64, n int) [][]float64 {
-	rng := rand.New(rand.NewPCG(seed, 99))
-	out := make([][]float64, n)
-	for i := range out {
-		out[i] = make([]float64, 128)
-		for j := range out[i] {
-			out[i][j] = rng.NormFloat64()
-		}
-	}
-	return out
+	return hetest.GaussianVectors(rand.New(rand.NewPCG(seed, 99)), n, 128)
 }
 
 // parallel runs f(0..n-1) concurrently and waits.

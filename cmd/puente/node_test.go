@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/puente-id/puente/he/hetest"
 )
 
 // lockedBuffer is a bytes.Buffer safe for a serve goroutine and the test.
@@ -148,15 +150,7 @@ func TestOperatorCommands(t *testing.T) {
 }
 
 func rows(seed uint64, n int) [][]float64 {
-	rng := rand.New(rand.NewPCG(seed, 3))
-	out := make([][]float64, n)
-	for i := range out {
-		out[i] = make([]float64, 128)
-		for j := range out[i] {
-			out[i][j] = rng.NormFloat64()
-		}
-	}
-	return out
+	return hetest.GaussianVectors(rand.New(rand.NewPCG(seed, 3)), n, 128)
 }
 
 func writeJSON(t *testing.T, dir, name string, v any) string {

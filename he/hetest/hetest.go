@@ -146,13 +146,25 @@ func UnitVectors(rng *rand.Rand, n, dims int) [][]float64 {
 	return out
 }
 
+// GaussianVectors returns n vectors of dims independent standard normal coordinates: raw
+// feature vectors, not normalised, as a node receives them.
+func GaussianVectors(rng *rand.Rand, n, dims int) [][]float64 {
+	out := make([][]float64, n)
+	for i := range out {
+		out[i] = make([]float64, dims)
+		for j := range out[i] {
+			out[i][j] = rng.NormFloat64()
+		}
+	}
+	return out
+}
+
 // UnitVector returns a uniformly random unit vector.
 func UnitVector(rng *rand.Rand, dims int) []float64 {
-	v := make([]float64, dims)
+	v := GaussianVectors(rng, 1, dims)[0]
 	var s float64
-	for j := range v {
-		v[j] = rng.NormFloat64()
-		s += v[j] * v[j]
+	for _, x := range v {
+		s += x * x
 	}
 	s = math.Sqrt(s)
 	for j := range v {
