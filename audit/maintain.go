@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/puente-id/puente/internal/atomicfile"
 )
 
 // Prune drops the records dated before cutoff, as the key policy's audit
@@ -136,7 +138,7 @@ func (w *Writer) replace(lines [][]byte) (err error) {
 	if err = os.Rename(tmp, w.path); err != nil {
 		return fmt.Errorf("audit: prune: %w", err)
 	}
-	if err := syncDir(filepath.Dir(w.path)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(w.path)); err != nil {
 		w.fail(err)
 	}
 	w.f.Close()

@@ -8,9 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/puente-id/puente/internal/atomicfile"
 )
 
 // Signer signs audit records. keys.SigningKey implements it.
@@ -274,32 +275,10 @@ func (w *Writer) seal(seq uint64, prev string, last time.Time, rec Record) (Reco
 // writeHead replaces the head file atomically.
 func writeHead(log string, h Head) error {
 	path := headPath(log)
-	tmp := path + ".tmp"
-	err := os.WriteFile(tmp, []byte(headMagic+" "+h.String()+"\n"), 0o600)
-	if err == nil {
-		var f *os.File
-		if f, err = os.Open(tmp); err == nil {
-			err = f.Sync()
-			f.Close()
-		}
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.WriteFile(path, []byte(headMagic+" "+h.String()+"\n"), 0o600); err != nil {
 		return fmt.Errorf("head file %s: %w", path, err)
 	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return nil
 }
 
 // Close finishes every accepted append, then closes the file. Appends

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/internal/atomicfile"
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/protect"
 )
@@ -222,36 +223,10 @@ func (n *Node) destroyEpochKeys(ctx context.Context, p *partner, epoch uint64) e
 	return errors.Join(errs...)
 }
 
-// writeFileAtomic writes data to path through a temporary file, fsynced and renamed into place,
-// then fsyncs the directory: a crash leaves the old file or the new one.
+// writeFileAtomic writes a node file (mode 0600) atomically, creating its directory if needed.
 func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.WriteFile(path, data, 0o600)
 }

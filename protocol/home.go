@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/internal/atomicfile"
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/protect"
 )
@@ -406,8 +407,8 @@ func UpdatePartnerCard(home string, card *Card) (*Card, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileAtomic(path, append(b, '\n')); err != nil {
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o644); err != nil { // a card is public
 		return nil, err
 	}
-	return old, os.Chmod(path, 0o644)
+	return old, nil
 }

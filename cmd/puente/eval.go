@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/puente-id/puente/internal/atomicfile"
 	"github.com/puente-id/puente/internal/evaluation"
 	"github.com/puente-id/puente/internal/lfw"
 )
@@ -187,39 +188,11 @@ func firstDiff(a, b []byte) (line int, equal bool) {
 	return min(len(la), len(lb)) + 1, false
 }
 
-// writeFileAtomic writes data to a temporary file beside path, makes it
-// readable by all (0644: a report is a document), flushes it to disk and
-// renames it into place, then flushes the directory, so a crash leaves
-// either the old report or the new one, never a half-written one.
+// writeFileAtomic writes a report or figure (0644: a report is a document) so that a crash
+// leaves either the old file or the new one, never a half-written one.
 func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".eval-*.tmp")
-	if err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer os.Remove(f.Name())
-	for _, step := range []func() error{
-		func() error { _, err := f.Write(data); return err },
-		func() error { return f.Chmod(0o644) },
-		f.Sync,
-		f.Close,
-		func() error { return os.Rename(f.Name(), path) },
-		func() error { return syncDir(dir) },
-	} {
-		if err := step(); err != nil {
-			f.Close()
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-	}
 	return nil
-}
-
-// syncDir flushes a directory's entries (the rename) to disk.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
