@@ -198,6 +198,18 @@ func (qr *Querier) decode(d, c1 ring.Poly, values []float64, logPrec float64) er
 	return nil
 }
 
+// DecodeAnyValue reads a ModeAny result whose first slot holds v, rounded to a multiple of 1/2
+// as Decide's public decoding rounds it, exactly as Decide reads it; it refuses (ErrResult) what
+// Decide refuses. It serves to emulate encrypted decisions in plaintext (with AnyPlain).
+func DecodeAnyValue(v float64) (Decision, error) {
+	dec := Decision{Mode: ModeAny}
+	if err := anyDecision([]float64{math.Round(v*(1<<decodeLogPrec)) / (1 << decodeLogPrec)}, &dec); err != nil {
+		return Decision{}, err
+	}
+	dec.Hit = dec.Count > 0
+	return dec, nil
+}
+
 func countDecision(v []float64, dec *Decision) error {
 	for k := 1; k < len(v); k++ {
 		if v[k] != 0 {

@@ -20,9 +20,6 @@ const StepNoiseRMS = 0x1p-20
 // noiseSeed seeds the emulation's noise, so that reruns decide alike.
 const noiseSeed = 0x7075656e7465
 
-// maxDecodedCount is the largest count the querier accepts (he's Decide).
-const maxDecodedCount = 1 << 22
-
 // Outcome is what the querier learns from one ModeAny search, as
 // he.Querier.Decide reports it.
 type Outcome uint8
@@ -148,20 +145,15 @@ func (e *Emulator) Crossing(v float64) float64 {
 	return (lo+hi)/2 - e.th.Tau
 }
 
-// decodeAny rounds v to a multiple of 1/2 and reads it as Decide does in
-// ModeAny: 0 is no hit, a whole positive value a hit (values above 1 mean
-// more than he.AnyBound entries matched), a half an uncertain hit.
+// decodeAny reads the decoded value v as the querier's Decide does in ModeAny
+// (he.DecodeAnyValue): rounded to a multiple of 1/2, 0 is no hit, a whole positive value a hit
+// (values above 1 mean more than he.AnyBound entries matched), a half an uncertain hit.
 func decodeAny(v float64) Outcome {
-	d := math.Round(2*v) / 2
-	switch {
-	case !(d >= 0 && d <= maxDecodedCount):
+	d, err := he.DecodeAnyValue(v)
+	if err != nil {
 		return Refused
-	case d == 0:
-		return NoHit
-	case d != math.Trunc(d):
-		return UncertainHit
 	}
-	return Hit
+	return OutcomeOf(d)
 }
 
 // Rates are the error rates of decisions at one threshold: verification
