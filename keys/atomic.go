@@ -4,9 +4,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/puente-id/puente/internal/atomicfile"
 )
 
 // tmpPrefix starts the name of a file being written. Key name segments
@@ -70,24 +71,7 @@ func writeFileAtomic(path string, data []byte, overwrite bool) (err error) {
 	if err != nil {
 		return err
 	}
-	return syncDir(dir)
-}
-
-// syncDir fsyncs a directory so that entries created or removed in it are
-// durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("fsync directory %s: %w", dir, err)
-	}
-	return nil
+	return atomicfile.SyncDir(dir)
 }
 
 // isExist reports whether err says the target file already exists.

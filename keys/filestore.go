@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/puente-id/puente/internal/atomicfile"
 )
 
 // FileStore is the embedded [Store]: one directory per entry under a root,
@@ -316,11 +318,11 @@ func (s *FileStore) Destroy(ctx context.Context, name string) error {
 			return &KeyError{Op: "destroy", Name: name, File: dir, Err: fsErr(err)}
 		}
 	}
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return &KeyError{Op: "destroy", Name: name, File: dir, Err: err}
 	}
 	if os.Remove(dir) == nil {
-		_ = syncDir(filepath.Dir(dir))
+		_ = atomicfile.SyncDir(filepath.Dir(dir))
 	}
 	return nil
 }

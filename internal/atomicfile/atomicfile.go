@@ -3,8 +3,8 @@
 // is flushed to disk and renamed over it, and then the directory is flushed so the rename itself
 // survives a power loss.
 //
-// The key store does not use it: it also needs to create a file only if none exists (link(2)
-// instead of rename), and has its own writer in package keys.
+// The key store writes its files with its own writer in package keys, since it also needs to
+// create a file only if none exists (link(2) instead of rename); it shares SyncDir.
 package atomicfile
 
 import (
