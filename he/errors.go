@@ -25,6 +25,10 @@ var (
 	// ErrUnknownParamSet reports a parameter-set ID this build does not know.
 	ErrUnknownParamSet = errors.New("he: unknown parameter set")
 
+	// ErrInsecureParams reports an INSECURE test parameter set in a build
+	// made without -tags puente_testparams, which cannot use one.
+	ErrInsecureParams = errors.New("he: INSECURE test parameter sets are not in this build")
+
 	// ErrBadTemplate reports a gallery template or probe that is not a
 	// finite vector of the expected dimension with norm at most 1.
 	ErrBadTemplate = errors.New("he: bad template")

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"sync"
 	"testing"
 
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/he/hetest"
+	"github.com/puente-id/puente/internal/perf"
 )
 
 // fixture is a key set made once per parameter set and test binary.
@@ -105,3 +107,14 @@ var _ = context.Background
 
 func isMalformed(err error) bool { return errors.Is(err, he.ErrMalformed) }
 func isMismatch(err error) bool  { return errors.Is(err, he.ErrMismatch) }
+
+// galleryWithScores returns n random unit vectors of dimension m and a
+// probe, with the listed entries set to the listed scores against it.
+func galleryWithScores(rng *rand.Rand, n, m int, planted map[int]float64) ([][]float64, []float64) {
+	probe := hetest.UnitVector(rng, m)
+	gal := hetest.UnitVectors(rng, n, m)
+	for i, s := range planted {
+		gal[i] = perf.WithScore(rng, probe, s)
+	}
+	return gal, probe
+}

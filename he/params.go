@@ -122,10 +122,15 @@ func (ps *ParamSet) Digest() [64]byte {
 // NewParamSet validates spec and builds the parameter set. A set that is
 // not marked Insecure must meet the HE standard bound for its ring degree
 // and use an ID below [FirstTestID]; an Insecure set must use an ID at or
-// above it.
+// above it, and only builds made with -tags puente_testparams build one
+// ([TestParamsEnabled]); the default build refuses it with
+// [ErrInsecureParams].
 func NewParamSet(spec ParamSpec) (*ParamSet, error) {
 	if spec.Insecure != (spec.ID >= FirstTestID) {
 		return nil, fmt.Errorf("he: parameter set %q: IDs >= %#04x are for insecure test sets only", spec.Name, uint16(FirstTestID))
+	}
+	if spec.Insecure && !testParams {
+		return nil, fmt.Errorf("%w: %q is an INSECURE test parameter set, and this build was made without -tags puente_testparams", ErrInsecureParams, spec.Name)
 	}
 	lit := ckks.ParametersLiteral{
 		LogN: spec.LogN, Q: spec.Q, P: spec.P, LogQ: spec.LogQ, LogP: spec.LogP,
@@ -175,6 +180,10 @@ func (ps *ParamSet) ID() ParamSetID { return ps.spec.ID }
 
 // Name returns the set's human-readable name.
 func (ps *ParamSet) Name() string { return ps.spec.Name }
+
+// TestParamsEnabled reports whether this binary was built with -tags
+// puente_testparams, the only builds that may use INSECURE parameter sets.
+func TestParamsEnabled() bool { return testParams }
 
 // Insecure reports whether the set is a test set below 128-bit security.
 func (ps *ParamSet) Insecure() bool { return ps.spec.Insecure }

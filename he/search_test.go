@@ -1,3 +1,5 @@
+//go:build puente_testparams
+
 package he_test
 
 import (
@@ -11,17 +13,6 @@ import (
 	"github.com/puente-id/puente/he/hetest"
 	"github.com/puente-id/puente/internal/perf"
 )
-
-// galleryWithScores returns n random unit vectors of dimension m and a
-// probe, with the listed entries set to the listed scores against it.
-func galleryWithScores(rng *rand.Rand, n, m int, planted map[int]float64) ([][]float64, []float64) {
-	probe := hetest.UnitVector(rng, m)
-	gal := hetest.UnitVectors(rng, n, m)
-	for i, s := range planted {
-		gal[i] = perf.WithScore(rng, probe, s)
-	}
-	return gal, probe
-}
 
 func TestSearchMatchesPlaintext(t *testing.T) {
 	ps := hetest.InsecureN12()

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/puente-id/puente/he"
 )
 
 const goodConfig = `
@@ -73,8 +75,12 @@ func TestParseConfigErrors(t *testing.T) {
 			t.Errorf("%q: %v, want an error naming the file and line and %q", tt.edit, err, tt.want)
 		}
 	}
+	insecureWant := "not in this build" // the default build refuses INSECURE sets by name
+	if he.TestParamsEnabled() {
+		insecureWant = "only a node with test_node = true"
+	}
 	replace := []struct{ old, new, want string }{
-		{`he_params = "puente-ckks-n15-v1"`, `he_params = "INSECURE-test-n12"`, "only a node with test_node = true"},
+		{`he_params = "puente-ckks-n15-v1"`, `he_params = "INSECURE-test-n12"`, insecureWant},
 		{`he_params = "puente-ckks-n15-v1"`, `he_params = "toy"`, "unknown HE parameter set"},
 		{`threshold = 0.9234`, `threshold = 1.5`, "threshold = 1.5"},
 		{`order     = 5`, `order     = 200`, "transform"},

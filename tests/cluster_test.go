@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	puente = filepath.Join(dir, "puente")
-	build := exec.Command("go", "build", "-o", puente, "../cmd/puente")
+	build := exec.Command("go", append(append([]string{"build"}, buildFlags...), "-o", puente, "../cmd/puente")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building puente:", err)

@@ -1,3 +1,5 @@
+//go:build puente_testparams
+
 package main
 
 import (

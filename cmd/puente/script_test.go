@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/protocol"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -27,7 +29,8 @@ func TestMain(m *testing.M) {
 // TestScripts runs the CLI scripts: every subcommand's happy path and its bad input (missing
 // file, wrong partner, bad flag), each checked for exit code and message. A script's
 // environment has ADDR1 to ADDR4, loopback addresses free when it starts, a HOME of its own, and
-// EXAMPLE_POLICY, the key policy example with custodians.
+// EXAMPLE_POLICY, the key policy example with custodians. The condition [testparams] holds in
+// builds made with -tags puente_testparams, which scripts on the INSECURE sets need.
 func TestScripts(t *testing.T) {
 	example, err := filepath.Abs("../../keys/policy/testdata/example.hcl")
 	if err != nil {
@@ -49,6 +52,12 @@ func TestScripts(t *testing.T) {
 				l.Close()
 			}
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o700)
+		},
+		Condition: func(cond string) (bool, error) {
+			if cond == "testparams" { // built with -tags puente_testparams
+				return he.TestParamsEnabled(), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
 			"exits":     cmdExits,

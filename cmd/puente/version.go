@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"runtime/debug"
+
+	"github.com/puente-id/puente/he"
 )
 
 func init() {
@@ -28,9 +30,17 @@ func runVersion(_ context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		fmt.Fprintln(st.out, "puente (no build information)")
+	} else {
+		fmt.Fprintf(st.out, "puente %s (%s)\n", bi.Main.Version, bi.GoVersion)
+	}
+	if he.TestParamsEnabled() {
+		fmt.Fprintln(st.out, "  build tag puente_testparams: set (INSECURE test parameter sets available; never for real records)")
+	} else {
+		fmt.Fprintln(st.out, "  build tag puente_testparams: not set (INSECURE test parameter sets refused)")
+	}
+	if !ok {
 		return nil
 	}
-	fmt.Fprintf(st.out, "puente %s (%s)\n", bi.Main.Version, bi.GoVersion)
 	for _, d := range bi.Deps {
 		switch d.Path {
 		case "github.com/tuneinsight/lattigo/v6", "github.com/cloudflare/circl", "filippo.io/age", "google.golang.org/grpc":

@@ -1,12 +1,13 @@
-// Package hetest provides small, INSECURE parameter sets and helpers for
-// testing code built on package he.
+// Package hetest provides helpers for testing code built on package he and,
+// in builds with the tag puente_testparams only, small INSECURE parameter
+// sets.
 //
-// The parameter sets here have the same level structure and threshold
-// polynomial as the production set [he.N15V1] but a ring degree far too
+// The INSECURE sets (insecure.go) have the same level structure and
+// threshold polynomial as the production set but a ring degree far too
 // small for their modulus: they offer no security at all and exist only to
-// make tests fast. Package he refuses to build such a set unless it is
-// marked Insecure with an ID at or above [he.FirstTestID], and [he.Lookup]
-// never returns one.
+// make tests fast. They compile only with -tags puente_testparams, package
+// he refuses to build any insecure set without that tag, and [he.Lookup]
+// never returns one. A binary built without the tag cannot load them.
 package hetest
 
 import (
@@ -14,58 +15,9 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"sync"
 
 	"github.com/puente-id/puente/he"
 )
-
-// IDs of the insecure test sets.
-const (
-	InsecureN12ID he.ParamSetID = he.FirstTestID + 12
-	InsecureN11ID he.ParamSetID = he.FirstTestID + 11
-)
-
-func spec(logN int, id he.ParamSetID) he.ParamSpec {
-	logQ := []int{60}
-	for i := 0; i < 17; i++ {
-		logQ = append(logQ, 35)
-	}
-	return he.ParamSpec{
-		ID:              id,
-		Name:            fmt.Sprintf("INSECURE-test-n%d", logN),
-		Insecure:        true,
-		LogN:            logN,
-		LogQ:            logQ,
-		LogP:            []int{45, 45, 45, 45, 45},
-		LogScale:        35,
-		LogProbeScale:   40,
-		LogGalleryScale: 24,
-	}
-}
-
-var (
-	once     sync.Once
-	n12, n11 *he.ParamSet
-	initErr  error
-)
-
-func load() {
-	once.Do(func() {
-		if n12, initErr = he.NewParamSet(spec(12, InsecureN12ID)); initErr != nil {
-			return
-		}
-		n11, initErr = he.NewParamSet(spec(11, InsecureN11ID))
-	})
-	if initErr != nil {
-		panic(initErr)
-	}
-}
-
-// InsecureN12 returns an INSECURE set with ring degree 2^12 (4096 slots).
-func InsecureN12() *he.ParamSet { load(); return n12 }
-
-// InsecureN11 returns an INSECURE set with ring degree 2^11 (2048 slots).
-func InsecureN11() *he.ParamSet { load(); return n11 }
 
 // TB is the part of testing.TB the helpers use.
 type TB interface {

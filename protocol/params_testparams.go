@@ -1,0 +1,12 @@
+//go:build puente_testparams
+
+package protocol
+
+import (
+	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/he/hetest"
+)
+
+func init() {
+	testParamSets = func() []*he.ParamSet { return []*he.ParamSet{hetest.InsecureN12(), hetest.InsecureN11()} }
+}
