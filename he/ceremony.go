@@ -272,8 +272,9 @@ func crsFor(id KeySetID, label string, galEl uint64) multiparty.CRS {
 
 // GaloisElements lists, in the order the ceremony runs them, the Galois
 // elements of a key set: rotations by every power of two below the slot
-// count. Those below maxDims are generated at the top level (rotations of
-// the probe), the others at the aggregation level.
+// count. All are generated at the top level: those below the padded
+// dimension rotate the probe (baby steps, giant steps), those from it up
+// project the probe onto its period (Responder.project).
 func (ps *ParamSet) GaloisElements(maxDims int) []uint64 {
 	var out []uint64
 	for r := 1; r < ps.Slots(); r <<= 1 {
@@ -282,15 +283,8 @@ func (ps *ParamSet) GaloisElements(maxDims int) []uint64 {
 	return out
 }
 
-// galoisLevel is the Q level of the key for rotation galEl.
-func (ps *ParamSet) galoisLevel(maxDims int, galEl uint64) int {
-	for r := 1; r < maxDims; r <<= 1 {
-		if ps.params.GaloisElement(r) == galEl {
-			return ps.topLevel()
-		}
-	}
-	return ps.aggLevel()
-}
+// galoisLevel is the Q level of the key for rotation galEl: the top.
+func (ps *ParamSet) galoisLevel(maxDims int, galEl uint64) int { return ps.topLevel() }
 
 func (ps *ParamSet) evkParams(levelQ int) rlwe.EvaluationKeyParameters {
 	lp := ps.params.MaxLevelP()

@@ -10,7 +10,7 @@ import (
 // TestEncodeIntMatchesLattigo checks the gallery's integer encoding against
 // Lattigo's Encoder at the same scale.
 func TestEncodeIntMatchesLattigo(t *testing.T) {
-	ps, _ := Lookup(N15V1)
+	ps, _ := Lookup(N15V2)
 	rng := rand.New(rand.NewPCG(1, 2))
 	v := make([]float64, ps.Slots())
 	for i := range v {

@@ -3,44 +3,16 @@ package he
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
+
+	"github.com/puente-id/puente/opening"
 )
 
 // Test-only access to the stages of the evaluation.
-
-// Stages runs the evaluation of q on g up to the per-block decisions and
-// returns the per-block scores and decisions (under the collective key).
-func (r *Responder) Stages(q *Query, g *Gallery, t Threshold, m Mode) (scores, steps []*rlwe.Ciphertext, err error) {
-	evals := r.evaluators(1)
-	ct := r.toCollective(q)
-	evals[0].DropLevel(ct, ct.Level()-r.ps.startLevel(m))
-	rots, err := r.babySteps(context.Background(), ct, g.n1, evals)
-	if err != nil {
-		return nil, nil, err
-	}
-	sc := r.newScorer(evals[0], rots[0].Level())
-	for _, bl := range g.blocks {
-		s, err := sc.score(g, bl, rots)
-		if err != nil {
-			return nil, nil, err
-		}
-		scores = append(scores, s.CopyNew())
-		st, err := r.step(evals[0], s, bl, t, m)
-		if err != nil {
-			return nil, nil, err
-		}
-		steps = append(steps, st)
-	}
-	return scores, steps, nil
-}
-
-// Aggregate exposes the aggregation.
-func (r *Responder) Aggregate(steps []*rlwe.Ciphertext, m Mode) (*rlwe.Ciphertext, error) {
-	return r.aggregate(r.eval.ShallowCopy(), steps, m)
-}
 
 // JointDecode decrypts ct with the sum of both shares and decodes it at
 // full precision (what neither party can do alone).
@@ -50,15 +22,6 @@ func JointDecode(sq, sr *SecretShare, ct *rlwe.Ciphertext) []float64 {
 	ps.params.RingQP().Add(sq.sk.Value, sr.sk.Value, sk.Value)
 	out := make([]float64, ps.Slots())
 	if err := ckks.NewEncoder(ps.params).Decode(rlwe.NewDecryptor(ps.params, sk).DecryptNew(ct), out); err != nil {
-		panic(err)
-	}
-	return out
-}
-
-// DecodeRaw is Decide's decoding without DecodePublic's rounding.
-func (qr *Querier) DecodeRaw(resp *Response, i int) []float64 {
-	out := make([]float64, qr.ps.Slots())
-	if err := qr.decode(resp.d[i], resp.c1[i], out, 0); err != nil {
 		panic(err)
 	}
 	return out
@@ -140,4 +103,55 @@ func (r *Responder) DecodeWithOneShare(q *Query) []float64 {
 func (c *Ceremony) DecodeShareForTest(s Step, b []byte) error {
 	_, err := c.decodeShare(s, b)
 	return err
+}
+
+// PlainCounts reads, with the opening's secrets, what the querier's shares
+// hold for a gallery of the given blocks and padded dimension: the count
+// and the squared norm (a test's view, never a party's).
+func PlainCounts(ps *ParamSet, s *opening.Secrets, x [3]uint64, blocks, pad int) (count, norm float64) {
+	q := ps.params.Q()[0]
+	rel := func(x, off uint64) float64 {
+		z := (x + q - off) % q
+		if z > q/2 {
+			return -float64(q - z)
+		}
+		return float64(z)
+	}
+	cw := ps.countWindow(ps.countScale(), blocks*ps.Slots())
+	yw := ps.normWindow(ps.normScale(pad), pad)
+	return (rel(x[0], s.OffC) + float64(cw.lo)) / cw.per, (rel(x[1], s.OffY) + float64(yw.lo)) / yw.per
+}
+
+// RespondMany evaluates q on g once and answers it n times, each answer
+// with fresh rerandomisation and masks from rand: what the querier sees of
+// n repetitions of the same query, without paying n evaluations.
+func (r *Responder) RespondMany(q *Query, g *Gallery, opts Options, n int, rand io.Reader) ([]*Answer, []*opening.Secrets, error) {
+	if err := r.check(q, g, &opts); err != nil {
+		return nil, nil, err
+	}
+	prng, err := newPRNG(rand)
+	if err != nil {
+		return nil, nil, err
+	}
+	count, norm, err := r.evaluate(context.Background(), q, g, opts, prng)
+	if err != nil {
+		return nil, nil, err
+	}
+	var as []*Answer
+	var ss []*opening.Secrets
+	for i := 0; i < n; i++ {
+		a, s, err := r.answer(q, count.CopyNew(), norm.CopyNew(), len(g.blocks)*r.ps.Slots(), g.pad, prng)
+		if err != nil {
+			return nil, nil, err
+		}
+		as, ss = append(as, a), append(ss, s)
+	}
+	return as, ss, nil
+}
+
+// EncryptSlotsForTest encrypts an arbitrary slot vector as a query of the
+// given dimension: what a querier that deviates from the protocol sends
+// (any plaintext, any layout, any norm).
+func (qr *Querier) EncryptSlotsForTest(slots []float64, dims int, rand io.Reader) (*Query, error) {
+	return qr.encryptSlots(slots, dims, rand)
 }

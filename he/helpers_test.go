@@ -11,6 +11,7 @@ import (
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/he/hetest"
 	"github.com/puente-id/puente/internal/perf"
+	"github.com/puente-id/puente/opening"
 )
 
 // fixture is a key set made once per parameter set and test binary.
@@ -47,33 +48,77 @@ func getFixture(t testing.TB, ps *he.ParamSet) *fixture {
 	return f
 }
 
-// search runs one query end to end through the wire encodings and returns
-// the decision.
-func (f *fixture) search(t testing.TB, probe []float64, g *he.Gallery, opts he.Options, seed uint64) (he.Decision, *he.Trace) {
+// outcome is what one search gave: the querier's decision from the full
+// opening, and (the test's view, never a party's) what the querier's
+// shares held: the count and the squared norm.
+type outcome struct {
+	hit         bool
+	count, norm float64
+	x           [3]uint64
+}
+
+// search runs one query end to end through the wire encodings and the
+// opening.
+func (f *fixture) search(t testing.TB, probe []float64, g *he.Gallery, opts he.Options, seed uint64) outcome {
 	t.Helper()
 	q, err := f.qr.EncryptProbe(probe, hetest.Reader(seed))
 	if err != nil {
 		t.Fatalf("encrypt: %v", err)
 	}
+	return f.answer(t, q, g, opts, seed)
+}
+
+// answer answers query q (honest or crafted) and opens the answer.
+func (f *fixture) answer(t testing.TB, q *he.Query, g *he.Gallery, opts he.Options, seed uint64) outcome {
+	t.Helper()
 	qb, _ := q.MarshalBinary()
 	q2, err := he.ReadQuery(f.ps, qb)
 	if err != nil {
 		t.Fatalf("read query: %v", err)
 	}
-	resp, trace, err := f.r.Respond(context.Background(), q2, g, opts, hetest.Reader(seed+1))
+	ans, sec, err := f.r.Respond(context.Background(), q2, g, opts, hetest.Reader(seed+1))
 	if err != nil {
 		t.Fatalf("respond: %v", err)
 	}
-	rb, _ := resp.MarshalBinary()
-	resp2, err := he.ReadResponse(f.ps, rb)
+	ab, _ := ans.MarshalBinary()
+	ans2, err := he.ReadAnswer(f.ps, ab)
 	if err != nil {
-		t.Fatalf("read response: %v", err)
+		t.Fatalf("read answer: %v", err)
 	}
-	dec, err := f.qr.Decide(q, resp2)
+	x, err := f.qr.Shares(q, ans2)
 	if err != nil {
-		t.Fatalf("decide: %v", err)
+		t.Fatalf("shares: %v", err)
 	}
-	return dec, trace
+	var o outcome
+	o.x = x
+	o.count, o.norm = he.PlainCounts(f.ps, sec, x, g.Blocks(), padOf(q.Dims()))
+	op := f.ps.OpeningParams()
+	session := q.Digest()
+	gb, msg, err := opening.Garble(op, sec, session[:], hetest.Reader(seed+2))
+	if err != nil {
+		t.Fatalf("garble: %v", err)
+	}
+	ev, req, err := opening.NewEvaluator(op, session[:], msg, x, hetest.Reader(seed+3))
+	if err != nil {
+		t.Fatalf("evaluator: %v", err)
+	}
+	tr, err := gb.Transfer(req, hetest.Reader(seed+4))
+	if err != nil {
+		t.Fatalf("transfer: %v", err)
+	}
+	if o.hit, err = ev.Finish(tr); err != nil {
+		t.Fatalf("finish: %v", err)
+	}
+	return o
+}
+
+// padOf is the padded dimension of m-dimensional templates.
+func padOf(m int) int {
+	p := 2
+	for p < m {
+		p <<= 1
+	}
+	return p
 }
 
 func dot(a, b []float64) (s float64) {
@@ -83,7 +128,7 @@ func dot(a, b []float64) (s float64) {
 	return s
 }
 
-// plainCount is the plaintext reference of ModeCount: the sum of the same
+// plainCount is the plaintext reference of the count: the sum of the same
 // polynomial decisions the responder evaluates.
 func plainCount(ps *he.ParamSet, th he.Threshold, probe []float64, gal [][]float64) (sum float64, exact int, inBand int) {
 	band := th.Band(ps)

@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/bits"
 
-	"github.com/tuneinsight/lattigo/v6/circuits/ckks/polynomial"
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/ring"
 	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
@@ -17,16 +16,21 @@ import (
 type ParamSetID uint16
 
 const (
-	// N15V1 is the production set: ring degree 2^15 (ConjugateInvariant,
-	// 32768 real slots), log QP = 876 <= 881, 16 levels. See [ParamInfo]
+	// N15V2 is the production set: ring degree 2^15 (ConjugateInvariant,
+	// 32768 real slots), 18 levels, log QP = 865 <= 881. See [ParamInfo]
 	// and docs/he-parameters.md.
-	N15V1 ParamSetID = 0x0101
+	N15V2 ParamSetID = 0x0102
 
 	// FirstTestID is the first ID reserved for insecure test sets. Sets
 	// with IDs at or above it are never returned by [Lookup] and must be
 	// marked Insecure.
 	FirstTestID ParamSetID = 0xff00
 )
+
+// retired names released sets that this build refuses, with the reason.
+var retired = map[string]string{
+	"puente-ckks-n15-v1": "its answer revealed more than one bit (a count, scores near the threshold, single entries); run a new ceremony on puente-ckks-n15-v2",
+}
 
 // heStandardMaxLogQP is the largest log2(QP) with 128-bit classical
 // security for a uniform ternary secret and σ = 3.2, by ring degree, from
@@ -38,54 +42,54 @@ var heStandardMaxLogQP = map[int]float64{10: 27, 11: 54, 12: 109, 13: 218, 14: 4
 // package; tests build small insecure ones through package hetest.
 type ParamSpec struct {
 	ID       ParamSetID
-	Name     string // e.g. "puente-ckks-n15-v1"
+	Name     string // e.g. "puente-ckks-n15-v2"
 	Insecure bool   // required for sets above the HE standard bound; test use only
 
 	LogN int      // ring degree 2^LogN; the ConjugateInvariant ring gives 2^LogN real slots
-	Q, P []uint64 // explicit primes (production sets), or
-	LogQ []int    // bit sizes from which Lattigo generates primes (test sets)
-	LogP []int
+	Q, P []uint64 // explicit primes: q0 = 2^A - 2^B + 1 (the answer's modulus), the level primes, the scoring prime last
 
 	LogScale        int // scale of the threshold evaluation (≈ the size of the level primes)
-	LogProbeScale   int // scale at which the probe is encoded
+	LogProbeScale   int // scale at which each copy of the probe is encoded
 	LogGalleryScale int // scale of the gallery plaintexts (coefficients fit in int32)
+	LogCountScale   int // scale of the count at level 0
 }
 
 // ParamSet is a validated, ready-to-use parameter set. It is immutable and
 // safe for concurrent use.
 type ParamSet struct {
-	spec    ParamSpec
-	params  ckks.Parameters
-	sign    *signPoly
-	anyPoly polynomial.PolynomialVector
+	spec   ParamSpec
+	params ckks.Parameters
+	sign   *signPoly
 }
 
-var n15v1Spec = ParamSpec{
-	ID:   N15V1,
-	Name: "puente-ckks-n15-v1",
+var n15v2Spec = ParamSpec{
+	ID:   N15V2,
+	Name: "puente-ckks-n15-v2",
 	LogN: 15,
 	Q: []uint64{
-		0xffffffffffc0001, // 60 bits: holds count·2^35 and the flooding noise
-		0x7fff80001, 0x800260001, 0x800280001, 0x7ffd80001, 0x7ffc80001, 0x7ff9c0001,
-		0x7ff900001, 0x800760001, 0x8007a0001, 0x8007c0001, 0x800820001, 0x7ff860001,
-		0x7ff6c0001, 0x7ff300001, 0x800f40001, 0x7ff120001, 0x7fef40001, // 17 × 35-36 bits
+		0xffffffffffc0001, // q0 = 2^60 - 2^18 + 1: the answer's modulus (the opening reduces with additions)
+		0x200080001, 0x1fff60001, 0x200100001, 0x1fff00001, 0x1ffe60001, 0x2002e0001,
+		0x2004a0001, 0x1ffb60001, 0x1ffa20001, 0x1ff780001, 0x1ff740001, 0x1ff4a0001,
+		0x1ff2c0001, 0x200dc0001, 0x1ff2a0001, 0x200e00001, 0x1ff1e0001, // 17 × 33 bits: the threshold
+		0xffffffff00001, // 52 bits: the scoring level (room for the projected probe's scale)
 	},
-	P: []uint64{ // 5 × 45 bits: key-switching digits of 5 primes
-		0x2000000a0001, 0x2000000e0001, 0x1fffffc20001, 0x200000440001, 0x200000500001,
+	P: []uint64{ // 4 × 48 bits: key-switching digits of 4 primes
+		0xfffffffa0001, 0xfffffff00001, 0x10000001a0001, 0x10000001e0001,
 	},
-	LogScale:        35,
+	LogScale:        33,
 	LogProbeScale:   40,
 	LogGalleryScale: 24,
+	LogCountScale:   31,
 }
 
 var builtin = map[ParamSetID]*ParamSet{}
 
 func init() {
-	ps, err := NewParamSet(n15v1Spec)
+	ps, err := NewParamSet(n15v2Spec)
 	if err != nil {
 		panic(err) // a built-in set that does not validate is a programming error
 	}
-	builtin[N15V1] = ps
+	builtin[N15V2] = ps
 }
 
 // Lookup returns the built-in parameter set with the given ID.
@@ -107,13 +111,14 @@ func LookupName(name string) (*ParamSet, error) {
 }
 
 // Digest returns SHA-512 of the set's canonical description: ID, name,
-// ring, moduli, scales and the coefficients of the threshold polynomial.
-// Two builds that name the same ID with different numbers have different
-// digests; the key ceremony compares them.
+// ring, moduli, scales, the coefficients of the threshold polynomial and
+// the constants of the answer. Two builds that name the same ID with
+// different numbers have different digests; the key ceremony compares them.
 func (ps *ParamSet) Digest() [64]byte {
 	h := sha512.New()
-	fmt.Fprintf(h, "puente/he/param-set/v1\x00%d\x00%s\x00%v\x00%d\x00%v\x00%v\x00%d,%d,%d\x00", ps.spec.ID, ps.spec.Name, ps.spec.Insecure, ps.spec.LogN, ps.params.Q(), ps.params.P(), ps.spec.LogScale, ps.spec.LogProbeScale, ps.spec.LogGalleryScale)
-	fmt.Fprintf(h, "sign %d %v %v\x00any %d\x00flood %v decode %v headroom %d\x00", signA8.logAlpha, signA8.degrees, signA8.coeffs, AnyBound, logFloodSlot, decodeLogPrec, scoreHeadroom)
+	fmt.Fprintf(h, "puente/he/param-set/v2\x00%d\x00%s\x00%v\x00%d\x00%v\x00%v\x00%d,%d,%d,%d\x00", ps.spec.ID, ps.spec.Name, ps.spec.Insecure, ps.spec.LogN, ps.params.Q(), ps.params.P(), ps.spec.LogScale, ps.spec.LogProbeScale, ps.spec.LogGalleryScale, ps.spec.LogCountScale)
+	o := ps.OpeningParams()
+	fmt.Fprintf(h, "sign %d %v %v\x00norm %d tol %g\x00opening %d %d %d %d\x00", signA11.logAlpha, signA11.degrees, signA11.coeffs, logNormWindow, normTolerance, o.Q, o.CBits, o.YBits, o.Tol)
 	var d [64]byte
 	h.Sum(d[:0])
 	return d
@@ -133,7 +138,7 @@ func NewParamSet(spec ParamSpec) (*ParamSet, error) {
 		return nil, fmt.Errorf("%w: %q is an INSECURE test parameter set, and this build was made without -tags puente_testparams", ErrInsecureParams, spec.Name)
 	}
 	lit := ckks.ParametersLiteral{
-		LogN: spec.LogN, Q: spec.Q, P: spec.P, LogQ: spec.LogQ, LogP: spec.LogP,
+		LogN: spec.LogN, Q: spec.Q, P: spec.P,
 		RingType:        ring.ConjugateInvariant,
 		LogDefaultScale: spec.LogScale,
 		Xs:              rlwe.DefaultXs, // uniform ternary, as the HE standard table assumes
@@ -152,27 +157,39 @@ func NewParamSet(spec ParamSpec) (*ParamSet, error) {
 	if params.PCount() == 0 {
 		return nil, fmt.Errorf("he: parameter set %q: needs at least one P prime", spec.Name)
 	}
-	sign, err := newSignPoly(signA8)
+	sign, err := newSignPoly(signA11)
 	if err != nil {
 		return nil, err
 	}
-	anyPoly, err := newAnyPoly()
-	if err != nil {
-		return nil, fmt.Errorf("he: bounded OR: %w", err)
-	}
-	ps := &ParamSet{spec: spec, params: params, sign: sign, anyPoly: anyPoly}
-	if want := sign.depth + 3; params.MaxLevel() != want {
+	ps := &ParamSet{spec: spec, params: params, sign: sign}
+	if want := sign.depth + 1; params.MaxLevel() != want {
 		return nil, fmt.Errorf("he: parameter set %q: %d levels, the circuit needs exactly %d", spec.Name, params.MaxLevel(), want)
 	}
-	// Scores come out about 2^scoreHeadroom below Δ·q, so that an integer
-	// multiplier can bring c·s to Δ after the rescale (Responder.step).
-	if d := spec.LogScale + bits.Len64(params.Q()[params.MaxLevel()]) - (spec.LogProbeScale + spec.LogGalleryScale); d < scoreHeadroom-2 || d > scoreHeadroom+2 {
-		return nil, fmt.Errorf("he: parameter set %q: probe and gallery scales put scores 2^%d below the default scale, want about 2^%d", spec.Name, d, scoreHeadroom)
+	if err := ps.OpeningParams().Validate(); err != nil {
+		return nil, fmt.Errorf("he: parameter set %q: %w", spec.Name, err)
+	}
+	// Scores of the projected probe come out at scale R·Δ_p·Δ_g, R up to
+	// S/2; an integer multiplier of at least 2^6 must bring c·s to Δ after
+	// the rescale by the scoring prime (Responder.step), with c >= 1/2.
+	logR := bits.Len(uint(ps.Slots()/2)) - 1
+	if d := spec.LogScale + bits.Len64(params.Q()[params.MaxLevel()]) - 1 - logR - spec.LogProbeScale - spec.LogGalleryScale; d < scoreHeadroom {
+		return nil, fmt.Errorf("he: parameter set %q: the scoring prime leaves 2^%d of headroom for the projected probe, want 2^%d", spec.Name, d, scoreHeadroom)
 	}
 	if spec.LogGalleryScale > 29 {
 		return nil, fmt.Errorf("he: parameter set %q: gallery scale above 2^29 does not fit int32 coefficients", spec.Name)
 	}
+	if spec.LogCountScale < spec.LogN+10 || spec.LogCountScale+4 > bits.Len64(params.Q()[0]) {
+		return nil, fmt.Errorf("he: parameter set %q: count scale 2^%d outside [2^%d, q0/16]", spec.Name, spec.LogCountScale, spec.LogN+10)
+	}
 	return ps, nil
+}
+
+// Spec returns a copy of the set's description.
+func (ps *ParamSet) Spec() ParamSpec {
+	s := ps.spec
+	s.Q = append([]uint64(nil), s.Q...)
+	s.P = append([]uint64(nil), s.P...)
+	return s
 }
 
 // ID returns the set's wire identifier.
@@ -192,79 +209,57 @@ func (ps *ParamSet) Insecure() bool { return ps.spec.Insecure }
 // per block.
 func (ps *ParamSet) Slots() int { return ps.params.MaxSlots() }
 
-// Levels of the evaluation circuit. The probe arrives at the top level L.
-// ModeAny uses all of them: one for scoring, the threshold's depth, and
-// two for the bounded OR with the mask folded in. ModeCount and ModeSlots
-// start one level lower (the query is dropped on arrival) and spend one
-// level on the mask (count) or none (slots). Every mode ends at level 0.
+// Levels of the evaluation circuit. The probe arrives at the top level L,
+// where the responder projects it (rotations, no level) and scores it; the
+// rescale by the scoring prime takes the scores to L-1, and the threshold
+// polynomial (its depth) to level 0, where the count is read. The norm
+// takes the projected probe down three levels (rescale, square, mask) and
+// is then dropped to level 0.
 func (ps *ParamSet) topLevel() int { return ps.params.MaxLevel() }
 
-func (ps *ParamSet) startLevel(m Mode) int {
-	if m == ModeAny {
-		return ps.topLevel()
-	}
-	return ps.topLevel() - 1
-}
+// relinLevel is the level of the relinearization key: the threshold's
+// first products and the norm's square happen at L-1.
+func (ps *ParamSet) relinLevel() int { return ps.topLevel() - 1 }
 
-func (ps *ParamSet) scoreOutLevel(m Mode) int { return ps.startLevel(m) - 1 }
-func (ps *ParamSet) stepOutLevel(m Mode) int  { return ps.scoreOutLevel(m) - ps.sign.depth }
+const answerLevel = 0
 
-// relinLevel is the level of the relinearization key: the first product of
-// ciphertexts happens right after scoring in ModeAny.
-func (ps *ParamSet) relinLevel() int { return ps.scoreOutLevel(ModeAny) }
-
-// aggLevel is the level of the aggregation rotation keys: the highest level
-// at which decisions are summed.
-func (ps *ParamSet) aggLevel() int { return ps.stepOutLevel(ModeAny) }
-
-const resultLevel = 0
-
-// scoreHeadroom is log2 of how far the product of the probe and gallery
-// scales lies below Δ·q_top.
+// scoreHeadroom is log2 of the smallest integer multiplier that maps the
+// scores to x = c·(s - τ) (see NewParamSet).
 const scoreHeadroom = 6
 
-// floodSigma is the standard deviation, in the coefficient domain, of the
-// noise the responder adds to its decryption share: it gives each decoded
-// slot a Gaussian error of standard deviation 2^logFloodSlot (see
-// docs/he-parameters.md for the choice).
-func (ps *ParamSet) floodSigma() float64 {
-	return math.Exp2(float64(ps.spec.LogScale)+logFloodSlot) / math.Sqrt(float64(2*ps.params.N()))
-}
-
-// logFloodSlot is log2 of the standard deviation of the flooding noise as
-// seen in one decoded slot. Decisions are integers decoded at precision
-// 1/2 (decodeLogPrec), so they are exact while |noise| < 1/4, i.e. for
-// 8 standard deviations: a slot fails with probability < 2^-49.
-const logFloodSlot = -5
-
-// decodeLogPrec is the precision, in bits, at which the querier decodes
-// with DecodePublic: values are rounded to multiples of 1/2.
-const decodeLogPrec = 1
+// logNormWindow: a probe passes the norm check when ‖p‖² is within
+// 2^-logNormWindow of 1 (honest protected probes are unit vectors, within
+// float32 rounding).
+const logNormWindow = 11
 
 // ParamInfo describes a parameter set for documentation and audit.
 type ParamInfo struct {
-	ID            ParamSetID
-	Name          string
-	Insecure      bool
-	SecurityBits  int // 128 by the HE standard bound, 0 for insecure sets
-	LogN          int
-	Slots         int
-	Levels        int // multiplicative levels of the top modulus
-	LogQ, LogP    float64
-	LogQP         float64
-	BoundLogQP    float64 // HE standard bound for this ring degree
-	QPrimes       []int   // bit sizes of the Q primes, q0 first
-	PPrimes       []int
-	LogScale      int
-	StepLogAlpha  int // band of the threshold in x = c·(s - τ): |x| < 2^-StepLogAlpha
-	StepDegrees   []int
-	StepDepth     int
-	FloodLogSigma float64 // log2 of the flooding standard deviation (coefficients)
+	ID           ParamSetID
+	Name         string
+	Insecure     bool
+	SecurityBits int // 128 by the HE standard bound, 0 for insecure sets
+	LogN         int
+	Slots        int
+	Levels       int // multiplicative levels of the top modulus
+	LogQ, LogP   float64
+	LogQP        float64
+	BoundLogQP   float64 // HE standard bound for this ring degree
+	QPrimes      []int   // bit sizes of the Q primes, q0 first
+	PPrimes      []int
+	LogScale     int
+	StepLogAlpha int // band of the threshold in x = c·(s - τ): |x| < 2^-StepLogAlpha
+	StepDegrees  []int
+	StepDepth    int
+	NormWindow   float64 // a probe passes when |‖p‖² - 1| < NormWindow
+	MaxEntries   int     // the largest gallery (all shards) one answer counts
 
 	QueryBytes           int // wire size of one query
-	ResponseBytes        int // wire size of one count or 0/1 response
-	TopGaloisKeyBytes    int // one rotation key at the top level, as held by the responder
-	LowGaloisKeyBytes    int // one aggregation rotation key at the low level
+	AnswerBytes          int // wire size of one answer (the three masked shares)
+	OpeningANDGates      int // AND gates of the opening's garbled circuit
+	GarbledBytes         int // the opening's garbled circuit, as sent
+	TransferRequestBytes int // the querier's oblivious-transfer request
+	TransferAnswerBytes  int // the responder's oblivious-transfer answer
+	GaloisKeyBytes       int // one rotation key (all at the top level), as held by the responder
 	RelinKeyBytes        int
 	CiphertextBytesLevel int // a full (c0, c1) ciphertext at the top level, bit-packed
 	KeysBytes128         int // encoded EvaluationKeys of a key set with max dims 128
@@ -277,21 +272,25 @@ type ParamInfo struct {
 // Info returns the set's numbers.
 func (ps *ParamSet) Info() ParamInfo {
 	p := ps.params
+	o := ps.OpeningParams()
 	info := ParamInfo{
 		ID: ps.spec.ID, Name: ps.spec.Name, Insecure: ps.spec.Insecure,
 		LogN: p.LogN(), Slots: p.MaxSlots(), Levels: p.MaxLevel(),
 		LogQ: p.LogQ(), LogP: p.LogP(), LogQP: p.LogQP(), BoundLogQP: heStandardMaxLogQP[p.LogN()],
 		QPrimes: p.LogQi(), PPrimes: p.LogPi(), LogScale: ps.spec.LogScale,
 		StepLogAlpha: ps.sign.logAlpha, StepDegrees: append([]int(nil), ps.sign.degrees...), StepDepth: ps.sign.depth,
-		FloodLogSigma: math.Log2(ps.floodSigma()),
+		NormWindow: math.Exp2(-logNormWindow), MaxEntries: ps.maxEntries(),
 	}
 	if !ps.spec.Insecure {
 		info.SecurityBits = 128
 	}
 	info.QueryBytes = ps.queryWireSize()
-	info.ResponseBytes = ps.responseWireSize(1)
-	info.TopGaloisKeyBytes = ps.evkSize(ps.topLevel())
-	info.LowGaloisKeyBytes = ps.evkSize(ps.aggLevel())
+	info.AnswerBytes = ps.answerWireSize()
+	info.OpeningANDGates = o.ANDGates()
+	info.GarbledBytes = o.GarbledBytes()
+	info.TransferRequestBytes = o.TransferRequestBytes()
+	info.TransferAnswerBytes = o.TransferResponseBytes()
+	info.GaloisKeyBytes = ps.evkSize(ps.topLevel())
 	info.RelinKeyBytes = ps.evkSize(ps.relinLevel())
 	info.CiphertextBytesLevel = 2 * ps.polySizeQ(ps.topLevel())
 	info.KeysBytes128 = ps.keysWireSize(min(128, ps.Slots()/2))

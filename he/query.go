@@ -22,9 +22,9 @@ import (
 // computing c0 - a·s_R. This is an ordinary fresh RLWE sample under s_Q,
 // so it hides p from the responder (who lacks s_Q) and from anyone else;
 // after conversion it is an ordinary ciphertext that only both shares
-// together decrypt. The probe is replicated across all slots with period
-// the padded dimension (a power of two), the layout the diagonal scoring
-// needs.
+// together decrypt. An honest probe is replicated across all slots with
+// period the padded dimension M (a power of two); the responder enforces
+// that layout itself by projecting the query onto period M.
 type Query struct {
 	ps   *ParamSet
 	id   KeySetID
@@ -40,7 +40,7 @@ func (q *Query) Dims() int { return q.dims }
 // KeySetID returns the key set the query is encrypted for.
 func (q *Query) KeySetID() KeySetID { return q.id }
 
-// Digest returns SHA-256 of the query's encoding; a response carries it.
+// Digest returns SHA-256 of the query's encoding; an answer carries it.
 func (q *Query) Digest() [32]byte { return sha256.Sum256(q.raw) }
 
 // MarshalBinary returns the query's wire encoding.
@@ -98,7 +98,10 @@ func NewQuerier(share *SecretShare) (*Querier, error) {
 }
 
 // EncryptProbe encrypts probe p (a unit vector of at most the key set's max
-// dims) into a query. All randomness — the seed of a and the encryption
+// dims) into a query: p repeated with period M (the padded dimension)
+// across the slots, each copy at the probe scale. The responder does not
+// rely on the layout: it projects whatever it receives onto period M (see
+// [Responder.Respond]). All randomness — the seed of a and the encryption
 // noise — comes from rand.
 func (qr *Querier) EncryptProbe(p []float64, rand io.Reader) (*Query, error) {
 	ps := qr.ps
@@ -112,13 +115,23 @@ func (qr *Querier) EncryptProbe(p []float64, rand io.Reader) (*Query, error) {
 			slots[k] = p[j]
 		}
 	}
+	defer clear(slots)
+	return qr.encryptSlots(slots, len(p), rand)
+}
+
+// encryptSlots encrypts a slot vector as a query of dimension dims.
+func (qr *Querier) encryptSlots(slots []float64, dims int, rand io.Reader) (*Query, error) {
+	ps := qr.ps
+	if len(slots) != ps.Slots() || dims < 1 || dims > qr.share.maxDims {
+		return nil, fmt.Errorf("he: encrypt probe: %d slots of dimension %d", len(slots), dims)
+	}
 	top := ps.topLevel()
 	pt := ckks.NewPlaintext(ps.params, top)
 	pt.Scale = rlwe.NewScale(math.Exp2(float64(ps.spec.LogProbeScale)))
 	if err := qr.enc.ShallowCopy().Encode(slots, pt); err != nil {
 		return nil, fmt.Errorf("he: encrypt probe: %w", err)
 	}
-	q := &Query{ps: ps, id: qr.share.id, dims: len(p)}
+	q := &Query{ps: ps, id: qr.share.id, dims: dims}
 	if _, err := io.ReadFull(rand, q.seed[:]); err != nil {
 		return nil, fmt.Errorf("he: encrypt probe: reading randomness: %w", err)
 	}
@@ -143,7 +156,6 @@ func (qr *Querier) EncryptProbe(p []float64, rand io.Reader) (*Query, error) {
 	ringQ.Add(q.c0, pt.Value, q.c0)
 	zeroPoly(e)
 	zeroPoly(pt.Value)
-	clear(slots)
 
 	enc := newEncoder(kindQuery, ps, ps.queryWireSize())
 	enc.raw(q.id[:])

@@ -2,6 +2,7 @@ package he
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -11,45 +12,16 @@ import (
 	"github.com/tuneinsight/lattigo/v6/circuits/ckks/polynomial"
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/ring"
+	"github.com/tuneinsight/lattigo/v6/ring/ringqp"
 	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
+	"github.com/tuneinsight/lattigo/v6/utils/sampling"
+
+	"github.com/puente-id/puente/opening"
 )
-
-// Mode selects what a response reveals to the querier.
-type Mode uint8
-
-const (
-	// ModeCount reveals the number of gallery entries scored at or above
-	// the threshold, in one slot; every other slot is zero.
-	ModeCount Mode = 1
-	// ModeAny reveals only whether some entry scored at or above the
-	// threshold: the count c is reduced to 0/1 by the cubic that
-	// interpolates 0, 1, 1, 1 at c = 0, 1, 2, 3 (exact for c <= AnyBound).
-	// For c > AnyBound the decoded value is 1 + C(c-1, 3) and reveals c;
-	// see the package documentation. It is the default.
-	ModeAny Mode = 2
-	// ModeSlots reveals one decision per gallery slot, blocks in a
-	// per-query random order and each block rotated by a per-query random
-	// offset. The responder keeps the [Trace] to resolve a hit position to
-	// an entry for a lawful follow-up; the position alone names no entry.
-	ModeSlots Mode = 3
-)
-
-func (m Mode) String() string {
-	switch m {
-	case ModeCount:
-		return "count"
-	case ModeAny:
-		return "any"
-	case ModeSlots:
-		return "slots"
-	}
-	return fmt.Sprintf("mode(%d)", uint8(m))
-}
 
 // Options of one evaluation.
 type Options struct {
 	Threshold Threshold
-	Mode      Mode // zero means ModeAny
 	// Workers bounds the goroutines used; 0 means GOMAXPROCS. Each worker
 	// holds its own evaluator and buffers (a few hundred MB at N = 2^15).
 	Workers int
@@ -64,6 +36,8 @@ type Responder struct {
 	share *SecretShare
 	eval  *ckks.Evaluator
 	enc   *ckks.Encoder
+	ext   *ring.BasisExtender
+	mu    sync.Mutex // guards ext, which is not safe for concurrent use
 }
 
 // NewResponder returns a responder for the key set of keys, holding the
@@ -79,23 +53,60 @@ func NewResponder(keys *EvaluationKeys, share *SecretShare) (*Responder, error) 
 		return nil, mismatch("secret share", "key set", "share and evaluation keys come from different ceremonies")
 	}
 	ps := keys.ps
-	return &Responder{ps: ps, keys: keys, share: share, eval: ckks.NewEvaluator(ps.params, keys.keySet()), enc: ckks.NewEncoder(ps.params)}, nil
+	return &Responder{ps: ps, keys: keys, share: share, eval: ckks.NewEvaluator(ps.params, keys.keySet()),
+		enc: ckks.NewEncoder(ps.params), ext: ring.NewBasisExtender(ps.params.RingQ(), ps.params.RingP())}, nil
 }
 
-// Respond scores query q against every entry of g, thresholds the scores,
-// aggregates the decisions as opts.Mode says and returns the response:
-// the result ciphertext together with the responder's decryption share,
-// flooded with noise (randomness from rand). It checks ctx between blocks
-// and returns ctx.Err() when cancelled. An error leaves no state behind;
-// a failed or cancelled query is not retried with the same query: the
-// querier sends a new one.
-func (r *Responder) Respond(ctx context.Context, q *Query, g *Gallery, opts Options, rand io.Reader) (*Response, *Trace, error) {
+// Respond scores query q against every entry of g, thresholds the scores
+// and returns the encrypted answer with the secrets of its opening:
+//
+//  1. The query becomes a ciphertext under the collective key, is
+//     rerandomised with a fresh encryption of zero, and is projected onto
+//     the probes of period M (the padded dimension): the sum of its
+//     rotations by multiples of M. Every slot the responder scores is thus
+//     built from the same M values, whatever the querier put in the other
+//     slots: no probe can score a subset of entries or another period.
+//  2. The squared norm of the projected probe over its m coordinates, y,
+//     is computed (a square and a mask) and read at level 0.
+//  3. Scores against every entry, the threshold polynomial per entry (0 or
+//     1 outside the band), and the sum over all blocks: its constant
+//     coefficient is the count c of entries at or above τ (divided by S).
+//  4. The count, the norm and the tag T = K1·C + K2·Y + K3 are each
+//     rerandomised, and the responder's decryption shares of their constant
+//     coefficients are masked with uniform values.
+//
+// The opening ([opening.Garble] with the returned secrets) then gives the
+// querier one bit: c >= 1/2 and |y - 1| < 2^-11 and the tag checks. All
+// randomness comes from rand. Respond checks ctx between blocks and returns
+// ctx.Err() when cancelled; an error leaves no state behind.
+func (r *Responder) Respond(ctx context.Context, q *Query, g *Gallery, opts Options, rand io.Reader) (*Answer, *opening.Secrets, error) {
 	if err := r.check(q, g, &opts); err != nil {
 		return nil, nil, err
 	}
+	prng, err := newPRNG(rand)
+	if err != nil {
+		return nil, nil, err
+	}
+	count, norm, err := r.evaluate(ctx, q, g, opts, prng)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.answer(q, count, norm, len(g.blocks)*r.ps.Slots(), g.pad, prng)
+}
+
+// evaluate runs steps 1 to 3 of Respond: the count and the norm at level 0.
+func (r *Responder) evaluate(ctx context.Context, q *Query, g *Gallery, opts Options, prng sampling.PRNG) (count, norm *rlwe.Ciphertext, err error) {
 	evals := r.evaluators(opts.Workers)
 	ct := r.toCollective(q)
-	evals[0].DropLevel(ct, ct.Level()-r.ps.startLevel(opts.Mode))
+	if err := r.addZero(ct, prng); err != nil {
+		return nil, nil, err
+	}
+	if err := r.project(evals[0], ct, g.pad); err != nil {
+		return nil, nil, err
+	}
+	if norm, err = r.norm(evals[0], ct, g.dims, g.pad); err != nil {
+		return nil, nil, err
+	}
 	rots, err := r.babySteps(ctx, ct, g.n1, evals)
 	if err != nil {
 		return nil, nil, err
@@ -104,26 +115,13 @@ func (r *Responder) Respond(ctx context.Context, q *Query, g *Gallery, opts Opti
 	if err != nil {
 		return nil, nil, err
 	}
-	rots = nil
-	var results []*rlwe.Ciphertext
-	var trace *Trace
-	switch opts.Mode {
-	case ModeCount, ModeAny:
-		ct, err := r.aggregate(evals[0], steps, opts.Mode)
-		if err != nil {
-			return nil, nil, err
-		}
-		results = []*rlwe.Ciphertext{ct}
-	case ModeSlots:
-		if results, trace, err = r.slots(evals[0], steps, g.size, rand); err != nil {
-			return nil, nil, err
+	count = steps[0]
+	for _, s := range steps[1:] {
+		if err := evals[0].Add(count, s, count); err != nil {
+			return nil, nil, fmt.Errorf("he: sum blocks: %w", err)
 		}
 	}
-	resp, err := r.seal(q, opts.Mode, results, rand)
-	if err != nil {
-		return nil, nil, err
-	}
-	return resp, trace, nil
+	return count, norm, nil
 }
 
 func (r *Responder) check(q *Query, g *Gallery, opts *Options) error {
@@ -142,12 +140,8 @@ func (r *Responder) check(q *Query, g *Gallery, opts *Options) error {
 		return mismatch("gallery", "dims", "padded dims %d exceed the key set's %d", g.pad, r.keys.maxDims)
 	case g.size == 0:
 		return fmt.Errorf("he: respond: empty gallery")
-	}
-	if opts.Mode == 0 {
-		opts.Mode = ModeAny
-	}
-	if opts.Mode != ModeCount && opts.Mode != ModeAny && opts.Mode != ModeSlots {
-		return fmt.Errorf("he: respond: unsupported mode %v", opts.Mode)
+	case len(g.blocks)*r.ps.Slots() > r.ps.maxEntries():
+		return fmt.Errorf("he: respond: %d blocks exceed the %d entries an answer counts", len(g.blocks), r.ps.maxEntries())
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
@@ -179,8 +173,8 @@ func (r *Responder) evaluators(n int) []*ckks.Evaluator {
 }
 
 // thresholdBlocks scores and thresholds every block and returns the
-// encrypted decisions (0/1 per slot), one ciphertext per block. Blocks
-// run in parallel, one evaluator per worker; cancellation is checked
+// encrypted decisions (0/1 per slot), one ciphertext per block, at level 0.
+// Blocks run in parallel, one evaluator per worker; cancellation is checked
 // before each block.
 func (r *Responder) thresholdBlocks(ctx context.Context, g *Gallery, rots []*rlwe.Ciphertext, opts Options, evals []*ckks.Evaluator) ([]*rlwe.Ciphertext, error) {
 	out := make([]*rlwe.Ciphertext, len(g.blocks))
@@ -199,7 +193,7 @@ func (r *Responder) thresholdBlocks(ctx context.Context, g *Gallery, rots []*rlw
 		}
 		ct, err := scorers[w].score(g, g.blocks[b], rots)
 		if err == nil {
-			ct, err = r.step(evals[w], ct, g.blocks[b], opts.Threshold, opts.Mode)
+			ct, err = r.step(evals[w], ct, g.blocks[b], opts.Threshold)
 		}
 		if err != nil {
 			errs[w] = err
@@ -216,15 +210,17 @@ func (r *Responder) thresholdBlocks(ctx context.Context, g *Gallery, rots []*rlw
 }
 
 // step maps scores s to x = c·s + d (absent slots to -63/64) and evaluates
-// the composite Step polynomial: 0/1 per slot, at the step output level.
-func (r *Responder) step(eval *ckks.Evaluator, ct *rlwe.Ciphertext, bl *block, t Threshold, m Mode) (*rlwe.Ciphertext, error) {
+// the composite Step polynomial: 0/1 per slot, at level 0 and the count
+// scale.
+func (r *Responder) step(eval *ckks.Evaluator, ct *rlwe.Ciphertext, bl *block, t Threshold) (*rlwe.Ciphertext, error) {
 	ps := r.ps
-	// x = c'·s + d at no extra level. The scores come at scale S = Δ_p·Δ_g,
-	// about 2^6 below Δ·q. Multiply by the integer k = floor(c·Δ·q/S)
-	// (between 2^5 and 2^6), rescale by q, and declare the default scale
-	// Δ: the value is then s·c' with c' = k·S/(q·Δ), within 2^-5 below c,
-	// so x stays in [-1, 1]. The polynomial evaluator gets its input at
-	// exactly the default scale, and the rescaling noise is relative to Δ.
+	// x = c'·s + d at no extra level. The scores come at scale
+	// S_s = R·Δ_p·Δ_g, at least 2^scoreHeadroom below c·Δ·q (q the
+	// scoring prime). Multiply by the integer k = floor(c·Δ·q/S_s) (at
+	// least 2^6), rescale by q, and declare the default scale Δ: the value
+	// is then s·c' with c' = k·S_s/(q·Δ), within 2^-6 below c, so x stays
+	// in [-1, 1]. The polynomial evaluator gets its input at exactly the
+	// default scale, and the rescaling noise is relative to Δ.
 	c, _ := t.affine()
 	q := ps.params.Q()[ct.Level()]
 	delta := ps.params.DefaultScale()
@@ -261,85 +257,230 @@ func (r *Responder) step(eval *ckks.Evaluator, ct *rlwe.Ciphertext, bl *block, t
 	}
 	peval := polynomial.NewEvaluator(ps.params, eval)
 	var err error
+	last := len(ps.sign.step) - 1
 	for i, p := range ps.sign.step {
-		if ct, err = peval.Evaluate(ct, p, ps.params.DefaultScale()); err != nil {
+		target := ps.params.DefaultScale()
+		if i == last {
+			target = ps.countScale()
+		}
+		if ct, err = peval.Evaluate(ct, p, target); err != nil {
 			return nil, fmt.Errorf("he: threshold polynomial %d: %w", i, err)
 		}
 	}
-	if ct.Level() != ps.stepOutLevel(m) {
-		return nil, fmt.Errorf("he: threshold ended at level %d, want %d", ct.Level(), ps.stepOutLevel(m))
+	if ct.Level() != answerLevel || !ct.Scale.Equal(ps.countScale()) {
+		return nil, fmt.Errorf("he: threshold ended at level %d, scale 2^%.3f; want level %d, scale 2^%d", ct.Level(), math.Log2(ct.Scale.Float64()), answerLevel, ps.spec.LogCountScale)
 	}
 	return ct, nil
 }
 
-// aggregate sums the decisions of all blocks, then all slots (log2 S
-// rotations), so that every slot holds the count c. ModeCount then keeps
-// slot 0 only (a plaintext mask, one level); ModeAny evaluates the bounded
-// OR with the mask folded into its coefficients (two levels). Either way
-// every other slot encrypts zero, and the result is at level 0 at the
-// default scale.
-func (r *Responder) aggregate(eval *ckks.Evaluator, steps []*rlwe.Ciphertext, m Mode) (*rlwe.Ciphertext, error) {
-	ps := r.ps
-	sum := steps[0]
-	for _, ct := range steps[1:] {
-		if err := eval.Add(sum, ct, sum); err != nil {
-			return nil, fmt.Errorf("he: sum blocks: %w", err)
-		}
-	}
-	tmp := ckks.NewCiphertext(ps.params, 1, sum.Level())
-	for k := 1; k < ps.Slots(); k <<= 1 {
-		if err := eval.Rotate(sum, k, tmp); err != nil {
-			return nil, fmt.Errorf("he: sum slots: %w", err)
-		}
-		if err := eval.Add(sum, tmp, sum); err != nil {
-			return nil, fmt.Errorf("he: sum slots: %w", err)
-		}
-	}
-	if m == ModeAny {
-		out, err := polynomial.NewEvaluator(ps.params, eval).Evaluate(sum, ps.anyPoly, ps.params.DefaultScale())
-		if err != nil {
-			return nil, fmt.Errorf("he: bounded OR: %w", err)
-		}
-		return out, nil
-	}
-	mask := make([]float64, ps.Slots())
-	mask[0] = 1
-	pt := ckks.NewPlaintext(ps.params, sum.Level())
-	pt.Scale = rlwe.NewScale(ps.params.Q()[sum.Level()])
-	if err := r.enc.ShallowCopy().Encode(mask, pt); err != nil {
-		return nil, fmt.Errorf("he: mask: %w", err)
-	}
-	if err := eval.Mul(sum, pt, sum); err != nil {
-		return nil, fmt.Errorf("he: mask: %w", err)
-	}
-	if err := eval.Rescale(sum, sum); err != nil {
-		return nil, fmt.Errorf("he: mask: %w", err)
-	}
-	return sum, nil
+func (ps *ParamSet) countScale() rlwe.Scale {
+	return rlwe.NewScale(math.Exp2(float64(ps.spec.LogCountScale)))
 }
 
-// decryptionShare returns c0 + c1·s_R + e for ct, with e drawn from a
-// discrete Gaussian of standard deviation floodSigma (the noise flooding
-// that hides the evaluation noise from the querier; see
-// docs/he-parameters.md). The querier adds c1·s_Q and decodes.
-func (r *Responder) decryptionShare(ct *rlwe.Ciphertext, prng io.Reader) (ring.Poly, error) {
+// addZero adds to ct a fresh encryption of zero under the collective public
+// key, made over QP and divided by P (as Lattigo's encryptor does), with
+// randomness from prng: the plaintext gains only the rounding noise of the
+// division, and the ciphertext is a fresh RLWE sample, whatever the querier
+// (or the evaluation) made of it.
+func (r *Responder) addZero(ct *rlwe.Ciphertext, prng sampling.PRNG) error {
 	ps := r.ps
-	lvl := ct.Level()
-	ringQ := ps.params.RingQ().AtLevel(lvl)
-	sigma := ps.floodSigma()
-	xe, err := ring.NewSampler(prng, ringQ, ring.DiscreteGaussian{Sigma: sigma, Bound: 12 * sigma}, false)
+	level, levelP := ct.Level(), ps.params.MaxLevelP()
+	ringQP := ps.params.RingQP().AtLevel(level, levelP)
+	ringQ := ringQP.RingQ
+	xs, err := ring.NewSampler(prng, ps.params.RingQ(), ps.params.Xs(), false)
 	if err != nil {
-		return ring.Poly{}, fmt.Errorf("he: flooding sampler: %w", err)
+		return fmt.Errorf("he: rerandomise: %w", err)
 	}
-	e := ringQ.NewPoly()
-	xe.Read(e)
-	ringQ.NTT(e, e)
-	d := ringQ.NewPoly()
-	ringQ.MulCoeffsMontgomery(ct.Value[1], r.share.sk.Value.Q, d)
-	ringQ.Add(d, e, d)
-	ringQ.Add(d, ct.Value[0], d)
-	zeroPoly(e)
-	return d, nil
+	xe, err := ring.NewSampler(prng, ps.params.RingQ(), ps.params.Xe(), false)
+	if err != nil {
+		return fmt.Errorf("he: rerandomise: %w", err)
+	}
+	// Samples are drawn at the full level (the samplers' own level); only
+	// the first level+1 rows are used.
+	full := ps.params.RingQP()
+	u, e := full.NewPoly(), full.NewPoly()
+	c := [2]ringqp.Poly{ringQP.NewPoly(), ringQP.NewPoly()}
+	xs.Read(u.Q)
+	ringQP.ExtendBasisSmallNormAndCenter(u.Q, levelP, u.Q, u.P)
+	ringQP.NTT(u, u)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range c {
+		ringQP.MulCoeffsMontgomery(u, r.keys.pk.Value[i], c[i])
+		ringQP.INTT(c[i], c[i])
+		xe.Read(e.Q)
+		ringQP.ExtendBasisSmallNormAndCenter(e.Q, levelP, e.Q, e.P)
+		ringQP.Add(c[i], e, c[i])
+		tmp := ringQ.NewPoly()
+		r.ext.ModDownQPtoQ(level, levelP, c[i].Q, c[i].P, tmp)
+		ringQ.NTT(tmp, tmp)
+		ringQ.Add(ct.Value[i], tmp, ct.Value[i])
+	}
+	zeroPoly(u.Q)
+	zeroPoly(u.P)
+	zeroPoly(e.Q)
+	zeroPoly(e.P)
+	return nil
+}
+
+// project replaces the probe by the sum of its rotations by multiples of
+// pad (log2(S/pad) rotations and additions, no level): every slot k then
+// holds Σ_t p[(k + t·pad) mod S], a vector of period pad. An honest probe
+// is p repeated S/pad times, so the sum is (S/pad)·p: the scale is declared
+// S/pad times larger and the value is p.
+func (r *Responder) project(eval *ckks.Evaluator, ct *rlwe.Ciphertext, pad int) error {
+	S := r.ps.Slots()
+	tmp := ckks.NewCiphertext(r.ps.params, 1, ct.Level())
+	for k := pad; k < S; k <<= 1 {
+		if err := eval.Rotate(ct, k, tmp); err != nil {
+			return fmt.Errorf("he: project: %w", err)
+		}
+		if err := eval.Add(ct, tmp, ct); err != nil {
+			return fmt.Errorf("he: project: %w", err)
+		}
+	}
+	ct.Scale = ct.Scale.Mul(rlwe.NewScale(float64(S / pad)))
+	return nil
+}
+
+// norm returns a ciphertext at level 0 whose constant coefficient is
+// Δ_Y·y/pad with y = Σ_{j<m} p_j² the squared norm of the projected probe
+// over the template's m coordinates (the padding coordinates, which score
+// nothing, are masked out so that they cannot hide a probe's scale).
+func (r *Responder) norm(eval *ckks.Evaluator, p *rlwe.Ciphertext, m, pad int) (*rlwe.Ciphertext, error) {
+	ps := r.ps
+	// Bring the probe to about Δ at L-1: an integer multiplier, then the
+	// rescale by the scoring prime.
+	ct := p.CopyNew()
+	q := ps.params.Q()[ct.Level()]
+	k := uint64(math.Floor(ps.params.DefaultScale().Float64() * float64(q) / ct.Scale.Float64()))
+	if k == 0 {
+		return nil, fmt.Errorf("he: norm: probe scale too large for the scoring prime")
+	}
+	ringQ := ps.params.RingQ().AtLevel(ct.Level())
+	ringQ.MulScalar(ct.Value[0], k, ct.Value[0])
+	ringQ.MulScalar(ct.Value[1], k, ct.Value[1])
+	ct.Scale = ct.Scale.Mul(rlwe.NewScale(float64(k)))
+	if err := eval.Rescale(ct, ct); err != nil {
+		return nil, fmt.Errorf("he: norm: %w", err)
+	}
+	sq, err := eval.MulRelinNew(ct, ct)
+	if err != nil {
+		return nil, fmt.Errorf("he: norm: %w", err)
+	}
+	if err := eval.Rescale(sq, sq); err != nil {
+		return nil, fmt.Errorf("he: norm: %w", err)
+	}
+	mask := make([]float64, ps.Slots())
+	for i := range mask {
+		if i%pad < m {
+			mask[i] = 1
+		}
+	}
+	pt := ckks.NewPlaintext(ps.params, sq.Level())
+	pt.Scale = rlwe.NewScale(ps.params.Q()[sq.Level()])
+	if err := r.enc.ShallowCopy().Encode(mask, pt); err != nil {
+		return nil, fmt.Errorf("he: norm: %w", err)
+	}
+	if err := eval.Mul(sq, pt, sq); err != nil {
+		return nil, fmt.Errorf("he: norm: %w", err)
+	}
+	if err := eval.Rescale(sq, sq); err != nil {
+		return nil, fmt.Errorf("he: norm: %w", err)
+	}
+	eval.DropLevel(sq, sq.Level()-answerLevel)
+	if !sq.Scale.Equal(ps.normScale(pad)) {
+		return nil, fmt.Errorf("he: norm at scale 2^%.3f, want 2^%.3f", math.Log2(sq.Scale.Float64()), math.Log2(ps.normScale(pad).Float64()))
+	}
+	return sq, nil
+}
+
+// normScale is the scale of the norm's ciphertext for padded dimension
+// pad, as Responder.norm makes it: the projected probe at R·Δ_p times the
+// integer k, divided by the scoring prime q_L, squared, divided by q_{L-1}
+// (the mask's scale cancels its rescale).
+func (ps *ParamSet) normScale(pad int) rlwe.Scale {
+	L := ps.topLevel()
+	q := ps.params.Q()
+	sp := rlwe.NewScale(math.Exp2(float64(ps.spec.LogProbeScale))).Mul(rlwe.NewScale(float64(ps.Slots() / pad)))
+	k := math.Floor(ps.params.DefaultScale().Float64() * float64(q[L]) / sp.Float64())
+	s1 := sp.Mul(rlwe.NewScale(k)).Div(rlwe.NewScale(q[L]))
+	return s1.Mul(s1).Div(rlwe.NewScale(q[L-1]))
+}
+
+// answer rerandomises the count and the norm, forms the tag, and masks the
+// responder's decryption shares of the three constant coefficients.
+func (r *Responder) answer(q *Query, count, norm *rlwe.Ciphertext, entries, pad int, prng sampling.PRNG) (*Answer, *opening.Secrets, error) {
+	ps := r.ps
+	q0 := ps.params.Q()[0]
+	var masks [3]uint64
+	var k [3]uint64
+	for i := range masks {
+		var err error
+		if masks[i], err = uniformMod(prng, q0); err != nil {
+			return nil, nil, err
+		}
+		if k[i], err = uniformMod(prng, q0); err != nil {
+			return nil, nil, err
+		}
+	}
+	defer clear(masks[:])
+	defer clear(k[:])
+	cw := ps.countWindow(count.Scale, entries)
+	yw := ps.normWindow(norm.Scale, pad)
+	if err := r.addZero(count, prng); err != nil {
+		return nil, nil, err
+	}
+	if err := r.addZero(norm, prng); err != nil {
+		return nil, nil, err
+	}
+	// T = K1·C + K2·Y + K3, exactly, on the polynomials (scales play no
+	// part: the opening reads raw coefficients modulo q0).
+	ringQ := ps.params.RingQ().AtLevel(answerLevel)
+	tag := ckks.NewCiphertext(ps.params, 1, answerLevel)
+	tmp := ringQ.NewPoly()
+	for i := 0; i < 2; i++ {
+		ringQ.MulScalar(count.Value[i], k[0], tag.Value[i])
+		ringQ.MulScalar(norm.Value[i], k[1], tmp)
+		ringQ.Add(tag.Value[i], tmp, tag.Value[i])
+	}
+	// + K3 in the constant coefficient: the NTT of a constant is that
+	// constant in every position.
+	for j := range tag.Value[0].Coeffs[0] {
+		tag.Value[0].Coeffs[0][j] = (tag.Value[0].Coeffs[0][j] + k[2]) % q0
+	}
+	if err := r.addZero(tag, prng); err != nil {
+		return nil, nil, err
+	}
+	a := &Answer{ps: ps, id: r.keys.id, digest: q.Digest()}
+	for i, ct := range []*rlwe.Ciphertext{count, norm, tag} {
+		ringQ.MulCoeffsMontgomery(ct.Value[1], r.share.sk.Value.Q, tmp)
+		ringQ.Add(tmp, ct.Value[0], tmp)
+		ringQ.INTT(tmp, tmp)
+		a.d[i] = (tmp.Coeffs[0][0] + masks[i]) % q0
+		a.c1[i] = ct.Value[1]
+	}
+	zeroPoly(tmp)
+	a.encode()
+	sec, err := ps.secrets(masks, k[0], k[1], k[2], cw, yw)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, sec, nil
+}
+
+// uniformMod returns a uniform value in [0, q) read from rand.
+func uniformMod(rand io.Reader, q uint64) (uint64, error) {
+	var b [8]byte
+	limit := ^uint64(0) - ^uint64(0)%q
+	for {
+		if _, err := io.ReadFull(rand, b[:]); err != nil {
+			return 0, fmt.Errorf("he: reading randomness: %w", err)
+		}
+		if v := binary.BigEndian.Uint64(b[:]); v < limit {
+			return v % q, nil
+		}
+	}
 }
 
 // parallelWorkers runs f(w, i) for i in 0..n-1 on at most workers

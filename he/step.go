@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"math/bits"
 
-	"github.com/tuneinsight/lattigo/v6/circuits/ckks/polynomial"
 	"github.com/tuneinsight/lattigo/v6/utils/bignum"
 )
 
@@ -65,21 +64,6 @@ func newSignPoly(spec signSpec) (*signPoly, error) {
 	return sp, nil
 }
 
-// AnyBound is the largest count that ModeAny reduces exactly to 0/1.
-const AnyBound = 3
-
-// newAnyPoly returns the bounded OR of ModeAny: slot 0 gets
-// f(c) = 1 - (1-c)(1-c/2)(1-c/3) = (11c - 6c² + c³)/6, which is 0 at c = 0
-// and 1 at c = 1, 2, 3; every other slot gets the zero polynomial, which
-// folds the mask into the coefficients at no extra depth.
-func newAnyPoly() (polynomial.PolynomialVector, error) {
-	f := bignum.NewPolynomial(bignum.Monomial, []float64{0, 11.0 / 6, -1, 1.0 / 6}, nil)
-	return polynomial.NewPolynomialVector([]bignum.Polynomial{f}, map[int][]int{0: {0}})
-}
-
-// AnyPlain is the plaintext reference of ModeAny's reduction of a count.
-func AnyPlain(c float64) float64 { return (11*c - 6*c*c + c*c*c) / 6 }
-
 // Sign evaluates the composite approximation of sign(x) in float64. It is
 // the plaintext reference of what the responder computes under encryption
 // (Lattigo's SECURITY.md: compare against the same approximation, not
@@ -134,13 +118,13 @@ func (t Threshold) validate() error {
 // error bound of 0 or 1 for parameter set ps.
 func (t Threshold) Band(ps *ParamSet) float64 {
 	c, _ := t.affine()
-	// The responder's effective multiplier is within 2^-5 below c.
-	return math.Exp2(-float64(ps.sign.logAlpha)) / (c * (1 - 1.0/32))
+	// The responder's effective multiplier is within 2^-scoreHeadroom below c.
+	return math.Exp2(-float64(ps.sign.logAlpha)) / (c * (1 - math.Exp2(-scoreHeadroom)))
 }
 
 // PlainStep is the plaintext reference decision for score s: the same
 // polynomial approximation the responder evaluates under encryption, with
-// the nominal multiplier c (the responder's is within 2^-5 below it, which
+// the nominal multiplier c (the responder's is within 2^-6 below it, which
 // moves values only inside the band).
 func (t Threshold) PlainStep(ps *ParamSet, s float64) float64 {
 	c, d := t.affine()

@@ -6,21 +6,14 @@ import (
 	"runtime"
 )
 
-// Encodings of the responder's private state: the compact gallery and the
-// trace of a ModeSlots response. Both hold the responder's secrets (the
-// gallery's templates, how a position maps to an entry): the caller stores
-// them encrypted. Decoding validates every field and never allocates
-// before the length is checked.
+// Encoding of the responder's private state: the compact gallery. It holds
+// the responder's secrets (the gallery's templates): the caller stores it
+// encrypted. Decoding validates every field and never allocates before the
+// length is checked.
 
-const (
-	kindGallery objKind = 6
-	kindTrace   objKind = 7
-)
+const kindGallery objKind = 6
 
-func init() {
-	kindNames[kindGallery] = "gallery"
-	kindNames[kindTrace] = "trace"
-}
+func init() { kindNames[kindGallery] = "gallery" }
 
 // maxGalleryBlocks bounds a decoded gallery (4096 blocks = 134 million
 // entries at N = 2^15).
@@ -141,54 +134,4 @@ func (g *Gallery) readBlock(d *decoder, bi, used int, bound int64) (*block, erro
 		bl.coeffs[j] = c
 	}
 	return bl, nil
-}
-
-// Trace encoding (kind trace):
-//
-//	header | slots u32 | entries u32 | blocks u32 | per block: gallery block u32, rotation u32
-
-// MarshalBinary encodes the trace for the responder's store.
-func (t *Trace) MarshalBinary() ([]byte, error) {
-	e := newEncoder(kindTrace, t.ps, headerSize+12+8*len(t.perm))
-	e.u32(uint32(t.slots))
-	e.u32(uint32(t.size))
-	e.u32(uint32(len(t.perm)))
-	for i := range t.perm {
-		e.u32(uint32(t.perm[i]))
-		e.u32(uint32(t.rot[i]))
-	}
-	return e.b, nil
-}
-
-// ReadTrace decodes a trace made by [Trace.MarshalBinary] for ps.
-func ReadTrace(ps *ParamSet, b []byte) (*Trace, error) {
-	d := newDecoder(b, kindTrace, ps)
-	t := &Trace{ps: ps, slots: int(d.u32("slots")), size: int(d.u32("entries"))}
-	n := int(d.u32("blocks"))
-	if d.err != nil {
-		return nil, d.err
-	}
-	switch {
-	case t.slots != ps.Slots():
-		return nil, mismatch(d.obj, "slots", "got %d, want %d", t.slots, ps.Slots())
-	case n < 1 || n > maxResponseBlocks:
-		return nil, malformed(d.obj, "blocks", "%d outside [1, %d]", n, maxResponseBlocks)
-	case t.size < 1 || t.size > n*t.slots || t.size <= (n-1)*t.slots:
-		return nil, malformed(d.obj, "entries", "%d does not fill %d blocks", t.size, n)
-	case len(b) != headerSize+12+8*n:
-		return nil, malformed(d.obj, "length", "got %d bytes, want %d", len(b), headerSize+12+8*n)
-	}
-	seen := make([]bool, n)
-	for i := 0; i < n; i++ {
-		p, r := int(d.u32("block")), int(d.u32("rotation"))
-		if p >= n || seen[p] {
-			return nil, malformed(d.obj, "block", "entry %d is not a permutation of %d blocks", i, n)
-		}
-		if r >= t.slots {
-			return nil, malformed(d.obj, "rotation", "entry %d rotates by %d >= %d", i, r, t.slots)
-		}
-		seen[p] = true
-		t.perm, t.rot = append(t.perm, p), append(t.rot, r)
-	}
-	return t, d.finish()
 }

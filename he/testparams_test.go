@@ -10,11 +10,13 @@ import (
 // TestInsecureSetsNeedTheBuildTag checks that only a build made with -tags puente_testparams can
 // build an INSECURE parameter set: the default build refuses one by name.
 func TestInsecureSetsNeedTheBuildTag(t *testing.T) {
-	spec := he.ParamSpec{
-		ID: he.FirstTestID + 99, Name: "INSECURE-probe", Insecure: true, LogN: 11,
-		LogQ: []int{60, 35}, LogP: []int{45}, LogScale: 35, LogProbeScale: 40, LogGalleryScale: 24,
+	prod, err := he.Lookup(he.N15V2)
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err := he.NewParamSet(spec)
+	spec := prod.Spec()
+	spec.ID, spec.Name, spec.Insecure, spec.LogN = he.FirstTestID+99, "INSECURE-probe", true, 11
+	_, err = he.NewParamSet(spec)
 	if he.TestParamsEnabled() {
 		if errors.Is(err, he.ErrInsecureParams) {
 			t.Fatalf("a build with the tag refused an insecure set for the tag: %v", err)

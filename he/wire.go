@@ -35,7 +35,7 @@ type objKind uint8
 const (
 	kindCeremony objKind = 1
 	kindQuery    objKind = 2
-	kindResponse objKind = 3
+	kindAnswer   objKind = 8
 	kindShare    objKind = 4
 	kindKeys     objKind = 5
 )
@@ -43,7 +43,7 @@ const (
 var kindNames = map[objKind]string{
 	kindCeremony: "ceremony message",
 	kindQuery:    "query",
-	kindResponse: "response",
+	kindAnswer:   "answer",
 	kindShare:    "secret share",
 	kindKeys:     "evaluation keys",
 }

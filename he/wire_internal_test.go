@@ -8,7 +8,7 @@ import (
 
 func TestPackRowRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	ps, _ := Lookup(N15V1)
+	ps, _ := Lookup(N15V2)
 	for _, q := range append(ps.params.Q(), ps.params.P()...) {
 		w := uint(bits.Len64(q - 1))
 		src := make([]uint64, 256)

@@ -15,22 +15,16 @@ const (
 	InsecureN11ID he.ParamSetID = he.FirstTestID + 11
 )
 
+// spec is the production set's spec on a ring too small for its modulus:
+// the same primes, levels, scales and circuit, no security at all.
 func spec(logN int, id he.ParamSetID) he.ParamSpec {
-	logQ := []int{60}
-	for i := 0; i < 17; i++ {
-		logQ = append(logQ, 35)
+	prod, err := he.Lookup(he.N15V2)
+	if err != nil {
+		panic(err)
 	}
-	return he.ParamSpec{
-		ID:              id,
-		Name:            fmt.Sprintf("INSECURE-test-n%d", logN),
-		Insecure:        true,
-		LogN:            logN,
-		LogQ:            logQ,
-		LogP:            []int{45, 45, 45, 45, 45},
-		LogScale:        35,
-		LogProbeScale:   40,
-		LogGalleryScale: 24,
-	}
+	s := prod.Spec()
+	s.ID, s.Name, s.Insecure, s.LogN = id, fmt.Sprintf("INSECURE-test-n%d", logN), true, logN
+	return s
 }
 
 var (

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/opening"
 )
 
 // Size is one gallery configuration: N templates of m = Dims coordinates.
@@ -145,18 +146,21 @@ type SearchSample struct {
 	// Encrypt is the querier's probe encryption and query encoding.
 	Encrypt time.Duration
 	// Search and SearchCPU are the responder's work: reading and checking
-	// the query, the evaluation with its flooded decryption share, and
-	// encoding the response.
+	// the query, the evaluation, its answer, the garbling of the opening and
+	// the oblivious transfer of the querier's labels.
 	Search, SearchCPU time.Duration
-	// Decide is the querier's: reading the response, adding its share,
-	// decoding.
-	Decide                    time.Duration
+	// Decide is the querier's: reading the answer, its shares, the transfer
+	// request and the evaluation of the garbled circuit.
+	Decide time.Duration
+	// QueryBytes is what the querier sends (query and transfer request),
+	// ResponseBytes what the responder sends (answer, garbled circuit and
+	// transfer answer).
 	QueryBytes, ResponseBytes int
-	Decision                  he.Decision
+	Hit                       bool
 }
 
 // Search runs one search of probe against g through the wire encodings,
-// with the query's and the response's randomness drawn from seed (a new
+// with the query's and the answer's randomness drawn from seed (a new
 // seed for every query: a query is never answered twice with the same
 // randomness).
 func (p *Parties) Search(ctx context.Context, g *he.Gallery, probe []float64, opts he.Options, seed uint64) (SearchSample, error) {
@@ -168,29 +172,56 @@ func (p *Parties) Search(ctx context.Context, g *he.Gallery, probe []float64, op
 	}
 	qb, _ := q.MarshalBinary()
 	s.Encrypt, s.QueryBytes = time.Since(start), len(qb)
+	session := q.Digest()
+	op := p.ps.OpeningParams()
 
 	clock := Start()
 	rq, err := he.ReadQuery(p.ps, qb)
 	if err != nil {
 		return s, fmt.Errorf("perf: read query: %w", err)
 	}
-	resp, _, err := p.Responder.Respond(ctx, rq, g, opts, Reader("response", seed))
+	ans, sec, err := p.Responder.Respond(ctx, rq, g, opts, Reader("response", seed))
 	if err != nil {
 		return s, fmt.Errorf("perf: respond: %w", err)
 	}
-	rb, _ := resp.MarshalBinary()
-	s.Search, s.SearchCPU = clock.Elapsed()
-	s.ResponseBytes = len(rb)
+	ab, _ := ans.MarshalBinary()
+	garbler, gc, err := opening.Garble(op, sec, session[:], Reader("garble", seed))
+	sec.Destroy()
+	if err != nil {
+		return s, fmt.Errorf("perf: garble: %w", err)
+	}
+	search, searchCPU := clock.Elapsed()
 
 	start = time.Now()
-	rr, err := he.ReadResponse(p.ps, rb)
+	ra, err := he.ReadAnswer(p.ps, ab)
 	if err != nil {
-		return s, fmt.Errorf("perf: read response: %w", err)
+		return s, fmt.Errorf("perf: read answer: %w", err)
 	}
-	if s.Decision, err = p.Querier.Decide(q, rr); err != nil {
-		return s, fmt.Errorf("perf: decide: %w", err)
+	x, err := p.Querier.Shares(q, ra)
+	if err != nil {
+		return s, fmt.Errorf("perf: shares: %w", err)
 	}
-	s.Decide = time.Since(start)
+	ev, req, err := opening.NewEvaluator(op, session[:], gc, x, Reader("evaluate", seed))
+	if err != nil {
+		return s, fmt.Errorf("perf: opening: %w", err)
+	}
+	decide := time.Since(start)
+
+	clock = Start()
+	tr, err := garbler.Transfer(req, Reader("transfer", seed))
+	if err != nil {
+		return s, fmt.Errorf("perf: transfer: %w", err)
+	}
+	t2, c2 := clock.Elapsed()
+	s.Search, s.SearchCPU = search+t2, searchCPU+c2
+
+	start = time.Now()
+	if s.Hit, err = ev.Finish(tr); err != nil {
+		return s, fmt.Errorf("perf: opening: %w", err)
+	}
+	s.Decide = decide + time.Since(start)
+	s.QueryBytes += len(req)
+	s.ResponseBytes = len(ab) + len(gc) + len(tr)
 	return s, nil
 }
 

@@ -1,0 +1,216 @@
+package he
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+	"math/bits"
+
+	"github.com/tuneinsight/lattigo/v6/core/rlwe"
+	"github.com/tuneinsight/lattigo/v6/ring"
+
+	"github.com/puente-id/puente/opening"
+)
+
+// An Answer is the responder's encrypted answer to one query, before the
+// opening: for each of three ciphertexts at level 0 — the count C, the
+// probe's norm Y and the tag T = K1·C + K2·Y + K3 (a MAC under the
+// responder's secret K1, K2, K3) — the ciphertext's second component c1 and
+// the responder's decryption share of its constant coefficient,
+//
+//	d = (c0 + c1·s_R)[0] + r  (mod q0),
+//
+// masked by a uniform r that only the responder knows. Adding
+// (c1·s_Q)[0], the querier obtains the constant coefficient plus r: a
+// uniformly random value that the opening ([opening.Garble]) turns into one
+// bit. Every ciphertext is rerandomised with a fresh encryption of zero
+// before its c1 is sent, so c1 is a fresh RLWE sample that says nothing of
+// the gallery (circuit privacy).
+type Answer struct {
+	ps     *ParamSet
+	id     KeySetID
+	digest [32]byte
+	d      [3]uint64
+	c1     [3]ring.Poly // level 0, NTT domain
+	raw    []byte
+}
+
+// Answer encoding (kind answer):
+//
+//	header | key-set ID [32] | query digest [32] | per ciphertext (C, Y, T):
+//	masked share d (u64) | c1 at level 0
+
+const answerHeader = headerSize + 32 + 32
+
+func (ps *ParamSet) answerWireSize() int {
+	return answerHeader + 3*(8+ps.polySizeQ(answerLevel))
+}
+
+// MarshalBinary returns the answer's wire encoding.
+func (a *Answer) MarshalBinary() ([]byte, error) { return append([]byte(nil), a.raw...), nil }
+
+// QueryDigest returns the digest of the query the answer is for.
+func (a *Answer) QueryDigest() [32]byte { return a.digest }
+
+func (a *Answer) encode() {
+	ps := a.ps
+	e := newEncoder(kindAnswer, ps, ps.answerWireSize())
+	e.raw(a.id[:])
+	e.raw(a.digest[:])
+	for i := range a.c1 {
+		e.u64(a.d[i])
+		e.poly(a.c1[i], ps.qAt(answerLevel))
+	}
+	a.raw = e.b
+}
+
+// ReadAnswer decodes and validates an answer for parameter set ps.
+func ReadAnswer(ps *ParamSet, b []byte) (*Answer, error) {
+	d := newDecoder(b, kindAnswer, ps)
+	a := &Answer{ps: ps}
+	a.id = d.bytes32("key-set ID")
+	a.digest = d.bytes32("query digest")
+	if d.err != nil {
+		return nil, d.err
+	}
+	if len(b) != ps.answerWireSize() {
+		return nil, malformed(d.obj, "length", "got %d bytes, want %d", len(b), ps.answerWireSize())
+	}
+	q0 := ps.params.Q()[0]
+	ringQ := ps.params.RingQ().AtLevel(answerLevel)
+	for i := range a.c1 {
+		name := answerNames[i]
+		a.d[i] = d.u64(name + " share")
+		if d.err == nil && a.d[i] >= q0 {
+			return nil, malformed(d.obj, name+" share", "not reduced modulo q0")
+		}
+		a.c1[i] = ringQ.NewPoly()
+		d.poly(name+" c1", ps.qAt(answerLevel), a.c1[i])
+	}
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+	a.raw = append([]byte(nil), b...)
+	return a, nil
+}
+
+var answerNames = [3]string{"count", "norm", "tag"}
+
+// Shares returns the querier's three inputs to the opening: for each of the
+// answer's ciphertexts, d + (c1·s_Q)[0] mod q0. They are uniformly random
+// (the responder's masks): alone they say nothing; the opening turns them
+// into the decision.
+func (qr *Querier) Shares(q *Query, a *Answer) ([3]uint64, error) {
+	ps := qr.ps
+	var out [3]uint64
+	switch {
+	case a.ps != ps || q.ps != ps:
+		return out, mismatch("answer", "parameter set", "decoded for another set")
+	case a.id != qr.share.id:
+		return out, mismatch("answer", "key-set ID", "made for another key set")
+	case a.digest != q.Digest():
+		return out, mismatch("answer", "query digest", "answers another query")
+	}
+	ringQ := ps.params.RingQ().AtLevel(answerLevel)
+	p := ringQ.NewPoly()
+	q0 := ps.params.Q()[0]
+	for i := range a.c1 {
+		ringQ.MulCoeffsMontgomery(a.c1[i], qr.share.sk.Value.Q, p)
+		ringQ.INTT(p, p)
+		out[i] = (a.d[i] + p.Coeffs[0][0]) % q0
+	}
+	zeroPoly(p)
+	return out, nil
+}
+
+// OpeningParams returns the public numbers of the opening of this set's
+// answers: the answer's modulus q0 and the widths of the windows.
+func (ps *ParamSet) OpeningParams() opening.Params {
+	return opening.Params{
+		Q:     ps.params.Q()[0],
+		CBits: openingCBits,
+		YBits: ps.spec.LogScale - 8,
+		Tol:   ps.tagTolerance(),
+	}
+}
+
+// openingCBits bounds the count's window: the largest gallery an answer
+// counts is 2^openingCBits / (count scale / slots).
+const openingCBits = 40
+
+// maxEntries is the largest number of gallery entries (all shards
+// together) whose count fits the opening's window.
+func (ps *ParamSet) maxEntries() int {
+	return 1 << uint(openingCBits-(ps.spec.LogCountScale-bits.Len(uint(ps.Slots()))+1))
+}
+
+// tagTolerance is log2 of the bound on the rerandomisation noise of the
+// tag's ciphertext: the decryption of a fresh encryption of zero made over
+// QP and divided by P (Responder.addZero). Its coefficients are the
+// rounding of that division, r0 + r1·s with r0, r1 uniform in [-1/2, 1/2]
+// and s the collective secret (the sum of two ternary shares of density
+// 2/3, variance 4/3), of variance (1 + N·4/3)/12, plus
+// (u·e_pk + e0 + e1·s)/P, whose variance N·σ²·(2/3·2 + 4/3)/P² is
+// negligible. The bound is 9.5 standard deviations plus one: exceeded with
+// probability below 2^-60 per answer, in which case an honest answer opens
+// to no-hit.
+func (ps *ParamSet) tagTolerance() int {
+	sigma := ps.params.Xe().(ring.DiscreteGaussian).Sigma
+	n := float64(ps.params.N())
+	logP := 0.0
+	for _, p := range ps.params.P() {
+		logP += math.Log2(float64(p))
+	}
+	v := (1+n*4.0/3)/12 + n*sigma*sigma*(2.0/3*2+4.0/3)/math.Exp2(2*logP)
+	return int(math.Ceil(math.Log2(9.5*math.Sqrt(v) + 1)))
+}
+
+// window describes how the opening reads a coefficient: a value v is in the
+// window when lo <= v < lo + width (mod q0), and one unit of the quantity
+// (a count, a squared norm) is per.
+type window struct {
+	lo, width uint64
+	per       float64
+}
+
+// countWindow is the window of the count: c in [1/2, n + 1/2) for a
+// gallery of n padded entries, at per = Δ_C / S per entry.
+func (ps *ParamSet) countWindow(scale rlwe.Scale, n int) window {
+	per := scale.Float64() / float64(ps.Slots())
+	return window{lo: uint64(math.Round(per / 2)), width: uint64(math.Round(per * float64(n))), per: per}
+}
+
+// normWindow is the window of the squared norm: y in [1 - w, 1 + w) with
+// w = 2^-logNormWindow, at per = Δ_Y / pad.
+func (ps *ParamSet) normWindow(scale rlwe.Scale, pad int) window {
+	per := scale.Float64() / float64(pad)
+	w := math.Exp2(-logNormWindow)
+	return window{lo: uint64(math.Round(per * (1 - w))), width: uint64(math.Round(per * 2 * w)), per: per}
+}
+
+// mulMod returns a·b mod q.
+func mulMod(a, b, q uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	_, r := bits.Div64(hi%q, lo, q)
+	return r
+}
+
+// secrets assembles the opening's inputs from the masks, the MAC keys and
+// the windows: Off_X = r_X + lo_X and K3' = K3 + K1·lo_C + K2·lo_Y, so that
+// the opening works on values relative to each window.
+func (ps *ParamSet) secrets(r [3]uint64, k1, k2, k3 uint64, cw, yw window) (*opening.Secrets, error) {
+	q := ps.params.Q()[0]
+	o := ps.OpeningParams()
+	if cw.width == 0 || cw.width > 1<<uint(o.CBits) || yw.width == 0 || yw.width > 1<<uint(o.YBits) {
+		return nil, fmt.Errorf("he: answer windows outside the opening's (count %d, norm %d)", cw.width, yw.width)
+	}
+	k3p := new(big.Int).SetUint64(k3)
+	k3p.Add(k3p, new(big.Int).SetUint64(mulMod(k1, cw.lo%q, q)))
+	k3p.Add(k3p, new(big.Int).SetUint64(mulMod(k2, yw.lo%q, q)))
+	k3p.Mod(k3p, new(big.Int).SetUint64(q))
+	return &opening.Secrets{
+		OffC: (r[0] + cw.lo%q) % q, OffY: (r[1] + yw.lo%q) % q, OffT: r[2],
+		WidthC: cw.width, WidthY: yw.width,
+		K1: k1, K2: k2, K3: k3p.Uint64(),
+	}, nil
+}

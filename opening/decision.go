@@ -1,0 +1,214 @@
+package opening
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/big"
+	"math/bits"
+)
+
+// Params are the public numbers of an opening, fixed by the HE parameter
+// set: both parties build the same circuit from them.
+type Params struct {
+	// Q is the modulus of the shares (the HE result modulus): a prime of the
+	// form 2^A - 2^B + 1 with 2B < A <= 62, so that the circuit reduces modulo Q
+	// with additions only.
+	Q uint64
+	// CBits and YBits are the widths, in bits, of the count and norm
+	// windows: the largest window width is below 2^CBits (2^YBits).
+	CBits, YBits int
+	// Tol is log2 of the MAC's tolerance: the tag passes when the noise e of
+	// its ciphertext is in [-2^Tol, 2^Tol).
+	Tol int
+}
+
+// Secrets are the responder's inputs to one opening, every value modulo Q.
+// For X in C, Y, T the evaluator's input is x_X = z_X + Offset_X, where
+// z_X is the plaintext coefficient the opening tests (shifted so that its
+// window starts at 0 for C and Y).
+type Secrets struct {
+	OffC, OffY, OffT uint64 // the responder's masks (plus the window's low end for C and Y)
+	WidthC, WidthY   uint64 // z_C (z_Y) is in its window iff it is below WidthC (WidthY)
+	K1, K2, K3       uint64 // MAC: z_T = K1·z_C + K2·z_Y + K3 + e (mod Q), e in [-2^Tol, 2^Tol)
+}
+
+// Destroy zeroes the secrets.
+func (s *Secrets) Destroy() { *s = Secrets{} }
+
+// qShape returns A and B with Q = 2^A - 2^B + 1, or an error.
+func (p Params) qShape() (a, b int, err error) {
+	if p.Q < 3 || !new(big.Int).SetUint64(p.Q).ProbablyPrime(20) {
+		return 0, 0, fmt.Errorf("opening: modulus %#x is not a prime", p.Q)
+	}
+	a = bits.Len64(p.Q)
+	d := uint64(1)<<uint(a) - p.Q + 1 // 2^B
+	if d == 0 || d&(d-1) != 0 {
+		return 0, 0, fmt.Errorf("opening: modulus %#x is not 2^A - 2^B + 1", p.Q)
+	}
+	b = bits.TrailingZeros64(d)
+	if a > 62 || 2*b >= a {
+		return 0, 0, fmt.Errorf("opening: modulus 2^%d - 2^%d + 1 outside the supported shapes", a, b)
+	}
+	return a, b, nil
+}
+
+// Validate checks that the parameters define a circuit this package builds.
+func (p Params) Validate() error {
+	a, b, err := p.qShape()
+	if err != nil {
+		return err
+	}
+	switch {
+	case p.CBits < 1 || p.CBits > a-b-2, p.YBits < 1 || p.YBits > p.CBits:
+		// The MAC's sum stays below 2^(a+CBits+1), which one Solinas fold
+		// brings below 2Q only if CBits <= a-b-2.
+		return fmt.Errorf("opening: window widths %d and %d bits: want 1 <= YBits <= CBits <= %d", p.CBits, p.YBits, a-b-2)
+	case p.Tol < 0 || p.Tol+2 >= a:
+		return fmt.Errorf("opening: tolerance 2^%d too large for a %d-bit modulus", p.Tol, a)
+	}
+	return nil
+}
+
+func (s *Secrets) validate(p Params) error {
+	for _, v := range []uint64{s.OffC, s.OffY, s.OffT, s.K1, s.K2, s.K3} {
+		if v >= p.Q {
+			return errors.New("opening: a secret is not reduced modulo Q")
+		}
+	}
+	if s.WidthC == 0 || s.WidthC > 1<<uint(p.CBits) || s.WidthY == 0 || s.WidthY > 1<<uint(p.YBits) {
+		return errors.New("opening: a window width is outside the circuit's")
+	}
+	return nil
+}
+
+// Wire layout of the decision circuit. Garbler inputs, each `n` = bits(Q)
+// bits unless noted: OffC, OffY, OffT, WidthC (CBits+1), WidthY (YBits+1),
+// K1, K2, K3; then the constant-zero wire. Evaluator inputs: x_C, x_Y, x_T.
+type layout struct {
+	n, a, b            int
+	offC, offY, offT   int
+	widthC, widthY     int
+	k1, k2, k3         int
+	garbler, evaluator int
+}
+
+func newLayout(p Params) layout {
+	a, b, _ := p.qShape()
+	l := layout{n: a, a: a, b: b}
+	pos := 0
+	next := func(w int) int { p := pos; pos += w; return p }
+	l.offC, l.offY, l.offT = next(l.n), next(l.n), next(l.n)
+	l.widthC, l.widthY = next(p.CBits+1), next(p.YBits+1)
+	l.k1, l.k2, l.k3 = next(l.n), next(l.n), next(l.n)
+	l.garbler = pos
+	l.evaluator = 3 * l.n
+	return l
+}
+
+// newDecisionCircuit builds the circuit whose single output is
+//
+//	hit = [z_C < WidthC] ∧ [z_Y < WidthY] ∧ [z_T - (K1·z_C + K2·z_Y + K3) mod Q in [-2^Tol, 2^Tol)]
+//
+// with z_X = (x_X - Off_X) mod Q. The MAC multiplies only the window's
+// bits of z_C and z_Y: outside a window the output is 0 whatever the tag.
+func newDecisionCircuit(p Params) (*circuit, layout) {
+	l := newLayout(p)
+	b := newBuilder(l.garbler, l.evaluator)
+	gw := func(at, n int) []int { return b.garblerWires(at, n) }
+	xC, xY, xT := b.evaluatorWires(0, l.n), b.evaluatorWires(l.n, l.n), b.evaluatorWires(2*l.n, l.n)
+
+	zC := b.modSub(xC, gw(l.offC, l.n), p.Q, l.n)
+	zY := b.modSub(xY, gw(l.offY, l.n), p.Q, l.n)
+	zT := b.modSub(xT, gw(l.offT, l.n), p.Q, l.n)
+	inC := b.lessThan(zC, gw(l.widthC, p.CBits+1))
+	inY := b.lessThan(zY, gw(l.widthY, p.YBits+1))
+
+	m1 := b.mul(zC[:p.CBits], gw(l.k1, l.n))
+	m2 := b.mul(zY[:p.YBits], gw(l.k2, l.n))
+	m, c1 := b.add(m1, m2, b.zero)
+	m = append(m, c1)
+	m, c2 := b.add(m, gw(l.k3, l.n), b.zero)
+	m = append(m, c2)
+	mq := b.reduceSolinas(m, l.a, l.b, p.Q)
+
+	// z_T - m in [-2^Tol, 2^Tol) (mod Q)  <=>  (z_T - m + 2^Tol) mod Q < 2^(Tol+1)
+	d := b.modSub(zT, mq, p.Q, l.n)
+	t := b.modAddConst(d, uint64(1)<<uint(p.Tol), p.Q, l.n)
+	macOK := b.lessThan(t, b.constant(uint64(1)<<uint(p.Tol+1), l.n))
+
+	b.c.outputs = []int{b.and(b.and(inC, inY), macOK)}
+	return &b.c, l
+}
+
+// reduceSolinas returns x mod Q for Q = 2^a - 2^b + 1, with x below
+// 2^(2a-b-1) so that one fold brings it below 2Q.
+func (b *builder) reduceSolinas(x []int, a, sb int, q uint64) []int {
+	if len(x) <= a {
+		x = b.extend(x, a+1)
+	} else {
+		// x = hi·2^a + lo ≡ lo + hi·2^b - hi  (mod Q)
+		lo, hi := x[:a], x[a:]
+		shifted := append(b.zeros(sb), hi...)
+		s, c := b.add(lo, shifted, b.zero)
+		s = append(s, c)
+		x, _ = b.sub(s, hi)
+	}
+	// now x < 2Q: subtract Q once if x >= Q
+	d, geq := b.sub(x, b.constant(q, len(x)))
+	return b.mux(geq, d, x)[:a]
+}
+
+// modAddConst returns (x + k) mod Q for x in [0, Q) and a public k < Q.
+func (b *builder) modAddConst(x []int, k, q uint64, n int) []int {
+	s, c := b.add(x, b.constant(k, n), b.zero)
+	s = append(s, c)
+	d, geq := b.sub(s, b.constant(q, n+1))
+	return b.mux(geq, d, s)[:n]
+}
+
+// digest names the circuit: SHA-256 of the parameters that define it.
+func (p Params) digest() [32]byte {
+	h := sha256.New()
+	h.Write([]byte("puente/opening/v1 decision circuit\x00"))
+	var b [8 + 3*4]byte
+	binary.BigEndian.PutUint64(b[:8], p.Q)
+	binary.BigEndian.PutUint32(b[8:], uint32(p.CBits))
+	binary.BigEndian.PutUint32(b[12:], uint32(p.YBits))
+	binary.BigEndian.PutUint32(b[16:], uint32(p.Tol))
+	h.Write(b[:])
+	var d [32]byte
+	h.Sum(d[:0])
+	return d
+}
+
+// garblerBits lays the secrets out as the circuit's garbler input bits.
+func (l layout) garblerBits(s *Secrets, p Params) []uint64 {
+	out := make([]uint64, l.garbler+1) // + the constant-zero wire
+	put := func(at, n int, v uint64) {
+		for i := 0; i < n; i++ {
+			out[at+i] = v >> uint(i) & 1
+		}
+	}
+	put(l.offC, l.n, s.OffC)
+	put(l.offY, l.n, s.OffY)
+	put(l.offT, l.n, s.OffT)
+	put(l.widthC, p.CBits+1, s.WidthC)
+	put(l.widthY, p.YBits+1, s.WidthY)
+	put(l.k1, l.n, s.K1)
+	put(l.k2, l.n, s.K2)
+	put(l.k3, l.n, s.K3)
+	return out
+}
+
+// evaluatorBits lays the evaluator's three values out as input bits.
+func (l layout) evaluatorBits(x [3]uint64) []uint64 {
+	out := make([]uint64, l.evaluator)
+	for k, v := range x {
+		for i := 0; i < l.n; i++ {
+			out[k*l.n+i] = v >> uint(i) & 1
+		}
+	}
+	return out
+}

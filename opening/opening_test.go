@@ -1,0 +1,373 @@
+package opening
+
+import (
+	"bytes"
+	"errors"
+	"math/big"
+	"math/rand/v2"
+	"testing"
+)
+
+// q0 is the production result modulus, 2^60 - 2^18 + 1.
+const q0 = 0xffffffffffc0001
+
+var testParams = Params{Q: q0, CBits: 40, YBits: 28, Tol: 14}
+
+type seeded struct{ r *rand.ChaCha8 }
+
+func (s seeded) Read(p []byte) (int, error) { return s.r.Read(p) }
+
+func reader(seed byte) seeded { return seeded{rand.NewChaCha8([32]byte{seed})} }
+
+// plain evaluates c on input bits, gate by gate, in the clear.
+func plain(c *circuit, in []uint64) []uint64 {
+	w := make([]uint64, c.wires)
+	copy(w, in)
+	for _, g := range c.gates {
+		switch g.kind {
+		case gateXOR:
+			w[g.o] = w[g.a] ^ w[g.b]
+		case gateAND:
+			w[g.o] = w[g.a] & w[g.b]
+		case gateNOT:
+			w[g.o] = w[g.a] ^ 1
+		}
+	}
+	out := make([]uint64, len(c.outputs))
+	for i, o := range c.outputs {
+		out[i] = w[o]
+	}
+	return out
+}
+
+func bitsOf(v *big.Int, n int) []uint64 {
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = uint64(v.Bit(i))
+	}
+	return out
+}
+
+func valueOf(b []uint64) *big.Int {
+	v := new(big.Int)
+	for i := len(b) - 1; i >= 0; i-- {
+		v.Lsh(v, 1)
+		v.Or(v, big.NewInt(int64(b[i])))
+	}
+	return v
+}
+
+// TestArithmetic checks the builder's arithmetic against math/big on random
+// operands, evaluated in the clear.
+func TestArithmetic(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 60
+	q := new(big.Int).SetUint64(q0)
+	for trial := 0; trial < 200; trial++ {
+		b := newBuilder(0, 4*n)
+		x, y := b.evaluatorWires(0, n), b.evaluatorWires(n, n)
+		u, v := b.evaluatorWires(2*n, n), b.evaluatorWires(3*n, 40)
+		sum, carry := b.add(x, y, b.zero)
+		diff, geq := b.sub(x, y)
+		prod := b.mul(v, u)
+		ms := b.modSub(x, y, q0, n)
+		red := b.reduceSolinas(prod, 60, 18, q0)
+		lt := b.lessThan(x, y)
+		mux := b.mux(lt, u, x)
+		outs := [][]int{sum, {carry}, diff, {geq}, prod, ms, red, {lt}, mux}
+		for _, o := range outs {
+			b.c.outputs = append(b.c.outputs, o...)
+		}
+		if err := b.c.check(); err != nil {
+			t.Fatal(err)
+		}
+		// operands below q so that modSub's precondition holds
+		X := new(big.Int).SetUint64(rng.Uint64N(q0))
+		Y := new(big.Int).SetUint64(rng.Uint64N(q0))
+		if trial%4 == 0 {
+			Y.Set(X) // equal operands exercise the borrow edge
+		}
+		U := new(big.Int).SetUint64(rng.Uint64N(q0))
+		V := new(big.Int).SetUint64(rng.Uint64N(1 << 40))
+		in := append(append(append(append([]uint64{0}, bitsOf(X, n)...), bitsOf(Y, n)...), bitsOf(U, n)...), bitsOf(V, 40)...)
+		got := plain(&b.c, in)
+		pos := 0
+		take := func(k int) *big.Int { v := valueOf(got[pos : pos+k]); pos += k; return v }
+		mod := func(v *big.Int, bits uint) *big.Int { return new(big.Int).Mod(v, new(big.Int).Lsh(big.NewInt(1), bits)) }
+		s := new(big.Int).Add(X, Y)
+		want := []*big.Int{mod(s, n), big.NewInt(int64(s.Bit(n))), mod(new(big.Int).Sub(X, Y), n)}
+		geqWant := int64(0)
+		if X.Cmp(Y) >= 0 {
+			geqWant = 1
+		}
+		want = append(want, big.NewInt(geqWant), new(big.Int).Mul(U, V))
+		want = append(want, new(big.Int).Mod(new(big.Int).Sub(X, Y), q), new(big.Int).Mod(new(big.Int).Mul(U, V), q))
+		ltWant := big.NewInt(1 - geqWant)
+		want = append(want, ltWant)
+		muxWant := X
+		if geqWant == 0 {
+			muxWant = U
+		}
+		want = append(want, muxWant)
+		widths := []int{n, 1, n, 1, n + 40, n, 60, 1, n}
+		for i, w := range widths {
+			if g := take(w); g.Cmp(want[i]) != 0 {
+				t.Fatalf("trial %d, output %d: got %v, want %v (x=%v y=%v u=%v v=%v)", trial, i, g, want[i], X, Y, U, V)
+			}
+		}
+	}
+}
+
+// decide is the plaintext reference of the decision circuit.
+func decide(p Params, s *Secrets, x [3]uint64) bool {
+	q := new(big.Int).SetUint64(p.Q)
+	z := func(x, off uint64) *big.Int {
+		return new(big.Int).Mod(new(big.Int).Sub(new(big.Int).SetUint64(x), new(big.Int).SetUint64(off)), q)
+	}
+	zC, zY, zT := z(x[0], s.OffC), z(x[1], s.OffY), z(x[2], s.OffT)
+	inC := zC.Cmp(new(big.Int).SetUint64(s.WidthC)) < 0
+	inY := zY.Cmp(new(big.Int).SetUint64(s.WidthY)) < 0
+	low := func(v *big.Int, b int) *big.Int { return new(big.Int).Mod(v, new(big.Int).Lsh(big.NewInt(1), uint(b))) }
+	m := new(big.Int).Mul(low(zC, p.CBits), new(big.Int).SetUint64(s.K1))
+	m.Add(m, new(big.Int).Mul(low(zY, p.YBits), new(big.Int).SetUint64(s.K2)))
+	m.Add(m, new(big.Int).SetUint64(s.K3))
+	d := new(big.Int).Sub(zT, m)
+	d.Add(d, big.NewInt(1<<p.Tol))
+	d.Mod(d, q)
+	mac := d.Cmp(big.NewInt(1<<(p.Tol+1))) < 0
+	return inC && inY && mac
+}
+
+// honest returns secrets and the evaluator's values for plaintext
+// coefficients zC, zY (in their windows when wanted) with a tag that
+// satisfies the MAC up to noise e.
+func honest(rng *rand.Rand, p Params, zC, zY uint64, e int64) (*Secrets, [3]uint64) {
+	s := &Secrets{
+		OffC: rng.Uint64N(p.Q), OffY: rng.Uint64N(p.Q), OffT: rng.Uint64N(p.Q),
+		WidthC: 1 << (p.CBits - 1), WidthY: 1 << (p.YBits - 2),
+		K1: rng.Uint64N(p.Q), K2: rng.Uint64N(p.Q), K3: rng.Uint64N(p.Q),
+	}
+	q := new(big.Int).SetUint64(p.Q)
+	zT := new(big.Int).Mul(new(big.Int).SetUint64(zC%(1<<p.CBits)), new(big.Int).SetUint64(s.K1))
+	zT.Add(zT, new(big.Int).Mul(new(big.Int).SetUint64(zY%(1<<p.YBits)), new(big.Int).SetUint64(s.K2)))
+	zT.Add(zT, new(big.Int).SetUint64(s.K3))
+	zT.Add(zT, big.NewInt(e))
+	zT.Mod(zT, q)
+	add := func(z, off uint64) uint64 {
+		return new(big.Int).Mod(new(big.Int).Add(new(big.Int).SetUint64(z), new(big.Int).SetUint64(off)), q).Uint64()
+	}
+	return s, [3]uint64{add(zC, s.OffC), add(zY, s.OffY), add(zT.Uint64(), s.OffT)}
+}
+
+// run garbles, transfers and evaluates one opening.
+func run(t *testing.T, p Params, s *Secrets, x [3]uint64, seed byte) (bool, error) {
+	t.Helper()
+	session := []byte("session")
+	g, msg, err := Garble(p, s, session, reader(seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msg) != p.GarbledBytes() {
+		t.Fatalf("garbled message %d bytes, GarbledBytes says %d", len(msg), p.GarbledBytes())
+	}
+	e, req, err := NewEvaluator(p, session, msg, x, reader(seed+1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(req) != p.TransferRequestBytes() {
+		t.Fatalf("request %d bytes, want %d", len(req), p.TransferRequestBytes())
+	}
+	resp, err := g.Transfer(req, reader(seed+2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.Finish(resp)
+}
+
+// TestOpeningDecides runs the garbled circuit against its plaintext
+// reference on the cases the responder meets: counts inside and outside
+// the window, norms inside and outside, a tag within the tolerance and one
+// just outside it.
+func TestOpeningDecides(t *testing.T) {
+	p := testParams
+	rng := rand.New(rand.NewPCG(3, 4))
+	cases := []struct {
+		name   string
+		zC, zY uint64
+		e      int64
+		want   bool
+	}{
+		{"hit", 12345, 777, 0, true},
+		{"hit, noise at the tolerance", 1 << 30, 1 << 20, 1<<p.Tol - 1, true},
+		{"hit, noise below the tolerance", 5, 6, -(1 << p.Tol), true},
+		{"tag just outside the tolerance", 12345, 777, 1 << p.Tol, false},
+		{"count outside its window", 1 << (p.CBits - 1), 777, 0, false},
+		{"count below its window", q0 - 5, 777, 0, false},
+		{"norm outside its window", 12345, 1 << (p.YBits - 2), 0, false},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, x := honest(rng, p, c.zC, c.zY, c.e)
+			if ref := decide(p, s, x); ref != c.want {
+				t.Fatalf("reference decides %v, the case wants %v", ref, c.want)
+			}
+			got, err := run(t, p, s, x, byte(10*i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != c.want {
+				t.Fatalf("opening decided %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestShiftedSharesFailTheMAC mounts the querier's shift attack: it adds δ
+// to its count or norm share to move the value into the window (or across
+// the threshold), with and without a guessed change of the tag share. Every
+// attempt must open to no-hit. 200 attempts: a MAC that let even 2% through
+// would show.
+func TestShiftedSharesFailTheMAC(t *testing.T) {
+	p := testParams
+	rng := rand.New(rand.NewPCG(5, 6))
+	passed := 0
+	for i := 0; i < 200; i++ {
+		// a probe with the wrong norm: zY far outside its window
+		s, x := honest(rng, p, 1000, 1<<(p.YBits+3), 0)
+		if decide(p, s, x) {
+			t.Fatal("the unshifted wrong-norm case opens to hit")
+		}
+		// the querier shifts its norm share into the window and guesses a tag shift
+		delta := (uint64(q0) - uint64(1)<<(p.YBits+3) + 100) % q0 // zY + delta = 100
+		x[1] = (x[1] + delta) % q0
+		x[2] = (x[2] + rng.Uint64N(q0)) % q0
+		if decide(p, s, x) {
+			passed++
+		}
+	}
+	if passed != 0 {
+		t.Fatalf("%d of 200 shifted shares passed the MAC (reference)", passed)
+	}
+	// and through the garbled circuit, a few of them
+	for i := 0; i < 5; i++ {
+		s, x := honest(rng, p, 1000, 1<<(p.YBits+3), 0)
+		x[1] = (x[1] + (uint64(q0) - uint64(1)<<(p.YBits+3) + 100)) % q0
+		x[2] = (x[2] + rng.Uint64N(q0)) % q0
+		got, err := run(t, p, s, x, byte(100+3*i))
+		if err != nil || got {
+			t.Fatalf("shifted shares opened to %v, %v; want no-hit", got, err)
+		}
+	}
+}
+
+// TestGarblerCheatingIsDetected corrupts what the garbler sends: a table
+// entry or a transferred label. The evaluator must report ErrCheating (or,
+// for a corrupted table entry that the output does not depend on, the right
+// answer), never a wrong decision silently.
+func TestGarblerCheatingIsDetected(t *testing.T) {
+	p := testParams
+	rng := rand.New(rand.NewPCG(7, 8))
+	s, x := honest(rng, p, 4242, 99, 0)
+	session := []byte("s")
+	g, msg, err := Garble(p, s, session, reader(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, req, err := NewEvaluator(p, session, msg, x, reader(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := g.Transfer(req, reader(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Clone(resp)
+	bad[2*1088] ^= 1 // first transfer's message 0
+	bad[2*1088+16] ^= 1
+	if _, err := e.Finish(bad); !errors.Is(err, ErrCheating) {
+		t.Fatalf("corrupted transfer: %v, want ErrCheating", err)
+	}
+	if _, err := e.Finish(resp); !errors.Is(err, ErrState) {
+		t.Fatalf("second Finish: %v, want ErrState", err)
+	}
+	if _, err := g.Transfer(req, reader(4)); !errors.Is(err, ErrState) {
+		t.Fatalf("second Transfer: %v, want ErrState", err)
+	}
+}
+
+// TestOTChoices checks that the receiver gets exactly the chosen message of
+// each transfer and that the request hides nothing obvious: two requests
+// for opposite choices are the same size and differ everywhere.
+func TestOTChoices(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	const n = 16
+	pairs := make([][2]label, n)
+	choices := make([]uint64, n)
+	for i := range pairs {
+		pairs[i] = [2]label{{rng.Uint64(), rng.Uint64()}, {rng.Uint64(), rng.Uint64()}}
+		choices[i] = rng.Uint64() & 1
+	}
+	r, req, err := newOTRequest([]byte("s"), choices, reader(11))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := otRespond([]byte("s"), req, pairs, reader(12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.receive(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if got[i] != pairs[i][choices[i]] {
+			t.Fatalf("transfer %d: got the wrong message", i)
+		}
+		if got[i] == pairs[i][1-choices[i]] {
+			t.Fatalf("transfer %d: got the other message", i)
+		}
+	}
+	// another session's answer does not open
+	resp2, err := otRespond([]byte("t"), req, pairs, reader(13))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got2, _ := r.receive(resp2)
+	for i := range got2 {
+		if got2[i] == pairs[i][choices[i]] {
+			t.Fatalf("transfer %d opened under another session", i)
+		}
+	}
+}
+
+func TestMalformedMessages(t *testing.T) {
+	p := testParams
+	if _, _, err := NewEvaluator(p, nil, make([]byte, 10), [3]uint64{}, reader(1)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("short garbled message: %v", err)
+	}
+	msg := make([]byte, p.GarbledBytes())
+	if _, _, err := NewEvaluator(p, nil, msg, [3]uint64{}, reader(1)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("garbled message with the wrong digest: %v", err)
+	}
+	if _, err := otRespond(nil, make([]byte, otReqBytes+1), make([][2]label, 1), reader(1)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("request of the wrong size: %v", err)
+	}
+	bad := make([]byte, otReqBytes)
+	for i := range bad {
+		bad[i] = 0xff // coefficients 4095 >= q
+	}
+	if _, err := otRespond(nil, bad, make([][2]label, 1), reader(1)); !errors.Is(err, ErrMalformed) {
+		t.Errorf("request with coefficients out of range: %v", err)
+	}
+	for _, q := range []uint64{q0 + 2, 1<<61 + 1, 97} {
+		if err := (Params{Q: q, CBits: 10, YBits: 10, Tol: 4}).Validate(); err == nil {
+			t.Errorf("modulus %#x accepted", q)
+		}
+	}
+}
+
+func TestSizes(t *testing.T) {
+	p := testParams
+	t.Logf("AND gates %d; garbled %d bytes; transfer request %d bytes, answer %d bytes",
+		p.ANDGates(), p.GarbledBytes(), p.TransferRequestBytes(), p.TransferResponseBytes())
+}
