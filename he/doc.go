@@ -90,7 +90,7 @@
 //
 // # Parameter sets
 //
-// [N15V1] has ring degree 2^15 and log2(QP) = 880, within the 881 of the
+// [N15V2] has ring degree 2^15 and log2(QP) = 880, within the 881 of the
 // Homomorphic Encryption Security Standard (Albrecht et al., 2018) for
 // 128-bit security with a uniform ternary secret and σ = 3.2. The
 // ConjugateInvariant ring Z[X+X^-1]/(X^2N+1) has degree N; its security is

@@ -119,24 +119,7 @@ func TestArithmetic(t *testing.T) {
 }
 
 // decide is the plaintext reference of the decision circuit.
-func decide(p Params, s *Secrets, x [3]uint64) bool {
-	q := new(big.Int).SetUint64(p.Q)
-	z := func(x, off uint64) *big.Int {
-		return new(big.Int).Mod(new(big.Int).Sub(new(big.Int).SetUint64(x), new(big.Int).SetUint64(off)), q)
-	}
-	zC, zY, zT := z(x[0], s.OffC), z(x[1], s.OffY), z(x[2], s.OffT)
-	inC := zC.Cmp(new(big.Int).SetUint64(s.WidthC)) < 0
-	inY := zY.Cmp(new(big.Int).SetUint64(s.WidthY)) < 0
-	low := func(v *big.Int, b int) *big.Int { return new(big.Int).Mod(v, new(big.Int).Lsh(big.NewInt(1), uint(b))) }
-	m := new(big.Int).Mul(low(zC, p.CBits), new(big.Int).SetUint64(s.K1))
-	m.Add(m, new(big.Int).Mul(low(zY, p.YBits), new(big.Int).SetUint64(s.K2)))
-	m.Add(m, new(big.Int).SetUint64(s.K3))
-	d := new(big.Int).Sub(zT, m)
-	d.Add(d, big.NewInt(1<<p.Tol))
-	d.Mod(d, q)
-	mac := d.Cmp(big.NewInt(1<<(p.Tol+1))) < 0
-	return inC && inY && mac
-}
+func decide(p Params, s *Secrets, x [3]uint64) bool { return Reference(p, s, x) }
 
 // honest returns secrets and the evaluator's values for plaintext
 // coefficients zC, zY (in their windows when wanted) with a tag that

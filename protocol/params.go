@@ -15,7 +15,7 @@ import (
 var testParamSets func() []*he.ParamSet
 
 // LookupParams returns the HE parameter set with the given name: the production set
-// (he.N15V1, "puente-ckks-n15-v1"), or, in a build made with -tags puente_testparams only, one
+// (he.N15V2, "puente-ckks-n15-v1"), or, in a build made with -tags puente_testparams only, one
 // of the INSECURE test sets. The default build refuses an INSECURE set by name.
 func LookupParams(name string) (*he.ParamSet, error) {
 	if ps, err := he.LookupName(name); err == nil {

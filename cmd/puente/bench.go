@@ -27,7 +27,7 @@ func init() {
 
 // benchParams returns the parameter set puente bench measures. Tests
 // replace it with an insecure test set; nothing else does.
-var benchParams = func() (*he.ParamSet, error) { return he.Lookup(he.N15V1) }
+var benchParams = func() (*he.ParamSet, error) { return he.Lookup(he.N15V2) }
 
 // allSizes are the gallery sizes of docs/performance.md.
 var allSizes = []perf.Size{{N: 10000, Dims: 128}, {N: 100000, Dims: 128}, {N: 1000000, Dims: 128}, {N: 100000, Dims: 512}}

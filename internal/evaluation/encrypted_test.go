@@ -38,7 +38,7 @@ func encryptedFixture(t *testing.T) (*Env, []*SchemeResult, *Encrypted) {
 			}
 			encRes = append(encRes, r)
 		}
-		ps, err := he.Lookup(he.N15V1)
+		ps, err := he.Lookup(he.N15V2)
 		if err != nil {
 			encErr = err
 			return
@@ -69,7 +69,7 @@ func TestDecodeAny(t *testing.T) {
 // decided exactly, alone or among a gallery of such scores (up to 20
 // hits), and a score at or above tau is never lost.
 func TestEmulatorExactOutsideBand(t *testing.T) {
-	ps, err := he.Lookup(he.N15V1)
+	ps, err := he.Lookup(he.N15V2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,7 +53,7 @@ type Config struct {
 	SweepTargets  int    // templates attacked per parameter set of the sweep (default 60)
 	SweepIters    int    // gradient steps of the sweep's optimisation attacks (default 150)
 	// HEParams is the parameter set encrypted matching is emulated and
-	// run on (default he.N15V1; tests pass an insecure hetest set), and
+	// run on (default he.N15V2; tests pass an insecure hetest set), and
 	// HESearches the number of real encrypted searches (default
 	// DefaultHESearches; negative: none).
 	HEParams   *he.ParamSet
@@ -98,7 +98,7 @@ func (c *Config) defaults() {
 		c.ImageLink = DefaultImageLink
 	}
 	if c.HEParams == nil {
-		ps, err := he.Lookup(he.N15V1)
+		ps, err := he.Lookup(he.N15V2)
 		if err != nil {
 			panic(err) // the production set is built in
 		}

@@ -1,0 +1,70 @@
+package he_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/he/hetest"
+	"github.com/puente-id/puente/internal/perf"
+)
+
+// BenchmarkAnswerError measures, on the production set, how far the count
+// and the squared norm that the querier's shares hold are from their exact
+// values (read with both parties' secrets: a test's view). The opening
+// compares the count with 1/2 and the norm with 1 ± 2^-11, so these are the
+// margins the decision depends on (docs/he-parameters.md):
+//
+//	go test ./he -run '^$' -bench AnswerError -benchtime 1x -timeout 1h
+func BenchmarkAnswerError(b *testing.B) {
+	for _, c := range []struct {
+		blocks, matches int
+	}{{1, 1}, {1, 0}, {4, 1}, {1, 32768}} {
+		b.Run(fmt.Sprintf("blocks=%d/matches=%d", c.blocks, c.matches), func(b *testing.B) { benchError(b, c.blocks, c.matches) })
+	}
+}
+
+func benchError(b *testing.B, blocks, matches int) {
+	ps, keys, _ := benchFixture(b)
+	n := blocks * ps.Slots()
+	rng := rand.New(rand.NewPCG(uint64(blocks), uint64(matches)))
+	probe := hetest.UnitVector(rng, 128)
+	gal := hetest.UnitVectors(rng, n, 128)
+	for i := 0; i < matches; i++ {
+		gal[i*(n/max(1, matches))] = perf.WithScore(rng, probe, 0.95)
+	}
+	th := he.Threshold{Tau: 0.5}
+	sum, _, inBand := plainCount(ps, th, probe, gal)
+	if inBand != 0 {
+		b.Fatalf("%d scores in the band", inBand)
+	}
+	g, err := he.Pack(ps, 128, gal, he.PackOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	qr, _ := he.NewQuerier(keys.Querier)
+	r, _ := he.NewResponder(keys.Eval, keys.Responder)
+	q, _ := qr.EncryptProbe(probe, hetest.Reader(8))
+	b.ResetTimer()
+	var ec, ey float64
+	for i := 0; i < b.N; i++ {
+		as, secs, err := r.RespondMany(q, g, he.Options{Threshold: th}, 8, hetest.Reader(uint64(9+i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for k, a := range as {
+			x, err := qr.Shares(q, a)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c, y := he.PlainCounts(ps, secs[k], x, g.Blocks(), 128)
+			ec, ey = math.Max(ec, math.Abs(c-sum)), math.Max(ey, math.Abs(y-1))
+		}
+	}
+	b.ReportMetric(ec, "count-error")
+	b.ReportMetric(ey, "norm-error")
+	b.Logf("%d entries, %d matches: worst count error 2^%.1f (decision margin 1/2), worst norm error 2^%.1f (window 2^-11)",
+		n, matches, math.Log2(ec), math.Log2(ey))
+}

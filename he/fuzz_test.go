@@ -1,0 +1,191 @@
+//go:build puente_testparams
+
+package he_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/he/hetest"
+)
+
+// Fuzz tests of every decoder: hostile bytes must give an error, never a
+// panic or an allocation driven by a length field. Seeds are valid objects
+// of the small INSECURE N=2^11 set, whole and truncated.
+
+type fuzzObjects struct {
+	ps        *he.ParamSet
+	query     []byte
+	answer    []byte
+	share     []byte
+	keys      []byte
+	gallery   []byte
+	ceremony  *he.Ceremony
+	cerShares map[he.Step][]byte
+}
+
+var (
+	fuzzOnce sync.Once
+	fuzzObjs fuzzObjects
+)
+
+func objects(t testing.TB) *fuzzObjects {
+	fuzzOnce.Do(func() {
+		ps := hetest.InsecureN11()
+		o := &fuzzObjs
+		o.ps = ps
+		k := hetest.Ceremony(t, ps, 64, hetest.Reader(1), hetest.Reader(2))
+		qr, _ := he.NewQuerier(k.Querier)
+		r, _ := he.NewResponder(k.Eval, k.Responder)
+		rng := rand.New(rand.NewPCG(3, 3))
+		gal := hetest.UnitVectors(rng, ps.Slots()+3, 16)
+		gal[5] = nil
+		g, _ := he.Pack(ps, 16, gal, he.PackOptions{})
+		q, _ := qr.EncryptProbe(gal[0], hetest.Reader(4))
+		ans, _, err := r.Respond(context.Background(), q, g, he.Options{Threshold: he.Threshold{Tau: 0.5}}, hetest.Reader(5))
+		if err != nil {
+			panic(err)
+		}
+		o.query, _ = q.MarshalBinary()
+		o.answer, _ = ans.MarshalBinary()
+		o.share, _ = k.Querier.MarshalBinary()
+		o.keys, _ = k.Eval.MarshalBinary()
+		o.gallery, _ = g.MarshalBinary()
+		var crs he.KeySetID
+		io.ReadFull(hetest.Reader(6), crs[:])
+		peer, _ := he.NewCeremony(ps, he.RoleResponder, 64, crs, hetest.Reader(7))
+		o.ceremony, _ = he.NewCeremony(ps, he.RoleQuerier, 64, crs, hetest.Reader(8))
+		o.cerShares = map[he.Step][]byte{}
+		for _, s := range peer.Steps()[:2] {
+			o.cerShares[s], _ = peer.Share(s)
+		}
+	})
+	return &fuzzObjs
+}
+
+func seeds(f *testing.F, b []byte) {
+	f.Add(b)
+	f.Add(b[:len(b)/2])
+	f.Add(b[:9])
+	f.Add([]byte{})
+}
+
+// The decoders' fuzzers check that no input panics and that whatever a
+// decoder accepts encodes back to the same bytes (the encodings are
+// canonical: a message has one form).
+
+type marshaler interface{ MarshalBinary() ([]byte, error) }
+
+func roundTrip(t *testing.T, b []byte, m marshaler, err error) {
+	if err != nil {
+		return
+	}
+	out, err := m.MarshalBinary()
+	if err != nil || !bytes.Equal(out, b) {
+		t.Fatalf("accepted %d bytes that encode back to %d other bytes (%v)", len(b), len(out), err)
+	}
+}
+
+func FuzzReadQuery(f *testing.F) {
+	o := objects(f)
+	seeds(f, o.query)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		q, err := he.ReadQuery(o.ps, b)
+		roundTrip(t, b, q, err)
+	})
+}
+
+func FuzzReadAnswer(f *testing.F) {
+	o := objects(f)
+	seeds(f, o.answer)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := he.ReadAnswer(o.ps, b)
+		roundTrip(t, b, a, err)
+	})
+}
+
+func FuzzReadSecretShare(f *testing.F) {
+	o := objects(f)
+	seeds(f, o.share)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := he.ReadSecretShare(o.ps, b)
+		roundTrip(t, b, s, err)
+	})
+}
+
+func FuzzReadEvaluationKeys(f *testing.F) {
+	o := objects(f)
+	seeds(f, o.keys)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k, err := he.ReadEvaluationKeys(o.ps, b)
+		roundTrip(t, b, k, err)
+	})
+}
+
+func FuzzReadGallery(f *testing.F) {
+	o := objects(f)
+	seeds(f, o.gallery)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		g, err := he.ReadGallery(o.ps, b, he.PackOptions{})
+		roundTrip(t, b, g, err)
+	})
+}
+
+func FuzzCeremonyShare(f *testing.F) {
+	o := objects(f)
+	for s, b := range o.cerShares {
+		seeds(f, append([]byte{byte(s.Kind)}, b...))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) == 0 {
+			return
+		}
+		s := he.Step{Kind: he.StepKind(b[0]%4 + 1)}
+		o.ceremony.DecodeShareForTest(s, b[1:])
+	})
+}
+
+func FuzzParamSetOf(f *testing.F) {
+	o := objects(f)
+	seeds(f, o.query)
+	f.Fuzz(func(t *testing.T, b []byte) { he.ParamSetOf(b) })
+}
+
+// TestDecodersRefuseDamage checks, for every decoder, that a truncated, an
+// extended and a foreign object are refused with the right sentinel.
+func TestDecodersRefuseDamage(t *testing.T) {
+	o := objects(t)
+	other := hetest.InsecureN12()
+	type dec func(*he.ParamSet, []byte) error
+	for name, c := range map[string]struct {
+		b []byte
+		d dec
+	}{
+		"query":   {o.query, func(ps *he.ParamSet, b []byte) error { _, err := he.ReadQuery(ps, b); return err }},
+		"answer":  {o.answer, func(ps *he.ParamSet, b []byte) error { _, err := he.ReadAnswer(ps, b); return err }},
+		"share":   {o.share, func(ps *he.ParamSet, b []byte) error { _, err := he.ReadSecretShare(ps, b); return err }},
+		"keys":    {o.keys, func(ps *he.ParamSet, b []byte) error { _, err := he.ReadEvaluationKeys(ps, b); return err }},
+		"gallery": {o.gallery, func(ps *he.ParamSet, b []byte) error { _, err := he.ReadGallery(ps, b, he.PackOptions{}); return err }},
+	} {
+		if err := c.d(o.ps, c.b); err != nil {
+			t.Errorf("%s: valid object refused: %v", name, err)
+		}
+		if err := c.d(o.ps, c.b[:len(c.b)-1]); !isMalformed(err) {
+			t.Errorf("%s: truncated: %v", name, err)
+		}
+		if err := c.d(o.ps, append(append([]byte(nil), c.b...), 0)); !isMalformed(err) {
+			t.Errorf("%s: trailing byte: %v", name, err)
+		}
+		if err := c.d(other, c.b); !isMismatch(err) {
+			t.Errorf("%s: read for another parameter set: %v", name, err)
+		}
+	}
+	if id, err := he.ParamSetOf(o.query); err != nil || id != o.ps.ID() {
+		t.Errorf("ParamSetOf(query) = %v, %v", id, err)
+	}
+}

@@ -1,0 +1,128 @@
+//go:build puente_testparams
+
+package he_test
+
+import (
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/he/hetest"
+)
+
+func TestProductionParamSet(t *testing.T) {
+	ps, err := he.Lookup(he.N15V2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := ps.Info()
+	if info.Insecure || info.SecurityBits != 128 || info.LogN != 15 || info.Slots != 1<<15 {
+		t.Errorf("unexpected info %+v", info)
+	}
+	if info.LogQP > info.BoundLogQP || info.BoundLogQP != 881 {
+		t.Errorf("log QP %.2f above the HE standard bound %.0f", info.LogQP, info.BoundLogQP)
+	}
+	if info.Levels != info.StepDepth+1 {
+		t.Errorf("levels %d, want threshold depth %d + 1", info.Levels, info.StepDepth)
+	}
+	if info.QueryBytes > 4<<20 || info.AnswerBytes > 1<<20 {
+		t.Errorf("query %d bytes (budget 4 MiB), answer %d bytes (budget 1 MiB)", info.QueryBytes, info.AnswerBytes)
+	}
+	if info.MaxEntries < 1<<24 {
+		t.Errorf("an answer counts %d entries, want at least 2^24", info.MaxEntries)
+	}
+	if _, err := he.LookupName("puente-ckks-n15-v1"); !errors.Is(err, he.ErrUnknownParamSet) {
+		t.Errorf("the retired set: %v, want ErrUnknownParamSet", err)
+	}
+	byName, err := he.LookupName(ps.Name())
+	if err != nil || byName != ps {
+		t.Errorf("LookupName(%q) = %v, %v", ps.Name(), byName, err)
+	}
+	if _, err := he.Lookup(hetest.InsecureN12ID); !errors.Is(err, he.ErrUnknownParamSet) {
+		t.Errorf("Lookup of a test set: %v, want ErrUnknownParamSet", err)
+	}
+	if _, err := he.LookupName("puente-ckks-n16-v9"); !errors.Is(err, he.ErrUnknownParamSet) {
+		t.Errorf("LookupName of an unknown set: %v", err)
+	}
+	if ps.Digest() == hetest.InsecureN12().Digest() {
+		t.Errorf("two different sets have the same digest")
+	}
+}
+
+func TestNewParamSetRefuses(t *testing.T) {
+	prod, err := he.Lookup(he.N15V2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := prod.Spec()
+	good.ID, good.Name, good.Insecure, good.LogN = he.FirstTestID+1, "t", true, 11
+	if _, err := he.NewParamSet(good); err != nil {
+		t.Fatalf("valid test spec refused: %v", err)
+	}
+	for name, mod := range map[string]func(*he.ParamSpec){
+		"insecure set claimed secure":   func(s *he.ParamSpec) { s.Insecure = false },
+		"secure set with a test ID":     func(s *he.ParamSpec) { s.ID = 7 },
+		"too few levels":                func(s *he.ParamSpec) { s.Q = s.Q[:10] },
+		"scores above the scale":        func(s *he.ParamSpec) { s.LogProbeScale = 50 },
+		"gallery scale beyond int32":    func(s *he.ParamSpec) { s.LogGalleryScale = 30 },
+		"no P primes":                   func(s *he.ParamSpec) { s.P = nil },
+		"q0 not of the Solinas form":    func(s *he.ParamSpec) { s.Q[0] = 0x1fffffffffe00001 + 0x40000000 },
+		"count scale beyond q0/16":      func(s *he.ParamSpec) { s.LogCountScale = 57 },
+		"count scale below 2^(logN+10)": func(s *he.ParamSpec) { s.LogCountScale = 20 },
+	} {
+		spec := good
+		spec.Q = append([]uint64(nil), good.Q...)
+		mod(&spec)
+		if _, err := he.NewParamSet(spec); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestSignPolynomialError(t *testing.T) {
+	ps := hetest.InsecureN12()
+	alpha := math.Exp2(-float64(ps.LogAlphaForTest()))
+	var worst float64
+	const n = 1 << 20
+	for i := 0; i <= n; i++ {
+		x := alpha + (1-alpha)*float64(i)/n
+		worst = math.Max(worst, math.Abs(ps.SignForTest(x)-1))
+		worst = math.Max(worst, math.Abs(ps.SignForTest(-x)+1))
+	}
+	if worst > math.Exp2(-31) {
+		t.Errorf("composite sign error outside the band: 2^%.1f, want <= 2^-31", math.Log2(worst))
+	}
+	// Monotone through the band, so a score on the right side of tau is
+	// never decided on the wrong side of 1/2 by the polynomial itself.
+	prev := -2.0
+	for i := -1000; i <= 1000; i++ {
+		v := ps.SignForTest(alpha * float64(i) / 1000)
+		if v < prev {
+			t.Fatalf("sign approximation decreases at x = %g", alpha*float64(i)/1000)
+		}
+		prev = v
+	}
+}
+
+func TestThreshold(t *testing.T) {
+	ps := hetest.InsecureN12()
+	for _, tau := range []float64{-0.9, 0, 0.5, 0.9234} {
+		th := he.Threshold{Tau: tau}
+		b := th.Band(ps)
+		if !(b > 0 && b <= math.Exp2(-10)) {
+			t.Errorf("tau %g: band %g", tau, b)
+		}
+		if v := th.PlainStep(ps, tau+b); v < 1-1e-6 {
+			t.Errorf("tau %g: step just above the band = %g", tau, v)
+		}
+		if v := th.PlainStep(ps, tau-b); v > 1e-6 {
+			t.Errorf("tau %g: step just below the band = %g", tau, v)
+		}
+		for _, s := range []float64{-1.001, 1.001} {
+			if v := th.PlainStep(ps, s); v < -1e-6 || v > 1+1e-6 {
+				t.Errorf("tau %g: step(%g) = %g outside [0, 1]", tau, s, v)
+			}
+		}
+	}
+}
