@@ -84,6 +84,12 @@ var n15v2Spec = ParamSpec{
 
 var builtin = map[ParamSetID]*ParamSet{}
 
+// Retired reports whether name is a released set this build refuses, and why.
+func Retired(name string) (string, bool) {
+	why, ok := retired[name]
+	return why, ok
+}
+
 func init() {
 	ps, err := NewParamSet(n15v2Spec)
 	if err != nil {

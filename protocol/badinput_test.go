@@ -92,7 +92,7 @@ func badRequests(t *testing.T, a *testNode) []badRequest {
 			r.sign(t, a)
 		}, codes.Unauthenticated, audit.RefusedReplay},
 		{"wrong epoch", func(r *rawSearch) { r.h.KeyEpoch = 7; r.sign(t, a) }, codes.FailedPrecondition, audit.RefusedPrecondition},
-		{"other parameter set named", func(r *rawSearch) { r.h.ParamSet = "puente-ckks-n15-v1"; r.sign(t, a) }, codes.FailedPrecondition, audit.RefusedPrecondition},
+		{"other parameter set named", func(r *rawSearch) { r.h.ParamSet = "puente-ckks-n15-v2"; r.sign(t, a) }, codes.FailedPrecondition, audit.RefusedPrecondition},
 		{"purpose not allowed", func(r *rawSearch) { r.h.PurposeCode = "tax-audit"; r.sign(t, a) }, codes.PermissionDenied, audit.RefusedPermission},
 		{"truncated ciphertext", func(r *rawSearch) {
 			r.chunks = chunksOf(r.probe[:len(r.probe)-100])

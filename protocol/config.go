@@ -33,7 +33,7 @@ import (
 //	  address   = "puente.migracion.example:7443"
 //	  card      = "partners/co-migracion.card.json"
 //	  purposes  = ["border-screening"]
-//	  he_params = "puente-ckks-n15-v1"
+//	  he_params = "puente-ckks-n15-v2"
 //	  threshold = 0.9234
 //	  transform { scheme = "polyprotect"  input_dim = 128  order = 5  overlap = 4  scale = 1 }
 //	}

@@ -31,7 +31,7 @@ partner "co-migracion" {
   address   = "127.0.0.1:7444"
   card      = "partners/co.json"
   purposes  = ["border-screening", "asylum"]
-  he_params = "puente-ckks-n15-v1"
+  he_params = "puente-ckks-n15-v2"
   threshold = 0.9234
   transform {
     scheme    = "polyprotect"
@@ -80,8 +80,8 @@ func TestParseConfigErrors(t *testing.T) {
 		insecureWant = "only a node with test_node = true"
 	}
 	replace := []struct{ old, new, want string }{
-		{`he_params = "puente-ckks-n15-v1"`, `he_params = "INSECURE-test-n12"`, insecureWant},
-		{`he_params = "puente-ckks-n15-v1"`, `he_params = "toy"`, "unknown HE parameter set"},
+		{`he_params = "puente-ckks-n15-v2"`, `he_params = "INSECURE-test-n12"`, insecureWant},
+		{`he_params = "puente-ckks-n15-v2"`, `he_params = "toy"`, "unknown HE parameter set"},
 		{`threshold = 0.9234`, `threshold = 1.5`, "threshold = 1.5"},
 		{`order     = 5`, `order     = 200`, "transform"},
 		{`scheme    = "polyprotect"`, `scheme    = "rot13"`, "unknown scheme"},

@@ -37,6 +37,10 @@ var (
 	ErrDeadline = errors.New("protocol: deadline exceeded or cancelled")
 	// ErrInternal: the node failed after accepting the request (gRPC Internal or Unavailable).
 	ErrInternal = errors.New("protocol: internal failure")
+	// ErrDeviated: the partner's answer does not open (its garbled circuit or transfer is not
+	// what an honest responder sends). An honest partner never causes it: treat it as evidence
+	// that the partner deviated from the protocol.
+	ErrDeviated = errors.New("protocol: the partner deviated from the protocol")
 )
 
 // Error is a refusal or failure at the gRPC edge. Safe is the short message the partner sees;

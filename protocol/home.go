@@ -311,7 +311,7 @@ gallery_dir = "gallery"
 #   address   = "puente.migracion.example:7443"
 #   card      = "partners/co-migracion.card.json"
 #   purposes  = ["border-screening"]
-#   he_params = "puente-ckks-n15-v1"
+#   he_params = "puente-ckks-n15-v2"
 #   threshold = 0.9234
 #   transform { scheme = "polyprotect"  input_dim = 128  order = 5  overlap = 4  scale = 1 }
 # }
@@ -324,7 +324,7 @@ type PartnerOptions struct {
 	Agreement string
 	Address   string
 	Purposes  []string
-	HEParams  string // default puente-ckks-n15-v1
+	HEParams  string // default puente-ckks-n15-v2
 	Threshold float64
 	Transform protect.Params
 }
@@ -342,7 +342,7 @@ func AddPartner(home string, card *Card, o PartnerOptions, quota string) (string
 		return "", fmt.Errorf("protocol: %s already has a partner %q", cfgPath, card.Node)
 	}
 	if o.HEParams == "" {
-		o.HEParams = "puente-ckks-n15-v1"
+		o.HEParams = "puente-ckks-n15-v2"
 	}
 	rel := filepath.Join("partners", card.Node+".card.json")
 	if err := WriteCard(filepath.Join(home, rel), card); err != nil {

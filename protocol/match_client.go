@@ -27,15 +27,12 @@ type Probe struct {
 // Result is what this node learns from one Search or Verify: the decision and nothing else about
 // the partner's gallery, plus what the query cost.
 type Result struct {
-	Hit bool
-	// Uncertain reports that a score fell within the threshold polynomial's band around tau, so
-	// the decision could have gone either way.
-	Uncertain bool
+	Hit       bool
 	RequestID string
 	Epoch     uint64
 	Elapsed   time.Duration
-	BytesSent int64 // HE object bytes sent (the probe)
-	BytesRecv int64 // HE object bytes received (the result)
+	BytesSent int64 // HE object bytes sent (the probe and the transfer request)
+	BytesRecv int64 // HE object bytes received (the answer, the garbled circuit and the transfer)
 }
 
 // Search asks the partner whether the probe's subject is in its gallery (1:N).
@@ -56,6 +53,7 @@ func (n *Node) Verify(ctx context.Context, partnerName, reference string, probe 
 type clientStream interface {
 	sendOpen(h *pb.RequestHeader, sig []byte) error
 	sendChunk(*pb.Chunk) error
+	sendOpening(*pb.OpeningOpen) error
 	CloseSend() error
 	recv() (*pb.MatchResponseOpen, *pb.Chunk, error)
 }
@@ -71,6 +69,10 @@ func (s searchClient) sendOpen(h *pb.RequestHeader, sig []byte) error {
 
 func (s searchClient) sendChunk(c *pb.Chunk) error {
 	return s.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Chunk{Chunk: c}})
+}
+
+func (s searchClient) sendOpening(o *pb.OpeningOpen) error {
+	return s.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Opening{Opening: o}})
 }
 
 func (s searchClient) recv() (*pb.MatchResponseOpen, *pb.Chunk, error) {
@@ -92,6 +94,10 @@ func (s verifyClient) sendOpen(h *pb.RequestHeader, sig []byte) error {
 
 func (s verifyClient) sendChunk(c *pb.Chunk) error {
 	return s.Send(&pb.VerifyRequest{Part: &pb.VerifyRequest_Chunk{Chunk: c}})
+}
+
+func (s verifyClient) sendOpening(o *pb.OpeningOpen) error {
+	return s.Send(&pb.VerifyRequest{Part: &pb.VerifyRequest_Opening{Opening: o}})
 }
 
 func (s verifyClient) recv() (*pb.MatchResponseOpen, *pb.Chunk, error) {
@@ -131,19 +137,19 @@ func (n *Node) query(ctx context.Context, partnerName, method, reference string,
 	}
 	h.KeyEpoch, h.ParamSet, h.PurposeCode = k.epoch, k.ps.Name(), purpose
 	res.RequestID = hex.EncodeToString(h.RequestId)
-	dec, err := n.exchange(ctx, p, k, method, reference, h, q, qb, res)
+	hit, err := n.exchange(ctx, p, k, method, reference, h, q, qb, res)
 	res.Elapsed = n.now().Sub(start)
 	n.met.traffic(p.name, res.BytesSent, res.BytesRecv)
-	if aerr := n.auditQuery(ctx, p, method, h, dec, err); aerr != nil {
+	if aerr := n.auditQuery(ctx, p, method, h, hit, err); aerr != nil {
 		return nil, aerr
 	}
 	if err != nil {
 		return nil, err
 	}
-	res.Hit, res.Uncertain = dec.Hit, dec.Uncertain
-	n.met.decision(p.name, methodName(method), dec.Hit)
+	res.Hit = hit
+	n.met.decision(p.name, methodName(method), hit)
 	n.met.query(p.name, methodName(method), "querier", "answered", res.Elapsed)
-	n.log.Info("decision", "partner", p.name, "method", methodName(method), "request", res.RequestID, "hit", dec.Hit, "elapsed", res.Elapsed)
+	n.log.Info("decision", "partner", p.name, "method", methodName(method), "request", res.RequestID, "hit", hit, "elapsed", res.Elapsed)
 	return res, nil
 }
 
@@ -173,11 +179,12 @@ func (n *Node) encryptProbe(k *epochKeys, probe Probe) (*he.Query, []byte, error
 	return q, qb, err
 }
 
-// exchange sends the signed request and the probe, and receives, checks and decides the answer.
-func (n *Node) exchange(ctx context.Context, p *partner, k *epochKeys, method, reference string, h *pb.RequestHeader, q *he.Query, qb []byte, res *Result) (he.Decision, error) {
+// exchange sends the signed request and the probe, receives and checks the answer, and runs
+// the opening (the second round) that turns it into the decision.
+func (n *Node) exchange(ctx context.Context, p *partner, k *epochKeys, method, reference string, h *pb.RequestHeader, q *he.Query, qb []byte, res *Result) (bool, error) {
 	conn, err := n.client(p)
 	if err != nil {
-		return he.Decision{}, err
+		return false, err
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -189,55 +196,40 @@ func (n *Node) exchange(ctx context.Context, p *partner, k *epochKeys, method, r
 		pl := &pb.SearchPayload{Probe: probe}
 		st, err := mc.Search(cctx)
 		if err != nil {
-			return he.Decision{}, remote(p.name, "Search", err)
+			return false, remote(p.name, "Search", err)
 		}
 		cs, payload = searchClient{st, pl}, pl
 	} else {
 		pl := &pb.VerifyPayload{Reference: reference, Probe: probe}
 		st, err := mc.Verify(cctx)
 		if err != nil {
-			return he.Decision{}, remote(p.name, "Verify", err)
+			return false, remote(p.name, "Verify", err)
 		}
 		cs, payload = verifyClient{st, pl}, pl
 	}
 	sig, err := signRequest(h, payload, n.signer)
 	if err != nil {
-		return he.Decision{}, err
+		return false, err
 	}
 	if err := cs.sendOpen(h, sig); err != nil && err != io.EOF {
-		return he.Decision{}, remote(p.name, methodName(method), err)
+		return false, remote(p.name, methodName(method), err)
 	}
 	// A send fails with io.EOF when the server has ended the call; its status comes with recv.
-	if res.BytesSent, err = sendObjects(cs.sendChunk, qb); err == nil {
-		err = cs.CloseSend()
-	}
+	res.BytesSent, err = sendObjects(cs.sendChunk, qb)
 	if err != nil && err != io.EOF {
-		return he.Decision{}, remote(p.name, methodName(method), err)
+		return false, remote(p.name, methodName(method), err)
 	}
-	b, err := n.receiveResult(cs, p, k, h)
+	objs, err := n.receiveObjects(cs, p, k, h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT})
 	if err != nil {
-		return he.Decision{}, err
+		return false, err
 	}
-	res.BytesRecv = int64(len(b))
-	resp, err := he.ReadResponse(k.ps, b)
-	if err != nil {
-		return he.Decision{}, fmt.Errorf("protocol: partner %s sent a bad result: %w", p.name, err)
-	}
-	// The keys are held for the decision only, never while waiting for the partner: a partner
-	// that stalls its answer must not hold up a revocation on this node.
-	if err := k.use(); err != nil {
-		return he.Decision{}, err
-	}
-	dec, err := k.querier.Decide(q, resp)
-	k.release()
-	if err != nil {
-		return he.Decision{}, fmt.Errorf("protocol: partner %s's result does not decode: %w", p.name, err)
-	}
-	return dec, nil
+	res.BytesRecv = int64(len(objs[0]) + len(objs[1]))
+	return n.clientOpening(cctx, cs, p, k, h, q, objs[0], objs[1], res)
 }
 
-// receiveResult receives the partner's signed answer and the result object's bytes.
-func (n *Node) receiveResult(cs clientStream, p *partner, k *epochKeys, h *pb.RequestHeader) ([]byte, error) {
+// receiveObjects receives the partner's signed open message of one round, answering the request
+// h, and the bytes of the objects it describes, which must be of the given kinds in order.
+func (n *Node) receiveObjects(cs clientStream, p *partner, k *epochKeys, h *pb.RequestHeader, kinds []pb.HEObjectKind) ([][]byte, error) {
 	method := methodName(h.Method)
 	open, _, err := cs.recv()
 	if err != nil {
@@ -252,30 +244,33 @@ func (n *Node) receiveResult(cs clientStream, p *partner, k *epochKeys, h *pb.Re
 	if err := verifyResponse(open.Header, open.Result, open.Signature, responseCheck{req: h, partner: p.name, ring: p.card.Keyring}); err != nil {
 		return nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
 	}
-	rule := objectRule{kind: pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT, paramSet: k.ps.Name(),
-		limit: objectLimit(k.ps, pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT)}
-	if err := checkDescriptors(open.Result.Objects, []objectRule{rule}); err != nil {
+	rules := make([]objectRule, len(kinds))
+	for i, kind := range kinds {
+		rules[i] = objectRule{kind: kind, paramSet: k.ps.Name(), limit: objectLimit(k.ps, kind)}
+	}
+	if err := checkDescriptors(open.Result.Objects, rules); err != nil {
 		return nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
 	}
 	next := func() (*pb.Chunk, error) {
 		_, c, err := cs.recv()
 		return c, err
 	}
-	objs, err := receiveObjects(context.Background(), next, open.Result.Objects, true)
+	last := kinds[len(kinds)-1] == pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER
+	objs, err := receiveObjects(context.Background(), next, open.Result.Objects, last)
 	if err != nil {
 		return nil, remote(p.name, method, err)
 	}
-	return objs[0], nil
+	return objs, nil
 }
 
 // auditQuery records the querier's side of a query: the decision, or the refusal or failure.
-func (n *Node) auditQuery(ctx context.Context, p *partner, method string, h *pb.RequestHeader, dec he.Decision, qerr error) error {
+func (n *Node) auditQuery(ctx context.Context, p *partner, method string, h *pb.RequestHeader, hit bool, qerr error) error {
 	ev := audit.Event{Partner: p.name, Role: audit.RoleQuerier, Purpose: h.PurposeCode, RequestID: hex.EncodeToString(h.RequestId), Epoch: h.KeyEpoch}
 	var re *RemoteError
 	switch {
 	case qerr == nil:
 		ev.Outcome, ev.Decision = audit.OutcomeAnswered, audit.DecisionNoHit
-		if dec.Hit {
+		if hit {
 			ev.Decision = audit.DecisionHit
 		}
 	case errors.As(qerr, &re) && refusalCode(re):

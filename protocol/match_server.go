@@ -11,6 +11,7 @@ import (
 
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/opening"
 	pb "github.com/puente-id/puente/proto/puente/v1"
 )
 
@@ -93,13 +94,17 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 		n.finishMatch(ctx, c, e)
 		return e
 	}
-	resp, err := n.evaluate(ctx, c, q)
+	ans, g, gc, err := n.evaluate(ctx, c, q)
 	if err != nil {
 		e := asError(ctx, err)
 		n.finishMatch(ctx, c, e)
 		return e
 	}
-	if e := n.respondMatch(ctx, s, c, resp); e != nil {
+	if e := n.respondMatch(ctx, s, c, ans, gc); e != nil {
+		g.Destroy()
+		return e
+	}
+	if e := n.serveOpening(ctx, s, c, g); e != nil {
 		return e
 	}
 	return nil
@@ -244,18 +249,19 @@ func (n *Node) commitMatch(c *matchCall) *Error {
 }
 
 // evaluate scores the probe against the gallery (the whole packed gallery for Search, the one
-// referenced template for Verify) under encryption. It waits for a free evaluation slot, then
-// takes the epoch's keys for the evaluation only (refused if the epoch was retired or revoked
-// meanwhile), and stops when the call is cancelled.
-func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) (*he.Response, error) {
+// referenced template for Verify) under encryption and garbles the opening of the answer. It
+// waits for a free evaluation slot, then takes the epoch's keys for the evaluation only (refused
+// if the epoch was retired or revoked meanwhile), and stops when the call is cancelled. It
+// returns the encoded answer, the garbler (for round 2) and the garbled circuit.
+func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) ([]byte, *opening.Garbler, []byte, error) {
 	select {
 	case n.sem <- struct{}{}:
 		defer func() { <-n.sem }()
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, nil, nil, ctx.Err()
 	}
 	if err := c.keys.use(); err != nil {
-		return nil, refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "the epoch was revoked or retired during the query", err)
+		return nil, nil, nil, refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "the epoch was revoked or retired during the query", err)
 	}
 	defer c.keys.release()
 	g := c.p.gallery()
@@ -270,15 +276,28 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) (*he.Res
 		hg, epoch = pg.g, pg.epoch
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if epoch != c.keys.epoch { // re-protected under a new epoch since the call was admitted
-		return nil, precondition("the gallery was re-protected under a new epoch during the query", fmt.Errorf("gallery epoch %d, query epoch %d", epoch, c.keys.epoch))
+		return nil, nil, nil, precondition("the gallery was re-protected under a new epoch during the query", fmt.Errorf("gallery epoch %d, query epoch %d", epoch, c.keys.epoch))
 	}
 	testHook(ctx, "evaluate", nil)
-	resp, _, err := c.keys.responder.Respond(ctx, q, hg, he.Options{Threshold: he.Threshold{Tau: c.p.cfg.Threshold}, Mode: he.ModeAny}, n.rand)
+	ans, sec, err := c.keys.responder.Respond(ctx, q, hg, he.Options{Threshold: he.Threshold{Tau: c.p.cfg.Threshold}}, n.rand)
 	testHook(ctx, "evaluated", err)
-	return resp, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer sec.Destroy()
+	gb, gc, err := opening.Garble(c.keys.ps.OpeningParams(), sec, openingSession(c.open.header), n.rand)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ab, err := ans.MarshalBinary()
+	if err != nil {
+		gb.Destroy()
+		return nil, nil, nil, err
+	}
+	return ab, gb, gc, nil
 }
 
 // testHookFn, set only by this package's tests, observes named points of a call being served.
@@ -309,16 +328,14 @@ func (n *Node) packReference(p *partner, g *galleryLink, label string) (*he.Gall
 	return hg, rec.Epoch, err
 }
 
-// respondMatch audits the answer, then signs and sends it. An answer whose audit record cannot
-// be written is not sent.
-func (n *Node) respondMatch(ctx context.Context, s matchStream, c *matchCall, resp *he.Response) *Error {
-	b, err := resp.MarshalBinary()
-	if err != nil {
-		e := internal(err)
-		n.finishMatch(ctx, c, e)
-		return e
-	}
-	result := &pb.MatchResult{Objects: []*pb.HEObject{describe(pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT, c.keys.ps.Name(), b)}}
+// respondMatch audits the answer, then signs and sends it with the garbled circuit (round 1).
+// An answer whose audit record cannot be written is not sent.
+func (n *Node) respondMatch(ctx context.Context, s matchStream, c *matchCall, ans, gc []byte) *Error {
+	ps := c.keys.ps.Name()
+	result := &pb.MatchResult{Objects: []*pb.HEObject{
+		describe(pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, ps, ans),
+		describe(pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT, ps, gc),
+	}}
 	rh, sig, err := signResponse(c.open.header, result, n.signer, n.now())
 	if err != nil {
 		e := internal(err)
@@ -331,7 +348,7 @@ func (n *Node) respondMatch(ctx context.Context, s matchStream, c *matchCall, re
 	if err := s.sendOpen(&pb.MatchResponseOpen{Header: rh, Result: result, Signature: sig}); err != nil {
 		return asError(ctx, err)
 	}
-	sent, err := sendObjects(s.sendChunk, b)
+	sent, err := sendObjects(s.sendChunk, ans, gc)
 	n.met.traffic(c.p.name, sent, 0)
 	if err != nil {
 		return asError(ctx, err)

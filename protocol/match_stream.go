@@ -21,11 +21,30 @@ type matchOpen struct {
 	reference string // Verify only
 }
 
+// openingOpen is the first message of a Search or Verify stream's second round.
+type openingOpen struct {
+	header   *pb.RequestHeader
+	payload  *pb.OpeningPayload
+	sig      []byte
+	transfer *pb.HEObject
+}
+
+func openingFrom(o *pb.OpeningOpen) (*openingOpen, error) {
+	if o == nil {
+		return nil, errors.New("expected the opening message")
+	}
+	if o.Payload == nil {
+		o.Payload = &pb.OpeningPayload{}
+	}
+	return &openingOpen{header: o.Header, payload: o.Payload, sig: o.Signature, transfer: o.Payload.TransferRequest}, nil
+}
+
 // matchStream is the part of a Search or Verify server stream the handler uses.
 type matchStream interface {
 	Context() context.Context
 	open() (*matchOpen, error)
 	chunk() (*pb.Chunk, error)
+	opening() (*openingOpen, error) // io.EOF when the querier ended the call instead
 	sendOpen(*pb.MatchResponseOpen) error
 	sendChunk(*pb.Chunk) error
 }
@@ -53,6 +72,14 @@ func (s searchStream) chunk() (*pb.Chunk, error) {
 		return nil, err
 	}
 	return m.GetChunk(), nil
+}
+
+func (s searchStream) opening() (*openingOpen, error) {
+	m, err := s.Recv()
+	if err != nil {
+		return nil, err
+	}
+	return openingFrom(m.GetOpening())
 }
 
 func (s searchStream) sendOpen(o *pb.MatchResponseOpen) error {
@@ -86,6 +113,14 @@ func (s verifyStream) chunk() (*pb.Chunk, error) {
 		return nil, err
 	}
 	return m.GetChunk(), nil
+}
+
+func (s verifyStream) opening() (*openingOpen, error) {
+	m, err := s.Recv()
+	if err != nil {
+		return nil, err
+	}
+	return openingFrom(m.GetOpening())
 }
 
 func (s verifyStream) sendOpen(o *pb.MatchResponseOpen) error {

@@ -15,11 +15,14 @@ import (
 var testParamSets func() []*he.ParamSet
 
 // LookupParams returns the HE parameter set with the given name: the production set
-// (he.N15V2, "puente-ckks-n15-v1"), or, in a build made with -tags puente_testparams only, one
+// (he.N15V2, "puente-ckks-n15-v2"), or, in a build made with -tags puente_testparams only, one
 // of the INSECURE test sets. The default build refuses an INSECURE set by name.
 func LookupParams(name string) (*he.ParamSet, error) {
 	if ps, err := he.LookupName(name); err == nil {
 		return ps, nil
+	}
+	if why, ok := he.Retired(name); ok {
+		return nil, fmt.Errorf("protocol: HE parameter set %q is retired: %s", name, why)
 	}
 	if testParamSets == nil {
 		if strings.HasPrefix(name, "INSECURE-") {
@@ -32,7 +35,7 @@ func LookupParams(name string) (*he.ParamSet, error) {
 			}
 		}
 	}
-	return nil, fmt.Errorf("protocol: unknown HE parameter set %q (want puente-ckks-n15-v1)", name)
+	return nil, fmt.Errorf("protocol: unknown HE parameter set %q (want puente-ckks-n15-v2)", name)
 }
 
 // paramDigest is the param_set_digest of a Hello: the he package's SHA-512 of the set's
@@ -61,16 +64,22 @@ func objectLimit(ps *he.ParamSet, kind pb.HEObjectKind) int64 {
 	switch kind {
 	case pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT:
 		return int64(info.QueryBytes)
-	case pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT:
-		return int64(info.ResponseBytes)
+	case pb.HEObjectKind_HE_OBJECT_KIND_ANSWER:
+		return int64(info.AnswerBytes)
+	case pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT:
+		return int64(info.GarbledBytes)
+	case pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST:
+		return int64(info.TransferRequestBytes)
+	case pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER:
+		return int64(info.TransferAnswerBytes)
 	case pb.HEObjectKind_HE_OBJECT_KIND_CKG_SHARE:
 		return int64(info.CiphertextBytesLevel) + 4096
 	case pb.HEObjectKind_HE_OBJECT_KIND_RKG_SHARE_ROUND1, pb.HEObjectKind_HE_OBJECT_KIND_RKG_SHARE_ROUND2:
 		return int64(info.RelinKeyBytes) + 4096
 	case pb.HEObjectKind_HE_OBJECT_KIND_GKG_SHARE:
-		return int64(info.TopGaloisKeyBytes)/2 + 4096
+		return int64(info.GaloisKeyBytes)/2 + 4096
 	}
-	return 0
+	return 0 // the retired kinds of the first release among them
 }
 
 // stepOf maps a key-share descriptor to the he ceremony step it carries.

@@ -216,7 +216,6 @@ func (n *node) metric(name string) (float64, error) {
 type matchLine struct {
 	Row       int    `json:"row"`
 	Hit       bool   `json:"hit"`
-	Uncertain bool   `json:"uncertain"`
 	Request   string `json:"request"`
 	Epoch     uint64 `json:"epoch"`
 	ElapsedMS int64  `json:"elapsed_ms"`

@@ -57,7 +57,7 @@ func TestDemoNewUser(t *testing.T) {
 	}
 	for _, line := range []string{
 		"Every decision equals the plaintext answer",
-		"HE parameters puente-ckks-n15-v1",
+		"HE parameters puente-ckks-n15-v2",
 		"us-cbp        stopped cleanly; its audit log verifies",
 		"co-migracion  stopped cleanly; its audit log verifies",
 		"The working directory was removed",

@@ -21,7 +21,7 @@ import (
 // test set, which keeps the whole scenario within the test budget; the full scenario on the real
 // set takes about three minutes on two cores:
 //
-//	PUENTE_E2E_PARAMS=puente-ckks-n15-v1 go test ./tests -run TestEndToEnd -v
+//	PUENTE_E2E_PARAMS=puente-ckks-n15-v2 go test ./tests -run TestEndToEnd -v
 //
 // TestRealParameters runs the ceremony and searches on the real set in every default run.
 func e2eParams() string {
@@ -32,7 +32,7 @@ func e2eParams() string {
 }
 
 // realParams is the production parameter set.
-const realParams = "puente-ckks-n15-v1"
+const realParams = "puente-ckks-n15-v2"
 
 // tau is PolyProtect's threshold at FMR 1e-3 on this data (docs/evaluation.md, section 3).
 const tau = 0.9234

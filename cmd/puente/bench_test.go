@@ -32,7 +32,7 @@ func TestBenchTable(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 	t.Logf("puente bench:\n%s", out)
-	for _, want := range []string{"INSECURE-test-n12 (INSECURE test set)", "mode any", "ceremony (both parties in this process, max dims 16,", "every encrypted decision matched its plaintext count"} {
+	for _, want := range []string{"INSECURE-test-n12 (INSECURE test set)", "mode one-bit opening", "ceremony (both parties in this process, max dims 16,", "every encrypted decision matched its plaintext count"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
@@ -116,8 +116,10 @@ func TestBenchJSON(t *testing.T) {
 	if s["n"] != 100.0 || s["m"] != 32.0 || s["blocks"] != 1.0 || s["hit"] != true || s["plain_count"] != 1.0 || !(s["plain_scan_reps"].(float64) >= 3) {
 		t.Errorf("size %v", s)
 	}
-	if q, r := s["query_bytes"].(float64), s["response_bytes"].(float64); q != float64(hetest.InsecureN12().Info().QueryBytes) || r != float64(hetest.InsecureN12().Info().ResponseBytes) {
-		t.Errorf("query %v bytes, response %v bytes; the parameter set says %d and %d", q, r, hetest.InsecureN12().Info().QueryBytes, hetest.InsecureN12().Info().ResponseBytes)
+	in := hetest.InsecureN12().Info()
+	wantQ, wantR := in.QueryBytes+in.TransferRequestBytes, in.AnswerBytes+in.GarbledBytes+in.TransferAnswerBytes
+	if q, r := s["query_bytes"].(float64), s["response_bytes"].(float64); q != float64(wantQ) || r != float64(wantR) {
+		t.Errorf("query %v bytes, response %v bytes; the parameter set says %d and %d", q, r, wantQ, wantR)
 	}
 }
 

@@ -56,7 +56,7 @@ func runDemo(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 	asJSON := fs.Bool("json", false, "print one JSON object per step instead of text")
 	size := fs.Int("gallery", 200, "subjects co-migracion enrols, 16 to 32768 (one ciphertext block: the same search time); at tau = 0.9234 a larger gallery has more look-alikes of a non-mated probe")
 	seed := fs.Uint64("seed", 1, "seed of the synthetic population")
-	params := fs.String("he-params", "puente-ckks-n15-v1", "HE parameter set; the INSECURE test sets are for tests only")
+	params := fs.String("he-params", "puente-ckks-n15-v2", "HE parameter set; the INSECURE test sets are for tests only")
 	dataOnly := fs.String("write-data", "", "only write the synthetic feature files to this directory, then stop")
 	if rest, err := parse(fs, args); err != nil {
 		return err

@@ -29,7 +29,6 @@ type demoEvent struct {
 	Hit       *bool    `json:"hit,omitempty"`
 	Expected  *bool    `json:"expected_hit,omitempty"` // the plaintext answer
 	BestScore *float64 `json:"plaintext_score,omitempty"`
-	Uncertain bool     `json:"uncertain,omitempty"`
 	Request   string   `json:"request,omitempty"`
 
 	// HE object bytes the node reports, and bytes the relay counted on the wire, from the

@@ -126,13 +126,9 @@ func (d *demoRun) query(_ context.Context, step, what string, q demoProbe, call 
 	}
 	took := time.Since(t)
 	s1, r1 := d.wire()
-	band := ""
-	if res.Uncertain {
-		band = " (a score was within the threshold's band)"
-	}
-	d.out.say("%-36s %-7s %5s, %s sent, %s back%s", what, decision(res.Hit), secs(took), mb(s1-s0), mb(r1-r0), band)
+	d.out.say("%-36s %-7s %5s, %s sent, %s back", what, decision(res.Hit), secs(took), mb(s1-s0), mb(r1-r0))
 	d.out.event(demoEvent{Step: step, Node: demoQuerier, Partner: demoResponder, Probe: q.kind, Subject: q.subject,
-		Hit: ptr(res.Hit), Expected: ptr(q.expected), BestScore: ptr(q.score), Uncertain: res.Uncertain, Request: res.RequestID,
+		Hit: ptr(res.Hit), Expected: ptr(q.expected), BestScore: ptr(q.score), Request: res.RequestID,
 		Epoch: res.Epoch, HESent: res.BytesSent, HERecv: res.BytesRecv, WireSent: s1 - s0, WireRecv: r1 - r0, ElapsedMS: took.Milliseconds()})
 	if res.Hit != q.expected {
 		d.mismatch = append(d.mismatch, fmt.Sprintf("%s of a %s probe: %s, plaintext answer %s", step, q.kind, decision(res.Hit), decision(q.expected)))

@@ -41,7 +41,6 @@ func init() {
 type matchLine struct {
 	Row       int    `json:"row"`
 	Hit       bool   `json:"hit"`
-	Uncertain bool   `json:"uncertain"`
 	Request   string `json:"request"`
 	Epoch     uint64 `json:"epoch"`
 	ElapsedMS int64  `json:"elapsed_ms"`
@@ -136,7 +135,7 @@ func printMatch(st *stdio, asJSON bool, row int, r *protocol.Result, err error) 
 	if err != nil {
 		l.Error = err.Error()
 	} else {
-		l = matchLine{Row: row, Hit: r.Hit, Uncertain: r.Uncertain, Request: r.RequestID, Epoch: r.Epoch,
+		l = matchLine{Row: row, Hit: r.Hit, Request: r.RequestID, Epoch: r.Epoch,
 			ElapsedMS: r.Elapsed.Milliseconds(), Sent: r.BytesSent, Received: r.BytesRecv}
 	}
 	if asJSON {
@@ -150,9 +149,6 @@ func printMatch(st *stdio, asJSON bool, row int, r *protocol.Result, err error) 
 	dec := "no-hit"
 	if r.Hit {
 		dec = "hit"
-	}
-	if r.Uncertain {
-		dec += " (score within the threshold's band)"
 	}
 	fmt.Fprintf(st.out, "row %d: %s  request %s  epoch %d  %s  sent %d B  received %d B\n",
 		row, dec, r.RequestID, r.Epoch, r.Elapsed.Round(time.Millisecond), r.BytesSent, r.BytesRecv)

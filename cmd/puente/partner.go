@@ -33,7 +33,7 @@ func runPartnerAdd(_ context.Context, st *stdio, fs *flag.FlagSet, args []string
 	agreement := fs.String("agreement", "", "the agreement ID both agencies use (required)")
 	address := fs.String("address", "", "host:port of the partner's node (required)")
 	purposes := fs.String("purposes", "border-screening", "comma-separated purpose codes the agreement allows")
-	params := fs.String("he-params", "puente-ckks-n15-v1", "HE parameter set (INSECURE test sets need a test node)")
+	params := fs.String("he-params", "puente-ckks-n15-v2", "HE parameter set (INSECURE test sets need a test node)")
 	threshold := fs.Float64("threshold", 0.9234, "tau: a protected score at or above it is a hit (PolyProtect's at FMR 1e-3 on LFW)")
 	quota := fs.String("quota", "1000 per 24h", "the partner's query quota, for the policy block printed")
 	scheme := fs.String("scheme", "polyprotect", "protect scheme: polyprotect, biohash or iom")

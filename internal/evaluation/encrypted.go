@@ -9,29 +9,21 @@ import (
 	"github.com/puente-id/puente/protect"
 )
 
-// StepNoiseRMS is the root-mean-square error, per slot, of the encrypted
-// threshold's output before aggregation: the CKKS noise of the last
-// polynomial, measured on puente-ckks-n15-v1 by the he package's
-// BenchmarkEvaluationError (2^-20.0 in every configuration measured;
-// docs/he-parameters.md). The emulation adds it to every slot of every
-// block, used or not, as the responder's sum does.
-const StepNoiseRMS = 0x1p-20
+// CountNoiseRMS is the root-mean-square error of the count an answer holds, per block of the
+// gallery: the CKKS noise of the threshold polynomial's output summed over a block's slots
+// (S times the noise of the constant coefficient), measured on puente-ckks-n15-v2 by the he
+// package's BenchmarkAnswerError (docs/he-parameters.md). The emulation adds it once per block.
+const CountNoiseRMS = 0x1p-10
 
 // noiseSeed seeds the emulation's noise, so that reruns decide alike.
 const noiseSeed = 0x7075656e7465
 
-// Outcome is what the querier learns from one ModeAny search, as
-// he.Querier.Decide reports it.
+// Outcome is what the querier learns from one search: the opening's one bit.
 type Outcome uint8
 
 const (
 	NoHit Outcome = iota
 	Hit
-	// UncertainHit is a decoded half: a score within the threshold's band
-	// left a fraction. Decide reports it as a hit with Uncertain set.
-	UncertainHit
-	// Refused is a decoded value Decide rejects (he.ErrResult).
-	Refused
 )
 
 func (o Outcome) String() string {
@@ -40,27 +32,12 @@ func (o Outcome) String() string {
 		return "no hit"
 	case Hit:
 		return "hit"
-	case UncertainHit:
-		return "uncertain (hit)"
-	case Refused:
-		return "refused"
 	}
 	return fmt.Sprintf("outcome(%d)", uint8(o))
 }
 
-// IsHit reports whether the querier counts the outcome as a hit.
-func (o Outcome) IsHit() bool { return o == Hit || o == UncertainHit }
-
-// OutcomeOf returns the outcome of a decision.
-func OutcomeOf(d he.Decision) Outcome {
-	switch {
-	case d.Uncertain:
-		return UncertainHit
-	case d.Hit:
-		return Hit
-	}
-	return NoHit
-}
+// IsHit reports whether the outcome is a hit.
+func (o Outcome) IsHit() bool { return o == Hit }
 
 // exactOutcome is the decision of the exact comparison s >= tau.
 func exactOutcome(s, tau float64) Outcome {
@@ -70,37 +47,26 @@ func exactOutcome(s, tau float64) Outcome {
 	return NoHit
 }
 
-// Emulator computes in plaintext the outcome a ModeAny search decodes,
-// with the same threshold polynomial the responder evaluates
-// (he.Threshold.PlainStep, nominal multiplier) and the measured noise:
+// Emulator computes in plaintext the outcome of a search, with the same threshold polynomial
+// the responder evaluates (he.Threshold.PlainStep, nominal multiplier) and the measured noise of
+// the count:
 //
-//	c = Σ_i PlainStep(s_i) + N(0, StepNoiseRMS² · blocks · S)
-//	v = he.AnyPlain(c) + N(0, σ²)
+//	c = Σ_i PlainStep(s_i) + N(0, CountNoiseRMS² · blocks)
 //
-// with S the slots per block and σ the flooding noise per decoded slot of
-// the parameter set; v is rounded to a multiple of 1/2 as DecodePublic
-// does and read as Decide reads it. A verification is a search of a
-// one-entry gallery. Unused slots, whose polynomial output is within 2^-30
-// of 0, contribute their noise only. Noise comes from a fixed seed.
+// and the opening's comparison: a hit when c >= 1/2 (the norm of an honest probe is always in
+// its window). A verification is a search of a one-entry gallery. Unused slots, whose
+// polynomial output is within 2^-31 of 0, contribute their noise only. Noise comes from a fixed
+// seed.
 type Emulator struct {
-	ps    *he.ParamSet
-	th    he.Threshold
-	flood float64
-	rng   *rand.Rand
+	ps  *he.ParamSet
+	th  he.Threshold
+	rng *rand.Rand
 }
 
-// NewEmulator returns an emulator of searches thresholded at tau on ps,
-// its noise drawn from seed.
+// NewEmulator returns an emulator of searches thresholded at tau on ps, its noise drawn from
+// seed.
 func NewEmulator(ps *he.ParamSet, tau float64, seed uint64) *Emulator {
-	return &Emulator{ps: ps, th: he.Threshold{Tau: tau}, flood: FloodSigma(ps), rng: rand.New(rand.NewPCG(noiseSeed, seed))}
-}
-
-// FloodSigma returns the standard deviation of the responder's flooding
-// noise in one decoded slot: he's coefficient-domain width σ_c scaled by
-// the canonical embedding, σ_c·sqrt(2N)/Δ (2^-5 on puente-ckks-n15-v1).
-func FloodSigma(ps *he.ParamSet) float64 {
-	in := ps.Info()
-	return math.Exp2(in.FloodLogSigma + float64(in.LogN+1)/2 - float64(in.LogScale))
+	return &Emulator{ps: ps, th: he.Threshold{Tau: tau}, rng: rand.New(rand.NewPCG(noiseSeed, seed))}
 }
 
 // sum returns the sum of the polynomial decisions of the scores.
@@ -112,25 +78,27 @@ func (e *Emulator) sum(scores []float64) float64 {
 	return c
 }
 
-// Value returns the noise-free decoded value of a search with these
-// scores: he.AnyPlain of the sum of the polynomial decisions.
-func (e *Emulator) Value(scores ...float64) float64 { return he.AnyPlain(e.sum(scores)) }
+// Value returns the noise-free count of a search with these scores: the sum of the polynomial
+// decisions, which the opening compares with 1/2.
+func (e *Emulator) Value(scores ...float64) float64 { return e.sum(scores) }
 
 // Decide returns the emulated outcome of one search with these scores.
 func (e *Emulator) Decide(scores ...float64) Outcome { return e.decide(e.sum(scores), len(scores)) }
 
-// decide adds the noise to the sum c of n polynomial decisions and
-// decodes.
+// decide adds the noise to the sum c of n polynomial decisions and compares it with 1/2.
 func (e *Emulator) decide(c float64, n int) Outcome {
 	S := e.ps.Slots()
 	blocks := max(1, (n+S-1)/S)
-	c += e.rng.NormFloat64() * StepNoiseRMS * math.Sqrt(float64(blocks*S))
-	return decodeAny(he.AnyPlain(c) + e.rng.NormFloat64()*e.flood)
+	c += e.rng.NormFloat64() * CountNoiseRMS * math.Sqrt(float64(blocks))
+	if c >= 0.5 {
+		return Hit
+	}
+	return NoHit
 }
 
-// Crossing returns the offset from tau at which the noise-free decoded
-// value of a one-entry search reaches v in (0, 1), found by bisection
-// over tau ± 2·band (the value increases with the score).
+// Crossing returns the offset from tau at which the noise-free count of a one-entry search
+// reaches v in (0, 1), found by bisection over tau ± 2·band (the count increases with the
+// score).
 func (e *Emulator) Crossing(v float64) float64 {
 	band := e.th.Band(e.ps)
 	lo, hi := e.th.Tau-2*band, e.th.Tau+2*band
@@ -145,36 +113,24 @@ func (e *Emulator) Crossing(v float64) float64 {
 	return (lo+hi)/2 - e.th.Tau
 }
 
-// decodeAny reads the decoded value v as the querier's Decide does in ModeAny
-// (he.DecodeAnyValue): rounded to a multiple of 1/2, 0 is no hit, a whole positive value a hit
-// (values above 1 mean more than he.AnyBound entries matched), a half an uncertain hit.
-func decodeAny(v float64) Outcome {
-	d, err := he.DecodeAnyValue(v)
-	if err != nil {
-		return Refused
-	}
-	return OutcomeOf(d)
-}
-
-// Rates are the error rates of decisions at one threshold: verification
-// (FNMR, FMR) or open-set search (FNIR, FPIR). An uncertain outcome counts
-// as a hit, as the querier's Decide reports it.
+// Rates are the error rates of decisions at one threshold: verification (FNMR, FMR) or
+// open-set search (FNIR, FPIR).
 type Rates struct {
-	Tau               float64
-	Miss, False       float64 // FNMR or FNIR; FMR or FPIR
-	UncertainMated    float64 // fraction of mated comparisons (searches) uncertain
-	UncertainNonMated float64
-	// Against the exact decision (score >= Tau): hits added among mated
-	// and non-mated comparisons, and exact hits lost.
+	Tau         float64
+	Miss, False float64 // FNMR or FNIR; FMR or FPIR
+	// BandMated and BandNonMated are the fractions of mated and non-mated comparisons
+	// (searches) whose count is neither 0 nor 1 (within 10^-6): a score within the band.
+	BandMated, BandNonMated float64
+	// Against the exact decision (score >= Tau): hits added among mated and non-mated
+	// comparisons, and exact hits lost.
 	AddedMated, AddedNonMated, Lost int
-	Refused                         int
 }
 
-// rates tallies the outcomes of mated and non-mated decisions against the
-// exact ones (scores exactM, exactNM at tau).
-func rates(tau float64, mated, nonMated []Outcome, exactM, exactNM []float64) Rates {
+// rates tallies the outcomes of mated and non-mated decisions against the exact ones (scores
+// exactM, exactNM at tau); valM and valNM are the noise-free counts, when known.
+func rates(tau float64, mated, nonMated []Outcome, exactM, exactNM, valM, valNM []float64) Rates {
 	r := Rates{Tau: tau}
-	tally := func(outs []Outcome, scores []float64, added *int) (hits, uncertain float64) {
+	tally := func(outs []Outcome, scores, vals []float64, added *int) (hits, band float64) {
 		for i, o := range outs {
 			exact := scores[i] >= tau
 			switch {
@@ -186,18 +142,15 @@ func rates(tau float64, mated, nonMated []Outcome, exactM, exactNM []float64) Ra
 			if o.IsHit() {
 				hits++
 			}
-			if o == UncertainHit {
-				uncertain++
-			}
-			if o == Refused {
-				r.Refused++
+			if vals != nil && vals[i] > 1e-6 && math.Abs(vals[i]-math.Round(vals[i])) > 1e-6 {
+				band++
 			}
 		}
-		return hits / float64(len(outs)), uncertain / float64(len(outs))
+		return hits / float64(len(outs)), band / float64(len(outs))
 	}
 	var hm float64
-	hm, r.UncertainMated = tally(mated, exactM, &r.AddedMated)
-	r.False, r.UncertainNonMated = tally(nonMated, exactNM, &r.AddedNonMated)
+	hm, r.BandMated = tally(mated, exactM, valM, &r.AddedMated)
+	r.False, r.BandNonMated = tally(nonMated, exactNM, valNM, &r.AddedNonMated)
 	r.Miss = 1 - hm
 	return r
 }
@@ -211,9 +164,8 @@ func exactOutcomes(scores []float64, tau float64) []Outcome {
 	return out
 }
 
-// Emulated are the emulated decisions of one set of comparisons (or
-// searches), in protocol order: the score (a search's best score), the
-// noise-free decoded value and the outcome of each.
+// Emulated are the emulated decisions of one set of comparisons (or searches), in protocol
+// order: the score (a search's best score), the noise-free count and the outcome of each.
 type Emulated struct {
 	Score, Value []float64
 	Out          []Outcome
@@ -224,7 +176,7 @@ func emulateScores(em *Emulator, scores []float64) Emulated {
 	d := Emulated{Score: scores, Value: make([]float64, len(scores)), Out: make([]Outcome, len(scores))}
 	for i, s := range scores {
 		c := em.sum([]float64{s})
-		d.Value[i], d.Out[i] = he.AnyPlain(c), em.decide(c, 1)
+		d.Value[i], d.Out[i] = c, em.decide(c, 1)
 	}
 	return d
 }
@@ -242,7 +194,7 @@ func emulateSearches(em *Emulator, t *protect.Matrix, probes, gallery []int) Emu
 			d.Score[i] = max(d.Score[i], scores[k])
 		}
 		c := em.sum(scores)
-		d.Value[i], d.Out[i] = he.AnyPlain(c), em.decide(c, len(scores))
+		d.Value[i], d.Out[i] = c, em.decide(c, len(scores))
 	}
 	return d
 }
@@ -252,9 +204,8 @@ func emulateSearches(em *Emulator, t *protect.Matrix, probes, gallery []int) Emu
 type EncryptedResult struct {
 	Params          protect.Params
 	Band3, BandOpen float64 // he.Threshold.Band at each threshold
-	// Zone3 and ZoneOpen are the offsets from tau between which a
-	// one-entry search decodes as uncertain without noise (value 1/4 to
-	// 3/4): below the first it is no hit, above the second a hit.
+	// Zone3 and ZoneOpen are the offsets from tau between which a one-entry search's count is
+	// neither 0 nor 1 (within 10^-6): the band, where a second such score could tip a sum.
 	Zone3, ZoneOpen [2]float64
 	Exact3, Enc3    Rates // verification at Tau3 (FMR 1e-3)
 	ExactOpen       Rates // open-set search at TauOpen (FPIR 1%)
@@ -270,7 +221,7 @@ type EncryptedResult struct {
 // searches. It yields two report sections.
 type Encrypted struct {
 	ParamSet      string
-	FloodSigma    float64 // per decoded slot
+	CountNoise    float64 // per block of the gallery
 	Raw3, RawOpen Rates   // raw cosine, exact
 	// RawOpenMated and RawOpenNonMated are the best raw-cosine scores of
 	// the open-set searches (Open.Mated, Open.NonMated).
@@ -284,10 +235,10 @@ type Encrypted struct {
 // for FMR 1e-3, open-set search at its threshold for FPIR 1%.
 func MeasureEncrypted(env *Env, res []*SchemeResult, ps *he.ParamSet) (*Encrypted, error) {
 	p := env.Proto
-	enc := &Encrypted{ParamSet: ps.Name(), FloodSigma: FloodSigma(ps)}
-	enc.Raw3 = rates(env.Raw.Tau3, exactOutcomes(env.Raw.Mated, env.Raw.Tau3), exactOutcomes(env.Raw.NonMated, env.Raw.Tau3), env.Raw.Mated, env.Raw.NonMated)
+	enc := &Encrypted{ParamSet: ps.Name(), CountNoise: CountNoiseRMS}
+	enc.Raw3 = rates(env.Raw.Tau3, exactOutcomes(env.Raw.Mated, env.Raw.Tau3), exactOutcomes(env.Raw.NonMated, env.Raw.Tau3), env.Raw.Mated, env.Raw.NonMated, nil, nil)
 	mb, nb := BestScores(env.Unit, env.Unit, p.Open.Mated, p.Open.Gallery), BestScores(env.Unit, env.Unit, p.Open.NonMated, p.Open.Gallery)
-	enc.RawOpen = rates(env.Raw.TauOpen, exactOutcomes(mb, env.Raw.TauOpen), exactOutcomes(nb, env.Raw.TauOpen), mb, nb)
+	enc.RawOpen = rates(env.Raw.TauOpen, exactOutcomes(mb, env.Raw.TauOpen), exactOutcomes(nb, env.Raw.TauOpen), mb, nb, nil, nil)
 	enc.RawOpenMated, enc.RawOpenNonMated = mb, nb
 	for i, r := range res {
 		tm, err := protectAll(env, r.Params, 1)
@@ -297,18 +248,18 @@ func MeasureEncrypted(env *Env, res []*SchemeResult, ps *he.ParamSet) (*Encrypte
 		a := r.Acc
 		er := &EncryptedResult{Params: r.Params, templates: tm,
 			Band3: he.Threshold{Tau: a.Tau3}.Band(ps), BandOpen: he.Threshold{Tau: a.TauOpen}.Band(ps)}
-		er.Exact3 = rates(a.Tau3, exactOutcomes(a.Mated, a.Tau3), exactOutcomes(a.NonMated, a.Tau3), a.Mated, a.NonMated)
+		er.Exact3 = rates(a.Tau3, exactOutcomes(a.Mated, a.Tau3), exactOutcomes(a.NonMated, a.Tau3), a.Mated, a.NonMated, nil, nil)
 		em := NewEmulator(ps, a.Tau3, uint64(2*i))
-		er.Zone3 = [2]float64{em.Crossing(0.25), em.Crossing(0.75)}
+		er.Zone3 = [2]float64{em.Crossing(1e-6), em.Crossing(1 - 1e-6)}
 		er.Mated, er.NonMated = emulateScores(em, a.Mated), emulateScores(em, a.NonMated)
-		er.Enc3 = rates(a.Tau3, er.Mated.Out, er.NonMated.Out, a.Mated, a.NonMated)
+		er.Enc3 = rates(a.Tau3, er.Mated.Out, er.NonMated.Out, a.Mated, a.NonMated, er.Mated.Value, er.NonMated.Value)
 		em = NewEmulator(ps, a.TauOpen, uint64(2*i+1))
-		er.ZoneOpen = [2]float64{em.Crossing(0.25), em.Crossing(0.75)}
+		er.ZoneOpen = [2]float64{em.Crossing(1e-6), em.Crossing(1 - 1e-6)}
 		er.OpenMated = emulateSearches(em, tm, p.Open.Mated, p.Open.Gallery)
 		er.OpenNonMated = emulateSearches(em, tm, p.Open.NonMated, p.Open.Gallery)
 		om, on := er.OpenMated.Score, er.OpenNonMated.Score
-		er.ExactOpen = rates(a.TauOpen, exactOutcomes(om, a.TauOpen), exactOutcomes(on, a.TauOpen), om, on)
-		er.EncOpen = rates(a.TauOpen, er.OpenMated.Out, er.OpenNonMated.Out, om, on)
+		er.ExactOpen = rates(a.TauOpen, exactOutcomes(om, a.TauOpen), exactOutcomes(on, a.TauOpen), om, on, nil, nil)
+		er.EncOpen = rates(a.TauOpen, er.OpenMated.Out, er.OpenNonMated.Out, om, on, er.OpenMated.Value, er.OpenNonMated.Value)
 		enc.Schemes = append(enc.Schemes, er)
 	}
 	return enc, nil

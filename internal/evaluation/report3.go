@@ -42,59 +42,51 @@ func (s *encryptedSection) WriteMarkdown(w io.Writer) error {
 		"",
 		fmt.Sprintf("Every comparison and search of section %d is decided as the responder and the querier would decide it on `%s`", secData, e.ParamSet),
 		"(emulated in plaintext, `evaluation.Emulator`): the threshold polynomial the responder evaluates (`he.Threshold.PlainStep`), summed",
-		"over the gallery (a verification is a search of a one-entry gallery), with the CKKS noise measured on that set",
-		fmt.Sprintf("(per-slot rms %s before the sum, from `BenchmarkEvaluationError`, over every slot of the block), the bounded OR of ModeAny,", pow2(StepNoiseRMS)),
-		fmt.Sprintf("the responder's flooding noise (standard deviation %s per decoded slot) and the querier's rounding to a multiple of 1/2.", pow2(e.FloodSigma)),
-		"The noise comes from a fixed seed. A decoded half is an uncertain decision, which the querier's `Decide` reports as a hit;",
-		fmt.Sprintf("the rates count it so. The band is `he.Threshold.Band`: scores further from tau are decided exactly. Section %d checks", secSample),
-		"this emulation against real encrypted searches.",
+		"over the gallery (a verification is a search of a one-entry gallery), with the count's CKKS noise measured on that set",
+		fmt.Sprintf("(rms %s per block, from `BenchmarkAnswerError`), and the opening's comparison of the count with 1/2 (the querier", pow2(e.CountNoise)),
+		"learns that bit and nothing else). The noise comes from a fixed seed. The band is `he.Threshold.Band`: scores further from",
+		fmt.Sprintf("tau are decided exactly. Section %d checks this emulation against real encrypted searches.", secSample),
 		"", "Verification (all mated pairs against the non-mated sample):"); err != nil {
 		return err
 	}
-	head := []string{"comparator", "decision", "tau", "band", "FNMR", "FMR", "uncertain: mated / non-mated", "hits added: mated / non-mated", "hits lost"}
+	head := []string{"comparator", "decision", "tau", "band", "FNMR", "FMR", "in band: mated / non-mated", "hits added: mated / non-mated", "hits lost"}
 	if err := table(w, head, rateRows(e, false)); err != nil {
 		return err
 	}
 	if err := para(w, "Open-set search (a search is one encrypted query against the whole gallery):"); err != nil {
 		return err
 	}
-	head[4], head[5], head[6] = "FNIR", "FPIR", "uncertain: mated / non-mated searches"
+	head[4], head[5], head[6] = "FNIR", "FPIR", "in band: mated / non-mated searches"
 	if err := table(w, head, rateRows(e, true)); err != nil {
 		return err
 	}
-	lines := []string{"What encryption changes, against the exact decision on the same protected templates (the uncertain zone is where a",
-		"one-entry search decodes as a half without noise: below it no hit, above it a hit):"}
+	lines := []string{"What encryption changes, against the exact decision on the same protected templates (the band is where a",
+		"one-entry search's count is neither 0 nor 1; a single score there is still decided at tau, since the polynomial is odd and",
+		"monotone: its count is above 1/2 exactly when the score is at or above tau):"}
 	for _, r := range e.Schemes {
-		lines = append(lines, fmt.Sprintf("- %s: FNMR %s -> %s, FMR %s -> %s; FNIR %s -> %s, FPIR %s -> %s; %s of mated comparisons and %s of mated searches decode as uncertain;",
+		lines = append(lines, fmt.Sprintf("- %s: FNMR %s -> %s, FMR %s -> %s; FNIR %s -> %s, FPIR %s -> %s; %s of mated comparisons and %s of mated searches have a score in the band;",
 			Describe(r.Params), pct(r.Exact3.Miss), pct(r.Enc3.Miss), sci(r.Exact3.False), sci(r.Enc3.False),
-			pct(r.ExactOpen.Miss), pct(r.EncOpen.Miss), pct(r.ExactOpen.False), pct(r.EncOpen.False), pct3(r.Enc3.UncertainMated), pct3(r.EncOpen.UncertainMated)),
-			fmt.Sprintf("  uncertain zone tau %+.5f to tau %+.5f (verification), tau %+.5f to tau %+.5f (search).", r.Zone3[0], r.Zone3[1], r.ZoneOpen[0], r.ZoneOpen[1]))
+			pct(r.ExactOpen.Miss), pct(r.EncOpen.Miss), pct(r.ExactOpen.False), pct(r.EncOpen.False), pct3(r.Enc3.BandMated), pct3(r.EncOpen.BandMated)),
+			fmt.Sprintf("  band tau %+.5f to tau %+.5f (verification), tau %+.5f to tau %+.5f (search).", r.Zone3[0], r.Zone3[1], r.ZoneOpen[0], r.ZoneOpen[1]))
 	}
-	lost, refused := 0, 0
+	lost, added := 0, 0
 	for _, r := range e.Schemes {
 		lost += r.Enc3.Lost + r.EncOpen.Lost
-		refused += r.Enc3.Refused + r.EncOpen.Refused
+		added += r.Enc3.AddedMated + r.Enc3.AddedNonMated + r.EncOpen.AddedMated + r.EncOpen.AddedNonMated
 	}
-	if lost == 0 {
-		lines = append(lines, "", "No exact hit is lost: a score at or above tau gives the polynomial a value of at least 1/2, which decodes",
-			"as a hit or an uncertain hit. Encryption only adds hits, from scores just below tau inside the band: mated ones lower the",
-			"FNMR (FNIR), non-mated ones raise the FMR (FPIR).")
-	} else {
-		lines = append(lines, "", fmt.Sprintf("%d exact hits are lost under encryption (see the tables).", lost))
+	switch {
+	case lost == 0 && added == 0:
+		lines = append(lines, "", "Every encrypted decision equals the exact one: no hit is added or lost.")
+	default:
+		lines = append(lines, "", fmt.Sprintf("Against the exact decision, %d hits are added and %d lost (see the tables): a search whose", added, lost),
+			"gallery has two or more scores inside the band can sum to 1/2 or more without any of them reaching tau, or stay below.")
 	}
-	if refused > 0 {
-		lines = append(lines, fmt.Sprintf("%d emulated decisions decode to values the querier refuses.", refused))
-	}
-	lines = append(lines, "The uncertain fraction is also what an honest querier learns beyond hit/no-hit: that some score was close to tau.",
-		"Since an uncertain decision counts as a hit, the encrypted decision behaves like the exact one at a threshold lowered to the",
-		"lower end of the uncertain zone; a responder that wants the exact decision's FMR (FPIR) would raise tau by that offset (not",
-		"applied here: the tables use the thresholds of the exact decision).")
 	if err := para(w, lines...); err != nil {
 		return err
 	}
 	return figureLink(w, s.img, figScores, "Mated and non-mated score distributions with each threshold",
 		"*Score distributions* of mated and non-mated verification pairs for raw cosine and each scheme, as densities over 100 bins,",
-		"with tau at FMR 1e-3 (dashed). The uncertain zone is too narrow to see at this scale; the tables above count what falls into it.")
+		"with tau at FMR 1e-3 (dashed). The band is too narrow to see at this scale; the tables above count what falls into it.")
 }
 
 // rateRows returns the rows of the verification or open-set table.
@@ -108,7 +100,7 @@ func rateRows(e *Encrypted, open bool) [][]string {
 			b = fmt.Sprintf("± %.4f", band)
 		}
 		return []string{name, how, fmt.Sprintf("%.4f", r.Tau), b, pct(r.Miss), f,
-			pct3(r.UncertainMated) + " / " + pct3(r.UncertainNonMated), fmt.Sprintf("%d / %d", r.AddedMated, r.AddedNonMated), fmt.Sprint(r.Lost)}
+			pct3(r.BandMated) + " / " + pct3(r.BandNonMated), fmt.Sprintf("%d / %d", r.AddedMated, r.AddedNonMated), fmt.Sprint(r.Lost)}
 	}
 	raw := e.Raw3
 	if open {
@@ -141,25 +133,22 @@ func (s *sampleSection) WriteMarkdown(w io.Writer) error {
 	if sm.Insecure {
 		sec = "an INSECURE test set"
 	}
-	agree, unc, disagree := sm.Agreements()
+	agree, disagree := sm.Agreements()
 	outside, wrong := sm.OutsideBand()
 	if err := para(w,
 		fmt.Sprintf("%d encrypted searches on `%s` (%s) with %s templates, each through the whole protocol as the nodes run it:",
 			len(sm.Items), sm.ParamSet, sec, Describe(sm.Params)),
 		fmt.Sprintf("one key ceremony (both parties in one process, max dims %d), then for each search the querier's encrypted probe, the", sm.MaxDims),
-		"responder's evaluation in ModeAny with its flooded decryption share, and the querier's `Decide`, through the wire encodings.",
+		"responder's evaluation and answer, and the opening (garbled circuit and oblivious transfer), through the wire encodings.",
 		"Verifications use a one-entry gallery; open-set searches the whole enrolled gallery. Half of each were chosen by their",
-		fmt.Sprintf("emulated value (the noise-free decoded value of section %d, column \"value\") nearest to 3/8, 1/8, 7/8 and 5/8 in turn:", secEncrypted),
-		"inside the band, but 1/8 (four flooding standard deviations) from the rounding boundaries 1/4 and 3/4, so a disagreement",
-		"would mean the emulation is wrong; the other half at random, mated and non-mated alternately. Shares, queries and flooding draw from",
-		"fixed seeds; Lattigo draws the noise inside the ceremony's protocol shares from crypto/rand, which moves decoded values by",
-		"far less than the flooding noise (the whole error before flooding is at most 2^-11.5 on the production set, docs/he-parameters.md),",
-		"so an outcome could change between runs only for a value about that close to a rounding boundary.",
+		fmt.Sprintf("emulated count (the noise-free count of section %d, column \"count\") nearest to 3/8, 1/8, 7/8 and 5/8 in turn:", secEncrypted),
+		"inside the band, but 1/8 (far more than the count's noise) from the opening's comparison with 1/2, so a disagreement would",
+		"mean the emulation is wrong; the other half at random, mated and non-mated alternately. Shares, queries, answers and openings",
+		"draw from fixed seeds; Lattigo draws the noise inside the ceremony's protocol shares from crypto/rand, which moves a count",
+		"by far less than 1/8.",
 		"",
-		fmt.Sprintf("**Agreement with the emulation (section %d): %d of %d** (%d of them uncertain in both), **%d disagreements**.", secEncrypted, agree, len(sm.Items), unc, disagree),
-		fmt.Sprintf("Outside the band, %d of %d encrypted decisions equal the exact decision.", outside-wrong, outside),
-		"(A value within a few flooding standard deviations of 1/4 or 3/4 would decode either way, in the emulation as in a real",
-		"search, since each draws its own noise.)"); err != nil {
+		fmt.Sprintf("**Agreement with the emulation (section %d): %d of %d**, **%d disagreements**.", secEncrypted, agree, len(sm.Items), disagree),
+		fmt.Sprintf("Outside the band, %d of %d encrypted decisions equal the exact decision.", outside-wrong, outside)); err != nil {
 		return err
 	}
 	var rows [][]string
@@ -175,5 +164,5 @@ func (s *sampleSection) WriteMarkdown(w io.Writer) error {
 		rows = append(rows, []string{fmt.Sprint(i + 1), kind, chosen, fmt.Sprintf("%+.5f", it.Offset), inBand, fixed3(it.Value),
 			it.Exact.String(), it.Emulated.String(), it.Encrypted.String(), agrees})
 	}
-	return table(w, []string{"#", "protocol", "chosen", "score - tau", "in band", "value", "exact", "emulated", "encrypted", "agrees"}, rows)
+	return table(w, []string{"#", "protocol", "chosen", "score - tau", "in band", "count", "exact", "emulated", "encrypted", "agrees"}, rows)
 }

@@ -2,7 +2,6 @@ package evaluation
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -15,10 +14,8 @@ import (
 	"github.com/puente-id/puente/protect"
 )
 
-// DefaultHESearches is the number of real encrypted searches the report
-// runs: half verifications, half open-set searches. On
-// puente-ckks-n15-v1 each takes 6 to 9 s on two shared cores, and the
-// ceremony before them about 9 s.
+// DefaultHESearches is the number of real encrypted searches the report runs: half
+// verifications, half open-set searches, each with its opening.
 const DefaultHESearches = 12
 
 // SampleItem is one real encrypted search and what it is checked against.
@@ -28,9 +25,9 @@ type SampleItem struct {
 	Band   bool    // chosen by its emulated value; else at random
 	Index  int     // in Protocols.Mated/NonMated, or Open.Mated/NonMated
 	Offset float64 // score (best score) - tau
-	Value  float64 // the emulation's noise-free decoded value
+	Value  float64 // the emulation's noise-free count
 	// Exact is the exact decision (score >= tau), Emulated the emulation's
-	// (EncryptedResult), Encrypted what the querier decoded.
+	// (EncryptedResult), Encrypted what the opening gave the querier.
 	Exact, Emulated, Encrypted Outcome
 }
 
@@ -50,21 +47,17 @@ type Sample struct {
 	Items           []SampleItem
 }
 
-// Agreements counts the items whose encrypted outcome equals the
-// emulated one, the uncertain ones among those, and the disagreements.
-func (s *Sample) Agreements() (agree, bothUncertain, disagree int) {
+// Agreements counts the items whose encrypted outcome equals the emulated one, and the
+// disagreements.
+func (s *Sample) Agreements() (agree, disagree int) {
 	for _, it := range s.Items {
-		switch {
-		case it.Encrypted != it.Emulated:
+		if it.Encrypted != it.Emulated {
 			disagree++
-		case it.Encrypted == UncertainHit:
-			agree++
-			bothUncertain++
-		default:
+		} else {
 			agree++
 		}
 	}
-	return agree, bothUncertain, disagree
+	return agree, disagree
 }
 
 // OutsideBand counts the items outside the band and those of them whose
@@ -85,11 +78,10 @@ func (s *Sample) OutsideBand() (n, wrong int) {
 	return n, wrong
 }
 
-// RunSample runs n real encrypted searches (ModeAny, through the wire
-// encodings) with er's templates on ps: n/2 verifications and the rest
-// open-set searches, chosen by pickItems. The key ceremony runs once, in this process.
-// Every random choice and all randomness of shares, queries and flooding
-// come from fixed seeds.
+// RunSample runs n real encrypted searches (through the wire encodings, with their openings)
+// with er's templates on ps: n/2 verifications and the rest open-set searches, chosen by
+// pickItems. The key ceremony runs once, in this process. Every random choice and all
+// randomness of shares, queries, answers and openings come from fixed seeds.
 func RunSample(ctx context.Context, env *Env, er *EncryptedResult, acc *Accuracy, ps *he.ParamSet, n int, progress func(string, ...any)) (*Sample, error) {
 	m := er.Params.OutputDim()
 	s := &Sample{ParamSet: ps.Name(), Insecure: ps.Insecure(), Params: er.Params, Tau3: acc.Tau3, TauOpen: acc.TauOpen,
@@ -128,15 +120,11 @@ func RunSample(ctx context.Context, env *Env, er *EncryptedResult, acc *Accuracy
 		}
 		it.Emulated = er.emulated(it).Out[it.Index]
 		start := time.Now()
-		smp, err := parties.Search(ctx, g, probe, he.Options{Threshold: he.Threshold{Tau: tau}, Mode: he.ModeAny}, uint64(i+1))
-		switch {
-		case errors.Is(err, he.ErrResult):
-			it.Encrypted = Refused
-		case err != nil:
+		smp, err := parties.Search(ctx, g, probe, he.Options{Threshold: he.Threshold{Tau: tau}}, uint64(i+1))
+		if err != nil {
 			return nil, fmt.Errorf("evaluation: encrypted search %d: %w", i+1, err)
-		default:
-			it.Encrypted = OutcomeOf(smp.Decision)
 		}
+		it.Encrypted = exactOutcome(btof(smp.Hit), 0.5)
 		progress("encrypted search %d/%d: %v (emulated %v, exact %v), %v", i+1, len(s.Items), it.Encrypted, it.Emulated, it.Exact, time.Since(start).Round(time.Millisecond))
 	}
 	return s, nil
@@ -173,14 +161,19 @@ func (er *EncryptedResult) emulated(it *SampleItem) Emulated {
 	return er.NonMated
 }
 
-// sampleTargets are the decoded values the sample's first half is chosen
-// by, in turn: the centres of the cells of [0, 1] that DecodePublic
-// rounds to 1/2, 0, 1 and 1/2 again, each 1/8 away from the rounding
-// boundaries 1/4 and 3/4 where the noise decides.
+// sampleTargets are the counts the sample's first half is chosen by, in turn: scores within the
+// band, on either side of the opening's comparison with 1/2.
 var sampleTargets = [...]float64{3.0 / 8, 1.0 / 8, 7.0 / 8, 5.0 / 8}
 
+func btof(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // pickItems chooses n comparisons (searches): the first half those whose
-// noise-free decoded value lies nearest to sampleTargets in turn, the rest
+// noise-free count lies nearest to sampleTargets in turn, the rest
 // at random, mated and non-mated alternately; none twice.
 func pickItems(search bool, mated, nonMated Emulated, tau float64, n int, seed uint64) []SampleItem {
 	sets := [2]Emulated{nonMated, mated}

@@ -88,12 +88,12 @@ const (
 	HEObjectKind_HE_OBJECT_KIND_UNSPECIFIED HEObjectKind = 0
 	// A probe: the querier's protected template encrypted under the direction's collective key.
 	HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT HEObjectKind = 1
-	// The responder's encrypted result (the masked hit count or decision).
+	// Retired: the encrypted result of the first release's answers. A receiver refuses it.
 	HEObjectKind_HE_OBJECT_KIND_RESULT_CIPHERTEXT HEObjectKind = 2
-	// The responder's noise-flooded key-switch share for decrypting a result.
+	// Retired: a noise-flooded decryption share of the first release. A receiver refuses it.
 	HEObjectKind_HE_OBJECT_KIND_DECRYPTION_SHARE HEObjectKind = 3
-	// A result ciphertext to which the responder has already applied its decryption share; the
-	// querier adds its own share and decodes.
+	// Retired: the first release's decodable result, which revealed more than one bit. A receiver
+	// refuses it.
 	HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT HEObjectKind = 4
 	// Collective public-key generation (CKG) share.
 	HEObjectKind_HE_OBJECT_KIND_CKG_SHARE HEObjectKind = 5
@@ -103,20 +103,35 @@ const (
 	HEObjectKind_HE_OBJECT_KIND_RKG_SHARE_ROUND2 HEObjectKind = 7
 	// Galois (rotation) key generation (GKG) share for one Galois element.
 	HEObjectKind_HE_OBJECT_KIND_GKG_SHARE HEObjectKind = 8
+	// The responder's answer to a probe (he package): the count, the probe's norm and a tag, each
+	// as a ciphertext's second component and the responder's decryption share of its constant
+	// coefficient, masked with a value only the responder knows. It says nothing on its own.
+	HEObjectKind_HE_OBJECT_KIND_ANSWER HEObjectKind = 9
+	// The garbled circuit of the opening (opening package) with the labels of the responder's
+	// inputs and commitments to both labels of its output.
+	HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT HEObjectKind = 10
+	// The querier's oblivious-transfer request for the labels of its inputs to the opening.
+	HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST HEObjectKind = 11
+	// The responder's oblivious-transfer answer: the labels of the querier's inputs.
+	HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER HEObjectKind = 12
 )
 
 // Enum value maps for HEObjectKind.
 var (
 	HEObjectKind_name = map[int32]string{
-		0: "HE_OBJECT_KIND_UNSPECIFIED",
-		1: "HE_OBJECT_KIND_PROBE_CIPHERTEXT",
-		2: "HE_OBJECT_KIND_RESULT_CIPHERTEXT",
-		3: "HE_OBJECT_KIND_DECRYPTION_SHARE",
-		4: "HE_OBJECT_KIND_PARTIAL_RESULT",
-		5: "HE_OBJECT_KIND_CKG_SHARE",
-		6: "HE_OBJECT_KIND_RKG_SHARE_ROUND1",
-		7: "HE_OBJECT_KIND_RKG_SHARE_ROUND2",
-		8: "HE_OBJECT_KIND_GKG_SHARE",
+		0:  "HE_OBJECT_KIND_UNSPECIFIED",
+		1:  "HE_OBJECT_KIND_PROBE_CIPHERTEXT",
+		2:  "HE_OBJECT_KIND_RESULT_CIPHERTEXT",
+		3:  "HE_OBJECT_KIND_DECRYPTION_SHARE",
+		4:  "HE_OBJECT_KIND_PARTIAL_RESULT",
+		5:  "HE_OBJECT_KIND_CKG_SHARE",
+		6:  "HE_OBJECT_KIND_RKG_SHARE_ROUND1",
+		7:  "HE_OBJECT_KIND_RKG_SHARE_ROUND2",
+		8:  "HE_OBJECT_KIND_GKG_SHARE",
+		9:  "HE_OBJECT_KIND_ANSWER",
+		10: "HE_OBJECT_KIND_GARBLED_CIRCUIT",
+		11: "HE_OBJECT_KIND_TRANSFER_REQUEST",
+		12: "HE_OBJECT_KIND_TRANSFER_ANSWER",
 	}
 	HEObjectKind_value = map[string]int32{
 		"HE_OBJECT_KIND_UNSPECIFIED":       0,
@@ -128,6 +143,10 @@ var (
 		"HE_OBJECT_KIND_RKG_SHARE_ROUND1":  6,
 		"HE_OBJECT_KIND_RKG_SHARE_ROUND2":  7,
 		"HE_OBJECT_KIND_GKG_SHARE":         8,
+		"HE_OBJECT_KIND_ANSWER":            9,
+		"HE_OBJECT_KIND_GARBLED_CIRCUIT":   10,
+		"HE_OBJECT_KIND_TRANSFER_REQUEST":  11,
+		"HE_OBJECT_KIND_TRANSFER_ANSWER":   12,
 	}
 )
 
@@ -615,7 +634,7 @@ const file_puente_v1_envelope_proto_rawDesc = "" +
 	"\x05Chunk\x12!\n" +
 	"\fobject_index\x18\x01 \x01(\rR\vobjectIndex\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n" +
-	"\x04data\x18\x03 \x01(\fR\x04data*\xc7\x02\n" +
+	"\x04data\x18\x03 \x01(\fR\x04data*\xcf\x03\n" +
 	"\fHEObjectKind\x12\x1e\n" +
 	"\x1aHE_OBJECT_KIND_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fHE_OBJECT_KIND_PROBE_CIPHERTEXT\x10\x01\x12$\n" +
@@ -625,7 +644,12 @@ const file_puente_v1_envelope_proto_rawDesc = "" +
 	"\x18HE_OBJECT_KIND_CKG_SHARE\x10\x05\x12#\n" +
 	"\x1fHE_OBJECT_KIND_RKG_SHARE_ROUND1\x10\x06\x12#\n" +
 	"\x1fHE_OBJECT_KIND_RKG_SHARE_ROUND2\x10\a\x12\x1c\n" +
-	"\x18HE_OBJECT_KIND_GKG_SHARE\x10\bB6Z4github.com/puente-id/puente/proto/puente/v1;puentev1b\x06proto3"
+	"\x18HE_OBJECT_KIND_GKG_SHARE\x10\b\x12\x19\n" +
+	"\x15HE_OBJECT_KIND_ANSWER\x10\t\x12\"\n" +
+	"\x1eHE_OBJECT_KIND_GARBLED_CIRCUIT\x10\n" +
+	"\x12#\n" +
+	"\x1fHE_OBJECT_KIND_TRANSFER_REQUEST\x10\v\x12\"\n" +
+	"\x1eHE_OBJECT_KIND_TRANSFER_ANSWER\x10\fB6Z4github.com/puente-id/puente/proto/puente/v1;puentev1b\x06proto3"
 
 var (
 	file_puente_v1_envelope_proto_rawDescOnce sync.Once

@@ -1,0 +1,171 @@
+package protocol
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/opening"
+	pb "github.com/puente-id/puente/proto/puente/v1"
+)
+
+// The opening is the second round of a Search or Verify (match.proto): the querier asks, by
+// oblivious transfer, for the labels of its shares of the answer, and evaluates the garbled
+// circuit the responder sent with the answer. Its one output bit is the decision.
+
+// openingSession binds an opening to its query: both parties derive it from the round-1 request
+// header, which the querier signed.
+func openingSession(h *pb.RequestHeader) []byte {
+	s := sha256.New()
+	s.Write([]byte("puente/v1 opening\x00"))
+	s.Write(digest(h))
+	return s.Sum(nil)
+}
+
+// serveOpening runs the responder's round 2: it receives the querier's signed opening message
+// and transfer request and answers with the transfer. A querier that ends the call instead has
+// spent its query and learns nothing. The garbler's secrets are destroyed on return.
+func (n *Node) serveOpening(ctx context.Context, s matchStream, c *matchCall, g *opening.Garbler) *Error {
+	defer g.Destroy()
+	o, err := s.opening()
+	if errors.Is(err, io.EOF) {
+		n.log.Info("query ended without its opening", "partner", c.p.name, "request", n.requestIDOf(headerID(c.open.header)))
+		return nil
+	}
+	if err != nil {
+		if e := fromContext(ctx); e != nil {
+			return e
+		}
+		return n.refuseOpening(ctx, c, nil, invalid("malformed opening message", err))
+	}
+	if e := n.admitOpening(c, o); e != nil {
+		return n.refuseOpening(ctx, c, o.header, e)
+	}
+	ps := c.keys.ps
+	descs := []*pb.HEObject{o.transfer}
+	rule := objectRule{kind: pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST, paramSet: ps.Name(),
+		limit: objectLimit(ps, pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST)}
+	if err := checkDescriptors(descs, []objectRule{rule}); err != nil {
+		return n.refuseOpening(ctx, c, o.header, invalid("transfer request descriptor refused", err))
+	}
+	objs, err := receiveObjects(ctx, s.chunk, descs, true)
+	if err != nil {
+		if e := fromContext(ctx); e != nil {
+			return e
+		}
+		return n.refuseOpening(ctx, c, o.header, invalid("transfer request refused", err))
+	}
+	n.met.traffic(c.p.name, 0, int64(len(objs[0])))
+	tr, err := g.Transfer(objs[0], n.rand)
+	if err != nil {
+		return n.refuseOpening(ctx, c, o.header, invalid("transfer request refused", err))
+	}
+	result := &pb.MatchResult{Objects: []*pb.HEObject{describe(pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER, ps.Name(), tr)}}
+	rh, sig, err := signResponse(o.header, result, n.signer, n.now())
+	if err != nil {
+		return internal(err)
+	}
+	if err := s.sendOpen(&pb.MatchResponseOpen{Header: rh, Result: result, Signature: sig}); err != nil {
+		return asError(ctx, err)
+	}
+	sent, err := sendObjects(s.sendChunk, tr)
+	n.met.traffic(c.p.name, sent, 0)
+	if err != nil {
+		return asError(ctx, err)
+	}
+	return nil
+}
+
+// admitOpening checks the round-2 header: signed by the partner for this node and method, the
+// same request ID, epoch, parameter set and purpose as round 1, and a nonce never seen, which it
+// records.
+func (n *Node) admitOpening(c *matchCall, o *openingOpen) *Error {
+	p, h, h1 := c.p, o.header, c.open.header
+	if e := verifyRequest(h, o.payload, o.sig, requestCheck{partner: p.name, self: n.name, method: c.method,
+		agreement: p.cfg.Agreement, ring: p.card.Keyring, now: n.now(), window: n.cfg.ReplayWindow}); e != nil {
+		return e
+	}
+	if string(h.RequestId) != string(h1.RequestId) || h.KeyEpoch != h1.KeyEpoch || h.ParamSet != h1.ParamSet || h.PurposeCode != h1.PurposeCode {
+		return invalid("the opening's header does not continue the query's", nil)
+	}
+	_, err := n.state.admit(p.name, h.Nonce, h.SentAt.AsTime().Add(n.cfg.ReplayWindow), nil, n.now())
+	switch {
+	case errors.Is(err, errNonceSeen):
+		return replayed("nonce was used before", err)
+	case err != nil:
+		return internal(err)
+	}
+	return nil
+}
+
+// refuseOpening audits and logs a refused round 2 (the query itself was audited as answered).
+func (n *Node) refuseOpening(ctx context.Context, c *matchCall, h *pb.RequestHeader, e *Error) *Error {
+	if e.Refusal != "" {
+		n.auditRefusal(ctx, c.p, c.method, h, e)
+	}
+	n.log.Warn("opening refused", "partner", c.p.name, "request", n.requestIDOf(headerID(c.open.header)), "code", e.Code.String(), "reason", e.Error())
+	return e
+}
+
+// clientOpening runs the querier's round 2: its shares of the answer, the transfer request, the
+// transfer answer and the evaluation of the garbled circuit. It half-closes the stream.
+func (n *Node) clientOpening(ctx context.Context, cs clientStream, p *partner, k *epochKeys, h *pb.RequestHeader, q *he.Query, answer, gc []byte, res *Result) (bool, error) {
+	a, err := he.ReadAnswer(k.ps, answer)
+	if err != nil {
+		return false, fmt.Errorf("protocol: partner %s sent a bad answer: %w", p.name, err)
+	}
+	// The keys are held for the shares only, never while waiting for the partner: a partner
+	// that stalls must not hold up a revocation on this node.
+	if err := k.use(); err != nil {
+		return false, err
+	}
+	x, err := k.querier.Shares(q, a)
+	k.release()
+	if err != nil {
+		return false, fmt.Errorf("protocol: partner %s's answer: %w", p.name, err)
+	}
+	session := openingSession(h)
+	ev, req, err := opening.NewEvaluator(k.ps.OpeningParams(), session, gc, x, n.rand)
+	clear(x[:])
+	if err != nil {
+		return false, fmt.Errorf("protocol: partner %s sent a bad garbled circuit: %w", p.name, err)
+	}
+	h2, err := newRequestHeader(n.rand, n.now(), n.name, p.name, p.cfg.Agreement, h.Method)
+	if err != nil {
+		return false, err
+	}
+	h2.RequestId, h2.KeyEpoch, h2.ParamSet, h2.PurposeCode = h.RequestId, h.KeyEpoch, h.ParamSet, h.PurposeCode
+	pl := &pb.OpeningPayload{TransferRequest: describe(pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST, k.ps.Name(), req)}
+	sig, err := signRequest(h2, pl, n.signer)
+	if err != nil {
+		return false, err
+	}
+	method := methodName(h.Method)
+	if err := cs.sendOpening(&pb.OpeningOpen{Header: h2, Payload: pl, Signature: sig}); err != nil && err != io.EOF {
+		return false, remote(p.name, method, err)
+	}
+	sent, err := sendObjects(cs.sendChunk, req)
+	res.BytesSent += sent
+	if err == nil {
+		err = cs.CloseSend()
+	}
+	if err != nil && err != io.EOF {
+		return false, remote(p.name, method, err)
+	}
+	objs, err := n.receiveObjects(cs, p, k, h2, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER})
+	if err != nil {
+		return false, err
+	}
+	res.BytesRecv += int64(len(objs[0]))
+	hit, err := ev.Finish(objs[0])
+	if errors.Is(err, opening.ErrCheating) {
+		n.log.Error("partner deviated from the protocol: its garbled circuit does not open", "partner", p.name, "request", n.requestIDOf(h.RequestId))
+	}
+	if err != nil {
+		return false, fmt.Errorf("protocol: partner %s, %s: %w: %w", p.name, method, ErrDeviated, err)
+	}
+	return hit, nil
+}
