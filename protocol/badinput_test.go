@@ -67,6 +67,14 @@ func TestBadInput(t *testing.T) {
 	if got := quotaUsed(t, b, "alpha"); got != used+1 {
 		t.Errorf("quota count %d after one more answer, want %d", got, used+1)
 	}
+	// Bytes past the probe's declared size are read where the opening (round 2) must come, after
+	// the answer: the query is answered and counted, and its opening refused.
+	r = good()
+	r.chunks = append(chunksOf(r.probe), &pb.Chunk{ObjectIndex: 0, Offset: uint64(len(r.probe)), Data: []byte{1}})
+	expectRefused(t, b, "bytes past the declared size", r.send(ctx, conn(t, a, "beta")), codes.InvalidArgument, audit.RefusedInvalid)
+	if got := quotaUsed(t, b, "alpha"); got != used+2 {
+		t.Errorf("quota count %d after an answered query with bytes past its probe, want %d", got, used+2)
+	}
 	// A restarted responder still refuses the nonce it accepted before.
 	b.restart(t)
 	expectRefused(t, b, "replayed nonce after a restart", r.send(ctx, conn(t, a, "beta")), codes.Unauthenticated, audit.RefusedReplay)
@@ -101,9 +109,6 @@ func badRequests(t *testing.T, a *testNode) []badRequest {
 			r.probe = append(r.probe, make([]byte, 64)...)
 			r.payload.Probe = describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, r.h.ParamSet, r.probe)
 			r.sign(t, a)
-		}, codes.InvalidArgument, audit.RefusedInvalid},
-		{"bytes past the declared size", func(r *rawSearch) {
-			r.chunks = append(chunksOf(r.probe), &pb.Chunk{ObjectIndex: 0, Offset: uint64(len(r.probe)), Data: []byte{1}})
 		}, codes.InvalidArgument, audit.RefusedInvalid},
 		{"ciphertext bytes changed", func(r *rawSearch) {
 			r.chunks = chunksOf(append([]byte(nil), r.probe...))

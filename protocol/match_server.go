@@ -211,7 +211,8 @@ func (n *Node) receiveProbe(ctx context.Context, s matchStream, c *matchCall) (*
 	if err := checkDescriptors(descs, []objectRule{rule}); err != nil {
 		return nil, invalid("probe descriptor refused", err)
 	}
-	objs, err := receiveObjects(ctx, s.chunk, descs, true)
+	// The stream goes on after the probe: the querier's opening (round 2) follows the answer.
+	objs, err := receiveObjects(ctx, s.chunk, descs, false)
 	if err != nil {
 		if ce := fromContext(ctx); ce != nil {
 			return nil, ce
