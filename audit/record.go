@@ -62,6 +62,7 @@ type RefusalClass string
 // Refusal classes.
 const (
 	RefusedQuota           RefusalClass = "quota-exceeded"
+	RefusedVerifyLimit     RefusalClass = "verify-limit-exceeded" // the reference's verification limit
 	RefusedUnauthenticated RefusalClass = "unauthenticated"
 	RefusedPermission      RefusalClass = "permission-denied"
 	RefusedInvalid         RefusalClass = "invalid-argument"

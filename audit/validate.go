@@ -166,7 +166,7 @@ func (e *Event) validateQuery() error {
 
 func validRefusal(c RefusalClass) bool {
 	switch c {
-	case RefusedQuota, RefusedUnauthenticated, RefusedPermission, RefusedInvalid, RefusedReplay, RefusedRevokedEpoch, RefusedPrecondition:
+	case RefusedQuota, RefusedVerifyLimit, RefusedUnauthenticated, RefusedPermission, RefusedInvalid, RefusedReplay, RefusedRevokedEpoch, RefusedPrecondition:
 		return true
 	}
 	return false

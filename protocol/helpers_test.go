@@ -37,6 +37,7 @@ type testNode struct {
 type pairOptions struct {
 	params string // HE parameter set; default the INSECURE N = 2^11 set
 	quota  string // default "1000 per 24h"
+	verify string // per-reference verification limit; default "1000 per 24h", "none" for none
 	tau    float64
 }
 
@@ -49,6 +50,12 @@ func newPair(t testing.TB, o pairOptions) (*testNode, *testNode) {
 	}
 	if o.quota == "" {
 		o.quota = "1000 per 24h"
+	}
+	switch o.verify {
+	case "":
+		o.verify = "1000 per 24h"
+	case "none":
+		o.verify = ""
 	}
 	if o.tau == 0 {
 		o.tau = 0.9
@@ -83,7 +90,7 @@ func link(t testing.TB, a, b *testNode, o pairOptions) {
 		t.Fatal(err)
 	}
 	snippet, err := AddPartner(a.home, card, PartnerOptions{Agreement: "ab", Address: b.addr, Purposes: []string{"border-screening"},
-		HEParams: o.params, Threshold: o.tau, Transform: testTransform}, o.quota)
+		HEParams: o.params, Threshold: o.tau, Transform: testTransform, VerifyLimit: o.verify}, o.quota)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -327,11 +327,15 @@ type PartnerOptions struct {
 	HEParams  string // default puente-ckks-n15-v2
 	Threshold float64
 	Transform protect.Params
+	// VerifyLimit is the per-reference verification limit ("N per PERIOD") for the policy
+	// block returned; empty leaves it out, and the partner's verifications are refused.
+	VerifyLimit string
 }
 
 // AddPartner copies a partner's card into the home's partners/ directory and appends its
 // partner block to the configuration. It returns the block to add to the key policy (with the
-// partner's query quota), which the privacy officer's file keeps: no command writes the policy.
+// partner's query quota and per-reference verification limit), which the privacy officer's file
+// keeps: no command writes the policy.
 func AddPartner(home string, card *Card, o PartnerOptions, quota string) (string, error) {
 	cfgPath := filepath.Join(home, "puente.hcl")
 	cfg, err := LoadConfig(cfgPath)
@@ -374,7 +378,11 @@ func AddPartner(home string, card *Card, o PartnerOptions, quota string) (string
 	if err := writeFileAtomic(cfgPath, next); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("partner %q {\n  agreement = %q\n  quota     = %q\n}\n", card.Node, o.Agreement, quota), nil
+	pol := fmt.Sprintf("partner %q {\n  agreement    = %q\n  quota        = %q\n", card.Node, o.Agreement, quota)
+	if o.VerifyLimit != "" {
+		pol += fmt.Sprintf("  verify_limit = %q\n", o.VerifyLimit)
+	}
+	return pol + "}\n", nil
 }
 
 // UpdatePartnerCard replaces the stored card of an existing partner with card, the partner's

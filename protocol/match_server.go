@@ -128,8 +128,8 @@ func (n *Node) admitMatch(ctx context.Context, c *matchCall) *Error {
 	if !contains(p.cfg.Purposes, h.PurposeCode) {
 		return permission("purpose is not allowed by the agreement", fmt.Errorf("purpose %q", h.PurposeCode))
 	}
-	if p.quota == nil {
-		return refuse(codes.PermissionDenied, audit.RefusedQuota, "the key policy grants this partner no quota", nil)
+	if _, e := callLimits(c); e != nil {
+		return e
 	}
 	k, e := n.epochFor(p, h)
 	if e != nil {
@@ -139,11 +139,11 @@ func (n *Node) admitMatch(ctx context.Context, c *matchCall) *Error {
 	if e := n.admitGallery(c); e != nil {
 		return e
 	}
-	used, err := n.state.used(p.name, p.quota.Window, n.now())
-	if err == nil && !p.quota.Allows(used) {
-		return refuse(codes.ResourceExhausted, audit.RefusedQuota, "query quota exhausted", fmt.Errorf("%d of %s used", used, p.quota))
+	ls, e := callLimits(c)
+	if e != nil {
+		return e
 	}
-	return nil
+	return n.checkLimits(ls)
 }
 
 // epochFor checks the header's epoch and parameter set against the agreement's current ones.
@@ -233,15 +233,20 @@ func (n *Node) receiveProbe(ctx context.Context, s matchStream, c *matchCall) (*
 	return q, nil
 }
 
-// commitMatch records the nonce and reserves one query of the quota, durably and together.
+// commitMatch records the nonce and reserves one query of the quota (and, for Verify, of the
+// reference's verification limit), durably and together.
 func (n *Node) commitMatch(c *matchCall) *Error {
 	h := c.open.header
-	t, err := n.state.admit(c.p.name, h.Nonce, h.SentAt.AsTime().Add(n.cfg.ReplayWindow), c.p.quota, n.now())
+	ls, e := callLimits(c)
+	if e != nil {
+		return e
+	}
+	t, err := n.state.admit(c.p.name, h.Nonce, h.SentAt.AsTime().Add(n.cfg.ReplayWindow), ls, n.now())
 	switch {
 	case errors.Is(err, errNonceSeen):
 		return replayed("nonce was used before", err)
 	case errors.Is(err, errQuotaSpent):
-		return refuse(codes.ResourceExhausted, audit.RefusedQuota, "query quota exhausted", err)
+		return spentLimit(err)
 	case err != nil:
 		return internal(err)
 	}

@@ -24,6 +24,7 @@ type partner struct {
 	card    *Card
 	rules   []peerRule
 	quota   *policy.Quota // nil: the policy grants none, and its queries are refused
+	verify  *policy.Quota // per-reference verification limit; nil: its verifications are refused
 	ps      *he.ParamSet
 	maxDims int
 
@@ -39,7 +40,7 @@ type partner struct {
 	conn    *grpc.ClientConn
 }
 
-// openPartner loads a partner's card, quota, agreement keys and gallery.
+// openPartner loads a partner's card, quota and verification limit, agreement keys and gallery.
 func (n *Node) openPartner(ctx context.Context, pc *PartnerConfig) (*partner, error) {
 	card, err := LoadCard(n.cfg.Path(pc.Card))
 	if err != nil {
@@ -64,6 +65,9 @@ func (n *Node) openPartner(ctx context.Context, pc *PartnerConfig) (*partner, er
 		}
 		if q, ok := n.policy.QuotaFor(pc.Name); ok {
 			p.quota = &q
+		}
+		if q, ok := n.policy.VerifyLimitFor(pc.Name); ok {
+			p.verify = &q
 		}
 	}
 	if p.ps, err = LookupParams(pc.HEParams); err != nil {

@@ -73,24 +73,42 @@ func (s *stateDB) seen(partner string, nonce []byte) (bool, error) {
 	return found, err
 }
 
-// ticket is a reserved query of a partner's quota; release gives it back.
+// ticket is a reserved query: one entry, under one key, in each limit's bucket; release gives
+// it back.
 type ticket struct {
-	partner string
-	key     []byte // nil when no quota applies (ceremony requests)
+	key     []byte   // nil when no limit applies (ceremony requests)
+	buckets [][]byte // the limits' buckets
 }
 
-// errNonceSeen and errQuotaSpent are admit's refusals.
+// limit is a sliding-window limit admit reserves against: the bucket that holds the times of
+// the queries counted (quotaBucket, verifyBucket) and the policy's "N per PERIOD".
+type limit struct {
+	bucket []byte
+	quota  policy.Quota
+}
+
+// quotaBucket holds the times of a partner's answered queries (its quota).
+func quotaBucket(partner string) []byte { return []byte(quotaPrefix + partner) }
+
+// errNonceSeen and errQuotaSpent are admit's refusals; a spent limit is a *limitSpent naming
+// the limit's bucket and wrapping errQuotaSpent.
 var (
 	errNonceSeen  = errors.New("nonce accepted before")
 	errQuotaSpent = errors.New("quota spent")
 )
 
-// admit records the partner's nonce (kept until expiry) and, when quota is not nil, reserves one
-// query of the quota, in one durable transaction: both or neither. It fails with errNonceSeen or
-// errQuotaSpent and then changes nothing.
-func (s *stateDB) admit(partner string, nonce []byte, expiry time.Time, quota *policy.Quota, now time.Time) (ticket, error) {
-	t := ticket{partner: partner}
-	if quota != nil {
+// limitSpent says which limit admit found spent.
+type limitSpent struct{ bucket []byte }
+
+func (e *limitSpent) Error() string { return "limit spent" }
+func (e *limitSpent) Unwrap() error { return errQuotaSpent }
+
+// admit records the partner's nonce (kept until expiry) and reserves one query against each
+// limit, in one durable transaction: all or nothing. It fails with errNonceSeen or a
+// *limitSpent (errQuotaSpent) and then changes nothing.
+func (s *stateDB) admit(partner string, nonce []byte, expiry time.Time, limits []limit, now time.Time) (ticket, error) {
+	var t ticket
+	if len(limits) > 0 {
 		t.key = make([]byte, 16)
 		binary.BigEndian.PutUint64(t.key, uint64(now.UnixNano()))
 		if _, err := io.ReadFull(s.rand, t.key[8:]); err != nil {
@@ -103,20 +121,21 @@ func (s *stateDB) admit(partner string, nonce []byte, expiry time.Time, quota *p
 		if nb.Get(nk) != nil {
 			return errNonceSeen
 		}
-		if quota != nil {
-			qb, err := tx.CreateBucketIfNotExists([]byte(quotaPrefix + partner))
+		for _, l := range limits {
+			qb, err := tx.CreateBucketIfNotExists(l.bucket)
 			if err != nil {
 				return err
 			}
-			if err := pruneBefore(qb, now.Add(-quota.Window)); err != nil {
+			if err := pruneBefore(qb, now.Add(-l.quota.Window)); err != nil {
 				return err
 			}
-			if !quota.Allows(countKeys(qb)) {
-				return errQuotaSpent
+			if !l.quota.Allows(countKeys(qb)) {
+				return &limitSpent{bucket: l.bucket}
 			}
 			if err := qb.Put(t.key, nil); err != nil {
 				return err
 			}
+			t.buckets = append(t.buckets, l.bucket)
 		}
 		return nb.Put(nk, binary.BigEndian.AppendUint64(nil, uint64(expiry.UnixNano())))
 	})
@@ -132,8 +151,12 @@ func (s *stateDB) release(t ticket) error {
 		return nil
 	}
 	return s.db.Update(func(tx *bolt.Tx) error {
-		if qb := tx.Bucket([]byte(quotaPrefix + t.partner)); qb != nil {
-			return qb.Delete(t.key)
+		for _, b := range t.buckets {
+			if qb := tx.Bucket(b); qb != nil {
+				if err := qb.Delete(t.key); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
@@ -141,10 +164,15 @@ func (s *stateDB) release(t ticket) error {
 
 // used returns how many queries of the partner were answered within the window before now.
 func (s *stateDB) used(partner string, window time.Duration, now time.Time) (int, error) {
+	return s.counted(quotaBucket(partner), window, now)
+}
+
+// counted returns how many queries a limit's bucket holds within the window before now.
+func (s *stateDB) counted(bucket []byte, window time.Duration, now time.Time) (int, error) {
 	from := binary.BigEndian.AppendUint64(nil, uint64(now.Add(-window).UnixNano()))
 	n := 0
 	err := s.db.View(func(tx *bolt.Tx) error {
-		qb := tx.Bucket([]byte(quotaPrefix + partner))
+		qb := tx.Bucket(bucket)
 		if qb == nil {
 			return nil
 		}

@@ -17,22 +17,24 @@ func TestStateReplayAndQuotaSurviveRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now()
-	q := &policy.Quota{Queries: 2, Window: time.Hour}
+	q := func(partner string) []limit {
+		return []limit{{bucket: quotaBucket(partner), quota: policy.Quota{Queries: 2, Window: time.Hour}}}
+	}
 	n1, n2, n3 := []byte("nonce-0000000001"), []byte("nonce-0000000002"), []byte("nonce-0000000003")
-	if _, err := s.admit("beta", n1, now.Add(5*time.Minute), q, now); err != nil {
+	if _, err := s.admit("beta", n1, now.Add(5*time.Minute), q("beta"), now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.admit("beta", n1, now.Add(5*time.Minute), q, now); !errors.Is(err, errNonceSeen) {
+	if _, err := s.admit("beta", n1, now.Add(5*time.Minute), q("beta"), now); !errors.Is(err, errNonceSeen) {
 		t.Fatalf("repeated nonce: %v", err)
 	}
-	if _, err := s.admit("gamma", n1, now.Add(5*time.Minute), q, now); err != nil {
+	if _, err := s.admit("gamma", n1, now.Add(5*time.Minute), q("gamma"), now); err != nil {
 		t.Fatalf("another partner's equal nonce: %v", err)
 	}
-	tk, err := s.admit("beta", n2, now.Add(5*time.Minute), q, now)
+	tk, err := s.admit("beta", n2, now.Add(5*time.Minute), q("beta"), now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.admit("beta", n3, now.Add(5*time.Minute), q, now); !errors.Is(err, errQuotaSpent) {
+	if _, err := s.admit("beta", n3, now.Add(5*time.Minute), q("beta"), now); !errors.Is(err, errQuotaSpent) {
 		t.Fatalf("third query of a quota of 2: %v", err)
 	}
 	// The refusal recorded nothing: n3 is still fresh.
@@ -58,7 +60,7 @@ func TestStateReplayAndQuotaSurviveRestart(t *testing.T) {
 		if seen, _ := s.seen("beta", n); !seen {
 			t.Errorf("nonce %s forgotten across a restart", n)
 		}
-		if _, err := s.admit("beta", n, now.Add(5*time.Minute), q, now); !errors.Is(err, errNonceSeen) {
+		if _, err := s.admit("beta", n, now.Add(5*time.Minute), q("beta"), now); !errors.Is(err, errNonceSeen) {
 			t.Errorf("nonce %s accepted again after a restart: %v", n, err)
 		}
 	}
@@ -67,7 +69,7 @@ func TestStateReplayAndQuotaSurviveRestart(t *testing.T) {
 	}
 	// The window slides: an hour later the old queries no longer count.
 	later := now.Add(61 * time.Minute)
-	if _, err := s.admit("beta", n3, later.Add(5*time.Minute), q, later); err != nil {
+	if _, err := s.admit("beta", n3, later.Add(5*time.Minute), q("beta"), later); err != nil {
 		t.Errorf("after the window: %v", err)
 	}
 	if k, err := s.pruneNonces(later); err != nil || k != 3 {

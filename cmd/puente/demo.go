@@ -154,7 +154,7 @@ func (d *demoRun) setUp(ctx context.Context) error {
 	}
 	o.say("Each gets an age identity, an ML-DSA-65 signing key and a TLS certificate (%s).", secs(time.Since(t)))
 	o.say("They swap cards (public keys only) and set up agreement %s: PolyProtect templates,", demoAgreement)
-	o.say("threshold tau = %g, query quota %s.", demoTau, demoQuota)
+	o.say("threshold tau = %g, query quota %s, at most %s verifications of any one reference.", demoTau, demoQuota, demoVerify)
 	o.cmd("init -home %s -listen %s %s   (and the same for %s)", demoQuerier, d.us.listen, demoQuerier, demoResponder)
 	o.cmd("partner add -home %s -card %s/card.json -agreement %s -address ADDR -he-params %s", demoQuerier, demoResponder, demoAgreement, d.params)
 	return nil

@@ -23,6 +23,7 @@ const (
 	demoAgreement = "us-co"
 	demoPurpose   = "border-screening"
 	demoQuota     = "1000 per 24h"
+	demoVerify    = "5 per 24h"
 	demoTau       = 0.9234 // PolyProtect's threshold at FMR 1e-3 on LFW (docs/evaluation.md)
 )
 
@@ -78,7 +79,7 @@ func freeLoopback() (string, error) {
 // and appends the printed block to n's key policy, as n's privacy officer would.
 func (n *demoNode) addPartner(p *demoNode, params string) error {
 	block, err := protocol.AddPartner(n.home, p.card, protocol.PartnerOptions{Agreement: demoAgreement, Address: p.relay.Addr(),
-		Purposes: []string{demoPurpose}, HEParams: params, Threshold: demoTau, Transform: demoTransform}, demoQuota)
+		Purposes: []string{demoPurpose}, HEParams: params, Threshold: demoTau, Transform: demoTransform, VerifyLimit: demoVerify}, demoQuota)
 	if err != nil {
 		return err
 	}

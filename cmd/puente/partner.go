@@ -16,7 +16,7 @@ import (
 
 func init() {
 	register(&command{name: "partner add", summary: "add a partner agency from its card: configuration block, and the policy block to add",
-		usage:    "[-home DIR] -card FILE -agreement ID -address HOST:PORT [-purposes a,b] [-he-params NAME] [-threshold T] [-quota \"N per PERIOD\"] [transform flags]",
+		usage:    "[-home DIR] -card FILE -agreement ID -address HOST:PORT [-purposes a,b] [-he-params NAME] [-threshold T] [-quota \"N per PERIOD\"] [-verify-limit \"N per PERIOD\"] [transform flags]",
 		examples: []string{"puente partner add -card co-migracion.card.json -agreement us-co -address puente.migracion.example:7443 -purposes border-screening -quota \"1000 per 24h\""},
 		run:      runPartnerAdd})
 	register(&command{name: "partner update", summary: "replace a partner's card with its new one (signing key rotated or revoked, new certificate)",
@@ -36,6 +36,7 @@ func runPartnerAdd(_ context.Context, st *stdio, fs *flag.FlagSet, args []string
 	params := fs.String("he-params", "puente-ckks-n15-v2", "HE parameter set (INSECURE test sets need a test node)")
 	threshold := fs.Float64("threshold", 0.9234, "tau: a protected score at or above it is a hit (PolyProtect's at FMR 1e-3 on LFW)")
 	quota := fs.String("quota", "1000 per 24h", "the partner's query quota, for the policy block printed")
+	verifyLimit := fs.String("verify-limit", "5 per 24h", "how often the partner may verify against any one reference, for the policy block printed")
 	scheme := fs.String("scheme", "polyprotect", "protect scheme: polyprotect, biohash or iom")
 	inDim := fs.Int("input-dim", 128, "raw feature dimension")
 	order := fs.Int("order", 5, "PolyProtect order")
@@ -56,6 +57,9 @@ func runPartnerAdd(_ context.Context, st *stdio, fs *flag.FlagSet, args []string
 	}
 	if _, err := policy.ParseQuota(*quota); err != nil {
 		return usagef("-quota: %v", err)
+	}
+	if _, err := policy.ParseQuota(*verifyLimit); err != nil {
+		return usagef("-verify-limit: %v", err)
 	}
 	sch, err := protect.ParseScheme(*scheme)
 	if err != nil {
@@ -78,7 +82,7 @@ func runPartnerAdd(_ context.Context, st *stdio, fs *flag.FlagSet, args []string
 		return err
 	}
 	snippet, err := protocol.AddPartner(*home, card, protocol.PartnerOptions{Agreement: *agreement, Address: *address,
-		Purposes: strings.Split(*purposes, ","), HEParams: *params, Threshold: *threshold, Transform: t}, *quota)
+		Purposes: strings.Split(*purposes, ","), HEParams: *params, Threshold: *threshold, Transform: t, VerifyLimit: *verifyLimit}, *quota)
 	if err != nil {
 		return err
 	}

@@ -21,13 +21,14 @@ const (
 	RuleAlgorithmNotAllowed Rule = "algorithm not allowed"
 	RuleRevokedEpochPresent Rule = "revoked epoch still present"
 	RuleQuotaAbsent         Rule = "quota absent"
+	RuleVerifyLimitAbsent   Rule = "verification limit absent"
 	RuleUncovered           Rule = "key not in policy"
 	RuleWrongStore          Rule = "key in the wrong store"
 	RuleUnreadable          Rule = "key unreadable"
 )
 
 var ruleOrder = []Rule{RulePastRotation, RuleMissingCustodian, RuleAlgorithmNotAllowed, RuleRevokedEpochPresent,
-	RuleQuotaAbsent, RuleUncovered, RuleWrongStore, RuleUnreadable}
+	RuleQuotaAbsent, RuleVerifyLimitAbsent, RuleUncovered, RuleWrongStore, RuleUnreadable}
 
 // Finding is one problem, in words a privacy officer can act on.
 type Finding struct {
@@ -109,6 +110,9 @@ func checkPolicyItself(p *Policy, add addFunc) {
 		}
 	}
 	for _, pt := range p.Partners {
+		if pt.VerifyLimit == nil {
+			add(RuleVerifyLimitAbsent, fmt.Sprintf("partner %q (line %d)", pt.Name, pt.Line), "has no verify_limit; without one the node refuses its verifications (a one-bit answer about one reference leaks under repeated probes)")
+		}
 		if pt.Quota == nil {
 			add(RuleQuotaAbsent, fmt.Sprintf("partner %q (line %d)", pt.Name, pt.Line), "has no query quota; without one the node must refuse its queries (a hit/no-hit answer leaks under unlimited queries)")
 		}

@@ -161,17 +161,22 @@ func (d *decoder) labelled(p *Policy, it *ast.ObjectItem, kind, label string) {
 		}
 		p.Keys = append(p.Keys, k)
 	case "partner":
-		b := d.body(it, 2, "agreement", "quota")
+		b := d.body(it, 2, "agreement", "quota", "verify_limit")
 		if b == nil {
 			return
 		}
 		pt := Partner{Name: label, Agreement: b.str("agreement", true), Line: line}
-		if it := b.items["quota"]; it != nil {
-			q, err := ParseQuota(b.str("quota", true))
-			if err != nil {
-				d.errorf(it.Pos(), "%v", err)
+		for _, f := range []struct {
+			name string
+			dst  **Quota
+		}{{"quota", &pt.Quota}, {"verify_limit", &pt.VerifyLimit}} {
+			if it := b.items[f.name]; it != nil {
+				q, err := ParseQuota(b.str(f.name, true))
+				if err != nil {
+					d.errorf(it.Pos(), "%s: %v", f.name, err)
+				}
+				*f.dst = &q
 			}
-			pt.Quota = &q
 		}
 		p.Partners = append(p.Partners, pt)
 	}

@@ -76,7 +76,11 @@ type Partner struct {
 	Name      string
 	Agreement string // agreement ID in the key store
 	Quota     *Quota // nil: absent (a finding)
-	Line      int
+	// VerifyLimit bounds how often the partner may verify against one reference (a 1:1
+	// query), whatever its quota: a one-bit answer about one template leaks under repeated
+	// probes. nil: absent (a finding; the node then refuses the partner's verifications).
+	VerifyLimit *Quota
+	Line        int
 }
 
 // Quota is a per-partner query quota: at most Queries queries in any
@@ -185,6 +189,15 @@ func (p *Policy) PartnerByName(name string) (*Partner, bool) {
 		}
 	}
 	return nil, false
+}
+
+// VerifyLimitFor returns the partner's per-reference verification limit; ok is false if the
+// policy has none.
+func (p *Policy) VerifyLimitFor(partner string) (Quota, bool) {
+	if pp, ok := p.PartnerByName(partner); ok && pp.VerifyLimit != nil {
+		return *pp.VerifyLimit, true
+	}
+	return Quota{}, false
 }
 
 // QuotaFor returns the partner's quota; ok is false if the policy has none

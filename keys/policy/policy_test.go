@@ -106,6 +106,12 @@ func TestExampleParses(t *testing.T) {
 	if !ok || q.Queries != 1000 || q.Window != 24*time.Hour || q.String() != "1000 per 24h" || !q.Allows(999) || q.Allows(1000) {
 		t.Fatalf("quota %+v %v", q, ok)
 	}
+	if v, ok := p.VerifyLimitFor("co-migracion"); !ok || v.String() != "5 per 24h" {
+		t.Fatalf("verify limit %+v %v", v, ok)
+	}
+	if _, ok := p.VerifyLimitFor("nobody"); ok {
+		t.Fatal("a verify limit for a partner the policy does not name")
+	}
 	if k, ok := p.Class("agreement/us-co/epoch/12/seed"); !ok || k.Name != "transform-seed" {
 		t.Errorf("class of a seed: %v", k)
 	}
@@ -161,7 +167,8 @@ func TestCheckRules(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "agreement/us-co/epoch/1/seed"},
-		{RuleQuotaAbsent, strings.Replace(ex, `quota     = "1000 per 24h"`, ``, 1), nil, `partner "co-migracion"`},
+		{RuleQuotaAbsent, strings.Replace(ex, `quota        = "1000 per 24h"`, ``, 1), nil, `partner "co-migracion"`},
+		{RuleVerifyLimitAbsent, strings.Replace(ex, `verify_limit = "5 per 24h"`, ``, 1), nil, `partner "co-migracion"`},
 		{RuleQuotaAbsent, strings.Replace(ex, `partner "co-migracion"`, `partner "other"`, 1), nil, `partner "co-migracion"`},
 		{RuleUncovered, strings.Replace(ex, `match        = "he/*/*/sk"`, `match        = "he/*/sk"`, 1), nil, "he/us-co/us-to-co/sk"},
 		{RuleWrongStore, strings.Replace(ex, `store        = "file"`, `store        = "vault"`, 1), nil, "sign/key/"},
@@ -264,6 +271,7 @@ func TestParseErrors(t *testing.T) {
 		{"number for period", strings.Replace(ex, `cryptoperiod = "1y"`, `cryptoperiod = 365`, 1), `cryptoperiod must be a non-empty quoted string`},
 		{"bad period", strings.Replace(ex, `cryptoperiod = "1y"`, `cryptoperiod = "1 year"`, 1), `period "1 year"`},
 		{"bad quota", strings.Replace(ex, `"1000 per 24h"`, `"lots"`, 1), `quota "lots"`},
+		{"bad verify limit", strings.Replace(ex, `"5 per 24h"`, `"5"`, 1), `verify_limit: `},
 		{"missing field", strings.Replace(ex, `  algorithm    = "ml-dsa-65"`+"\n", "", 1), `required field algorithm is missing`},
 		{"bad store", strings.Replace(ex, `store        = "file"`, `store        = "s3"`, 1), `store "s3"`},
 		{"bad recipient", strings.Replace(ex, `recipient = "age1pq1`, `recipient = "age1pq1x`, 1), `custodian "alice"`},

@@ -49,7 +49,11 @@ func Show(w io.Writer, p *Policy) error {
 		if pt.Quota != nil {
 			q = pt.Quota.String() + " queries"
 		}
-		fmt.Fprintf(tw, "  %s\tagreement %s\tquota %s\n", pt.Name, pt.Agreement, q)
+		v := "NONE (verifications refused)"
+		if pt.VerifyLimit != nil {
+			v = pt.VerifyLimit.String() + " per reference"
+		}
+		fmt.Fprintf(tw, "  %s\tagreement %s\tquota %s\tverify limit %s\n", pt.Name, pt.Agreement, q, v)
 	}
 	tw.Flush()
 	_, err := io.WriteString(w, b.String())

@@ -67,6 +67,8 @@ key "he-share" {
 }
 
 partner "co-migracion" {
-  agreement = "us-co"
-  quota     = "1000 per 24h"
+  agreement    = "us-co"
+  quota        = "1000 per 24h"
+  # how many times the partner may verify (1:1) against any one reference
+  verify_limit = "5 per 24h"
 }

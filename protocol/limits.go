@@ -1,0 +1,76 @@
+package protocol
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/puente-id/puente/audit"
+	pb "github.com/puente-id/puente/proto/puente/v1"
+)
+
+// verifyPrefix starts the buckets of the per-reference verification limits.
+const verifyPrefix = "verify/"
+
+// verifyBucket holds the times of the partner's answered verifications against one reference.
+// The bucket is named by a digest of the reference, so the state file holds no gallery label.
+func verifyBucket(partner, reference string) []byte {
+	h := sha256.New()
+	h.Write([]byte("puente/v1 verify limit\x00"))
+	h.Write([]byte(reference))
+	return []byte(verifyPrefix + partner + "/" + hex.EncodeToString(h.Sum(nil)))
+}
+
+// callLimits returns the limits a Search or Verify call is counted against: the partner's quota
+// and, for Verify, the referenced template's verification limit. A partner the key policy grants
+// no quota (or, for Verify, no verify_limit) is refused: a one-bit answer leaks under unlimited
+// probes, and under unlimited probes of one reference in particular.
+func callLimits(c *matchCall) ([]limit, *Error) {
+	p := c.p
+	if p.quota == nil {
+		return nil, refuse(codes.PermissionDenied, audit.RefusedQuota, "the key policy grants this partner no quota", nil)
+	}
+	ls := []limit{{bucket: quotaBucket(p.name), quota: *p.quota}}
+	if c.method == pb.MatchService_Verify_FullMethodName {
+		if p.verify == nil {
+			return nil, refuse(codes.PermissionDenied, audit.RefusedVerifyLimit, "the key policy sets no verification limit for this partner", nil)
+		}
+		ls = append(ls, limit{bucket: verifyBucket(p.name, c.open.reference), quota: *p.verify})
+	}
+	return ls, nil
+}
+
+// spentRefusal is the refusal for a limit found spent: the quota's or the reference's.
+func spentRefusal(l limit, err error) *Error {
+	if strings.HasPrefix(string(l.bucket), verifyPrefix) {
+		return refuse(codes.ResourceExhausted, audit.RefusedVerifyLimit, "verification limit of this reference exhausted", err)
+	}
+	return refuse(codes.ResourceExhausted, audit.RefusedQuota, "query quota exhausted", err)
+}
+
+// checkLimits is the early, read-only look at the call's limits (commitMatch reserves).
+func (n *Node) checkLimits(ls []limit) *Error {
+	for _, l := range ls {
+		used, err := n.state.counted(l.bucket, l.quota.Window, n.now())
+		if err != nil {
+			return internal(err)
+		}
+		if !l.quota.Allows(used) {
+			return spentRefusal(l, fmt.Errorf("%d of %s used", used, l.quota))
+		}
+	}
+	return nil
+}
+
+// spentLimit is the refusal for admit's *limitSpent: the refusal of the limit it names.
+func spentLimit(err error) *Error {
+	var se *limitSpent
+	if errors.As(err, &se) {
+		return spentRefusal(limit{bucket: se.bucket}, err)
+	}
+	return spentRefusal(limit{}, err)
+}
