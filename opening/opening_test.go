@@ -93,7 +93,9 @@ func TestArithmetic(t *testing.T) {
 		got := plain(&b.c, in)
 		pos := 0
 		take := func(k int) *big.Int { v := valueOf(got[pos : pos+k]); pos += k; return v }
-		mod := func(v *big.Int, bits uint) *big.Int { return new(big.Int).Mod(v, new(big.Int).Lsh(big.NewInt(1), bits)) }
+		mod := func(v *big.Int, bits uint) *big.Int {
+			return new(big.Int).Mod(v, new(big.Int).Lsh(big.NewInt(1), bits))
+		}
 		s := new(big.Int).Add(X, Y)
 		want := []*big.Int{mod(s, n), big.NewInt(int64(s.Bit(n))), mod(new(big.Int).Sub(X, Y), n)}
 		geqWant := int64(0)

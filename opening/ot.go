@@ -30,8 +30,8 @@ const (
 	kemCoeffs    = 3 * 256
 	kemTBytes    = kemCoeffs * 12 / 8 // 1152
 	kemRhoBytes  = 32
-	otReqBytes   = kemRhoBytes + 2*kemTBytes                 // one OT's receiver message
-	otRespBytes  = 2*mlkem768.CiphertextSize + 2*labelBytes  // one OT's sender message
+	otReqBytes   = kemRhoBytes + 2*kemTBytes                // one OT's receiver message
+	otRespBytes  = 2*mlkem768.CiphertextSize + 2*labelBytes // one OT's sender message
 	labelBytes   = 16
 	kemSeedBytes = mlkem768.KeySeedSize
 )
