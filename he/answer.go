@@ -138,10 +138,21 @@ func (ps *ParamSet) OpeningParams() opening.Params {
 // counts is 2^openingCBits / (count scale / slots).
 const openingCBits = 40
 
+// maxAnswerBlocks bounds the blocks of S entries one answer counts. The
+// count's noise grows with the square root of the blocks (rms 2^-8.5 per
+// block on puente-ckks-n15-v2, BenchmarkAnswerError); at 128 blocks the
+// decision's margin of 1/2 is 16 standard deviations, a wrong bit below
+// 2^-180, and still below 2^-40 if the noise were twice the measured
+// (docs/he-parameters.md). At 512 blocks it would be 8 standard
+// deviations, 2^-45 at the measured noise and no room for its estimate.
+const maxAnswerBlocks = 128
+
 // maxEntries is the largest number of gallery entries (all shards
-// together) whose count fits the opening's window.
+// together) one answer counts: maxAnswerBlocks blocks, within the
+// opening's window.
 func (ps *ParamSet) maxEntries() int {
-	return 1 << uint(openingCBits-(ps.spec.LogCountScale-bits.Len(uint(ps.Slots()))+1))
+	window := 1 << uint(openingCBits-(ps.spec.LogCountScale-bits.Len(uint(ps.Slots()))+1))
+	return min(window, maxAnswerBlocks*ps.Slots())
 }
 
 // tagTolerance is log2 of the bound on the rerandomisation noise of the

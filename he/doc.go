@@ -21,86 +21,70 @@
 //     responder turns into an encryption under the collective key (see
 //     [Query]). The responder alone cannot decrypt it.
 //  3. The responder evaluates ([Responder.Respond]) against a [Gallery] and
-//     adds its decryption share, flooded with noise.
-//  4. The querier adds its own share and decodes with Lattigo's
-//     DecodePublic ([Querier.Decide]).
+//     returns an [Answer] with the secrets of its opening.
+//  4. The querier computes its shares of the answer ([Querier.Shares]), and
+//     the two open them with package opening: a garbled circuit whose one
+//     output, the querier's, is the decision.
 //
 // # The circuit
 //
-// Scores s_k = <p, t_k> are computed for S = N templates at once by the
-// diagonal method of Halevi and Shoup ("Algorithms in HElib", CRYPTO 2014)
-// in baby-step/giant-step form; see [Gallery] for the layout. A score is
+// The responder does not trust the probe's layout or norm. It rerandomises
+// the query, projects it onto vectors of the gallery's period (the sum of
+// its rotations by multiples of the padded dimension), and computes the
+// squared norm of the projection over the template's coordinates. Scores
+// s_k = <p, t_k> are computed for S = N templates at once by the diagonal
+// method of Halevi and Shoup ("Algorithms in HElib", CRYPTO 2014) in
+// baby-step/giant-step form; see [Gallery] for the layout. A score is
 // mapped to x = c·(s - τ) in [-1, 1] at no level cost, and
 // Step(x) = (1 + sign(x))/2 is evaluated by a composite minimax
 // approximation of sign (Lee, Lee, Kim and No, "Minimax Approximation of
 // Sign Function by Composite Polynomial for Homomorphic Comparison", IEEE
 // TDSC 2021; Lattigo's circuits/ckks/minimax), odd Chebyshev series of
-// degrees 7, 7, 15, 15 (depth 14) within 2^-32 of sign outside
-// |x| < 2^-8. The decisions of all blocks and all slots are summed (log2 S
-// rotations) and every slot but one is masked.
+// degrees 7, 15, 31, 31 (depth 17) within 2^-31 of sign outside
+// |x| < 2^-11. The decisions of all blocks are summed: the constant
+// coefficient of the sum is the count of entries at or above τ.
 //
-// # What a response reveals
+// # What an answer reveals
 //
-// The responder chooses, per query, what the querier learns ([Mode]):
-//
-//   - [ModeAny] (default): whether some entry scored at or above τ. The
-//     count c is reduced by the cubic that is 0 at c = 0 and 1 at
-//     c = 1, 2, 3 ([AnyBound]). When 4 or more entries match, the decoded
-//     value is 1 + C(c-1, 3): the querier learns that c > 3 and, for
-//     moderate c, c itself ([Decision.AboveBound]). An exact OR over N
-//     entries needs about log2(N) more levels than the parameter set has.
-//   - [ModeCount]: the number of entries at or above τ.
-//   - [ModeSlots]: one decision per gallery slot, blocks in a per-query
-//     random order and rotated by per-query random offsets; the responder
-//     keeps the [Trace] that maps a position back to an entry.
-//
-// Beyond that, and whatever the mode:
-//
-//   - Scores within the threshold's band ([Threshold.Band]) give decisions
-//     between 0 and 1. Such a fraction survives aggregation: a decoded
-//     half-integer is reported as [Decision.Uncertain], and a smaller
-//     fraction shifts the decoded value within the flooding noise. This is
-//     information about how close some score is to τ; it is the price of
-//     an approximate comparison and is measured in docs/performance.md.
-//   - The result carries the approximation and evaluation errors of the
-//     circuit. The responder floods its decryption share with Gaussian
-//     noise of standard deviation 2^-5 per decoded slot (see
-//     docs/he-parameters.md), the largest that keeps a decision exact with
-//     failure probability below 2^-40 (values are decoded at precision 1/2,
-//     following Lattigo's SECURITY.md on CPA-D security and Li and
-//     Micciancio, "On the Security of Homomorphic Encryption on Approximate
-//     Numbers", EUROCRYPT 2021). The remaining statistical distance per
-//     query is about |error| / (2·2^-5), measured by the tests.
-//   - Response time and size reveal the number of blocks (the gallery size
-//     rounded up to a multiple of S).
+// One bit: count >= 1/2, the norm within 2^-11 of 1, and a tag that binds
+// the two (against a querier that shifts its inputs to the opening) checks.
+// The answer carries, for the count, the norm and the tag, the responder's
+// decryption share of the constant coefficient masked with a fresh uniform
+// value, and the rerandomised c1: uniformly random to the querier, it opens
+// only through the garbled circuit. Counts, scores, norms and the
+// evaluation's noise are never decrypted by anyone. Outside the threshold's
+// band ([Threshold.Band], ±0.00095 in score units at τ = 0.9234) the bit is
+// the exact decision except with probability below 2^-40 for galleries up
+// to 2^22 entries (the most one answer counts); inside it, scores near τ decide by their fractions (a
+// verification still at τ). docs/he-parameters.md derives it; the
+// TestOneBit suite mounts each attack against this code.
 //
 // # What it does not guarantee
 //
-//   - Security against active adversaries. As Lattigo's multiparty
-//     package, the protocol assumes both parties follow it. Nothing proves
-//     that a peer's ceremony share or a probe is well formed: a querier
-//     that encrypts a vector of norm above 1 can push scores out of the
-//     polynomial's domain and learn more than one bit per query. The
-//     responder's per-partner quota bounds what any querier learns.
+//   - An honest responder. It garbles the opening's circuit, so it can make
+//     the bit any function of the querier's input to it; it sees the bit
+//     only through what the querier does next (SECURITY.md).
 //   - Constant time. Nothing here is; the keys, shares and data are the
 //     parties' own and the protocol messages are public.
 //   - Lattigo's own randomness. The noise inside the ceremony's protocol
-//     shares is drawn by Lattigo from crypto/rand; secret shares, query
-//     and flooding randomness come from the io.Reader given by the caller.
+//     shares is drawn by Lattigo from crypto/rand; secret shares, queries,
+//     the rerandomisation, masks and MAC keys come from the io.Reader given
+//     by the caller.
 //
 // # Parameter sets
 //
-// [N15V2] has ring degree 2^15 and log2(QP) = 880, within the 881 of the
+// [N15V2] has ring degree 2^15 and log2(QP) = 865, within the 881 of the
 // Homomorphic Encryption Security Standard (Albrecht et al., 2018) for
 // 128-bit security with a uniform ternary secret and σ = 3.2. The
 // ConjugateInvariant ring Z[X+X^-1]/(X^2N+1) has degree N; its security is
 // taken as that of RLWE of dimension N, as Lattigo does. Package hetest
-// names small INSECURE sets for tests.
+// names small INSECURE sets for tests, which exist only in builds with
+// -tags puente_testparams.
 //
 // # Bytes on the wire
 //
-// Every object that leaves a party ([Query], [Response], ceremony shares,
-// [SecretShare], [EvaluationKeys], [Gallery], [Trace]) has a fixed header
+// Every object that leaves a party ([Query], [Answer], ceremony shares,
+// [SecretShare], [EvaluationKeys], [Gallery]) has a fixed header
 // naming its kind and parameter set, residues packed at the bit width of
 // their prime, and a length fixed by the parameter set. Decoders check
 // every field and every residue before use and never call Lattigo's

@@ -28,7 +28,7 @@ func ExampleParamSet_Info() {
 	// Q primes [60 33 33 33 33 33 33 33 33 33 33 33 33 33 33 33 33 33 52]
 	// P primes [48 48 48 48]
 	// threshold: degrees [7 15 31 31], depth 17, band |x| < 2^-11
-	// norm window |y - 1| < 0.00048828125; an answer counts up to 16777216 entries
+	// norm window |y - 1| < 0.00048828125; an answer counts up to 4194304 entries
 	// query 2781258 B, answer 737376 B
 	// opening: 9328 AND gates, garbled circuit 305408 B, transfer request 420480 B, answer 397440 B
 	// rotation key 35758080 B, relinearization key 33628160 B

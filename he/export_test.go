@@ -155,3 +155,10 @@ func (r *Responder) RespondMany(q *Query, g *Gallery, opts Options, n int, rand 
 func (qr *Querier) EncryptSlotsForTest(slots []float64, dims int, rand io.Reader) (*Query, error) {
 	return qr.encryptSlots(slots, dims, rand)
 }
+
+// NormPeriodForTest is the period, in units of the squared norm, with which
+// the norm the opening reads wraps around modulo q0: a probe of squared norm
+// 1 + NormPeriodForTest reads as 1 (the wrap attack of TestOneBitNormWrap).
+func NormPeriodForTest(ps *ParamSet, pad int) float64 {
+	return float64(ps.params.Q()[0]) * float64(pad) / ps.normScale(pad).Float64()
+}

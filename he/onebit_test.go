@@ -245,6 +245,93 @@ func TestOneBitNormWindow(t *testing.T) {
 	}
 }
 
+// TestOneBitNormWrap mounts the wrap attack on the norm check: the squared
+// norm is read modulo q0, so a probe of squared norm 1 + P (P the period:
+// 2^34 with the production set's moduli and scales, which the small sets
+// share) reads as about 1. The reading's error grows with the probe: a
+// deterministic part of a few units (the mask's encoding, which a querier
+// can compute and correct) and a random part of about 2^-6 (the probe's
+// noise times its norm) against a window of ±2^-11, so a corrected probe
+// passes the check about one try in 50 (measured while writing this test). When it does pass, its scores
+// are about sqrt(P)·<w, g> for its large direction w, far outside the
+// threshold polynomial's domain, and the count the answer holds is a wrapped
+// value: it opens to a hit only if it lands in the count's window, about
+// 2^-29 of the ring on the production set.
+//
+// The test sends such probes in 12 random directions against a matching
+// entry and checks, for each, that the norm did wrap to about 1 (the attack
+// reached the check) and that the count is outside its window (so no
+// answer of that probe can hit, whatever the norm reads). A way through
+// would need every slot's score to stay in the polynomial's domain: the
+// large direction nearly orthogonal to every entry, and also to the
+// gallery's encoding error (about 2^-18 per coordinate on the production
+// set, times sqrt(P)). The last case builds a large direction exactly
+// orthogonal to the entry (which the querier cannot: it needs the entry)
+// and checks that the encoding error alone still throws the count out of
+// its window.
+func TestOneBitNormWrap(t *testing.T) {
+	ps := hetest.InsecureN11()
+	f := getFixture(t, ps)
+	S, m, pad := ps.Slots(), 100, 128
+	P := he.NormPeriodForTest(ps, pad)
+	t.Logf("wrap period of the squared norm 2^%.1f: the large component has norm 2^%.1f", math.Log2(P), math.Log2(P)/2)
+	rng := rand.New(rand.NewPCG(28, 1))
+	probe := hetest.UnitVector(rng, m)
+	ref := perf.WithScore(rng, probe, 0.97)
+	g := pack(t, ps, m, [][]float64{ref})
+	// wrapped returns probe + sqrt(P)·w with w made a unit vector
+	// orthogonal to the probe: squared norm exactly 1 + P.
+	wrapped := func(w []float64) []float64 {
+		d := dot(w, probe)
+		var n2 float64
+		for j := range w {
+			w[j] -= d * probe[j]
+			n2 += w[j] * w[j]
+		}
+		v := make([]float64, m)
+		for j := range v {
+			v[j] = probe[j] + math.Sqrt(P)*w[j]/math.Sqrt(n2)
+		}
+		return v
+	}
+	n := float64(g.Blocks() * S) // the count's window is [1/2, n + 1/2)
+	for i := 0; i < 12; i++ {
+		v := wrapped(hetest.UnitVector(rng, m))
+		o := f.crafted(t, replicate(v, pad, S, 1), m, g, uint64(7000+10*i))
+		t.Logf("direction %d: score %.1f, norm read %.6f, count read %.4g: hit %v", i, dot(v, ref), o.norm, o.count, o.hit)
+		// Wrapped, the norm reads within a few units of 1 (a querier corrects
+		// the deterministic part); had it not wrapped, it would read anywhere
+		// in [0, P).
+		if math.Abs(o.norm-1) > 8 {
+			t.Fatalf("direction %d: the norm read %.6f, not about 1: the probe did not wrap, so the case tests nothing", i, o.norm)
+		}
+		if o.hit || (o.count >= 0.5 && o.count < n+0.5) {
+			t.Fatalf("direction %d: the count read %.4g, inside its window (hit %v)", i, o.count, o.hit)
+		}
+	}
+	// A large direction orthogonal to the entry.
+	w := hetest.UnitVector(rng, m)
+	r := append([]float64(nil), ref...)
+	d := dot(r, probe)
+	for j := range r { // the entry's component orthogonal to the probe
+		r[j] -= d * probe[j]
+	}
+	var rr, wr float64
+	for j := range w {
+		wr += w[j] * r[j]
+		rr += r[j] * r[j]
+	}
+	for j := range w {
+		w[j] -= wr / rr * r[j]
+	}
+	v := wrapped(w)
+	o := f.crafted(t, replicate(v, pad, S, 1), m, g, 7900)
+	t.Logf("a large direction orthogonal to the entry: score %.4f, norm read %.6f, count %.4f: hit %v", dot(v, ref), o.norm, o.count, o.hit)
+	if o.hit || (o.count >= 0.5 && o.count < n+0.5) {
+		t.Fatalf("the orthogonal wrap's count read %.4g, inside its window (hit %v)", o.count, o.hit)
+	}
+}
+
 // TestOneBitMatchCounts (c): galleries where 1, 7, 500 and 32,768 entries
 // match give the same answer (hit), and the querier's shares of the count
 // are distributed alike. The old answer decoded to the count itself (a

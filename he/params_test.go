@@ -29,8 +29,8 @@ func TestProductionParamSet(t *testing.T) {
 	if info.QueryBytes > 4<<20 || info.AnswerBytes > 1<<20 {
 		t.Errorf("query %d bytes (budget 4 MiB), answer %d bytes (budget 1 MiB)", info.QueryBytes, info.AnswerBytes)
 	}
-	if info.MaxEntries < 1<<24 {
-		t.Errorf("an answer counts %d entries, want at least 2^24", info.MaxEntries)
+	if info.MaxEntries != 1<<22 {
+		t.Errorf("an answer counts %d entries, want 2^22 (128 blocks: the decision's error bound)", info.MaxEntries)
 	}
 	if _, err := he.LookupName("puente-ckks-n15-v1"); !errors.Is(err, he.ErrUnknownParamSet) {
 		t.Errorf("the retired set: %v, want ErrUnknownParamSet", err)

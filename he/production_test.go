@@ -1,5 +1,3 @@
-//go:build !puente_testparams
-
 package he_test
 
 import (

@@ -23,6 +23,11 @@ import (
 // (e.g. a homomorphic one) room on both sides. The midpoint is neither the
 // smallest admissible threshold (just above s_(k+1), the lowest FNMR) nor the
 // largest (s_k, the highest FNMR); the FNMR it gives lies between the two.
+// Scores within a relative 10^-9 of s_(k+1) count as ties of it: tau goes
+// above them all, to the midpoint of the gap up to the next larger score, so
+// that a quantised score computed in floating point never sits within a few
+// ulps of tau (where the exact comparison would split one score level by
+// rounding). The achieved FMR may then fall below k/N.
 // It needs N >= 1/fmr scores, else the rate cannot be resolved.
 func ThresholdAtFMR(nonMated []float64, fmr float64) (tau, achieved float64, err error) {
 	s, err := sortedScores(nonMated, "non-mated")
@@ -31,6 +36,10 @@ func ThresholdAtFMR(nonMated []float64, fmr float64) (tau, achieved float64, err
 	}
 	return thresholdAt(s, fmr)
 }
+
+// tieEps is the relative distance within which two scores count as equal when placing a
+// threshold.
+const tieEps = 1e-9
 
 func thresholdAt(asc []float64, fmr float64) (tau, achieved float64, err error) {
 	n := len(asc)
@@ -42,12 +51,18 @@ func thresholdAt(asc []float64, fmr float64) (tau, achieved float64, err error) 
 	}
 	k := int(math.Floor(fmr * float64(n)))
 	hi := asc[n-1-k] // the (k+1)-th largest: must be rejected
+	// Scores within tieEps of hi are ties of it (a quantised score such as a BioHash's,
+	// computed in floating point, lands a few ulps either side of its level): tau goes above
+	// them all, to the midpoint of the gap up to the next larger score.
+	j := n - 1 - k
+	for j < n && asc[j] <= hi+tieEps*max(1, math.Abs(hi)) {
+		j++
+	}
 	tau = math.Nextafter(hi, math.Inf(1))
-	if k > 0 && asc[n-k] > hi {
-		tau = hi + (asc[n-k]-hi)/2
-		if tau <= hi {
-			tau = math.Nextafter(hi, math.Inf(1))
-		}
+	if j < n {
+		tau = max(tau, hi+(asc[j]-hi)/2)
+	} else if j > n-1-k+1 {
+		tau = math.Nextafter(asc[n-1], math.Inf(1))
 	}
 	return tau, rateAtOrAbove(asc, tau), nil
 }

@@ -164,3 +164,31 @@ func TestThresholdIsGapMidpoint(t *testing.T) {
 		t.Errorf("FNMR %v, want 0.5 (0.82 lies below the midpoint)", fnmr)
 	}
 }
+
+// TestThresholdAtFMRQuantized: scores on levels of 1/256 (as BioHash's), each computed with a
+// few ulps of floating-point error, put no score within 10^-3 of the threshold, and the rate
+// is still at most the target.
+func TestThresholdAtFMRQuantized(t *testing.T) {
+	nm := make([]float64, 4100)
+	for i := range nm {
+		level := float64(i%97) / 256 // 41 or 42 scores a level
+		if i >= 4000 {
+			level = float64(97+(i-4000)/2) / 256 // above them, two a level
+		}
+		nm[i] = level + float64(i%5-2)*1e-16
+	}
+	for _, fmr := range []float64{0.001, 0.01, 0.1} {
+		tau, got, err := ThresholdAtFMR(nm, fmr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got > fmr {
+			t.Errorf("FMR %g: achieved %g", fmr, got)
+		}
+		for _, s := range nm {
+			if math.Abs(s-tau) < 1e-3 {
+				t.Fatalf("FMR %g: tau %.17g within 10^-3 of the score %.17g", fmr, tau, s)
+			}
+		}
+	}
+}

@@ -50,15 +50,18 @@
 // share (he), and streams the ciphertext in chunks whose size is checked against the parameter
 // set before any byte is accepted and whose SHA-512 is checked before decoding. The responder
 // scores it against the partner's gallery, packed once per gallery generation (gallery.Derived),
-// in he.ModeAny, adds its flooded decryption share, audits the answer ([audit.DecisionNotKnown])
-// and only then sends it; the querier decides and audits hit or no-hit. A cancelled call stops the
-// responder's evaluation. Encrypted evaluations run at most MaxConcurrent at a time.
+// audits the answer ([audit.DecisionNotKnown]) and counts it against the quota (and, for Verify,
+// the reference's verification limit), and only then sends it with the garbled circuit that opens
+// it (package opening). In the second round, on the same stream, the querier asks for its input
+// labels by oblivious transfer and evaluates the circuit: its one output bit is the decision,
+// which it audits. A cancelled call stops the responder's evaluation. Encrypted evaluations run
+// at most MaxConcurrent at a time.
 //
 // # What it does not guarantee
 //
-//   - Security against a malicious partner beyond what the signatures, checks and quota give:
-//     the he package assumes both parties follow the ceremony and encrypt well-formed probes
-//     (see its documentation and SECURITY.md).
+//   - An honest responder: it can answer hit or no-hit at will (SECURITY.md, "Wrong answers").
+//     Against a querier that deviates, the he package enforces the probe's layout and norm and
+//     the opening reveals one bit; the quota and the verification limit bound how many.
 //   - Availability: a partner with a valid certificate can keep the responder busy up to its
 //     quota; unanswered queries (cancelled) do not count against it.
 //   - Confidentiality of timing: response time reveals the gallery's size in blocks.

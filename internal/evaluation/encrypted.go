@@ -13,7 +13,7 @@ import (
 // gallery: the CKKS noise of the threshold polynomial's output summed over a block's slots
 // (S times the noise of the constant coefficient), measured on puente-ckks-n15-v2 by the he
 // package's BenchmarkAnswerError (docs/he-parameters.md). The emulation adds it once per block.
-const CountNoiseRMS = 0x1p-10
+const CountNoiseRMS = 0x1.6a09e667f3bcdp-09 // 2^-8.5
 
 // noiseSeed seeds the emulation's noise, so that reruns decide alike.
 const noiseSeed = 0x7075656e7465

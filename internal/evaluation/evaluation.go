@@ -13,13 +13,14 @@
 // Protected and encrypted matching is measured twice. [Emulator] decides
 // every comparison and search of the protocols in plaintext as the
 // encrypted protocol of package he decides it (the same threshold
-// polynomial, he.Threshold.PlainStep, the bounded OR of ModeAny, the
-// measured CKKS noise, the flooding noise and the querier's rounding), which
-// gives FNMR/FMR and FNIR/FPIR at the operating thresholds; [RunSample] runs
+// polynomial, he.Threshold.PlainStep, summed over the gallery with the
+// measured CKKS noise of the count, and the opening's comparison of the
+// count with 1/2), which gives FNMR/FMR and FNIR/FPIR at the operating
+// thresholds; [RunSample] runs
 // a few real encrypted searches on the production parameter set and
 // checks their decisions against the emulation. The emulation uses the
 // nominal multiplier of the threshold map, where the responder's is up to
-// 2^-5 smaller (see he.Threshold.PlainStep): it moves decoded values only
+// 2^-6 smaller (see he.Threshold.PlainStep): it moves decoded values only
 // for scores inside the band, and the sample measures whether that shows.
 //
 // Irreversibility is judged as ISO/IEC 30136 frames it, by whether a
