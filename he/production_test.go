@@ -11,6 +11,9 @@ import (
 // TestProductionEndToEnd runs the ceremony, a query and both reducing
 // modes on the production parameter set, through the wire encodings.
 func TestProductionEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the ceremony and searches on the production parameter set are the heavy HE work")
+	}
 	ps, err := he.Lookup(he.N15V1)
 	if err != nil {
 		t.Fatal(err)

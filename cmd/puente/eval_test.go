@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/puente-id/puente/internal/evaluation"
+	"github.com/puente-id/puente/internal/lfw/lfwtest"
 )
 
 func TestEvalUsageAndMissingData(t *testing.T) {
@@ -109,9 +110,10 @@ func TestFigureDir(t *testing.T) {
 // temporary directory: the report links to img/, and the figures there
 // are PNG files.
 func TestEvalWritesFigures(t *testing.T) {
+	data := lfwtest.Dir(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "evaluation.md")
-	code, _, errs := runCmd(t, "eval", "-o", out, "-sweep=false", "-he-searches", "0",
+	code, _, errs := runCmd(t, "eval", "-data", data, "-o", out, "-sweep=false", "-he-searches", "0",
 		"-attack-targets", "2", "-attack-iters", "2", "-epoch-pairs", "1")
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %q", code, errs)

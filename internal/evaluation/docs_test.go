@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/puente-id/puente/internal/lfw"
+	"github.com/puente-id/puente/internal/lfw/lfwtest"
 )
 
 // docsFile is where `puente eval -o` writes the report, relative to the
@@ -49,11 +49,7 @@ func TestDocsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the generated report: %v", err)
 	}
-	dir, err := lfw.FindDataDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{DataDir: dir, Sweep: true}
+	cfg := Config{DataDir: lfwtest.Dir(t), Sweep: true}
 	cfg.defaults()
 	ov, err := MeasureOverlap(env, res)
 	if err != nil {

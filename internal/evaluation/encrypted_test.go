@@ -188,6 +188,9 @@ func TestMeasureEncrypted(t *testing.T) {
 // agrees, decisions outside the band are exact, and the searches chosen
 // by value (3/8 and 1/8) decode as uncertain and no hit.
 func TestRunSample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a key ceremony and real encrypted searches")
+	}
 	env, res, _ := encryptedFixture(t)
 	ps := hetest.InsecureN12()
 	enc, err := MeasureEncrypted(env, res[:1], ps)

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/puente-id/puente/he/hetest"
-	"github.com/puente-id/puente/internal/lfw"
+	"github.com/puente-id/puente/internal/lfw/lfwtest"
 	"github.com/puente-id/puente/protect"
 )
 
@@ -20,15 +20,12 @@ var (
 	envErr  error
 )
 
-// loadEnv loads the real evaluation set once; missing data fails the test.
+// loadEnv loads the real evaluation set once; without it the test skips,
+// or fails under PUENTE_REQUIRE_DATA=1 (lfwtest).
 func loadEnv(t *testing.T) *Env {
 	t.Helper()
+	dir := lfwtest.Dir(t)
 	envOnce.Do(func() {
-		dir, err := lfw.FindDataDir()
-		if err != nil {
-			envErr = err
-			return
-		}
 		testEnv, envErr = Load(Config{DataDir: dir})
 	})
 	if envErr != nil {
@@ -219,11 +216,11 @@ func TestTradeOff(t *testing.T) {
 // attacks, no sweep) twice and compares the bytes; `puente eval -check`
 // does the same for the full report across processes.
 func TestReportStable(t *testing.T) {
-	loadEnv(t) // fails with a clear message if the data is missing
-	dir, err := lfw.FindDataDir()
-	if err != nil {
-		t.Fatal(err)
+	if testing.Short() {
+		t.Skip("-short: two reduced evaluations with real encrypted searches")
 	}
+	loadEnv(t) // skips (or fails) with a clear message if the data is missing
+	dir := lfwtest.Dir(t)
 	cfg := Config{DataDir: dir, NonMated: 20000, AttackTargets: 4, AttackIters: 5, EpochPairs: 1,
 		HEParams: hetest.InsecureN12(), HESearches: 2}
 	var out [2]bytes.Buffer
