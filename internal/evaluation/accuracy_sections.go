@@ -5,40 +5,10 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/puente-id/puente/internal/lfw"
 	"github.com/puente-id/puente/protect"
 )
-
-// Targets are the figures a recommended parameter set must reach, from the
-// plaintext anchors of the data README.
-var Targets = struct {
-	EER, FNMR3, FNIR, Dsys, Attack float64
-}{EER: 0.0193 + 0.005, FNMR3: 0.038 + 0.015, FNIR: 0.166 + 0.02, Dsys: 0.10, Attack: 0.05}
-
-func pct(v float64) string { return fmt.Sprintf("%.2f%%", 100*v) }
-
-// table writes a Markdown table.
-func table(w io.Writer, header []string, rows [][]string) error {
-	var b strings.Builder
-	b.WriteString("| " + strings.Join(header, " | ") + " |\n|")
-	for range header {
-		b.WriteString("---|")
-	}
-	b.WriteString("\n")
-	for _, r := range rows {
-		b.WriteString("| " + strings.Join(r, " | ") + " |\n")
-	}
-	b.WriteString("\n")
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func para(w io.Writer, lines ...string) error {
-	_, err := io.WriteString(w, strings.Join(lines, "\n")+"\n\n")
-	return err
-}
 
 type dataSection struct {
 	env *Env
@@ -142,20 +112,6 @@ func (s *accuracySection) WriteMarkdown(w io.Writer) error {
 		fmt.Sprintf("operating point of each scheme's encrypted decision at its tau (section %d).", secEncrypted))
 }
 
-func meets(ok bool, v string) string {
-	if ok {
-		return "yes (" + v + ")"
-	}
-	return "**no** (" + v + ")"
-}
-
-func maxDsys(ls []*Linkage) (cross, same float64) {
-	for _, l := range ls {
-		cross, same = max(cross, l.Cross.Sys), max(same, l.SameImage.Sys)
-	}
-	return cross, same
-}
-
 type thresholdSection struct {
 	env *Env
 	res []*SchemeResult
@@ -207,61 +163,6 @@ func mean(s []float64) float64 {
 		m += v
 	}
 	return m / float64(len(s))
-}
-
-type linkageSection struct {
-	env   *Env
-	res   []*SchemeResult
-	pairs int
-	img   string // Config.ImageLink
-}
-
-func (*linkageSection) Title() string { return "Unlinkability and renewability across epochs" }
-
-func (s *linkageSection) WriteMarkdown(w io.Writer) error {
-	if err := para(w, "D<->sys (Gomez-Barrero et al., IEEE TIFS 2018; `protect.UnlinkabilityScores`, 100-bin histograms, omega = 1)",
-		"compares scores of templates of the same subject under epochs e and e+1 with scores of different subjects under",
-		fmt.Sprintf("the same two epochs; 0 is unlinkable, 1 fully linkable. Mean and max over %d epoch pairs. \"Same image\" uses", s.pairs),
-		"each image against its own re-protection (renewability). The last three columns give mean, 99th percentile and the",
-		"fraction accepted at the scheme's tau (FMR 1e-3) for: each image's template under epoch e against the same image",
-		"under e+1 (renewed); each image under e against another subject under e+1; and non-mated pairs within one epoch.",
-		"A renewed template should score like the cross-epoch non-mated pairs and be accepted no more often than FMR.",
-		"The floor column is D<->sys between two samples of non-mated cross-epoch scores of the same size: what the",
-		"histogram estimator reports for templates that are unlinkable by construction, so D<->sys near it means no measurable linkage."); err != nil {
-		return err
-	}
-	var rows [][]string
-	for _, r := range s.res {
-		var cm, sm, floor float64
-		var renewed, renewedNM []float64
-		for _, l := range r.Linkages {
-			cm += l.Cross.Sys / float64(len(r.Linkages))
-			sm += l.SameImage.Sys / float64(len(r.Linkages))
-			floor += l.Floor / float64(len(r.Linkages))
-			renewed = append(renewed, l.Renewed...)
-			renewedNM = append(renewedNM, l.RenewedNonMated...)
-		}
-		cx, sx := maxDsys(r.Linkages)
-		nm := r.Linkages[0].NonMated
-		rows = append(rows, []string{Describe(r.Params),
-			fmt.Sprintf("%.3f / %.3f", cm, cx), fmt.Sprintf("%.3f / %.3f", sm, sx), fmt.Sprintf("%.3f", floor),
-			distStats(renewed, r.Acc.Tau3), distStats(renewedNM, r.Acc.Tau3), distStats(nm, r.Acc.Tau3)})
-	}
-	if err := table(w, []string{"scheme", "D<->sys mean / max", "same image: mean / max", "floor (mean)", "renewed", "non-mated across epochs", "non-mated, one epoch"}, rows); err != nil {
-		return err
-	}
-	rec := s.res[recommended(s.res)]
-	return figureLink(w, s.img, figUnlinkability, "Unlinkability of the recommended scheme across epochs 1 and 2",
-		fmt.Sprintf("*Unlinkability of %s across epochs 1 and 2*, drawn as in Gomez-Barrero et al. (2018, Fig. 2): the", Describe(rec.Params)),
-		"densities of mated (same subject, different images) and non-mated cross-epoch scores over the estimator's bins, and below",
-		"them the local measure D<->(s) of each bin, whose mass-weighted sum over the mated scores is D<->sys.")
-}
-
-func distStats(s []float64, tau float64) string {
-	c := slices.Clone(s)
-	slices.Sort(c)
-	above := 1 - float64(countBelow(c, tau))/float64(len(c))
-	return fmt.Sprintf("%.3f, %.3f, %s", mean(c), c[(len(c)-1)*99/100], pct(above))
 }
 
 func countBelow(asc []float64, t float64) int {

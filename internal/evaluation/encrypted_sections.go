@@ -3,24 +3,7 @@ package evaluation
 import (
 	"fmt"
 	"io"
-	"math"
 )
-
-func pct3(v float64) string { return fmt.Sprintf("%.3f%%", 100*v) }
-
-// pow2 writes a power of two as "2^-20".
-func pow2(v float64) string { return fmt.Sprintf("2^%g", math.Round(100*math.Log2(v))/100) }
-
-func sci(v float64) string { return fmt.Sprintf("%.2e", v) }
-
-// fixed3 writes v with three decimals, without a sign on a value that
-// rounds to zero ("0.000", not "-0.000").
-func fixed3(v float64) string {
-	if math.Abs(v) < 0.0005 {
-		v = 0
-	}
-	return fmt.Sprintf("%.3f", v)
-}
 
 // encryptedSection reports the emulated accuracy of every scheme under
 // encryption (Encrypted.Schemes).
