@@ -51,17 +51,6 @@ func (o Outcome) String() string {
 // IsHit reports whether the querier counts the outcome as a hit.
 func (o Outcome) IsHit() bool { return o == Hit || o == UncertainHit }
 
-// OutcomeOf returns the outcome of a decision.
-func OutcomeOf(d he.Decision) Outcome {
-	switch {
-	case d.Uncertain:
-		return UncertainHit
-	case d.Hit:
-		return Hit
-	}
-	return NoHit
-}
-
 // exactOutcome is the decision of the exact comparison s >= tau.
 func exactOutcome(s, tau float64) Outcome {
 	if s >= tau {
@@ -84,7 +73,7 @@ func exactOutcome(s, tau float64) Outcome {
 // of 0, contribute their noise only. Noise comes from a fixed seed.
 type Emulator struct {
 	ps    *he.ParamSet
-	th    he.Threshold
+	rule  decisionRule
 	flood float64
 	rng   *rand.Rand
 }
@@ -92,7 +81,7 @@ type Emulator struct {
 // NewEmulator returns an emulator of searches thresholded at tau on ps,
 // its noise drawn from seed.
 func NewEmulator(ps *he.ParamSet, tau float64, seed uint64) *Emulator {
-	return &Emulator{ps: ps, th: he.Threshold{Tau: tau}, flood: FloodSigma(ps), rng: rand.New(rand.NewPCG(noiseSeed, seed))}
+	return &Emulator{ps: ps, rule: newDecisionRule(ps, tau), flood: FloodSigma(ps), rng: rand.New(rand.NewPCG(noiseSeed, seed))}
 }
 
 // FloodSigma returns the standard deviation of the responder's flooding
@@ -107,14 +96,14 @@ func FloodSigma(ps *he.ParamSet) float64 {
 func (e *Emulator) sum(scores []float64) float64 {
 	var c float64
 	for _, s := range scores {
-		c += e.th.PlainStep(e.ps, s)
+		c += e.rule.step(s)
 	}
 	return c
 }
 
 // Value returns the noise-free decoded value of a search with these
 // scores: he.AnyPlain of the sum of the polynomial decisions.
-func (e *Emulator) Value(scores ...float64) float64 { return he.AnyPlain(e.sum(scores)) }
+func (e *Emulator) Value(scores ...float64) float64 { return aggregate(e.sum(scores)) }
 
 // Decide returns the emulated outcome of one search with these scores.
 func (e *Emulator) Decide(scores ...float64) Outcome { return e.decide(e.sum(scores), len(scores)) }
@@ -125,15 +114,15 @@ func (e *Emulator) decide(c float64, n int) Outcome {
 	S := e.ps.Slots()
 	blocks := max(1, (n+S-1)/S)
 	c += e.rng.NormFloat64() * StepNoiseRMS * math.Sqrt(float64(blocks*S))
-	return decodeAny(he.AnyPlain(c) + e.rng.NormFloat64()*e.flood)
+	return decodeAny(aggregate(c) + e.rng.NormFloat64()*e.flood)
 }
 
 // Crossing returns the offset from tau at which the noise-free decoded
 // value of a one-entry search reaches v in (0, 1), found by bisection
 // over tau ± 2·band (the value increases with the score).
 func (e *Emulator) Crossing(v float64) float64 {
-	band := e.th.Band(e.ps)
-	lo, hi := e.th.Tau-2*band, e.th.Tau+2*band
+	band, tau := e.rule.band(), e.rule.tau()
+	lo, hi := tau-2*band, tau+2*band
 	for range 60 {
 		mid := (lo + hi) / 2
 		if e.Value(mid) < v {
@@ -142,18 +131,7 @@ func (e *Emulator) Crossing(v float64) float64 {
 			hi = mid
 		}
 	}
-	return (lo+hi)/2 - e.th.Tau
-}
-
-// decodeAny reads the decoded value v as the querier's Decide does in ModeAny
-// (he.DecodeAnyValue): rounded to a multiple of 1/2, 0 is no hit, a whole positive value a hit
-// (values above 1 mean more than he.AnyBound entries matched), a half an uncertain hit.
-func decodeAny(v float64) Outcome {
-	d, err := he.DecodeAnyValue(v)
-	if err != nil {
-		return Refused
-	}
-	return OutcomeOf(d)
+	return (lo+hi)/2 - tau
 }
 
 // Rates are the error rates of decisions at one threshold: verification
@@ -224,7 +202,7 @@ func emulateScores(em *Emulator, scores []float64) Emulated {
 	d := Emulated{Score: scores, Value: make([]float64, len(scores)), Out: make([]Outcome, len(scores))}
 	for i, s := range scores {
 		c := em.sum([]float64{s})
-		d.Value[i], d.Out[i] = he.AnyPlain(c), em.decide(c, 1)
+		d.Value[i], d.Out[i] = aggregate(c), em.decide(c, 1)
 	}
 	return d
 }
@@ -242,7 +220,7 @@ func emulateSearches(em *Emulator, t *protect.Matrix, probes, gallery []int) Emu
 			d.Score[i] = max(d.Score[i], scores[k])
 		}
 		c := em.sum(scores)
-		d.Value[i], d.Out[i] = he.AnyPlain(c), em.decide(c, len(scores))
+		d.Value[i], d.Out[i] = aggregate(c), em.decide(c, len(scores))
 	}
 	return d
 }
@@ -296,7 +274,7 @@ func MeasureEncrypted(env *Env, res []*SchemeResult, ps *he.ParamSet) (*Encrypte
 		}
 		a := r.Acc
 		er := &EncryptedResult{Params: r.Params, templates: tm,
-			Band3: he.Threshold{Tau: a.Tau3}.Band(ps), BandOpen: he.Threshold{Tau: a.TauOpen}.Band(ps)}
+			Band3: bandAt(ps, a.Tau3), BandOpen: bandAt(ps, a.TauOpen)}
 		er.Exact3 = rates(a.Tau3, exactOutcomes(a.Mated, a.Tau3), exactOutcomes(a.NonMated, a.Tau3), a.Mated, a.NonMated)
 		em := NewEmulator(ps, a.Tau3, uint64(2*i))
 		er.Zone3 = [2]float64{em.Crossing(0.25), em.Crossing(0.75)}

@@ -2,7 +2,6 @@ package evaluation
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -128,14 +127,9 @@ func RunSample(ctx context.Context, env *Env, er *EncryptedResult, acc *Accuracy
 		}
 		it.Emulated = er.emulated(it).Out[it.Index]
 		start := time.Now()
-		smp, err := parties.Search(ctx, g, probe, he.Options{Threshold: he.Threshold{Tau: tau}, Mode: he.ModeAny}, uint64(i+1))
-		switch {
-		case errors.Is(err, he.ErrResult):
-			it.Encrypted = Refused
-		case err != nil:
+		smp, err := parties.Search(ctx, g, probe, searchOptions(tau), uint64(i+1))
+		if it.Encrypted, err = searchOutcome(smp.Decision, err); err != nil {
 			return nil, fmt.Errorf("evaluation: encrypted search %d: %w", i+1, err)
-		default:
-			it.Encrypted = OutcomeOf(smp.Decision)
 		}
 		progress("encrypted search %d/%d: %v (emulated %v, exact %v), %v", i+1, len(s.Items), it.Encrypted, it.Emulated, it.Exact, time.Since(start).Round(time.Millisecond))
 	}
