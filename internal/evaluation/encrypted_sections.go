@@ -118,7 +118,7 @@ func (*sampleSection) Title() string { return "Real encrypted searches against t
 func (s *sampleSection) WriteMarkdown(w io.Writer) error {
 	sm := s.enc.Sample
 	if sm == nil {
-		return para(w, "Not run (`puente eval -he-searches 0`).")
+		return para(w, "Not run (`puente-lab eval -he-searches 0`).")
 	}
 	sec := "128-bit"
 	if sm.Insecure {

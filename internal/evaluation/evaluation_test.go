@@ -213,7 +213,7 @@ func TestTradeOff(t *testing.T) {
 }
 
 // TestReportStable renders a reduced report (fewer non-mated pairs, few
-// attacks, no sweep) twice and compares the bytes; `puente eval -check`
+// attacks, no sweep) twice and compares the bytes; `puente-lab eval -check`
 // does the same for the full report across processes.
 func TestReportStable(t *testing.T) {
 	if testing.Short() {

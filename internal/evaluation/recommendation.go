@@ -111,7 +111,7 @@ func (s *recommendSection) irreversibility(w io.Writer, poly *SchemeResult) erro
 	if sw := s.sweep; sw != nil && !sw.Skipped {
 		lines = append(lines, "", sweepFinding(sw))
 	} else {
-		lines = append(lines, "", "(The sweep was not run; run `puente eval` with `-sweep` to measure the trade-off across parameters.)")
+		lines = append(lines, "", "(The sweep was not run; run `puente-lab eval` with `-sweep` to measure the trade-off across parameters.)")
 	}
 	lines = append(lines, "",
 		"This is the gap between template protection in theory and in practice that Nandakumar and Jain describe (IEEE Signal",

@@ -124,7 +124,7 @@ func (*Sweep) Title() string { return "Parameter sweep: the accuracy/irreversibi
 
 func (s *Sweep) WriteMarkdown(w io.Writer) error {
 	if s.Skipped {
-		return para(w, "Not run (`puente eval -sweep=false`).")
+		return para(w, "Not run (`puente-lab eval -sweep=false`).")
 	}
 	if err := para(w,
 		"Accuracy, unlinkability (epochs 1 and 2) and the stolen-key attacks over a grid of each scheme's parameters.",

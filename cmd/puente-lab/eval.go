@@ -14,18 +14,15 @@ import (
 	"github.com/puente-id/puente/internal/lfw"
 )
 
-func init() {
-	register(&command{
-		name:    "eval",
-		summary: "measure the cancellable templates on LFW face embeddings and write the Markdown report",
-		usage:   "[flags]",
-		examples: []string{
-			"puente eval -o docs/evaluation.md              # figures in docs/img",
-			"puente eval -check docs/evaluation.md",
-			"puente eval -data ../shared/data -attack-targets 100 -sweep=false",
-		},
-		run: runEval,
-	})
+var evalCommand = &command{
+	name:    "eval",
+	summary: "measure the cancellable templates on LFW face embeddings and write the Markdown report",
+	examples: []string{
+		"puente-lab eval -o docs/evaluation.md              # figures in docs/img",
+		"puente-lab eval -check docs/evaluation.md",
+		"puente-lab eval -data ../shared/data -attack-targets 100 -sweep=false",
+	},
+	run: runEval,
 }
 
 // errStale reports that a checked report differs from a fresh run.
@@ -91,7 +88,7 @@ func runEval(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 	switch {
 	case *check != "":
 		if line, ok := firstDiff(old, buf.Bytes()); !ok {
-			return fmt.Errorf("%w: %s differs from a fresh run at line %d; regenerate it with puente eval -o %s", errStale, *check, line, *check)
+			return fmt.Errorf("%w: %s differs from a fresh run at line %d; regenerate it with puente-lab eval -o %s", errStale, *check, line, *check)
 		}
 		fmt.Fprintf(st.out, "%s is current\n", *check)
 		return nil

@@ -25,14 +25,14 @@ func TestEvalUsageAndMissingData(t *testing.T) {
 		{[]string{"eval", "-sweep-iters", "0"}, exitUsage, "must be at least 1"},
 		{[]string{"eval", "-check", "a.md", "-o", "b.md"}, exitUsage, "-check and -o exclude each other"},
 		{[]string{"eval", "-he-searches", "-1"}, exitUsage, "-he-searches must be at least 0"},
-		{[]string{"eval", "-h"}, exitOK, "puente eval -check docs/evaluation.md"},
+		{[]string{"eval", "-h"}, exitOK, "puente-lab eval -check docs/evaluation.md"},
 		{[]string{"eval", "-data", missing}, exitFailure, "nothing-here"},
 		{[]string{"eval", "-check", filepath.Join(dir, "no-report.md")}, exitFailure, "no-report.md"},
 	}
 	for _, tt := range tests {
 		code, _, errs := runCmd(t, tt.args...)
 		if code != tt.code || !strings.Contains(errs, tt.inStderr) {
-			t.Errorf("puente %q: exit %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.inStderr)
+			t.Errorf("puente-lab %q: exit %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.inStderr)
 		}
 	}
 }
