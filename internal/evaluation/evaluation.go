@@ -37,6 +37,7 @@ import (
 	"io"
 
 	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/internal/dataset"
 	"github.com/puente-id/puente/internal/lfw"
 	"github.com/puente-id/puente/protect"
 )
@@ -44,8 +45,8 @@ import (
 // Config says what to measure. Zero fields take the defaults.
 type Config struct {
 	DataDir       string // evaluation data directory (see lfw.FindDataDir)
-	NonMated      int    // random non-mated pairs (default lfw.DefaultNonMated)
-	SampleSeed    uint64 // seed of the non-mated sample (default lfw.DefaultSampleSeed)
+	NonMated      int    // random non-mated pairs (default dataset.DefaultNonMated)
+	SampleSeed    uint64 // seed of the non-mated sample (default dataset.DefaultSampleSeed)
 	AttackTargets int    // templates attacked per recommended scheme (default 300)
 	AttackIters   int    // gradient steps of the optimisation attacks (default 300)
 	EpochPairs    int    // epoch pairs (e, e+1) the linkage is measured over (default 5)
@@ -76,10 +77,10 @@ const (
 
 func (c *Config) defaults() {
 	if c.NonMated <= 0 {
-		c.NonMated = lfw.DefaultNonMated
+		c.NonMated = dataset.DefaultNonMated
 	}
 	if c.SampleSeed == 0 {
-		c.SampleSeed = lfw.DefaultSampleSeed
+		c.SampleSeed = dataset.DefaultSampleSeed
 	}
 	def := func(v *int, d int) {
 		if *v <= 0 {

@@ -5,19 +5,20 @@ import (
 	"math"
 	"slices"
 
+	"github.com/puente-id/puente/internal/dataset"
 	"github.com/puente-id/puente/internal/lfw"
 	"github.com/puente-id/puente/protect"
 )
 
 // Protocols are the comparisons an evaluation runs on a set.
 type Protocols struct {
-	Mated, NonMated []lfw.RowPair
-	Open            lfw.OpenSet
-	Pairs           []lfw.Pair
+	Mated, NonMated []dataset.RowPair
+	Open            dataset.OpenSet
+	Pairs           []dataset.Pair
 	// LinkMated and LinkNonMated are the balanced unlinkability protocol
 	// (lfw.Set.LinkagePairs); SelfNonMated pairs each row with a random row
 	// of another identity, the non-mated side of the same-image protocol.
-	LinkMated, LinkNonMated, SelfNonMated []lfw.RowPair
+	LinkMated, LinkNonMated, SelfNonMated []dataset.RowPair
 }
 
 // LinkPerIdentity caps the mated pairs each identity contributes to the
@@ -29,9 +30,9 @@ const LinkPerIdentity = 10
 func NewProtocols(s *lfw.Set, nonMated int, seed uint64) *Protocols {
 	p := &Protocols{Mated: s.MatedPairs(), NonMated: s.NonMatedPairs(nonMated, seed), Open: s.OpenSet(), Pairs: s.Pairs}
 	p.LinkMated, p.LinkNonMated = s.LinkagePairs(LinkPerIdentity, seed+1)
-	self := make([]lfw.RowPair, len(s.Label))
+	self := make([]dataset.RowPair, len(s.Label))
 	for i := range self {
-		self[i] = lfw.RowPair{A: i, B: i}
+		self[i] = dataset.RowPair{A: i, B: i}
 	}
 	_, p.SelfNonMated = s.LinkagePairsOf(self, seed+2)
 	return p
@@ -42,8 +43,8 @@ func NewProtocols(s *lfw.Set, nonMated int, seed uint64) *Protocols {
 // identity or none, so that the open set stays consistent: an excluded
 // identity loses its gallery entry and its searches together).
 func (p *Protocols) Without(exclude func(row int) bool) *Protocols {
-	pairs := func(ps []lfw.RowPair) []lfw.RowPair {
-		var out []lfw.RowPair
+	pairs := func(ps []dataset.RowPair) []dataset.RowPair {
+		var out []dataset.RowPair
 		for _, q := range ps {
 			if !exclude(q.A) && !exclude(q.B) {
 				out = append(out, q)
@@ -61,7 +62,7 @@ func (p *Protocols) Without(exclude func(row int) bool) *Protocols {
 		return out
 	}
 	out := &Protocols{Mated: pairs(p.Mated), NonMated: pairs(p.NonMated),
-		Open:      lfw.OpenSet{Gallery: rows(p.Open.Gallery), Mated: rows(p.Open.Mated), NonMated: rows(p.Open.NonMated)},
+		Open:      dataset.OpenSet{Gallery: rows(p.Open.Gallery), Mated: rows(p.Open.Mated), NonMated: rows(p.Open.NonMated)},
 		LinkMated: pairs(p.LinkMated), LinkNonMated: pairs(p.LinkNonMated), SelfNonMated: pairs(p.SelfNonMated)}
 	for _, q := range p.Pairs {
 		if !exclude(q.A) && !exclude(q.B) {
@@ -88,7 +89,7 @@ func UnitRows(m *protect.Matrix) *protect.Matrix {
 // Scores returns the inner products of the rows of a and b named by pairs:
 // pair (i, j) compares row i of a with row j of b. With a == b these are
 // same-key comparisons; with templates of two epochs, cross-key ones.
-func Scores(a, b *protect.Matrix, pairs []lfw.RowPair) []float64 {
+func Scores(a, b *protect.Matrix, pairs []dataset.RowPair) []float64 {
 	s := make([]float64, len(pairs))
 	for i, p := range pairs {
 		s[i] = protect.Dot(a.Row(p.A), b.Row(p.B))
@@ -149,7 +150,7 @@ func MeasureAccuracy(t *protect.Matrix, p *Protocols) (*Accuracy, error) {
 // that maximises accuracy on the other nine folds is applied to it; the
 // result is the mean and the standard deviation of the fold accuracies.
 // Folds without pairs are skipped.
-func TenFold(t *protect.Matrix, pairs []lfw.Pair) (mean, sd float64, err error) {
+func TenFold(t *protect.Matrix, pairs []dataset.Pair) (mean, sd float64, err error) {
 	var accs []float64
 	for f := 0; f < 10; f++ {
 		var train, test []scored
