@@ -26,7 +26,7 @@ func encryptedFixture(t *testing.T) (*Env, []*SchemeResult, *Encrypted) {
 	t.Helper()
 	env := loadEnv(t)
 	encOnce.Do(func() {
-		for _, p := range Recommended(env.Mean) {
+		for _, p := range Recommended(env.Set.Dim(), env.Mean) {
 			tm, err := protectAll(env, p, 1)
 			if err != nil {
 				encErr = err

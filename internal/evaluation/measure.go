@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/puente-id/puente/internal/dataset"
-	"github.com/puente-id/puente/internal/lfw"
 	"github.com/puente-id/puente/protect"
 )
 
@@ -16,7 +15,7 @@ type Protocols struct {
 	Open            dataset.OpenSet
 	Pairs           []dataset.Pair
 	// LinkMated and LinkNonMated are the balanced unlinkability protocol
-	// (lfw.Set.LinkagePairs); SelfNonMated pairs each row with a random row
+	// (dataset.Set.LinkagePairs); SelfNonMated pairs each row with a random row
 	// of another identity, the non-mated side of the same-image protocol.
 	LinkMated, LinkNonMated, SelfNonMated []dataset.RowPair
 }
@@ -25,10 +24,15 @@ type Protocols struct {
 // unlinkability protocol.
 const LinkPerIdentity = 10
 
-// NewProtocols builds the data README's protocols with nonMated random
-// non-mated pairs drawn with seed.
-func NewProtocols(s *lfw.Set, nonMated int, seed uint64) *Protocols {
+// NewProtocols builds the protocols of package dataset from the set's
+// labels, with nonMated random non-mated pairs drawn with seed; the
+// ten-fold pairs are the set's own, or built from the labels with seed+5
+// when it has none.
+func NewProtocols(s *dataset.Set, nonMated int, seed uint64) *Protocols {
 	p := &Protocols{Mated: s.MatedPairs(), NonMated: s.NonMatedPairs(nonMated, seed), Open: s.OpenSet(), Pairs: s.Pairs}
+	if !s.PairsGiven {
+		p.Pairs = s.TenFoldPairs(seed + 5)
+	}
 	p.LinkMated, p.LinkNonMated = s.LinkagePairs(LinkPerIdentity, seed+1)
 	self := make([]dataset.RowPair, len(s.Label))
 	for i := range self {
@@ -117,7 +121,7 @@ type Accuracy struct {
 	FNMR3, Tau3     float64 // at FMR = 1e-3
 	FNMR4, Tau4     float64 // at FMR = 1e-4
 	FNIR, TauOpen   float64 // open set, at FPIR = 1%
-	PairsAcc        float64 // LFW 10-fold pairs accuracy, mean over folds
+	PairsAcc        float64 // ten-fold pairs accuracy (LFW View-2's protocol), mean over folds
 	PairsSD         float64 // its standard deviation over folds
 	Mated, NonMated []float64
 }
@@ -168,7 +172,7 @@ func TenFold(t *protect.Matrix, pairs []dataset.Pair) (mean, sd float64, err err
 		accs = append(accs, accuracyAt(test, bestThreshold(train)))
 	}
 	if len(accs) == 0 {
-		return 0, 0, fmt.Errorf("evaluation: no LFW pairs in any fold")
+		return 0, 0, fmt.Errorf("evaluation: no ten-fold pairs in any fold")
 	}
 	for _, a := range accs {
 		mean += a
