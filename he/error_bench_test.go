@@ -79,3 +79,64 @@ func benchError(b *testing.B, blocks, matches int) {
 	b.Logf("%d entries, %d matches, %d answers: count error rms 2^%.1f, worst 2^%.1f (decision margin 1/2); worst norm error 2^%.1f (window 2^-11)",
 		n, matches, answers, math.Log2(rms), math.Log2(ec), math.Log2(ey))
 }
+
+// BenchmarkScoreNoise measures, on the production set, the evaluation's
+// noise in score units: a block of k entries all scoring exactly τ, where
+// the threshold polynomial is steepest (slope Step' in count per score
+// unit), evaluated once per iteration. Each entry's output carries its own
+// noise Step'·ε with ε the noise of its score (and of the polynomial's
+// first levels), so the count varies between evaluations with variance
+// k·(Step'·σ_ε)² plus the block's own noise; the benchmark reports σ_ε.
+// Within about σ_ε of τ, the noise decides an entry; the evaluation
+// emulates it (internal/evaluation's ScoreNoiseRMS):
+//
+//	go test ./he -run '^$' -bench ScoreNoise -benchtime 8x -timeout 2h
+func BenchmarkScoreNoise(b *testing.B) {
+	ps, keys, _ := benchFixture(b)
+	const k = 1024
+	th := he.Threshold{Tau: 0.9234}
+	rng := rand.New(rand.NewPCG(5, 5))
+	probe := hetest.UnitVector(rng, 128)
+	gal := make([][]float64, k)
+	for i := range gal {
+		gal[i] = perf.WithScore(rng, probe, th.Tau)
+	}
+	sum, _, _ := plainCount(ps, th, probe, gal)
+	const h = 1e-7
+	slope := (th.PlainStep(ps, th.Tau+h) - th.PlainStep(ps, th.Tau-h)) / (2 * h)
+	g, err := he.Pack(ps, 128, gal, he.PackOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	qr, _ := he.NewQuerier(keys.Querier)
+	r, _ := he.NewResponder(keys.Eval, keys.Responder)
+	q, _ := qr.EncryptProbe(probe, hetest.Reader(18))
+	b.ResetTimer()
+	var counts []float64
+	for i := 0; i < b.N; i++ {
+		as, secs, err := r.RespondMany(q, g, he.Options{Threshold: th}, 1, hetest.Reader(uint64(19+i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		x, err := qr.Shares(q, as[0])
+		if err != nil {
+			b.Fatal(err)
+		}
+		c, _ := he.PlainCounts(ps, secs[0], x, g.Blocks(), 128)
+		counts = append(counts, c)
+	}
+	if len(counts) < 2 {
+		return
+	}
+	var mean, v float64
+	for _, c := range counts {
+		mean += c / float64(len(counts))
+	}
+	for _, c := range counts {
+		v += (c - mean) * (c - mean) / float64(len(counts)-1)
+	}
+	sigma := math.Sqrt(v/k) / slope
+	b.ReportMetric(sigma, "score-noise")
+	b.Logf("%d entries at τ = %v (slope %.0f per score unit), %d evaluations: count %.2f ± %.2f (plaintext %.2f), score noise σ_ε = 2^%.1f",
+		k, th.Tau, slope, len(counts), mean, math.Sqrt(v), sum, math.Log2(sigma))
+}

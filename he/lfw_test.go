@@ -9,23 +9,17 @@ import (
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/he/hetest"
 	"github.com/puente-id/puente/internal/lfw"
+	"github.com/puente-id/puente/internal/lfw/lfwtest"
 	"github.com/puente-id/puente/protect"
 )
 
-// protectedLFW loads lfw-dlib128 (from ../shared/data or $PUENTE_DATA; a
-// missing set fails the test) and protects every embedding with the
+// protectedLFW loads lfw-dlib128 (from ../shared/data or $PUENTE_DATA;
+// without it the test skips, or fails under PUENTE_REQUIRE_DATA=1) and protects every embedding with the
 // protect package's recommended scheme, PolyProtect order 5, overlap 4
 // (m = 124), under a fixed evaluation seed.
 func protectedLFW(t testing.TB) (*lfw.Set, [][]float64) {
 	t.Helper()
-	dir, err := lfw.FindDataDir()
-	if err != nil {
-		t.Fatalf("evaluation data: %v", err)
-	}
-	set, err := lfw.Load(dir)
-	if err != nil {
-		t.Fatalf("evaluation data: %v", err)
-	}
+	set := lfwtest.Set(t)
 	p := protect.Params{Scheme: protect.PolyProtect, InputDim: 128, Order: 5, Overlap: 4, Scale: 1}
 	material := []byte("puente/he tests: public seed material, 32+ bytes long")
 	seed, err := protect.DeriveSeed(material, "he-tests", p.Scheme, 1)
@@ -67,6 +61,9 @@ func tauAtFMR(t testing.TB, set *lfw.Set, vecs [][]float64, fmr float64) float64
 // plaintext one: exactly when no score is within the threshold's band,
 // and within the number of in-band scores otherwise.
 func TestSearchLFW(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: open-set searches of the whole LFW protocol are heavy HE work")
+	}
 	ps := hetest.InsecureN12()
 	f := getFixture(t, ps)
 	set, vecs := protectedLFW(t)

@@ -17,7 +17,7 @@ import (
 // τ), and a probe confined to one entry's window answers as the whole probe.
 func TestOneBitProduction(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the production set takes about a minute; run without -short")
+		t.Skip("-short: the ceremony and searches on the production parameter set are the heavy HE work")
 	}
 	ps, err := he.Lookup(he.N15V2)
 	if err != nil {

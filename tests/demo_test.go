@@ -21,6 +21,9 @@ import (
 // an enrolled subject hits), that it reports what crossed the wire, that both nodes stopped and
 // that nothing is left behind.
 func TestDemoNewUser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the demo runs two nodes on the production parameter set")
+	}
 	home, tmp := t.TempDir(), t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/puente-id/puente/internal/lfw"
+	"github.com/puente-id/puente/internal/lfw/lfwtest"
 	"github.com/puente-id/puente/protect"
 )
 
@@ -54,14 +55,7 @@ type scenario struct {
 
 func loadScenario(t *testing.T, dir string) *scenario {
 	t.Helper()
-	data, err := lfw.FindDataDir()
-	if err != nil {
-		t.Fatalf("the end-to-end test needs the LFW embeddings: %v", err)
-	}
-	set, err := lfw.Load(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := lfwtest.Set(t) // real protected templates: the LFW embeddings
 	o := set.OpenSet()
 	s := &scenario{set: set, dir: dir, mated: o.Mated, nonMated: o.NonMated, identityOf: map[int]int{}}
 	for i, r := range o.Gallery {
@@ -244,6 +238,9 @@ func ceremony(t *testing.T, q, r *node) {
 // TestRealParameters runs the key ceremony and Search, mated and non-mated, over two processes
 // on the real parameter set (N = 2^15, 128-bit security), against the plaintext answers.
 func TestRealParameters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: the ceremony and a search over two processes on the production parameter set")
+	}
 	dir := t.TempDir()
 	s := loadScenario(t, dir)
 	us, co := startPair(t, dir, realParams)

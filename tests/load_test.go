@@ -38,6 +38,9 @@ const (
 // responder's memory stays steady: the resident set and the Go heap in the last third of the run
 // stay within a margin of the first third's.
 func TestLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: four partners' searches for the whole load duration")
+	}
 	dir := t.TempDir()
 	resp, qs, probeFile := loadSetup(t, dir)
 	mem, stopSampling := sampleMemory(t, resp)

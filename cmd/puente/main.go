@@ -1,7 +1,9 @@
 // Command puente runs a Puente node and the tools around it: the key
 // ceremony with a partner agency, enrolment, hit/no-hit search and 1:1
 // verification, the key policy and audit checks a privacy officer runs,
-// and the researchers' demo, benchmark and evaluation.
+// and the demo. The researchers' evaluation and benchmark are another
+// binary, cmd/puente-lab, so that this one links no plotting and no
+// research code (TestNodeBinaryDependencies checks it).
 //
 // Each subcommand lives in its own file and registers itself in [commands]
 // from an init function; main only dispatches.
@@ -58,6 +60,10 @@ type stdio struct {
 
 var commands = map[string]*command{}
 
+// movedToLab names the researchers' commands that left this binary for
+// cmd/puente-lab: asking for one says where it went (bad usage, exit 2).
+var movedToLab = map[string]bool{"eval": true, "bench": true}
+
 func register(c *command) {
 	if _, dup := commands[c.name]; dup {
 		panic("puente: command registered twice: " + c.name)
@@ -103,6 +109,10 @@ func run(ctx context.Context, st *stdio, args []string) int {
 				return exitUsage
 			}
 			return exitOK
+		}
+		if movedToLab[args[0]] {
+			fmt.Fprintf(st.err, "puente: %s moved to the researchers' binary: puente-lab %s (go run ./cmd/puente-lab %s)\n", args[0], args[0], args[0])
+			return exitUsage
 		}
 		fmt.Fprintf(st.err, "puente: unknown command %q (run 'puente -h' for the list)\n", strings.Join(args[:min(len(args), 2)], " "))
 		return exitUsage

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/internal/clitest"
 	"github.com/puente-id/puente/protocol"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -60,7 +59,7 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"exits":     cmdExits,
+			"exits":     clitest.Exits,
 			"waitnode":  cmdWaitNode,
 			"waitepoch": cmdWaitEpoch,
 			"addpolicy": cmdAddPolicy,
@@ -69,29 +68,6 @@ func TestScripts(t *testing.T) {
 			"replace":   cmdReplace,
 		},
 	})
-}
-
-// cmdExits runs a program and checks its exit code: exits CODE PROGRAM [ARGS...]. Its stdout
-// and stderr are then those of the program, for the stdout and stderr commands.
-func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 2 {
-		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
-	}
-	want, err := strconv.Atoi(args[0])
-	if err != nil {
-		ts.Fatalf("exits: bad code %q", args[0])
-	}
-	got := 0
-	var ee *exec.ExitError
-	switch err := ts.Exec(args[1], args[2:]...); {
-	case errors.As(err, &ee):
-		got = ee.ExitCode()
-	case err != nil:
-		ts.Fatalf("exits: %v", err)
-	}
-	if got != want {
-		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
-	}
 }
 
 // cmdWaitNode waits until the node at HOME serves its operator socket: waitnode HOME.

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/puente-id/puente/internal/lfw"
+	"github.com/puente-id/puente/internal/lfw/lfwtest"
 	"github.com/puente-id/puente/protect"
 )
 
@@ -67,14 +68,7 @@ var summaries = []summary{
 // TestCalibration compares the protected scores of DlibLike's synthetic population with those
 // of the LFW dlib-128 embeddings it was fitted to, each averaged over four transform seeds.
 func TestCalibration(t *testing.T) {
-	dir, err := lfw.FindDataDir()
-	if err != nil {
-		t.Fatalf("the calibration test compares with the LFW embeddings: %v", err)
-	}
-	set, err := lfw.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := lfwtest.Set(t) // the calibration compares with the LFW embeddings
 	real, synth := make([]float64, len(summaries)), make([]float64, len(summaries))
 	for _, secret := range calibrationSeeds {
 		tr := polyProtect(t, secret)

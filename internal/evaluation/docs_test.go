@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/puente-id/puente/internal/lfw"
+	"github.com/puente-id/puente/internal/lfw/lfwtest"
 )
 
-// docsFile is where `puente eval -o` writes the report, relative to the
+// docsFile is where `puente-lab eval -o` writes the report, relative to the
 // module root.
 const docsFile = "docs/evaluation.md"
 
@@ -41,7 +41,7 @@ func moduleRoot(t *testing.T) string {
 // mean's overlap, the thresholds and the emulated encrypted accuracy
 // (everything that depends on accuracy alone, with the default
 // configuration). The real encrypted searches, unlinkability, attack and
-// sweep sections take minutes; `puente eval -check docs/evaluation.md`
+// sweep sections take minutes; `puente-lab eval -check docs/evaluation.md`
 // regenerates and compares the whole report.
 func TestDocsCurrent(t *testing.T) {
 	env, res, enc := encryptedFixture(t)
@@ -49,11 +49,7 @@ func TestDocsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reading the generated report: %v", err)
 	}
-	dir, err := lfw.FindDataDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{DataDir: dir, Sweep: true}
+	cfg := Config{DataDir: lfwtest.Dir(t), Sweep: true}
 	cfg.defaults()
 	ov, err := MeasureOverlap(env, res)
 	if err != nil {
@@ -74,7 +70,7 @@ func TestDocsCurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !bytes.Contains(docs, b.Bytes()) {
-			t.Errorf("%s: section %d (%s) is not what the code writes; regenerate it with `puente eval -o %s`. The code writes:\n%s",
+			t.Errorf("%s: section %d (%s) is not what the code writes; regenerate it with `puente-lab eval -o %s`. The code writes:\n%s",
 				docsFile, i+1, s.Title(), docsFile, b.Bytes())
 		}
 	}

@@ -58,22 +58,22 @@ func exactOutcome(s, tau float64) Outcome {
 // polynomial output is within 2^-31 of 0, contribute their noise only. Noise comes from a fixed
 // seed.
 type Emulator struct {
-	ps  *he.ParamSet
-	th  he.Threshold
-	rng *rand.Rand
+	ps   *he.ParamSet
+	rule decisionRule
+	rng  *rand.Rand
 }
 
 // NewEmulator returns an emulator of searches thresholded at tau on ps, its noise drawn from
 // seed.
 func NewEmulator(ps *he.ParamSet, tau float64, seed uint64) *Emulator {
-	return &Emulator{ps: ps, th: he.Threshold{Tau: tau}, rng: rand.New(rand.NewPCG(noiseSeed, seed))}
+	return &Emulator{ps: ps, rule: newDecisionRule(ps, tau), rng: rand.New(rand.NewPCG(noiseSeed, seed))}
 }
 
 // sum returns the sum of the polynomial decisions of the scores.
 func (e *Emulator) sum(scores []float64) float64 {
 	var c float64
 	for _, s := range scores {
-		c += e.th.PlainStep(e.ps, s)
+		c += e.rule.step(s)
 	}
 	return c
 }
@@ -90,18 +90,15 @@ func (e *Emulator) decide(c float64, n int) Outcome {
 	S := e.ps.Slots()
 	blocks := max(1, (n+S-1)/S)
 	c += e.rng.NormFloat64() * CountNoiseRMS * math.Sqrt(float64(blocks))
-	if c >= 0.5 {
-		return Hit
-	}
-	return NoHit
+	return openCount(c)
 }
 
 // Crossing returns the offset from tau at which the noise-free count of a one-entry search
 // reaches v in (0, 1), found by bisection over tau ± 2·band (the count increases with the
 // score).
 func (e *Emulator) Crossing(v float64) float64 {
-	band := e.th.Band(e.ps)
-	lo, hi := e.th.Tau-2*band, e.th.Tau+2*band
+	band, tau := e.rule.band(), e.rule.tau()
+	lo, hi := tau-2*band, tau+2*band
 	for range 60 {
 		mid := (lo + hi) / 2
 		if e.Value(mid) < v {
@@ -110,11 +107,11 @@ func (e *Emulator) Crossing(v float64) float64 {
 			hi = mid
 		}
 	}
-	return (lo+hi)/2 - e.th.Tau
+	return (lo+hi)/2 - tau
 }
 
-// Rates are the error rates of decisions at one threshold: verification (FNMR, FMR) or
-// open-set search (FNIR, FPIR).
+// Rates are the error rates of decisions at one threshold: verification
+// (FNMR, FMR) or open-set search (FNIR, FPIR).
 type Rates struct {
 	Tau         float64
 	Miss, False float64 // FNMR or FNIR; FMR or FPIR
@@ -247,7 +244,7 @@ func MeasureEncrypted(env *Env, res []*SchemeResult, ps *he.ParamSet) (*Encrypte
 		}
 		a := r.Acc
 		er := &EncryptedResult{Params: r.Params, templates: tm,
-			Band3: he.Threshold{Tau: a.Tau3}.Band(ps), BandOpen: he.Threshold{Tau: a.TauOpen}.Band(ps)}
+			Band3: bandAt(ps, a.Tau3), BandOpen: bandAt(ps, a.TauOpen)}
 		er.Exact3 = rates(a.Tau3, exactOutcomes(a.Mated, a.Tau3), exactOutcomes(a.NonMated, a.Tau3), a.Mated, a.NonMated, nil, nil)
 		em := NewEmulator(ps, a.Tau3, uint64(2*i))
 		er.Zone3 = [2]float64{em.Crossing(1e-6), em.Crossing(1 - 1e-6)}

@@ -26,7 +26,7 @@ func encryptedFixture(t *testing.T) (*Env, []*SchemeResult, *Encrypted) {
 	t.Helper()
 	env := loadEnv(t)
 	encOnce.Do(func() {
-		for _, p := range Recommended(env.Mean) {
+		for _, p := range Recommended(env.Set.Dim(), env.Mean) {
 			tm, err := protectAll(env, p, 1)
 			if err != nil {
 				encErr = err
@@ -172,6 +172,9 @@ func TestMeasureEncrypted(t *testing.T) {
 // agrees, decisions outside the band are exact, and the searches chosen
 // by count (3/8 and 1/8) open to no hit.
 func TestRunSample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: a key ceremony and real encrypted searches")
+	}
 	env, res, _ := encryptedFixture(t)
 	ps := hetest.InsecureN12()
 	enc, err := MeasureEncrypted(env, res[:1], ps)

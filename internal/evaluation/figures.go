@@ -17,7 +17,7 @@ import (
 
 // Figure is one plot of the report, rendered as a PNG file that the report
 // links to as ImageLink/Name. Figures are not part of the byte-stable
-// text: `puente eval -check` compares the Markdown only.
+// text: `puente-lab eval -check` compares the Markdown only.
 type Figure struct {
 	Name string // file name, e.g. "det.png"
 	w, h vg.Length

@@ -5,33 +5,38 @@ import (
 	"math"
 	"slices"
 
-	"github.com/puente-id/puente/internal/lfw"
+	"github.com/puente-id/puente/internal/dataset"
 	"github.com/puente-id/puente/protect"
 )
 
 // Protocols are the comparisons an evaluation runs on a set.
 type Protocols struct {
-	Mated, NonMated []lfw.RowPair
-	Open            lfw.OpenSet
-	Pairs           []lfw.Pair
+	Mated, NonMated []dataset.RowPair
+	Open            dataset.OpenSet
+	Pairs           []dataset.Pair
 	// LinkMated and LinkNonMated are the balanced unlinkability protocol
-	// (lfw.Set.LinkagePairs); SelfNonMated pairs each row with a random row
+	// (dataset.Set.LinkagePairs); SelfNonMated pairs each row with a random row
 	// of another identity, the non-mated side of the same-image protocol.
-	LinkMated, LinkNonMated, SelfNonMated []lfw.RowPair
+	LinkMated, LinkNonMated, SelfNonMated []dataset.RowPair
 }
 
 // LinkPerIdentity caps the mated pairs each identity contributes to the
 // unlinkability protocol.
 const LinkPerIdentity = 10
 
-// NewProtocols builds the data README's protocols with nonMated random
-// non-mated pairs drawn with seed.
-func NewProtocols(s *lfw.Set, nonMated int, seed uint64) *Protocols {
+// NewProtocols builds the protocols of package dataset from the set's
+// labels, with nonMated random non-mated pairs drawn with seed; the
+// ten-fold pairs are the set's own, or built from the labels with seed+5
+// when it has none.
+func NewProtocols(s *dataset.Set, nonMated int, seed uint64) *Protocols {
 	p := &Protocols{Mated: s.MatedPairs(), NonMated: s.NonMatedPairs(nonMated, seed), Open: s.OpenSet(), Pairs: s.Pairs}
+	if !s.PairsGiven {
+		p.Pairs = s.TenFoldPairs(seed + 5)
+	}
 	p.LinkMated, p.LinkNonMated = s.LinkagePairs(LinkPerIdentity, seed+1)
-	self := make([]lfw.RowPair, len(s.Label))
+	self := make([]dataset.RowPair, len(s.Label))
 	for i := range self {
-		self[i] = lfw.RowPair{A: i, B: i}
+		self[i] = dataset.RowPair{A: i, B: i}
 	}
 	_, p.SelfNonMated = s.LinkagePairsOf(self, seed+2)
 	return p
@@ -42,8 +47,8 @@ func NewProtocols(s *lfw.Set, nonMated int, seed uint64) *Protocols {
 // identity or none, so that the open set stays consistent: an excluded
 // identity loses its gallery entry and its searches together).
 func (p *Protocols) Without(exclude func(row int) bool) *Protocols {
-	pairs := func(ps []lfw.RowPair) []lfw.RowPair {
-		var out []lfw.RowPair
+	pairs := func(ps []dataset.RowPair) []dataset.RowPair {
+		var out []dataset.RowPair
 		for _, q := range ps {
 			if !exclude(q.A) && !exclude(q.B) {
 				out = append(out, q)
@@ -61,7 +66,7 @@ func (p *Protocols) Without(exclude func(row int) bool) *Protocols {
 		return out
 	}
 	out := &Protocols{Mated: pairs(p.Mated), NonMated: pairs(p.NonMated),
-		Open:      lfw.OpenSet{Gallery: rows(p.Open.Gallery), Mated: rows(p.Open.Mated), NonMated: rows(p.Open.NonMated)},
+		Open:      dataset.OpenSet{Gallery: rows(p.Open.Gallery), Mated: rows(p.Open.Mated), NonMated: rows(p.Open.NonMated)},
 		LinkMated: pairs(p.LinkMated), LinkNonMated: pairs(p.LinkNonMated), SelfNonMated: pairs(p.SelfNonMated)}
 	for _, q := range p.Pairs {
 		if !exclude(q.A) && !exclude(q.B) {
@@ -88,7 +93,7 @@ func UnitRows(m *protect.Matrix) *protect.Matrix {
 // Scores returns the inner products of the rows of a and b named by pairs:
 // pair (i, j) compares row i of a with row j of b. With a == b these are
 // same-key comparisons; with templates of two epochs, cross-key ones.
-func Scores(a, b *protect.Matrix, pairs []lfw.RowPair) []float64 {
+func Scores(a, b *protect.Matrix, pairs []dataset.RowPair) []float64 {
 	s := make([]float64, len(pairs))
 	for i, p := range pairs {
 		s[i] = protect.Dot(a.Row(p.A), b.Row(p.B))
@@ -116,7 +121,7 @@ type Accuracy struct {
 	FNMR3, Tau3     float64 // at FMR = 1e-3
 	FNMR4, Tau4     float64 // at FMR = 1e-4
 	FNIR, TauOpen   float64 // open set, at FPIR = 1%
-	PairsAcc        float64 // LFW 10-fold pairs accuracy, mean over folds
+	PairsAcc        float64 // ten-fold pairs accuracy (LFW View-2's protocol), mean over folds
 	PairsSD         float64 // its standard deviation over folds
 	Mated, NonMated []float64
 }
@@ -149,7 +154,7 @@ func MeasureAccuracy(t *protect.Matrix, p *Protocols) (*Accuracy, error) {
 // that maximises accuracy on the other nine folds is applied to it; the
 // result is the mean and the standard deviation of the fold accuracies.
 // Folds without pairs are skipped.
-func TenFold(t *protect.Matrix, pairs []lfw.Pair) (mean, sd float64, err error) {
+func TenFold(t *protect.Matrix, pairs []dataset.Pair) (mean, sd float64, err error) {
 	var accs []float64
 	for f := 0; f < 10; f++ {
 		var train, test []scored
@@ -167,7 +172,7 @@ func TenFold(t *protect.Matrix, pairs []lfw.Pair) (mean, sd float64, err error) 
 		accs = append(accs, accuracyAt(test, bestThreshold(train)))
 	}
 	if len(accs) == 0 {
-		return 0, 0, fmt.Errorf("evaluation: no LFW pairs in any fold")
+		return 0, 0, fmt.Errorf("evaluation: no ten-fold pairs in any fold")
 	}
 	for _, a := range accs {
 		mean += a

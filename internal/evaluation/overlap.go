@@ -9,10 +9,12 @@ import (
 	"github.com/puente-id/puente/protect"
 )
 
-// Overlap is what the public population (PublicMeanFile) shares with the
-// evaluation set, and the accuracy of each comparator with and without the
-// identities it shares. It is a report [Section].
+// Overlap is what the public population shares with the evaluation set,
+// and the accuracy of each comparator with and without the identities it
+// shares. It is a report [Section]. When the mean is the set's own (no
+// public population), nothing is measured: the section says so.
 type Overlap struct {
+	env         *Env
 	Vectors     int      // vectors in the public population
 	ExactRows   int      // of them, copies of a row of the set (CopyTolerance)
 	Identities  []string // identities of the public population found in the set
@@ -34,16 +36,24 @@ type OverlapRow struct {
 
 // MeasureOverlap counts the overlap and measures raw cosine, the
 // mean-centred comparator and the parameter set of each result on the
-// protocols without the identities of the public population; the full
-// protocols' figures are the environment's and the results' own.
+// protocols without the identities the public population shares with the
+// set: those it names (when labelled) and those of the rows it copies.
+// The full protocols' figures are the environment's and the results' own.
 func MeasureOverlap(env *Env, res []*SchemeResult) (*Overlap, error) {
-	o := &Overlap{Vectors: env.Public.Rows}
+	o := &Overlap{env: env, Vectors: env.Public.Rows}
+	o.MeanGuess = env.MeanGuess
+	if env.ownMean() {
+		return o, nil
+	}
 	shared := map[string]bool{}
 	for r := 0; r < env.Public.Rows; r++ {
-		if hasCopy(env.Set.Emb, env.Public.Row(r), CopyTolerance) {
+		if row := copyOf(env.Set.Emb, env.Public.Row(r), CopyTolerance); row >= 0 {
 			o.ExactRows++
+			shared[env.Set.Identity[row]] = true
 		}
-		shared[env.Public.Labels[r]] = true
+		if env.Public.Labels != nil {
+			shared[env.Public.Labels[r]] = true
+		}
 	}
 	for _, n := range env.Set.Names {
 		if shared[n] {
@@ -87,11 +97,6 @@ func MeasureOverlap(env *Env, res []*SchemeResult) (*Overlap, error) {
 			return nil, err
 		}
 	}
-	all := make([]int, env.Unit.Rows)
-	for r := range all {
-		all[r] = r
-	}
-	o.MeanGuess = acceptedFraction(env.Unit, all, env.Mean, env.Raw.Tau3)
 	o.MeanGuessWithout = acceptedFraction(env.Unit, rest, env.Mean, env.Raw.Tau3)
 	return o, nil
 }
@@ -102,19 +107,19 @@ func MeasureOverlap(env *Env, res []*SchemeResult) (*Overlap, error) {
 // different images differ by more than 1e-2 in some value.
 const CopyTolerance = 1e-5
 
-// hasCopy reports whether some row of m equals x to within tol in every
-// value.
-func hasCopy(m *protect.Matrix, x []float64, tol float64) bool {
+// copyOf returns the first row of m that equals x to within tol in every
+// value, or -1.
+func copyOf(m *protect.Matrix, x []float64, tol float64) int {
 	for r := 0; r < m.Rows; r++ {
 		row, same := m.Row(r), true
 		for i := 0; i < len(x) && same; i++ {
 			same = math.Abs(row[i]-x[i]) <= tol
 		}
 		if same {
-			return true
+			return r
 		}
 	}
-	return false
+	return -1
 }
 
 // acceptedFraction returns the fraction of rows of unit that guess (any
@@ -134,18 +139,21 @@ func acceptedFraction(unit *protect.Matrix, rows []int, guess []float64, tau flo
 func (*Overlap) Title() string { return "The public mean's overlap with the set, and its effect" }
 
 func (o *Overlap) WriteMarkdown(w io.Writer) error {
-	p := o.Without
-	if err := para(w,
-		"The normalisation mean (used by the centred BioHashing and Index-of-Max, by the mean-centred comparator and by the",
-		"attacks' prior) comes from `"+PublicMeanFile+"`, which is not disjoint from the evaluation set:",
-		fmt.Sprintf("%d of its %d vectors are rows of `embeddings_f32.npy` (equal to within %g in every value: the same descriptors, rounded",
-			o.ExactRows, o.Vectors, CopyTolerance),
-		fmt.Sprintf("differently), and its %d identities (%d rows of the set) are all in it.", len(o.Identities), o.SetRows),
+	e, p := o.env, o.Without
+	if e.ownMean() {
+		return para(w,
+			"The normalisation mean (used by the centred BioHashing and Index-of-Max, by the mean-centred comparator and by the",
+			"attacks' prior) is the mean of the set's own vectors: no public population was given (`puente-lab eval -public FILE`),",
+			"so it is not disjoint from anything scored. That favours the centred schemes, the mean-centred comparator and the attacks'",
+			"prior a little; a public population of the same embedding model, disjoint from the set, measures by how much.",
+			fmt.Sprintf("Guessing the mean is accepted by raw cosine for %s of the images.", pct(o.MeanGuess)))
+	}
+	if err := para(w, append(o.overlapLines(),
 		"To measure what the overlap changes, every comparator is measured again on the protocols without those identities",
 		fmt.Sprintf("(%d mated and %d non-mated pairs; %d enrolled identities, %d mated and %d non-mated searches), where the mean is",
 			len(p.Mated), len(p.NonMated), len(p.Open.Gallery), len(p.Open.Mated), len(p.Open.NonMated)),
 		"disjoint from everything scored. Removing identities also changes the population, which moves raw cosine too, so what",
-		"matters is whether each scheme's distance to raw cosine changes."); err != nil {
+		"matters is whether each scheme's distance to raw cosine changes.")...); err != nil {
 		return err
 	}
 	var rows [][]string
@@ -170,8 +178,11 @@ func (o *Overlap) WriteMarkdown(w io.Writer) error {
 	if err := table(w, []string{"comparator", "EER: all / without", "FNMR @ FMR 1e-3: all / without", "FNIR @ FPIR 1%: all / without"}, rows); err != nil {
 		return err
 	}
-	baseline := "so the overlap does not explain that baseline: it comes from the common component of dlib vectors."
-	if o.MeanGuessWithout < 0.8*o.MeanGuess {
+	baseline := "so the overlap does not explain that baseline: it comes from the common component of " + e.vectors() + "."
+	switch {
+	case !e.commonComponent():
+		baseline = "no more than the attack target allows: the mean carries little weight by raw cosine on this set."
+	case o.MeanGuessWithout < 0.8*o.MeanGuess:
 		baseline = "so part of that baseline comes from the overlap."
 	}
 	return para(w,
@@ -191,4 +202,28 @@ func points(d float64) string {
 		return "0.00"
 	}
 	return fmt.Sprintf("%+.2f", v/100)
+}
+
+// overlapLines say what the public population shares with the set.
+func (o *Overlap) overlapLines() []string {
+	e := o.env
+	if o.ExactRows == 0 && len(o.Identities) == 0 {
+		return []string{"The normalisation mean (used by the centred BioHashing and Index-of-Max, by the mean-centred comparator and by the",
+			"attacks' prior) comes from `" + e.PublicName + "`, which shares no vector and no identity with the evaluation set."}
+	}
+	copies := fmt.Sprintf("%d of its %d vectors are rows of `%s` (equal to within %g in every value", o.ExactRows, o.Vectors, e.embeddingsFile(), CopyTolerance)
+	if e.lfw {
+		copies += ": the same descriptors, rounded"
+	}
+	ids := fmt.Sprintf("its %d identities (%d rows of the set) are all in it.", len(o.Identities), o.SetRows)
+	if !e.lfw {
+		copies += "),"
+		ids = fmt.Sprintf("%d identities of the set (%d rows) are among its identities or those of the rows it copies.", len(o.Identities), o.SetRows)
+	}
+	lines := []string{"The normalisation mean (used by the centred BioHashing and Index-of-Max, by the mean-centred comparator and by the",
+		"attacks' prior) comes from `" + e.PublicName + "`, which is not disjoint from the evaluation set:", copies}
+	if e.lfw {
+		return append(lines, "differently), and "+ids)
+	}
+	return append(lines, "and "+ids)
 }

@@ -3,8 +3,7 @@ package evaluation
 import (
 	"crypto/sha256"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 
 	"github.com/puente-id/puente/protect"
 )
@@ -19,15 +18,10 @@ import (
 // ([MeasureOverlap]).
 const PublicMeanFile = "lfw-dlib128-tiny/dlib.json"
 
-// LoadPublic reads the public population, its rows labelled by identity.
-func LoadPublic(dataDir string) (*protect.Matrix, error) {
-	path := filepath.Join(dataDir, PublicMeanFile)
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("evaluation: %w", err)
-	}
-	defer f.Close()
-	m, err := protect.ReadJSON(f, path, protect.DefaultLimits)
+// readPublic reads a public population in the LFW layout's JSON form,
+// every row labelled by identity.
+func readPublic(r io.Reader, path string) (*protect.Matrix, error) {
+	m, err := protect.ReadJSON(r, path, protect.DefaultLimits)
 	if err != nil {
 		return nil, fmt.Errorf("evaluation: %w", err)
 	}
@@ -35,16 +29,6 @@ func LoadPublic(dataDir string) (*protect.Matrix, error) {
 		return nil, fmt.Errorf("evaluation: %s: vectors without identity names", path)
 	}
 	return m, nil
-}
-
-// PublicMean reads the public population and returns the mean of its
-// L2-normalised vectors.
-func PublicMean(dataDir string) ([]float64, error) {
-	m, err := LoadPublic(dataDir)
-	if err != nil {
-		return nil, err
-	}
-	return protect.MeanOf(m), nil
 }
 
 // EvalSeed derives the evaluation's seed for a scheme and epoch from fixed,

@@ -4,7 +4,7 @@ import (
 	"runtime"
 	"sync"
 
-	"github.com/puente-id/puente/internal/lfw"
+	"github.com/puente-id/puente/internal/dataset"
 	"github.com/puente-id/puente/protect"
 )
 
@@ -45,9 +45,9 @@ func MeasureLinkage(raw *protect.Matrix, a, b protect.Transform, p *Protocols) (
 	if err != nil {
 		return nil, err
 	}
-	self := make([]lfw.RowPair, raw.Rows)
+	self := make([]dataset.RowPair, raw.Rows)
 	for i := range self {
-		self[i] = lfw.RowPair{A: i, B: i}
+		self[i] = dataset.RowPair{A: i, B: i}
 	}
 	l := &Linkage{Renewed: Scores(ta, tb, self), NonMated: Scores(ta, ta, p.NonMated),
 		CrossMated: Scores(ta, tb, p.LinkMated), CrossNonMated: Scores(ta, tb, p.LinkNonMated)}

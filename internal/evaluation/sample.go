@@ -120,11 +120,10 @@ func RunSample(ctx context.Context, env *Env, er *EncryptedResult, acc *Accuracy
 		}
 		it.Emulated = er.emulated(it).Out[it.Index]
 		start := time.Now()
-		smp, err := parties.Search(ctx, g, probe, he.Options{Threshold: he.Threshold{Tau: tau}}, uint64(i+1))
-		if err != nil {
+		smp, err := parties.Search(ctx, g, probe, searchOptions(tau), uint64(i+1))
+		if it.Encrypted, err = searchOutcome(smp, err); err != nil {
 			return nil, fmt.Errorf("evaluation: encrypted search %d: %w", i+1, err)
 		}
-		it.Encrypted = exactOutcome(btof(smp.Hit), 0.5)
 		progress("encrypted search %d/%d: %v (emulated %v, exact %v), %v", i+1, len(s.Items), it.Encrypted, it.Emulated, it.Exact, time.Since(start).Round(time.Millisecond))
 	}
 	return s, nil
@@ -164,13 +163,6 @@ func (er *EncryptedResult) emulated(it *SampleItem) Emulated {
 // sampleTargets are the counts the sample's first half is chosen by, in turn: scores within the
 // band, on either side of the opening's comparison with 1/2.
 var sampleTargets = [...]float64{3.0 / 8, 1.0 / 8, 7.0 / 8, 5.0 / 8}
-
-func btof(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
-}
 
 // pickItems chooses n comparisons (searches): the first half those whose
 // noise-free count lies nearest to sampleTargets in turn, the rest

@@ -6,25 +6,33 @@ import (
 	"github.com/puente-id/puente/protect"
 )
 
-// InputDim is the dimension of the evaluation set's embeddings (dlib).
-const InputDim = 128
+// MaxProtectedDim is the largest protected dimension m the recommended
+// parameters choose: the encrypted searches pack templates of up to 512
+// values.
+const MaxProtectedDim = 512
 
 // Recommended returns the parameter set recommended for each scheme on
-// dlib-128 face embeddings, with mean the public normalisation mean. The
-// choice is explained, with the measurements behind it, in the report's
-// sweep and recommendation sections.
+// face embeddings of dimension dim, with mean the public normalisation
+// mean. The rule was measured on dlib-128 (the report's sweep and
+// recommendation sections explain the choice) and is carried to other
+// dimensions by keeping what made it work there; the sweep measures the
+// trade-off on the set at hand.
 //
 //   - PolyProtect: order 5, overlap 4, scale 1, plain L2 normalisation:
-//     m = 124 (within the m = 128 encrypted-matching budget).
-//   - BioHashing: 512 bits on input centred with weight 0.7.
-//   - Index-of-Max: 128 hashes of 4 projections (m = 512) on input centred
-//     with weight 0.8.
-func Recommended(mean []float64) []protect.Params {
+//     m = dim - 4, so that the protected vector constrains every direction
+//     of the input (on dlib-128, m = 124; the settings with fewer outputs
+//     lost accuracy).
+//   - BioHashing: min(4·dim, MaxProtectedDim) bits on input centred with
+//     weight 0.7 (512 bits on dlib-128).
+//   - Index-of-Max: min(dim, MaxProtectedDim/4) hashes of 4 projections
+//     (m up to 512) on input centred with weight 0.8 (128 hashes on
+//     dlib-128).
+func Recommended(dim int, mean []float64) []protect.Params {
 	centre := func(w float64) protect.Normalizer { return protect.Normalizer{Mean: mean, Weight: w} }
 	return []protect.Params{
-		{Scheme: protect.PolyProtect, InputDim: InputDim, Order: 5, Overlap: 4, Scale: 1},
-		{Scheme: protect.BioHash, InputDim: InputDim, Norm: centre(0.7), M: 512},
-		{Scheme: protect.IndexOfMax, InputDim: InputDim, Norm: centre(0.8), M: 128, Q: 4},
+		{Scheme: protect.PolyProtect, InputDim: dim, Order: 5, Overlap: 4, Scale: 1},
+		{Scheme: protect.BioHash, InputDim: dim, Norm: centre(0.7), M: min(4*dim, MaxProtectedDim)},
+		{Scheme: protect.IndexOfMax, InputDim: dim, Norm: centre(0.8), M: min(dim, MaxProtectedDim/4), Q: 4},
 	}
 }
 

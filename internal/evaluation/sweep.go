@@ -7,13 +7,14 @@ import (
 	"github.com/puente-id/puente/protect"
 )
 
-// SweepGrid returns the parameter sets of the sweep, with mean the public
-// normalisation mean. It spans each scheme's accuracy/irreversibility
-// trade-off: PolyProtect's overlap (how many outputs, so how many of the
-// input's directions the protected vector constrains) and scale (how
-// non-linear the map is), and the binary schemes' number of bits or
-// hashes.
-func SweepGrid(mean []float64) []protect.Params {
+// SweepGrid returns the parameter sets of the sweep on embeddings of
+// dimension dim, with mean the public normalisation mean. It spans each
+// scheme's accuracy/irreversibility trade-off: PolyProtect's overlap (how
+// many outputs, so how many of the input's directions the protected vector
+// constrains) and scale (how non-linear the map is), and the binary
+// schemes' number of bits or hashes, as multiples of dim (on dlib-128: 64
+// to 1024 bits), up to MaxSweepDim outputs.
+func SweepGrid(dim int, mean []float64) []protect.Params {
 	centre := func(w float64) protect.Normalizer {
 		if w == 0 {
 			return protect.Normalizer{}
@@ -21,7 +22,7 @@ func SweepGrid(mean []float64) []protect.Params {
 		return protect.Normalizer{Mean: mean, Weight: w}
 	}
 	poly := func(k, ov int, sc float64) protect.Params {
-		return protect.Params{Scheme: protect.PolyProtect, InputDim: InputDim, Order: k, Overlap: ov, Scale: sc}
+		return protect.Params{Scheme: protect.PolyProtect, InputDim: dim, Order: k, Overlap: ov, Scale: sc}
 	}
 	var g []protect.Params
 	for _, k := range []int{3, 5} {
@@ -33,15 +34,25 @@ func SweepGrid(mean []float64) []protect.Params {
 		}
 	}
 	for _, w := range []float64{0, 0.7} {
-		for _, m := range []int{64, 128, 256, 512, 1024} {
-			g = append(g, protect.Params{Scheme: protect.BioHash, InputDim: InputDim, Norm: centre(w), M: m})
+		for _, m := range []int{dim / 2, dim, 2 * dim, 4 * dim, 8 * dim} {
+			if m <= MaxSweepDim {
+				g = append(g, protect.Params{Scheme: protect.BioHash, InputDim: dim, Norm: centre(w), M: m})
+			}
 		}
 	}
-	for _, mq := range [][2]int{{32, 4}, {64, 4}, {128, 4}, {256, 2}, {64, 8}, {512, 2}} {
-		g = append(g, protect.Params{Scheme: protect.IndexOfMax, InputDim: InputDim, Norm: centre(0.8), M: mq[0], Q: mq[1]})
+	// Hashes (as a multiple of dim/4) and projections per hash.
+	for _, mq := range [][2]int{{1, 4}, {2, 4}, {4, 4}, {8, 2}, {2, 8}, {16, 2}} {
+		if m := mq[0] * dim / 4; m*mq[1] <= MaxSweepDim {
+			g = append(g, protect.Params{Scheme: protect.IndexOfMax, InputDim: dim, Norm: centre(0.8), M: m, Q: mq[1]})
+		}
 	}
 	return g
 }
+
+// MaxSweepDim bounds the protected dimension of the sweep's binary
+// schemes (the largest of the dlib-128 sweep), which keeps the attacks'
+// cost bounded on wide embeddings.
+const MaxSweepDim = 1024
 
 // SweepRow is one parameter set of the sweep.
 type SweepRow struct {
@@ -51,17 +62,17 @@ type SweepRow struct {
 	Attack BestAttack // the best stolen-key attack on each measure
 }
 
-// MeetsAccuracy reports whether the row meets the EER, FNMR and FNIR
-// targets.
-func (r *SweepRow) MeetsAccuracy() bool {
-	return r.Acc.EER <= Targets.EER && r.Acc.FNMR3 <= Targets.FNMR3 && r.Acc.FNIR <= Targets.FNIR
-}
-
 // Sweep is the parameter sweep: accuracy, unlinkability and the stolen-key
 // attacks measured over [SweepGrid]. It is a report [Section].
 type Sweep struct {
-	Skipped         bool // not run (Config.Sweep false)
-	Rows            []SweepRow
+	Skipped bool // not run (Config.Sweep false)
+	Rows    []SweepRow
+	Goals   Targets // the environment's targets, which "targets" checks
+	dim     int     // the input dimension
+	// offCentre names the set's vectors when they share a strong common
+	// component (Env.commonComponent), which explains the binary schemes'
+	// need for centring; else it is empty.
+	offCentre       string
 	Targets, Iters  int     // attacked templates and optimisation steps per row
 	Baseline        float64 // raw-cosine success of guessing the public mean, on the same targets
 	BaselineCentred float64 // the same with the mean-centred comparator
@@ -74,14 +85,17 @@ func RunSweep(env *Env, c Config) (*Sweep, error) {
 	c.defaults()
 	j := env.Judge()
 	targets := AttackTargets(env.Unit.Rows, c.SweepTargets, c.SampleSeed+4)
-	s := &Sweep{Targets: len(targets), Iters: c.SweepIters}
+	s := &Sweep{Targets: len(targets), Iters: c.SweepIters, Goals: env.Targets, dim: env.Set.Dim()}
+	if env.commonComponent() {
+		s.offCentre = env.vectors()
+	}
 	mean := make([][]float64, len(targets))
 	for k := range mean {
 		mean[k] = env.Mean
 	}
 	b := j.Result("", NoKey, targets, mean)
 	s.Baseline, s.BaselineCentred = b.Success, b.Centred
-	for _, p := range SweepGrid(env.Mean) {
+	for _, p := range SweepGrid(env.Set.Dim(), env.Mean) {
 		if c.Progress != nil {
 			fmt.Fprintf(c.Progress, "  sweep: %s\n", Describe(p))
 		}
@@ -124,7 +138,7 @@ func (*Sweep) Title() string { return "Parameter sweep: the accuracy/irreversibi
 
 func (s *Sweep) WriteMarkdown(w io.Writer) error {
 	if s.Skipped {
-		return para(w, "Not run (`puente eval -sweep=false`).")
+		return para(w, "Not run (`puente-lab eval -sweep=false`).")
 	}
 	if err := para(w,
 		"Accuracy, unlinkability (epochs 1 and 2) and the stolen-key attacks over a grid of each scheme's parameters.",
@@ -133,16 +147,15 @@ func (s *Sweep) WriteMarkdown(w io.Writer) error {
 		fmt.Sprintf("mean-centred cosine (baseline %s), and the fraction identified at rank 1 among all images. \"targets\" says whether", pct(s.BaselineCentred)),
 		fmt.Sprintf("the row meets the three accuracy targets of section %d.", secAccuracy),
 		"",
-		"PolyProtect's overlap sets how many outputs the map has (m < 128 leaves directions of the input unconstrained) and its scale",
-		"how non-linear it is; the binary schemes need many bits or hashes (large m) and partial centring to come near raw accuracy,",
-		"because dlib vectors are far from zero-mean and signs or ranks of uncentred projections carry little information.",
+		fmt.Sprintf("PolyProtect's overlap sets how many outputs the map has (m < %d leaves directions of the input unconstrained) and its scale", s.dim),
+		s.binaryNote(),
 		fmt.Sprintf("The recommendation (section %d) draws the conclusion from these rows.", secRecommend)); err != nil {
 		return err
 	}
 	var rows [][]string
 	for _, r := range s.Rows {
 		ok := "no"
-		if r.MeetsAccuracy() {
+		if s.Goals.MeetsAccuracy(r.Acc) {
 			ok = "**yes**"
 		}
 		rows = append(rows, []string{Describe(r.Params), fmt.Sprint(r.Params.OutputDim()), pct(r.Acc.EER), pct(r.Acc.FNMR3), pct(r.Acc.FNIR), ok,
@@ -150,4 +163,13 @@ func (s *Sweep) WriteMarkdown(w io.Writer) error {
 	}
 	return table(w, []string{"parameters", "m", "EER", "FNMR @ FMR 1e-3", "FNIR @ FPIR 1%", "targets", "D<->sys",
 		"attack: raw cosine", "attack: centred", "attack: rank-1"}, rows)
+}
+
+// binaryNote is the sweep's sentence on the binary schemes.
+func (s *Sweep) binaryNote() string {
+	if s.offCentre == "" {
+		return "how non-linear it is; the binary schemes' bits or hashes (m) and centring set how much of the input survives quantisation."
+	}
+	return "how non-linear it is; the binary schemes need many bits or hashes (large m) and partial centring to come near raw accuracy,\n" +
+		"because " + s.offCentre + " are far from zero-mean and signs or ranks of uncentred projections carry little information."
 }

@@ -1,17 +1,11 @@
 // Package lfw loads the LFW face-embedding evaluation set that Puente's
-// accuracy and privacy measurements use (lfw-dlib128: dlib ResNet
-// descriptors of the first 3,200 Labeled Faces in the Wild images, with the
-// View-2 pairs both of whose images are present) and builds the evaluation
-// protocols described in the data set's README:
-//
-//   - verification: all mated (same-identity) pairs ([Set.MatedPairs])
-//     against a fixed-seed sample of random non-mated pairs
-//     ([Set.NonMatedPairs]);
-//   - open-set hit/no-hit search: a gallery of one image of every other
-//     identity that has two or more images, their other images as mated
-//     searches and every image of a non-enrolled identity as a non-mated
-//     search ([Set.OpenSet]);
-//   - the LFW View-2 ten-fold pairs ([Set.Pairs]).
+// accuracy and privacy measurements use by default (lfw-dlib128: dlib
+// ResNet descriptors of the first 3,200 Labeled Faces in the Wild images,
+// with the View-2 pairs both of whose images are present) into a labelled
+// set of package dataset, which builds the evaluation protocols from its
+// labels as the data set's README describes them: verification, open-set
+// hit/no-hit search and unlinkability; the View-2 pairs are its ten-fold
+// pairs.
 //
 // The data is not part of the repository: [FindDataDir] locates it next to
 // the module root (../shared/data) or at $PUENTE_DATA. LFW images are for

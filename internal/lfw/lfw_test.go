@@ -1,36 +1,21 @@
-package lfw
+package lfw_test
 
 import (
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/puente-id/puente/internal/lfw"
+	"github.com/puente-id/puente/internal/lfw/lfwtest"
 )
 
-var (
-	setOnce sync.Once
-	theSet  *Set
-	setErr  error
-)
-
-// loadSet loads the evaluation set once; a missing data directory fails the
-// test (it never skips).
-func loadSet(t *testing.T) *Set {
+// loadSet returns the evaluation set, or skips the test without it
+// (lfwtest).
+func loadSet(t *testing.T) *lfw.Set {
 	t.Helper()
-	setOnce.Do(func() {
-		dir, err := FindDataDir()
-		if err != nil {
-			setErr = err
-			return
-		}
-		theSet, setErr = Load(dir)
-	})
-	if setErr != nil {
-		t.Fatalf("evaluation data needed: %v", setErr)
-	}
-	return theSet
+	return lfwtest.Set(t)
 }
 
 func TestLoadCounts(t *testing.T) {
@@ -111,21 +96,20 @@ func TestSamplingIsFixedAndValid(t *testing.T) {
 }
 
 func TestFindDataDirEnv(t *testing.T) {
-	t.Setenv(EnvDataDir, filepath.Join(t.TempDir(), "missing"))
-	if _, err := FindDataDir(); !errors.Is(err, ErrNoData) || !strings.Contains(err.Error(), "missing") {
-		t.Errorf("err = %v, want ErrNoData naming the directory", err)
+	t.Setenv(lfw.EnvDataDir, filepath.Join(t.TempDir(), "missing"))
+	if _, err := lfw.FindDataDir(); !errors.Is(err, lfw.ErrNoData) || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("err = %v, want lfw.ErrNoData naming the directory", err)
 	}
 }
 
 func TestLoadErrorsNameFileAndLine(t *testing.T) {
-	loadSet(t)
+	src := lfwtest.Dir(t)
 	dir := t.TempDir()
-	sub := filepath.Join(dir, SetDir)
+	sub := filepath.Join(dir, lfw.SetDir)
 	if err := os.MkdirAll(sub, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	src, _ := FindDataDir()
-	emb, err := os.ReadFile(filepath.Join(src, SetDir, EmbeddingsFile))
+	emb, err := os.ReadFile(filepath.Join(src, lfw.SetDir, lfw.EmbeddingsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,16 +118,16 @@ func TestLoadErrorsNameFileAndLine(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(sub, EmbeddingsFile), emb, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(sub, lfw.EmbeddingsFile), emb, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	write(IndexFile, "row\tidentity\timage\n0\tA\tA_0001.jpg\n2\tB\tB_0001.jpg\n")
-	_, err = Load(dir)
-	if err == nil || !strings.Contains(err.Error(), IndexFile) || !strings.Contains(err.Error(), "line 3") {
-		t.Errorf("bad index: err = %v, want one naming %s line 3", err, IndexFile)
+	write(lfw.IndexFile, "row\tidentity\timage\n0\tA\tA_0001.jpg\n2\tB\tB_0001.jpg\n")
+	_, err = lfw.Load(dir)
+	if err == nil || !strings.Contains(err.Error(), lfw.IndexFile) || !strings.Contains(err.Error(), "line 3") {
+		t.Errorf("bad index: err = %v, want one naming %s line 3", err, lfw.IndexFile)
 	}
-	write(EmbeddingsFile, string(emb[:1000]))
-	if _, err = Load(dir); err == nil || !strings.Contains(err.Error(), "truncated") {
+	write(lfw.EmbeddingsFile, string(emb[:1000]))
+	if _, err = lfw.Load(dir); err == nil || !strings.Contains(err.Error(), "truncated") {
 		t.Errorf("truncated embeddings: err = %v", err)
 	}
 }

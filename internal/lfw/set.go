@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/puente-id/puente/internal/dataset"
 	"github.com/puente-id/puente/protect"
 )
 
@@ -20,65 +20,64 @@ const (
 	PairsFile      = "lfw_pairs_covered.tsv"
 )
 
-// Set is the loaded evaluation set.
-type Set struct {
-	Emb      *protect.Matrix // one raw embedding per row
-	Identity []string        // identity name of each row
-	Image    []string        // image file name of each row
-	// Label is the identity of each row as an index into Names, numbered in
-	// order of first appearance (alphabetical in this set).
-	Label []int
-	Names []string
-	Pairs []Pair // the LFW View-2 pairs covered by the set
-}
+// ProvenanceNote is where lfw-dlib128 comes from, as the data directory's
+// README.md records it.
+const ProvenanceNote = "dlib ResNet face descriptors (the face_recognition library, HOG detector, first face per image) of the first " +
+	"3,200 LFW images in alphabetical order, from github.com/paoloav26/BD2-P003 at 4f773d163e2447b35c48fd2aa7d0af7b51bfa814 " +
+	"(no licence stated), converted to float32; LFW images are for research use (UMass LFW terms); pairs from LFW View-2 pairs.txt"
+
+// Set is the loaded evaluation set: a labelled set of package dataset,
+// with the LFW View-2 pairs as its ten-fold pairs.
+type Set = dataset.Set
 
 // Pair is one LFW View-2 pair.
-type Pair struct {
-	Index, Fold int
-	Same        bool
-	A, B        int // rows
-}
+type Pair = dataset.Pair
 
 // Load reads the set from dataDir/lfw-dlib128. Errors name the file and
-// the line at fault.
+// the line at fault. The set's provenance lists the three files with
+// their sizes and SHA-256 digests.
 func Load(dataDir string) (*Set, error) {
 	dir := filepath.Join(dataDir, SetDir)
-	emb, err := readNPYFile(filepath.Join(dir, EmbeddingsFile))
+	var emb *protect.Matrix
+	embFile, err := dataset.ReadFile(filepath.Join(dir, EmbeddingsFile), "embeddings", func(r io.Reader) error {
+		var err error
+		emb, err = protect.ReadNPY(r, filepath.Join(dir, EmbeddingsFile), protect.DefaultLimits)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lfw: %w", err)
+	}
+	var ix index
+	ixFile, err := dataset.ReadFile(filepath.Join(dir, IndexFile), "index", func(r io.Reader) error {
+		return ix.read(r, filepath.Join(dir, IndexFile), emb.Rows)
+	})
 	if err != nil {
 		return nil, err
 	}
-	s := &Set{Emb: emb}
-	if err := s.readIndex(filepath.Join(dir, IndexFile)); err != nil {
+	s, err := dataset.New(SetDir, emb, ix.identity)
+	if err != nil {
+		return nil, fmt.Errorf("lfw: %w", err)
+	}
+	s.Image, s.Model = ix.image, "dlib"
+	s.Description = fmt.Sprintf("dlib ResNet %d-d descriptors of %d LFW images", emb.Cols, emb.Rows)
+	pairsFile, err := dataset.ReadFile(filepath.Join(dir, PairsFile), "pairs", func(r io.Reader) error {
+		return readPairs(s, r, filepath.Join(dir, PairsFile))
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := s.readPairs(filepath.Join(dir, PairsFile)); err != nil {
-		return nil, err
+	s.PairsGiven = true
+	for _, f := range []*dataset.File{&embFile, &ixFile, &pairsFile} {
+		f.Name = filepath.ToSlash(filepath.Join(SetDir, filepath.Base(f.Name)))
 	}
+	s.Provenance = dataset.Provenance{Files: []dataset.File{embFile, ixFile, pairsFile}, Note: ProvenanceNote}
 	return s, nil
 }
 
-func readNPYFile(path string) (*protect.Matrix, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("lfw: %w", err)
-	}
-	defer f.Close()
-	m, err := protect.ReadNPY(f, path, protect.DefaultLimits)
-	if err != nil {
-		return nil, fmt.Errorf("lfw: %w", err)
-	}
-	return m, nil
-}
-
-// readTSV calls fn with the fields of each line after the header, which
-// must be exactly header.
-func readTSV(path, header string, fn func(line int, f []string) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("lfw: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(io.LimitReader(f, 64<<20))
+// readTSV calls fn with the fields of each line of r (the file path)
+// after the header, which must be exactly header.
+func readTSV(r io.Reader, path, header string, fn func(line int, f []string) error) error {
+	sc := bufio.NewScanner(io.LimitReader(r, 64<<20))
 	for line := 1; sc.Scan(); line++ {
 		if line == 1 {
 			if sc.Text() != header {
@@ -96,35 +95,32 @@ func readTSV(path, header string, fn func(line int, f []string) error) error {
 	return nil
 }
 
-func (s *Set) readIndex(path string) error {
-	byName := map[string]int{}
-	err := readTSV(path, "row\tidentity\timage", func(_ int, f []string) error {
+// index is the content of index.tsv: the identity and image of each row.
+type index struct{ identity, image []string }
+
+func (ix *index) read(r io.Reader, path string, rows int) error {
+	err := readTSV(r, path, "row\tidentity\timage", func(_ int, f []string) error {
 		if len(f) != 3 {
 			return fmt.Errorf("%d fields, want 3", len(f))
 		}
-		if row, err := strconv.Atoi(f[0]); err != nil || row != len(s.Identity) {
-			return fmt.Errorf("row %q, want %d (rows in order)", f[0], len(s.Identity))
+		if row, err := strconv.Atoi(f[0]); err != nil || row != len(ix.identity) {
+			return fmt.Errorf("row %q, want %d (rows in order)", f[0], len(ix.identity))
 		}
 		if f[1] == "" || f[2] == "" {
 			return fmt.Errorf("empty identity or image")
 		}
-		id, ok := byName[f[1]]
-		if !ok {
-			id = len(s.Names)
-			byName[f[1]] = id
-			s.Names = append(s.Names, f[1])
-		}
-		s.Identity, s.Image, s.Label = append(s.Identity, f[1]), append(s.Image, f[2]), append(s.Label, id)
+		ix.identity, ix.image = append(ix.identity, f[1]), append(ix.image, f[2])
 		return nil
 	})
-	if err == nil && len(s.Identity) != s.Emb.Rows {
-		err = fmt.Errorf("lfw: %s: %d rows, the embeddings have %d", path, len(s.Identity), s.Emb.Rows)
+	if err == nil && len(ix.identity) != rows {
+		err = fmt.Errorf("lfw: %s: %d rows, the embeddings have %d", path, len(ix.identity), rows)
 	}
 	return err
 }
 
-func (s *Set) readPairs(path string) error {
-	return readTSV(path, "pair_index\tfold\tsame\trow_a\trow_b\timage_a\timage_b", func(_ int, f []string) error {
+// readPairs reads the View-2 pairs into s.Pairs.
+func readPairs(s *Set, r io.Reader, path string) error {
+	return readTSV(r, path, "pair_index\tfold\tsame\trow_a\trow_b\timage_a\timage_b", func(_ int, f []string) error {
 		if len(f) != 7 {
 			return fmt.Errorf("%d fields, want 7", len(f))
 		}

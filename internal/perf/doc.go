@@ -1,7 +1,7 @@
 // Package perf measures Puente's encrypted matching (package he) the way
 // docs/performance.md reports it: every encrypted search beside the
 // plaintext scan of the same gallery in the same process, wall-clock time
-// beside CPU time, bytes on the wire and peak memory. `puente bench` and
+// beside CPU time, bytes on the wire and peak memory. `puente-lab bench` and
 // the Go benchmarks of package he both run on it, so the two measure the
 // same thing.
 //

@@ -30,7 +30,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if r.Insecure {
 		sec = "INSECURE test set"
 	}
-	fmt.Fprintf(&b, "puente bench: %s (%s), mode %s, tau %g, %d encrypted search(es) per size, %s\n",
+	fmt.Fprintf(&b, "puente-lab bench: %s (%s), mode %s, tau %g, %d encrypted search(es) per size, %s\n",
 		r.ParamSet, sec, r.Mode, r.Tau, r.Reps, r.Started.Format(time.RFC3339))
 	m := r.Machine
 	fmt.Fprintf(&b, "machine: %s, %d CPUs, GOMAXPROCS %d, %s RAM, %s %s/%s; load average %s at start, %s at end\n",

@@ -1,12 +1,13 @@
-package lfw
+package dataset
 
 import (
+	"fmt"
 	"math/rand/v2"
 )
 
 // DefaultNonMated and DefaultSampleSeed fix the verification protocol's
 // non-mated sample: 200,000 random different-identity pairs drawn with
-// this seed (the data README's protocol).
+// this seed (the LFW data README's protocol, used for every set).
 const (
 	DefaultNonMated   = 200000
 	DefaultSampleSeed = 20240601
@@ -14,15 +15,6 @@ const (
 
 // RowPair is a comparison between two rows of the set.
 type RowPair struct{ A, B int }
-
-// ByIdentity returns the rows of each identity, indexed like Names.
-func (s *Set) ByIdentity() [][]int {
-	g := make([][]int, len(s.Names))
-	for r, l := range s.Label {
-		g[l] = append(g[l], r)
-	}
-	return g
-}
 
 // MatedPairs returns every pair of distinct rows of the same identity, in
 // row order.
@@ -62,8 +54,8 @@ type OpenSet struct {
 	NonMated []int // searches of identities not enrolled (all their rows)
 }
 
-// OpenSet builds the data README's protocol: identities are taken in order
-// of first appearance (alphabetical); those at even positions (0, 2, 4, ...)
+// OpenSet builds the open-set protocol (the LFW data README's): identities
+// are taken in order of first appearance (alphabetical in LFW); those at even positions (0, 2, 4, ...)
 // that have two or more rows are enrolled with their first row; their other
 // rows are the mated searches and every row of every other identity is a
 // non-mated search. On lfw-dlib128 this gives 211 enrolled, 1,067 mated and
@@ -120,4 +112,72 @@ func (s *Set) otherIdentityRow(rng *rand.Rand, a int) int {
 			return c
 		}
 	}
+}
+
+// TenFold sizes: the pairs per fold of each kind that TenFoldPairs draws,
+// as LFW View-2 has.
+const TenFoldPerKind = 300
+
+// TenFoldPairs builds ten-fold verification pairs from the labels the way
+// LFW View-2 is built: identities are assigned to folds in turn (the
+// identity numbered l to fold l mod 10), so that no identity is in two
+// folds; each fold gets up to TenFoldPerKind mated pairs drawn without
+// replacement from the pairs of rows of its identities, and as many
+// non-mated pairs of rows of two different identities of the fold (at
+// most TenFoldPerKind). A fold with no mated pair, or fewer than two
+// identities, gets no pairs. Pairs are numbered in order.
+func (s *Set) TenFoldPairs(seed uint64) []Pair {
+	rng := rand.New(rand.NewPCG(seed, 0x510e527fade682d1))
+	byID := s.ByIdentity()
+	var out []Pair
+	for f := 0; f < 10; f++ {
+		var ids []int
+		var mated []RowPair
+		for l := f; l < len(byID); l += 10 {
+			ids = append(ids, l)
+			rows := byID[l]
+			for i, a := range rows {
+				for _, b := range rows[i+1:] {
+					mated = append(mated, RowPair{a, b})
+				}
+			}
+		}
+		if len(mated) == 0 || len(ids) < 2 {
+			continue
+		}
+		rng.Shuffle(len(mated), func(i, j int) { mated[i], mated[j] = mated[j], mated[i] })
+		mated = mated[:min(TenFoldPerKind, len(mated))]
+		for _, p := range mated {
+			out = append(out, Pair{Index: len(out), Fold: f, Same: true, A: p.A, B: p.B})
+		}
+		for range len(mated) {
+			i := rng.IntN(len(ids))
+			j := rng.IntN(len(ids) - 1)
+			if j >= i {
+				j++
+			}
+			a, b := byID[ids[i]], byID[ids[j]]
+			out = append(out, Pair{Index: len(out), Fold: f, A: a[rng.IntN(len(a))], B: b[rng.IntN(len(b))]})
+		}
+	}
+	return out
+}
+
+// Check reports whether every protocol can be built and measured on the
+// set: two or more identities, some identity with two or more rows (mated
+// pairs), and an open set with an enrolled identity, a mated search and a
+// non-mated search. The error wraps ErrInput and says what is missing.
+func (s *Set) Check() error {
+	if len(s.Names) < 2 {
+		return fmt.Errorf("%w: %d identities: the protocols need two or more", ErrInput, len(s.Names))
+	}
+	if s.MultiImage() == 0 {
+		return fmt.Errorf("%w: no identity has two or more rows: there are no mated pairs", ErrInput)
+	}
+	o := s.OpenSet()
+	if len(o.Gallery) == 0 || len(o.NonMated) == 0 {
+		return fmt.Errorf("%w: the open-set search needs an identity with two or more rows at an even position in order of first appearance (enrolled) and another identity (%d enrolled, %d non-mated searches)",
+			ErrInput, len(o.Gallery), len(o.NonMated))
+	}
+	return nil
 }

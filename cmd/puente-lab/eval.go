@@ -11,21 +11,19 @@ import (
 
 	"github.com/puente-id/puente/internal/atomicfile"
 	"github.com/puente-id/puente/internal/evaluation"
-	"github.com/puente-id/puente/internal/lfw"
 )
 
-func init() {
-	register(&command{
-		name:    "eval",
-		summary: "measure the cancellable templates on LFW face embeddings and write the Markdown report",
-		usage:   "[flags]",
-		examples: []string{
-			"puente eval -o docs/evaluation.md              # figures in docs/img",
-			"puente eval -check docs/evaluation.md",
-			"puente eval -data ../shared/data -attack-targets 100 -sweep=false",
-		},
-		run: runEval,
-	})
+var evalCommand = &command{
+	name:    "eval",
+	summary: "measure the cancellable templates on labelled face embeddings (LFW dlib-128 by default) and write the Markdown report",
+	examples: []string{
+		"puente-lab eval -o docs/evaluation.md              # LFW; figures in docs/img",
+		"puente-lab eval -check docs/evaluation.md",
+		"puente-lab eval -data ../shared/data -attack-targets 100 -sweep=false",
+		"puente-lab eval -npy arcface.npy -labels arcface.txt -model ArcFace -provenance 'CelebA test split, insightface r100' -o report.md",
+		"puente-lab eval -json faces.json -public public.npy -he-searches 0 -o report.md",
+	},
+	run: runEval,
 }
 
 // errStale reports that a checked report differs from a fresh run.
@@ -34,7 +32,8 @@ var errStale = errors.New("report is not current")
 func runEval(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
 	out := fs.String("o", "-", "write the report to this file (\"-\" for standard output)")
 	check := fs.String("check", "", "compare this file with a fresh report instead of writing one; fail if they differ")
-	data := fs.String("data", "", "evaluation data directory (default: $PUENTE_DATA, else ../shared/data next to the module root)")
+	var set setFlags
+	set.register(fs)
 	img := fs.String("img", "", "directory to write the PNG figures to (default: img beside the -o file; with -check or -o - none are written unless -img is given)")
 	cfg := evaluation.Config{}
 	fs.IntVar(&cfg.AttackTargets, "attack-targets", evaluation.DefaultAttackTargets, "templates attacked per recommended scheme")
@@ -51,6 +50,9 @@ func runEval(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 	if err := checkEvalUsage(rest, &cfg, *out, *check); err != nil {
 		return err
 	}
+	if _, _, err := set.embeddings(); err != nil {
+		return err
+	}
 	var old []byte
 	if *check != "" {
 		// Read first: a missing file should not cost a full evaluation.
@@ -58,10 +60,8 @@ func runEval(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 			return fmt.Errorf("check report: %w", err)
 		}
 	}
-	if cfg.DataDir = *data; cfg.DataDir == "" {
-		if cfg.DataDir, err = lfw.FindDataDir(); err != nil {
-			return err
-		}
+	if err := set.load(&cfg); err != nil {
+		return err
 	}
 	imgDir, writeImg, err := figureDir(*out, *check, *img, &cfg)
 	if err != nil {
@@ -91,7 +91,7 @@ func runEval(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 	switch {
 	case *check != "":
 		if line, ok := firstDiff(old, buf.Bytes()); !ok {
-			return fmt.Errorf("%w: %s differs from a fresh run at line %d; regenerate it with puente eval -o %s", errStale, *check, line, *check)
+			return fmt.Errorf("%w: %s differs from a fresh run at line %d; regenerate it with puente-lab eval -o %s", errStale, *check, line, *check)
 		}
 		fmt.Fprintf(st.out, "%s is current\n", *check)
 		return nil

@@ -12,7 +12,7 @@ import (
 	"github.com/puente-id/puente/internal/perf"
 )
 
-// insecureBench makes puente bench measure the INSECURE test set for the
+// insecureBench makes puente-lab bench measure the INSECURE test set for the
 // rest of the test.
 func insecureBench(t *testing.T) {
 	t.Helper()
@@ -21,7 +21,7 @@ func insecureBench(t *testing.T) {
 	t.Cleanup(func() { benchParams = old })
 }
 
-// TestBenchTable runs puente bench on the insecure test set with two tiny
+// TestBenchTable runs puente-lab bench on the insecure test set with two tiny
 // galleries (one and two blocks) and checks the table's shape: the
 // ceremony line, the header, one row per size with every column filled,
 // the plaintext scan beside the encrypted search. Times are not checked.
@@ -31,7 +31,7 @@ func TestBenchTable(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
-	t.Logf("puente bench:\n%s", out)
+	t.Logf("puente-lab bench:\n%s", out)
 	for _, want := range []string{"INSECURE-test-n12 (INSECURE test set)", "mode one-bit opening", "ceremony (both parties in this process, max dims 16,", "every encrypted decision matched its plaintext count"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -137,12 +137,12 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "-reps", "0"}, exitUsage, "-reps must be at least 1"},
 		{[]string{"bench", "-tau", "0.96"}, exitUsage, "-tau must be in"},
 		{[]string{"bench", "-tau", "NaN"}, exitUsage, "-tau must be in"},
-		{[]string{"bench", "-h"}, exitOK, "puente bench -all -json"},
+		{[]string{"bench", "-h"}, exitOK, "puente-lab bench -all -json"},
 	}
 	for _, tt := range tests {
 		code, _, errs := runCmd(t, tt.args...)
 		if code != tt.code || !strings.Contains(errs, tt.inStderr) {
-			t.Errorf("puente %q: exit %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.inStderr)
+			t.Errorf("puente-lab %q: exit %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.inStderr)
 		}
 	}
 }

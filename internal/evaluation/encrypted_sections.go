@@ -3,24 +3,7 @@ package evaluation
 import (
 	"fmt"
 	"io"
-	"math"
 )
-
-func pct3(v float64) string { return fmt.Sprintf("%.3f%%", 100*v) }
-
-// pow2 writes a power of two as "2^-20".
-func pow2(v float64) string { return fmt.Sprintf("2^%g", math.Round(100*math.Log2(v))/100) }
-
-func sci(v float64) string { return fmt.Sprintf("%.2e", v) }
-
-// fixed3 writes v with three decimals, without a sign on a value that
-// rounds to zero ("0.000", not "-0.000").
-func fixed3(v float64) string {
-	if math.Abs(v) < 0.0005 {
-		v = 0
-	}
-	return fmt.Sprintf("%.3f", v)
-}
 
 // encryptedSection reports the emulated accuracy of every scheme under
 // encryption (Encrypted.Schemes).
@@ -127,7 +110,7 @@ func (*sampleSection) Title() string { return "Real encrypted searches against t
 func (s *sampleSection) WriteMarkdown(w io.Writer) error {
 	sm := s.enc.Sample
 	if sm == nil {
-		return para(w, "Not run (`puente eval -he-searches 0`).")
+		return para(w, "Not run (`puente-lab eval -he-searches 0`).")
 	}
 	sec := "128-bit"
 	if sm.Insecure {

@@ -10,22 +10,19 @@ import (
 	"github.com/puente-id/puente/internal/perf"
 )
 
-func init() {
-	register(&command{
-		name:    "bench",
-		summary: "measure encrypted search beside the plaintext scan of the same gallery (time, CPU, bytes, peak memory)",
-		usage:   "[flags]",
-		examples: []string{
-			"puente bench                              # N = 10,000 at m = 128 on the production set",
-			"puente bench -n 10000,100000 -m 128,512   # every combination, in that order",
-			"puente bench -all -json > bench.json      # the four sizes of docs/performance.md, for machines",
-			"GOMEMLIMIT=7GiB puente bench -n 1000000 -ntt-budget 3221225472",
-		},
-		run: runBench,
-	})
+var benchCommand = &command{
+	name:    "bench",
+	summary: "measure encrypted search beside the plaintext scan of the same gallery (time, CPU, bytes, peak memory)",
+	examples: []string{
+		"puente-lab bench                              # N = 10,000 at m = 128 on the production set",
+		"puente-lab bench -n 10000,100000 -m 128,512   # every combination, in that order",
+		"puente-lab bench -all -json > bench.json      # the four sizes of docs/performance.md, for machines",
+		"GOMEMLIMIT=7GiB puente-lab bench -n 1000000 -ntt-budget 3221225472",
+	},
+	run: runBench,
 }
 
-// benchParams returns the parameter set puente bench measures. Tests
+// benchParams returns the parameter set puente-lab bench measures. Tests
 // replace it with an insecure test set; nothing else does.
 var benchParams = func() (*he.ParamSet, error) { return he.Lookup(he.N15V2) }
 
