@@ -99,7 +99,7 @@ func Pack(ps *ParamSet, dims int, templates [][]float64, opts PackOptions) (*Gal
 	}
 	parallel(nb, workers, func(b int) {
 		hi := min((b+1)*S, len(templates))
-		g.blocks[b] = g.packBlock(templates[b*S : hi])
+		g.blocks[b] = g.packBlock(templates[b*S:hi], uint64(b))
 	})
 	g.precompute(opts.MemoryBudget, workers)
 	return g, nil
@@ -126,7 +126,7 @@ func chooseBabySteps(pad, blocks, want int) (int, error) {
 }
 
 // packBlock builds the stored diagonals of one block.
-func (g *Gallery) packBlock(ts [][]float64) *block {
+func (g *Gallery) packBlock(ts [][]float64, index uint64) *block {
 	ps, S := g.ps, g.ps.Slots()
 	bl := &block{used: len(ts)}
 	if len(ts) < S {
@@ -158,7 +158,7 @@ func (g *Gallery) packBlock(ts [][]float64) *block {
 				}
 			}
 		}
-		bl.coeffs[j] = ps.encodeInt(enc, diag, buf)
+		bl.coeffs[j] = ps.encodeInt(enc, diag, buf, index<<32|uint64(j))
 	}
 	clear(diag)
 	return bl
@@ -167,9 +167,16 @@ func (g *Gallery) packBlock(ts [][]float64) *block {
 // encodeInt encodes slot values at the gallery scale and returns the
 // integer coefficients: the ConjugateInvariant encoding is the special
 // inverse FFT followed by rounding the real parts times the scale (what
-// Lattigo's Encoder does, without its per-coefficient CRT reduction).
-// |c| < 2^(LogGalleryScale+1) because |values| <= 1 + tolerance.
-func (ps *ParamSet) encodeInt(enc *ckks.Encoder, values []float64, buf []complex128) []int32 {
+// Lattigo's Encoder does, without its per-coefficient CRT reduction), with
+// |c| < 2^(LogGalleryScale+1) because |values| <= 1 + tolerance. The
+// rounding is dithered: a uniform value in [-1/2, 1/2), from a generator
+// seeded with seed, is added to each coefficient before it is rounded. The rounding errors are then
+// independent of the values and of each other, with mean 0: structured
+// diagonals, such as the single spikes of a one-entry gallery whose
+// coefficients follow a cosine, no longer line up their errors at one slot
+// (TestEncodeIntOneEntry). The dither need not be secret; the seed makes
+// packing deterministic.
+func (ps *ParamSet) encodeInt(enc *ckks.Encoder, values []float64, buf []complex128, seed uint64) []int32 {
 	for i, v := range values {
 		buf[i] = complex(v, 0)
 	}
@@ -178,8 +185,16 @@ func (ps *ParamSet) encodeInt(enc *ckks.Encoder, values []float64, buf []complex
 	}
 	scale := math.Exp2(float64(ps.spec.LogGalleryScale))
 	out := make([]int32, len(values))
+	state := seed ^ 0x70756e7465646974 // "puntedit"
 	for i := range out {
-		out[i] = int32(math.Round(real(buf[i]) * scale))
+		// splitmix64
+		state += 0x9e3779b97f4a7c15
+		z := state
+		z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+		z = (z ^ z>>27) * 0x94d049bb133111eb
+		z ^= z >> 31
+		u := float64(z>>11)/(1<<53) - 0.5
+		out[i] = int32(math.Round(real(buf[i])*scale + u))
 	}
 	clear(buf)
 	return out

@@ -15,6 +15,12 @@ import (
 // package's BenchmarkAnswerError (docs/he-parameters.md). The emulation adds it once per block.
 const CountNoiseRMS = 0x1.6a09e667f3bcdp-09 // 2^-8.5
 
+// ScoreNoiseRMS is the noise of one entry's score as the threshold polynomial sees it, in score
+// units: the evaluation's, measured on puente-ckks-n15-v2 by the he package's BenchmarkScoreNoise
+// (2^-17.9), and the gallery encoding's dithered rounding, sqrt(N/6)/2^24 for a unit probe
+// (2^-17.8), together 2^-17.35. Within a few of it of tau the noise decides an entry.
+const ScoreNoiseRMS = 6.0e-6
+
 // noiseSeed seeds the emulation's noise, so that reruns decide alike.
 const noiseSeed = 0x7075656e7465
 
@@ -51,7 +57,7 @@ func exactOutcome(s, tau float64) Outcome {
 // the responder evaluates (he.Threshold.PlainStep, nominal multiplier) and the measured noise of
 // the count:
 //
-//	c = Σ_i PlainStep(s_i) + N(0, CountNoiseRMS² · blocks)
+//	c = Σ_i PlainStep(s_i + N(0, ScoreNoiseRMS²)) + N(0, CountNoiseRMS² · blocks)
 //
 // and the opening's comparison: a hit when c >= 1/2 (the norm of an honest probe is always in
 // its window). A verification is a search of a one-entry gallery. Unused slots, whose
@@ -83,12 +89,20 @@ func (e *Emulator) sum(scores []float64) float64 {
 func (e *Emulator) Value(scores ...float64) float64 { return e.sum(scores) }
 
 // Decide returns the emulated outcome of one search with these scores.
-func (e *Emulator) Decide(scores ...float64) Outcome { return e.decide(e.sum(scores), len(scores)) }
+func (e *Emulator) Decide(scores ...float64) Outcome { return e.decide(e.sum(scores), scores) }
 
-// decide adds the noise to the sum c of n polynomial decisions and compares it with 1/2.
-func (e *Emulator) decide(c float64, n int) Outcome {
+// decide adds the noise to c, the noise-free sum of the polynomial decisions of the scores, and
+// compares it with 1/2: each score within the band moves by its own noise (ScoreNoiseRMS; outside
+// the band the polynomial is flat), and the count by the answer's (CountNoiseRMS per block).
+func (e *Emulator) decide(c float64, scores []float64) Outcome {
+	band, tau := e.rule.band(), e.rule.tau()
+	for _, s := range scores {
+		if math.Abs(s-tau) < band {
+			c += e.rule.step(s+e.rng.NormFloat64()*ScoreNoiseRMS) - e.rule.step(s)
+		}
+	}
 	S := e.ps.Slots()
-	blocks := max(1, (n+S-1)/S)
+	blocks := max(1, (len(scores)+S-1)/S)
 	c += e.rng.NormFloat64() * CountNoiseRMS * math.Sqrt(float64(blocks))
 	return openCount(c)
 }
@@ -173,7 +187,7 @@ func emulateScores(em *Emulator, scores []float64) Emulated {
 	d := Emulated{Score: scores, Value: make([]float64, len(scores)), Out: make([]Outcome, len(scores))}
 	for i, s := range scores {
 		c := em.sum([]float64{s})
-		d.Value[i], d.Out[i] = c, em.decide(c, 1)
+		d.Value[i], d.Out[i] = c, em.decide(c, []float64{s})
 	}
 	return d
 }
@@ -191,7 +205,7 @@ func emulateSearches(em *Emulator, t *protect.Matrix, probes, gallery []int) Emu
 			d.Score[i] = max(d.Score[i], scores[k])
 		}
 		c := em.sum(scores)
-		d.Value[i], d.Out[i] = c, em.decide(c, len(scores))
+		d.Value[i], d.Out[i] = c, em.decide(c, scores)
 	}
 	return d
 }
@@ -219,6 +233,7 @@ type EncryptedResult struct {
 type Encrypted struct {
 	ParamSet      string
 	CountNoise    float64 // per block of the gallery
+	ScoreNoise    float64 // per entry
 	Raw3, RawOpen Rates   // raw cosine, exact
 	// RawOpenMated and RawOpenNonMated are the best raw-cosine scores of
 	// the open-set searches (Open.Mated, Open.NonMated).
@@ -232,7 +247,7 @@ type Encrypted struct {
 // for FMR 1e-3, open-set search at its threshold for FPIR 1%.
 func MeasureEncrypted(env *Env, res []*SchemeResult, ps *he.ParamSet) (*Encrypted, error) {
 	p := env.Proto
-	enc := &Encrypted{ParamSet: ps.Name(), CountNoise: CountNoiseRMS}
+	enc := &Encrypted{ParamSet: ps.Name(), CountNoise: CountNoiseRMS, ScoreNoise: ScoreNoiseRMS}
 	enc.Raw3 = rates(env.Raw.Tau3, exactOutcomes(env.Raw.Mated, env.Raw.Tau3), exactOutcomes(env.Raw.NonMated, env.Raw.Tau3), env.Raw.Mated, env.Raw.NonMated, nil, nil)
 	mb, nb := BestScores(env.Unit, env.Unit, p.Open.Mated, p.Open.Gallery), BestScores(env.Unit, env.Unit, p.Open.NonMated, p.Open.Gallery)
 	enc.RawOpen = rates(env.Raw.TauOpen, exactOutcomes(mb, env.Raw.TauOpen), exactOutcomes(nb, env.Raw.TauOpen), mb, nb, nil, nil)

@@ -25,10 +25,11 @@ func (s *encryptedSection) WriteMarkdown(w io.Writer) error {
 		"",
 		fmt.Sprintf("Every comparison and search of section %d is decided as the responder and the querier would decide it on `%s`", secData, e.ParamSet),
 		"(emulated in plaintext, `evaluation.Emulator`): the threshold polynomial the responder evaluates (`he.Threshold.PlainStep`), summed",
-		"over the gallery (a verification is a search of a one-entry gallery), with the count's CKKS noise measured on that set",
-		fmt.Sprintf("(rms %s per block, from `BenchmarkAnswerError`), and the opening's comparison of the count with 1/2 (the querier", pow2(e.CountNoise)),
-		"learns that bit and nothing else). The noise comes from a fixed seed. The band is `he.Threshold.Band`: scores further from",
-		fmt.Sprintf("tau are decided exactly. Section %d checks this emulation against real encrypted searches.", secSample),
+		"over the gallery (a verification is a search of a one-entry gallery), with the noise measured on that set: each score's",
+		fmt.Sprintf("(rms %s, from `BenchmarkScoreNoise` and the gallery encoding's rounding) and the count's (rms %s per block, from", pow2(e.ScoreNoise), pow2(e.CountNoise)),
+		"`BenchmarkAnswerError`), and the opening's comparison of the count with 1/2 (the querier learns that bit and nothing else).",
+		"The noise comes from a fixed seed. The band is `he.Threshold.Band`: scores further from tau are decided exactly.",
+		fmt.Sprintf("Section %d checks this emulation against real encrypted searches.", secSample),
 		"", "Verification (all mated pairs against the non-mated sample):"); err != nil {
 		return err
 	}
