@@ -5,59 +5,115 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/keys"
 )
 
-// activate makes a finished ceremony's epoch current on this node: it stores both HE secret
-// shares and the evaluation keys, begins the epoch in the agreement state (which supersedes the
-// previous one), and swaps the in-memory keys. The superseded epoch is then retired: the gallery
-// is re-protected under the new epoch and the old epoch's seed and HE material destroyed, in the
-// background when background is set (the responder answers Confirm first), else before
-// activate returns.
-func (n *Node) activate(ctx context.Context, c *ceremonyState, background bool) error {
+// The switch to a ceremony's new epoch is a two-phase commit coordinated by the initiator
+// (docs/protocol.md, "Switching epochs"): each node first prepares the epoch (prepareEpoch:
+// durably, without making it current), then the initiator commits (commitEpoch: the agreement
+// state names the epoch; this is the decision), then it tells the responder, which commits too.
+// A node that stops at any point resolves its prepared epoch when it next opens
+// (recoverCeremonies), so the two nodes never stay on different current epochs.
+
+// prepareEpoch stores a finished ceremony's HE material (both secret shares, the evaluation keys
+// of the key set in which the partner queries) and its pending record. The current epoch is
+// unchanged. The ceremony keeps no secret share afterwards.
+func (n *Node) prepareEpoch(ctx context.Context, c *ceremonyState) error {
 	p := c.p
 	qd, rd := 0, 1
 	if !c.initiator {
 		qd, rd = 1, 0
 	}
+	evk, err := c.hec[rd].EvaluationKeys()
+	if err != nil {
+		return err
+	}
 	qshare, err := c.hec[qd].SecretShare()
 	if err != nil {
 		return err
 	}
+	defer qshare.Destroy()
 	rshare, err := c.hec[rd].SecretShare()
 	if err != nil {
-		qshare.Destroy()
 		return err
 	}
-	evk, err := c.hec[rd].EvaluationKeys()
-	if err == nil {
-		err = n.storeEpochKeys(ctx, p, c.epoch, qshare, rshare, evk)
+	defer rshare.Destroy()
+	if err := n.storeEpochKeys(ctx, p, c.epoch, qshare, rshare, evk); err != nil {
+		return err
 	}
-	if err == nil {
-		err = n.agree.Begin(ctx, p.name, c.secret)
+	pe := &pendingEpoch{initiator: c.initiator, partner: p.name, id: c.id, epoch: c.epoch, mine: c.mine, theirs: c.theirs}
+	if err := n.putPending(ctx, p.cfg.Agreement, pe); err != nil {
+		return err
 	}
-	var k *epochKeys
-	if err == nil {
-		k, err = newEpochKeys(p, c, qshare, rshare, evk)
+	n.auditCeremony(ctx, p, "ceremony-prepared", c.epoch)
+	return nil
+}
+
+// epochBegun reports whether the agreement state names epoch (in any state): whether a
+// prepared epoch was committed.
+func (n *Node) epochBegun(ctx context.Context, p *partner, epoch uint64) (bool, error) {
+	st, _, err := n.agree.State(ctx, p.cfg.Agreement)
+	if errors.Is(err, keys.ErrNotFound) {
+		return false, nil
 	}
 	if err != nil {
-		qshare.Destroy()
-		rshare.Destroy()
+		return false, err
+	}
+	for _, e := range st.Epochs {
+		if e.Epoch == epoch {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// commitEpoch makes a prepared epoch current on this node: the agreement state begins it (the
+// commit point, which supersedes the previous epoch), its keys are loaded and swapped in. It is
+// idempotent: an epoch the state already names is only loaded if it is not current yet. The
+// pending record is destroyed unless keep is set (the initiator keeps it until the responder
+// acknowledges). The caller retires the superseded epoch (retireEpochs).
+func (n *Node) commitEpoch(ctx context.Context, p *partner, pe *pendingEpoch, keep bool) error {
+	n.cer.pendingMu.Lock()
+	defer n.cer.pendingMu.Unlock()
+	begun, err := n.epochBegun(ctx, p, pe.epoch)
+	if err != nil {
 		return err
 	}
-	p.mu.Lock()
-	old := p.cur
-	p.cur = k
-	if old != nil {
-		p.retired[old.epoch] = true
-		p.stale = append(p.stale, old)
+	if !begun {
+		secret, err := keys.DeriveAgreementSecret(pe.mine, pe.theirs)
+		if err != nil {
+			return err
+		}
+		err = n.agree.Begin(ctx, p.name, secret)
+		secret.Zero()
+		if err != nil {
+			return err
+		}
 	}
-	p.mu.Unlock()
-	n.log.Info("epoch active", "partner", p.name, "agreement", p.cfg.Agreement, "epoch", c.epoch)
-	if !background {
-		return n.retireEpochs(ctx, p)
+	if cur, err := p.current(); err != nil || cur.epoch < pe.epoch {
+		k, err := n.loadEpoch(ctx, p, pe.epoch)
+		if err != nil {
+			return err
+		}
+		p.mu.Lock()
+		old := p.cur
+		p.cur = k
+		if old != nil {
+			p.retired[old.epoch] = true
+			p.stale = append(p.stale, old)
+		}
+		p.mu.Unlock()
+		n.log.Info("epoch active", "partner", p.name, "agreement", p.cfg.Agreement, "epoch", pe.epoch)
+		n.auditCeremony(ctx, p, "ceremony-committed", pe.epoch)
 	}
+	if !keep {
+		return n.destroyPending(ctx, p.cfg.Agreement, pe.epoch)
+	}
+	return nil
+}
+
+// retireInBackground retires the partner's superseded epochs without holding up the caller.
+func (n *Node) retireInBackground(ctx context.Context, p *partner) {
 	n.bg.Add(1)
 	go func() {
 		defer n.bg.Done()
@@ -65,22 +121,31 @@ func (n *Node) activate(ctx context.Context, c *ceremonyState, background bool) 
 			n.log.Error("retiring the previous epoch", "partner", p.name, "err", err)
 		}
 	}()
-	return nil
 }
 
-func newEpochKeys(p *partner, c *ceremonyState, qshare, rshare *he.SecretShare, evk *he.EvaluationKeys) (*epochKeys, error) {
-	k := &epochKeys{epoch: c.epoch, ps: p.ps, scheme: schemeLabel(p.cfg.Transform), qshare: qshare, rshare: rshare}
-	var err error
-	if k.transform, err = deriveTransform(c.secret, p.cfg.Agreement, p.cfg.Transform); err != nil {
-		return nil, err
+// abortPrepared discards a prepared epoch that was never made current: its HE material, an
+// agreement secret a Begin interrupted by a crash may have stored for it, and its record.
+func (n *Node) abortPrepared(ctx context.Context, p *partner, pe *pendingEpoch, action string) error {
+	n.cer.pendingMu.Lock()
+	defer n.cer.pendingMu.Unlock()
+	begun, err := n.epochBegun(ctx, p, pe.epoch)
+	if err != nil {
+		return err
 	}
-	if k.querier, err = he.NewQuerier(qshare); err != nil {
-		return nil, err
+	if begun {
+		return fmt.Errorf("protocol: epoch %d of agreement %s was made current; it cannot be aborted", pe.epoch, p.cfg.Agreement)
 	}
-	if k.responder, err = he.NewResponder(evk, rshare); err != nil {
-		return nil, err
+	if err := n.destroyEpochKeys(ctx, p, pe.epoch); err != nil {
+		return err
 	}
-	return k, nil
+	if err := n.store.Destroy(ctx, keys.SeedName(p.cfg.Agreement, pe.epoch)); err != nil && !errors.Is(err, keys.ErrNotFound) {
+		return err
+	}
+	if err := n.destroyPending(ctx, p.cfg.Agreement, pe.epoch); err != nil {
+		return err
+	}
+	n.auditCeremony(ctx, p, action, pe.epoch)
+	return nil
 }
 
 // retireEpochs finishes every superseded epoch of the partner's agreement: re-protects the
