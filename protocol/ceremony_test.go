@@ -5,10 +5,12 @@ package protocol
 import (
 	"context"
 	"crypto/rand"
+	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/puente-id/puente/audit"
@@ -280,4 +282,47 @@ func prepareWith(t *testing.T, a *testNode, c *ceremonyState, digest []byte) cod
 			return cc.Prepare(context.Background(), &pb.PrepareRequest{Header: h, Payload: pl, Signature: sig})
 		}, func(r *pb.PrepareResponse) proto.Message { return orEmpty(r.Payload) })
 	return codeOf(err)
+}
+
+// TestOlderProtocolRefused: a request from a version-1 node (its header has no protocol_version)
+// is refused with a message naming both versions, before anything else is checked, and a
+// response of another version is refused by the client.
+func TestOlderProtocolRefused(t *testing.T) {
+	a, b := newPair(t, pairOptions{})
+	ctx := ctxTimeout(t, time.Minute)
+	p := a.partners["beta"]
+	pl, err := helloPayload(p, 1, make([]byte, commitmentLen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newRequestHeader(rand.Reader, time.Now(), a.name, p.name, p.cfg.Agreement, pb.CeremonyService_Hello_FullMethodName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.KeyEpoch, h.ParamSet, h.PurposeCode = 1, p.ps.Name(), ceremonyPurpose
+	h.ProtocolVersion = 0 // what a version-1 node sends
+	sig, err := signRequest(h, pl, a.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, _ := a.ceremonyClient(p)
+	_, err = cc.Hello(ctx, &pb.HelloRequest{Header: h, Payload: pl, Signature: sig})
+	st, _ := status.FromError(err)
+	if st.Code() != codes.FailedPrecondition || !strings.Contains(st.Message(), "protocol version 1, this node version 2") {
+		t.Errorf("a version-1 Hello: %v, want FailedPrecondition naming both versions", err)
+	}
+	if rec := lastRecord(t, b); rec.Action != "ceremony-refused" {
+		t.Errorf("the refusal was recorded as %q", rec.Action)
+	}
+
+	h.ProtocolVersion = ProtocolVersion
+	rh, rsig, err := signResponse(h, pl, b.signer, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rh.ProtocolVersion = 1
+	err = verifyResponse(rh, pl, rsig, responseCheck{req: h, partner: p.name, ring: p.card.Keyring})
+	if err == nil || !strings.Contains(err.Error(), "protocol version 1, this node version 2") {
+		t.Errorf("a version-1 response: %v, want a refusal naming both versions", err)
+	}
 }
