@@ -88,11 +88,11 @@ type PartnerConfig struct {
 	// exchange instead of the hybrid post-quantum X25519MLKEM768 that every other connection
 	// must use (tls_classical_key_exchange = true). Each such connection is audited.
 	ClassicalKeyExchange bool
-	Purposes  []string
-	HEParams  string  // he parameter-set name
-	Threshold float64 // tau: a score at or above it is a hit
-	Transform protect.Params
-	Line      int
+	Purposes             []string
+	HEParams             string  // he parameter-set name
+	Threshold            float64 // tau: a score at or above it is a hit
+	Transform            protect.Params
+	Line                 int
 }
 
 // Partner returns the named partner's configuration.
