@@ -3,27 +3,31 @@
 package protocol
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"syscall"
 )
 
-// CrashEnv names the crash point at which a node of a test build kills itself (SIGKILL: no
-// deferred cleanup, no flush) the first time it reaches it: tests/ uses it to stop real `puente`
-// processes at every step of the key ceremony. Production builds (without -tags
-// puente_testparams) do not read it.
-const CrashEnv = "PUENTE_TEST_CRASH_AT"
+// CrashEnv names a file that a node of a test build reads at every crash point of the key
+// ceremony: when the file holds that point's name, the node kills itself (SIGKILL: no deferred
+// cleanup, no flush). tests/ uses it to stop real `puente` processes at every step of the
+// ceremony without restarting them first. Production builds (without -tags puente_testparams)
+// do not read it.
+const CrashEnv = "PUENTE_TEST_CRASH_FILE"
 
 func init() {
-	point := os.Getenv(CrashEnv)
-	if point == "" {
+	path := os.Getenv(CrashEnv)
+	if path == "" {
 		return
 	}
 	envCrash = func(p string) {
-		if p == point {
-			fmt.Fprintf(os.Stderr, "puente: test crash at %s\n", p)
-			syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			select {} // the signal is on its way
+		b, err := os.ReadFile(path)
+		if err != nil || string(bytes.TrimSpace(b)) != p {
+			return
 		}
+		fmt.Fprintf(os.Stderr, "puente: test crash at %s\n", p)
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {} // the signal is on its way
 	}
 }
