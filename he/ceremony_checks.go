@@ -90,27 +90,38 @@ func sharePolys(share any) []ringqp.Poly {
 
 // degenerate describes why a share polynomial (NTT domain, over Q up to its
 // level and every P prime) cannot come from an honest party, or returns "".
+// Every residue row is checked as stored (NTT domain); the coefficient
+// domain is checked on the first Q and the first P residue, which is enough
+// for the shapes it catches (a small or constant integer polynomial is
+// small or constant modulo every prime) and costs one row's inverse NTT
+// instead of all of them.
 func (c *Ceremony) degenerate(p ringqp.Poly) string {
 	lq, lp := p.LevelQ(), p.LevelP()
-	r := c.ps.params.RingQP().AtLevel(lq, lp)
-	coef := r.NewPoly()
-	r.INTT(p, coef)
-	moduli := append(append([]uint64(nil), c.ps.params.Q()[:lq+1]...), c.ps.params.P()[:lp+1]...)
-	rows := func(x ringqp.Poly) [][]uint64 {
-		out := append([][]uint64(nil), x.Q.Coeffs...)
-		if lp >= 0 {
-			out = append(out, x.P.Coeffs...)
+	qs, pp := c.ps.params.Q(), c.ps.params.P()
+	for i := 0; i <= lq; i++ {
+		if why := degenerateRow(p.Q.Coeffs[i], qs[i]); why != "" {
+			return fmt.Sprintf("%s (residue %d)", why, i)
 		}
-		return out
 	}
-	for _, dom := range []struct {
-		name string
-		rows [][]uint64
-	}{{"", rows(p)}, {" in the coefficient domain", rows(coef)}} {
-		for i, row := range dom.rows {
-			if why := degenerateRow(row, moduli[i]); why != "" {
-				return fmt.Sprintf("%s%s (residue %d)", why, dom.name, i)
-			}
+	for i := 0; i <= lp; i++ {
+		if why := degenerateRow(p.P.Coeffs[i], pp[i]); why != "" {
+			return fmt.Sprintf("%s (P residue %d)", why, i)
+		}
+	}
+	rq := c.ps.params.RingQ().AtLevel(0)
+	row := rq.NewPoly()
+	copy(row.Coeffs[0], p.Q.Coeffs[0])
+	rq.INTT(row, row)
+	if why := degenerateRow(row.Coeffs[0], qs[0]); why != "" {
+		return why + " in the coefficient domain (residue 0)"
+	}
+	if lp >= 0 {
+		rp := c.ps.params.RingP().AtLevel(0)
+		prow := rp.NewPoly()
+		copy(prow.Coeffs[0], p.P.Coeffs[0])
+		rp.INTT(prow, prow)
+		if why := degenerateRow(prow.Coeffs[0], pp[0]); why != "" {
+			return why + " in the coefficient domain (P residue 0)"
 		}
 	}
 	return ""

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/ring"
+	"github.com/tuneinsight/lattigo/v6/ring/ringqp"
 	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
 	"github.com/tuneinsight/lattigo/v6/utils/sampling"
 )
@@ -196,8 +197,15 @@ func (c *Ceremony) checkOutputs(seed [32]byte) ([]checkOutput, error) {
 		ml := truncate(m, l)
 		rot := ckks.NewCiphertext(params, 1, l)
 		tmp := rq.NewPoly()
+		// The rotations of one level share the decomposition of c1 (hoisting).
+		lp := params.MaxLevelP()
+		decomp := make([]ringqp.Poly, params.BaseRNSDecompositionVectorSize(l, lp))
+		for i := range decomp {
+			decomp[i] = params.RingQP().AtLevel(l, lp).NewPoly()
+		}
+		eval.DecomposeNTT(l, lp, lp+1, xl.Value[1], true, decomp)
 		for _, g := range byLevel[l] {
-			if err := eval.Automorphism(xl, g, rot); err != nil {
+			if err := eval.AutomorphismHoisted(l, xl, decomp, g, rot); err != nil {
 				return nil, fmt.Errorf("he: key check: rotation key %d: %w", g, err)
 			}
 			rq.Add(sum.Value[0], rot.Value[0], sum.Value[0])

@@ -21,6 +21,7 @@ type ceremonyRuntime struct {
 	mu       sync.Mutex
 	outgoing map[string]*ceremonyState // by partner: ceremonies this node initiates, until decided
 	resolves map[string]bool           // partners whose prepared epoch a goroutine is resolving
+	prepared map[string]*epochKeys     // by partner: the keys of the epoch this run prepared
 
 	pendingMu sync.Mutex // serialises commitEpoch and abortPrepared
 
@@ -66,6 +67,7 @@ func (n *Node) crashPoint(point string) {
 func (n *Node) startCeremonies(ctx context.Context) error {
 	n.cer.outgoing = map[string]*ceremonyState{}
 	n.cer.resolves = map[string]bool{}
+	n.cer.prepared = map[string]*epochKeys{}
 	n.cer.ctx, n.cer.cancel = context.WithCancel(context.Background())
 	for _, p := range n.partners {
 		pes, err := n.pendingOf(ctx, p.cfg.Agreement)
@@ -86,6 +88,13 @@ func (n *Node) startCeremonies(ctx context.Context) error {
 func (n *Node) stopCeremonies() {
 	if n.cer.cancel != nil {
 		n.cer.cancel()
+	}
+	n.cer.mu.Lock()
+	held := n.cer.prepared
+	n.cer.prepared = map[string]*epochKeys{}
+	n.cer.mu.Unlock()
+	for _, k := range held {
+		k.destroy()
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/keys"
 )
 
@@ -32,21 +33,70 @@ func (n *Node) prepareEpoch(ctx context.Context, c *ceremonyState) error {
 	if err != nil {
 		return err
 	}
-	defer qshare.Destroy()
 	rshare, err := c.hec[rd].SecretShare()
 	if err != nil {
+		qshare.Destroy()
 		return err
 	}
-	defer rshare.Destroy()
-	if err := n.storeEpochKeys(ctx, p, c.epoch, qshare, rshare, evk); err != nil {
+	err = n.storeEpochKeys(ctx, p, c.epoch, qshare, rshare, evk)
+	if err == nil {
+		pe := &pendingEpoch{initiator: c.initiator, partner: p.name, id: c.id, epoch: c.epoch, mine: c.mine, theirs: c.theirs}
+		err = n.putPending(ctx, p.cfg.Agreement, pe)
+	}
+	var k *epochKeys
+	if err == nil {
+		k, err = newEpochKeys(p, c, qshare, rshare, evk)
+	}
+	if err != nil {
+		qshare.Destroy()
+		rshare.Destroy()
 		return err
 	}
-	pe := &pendingEpoch{initiator: c.initiator, partner: p.name, id: c.id, epoch: c.epoch, mine: c.mine, theirs: c.theirs}
-	if err := n.putPending(ctx, p.cfg.Agreement, pe); err != nil {
-		return err
-	}
+	n.holdPrepared(p, k)
 	n.auditCeremony(ctx, p, "ceremony-prepared", c.epoch)
 	return nil
+}
+
+// newEpochKeys builds an epoch's keys from a finished ceremony's shares and keys, so that
+// committing it right after the ceremony needs no reload from the store.
+func newEpochKeys(p *partner, c *ceremonyState, qshare, rshare *he.SecretShare, evk *he.EvaluationKeys) (*epochKeys, error) {
+	k := &epochKeys{epoch: c.epoch, ps: p.ps, scheme: schemeLabel(p.cfg.Transform), qshare: qshare, rshare: rshare}
+	var err error
+	if k.transform, err = deriveTransform(c.secret, p.cfg.Agreement, p.cfg.Transform); err != nil {
+		return nil, err
+	}
+	if k.querier, err = he.NewQuerier(qshare); err != nil {
+		return nil, err
+	}
+	if k.responder, err = he.NewResponder(evk, rshare); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// holdPrepared keeps a prepared epoch's keys in memory until it is committed or discarded
+// (takePrepared); keys held for the partner before are destroyed.
+func (n *Node) holdPrepared(p *partner, k *epochKeys) {
+	n.cer.mu.Lock()
+	old := n.cer.prepared[p.name]
+	n.cer.prepared[p.name] = k
+	n.cer.mu.Unlock()
+	if old != nil {
+		old.destroy()
+	}
+}
+
+// takePrepared returns the keys held for the partner's prepared epoch, or nil; they are no
+// longer held.
+func (n *Node) takePrepared(p *partner, epoch uint64) *epochKeys {
+	n.cer.mu.Lock()
+	defer n.cer.mu.Unlock()
+	k := n.cer.prepared[p.name]
+	if k == nil || k.epoch != epoch {
+		return nil
+	}
+	delete(n.cer.prepared, p.name)
+	return k
 }
 
 // epochBegun reports whether the agreement state names epoch (in any state): whether a
@@ -91,9 +141,11 @@ func (n *Node) commitEpoch(ctx context.Context, p *partner, pe *pendingEpoch, ke
 		}
 	}
 	if cur, err := p.current(); err != nil || cur.epoch < pe.epoch {
-		k, err := n.loadEpoch(ctx, p, pe.epoch)
-		if err != nil {
-			return err
+		k := n.takePrepared(p, pe.epoch)
+		if k == nil {
+			if k, err = n.loadEpoch(ctx, p, pe.epoch); err != nil {
+				return err
+			}
 		}
 		p.mu.Lock()
 		old := p.cur
@@ -134,6 +186,9 @@ func (n *Node) abortPrepared(ctx context.Context, p *partner, pe *pendingEpoch, 
 	}
 	if begun {
 		return fmt.Errorf("protocol: epoch %d of agreement %s was made current; it cannot be aborted", pe.epoch, p.cfg.Agreement)
+	}
+	if k := n.takePrepared(p, pe.epoch); k != nil {
+		k.destroy()
 	}
 	if err := n.destroyEpochKeys(ctx, p, pe.epoch); err != nil {
 		return err
