@@ -315,3 +315,19 @@ func RushingControl(ps *ParamSet, rand io.Reader) (recovered int, err error) {
 	guess := recoverFromPoly(ps, r2.Value[0][0][0].Q)
 	return secretMatches(ps, victim.sk, guess), nil
 }
+
+// NewScaledCeremony starts a ceremony for a cheating party whose secret is
+// scale times a fresh ternary one: every share it makes is well formed and
+// consistent with that secret, so the keys work for s_peer + scale·s. The
+// joint key check bounds how large such a secret can be.
+func NewScaledCeremony(ps *ParamSet, role Role, maxDims int, crs KeySetID, rand io.Reader, scale int64) (*Ceremony, error) {
+	c, err := NewCeremony(ps, role, maxDims, crs, rand)
+	if err != nil {
+		return nil, err
+	}
+	rqp := ps.params.RingQP()
+	tmp := rqp.NewPoly()
+	rqp.MulScalar(c.sk.Value, uint64(scale), tmp)
+	c.sk.Value.Copy(tmp)
+	return c, nil
+}

@@ -275,12 +275,15 @@ func TestKeyCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := kq.Verify(kr.Digests()); err != nil || n != he.KeyCheckGrids {
-		t.Errorf("querier's check of the responder: %d grids, %v", n, err)
+	nq, err := kq.Verify(kr.Digests())
+	if err != nil {
+		t.Errorf("querier's check of the responder: %v", err)
 	}
-	if n, err := kr.Verify(kq.Digests()); err != nil || n != he.KeyCheckGrids {
-		t.Errorf("responder's check of the querier: %d grids, %v", n, err)
+	nr, err := kr.Verify(kq.Digests())
+	if err != nil || nr != nq {
+		t.Errorf("responder's check of the querier: %d grids (the querier saw %d), %v", nr, nq, err)
 	}
+	t.Logf("honest ceremony: %d of %d grids agree", nq, he.KeyCheckGrids)
 	if _, err := kq.Verify(kq.Digests()); !errors.Is(err, he.ErrKeyCheck) {
 		t.Errorf("our own digests echoed back: %v, want ErrKeyCheck", err)
 	}
@@ -315,5 +318,44 @@ func TestKeyCheck(t *testing.T) {
 				t.Errorf("keys from a share of another secret pass the check on %d grids", n)
 			}
 		})
+	}
+}
+
+// TestKeyCheckBoundsThePeersSecret: a peer whose shares are all computed
+// from a secret 2^12 times an honest one (well formed, keys that work for
+// s_Q + 2^12·s_R) fails the key check; one 4 times larger passes, within the
+// tolerance the check documents (about 2^10).
+func TestKeyCheckBoundsThePeersSecret(t *testing.T) {
+	ps := hetest.InsecureN11()
+	for _, tc := range []struct {
+		scale int64
+		pass  bool
+	}{{4, true}, {1 << 12, false}} {
+		var crs he.KeySetID
+		crs[0] = byte(tc.scale)
+		q, err := he.NewCeremony(ps, he.RoleQuerier, 64, crs, hetest.Reader(700))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := he.NewScaledCeremony(ps, he.RoleResponder, 64, crs, hetest.Reader(701), tc.scale)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := hetest.Exchange(q, r); err != nil {
+			t.Fatalf("scale %d: the shares of a scaled secret are refused before the key check: %v", tc.scale, err)
+		}
+		kq, err := q.KeyCheck([32]byte{7}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kr, err := r.KeyCheck([32]byte{7}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := kq.Verify(kr.Digests())
+		t.Logf("peer secret scaled by %d: %d of %d grids agree", tc.scale, n, he.KeyCheckGrids)
+		if (err == nil) != tc.pass {
+			t.Errorf("peer secret scaled by %d: key check %v, want pass=%v", tc.scale, err, tc.pass)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"math"
 	"math/big"
 	"slices"
@@ -24,7 +25,7 @@ var ErrKeyCheck = errors.New("he: joint key check failed")
 
 // KeyCheckGrids is the number of independent rounding grids of a key
 // check (see [Ceremony.KeyCheck]).
-const KeyCheckGrids = 4
+const KeyCheckGrids = 24
 
 // KeyCheckDigests are one party's digests of one direction's key check,
 // one per rounding grid.
@@ -91,23 +92,33 @@ const keyCheckDomain = "puente/he/key-check/v1\x00"
 // random offset t in [0, W) and rounds down to a multiple of W; the parties
 // exchange SHA-256 digests of the rounded vectors, bound to the caller's
 // binding, the key set and the sender's role (so a digest cannot be echoed
-// back), on KeyCheckGrids independent grids (independent offsets).
+// back), on KeyCheckGrids independent grids (independent offsets). The
+// check passes when at least one grid agrees.
 //
-// With W = 2^w ≥ 2^11·N·σ_δ (σ_δ an upper bound on the standard deviation
-// of an honest δ, see checkNoise), the two roundings of a coefficient
-// differ with probability |δ_j|/W over the offset, so a grid disagrees with
-// probability at most N·E|δ|/W < 2^-11 and all KeyCheckGrids grids with
-// probability below 2^-44: an honest ceremony passes. Wrong keys make
-// a - b uniform modulo Q_L ≫ W, and no grid agrees. A key error that adds
-// ν per coefficient passes a grid with probability about exp(-N·ν/W), so
-// errors above about 7W/N = 2^14·σ_δ are caught with probability 1 - 2^-40.
+// Each of the C outputs has its own width W = 2^w ≥ 4·C·N·σ_δ (σ_δ an
+// upper bound on the standard deviation, and so on E|δ_j|, of its honest
+// noise, see checkOutputs; TestKeyCheck measures it). The two roundings of
+// a coefficient differ with probability |δ_j|/W over the offset, so one
+// grid disagrees with probability at most Σ N·E|δ|/W ≤ C·N·σ_δ/W ≤ 1/4,
+// and all 24 grids (independent given δ) with probability at most
+// 4^-24 = 2^-48: an honest ceremony passes. Wrong keys make a - b uniform
+// modulo Q_L ≫ W, and no grid agrees. A key error that adds ν per
+// coefficient of one output lets a grid agree with probability about
+// exp(-N·ν/W), so some grid agrees with probability at most
+// 24·exp(-N·ν/W): errors above 31·W/N ≤ 248·C·σ_δ (about 2^10·σ_δ for the
+// C = 4 outputs of the current key geometry) are caught with probability
+// 1 - 2^-40. Since the honest noise of the rotation checks is dominated by
+// key-switching rounding terms r·s, this also bounds the peer's effective
+// secret to about 2^10 times an honest one.
 //
 // What a party learns from the check is whether each grid agrees: at most
-// KeyCheckGrids bits, about the honest noise δ, per ceremony. Unlike
-// noise-flooded decryption shares, this does not depend on the peer's
-// behaviour: a peer whose shares are computed from a huge secret s_R can
-// make the decrypted product carry s_R·s·c1² terms that a flooded share
-// would reveal, but here it only makes the grids disagree.
+// KeyCheckGrids bits about the honest noise δ per ceremony (whose secrets
+// are never reused). Unlike noise-flooded decryption shares, this does not
+// depend on the peer's behaviour: a peer whose shares are computed from a
+// huge secret s_R gets keys correct for s_Q + s_R, and the decryption of a
+// relinearised product then carries the cross term s_R·s_Q·c1·c1', which a
+// flooded decryption share of ours would reveal once s_R exceeds the
+// flooding; here it only makes the grids disagree.
 func (c *Ceremony) KeyCheck(seed [32]byte, bind []byte) (*KeyCheck, error) {
 	if !c.Done() || c.sk == nil {
 		return nil, fmt.Errorf("%w: the key check needs a finished ceremony whose secret share is still held", ErrState)
@@ -116,23 +127,27 @@ func (c *Ceremony) KeyCheck(seed [32]byte, bind []byte) (*KeyCheck, error) {
 	if err != nil {
 		return nil, c.fail(err)
 	}
-	k := &KeyCheck{}
-	var rounded [KeyCheckGrids][][]byte
+	var mine, expect [KeyCheckGrids]hash.Hash
+	for g := range mine {
+		mine[g], expect[g] = c.checkHash(bind, c.role, g), c.checkHash(bind, c.role.peer(), g)
+	}
 	for i, o := range outs {
-		r, err := c.roundCheck(seed, i, o)
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(i))
+		err := c.roundCheck(seed, i, len(outs), o, func(g int, rounded []byte) {
+			mine[g].Write(n[:])
+			mine[g].Write(rounded)
+			expect[g].Write(n[:])
+			expect[g].Write(rounded)
+		})
 		if err != nil {
 			return nil, c.fail(err)
 		}
-		for g := range rounded {
-			rounded[g] = append(rounded[g], r[g])
-		}
 	}
-	for g := range rounded {
-		k.mine[g] = c.checkDigest(bind, c.role, g, rounded[g])
-		k.expect[g] = c.checkDigest(bind, c.role.peer(), g, rounded[g])
-		for _, b := range rounded[g] {
-			clear(b)
-		}
+	k := &KeyCheck{}
+	for g := range mine {
+		mine[g].Sum(k.mine[g][:0])
+		expect[g].Sum(k.expect[g][:0])
 	}
 	return k, nil
 }
@@ -242,16 +257,16 @@ func truncate(p ring.Poly, level int) ring.Poly {
 	return out
 }
 
-// checkLogW is log2 of the rounding width W of a check whose honest noise
-// has standard deviation at most sigma: W ≥ 2^11·N·sigma.
-func (c *Ceremony) checkLogW(sigma float64) int {
-	return int(math.Ceil(math.Log2(float64(c.ps.params.N())*sigma))) + 11
+// checkLogW is log2 of the rounding width W of one of n check outputs
+// whose honest noise has standard deviation at most sigma: W ≥ 4·n·N·sigma.
+func (c *Ceremony) checkLogW(n int, sigma float64) int {
+	return int(math.Ceil(math.Log2(4 * float64(n) * float64(c.ps.params.N()) * sigma)))
 }
 
-// roundCheck computes this party's part of one check and its rounding on
-// every grid, each encoded as fixed-width big-endian integers.
-func (c *Ceremony) roundCheck(seed [32]byte, index int, o checkOutput) ([KeyCheckGrids][]byte, error) {
-	var out [KeyCheckGrids][]byte
+// roundCheck computes this party's part of one check and hands its rounding
+// on every grid to write, encoded as fixed-width big-endian integers (the
+// buffer is reused: write must not keep it).
+func (c *Ceremony) roundCheck(seed [32]byte, index, outputs int, o checkOutput, write func(g int, rounded []byte)) error {
 	params := c.ps.params
 	l := o.ct.Level()
 	rq := params.RingQ().AtLevel(l)
@@ -279,43 +294,64 @@ func (c *Ceremony) roundCheck(seed [32]byte, index int, o checkOutput) ([KeyChec
 			}
 		}
 	}()
-	logW := c.checkLogW(o.sigma)
+	logW := c.checkLogW(outputs, o.sigma)
 	q := rq.ModulusAtLevel[l]
 	if logW > 62 || q.BitLen() < logW+40 {
-		return out, fmt.Errorf("he: key check: %s: rounding width 2^%d does not fit the %d-bit modulus at level %d", o.name, logW, q.BitLen(), l)
+		return fmt.Errorf("he: key check: %s: rounding width 2^%d does not fit the %d-bit modulus at level %d", o.name, logW, q.BitLen(), l)
 	}
-	// Rounded values lie in [-Q/2^(w+1) - 1, Q/2^(w+1)]; offset them to be non-negative.
+	// Rounded values floor((x + t)/W) lie in [-Q/2^(w+1) - 1, Q/2^(w+1)]; they are
+	// offset to be non-negative and written at a fixed width. For each coefficient,
+	// floor((x + t)/W) is floor(x/W) + 1 when (x mod W) + t ≥ W, else floor(x/W): both
+	// encodings are made once and each grid picks one.
 	offset := new(big.Int).Rsh(q, uint(logW+1))
 	offset.Add(offset, big.NewInt(1))
 	width := (q.BitLen() - logW + 1 + 7) / 8
-	mask := uint64(1)<<logW - 1
-	r := new(big.Int)
-	t := new(big.Int)
-	for g := range out {
+	wmask := new(big.Int).Lsh(big.NewInt(1), uint(logW))
+	wmask.Sub(wmask, big.NewInt(1))
+	lo := make([]uint64, len(coeffs))
+	enc := make([]byte, 2*width*len(coeffs)) // per coefficient: floor(x/W), floor(x/W)+1
+	defer clear(enc)
+	hi, rem := new(big.Int), new(big.Int)
+	for j, x := range coeffs {
+		rem.And(x, wmask) // x mod W, for x of either sign (two's-complement semantics)
+		lo[j] = rem.Uint64()
+		hi.Rsh(x, uint(logW)) // floor division: Rsh is an arithmetic shift
+		hi.Add(hi, offset)
+		hi.FillBytes(enc[2*j*width : (2*j+1)*width])
+		hi.Add(hi, big.NewInt(1))
+		hi.FillBytes(enc[(2*j+1)*width : (2*j+2)*width])
+	}
+	clear(hi.Bits())
+	clear(rem.Bits())
+	defer clear(lo)
+	w := uint64(1) << logW
+	buf := make([]byte, len(coeffs)*width)
+	defer clear(buf)
+	for g := range KeyCheckGrids {
 		prng, err := checkPRNG(seed, "shift", index, g)
 		if err != nil {
-			return out, err
+			return err
 		}
-		buf := make([]byte, len(coeffs)*width)
 		var word [8]byte
-		for j, x := range coeffs {
+		for j := range coeffs {
 			if _, err := prng.Read(word[:]); err != nil {
-				return out, fmt.Errorf("he: key check: %w", err)
+				return fmt.Errorf("he: key check: %w", err)
 			}
-			t.SetUint64(binary.LittleEndian.Uint64(word[:]) & mask)
-			r.Add(x, t)
-			r.Rsh(r, uint(logW)) // floor division: Rsh is an arithmetic shift
-			r.Add(r, offset)
-			r.FillBytes(buf[j*width : (j+1)*width])
+			t := binary.LittleEndian.Uint64(word[:]) & (w - 1)
+			k := 2 * j
+			if lo[j]+t >= w {
+				k++
+			}
+			copy(buf[j*width:(j+1)*width], enc[k*width:(k+1)*width])
 		}
-		clear(r.Bits())
-		out[g] = buf
+		write(g, buf)
 	}
-	return out, nil
+	return nil
 }
 
-// checkDigest is the digest a party of role sends for grid g.
-func (c *Ceremony) checkDigest(bind []byte, role Role, g int, rounded [][]byte) [32]byte {
+// checkHash starts the digest a party of role sends for grid g; the
+// rounded vectors of every check follow, each after its u32 index.
+func (c *Ceremony) checkHash(bind []byte, role Role, g int) hash.Hash {
 	h := sha256.New()
 	h.Write([]byte(keyCheckDomain))
 	var n [4]byte
@@ -324,14 +360,7 @@ func (c *Ceremony) checkDigest(bind []byte, role Role, g int, rounded [][]byte) 
 	h.Write(bind)
 	h.Write(c.id[:])
 	h.Write([]byte{byte(role), byte(g)})
-	for i, b := range rounded {
-		binary.BigEndian.PutUint32(n[:], uint32(i))
-		h.Write(n[:])
-		h.Write(b)
-	}
-	var d [32]byte
-	h.Sum(d[:0])
-	return d
+	return h
 }
 
 // checkPRNG is the key check's keyed XOF for one use of the seed.
