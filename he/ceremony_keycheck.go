@@ -9,6 +9,7 @@ import (
 	"hash"
 	"math"
 	"math/big"
+	mrand "math/rand/v2"
 	"slices"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
@@ -90,7 +91,8 @@ const keyCheckDomain = "puente/he/key-check/v1\x00"
 // of R_Q when a key is wrong. No decryption share is sent. Each party
 // lifts its value to centred integers, shifts each coefficient by a public
 // random offset t in [0, W) and rounds down to a multiple of W; the parties
-// exchange SHA-256 digests of the rounded vectors, bound to the caller's
+// exchange SHA-256 digests of the rounded vectors (each value modulo 2^64),
+// bound to the caller's
 // binding, the key set and the sender's role (so a digest cannot be echoed
 // back), on KeyCheckGrids independent grids (independent offsets). The
 // check passes when at least one grid agrees.
@@ -264,8 +266,8 @@ func (c *Ceremony) checkLogW(n int, sigma float64) int {
 }
 
 // roundCheck computes this party's part of one check and hands its rounding
-// on every grid to write, encoded as fixed-width big-endian integers (the
-// buffer is reused: write must not keep it).
+// on every grid to write, each rounded coefficient modulo 2^64 as a
+// big-endian word (the buffer is reused: write must not keep it).
 func (c *Ceremony) roundCheck(seed [32]byte, index, outputs int, o checkOutput, write func(g int, rounded []byte)) error {
 	params := c.ps.params
 	l := o.ct.Level()
@@ -299,54 +301,48 @@ func (c *Ceremony) roundCheck(seed [32]byte, index, outputs int, o checkOutput, 
 	if logW > 62 || q.BitLen() < logW+40 {
 		return fmt.Errorf("he: key check: %s: rounding width 2^%d does not fit the %d-bit modulus at level %d", o.name, logW, q.BitLen(), l)
 	}
-	// Rounded values floor((x + t)/W) lie in [-Q/2^(w+1) - 1, Q/2^(w+1)]; they are
-	// offset to be non-negative and written at a fixed width. For each coefficient,
-	// floor((x + t)/W) is floor(x/W) + 1 when (x mod W) + t ≥ W, else floor(x/W): both
-	// encodings are made once and each grid picks one.
-	offset := new(big.Int).Rsh(q, uint(logW+1))
-	offset.Add(offset, big.NewInt(1))
-	width := (q.BitLen() - logW + 1 + 7) / 8
+	// A grid's rounded value of a coefficient x is floor((x + t)/W), which is
+	// floor(x/W) + 1 when (x mod W) + t ≥ W and floor(x/W) otherwise; the digest
+	// covers it modulo 2^64 (two honest values differ by at most one, and wrong keys
+	// make the values uniform, so agreement modulo 2^64 is agreement, but for a
+	// chance of 2^-64 per coefficient).
 	wmask := new(big.Int).Lsh(big.NewInt(1), uint(logW))
 	wmask.Sub(wmask, big.NewInt(1))
-	lo := make([]uint64, len(coeffs))
-	enc := make([]byte, 2*width*len(coeffs)) // per coefficient: floor(x/W), floor(x/W)+1
-	defer clear(enc)
-	hi, rem := new(big.Int), new(big.Int)
-	for j, x := range coeffs {
-		rem.And(x, wmask) // x mod W, for x of either sign (two's-complement semantics)
-		lo[j] = rem.Uint64()
-		hi.Rsh(x, uint(logW)) // floor division: Rsh is an arithmetic shift
-		hi.Add(hi, offset)
-		hi.FillBytes(enc[2*j*width : (2*j+1)*width])
-		hi.Add(hi, big.NewInt(1))
-		hi.FillBytes(enc[(2*j+1)*width : (2*j+2)*width])
-	}
-	clear(hi.Bits())
-	clear(rem.Bits())
+	lo := make([]uint64, len(coeffs)) // x mod W
+	hi := make([]uint64, len(coeffs)) // floor(x/W) mod 2^64
 	defer clear(lo)
+	defer clear(hi)
+	t, two64 := new(big.Int), new(big.Int).Lsh(big.NewInt(1), 64)
+	for j, x := range coeffs {
+		lo[j] = t.And(x, wmask).Uint64() // two's-complement semantics: x mod W for either sign
+		t.Rsh(x, uint(logW))             // floor division: Rsh is an arithmetic shift
+		hi[j] = t.Mod(t, two64).Uint64()
+	}
+	clear(t.Bits())
 	w := uint64(1) << logW
-	buf := make([]byte, len(coeffs)*width)
+	buf := make([]byte, 8*len(coeffs))
 	defer clear(buf)
 	for g := range KeyCheckGrids {
-		prng, err := checkPRNG(seed, "shift", index, g)
-		if err != nil {
-			return err
-		}
-		var word [8]byte
+		shifts := checkShifts(seed, index, g)
 		for j := range coeffs {
-			if _, err := prng.Read(word[:]); err != nil {
-				return fmt.Errorf("he: key check: %w", err)
+			r := hi[j]
+			if lo[j]+shifts.Uint64()&(w-1) >= w {
+				r++
 			}
-			t := binary.LittleEndian.Uint64(word[:]) & (w - 1)
-			k := 2 * j
-			if lo[j]+t >= w {
-				k++
-			}
-			copy(buf[j*width:(j+1)*width], enc[k*width:(k+1)*width])
+			binary.BigEndian.PutUint64(buf[8*j:], r)
 		}
 		write(g, buf)
 	}
 	return nil
+}
+
+// checkShifts is the stream of public random offsets of one check output
+// on one grid: ChaCha8 keyed by SHA-256 of the seed, the output and grid.
+func checkShifts(seed [32]byte, index, grid int) *mrand.ChaCha8 {
+	b := append([]byte("puente/he/key-check-shift/v1\x00"), seed[:]...)
+	b = binary.BigEndian.AppendUint32(b, uint32(index))
+	b = binary.BigEndian.AppendUint32(b, uint32(grid))
+	return mrand.NewChaCha8(sha256.Sum256(b))
 }
 
 // checkHash starts the digest a party of role sends for grid g; the

@@ -13,7 +13,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/puente-id/puente/he"
-	"github.com/puente-id/puente/keys"
 	pb "github.com/puente-id/puente/proto/puente/v1"
 )
 
@@ -92,29 +91,17 @@ func (n *Node) Ceremony(ctx context.Context, partnerName string, epoch uint64) (
 	n.crashPoint("initiator:committed")
 	rep = &CeremonyReport{Partner: p.name, Agreement: p.cfg.Agreement, Epoch: epoch, ParamSet: p.ps.Name(),
 		Exchanges: c.pos, BytesSent: c.bytesOut, BytesRecv: c.bytesIn}
-	copied := &pendingEpoch{initiator: true, partner: p.name, id: c.id, epoch: c.epoch}
-	copied.mine, copied.theirs = cloneContribution(c.mine), cloneContribution(c.theirs)
+	pe.mine, pe.theirs = nil, nil
 	c.destroy()
-	if rep.Acknowledged = n.sendCommitUntilAcked(ctx, p, copied); !rep.Acknowledged {
+	if rep.Acknowledged = n.sendCommitUntilAcked(ctx, p, pe); !rep.Acknowledged {
 		n.log.Warn("partner did not acknowledge the new epoch; retrying in the background", "partner", p.name, "epoch", epoch)
-		n.resolveInBackground(p, func(ctx context.Context) bool { return n.sendCommitUntilAcked(ctx, p, copied) })
+		n.resolveInBackground(p, 0)
 	}
 	if err := n.retireEpochs(ctx, p); err != nil {
 		return rep, err
 	}
 	rep.Elapsed = n.now().Sub(start)
 	return rep, nil
-}
-
-// cloneContribution copies a contribution (through its store encoding).
-func cloneContribution(c *keys.Contribution) *keys.Contribution {
-	b := c.Marshal()
-	defer clear(b)
-	out, err := keys.UnmarshalContribution(b)
-	if err != nil {
-		panic(err) // a contribution always decodes its own encoding
-	}
-	return out
 }
 
 // clientRounds runs every round from CommitSeed to CheckKeys.

@@ -20,8 +20,9 @@ import (
 type ceremonyRuntime struct {
 	mu       sync.Mutex
 	outgoing map[string]*ceremonyState // by partner: ceremonies this node initiates, until decided
-	resolves map[string]bool           // partners whose prepared epoch a goroutine is resolving
+	resolves map[string]*resolver      // partners whose prepared epochs a goroutine is resolving
 	prepared map[string]*epochKeys     // by partner: the keys of the epoch this run prepared
+	aborted  []abortNotice             // Aborts owed to partners (ceremonies aborted on restart)
 
 	pendingMu sync.Mutex // serialises commitEpoch and abortPrepared
 
@@ -62,11 +63,12 @@ func (n *Node) crashPoint(point string) {
 }
 
 // startCeremonies prepares the runtime and resolves every prepared epoch a crash left behind
-// (see pendingEpoch): what can be decided locally is decided before Open returns; what needs the
-// partner goes on in the background until the node closes.
+// (see pendingEpoch): what can be decided locally is decided before Open returns (an initiator's
+// undecided epoch is aborted, a responder's committed record dropped); what needs the partner
+// goes on in the background until the node closes.
 func (n *Node) startCeremonies(ctx context.Context) error {
 	n.cer.outgoing = map[string]*ceremonyState{}
-	n.cer.resolves = map[string]bool{}
+	n.cer.resolves = map[string]*resolver{}
 	n.cer.prepared = map[string]*epochKeys{}
 	n.cer.ctx, n.cer.cancel = context.WithCancel(context.Background())
 	for _, p := range n.partners {
@@ -74,17 +76,47 @@ func (n *Node) startCeremonies(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		left := false
 		for _, pe := range pes {
-			if err := n.recoverPending(ctx, p, pe); err != nil {
-				pe.zero()
+			begun, err := n.epochBegun(ctx, p, pe.epoch)
+			switch {
+			case err != nil:
+			case pe.initiator && !begun: // never decided: abort; the partner is told in the background
+				n.log.Warn("aborting a ceremony prepared before a restart", "partner", p.name, "epoch", pe.epoch)
+				err = n.abortPrepared(ctx, p, pe, "ceremony-aborted-after-restart")
+				n.cer.mu.Lock()
+				n.cer.aborted = append(n.cer.aborted, abortNotice{p.name, pe.id, pe.epoch})
+				n.cer.mu.Unlock()
+				left = true
+			case !pe.initiator && begun: // the responder committed before it stopped
+				err = n.destroyPending(ctx, p.cfg.Agreement, pe.epoch)
+			default:
+				left = true
+			}
+			pe.zero()
+			if err != nil {
 				return fmt.Errorf("protocol: resolving the prepared epoch %d with %s: %w", pe.epoch, p.name, err)
 			}
+		}
+		if left {
+			n.resolveInBackground(p, 0)
 		}
 	}
 	return nil
 }
 
-// stopCeremonies ends the background resolution (the node is closing).
+// abortNotice is an Abort this node still owes a partner for a ceremony it aborted on restart.
+type abortNotice struct {
+	partner string
+	id      []byte
+	epoch   uint64
+}
+
+// resolver is the state of one partner's background resolution.
+type resolver struct{ again bool }
+
+// stopCeremonies ends the background resolution and destroys the keys of epochs prepared but
+// not committed in this run (the node is closing; the pending records remain).
 func (n *Node) stopCeremonies() {
 	if n.cer.cancel != nil {
 		n.cer.cancel()
@@ -98,65 +130,113 @@ func (n *Node) stopCeremonies() {
 	}
 }
 
-// recoverPending resolves one prepared epoch found when the node opens.
-func (n *Node) recoverPending(ctx context.Context, p *partner, pe *pendingEpoch) error {
-	begun, err := n.epochBegun(ctx, p, pe.epoch)
-	if err != nil {
-		return err
-	}
-	switch {
-	case pe.initiator && !begun: // never decided: abort, and tell the partner
-		n.log.Warn("aborting a ceremony prepared before a restart", "partner", p.name, "epoch", pe.epoch)
-		err := n.abortPrepared(ctx, p, pe, "ceremony-aborted-after-restart")
-		pe.zero()
-		if err != nil {
-			return err
-		}
-		n.resolveInBackground(p, func(ctx context.Context) bool {
-			err := n.sendAbort(ctx, p, pe.id, pe.epoch, "initiator restarted")
-			var re *RemoteError
-			return err == nil || (errors.As(err, &re) && re.Code == codes.FailedPrecondition) // already gone
-		})
-	case pe.initiator: // committed: tell the partner until it acknowledges
-		n.resolveInBackground(p, func(ctx context.Context) bool { return n.sendCommitUntilAcked(ctx, p, pe) })
-	case begun: // the responder committed before it stopped
-		pe.zero()
-		return n.destroyPending(ctx, p.cfg.Agreement, pe.epoch)
-	default: // the responder must ask the initiator
-		n.resolveInBackground(p, func(ctx context.Context) bool { return n.askOutcome(ctx, p, pe) })
-	}
-	return nil
-}
-
-// resolveInBackground runs try until it reports the matter settled or the node closes, with a
-// growing pause between attempts (0.2 s to 10 s). One goroutine per partner at a time.
-func (n *Node) resolveInBackground(p *partner, try func(context.Context) bool) {
+// resolveInBackground settles, until the node closes, every prepared epoch of the partner's
+// agreement that needs the partner (resolveOnce), first after delay and then with a growing
+// pause between attempts (0.2 s to 10 s). One goroutine per partner runs at a time; a call while
+// it runs makes it look again before it stops.
+func (n *Node) resolveInBackground(p *partner, delay time.Duration) {
 	n.cer.mu.Lock()
-	if n.cer.resolves[p.name] {
+	if r := n.cer.resolves[p.name]; r != nil {
+		r.again = true
 		n.cer.mu.Unlock()
 		return
 	}
-	n.cer.resolves[p.name] = true
+	r := &resolver{}
+	n.cer.resolves[p.name] = r
 	n.cer.mu.Unlock()
 	n.bg.Add(1)
 	go func() {
 		defer n.bg.Done()
-		defer func() {
-			n.cer.mu.Lock()
-			delete(n.cer.resolves, p.name)
-			n.cer.mu.Unlock()
-		}()
 		ctx := n.cer.ctx
 		wait := 200 * time.Millisecond
-		for !try(ctx) {
+		pause := delay
+		for {
 			select {
 			case <-ctx.Done():
+				n.cer.mu.Lock()
+				delete(n.cer.resolves, p.name)
+				n.cer.mu.Unlock()
 				return
-			case <-time.After(wait):
+			case <-time.After(pause):
 			}
+			if n.resolveOnce(ctx, p) {
+				n.cer.mu.Lock()
+				if !r.again {
+					delete(n.cer.resolves, p.name)
+					n.cer.mu.Unlock()
+					return
+				}
+				r.again = false
+				n.cer.mu.Unlock()
+				pause = 0
+				continue
+			}
+			pause = wait
 			wait = min(2*wait, 10*time.Second)
 		}
 	}()
+}
+
+// resolveOnce tries once to settle the partner's prepared epochs and the Aborts this node owes
+// it, and reports whether nothing is left: an initiator's committed epoch is sent Commit until
+// acknowledged; a responder's prepared epoch is resolved by asking the initiator (Outcome); an
+// initiator's epoch whose ceremony is still running here is left to it.
+func (n *Node) resolveOnce(ctx context.Context, p *partner) bool {
+	settled := n.sendOwedAborts(ctx, p)
+	pes, err := n.pendingOf(ctx, p.cfg.Agreement)
+	if err != nil {
+		n.log.Error("reading prepared epochs", "partner", p.name, "err", err)
+		return false
+	}
+	for _, pe := range pes {
+		ok := false
+		switch {
+		case pe.initiator && n.running(p, pe.id):
+		case pe.initiator:
+			ok = n.sendCommitUntilAcked(ctx, p, pe)
+		default:
+			ok = n.askOutcome(ctx, p, pe)
+		}
+		settled = settled && ok
+		pe.zero()
+	}
+	return settled
+}
+
+// running reports whether ceremony id is this node's ceremony with p, still undecided.
+func (n *Node) running(p *partner, id []byte) bool {
+	n.cer.mu.Lock()
+	defer n.cer.mu.Unlock()
+	c := n.cer.outgoing[p.name]
+	return c != nil && sameCeremony(c.id, id)
+}
+
+// sendOwedAborts sends the Aborts this node owes p; a ceremony the partner no longer knows
+// counts as told.
+func (n *Node) sendOwedAborts(ctx context.Context, p *partner) bool {
+	n.cer.mu.Lock()
+	var owed, rest []abortNotice
+	for _, a := range n.cer.aborted {
+		if a.partner == p.name {
+			owed = append(owed, a)
+		} else {
+			rest = append(rest, a)
+		}
+	}
+	n.cer.aborted = rest
+	n.cer.mu.Unlock()
+	var failed []abortNotice
+	for _, a := range owed {
+		err := n.sendAbort(ctx, p, a.id, a.epoch, "initiator restarted")
+		var re *RemoteError
+		if err != nil && !(errors.As(err, &re) && re.Code == codes.FailedPrecondition) {
+			failed = append(failed, a)
+		}
+	}
+	n.cer.mu.Lock()
+	n.cer.aborted = append(n.cer.aborted, failed...)
+	n.cer.mu.Unlock()
+	return len(failed) == 0
 }
 
 // sendCommitUntilAcked sends Commit once and reports whether the partner acknowledged; on
@@ -171,17 +251,12 @@ func (n *Node) sendCommitUntilAcked(ctx context.Context, p *partner, pe *pending
 		n.log.Error("dropping the record of an acknowledged epoch", "partner", p.name, "err", err)
 		return false
 	}
-	pe.zero()
 	return true
 }
 
 // askOutcome asks the initiator what became of a prepared epoch and acts on the answer; it
 // reports whether the epoch is resolved.
 func (n *Node) askOutcome(ctx context.Context, p *partner, pe *pendingEpoch) bool {
-	if pes, err := n.pendingOf(ctx, p.cfg.Agreement); err == nil && !hasPending(pes, pe.epoch) {
-		pe.zero() // resolved meanwhile (a Commit or Abort from the initiator)
-		return true
-	}
 	out, err := n.queryOutcome(ctx, p, pe.id, pe.epoch)
 	if err != nil {
 		n.log.Info("outcome of a prepared epoch not known yet", "partner", p.name, "epoch", pe.epoch, "err", err)
@@ -201,14 +276,14 @@ func (n *Node) askOutcome(ctx context.Context, p *partner, pe *pendingEpoch) boo
 		n.log.Error("resolving a prepared epoch", "partner", p.name, "epoch", pe.epoch, "err", err)
 		return false
 	}
-	pe.zero()
 	return true
 }
 
+// hasPending zeroes the records and reports whether any was for epoch (0: any).
 func hasPending(pes []*pendingEpoch, epoch uint64) bool {
 	found := false
 	for _, pe := range pes {
-		found = found || pe.epoch == epoch
+		found = found || epoch == 0 || pe.epoch == epoch
 		pe.zero()
 	}
 	return found

@@ -487,35 +487,16 @@ func (s *ceremonyServer) Prepare(ctx context.Context, req *pb.PrepareRequest) (*
 				delete(n.cers, r.p.name)
 			}
 			n.mu.Unlock()
-			// The initiator commits next; if its Commit never comes, ask it.
-			pe := &pendingEpoch{initiator: false, partner: c.p.name, id: c.id, epoch: c.epoch,
-				mine: cloneContribution(c.mine), theirs: cloneContribution(c.theirs)}
+			// The initiator commits next; if its Commit has not come within a few seconds (it
+			// normally comes at once and the first look finds the record gone), ask it.
 			c.destroy()
-			n.resolveLater(c.p, pe)
+			n.resolveInBackground(c.p, 2*time.Second)
 			return &pb.TranscriptPayload{CeremonyId: c.id, TranscriptDigest: mine}, nil
 		})
 	if err != nil {
 		return nil, err
 	}
 	return &pb.PrepareResponse{Header: rh, Payload: out.(*pb.TranscriptPayload), Signature: sig}, nil
-}
-
-// resolveLater asks the initiator for the outcome of a prepared epoch if its Commit has not
-// come within a few seconds (normally it comes at once and the first attempt finds the record
-// gone).
-func (n *Node) resolveLater(p *partner, pe *pendingEpoch) {
-	first := true
-	n.resolveInBackground(p, func(ctx context.Context) bool {
-		if first {
-			first = false
-			select {
-			case <-ctx.Done():
-				return false
-			case <-time.After(2 * time.Second):
-			}
-		}
-		return n.askOutcome(ctx, p, pe)
-	})
 }
 
 // Commit makes a prepared epoch current. It needs no ceremony in progress: the pending record
