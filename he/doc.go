@@ -76,12 +76,15 @@
 //
 // # What it does not guarantee
 //
-//   - Security against active adversaries. As Lattigo's multiparty
-//     package, the protocol assumes both parties follow it. Nothing proves
-//     that a peer's ceremony share or a probe is well formed: a querier
-//     that encrypts a vector of norm above 1 can push scores out of the
-//     polynomial's domain and learn more than one bit per query. The
-//     responder's per-partner quota bounds what any querier learns.
+//   - Full security against active adversaries. Lattigo's multiparty
+//     protocols assume both parties follow them. [Ceremony] adds what an
+//     active peer in the key ceremony needs short of zero-knowledge proofs
+//     (commitments before every share, share checks, the joint
+//     [Ceremony.KeyCheck]; SECURITY.md states the residual risk), but
+//     nothing proves that a probe is well formed: a querier that encrypts a
+//     vector of norm above 1 can push scores out of the polynomial's domain
+//     and learn more than one bit per query. The responder's per-partner
+//     quota bounds what any querier learns.
 //   - Constant time. Nothing here is; the keys, shares and data are the
 //     parties' own and the protocol messages are public.
 //   - Lattigo's own randomness. The noise inside the ceremony's protocol
