@@ -44,6 +44,9 @@ var crashCases = []crashCase{
 // end on the same current epoch (the new one exactly when the initiator had committed), that no
 // prepared epoch is left, and that a search works.
 func TestCeremonyCrash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: fifteen ceremonies over two processes, each killed and restarted")
+	}
 	dir := t.TempDir()
 	us, co := newNode(t, dir, "us-cbp"), newNode(t, dir, "co-migracion")
 	ag := agreement{id: "us-co", params: "INSECURE-test-n11", quota: "1000 per 24h", tau: tau}
