@@ -18,29 +18,54 @@ import (
 //
 // The ceremony is a list of [Step]s, in the order of [Ceremony.Steps]:
 // the public key (CKG), the relinearization key in two rounds (RKG), and
-// one rotation key per Galois element (GKG). For each step a party makes
-// its share with [Ceremony.Share], sends it, and hands the peer's share to
-// [Ceremony.Absorb]; the two may come in either order, except that the
-// second relinearization round needs the first one absorbed. When every
+// one rotation key per Galois element (GKG). The steps fall in two
+// [Round]s: every step but the second relinearization round depends only on
+// the party's own secret and the common reference string (round 1); the
+// second relinearization round depends on the aggregate of the first
+// (round 2).
+//
+// # Commit, then reveal
+//
+// Lattigo's protocols are proven for passive parties. A peer that chooses
+// its share after seeing ours controls the aggregate: answering the first
+// relinearization round with (C - h0, -h1) makes the aggregate (C, 0), and
+// our second-round share is then C·s + e, which gives our secret away
+// (the rushing attack). So no share leaves this party before the peer is
+// bound to its own share of the same round:
+//
+//  1. [Ceremony.Commit] draws every share of a round at once and returns a
+//     binding commitment to each (SHA-256 over the caller's binding, the
+//     transcript so far, and the exact share bytes; see commitShare).
+//  2. [Ceremony.PeerCommitments] records the peer's commitments for the
+//     round.
+//  3. Only then does [Ceremony.Reveal] hand out a share of the round, and
+//     [Ceremony.Absorb] accepts the peer's share of a step only if it opens
+//     the peer's commitment.
+//
+// Absorb also refuses shares no honest party sends (see checkShare): all
+// zero, constant, mostly small, equal to ours, a replay of a share seen
+// earlier in the ceremony (in either direction, see [Ceremony.Link]), or
+// one that makes the aggregate degenerate (it cancels ours). When every
 // step is absorbed the ceremony is done and both parties hold the same
-// public [EvaluationKeys]; each keeps its [SecretShare], which appears in
-// no message.
+// public [EvaluationKeys]; before either party uses them, [Ceremony.KeyCheck]
+// runs the joint functional check of the keys. Each party keeps its
+// [SecretShare], which appears in no message.
 //
 // The common reference string comes from a 32-byte seed the caller derives
-// from both parties' contributions (so that neither chooses it alone); it
-// also names the key set ([KeySetID]). A party should commit to its
-// contribution before seeing the other's, or it could grind the seed.
+// from both parties' contributions, committed before they are revealed (so
+// that neither chooses it); it also names the key set ([KeySetID]).
 //
-// Every share is made once from fresh randomness and never again: asking
-// twice for a step's share, absorbing a step twice, or any failure ends the
-// ceremony ([ErrState]); the parties start a new one with new shares
-// (Lattigo's SECURITY.md). The party's secret share comes from the
-// io.Reader given to [NewCeremony]; the noise inside the protocol shares is
-// drawn by Lattigo from crypto/rand.
+// Every share is made once from fresh randomness and never again: a second
+// commitment to a round, a second reveal or absorb of a step, or any
+// failure ends the ceremony ([ErrState]) and wipes its secrets; the parties
+// start a new one with new shares (Lattigo's SECURITY.md). The party's
+// secret share comes from the io.Reader given to [NewCeremony]; the noise
+// inside the protocol shares is drawn by Lattigo from crypto/rand.
 //
-// The security model is Lattigo's: both parties follow the protocol
-// (passive adversaries); nothing here proves that a peer's share is well
-// formed, and a malformed one yields keys that do not work.
+// What remains outside these checks (a peer whose shares are well formed
+// but computed from a non-ternary secret or a larger noise, which only a
+// zero-knowledge proof of well-formed shares would exclude) is discussed in
+// SECURITY.md, section "The key ceremony against a cheating partner".
 type Ceremony struct {
 	ps      *ParamSet
 	role    Role
@@ -57,8 +82,10 @@ type Ceremony struct {
 	gkg    multiparty.GaloisKeyGenProtocol
 	r1Agg  *multiparty.RelinearizationKeyGenShare // aggregated round 1, kept for round 2
 
-	steps map[Step]*stepState
-	keys  *EvaluationKeys
+	steps  map[Step]*stepState
+	rounds [3]roundState // by Round; index 0 unused
+	seen   *shareLog     // every share of this ceremony, ours and the peer's
+	keys   *EvaluationKeys
 }
 
 // StepKind is a kind of ceremony step.
@@ -91,11 +118,40 @@ func (s Step) String() string {
 	return fmt.Sprintf("step kind %d", uint8(s.Kind))
 }
 
-// stepState holds a step's shares until both are there.
+// Round is a round of commitments: every share of a round is committed
+// before any share of it is revealed.
+type Round uint8
+
+const (
+	Round1 Round = 1 // every step but the second relinearization round
+	Round2 Round = 2 // the second relinearization round
+)
+
+// Round returns the round the step belongs to.
+func (s Step) Round() Round {
+	if s.Kind == StepRelinRound2 {
+		return Round2
+	}
+	return Round1
+}
+
+// stepState is one step's state: our encoded share from Commit until the
+// step is aggregated, both commitments, and the peer's decoded share.
 type stepState struct {
-	shared, absorbed, done bool
-	own, peer              any // *PublicKeyGenShare, *RelinearizationKeyGenShare or *GaloisKeyGenShare
-	crp                    multiparty.GaloisKeyGenCRP
+	own        []byte // our share, encoded; nil once aggregated
+	ownCommit  Commitment
+	peerCommit Commitment
+	revealed   bool
+	peer       any // *PublicKeyGenShare, *RelinearizationKeyGenShare or *GaloisKeyGenShare
+	done       bool
+	crp        multiparty.GaloisKeyGenCRP
+}
+
+// roundState is one round's commitment state.
+type roundState struct {
+	committed bool   // our commitments made
+	peer      bool   // the peer's recorded
+	bind      []byte // the caller's binding of the round's commitments
 }
 
 // NewCeremony starts a ceremony for one direction. maxDims (a power of two)
@@ -114,7 +170,7 @@ func NewCeremony(ps *ParamSet, role Role, maxDims int, crs KeySetID, rand io.Rea
 	if err != nil {
 		return nil, err
 	}
-	c := &Ceremony{ps: ps, role: role, maxDims: maxDims, id: crs, sk: sk, steps: map[Step]*stepState{}}
+	c := &Ceremony{ps: ps, role: role, maxDims: maxDims, id: crs, sk: sk, steps: map[Step]*stepState{}, seen: newShareLog()}
 	c.ckg = multiparty.NewPublicKeyGenProtocol(ps.params)
 	c.ckgCRP = c.ckg.SampleCRP(crsFor(crs, "ckg", 0))
 	c.rkg = multiparty.NewRelinearizationKeyGenProtocol(ps.params)
@@ -176,56 +232,12 @@ func (c *Ceremony) EvaluationKeys() (*EvaluationKeys, error) {
 	return c.keys, nil
 }
 
-// Share returns this party's share for step s, encoded for the peer. It may
-// be called once per step: regenerating a share would reuse the party's
-// secret with new noise.
-func (c *Ceremony) Share(s Step) ([]byte, error) {
-	st, err := c.state(s)
-	if err != nil {
-		return nil, err
-	}
-	if st.shared {
-		return nil, c.fail(fmt.Errorf("%w: %s already made", ErrState, s))
-	}
-	if s.Kind == StepRelinRound2 && !c.steps[Step{Kind: StepRelinRound1}].done {
-		return nil, c.fail(fmt.Errorf("%w: %s needs round 1 absorbed first", ErrState, s))
-	}
-	st.shared = true
-	own, err := c.makeShare(s, st)
-	if err != nil {
-		return nil, c.fail(err)
-	}
-	st.own = own
-	msg := c.encodeShare(s, own)
-	if err := c.maybeAggregate(s, st); err != nil {
-		return nil, c.fail(err)
-	}
-	return msg, nil
-}
-
-// Absorb takes the peer's share for step s. A share that fails validation,
-// belongs to another step or key set, or repeats one already absorbed ends
-// the ceremony.
-func (c *Ceremony) Absorb(s Step, msg []byte) error {
-	st, err := c.state(s)
-	if err != nil {
-		return err
-	}
-	if st.peer != nil || st.done {
-		return c.fail(fmt.Errorf("%w: %s already absorbed", ErrState, s))
-	}
-	if s.Kind == StepRelinRound2 && !c.steps[Step{Kind: StepRelinRound1}].done {
-		return c.fail(fmt.Errorf("%w: %s needs round 1 absorbed first", ErrState, s))
-	}
-	peer, err := c.decodeShare(s, msg)
-	if err != nil {
-		return c.fail(err)
-	}
-	st.peer = peer
-	if err := c.maybeAggregate(s, st); err != nil {
-		return c.fail(err)
-	}
-	return nil
+// Abort ends the ceremony at once: its secrets are wiped and every later
+// call fails with [ErrState]. It is safe to call on a finished or failed
+// ceremony (a finished one keeps nothing but what SecretShare has not yet
+// handed out, which it wipes).
+func (c *Ceremony) Abort() {
+	_ = c.fail(fmt.Errorf("%w: ceremony aborted", ErrState))
 }
 
 func (c *Ceremony) state(s Step) (*stepState, error) {
@@ -239,8 +251,8 @@ func (c *Ceremony) state(s Step) (*stepState, error) {
 	return st, nil
 }
 
-// fail ends the ceremony: its secrets are wiped and every later call
-// returns ErrState.
+// fail ends the ceremony: its secrets are wiped, its shares dropped, and
+// every later call returns ErrState.
 func (c *Ceremony) fail(err error) error {
 	if c.failed == nil {
 		c.failed = err
@@ -252,6 +264,10 @@ func (c *Ceremony) fail(err error) error {
 		}
 	}
 	c.sk, c.eph = nil, nil
+	for _, st := range c.steps {
+		st.own, st.peer = nil, nil
+	}
+	c.r1Agg = nil
 	return err
 }
 

@@ -115,6 +115,11 @@ func (c *Ceremony) encodeShare(s Step, share any) []byte {
 
 // decodeShare parses and validates the peer's share for step s.
 func (c *Ceremony) decodeShare(s Step, b []byte) (any, error) {
+	return c.decodeShareFrom(s, b, c.role.peer())
+}
+
+// decodeShareFrom parses and validates a share of step s sent by role from.
+func (c *Ceremony) decodeShareFrom(s Step, b []byte, from Role) (any, error) {
 	ps := c.ps
 	d := newDecoder(b, kindCeremony, ps)
 	kind := StepKind(d.u8("step"))
@@ -128,8 +133,8 @@ func (c *Ceremony) decodeShare(s Step, b []byte) (any, error) {
 	switch {
 	case kind != s.Kind || galEl != s.GaloisElement:
 		return nil, mismatch(d.obj, "step", "got %s, want %s", Step{kind, galEl}, s)
-	case role == c.role || !role.valid():
-		return nil, mismatch(d.obj, "sender role", "got %v, want the peer of a %v", role, c.role)
+	case role != from:
+		return nil, mismatch(d.obj, "sender role", "got %v, want %v", role, from)
 	case int(maxDims) != c.maxDims:
 		return nil, mismatch(d.obj, "max dims", "got %d, want %d", maxDims, c.maxDims)
 	case id != c.id:
@@ -164,31 +169,48 @@ func (c *Ceremony) decodeShare(s Step, b []byte) (any, error) {
 	return out, nil
 }
 
-// maybeAggregate finishes a step once both shares are there.
+// maybeAggregate finishes a step once our share is revealed and the peer's
+// absorbed: it checks the aggregate (see checkAggregate) and makes the key.
 func (c *Ceremony) maybeAggregate(s Step, st *stepState) error {
-	if st.own == nil || st.peer == nil || st.done {
+	if !st.revealed || st.peer == nil || st.done {
 		return nil
 	}
 	ps := c.ps
+	ownAny, err := c.decodeShareFrom(s, st.own, c.role)
+	if err != nil {
+		return fmt.Errorf("he: ceremony: our own %s does not decode: %w", s, err)
+	}
 	switch s.Kind {
 	case StepPublicKey:
-		own, peer := st.own.(*multiparty.PublicKeyGenShare), st.peer.(*multiparty.PublicKeyGenShare)
+		own, peer := ownAny.(*multiparty.PublicKeyGenShare), st.peer.(*multiparty.PublicKeyGenShare)
 		c.ckg.AggregateShares(*own, *peer, own)
+		if err := c.checkAggregate(s, own); err != nil {
+			return err
+		}
 		c.ckg.GenPublicKey(*own, c.ckgCRP, c.keys.pk)
 	case StepRelinRound1:
-		own, peer := st.own.(*multiparty.RelinearizationKeyGenShare), st.peer.(*multiparty.RelinearizationKeyGenShare)
+		own, peer := ownAny.(*multiparty.RelinearizationKeyGenShare), st.peer.(*multiparty.RelinearizationKeyGenShare)
 		c.rkg.AggregateShares(*own, *peer, own)
+		if err := c.checkAggregate(s, own); err != nil {
+			return err
+		}
 		c.r1Agg = own
 	case StepRelinRound2:
-		own, peer := st.own.(*multiparty.RelinearizationKeyGenShare), st.peer.(*multiparty.RelinearizationKeyGenShare)
+		own, peer := ownAny.(*multiparty.RelinearizationKeyGenShare), st.peer.(*multiparty.RelinearizationKeyGenShare)
 		c.rkg.AggregateShares(*own, *peer, own)
+		if err := c.checkAggregate(s, own); err != nil {
+			return err
+		}
 		c.keys.rlk = rlwe.NewRelinearizationKey(ps.params, ps.evkParams(ps.relinLevel()))
 		c.rkg.GenRelinearizationKey(*c.r1Agg, *own, c.keys.rlk)
 		c.r1Agg = nil
 	case StepGalois:
-		own, peer := st.own.(*multiparty.GaloisKeyGenShare), st.peer.(*multiparty.GaloisKeyGenShare)
+		own, peer := ownAny.(*multiparty.GaloisKeyGenShare), st.peer.(*multiparty.GaloisKeyGenShare)
 		if err := c.gkg.AggregateShares(*own, *peer, own); err != nil {
 			return fmt.Errorf("he: ceremony: %s: %w", s, err)
+		}
+		if err := c.checkAggregate(s, own); err != nil {
+			return err
 		}
 		gk := rlwe.NewGaloisKey(ps.params, ps.evkParams(ps.galoisLevel(c.maxDims, s.GaloisElement)))
 		if err := c.gkg.GenGaloisKey(*own, st.crp, gk); err != nil {

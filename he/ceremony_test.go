@@ -42,28 +42,84 @@ func TestCeremonyKeysWork(t *testing.T) {
 	}
 }
 
+// commitBoth runs round r's commitments of both parties.
+func commitBoth(t *testing.T, q, r *he.Ceremony, round he.Round) {
+	t.Helper()
+	bind := []byte{byte(round)}
+	cq, err := q.Commit(round, bind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cr, err := r.Commit(round, bind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.PeerCommitments(round, cr); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.PeerCommitments(round, cq); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestCeremonyRefusesMisuse(t *testing.T) {
 	ps := hetest.InsecureN11()
 	pk := he.Step{Kind: he.StepPublicKey}
 	r1 := he.Step{Kind: he.StepRelinRound1}
 	r2 := he.Step{Kind: he.StepRelinRound2}
 
-	t.Run("share twice", func(t *testing.T) {
+	t.Run("reveal before committing", func(t *testing.T) {
 		q, _ := newPair(t, ps, 10)
-		if _, err := q.Share(pk); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := q.Share(pk); !errors.Is(err, he.ErrState) {
-			t.Errorf("second share: %v, want ErrState", err)
+		if _, err := q.Reveal(pk); !errors.Is(err, he.ErrState) {
+			t.Errorf("reveal first: %v, want ErrState", err)
 		}
 		// The ceremony is over for good.
-		if _, err := q.Share(r1); !errors.Is(err, he.ErrState) {
+		if _, err := q.Commit(he.Round1, nil); !errors.Is(err, he.ErrState) {
 			t.Errorf("after a failure: %v, want ErrState", err)
+		}
+	})
+	t.Run("reveal before the peer committed", func(t *testing.T) {
+		q, _ := newPair(t, ps, 11)
+		if _, err := q.Commit(he.Round1, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := q.Reveal(pk); !errors.Is(err, he.ErrState) {
+			t.Errorf("reveal before the peer's commitments: %v, want ErrState", err)
+		}
+	})
+	t.Run("commit twice", func(t *testing.T) {
+		q, _ := newPair(t, ps, 12)
+		if _, err := q.Commit(he.Round1, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := q.Commit(he.Round1, nil); !errors.Is(err, he.ErrState) {
+			t.Errorf("second commitment: %v, want ErrState", err)
+		}
+	})
+	t.Run("reveal twice", func(t *testing.T) {
+		q, r := newPair(t, ps, 13)
+		commitBoth(t, q, r, he.Round1)
+		if _, err := q.Reveal(pk); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := q.Reveal(pk); !errors.Is(err, he.ErrState) {
+			t.Errorf("second reveal: %v, want ErrState", err)
+		}
+	})
+	t.Run("wrong number of commitments", func(t *testing.T) {
+		q, r := newPair(t, ps, 14)
+		cr, err := r.Commit(he.Round1, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q.PeerCommitments(he.Round1, cr[1:]); !errors.Is(err, he.ErrMalformed) {
+			t.Errorf("one commitment short: %v, want ErrMalformed", err)
 		}
 	})
 	t.Run("absorb twice", func(t *testing.T) {
 		q, r := newPair(t, ps, 20)
-		m, _ := r.Share(pk)
+		commitBoth(t, q, r, he.Round1)
+		m, _ := r.Reveal(pk)
 		if err := q.Absorb(pk, m); err != nil {
 			t.Fatal(err)
 		}
@@ -73,38 +129,45 @@ func TestCeremonyRefusesMisuse(t *testing.T) {
 	})
 	t.Run("round 2 before round 1", func(t *testing.T) {
 		q, _ := newPair(t, ps, 30)
-		if _, err := q.Share(r2); !errors.Is(err, he.ErrState) {
-			t.Errorf("round 2 share first: %v, want ErrState", err)
+		if _, err := q.Commit(he.Round2, nil); !errors.Is(err, he.ErrState) {
+			t.Errorf("round 2 commitment first: %v, want ErrState", err)
 		}
 	})
 	t.Run("share of another step", func(t *testing.T) {
 		q, r := newPair(t, ps, 40)
-		m, _ := r.Share(pk)
-		if err := q.Absorb(r1, m); !errors.Is(err, he.ErrMismatch) {
-			t.Errorf("public-key share given as round 1: %v, want ErrMismatch", err)
+		commitBoth(t, q, r, he.Round1)
+		m, _ := r.Reveal(pk)
+		if err := q.Absorb(r1, m); !errors.Is(err, he.ErrCommitment) {
+			t.Errorf("public-key share given as round 1: %v, want ErrCommitment", err)
+		}
+	})
+	t.Run("share that does not open its commitment", func(t *testing.T) {
+		q, r := newPair(t, ps, 45)
+		commitBoth(t, q, r, he.Round1)
+		m, _ := r.Reveal(pk)
+		m = append([]byte(nil), m...)
+		m[len(m)-1] ^= 1
+		if err := q.Absorb(pk, m); !errors.Is(err, he.ErrCommitment) {
+			t.Errorf("altered share: %v, want ErrCommitment", err)
 		}
 	})
 	t.Run("share from another key set", func(t *testing.T) {
 		q, _ := newPair(t, ps, 50)
 		_, r := newPair(t, ps, 60)
-		m, _ := r.Share(pk)
+		bind := []byte{1}
+		cr, _ := r.Commit(he.Round1, bind)
+		if _, err := q.Commit(he.Round1, bind); err != nil {
+			t.Fatal(err)
+		}
+		if err := q.PeerCommitments(he.Round1, cr); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.PeerCommitments(he.Round1, cr); err != nil {
+			t.Fatal(err)
+		}
+		m, _ := r.Reveal(pk)
 		if err := q.Absorb(pk, m); !errors.Is(err, he.ErrMismatch) {
 			t.Errorf("other key set: %v, want ErrMismatch", err)
-		}
-	})
-	t.Run("share from the same role", func(t *testing.T) {
-		q, _ := newPair(t, ps, 70)
-		q2, _ := newPair(t, ps, 70)
-		m, _ := q2.Share(pk)
-		if err := q.Absorb(pk, m); !errors.Is(err, he.ErrMismatch) {
-			t.Errorf("querier share to a querier: %v, want ErrMismatch", err)
-		}
-	})
-	t.Run("truncated share", func(t *testing.T) {
-		q, r := newPair(t, ps, 80)
-		m, _ := r.Share(pk)
-		if err := q.Absorb(pk, m[:len(m)-1]); !errors.Is(err, he.ErrMalformed) {
-			t.Errorf("truncated: %v, want ErrMalformed", err)
 		}
 	})
 	t.Run("results before the end", func(t *testing.T) {
@@ -115,7 +178,11 @@ func TestCeremonyRefusesMisuse(t *testing.T) {
 		if _, err := q.EvaluationKeys(); !errors.Is(err, he.ErrState) {
 			t.Errorf("keys before the end: %v", err)
 		}
+		if _, err := q.KeyCheck([32]byte{}, nil); !errors.Is(err, he.ErrState) {
+			t.Errorf("key check before the end: %v", err)
+		}
 	})
+	_ = r2
 }
 
 func TestKeysRoundTrip(t *testing.T) {

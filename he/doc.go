@@ -64,6 +64,11 @@
 //   - An honest responder. It garbles the opening's circuit, so it can make
 //     the bit any function of the querier's input to it; it sees the bit
 //     only through what the querier does next (SECURITY.md).
+//   - Zero-knowledge proofs of well-formed ceremony shares. Lattigo's
+//     multiparty protocols assume both parties follow them; [Ceremony] adds
+//     what an active peer needs short of such proofs (commitments before
+//     every share, share checks, the joint [Ceremony.KeyCheck]); SECURITY.md
+//     states the residual risk.
 //   - Constant time. Nothing here is; the keys, shares and data are the
 //     parties' own and the protocol messages are public.
 //   - Lattigo's own randomness. The noise inside the ceremony's protocol
@@ -73,9 +78,10 @@
 //
 // # Parameter sets
 //
-// [N15V2] has ring degree 2^15 and log2(QP) = 865, within the 881 of the
-// Homomorphic Encryption Security Standard (Albrecht et al., 2018) for
-// 128-bit security with a uniform ternary secret and σ = 3.2. The
+// [N15V2] has ring degree 2^15 and log2(QP) = 865, within the 868 that the
+// lattice estimator's current attacks (primal uSVP, MATZOV's dual hybrid)
+// allow for 128-bit security with a uniform ternary secret and σ = 3.2
+// (docs/he-parameters.md; the 2018 HE standard's 881 predates them). The
 // ConjugateInvariant ring Z[X+X^-1]/(X^2N+1) has degree N; its security is
 // taken as that of RLWE of dimension N, as Lattigo does. Package hetest
 // names small INSECURE sets for tests, which exist only in builds with

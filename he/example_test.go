@@ -24,7 +24,7 @@ func ExampleParamSet_Info() {
 	fmt.Printf("secret share %d B\n", i.ShareBytes)
 	// Output:
 	// puente-ckks-n15-v2: N = 2^15, 32768 slots, 18 levels
-	// log Q = 673.0, log P = 192.0, log QP = 865.0 <= 881 (128-bit)
+	// log Q = 673.0, log P = 192.0, log QP = 865.0 <= 868 (128-bit)
 	// Q primes [60 33 33 33 33 33 33 33 33 33 33 33 33 33 33 33 33 33 52]
 	// P primes [48 48 48 48]
 	// threshold: degrees [7 15 31 31], depth 17, band |x| < 2^-11

@@ -99,10 +99,14 @@ func (r *Responder) DecodeWithOneShare(q *Query) []float64 {
 }
 
 // DecodeShareForTest runs the validation of a peer's share for step s
-// without changing the ceremony's state.
+// (decoding and the checks of checkShare) without changing the ceremony's
+// state.
 func (c *Ceremony) DecodeShareForTest(s Step, b []byte) error {
-	_, err := c.decodeShare(s, b)
-	return err
+	sh, err := c.decodeShare(s, b)
+	if err != nil {
+		return err
+	}
+	return c.checkShare(s, sh)
 }
 
 // PlainCounts reads, with the opening's secrets, what the querier's shares

@@ -61,8 +61,10 @@ func objects(t testing.TB) *fuzzObjects {
 		peer, _ := he.NewCeremony(ps, he.RoleResponder, 64, crs, hetest.Reader(7))
 		o.ceremony, _ = he.NewCeremony(ps, he.RoleQuerier, 64, crs, hetest.Reader(8))
 		o.cerShares = map[he.Step][]byte{}
+		cms, _ := peer.Commit(he.Round1, nil)
+		peer.PeerCommitments(he.Round1, cms) // its own, to let it reveal: only the bytes matter here
 		for _, s := range peer.Steps()[:2] {
-			o.cerShares[s], _ = peer.Share(s)
+			o.cerShares[s], _ = peer.Reveal(s)
 		}
 	})
 	return &fuzzObjs

@@ -17,7 +17,7 @@ type ParamSetID uint16
 
 const (
 	// N15V2 is the production set: ring degree 2^15 (ConjugateInvariant,
-	// 32768 real slots), 18 levels, log QP = 865 <= 881. See [ParamInfo]
+	// 32768 real slots), 18 levels, log QP = 865 <= 868. See [ParamInfo]
 	// and docs/he-parameters.md.
 	N15V2 ParamSetID = 0x0102
 
@@ -32,11 +32,15 @@ var retired = map[string]string{
 	"puente-ckks-n15-v1": "its answer revealed more than one bit (a count, scores near the threshold, single entries); run a new ceremony on puente-ckks-n15-v2",
 }
 
-// heStandardMaxLogQP is the largest log2(QP) with 128-bit classical
-// security for a uniform ternary secret and σ = 3.2, by ring degree, from
-// the Homomorphic Encryption Security Standard (Albrecht et al., 2018,
-// Table 1).
-var heStandardMaxLogQP = map[int]float64{10: 27, 11: 54, 12: 109, 13: 218, 14: 438, 15: 881}
+// maxLogQP128 is the largest log2(QP) with 128-bit classical security for
+// a uniform ternary secret and σ = 3.19, by ring degree, from the lattice
+// estimator's primal uSVP and dual hybrid (MATZOV 2022) attacks with the
+// BDGL16 cost model (Bossuat et al., "Security Guidelines for
+// Implementing Homomorphic Encryption", ePrint 2024/463, Table 5.2). The
+// 2018 HE standard's 881 at N = 2^15 predates the improved dual attack.
+// Production sets use N = 2^15 or 2^16 only; smaller rings are for the
+// INSECURE test sets.
+var maxLogQP128 = map[int]float64{15: 868, 16: 1747}
 
 // ParamSpec describes a parameter set. Production sets are built into this
 // package; tests build small insecure ones through package hetest.
@@ -155,9 +159,9 @@ func NewParamSet(spec ParamSpec) (*ParamSet, error) {
 		return nil, fmt.Errorf("he: parameter set %q: %w", spec.Name, err)
 	}
 	if !spec.Insecure {
-		bound, ok := heStandardMaxLogQP[spec.LogN]
+		bound, ok := maxLogQP128[spec.LogN]
 		if !ok || params.LogQP() > bound {
-			return nil, fmt.Errorf("he: parameter set %q: log QP = %.1f exceeds the 128-bit HE standard bound for N = 2^%d", spec.Name, params.LogQP(), spec.LogN)
+			return nil, fmt.Errorf("he: parameter set %q: log QP = %.1f exceeds the 128-bit bound for N = 2^%d (docs/he-parameters.md)", spec.Name, params.LogQP(), spec.LogN)
 		}
 	}
 	if params.PCount() == 0 {
@@ -249,7 +253,7 @@ type ParamInfo struct {
 	Levels       int // multiplicative levels of the top modulus
 	LogQ, LogP   float64
 	LogQP        float64
-	BoundLogQP   float64 // HE standard bound for this ring degree
+	BoundLogQP   float64 // largest log QP with 128-bit security at this ring degree (0: none)
 	QPrimes      []int   // bit sizes of the Q primes, q0 first
 	PPrimes      []int
 	LogScale     int
@@ -282,7 +286,7 @@ func (ps *ParamSet) Info() ParamInfo {
 	info := ParamInfo{
 		ID: ps.spec.ID, Name: ps.spec.Name, Insecure: ps.spec.Insecure,
 		LogN: p.LogN(), Slots: p.MaxSlots(), Levels: p.MaxLevel(),
-		LogQ: p.LogQ(), LogP: p.LogP(), LogQP: p.LogQP(), BoundLogQP: heStandardMaxLogQP[p.LogN()],
+		LogQ: p.LogQ(), LogP: p.LogP(), LogQP: p.LogQP(), BoundLogQP: maxLogQP128[p.LogN()],
 		QPrimes: p.LogQi(), PPrimes: p.LogPi(), LogScale: ps.spec.LogScale,
 		StepLogAlpha: ps.sign.logAlpha, StepDegrees: append([]int(nil), ps.sign.degrees...), StepDepth: ps.sign.depth,
 		NormWindow: math.Exp2(-logNormWindow), MaxEntries: ps.maxEntries(),

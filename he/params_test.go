@@ -20,8 +20,8 @@ func TestProductionParamSet(t *testing.T) {
 	if info.Insecure || info.SecurityBits != 128 || info.LogN != 15 || info.Slots != 1<<15 {
 		t.Errorf("unexpected info %+v", info)
 	}
-	if info.LogQP > info.BoundLogQP || info.BoundLogQP != 881 {
-		t.Errorf("log QP %.2f above the HE standard bound %.0f", info.LogQP, info.BoundLogQP)
+	if info.LogQP > info.BoundLogQP || info.BoundLogQP != 868 {
+		t.Errorf("log QP %.2f above the 128-bit bound %.0f", info.LogQP, info.BoundLogQP)
 	}
 	if info.Levels != info.StepDepth+1 {
 		t.Errorf("levels %d, want threshold depth %d + 1", info.Levels, info.StepDepth)

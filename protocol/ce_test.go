@@ -19,18 +19,19 @@ import (
 // (proto/puente/v1/testdata/ce-vectors.txt, made by the schema-driven reference encoder there).
 func vectorHeader() *pb.RequestHeader {
 	return &pb.RequestHeader{
-		RequestId:     bytes.Repeat([]byte{0x11}, 16),
-		AgreementId:   "us-co-2026",
-		Sender:        "us-cbp-node-1",
-		Recipient:     "co-migracion-node-1",
-		Method:        pb.MatchService_Search_FullMethodName,
-		SentAt:        &timestamppb.Timestamp{Seconds: 1767225600, Nanos: 500},
-		Nonce:         bytes.Repeat([]byte{0x22}, 16),
-		KeyEpoch:      3,
-		ParamSet:      "PN14-CI-v1",
-		PurposeCode:   "border-screening",
-		SigningKeyId:  bytes.Repeat([]byte{0x33}, 32),
-		PayloadDigest: bytes.Repeat([]byte{0x44}, 64),
+		RequestId:       bytes.Repeat([]byte{0x11}, 16),
+		AgreementId:     "us-co-2026",
+		Sender:          "us-cbp-node-1",
+		Recipient:       "co-migracion-node-1",
+		Method:          pb.MatchService_Search_FullMethodName,
+		SentAt:          &timestamppb.Timestamp{Seconds: 1767225600, Nanos: 500},
+		Nonce:           bytes.Repeat([]byte{0x22}, 16),
+		KeyEpoch:        3,
+		ParamSet:        "PN14-CI-v1",
+		PurposeCode:     "border-screening",
+		SigningKeyId:    bytes.Repeat([]byte{0x33}, 32),
+		PayloadDigest:   bytes.Repeat([]byte{0x44}, 64),
+		ProtocolVersion: 2,
 	}
 }
 

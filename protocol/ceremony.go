@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/hkdf"
 	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
@@ -24,6 +26,13 @@ import (
 // The key ceremony (ceremony.proto) sets up one epoch of an agreement: the two HE key sets, one
 // per direction, and the agreement secret from which the epoch's transform seed comes. Both
 // sides keep a ceremonyState; the initiator drives the rounds, the responder answers them.
+//
+// Against a partner that deviates (docs/protocol.md, "The key ceremony"; SECURITY.md): every
+// contribution and share is committed before either party reveals its own (the CRS in Hello and
+// CommitSeed, the transform seed in CommitSeed and RevealSeed, the HE shares in CommitShares
+// before ExchangeKeyShare, the key-check seed in CommitShares before CheckKeys); every share is
+// checked by the he package; the keys pass a joint key check before the epoch is prepared; and
+// the switch to the new epoch is a two-phase commit that the initiator coordinates.
 
 // ceremonyPurpose is the purpose code of every ceremony request.
 const ceremonyPurpose = "key-ceremony"
@@ -31,7 +40,7 @@ const ceremonyPurpose = "key-ceremony"
 // ceremonyTTL bounds how long a responder keeps an unfinished ceremony.
 const ceremonyTTL = 30 * time.Minute
 
-// Round sizes of the seed exchange.
+// Round sizes of the ceremony.
 const (
 	ceremonyIDLen  = 16
 	crsContribLen  = 32
@@ -39,56 +48,89 @@ const (
 	commitmentLen  = 32
 	confirmLen     = 64
 	maxAbortReason = 256
+	checkLen       = 32
 )
 
 // ceremonyState is one side's state of one ceremony. The responder serves one round of it at a
 // time, holding mu.
 type ceremonyState struct {
-	mu         sync.Mutex // held by the round being served
-	aborted    bool
-	id         []byte
-	p          *partner
-	initiator  bool
-	epoch      uint64
-	ps         *he.ParamSet
-	maxDims    int
-	crs        [2]he.KeySetID
-	hec        [2]*he.Ceremony // by direction: 0 initiator queries, 1 responder queries
-	steps      []he.Step
-	pos        int // next key-share exchange: direction pos/len(steps), step pos%len(steps)
-	mine       *keys.Contribution
+	mu        sync.Mutex // held by the round being served
+	aborted   bool
+	id        []byte
+	p         *partner
+	initiator bool
+	epoch     uint64
+	ps        *he.ParamSet
+	maxDims   int
+
+	crsMine   []byte   // this node's CRS contribution
+	crsCommit [32]byte // the initiator's commitment to its CRS contribution
+	crs       [2]he.KeySetID
+	hec       [2]*he.Ceremony // by direction: 0 initiator queries, 1 responder queries; nil before the CRS
+	plan      []exchange      // the key-share exchanges, in order
+	pos       int             // next exchange
+	committed [3]bool         // by he.Round: both parties' commitments exchanged
+
+	mine       *keys.Contribution // transform-seed contributions
+	theirs     *keys.Contribution
 	peerCommit [32]byte
-	stage      int // 1 after Hello, 2 after CommitSeed, 3 after RevealSeed (secret derived)
 	secret     *keys.AgreementSecret
+
+	checkMine       [checkLen]byte // key-check contribution
+	checkPeerCommit [32]byte
+	checkTranscript []byte // transcript digest when the check contributions were committed
+	check           [2]*he.KeyCheck
+
+	stage      int
 	transcript hash.Hash
 	expires    time.Time
 	bytesOut   int64
 	bytesIn    int64
 }
 
+// exchange is one key-share exchange: a direction and a step.
+type exchange struct {
+	dir  int
+	step he.Step
+}
+
 const (
-	stageHello = iota + 1
-	stageCommitted
-	stageRevealed
+	stageHello     = iota + 1 // responder: after Hello (the HE ceremonies wait for the CRS)
+	stageCommitted            // after CommitSeed
+	stageRevealed             // after RevealSeed (agreement secret derived)
+	stageChecked              // after CheckKeys
 )
 
-// newCeremonyState starts a ceremony's state from the two CRS contributions.
-func newCeremonyState(p *partner, initiator bool, id []byte, epoch uint64, crsI, crsR []byte, rnd io.Reader, now time.Time) (*ceremonyState, error) {
-	c := &ceremonyState{id: id, p: p, initiator: initiator, epoch: epoch, ps: p.ps, maxDims: p.maxDims,
+// newCeremonyState starts a ceremony's state; the HE ceremonies start once the CRS is known
+// (startHE).
+func newCeremonyState(p *partner, initiator bool, id []byte, epoch uint64, now time.Time) *ceremonyState {
+	return &ceremonyState{id: id, p: p, initiator: initiator, epoch: epoch, ps: p.ps, maxDims: p.maxDims,
 		transcript: sha512.New(), expires: now.Add(ceremonyTTL), stage: stageHello}
+}
+
+// startHE derives both directions' CRS seeds from the two contributions and starts the HE
+// ceremonies; rnd supplies this node's secret shares.
+func (c *ceremonyState) startHE(crsI, crsR []byte, rnd io.Reader) error {
 	for d := range 2 {
-		crs, err := crsSeed(crsI, crsR, id, pb.KeySetDirection(d+1))
+		crs, err := crsSeed(crsI, crsR, c.id, pb.KeySetDirection(d+1))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		c.crs[d] = crs
-		if c.hec[d], err = he.NewCeremony(p.ps, c.role(d), p.maxDims, crs, rnd); err != nil {
-			c.destroy()
-			return nil, err
+		if c.hec[d], err = he.NewCeremony(c.ps, c.role(d), c.maxDims, crs, rnd); err != nil {
+			return err
 		}
 	}
-	c.steps = c.hec[0].Steps()
-	return c, nil
+	c.hec[0].Link(c.hec[1])
+	c.plan = nil
+	for _, r := range []he.Round{he.Round1, he.Round2} {
+		for d := range 2 {
+			for _, s := range c.hec[d].RoundSteps(r) {
+				c.plan = append(c.plan, exchange{dir: d, step: s})
+			}
+		}
+	}
+	return nil
 }
 
 // role is this node's role in direction d: the initiator queries in direction 0.
@@ -111,6 +153,182 @@ func crsSeed(crsI, crsR, id []byte, dir pb.KeySetDirection) (he.KeySetID, error)
 	return out, nil
 }
 
+// appendLP appends a u8 length and s.
+func appendLP(b []byte, s string) []byte { return append(append(b, byte(len(s))), s...) }
+
+// crsCommitment is the initiator's commitment to its CRS contribution (ceremony.proto,
+// Derivations).
+func crsCommitment(agreement string, epoch uint64, initiator, responder string, crs []byte) [32]byte {
+	b := []byte("puente/v2 crs commitment\x00")
+	b = appendLP(b, agreement)
+	b = binary.BigEndian.AppendUint64(b, epoch)
+	b = appendLP(appendLP(b, initiator), responder)
+	return sha256.Sum256(append(b, crs...))
+}
+
+// parties returns the initiator's and the responder's names.
+func (c *ceremonyState) parties(self string) (string, string) {
+	if c.initiator {
+		return self, c.p.name
+	}
+	return c.p.name, self
+}
+
+// shareBind is the binding of direction d's share commitments of round r (ceremony.proto,
+// Derivations): computed before the round's CommitShares is recorded.
+func (c *ceremonyState) shareBind(d int, r he.Round) []byte {
+	b := []byte("puente/v2 share\x00")
+	b = append(b, c.id...)
+	b = binary.BigEndian.AppendUint32(b, uint32(d+1))
+	b = append(b, byte(r))
+	return append(b, c.digest()...)
+}
+
+// checkCommitment is a party's commitment to its key-check contribution.
+func (c *ceremonyState) checkCommitment(initiator bool, transcript, contrib []byte) [32]byte {
+	b := []byte("puente/v2 check commitment\x00")
+	b = append(b, c.id...)
+	role := byte(2)
+	if initiator {
+		role = 1
+	}
+	b = append(append(b, role), transcript...)
+	return sha256.Sum256(append(b, contrib...))
+}
+
+// checkSeed is the joint key-check seed.
+func (c *ceremonyState) checkSeed(transcript, contribI, contribR []byte) [32]byte {
+	b := append([]byte("puente/v2 check seed\x00"), transcript...)
+	b = append(append(b, contribI...), contribR...)
+	return sha256.Sum256(b)
+}
+
+// checkBind is the key-check binding of direction d.
+func (c *ceremonyState) checkBind(d int) []byte {
+	b := append([]byte("puente/v2 key check\x00"), c.id...)
+	return binary.BigEndian.AppendUint32(b, uint32(d+1))
+}
+
+// runKeyChecks computes this node's half of the key check of both directions.
+func (c *ceremonyState) runKeyChecks(seed [32]byte) error {
+	for d := range 2 {
+		k, err := c.hec[d].KeyCheck(seed, c.checkBind(d))
+		if err != nil {
+			return err
+		}
+		c.check[d] = k
+	}
+	return nil
+}
+
+// checkDigests lays out this node's key-check digests as KeyCheckPayload.digests.
+func (c *ceremonyState) checkDigests() [][]byte {
+	var out [][]byte
+	for d := range 2 {
+		ds := c.check[d].Digests()
+		for g := range ds {
+			out = append(out, append([]byte(nil), ds[g][:]...))
+		}
+	}
+	return out
+}
+
+// verifyCheck checks the partner's key-check digests of both directions.
+func (c *ceremonyState) verifyCheck(digests [][]byte) error {
+	if len(digests) != 2*he.KeyCheckGrids {
+		return fmt.Errorf("%d key-check digests, want %d", len(digests), 2*he.KeyCheckGrids)
+	}
+	for d := range 2 {
+		var peer he.KeyCheckDigests
+		for g := range peer {
+			if len(digests[d*he.KeyCheckGrids+g]) != 32 {
+				return fmt.Errorf("key-check digest %d is %d bytes, want 32", d*he.KeyCheckGrids+g, len(digests[d*he.KeyCheckGrids+g]))
+			}
+			copy(peer[g][:], digests[d*he.KeyCheckGrids+g])
+		}
+		if _, err := c.check[d].Verify(peer); err != nil {
+			return fmt.Errorf("key set %v: %w", pb.KeySetDirection(d+1), err)
+		}
+	}
+	return nil
+}
+
+// commitments lays out this node's commitments of round r as ShareCommitmentsPayload.commitments,
+// after recording the partner's.
+func (c *ceremonyState) commitRound(r he.Round, peer [][]byte) ([][]byte, error) {
+	var out [][]byte
+	off := 0
+	for d := range 2 {
+		n := len(c.hec[d].RoundSteps(r))
+		if peer != nil {
+			cms := make([]he.Commitment, n)
+			for i := range cms {
+				copy(cms[i][:], peer[off+i])
+			}
+			if err := c.hec[d].PeerCommitments(r, cms); err != nil {
+				return nil, err
+			}
+			off += n
+		}
+		own, err := c.hec[d].Commit(r, c.shareBind(d, r))
+		if err != nil {
+			return nil, err
+		}
+		for _, cm := range own {
+			out = append(out, append([]byte(nil), cm[:]...))
+		}
+	}
+	return out, nil
+}
+
+// recordPeerCommitments records the partner's commitments of round r (the initiator's side).
+func (c *ceremonyState) recordPeerCommitments(r he.Round, peer [][]byte) error {
+	off := 0
+	for d := range 2 {
+		n := len(c.hec[d].RoundSteps(r))
+		cms := make([]he.Commitment, n)
+		for i := range cms {
+			copy(cms[i][:], peer[off+i])
+		}
+		off += n
+		if err := c.hec[d].PeerCommitments(r, cms); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkCommitmentList checks the shape of a ShareCommitmentsPayload for round r.
+func (c *ceremonyState) checkCommitmentList(pl *pb.ShareCommitmentsPayload, r he.Round) error {
+	want := len(c.hec[0].RoundSteps(r)) + len(c.hec[1].RoundSteps(r))
+	switch {
+	case pl.Round != uint32(r):
+		return fmt.Errorf("round %d, want %d", pl.Round, r)
+	case len(pl.Commitments) != want:
+		return fmt.Errorf("%d commitments, want %d", len(pl.Commitments), want)
+	case r == he.Round1 && len(pl.CheckCommitment) != commitmentLen:
+		return fmt.Errorf("key-check commitment is %d bytes, want %d", len(pl.CheckCommitment), commitmentLen)
+	case r == he.Round2 && len(pl.CheckCommitment) != 0:
+		return errors.New("a round-2 payload carries a key-check commitment")
+	}
+	for i, cm := range pl.Commitments {
+		if len(cm) != commitmentLen {
+			return fmt.Errorf("commitment %d is %d bytes, want %d", i, len(cm), commitmentLen)
+		}
+	}
+	return nil
+}
+
+// roundDone reports whether every exchange of round r has run.
+func (c *ceremonyState) roundDone(r he.Round) bool {
+	for i, x := range c.plan {
+		if x.step.Round() == r && i >= c.pos {
+			return false
+		}
+	}
+	return true
+}
+
 // record adds one round to the transcript.
 func (c *ceremonyState) record(req, resp proto.Message) {
 	c.transcript.Write(canonical(req))
@@ -122,39 +340,35 @@ func (c *ceremonyState) digest() []byte { return c.transcript.Sum(nil) }
 
 // nextStep returns the direction and step of the next key-share exchange.
 func (c *ceremonyState) nextStep() (int, he.Step, bool) {
-	if c.pos >= 2*len(c.steps) {
+	if c.pos >= len(c.plan) {
 		return 0, he.Step{}, false
 	}
-	return c.pos / len(c.steps), c.steps[c.pos%len(c.steps)], true
+	return c.plan[c.pos].dir, c.plan[c.pos].step, true
 }
 
-// done reports whether every round but Confirm has run.
-func (c *ceremonyState) done() bool {
-	return c.stage == stageRevealed && c.pos == 2*len(c.steps) && c.hec[0].Done() && c.hec[1].Done()
+// sharesDone reports whether every key share has been exchanged.
+func (c *ceremonyState) sharesDone() bool {
+	return c.hec[0] != nil && c.pos == len(c.plan) && c.hec[0].Done() && c.hec[1].Done()
 }
 
-// destroy wipes the ceremony's secrets. An HE ceremony has no abort of its own; asking it for a
-// step it does not have fails it for good, and failing wipes its secret share.
+// destroy wipes the ceremony's secrets.
 func (c *ceremonyState) destroy() {
 	for _, h := range c.hec {
-		if h == nil {
-			continue
+		if h != nil {
+			h.Abort()
 		}
-		if h.Done() {
-			if s, err := h.SecretShare(); err == nil {
-				s.Destroy()
-			}
-			continue
-		}
-		_, _ = h.Share(he.Step{})
 	}
 	c.hec = [2]*he.Ceremony{}
-	if c.mine != nil {
-		c.mine.Zero()
+	c.check = [2]*he.KeyCheck{}
+	for _, k := range []*keys.Contribution{c.mine, c.theirs} {
+		if k != nil {
+			k.Zero()
+		}
 	}
 	if c.secret != nil {
 		c.secret.Zero()
 	}
+	clear(c.checkMine[:])
 }
 
 // seedConfirmation is the responder's proof that it derived the same agreement secret.
@@ -179,13 +393,13 @@ func protectScheme(p protect.Params) (*pb.ProtectScheme, error) {
 }
 
 // helloPayload is what this node proposes, or expects to be proposed, for partner p's epoch.
-func helloPayload(p *partner, epoch uint64, crs []byte) (*pb.HelloPayload, error) {
+func helloPayload(p *partner, epoch uint64, crsCommit []byte) (*pb.HelloPayload, error) {
 	scheme, err := protectScheme(p.cfg.Transform)
 	if err != nil {
 		return nil, err
 	}
 	return &pb.HelloPayload{Epoch: epoch, ParamSet: p.ps.Name(), ParamSetDigest: paramDigest(p.ps), Protect: scheme,
-		GaloisElements: p.ps.GaloisElements(p.maxDims), CrsContribution: crs}, nil
+		GaloisElements: p.ps.GaloisElements(p.maxDims), CrsCommitment: crsCommit}, nil
 }
 
 // checkHello compares a proposal with what this node expects, field by field, and names the
@@ -198,8 +412,8 @@ func checkHello(got, want *pb.HelloPayload) error {
 		return errors.New("protect scheme or its parameters differ")
 	case len(got.GaloisElements) != len(want.GaloisElements):
 		return errors.New("list of Galois elements differs")
-	case len(got.CrsContribution) != crsContribLen:
-		return fmt.Errorf("crs_contribution is %d bytes, want %d", len(got.CrsContribution), crsContribLen)
+	case len(got.CrsCommitment) != commitmentLen:
+		return fmt.Errorf("crs_commitment is %d bytes, want %d", len(got.CrsCommitment), commitmentLen)
 	}
 	for i := range got.GaloisElements {
 		if got.GaloisElements[i] != want.GaloisElements[i] {

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/keys"
 	pb "github.com/puente-id/puente/proto/puente/v1"
 )
@@ -50,13 +52,17 @@ func (n *Node) admitRound(ctx context.Context, r *round, id []byte) *Error {
 	} else if seen {
 		return replayed("nonce was used before", errNonceSeen)
 	}
-	if r.method == pb.CeremonyService_Hello_FullMethodName {
-		return nil
+	switch r.method {
+	case pb.CeremonyService_Hello_FullMethodName, pb.CeremonyService_Commit_FullMethodName, pb.CeremonyService_Outcome_FullMethodName:
+		return nil // no ceremony in progress needed
 	}
 	n.mu.Lock()
 	c := n.cers[p.name]
 	n.mu.Unlock()
 	if c == nil || !bytes.Equal(c.id, id) {
+		if r.method == pb.CeremonyService_Abort_FullMethodName {
+			return nil // it may be prepared: see the Abort handler
+		}
 		return precondition("no such ceremony in progress (it may have been aborted: start again with Hello)", nil)
 	}
 	c.mu.Lock()
@@ -106,7 +112,7 @@ func (n *Node) failRound(ctx context.Context, r *round, e *Error) error {
 	if r.c != nil {
 		r.c.aborted = true
 		n.dropCeremony(r.p, r.c)
-		n.auditCeremony(ctx, r.p, "ceremony-aborted", r.c.epoch)
+		n.auditCeremony(ctx, r.p, abortAction(e.Err), r.c.epoch)
 	}
 	n.log.Warn("ceremony round failed", "partner", r.p.name, "method", methodName(r.method), "code", e.Code.String(), "reason", e.Error())
 	return e
@@ -168,7 +174,7 @@ func (s *ceremonyServer) Hello(ctx context.Context, req *pb.HelloRequest) (*pb.H
 
 func (n *Node) hello(ctx context.Context, r *round, pl *pb.HelloPayload) (*pb.HelloResponse, *Error) {
 	p := r.p
-	want, err := helloPayload(p, pl.Epoch, pl.CrsContribution)
+	want, err := helloPayload(p, pl.Epoch, pl.CrsCommitment)
 	if err != nil {
 		return nil, internal(err)
 	}
@@ -182,6 +188,18 @@ func (n *Node) hello(ctx context.Context, r *round, pl *pb.HelloPayload) (*pb.He
 	if pl.Epoch != r.h.KeyEpoch || pl.Epoch < next {
 		return nil, precondition(fmt.Sprintf("epoch must be at least %d", next), fmt.Errorf("proposed %d", pl.Epoch))
 	}
+	if pes, err := n.pendingOf(ctx, p.cfg.Agreement); err != nil {
+		return nil, internal(err)
+	} else if len(pes) > 0 {
+		hasPending(pes, 0)
+		return nil, precondition("a ceremony of this agreement is prepared and its outcome not yet settled", nil)
+	}
+	n.cer.mu.Lock()
+	busy := n.cer.outgoing[p.name] != nil
+	n.cer.mu.Unlock()
+	if busy {
+		return nil, precondition("this node is running a ceremony with you", nil)
+	}
 	if e := n.commitNonce(r); e != nil {
 		return nil, e
 	}
@@ -193,15 +211,16 @@ func (n *Node) hello(ctx context.Context, r *round, pl *pb.HelloPayload) (*pb.He
 	if _, err := io.ReadFull(n.rand, crs); err != nil {
 		return nil, internal(err)
 	}
-	c, err := newCeremonyState(p, false, id, pl.Epoch, pl.CrsContribution, crs, n.rand, n.now())
-	if err != nil {
-		return nil, internal(err)
+	if h := n.cer.hooks; h != nil && h.crs != nil {
+		crs = h.crs(pl.CrsCommitment, crs)
 	}
+	c := newCeremonyState(p, false, id, pl.Epoch, n.now())
+	copy(c.crsCommit[:], pl.CrsCommitment)
+	c.crsMine = crs
 	out := &pb.HelloResponsePayload{CeremonyId: id, CrsContribution: crs}
 	c.record(pl, out)
 	rh, sig, err := signResponse(r.h, out, n.signer, n.now())
 	if err != nil {
-		c.destroy()
 		return nil, internal(err)
 	}
 	n.mu.Lock()
@@ -215,6 +234,7 @@ func (n *Node) hello(ctx context.Context, r *round, pl *pb.HelloPayload) (*pb.He
 		old.destroy()
 	}
 	n.auditCeremony(ctx, p, "ceremony-hello", c.epoch)
+	n.crashPoint("responder:Hello")
 	return &pb.HelloResponse{Header: rh, Payload: out, Signature: sig}, nil
 }
 
@@ -236,8 +256,21 @@ func (n *Node) serveRound(ctx context.Context, method string, h *pb.RequestHeade
 	if err != nil {
 		return nil, nil, nil, n.failRound(ctx, r, internal(err))
 	}
-	n.auditCeremony(ctx, r.p, action, r.c.epoch)
+	var epoch uint64
+	if r.c != nil {
+		epoch = r.c.epoch
+	} else {
+		epoch = r.h.KeyEpoch
+	}
+	n.auditCeremony(ctx, r.p, action, epoch)
+	n.crashPoint("responder:" + methodName(method))
 	return rh, out, rsig, nil
+}
+
+// aborting is the failure of a round that ends the ceremony (not a refusal): the partner broke
+// a commitment or sent something no honest party sends.
+func aborting(safe string, err error) *Error {
+	return &Error{Code: codes.InvalidArgument, Safe: safe, Err: err}
 }
 
 func (s *ceremonyServer) CommitSeed(ctx context.Context, req *pb.CommitSeedRequest) (*pb.CommitSeedResponse, error) {
@@ -248,11 +281,19 @@ func (s *ceremonyServer) CommitSeed(ctx context.Context, req *pb.CommitSeedReque
 			if c.stage != stageHello {
 				return nil, precondition("CommitSeed is not the ceremony's next round", nil)
 			}
-			if len(pl.Commitment) != commitmentLen {
-				return nil, invalid("commitment must be 32 bytes", nil)
+			if len(pl.Commitment) != commitmentLen || len(pl.CrsContribution) != crsContribLen {
+				return nil, invalid("commitment and crs_contribution must be 32 bytes", nil)
 			}
 			if e := n.commitNonce(r); e != nil {
 				return nil, e
+			}
+			init, resp := c.parties(n.name)
+			if cm := crsCommitment(c.p.cfg.Agreement, c.epoch, init, resp, pl.CrsContribution); !hmac.Equal(cm[:], c.crsCommit[:]) {
+				// Not a refusal: the initiator is bound to the contribution it committed to in Hello.
+				return nil, aborting("CRS contribution does not open the commitment of Hello", errCRSNotOpened)
+			}
+			if err := c.startHE(pl.CrsContribution, c.crsMine, n.rand); err != nil {
+				return nil, internal(err)
 			}
 			copy(c.peerCommit[:], pl.Commitment)
 			out, err := n.sealContribution(c)
@@ -286,7 +327,7 @@ func (n *Node) sealContribution(c *ceremonyState) (*pb.SealedSeedPayload, error)
 }
 
 // openPeerContribution opens the partner's sealed contribution against its commitment and
-// derives the agreement secret.
+// derives the agreement secret; the contribution is kept for the epoch's pending record.
 func (n *Node) openPeerContribution(c *ceremonyState, pl *pb.SealedSeedPayload, commitment [32]byte) error {
 	if len(pl.SealedContribution) == 0 || len(pl.SealedContribution) > maxSealedSize {
 		return fmt.Errorf("sealed contribution of %d bytes outside [1, %d]", len(pl.SealedContribution), maxSealedSize)
@@ -298,9 +339,12 @@ func (n *Node) openPeerContribution(c *ceremonyState, pl *pb.SealedSeedPayload, 
 	if err != nil {
 		return err
 	}
-	defer theirs.Zero()
-	c.secret, err = keys.DeriveAgreementSecret(c.mine, theirs)
-	return err
+	if c.secret, err = keys.DeriveAgreementSecret(c.mine, theirs); err != nil {
+		theirs.Zero()
+		return err
+	}
+	c.theirs = theirs
+	return nil
 }
 
 func (s *ceremonyServer) RevealSeed(ctx context.Context, req *pb.RevealSeedRequest) (*pb.RevealSeedResponse, error) {
@@ -317,7 +361,7 @@ func (s *ceremonyServer) RevealSeed(ctx context.Context, req *pb.RevealSeedReque
 			if err := n.openPeerContribution(c, pl, c.peerCommit); err != nil {
 				// Not a refusal: the initiator is bound to the contribution it committed to, so
 				// one that does not open ends the ceremony.
-				return nil, &Error{Code: codes.InvalidArgument, Safe: "contribution does not open against the commitment", Err: err}
+				return nil, aborting("contribution does not open against the commitment", err)
 			}
 			conf, err := seedConfirmation(c.secret, c.id)
 			if err != nil {
@@ -334,13 +378,95 @@ func (s *ceremonyServer) RevealSeed(ctx context.Context, req *pb.RevealSeedReque
 	return &pb.RevealSeedResponse{Header: rh, Payload: out.(*pb.SeedConfirmationPayload), Signature: sig}, nil
 }
 
-func (s *ceremonyServer) Confirm(ctx context.Context, req *pb.ConfirmRequest) (*pb.ConfirmResponse, error) {
+// CommitShares records the initiator's commitments of a round and answers with this node's,
+// which it makes only now: before it has seen any share of the round.
+func (s *ceremonyServer) CommitShares(ctx context.Context, req *pb.CommitSharesRequest) (*pb.CommitSharesResponse, error) {
 	n, pl := s.n, orEmpty(req.Payload)
-	rh, out, sig, err := n.serveRound(ctx, pb.CeremonyService_Confirm_FullMethodName, req.Header, pl, req.Signature, pl.CeremonyId,
-		"ceremony-confirmed", func(r *round) (proto.Message, *Error) {
+	rh, out, sig, err := n.serveRound(ctx, pb.CeremonyService_CommitShares_FullMethodName, req.Header, pl, req.Signature, pl.CeremonyId,
+		"ceremony-commit-shares", func(r *round) (proto.Message, *Error) {
 			c := r.c
-			if !c.done() {
-				return nil, precondition("the ceremony has rounds left before Confirm", nil)
+			rd := he.Round(pl.Round)
+			switch {
+			case c.stage != stageRevealed || (rd != he.Round1 && rd != he.Round2):
+				return nil, precondition("CommitShares is not the ceremony's next round", nil)
+			case c.committed[rd] || (rd == he.Round2 && (!c.committed[he.Round1] || !c.roundDone(he.Round1))):
+				return nil, precondition(fmt.Sprintf("round %d of commitments is not the ceremony's next round", rd), nil)
+			}
+			if err := c.checkCommitmentList(pl, rd); err != nil {
+				return nil, invalid("commitments refused", err)
+			}
+			if e := n.commitNonce(r); e != nil {
+				return nil, e
+			}
+			own, err := c.commitRound(rd, pl.Commitments)
+			if err != nil {
+				return nil, internal(err)
+			}
+			if h := n.cer.hooks; h != nil && h.commit != nil {
+				own = h.commit(c, rd, own)
+			}
+			out := &pb.ShareCommitmentsPayload{CeremonyId: c.id, Round: pl.Round, Commitments: own}
+			if rd == he.Round1 {
+				c.checkTranscript = c.digest()
+				copy(c.checkPeerCommit[:], pl.CheckCommitment)
+				if _, err := io.ReadFull(n.rand, c.checkMine[:]); err != nil {
+					return nil, internal(err)
+				}
+				cm := c.checkCommitment(false, c.checkTranscript, c.checkMine[:])
+				out.CheckCommitment = cm[:]
+			}
+			c.committed[rd] = true
+			c.record(pl, out)
+			return out, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return &pb.CommitSharesResponse{Header: rh, Payload: out.(*pb.ShareCommitmentsPayload), Signature: sig}, nil
+}
+
+// CheckKeys opens both key-check contributions and answers with this node's half of the joint
+// key check of both key sets.
+func (s *ceremonyServer) CheckKeys(ctx context.Context, req *pb.CheckKeysRequest) (*pb.CheckKeysResponse, error) {
+	n, pl := s.n, orEmpty(req.Payload)
+	rh, out, sig, err := n.serveRound(ctx, pb.CeremonyService_CheckKeys_FullMethodName, req.Header, pl, req.Signature, pl.CeremonyId,
+		"ceremony-check-keys", func(r *round) (proto.Message, *Error) {
+			c := r.c
+			if c.stage != stageRevealed || !c.sharesDone() {
+				return nil, precondition("CheckKeys is not the ceremony's next round", nil)
+			}
+			if len(pl.CheckContribution) != checkLen || len(pl.Digests) != 0 {
+				return nil, invalid("check_contribution must be 32 bytes and digests empty", nil)
+			}
+			if e := n.commitNonce(r); e != nil {
+				return nil, e
+			}
+			if cm := c.checkCommitment(true, c.checkTranscript, pl.CheckContribution); !hmac.Equal(cm[:], c.checkPeerCommit[:]) {
+				return nil, aborting("key-check contribution does not open its commitment", he.ErrCommitment)
+			}
+			if err := c.runKeyChecks(c.checkSeed(c.digest(), pl.CheckContribution, c.checkMine[:])); err != nil {
+				return nil, internal(err)
+			}
+			out := &pb.KeyCheckPayload{CeremonyId: c.id, CheckContribution: append([]byte(nil), c.checkMine[:]...), Digests: c.checkDigests()}
+			c.record(pl, out)
+			c.stage = stageChecked
+			return out, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return &pb.CheckKeysResponse{Header: rh, Payload: out.(*pb.KeyCheckPayload), Signature: sig}, nil
+}
+
+// Prepare checks the transcript and the initiator's key-check digests and prepares the epoch:
+// its keys are stored, not current. The ceremony then lives on in the pending record only.
+func (s *ceremonyServer) Prepare(ctx context.Context, req *pb.PrepareRequest) (*pb.PrepareResponse, error) {
+	n, pl := s.n, orEmpty(req.Payload)
+	rh, out, sig, err := n.serveRound(ctx, pb.CeremonyService_Prepare_FullMethodName, req.Header, pl, req.Signature, pl.CeremonyId,
+		"ceremony-prepare", func(r *round) (proto.Message, *Error) {
+			c := r.c
+			if c.stage != stageChecked {
+				return nil, precondition("the ceremony has rounds left before Prepare", nil)
 			}
 			if e := n.commitNonce(r); e != nil {
 				return nil, e
@@ -348,9 +474,12 @@ func (s *ceremonyServer) Confirm(ctx context.Context, req *pb.ConfirmRequest) (*
 			mine := c.digest()
 			if !hmac.Equal(mine, pl.TranscriptDigest) {
 				// Not a refusal: the two sides saw different rounds, so the ceremony is over.
-				return nil, &Error{Code: codes.InvalidArgument, Safe: "transcript digests differ"}
+				return nil, aborting("transcript digests differ", nil)
 			}
-			if err := n.activate(ctx, c, true); err != nil {
+			if err := c.verifyCheck(pl.CheckDigests); err != nil {
+				return nil, aborting("joint key check failed", err)
+			}
+			if err := n.prepareEpoch(ctx, c); err != nil {
 				return nil, internal(err)
 			}
 			n.mu.Lock()
@@ -358,12 +487,87 @@ func (s *ceremonyServer) Confirm(ctx context.Context, req *pb.ConfirmRequest) (*
 				delete(n.cers, r.p.name)
 			}
 			n.mu.Unlock()
+			// The initiator commits next; if its Commit has not come within a few seconds (it
+			// normally comes at once and the first look finds the record gone), ask it.
+			c.destroy()
+			n.resolveInBackground(c.p, 2*time.Second)
 			return &pb.TranscriptPayload{CeremonyId: c.id, TranscriptDigest: mine}, nil
 		})
 	if err != nil {
 		return nil, err
 	}
-	return &pb.ConfirmResponse{Header: rh, Payload: out.(*pb.TranscriptPayload), Signature: sig}, nil
+	return &pb.PrepareResponse{Header: rh, Payload: out.(*pb.TranscriptPayload), Signature: sig}, nil
+}
+
+// Commit makes a prepared epoch current. It needs no ceremony in progress: the pending record
+// carries it, across restarts.
+func (s *ceremonyServer) Commit(ctx context.Context, req *pb.CommitRequest) (*pb.CommitResponse, error) {
+	n, pl := s.n, orEmpty(req.Payload)
+	rh, out, sig, err := n.serveRound(ctx, pb.CeremonyService_Commit_FullMethodName, req.Header, pl, req.Signature, pl.CeremonyId,
+		"ceremony-commit", func(r *round) (proto.Message, *Error) {
+			p := r.p
+			if len(pl.CeremonyId) != ceremonyIDLen || pl.Epoch != r.h.KeyEpoch {
+				return nil, invalid("ceremony_id must be 16 bytes and epoch the header's key_epoch", nil)
+			}
+			if e := n.commitNonce(r); e != nil {
+				return nil, e
+			}
+			pes, err := n.pendingOf(ctx, p.cfg.Agreement)
+			if err != nil {
+				return nil, internal(err)
+			}
+			var pe *pendingEpoch
+			for _, x := range pes {
+				if x.epoch == pl.Epoch && !x.initiator && sameCeremony(x.id, pl.CeremonyId) {
+					pe = x
+				} else {
+					x.zero()
+				}
+			}
+			if pe == nil {
+				begun, err := n.epochBegun(ctx, p, pl.Epoch)
+				if err != nil {
+					return nil, internal(err)
+				}
+				if !begun {
+					return nil, precondition("no such prepared ceremony", nil)
+				}
+				return &pb.CommitPayload{CeremonyId: pl.CeremonyId, Epoch: pl.Epoch}, nil // committed before: acknowledge again
+			}
+			defer pe.zero()
+			if err := n.commitEpoch(ctx, p, pe, false); err != nil {
+				return nil, internal(err)
+			}
+			n.retireInBackground(ctx, p)
+			return &pb.CommitPayload{CeremonyId: pl.CeremonyId, Epoch: pl.Epoch}, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return &pb.CommitResponse{Header: rh, Payload: out.(*pb.CommitPayload), Signature: sig}, nil
+}
+
+// Outcome answers, as the initiator, what became of one of its ceremonies.
+func (s *ceremonyServer) Outcome(ctx context.Context, req *pb.OutcomeRequest) (*pb.OutcomeResponse, error) {
+	n, pl := s.n, orEmpty(req.Payload)
+	rh, out, sig, err := n.serveRound(ctx, pb.CeremonyService_Outcome_FullMethodName, req.Header, pl, req.Signature, pl.CeremonyId,
+		"ceremony-outcome", func(r *round) (proto.Message, *Error) {
+			if len(pl.CeremonyId) != ceremonyIDLen || pl.Epoch != r.h.KeyEpoch {
+				return nil, invalid("ceremony_id must be 16 bytes and epoch the header's key_epoch", nil)
+			}
+			if e := n.commitNonce(r); e != nil {
+				return nil, e
+			}
+			o, err := n.outcomeOf(ctx, r.p, pl.CeremonyId, pl.Epoch)
+			if err != nil {
+				return nil, internal(err)
+			}
+			return &pb.OutcomePayload{CeremonyId: pl.CeremonyId, Epoch: pl.Epoch, Outcome: o}, nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	return &pb.OutcomeResponse{Header: rh, Payload: out.(*pb.OutcomePayload), Signature: sig}, nil
 }
 
 func (s *ceremonyServer) Abort(ctx context.Context, req *pb.AbortRequest) (*pb.AbortResponse, error) {
@@ -384,14 +588,45 @@ func (s *ceremonyServer) Abort(ctx context.Context, req *pb.AbortRequest) (*pb.A
 		r.unlock()
 		return nil, n.failRound(ctx, r, e)
 	}
-	c.aborted = true
-	r.unlock()
-	n.dropCeremony(r.p, c)
-	out := &pb.AbortPayload{CeremonyId: c.id, Reason: req.Payload.Reason}
+	epoch := r.h.KeyEpoch
+	if c != nil {
+		c.aborted = true
+		r.unlock()
+		n.dropCeremony(r.p, c)
+		epoch = c.epoch
+	} else if e := n.abortPreparedByPartner(ctx, r.p, req.Payload.CeremonyId); e != nil {
+		return nil, n.failRound(ctx, r, e)
+	}
+	out := &pb.AbortPayload{CeremonyId: req.Payload.CeremonyId, Reason: req.Payload.Reason}
 	rh, sig, err := signResponse(r.h, out, n.signer, n.now())
 	if err != nil {
 		return nil, internal(err)
 	}
-	n.auditCeremony(ctx, r.p, "ceremony-aborted", c.epoch)
+	n.auditCeremony(ctx, r.p, "ceremony-aborted-by-initiator", epoch)
 	return &pb.AbortResponse{Header: rh, Payload: out, Signature: sig}, nil
+}
+
+// abortPreparedByPartner discards this node's prepared epoch of ceremony id, which the
+// initiator aborted; a ceremony this node does not know is refused.
+func (n *Node) abortPreparedByPartner(ctx context.Context, p *partner, id []byte) *Error {
+	pes, err := n.pendingOf(ctx, p.cfg.Agreement)
+	if err != nil {
+		return internal(err)
+	}
+	var found *pendingEpoch
+	for _, pe := range pes {
+		if !pe.initiator && sameCeremony(pe.id, id) {
+			found = pe
+		} else {
+			pe.zero()
+		}
+	}
+	if found == nil {
+		return precondition("no such ceremony in progress (it may have been aborted: start again with Hello)", nil)
+	}
+	defer found.zero()
+	if err := n.abortPrepared(ctx, p, found, "ceremony-prepared-discarded"); err != nil {
+		return precondition("the prepared epoch was already made current", err)
+	}
+	return nil
 }

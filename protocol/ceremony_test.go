@@ -5,10 +5,12 @@ package protocol
 import (
 	"context"
 	"crypto/rand"
+	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/puente-id/puente/audit"
@@ -49,16 +51,43 @@ func sendShare(t *testing.T, a *testNode, c *ceremonyState, d int, step he.Step,
 	}
 }
 
+// runShares runs the key-share rounds of c after RevealSeed: both rounds of commitments and
+// every exchange, then the key check.
+func runShares(t *testing.T, a *testNode, c *ceremonyState) {
+	t.Helper()
+	ctx := ctxTimeout(t, 5*time.Minute)
+	for _, r := range []he.Round{he.Round1, he.Round2} {
+		if !c.committed[r] {
+			if err := a.clientCommitShares(ctx, c.p, c, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for {
+			d, step, ok := c.nextStep()
+			if !ok || step.Round() != r {
+				break
+			}
+			if err := a.clientShare(ctx, c.p, c, d, step); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := a.clientCheck(ctx, c.p, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestCeremonyRefusals checks the ceremony's bad inputs: a proposal that differs from the
 // responder's view, a repeated step (refused, nothing changed: the ceremony still completes),
-// a share that does not validate (the ceremony is aborted and refuses every later round).
+// a share that does not open its commitment (the ceremony is aborted and refuses every later
+// round), transcripts that differ at Prepare, a seed contribution that does not open.
 func TestCeremonyRefusals(t *testing.T) {
 	a, b := newPair(t, pairOptions{})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	p := a.partners["beta"]
 
 	// A proposal for other parameters.
-	pl, err := helloPayload(p, 1, make([]byte, crsContribLen))
+	pl, err := helloPayload(p, 1, make([]byte, commitmentLen))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,12 +104,18 @@ func TestCeremonyRefusals(t *testing.T) {
 		t.Errorf("refused Hello recorded as %q", rec.Action)
 	}
 
-	// A ceremony in which the initiator repeats its first step.
+	// A ceremony in which the initiator repeats its first step, and asks to prepare early.
 	c, err := a.clientHello(ctx, p, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := a.clientSeed(ctx, p, c); err != nil {
+		t.Fatal(err)
+	}
+	if code := sendShare(t, a, c, 0, he.Step{Kind: he.StepPublicKey}, make([]byte, 100)); code != codes.FailedPrecondition {
+		t.Errorf("a share before the commitments: %v, want FailedPrecondition", code)
+	}
+	if err := a.clientCommitShares(ctx, p, c, he.Round1); err != nil {
 		t.Fatal(err)
 	}
 	d, step, _ := c.nextStep()
@@ -91,23 +126,13 @@ func TestCeremonyRefusals(t *testing.T) {
 	if code := sendShare(t, a, c, d, step, junk); code != codes.FailedPrecondition {
 		t.Errorf("repeated step: %v, want FailedPrecondition", code)
 	}
-	if code := confirmEarly(t, a, c); code != codes.FailedPrecondition {
-		t.Errorf("Confirm before the last share: %v, want FailedPrecondition", code)
+	if code := prepareWith(t, a, c, c.digest()); code != codes.FailedPrecondition {
+		t.Errorf("Prepare before the last share: %v, want FailedPrecondition", code)
 	}
-	for {
-		d, step, ok := c.nextStep()
-		if !ok {
-			break
-		}
-		if err := a.clientShare(ctx, p, c, d, step); err != nil {
-			t.Fatalf("the ceremony after a refused repeat: %v", err)
-		}
-	}
-	if err := a.clientConfirm(ctx, p, c); err != nil {
-		t.Fatal(err)
-	}
+	runShares(t, a, c)
+	finish(t, a, c)
 
-	// A ceremony with a share that does not validate: aborted on the responder.
+	// A ceremony with a share that does not open its commitment: aborted on the responder.
 	c2, err := a.clientHello(ctx, p, 2)
 	if err != nil {
 		t.Fatal(err)
@@ -115,26 +140,30 @@ func TestCeremonyRefusals(t *testing.T) {
 	if err := a.clientSeed(ctx, p, c2); err != nil {
 		t.Fatal(err)
 	}
+	if err := a.clientCommitShares(ctx, p, c2, he.Round1); err != nil {
+		t.Fatal(err)
+	}
 	d, step, _ = c2.nextStep()
-	good, err := c2.hec[d].Share(step)
+	good, err := c2.hec[d].Reveal(step)
 	if err != nil {
 		t.Fatal(err)
 	}
-	good[0] ^= 0xff // not an HE object any more
-	if code := sendShare(t, a, c2, d, step, good); code != codes.InvalidArgument {
-		t.Errorf("corrupt share: %v, want InvalidArgument", code)
+	bad := append([]byte(nil), good...)
+	bad[len(bad)-1] ^= 1
+	if code := sendShare(t, a, c2, d, step, bad); code != codes.InvalidArgument {
+		t.Errorf("a share that does not open its commitment: %v, want InvalidArgument", code)
 	}
-	if rec := lastRecord(t, b); rec.Kind != audit.KindKey || rec.Action != "ceremony-aborted" {
-		t.Errorf("after a corrupt share the responder recorded %s %q", rec.Kind, rec.Action)
+	if rec := lastRecord(t, b); rec.Kind != audit.KindKey || rec.Action != "ceremony-aborted-commitment-broken" {
+		t.Errorf("after a broken commitment the responder recorded %s %q", rec.Kind, rec.Action)
 	}
-	if code := sendShare(t, a, c2, d, he.Step{Kind: he.StepRelinRound1}, make([]byte, 10)); code != codes.FailedPrecondition {
+	if code := sendShare(t, a, c2, d, step, good); code != codes.FailedPrecondition {
 		t.Errorf("a round of an aborted ceremony: %v, want FailedPrecondition", code)
 	}
 	c2.destroy()
 
-	// A ceremony whose transcripts differ at Confirm: aborted on the responder, which keeps
+	// A ceremony whose transcripts differ at Prepare: aborted on the responder, which keeps
 	// its epoch.
-	c3, err := a.clientHello(ctx, p, 3)
+	c3, err := a.clientHello(ctx, p, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,41 +171,33 @@ func TestCeremonyRefusals(t *testing.T) {
 	if err := a.clientSeed(ctx, p, c3); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		d, step, ok := c3.nextStep()
-		if !ok {
-			break
-		}
-		if err := a.clientShare(ctx, p, c3, d, step); err != nil {
-			t.Fatal(err)
-		}
-	}
+	runShares(t, a, c3)
 	wrong := c3.digest()
 	wrong[0] ^= 1
-	if code := confirmWith(t, a, c3, wrong); code != codes.InvalidArgument {
-		t.Errorf("Confirm with another transcript: %v, want InvalidArgument", code)
+	if code := prepareWith(t, a, c3, wrong); code != codes.InvalidArgument {
+		t.Errorf("Prepare with another transcript: %v, want InvalidArgument", code)
 	}
 	if rec := lastRecord(t, b); rec.Kind != audit.KindKey || rec.Action != "ceremony-aborted" {
 		t.Errorf("after a transcript mismatch the responder recorded %s %q", rec.Kind, rec.Action)
 	}
-	if code := confirmWith(t, a, c3, c3.digest()); code != codes.FailedPrecondition {
-		t.Errorf("Confirm after the mismatch: %v, want FailedPrecondition (the ceremony is over)", code)
+	if code := prepareWith(t, a, c3, c3.digest()); code != codes.FailedPrecondition {
+		t.Errorf("Prepare after the mismatch: %v, want FailedPrecondition (the ceremony is over)", code)
 	}
 	if k, err := b.partners["alpha"].current(); err != nil || k.epoch != 1 {
-		t.Errorf("the responder's epoch after the failed Confirm: %v %v, want 1", k, err)
+		t.Errorf("the responder's epoch after the failed Prepare: %v %v, want 1", k, err)
 	}
 
 	// A ceremony whose initiator reveals a contribution that does not open against its
 	// commitment: aborted on the responder, so the right contribution comes too late.
-	c4, err := a.clientHello(ctx, p, 4)
+	c4, err := a.clientHello(ctx, p, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c4.destroy()
 	sealed := commitSeed(t, a, p, c4)
-	bad := proto.Clone(sealed).(*pb.SealedSeedPayload)
-	bad.SealedContribution[len(bad.SealedContribution)/2] ^= 1
-	if code := revealSeed(t, a, p, c4, bad); code != codes.InvalidArgument {
+	badSeal := proto.Clone(sealed).(*pb.SealedSeedPayload)
+	badSeal.SealedContribution[len(badSeal.SealedContribution)/2] ^= 1
+	if code := revealSeed(t, a, p, c4, badSeal); code != codes.InvalidArgument {
 		t.Errorf("a contribution that does not open: %v, want InvalidArgument", code)
 	}
 	if rec := lastRecord(t, b); rec.Kind != audit.KindKey || rec.Action != "ceremony-aborted" {
@@ -185,6 +206,27 @@ func TestCeremonyRefusals(t *testing.T) {
 	if code := revealSeed(t, a, p, c4, sealed); code != codes.FailedPrecondition {
 		t.Errorf("the right contribution after the abort: %v, want FailedPrecondition (the ceremony is over)", code)
 	}
+}
+
+// finish prepares, commits and acknowledges a ceremony whose rounds have all run, the way
+// Node.Ceremony does.
+func finish(t *testing.T, a *testNode, c *ceremonyState) {
+	t.Helper()
+	ctx := ctxTimeout(t, time.Minute)
+	if err := a.prepareEpoch(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.clientPrepare(ctx, c.p, c); err != nil {
+		t.Fatal(err)
+	}
+	pe := &pendingEpoch{initiator: true, partner: c.p.name, id: c.id, epoch: c.epoch, mine: c.mine, theirs: c.theirs}
+	if err := a.commitEpoch(ctx, c.p, pe, true); err != nil {
+		t.Fatal(err)
+	}
+	if !a.sendCommitUntilAcked(ctx, c.p, pe) {
+		t.Fatal("Commit not acknowledged")
+	}
+	c.destroy()
 }
 
 // commitSeed draws the initiator's contribution and sends its commitment; it returns the sealed
@@ -200,7 +242,7 @@ func commitSeed(t *testing.T, a *testNode, p *partner, c *ceremonyState) *pb.Sea
 	if err != nil {
 		t.Fatal(err)
 	}
-	commit := &pb.CommitSeedPayload{CeremonyId: c.id, Commitment: sealed.Commitment}
+	commit := &pb.CommitSeedPayload{CeremonyId: c.id, Commitment: sealed.Commitment, CrsContribution: c.crsMine}
 	_, err = callRound(ctx, a.Node, p, pb.CeremonyService_CommitSeed_FullMethodName, c.epoch, commit,
 		func(h *pb.RequestHeader, sig []byte) (*pb.CommitSeedResponse, error) {
 			return cc.CommitSeed(ctx, &pb.CommitSeedRequest{Header: h, Payload: commit, Signature: sig})
@@ -226,20 +268,61 @@ func revealSeed(t *testing.T, a *testNode, p *partner, c *ceremonyState, sealed 
 	return codeOf(err)
 }
 
-// confirmEarly sends Confirm for a ceremony that is not finished.
-func confirmEarly(t *testing.T, a *testNode, c *ceremonyState) codes.Code {
-	t.Helper()
-	return confirmWith(t, a, c, c.digest())
-}
-
-// confirmWith sends Confirm with the given transcript digest.
-func confirmWith(t *testing.T, a *testNode, c *ceremonyState, digest []byte) codes.Code {
+// prepareWith sends Prepare with the given transcript digest and the ceremony's key-check
+// digests.
+func prepareWith(t *testing.T, a *testNode, c *ceremonyState, digest []byte) codes.Code {
 	t.Helper()
 	cc, _ := a.ceremonyClient(c.p)
-	pl := &pb.TranscriptPayload{CeremonyId: c.id, TranscriptDigest: digest}
-	_, err := callRound(context.Background(), a.Node, c.p, pb.CeremonyService_Confirm_FullMethodName, c.epoch, pl,
-		func(h *pb.RequestHeader, sig []byte) (*pb.ConfirmResponse, error) {
-			return cc.Confirm(context.Background(), &pb.ConfirmRequest{Header: h, Payload: pl, Signature: sig})
-		}, func(r *pb.ConfirmResponse) proto.Message { return orEmpty(r.Payload) })
+	pl := &pb.PreparePayload{CeremonyId: c.id, TranscriptDigest: digest}
+	if c.check[0] != nil {
+		pl.CheckDigests = c.checkDigests()
+	}
+	_, err := callRound(context.Background(), a.Node, c.p, pb.CeremonyService_Prepare_FullMethodName, c.epoch, pl,
+		func(h *pb.RequestHeader, sig []byte) (*pb.PrepareResponse, error) {
+			return cc.Prepare(context.Background(), &pb.PrepareRequest{Header: h, Payload: pl, Signature: sig})
+		}, func(r *pb.PrepareResponse) proto.Message { return orEmpty(r.Payload) })
 	return codeOf(err)
+}
+
+// TestOlderProtocolRefused: a request from a version-1 node (its header has no protocol_version)
+// is refused with a message naming both versions, before anything else is checked, and a
+// response of another version is refused by the client.
+func TestOlderProtocolRefused(t *testing.T) {
+	a, b := newPair(t, pairOptions{})
+	ctx := ctxTimeout(t, time.Minute)
+	p := a.partners["beta"]
+	pl, err := helloPayload(p, 1, make([]byte, commitmentLen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := newRequestHeader(rand.Reader, time.Now(), a.name, p.name, p.cfg.Agreement, pb.CeremonyService_Hello_FullMethodName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.KeyEpoch, h.ParamSet, h.PurposeCode = 1, p.ps.Name(), ceremonyPurpose
+	h.ProtocolVersion = 0 // what a version-1 node sends
+	sig, err := signRequest(h, pl, a.signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, _ := a.ceremonyClient(p)
+	_, err = cc.Hello(ctx, &pb.HelloRequest{Header: h, Payload: pl, Signature: sig})
+	st, _ := status.FromError(err)
+	if st.Code() != codes.FailedPrecondition || !strings.Contains(st.Message(), "protocol version 1, this node version 2") {
+		t.Errorf("a version-1 Hello: %v, want FailedPrecondition naming both versions", err)
+	}
+	if rec := lastRecord(t, b); rec.Action != "ceremony-refused" {
+		t.Errorf("the refusal was recorded as %q", rec.Action)
+	}
+
+	h.ProtocolVersion = ProtocolVersion
+	rh, rsig, err := signResponse(h, pl, b.signer, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rh.ProtocolVersion = 1
+	err = verifyResponse(rh, pl, rsig, responseCheck{req: h, partner: p.name, ring: p.card.Keyring})
+	if err == nil || !strings.Contains(err.Error(), "protocol version 1, this node version 2") {
+		t.Errorf("a version-1 response: %v, want a refusal naming both versions", err)
+	}
 }

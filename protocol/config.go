@@ -84,11 +84,15 @@ type PartnerConfig struct {
 	Address   string // host:port of the partner's node
 	Card      string // the partner's node card (see Card)
 	TLSCA     string // optional: accept a certificate from this CA naming the partner, besides the card's pin
-	Purposes  []string
-	HEParams  string  // he parameter-set name
-	Threshold float64 // tau: a score at or above it is a hit
-	Transform protect.Params
-	Line      int
+	// ClassicalKeyExchange lets this partner's TLS connections use the classical X25519 key
+	// exchange instead of the hybrid post-quantum X25519MLKEM768 that every other connection
+	// must use (tls_classical_key_exchange = true). Each such connection is audited.
+	ClassicalKeyExchange bool
+	Purposes             []string
+	HEParams             string  // he parameter-set name
+	Threshold            float64 // tau: a score at or above it is a hit
+	Transform            protect.Params
+	Line                 int
 }
 
 // Partner returns the named partner's configuration.
@@ -230,10 +234,11 @@ func (c *Config) parsePartner(top *hclFields, it *ast.ObjectItem, seen map[strin
 	if !ok {
 		return
 	}
-	f, _ := newFields(top.file, it.Pos().Line, body, []string{"agreement", "address", "card", "tls_ca", "purposes",
-		"he_params", "threshold", "transform"}, nil, top.err)
+	f, _ := newFields(top.file, it.Pos().Line, body, []string{"agreement", "address", "card", "tls_ca", "tls_classical_key_exchange",
+		"purposes", "he_params", "threshold", "transform"}, nil, top.err)
 	p := PartnerConfig{Name: name, Agreement: f.str("agreement", true), Address: f.str("address", true), Card: f.str("card", true),
-		TLSCA: f.str("tls_ca", false), Purposes: f.strs("purposes", true), HEParams: f.str("he_params", true),
+		TLSCA: f.str("tls_ca", false), ClassicalKeyExchange: f.boolean("tls_classical_key_exchange"),
+		Purposes: f.strs("purposes", true), HEParams: f.str("he_params", true),
 		Threshold: f.number("threshold", true, -0.999, 0.999), Line: it.Pos().Line}
 	if tt := f.items["transform"]; tt == nil {
 		f.errorf(it.Pos(), "partner %q: required block transform { ... } is missing", name)

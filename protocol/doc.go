@@ -34,14 +34,17 @@
 //
 // # The key ceremony and epochs
 //
-// [Node.Ceremony] runs ceremony.proto's rounds as initiator: CRS contributions, the
+// [Node.Ceremony] runs ceremony.proto's rounds as initiator: the committed CRS contributions, the
 // transform-seed commit/reveal of the keys package (contributions sealed with age to the partner's
-// recipient), one key-share exchange per step of the he package's ceremony for each direction,
-// and transcript digests compared before either side makes the epoch current. Any failure aborts
-// the ceremony on both sides; a step is never run twice with the same share (Lattigo's
-// SECURITY.md). On Confirm each node stores its HE shares (keys.PutShare), the evaluation keys
-// (a file, its SHA-512 in the key store) and the agreement secret (keys.Agreements.Begin), then
-// re-protects its gallery under the new epoch and retires and destroys the old one.
+// recipient), commitments to every HE key share of a round before any is revealed, one key-share
+// exchange per step of the he package's ceremony for each direction, the joint key check, and
+// transcript digests compared before either side prepares the epoch. Any failure before the
+// initiator commits aborts the ceremony on both sides; a step is never run twice with the same
+// share (Lattigo's SECURITY.md). The switch of epochs is a two-phase commit (epoch.go): each node
+// prepares (its HE shares, the evaluation keys and a sealed pending record), the initiator commits
+// (keys.Agreements.Begin) and tells the responder, which commits too; a node that stopped half-way
+// resolves its pending record when it opens (ceremony_runtime.go). Each node then re-protects its
+// gallery under the new epoch and retires and destroys the old one.
 // [Node.Revoke] revokes the current epoch at once and runs a new ceremony.
 //
 // # Search and Verify
@@ -62,9 +65,12 @@
 //   - An honest responder: it can answer hit or no-hit at will (SECURITY.md, "Wrong answers").
 //     Against a querier that deviates, the he package enforces the probe's layout and norm and
 //     the opening reveals one bit; the quota and the verification limit bound how many.
+//   - Proofs that a partner's ceremony shares are well formed: the ceremony's commitments, share
+//     checks and joint key check stand in for them (SECURITY.md states what risk remains).
 //   - Availability: a partner with a valid certificate can keep the responder busy up to its
 //     quota; unanswered queries (cancelled) do not count against it.
 //   - Confidentiality of timing: response time reveals the gallery's size in blocks.
-//   - Atomicity across the two nodes: if the Confirm answer is lost, the responder has the new
-//     epoch and the initiator not; run the ceremony again with a later epoch.
+//   - That a new epoch becomes current on both nodes at the same instant: between the
+//     initiator's commit and the responder's, queries under the new epoch are refused by the
+//     responder until it commits (normally at once; after a crash, when the nodes reconnect).
 package protocol

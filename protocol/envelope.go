@@ -16,6 +16,10 @@ import (
 	pb "github.com/puente-id/puente/proto/puente/v1"
 )
 
+// ProtocolVersion is the version of the wire protocol this node speaks (envelope.proto,
+// Versions): every header carries it, and a request or response of another version is refused.
+const ProtocolVersion = 2
+
 // FIPS 204 context strings of the request and response signatures (envelope.proto).
 const (
 	DomainRequest  = "puente/v1 request"
@@ -68,7 +72,7 @@ func newRequestHeader(rnd io.Reader, now time.Time, self, partner, agreement, me
 		return nil, fmt.Errorf("protocol: randomness for a nonce: %w", err)
 	}
 	return &pb.RequestHeader{RequestId: id, AgreementId: agreement, Sender: self, Recipient: partner,
-		Method: method, SentAt: timestamppb.New(now), Nonce: nonce}, nil
+		Method: method, SentAt: timestamppb.New(now), Nonce: nonce, ProtocolVersion: ProtocolVersion}, nil
 }
 
 // signRequest binds payload to h (payload_digest, signing_key_id) and signs CE(h).
@@ -88,7 +92,7 @@ func signResponse(req *pb.RequestHeader, payload proto.Message, s Signer, now ti
 	id := s.ID()
 	h := &pb.ResponseHeader{RequestId: req.RequestId, RequestDigest: digest(req), Sender: req.Recipient,
 		Recipient: req.Sender, SentAt: timestamppb.New(now), KeyEpoch: req.KeyEpoch, ParamSet: req.ParamSet,
-		SigningKeyId: id[:], PayloadDigest: digest(payload)}
+		SigningKeyId: id[:], PayloadDigest: digest(payload), ProtocolVersion: ProtocolVersion}
 	sig, err := s.Sign(DomainResponse, canonical(h))
 	if err != nil {
 		return nil, nil, fmt.Errorf("protocol: signing response: %w", err)
@@ -140,6 +144,9 @@ type requestCheck struct {
 // sender (against the mTLS partner), time window, signature, recipient and method, agreement.
 // The nonce, epoch, parameter set and purpose are the caller's to check.
 func verifyRequest(h *pb.RequestHeader, payload proto.Message, sig []byte, c requestCheck) *Error {
+	if h != nil && h.ProtocolVersion != ProtocolVersion {
+		return precondition(versionMismatch(h.ProtocolVersion), nil)
+	}
 	if err := checkRequestShape(h, sig); err != nil {
 		return invalid("malformed request header", err)
 	}
@@ -168,6 +175,15 @@ func verifyRequest(h *pb.RequestHeader, payload proto.Message, sig []byte, c req
 	return nil
 }
 
+// versionMismatch is the refusal of a partner speaking another protocol version. A header from
+// a version-1 node has no protocol_version (it reads as 0).
+func versionMismatch(got uint32) string {
+	if got == 0 {
+		got = 1
+	}
+	return fmt.Sprintf("the partner speaks Puente protocol version %d, this node version %d: upgrade the older node", got, ProtocolVersion)
+}
+
 // responseCheck is what a client expects of a response header.
 type responseCheck struct {
 	req     *pb.RequestHeader
@@ -185,6 +201,8 @@ func verifyResponse(h *pb.ResponseHeader, payload proto.Message, sig []byte, c r
 		return errors.New("response header: key ID, payload digest or signature has the wrong size")
 	case h.SentAt == nil || h.SentAt.CheckValid() != nil:
 		return errors.New("response header: sent_at is missing")
+	case h.ProtocolVersion != ProtocolVersion:
+		return errors.New(versionMismatch(h.ProtocolVersion))
 	case subtle.ConstantTimeCompare(h.RequestId, c.req.RequestId) != 1 ||
 		subtle.ConstantTimeCompare(h.RequestDigest, digest(c.req)) != 1:
 		return errors.New("response is not bound to this request")

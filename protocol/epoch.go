@@ -9,17 +9,25 @@ import (
 	"github.com/puente-id/puente/keys"
 )
 
-// activate makes a finished ceremony's epoch current on this node: it stores both HE secret
-// shares and the evaluation keys, begins the epoch in the agreement state (which supersedes the
-// previous one), and swaps the in-memory keys. The superseded epoch is then retired: the gallery
-// is re-protected under the new epoch and the old epoch's seed and HE material destroyed, in the
-// background when background is set (the responder answers Confirm first), else before
-// activate returns.
-func (n *Node) activate(ctx context.Context, c *ceremonyState, background bool) error {
+// The switch to a ceremony's new epoch is a two-phase commit coordinated by the initiator
+// (docs/protocol.md, "Switching epochs"): each node first prepares the epoch (prepareEpoch:
+// durably, without making it current), then the initiator commits (commitEpoch: the agreement
+// state names the epoch; this is the decision), then it tells the responder, which commits too.
+// A node that stops at any point resolves its prepared epoch when it next opens
+// (recoverCeremonies), so the two nodes never stay on different current epochs.
+
+// prepareEpoch stores a finished ceremony's HE material (both secret shares, the evaluation keys
+// of the key set in which the partner queries) and its pending record. The current epoch is
+// unchanged. The ceremony keeps no secret share afterwards.
+func (n *Node) prepareEpoch(ctx context.Context, c *ceremonyState) error {
 	p := c.p
 	qd, rd := 0, 1
 	if !c.initiator {
 		qd, rd = 1, 0
+	}
+	evk, err := c.hec[rd].EvaluationKeys()
+	if err != nil {
+		return err
 	}
 	qshare, err := c.hec[qd].SecretShare()
 	if err != nil {
@@ -30,12 +38,10 @@ func (n *Node) activate(ctx context.Context, c *ceremonyState, background bool) 
 		qshare.Destroy()
 		return err
 	}
-	evk, err := c.hec[rd].EvaluationKeys()
+	err = n.storeEpochKeys(ctx, p, c.epoch, qshare, rshare, evk)
 	if err == nil {
-		err = n.storeEpochKeys(ctx, p, c.epoch, qshare, rshare, evk)
-	}
-	if err == nil {
-		err = n.agree.Begin(ctx, p.name, c.secret)
+		pe := &pendingEpoch{initiator: c.initiator, partner: p.name, id: c.id, epoch: c.epoch, mine: c.mine, theirs: c.theirs}
+		err = n.putPending(ctx, p.cfg.Agreement, pe)
 	}
 	var k *epochKeys
 	if err == nil {
@@ -46,28 +52,13 @@ func (n *Node) activate(ctx context.Context, c *ceremonyState, background bool) 
 		rshare.Destroy()
 		return err
 	}
-	p.mu.Lock()
-	old := p.cur
-	p.cur = k
-	if old != nil {
-		p.retired[old.epoch] = true
-		p.stale = append(p.stale, old)
-	}
-	p.mu.Unlock()
-	n.log.Info("epoch active", "partner", p.name, "agreement", p.cfg.Agreement, "epoch", c.epoch)
-	if !background {
-		return n.retireEpochs(ctx, p)
-	}
-	n.bg.Add(1)
-	go func() {
-		defer n.bg.Done()
-		if err := n.retireEpochs(context.WithoutCancel(ctx), p); err != nil {
-			n.log.Error("retiring the previous epoch", "partner", p.name, "err", err)
-		}
-	}()
+	n.holdPrepared(p, k)
+	n.auditCeremony(ctx, p, "ceremony-prepared", c.epoch)
 	return nil
 }
 
+// newEpochKeys builds an epoch's keys from a finished ceremony's shares and keys, so that
+// committing it right after the ceremony needs no reload from the store.
 func newEpochKeys(p *partner, c *ceremonyState, qshare, rshare *he.SecretShare, evk *he.EvaluationKeys) (*epochKeys, error) {
 	k := &epochKeys{epoch: c.epoch, ps: p.ps, scheme: schemeLabel(p.cfg.Transform), qshare: qshare, rshare: rshare}
 	var err error
@@ -81,6 +72,135 @@ func newEpochKeys(p *partner, c *ceremonyState, qshare, rshare *he.SecretShare, 
 		return nil, err
 	}
 	return k, nil
+}
+
+// holdPrepared keeps a prepared epoch's keys in memory until it is committed or discarded
+// (takePrepared); keys held for the partner before are destroyed.
+func (n *Node) holdPrepared(p *partner, k *epochKeys) {
+	n.cer.mu.Lock()
+	old := n.cer.prepared[p.name]
+	n.cer.prepared[p.name] = k
+	n.cer.mu.Unlock()
+	if old != nil {
+		old.destroy()
+	}
+}
+
+// takePrepared returns the keys held for the partner's prepared epoch, or nil; they are no
+// longer held.
+func (n *Node) takePrepared(p *partner, epoch uint64) *epochKeys {
+	n.cer.mu.Lock()
+	defer n.cer.mu.Unlock()
+	k := n.cer.prepared[p.name]
+	if k == nil || k.epoch != epoch {
+		return nil
+	}
+	delete(n.cer.prepared, p.name)
+	return k
+}
+
+// epochBegun reports whether the agreement state names epoch (in any state): whether a
+// prepared epoch was committed.
+func (n *Node) epochBegun(ctx context.Context, p *partner, epoch uint64) (bool, error) {
+	st, _, err := n.agree.State(ctx, p.cfg.Agreement)
+	if errors.Is(err, keys.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, e := range st.Epochs {
+		if e.Epoch == epoch {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// commitEpoch makes a prepared epoch current on this node: the agreement state begins it (the
+// commit point, which supersedes the previous epoch), its keys are loaded and swapped in. It is
+// idempotent: an epoch the state already names is only loaded if it is not current yet. The
+// pending record is destroyed unless keep is set (the initiator keeps it until the responder
+// acknowledges). The caller retires the superseded epoch (retireEpochs).
+func (n *Node) commitEpoch(ctx context.Context, p *partner, pe *pendingEpoch, keep bool) error {
+	n.cer.pendingMu.Lock()
+	defer n.cer.pendingMu.Unlock()
+	begun, err := n.epochBegun(ctx, p, pe.epoch)
+	if err != nil {
+		return err
+	}
+	if !begun {
+		secret, err := keys.DeriveAgreementSecret(pe.mine, pe.theirs)
+		if err != nil {
+			return err
+		}
+		err = n.agree.Begin(ctx, p.name, secret)
+		secret.Zero()
+		if err != nil {
+			return err
+		}
+	}
+	if cur, err := p.current(); err != nil || cur.epoch < pe.epoch {
+		k := n.takePrepared(p, pe.epoch)
+		if k == nil {
+			if k, err = n.loadEpoch(ctx, p, pe.epoch); err != nil {
+				return err
+			}
+		}
+		p.mu.Lock()
+		old := p.cur
+		p.cur = k
+		if old != nil {
+			p.retired[old.epoch] = true
+			p.stale = append(p.stale, old)
+		}
+		p.mu.Unlock()
+		n.log.Info("epoch active", "partner", p.name, "agreement", p.cfg.Agreement, "epoch", pe.epoch)
+		n.auditCeremony(ctx, p, "ceremony-committed", pe.epoch)
+	}
+	if !keep {
+		return n.destroyPending(ctx, p.cfg.Agreement, pe.epoch)
+	}
+	return nil
+}
+
+// retireInBackground retires the partner's superseded epochs without holding up the caller.
+func (n *Node) retireInBackground(ctx context.Context, p *partner) {
+	n.bg.Add(1)
+	go func() {
+		defer n.bg.Done()
+		if err := n.retireEpochs(context.WithoutCancel(ctx), p); err != nil {
+			n.log.Error("retiring the previous epoch", "partner", p.name, "err", err)
+		}
+	}()
+}
+
+// abortPrepared discards a prepared epoch that was never made current: its HE material, an
+// agreement secret a Begin interrupted by a crash may have stored for it, and its record.
+func (n *Node) abortPrepared(ctx context.Context, p *partner, pe *pendingEpoch, action string) error {
+	n.cer.pendingMu.Lock()
+	defer n.cer.pendingMu.Unlock()
+	begun, err := n.epochBegun(ctx, p, pe.epoch)
+	if err != nil {
+		return err
+	}
+	if begun {
+		return fmt.Errorf("protocol: epoch %d of agreement %s was made current; it cannot be aborted", pe.epoch, p.cfg.Agreement)
+	}
+	if k := n.takePrepared(p, pe.epoch); k != nil {
+		k.destroy()
+	}
+	if err := n.destroyEpochKeys(ctx, p, pe.epoch); err != nil {
+		return err
+	}
+	if err := n.store.Destroy(ctx, keys.SeedName(p.cfg.Agreement, pe.epoch)); err != nil && !errors.Is(err, keys.ErrNotFound) {
+		return err
+	}
+	if err := n.destroyPending(ctx, p.cfg.Agreement, pe.epoch); err != nil {
+		return err
+	}
+	n.auditCeremony(ctx, p, action, pe.epoch)
+	return nil
 }
 
 // retireEpochs finishes every superseded epoch of the partner's agreement: re-protects the

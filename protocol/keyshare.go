@@ -12,10 +12,11 @@ import (
 )
 
 // ExchangeKeyShare swaps one HE key-generation share of each party: the initiator's open message
-// and share chunks, then the responder's. The steps run in the canonical order of the he
-// package, direction INITIATOR_QUERIES first. A step out of order or repeated is refused
-// (FailedPrecondition) and changes nothing; a share that fails validation aborts the ceremony,
-// since no step is ever run again with the same share.
+// and share chunks, then the responder's. The steps run round by round, each round in the
+// canonical order of the he package, direction INITIATOR_QUERIES first; both parties committed
+// to their shares of the round before (CommitShares). A step out of order or repeated is refused
+// (FailedPrecondition) and changes nothing; a share that does not open its commitment or fails
+// validation aborts the ceremony, since no step is ever run again with the same share.
 func (s *ceremonyServer) ExchangeKeyShare(stream pb.CeremonyService_ExchangeKeyShareServer) error {
 	n := s.n
 	ctx := stream.Context()
@@ -55,6 +56,7 @@ func (s *ceremonyServer) ExchangeKeyShare(stream pb.CeremonyService_ExchangeKeyS
 	}
 	r.c.bytesOut += int64(len(own))
 	n.auditCeremony(ctx, r.p, "ceremony-key-share", r.c.epoch)
+	n.crashPoint("responder:ExchangeKeyShare")
 	return nil
 }
 
@@ -68,6 +70,9 @@ func (n *Node) absorbShare(ctx context.Context, r *round, pl *pb.KeySharePayload
 	d, step, ok := c.nextStep()
 	if !ok {
 		return nil, nil, precondition("every key share has been exchanged", nil)
+	}
+	if !c.committed[step.Round()] {
+		return nil, nil, precondition(fmt.Sprintf("the shares of round %d come after their commitments (CommitShares)", step.Round()), nil)
 	}
 	got, okStep := stepOf(shareKind(pl), pl.GaloisElement)
 	if !okStep || pl.Direction != pb.KeySetDirection(d+1) || got != step {
@@ -98,11 +103,14 @@ func (n *Node) absorbShare(ctx context.Context, r *round, pl *pb.KeySharePayload
 	c.bytesIn += int64(len(objs[0]))
 	c.pos++
 	if err := c.hec[d].Absorb(step, objs[0]); err != nil {
-		return nil, nil, &Error{Code: codes.InvalidArgument, Safe: "key share does not validate", Err: err}
+		return nil, nil, aborting("key share refused", err)
 	}
-	own, err := c.hec[d].Share(step)
+	own, err := c.hec[d].Reveal(step)
 	if err != nil {
 		return nil, nil, internal(err)
+	}
+	if h := n.cer.hooks; h != nil && h.reveal != nil {
+		own = h.reveal(c, d, step, own, objs[0])
 	}
 	out := &pb.KeySharePayload{CeremonyId: c.id, Direction: pl.Direction, GaloisElement: pl.GaloisElement,
 		Share: describe(kindOf(step), c.ps.Name(), own)}
@@ -125,7 +133,7 @@ func (n *Node) clientShare(ctx context.Context, p *partner, c *ceremonyState, d 
 	if err != nil {
 		return err
 	}
-	own, err := c.hec[d].Share(step)
+	own, err := c.hec[d].Reveal(step)
 	if err != nil {
 		return err
 	}
@@ -169,6 +177,7 @@ func (n *Node) clientShare(ctx context.Context, p *partner, c *ceremonyState, d 
 	}
 	c.record(pl, out)
 	c.pos++
+	n.crashPoint("initiator:ExchangeKeyShare")
 	return nil
 }
 

@@ -47,7 +47,8 @@ type Node struct {
 	inflight sync.WaitGroup // calls being served or made
 	mu       sync.Mutex     // guards cers, draining and closed
 	cers     map[string]*ceremonyState
-	draining bool // no new calls
+	cer      ceremonyRuntime // ceremonies this node initiates, prepared epochs (ceremony_runtime.go)
+	draining bool            // no new calls
 	closed   bool
 }
 
@@ -104,6 +105,10 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Node, err error) {
 			return nil, err
 		}
 		n.partners[p.name] = p
+	}
+	// Resolve the epochs a crash left prepared (two-phase switch of epochs).
+	if err := n.startCeremonies(ctx); err != nil {
+		return nil, err
 	}
 	for _, p := range n.partners {
 		// Finish a retirement a crash interrupted (re-protection, destruction of old keys).
@@ -226,6 +231,7 @@ func (n *Node) Close() error {
 	if already {
 		return nil
 	}
+	n.stopCeremonies()
 	n.inflight.Wait()
 	n.bg.Wait()
 	var errs []error

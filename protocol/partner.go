@@ -124,7 +124,7 @@ func (n *Node) client(p *partner) (*grpc.ClientConn, error) {
 	if p.conn != nil {
 		return p.conn, nil
 	}
-	creds := credentials.NewTLS(clientTLS(n.cert, p.name, p.rules, n.now))
+	creds := credentials.NewTLS(clientTLS(n.cert, p.name, p.rules, n.now, p.cfg.ClassicalKeyExchange))
 	conn, err := grpc.NewClient(p.cfg.Address, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return nil, fmt.Errorf("protocol: partner %s at %s: %w", p.name, p.cfg.Address, err)

@@ -119,7 +119,7 @@ func strangerConn(t *testing.T, b *testNode) *grpc.ClientConn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := clientTLS(cert, b.name, []peerRule{{partner: b.name, pin: &pin}}, time.Now)
+	cfg := clientTLS(cert, b.name, []peerRule{{partner: b.name, pin: &pin}}, time.Now, false)
 	c, err := grpc.NewClient(b.addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +172,7 @@ func quotaUsed(t *testing.T, b *testNode, partner string) int {
 // tlsState dials b's listener with a's certificate and returns the negotiated connection state.
 func tlsState(t *testing.T, a, b *testNode) tls.ConnectionState {
 	t.Helper()
-	cfg := clientTLS(a.cert, b.name, a.partners[b.name].rules, time.Now)
+	cfg := clientTLS(a.cert, b.name, a.partners[b.name].rules, time.Now, false)
 	cfg.NextProtos = []string{"h2"}
 	c, err := tls.Dial("tcp", b.addr, cfg)
 	if err != nil {

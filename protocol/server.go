@@ -46,7 +46,7 @@ func partnerFrom(ctx context.Context) *partner {
 // panic into an Internal status.
 func (n *Node) NewGRPCServer() *grpc.Server {
 	s := grpc.NewServer(
-		grpc.Creds(credentials.NewTLS(serverTLS(n.cert))),
+		grpc.Creds(credentials.NewTLS(n.serverTLS())),
 		grpc.MaxConcurrentStreams(64),
 		grpc.ConnectionTimeout(30*time.Second),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
@@ -171,11 +171,7 @@ func (n *Node) identifyPeer(ctx context.Context) (*partner, error) {
 	if !ok {
 		return nil, errors.New("not a TLS connection")
 	}
-	var rules []peerRule
-	for _, p := range n.partners {
-		rules = append(rules, p.rules...)
-	}
-	name, err := identify(rules, ti.State.PeerCertificates, n.now(), x509.ExtKeyUsageClientAuth)
+	name, err := identify(n.partnerRules(), ti.State.PeerCertificates, n.now(), x509.ExtKeyUsageClientAuth)
 	if err != nil {
 		return nil, err
 	}

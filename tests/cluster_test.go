@@ -51,6 +51,7 @@ type node struct {
 	metrics string
 	serve   *exec.Cmd
 	log     *bytes.Buffer
+	env     []string // extra environment of the serve process
 }
 
 // freeAddr returns a loopback address with a port free at the time of the call.
@@ -125,6 +126,9 @@ func (n *node) start(t *testing.T) {
 	n.log = &bytes.Buffer{}
 	n.serve = exec.Command(puente, "serve", "-home", n.home)
 	n.serve.Stdout, n.serve.Stderr = n.log, n.log
+	if len(n.env) > 0 {
+		n.serve.Env = append(os.Environ(), n.env...)
+	}
 	if err := n.serve.Start(); err != nil {
 		t.Fatal(err)
 	}

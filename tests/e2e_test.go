@@ -289,7 +289,7 @@ func (s *scenario) verify(t *testing.T, q, r *node, mated int, labels string) {
 }
 
 // waitGalleryEpoch waits until the node reports its gallery re-protected under epoch (it does
-// so in the background after the ceremony's Confirm).
+// so in the background after the ceremony's Commit).
 func waitGalleryEpoch(t *testing.T, n *node, epoch int) {
 	t.Helper()
 	for i := 0; i < 600; i++ {

@@ -64,23 +64,51 @@ func Ceremony(t TB, ps *he.ParamSet, maxDims int, rnd, rnd2 io.Reader) Keys {
 	return k
 }
 
-// Exchange runs every step of two ceremonies of the same key set, in the
-// canonical order, the way the protocol swaps shares.
+// Exchange runs every step of two ceremonies of the same key set the way
+// the protocol swaps shares: both parties commit to every share of a round,
+// then reveal them step by step in the canonical order, a's first.
 func Exchange(a, b *he.Ceremony) error {
-	for _, s := range a.Steps() {
-		sa, err := a.Share(s)
+	return ExchangeFunc(a, b, nil)
+}
+
+// ExchangeFunc is Exchange with a callback that sees each step's two
+// messages (a's, then b's) as they are swapped.
+func ExchangeFunc(a, b *he.Ceremony, saw func(s he.Step, fromA, fromB []byte)) error {
+	id := a.KeySetID()
+	for _, r := range []he.Round{he.Round1, he.Round2} {
+		bind := append(id[:], byte(r))
+		ca, err := a.Commit(r, bind)
 		if err != nil {
 			return err
 		}
-		if err := b.Absorb(s, sa); err != nil {
-			return err
-		}
-		sb, err := b.Share(s)
+		cb, err := b.Commit(r, bind)
 		if err != nil {
 			return err
 		}
-		if err := a.Absorb(s, sb); err != nil {
+		if err := a.PeerCommitments(r, cb); err != nil {
 			return err
+		}
+		if err := b.PeerCommitments(r, ca); err != nil {
+			return err
+		}
+		for _, s := range a.RoundSteps(r) {
+			sa, err := a.Reveal(s)
+			if err != nil {
+				return err
+			}
+			if err := b.Absorb(s, sa); err != nil {
+				return err
+			}
+			sb, err := b.Reveal(s)
+			if err != nil {
+				return err
+			}
+			if err := a.Absorb(s, sb); err != nil {
+				return err
+			}
+			if saw != nil {
+				saw(s, sa, sb)
+			}
 		}
 	}
 	if !a.Done() || !b.Done() {

@@ -59,14 +59,19 @@ func RunCeremony(ps *he.ParamSet, maxDims int, crs he.KeySetID, rndQ, rndR io.Re
 	if err != nil {
 		return nil, st, fmt.Errorf("perf: ceremony: %w", err)
 	}
-	for _, s := range q.Steps() {
-		n, err := swap(q, r, s)
-		if err != nil {
-			return nil, st, fmt.Errorf("perf: ceremony: %s: %w", s, err)
+	for _, round := range []he.Round{he.Round1, he.Round2} {
+		if err := commitRound(q, r, round); err != nil {
+			return nil, st, fmt.Errorf("perf: ceremony: %w", err)
 		}
-		st.SentQuerier += int64(n[0])
-		st.SentResponder += int64(n[1])
-		st.Steps++
+		for _, s := range q.RoundSteps(round) {
+			n, err := swap(q, r, s)
+			if err != nil {
+				return nil, st, fmt.Errorf("perf: ceremony: %s: %w", s, err)
+			}
+			st.SentQuerier += int64(n[0])
+			st.SentResponder += int64(n[1])
+			st.Steps++
+		}
 	}
 	if !q.Done() || !r.Done() {
 		return nil, st, errors.New("perf: ceremony not done after every step")
@@ -93,18 +98,37 @@ func RunCeremony(ps *he.ParamSet, maxDims int, crs he.KeySetID, rndQ, rndR io.Re
 	return k, st, nil
 }
 
-// swap makes both parties' shares of step s and hands each to the other;
-// it returns the bytes each sent.
+// commitRound makes both parties commit to their shares of a round and
+// hands each the other's commitments, as the protocol's CommitShares does.
+func commitRound(q, r *he.Ceremony, round he.Round) error {
+	id := q.KeySetID()
+	bind := append(id[:], byte(round))
+	cq, err := q.Commit(round, bind)
+	if err != nil {
+		return err
+	}
+	cr, err := r.Commit(round, bind)
+	if err != nil {
+		return err
+	}
+	if err := q.PeerCommitments(round, cr); err != nil {
+		return err
+	}
+	return r.PeerCommitments(round, cq)
+}
+
+// swap reveals both parties' committed shares of step s and hands each to
+// the other; it returns the bytes each sent.
 func swap(q, r *he.Ceremony, s he.Step) ([2]int, error) {
 	var n [2]int
-	sq, err := q.Share(s)
+	sq, err := q.Reveal(s)
 	if err != nil {
 		return n, err
 	}
 	if err := r.Absorb(s, sq); err != nil {
 		return n, err
 	}
-	sr, err := r.Share(s)
+	sr, err := r.Reveal(s)
 	if err != nil {
 		return n, err
 	}

@@ -82,18 +82,19 @@ func ceValue(out []byte, f protoreflect.FieldDescriptor, v protoreflect.Value) [
 // sampleHeader is the request header of the published vector.
 func sampleHeader() *RequestHeader {
 	return &RequestHeader{
-		RequestId:     bytes.Repeat([]byte{0x11}, 16),
-		AgreementId:   "us-co-2026",
-		Sender:        "us-cbp-node-1",
-		Recipient:     "co-migracion-node-1",
-		Method:        MatchService_Search_FullMethodName,
-		SentAt:        &timestamppb.Timestamp{Seconds: 1767225600, Nanos: 500},
-		Nonce:         bytes.Repeat([]byte{0x22}, 16),
-		KeyEpoch:      3,
-		ParamSet:      "PN14-CI-v1",
-		PurposeCode:   "border-screening",
-		SigningKeyId:  bytes.Repeat([]byte{0x33}, 32),
-		PayloadDigest: bytes.Repeat([]byte{0x44}, 64),
+		RequestId:       bytes.Repeat([]byte{0x11}, 16),
+		AgreementId:     "us-co-2026",
+		Sender:          "us-cbp-node-1",
+		Recipient:       "co-migracion-node-1",
+		Method:          MatchService_Search_FullMethodName,
+		SentAt:          &timestamppb.Timestamp{Seconds: 1767225600, Nanos: 500},
+		Nonce:           bytes.Repeat([]byte{0x22}, 16),
+		KeyEpoch:        3,
+		ParamSet:        "PN14-CI-v1",
+		PurposeCode:     "border-screening",
+		SigningKeyId:    bytes.Repeat([]byte{0x33}, 32),
+		PayloadDigest:   bytes.Repeat([]byte{0x44}, 64),
+		ProtocolVersion: 2,
 	}
 }
 
@@ -126,6 +127,7 @@ func TestCanonicalEncodingByHand(t *testing.T) {
 	hand = lv(hand, h.PurposeCode)
 	hand = lv(hand, string(h.SigningKeyId))
 	hand = lv(hand, string(h.PayloadDigest))
+	hand = binary.BigEndian.AppendUint32(hand, h.ProtocolVersion)
 	if got := ce(h.ProtoReflect()); !bytes.Equal(got, hand) {
 		t.Errorf("CE(RequestHeader) =\n%x\nwant\n%x", got, hand)
 	}

@@ -1,4 +1,13 @@
-// Puente wire protocol, version 1: the signed envelope shared by every RPC.
+// Puente wire protocol, version 2: the signed envelope shared by every RPC.
+//
+// # Versions
+//
+// Every request and response header carries protocol_version, the version of this protocol its
+// sender speaks (2; a header without the field is from a version-1 node, which had none). A
+// receiver refuses a request of any other version with FailedPrecondition, naming both versions,
+// before anything else is checked; a client refuses a response of another version. Version 2
+// changed the key ceremony (ceremony.proto: commitments before every share, the joint key check,
+// the two-phase switch to the new epoch). The .proto package stays puente.v1.
 //
 // Two partner agencies run one Puente node each and talk over gRPC with mutual TLS 1.3. Every
 // request and every successful response carries a header signed with ML-DSA-65 (FIPS 204). This
@@ -24,8 +33,8 @@
 //   repeated T              uint32 big-endian element count, then the CE of each element in order
 //
 // No field number or tag appears in the CE, so a receiver that does not know a field cannot
-// compute the digest and refuses the message: v1 signed messages never gain fields; a change of
-// any signed message is a new package version. Signed messages use only the kinds above: no
+// compute the digest and refuses the message: signed messages never gain fields within one
+// protocol version; a change of any signed message is a new protocol version (see Versions). Signed messages use only the kinds above: no
 // oneof, no map, no optional, no floating point (a test of this package enforces it).
 // google.protobuf.Timestamp is encoded as any message: int64 seconds, then int32 nanos.
 //
@@ -214,8 +223,10 @@ type RequestHeader struct {
 	SigningKeyId []byte `protobuf:"bytes,11,opt,name=signing_key_id,json=signingKeyId,proto3" json:"signing_key_id,omitempty"`
 	// SHA-512 of the CE of the payload (64 bytes).
 	PayloadDigest []byte `protobuf:"bytes,12,opt,name=payload_digest,json=payloadDigest,proto3" json:"payload_digest,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The protocol version the sender speaks: 2 (see Versions).
+	ProtocolVersion uint32 `protobuf:"varint,13,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *RequestHeader) Reset() {
@@ -332,6 +343,13 @@ func (x *RequestHeader) GetPayloadDigest() []byte {
 	return nil
 }
 
+func (x *RequestHeader) GetProtocolVersion() uint32 {
+	if x != nil {
+		return x.ProtocolVersion
+	}
+	return 0
+}
+
 // ResponseHeader is signed by the responder of every successful response. All fields are required.
 type ResponseHeader struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -354,8 +372,10 @@ type ResponseHeader struct {
 	SigningKeyId []byte `protobuf:"bytes,8,opt,name=signing_key_id,json=signingKeyId,proto3" json:"signing_key_id,omitempty"`
 	// SHA-512 of the CE of the response payload (64 bytes).
 	PayloadDigest []byte `protobuf:"bytes,9,opt,name=payload_digest,json=payloadDigest,proto3" json:"payload_digest,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The protocol version the responder speaks: 2 (see Versions).
+	ProtocolVersion uint32 `protobuf:"varint,10,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ResponseHeader) Reset() {
@@ -449,6 +469,13 @@ func (x *ResponseHeader) GetPayloadDigest() []byte {
 		return x.PayloadDigest
 	}
 	return nil
+}
+
+func (x *ResponseHeader) GetProtocolVersion() uint32 {
+	if x != nil {
+		return x.ProtocolVersion
+	}
+	return 0
 }
 
 // HEObject describes one opaque HE object carried by the Chunk messages of the same stream.
@@ -599,7 +626,7 @@ var File_puente_v1_envelope_proto protoreflect.FileDescriptor
 
 const file_puente_v1_envelope_proto_rawDesc = "" +
 	"\n" +
-	"\x18puente/v1/envelope.proto\x12\tpuente.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x94\x03\n" +
+	"\x18puente/v1/envelope.proto\x12\tpuente.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbf\x03\n" +
 	"\rRequestHeader\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\fR\trequestId\x12!\n" +
@@ -614,7 +641,8 @@ const file_puente_v1_envelope_proto_rawDesc = "" +
 	"\fpurpose_code\x18\n" +
 	" \x01(\tR\vpurposeCode\x12$\n" +
 	"\x0esigning_key_id\x18\v \x01(\fR\fsigningKeyId\x12%\n" +
-	"\x0epayload_digest\x18\f \x01(\fR\rpayloadDigest\"\xc8\x02\n" +
+	"\x0epayload_digest\x18\f \x01(\fR\rpayloadDigest\x12)\n" +
+	"\x10protocol_version\x18\r \x01(\rR\x0fprotocolVersion\"\xf3\x02\n" +
 	"\x0eResponseHeader\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\fR\trequestId\x12%\n" +
@@ -625,7 +653,9 @@ const file_puente_v1_envelope_proto_rawDesc = "" +
 	"\tkey_epoch\x18\x06 \x01(\x04R\bkeyEpoch\x12\x1b\n" +
 	"\tparam_set\x18\a \x01(\tR\bparamSet\x12$\n" +
 	"\x0esigning_key_id\x18\b \x01(\fR\fsigningKeyId\x12%\n" +
-	"\x0epayload_digest\x18\t \x01(\fR\rpayloadDigest\"\x80\x01\n" +
+	"\x0epayload_digest\x18\t \x01(\fR\rpayloadDigest\x12)\n" +
+	"\x10protocol_version\x18\n" +
+	" \x01(\rR\x0fprotocolVersion\"\x80\x01\n" +
 	"\bHEObject\x12+\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x17.puente.v1.HEObjectKindR\x04kind\x12\x1b\n" +
 	"\tparam_set\x18\x02 \x01(\tR\bparamSet\x12\x12\n" +

@@ -165,8 +165,8 @@ func TestSignedMessagesHaveCanonicalEncoding(t *testing.T) {
 			}
 		}
 	}
-	if methods != 8 {
-		t.Errorf("found %d methods, want 8 (6 ceremony, 2 match)", methods)
+	if methods != 12 {
+		t.Errorf("found %d methods, want 12 (10 ceremony, 2 match)", methods)
 	}
 	checkCE(t, File_puente_v1_envelope_proto.Messages().ByName("RequestHeader"), seen)
 	checkCE(t, File_puente_v1_envelope_proto.Messages().ByName("ResponseHeader"), seen)
