@@ -70,3 +70,11 @@ partner "co-migracion" {
   agreement = "us-co"
   quota     = "1000 per 24h"
 }
+
+# Optional: the bounds on strangers and on calls to partners (these are the defaults).
+limits {
+  refusal_interval    = "10m"
+  refusals_per_source = 10
+  call_deadline       = "10m"
+  keepalive           = "1m"
+}
