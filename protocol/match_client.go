@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
@@ -17,11 +18,14 @@ import (
 )
 
 // Probe is what a query searches for: raw features, which the node protects with the agreement's
-// current transform, or (for researchers' tests such as replaying a protected template after a
-// revocation) an already protected template. Exactly one is set.
+// current transform, or an already protected template (from Protect) with the epoch it was
+// protected under. Exactly one of Raw and Protected is set. A protected template of another
+// epoch than the agreement's current one (revoked, or superseded) is refused before anything is
+// sent or counted: under the current epoch it could match nothing.
 type Probe struct {
 	Raw       []float64
 	Protected []float64
+	Epoch     uint64 `json:",omitempty"` // the epoch Protected was protected under
 }
 
 // Result is what this node learns from one Search or Verify: the decision and nothing else about
@@ -119,6 +123,9 @@ func (n *Node) query(ctx context.Context, partnerName, method, reference string,
 	if err != nil {
 		return nil, err
 	}
+	if probe.Protected != nil && probe.Epoch != k.epoch {
+		return nil, staleProbe(p, probe.Epoch, k.epoch)
+	}
 	start := n.now()
 	res := &Result{Epoch: k.epoch}
 	q, qb, err := n.encryptProbe(k, probe)
@@ -131,12 +138,18 @@ func (n *Node) query(ctx context.Context, partnerName, method, reference string,
 	}
 	h.KeyEpoch, h.ParamSet, h.PurposeCode = k.epoch, k.ps.Name(), purpose
 	res.RequestID = hex.EncodeToString(h.RequestId)
-	dec, err := n.exchange(ctx, p, k, method, reference, h, q, qb, res)
+	// The request ID is fixed and recorded as pending before the first byte is sent.
+	if _, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindQuery, audit.Event{Partner: p.name, Role: audit.RoleQuerier,
+		Purpose: purpose, RequestID: res.RequestID, Outcome: audit.OutcomePending, Epoch: k.epoch}); err != nil {
+		return nil, fmt.Errorf("protocol: query %s not recorded, not sent: %w", res.RequestID, err)
+	}
+	dec, wit, err := n.exchange(ctx, p, k, method, reference, h, q, qb, res)
 	res.Elapsed = n.now().Sub(start)
 	n.met.traffic(p.name, res.BytesSent, res.BytesRecv)
-	if aerr := n.auditQuery(ctx, p, method, h, dec, err); aerr != nil {
+	if aerr := n.auditQuery(ctx, p, method, h, dec, wit, err); aerr != nil {
 		return nil, aerr
 	}
+	crashPoint("querier-recorded")
 	if err != nil {
 		return nil, err
 	}
@@ -145,6 +158,15 @@ func (n *Node) query(ctx context.Context, partnerName, method, reference string,
 	n.met.query(p.name, methodName(method), "querier", "answered", res.Elapsed)
 	n.log.Info("decision", "partner", p.name, "method", methodName(method), "request", res.RequestID, "hit", dec.Hit, "elapsed", res.Elapsed)
 	return res, nil
+}
+
+// staleProbe refuses a protected probe of another epoch than the current one.
+func staleProbe(p *partner, made, cur uint64) error {
+	if made == 0 {
+		return fmt.Errorf("%w: the protected probe names no epoch; the agreement with %s is at epoch %d: protect the raw features again (puente protect)", ErrPrecondition, p.name, cur)
+	}
+	return fmt.Errorf("%w: the protected probe was made under epoch %d, and the agreement with %s is at epoch %d (epoch %d was revoked or superseded): protect the raw features again (puente protect)",
+		ErrPrecondition, made, p.name, cur, made)
 }
 
 // encryptProbe protects (unless already protected) and encrypts the probe, holding the epoch's
@@ -174,88 +196,106 @@ func (n *Node) encryptProbe(k *epochKeys, probe Probe) (*he.Query, []byte, error
 }
 
 // exchange sends the signed request and the probe, and receives, checks and decides the answer.
-func (n *Node) exchange(ctx context.Context, p *partner, k *epochKeys, method, reference string, h *pb.RequestHeader, q *he.Query, qb []byte, res *Result) (he.Decision, error) {
+// It returns the decision and the responder's witnessed audit head.
+func (n *Node) exchange(ctx context.Context, p *partner, k *epochKeys, method, reference string, h *pb.RequestHeader, q *he.Query, qb []byte, res *Result) (he.Decision, *audit.Witness, error) {
 	conn, err := n.client(p)
 	if err != nil {
-		return he.Decision{}, err
+		return he.Decision{}, nil, err
 	}
-	cctx, cancel := context.WithCancel(ctx)
+	cctx, cancel := context.WithCancel(withRequestID(ctx, res.RequestID))
 	defer cancel()
 	probe := describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, k.ps.Name(), qb)
 	var cs clientStream
 	var payload proto.Message
+	var st grpc.ClientStream
 	mc := pb.NewMatchServiceClient(conn)
 	if method == pb.MatchService_Search_FullMethodName {
 		pl := &pb.SearchPayload{Probe: probe}
-		st, err := mc.Search(cctx)
+		sc, err := mc.Search(cctx)
 		if err != nil {
-			return he.Decision{}, remote(p.name, "Search", err)
+			return he.Decision{}, nil, remote(p.name, "Search", err)
 		}
-		cs, payload = searchClient{st, pl}, pl
+		cs, payload, st = searchClient{sc, pl}, pl, sc
 	} else {
 		pl := &pb.VerifyPayload{Reference: reference, Probe: probe}
-		st, err := mc.Verify(cctx)
+		vc, err := mc.Verify(cctx)
 		if err != nil {
-			return he.Decision{}, remote(p.name, "Verify", err)
+			return he.Decision{}, nil, remote(p.name, "Verify", err)
 		}
-		cs, payload = verifyClient{st, pl}, pl
+		cs, payload, st = verifyClient{vc, pl}, pl, vc
 	}
+	// The responder confirms the request ID once it has recorded the call as pending; nothing
+	// is sent before. (Headers without it: the call was refused; recv gives the status.)
+	if _, err := st.Header(); err != nil {
+		return he.Decision{}, nil, remote(p.name, methodName(method), err)
+	}
+	crashPoint("querier-stream-opened")
 	sig, err := signRequest(h, payload, n.signer)
 	if err != nil {
-		return he.Decision{}, err
+		return he.Decision{}, nil, err
 	}
 	if err := cs.sendOpen(h, sig); err != nil && err != io.EOF {
-		return he.Decision{}, remote(p.name, methodName(method), err)
+		return he.Decision{}, nil, remote(p.name, methodName(method), err)
 	}
 	// A send fails with io.EOF when the server has ended the call; its status comes with recv.
 	if res.BytesSent, err = sendObjects(cs.sendChunk, qb); err == nil {
 		err = cs.CloseSend()
 	}
 	if err != nil && err != io.EOF {
-		return he.Decision{}, remote(p.name, methodName(method), err)
+		return he.Decision{}, nil, remote(p.name, methodName(method), err)
 	}
-	b, err := n.receiveResult(cs, p, k, h)
+	crashPoint("querier-sent")
+	b, wit, err := n.receiveResult(cs, p, k, h)
 	if err != nil {
-		return he.Decision{}, err
+		return he.Decision{}, nil, err
 	}
 	res.BytesRecv = int64(len(b))
 	resp, err := he.ReadResponse(k.ps, b)
 	if err != nil {
-		return he.Decision{}, fmt.Errorf("protocol: partner %s sent a bad result: %w", p.name, err)
+		return he.Decision{}, nil, fmt.Errorf("protocol: partner %s sent a bad result: %w", p.name, err)
 	}
 	// The keys are held for the decision only, never while waiting for the partner: a partner
-	// that stalls its answer must not hold up a revocation on this node.
+	// that stalls its answer must not hold up a revocation on this node. An epoch revoked while
+	// the query was out decides nothing.
+	if cur, err := p.current(); err != nil || cur != k {
+		return he.Decision{}, nil, fmt.Errorf("%w: epoch %d was revoked or retired while the query was out", ErrPrecondition, k.epoch)
+	}
 	if err := k.use(); err != nil {
-		return he.Decision{}, err
+		return he.Decision{}, nil, err
 	}
 	dec, err := k.querier.Decide(q, resp)
 	k.release()
 	if err != nil {
-		return he.Decision{}, fmt.Errorf("protocol: partner %s's result does not decode: %w", p.name, err)
+		return he.Decision{}, nil, fmt.Errorf("protocol: partner %s's result does not decode: %w", p.name, err)
 	}
-	return dec, nil
+	return dec, wit, nil
 }
 
-// receiveResult receives the partner's signed answer and the result object's bytes.
-func (n *Node) receiveResult(cs clientStream, p *partner, k *epochKeys, h *pb.RequestHeader) ([]byte, error) {
+// receiveResult receives the partner's signed answer and the result object's bytes, and checks
+// the audit head the answer carries.
+func (n *Node) receiveResult(cs clientStream, p *partner, k *epochKeys, h *pb.RequestHeader) ([]byte, *audit.Witness, error) {
 	method := methodName(h.Method)
 	open, _, err := cs.recv()
 	if err != nil {
-		return nil, remote(p.name, method, err)
+		return nil, nil, remote(p.name, method, err)
 	}
 	if open == nil {
-		return nil, fmt.Errorf("protocol: partner %s: the answer does not start with an open message", p.name)
+		return nil, nil, fmt.Errorf("protocol: partner %s: the answer does not start with an open message", p.name)
 	}
 	if open.Result == nil {
 		open.Result = &pb.MatchResult{}
 	}
 	if err := verifyResponse(open.Header, open.Result, open.Signature, responseCheck{req: h, partner: p.name, ring: p.card.Keyring}); err != nil {
-		return nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
+		return nil, nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
+	}
+	wit, err := witnessOf(open.Header, p.name, p.card.Keyring)
+	if err != nil {
+		return nil, nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
 	}
 	rule := objectRule{kind: pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT, paramSet: k.ps.Name(),
 		limit: objectLimit(k.ps, pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT)}
 	if err := checkDescriptors(open.Result.Objects, []objectRule{rule}); err != nil {
-		return nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
+		return nil, nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
 	}
 	next := func() (*pb.Chunk, error) {
 		_, c, err := cs.recv()
@@ -263,18 +303,18 @@ func (n *Node) receiveResult(cs clientStream, p *partner, k *epochKeys, h *pb.Re
 	}
 	objs, err := receiveObjects(context.Background(), next, open.Result.Objects, true)
 	if err != nil {
-		return nil, remote(p.name, method, err)
+		return nil, nil, remote(p.name, method, err)
 	}
-	return objs[0], nil
+	return objs[0], wit, nil
 }
 
 // auditQuery records the querier's side of a query: the decision, or the refusal or failure.
-func (n *Node) auditQuery(ctx context.Context, p *partner, method string, h *pb.RequestHeader, dec he.Decision, qerr error) error {
+func (n *Node) auditQuery(ctx context.Context, p *partner, method string, h *pb.RequestHeader, dec he.Decision, wit *audit.Witness, qerr error) error {
 	ev := audit.Event{Partner: p.name, Role: audit.RoleQuerier, Purpose: h.PurposeCode, RequestID: hex.EncodeToString(h.RequestId), Epoch: h.KeyEpoch}
 	var re *RemoteError
 	switch {
 	case qerr == nil:
-		ev.Outcome, ev.Decision = audit.OutcomeAnswered, audit.DecisionNoHit
+		ev.Outcome, ev.Decision, ev.Witness = audit.OutcomeAnswered, audit.DecisionNoHit, wit
 		if dec.Hit {
 			ev.Decision = audit.DecisionHit
 		}

@@ -51,6 +51,7 @@ type node struct {
 	metrics string
 	serve   *exec.Cmd
 	log     *bytes.Buffer
+	env     []string // added to serve's environment
 }
 
 // freeAddr returns a loopback address with a port free at the time of the call.
@@ -125,6 +126,9 @@ func (n *node) start(t *testing.T) {
 	n.log = &bytes.Buffer{}
 	n.serve = exec.Command(puente, "serve", "-home", n.home)
 	n.serve.Stdout, n.serve.Stderr = n.log, n.log
+	if len(n.env) > 0 {
+		n.serve.Env = append(os.Environ(), n.env...)
+	}
 	if err := n.serve.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -260,16 +264,19 @@ func writeNPY(t *testing.T, path string, rows [][]float64) {
 	}
 }
 
-// readProtected reads the JSON written by `puente protect`.
+// readProtected reads the templates of the file `puente protect` writes (which also names the
+// agreement and epoch they were protected under).
 func readProtected(t *testing.T, path string) [][]float64 {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out [][]float64
-	if err := json.Unmarshal(b, &out); err != nil {
+	var f struct {
+		Templates [][]float64 `json:"templates"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return f.Templates
 }
