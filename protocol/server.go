@@ -162,6 +162,9 @@ func (n *Node) admitCall(ctx context.Context, method string) (context.Context, e
 		if pr, ok := peer.FromContext(ctx); ok {
 			src = sourceOf(pr.Addr)
 		}
+		if isMatch(method) {
+			n.met.query(unidentified, methodName(method), "responder", "refused", 0)
+		}
 		if n.strangers.refused(src) {
 			n.log.Warn("refused", "method", method, "partner", unidentified, "source", src, "code", e.Code.String(), "reason", e.Error())
 		}

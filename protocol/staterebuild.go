@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -49,6 +50,9 @@ func RebuildState(ctx context.Context, cfg *Config, opts Options) (*RebuildRepor
 	n := &Node{cfg: cfg, name: cfg.Node, log: opts.Logger, now: opts.Now}
 	if n.now == nil {
 		n.now = time.Now
+	}
+	if n.log == nil {
+		n.log = slog.New(slog.DiscardHandler)
 	}
 	lock, err := lockHome(cfg)
 	if err != nil {
