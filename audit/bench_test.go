@@ -71,3 +71,22 @@ func BenchmarkVerify1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOpenCheck1000 is the check a writer makes when it opens a log of 1000 records (every
+// record's form and chain, the last record's signature), beside BenchmarkVerify1000 (every
+// signature).
+func BenchmarkOpenCheck1000(b *testing.B) {
+	k := newTestKey(1)
+	w, path := openTest(b, k)
+	for i := range 1000 {
+		w.Append(ctx, KindQuery, queryEvent(i, RoleResponder))
+	}
+	w.Close()
+	ring := ringOf(k)
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := CheckFile(path, ring, FileOptions{RequireHead: true, LastSignatureOnly: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"time"
 
@@ -73,21 +74,11 @@ func (n *Node) PruneAudit(ctx context.Context) (*PruneReport, error) {
 // and the partner's gallery file (so a gallery whose structure keeps the node from starting can
 // still be examined), under the home's lock.
 func VerifyGalleryFile(ctx context.Context, cfg *Config, partnerName string) (*GalleryReport, error) {
-	pc, ok := cfg.Partner(partnerName)
-	if !ok {
-		return nil, fmt.Errorf("protocol: %s: no partner %q", cfg.File, partnerName)
-	}
-	lock, err := lockHome(cfg)
+	n, p, done, err := openStopped(ctx, cfg, partnerName)
 	if err != nil {
 		return nil, err
 	}
-	defer lock.release()
-	n := &Node{cfg: cfg, name: cfg.Node, now: time.Now}
-	if err := n.openKeys(ctx); err != nil {
-		return nil, err
-	}
-	defer n.signer.Zero()
-	p := &partner{name: pc.Name, cfg: pc}
+	defer done()
 	path := n.galleryPath(p)
 	dataKey, labelKey, err := n.galleryKey(ctx, p, "data-key", 2*gallery.KeySize, false)
 	if err != nil {
@@ -118,21 +109,12 @@ func VerifyGalleryFile(ctx context.Context, cfg *Config, partnerName string) (*G
 // key). The node then starts with no gallery for the partner, and the next enrolment makes a new
 // one. It refuses while the gallery file exists.
 func ForgetGallery(ctx context.Context, cfg *Config, partnerName string) ([]string, error) {
-	pc, ok := cfg.Partner(partnerName)
-	if !ok {
-		return nil, fmt.Errorf("protocol: %s: no partner %q", cfg.File, partnerName)
-	}
-	lock, err := lockHome(cfg)
+	n, p, done, err := openStopped(ctx, cfg, partnerName)
 	if err != nil {
 		return nil, err
 	}
-	defer lock.release()
-	n := &Node{cfg: cfg, name: cfg.Node, now: time.Now}
-	if err := n.openKeys(ctx); err != nil {
-		return nil, err
-	}
-	defer n.signer.Zero()
-	p := &partner{name: pc.Name, cfg: pc}
+	defer done()
+	pc := p.cfg
 	if _, err := os.Stat(n.galleryPath(p)); !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("protocol: %s is there (or cannot be checked: %v); only a lost gallery is forgotten", n.galleryPath(p), err)
 	}
@@ -153,4 +135,27 @@ func ForgetGallery(ctx context.Context, cfg *Config, partnerName string) ([]stri
 		}
 	}
 	return destroyed, n.audit.Close()
+}
+
+// openStopped opens the keys of a node that is not running, for a maintenance command, under the
+// home's lock, and the partner named (none if ""); done releases both.
+func openStopped(ctx context.Context, cfg *Config, partnerName string) (*Node, *partner, func(), error) {
+	var p *partner
+	if partnerName != "" {
+		pc, ok := cfg.Partner(partnerName)
+		if !ok {
+			return nil, nil, nil, fmt.Errorf("protocol: %s: no partner %q", cfg.File, partnerName)
+		}
+		p = &partner{name: pc.Name, cfg: pc}
+	}
+	lock, err := lockHome(cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	n := &Node{cfg: cfg, name: cfg.Node, now: time.Now, log: slog.New(slog.DiscardHandler)}
+	if err := n.openKeys(ctx); err != nil {
+		lock.release()
+		return nil, nil, nil, err
+	}
+	return n, p, func() { n.signer.Zero(); lock.release() }, nil
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
@@ -47,22 +46,14 @@ type PartnerQuota struct {
 // old file, if any, is kept beside the new one. The rebuild is recorded in the audit log (action
 // "state-rebuilt", with the number of quota entries).
 func RebuildState(ctx context.Context, cfg *Config, opts Options) (*RebuildReport, error) {
-	n := &Node{cfg: cfg, name: cfg.Node, log: opts.Logger, now: opts.Now}
-	if n.now == nil {
-		n.now = time.Now
-	}
-	if n.log == nil {
-		n.log = slog.New(slog.DiscardHandler)
-	}
-	lock, err := lockHome(cfg)
+	n, _, done, err := openStopped(ctx, cfg, "")
 	if err != nil {
 		return nil, err
 	}
-	defer lock.release()
-	if err := n.openKeys(ctx); err != nil {
-		return nil, err
+	defer done()
+	if opts.Now != nil {
+		n.now = opts.Now
 	}
-	defer n.signer.Zero()
 	scan := newLogScan()
 	if n.audit, err = n.openAudit(scan); err != nil {
 		return nil, err

@@ -163,6 +163,18 @@ func auditLog(t *testing.T, n *node) []auditRec {
 	return out
 }
 
+// actions counts the actions of a node's audit records.
+func actions(t *testing.T, n *node) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, r := range auditLog(t, n) {
+		if r.Action != "" {
+			out[r.Action]++
+		}
+	}
+	return out
+}
+
 // status reads `puente status -json`.
 type nodeStatus struct {
 	Partners []struct {
