@@ -171,6 +171,16 @@ func (r *Record) body() ([]byte, error) {
 	return b, nil
 }
 
+// bodyOf returns the body of a line that parseLine accepted (so it is the canonical encoding of
+// its record): the line without its final sig member, as body() would encode it again.
+func bodyOf(line []byte) []byte {
+	i := bytes.LastIndex(line, []byte(`,"sig":"`))
+	if i < 0 {
+		return line
+	}
+	return append(line[:i:i], '}')
+}
+
 // marshal encodes a record canonically: encoding/json with no HTML
 // escaping and no trailing newline.
 func marshal(r *Record) ([]byte, error) {

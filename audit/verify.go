@@ -169,7 +169,7 @@ func Verify(r io.Reader, v Verifier, opts VerifyOptions) (Report, error) {
 				return err
 			}
 			seq = rec.Seq
-			return c.check(n, off, rec)
+			return c.check(n, off, rec, line)
 		}()
 		var bad *BadRecordError
 		if ee, ok := err.(eachError); ok {
@@ -228,7 +228,7 @@ func (c *chain) tornTail() error {
 }
 
 // check verifies one parsed record against the chain and advances it.
-func (c *chain) check(n int, off int64, rec *Record) error {
+func (c *chain) check(n int, off int64, rec *Record, line []byte) error {
 	if rec.Format != recordFormat {
 		return fmt.Errorf("%w: format %d, want %d", ErrMalformed, rec.Format, recordFormat)
 	}
@@ -270,10 +270,7 @@ func (c *chain) check(n int, off int64, rec *Record) error {
 	if t.Before(c.last) {
 		return fmt.Errorf("%w: time %s is before the previous record's", ErrBrokenChain, rec.Time)
 	}
-	body, err := rec.body()
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
+	body := bodyOf(line)
 	if at, ok := c.revoked[rec.Signer]; ok {
 		// The time a record claims is the signer's choice; the position
 		// after the revocation record is not.
