@@ -42,6 +42,7 @@ var (
 // what its log proves it answered; the gallery holds each enrolled subject once, every sealed
 // record opens, and its epoch is the agreement's.
 func TestCrashes(t *testing.T) {
+	t.Parallel()
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("PUENTE_CRASH_SEED"); s != "" {
 		var err error
@@ -225,6 +226,7 @@ func checkAfterCrashes(t *testing.T, us, co *node, epoch uint64) {
 // that match, and a restart resolves them (the responder gives back the quota of a query it
 // never answered).
 func TestCrashLeavesMatchingRecords(t *testing.T) {
+	t.Parallel()
 	us, co, data := recordsPair(t, true)
 	mated := filepath.Join(data, "mated.json")
 	crashAt := func(n *node, point string) {
@@ -247,8 +249,8 @@ func TestCrashLeavesMatchingRecords(t *testing.T) {
 	// Only the query whose querier died after sending its probe may have been answered (the
 	// responder records an answer before it sends it).
 	answered := checkPairs(t, us, co)
-	if queries := len(queryRecords(t, us, co.name, "querier")); queries != crashSearches {
-		t.Errorf("us-cbp recorded %d queries, want the %d searches", queries, crashSearches)
+	if n := len(queryRecords(t, us, co.name, "querier")); n != 3 {
+		t.Errorf("us-cbp recorded %d of the 3 queries", n)
 	}
 	if n := len(queryRecords(t, co, us.name, "responder")); n != 3 {
 		t.Errorf("co-migracion recorded %d of the 3 queries", n)

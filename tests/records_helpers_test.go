@@ -18,7 +18,8 @@ import (
 )
 
 // The helpers of the tests of a node's records (audit log, state, gallery) over two nodes on
-// loopback, on the INSECURE N = 2^11 set and the demo's synthetic data.
+// loopback, on the INSECURE N = 2^11 set and the demo's synthetic data. Those tests run in
+// parallel with each other (each has its own homes and ports), after the package's other tests.
 
 // recordsParams is the HE parameter set of the records tests: the smallest, since they test
 // files and processes, not the cryptography.

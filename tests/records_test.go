@@ -24,6 +24,7 @@ import (
 // a record edited in the middle, or deleted, and names the first bad record; `audit repair
 // -accept-loss` is the one way on, and leaves the loss on record.
 func TestCutAuditLogRefused(t *testing.T) {
+	t.Parallel()
 	us, co, data := recordsPair(t, true)
 	must(t, "search", "-home", us.home, "-partner", co.name, "-rows", "0", filepath.Join(data, "mated.json"))
 	co.stop(t)
@@ -64,6 +65,7 @@ func TestCutAuditLogRefused(t *testing.T) {
 // and the querier records it; a responder's log cut after a head the querier saw is found by
 // `audit verify -witness` with the querier's log, even with its head file rewritten to match.
 func TestWitnessedHead(t *testing.T) {
+	t.Parallel()
 	us, co, data := recordsPair(t, true)
 	must(t, "search", "-home", us.home, "-partner", co.name, "-rows", "0,1,2", filepath.Join(data, "mated.json"))
 	us.stop(t)
@@ -105,6 +107,7 @@ func TestWitnessedHead(t *testing.T) {
 // TestKeyCommandsThroughRunningNode (case 2): key commands on a running node go through it, are
 // audited, and take effect at once.
 func TestKeyCommandsThroughRunningNode(t *testing.T) {
+	t.Parallel()
 	us, co, data := recordsPair(t, true)
 	mated := filepath.Join(data, "mated.json")
 	must(t, "search", "-home", us.home, "-partner", co.name, "-rows", "0", mated)
@@ -132,6 +135,7 @@ func TestKeyCommandsThroughRunningNode(t *testing.T) {
 // TestStateChecked (case 3): a missing or corrupt state.db is refused with the command that
 // rebuilds it, and the rebuild takes the quota from what the audit log proves was used.
 func TestStateChecked(t *testing.T) {
+	t.Parallel()
 	us, co, data := recordsPair(t, true)
 	must(t, "search", "-home", us.home, "-partner", co.name, "-rows", "0,1,2", filepath.Join(data, "mated.json"))
 	if st := status(t, co); st.Partners[0].QuotaUsed != 3 {
@@ -181,6 +185,7 @@ func TestStateChecked(t *testing.T) {
 // summarised, one record per source and interval with a count, instead of one signed record
 // each.
 func TestStrangersSummarised(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	co := newNode(t, dir, "co-migracion")
 	mallory := newNode(t, dir, "mallory")
@@ -218,6 +223,7 @@ func TestStrangersSummarised(t *testing.T) {
 // TestHungPartnerDeadline (case 5): with the partner stopped (SIGSTOP), a search ends with
 // DeadlineExceeded once its deadline has passed.
 func TestHungPartnerDeadline(t *testing.T) {
+	t.Parallel()
 	us, co, data := recordsPair(t, true)
 	if err := co.serve.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
@@ -234,6 +240,7 @@ func TestHungPartnerDeadline(t *testing.T) {
 // TestStaleProtectedProbeRefused (case 6): a protected probe file names its agreement and epoch,
 // and one made under a revoked epoch is refused before any quota is used.
 func TestStaleProtectedProbeRefused(t *testing.T) {
+	t.Parallel()
 	us, co, data := recordsPair(t, true)
 	dir := t.TempDir()
 	var rows [][]float64
@@ -268,6 +275,7 @@ func TestStaleProtectedProbeRefused(t *testing.T) {
 // TestReferencesValidated (case 7): subject references must be UTF-8 without control
 // characters at every entry point; the operator socket refuses bytes it would have mangled.
 func TestReferencesValidated(t *testing.T) {
+	t.Parallel()
 	_, co, data := recordsPair(t, true)
 	gallery := filepath.Join(data, "gallery.json")
 	refs := fileLines(t, filepath.Join(data, "gallery.refs"))
@@ -301,6 +309,7 @@ func TestReferencesValidated(t *testing.T) {
 // TestEnrolChecksAndResumes (case 9): a value that does not fit float32 is refused before the
 // first batch; an interrupted enrolment resumes with -resume.
 func TestEnrolChecksAndResumes(t *testing.T) {
+	t.Parallel()
 	_, co, data := recordsPair(t, false)
 	must(t, "ceremony", "-home", co.home, "-partner", "us-cbp")
 	var rows [][]float64
@@ -345,6 +354,7 @@ func TestEnrolChecksAndResumes(t *testing.T) {
 // TestGalleryDamageFoundEarly (case 10): `gallery verify` opens every sealed record; serve checks
 // the gallery's structure when it starts and refuses a missing gallery that was enrolled.
 func TestGalleryDamageFoundEarly(t *testing.T) {
+	t.Parallel()
 	_, co, _ := recordsPair(t, true)
 	co.stop(t)
 	galFile := filepath.Join(co.home, "gallery", "us-co.db")
@@ -409,6 +419,7 @@ func editBolt(t *testing.T, path string, f func(*bolt.Tx) error) {
 // configuration; partner add checks -address and leaves no card behind when it fails; a second
 // serve on one home says a node runs there.
 func TestOperatorMistakes(t *testing.T) {
+	t.Parallel()
 	us, co, _ := recordsPair(t, false)
 	policyFile := filepath.Join(us.home, "policy.hcl")
 	pol, _ := os.ReadFile(policyFile)
