@@ -42,6 +42,9 @@ var (
 // what its log proves it answered; the gallery holds each enrolled subject once, every sealed
 // record opens, and its epoch is the agreement's.
 func TestCrashes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: two nodes killed and restarted through an enrolment, 50 searches and a revocation")
+	}
 	t.Parallel()
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("PUENTE_CRASH_SEED"); s != "" {
