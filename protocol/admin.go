@@ -125,7 +125,7 @@ func (n *Node) ServeAdmin(ctx context.Context, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	os.Remove(path) // a socket left by a node that died; the state file's lock proves none runs
+	os.Remove(path) // a socket left by a node that died; the home's lock (run/node.lock) proves none runs
 	lis, err := net.Listen("unix", path)
 	if err != nil {
 		return fmt.Errorf("protocol: admin socket %s: %w", path, err)

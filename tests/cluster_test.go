@@ -51,7 +51,6 @@ type node struct {
 	metrics string
 	serve   *exec.Cmd
 	log     *bytes.Buffer
-	env     []string // added to serve's environment
 }
 
 // freeAddr returns a loopback address with a port free at the time of the call.
@@ -126,9 +125,6 @@ func (n *node) start(t *testing.T) {
 	n.log = &bytes.Buffer{}
 	n.serve = exec.Command(puente, "serve", "-home", n.home)
 	n.serve.Stdout, n.serve.Stderr = n.log, n.log
-	if len(n.env) > 0 {
-		n.serve.Env = append(os.Environ(), n.env...)
-	}
 	if err := n.serve.Start(); err != nil {
 		t.Fatal(err)
 	}

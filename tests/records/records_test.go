@@ -1,6 +1,6 @@
 //go:build puente_testparams
 
-package tests
+package records
 
 import (
 	"encoding/json"
@@ -189,7 +189,7 @@ func TestStrangersSummarised(t *testing.T) {
 	dir := t.TempDir()
 	co := newNode(t, dir, "co-migracion")
 	mallory := newNode(t, dir, "mallory")
-	link(t, mallory, co, agreement{id: "us-co", params: recordsParams, quota: "1000 per 24h", tau: tau})
+	link(t, mallory, co, "1000 per 24h")
 	co.start(t)
 	before := len(auditLog(t, co))
 	const attempts = 30
@@ -260,7 +260,7 @@ func TestStaleProtectedProbeRefused(t *testing.T) {
 	if err := json.Unmarshal(b, &f); err != nil || f.Agreement != "us-co" || f.Epoch != 1 {
 		t.Fatalf("protected file %s: %+v %v", b, f, err)
 	}
-	if ls := parseLines(t, must(t, "search", "-home", us.home, "-partner", co.name, "-protected", "-json", prot)); len(ls) != 1 || !ls[0].Hit {
+	if ls := decisions(t, must(t, "search", "-home", us.home, "-partner", co.name, "-protected", "-json", prot)); len(ls) != 1 || !ls[0].Hit {
 		t.Fatalf("search with the protected probe: %+v", ls)
 	}
 	must(t, "revoke", "-home", us.home, "-partner", co.name)

@@ -1,6 +1,6 @@
 //go:build puente_testparams
 
-package tests
+package records
 
 import (
 	"bufio"
@@ -40,9 +40,8 @@ func recordsPairOf(t *testing.T, subjects int, ready bool) (us, co *node, data s
 	data = filepath.Join(dir, "data")
 	must(t, "demo", "-write-data", data, "-gallery", strconv.Itoa(subjects))
 	us, co = newNode(t, dir, "us-cbp"), newNode(t, dir, "co-migracion")
-	ag := agreement{id: "us-co", params: recordsParams, quota: "1000 per 24h", tau: tau}
-	link(t, us, co, ag)
-	link(t, co, us, ag)
+	link(t, us, co, "1000 per 24h")
+	link(t, co, us, "1000 per 24h")
 	us.start(t)
 	co.start(t)
 	if ready {

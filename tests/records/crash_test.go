@@ -1,6 +1,6 @@
 //go:build puente_testparams && linux
 
-package tests
+package records
 
 import (
 	"errors"
@@ -141,7 +141,7 @@ func TestCrashes(t *testing.T) {
 	t.Logf("revocation: %s crashes at %s", side.name, point)
 	withCrash(side, point, 1, func() { runPuente(t, "revoke", "-home", us.home, "-partner", co.name) })
 	epoch := settleEpoch(t, us, co)
-	waitGalleryEpoch(t, co, int(epoch))
+	waitGalleryEpoch(t, co, epoch)
 
 	us.stop(t)
 	co.stop(t)
