@@ -39,7 +39,7 @@ func TestAppendAndVerify(t *testing.T) {
 		t.Fatalf("head file %v (%v), want %v", head, err, rep.Last)
 	}
 	// Reopening continues the chain.
-	w, err := Open(path, Options{Node: "us-cbp", Signer: k, Now: func() time.Time { return t0.Add(time.Hour) }})
+	w, err := Open(path, Options{Node: "us-cbp", Signer: k, Verifier: ringOf(k), Now: func() time.Time { return t0.Add(time.Hour) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func TestConcurrentAppendsAndClose(t *testing.T) {
 func TestSecondWriterRefused(t *testing.T) {
 	w, path := openTest(t, newTestKey(1))
 	defer w.Close()
-	if _, err := Open(path, Options{Node: "us-cbp", Signer: newTestKey(1)}); err == nil {
+	if _, err := Open(path, Options{Node: "us-cbp", Signer: newTestKey(1), Verifier: ringOf(newTestKey(1))}); err == nil {
 		t.Fatal("a second writer opened the same log")
 	}
 }
@@ -230,7 +230,7 @@ func TestKeyRotationInLog(t *testing.T) {
 	now := t0
 	clock := func() time.Time { now = now.Add(time.Minute); return now }
 	path := t.TempDir() + "/audit.log"
-	w, err := Open(path, Options{Node: "us-cbp", Signer: k1, Now: clock})
+	w, err := Open(path, Options{Node: "us-cbp", Signer: k1, Verifier: ringOf(k1, k2), Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestKeyRotationInLog(t *testing.T) {
 	}
 	w.Close()
 	rotation := now.Add(time.Minute)
-	w, err = Open(path, Options{Node: "us-cbp", Signer: k2, Now: clock})
+	w, err = Open(path, Options{Node: "us-cbp", Signer: k2, Verifier: ringOf(k1, k2), Now: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestRecordsAfterRevocationRefused(t *testing.T) {
 	clock := stepClock()
 	appendAs := func(k *testKey, kind Kind, e Event) {
 		t.Helper()
-		w, err := Open(path, Options{Node: "us-cbp", Signer: k, Now: clock})
+		w, err := Open(path, Options{Node: "us-cbp", Signer: k, Verifier: ringOf(k1, k2), Now: clock})
 		if err != nil {
 			t.Fatal(err)
 		}

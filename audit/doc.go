@@ -45,6 +45,12 @@
 // claims; forging earlier records means rewriting the log and its head
 // from that point, which a head noted earlier catches.
 //
+// A query is recorded twice on each side: as pending ([OutcomePending]) before its first byte is
+// sent or read, then with its end; a pending record without an end is a query a crash
+// interrupted. A querier's answered query carries the responder's signed audit head
+// ([Witness]), so each partner's log holds evidence of the other's. The refusals of an
+// unauthenticated source are summarised in one [KindRefusals] record per interval, with a count.
+//
 // [Verify] checks every line and stops at the first bad one, naming it
 // ([*BadRecordError]): an edit breaks the record's signature, a deletion or
 // a reordering breaks seq and prev, a torn final line (a crash during a
@@ -58,7 +64,19 @@
 // and [Repair] refuses it. Someone who can rewrite both the log and its head can
 // still roll both back to an earlier state; to detect that, keep a copy of
 // the head elsewhere (for example the privacy officer's notes of
-// `puente audit verify` output) and pass it with [VerifyOptions.Head].
+// `puente audit verify` output) and pass it with [VerifyOptions.Head], and
+// check the heads the partner witnessed ([Witnessed], [VerifyOptions.Expect]):
+// a log without a witnessed record ([ErrTruncated]), or with another one in
+// its place ([ErrRolledBack]), was cut or rewritten after the partner saw it.
+//
+// [Open] checks the log against its head before it writes: every record's
+// form, fields and chain, and the signature of the last record, which covers
+// the whole chain before it (each record's hash includes the previous one's).
+// It refuses a torn tail ([ErrTornTail], for [Repair]), a log cut before its
+// head ([ErrTruncated]), an edited, removed or reordered record, and a log
+// without its head file or a head file without its log ([ErrNoHead]).
+// [AcceptLoss] is the explicit way past the last three: it sets aside what
+// does not check out and appends a signed record of the loss.
 //
 // # Durability
 //
@@ -71,7 +89,8 @@
 // the head lags behind the log until a later update succeeds, and
 // [Writer.Close] reports a head it could not bring up to date.
 // [Writer.Close] finishes every accepted append before it returns. One writer per file: Open takes an exclusive
-// lock (flock) on the log.
+// lock (flock) on the log. [Writer.SetSigner] switches the signing key (after a rotation) between
+// records.
 //
 // # Retention
 //

@@ -87,7 +87,7 @@ func stepClock() func() time.Time {
 func openTest(t testing.TB, k *testKey) (*Writer, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "audit.log")
-	w, err := Open(path, Options{Node: "us-cbp", Signer: k, Now: stepClock()})
+	w, err := Open(path, Options{Node: "us-cbp", Signer: k, Verifier: ringOf(k), Now: stepClock()})
 	if err != nil {
 		t.Fatal(err)
 	}

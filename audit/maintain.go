@@ -152,6 +152,8 @@ type RepairReport struct {
 	Bytes   int64  // how many bytes were set aside
 	SavedTo string // the file they were saved in
 	Head    *Head  // the head file found before the repair (nil: none)
+	// Recorded: a signed record of the repair was appended (AcceptLoss found a loss).
+	Recorded bool
 }
 
 // Repair deals with a torn last record (a crash during a write): it saves
@@ -188,38 +190,106 @@ func Repair(path string, v Verifier, opts Options) (RepairReport, error) {
 		return RepairReport{}, fmt.Errorf("audit: repair: not repairing: %w", err)
 	}
 	rep := RepairReport{Offset: bad.Offset, Head: head}
-	end, err := f.Seek(0, io.SeekEnd)
-	if err != nil {
-		return RepairReport{}, fmt.Errorf("audit: repair: %w", err)
-	}
-	rep.Bytes = end - rep.Offset
-	tornBytes := make([]byte, rep.Bytes)
-	if _, err := f.ReadAt(tornBytes, rep.Offset); err != nil {
-		return RepairReport{}, fmt.Errorf("audit: repair: %w", err)
-	}
-	rep.SavedTo = path + ".torn-" + strconv.FormatInt(rep.Offset, 10)
-	if err := os.WriteFile(rep.SavedTo, tornBytes, 0o600); err != nil {
-		return RepairReport{}, fmt.Errorf("audit: repair: saving the torn bytes: %w", err)
-	}
-	if err := f.Truncate(rep.Offset); err != nil {
-		return RepairReport{}, fmt.Errorf("audit: repair: %w", err)
-	}
-	if err := f.Sync(); err != nil {
+	if err := setAside(f, path, ".torn-", &rep); err != nil {
 		return RepairReport{}, fmt.Errorf("audit: repair: %w", err)
 	}
 	f.Close()
-	w, err := Open(path, opts)
+	opts.Verifier = v
+	return rep, appendRepair(path, opts, "repair", uint64(rep.Bytes), head)
+}
+
+// setAside saves the log's bytes from rep.Offset to its end in "<log><suffix><offset>" (if there
+// are any), truncates the log there and syncs it; it fills rep's Bytes and SavedTo.
+func setAside(f *os.File, path, suffix string, rep *RepairReport) error {
+	end, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
-		return rep, err
+		return err
+	}
+	rep.Bytes = end - rep.Offset
+	if rep.Bytes <= 0 {
+		rep.Bytes = 0
+		return nil
+	}
+	b := make([]byte, rep.Bytes)
+	if _, err := f.ReadAt(b, rep.Offset); err != nil {
+		return err
+	}
+	rep.SavedTo = path + suffix + strconv.FormatInt(rep.Offset, 10)
+	if err := atomicfile.WriteFile(rep.SavedTo, b, 0o600); err != nil {
+		return fmt.Errorf("saving the bytes set aside: %w", err)
+	}
+	if err := f.Truncate(rep.Offset); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// appendRepair opens the log (checked already by its caller) and appends a signed record of a
+// repair: action, the bytes set aside and the head found before (nil: none).
+func appendRepair(path string, opts Options, action string, bytes uint64, head *Head) error {
+	w, err := open(path, opts, false)
+	if err != nil {
+		return err
 	}
 	prevHead := noHead
 	if head != nil {
 		prevHead = head.String()
 	}
-	_, err = w.appendLog(Record{Kind: KindLog, Event: Event{Action: "repair"}, Count: uint64(rep.Bytes), Head: prevHead})
+	_, err = w.appendLog(Record{Kind: KindLog, Event: Event{Action: action}, Count: bytes, Head: prevHead})
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
+	return err
+}
+
+// ActionLossAccepted is the action of the record [AcceptLoss] appends.
+const ActionLossAccepted = "loss-accepted"
+
+// AcceptLoss is the explicit way on for a log that does not check out for any reason other than
+// a torn last record (see [Repair]): records edited, removed or reordered, the log cut before its
+// head, or the head file or the log deleted. It verifies the log with v against its head file
+// and, if it does not verify, sets aside every byte from the first bad record to the end in
+// "<log>.lost-<offset>" (nothing is deleted), truncates the log there, and appends a signed
+// record (action [ActionLossAccepted]) that names the head the log had before and how many bytes
+// were set aside; then the head file names the new last record. The loss stays visible: in that
+// record, in the file set aside, and to a partner that witnessed a later head. It returns a zero
+// report if the log verifies with its head file. The log must not be open in a Writer.
+func AcceptLoss(path string, v Verifier, opts Options) (RepairReport, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return RepairReport{}, fmt.Errorf("audit: accept loss: %w", err)
+	}
+	defer f.Close()
+	if err := lockFile(f); err != nil {
+		return RepairReport{}, err
+	}
+	head, err := ReadHead(path)
+	if err != nil {
+		head = nil // a head file that does not parse is part of what is lost
+	}
+	_, err = Verify(f, v, VerifyOptions{Head: head, File: path})
+	var bad *BadRecordError
+	switch {
+	case err == nil && head != nil:
+		return RepairReport{}, nil
+	case err != nil && !errors.As(err, &bad):
+		return RepairReport{}, fmt.Errorf("audit: accept loss: %w", err)
+	}
+	end, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return RepairReport{}, fmt.Errorf("audit: accept loss: %w", err)
+	}
+	rep := RepairReport{Offset: end, Head: head}
+	if bad != nil && bad.Offset < end {
+		rep.Offset = bad.Offset
+	}
+	if err := setAside(f, path, ".lost-", &rep); err != nil {
+		return RepairReport{}, fmt.Errorf("audit: accept loss: %w", err)
+	}
+	f.Close()
+	opts.Verifier = v
+	err = appendRepair(path, opts, ActionLossAccepted, uint64(rep.Bytes), head)
+	rep.Recorded = err == nil
 	return rep, err
 }
 

@@ -27,7 +27,7 @@ func TestTornTailAndRepair(t *testing.T) {
 	if !errors.As(err, &bad) || !errors.Is(err, ErrTornTail) || bad.Line != 6 || bad.Offset != int64(len(orig)) {
 		t.Fatalf("verify torn log: %v", err)
 	}
-	if _, err := Open(path, Options{Node: "us-cbp", Signer: k}); !errors.Is(err, ErrTornTail) {
+	if _, err := Open(path, Options{Node: "us-cbp", Signer: k, Verifier: ringOf(k)}); !errors.Is(err, ErrTornTail) {
 		t.Fatalf("Open on a torn log: %v, want ErrTornTail", err)
 	}
 	rep, err := Repair(path, ringOf(k), Options{Node: "us-cbp", Signer: k, Now: func() time.Time { return t0.Add(time.Hour) }})
@@ -82,7 +82,7 @@ func TestPrune(t *testing.T) {
 		t.Fatalf("report %+v checkpoint %+v", rep, rep.Checkpoint)
 	}
 	// Prune again: the checkpoint's count accumulates.
-	w, err = Open(path, Options{Node: "us-cbp", Signer: k, Now: func() time.Time { return t0.Add(time.Hour) }})
+	w, err = Open(path, Options{Node: "us-cbp", Signer: k, Verifier: ringOf(k), Now: func() time.Time { return t0.Add(time.Hour) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,14 +100,16 @@ func TestPrune(t *testing.T) {
 	if _, err := VerifyFile(path, ringOf(k), nil); !errors.Is(err, ErrBrokenChain) {
 		t.Errorf("checkpoint moved: %v", err)
 	}
-	// Pruning refuses a log that does not verify.
-	os.WriteFile(path, []byte(strings.Join(toStrings(append(lines[:2:2], lines[3:]...)), "")), 0o600)
-	os.Remove(headPath(path))
-	w, err = Open(path, Options{Node: "us-cbp", Signer: k})
+	// Opening refuses a log that does not verify; so does pruning, when the log is edited
+	// under an open writer.
+	os.WriteFile(path, []byte(strings.Join(toStrings(lines), "")), 0o600)
+	w, err = Open(path, Options{Node: "us-cbp", Signer: k, Verifier: ringOf(k)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	tampered := []byte(strings.Join(toStrings(append(lines[:2:2], lines[3:]...)), ""))
+	os.WriteFile(path, tampered, 0o600)
 	if _, err := w.Prune(ctx, t0.Add(24*time.Hour), ringOf(k)); !errors.Is(err, ErrBrokenChain) {
 		t.Errorf("prune of a tampered log: %v", err)
 	}
@@ -171,7 +173,7 @@ func TestCrashDuringAppend(t *testing.T) {
 }
 
 func crashChild(path string) {
-	w, err := Open(path, Options{Node: "us-cbp", Signer: newTestKey(7)})
+	w, err := Open(path, Options{Node: "us-cbp", Signer: newTestKey(7), Verifier: ringOf(newTestKey(7))})
 	if err != nil {
 		panic(err)
 	}
@@ -186,7 +188,7 @@ func crashChild(path string) {
 func FuzzVerify(f *testing.F) {
 	dir := f.TempDir()
 	k := newTestKey(1)
-	w, err := Open(filepath.Join(dir, "a.log"), Options{Node: "us-cbp", Signer: k, Now: stepClock()})
+	w, err := Open(filepath.Join(dir, "a.log"), Options{Node: "us-cbp", Signer: k, Verifier: ringOf(k), Now: stepClock()})
 	if err != nil {
 		f.Fatal(err)
 	}

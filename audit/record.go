@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +18,9 @@ const (
 	KindKey        Kind = "key"        // a key-management action
 	KindLog        Kind = "log"        // maintenance of the log itself (prune, repair)
 	KindCheckpoint Kind = "checkpoint" // first line of a pruned log; written only by Prune
+	// KindRefusals summarises the refusals of one unauthenticated source over an interval:
+	// its Source, its refusal class and, in Count, how many there were.
+	KindRefusals Kind = "refusals"
 )
 
 // ActionSigningKeyRevoked is the action of the key record a node writes
@@ -41,6 +45,10 @@ const (
 	OutcomeAnswered Outcome = "answered" // the protocol ran to the end
 	OutcomeRefused  Outcome = "refused"  // refused before any computation; see Refusal
 	OutcomeFailed   Outcome = "failed"   // an internal failure after the request was accepted
+	// OutcomePending is written before a query's first byte is sent (querier) or read
+	// (responder); the query's final record, with the same request ID, follows. A pending
+	// record without a final one is a query a crash interrupted.
+	OutcomePending Outcome = "pending"
 )
 
 // Decision is what this node knows of a query's result.
@@ -103,6 +111,23 @@ type Event struct {
 	Action    string       `json:"action,omitempty"` // key or log action, e.g. "epoch-retired", "prune"
 	Key       string       `json:"key,omitempty"`    // key name in the node's store
 	KeyID     string       `json:"key_id,omitempty"` // hex signing key ID
+	// Source is, on a refusals record, the network address (an IP address, or "other") whose
+	// refusals it counts.
+	Source string `json:"source,omitempty"`
+	// Witness is, on a querier's answered query, the responder's signed audit head that came
+	// with the answer ([Witness]).
+	Witness *Witness `json:"witness,omitempty"`
+}
+
+// Witness is a partner's signed audit head as the querier records it: the partner stated,
+// under its signing key, that its audit log held record Seq with hash Hash when it answered.
+// A log later found without that record, or with another one in its place, was cut or
+// rewritten after the partner's answer ([Witnessed], [VerifyOptions.Expect]).
+type Witness struct {
+	Head   string `json:"head"`   // SEQ:HASH of the partner's log
+	Time   string `json:"time"`   // the partner's signing time (RFC 3339, UTC, nanoseconds)
+	Signer string `json:"signer"` // hex key ID of the partner's signing key
+	Sig    string `json:"sig"`    // base64 ML-DSA-65 signature of the head statement (HeadStatement)
 }
 
 const (
@@ -124,6 +149,17 @@ func (r *Record) ParsedTime() (time.Time, error) {
 	return t, nil
 }
 
+// Hash returns the record's chain hash h(i), in hex: what the next record's prev and a head
+// name.
+func (r *Record) Hash() (string, error) {
+	body, err := r.body()
+	if err != nil {
+		return "", err
+	}
+	h := recordHash(body)
+	return hex.EncodeToString(h[:]), nil
+}
+
 // body returns the record's line without its sig member: the bytes whose
 // hash is signed.
 func (r *Record) body() ([]byte, error) {
@@ -134,6 +170,16 @@ func (r *Record) body() ([]byte, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// bodyOf returns the body of a line that parseLine accepted (so it is the canonical encoding of
+// its record): the line without its final sig member, as body() would encode it again.
+func bodyOf(line []byte) []byte {
+	i := bytes.LastIndex(line, []byte(`,"sig":"`))
+	if i < 0 {
+		return line
+	}
+	return append(line[:i:i], '}')
 }
 
 // marshal encodes a record canonically: encoding/json with no HTML
@@ -176,6 +222,12 @@ var (
 	ErrTruncated    = errors.New("audit: log ends before its head")
 	ErrInvalidEvent = errors.New("audit: invalid event")
 	ErrClosed       = errors.New("audit: writer closed")
+	// ErrNoHead: a log has records but no head file, or a head file but no records; a crash
+	// leaves neither, so records (or the head) were deleted.
+	ErrNoHead = errors.New("audit: log and head file do not go together")
+	// ErrRolledBack: a record differs from the one a partner witnessed (the log was rewritten
+	// after the partner's answer).
+	ErrRolledBack = errors.New("audit: log differs from a head its partner witnessed")
 )
 
 // BadRecordError names the first bad record: its line number (from 1),

@@ -1,10 +1,13 @@
 package audit
 
 import (
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
+	"time"
 )
 
 // charset tests: each returns whether s is non-empty, at most max bytes,
@@ -83,8 +86,11 @@ func validKeyName(s string) bool {
 //     not-known-to-this-side for the responder); a refused one has a
 //     refusal class and no decision; a failed one has neither. Epoch is
 //     optional (0: not known when refused).
+//     A pending query has neither (its final record follows). Only a querier's answered query
+//     may carry the responder's witnessed head.
 //   - key: an action; optionally partner, epoch, key name and key ID.
 //   - log: an action only.
+//   - refusals: a source and a refusal class only (the count is the writer's).
 func (e *Event) Validate(k Kind) error {
 	if err := e.validate(k); err != nil {
 		return fmt.Errorf("%w: %s record: %v", ErrInvalidEvent, k, err)
@@ -105,9 +111,22 @@ func (e *Event) validate(k Kind) error {
 	if e.Action != "" && !validAction(e.Action) {
 		return fmt.Errorf("action not in [a-z0-9-] (at most 40)")
 	}
+	if e.Source != "" && k != KindRefusals {
+		return fmt.Errorf("source set on a %s record", k)
+	}
+	if e.Witness != nil && k != KindQuery {
+		return fmt.Errorf("witness set on a %s record", k)
+	}
 	switch k {
 	case KindQuery:
 		return e.validateQuery()
+	case KindRefusals:
+		if !ValidSource(e.Source) || !validRefusal(e.Refusal) {
+			return fmt.Errorf("a refusals record needs a source (an IP address or %q) and a refusal class", OtherSource)
+		}
+		if *e != (Event{Source: e.Source, Refusal: e.Refusal}) {
+			return fmt.Errorf("only the source and the refusal class may be set")
+		}
 	case KindKey:
 		if e.Action == "" {
 			return fmt.Errorf("no action")
@@ -154,14 +173,54 @@ func (e *Event) validateQuery() error {
 		if e.Decision != "" {
 			return fmt.Errorf("decision on a refused query")
 		}
-	case OutcomeFailed:
+	case OutcomeFailed, OutcomePending:
 		if e.Decision != "" || e.Refusal != "" {
-			return fmt.Errorf("decision or refusal class on a failed query")
+			return fmt.Errorf("decision or refusal class on a %s query", e.Outcome)
 		}
 	default:
 		return fmt.Errorf("outcome %q unknown", e.Outcome)
 	}
+	if e.Witness != nil {
+		if e.Role != RoleQuerier || e.Outcome != OutcomeAnswered {
+			return fmt.Errorf("a witness belongs only on a querier's answered query")
+		}
+		return e.Witness.validate()
+	}
 	return nil
+}
+
+// validate checks a witness's fields, each in its one form.
+func (w *Witness) validate() error {
+	h, err := ParseHead(w.Head)
+	if err != nil || h.String() != w.Head {
+		return fmt.Errorf("witness head is not SEQ:HASH")
+	}
+	if t, err := time.Parse(timeLayout, w.Time); err != nil || FormatTime(t) != w.Time {
+		return fmt.Errorf("witness time is not in the form %s", timeLayout)
+	}
+	if !validKeyID(w.Signer) {
+		return fmt.Errorf("witness signer is not 64 lower-case hex digits")
+	}
+	if sig, err := base64.StdEncoding.DecodeString(w.Sig); err != nil || len(sig) != SignatureSize {
+		return fmt.Errorf("witness signature is not %d bytes of standard base64", SignatureSize)
+	}
+	return nil
+}
+
+// SignatureSize is the size of an ML-DSA-65 signature (FIPS 204, Table 2).
+const SignatureSize = 3309
+
+// OtherSource is the source of a refusals record that counts the sources beyond the ones a
+// node tracks one by one.
+const OtherSource = "other"
+
+// ValidSource: an IP address in its canonical text form (netip), or [OtherSource].
+func ValidSource(s string) bool {
+	if s == OtherSource {
+		return true
+	}
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.String() == s && a.Zone() == ""
 }
 
 func validRefusal(c RefusalClass) bool {

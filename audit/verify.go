@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -45,8 +44,22 @@ type VerifyOptions struct {
 	// Head, if set, must be reached by the log: its record must be present
 	// with that hash (or be the checkpoint's anchor).
 	Head *Head
+	// Expect are further heads the log must reach, each with who expects it: the heads a
+	// partner witnessed ([Witnessed]). A record that differs from one is [ErrRolledBack]; a log
+	// that ends before one is [ErrTruncated]. A head older than the log's checkpoint names a
+	// pruned record and is counted in [Report.Unchecked].
+	Expect []Expectation
 	// File names the log in errors.
 	File string
+	// LastSignatureOnly checks every record's form, fields, seq, prev and time order, but the
+	// signature of the last record only (and of a checkpoint): since each record's hash covers
+	// the previous one's, the last signature covers the content of the whole chain. It is the
+	// quick check a writer makes when it opens a log; a full verification checks every
+	// signature.
+	LastSignatureOnly bool
+	// Each, if set, is called with every record that checked out and its hash, in order; an
+	// error stops the verification and is returned as is.
+	Each func(rec *Record, hash string) error
 }
 
 // Report summarises a verified log.
@@ -58,6 +71,9 @@ type Report struct {
 	FirstTime  time.Time
 	LastTime   time.Time
 	Kinds      map[Kind]int
+	// Witnessed counts the expected heads (VerifyOptions.Expect) the log reached; Unchecked
+	// those that name records pruned behind the checkpoint.
+	Witnessed, Unchecked int
 }
 
 const maxLine = 16 << 10
@@ -106,24 +122,40 @@ func lines(r io.Reader, f func(n int, off int64, line []byte, complete bool) err
 // chain is the verifier's state between records.
 type chain struct {
 	v       Verifier
+	opts    VerifyOptions
 	next    uint64
 	prev    string
 	last    time.Time
-	head    *Head
-	reached bool
+	expect  map[uint64][]Expectation // expected heads by seq, the head file's first
+	reached map[uint64]bool
 	revoked map[string]uint64 // signing key ID -> seq of the record of its revocation
 	rep     Report
+	// The last record, whose signature LastSignatureOnly checks at the end.
+	lastRec            *Record
+	lastLine           int
+	lastOff            int64
+	lastHash, lastBody []byte
 }
+
+// headBy is who expects the head of VerifyOptions.Head.
+const headBy = "the head"
 
 // Verify reads a log from r and checks every record: form, fields, seq,
 // prev, time order and signature. It returns the report and, at the first
 // bad record, a [*BadRecordError]. A failure to read r is returned as is.
 func Verify(r io.Reader, v Verifier, opts VerifyOptions) (Report, error) {
-	c := &chain{v: v, next: 1, prev: zeroHash, head: opts.Head, revoked: map[string]uint64{}, rep: Report{Kinds: map[Kind]int{}}}
+	c := &chain{v: v, opts: opts, next: 1, prev: zeroHash, expect: map[uint64][]Expectation{}, reached: map[uint64]bool{},
+		revoked: map[string]uint64{}, rep: Report{Kinds: map[Kind]int{}}}
+	if opts.Head != nil {
+		c.expect[opts.Head.Seq] = append(c.expect[opts.Head.Seq], Expectation{Head: *opts.Head, By: headBy})
+	}
+	for _, e := range opts.Expect {
+		c.expect[e.Head.Seq] = append(c.expect[e.Head.Seq], e)
+	}
 	lastLine := 0
-	var lastOff int64
+	var end int64 // the offset after the last complete line
 	err := lines(r, func(n int, off int64, line []byte, complete bool) error {
-		lastLine, lastOff = n, off
+		lastLine, end = n, off+int64(len(line))+1
 		var seq uint64
 		err := func() error {
 			if !complete {
@@ -137,8 +169,14 @@ func Verify(r io.Reader, v Verifier, opts VerifyOptions) (Report, error) {
 				return err
 			}
 			seq = rec.Seq
-			return c.check(n, rec)
+			return c.check(n, off, rec, line)
 		}()
+		var bad *BadRecordError
+		if ee, ok := err.(eachError); ok {
+			return ee.err
+		} else if errors.As(err, &bad) {
+			return err
+		}
 		if err != nil {
 			return &BadRecordError{File: opts.File, Line: n, Offset: off, Seq: seq, Err: err}
 		}
@@ -147,11 +185,34 @@ func Verify(r io.Reader, v Verifier, opts VerifyOptions) (Report, error) {
 	if err != nil {
 		return c.rep, err
 	}
-	if c.head != nil && !c.reached {
-		return c.rep, &BadRecordError{File: opts.File, Line: lastLine + 1, Offset: lastOff, Seq: c.next,
-			Err: fmt.Errorf("%w: the log ends at record %d but the head is record %d", ErrTruncated, c.next-1, c.head.Seq)}
+	if err := c.checkLastSignature(); err != nil {
+		return c.rep, err
+	}
+	if e, ok := c.unreached(); ok {
+		err := fmt.Errorf("%w: the log ends at record %d but %s is record %d: records were cut off its end", ErrTruncated, c.next-1, e.By, e.Head.Seq)
+		if e.By != headBy {
+			err = fmt.Errorf("%w: the log ends at record %d, but %s saw record %d: the log was cut after the partner saw it", ErrTruncated, c.next-1, e.By, e.Head.Seq)
+		}
+		return c.rep, &BadRecordError{File: opts.File, Line: lastLine + 1, Offset: end, Seq: c.next, Err: err}
 	}
 	return c.rep, nil
+}
+
+// eachError marks an error of VerifyOptions.Each, returned as is.
+type eachError struct{ err error }
+
+func (e eachError) Error() string { return e.err.Error() }
+
+// unreached returns the highest expected head past the end of the log, if any.
+func (c *chain) unreached() (Expectation, bool) {
+	var worst Expectation
+	found := false
+	for seq, es := range c.expect {
+		if !c.reached[seq] && (!found || seq > worst.Head.Seq) {
+			worst, found = es[0], true
+		}
+	}
+	return worst, found
 }
 
 // tornTail classifies a final line without its newline. A crash can leave
@@ -159,15 +220,15 @@ func Verify(r io.Reader, v Verifier, opts VerifyOptions) (Report, error) {
 // updates the head only after the records are durable. If the head has not
 // been reached, records were cut off and the partial line hides it.
 func (c *chain) tornTail() error {
-	if c.head != nil && !c.reached {
-		return fmt.Errorf("%w: the log ends in a partial record after record %d, but the head is record %d; records were cut off (a crash does not do this)",
-			ErrTruncated, c.next-1, c.head.Seq)
+	if e, ok := c.unreached(); ok {
+		return fmt.Errorf("%w: the log ends in a partial record after record %d, but %s is record %d; records were cut off (a crash does not do this)",
+			ErrTruncated, c.next-1, e.By, e.Head.Seq)
 	}
 	return ErrTornTail
 }
 
 // check verifies one parsed record against the chain and advances it.
-func (c *chain) check(n int, rec *Record) error {
+func (c *chain) check(n int, off int64, rec *Record, line []byte) error {
 	if rec.Format != recordFormat {
 		return fmt.Errorf("%w: format %d, want %d", ErrMalformed, rec.Format, recordFormat)
 	}
@@ -184,6 +245,9 @@ func (c *chain) check(n int, rec *Record) error {
 	if err := checkHeadField(rec); err != nil {
 		return err
 	}
+	if rec.Kind == KindRefusals && rec.Count == 0 {
+		return fmt.Errorf("%w: refusals record without a count", ErrMalformed)
+	}
 	sig, err := base64.StdEncoding.DecodeString(rec.Sig)
 	if err != nil || !validKeyID(rec.Signer) || len(rec.Prev) != 64 || !charset(rec.Prev, 64, hexDigit, hexDigit) {
 		return fmt.Errorf("%w: prev, signer or sig not well formed", ErrMalformed)
@@ -197,24 +261,30 @@ func (c *chain) check(n int, rec *Record) error {
 			return fmt.Errorf("%w: record %d where record %d should be (records missing or reordered)", ErrBrokenChain, rec.Seq, c.next)
 		}
 		if rec.Prev != c.prev {
+			if err := c.checkLastSignature(); err != nil {
+				return err // the record before was edited: name it
+			}
 			return fmt.Errorf("%w: prev does not match the hash of record %d", ErrBrokenChain, c.next-1)
 		}
 	}
 	if t.Before(c.last) {
 		return fmt.Errorf("%w: time %s is before the previous record's", ErrBrokenChain, rec.Time)
 	}
-	body, err := rec.body()
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
+	body := bodyOf(line)
 	if at, ok := c.revoked[rec.Signer]; ok {
 		// The time a record claims is the signer's choice; the position
 		// after the revocation record is not.
 		return fmt.Errorf("%w: signed by key %s after record %d revoked it", ErrBadSignature, rec.Signer[:16], at)
 	}
 	h := recordHash(body)
-	if err := c.v.Verify(rec.Signer, t, Domain, h[:], sig); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadSignature, err)
+	if !c.opts.LastSignatureOnly || rec.Kind == KindCheckpoint {
+		// A checkpoint's own hash is in no later record's prev (they chain to its anchor), so
+		// its signature is always checked.
+		if err := c.v.Verify(rec.Signer, t, Domain, h[:], sig); err != nil {
+			return fmt.Errorf("%w: %v", ErrBadSignature, err)
+		}
+	} else {
+		c.lastRec, c.lastLine, c.lastOff, c.lastHash, c.lastBody = rec, n, off, h[:], sig
 	}
 	if rec.Kind == KindKey && rec.Action == ActionSigningKeyRevoked && rec.KeyID != "" {
 		c.revoked[rec.KeyID] = rec.Seq
@@ -229,15 +299,17 @@ func (c *chain) check(n int, rec *Record) error {
 		c.rep.Checkpoint = &cp
 		// A head older than the checkpoint names a pruned record; it
 		// cannot be checked any more.
-		c.reached = c.reached || (c.head != nil && c.head.Seq < rec.Seq)
+		for seq, es := range c.expect {
+			if seq < rec.Seq && !c.reached[seq] {
+				c.reached[seq] = true
+				c.rep.Unchecked += countWitnesses(es)
+			}
+		}
 	} else if c.rep.First == 0 {
 		c.rep.First, c.rep.FirstTime = rec.Seq, t
 	}
-	if c.head != nil && rec.Seq == c.head.Seq {
-		if anchor != c.head.Hash {
-			return fmt.Errorf("%w: record %d differs from the head's record %d", ErrBrokenChain, rec.Seq, c.head.Seq)
-		}
-		c.reached = true
+	if err := c.reach(rec.Seq, anchor); err != nil {
+		return err
 	}
 	c.next, c.prev = rec.Seq+1, anchor
 	if rec.Kind != KindCheckpoint {
@@ -249,6 +321,56 @@ func (c *chain) check(n int, rec *Record) error {
 	c.rep.Kinds[rec.Kind]++
 	c.rep.Last = Head{Seq: rec.Seq, Hash: anchor}
 	c.rep.LastTime = t
+	if c.opts.Each != nil {
+		if err := c.opts.Each(rec, hash); err != nil {
+			return eachError{err}
+		}
+	}
+	return nil
+}
+
+// reach compares record seq (its chain hash anchor) with the heads expected at seq.
+func (c *chain) reach(seq uint64, anchor string) error {
+	es := c.expect[seq]
+	if len(es) == 0 || c.reached[seq] {
+		return nil
+	}
+	for _, e := range es {
+		if anchor == e.Head.Hash {
+			continue
+		}
+		if e.By == headBy {
+			return fmt.Errorf("%w: record %d differs from the head's record %d", ErrBrokenChain, seq, e.Head.Seq)
+		}
+		return fmt.Errorf("%w: record %d differs from the record %s saw (hash %s...): the log was rewritten after that", ErrRolledBack, seq, e.By, e.Head.Hash[:16])
+	}
+	c.reached[seq] = true
+	c.rep.Witnessed += countWitnesses(es)
+	return nil
+}
+
+// countWitnesses counts the expectations that are not the head.
+func countWitnesses(es []Expectation) int {
+	n := 0
+	for _, e := range es {
+		if e.By != headBy {
+			n++
+		}
+	}
+	return n
+}
+
+// checkLastSignature checks, under LastSignatureOnly, the signature of the last record, which
+// covers the chain before it.
+func (c *chain) checkLastSignature() error {
+	r := c.lastRec
+	if r == nil {
+		return nil
+	}
+	t, _ := r.ParsedTime()
+	if err := c.v.Verify(r.Signer, t, Domain, c.lastHash, c.lastBody); err != nil {
+		return &BadRecordError{File: c.opts.File, Line: c.lastLine, Offset: c.lastOff, Seq: r.Seq, Err: fmt.Errorf("%w: %v", ErrBadSignature, err)}
+	}
 	return nil
 }
 
@@ -272,48 +394,4 @@ func checkHeadField(rec *Record) error {
 		return fmt.Errorf("%w: head field is not SEQ:HASH", ErrMalformed)
 	}
 	return nil
-}
-
-// headPath returns the head file of a log.
-func headPath(log string) string { return log + ".head" }
-
-const headMagic = "puente-audit-head/v1"
-
-// ReadHead reads a log's head file; it returns nil and no error if there
-// is none.
-func ReadHead(log string) (*Head, error) {
-	b, err := os.ReadFile(headPath(log))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("audit: head file: %w", err)
-	}
-	f := strings.Fields(string(b))
-	if len(f) != 2 || f[0] != headMagic || !strings.HasSuffix(string(b), "\n") {
-		return nil, fmt.Errorf("audit: head file %s: %w: not %q followed by SEQ:HASH", headPath(log), ErrMalformed, headMagic)
-	}
-	h, err := ParseHead(f[1])
-	if err != nil {
-		return nil, fmt.Errorf("audit: head file %s: %w: %v", headPath(log), ErrMalformed, err)
-	}
-	return &h, nil
-}
-
-// VerifyFile verifies the log at path against its head file, if it has
-// one, and against expect, if not nil (a head noted earlier).
-func VerifyFile(path string, v Verifier, expect *Head) (Report, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return Report{}, fmt.Errorf("audit: %w", err)
-	}
-	defer f.Close()
-	head, err := ReadHead(path)
-	if err != nil {
-		return Report{}, err
-	}
-	if expect != nil {
-		head = expect
-	}
-	return Verify(f, v, VerifyOptions{Head: head, File: path})
 }

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sync"
 	"time"
@@ -32,6 +34,11 @@ type Options struct {
 	// MaxBatch bounds how many records share one write and fsync;
 	// default 64.
 	MaxBatch int
+	// Verifier checks the log when it is opened (keys.Keyring of the node); required.
+	Verifier Verifier
+	// Scan, if set, is called with every record of the log as Open checks it (see
+	// VerifyOptions.Each); an error fails Open.
+	Scan func(rec *Record, hash string) error
 }
 
 // Writer appends signed records to a log file. It is safe for concurrent
@@ -67,10 +74,25 @@ type request struct {
 }
 
 // Open opens (creating if needed, mode 0600) the log at path for
-// appending. It reads the last record to continue the chain; if the last
-// line is torn it fails with [ErrTornTail] and the log must be repaired
-// with [Repair] first. It does not verify the log; use [VerifyFile].
+// appending, after checking it against its head file: every record's form,
+// fields, seq, prev and time order, the signature of the last record (which
+// covers the chain before it), and that the log reaches its head. It
+// refuses, naming the first bad record ([*BadRecordError]), a log that does
+// not check out: a torn last line ([ErrTornTail]; see [Repair]), an edited,
+// removed or reordered record, a log cut before its head ([ErrTruncated]),
+// and a log with records but no head file, or a head file but no log
+// ([ErrNoHead]); [AcceptLoss] is the explicit way past the last three. A
+// missing log with no head file is a new log.
 func Open(path string, opts Options) (*Writer, error) {
+	if opts.Verifier == nil {
+		return nil, fmt.Errorf("audit: open %s: a verifier is required (the log is checked before it is written)", path)
+	}
+	return open(path, opts, true)
+}
+
+// open opens the log; check is false only for Repair and AcceptLoss, which checked it
+// themselves.
+func open(path string, opts Options, check bool) (*Writer, error) {
 	if !ValidNodeName(opts.Node) || opts.Signer == nil || !validKeyID(opts.Signer.SignerID()) {
 		return nil, fmt.Errorf("audit: open %s: a valid node name and a signer with a key ID are required", path)
 	}
@@ -79,6 +101,13 @@ func Open(path string, opts Options) (*Writer, error) {
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 64
+	}
+	head, err := ReadHead(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && head != nil && check {
+		return nil, &BadRecordError{File: path, Line: 1, Seq: 1, Err: fmt.Errorf("%w: the log is missing but its head file names record %d", ErrNoHead, head.Seq)}
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
@@ -89,7 +118,7 @@ func Open(path string, opts Options) (*Writer, error) {
 		return nil, err
 	}
 	w := &Writer{path: path, opts: opts, f: f, reqs: make(chan *request, opts.MaxBatch), done: make(chan struct{})}
-	if err := w.resume(); err != nil {
+	if err := w.resume(head, check); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -97,30 +126,35 @@ func Open(path string, opts Options) (*Writer, error) {
 	return w, nil
 }
 
-// resume reads the log's last record to continue the chain from it.
-func (w *Writer) resume() error {
+// resume checks the log (when check is set) and continues the chain from its last record.
+func (w *Writer) resume(head *Head, check bool) error {
 	if _, err := w.f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
-	w.seq, w.prev = 0, zeroHash
-	return lines(w.f, func(n int, off int64, line []byte, complete bool) error {
-		if !complete {
-			return &BadRecordError{File: w.path, Line: n, Offset: off, Err: ErrTornTail}
-		}
-		rec, err := parseLine(line)
-		if err != nil {
-			return &BadRecordError{File: w.path, Line: n, Offset: off, Err: err}
-		}
-		body, _ := rec.body()
-		h := recordHash(body)
-		w.seq, w.prev = rec.Seq, hex.EncodeToString(h[:])
-		if rec.Kind == KindCheckpoint {
-			w.prev = rec.Prev
-		}
-		w.last, _ = rec.ParsedTime()
-		return nil
-	})
+	v := w.opts.Verifier
+	if !check {
+		v = acceptAll{}
+		head = nil
+	}
+	rep, err := Verify(w.f, v, VerifyOptions{Head: head, File: w.path, LastSignatureOnly: true, Each: w.opts.Scan})
+	if err != nil {
+		return err
+	}
+	if check && head == nil && rep.Records > 0 {
+		return &BadRecordError{File: w.path, Line: rep.Records + 1, Seq: rep.Last.Seq + 1,
+			Err: fmt.Errorf("%w: the log has %d records but no head file %s (deleted?)", ErrNoHead, rep.Records, headPath(w.path))}
+	}
+	w.seq, w.prev, w.last = rep.Last.Seq, rep.Last.Hash, rep.LastTime
+	if rep.Records == 0 {
+		w.prev = zeroHash
+	}
+	return nil
 }
+
+// acceptAll is the verifier of a log Repair has checked already.
+type acceptAll struct{}
+
+func (acceptAll) Verify(string, time.Time, string, []byte, []byte) error { return nil }
 
 // Path returns the log's file name.
 func (w *Writer) Path() string { return w.path }
@@ -130,8 +164,8 @@ func (w *Writer) Path() string { return w.path }
 // [ErrInvalidEvent] for a bad event (nothing is written) and [ErrClosed]
 // after Close. It does not wait for ctx once the record is queued.
 func (w *Writer) Append(ctx context.Context, k Kind, ev Event) (Record, error) {
-	if k == KindCheckpoint {
-		return Record{}, fmt.Errorf("%w: checkpoint records are written only by Prune", ErrInvalidEvent)
+	if k == KindCheckpoint || k == KindRefusals {
+		return Record{}, fmt.Errorf("%w: %s records are written only by Prune and AppendRefusals", ErrInvalidEvent, k)
 	}
 	if err := ev.Validate(k); err != nil {
 		return Record{}, err
@@ -316,4 +350,48 @@ func (w *Writer) Head(ctx context.Context) (Head, error) {
 		return Head{}, err
 	}
 	return h, req.err
+}
+
+// SetSigner makes s sign the records appended from now on (after a rotation of the node's
+// signing key). Records already accepted are signed by the signer they were accepted under
+// only if they were written before the call returns; the call waits for them.
+func (w *Writer) SetSigner(ctx context.Context, s Signer) error {
+	if s == nil || !validKeyID(s.SignerID()) {
+		return fmt.Errorf("audit: a signer with a key ID is required")
+	}
+	req := &request{op: func() error { w.opts.Signer = s; return nil }, done: make(chan struct{})}
+	if err := w.submit(ctx, req); err != nil {
+		return err
+	}
+	return req.err
+}
+
+// AppendLog appends a log-maintenance record: action (e.g. "state-rebuilt") and a count.
+func (w *Writer) AppendLog(ctx context.Context, action string, count uint64) (Record, error) {
+	ev := Event{Action: action}
+	if err := ev.Validate(KindLog); err != nil {
+		return Record{}, err
+	}
+	req := &request{rec: Record{Kind: KindLog, Event: ev, Count: count}, done: make(chan struct{})}
+	if err := w.submit(ctx, req); err != nil {
+		return Record{}, err
+	}
+	return req.rec, req.err
+}
+
+// AppendRefusals appends the summary of count refusals (of class) of one unauthenticated
+// source over an interval.
+func (w *Writer) AppendRefusals(ctx context.Context, source string, class RefusalClass, count uint64) (Record, error) {
+	ev := Event{Source: source, Refusal: class}
+	if err := ev.Validate(KindRefusals); err != nil {
+		return Record{}, err
+	}
+	if count == 0 {
+		return Record{}, fmt.Errorf("%w: a refusals record counts at least one refusal", ErrInvalidEvent)
+	}
+	req := &request{rec: Record{Kind: KindRefusals, Event: ev, Count: count}, done: make(chan struct{})}
+	if err := w.submit(ctx, req); err != nil {
+		return Record{}, err
+	}
+	return req.rec, req.err
 }

@@ -84,7 +84,7 @@ func checkTemplate(i int, t []float64, dim int) error {
 
 // checkEnrolment checks one raw enrolment against the gallery's parameters.
 func checkEnrolment(i int, e Enrolment, rawDim int) error {
-	if err := checkRef(e.Ref); err != nil {
+	if err := CheckRef(e.Ref); err != nil {
 		return &InputError{Index: i, Field: "ref", Reason: err.Error(), Err: ErrInvalid}
 	}
 	if len(e.Raw) != rawDim {
@@ -102,42 +102,68 @@ func checkEnrolment(i int, e Enrolment, rawDim int) error {
 // holds all of the batch or none of it. A reference already enrolled, or repeated within the
 // batch, fails the whole batch with ErrDuplicate. Enrol needs the archive key.
 func (s *Store) Enrol(p Protector, batch []Enrolment) error {
+	_, err := s.enrol(p, batch, false)
+	return err
+}
+
+// EnrolResume is Enrol for an enrolment that an interruption stopped part-way and that is run
+// again from its start: a subject already enrolled with exactly these raw features (bit for bit,
+// from the archive) is skipped; one enrolled with other features fails the whole batch with
+// ErrDuplicate. It returns how many were skipped.
+func (s *Store) EnrolResume(p Protector, batch []Enrolment) (skipped int, err error) {
+	return s.enrol(p, batch, true)
+}
+
+func (s *Store) enrol(p Protector, batch []Enrolment, resume bool) (int, error) {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	cur, err := s.writable()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if err := checkProtector(p, cur); err != nil {
-		return err
+		return 0, err
 	}
 	recs := make([]*Record, len(batch))
 	macs := make(map[string]int, len(batch))
 	now := s.now().UTC()
 	for i, e := range batch {
 		if err := checkEnrolment(i, e, cur.RawDim); err != nil {
-			return err
+			return 0, err
 		}
 		mac := string(refMAC(s.macKey, e.Ref))
 		if j, dup := macs[mac]; dup {
-			return &InputError{Index: i, Field: "ref", Reason: fmt.Sprintf("repeats item %d", j), Err: ErrDuplicate}
+			return 0, &InputError{Index: i, Field: "ref", Reason: fmt.Sprintf("repeats item %d", j), Err: ErrDuplicate}
 		}
 		macs[mac] = i
 		t, err := p.Protect(e.Raw)
 		if err != nil {
-			return fmt.Errorf("gallery: item %d: protect: %w", i, err)
+			return 0, fmt.Errorf("gallery: item %d: protect: %w", i, err)
 		}
 		if err := checkTemplate(i, t, cur.Dim); err != nil {
-			return err
+			return 0, err
 		}
 		recs[i] = &Record{Ref: e.Ref, Template: t, Scheme: cur.Scheme, Epoch: cur.Epoch, EnrolledAt: now}
 	}
+	skipped := 0
 	err = s.update(func(tx *bolt.Tx) error {
+		skipped = 0
 		eb, ab := tx.Bucket(epochBucket(cur.Epoch)), tx.Bucket(bucketArchive)
 		for i, r := range recs {
 			mac := refMAC(s.macKey, r.Ref)
 			if eb.Get(mac) != nil || ab.Get(mac) != nil {
-				return &InputError{Index: i, Field: "ref", Reason: "already enrolled", Err: ErrDuplicate}
+				if !resume {
+					return &InputError{Index: i, Field: "ref", Reason: "already enrolled", Err: ErrDuplicate}
+				}
+				same, err := s.sameArchived(ab, mac, batch[i].Raw)
+				if err != nil {
+					return err
+				}
+				if !same || eb.Get(mac) == nil {
+					return &InputError{Index: i, Field: "ref", Reason: "already enrolled with other features", Err: ErrDuplicate}
+				}
+				skipped++
+				continue
 			}
 			if err := s.putRecord(eb, epochBucket(cur.Epoch), s.records, mac, r); err != nil {
 				return err
@@ -149,7 +175,7 @@ func (s *Store) Enrol(p Protector, batch []Enrolment) error {
 		}
 		return testHook("enrol-before-commit")
 	})
-	return s.committed(err, "enrol")
+	return skipped, s.committed(err, "enrol")
 }
 
 // writable returns the current parameters if the store is open and holds the archive key.

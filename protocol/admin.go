@@ -20,12 +20,18 @@ import (
 type Operator interface {
 	Ceremony(ctx context.Context, partner string, epoch uint64) (*CeremonyReport, error)
 	Revoke(ctx context.Context, partner string) (*CeremonyReport, error)
-	Enrol(ctx context.Context, partner string, refs []string, raw [][]float32) (*EnrolReport, error)
+	Enrol(ctx context.Context, partner string, refs []string, raw [][]float32, o EnrolOptions) (*EnrolReport, error)
 	References(ctx context.Context, partner string, refs []string) ([]string, error)
 	Protect(ctx context.Context, partner string, raw [][]float64) ([][]float64, uint64, error)
 	Search(ctx context.Context, partner string, probe Probe, purpose string) (*Result, error)
 	Verify(ctx context.Context, partner, reference string, probe Probe, purpose string) (*Result, error)
 	Status(ctx context.Context) (*Status, error)
+	// Keys carries out a key command (KeyRequest) on the node.
+	Keys(ctx context.Context, req KeyRequest) (*KeyReport, error)
+	// VerifyGallery opens and checks every sealed record of the partner's gallery.
+	VerifyGallery(ctx context.Context, partner string) (*GalleryReport, error)
+	// PruneAudit drops the audit records older than the key policy's retention.
+	PruneAudit(ctx context.Context) (*PruneReport, error)
 }
 
 var (
@@ -78,14 +84,19 @@ func (n *Node) Status(ctx context.Context) (*Status, error) {
 // The admin protocol: one POST per operation to http://puente/v1/<op> over the socket, a JSON
 // request and a JSON reply; a failure is {"error": "..."} with status 422.
 type adminRequest struct {
-	Partner   string      `json:"partner,omitempty"`
-	Epoch     uint64      `json:"epoch,omitempty"`
-	Refs      []string    `json:"refs,omitempty"`
-	Raw32     [][]float32 `json:"raw32,omitempty"`
-	Raw       [][]float64 `json:"raw,omitempty"`
-	Probe     *Probe      `json:"probe,omitempty"`
-	Reference string      `json:"reference,omitempty"`
-	Purpose   string      `json:"purpose,omitempty"`
+	// TimeoutMS is the operator's deadline for the operation, in milliseconds (0: none but the
+	// node's own).
+	TimeoutMS int64         `json:"timeout_ms,omitempty"`
+	Partner   string        `json:"partner,omitempty"`
+	Epoch     uint64        `json:"epoch,omitempty"`
+	Refs      []string      `json:"refs,omitempty"`
+	Raw32     [][]float32   `json:"raw32,omitempty"`
+	Raw       [][]float64   `json:"raw,omitempty"`
+	Probe     *Probe        `json:"probe,omitempty"`
+	Reference string        `json:"reference,omitempty"`
+	Purpose   string        `json:"purpose,omitempty"`
+	Enrol     *EnrolOptions `json:"enrol,omitempty"`
+	Key       *KeyRequest   `json:"key,omitempty"`
 }
 
 type adminReply struct {
@@ -97,7 +108,13 @@ type adminReply struct {
 	Epoch     uint64          `json:"epoch,omitempty"`
 	Result    *Result         `json:"result,omitempty"`
 	Status    *Status         `json:"status,omitempty"`
+	Key       *KeyReport      `json:"key,omitempty"`
+	Gallery   *GalleryReport  `json:"gallery,omitempty"`
+	Prune     *PruneReport    `json:"prune,omitempty"`
 }
+
+// adminGrace is how long past the operator's deadline a client waits for the node's answer.
+const adminGrace = 10 * time.Second
 
 // maxAdminRequest bounds an admin request (an enrolment of a few hundred thousand vectors).
 const maxAdminRequest = 512 << 20
@@ -108,7 +125,7 @@ func (n *Node) ServeAdmin(ctx context.Context, path string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	os.Remove(path) // a socket left by a node that died; the state file's lock proves none runs
+	os.Remove(path) // a socket left by a node that died; the home's lock (run/node.lock) proves none runs
 	lis, err := net.Listen("unix", path)
 	if err != nil {
 		return fmt.Errorf("protocol: admin socket %s: %w", path, err)
@@ -131,7 +148,8 @@ func (n *Node) ServeAdmin(ctx context.Context, path string) error {
 }
 
 // adminHandler serves the admin protocol for op: a request that does not parse
-// (parseAdminRequest) gets status 400 and reaches no operation; an operation's failure gets 422.
+// (parseAdminRequest) gets status 400 and reaches no operation; an operation's failure gets 422,
+// and a panic 500 (the node goes on serving).
 func adminHandler(op Operator) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var rep adminReply
@@ -141,31 +159,58 @@ func adminHandler(op Operator) http.HandlerFunc {
 			json.NewEncoder(w).Encode(adminReply{Error: err.Error()})
 			return
 		}
+		defer func() {
+			if p := recover(); p != nil {
+				w.WriteHeader(http.StatusInternalServerError)
+				json.NewEncoder(w).Encode(adminReply{Error: fmt.Sprintf("protocol: admin: %s failed inside the node: %v", name, p)})
+			}
+		}()
 		ctx := r.Context()
-		switch name {
-		case "ceremony":
-			rep.Ceremony, err = op.Ceremony(ctx, req.Partner, req.Epoch)
-		case "revoke":
-			rep.Ceremony, err = op.Revoke(ctx, req.Partner)
-		case "enrol":
-			rep.Enrol, err = op.Enrol(ctx, req.Partner, req.Refs, req.Raw32)
-		case "references":
-			rep.Labels, err = op.References(ctx, req.Partner, req.Refs)
-		case "protect":
-			rep.Protected, rep.Epoch, err = op.Protect(ctx, req.Partner, req.Raw)
-		case "search":
-			rep.Result, err = op.Search(ctx, req.Partner, *req.Probe, req.Purpose)
-		case "verify":
-			rep.Result, err = op.Verify(ctx, req.Partner, req.Reference, *req.Probe, req.Purpose)
-		case "status":
-			rep.Status, err = op.Status(ctx)
+		if req.TimeoutMS > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, time.Duration(req.TimeoutMS)*time.Millisecond)
+			defer cancel()
 		}
+		rep, err = runAdmin(ctx, op, name, req)
 		if err != nil {
 			w.WriteHeader(http.StatusUnprocessableEntity)
 			rep = adminReply{Error: err.Error()}
 		}
 		json.NewEncoder(w).Encode(rep)
 	}
+}
+
+// runAdmin runs one admin operation.
+func runAdmin(ctx context.Context, op Operator, name string, req *adminRequest) (rep adminReply, err error) {
+	switch name {
+	case "ceremony":
+		rep.Ceremony, err = op.Ceremony(ctx, req.Partner, req.Epoch)
+	case "revoke":
+		rep.Ceremony, err = op.Revoke(ctx, req.Partner)
+	case "enrol":
+		var o EnrolOptions
+		if req.Enrol != nil {
+			o = *req.Enrol
+		}
+		rep.Enrol, err = op.Enrol(ctx, req.Partner, req.Refs, req.Raw32, o)
+	case "references":
+		rep.Labels, err = op.References(ctx, req.Partner, req.Refs)
+	case "protect":
+		rep.Protected, rep.Epoch, err = op.Protect(ctx, req.Partner, req.Raw)
+	case "search":
+		rep.Result, err = op.Search(ctx, req.Partner, *req.Probe, req.Purpose)
+	case "verify":
+		rep.Result, err = op.Verify(ctx, req.Partner, req.Reference, *req.Probe, req.Purpose)
+	case "status":
+		rep.Status, err = op.Status(ctx)
+	case "keys":
+		rep.Key, err = op.Keys(ctx, *req.Key)
+	case "gallery-verify":
+		rep.Gallery, err = op.VerifyGallery(ctx, req.Partner)
+	case "audit-prune":
+		rep.Prune, err = op.PruneAudit(ctx)
+	}
+	return rep, err
 }
 
 // AdminClient asks a running node to act, over its operator socket.
@@ -189,6 +234,22 @@ func DialAdmin(path string) (*AdminClient, error) {
 }
 
 func (c *AdminClient) call(ctx context.Context, op string, req adminRequest) (*adminReply, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		// The node keeps the operator's deadline and answers when it passes (DeadlineExceeded
+		// from the partner call it stopped); the client waits a little longer for that answer,
+		// and stops at once only if the operator cancels.
+		req.TimeoutMS = max(1, time.Until(dl).Milliseconds())
+		op := ctx
+		hctx, cancel := context.WithDeadline(context.WithoutCancel(op), dl.Add(adminGrace))
+		defer cancel()
+		stop := context.AfterFunc(op, func() {
+			if !errors.Is(op.Err(), context.DeadlineExceeded) {
+				cancel()
+			}
+		})
+		defer stop()
+		ctx = hctx
+	}
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
@@ -231,8 +292,8 @@ func (c *AdminClient) Revoke(ctx context.Context, partner string) (*CeremonyRepo
 }
 
 // Enrol implements Operator.
-func (c *AdminClient) Enrol(ctx context.Context, partner string, refs []string, raw [][]float32) (*EnrolReport, error) {
-	rep, err := c.call(ctx, "enrol", adminRequest{Partner: partner, Refs: refs, Raw32: raw})
+func (c *AdminClient) Enrol(ctx context.Context, partner string, refs []string, raw [][]float32, o EnrolOptions) (*EnrolReport, error) {
+	rep, err := c.call(ctx, "enrol", adminRequest{Partner: partner, Refs: refs, Raw32: raw, Enrol: &o})
 	if err != nil {
 		return nil, err
 	}
@@ -282,4 +343,31 @@ func (c *AdminClient) Status(ctx context.Context) (*Status, error) {
 		return nil, err
 	}
 	return rep.Status, nil
+}
+
+// Keys implements Operator.
+func (c *AdminClient) Keys(ctx context.Context, req KeyRequest) (*KeyReport, error) {
+	rep, err := c.call(ctx, "keys", adminRequest{Key: &req})
+	if err != nil {
+		return nil, err
+	}
+	return rep.Key, nil
+}
+
+// VerifyGallery implements Operator.
+func (c *AdminClient) VerifyGallery(ctx context.Context, partner string) (*GalleryReport, error) {
+	rep, err := c.call(ctx, "gallery-verify", adminRequest{Partner: partner})
+	if err != nil {
+		return nil, err
+	}
+	return rep.Gallery, nil
+}
+
+// PruneAudit implements Operator.
+func (c *AdminClient) PruneAudit(ctx context.Context) (*PruneReport, error) {
+	rep, err := c.call(ctx, "audit-prune", adminRequest{})
+	if err != nil {
+		return nil, err
+	}
+	return rep.Prune, nil
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/puente-id/puente/gallery"
 )
 
 // checkingOperator is an Operator that fails the test if an operation receives a request
@@ -52,8 +54,8 @@ func (o *checkingOperator) probe(p Probe) {
 
 func (o *checkingOperator) refs(refs []string) {
 	for _, r := range refs {
-		if r == "" || len(r) > 128 {
-			o.t.Errorf("reference of %d bytes reached the operation", len(r))
+		if err := gallery.CheckRef(r); err != nil {
+			o.t.Errorf("reference of %d bytes reached the operation: %v", len(r), err)
 		}
 	}
 }
@@ -68,7 +70,7 @@ func (o *checkingOperator) Revoke(_ context.Context, p string) (*CeremonyReport,
 	return &CeremonyReport{}, nil
 }
 
-func (o *checkingOperator) Enrol(_ context.Context, p string, refs []string, raw [][]float32) (*EnrolReport, error) {
+func (o *checkingOperator) Enrol(_ context.Context, p string, refs []string, raw [][]float32, _ EnrolOptions) (*EnrolReport, error) {
 	o.partner(p)
 	o.refs(refs)
 	if len(refs) != len(raw) {
@@ -114,6 +116,24 @@ func (o *checkingOperator) Status(context.Context) (*Status, error) {
 	return &Status{}, nil
 }
 
+func (o *checkingOperator) Keys(_ context.Context, req KeyRequest) (*KeyReport, error) {
+	o.calls++
+	if !contains(KeyActions, req.Action) {
+		o.t.Errorf("key command %q reached the operation", req.Action)
+	}
+	return &KeyReport{}, nil
+}
+
+func (o *checkingOperator) VerifyGallery(_ context.Context, p string) (*GalleryReport, error) {
+	o.partner(p)
+	return &GalleryReport{}, nil
+}
+
+func (o *checkingOperator) PruneAudit(context.Context) (*PruneReport, error) {
+	o.calls++
+	return &PruneReport{}, nil
+}
+
 // adminSeeds are requests of the admin protocol, good and bad, for FuzzAdminRequest's corpus
 // and TestAdminRequests: path, body, and the status a checking operator gets.
 var adminSeeds = []struct {
@@ -149,6 +169,19 @@ var adminSeeds = []struct {
 	{"/v1/status", ``, http.StatusBadRequest},
 	{"/v1/status", `null`, http.StatusOK},
 	{"/v1/shutdown", `{}`, http.StatusBadRequest},
+	{"/v1/keys", `{"key":{"action":"rotate","overlap":0}}`, http.StatusOK},
+	{"/v1/keys", `{"key":{"action":"epoch-revoke","agreement":"ab","epoch":1}}`, http.StatusOK},
+	{"/v1/keys", `{"key":{"action":"format-disk"}}`, http.StatusBadRequest},
+	{"/v1/keys", `{}`, http.StatusBadRequest},
+	{"/v1/gallery-verify", `{"partner":"beta"}`, http.StatusOK},
+	{"/v1/gallery-verify", `{}`, http.StatusBadRequest},
+	{"/v1/audit-prune", `{}`, http.StatusOK},
+	{"/v1/status", `{"timeout_ms":-5}`, http.StatusBadRequest},
+	{"/v1/references", "{\"partner\":\"beta\",\"refs\":[\"\xff-9\"]}", http.StatusBadRequest},
+	{"/v1/references", `{"partner":"beta","refs":["\ufffd-9"]}`, http.StatusBadRequest},
+	{"/v1/references", `{"partner":"beta","refs":["\udcff-9"]}`, http.StatusBadRequest},
+	{"/v1/references", `{"partner":"beta","refs":["case\t9"]}`, http.StatusBadRequest},
+	{"/v1/enrol", `{"partner":"beta","refs":["case\u001b"],"raw32":[[1]]}`, http.StatusBadRequest},
 	{"/v2/status", `{}`, http.StatusBadRequest},
 }
 

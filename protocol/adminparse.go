@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,21 +9,24 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/puente-id/puente/gallery"
 )
 
 // adminOps are the operations of the admin protocol, the last element of the request's path
 // (/v1/<op>).
-var adminOps = []string{"ceremony", "revoke", "enrol", "references", "protect", "search", "verify", "status"}
+var adminOps = []string{"ceremony", "revoke", "enrol", "references", "protect", "search", "verify", "status", "keys", "gallery-verify", "audit-prune"}
 
 // parseAdminRequest decodes and checks one admin request: a POST to /v1/<op> whose body is one
-// JSON object of adminRequest's fields and nothing else. It returns the operation and a request
-// that has every field the operation needs, in range: a partner name (all but status), as many
-// subject references as feature vectors (enrol), references of 1 to gallery.MaxRefLen bytes,
-// non-empty vectors (protect: of finite numbers), a probe
-// with exactly one of raw features and protected template (search, verify), a reference
-// (verify). The error names what was wrong and never echoes a vector.
+// JSON object of adminRequest's fields, in valid UTF-8, and nothing else. It returns the
+// operation and a request that has every field the operation needs, in range: a partner name
+// (all but status, keys and audit-prune), as many subject references as feature vectors
+// (enrol), references that pass gallery.CheckRef, non-empty vectors (protect: of finite
+// numbers), a probe with exactly one of raw features and protected template (search, verify), a
+// reference (verify), a key command (keys). A body that is not UTF-8 is refused rather than read
+// with its bad bytes replaced by U+FFFD, which would make different references one. The error
+// names what was wrong and never echoes a vector.
 func parseAdminRequest(method, path string, body io.Reader) (string, *adminRequest, error) {
 	if method != http.MethodPost {
 		return "", nil, fmt.Errorf("protocol: admin: method %s, want POST", method)
@@ -31,7 +35,14 @@ func parseAdminRequest(method, path string, body io.Reader) (string, *adminReque
 	if !ok || !contains(adminOps, op) {
 		return "", nil, fmt.Errorf("protocol: admin: unknown operation %.64q", path)
 	}
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		return "", nil, fmt.Errorf("protocol: admin: %s: reading the request: %w", op, err)
+	}
+	if !utf8.Valid(raw) {
+		return "", nil, fmt.Errorf("protocol: admin: %s: the request is not valid UTF-8", op)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	req := new(adminRequest)
 	if err := dec.Decode(req); err != nil {
@@ -48,7 +59,10 @@ func parseAdminRequest(method, path string, body io.Reader) (string, *adminReque
 
 // check checks that the request has what operation op needs.
 func (r *adminRequest) check(op string) error {
-	if op != "status" && (r.Partner == "" || len(r.Partner) > maxNameLen) {
+	if r.TimeoutMS < 0 {
+		return errors.New("negative timeout")
+	}
+	if op != "status" && op != "keys" && op != "audit-prune" && (r.Partner == "" || len(r.Partner) > maxNameLen) {
 		return fmt.Errorf("partner name must be 1 to %d bytes", maxNameLen)
 	}
 	if len(r.Purpose) > maxPurposeLen || len(r.Reference) > maxNameLen {
@@ -86,15 +100,19 @@ func (r *adminRequest) check(op string) error {
 		if op == "verify" && r.Reference == "" {
 			return errors.New("no reference")
 		}
+	case "keys":
+		if r.Key == nil || !contains(KeyActions, r.Key.Action) {
+			return fmt.Errorf("a key command needs one of the actions %v", KeyActions)
+		}
 	}
 	return nil
 }
 
-// checkRefs checks subject references: non-empty and of bounded length.
+// checkRefs checks subject references (gallery.CheckRef).
 func checkRefs(refs []string) error {
 	for i, ref := range refs {
-		if ref == "" || len(ref) > gallery.MaxRefLen {
-			return fmt.Errorf("subject reference %d must be 1 to %d bytes", i, gallery.MaxRefLen)
+		if err := gallery.CheckRef(ref); err != nil {
+			return fmt.Errorf("subject reference %d: %w", i, err)
 		}
 	}
 	return nil

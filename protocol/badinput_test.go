@@ -31,7 +31,7 @@ func TestBadInput(t *testing.T) {
 	r := newRawSearch(t, a, "beta", gal[0])
 	expectRefused(t, b, "empty gallery", r.send(ctx, conn(t, a, "beta")), codes.FailedPrecondition, audit.RefusedPrecondition)
 
-	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal)); err != nil {
+	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal), EnrolOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	good := func() *rawSearch { return newRawSearch(t, a, "beta", near(11, gal[4], 0.05)) }
@@ -50,9 +50,17 @@ func TestBadInput(t *testing.T) {
 		tc.edit(r)
 		expectRefused(t, b, tc.name, r.send(ctx, conn(t, a, "beta")), tc.code, tc.class)
 	}
-	expectRefused(t, b, "unknown partner certificate", good().send(ctx, strangerConn(t, b)), codes.Unauthenticated, audit.RefusedUnauthenticated)
-	if rec := lastRecord(t, b); rec.Partner != unidentified {
-		t.Errorf("unknown certificate recorded as partner %q", rec.Partner)
+	// A stranger's refusal is counted and summarised, one record per source and interval.
+	before := len(records(t, b))
+	if code := good().send(ctx, strangerConn(t, b)); code != codes.Unauthenticated {
+		t.Errorf("unknown partner certificate: status %v, want Unauthenticated", code)
+	}
+	if n := len(records(t, b)); n != before {
+		t.Errorf("a stranger's refusal wrote %d records at once", n-before)
+	}
+	b.strangers.flush()
+	if rec := lastRecord(t, b); rec.Kind != audit.KindRefusals || rec.Source != "127.0.0.1" || rec.Count != 1 || rec.Refusal != audit.RefusedUnauthenticated {
+		t.Errorf("summary of the stranger's refusal: %+v", rec)
 	}
 	if got := quotaUsed(t, b, "alpha"); got != used {
 		t.Errorf("refusals changed the quota count from %d to %d", used, got)
@@ -196,7 +204,7 @@ func TestQuotaExhausted(t *testing.T) {
 		t.Fatal(err)
 	}
 	gal := rawVectors(20, 10)
-	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal)); err != nil {
+	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal), EnrolOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 2 {
@@ -233,7 +241,7 @@ func TestCancelledSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	gal := rawVectors(30, 20)
-	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal)); err != nil {
+	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal), EnrolOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	used := quotaUsed(t, b, "alpha")

@@ -23,7 +23,7 @@ func BenchmarkSearch(b *testing.B) {
 			b.Fatal(err)
 		}
 		gal := rawVectors(60, n)
-		if _, err := r.Enrol(ctx, "alpha", refs("s", n), f32(gal)); err != nil {
+		if _, err := r.Enrol(ctx, "alpha", refs("s", n), f32(gal), EnrolOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		probe := near(61, gal[n/2], 0.1)

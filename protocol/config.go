@@ -3,8 +3,10 @@ package protocol
 import (
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/hcl/hcl/ast"
@@ -268,6 +270,39 @@ func parseTransform(parent *hclFields, it *ast.ObjectItem, body []*ast.ObjectIte
 	return p
 }
 
+// CheckAddress checks a partner's address: HOST:PORT with a host and a port from 1 to 65535.
+func CheckAddress(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q is not HOST:PORT", addr)
+	}
+	n, err := strconv.Atoi(port)
+	if host == "" || err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("address %q: want a host and a port from 1 to 65535", addr)
+	}
+	return nil
+}
+
+// PolicyFindings compares the key policy with the configuration: every configured partner must
+// have a partner block in the policy, under the same agreement (serve refuses a partner whose
+// agreement differs, and a partner without a quota gets its queries refused). Each finding is
+// one line naming both files.
+func (c *Config) PolicyFindings(p *policy.Policy) []string {
+	var out []string
+	for _, pc := range c.Partners {
+		pp, ok := p.PartnerByName(pc.Name)
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("partner %s: %s (line %d) names it, but the policy %s has no partner block for it, so its queries are refused (add one with its quota)",
+				pc.Name, c.File, pc.Line, p.File))
+		case pp.Agreement != pc.Agreement:
+			out = append(out, fmt.Sprintf("partner %s: the policy %s (line %d) names agreement %q, but %s (line %d) names %q; serve refuses the partner until they agree",
+				pc.Name, p.File, pp.Line, pp.Agreement, c.File, pc.Line, pc.Agreement))
+		}
+	}
+	return out
+}
+
 // check validates what the parser cannot: names, purposes, parameter sets (an insecure set
 // only on a test node), addresses.
 func (c *Config) check() error {
@@ -285,6 +320,9 @@ func (c *Config) check() error {
 			return fail(p.Line, "agreement %q: want [a-z0-9][a-z0-9._-]*", p.Agreement)
 		case math.IsNaN(p.Threshold):
 			return fail(p.Line, "threshold is not a number")
+		}
+		if err := CheckAddress(p.Address); err != nil {
+			return fail(p.Line, "partner %q: %v", p.Name, err)
 		}
 		for _, pur := range p.Purposes {
 			if !audit.ValidPurpose(pur) {

@@ -9,7 +9,9 @@
 // hybrid post-quantum X25519MLKEM768 first. A partner is identified by the SHA-256 of its
 // certificate's SubjectPublicKeyInfo (the pin of RFC 7469, from its node [Card]) or by a partner
 // CA and its node name in the certificate; an unknown certificate completes the handshake but every
-// call is refused (Unauthenticated) and audited. Every request and every answer carries a header
+// call is refused (Unauthenticated), counted, and summarised in one audit record per source address
+// and interval; past the key policy's limit a source's connections are closed when accepted
+// (strangers.go). Every request and every answer carries a header
 // signed with ML-DSA-65 (FIPS 204, context strings [DomainRequest] and [DomainResponse]) over its
 // canonical encoding (envelope.proto); the header binds the payload (SHA-512), the sender and
 // recipient, the method, the agreement, the epoch, the parameter set and the purpose, and an
@@ -31,6 +33,20 @@
 // sent): InvalidArgument, Unauthenticated, PermissionDenied, ResourceExhausted,
 // FailedPrecondition, NotFound, DeadlineExceeded. [Error] carries both; [RemoteError] is what the
 // other side sees, and both wrap this package's sentinels ([ErrQuota], ...).
+//
+// # A node's records
+//
+// [Open] takes the home's lock (one process at a time opens a node's files: a second serve is told
+// a node runs there), then checks the node's records before it serves: the audit log against its
+// head (audit.Open), the state file's structure and that it counts at least what the audit log
+// proves was answered, and each gallery's structure; a missing gallery whose keys exist is refused.
+// A record that does not check out stops the node with the command that deals with it ([RebuildState],
+// `puente audit repair -accept-loss`). Every Search and Verify is recorded as pending on both sides
+// before its first byte, under the request ID the querier names in the call's metadata, and ended
+// with its outcome; Open ends the ones a crash left pending (the responder gives back their quota
+// reservations). An answer carries the responder's signed audit head, which the querier records
+// (witness.go). Key commands reach a running node through the operator socket ([Node.Keys]) and
+// take effect at once. Every call to a partner has a deadline and keepalive (deadline.go).
 //
 // # The key ceremony and epochs
 //

@@ -40,9 +40,19 @@ const algAESGCM = "aes-256-gcm"
 // openGallery opens the partner's gallery file, or creates it (and its keys) when create is set
 // and it does not exist. It returns nil, nil when there is no gallery and create is not set.
 func (n *Node) openGallery(ctx context.Context, p *partner, create bool) (*galleryLink, error) {
-	path := filepath.Join(n.cfg.Path(n.cfg.GalleryDir), p.cfg.Agreement+".db")
+	path := n.galleryPath(p)
 	_, statErr := os.Stat(path)
 	exists := statErr == nil
+	if !exists {
+		// A gallery is made with its keys: keys without the file mean the file was lost.
+		if _, err := n.store.Stat(ctx, galleryKeyName(p.cfg.Agreement, "data-key")); err == nil {
+			return nil, fmt.Errorf("protocol: the gallery %s of partner %s is missing, but its keys are in the key store: "+
+				"subjects were enrolled and the file was lost; restore it from a backup (the node does not make it anew, empty), "+
+				"or, if it is lost for good, record that and go on with `puente gallery forget -partner %s -home %s` (then enrol again)", path, p.name, p.name, n.cfg.Dir)
+		} else if !errors.Is(err, keys.ErrNotFound) {
+			return nil, err
+		}
+	}
 	if !exists && !create {
 		return nil, nil
 	}
@@ -59,7 +69,12 @@ func (n *Node) openGallery(ctx context.Context, p *partner, create bool) (*galle
 	opts := &gallery.Options{ArchiveKey: archKey, Rand: n.rand, Now: n.now}
 	var st *gallery.Store
 	if exists {
-		st, err = gallery.Open(path, dataKey, opts)
+		if st, err = gallery.Open(path, dataKey, opts); err == nil {
+			if err = st.CheckStructure(); err != nil {
+				st.Close()
+				return nil, fmt.Errorf("protocol: partner %s: %w (check every record with puente gallery verify; restore the file from a backup)", p.name, err)
+			}
+		}
 	} else {
 		k, kerr := p.current()
 		if kerr != nil {
@@ -91,6 +106,11 @@ func (n *Node) openGallery(ctx context.Context, p *partner, create bool) (*galle
 		return m, nil
 	})
 	return g, nil
+}
+
+// galleryPath is the partner's gallery file.
+func (n *Node) galleryPath(p *partner) string {
+	return filepath.Join(n.cfg.Path(n.cfg.GalleryDir), p.cfg.Agreement+".db")
 }
 
 // galleryKey loads (or, with create, first makes) a gallery key from the key store. A data-key
@@ -159,13 +179,23 @@ func (p protector) Protect(raw []float32) ([]float64, error) {
 // EnrolReport says what an enrolment did.
 type EnrolReport struct {
 	Enrolled int    // subjects added by this call
+	Skipped  int    // subjects found enrolled already with the same features (EnrolOptions.Resume)
 	Total    int    // subjects in the gallery now
 	Epoch    uint64 // the epoch their templates are protected under
 }
 
+// EnrolOptions qualify Enrol.
+type EnrolOptions struct {
+	// Resume skips the subjects already enrolled with exactly the same features, so that an
+	// enrolment an interruption stopped part-way can be run again from its start. A subject
+	// enrolled with other features still fails the batch.
+	Resume bool `json:"resume,omitempty"`
+}
+
 // Enrol protects and enrols subjects in the gallery the partner searches, in one transaction
-// (all or none). refs are this agency's subject references (they never leave the node).
-func (n *Node) Enrol(ctx context.Context, partnerName string, refs []string, raw [][]float32) (*EnrolReport, error) {
+// (all or none). refs are this agency's subject references (they never leave the node); each
+// must pass gallery.CheckRef.
+func (n *Node) Enrol(ctx context.Context, partnerName string, refs []string, raw [][]float32, o EnrolOptions) (*EnrolReport, error) {
 	p, done, err := n.begin(partnerName)
 	if err != nil {
 		return nil, err
@@ -173,6 +203,11 @@ func (n *Node) Enrol(ctx context.Context, partnerName string, refs []string, raw
 	defer done()
 	if len(refs) != len(raw) {
 		return nil, fmt.Errorf("protocol: enrol: %d references for %d feature vectors", len(refs), len(raw))
+	}
+	for i, r := range refs {
+		if err := gallery.CheckRef(r); err != nil {
+			return nil, fmt.Errorf("protocol: enrol: reference %d: %w", i, err)
+		}
 	}
 	k, err := p.current()
 	if err != nil {
@@ -186,14 +221,21 @@ func (n *Node) Enrol(ctx context.Context, partnerName string, refs []string, raw
 	for i := range refs {
 		batch[i] = gallery.Enrolment{Ref: refs[i], Raw: raw[i]}
 	}
-	if err := g.store.Enrol(protector{k}, batch); err != nil {
+	skipped := 0
+	if o.Resume {
+		skipped, err = g.store.EnrolResume(protector{k}, batch)
+	} else {
+		err = g.store.Enrol(protector{k}, batch)
+	}
+	if err != nil {
 		return nil, err
 	}
+	crashPoint("enrolled-batch")
 	total, err := g.store.Count()
 	if err != nil {
 		return nil, err
 	}
-	return &EnrolReport{Enrolled: len(batch), Total: total, Epoch: k.epoch}, nil
+	return &EnrolReport{Enrolled: len(batch) - skipped, Skipped: skipped, Total: total, Epoch: k.epoch}, nil
 }
 
 // galleryFor returns the partner's gallery, creating it on first use.
@@ -229,6 +271,9 @@ func (n *Node) References(ctx context.Context, partnerName string, refs []string
 	}
 	out := make([]string, len(refs))
 	for i, r := range refs {
+		if err := gallery.CheckRef(r); err != nil {
+			return nil, fmt.Errorf("protocol: reference %d: %w", i, err)
+		}
 		if _, err := g.store.Get(r); err != nil {
 			return nil, fmt.Errorf("protocol: reference %d: %w", i, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/keys"
 	pb "github.com/puente-id/puente/proto/puente/v1"
 )
@@ -77,6 +78,7 @@ func newRequestHeader(rnd io.Reader, now time.Time, self, partner, agreement, me
 
 // signRequest binds payload to h (payload_digest, signing_key_id) and signs CE(h).
 func signRequest(h *pb.RequestHeader, payload proto.Message, s Signer) ([]byte, error) {
+	s = pinned(s)
 	id := s.ID()
 	h.SigningKeyId = id[:]
 	h.PayloadDigest = digest(payload)
@@ -89,10 +91,24 @@ func signRequest(h *pb.RequestHeader, payload proto.Message, s Signer) ([]byte, 
 
 // signResponse builds and signs the response header for request req.
 func signResponse(req *pb.RequestHeader, payload proto.Message, s Signer, now time.Time) (*pb.ResponseHeader, []byte, error) {
+	return signResponseWithHead(req, payload, s, now, nil)
+}
+
+// signResponseWithHead is signResponse for an answer that carries the responder's audit head:
+// head, when not nil, is signed as an audit.HeadStatement by the same key, and set in the header.
+func signResponseWithHead(req *pb.RequestHeader, payload proto.Message, s Signer, now time.Time, head *audit.Head) (*pb.ResponseHeader, []byte, error) {
+	s = pinned(s)
 	id := s.ID()
 	h := &pb.ResponseHeader{RequestId: req.RequestId, RequestDigest: digest(req), Sender: req.Recipient,
 		Recipient: req.Sender, SentAt: timestamppb.New(now), KeyEpoch: req.KeyEpoch, ParamSet: req.ParamSet,
 		SigningKeyId: id[:], PayloadDigest: digest(payload), ProtocolVersion: ProtocolVersion}
+	if head != nil {
+		ah, err := signHead(s, req.Recipient, *head)
+		if err != nil {
+			return nil, nil, err
+		}
+		h.AuditHead = ah
+	}
 	sig, err := s.Sign(DomainResponse, canonical(h))
 	if err != nil {
 		return nil, nil, fmt.Errorf("protocol: signing response: %w", err)

@@ -152,9 +152,12 @@ type RemoteError struct {
 }
 
 func (e *RemoteError) Error() string {
-	if e.Code == codes.Unavailable {
+	switch e.Code {
+	case codes.Unavailable:
 		// The call did not reach the partner's handler: nothing was refused.
 		return fmt.Sprintf("protocol: partner %s unreachable for %s: %s (%s)", e.Partner, e.Method, e.Message, e.Code)
+	case codes.DeadlineExceeded:
+		return fmt.Sprintf("protocol: partner %s did not answer %s within the deadline: %s (%s)", e.Partner, e.Method, e.Message, e.Code)
 	}
 	return fmt.Sprintf("protocol: partner %s refused %s: %s (%s)", e.Partner, e.Method, e.Message, e.Code)
 }

@@ -63,10 +63,10 @@ func TestBothDirectionsRestartRevoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	galA, galB := rawVectors(40, 25), rawVectors(41, 25)
-	if _, err := a.Enrol(ctx, "beta", refs("a", 25), f32(galA)); err != nil {
+	if _, err := a.Enrol(ctx, "beta", refs("a", 25), f32(galA), EnrolOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.Enrol(ctx, "alpha", refs("b", 25), f32(galB)); err != nil {
+	if _, err := b.Enrol(ctx, "alpha", refs("b", 25), f32(galB), EnrolOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	matedB, otherB := near(42, galB[3], 0.1), rawVectors(43, 1)[0]
@@ -105,7 +105,7 @@ func TestBothDirectionsRestartRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res, err := a.Search(ctx, "beta", Probe{Protected: oldProtected[0]}, ""); err != nil || !res.Hit {
+	if res, err := a.Search(ctx, "beta", Probe{Protected: oldProtected[0], Epoch: oldEpoch}, ""); err != nil || !res.Hit {
 		t.Fatalf("the protected probe before revocation: %+v %v", res, err)
 	}
 
@@ -118,8 +118,13 @@ func TestBothDirectionsRestartRevoke(t *testing.T) {
 		t.Fatalf("new epoch %d, want %d", rep.Epoch, oldEpoch+1)
 	}
 	waitFor(t, func() bool { return b.partners["alpha"].gallery().store.Params().Epoch == rep.Epoch })
-	if res, err := a.Search(ctx, "beta", Probe{Protected: oldProtected[0]}, ""); err != nil || res.Hit {
-		t.Errorf("the old protected probe after revocation: %+v %v, want no hit", res, err)
+	// A probe protected under the revoked epoch is refused before it is sent; sent anyway (a
+	// querier that lies about its epoch), it matches nothing under the new one.
+	if _, err := a.Search(ctx, "beta", Probe{Protected: oldProtected[0], Epoch: oldEpoch}, ""); !errors.Is(err, ErrPrecondition) {
+		t.Errorf("the old protected probe after revocation: %v, want refused as stale", err)
+	}
+	if res, err := a.Search(ctx, "beta", Probe{Protected: oldProtected[0], Epoch: rep.Epoch}, ""); err != nil || res.Hit {
+		t.Errorf("the old protected probe sent under the new epoch: %+v %v, want no hit", res, err)
 	}
 	checkSearch(t, a, "beta", galB, matedB, tau)
 	checkSearch(t, b, "alpha", galA, matedA, tau)

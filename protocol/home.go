@@ -94,11 +94,24 @@ func InitHome(ctx context.Context, dir string, o InitOptions) (*Card, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := recordInit(dir, o, k); err != nil {
+	ring, _, err := sk.Keyring(ctx)
+	if err != nil {
+		k.Zero()
+		return nil, err
+	}
+	if err := recordInit(dir, o, k, ring); err != nil {
 		k.Zero()
 		return nil, err
 	}
 	k.Zero()
+	// The replay and quota state starts with the node: from now on a missing one is a loss.
+	st, err := openState(filepath.Join(dir, "state.db"), nil, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.close(); err != nil {
+		return nil, err
+	}
 	pin, err := makeTLS(dir, o)
 	if err != nil {
 		return nil, err
@@ -108,10 +121,6 @@ func InitHome(ctx context.Context, dir string, o InitOptions) (*Card, error) {
 			return nil, err
 		}
 	}
-	ring, _, err := sk.Keyring(ctx)
-	if err != nil {
-		return nil, err
-	}
 	card := &Card{Node: o.Node, Recipient: id.Recipient(), Pin: pin, Keyring: ring}
 	if err := WriteCard(filepath.Join(dir, "card.json"), card); err != nil {
 		return nil, err
@@ -120,8 +129,8 @@ func InitHome(ctx context.Context, dir string, o InitOptions) (*Card, error) {
 }
 
 // recordInit starts the audit log with the creation of the first signing key.
-func recordInit(dir string, o InitOptions, k *keys.SigningKey) error {
-	w, err := audit.Open(filepath.Join(dir, "audit.log"), audit.Options{Node: o.Node, Signer: k, Now: o.Now})
+func recordInit(dir string, o InitOptions, k *keys.SigningKey, ring *keys.Keyring) error {
+	w, err := audit.Open(filepath.Join(dir, "audit.log"), audit.Options{Node: o.Node, Signer: k, Now: o.Now, Verifier: ring})
 	if err != nil {
 		return err
 	}
@@ -220,6 +229,15 @@ allowed_algorithms = [{{.Algorithms}}]
 audit {
   retention = "7y"
 }
+
+# Bounds on the work strangers cause and on calls to partners; these are the defaults
+# (docs/key-policy.md, limits):
+# limits {
+#   refusal_interval    = "10m"
+#   refusals_per_source = 10
+#   call_deadline       = "10m"
+#   keepalive           = "1m"
+# }
 
 key "signing" {
   match        = "sign/key/*"
@@ -349,8 +367,9 @@ func AddPartner(home string, card *Card, o PartnerOptions, quota string) (string
 		o.HEParams = "puente-ckks-n15-v2"
 	}
 	rel := filepath.Join("partners", card.Node+".card.json")
-	if err := WriteCard(filepath.Join(home, rel), card); err != nil {
-		return "", err
+	cardPath := filepath.Join(home, rel)
+	if _, err := os.Stat(cardPath); err == nil {
+		return "", fmt.Errorf("protocol: %s already exists (a partner's card the configuration does not name); remove it first", cardPath)
 	}
 	t := o.Transform
 	block := fmt.Sprintf("\npartner %q {\n  agreement = %q\n  address   = %q\n  card      = %q\n  purposes  = [%s]\n  he_params = %q\n  threshold = %s\n  transform {\n    scheme    = %q\n    input_dim = %d\n",
@@ -372,10 +391,16 @@ func AddPartner(home string, card *Card, o PartnerOptions, quota string) (string
 		return "", err
 	}
 	next := append(src, block...)
+	// The new configuration is checked before anything is written, and the card goes only with
+	// it: a refused partner leaves no card behind.
 	if _, err := ParseConfig(next, cfgPath); err != nil {
 		return "", err
 	}
+	if err := WriteCard(cardPath, card); err != nil {
+		return "", err
+	}
 	if err := writeFileAtomic(cfgPath, next); err != nil {
+		os.Remove(cardPath)
 		return "", err
 	}
 	pol := fmt.Sprintf("partner %q {\n  agreement    = %q\n  quota        = %q\n", card.Node, o.Agreement, quota)

@@ -13,8 +13,19 @@ import (
 	pb "github.com/puente-id/puente/proto/puente/v1"
 )
 
-// verifyPrefix starts the buckets of the per-reference verification limits.
-const verifyPrefix = "verify/"
+// verifyPrefix starts the buckets of the per-reference verification limits; verifyFloorPrefix
+// the bucket, per partner, of the answers a rebuilt state charges to every reference.
+const (
+	verifyPrefix      = "verify/"
+	verifyFloorPrefix = "verify-floor/"
+)
+
+// verifyFloorBucket holds, after a rebuild of the state file (RebuildState), the partner's
+// answered queries the audit log proves. The log does not say which reference a verification
+// named (nor whether a query was a Search or a Verify), so each counts against the verification
+// limit of every reference until it leaves the window: a rebuild never gives a reference its
+// verifications back.
+func verifyFloorBucket(partner string) []byte { return []byte(verifyFloorPrefix + partner) }
 
 // verifyBucket holds the times of the partner's answered verifications against one reference.
 // The bucket is named by a digest of the reference, so the state file holds no gallery label.
@@ -39,7 +50,7 @@ func callLimits(c *matchCall) ([]limit, *Error) {
 		if p.verify == nil {
 			return nil, refuse(codes.PermissionDenied, audit.RefusedVerifyLimit, "the key policy sets no verification limit for this partner", nil)
 		}
-		ls = append(ls, limit{bucket: verifyBucket(p.name, c.open.reference), quota: *p.verify})
+		ls = append(ls, limit{bucket: verifyBucket(p.name, c.open.reference), quota: *p.verify, floor: verifyFloorBucket(p.name)})
 	}
 	return ls, nil
 }
@@ -55,7 +66,7 @@ func spentRefusal(l limit, err error) *Error {
 // checkLimits is the early, read-only look at the call's limits (commitMatch reserves).
 func (n *Node) checkLimits(ls []limit) *Error {
 	for _, l := range ls {
-		used, err := n.state.counted(l.bucket, l.quota.Window, n.now())
+		used, err := n.state.counted(l, n.now())
 		if err != nil {
 			return internal(err)
 		}

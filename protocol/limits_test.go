@@ -23,7 +23,7 @@ func TestVerifyLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	gal := rawVectors(30, 5)
-	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal)); err != nil {
+	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal), EnrolOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	labels, err := b.References(ctx, "alpha", []string{"s-1", "s-2"})
@@ -68,7 +68,7 @@ func TestVerifyLimitAbsent(t *testing.T) {
 		t.Fatal(err)
 	}
 	gal := rawVectors(31, 3)
-	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal)); err != nil {
+	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal), EnrolOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	labels, err := b.References(ctx, "alpha", []string{"s-0"})

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
@@ -17,11 +18,14 @@ import (
 )
 
 // Probe is what a query searches for: raw features, which the node protects with the agreement's
-// current transform, or (for researchers' tests such as replaying a protected template after a
-// revocation) an already protected template. Exactly one is set.
+// current transform, or an already protected template (from Protect) with the epoch it was
+// protected under. Exactly one of Raw and Protected is set. A protected template of another
+// epoch than the agreement's current one (revoked, or superseded) is refused before anything is
+// sent or counted: under the current epoch it could match nothing.
 type Probe struct {
 	Raw       []float64
 	Protected []float64
+	Epoch     uint64 `json:",omitempty"` // the epoch Protected was protected under
 }
 
 // Result is what this node learns from one Search or Verify: the decision and nothing else about
@@ -125,6 +129,9 @@ func (n *Node) query(ctx context.Context, partnerName, method, reference string,
 	if err != nil {
 		return nil, err
 	}
+	if probe.Protected != nil && probe.Epoch != k.epoch {
+		return nil, staleProbe(p, probe.Epoch, k.epoch)
+	}
 	start := n.now()
 	res := &Result{Epoch: k.epoch}
 	q, qb, err := n.encryptProbe(k, probe)
@@ -137,12 +144,18 @@ func (n *Node) query(ctx context.Context, partnerName, method, reference string,
 	}
 	h.KeyEpoch, h.ParamSet, h.PurposeCode = k.epoch, k.ps.Name(), purpose
 	res.RequestID = hex.EncodeToString(h.RequestId)
-	hit, err := n.exchange(ctx, p, k, method, reference, h, q, qb, res)
+	// The request ID is fixed and recorded as pending before the first byte is sent.
+	if _, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindQuery, audit.Event{Partner: p.name, Role: audit.RoleQuerier,
+		Purpose: purpose, RequestID: res.RequestID, Outcome: audit.OutcomePending, Epoch: k.epoch}); err != nil {
+		return nil, fmt.Errorf("protocol: query %s not recorded, not sent: %w", res.RequestID, err)
+	}
+	hit, wit, err := n.exchange(ctx, p, k, method, reference, h, q, qb, res)
 	res.Elapsed = n.now().Sub(start)
 	n.met.traffic(p.name, res.BytesSent, res.BytesRecv)
-	if aerr := n.auditQuery(ctx, p, method, h, hit, err); aerr != nil {
+	if aerr := n.auditQuery(ctx, p, method, h, hit, wit, err); aerr != nil {
 		return nil, aerr
 	}
+	crashPoint("querier-recorded")
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +164,15 @@ func (n *Node) query(ctx context.Context, partnerName, method, reference string,
 	n.met.query(p.name, methodName(method), "querier", "answered", res.Elapsed)
 	n.log.Info("decision", "partner", p.name, "method", methodName(method), "request", res.RequestID, "hit", hit, "elapsed", res.Elapsed)
 	return res, nil
+}
+
+// staleProbe refuses a protected probe of another epoch than the current one.
+func staleProbe(p *partner, made, cur uint64) error {
+	if made == 0 {
+		return fmt.Errorf("%w: the protected probe names no epoch; the agreement with %s is at epoch %d: protect the raw features again (puente protect)", ErrPrecondition, p.name, cur)
+	}
+	return fmt.Errorf("%w: the protected probe was made under epoch %d, and the agreement with %s is at epoch %d (epoch %d was revoked or superseded): protect the raw features again (puente protect)",
+		ErrPrecondition, made, p.name, cur, made)
 }
 
 // encryptProbe protects (unless already protected) and encrypts the probe, holding the epoch's
@@ -180,76 +202,90 @@ func (n *Node) encryptProbe(k *epochKeys, probe Probe) (*he.Query, []byte, error
 }
 
 // exchange sends the signed request and the probe, receives and checks the answer, and runs
-// the opening (the second round) that turns it into the decision.
-func (n *Node) exchange(ctx context.Context, p *partner, k *epochKeys, method, reference string, h *pb.RequestHeader, q *he.Query, qb []byte, res *Result) (bool, error) {
+// the opening (the second round) that turns it into the decision. It returns the decision and
+// the responder's witnessed audit head.
+func (n *Node) exchange(ctx context.Context, p *partner, k *epochKeys, method, reference string, h *pb.RequestHeader, q *he.Query, qb []byte, res *Result) (bool, *audit.Witness, error) {
 	conn, err := n.client(p)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
-	cctx, cancel := context.WithCancel(ctx)
+	cctx, cancel := context.WithCancel(withRequestID(ctx, res.RequestID))
 	defer cancel()
 	probe := describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, k.ps.Name(), qb)
 	var cs clientStream
 	var payload proto.Message
+	var st grpc.ClientStream
 	mc := pb.NewMatchServiceClient(conn)
 	if method == pb.MatchService_Search_FullMethodName {
 		pl := &pb.SearchPayload{Probe: probe}
-		st, err := mc.Search(cctx)
+		sc, err := mc.Search(cctx)
 		if err != nil {
-			return false, remote(p.name, "Search", err)
+			return false, nil, remote(p.name, "Search", err)
 		}
-		cs, payload = searchClient{st, pl}, pl
+		cs, payload, st = searchClient{sc, pl}, pl, sc
 	} else {
 		pl := &pb.VerifyPayload{Reference: reference, Probe: probe}
-		st, err := mc.Verify(cctx)
+		vc, err := mc.Verify(cctx)
 		if err != nil {
-			return false, remote(p.name, "Verify", err)
+			return false, nil, remote(p.name, "Verify", err)
 		}
-		cs, payload = verifyClient{st, pl}, pl
+		cs, payload, st = verifyClient{vc, pl}, pl, vc
 	}
+	// The responder confirms the request ID once it has recorded the call as pending; nothing
+	// is sent before. (Headers without it: the call was refused; recv gives the status.)
+	if _, err := st.Header(); err != nil {
+		return false, nil, remote(p.name, methodName(method), err)
+	}
+	crashPoint("querier-stream-opened")
 	sig, err := signRequest(h, payload, n.signer)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if err := cs.sendOpen(h, sig); err != nil && err != io.EOF {
-		return false, remote(p.name, methodName(method), err)
+		return false, nil, remote(p.name, methodName(method), err)
 	}
 	// A send fails with io.EOF when the server has ended the call; its status comes with recv.
 	res.BytesSent, err = sendObjects(cs.sendChunk, qb)
 	if err != nil && err != io.EOF {
-		return false, remote(p.name, methodName(method), err)
+		return false, nil, remote(p.name, methodName(method), err)
 	}
-	objs, err := n.receiveObjects(cs, p, k, h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT})
+	crashPoint("querier-sent")
+	objs, open, err := n.receiveObjects(cs, p, k, h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT})
 	if err != nil {
-		return false, err
+		return false, nil, err
+	}
+	wit, err := witnessOf(open.Header, p.name, p.card.Keyring)
+	if err != nil {
+		return false, nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
 	}
 	res.BytesRecv = int64(len(objs[0]) + len(objs[1]))
-	return n.clientOpening(cctx, cs, p, k, h, q, objs[0], objs[1], res)
+	hit, err := n.clientOpening(cctx, cs, p, k, h, q, objs[0], objs[1], res)
+	return hit, wit, err
 }
 
 // receiveObjects receives the partner's signed open message of one round, answering the request
 // h, and the bytes of the objects it describes, which must be of the given kinds in order.
-func (n *Node) receiveObjects(cs clientStream, p *partner, k *epochKeys, h *pb.RequestHeader, kinds []pb.HEObjectKind) ([][]byte, error) {
+func (n *Node) receiveObjects(cs clientStream, p *partner, k *epochKeys, h *pb.RequestHeader, kinds []pb.HEObjectKind) ([][]byte, *pb.MatchResponseOpen, error) {
 	method := methodName(h.Method)
 	open, _, err := cs.recv()
 	if err != nil {
-		return nil, remote(p.name, method, err)
+		return nil, nil, remote(p.name, method, err)
 	}
 	if open == nil {
-		return nil, fmt.Errorf("protocol: partner %s: the answer does not start with an open message", p.name)
+		return nil, nil, fmt.Errorf("protocol: partner %s: the answer does not start with an open message", p.name)
 	}
 	if open.Result == nil {
 		open.Result = &pb.MatchResult{}
 	}
 	if err := verifyResponse(open.Header, open.Result, open.Signature, responseCheck{req: h, partner: p.name, ring: p.card.Keyring}); err != nil {
-		return nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
+		return nil, nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
 	}
 	rules := make([]objectRule, len(kinds))
 	for i, kind := range kinds {
 		rules[i] = objectRule{kind: kind, paramSet: k.ps.Name(), limit: objectLimit(k.ps, kind)}
 	}
 	if err := checkDescriptors(open.Result.Objects, rules); err != nil {
-		return nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
+		return nil, nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
 	}
 	next := func() (*pb.Chunk, error) {
 		_, c, err := cs.recv()
@@ -258,18 +294,18 @@ func (n *Node) receiveObjects(cs clientStream, p *partner, k *epochKeys, h *pb.R
 	last := kinds[len(kinds)-1] == pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER
 	objs, err := receiveObjects(context.Background(), next, open.Result.Objects, last)
 	if err != nil {
-		return nil, remote(p.name, method, err)
+		return nil, nil, remote(p.name, method, err)
 	}
-	return objs, nil
+	return objs, open, nil
 }
 
 // auditQuery records the querier's side of a query: the decision, or the refusal or failure.
-func (n *Node) auditQuery(ctx context.Context, p *partner, method string, h *pb.RequestHeader, hit bool, qerr error) error {
+func (n *Node) auditQuery(ctx context.Context, p *partner, method string, h *pb.RequestHeader, hit bool, wit *audit.Witness, qerr error) error {
 	ev := audit.Event{Partner: p.name, Role: audit.RoleQuerier, Purpose: h.PurposeCode, RequestID: hex.EncodeToString(h.RequestId), Epoch: h.KeyEpoch}
 	var re *RemoteError
 	switch {
 	case qerr == nil:
-		ev.Outcome, ev.Decision = audit.OutcomeAnswered, audit.DecisionNoHit
+		ev.Outcome, ev.Decision, ev.Witness = audit.OutcomeAnswered, audit.DecisionNoHit, wit
 		if hit {
 			ev.Decision = audit.DecisionHit
 		}

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync/atomic"
@@ -39,6 +40,11 @@ type matchCall struct {
 	ticket ticket
 	start  time.Time
 	done   bool // finishMatch ran
+	// rid is the request ID the querier named before its first message (requestIDHeader); it
+	// names every audit record of the call, and the signed header must carry the same.
+	rid string
+	// record is the answered record (finishMatch), whose head the answer carries.
+	record audit.Record
 }
 
 // maxPartnerCalls bounds the Search and Verify calls one partner may have open at once (waiting
@@ -53,7 +59,7 @@ const maxPartnerCalls = 16
 // back) or answered.
 func (n *Node) serveMatch(s matchStream, method string) error {
 	ctx := s.Context()
-	c := &matchCall{p: partnerFrom(ctx), method: method, start: n.now()}
+	c := &matchCall{p: partnerFrom(ctx), method: method, start: n.now(), rid: callRequestID(ctx)}
 	defer func() {
 		// A bug must not cost the partner its quota nor leave the call unaudited: finish the
 		// call as failed, then let the interceptor turn the panic into Internal.
@@ -71,6 +77,21 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 		return e
 	}
 	defer c.p.calls.Add(-1)
+	if c.rid == "" {
+		e := invalid("the call does not name its request ID", fmt.Errorf("no %s metadata", requestIDHeader))
+		n.finishMatch(ctx, c, e)
+		return e
+	}
+	// The pending record comes before any byte of the request is read, and the querier waits for
+	// its confirmation before it sends one: a crash of either side from here on leaves records
+	// that name the call the same way on both.
+	if _, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindQuery, audit.Event{Partner: c.p.name,
+		Role: audit.RoleResponder, Purpose: purposeOf(nil), RequestID: c.rid, Outcome: audit.OutcomePending}); err != nil {
+		n.log.Error("audit record not written", "request", c.rid, "err", err)
+		return &Error{Code: codes.Unavailable, Safe: "the node cannot record the query", Err: err}
+	}
+	crashPoint("responder-pending")
+	confirmRequestID(ctx, c.rid)
 	o, err := s.open()
 	if err != nil {
 		e := fromContext(ctx)
@@ -89,6 +110,9 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 	q, e := n.receiveProbe(ctx, s, c)
 	if e == nil {
 		e = n.commitMatch(c)
+	}
+	if e == nil {
+		crashPoint("responder-reserved")
 	}
 	if e != nil {
 		n.finishMatch(ctx, c, e)
@@ -119,6 +143,12 @@ func (n *Node) admitMatch(ctx context.Context, c *matchCall) *Error {
 	if e := verifyRequest(h, c.open.payload, c.open.sig, requestCheck{partner: p.name, self: n.name, method: c.method,
 		agreement: p.cfg.Agreement, ring: p.card.Keyring, now: n.now(), window: n.cfg.ReplayWindow}); e != nil {
 		return e
+	}
+	if hex.EncodeToString(h.RequestId) != c.rid {
+		return invalid("request_id differs from the one the call named", nil)
+	}
+	if n.state.signedBeforeRebuild(h.SentAt.AsTime()) {
+		return replayed("request signed before the node's replay state was rebuilt", errNonceSeen)
 	}
 	if seen, err := n.state.seen(p.name, h.Nonce); err != nil {
 		return internal(err)
@@ -241,7 +271,7 @@ func (n *Node) commitMatch(c *matchCall) *Error {
 	if e != nil {
 		return e
 	}
-	t, err := n.state.admit(c.p.name, h.Nonce, h.SentAt.AsTime().Add(n.cfg.ReplayWindow), ls, n.now())
+	t, err := n.state.admitQuery(c.p.name, h.Nonce, h.RequestId, h.SentAt.AsTime().Add(n.cfg.ReplayWindow), ls, n.now())
 	switch {
 	case errors.Is(err, errNonceSeen):
 		return replayed("nonce was used before", err)
@@ -334,22 +364,34 @@ func (n *Node) packReference(p *partner, g *galleryLink, label string) (*he.Gall
 	return hg, rec.Epoch, err
 }
 
-// respondMatch audits the answer, then signs and sends it with the garbled circuit (round 1).
-// An answer whose audit record cannot be written is not sent.
+// respondMatch audits the answer, then signs it with the head of the log (the answer's record)
+// and sends it with the garbled circuit (round 1). An answer whose audit record cannot be written
+// is not sent; nor is one whose epoch was revoked or retired while it was computed.
 func (n *Node) respondMatch(ctx context.Context, s matchStream, c *matchCall, ans, gc []byte) *Error {
+	if cur, err := c.p.current(); err != nil || cur != c.keys {
+		e := refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "the epoch was revoked or retired during the query", fmt.Errorf("epoch %d", c.keys.epoch))
+		n.finishMatch(ctx, c, e)
+		return e
+	}
 	ps := c.keys.ps.Name()
 	result := &pb.MatchResult{Objects: []*pb.HEObject{
 		describe(pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, ps, ans),
 		describe(pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT, ps, gc),
 	}}
-	rh, sig, err := signResponse(c.open.header, result, n.signer, n.now())
-	if err != nil {
-		e := internal(err)
-		n.finishMatch(ctx, c, e)
-		return e
-	}
 	if e := n.finishMatch(ctx, c, nil); e != nil {
 		return e
+	}
+	crashPoint("responder-recorded")
+	hash, err := c.record.Hash()
+	if err != nil {
+		return internal(err)
+	}
+	head := audit.Head{Seq: c.record.Seq, Hash: hash}
+	rh, sig, err := signResponseWithHead(c.open.header, result, n.signer, n.now(), &head)
+	if err != nil {
+		// Recorded as answered, never sent: the quota stays spent, which errs on the safe side.
+		n.log.Error("answer recorded but not signed", "request", c.rid, "err", err)
+		return internal(err)
 	}
 	if err := s.sendOpen(&pb.MatchResponseOpen{Header: rh, Result: result, Signature: sig}); err != nil {
 		return asError(ctx, err)
@@ -380,35 +422,45 @@ func (n *Node) finishMatch(ctx context.Context, c *matchCall, e *Error) *Error {
 			n.log.Error("quota reservation not released", "partner", p.name, "err", err)
 		}
 	}
-	if e != nil && e.Refusal != "" {
-		n.auditRefusal(ctx, p, c.method, h, e)
-		n.log.Info("refused", "partner", p.name, "method", method, "request", n.requestIDOf(headerID(h)), "code", e.Code.String(), "reason", e.Error())
-		return nil
+	rid := c.rid
+	if rid == "" {
+		rid = n.requestIDOf(nil)
 	}
-	rid := n.requestIDOf(headerID(h))
 	ev := audit.Event{Partner: p.name, Role: audit.RoleResponder, Purpose: purposeOf(h), RequestID: rid}
 	if h != nil {
 		ev.Epoch = h.KeyEpoch
 	}
 	outcome := "answered"
-	if e != nil {
+	switch {
+	case e != nil && e.Refusal != "":
+		outcome = "refused"
+		ev.Outcome, ev.Refusal = audit.OutcomeRefused, e.Refusal
+		if e.Code == codes.ResourceExhausted {
+			n.met.quotaRefuse.WithLabelValues(p.name).Inc()
+		}
+	case e != nil:
 		outcome = "failed"
 		ev.Outcome = audit.OutcomeFailed
-	} else {
+	default:
 		ev.Outcome, ev.Decision = audit.OutcomeAnswered, audit.DecisionNotKnown
 	}
 	elapsed := n.now().Sub(c.start)
 	n.met.query(p.name, method, "responder", outcome, elapsed)
-	if _, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindQuery, ev); err != nil {
+	rec, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindQuery, ev)
+	if err != nil {
 		n.log.Error("audit record not written", "request", rid, "err", err)
 		if e == nil {
 			n.state.release(c.ticket)
 			return internal(fmt.Errorf("audit: %w", err))
 		}
 	}
-	if e != nil {
+	c.record = rec
+	switch outcome {
+	case "refused":
+		n.log.Info("refused", "partner", p.name, "method", method, "request", rid, "code", e.Code.String(), "reason", e.Error())
+	case "failed":
 		n.log.Warn("failed", "partner", p.name, "method", method, "request", rid, "code", e.Code.String(), "reason", e.Error())
-	} else {
+	default:
 		n.log.Info("answered", "partner", p.name, "method", method, "request", rid, "epoch", ev.Epoch, "elapsed", elapsed)
 	}
 	return nil

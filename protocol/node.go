@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/puente-id/puente/audit"
@@ -32,7 +33,9 @@ type Node struct {
 	now    func() time.Time
 	id     *keys.Identity
 	store  keys.Store
-	signer *keys.SigningKey
+	signer *liveSigner
+	ring   atomic.Pointer[keys.Keyring] // this node's keyring, which checks its audit log
+	lock   *homeLock
 	policy *policy.Policy
 	cert   tls.Certificate
 	audit  *audit.Writer
@@ -40,6 +43,8 @@ type Node struct {
 	agree  *keys.Agreements
 	met    *Metrics
 	sem    chan struct{} // bounds concurrent encrypted evaluations
+	// strangers counts the refusals of unauthenticated peers (strangers.go).
+	strangers *strangerGate
 
 	partners map[string]*partner
 
@@ -65,8 +70,11 @@ type Options struct {
 	Metrics *Metrics
 }
 
-// Open opens the node described by cfg: identity, policy, key store, signing key, TLS
-// certificate, audit log, replay state, and each partner's card, agreement keys and gallery.
+// Open opens the node described by cfg: it takes the home's lock (one process at a time opens a
+// node's files), then loads the identity, policy, key store, signing key and TLS certificate,
+// checks the audit log against its head, the state file and the galleries' structure, and
+// resolves the queries a crash left pending. It refuses to open a node whose records do not check
+// out, naming what is wrong and the command that deals with it.
 func Open(ctx context.Context, cfg *Config, opts Options) (_ *Node, err error) {
 	n := &Node{cfg: cfg, name: cfg.Node, log: opts.Logger, rand: opts.Rand, now: opts.Now, met: opts.Metrics,
 		partners: map[string]*partner{}, cers: map[string]*ceremonyState{}, sem: make(chan struct{}, cfg.MaxConcurrent)}
@@ -87,24 +95,35 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Node, err error) {
 			n.Close()
 		}
 	}()
+	if n.lock, err = lockHome(cfg); err != nil {
+		return nil, err
+	}
 	if err := n.openKeys(ctx); err != nil {
 		return nil, err
 	}
 	if n.cert, err = loadKeyPair(cfg.Path(cfg.TLSCert), cfg.Path(cfg.TLSKey)); err != nil {
 		return nil, err
 	}
-	if n.audit, err = audit.Open(cfg.Path(cfg.AuditLog), audit.Options{Node: n.name, Signer: n.signer, Now: n.now}); err != nil {
+	scan := newLogScan()
+	if n.audit, err = n.openAudit(scan); err != nil {
 		return nil, err
 	}
-	if n.state, err = openState(cfg.Path(cfg.StateFile), n.rand); err != nil {
+	if n.state, err = n.openStateFile(); err != nil {
 		return nil, err
 	}
+	n.strangers = newStrangerGate(n)
 	for i := range cfg.Partners {
 		p, err := n.openPartner(ctx, &cfg.Partners[i])
 		if err != nil {
 			return nil, err
 		}
 		n.partners[p.name] = p
+	}
+	if err := n.checkStateAgainstLog(scan); err != nil {
+		return nil, err
+	}
+	if err := n.resolvePending(ctx, scan); err != nil {
+		return nil, err
 	}
 	// Resolve the epochs a crash left prepared (two-phase switch of epochs).
 	if err := n.startCeremonies(ctx); err != nil {
@@ -137,9 +156,16 @@ func (n *Node) openKeys(ctx context.Context) error {
 	}
 	n.agree = &keys.Agreements{Store: n.store, Now: n.now, Events: n.keyEvents}
 	sk := &keys.SigningKeys{Store: n.store, Node: n.name, Now: n.now}
-	if n.signer, err = sk.Current(ctx); err != nil {
+	k, err := sk.Current(ctx)
+	if err != nil {
 		return err
 	}
+	n.signer = newLiveSigner(k)
+	ring, _, err := sk.Keyring(ctx)
+	if err != nil {
+		return err
+	}
+	n.ring.Store(ring)
 	return nil
 }
 
@@ -241,17 +267,24 @@ func (n *Node) Close() error {
 	if n.state != nil {
 		errs = append(errs, n.state.close())
 	}
+	if n.strangers != nil {
+		n.strangers.flush()
+	}
 	if n.audit != nil {
 		errs = append(errs, n.audit.Close())
 	}
 	if n.signer != nil {
 		n.signer.Zero()
 	}
+	n.lock.release()
 	return errors.Join(errs...)
 }
 
 // keyEvents records the keys package's actions in the audit log.
 func (n *Node) keyEvents(ctx context.Context, ev keys.Event) error {
 	_, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindKey, audit.Event{Action: string(ev.Action), Key: ev.Key, KeyID: ev.KeyID, Epoch: ev.Epoch})
+	if err == nil {
+		crashPoint("key-" + string(ev.Action))
+	}
 	return err
 }

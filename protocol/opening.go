@@ -118,7 +118,11 @@ func (n *Node) clientOpening(ctx context.Context, cs clientStream, p *partner, k
 		return false, fmt.Errorf("protocol: partner %s sent a bad answer: %w", p.name, err)
 	}
 	// The keys are held for the shares only, never while waiting for the partner: a partner
-	// that stalls must not hold up a revocation on this node.
+	// that stalls must not hold up a revocation on this node. An epoch revoked while the query
+	// was out decides nothing.
+	if err := stillCurrent(p, k); err != nil {
+		return false, err
+	}
 	if err := k.use(); err != nil {
 		return false, err
 	}
@@ -155,11 +159,14 @@ func (n *Node) clientOpening(ctx context.Context, cs clientStream, p *partner, k
 	if err != nil && err != io.EOF {
 		return false, remote(p.name, method, err)
 	}
-	objs, err := n.receiveObjects(cs, p, k, h2, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER})
+	objs, _, err := n.receiveObjects(cs, p, k, h2, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER})
 	if err != nil {
 		return false, err
 	}
 	res.BytesRecv += int64(len(objs[0]))
+	if err := stillCurrent(p, k); err != nil {
+		return false, err
+	}
 	hit, err := ev.Finish(objs[0])
 	if errors.Is(err, opening.ErrCheating) {
 		n.log.Error("partner deviated from the protocol: its garbled circuit does not open", "partner", p.name, "request", n.requestIDOf(h.RequestId))
@@ -168,4 +175,13 @@ func (n *Node) clientOpening(ctx context.Context, cs clientStream, p *partner, k
 		return false, fmt.Errorf("protocol: partner %s, %s: %w: %w", p.name, method, ErrDeviated, err)
 	}
 	return hit, nil
+}
+
+// stillCurrent fails with ErrPrecondition when k is no longer the partner's current epoch (it was
+// revoked or retired while the query was out).
+func stillCurrent(p *partner, k *epochKeys) error {
+	if cur, err := p.current(); err != nil || cur != k {
+		return fmt.Errorf("%w: epoch %d was revoked or retired while the query was out", ErrPrecondition, k.epoch)
+	}
+	return nil
 }

@@ -38,7 +38,7 @@ func (r *rawSearch) sendTwoRounds(ctx context.Context, t *testing.T, a *testNode
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := pb.NewMatchServiceClient(conn).Search(ctx)
+	st, err := pb.NewMatchServiceClient(conn).Search(withRequestID(ctx, r.requestID()))
 	if err != nil {
 		return status.Code(err), false
 	}
@@ -47,7 +47,7 @@ func (r *rawSearch) sendTwoRounds(ctx context.Context, t *testing.T, a *testNode
 		st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Chunk{Chunk: c}})
 	}
 	cs := searchClient{st, r.payload}
-	objs, err := a.receiveObjects(cs, p, k, r.h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT})
+	objs, _, err := a.receiveObjects(cs, p, k, r.h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT})
 	if err != nil {
 		var re *RemoteError
 		if errors.As(err, &re) {
@@ -88,7 +88,7 @@ func (r *rawSearch) sendTwoRounds(ctx context.Context, t *testing.T, a *testNode
 		st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Chunk{Chunk: c}})
 	}
 	st.CloseSend()
-	objs, err = a.receiveObjects(cs, p, k, o.h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER})
+	objs, _, err = a.receiveObjects(cs, p, k, o.h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER})
 	if err != nil {
 		var re *RemoteError
 		if errors.As(err, &re) {
@@ -114,7 +114,7 @@ func TestOpeningRounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	gal := rawVectors(20, 30)
-	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal)); err != nil {
+	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal), EnrolOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	match := func() *rawSearch { return newRawSearch(t, a, "beta", near(21, gal[4], 0.05)) }

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
 
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/keys"
@@ -35,6 +36,7 @@ type partner struct {
 	mu      sync.RWMutex
 	cur     *epochKeys      // the active epoch's keys; nil before the first ceremony
 	retired map[uint64]bool // epochs superseded since the node started or found in the agreement state
+	revoked uint64          // the latest epoch revoked with no epoch after it yet (0: none)
 	stale   []*epochKeys    // superseded keys, destroyed once their epoch is retired
 	gal     *galleryLink    // nil until the first enrolment
 	conn    *grpc.ClientConn
@@ -87,6 +89,9 @@ func (n *Node) openPartner(ctx context.Context, pc *PartnerConfig) (*partner, er
 			if e.State != keys.EpochActive || e.Revoked {
 				p.retired[e.Epoch] = true
 			}
+			if e.State == keys.EpochActive && e.Revoked {
+				p.revoked = e.Epoch
+			}
 		}
 		if e, ok := st.Active(); ok && !e.Revoked {
 			if p.cur, err = n.loadEpoch(ctx, p, e.Epoch); err != nil {
@@ -104,6 +109,9 @@ func (n *Node) openPartner(ctx context.Context, pc *PartnerConfig) (*partner, er
 func (p *partner) current() (*epochKeys, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
+	if p.cur == nil && p.revoked != 0 {
+		return nil, fmt.Errorf("%w: epoch %d of the agreement with %s was revoked and no epoch has followed it yet: run puente revoke (or puente ceremony) with the partner", ErrPrecondition, p.revoked, p.name)
+	}
 	if p.cur == nil {
 		return nil, fmt.Errorf("%w: no key ceremony has been run with partner %s", ErrPrecondition, p.name)
 	}
@@ -125,7 +133,11 @@ func (n *Node) client(p *partner) (*grpc.ClientConn, error) {
 		return p.conn, nil
 	}
 	creds := credentials.NewTLS(clientTLS(n.cert, p.name, p.rules, n.now, p.cfg.ClassicalKeyExchange))
-	conn, err := grpc.NewClient(p.cfg.Address, grpc.WithTransportCredentials(creds))
+	lim := n.policy.Limits
+	conn, err := grpc.NewClient(p.cfg.Address, grpc.WithTransportCredentials(creds),
+		grpc.WithKeepaliveParams(keepalive.ClientParameters{Time: lim.Keepalive.D, Timeout: keepaliveTimeout, PermitWithoutStream: true}),
+		grpc.WithChainUnaryInterceptor(deadlineUnary(lim.CallDeadline.D)),
+		grpc.WithChainStreamInterceptor(deadlineStream(lim.CallDeadline.D)))
 	if err != nil {
 		return nil, fmt.Errorf("protocol: partner %s at %s: %w", p.name, p.cfg.Address, err)
 	}

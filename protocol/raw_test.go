@@ -3,13 +3,11 @@
 package protocol
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
-	"encoding/json"
+	"encoding/hex"
 	"errors"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -70,7 +68,7 @@ func (r *rawSearch) sign(t *testing.T, a *testNode) {
 // send sends the request over conn and reads the answer; it returns the status code (OK when
 // the partner answered).
 func (r *rawSearch) send(ctx context.Context, conn *grpc.ClientConn) codes.Code {
-	st, err := pb.NewMatchServiceClient(conn).Search(ctx)
+	st, err := pb.NewMatchServiceClient(conn).Search(withRequestID(ctx, hex.EncodeToString(r.h.RequestId)))
 	if err != nil {
 		return status.Code(err)
 	}
@@ -138,25 +136,10 @@ func lastRecord(t *testing.T, tn *testNode) audit.Record {
 	return recs[len(recs)-1]
 }
 
-// records reads a node's audit log (the writer has synced every record it acknowledged).
+// records reads a node's audit log.
 func records(t *testing.T, tn *testNode) []audit.Record {
 	t.Helper()
-	f, err := os.Open(tn.cfg.Path(tn.cfg.AuditLog))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []audit.Record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var r audit.Record
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("audit line: %v", err)
-		}
-		out = append(out, r)
-	}
-	return out
+	return readRecords(t, tn.cfg.Path(tn.cfg.AuditLog))
 }
 
 // quotaUsed returns how many of a's queries b counts.

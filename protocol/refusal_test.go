@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -24,7 +25,7 @@ func enrolledPair(t *testing.T) (*testNode, *testNode, [][]float64) {
 		t.Fatal(err)
 	}
 	gal := rawVectors(10, 30)
-	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal)); err != nil {
+	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal), EnrolOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return a, b, gal
@@ -61,15 +62,15 @@ func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
 	go func() { _, err := a.Revoke(ctx, "beta"); rv <- err }()
 	waitFor(t, func() bool { g := b.partners["alpha"].gallery(); return g.store.Params().Epoch == 2 })
 	close(release)
-	// Query 1 was answered; alpha decides it only if its revocation has not destroyed the
-	// revoked epoch's keys by then.
-	if err := <-q1; err != nil && !errors.Is(err, ErrPrecondition) {
-		t.Errorf("query 1: %v", err)
+	// Query 1 was computed under the epoch revoked meanwhile: from the revocation on, that
+	// epoch answers nothing, so it is refused too and gives its reservation back.
+	if err := <-q1; !errors.Is(err, ErrPrecondition) {
+		t.Errorf("query 1: %v, want refused (its epoch was revoked while it was computed)", err)
 	}
 	if c := <-q2; c != codes.FailedPrecondition {
 		t.Errorf("query 2: %v, want FailedPrecondition", c)
 	}
-	waitFor(t, func() bool { return quotaUsed(t, b, "alpha") == used+1 })
+	waitFor(t, func() bool { return quotaUsed(t, b, "alpha") == used })
 	var refused int
 	for _, r := range records(t, b) {
 		if r.Kind == audit.KindQuery && r.RequestID == r2.requestID() && r.Outcome == audit.OutcomeRefused {
@@ -105,7 +106,7 @@ func TestStalledSearchDoesNotHoldKeys(t *testing.T) {
 	testHookFn.Store(&hook)
 	defer testHookFn.Store(nil)
 	r := newRawSearch(t, a, "beta", gal[0])
-	st, err := pb.NewMatchServiceClient(conn(t, a, "beta")).Search(ctx)
+	st, err := pb.NewMatchServiceClient(conn(t, a, "beta")).Search(withRequestID(ctx, r.requestID()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,8 +154,8 @@ func TestOpenCallsBounded(t *testing.T) {
 	defer cancel()
 	failed := countOutcome(t, b, audit.OutcomeFailed)
 	mc := pb.NewMatchServiceClient(conn(t, a, "beta"))
-	for range maxPartnerCalls {
-		if _, err := mc.Search(sctx); err != nil {
+	for i := range maxPartnerCalls {
+		if _, err := mc.Search(withRequestID(sctx, fmt.Sprintf("%032x", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -175,7 +176,7 @@ func TestOpenCallsBounded(t *testing.T) {
 	cancel()
 	waitFor(t, func() bool { return p.calls.Load() == 0 })
 	waitFor(t, func() bool { return countOutcome(t, b, audit.OutcomeFailed) == failed+maxPartnerCalls })
-	st, err = mc.Search(ctx)
+	st, err = mc.Search(withRequestID(ctx, fmt.Sprintf("%032x", maxPartnerCalls+1)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,8 +67,11 @@ func (n *Node) NewGRPCServer() *grpc.Server {
 func (n *Node) Serve(ctx context.Context, lis net.Listener) error {
 	s := n.NewGRPCServer()
 	errc := make(chan error, 1)
-	go func() { errc <- s.Serve(lis) }()
+	strangers := make(chan struct{})
+	go func() { errc <- s.Serve(n.strangers.listener(lis)) }()
 	go n.pruneLoop(ctx)
+	go func() { n.strangers.run(ctx); close(strangers) }()
+	defer func() { <-strangers }()
 	n.log.Info("serving", "node", n.name, "address", lis.Addr().String(), "partners", len(n.partners))
 	select {
 	case err := <-errc:
@@ -153,9 +156,18 @@ func (n *Node) admitCall(ctx context.Context, method string) (context.Context, e
 	}
 	p, err := n.identifyPeer(ctx)
 	if err != nil {
+		// Counted, and audited once per source and interval (strangers.go), not one by one.
 		e := unauthenticated("client certificate is not a partner's", err)
-		n.auditRefusal(ctx, nil, method, nil, e)
-		n.log.Warn("refused", "method", method, "partner", unidentified, "code", e.Code.String(), "reason", e.Error())
+		src := audit.OtherSource
+		if pr, ok := peer.FromContext(ctx); ok {
+			src = sourceOf(pr.Addr)
+		}
+		if isMatch(method) {
+			n.met.query(unidentified, methodName(method), "responder", "refused", 0)
+		}
+		if n.strangers.refused(src) {
+			n.log.Warn("refused", "method", method, "partner", unidentified, "source", src, "code", e.Code.String(), "reason", e.Error())
+		}
 		n.inflight.Done()
 		return nil, e
 	}

@@ -22,7 +22,7 @@ func TestShutdownLosesNoAuditRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	gal := rawVectors(50, 10)
-	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal)); err != nil {
+	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal), EnrolOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	defer func(g time.Duration) { ShutdownGrace = g }(ShutdownGrace)

@@ -1,12 +1,16 @@
 package protocol
 
 import (
+	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"runtime/debug"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -15,39 +19,185 @@ import (
 )
 
 // stateDB is the responder's durable replay and quota state: the nonces it accepted (until
-// their timestamps leave the replay window) and the time of every query it answered for each
-// partner (for the sliding-window quota of the key policy). It is a bbolt file with one fsync'd
-// transaction per change, so a restarted node neither accepts a nonce it accepted before nor
-// forgets a query it answered.
+// their timestamps leave the replay window) and the time and request ID of every query it
+// answered for each partner (for the sliding-window quota of the key policy). It is a bbolt file
+// with one fsync'd transaction per change, so a restarted node neither accepts a nonce it
+// accepted before nor forgets a query it answered.
+//
+// The file is made with the node (InitHome) and checked whenever it is opened: a missing or
+// damaged one is refused, never made anew, since a new one would forget the quota used and the
+// nonces seen; RebuildState makes it again, explicitly and audited, from what the audit log
+// proves. A storage-engine panic on a damaged page is turned into an error.
 type stateDB struct {
 	db   *bolt.DB
 	path string
 	rand io.Reader
+	// rebuilt is when the file was last rebuilt (zero: never). Nonces accepted before it are
+	// not in the file, so a request signed before it may be a replay and is refused.
+	rebuilt time.Time
+	// expiryFloor is rebuilt plus the replay window: a nonce's expiry is its request's time
+	// plus the window, so one that expires by then was signed before the rebuild.
+	expiryFloor time.Time
+}
+
+// rebuiltWindow sets the replay window the node's requests are signed within.
+func (s *stateDB) rebuiltWindow(window time.Duration) {
+	if !s.rebuilt.IsZero() {
+		s.expiryFloor = s.rebuilt.Add(window)
+	}
 }
 
 var (
 	bucketNonces = []byte("nonces")
+	bucketMeta   = []byte("meta")
+	keyFormat    = []byte("format")
+	keyRebuilt   = []byte("rebuilt")
 	quotaPrefix  = "quota/"
 )
 
-// openState opens (creating, mode 0600) the state file at path.
-func openState(path string, rnd io.Reader) (*stateDB, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		return nil, fmt.Errorf("protocol: state %s: %w (is another puente process using this node?)", path, err)
-	}
+// stateFormat identifies a state file.
+const stateFormat = "puente-state/v1"
+
+// Errors of openState.
+var (
+	// ErrStateMissing: the node's state file is not there.
+	ErrStateMissing = errors.New("protocol: state file missing")
+	// ErrStateCorrupt: the node's state file does not check out.
+	ErrStateCorrupt = errors.New("protocol: state file damaged")
+)
+
+// openState opens the state file at path and checks it (checkState). With create, a missing
+// file is made (mode 0600) for a new node; otherwise it is ErrStateMissing.
+func openState(path string, rnd io.Reader, create bool) (*stateDB, error) {
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketNonces)
-		return err
-	})
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("protocol: state %s: %w", path, err)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && !create {
+		return nil, fmt.Errorf("%w: %s", ErrStateMissing, path)
 	}
-	return &stateDB{db: db, path: path, rand: rnd}, nil
+	db, err := openBoltState(path)
+	if err != nil {
+		return nil, err
+	}
+	s := &stateDB{db: db, path: path, rand: rnd}
+	if err := s.update(func(tx *bolt.Tx) error { return s.init(tx, create) }); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.check(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openBoltState opens the bbolt file, turning the engine's panics and refusals of a damaged
+// file into ErrStateCorrupt. (After such a panic the engine keeps the file open and locked in
+// this process, which refuses to start anyway.)
+func openBoltState(path string) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("%w: %s: the storage engine failed on it: %v", ErrStateCorrupt, path, r)
+		}
+	}()
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	switch {
+	case err == nil:
+		return db, nil
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
+		return nil, fmt.Errorf("protocol: state %s: %w", path, err)
+	case errors.Is(err, bolt.ErrTimeout):
+		return nil, fmt.Errorf("protocol: state %s is locked by another process: %w", path, err)
+	}
+	return nil, fmt.Errorf("%w: %s: %v", ErrStateCorrupt, path, err)
+}
+
+// init makes the buckets of a new file (create) and marks a file of an older build, which had
+// no meta bucket, with the format.
+func (s *stateDB) init(tx *bolt.Tx, create bool) error {
+	if tx.Bucket(bucketNonces) == nil {
+		if !create {
+			return fmt.Errorf("%w: %s has no nonces bucket", ErrStateCorrupt, s.path)
+		}
+		if _, err := tx.CreateBucket(bucketNonces); err != nil {
+			return err
+		}
+	}
+	if tx.Bucket(bucketMeta) != nil {
+		return nil
+	}
+	meta, err := tx.CreateBucket(bucketMeta)
+	if err != nil {
+		return err
+	}
+	return meta.Put(keyFormat, []byte(stateFormat))
+}
+
+// check reads the whole file: bbolt's own consistency check of every page, then the form of
+// every entry. It fails with ErrStateCorrupt naming what is wrong.
+func (s *stateDB) check() error {
+	err := s.view(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil || string(meta.Get(keyFormat)) != stateFormat {
+			return fmt.Errorf("no %s format mark", stateFormat)
+		}
+		if v := meta.Get(keyRebuilt); v != nil {
+			if len(v) != 8 {
+				return fmt.Errorf("rebuilt time of %d bytes", len(v))
+			}
+			s.rebuilt = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+		}
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			switch {
+			case bytes.Equal(name, bucketNonces):
+				return b.ForEach(func(k, v []byte) error {
+					if len(k) != sha256.Size || len(v) != 8 {
+						return fmt.Errorf("nonce entry of %d and %d bytes", len(k), len(v))
+					}
+					return nil
+				})
+			case bytes.HasPrefix(name, []byte(quotaPrefix)), bytes.HasPrefix(name, []byte(verifyPrefix)),
+				bytes.HasPrefix(name, []byte(verifyFloorPrefix)):
+				return b.ForEach(func(k, v []byte) error {
+					if (len(k) != 16 && len(k) != 8+requestIDLen) || len(v) != 0 {
+						return fmt.Errorf("limit entry of %d bytes in %q", len(k), name)
+					}
+					return nil
+				})
+			case bytes.Equal(name, bucketMeta):
+				return nil
+			}
+			return fmt.Errorf("unknown bucket %q", name)
+		})
+	})
+	if err != nil && !errors.Is(err, ErrStateCorrupt) {
+		return fmt.Errorf("%w: %s: %v", ErrStateCorrupt, s.path, err)
+	}
+	return err
+}
+
+// view and update run a transaction; a panic of the storage engine on a damaged page (or a
+// fault on a page past the end of a truncated file) becomes ErrStateCorrupt, not a crash.
+func (s *stateDB) view(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverCorrupt(&err)
+	return s.db.View(fn)
+}
+
+func (s *stateDB) update(fn func(*bolt.Tx) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer s.recoverCorrupt(&err)
+	return s.db.Update(fn)
+}
+
+func (s *stateDB) recoverCorrupt(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: %s: the storage engine failed on it: %v", ErrStateCorrupt, s.path, r)
+	}
 }
 
 func (s *stateDB) close() error { return s.db.Close() }
@@ -66,11 +216,17 @@ func nonceKey(partner string, nonce []byte) []byte {
 // decides).
 func (s *stateDB) seen(partner string, nonce []byte) (bool, error) {
 	var found bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		found = tx.Bucket(bucketNonces).Get(nonceKey(partner, nonce)) != nil
 		return nil
 	})
 	return found, err
+}
+
+// signedBeforeRebuild reports whether a request signed at sentAt predates the last rebuild of
+// the file: its nonce may have been accepted and forgotten, so it is treated as a replay.
+func (s *stateDB) signedBeforeRebuild(sentAt time.Time) bool {
+	return !s.rebuilt.IsZero() && !sentAt.After(s.rebuilt)
 }
 
 // ticket is a reserved query: one entry, under one key, in each limit's bucket; release gives
@@ -85,6 +241,10 @@ type ticket struct {
 type limit struct {
 	bucket []byte
 	quota  policy.Quota
+	// floor, if set, is a bucket of queries counted against the limit too but never written
+	// by admit: after a rebuild of the state, the answers the audit log proves, which may have
+	// been verifications of any reference (verifyFloorBucket).
+	floor []byte
 }
 
 // quotaBucket holds the times of a partner's answered queries (its quota).
@@ -105,20 +265,31 @@ func (e *limitSpent) Unwrap() error { return errQuotaSpent }
 
 // admit records the partner's nonce (kept until expiry) and reserves one query against each
 // limit, in one durable transaction: all or nothing. It fails with errNonceSeen or a
-// *limitSpent (errQuotaSpent) and then changes nothing.
+// *limitSpent (errQuotaSpent) and then changes nothing. A request whose expiry shows it was
+// signed before the file was last rebuilt counts as seen.
 func (s *stateDB) admit(partner string, nonce []byte, expiry time.Time, limits []limit, now time.Time) (ticket, error) {
+	return s.admitQuery(partner, nonce, nil, expiry, limits, now)
+}
+
+// admitQuery is admit for a query with its request ID, which names its reservations so that a
+// restart can give back those of a query a crash interrupted.
+func (s *stateDB) admitQuery(partner string, nonce, requestID []byte, expiry time.Time, limits []limit, now time.Time) (ticket, error) {
 	var t ticket
 	if len(limits) > 0 {
-		t.key = make([]byte, 16)
-		binary.BigEndian.PutUint64(t.key, uint64(now.UnixNano()))
-		if _, err := io.ReadFull(s.rand, t.key[8:]); err != nil {
-			return ticket{}, err
+		t.key = binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
+		if len(requestID) == requestIDLen {
+			t.key = append(t.key, requestID...)
+		} else {
+			t.key = append(t.key, make([]byte, 8)...)
+			if _, err := io.ReadFull(s.rand, t.key[8:]); err != nil {
+				return ticket{}, err
+			}
 		}
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		nb := tx.Bucket(bucketNonces)
 		nk := nonceKey(partner, nonce)
-		if nb.Get(nk) != nil {
+		if nb.Get(nk) != nil || !s.expiryFloor.IsZero() && !expiry.After(s.expiryFloor) {
 			return errNonceSeen
 		}
 		for _, l := range limits {
@@ -129,7 +300,7 @@ func (s *stateDB) admit(partner string, nonce []byte, expiry time.Time, limits [
 			if err := pruneBefore(qb, now.Add(-l.quota.Window)); err != nil {
 				return err
 			}
-			if !l.quota.Allows(countKeys(qb)) {
+			if !l.quota.Allows(countKeys(qb) + countSince(tx.Bucket(l.floor), now.Add(-l.quota.Window))) {
 				return &limitSpent{bucket: l.bucket}
 			}
 			if err := qb.Put(t.key, nil); err != nil {
@@ -150,7 +321,7 @@ func (s *stateDB) release(t ticket) error {
 	if t.key == nil {
 		return nil
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		for _, b := range t.buckets {
 			if qb := tx.Bucket(b); qb != nil {
 				if err := qb.Delete(t.key); err != nil {
@@ -162,27 +333,67 @@ func (s *stateDB) release(t ticket) error {
 	})
 }
 
-// used returns how many queries of the partner were answered within the window before now.
-func (s *stateDB) used(partner string, window time.Duration, now time.Time) (int, error) {
-	return s.counted(quotaBucket(partner), window, now)
-}
-
-// counted returns how many queries a limit's bucket holds within the window before now.
-func (s *stateDB) counted(bucket []byte, window time.Duration, now time.Time) (int, error) {
-	from := binary.BigEndian.AppendUint64(nil, uint64(now.Add(-window).UnixNano()))
-	n := 0
-	err := s.db.View(func(tx *bolt.Tx) error {
-		qb := tx.Bucket(bucket)
-		if qb == nil {
-			return nil
+// releaseRequest gives back the reservations of the partner's query with requestID (in its
+// quota and, for a Verify, in the reference's verification limit), if it made them, and reports
+// whether it did.
+func (s *stateDB) releaseRequest(partner string, requestID []byte) (bool, error) {
+	found := false
+	err := s.update(func(tx *bolt.Tx) error {
+		var buckets [][]byte
+		c := tx.Cursor()
+		vp := []byte(verifyPrefix + partner + "/")
+		for name, _ := c.Seek(vp); name != nil && bytes.HasPrefix(name, vp); name, _ = c.Next() {
+			buckets = append(buckets, bytes.Clone(name))
 		}
-		c := qb.Cursor()
-		for k, _ := c.Seek(from); k != nil; k, _ = c.Next() {
-			n++
+		buckets = append(buckets, quotaBucket(partner))
+		for _, name := range buckets {
+			qb := tx.Bucket(name)
+			if qb == nil {
+				continue
+			}
+			qc := qb.Cursor()
+			for k, _ := qc.First(); k != nil; k, _ = qc.Next() {
+				if len(k) == 8+requestIDLen && bytes.Equal(k[8:], requestID) {
+					found = true
+					if err := qc.Delete(); err != nil {
+						return err
+					}
+					break
+				}
+			}
 		}
 		return nil
 	})
+	return found, err
+}
+
+// used returns how many queries of the partner were answered within the window before now.
+func (s *stateDB) used(partner string, window time.Duration, now time.Time) (int, error) {
+	return s.counted(limit{bucket: quotaBucket(partner), quota: policy.Quota{Window: window}}, now)
+}
+
+// counted returns how many queries a limit counts within its window before now.
+func (s *stateDB) counted(l limit, now time.Time) (int, error) {
+	n := 0
+	err := s.view(func(tx *bolt.Tx) error {
+		from := now.Add(-l.quota.Window)
+		n = countSince(tx.Bucket(l.bucket), from) + countSince(tx.Bucket(l.floor), from)
+		return nil
+	})
 	return n, err
+}
+
+// countSince counts the entries of a limit's bucket (nil: none) made at or after from.
+func countSince(b *bolt.Bucket, from time.Time) int {
+	if b == nil {
+		return 0
+	}
+	n := 0
+	c := b.Cursor()
+	for k, _ := c.Seek(binary.BigEndian.AppendUint64(nil, uint64(from.UnixNano()))); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n
 }
 
 // countKeys counts a bucket's keys with a cursor (Bucket.Stats does not see the writes of the
@@ -212,7 +423,7 @@ func pruneBefore(qb *bolt.Bucket, cutoff time.Time) error {
 // refuses their requests by itself from then on.
 func (s *stateDB) pruneNonces(now time.Time) (int, error) {
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		nb := tx.Bucket(bucketNonces)
 		var old [][]byte
 		err := nb.ForEach(func(k, v []byte) error {

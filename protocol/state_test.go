@@ -2,17 +2,21 @@ package protocol
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/puente-id/puente/keys/policy"
 )
 
 func TestStateReplayAndQuotaSurviveRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
-	s, err := openState(path, rand.Reader)
+	s, err := openState(path, rand.Reader, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +55,7 @@ func TestStateReplayAndQuotaSurviveRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// After a restart the accepted nonces and answered queries are still there.
-	s, err = openState(path, rand.Reader)
+	s, err = openState(path, rand.Reader, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,5 +78,147 @@ func TestStateReplayAndQuotaSurviveRestart(t *testing.T) {
 	}
 	if k, err := s.pruneNonces(later); err != nil || k != 3 {
 		t.Errorf("pruned %d nonces (%v), want the 3 expired ones", k, err)
+	}
+}
+
+// TestStateChecked: a missing state file is not made anew, a damaged one is refused, a file of
+// an older build (no meta bucket) is taken and marked, and a rebuilt file refuses requests signed
+// before its rebuild.
+func TestStateChecked(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.db")
+	if _, err := openState(path, rand.Reader, false); !errors.Is(err, ErrStateMissing) {
+		t.Fatalf("missing: %v", err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("a missing state file was made")
+	}
+	s, err := openState(path, rand.Reader, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	q := &policy.Quota{Queries: 5, Window: time.Hour}
+	id := []byte("0123456789abcdef")
+	vb := verifyBucket("beta", "s-1")
+	ls := []limit{{bucket: quotaBucket("beta"), quota: *q}, {bucket: vb, quota: *q}}
+	if _, err := s.admitQuery("beta", []byte("nonce-0000000001"), id, now.Add(5*time.Minute), ls, now); err != nil {
+		t.Fatal(err)
+	}
+	if used, _ := s.counted(limit{bucket: vb, quota: *q}, now); used != 1 {
+		t.Fatalf("verification limit: %d used after the reservation, want 1", used)
+	}
+	if ok, err := s.releaseRequest("beta", id); !ok || err != nil {
+		t.Fatalf("release by request ID: %v %v", ok, err)
+	}
+	if used, _ := s.used("beta", time.Hour, now); used != 0 {
+		t.Fatalf("used %d after the release", used)
+	}
+	if used, _ := s.counted(limit{bucket: vb, quota: *q}, now); used != 0 {
+		t.Fatalf("verification limit: %d used after the release, want 0", used)
+	}
+	s.close()
+	good, _ := os.ReadFile(path)
+
+	// Damaged pages: refused, whatever the engine makes of them.
+	bad := append([]byte(nil), good...)
+	for i := 2 * 4096; i < len(bad); i++ {
+		bad[i] = 0xa5
+	}
+	os.WriteFile(path, bad, 0o600)
+	if _, err := openState(path, rand.Reader, false); !errors.Is(err, ErrStateCorrupt) {
+		t.Fatalf("damaged: %v", err)
+	}
+	// (A file the engine panicked on stays locked by this process, which then stops: the
+	// truncated copy is another file.)
+	short := filepath.Join(dir, "short.db")
+	os.WriteFile(short, good[:4096], 0o600)
+	if _, err := openState(short, rand.Reader, false); !errors.Is(err, ErrStateCorrupt) {
+		t.Fatalf("truncated: %v", err)
+	}
+	path = filepath.Join(dir, "older.db")
+
+	// A file of an older build: no meta bucket; it is taken and marked.
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bolt.Tx) error { _, err := tx.CreateBucket(bucketNonces); return err })
+	db.Close()
+	if s, err = openState(path, rand.Reader, false); err != nil {
+		t.Fatalf("older file: %v", err)
+	}
+	// Rebuilt at now: a request signed before is refused as a possible replay.
+	s.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyRebuilt, binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano())))
+	})
+	s.close()
+	if s, err = openState(path, rand.Reader, false); err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	s.rebuiltWindow(5 * time.Minute)
+	if !s.signedBeforeRebuild(now.Add(-time.Second)) || s.signedBeforeRebuild(now.Add(time.Second)) {
+		t.Error("signedBeforeRebuild")
+	}
+	if _, err := s.admit("beta", []byte("nonce-0000000002"), now.Add(-time.Second).Add(5*time.Minute), nil, now); !errors.Is(err, errNonceSeen) {
+		t.Errorf("a request signed before the rebuild: %v", err)
+	}
+	if _, err := s.admit("beta", []byte("nonce-0000000003"), now.Add(time.Second).Add(5*time.Minute), nil, now); err != nil {
+		t.Errorf("a request signed after the rebuild: %v", err)
+	}
+}
+
+// TestVerifyFloorCounts: after a rebuild, the answers the audit log proves (the floor bucket)
+// count against every reference's verification limit, and the file with a floor bucket checks
+// out when it is opened again.
+func TestVerifyFloorCounts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := openState(path, rand.Reader, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	v := policy.Quota{Queries: 3, Window: time.Hour}
+	// Two answers the log proves, one older than the window.
+	err = s.update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket(verifyFloorBucket("beta"))
+		if err != nil {
+			return err
+		}
+		for i, at := range []time.Time{now.Add(-2 * time.Hour), now.Add(-time.Minute), now.Add(-time.Second)} {
+			key := binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano()))
+			key = append(key, []byte{byte(i), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}...)
+			if err := b.Put(key, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.close()
+	if s, err = openState(path, rand.Reader, false); err != nil {
+		t.Fatalf("a state file with a verification floor: %v", err)
+	}
+	defer s.close()
+	for _, ref := range []string{"s-1", "s-2"} {
+		l := []limit{{bucket: verifyBucket("beta", ref), quota: v, floor: verifyFloorBucket("beta")}}
+		if used, _ := s.counted(l[0], now); used != 2 {
+			t.Errorf("%s: %d counted, want the floor's 2 in the window", ref, used)
+		}
+		if _, err := s.admit("beta", []byte("nonce-"+ref), now.Add(5*time.Minute), l, now); err != nil {
+			t.Fatalf("%s: the third verification: %v", ref, err)
+		}
+		var spent *limitSpent
+		if _, err := s.admit("beta", []byte("nonce-again-"+ref), now.Add(5*time.Minute), l, now); !errors.As(err, &spent) {
+			t.Fatalf("%s: a fourth verification within the window: %v, want the limit spent", ref, err)
+		}
+	}
+	// Another partner's references are not charged.
+	l := []limit{{bucket: verifyBucket("gamma", "s-1"), quota: v, floor: verifyFloorBucket("gamma")}}
+	if used, _ := s.counted(l[0], now); used != 0 {
+		t.Errorf("gamma: %d counted, want 0", used)
 	}
 }

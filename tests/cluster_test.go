@@ -263,16 +263,19 @@ func writeNPY(t *testing.T, path string, rows [][]float64) {
 	}
 }
 
-// readProtected reads the JSON written by `puente protect`.
+// readProtected reads the templates of the file `puente protect` writes (which also names the
+// agreement and epoch they were protected under).
 func readProtected(t *testing.T, path string) [][]float64 {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out [][]float64
-	if err := json.Unmarshal(b, &out); err != nil {
+	var f struct {
+		Templates [][]float64 `json:"templates"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return f.Templates
 }

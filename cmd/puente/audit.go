@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/puente-id/puente/audit"
@@ -14,13 +16,16 @@ import (
 )
 
 func init() {
-	register(&command{name: "audit verify", summary: "check the audit log's hash chain and signatures; name the first bad record",
-		usage: "[-home DIR] [-log FILE] [-keyring FILE] [-expect SEQ:HASH]",
+	register(&command{name: "audit verify", summary: "check the audit log's hash chain and signatures, and the heads a partner witnessed; name the first bad record",
+		usage: "[-home DIR] [-log FILE] [-keyring FILE] [-expect SEQ:HASH] [-witness PARTNER_LOG]",
 		examples: []string{"puente audit verify -home /var/lib/puente",
-			"puente audit verify -log audit.log -keyring keyring-us-cbp.json -expect 1042:9f2c..."},
+			"puente audit verify -log audit.log -keyring keyring-us-cbp.json -expect 1042:9f2c...",
+			"puente audit verify -home /var/lib/puente -witness co-migracion-audit.log   # the partner's copy of its log"},
 		run: runAuditVerify})
-	register(&command{name: "audit repair", summary: "set aside a torn last record left by a crash (never anything else; refuses a log cut short)",
-		usage: "[-home DIR]", examples: []string{"puente audit repair -home /var/lib/puente"}, run: runAuditRepair})
+	register(&command{name: "audit repair", summary: "set aside a torn last record left by a crash; with -accept-loss, record the loss of a cut or damaged log and go on",
+		usage: "[-home DIR] [-accept-loss]", examples: []string{"puente audit repair -home /var/lib/puente",
+			"puente audit repair -home /var/lib/puente -accept-loss   # the log was cut or damaged and cannot be restored"},
+		run: runAuditRepair})
 	register(&command{name: "audit prune", summary: "drop records older than the policy's retention behind a signed checkpoint",
 		usage: "[-home DIR] [-policy FILE]", examples: []string{"puente audit prune -home /var/lib/puente"}, run: runAuditPrune})
 }
@@ -30,6 +35,7 @@ func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	logFile := fs.String("log", "", "the audit log (default HOME/audit.log)")
 	ringFile := fs.String("keyring", "", "public keyring JSON from 'puente keys keyring' (default: the node's own)")
 	expect := fs.String("expect", "", "a head noted earlier, SEQ:HASH, that the log must still contain")
+	witness := fs.String("witness", "", "the partner's audit log: every head of this node's log it witnessed must be in this log")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -41,14 +47,26 @@ func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 		}
 		head = &h
 	}
-	if *logFile == "" {
+	own := *logFile == "" // the node's own log, which has its head file
+	if own {
 		*logFile = filepath.Join(*home, "audit.log")
 	}
 	ring, err := loadKeyring(ctx, *home, *ringFile)
 	if err != nil {
 		return err
 	}
-	rep, err := audit.VerifyFile(*logFile, ring, head)
+	var witnesses []audit.Expectation
+	if *witness != "" {
+		if witnesses, err = readWitnesses(*witness, *home, *logFile, ring); err != nil {
+			var bad *audit.BadRecordError
+			if errors.As(err, &bad) {
+				fmt.Fprintf(st.out, "BAD: a witness in the partner's log does not check out (forged?): %v\n", err)
+				return &findingsError{n: 1}
+			}
+			return err
+		}
+	}
+	rep, err := audit.CheckFile(*logFile, ring, audit.FileOptions{Expect: head, Witnesses: witnesses, RequireHead: own})
 	var bad *audit.BadRecordError
 	if errors.As(err, &bad) {
 		fmt.Fprintf(st.out, "BAD: %v\n%d records before it verified.\n", err, rep.Records)
@@ -65,7 +83,48 @@ func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 		fmt.Fprintf(st.out, ", %s to %s", rep.FirstTime.Format(time.RFC3339), rep.LastTime.Format(time.RFC3339))
 	}
 	fmt.Fprintf(st.out, "\nhead (note it to detect later truncation): %s\n", rep.Last)
+	if *witness != "" {
+		fmt.Fprintf(st.out, "%d heads witnessed by the partner's log %s are in this log", rep.Witnessed, *witness)
+		if rep.Unchecked > 0 {
+			fmt.Fprintf(st.out, " (%d more name records pruned since, not checked)", rep.Unchecked)
+		}
+		fmt.Fprintln(st.out)
+	}
 	return nil
+}
+
+// readWitnesses reads the heads of this node's log that the partner's log witnessed, each
+// checked against this node's keyring (the node signed them).
+func readWitnesses(partnerLog, home, logFile string, ring *keys.Keyring) ([]audit.Expectation, error) {
+	f, err := os.Open(partnerLog)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	name, err := logNode(home, logFile)
+	if err != nil {
+		return nil, err
+	}
+	return audit.Witnessed(f, partnerLog, name, ring)
+}
+
+// logNode names the node whose log logFile is: the node of its first record, or the home's.
+func logNode(home, logFile string) (string, error) {
+	if b, err := os.ReadFile(filepath.Join(home, "node")); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	f, err := os.Open(logFile)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var first struct {
+		Node string `json:"node"`
+	}
+	if err := json.NewDecoder(f).Decode(&first); err != nil || first.Node == "" {
+		return "", fmt.Errorf("%s: cannot tell whose log it is (no node in its first record)", logFile)
+	}
+	return first.Node, nil
 }
 
 // loadKeyring reads a keyring file, or the node's own keyring.
@@ -96,10 +155,16 @@ func auditOptions(ctx context.Context, n *node) (audit.Options, *keys.SigningKey
 }
 
 func runAuditRepair(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	n, err := parseNode(fs, homeFlag(fs), args)
+	home := homeFlag(fs)
+	acceptLoss := fs.Bool("accept-loss", false, "the log was cut, edited or separated from its head file and cannot be restored: set aside what does not check out and record the loss (signed), so the node can start")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	n, err := openNodeForWrite(*home)
 	if err != nil {
 		return err
 	}
+	defer n.close()
 	opts, k, err := auditOptions(ctx, n)
 	if err != nil {
 		return err
@@ -109,8 +174,15 @@ func runAuditRepair(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	if err != nil {
 		return err
 	}
-	rep, err := audit.Repair(filepath.Join(n.home, "audit.log"), ring, opts)
+	path := filepath.Join(n.home, "audit.log")
+	if *acceptLoss {
+		return acceptAuditLoss(st, path, ring, opts)
+	}
+	rep, err := audit.Repair(path, ring, opts)
 	if err != nil {
+		if !errors.Is(err, audit.ErrTornTail) {
+			return fmt.Errorf("%w; if those records are lost for good (no backup, the partner's witnessed heads noted), `puente audit repair -accept-loss` records the loss and lets the node start", err)
+		}
 		return err
 	}
 	if rep.Bytes == 0 {
@@ -124,6 +196,28 @@ func runAuditRepair(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	return nil
 }
 
+// acceptAuditLoss records the loss of what does not check out in the log at path.
+func acceptAuditLoss(st *stdio, path string, ring *keys.Keyring, opts audit.Options) error {
+	rep, err := audit.AcceptLoss(path, ring, opts)
+	if err != nil {
+		return err
+	}
+	if !rep.Recorded {
+		fmt.Fprintln(st.out, "the log checks out against its head; no loss to record")
+		return nil
+	}
+	before := "none"
+	if rep.Head != nil {
+		before = rep.Head.String()
+	}
+	fmt.Fprintf(st.out, "loss recorded in a signed loss-accepted record; the head before was %s\n", before)
+	if rep.Bytes > 0 {
+		fmt.Fprintf(st.out, "%d bytes from byte %d that do not check out set aside in %s\n", rep.Bytes, rep.Offset, rep.SavedTo)
+	}
+	fmt.Fprintln(st.out, "compare the log with the partner's witnessed heads (audit verify -witness): they still show what was lost")
+	return nil
+}
+
 func runAuditPrune(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
 	load := policyFlags(fs)
 	if err := parseNoArgs(fs, args); err != nil {
@@ -133,13 +227,22 @@ func runAuditPrune(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 	if err != nil {
 		return err
 	}
+	if c := runningNode(home); c != nil {
+		rep, err := c.PruneAudit(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(st.out, "pruned %d records older than %s (retention %s)\n", rep.Dropped, rep.Cutoff.Format(time.DateOnly), rep.Retention)
+		return nil
+	}
 	if p.Audit.Retention.D <= 0 {
 		return fmt.Errorf("%s: audit retention is zero; refusing to prune everything", p.File)
 	}
-	n, err := openNode(home)
+	n, err := openNodeForWrite(home)
 	if err != nil {
 		return err
 	}
+	defer n.close()
 	opts, k, err := auditOptions(ctx, n)
 	if err != nil {
 		return err
@@ -149,6 +252,7 @@ func runAuditPrune(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 	if err != nil {
 		return err
 	}
+	opts.Verifier = ring
 	w, err := audit.Open(filepath.Join(home, "audit.log"), opts)
 	if err != nil {
 		return err

@@ -223,7 +223,7 @@ func (d *demoRun) enrol(ctx context.Context) error {
 	}
 	s0, r0 := d.wire()
 	t := time.Now()
-	rep, err := d.co.op.Enrol(ctx, demoQuerier, d.pop.Refs, raw)
+	rep, err := d.co.op.Enrol(ctx, demoQuerier, d.pop.Refs, raw, protocol.EnrolOptions{})
 	if err != nil {
 		return fmt.Errorf("enrolment: %w", err)
 	}

@@ -5,18 +5,22 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
 
+	"github.com/puente-id/puente/gallery"
+	"github.com/puente-id/puente/protect"
 	"github.com/puente-id/puente/protocol"
 )
 
 func init() {
 	register(&command{name: "enroll", summary: "protect and enrol subjects into the gallery a partner searches",
-		usage: "[-home DIR] -partner NAME [-refs FILE | -ref-prefix P] [-labels OUT] [-batch N] FEATURES.(npy|csv|json)",
+		usage: "[-home DIR] -partner NAME [-refs FILE | -ref-prefix P] [-labels OUT] [-batch N] [-resume] FEATURES.(npy|csv|json)",
 		examples: []string{"puente enroll -partner co-migracion -refs subjects.txt features.npy",
-			"puente enroll -partner co-migracion -ref-prefix case- -labels labels.tsv features.csv"},
+			"puente enroll -partner co-migracion -ref-prefix case- -labels labels.tsv features.csv",
+			"puente enroll -partner co-migracion -refs subjects.txt -resume features.npy   # after an interruption"},
 		run: runEnroll})
 	register(&command{name: "references", summary: "print the Verify reference a partner uses for each enrolled subject",
 		usage: "[-home DIR] -partner NAME REF...", examples: []string{"puente references -partner co-migracion case-17 case-42"},
@@ -31,6 +35,7 @@ func runEnroll(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 	labels := fs.String("labels", "", "write 'reference<TAB>verify label' lines to this file")
 	batch := fs.Int("batch", 1000, "subjects per transaction")
 	header := fs.Bool("csv-header", false, "the CSV file starts with a header line")
+	resume := fs.Bool("resume", false, "run an interrupted enrolment again: skip the subjects already enrolled with the same features")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -51,24 +56,28 @@ func runEnroll(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 	if err := checkWidth(*home, *partner, rest[0], m.Cols, false); err != nil {
 		return err
 	}
+	// Every value is checked before the first batch, so a bad row stops nothing half-way.
+	raw32, err := float32Rows(m, rest[0])
+	if err != nil {
+		return err
+	}
 	refs, err := enrolRefs(*refsFile, *prefix, m.Rows)
 	if err != nil {
 		return err
 	}
 	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
 		var rep *protocol.EnrolReport
+		enrolled, skipped := 0, 0
 		for lo := 0; lo < m.Rows; lo += *batch {
 			hi := min(lo+*batch, m.Rows)
-			raw := make([][]float32, hi-lo)
-			for i := range raw {
-				raw[i] = make([]float32, m.Cols)
-				for j, v := range m.Row(lo + i) {
-					raw[i][j] = float32(v)
+			if rep, err = op.Enrol(ctx, *partner, refs[lo:hi], raw32[lo:hi], protocol.EnrolOptions{Resume: *resume}); err != nil {
+				hint := "run the same command again with -resume to go on"
+				if *resume {
+					hint = "run it again with -resume once the cause is fixed"
 				}
+				return fmt.Errorf("rows %d to %d (the rows before %d are enrolled; %s): %w", lo, hi-1, lo, hint, err)
 			}
-			if rep, err = op.Enrol(ctx, *partner, refs[lo:hi], raw); err != nil {
-				return fmt.Errorf("rows %d to %d (rows before %d are enrolled): %w", lo, hi-1, lo, err)
-			}
+			enrolled, skipped = enrolled+rep.Enrolled, skipped+rep.Skipped
 			if m.Rows > *batch {
 				fmt.Fprintf(st.err, "\r%s", progressBar(hi, m.Rows))
 			}
@@ -76,12 +85,33 @@ func runEnroll(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 		if m.Rows > *batch {
 			fmt.Fprintln(st.err)
 		}
-		fmt.Fprintf(st.out, "enrolled %d subjects for %s under epoch %d; the gallery holds %d\n", m.Rows, *partner, rep.Epoch, rep.Total)
+		fmt.Fprintf(st.out, "enrolled %d subjects for %s under epoch %d", enrolled, *partner, rep.Epoch)
+		if *resume {
+			fmt.Fprintf(st.out, " (%d already enrolled)", skipped)
+		}
+		fmt.Fprintf(st.out, "; the gallery holds %d\n", rep.Total)
 		if *labels == "" {
 			return nil
 		}
 		return writeLabels(ctx, op, *partner, refs, *labels)
 	})
+}
+
+// float32Rows converts the rows to the float32 the gallery archives, refusing a value that
+// float32 cannot hold (it would become infinite) by its row and column, never its value.
+func float32Rows(m *protect.Matrix, file string) ([][]float32, error) {
+	out := make([][]float32, m.Rows)
+	for i := range out {
+		out[i] = make([]float32, m.Cols)
+		for j, v := range m.Row(i) {
+			f := float32(v)
+			if math.IsInf(float64(f), 0) || math.IsNaN(float64(f)) {
+				return nil, fmt.Errorf("%s: row %d, column %d: a value beyond the float32 range the gallery stores (at most %g in magnitude); nothing was enrolled", file, i, j, math.MaxFloat32)
+			}
+			out[i][j] = f
+		}
+	}
+	return out, nil
 }
 
 // progressBar draws the progress of a long import on one line:
@@ -98,6 +128,9 @@ func enrolRefs(file, prefix string, rows int) ([]string, error) {
 		refs := make([]string, rows)
 		for i := range refs {
 			refs[i] = prefix + strconv.Itoa(i)
+			if err := gallery.CheckRef(refs[i]); err != nil {
+				return nil, usagef("-ref-prefix: %v", err)
+			}
 		}
 		return refs, nil
 	}
@@ -112,6 +145,9 @@ func enrolRefs(file, prefix string, rows int) ([]string, error) {
 		r := strings.TrimSpace(sc.Text())
 		if r == "" {
 			return nil, fmt.Errorf("%s:%d: empty reference", file, line)
+		}
+		if err := gallery.CheckRef(r); err != nil {
+			return nil, fmt.Errorf("%s:%d: %v", file, line, err)
 		}
 		refs = append(refs, r)
 	}
@@ -148,6 +184,11 @@ func runReferences(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 	}
 	if len(rest) == 0 {
 		return usagef("references needs at least one subject reference")
+	}
+	for i, r := range rest {
+		if err := gallery.CheckRef(r); err != nil {
+			return fmt.Errorf("subject reference %d: %v", i+1, err)
+		}
 	}
 	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
 		labels, err := op.References(ctx, *partner, rest)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/keys/policy"
+	"github.com/puente-id/puente/protocol"
 )
 
 // A node's files live under its home directory (-home, or $PUENTE_HOME):
@@ -57,6 +57,27 @@ type node struct {
 	id     *keys.Identity
 	store  *keys.FileStore
 	policy *policy.Policy
+	unlock func() // releases the home's lock (a home with a configuration)
+}
+
+// close releases the home.
+func (n *node) close() {
+	if n != nil && n.unlock != nil {
+		n.unlock()
+	}
+}
+
+// lockNodeHome takes the home's lock when home is a full node's (it has a configuration), so
+// that no serve starts while a command changes its files; it returns the release function.
+func lockNodeHome(home string) (func(), error) {
+	if _, err := os.Stat(configPath(home)); err != nil {
+		return func() {}, nil
+	}
+	cfg, err := protocol.LoadConfig(configPath(home))
+	if err != nil {
+		return nil, err
+	}
+	return protocol.LockHome(cfg)
 }
 
 func homeFlag(fs *flag.FlagSet) *string {
@@ -78,6 +99,7 @@ func openNode(home string) (*node, error) {
 	if n.id, err = keys.LoadIdentity(filepath.Join(home, "identity.age")); err != nil {
 		return nil, err
 	}
+
 	var cs []keys.Custodian
 	if p, err := policy.Load(filepath.Join(home, "policy.hcl")); err == nil {
 		n.policy = p
@@ -96,6 +118,23 @@ func openNode(home string) (*node, error) {
 	}
 	n.store, err = keys.OpenFileStore(filepath.Join(home, "keys"), n.id, keys.FileStoreOptions{Custodians: cs})
 	return n, err
+}
+
+// openNodeForWrite opens the node at home for a command that changes its files itself: it takes
+// the home's lock first, so that no serve starts meanwhile (a running node is reached through
+// its operator socket instead, see keyCommand). The caller releases it with close.
+func openNodeForWrite(home string) (*node, error) {
+	unlock, err := lockNodeHome(home)
+	if err != nil {
+		return nil, err
+	}
+	n, err := openNode(home)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	n.unlock = unlock
+	return n, nil
 }
 
 // parseNoArgs parses args for a command that takes flags only.
@@ -117,7 +156,8 @@ func parseNode(fs *flag.FlagSet, home *string, args []string) (*node, error) {
 }
 
 // auditSink returns an event sink that appends each key action to the
-// node's audit log, signed with the node's current signing key.
+// node's audit log, signed with the node's current signing key. The log is
+// checked against its head when it is opened, as every writer does.
 func (n *node) auditSink() keys.EventSink {
 	return func(ctx context.Context, ev keys.Event) error {
 		sk := &keys.SigningKeys{Store: n.store, Node: n.name}
@@ -126,7 +166,11 @@ func (n *node) auditSink() keys.EventSink {
 			return err
 		}
 		defer k.Zero()
-		w, err := audit.Open(filepath.Join(n.home, "audit.log"), audit.Options{Node: n.name, Signer: k})
+		ring, _, err := sk.Keyring(ctx)
+		if err != nil {
+			return err
+		}
+		w, err := audit.Open(filepath.Join(n.home, "audit.log"), audit.Options{Node: n.name, Signer: k, Verifier: ring})
 		if err != nil {
 			return err
 		}
@@ -203,82 +247,6 @@ func runKeysList(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string
 	return tw.Flush()
 }
 
-func runKeysRotate(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
-	overlap := fs.String("overlap", "7d", "how long the old key stays valid (30m, 24h, 7d, ...)")
-	if err := parseNoArgs(fs, args); err != nil {
-		return err
-	}
-	ov, err := policy.ParsePeriod(*overlap)
-	if err != nil {
-		return usagef("-overlap: %v", err)
-	}
-	n, err := openNode(*home)
-	if err != nil {
-		return err
-	}
-	sk := &keys.SigningKeys{Store: n.store, Node: n.name, Rand: rand.Reader, Events: n.auditSink()}
-	k, err := sk.Rotate(ctx, ov.D)
-	if err != nil {
-		return err
-	}
-	defer k.Zero()
-	fmt.Fprintf(st.out, "new signing key %s; the previous key stays valid for %s\n", k.ID(), ov)
-	if ov.D == 0 {
-		fmt.Fprintln(st.out, "the previous key's seed was destroyed (no overlap)")
-	}
-	return nil
-}
-
-func runKeysDestroyExpired(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	n, err := parseNode(fs, homeFlag(fs), args)
-	if err != nil {
-		return err
-	}
-	sk := &keys.SigningKeys{Store: n.store, Node: n.name, Events: n.auditSink()}
-	done, err := sk.DestroyExpired(ctx)
-	for _, id := range done {
-		fmt.Fprintf(st.out, "destroyed the seed of signing key %s (its public key stays in the keyring)\n", id)
-	}
-	if err != nil {
-		return err
-	}
-	if len(done) == 0 {
-		fmt.Fprintln(st.out, "no signing key has ended its validity with its seed still stored")
-	}
-	return nil
-}
-
-func runKeysRevokeSigning(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
-	rest, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 {
-		return usagef("keys revoke-signing needs one key ID")
-	}
-	id, err := keys.ParseKeyID(rest[0])
-	if err != nil {
-		return usagef("%v", err)
-	}
-	n, err := openNode(*home)
-	if err != nil {
-		return err
-	}
-	// The revocation is audited with the node's current key, so record it
-	// before the key itself may be the one revoked.
-	sink := n.auditSink()
-	if err := sink(ctx, keys.Event{Action: keys.ActSigningKeyRevoked, Key: keys.SigningKeyName(id), KeyID: id.String()}); err != nil {
-		return err
-	}
-	if err := (&keys.SigningKeys{Store: n.store, Node: n.name}).Revoke(ctx, id); err != nil {
-		return err
-	}
-	fmt.Fprintf(st.out, "signing key %s revoked; run 'puente keys rotate' if it was the current one\n", id)
-	return nil
-}
-
 func runKeysKeyring(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
 	home := homeFlag(fs)
 	rest, err := parse(fs, args)
@@ -301,141 +269,4 @@ func runKeysKeyring(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 		return err
 	}
 	return os.WriteFile(rest[0], append(b, '\n'), 0o644)
-}
-
-// epochFlags registers -agreement and -epoch.
-func epochFlags(fs *flag.FlagSet) (*string, *uint64) {
-	return fs.String("agreement", "", "agreement ID, e.g. us-co"), fs.Uint64("epoch", 0, "epoch number (from 1)")
-}
-
-func contributionName(agreement string, epoch uint64) string {
-	return strings.TrimSuffix(keys.SeedName(agreement, epoch), "/seed") + "/contribution"
-}
-
-func runKeysContribute(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
-	agreement, epoch := epochFlags(fs)
-	to := fs.String("partner-recipient", "", "the partner node's age recipient")
-	rest, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 || *agreement == "" || *epoch == 0 || *to == "" {
-		return usagef("keys contribute needs -agreement, -epoch, -partner-recipient and one output file")
-	}
-	n, err := openNode(*home)
-	if err != nil {
-		return err
-	}
-	c, err := keys.NewContribution(rand.Reader, n.name, *agreement, *epoch)
-	if err != nil {
-		return err
-	}
-	defer c.Zero()
-	sealed, err := c.Seal(*to)
-	if err != nil {
-		return err
-	}
-	// Keep our own contribution (sealed by the store) until the partner's
-	// arrives; 'keys derive' destroys it.
-	own := c.Marshal()
-	_, err = n.store.Put(ctx, contributionName(*agreement, *epoch), own, keys.PutOptions{Algorithm: keys.AlgHKDFSHA256})
-	clear(own)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(rest[0], sealed, 0o600); err != nil {
-		return err
-	}
-	cm := c.Commitment()
-	fmt.Fprintf(st.out, "commitment (send it first, then the sealed contribution %s once you hold the partner's commitment):\n%s\n", rest[0], hex.EncodeToString(cm[:]))
-	return nil
-}
-
-func runKeysDerive(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
-	agreement, epoch := epochFlags(fs)
-	partner := fs.String("partner", "", "the partner node's name")
-	commitment := fs.String("commitment", "", "the partner's commitment (hex), received before its contribution")
-	rest, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	cm, herr := hex.DecodeString(*commitment)
-	if len(rest) != 1 || *agreement == "" || *epoch == 0 || *partner == "" || herr != nil || len(cm) != 32 {
-		return usagef("keys derive needs -agreement, -epoch, -partner, a 64-hex-digit -commitment and the partner's sealed contribution")
-	}
-	n, err := openNode(*home)
-	if err != nil {
-		return err
-	}
-	sealed, err := os.ReadFile(rest[0])
-	if err != nil {
-		return err
-	}
-	theirs, err := keys.OpenContribution(sealed, n.id, *partner, *agreement, *epoch, [32]byte(cm))
-	if err != nil {
-		return fmt.Errorf("%s: %w", rest[0], err)
-	}
-	defer theirs.Zero()
-	name := contributionName(*agreement, *epoch)
-	e, err := n.store.Get(ctx, name, 0)
-	if err != nil {
-		return err
-	}
-	mine, err := keys.UnmarshalContribution(e.Data.Bytes())
-	e.Zero()
-	if err != nil {
-		return &keys.KeyError{Op: "get", Name: name, Err: err}
-	}
-	defer mine.Zero()
-	if mine.Party != n.name || mine.Agreement != *agreement || mine.Epoch != *epoch {
-		return fmt.Errorf("%s holds a contribution for %s/%s/%d", name, mine.Party, mine.Agreement, mine.Epoch)
-	}
-	secret, err := keys.DeriveAgreementSecret(mine, theirs)
-	if err != nil {
-		return err
-	}
-	defer secret.Zero()
-	ag := &keys.Agreements{Store: n.store, Events: n.auditSink()}
-	if err := ag.Begin(ctx, *partner, secret); err != nil {
-		return err
-	}
-	if err := n.store.Destroy(ctx, name); err != nil {
-		return err
-	}
-	fmt.Fprintf(st.out, "epoch %d of agreement %s begun with %s; the previous epoch is superseded until the gallery is re-protected\n", *epoch, *agreement, *partner)
-	return nil
-}
-
-func runKeysEpoch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
-	agreement, epoch := epochFlags(fs)
-	rest, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 || *agreement == "" || *epoch == 0 {
-		return usagef("keys epoch needs -agreement, -epoch and one of retire, destroy, revoke")
-	}
-	n, err := openNode(*home)
-	if err != nil {
-		return err
-	}
-	ag := &keys.Agreements{Store: n.store, Events: n.auditSink()}
-	switch rest[0] {
-	case "retire":
-		err = ag.Retire(ctx, *agreement, *epoch)
-	case "destroy":
-		err = ag.Destroy(ctx, *agreement, *epoch)
-	case "revoke":
-		err = ag.Revoke(ctx, *agreement, *epoch)
-	default:
-		return usagef("unknown epoch action %q (retire, destroy or revoke)", rest[0])
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(st.out, "epoch %d of agreement %s: %s done\n", *epoch, *agreement, rest[0])
-	return nil
 }

@@ -12,12 +12,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/puente-id/puente/protect"
 	"github.com/puente-id/puente/protocol"
 )
 
 func init() {
 	register(&command{name: "search", summary: "ask a partner whether each probe's subject is in its gallery (hit/no-hit)",
-		usage: "[-home DIR] -partner NAME [-rows 0,2] [-purpose P] [-protected] [-json] [-for 60s] PROBES.(npy|csv|json)",
+		usage: "[-home DIR] -partner NAME [-rows 0,2] [-purpose P] [-protected] [-json] [-for 60s] [-deadline 2m] PROBES.(npy|csv|json)",
 		examples: []string{"puente search -partner co-migracion probe.npy",
 			"puente search -partner co-migracion -rows 0,5 -json probes.csv",
 			"puente search -partner co-migracion -json -for 60s probes.npy   # a load test"},
@@ -25,13 +26,13 @@ func init() {
 			return runMatch(ctx, st, fs, args, false)
 		}})
 	register(&command{name: "verify", summary: "ask a partner whether each probe's subject is the one it enrolled under a reference (1:1)",
-		usage:    "[-home DIR] -partner NAME -reference LABEL [-rows 0] [-purpose P] [-protected] [-json] PROBES",
+		usage:    "[-home DIR] -partner NAME -reference LABEL [-rows 0] [-purpose P] [-protected] [-json] [-deadline 2m] PROBES",
 		examples: []string{"puente verify -partner co-migracion -reference v1-3f1a... probe.npy"},
 		run: func(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
 			return runMatch(ctx, st, fs, args, true)
 		}})
 	register(&command{name: "protect", summary: "write the protected templates of feature vectors under the agreement's current epoch (research)",
-		usage: "[-home DIR] -partner NAME IN.(npy|csv|json) OUT.json", examples: []string{"puente protect -partner co-migracion probes.npy protected.json"},
+		usage: "[-home DIR] -partner NAME [-rows 0,2] IN.(npy|csv|json) OUT.json", examples: []string{"puente protect -partner co-migracion probes.npy protected.json"},
 		run: runProtect})
 	register(&command{name: "status", summary: "show the node's agreements: epoch, parameters, gallery size, quota used",
 		usage: "[-home DIR] [-json]", examples: []string{"puente status", "puente status -json"}, run: runStatus})
@@ -54,7 +55,8 @@ func runMatch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string, v
 	partner := partnerFlag(fs)
 	rowsFlag := fs.String("rows", "", "comma-separated rows of the file to use (default: all)")
 	purpose := fs.String("purpose", "", "purpose code (default: the agreement's first)")
-	protected := fs.Bool("protected", false, "the file holds protected templates (from puente protect), not raw features")
+	protected := fs.Bool("protected", false, "the file holds protected templates (from puente protect, with their agreement and epoch), not raw features")
+	deadline := fs.Duration("deadline", 0, "give each query at most this long (0: the key policy's call_deadline)")
 	asJSON := fs.Bool("json", false, "print one JSON object per probe")
 	header := fs.Bool("csv-header", false, "the CSV file starts with a header line")
 	repeat := fs.Duration("for", 0, "repeat the probes in turn until this much time has passed (load tests)")
@@ -79,7 +81,16 @@ func runMatch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string, v
 	if err != nil {
 		return usagef("-rows: %v", err)
 	}
-	m, err := readFeatures(rest[0], *header)
+	if *deadline < 0 {
+		return usagef("-deadline must not be negative")
+	}
+	var m *protect.Matrix
+	var epoch uint64
+	if *protected {
+		m, epoch, err = readProtectedFile(*home, *partner, rest[0])
+	} else {
+		m, err = readFeatures(rest[0], *header)
+	}
 	if err != nil {
 		return err
 	}
@@ -101,14 +112,19 @@ func runMatch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string, v
 			v := probes[i%len(probes)]
 			probe := protocol.Probe{Raw: v}
 			if *protected {
-				probe = protocol.Probe{Protected: v}
+				probe = protocol.Probe{Protected: v, Epoch: epoch}
+			}
+			qctx, cancel := ctx, context.CancelFunc(func() {})
+			if *deadline > 0 {
+				qctx, cancel = context.WithTimeout(ctx, *deadline)
 			}
 			var res *protocol.Result
 			if verify {
-				res, err = op.Verify(ctx, *partner, *reference, probe, *purpose)
+				res, err = op.Verify(qctx, *partner, *reference, probe, *purpose)
 			} else {
-				res, err = op.Search(ctx, *partner, probe, *purpose)
+				res, err = op.Search(qctx, *partner, probe, *purpose)
 			}
+			cancel()
 			if err != nil {
 				failed++
 			}
@@ -173,6 +189,7 @@ func runProtect(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string)
 	home := homeFlag(fs)
 	partner := partnerFlag(fs)
 	header := fs.Bool("csv-header", false, "the CSV file starts with a header line")
+	rowsFlag := fs.String("rows", "", "comma-separated rows of the file to protect (default: all)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -183,6 +200,10 @@ func runProtect(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string)
 	if len(rest) != 2 {
 		return usagef("protect needs an input feature file and an output .json file")
 	}
+	rows, err := parseRows(*rowsFlag)
+	if err != nil {
+		return usagef("-rows: %v", err)
+	}
 	m, err := readFeatures(rest[0], *header)
 	if err != nil {
 		return err
@@ -190,7 +211,11 @@ func runProtect(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string)
 	if err := checkWidth(*home, *partner, rest[0], m.Cols, false); err != nil {
 		return err
 	}
-	raw, _, err := rowsOf(m, nil)
+	raw, _, err := rowsOf(m, rows)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rest[0], err)
+	}
+	pc, err := partnerConfig(*home, *partner)
 	if err != nil {
 		return err
 	}
@@ -199,7 +224,7 @@ func runProtect(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string)
 		if err != nil {
 			return err
 		}
-		b, err := json.Marshal(out)
+		b, err := json.Marshal(protectedFile{Format: protectedFormat, Partner: *partner, Agreement: pc.Agreement, Epoch: epoch, Templates: out})
 		if err != nil {
 			return err
 		}
@@ -209,6 +234,52 @@ func runProtect(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string)
 		fmt.Fprintf(st.out, "%d protected templates (epoch %d) written to %s\n", len(out), epoch, rest[1])
 		return nil
 	})
+}
+
+// protectedFile is what puente protect writes: the templates with the agreement and the epoch
+// they were protected under, so that a search with them is refused once that epoch is revoked
+// or superseded, before anything is sent or counted.
+type protectedFile struct {
+	Format    string      `json:"format"`
+	Partner   string      `json:"partner"`
+	Agreement string      `json:"agreement"`
+	Epoch     uint64      `json:"epoch"`
+	Templates [][]float64 `json:"templates"`
+}
+
+const protectedFormat = "puente-protected/v1"
+
+// readProtectedFile reads a file of puente protect for a search with partner, checking its form
+// and its agreement; it returns the templates and their epoch.
+func readProtectedFile(home, partner, path string) (*protect.Matrix, uint64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	var f protectedFile
+	if err := dec.Decode(&f); err != nil || f.Format != protectedFormat {
+		return nil, 0, fmt.Errorf("%s is not a file of puente protect with its agreement and epoch (%s); make it again with puente protect", path, protectedFormat)
+	}
+	pc, err := partnerConfig(home, partner)
+	if err != nil {
+		return nil, 0, err
+	}
+	if f.Agreement != pc.Agreement || f.Partner != partner {
+		return nil, 0, fmt.Errorf("%s was protected for partner %q under agreement %q, not %s's %q", path, f.Partner, f.Agreement, partner, pc.Agreement)
+	}
+	if len(f.Templates) == 0 || f.Epoch == 0 {
+		return nil, 0, fmt.Errorf("%s holds no templates, or no epoch", path)
+	}
+	m := &protect.Matrix{Rows: len(f.Templates), Cols: len(f.Templates[0])}
+	for i, row := range f.Templates {
+		if len(row) != m.Cols {
+			return nil, 0, fmt.Errorf("%s: template %d has %d values, template 0 has %d", path, i, len(row), m.Cols)
+		}
+		m.Data = append(m.Data, row...)
+	}
+	return m, f.Epoch, nil
 }
 
 func runStatus(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {

@@ -139,7 +139,7 @@ func TestOperatorCommands(t *testing.T) {
 		{[]string{"search", "-home", us, "-partner", "co-migracion", "-rows", "7", probes}, exitFailure, "row 7"},
 		{[]string{"verify", "-home", us, "-partner", "co-migracion", probes}, exitUsage, "-reference is required"},
 		{[]string{"verify", "-home", us, "-partner", "co-migracion", "-reference", "v1-nope", probes}, exitFailure, "NotFound"},
-		{[]string{"enroll", "-home", co, "-partner", "us-cbp", "-refs", labels, probes}, exitFailure, "references for 2 feature rows"},
+		{[]string{"enroll", "-home", co, "-partner", "us-cbp", "-refs", labels, probes}, exitFailure, "labels.tsv:1: subject reference has a control character"},
 		{[]string{"partner", "add", "-home", us, "-card", filepath.Join(co, "card.json"), "-agreement", "x", "-address", "h:1"}, exitFailure, "already has a partner"},
 		{[]string{"init", "-home", us, "us-cbp"}, exitFailure, "already holds a node"},
 		{[]string{"ceremony", "-home", filepath.Join(dir, "nowhere"), "-partner", "x"}, exitFailure, "puente.hcl"},

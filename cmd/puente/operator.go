@@ -39,6 +39,43 @@ func openOperator(ctx context.Context, st *stdio, home string) (protocol.Operato
 	return n, n.Close, nil
 }
 
+// runningNode returns the operator socket client of the node serving home, or nil when none
+// runs (or home has no configuration).
+func runningNode(home string) *protocol.AdminClient {
+	cfg, err := protocol.LoadConfig(configPath(home))
+	if err != nil {
+		return nil
+	}
+	c, err := protocol.DialAdmin(cfg.Path(cfg.AdminSocket))
+	if err != nil {
+		return nil
+	}
+	return c
+}
+
+// keysViaNode carries out a key command through the node running on home, if one runs: the
+// node makes the change, audits it and applies it at once. ok is false when no node runs (the
+// command then works on the files itself).
+func keysViaNode(ctx context.Context, st *stdio, home string, req protocol.KeyRequest) (rep *protocol.KeyReport, ok bool, err error) {
+	c := runningNode(home)
+	if c == nil {
+		return nil, false, nil
+	}
+	if st.verbose {
+		fmt.Fprintf(st.err, "node %s is running: asking it through its operator socket\n", home)
+	}
+	rep, err = c.Keys(ctx, req)
+	return rep, true, err
+}
+
+// refuseWhileServing refuses a command that a running node does not carry out for the operator.
+func refuseWhileServing(home, what string) error {
+	if runningNode(home) != nil {
+		return fmt.Errorf("%s: a node is running on %s, and a running node begins epochs only by the key ceremony (puente ceremony); stop it to use the manual ceremony", what, home)
+	}
+	return nil
+}
+
 // cliLogger logs warnings and errors to stderr (everything with -v).
 func cliLogger(st *stdio) *slog.Logger {
 	level := slog.LevelWarn

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"time"
@@ -51,6 +52,12 @@ func runPartnerAdd(_ context.Context, st *stdio, fs *flag.FlagSet, args []string
 	}
 	if *cardFile == "" || *agreement == "" || *address == "" {
 		return usagef("-card, -agreement and -address are required")
+	}
+	if err := protocol.CheckAddress(*address); err != nil {
+		return usagef("-address: %v", err)
+	}
+	if math.IsNaN(*threshold) || *threshold < -0.999 || *threshold > 0.999 {
+		return usagef("-threshold %v: want a number from -0.999 to 0.999 (a protected score at or above it is a hit)", *threshold)
 	}
 	if _, err := protocol.LookupParams(*params); err != nil {
 		return usagef("-he-params: %v", err)

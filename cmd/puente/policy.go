@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/keys/policy"
+	"github.com/puente-id/puente/protocol"
 )
 
 func init() {
@@ -99,12 +101,25 @@ func runPolicyCheck(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	if err != nil {
 		return err
 	}
-	if len(findings) == 0 {
+	lines := make([]string, 0, len(findings))
+	for _, f := range findings {
+		lines = append(lines, f.String())
+	}
+	// The node's configuration, when there is one, must name its partners as the policy does:
+	// serve refuses a partner whose agreement differs.
+	if *addr == "" {
+		if cfg, err := protocol.LoadConfig(configPath(home)); err == nil {
+			lines = append(lines, cfg.PolicyFindings(p)...)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	if len(lines) == 0 {
 		fmt.Fprintf(st.out, "%s: the %s store follows the policy\n", p.File, target.Kind)
 		return nil
 	}
-	for _, f := range findings {
-		fmt.Fprintf(st.out, "%s\n", f)
+	for _, l := range lines {
+		fmt.Fprintln(st.out, l)
 	}
-	return &findingsError{n: len(findings)}
+	return &findingsError{n: len(lines)}
 }

@@ -98,6 +98,10 @@ func (d *decoder) policy(list *ast.ObjectList) *Policy {
 					p.Audit = Audit{Retention: b.period("retention", true), Line: it.Pos().Line}
 				}
 			}
+		case "limits":
+			if top.add(it, name) {
+				p.Limits = d.limits(it)
+			}
 		case "custodian", "key", "partner":
 			label, ok := d.label(it, name, labels[name])
 			if !ok {
@@ -105,8 +109,11 @@ func (d *decoder) policy(list *ast.ObjectList) *Policy {
 			}
 			d.labelled(p, it, name, label)
 		default:
-			d.errorf(it.Pos(), "unknown field %q (expected node, allowed_algorithms, audit, custodian, key or partner)", name)
+			d.errorf(it.Pos(), "unknown field %q (expected node, allowed_algorithms, audit, limits, custodian, key or partner)", name)
 		}
+	}
+	if p.Limits.Line == 0 {
+		p.Limits = DefaultLimits
 	}
 	p.Node = top.str("node", true)
 	p.AllowedAlgorithms = top.strs("allowed_algorithms", true)
@@ -114,6 +121,33 @@ func (d *decoder) policy(list *ast.ObjectList) *Policy {
 		d.errorf(token.Pos{Line: 1}, "no audit block (it sets the retention of audit records)")
 	}
 	return p
+}
+
+// limits reads the limits block; a field left out keeps its default.
+func (d *decoder) limits(it *ast.ObjectItem) Limits {
+	l := DefaultLimits
+	l.Line = it.Pos().Line
+	b := d.body(it, 1, "refusal_interval", "refusals_per_source", "call_deadline", "keepalive")
+	if b == nil {
+		return l
+	}
+	for _, f := range []struct {
+		name string
+		p    *Period
+	}{{"refusal_interval", &l.RefusalInterval}, {"call_deadline", &l.CallDeadline}, {"keepalive", &l.Keepalive}} {
+		if b.items[f.name] == nil {
+			continue
+		}
+		if p := b.period(f.name, true); p.D > 0 {
+			*f.p = p
+		} else {
+			d.errorf(b.items[f.name].Pos(), "%s must be longer than 0", f.name)
+		}
+	}
+	if it := b.items["refusals_per_source"]; it != nil {
+		l.RefusalsPerSource = b.integer("refusals_per_source", 1, 1000000)
+	}
+	return l
 }
 
 // label returns the one label of a labelled block, refusing duplicates.
@@ -282,6 +316,21 @@ func (b *block) strs(name string, required bool) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// integer reads a whole number from lo to hi.
+func (b *block) integer(name string, lo, hi int) int {
+	it := b.items[name]
+	lit, ok := it.Val.(*ast.LiteralType)
+	if !ok || lit.Token.Type != token.NUMBER {
+		b.d.errorf(it.Pos(), "%s must be a whole number", name)
+		return 0
+	}
+	n, err := strconv.Atoi(lit.Token.Text)
+	if err != nil || n < lo || n > hi {
+		b.d.errorf(it.Pos(), "%s must be a whole number from %d to %d", name, lo, hi)
+	}
+	return n
 }
 
 func (b *block) period(name string, required bool) Period {

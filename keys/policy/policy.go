@@ -37,6 +37,7 @@ type Policy struct {
 	Node              string
 	AllowedAlgorithms []string
 	Audit             Audit
+	Limits            Limits // with defaults for what the policy leaves out
 	Custodians        []Custodian
 	Keys              []KeyClass
 	Partners          []Partner
@@ -46,6 +47,31 @@ type Policy struct {
 type Audit struct {
 	Retention Period // how long records are kept before pruning
 	Line      int
+}
+
+// Limits bound the work a node does for others and the time it waits for them.
+type Limits struct {
+	// RefusalInterval: the refusals of peers whose certificate is no partner's are summarised
+	// in one audit record per source address and interval, with a count.
+	RefusalInterval Period
+	// RefusalsPerSource: from a source's this-many-th refusal in an interval on, its further
+	// connections are closed before the TLS handshake (and counted in the same record).
+	RefusalsPerSource int
+	// CallDeadline: the longest any call to a partner may take, unless the operator gives a
+	// shorter one.
+	CallDeadline Period
+	// Keepalive: how long a connection to a partner may stay silent before it is checked
+	// with a ping (and dropped if the partner does not answer it).
+	Keepalive Period
+	Line      int // 0: no limits block, every limit its default
+}
+
+// DefaultLimits are the limits of a policy without a limits block.
+var DefaultLimits = Limits{
+	RefusalInterval:   Period{D: 10 * time.Minute, Text: "10m"},
+	RefusalsPerSource: 10,
+	CallDeadline:      Period{D: 10 * time.Minute, Text: "10m"},
+	Keepalive:         Period{D: time.Minute, Text: "1m"},
 }
 
 // Custodian is a person or office that can recover keys.

@@ -15,6 +15,10 @@ func Show(w io.Writer, p *Policy) error {
 	fmt.Fprintf(b, "Key policy of node %s (%s)\n\n", p.Node, p.File)
 	fmt.Fprintf(b, "Allowed algorithms: %s\n", strings.Join(p.AllowedAlgorithms, ", "))
 	fmt.Fprintf(b, "Audit records are kept for %s, then pruned behind a signed checkpoint.\n", p.Audit.Retention)
+	l := p.Limits
+	fmt.Fprintf(b, "Refusals of unknown peers are summarised per source every %s; from a source's %d-th refusal in that time on, its connections are closed unanswered.\n",
+		l.RefusalInterval, l.RefusalsPerSource)
+	fmt.Fprintf(b, "Calls to a partner time out after %s; an idle connection is checked every %s.\n", l.CallDeadline, l.Keepalive)
 
 	fmt.Fprintf(b, "\nCustodians\n")
 	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)

@@ -72,3 +72,11 @@ partner "co-migracion" {
   # how many times the partner may verify (1:1) against any one reference
   verify_limit = "5 per 24h"
 }
+
+# Optional: the bounds on strangers and on calls to partners (these are the defaults).
+limits {
+  refusal_interval    = "10m"
+  refusals_per_source = 10
+  call_deadline       = "10m"
+  keepalive           = "1m"
+}

@@ -374,8 +374,11 @@ type ResponseHeader struct {
 	PayloadDigest []byte `protobuf:"bytes,9,opt,name=payload_digest,json=payloadDigest,proto3" json:"payload_digest,omitempty"`
 	// The protocol version the responder speaks: 2 (see Versions).
 	ProtocolVersion uint32 `protobuf:"varint,10,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The responder's audit head as it answers (Search and Verify: the record of this answer), for
+	// the requester to record as a witness; absent (all zero) on answers that carry none.
+	AuditHead     *AuditHead `protobuf:"bytes,11,opt,name=audit_head,json=auditHead,proto3" json:"audit_head,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ResponseHeader) Reset() {
@@ -478,6 +481,81 @@ func (x *ResponseHeader) GetProtocolVersion() uint32 {
 	return 0
 }
 
+func (x *ResponseHeader) GetAuditHead() *AuditHead {
+	if x != nil {
+		return x.AuditHead
+	}
+	return nil
+}
+
+// AuditHead is a node's statement that its audit log holds record seq with hash hash, signed
+// with the key of the enclosing ResponseHeader (signing_key_id, at its sent_at) under the FIPS
+// 204 context string "puente/audit/head/v1" over HeadDomain || 0x00 || len(sender) (1 byte) ||
+// sender || seq (8 bytes, big-endian) || hash. The requester records it; a log later found
+// without that record was cut or rewritten after the answer (SECURITY.md, Audit).
+type AuditHead struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Sequence number of the record (from 1).
+	Seq uint64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// SHA-256 chain hash of the record (32 bytes).
+	Hash []byte `protobuf:"bytes,2,opt,name=hash,proto3" json:"hash,omitempty"`
+	// ML-DSA-65 signature of the statement above (3309 bytes).
+	Signature     []byte `protobuf:"bytes,3,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditHead) Reset() {
+	*x = AuditHead{}
+	mi := &file_puente_v1_envelope_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditHead) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditHead) ProtoMessage() {}
+
+func (x *AuditHead) ProtoReflect() protoreflect.Message {
+	mi := &file_puente_v1_envelope_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditHead.ProtoReflect.Descriptor instead.
+func (*AuditHead) Descriptor() ([]byte, []int) {
+	return file_puente_v1_envelope_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AuditHead) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *AuditHead) GetHash() []byte {
+	if x != nil {
+		return x.Hash
+	}
+	return nil
+}
+
+func (x *AuditHead) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
 // HEObject describes one opaque HE object carried by the Chunk messages of the same stream.
 // It is part of a signed payload; the receiver checks the declared size against its limit for the
 // kind and the parameter set before it accepts any chunk, and checks size and digest once the
@@ -498,7 +576,7 @@ type HEObject struct {
 
 func (x *HEObject) Reset() {
 	*x = HEObject{}
-	mi := &file_puente_v1_envelope_proto_msgTypes[2]
+	mi := &file_puente_v1_envelope_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -510,7 +588,7 @@ func (x *HEObject) String() string {
 func (*HEObject) ProtoMessage() {}
 
 func (x *HEObject) ProtoReflect() protoreflect.Message {
-	mi := &file_puente_v1_envelope_proto_msgTypes[2]
+	mi := &file_puente_v1_envelope_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -523,7 +601,7 @@ func (x *HEObject) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HEObject.ProtoReflect.Descriptor instead.
 func (*HEObject) Descriptor() ([]byte, []int) {
-	return file_puente_v1_envelope_proto_rawDescGZIP(), []int{2}
+	return file_puente_v1_envelope_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *HEObject) GetKind() HEObjectKind {
@@ -573,7 +651,7 @@ type Chunk struct {
 
 func (x *Chunk) Reset() {
 	*x = Chunk{}
-	mi := &file_puente_v1_envelope_proto_msgTypes[3]
+	mi := &file_puente_v1_envelope_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -585,7 +663,7 @@ func (x *Chunk) String() string {
 func (*Chunk) ProtoMessage() {}
 
 func (x *Chunk) ProtoReflect() protoreflect.Message {
-	mi := &file_puente_v1_envelope_proto_msgTypes[3]
+	mi := &file_puente_v1_envelope_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -598,7 +676,7 @@ func (x *Chunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Chunk.ProtoReflect.Descriptor instead.
 func (*Chunk) Descriptor() ([]byte, []int) {
-	return file_puente_v1_envelope_proto_rawDescGZIP(), []int{3}
+	return file_puente_v1_envelope_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Chunk) GetObjectIndex() uint32 {
@@ -642,7 +720,7 @@ const file_puente_v1_envelope_proto_rawDesc = "" +
 	" \x01(\tR\vpurposeCode\x12$\n" +
 	"\x0esigning_key_id\x18\v \x01(\fR\fsigningKeyId\x12%\n" +
 	"\x0epayload_digest\x18\f \x01(\fR\rpayloadDigest\x12)\n" +
-	"\x10protocol_version\x18\r \x01(\rR\x0fprotocolVersion\"\xf3\x02\n" +
+	"\x10protocol_version\x18\r \x01(\rR\x0fprotocolVersion\"\xa8\x03\n" +
 	"\x0eResponseHeader\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\fR\trequestId\x12%\n" +
@@ -655,7 +733,13 @@ const file_puente_v1_envelope_proto_rawDesc = "" +
 	"\x0esigning_key_id\x18\b \x01(\fR\fsigningKeyId\x12%\n" +
 	"\x0epayload_digest\x18\t \x01(\fR\rpayloadDigest\x12)\n" +
 	"\x10protocol_version\x18\n" +
-	" \x01(\rR\x0fprotocolVersion\"\x80\x01\n" +
+	" \x01(\rR\x0fprotocolVersion\x123\n" +
+	"\n" +
+	"audit_head\x18\v \x01(\v2\x14.puente.v1.AuditHeadR\tauditHead\"O\n" +
+	"\tAuditHead\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x12\n" +
+	"\x04hash\x18\x02 \x01(\fR\x04hash\x12\x1c\n" +
+	"\tsignature\x18\x03 \x01(\fR\tsignature\"\x80\x01\n" +
 	"\bHEObject\x12+\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x17.puente.v1.HEObjectKindR\x04kind\x12\x1b\n" +
 	"\tparam_set\x18\x02 \x01(\tR\bparamSet\x12\x12\n" +
@@ -694,24 +778,26 @@ func file_puente_v1_envelope_proto_rawDescGZIP() []byte {
 }
 
 var file_puente_v1_envelope_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_puente_v1_envelope_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_puente_v1_envelope_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_puente_v1_envelope_proto_goTypes = []any{
 	(HEObjectKind)(0),             // 0: puente.v1.HEObjectKind
 	(*RequestHeader)(nil),         // 1: puente.v1.RequestHeader
 	(*ResponseHeader)(nil),        // 2: puente.v1.ResponseHeader
-	(*HEObject)(nil),              // 3: puente.v1.HEObject
-	(*Chunk)(nil),                 // 4: puente.v1.Chunk
-	(*timestamppb.Timestamp)(nil), // 5: google.protobuf.Timestamp
+	(*AuditHead)(nil),             // 3: puente.v1.AuditHead
+	(*HEObject)(nil),              // 4: puente.v1.HEObject
+	(*Chunk)(nil),                 // 5: puente.v1.Chunk
+	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
 }
 var file_puente_v1_envelope_proto_depIdxs = []int32{
-	5, // 0: puente.v1.RequestHeader.sent_at:type_name -> google.protobuf.Timestamp
-	5, // 1: puente.v1.ResponseHeader.sent_at:type_name -> google.protobuf.Timestamp
-	0, // 2: puente.v1.HEObject.kind:type_name -> puente.v1.HEObjectKind
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	6, // 0: puente.v1.RequestHeader.sent_at:type_name -> google.protobuf.Timestamp
+	6, // 1: puente.v1.ResponseHeader.sent_at:type_name -> google.protobuf.Timestamp
+	3, // 2: puente.v1.ResponseHeader.audit_head:type_name -> puente.v1.AuditHead
+	0, // 3: puente.v1.HEObject.kind:type_name -> puente.v1.HEObjectKind
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_puente_v1_envelope_proto_init() }
@@ -725,7 +811,7 @@ func file_puente_v1_envelope_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_puente_v1_envelope_proto_rawDesc), len(file_puente_v1_envelope_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   4,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/puente-id/puente/keys"
+	"github.com/puente-id/puente/keys/policy"
+	"github.com/puente-id/puente/protocol"
+)
+
+// The key commands that change keys, epochs or the keyring. While the node serves, each goes to
+// it through its operator socket (keysViaNode), and the node records and applies it at once;
+// otherwise it works on the files itself, under the home's lock (openNodeForWrite).
+
+func runKeysRotate(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	home := homeFlag(fs)
+	overlap := fs.String("overlap", "7d", "how long the old key stays valid (30m, 24h, 7d, ...)")
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	ov, err := policy.ParsePeriod(*overlap)
+	if err != nil {
+		return usagef("-overlap: %v", err)
+	}
+	id := ""
+	if rep, ok, err := keysViaNode(ctx, st, *home, protocol.KeyRequest{Action: "rotate", Overlap: ov.D}); ok {
+		if err != nil {
+			return err
+		}
+		id = rep.KeyID
+	} else {
+		n, err := openNodeForWrite(*home)
+		if err != nil {
+			return err
+		}
+		defer n.close()
+		sk := &keys.SigningKeys{Store: n.store, Node: n.name, Rand: rand.Reader, Events: n.auditSink()}
+		k, err := sk.Rotate(ctx, ov.D)
+		if err != nil {
+			return err
+		}
+		defer k.Zero()
+		id = k.ID().String()
+	}
+	fmt.Fprintf(st.out, "new signing key %s; the previous key stays valid for %s\n", id, ov)
+	fmt.Fprintln(st.out, "give partners the new card (puente card) for puente partner update")
+	if ov.D == 0 {
+		fmt.Fprintln(st.out, "the previous key's seed was destroyed (no overlap)")
+	}
+	return nil
+}
+
+func runKeysDestroyExpired(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	home := homeFlag(fs)
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	var done []string
+	rep, ok, err := keysViaNode(ctx, st, *home, protocol.KeyRequest{Action: "destroy-expired"})
+	if ok {
+		if rep != nil {
+			done = rep.Destroyed
+		}
+	} else {
+		n, oerr := openNodeForWrite(*home)
+		if oerr != nil {
+			return oerr
+		}
+		defer n.close()
+		sk := &keys.SigningKeys{Store: n.store, Node: n.name, Events: n.auditSink()}
+		var ids []keys.KeyID
+		ids, err = sk.DestroyExpired(ctx)
+		for _, id := range ids {
+			done = append(done, id.String())
+		}
+	}
+	for _, id := range done {
+		fmt.Fprintf(st.out, "destroyed the seed of signing key %s (its public key stays in the keyring)\n", id)
+	}
+	if err != nil {
+		return err
+	}
+	if len(done) == 0 {
+		fmt.Fprintln(st.out, "no signing key has ended its validity with its seed still stored")
+	}
+	return nil
+}
+
+func runKeysRevokeSigning(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	home := homeFlag(fs)
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usagef("keys revoke-signing needs one key ID")
+	}
+	id, err := keys.ParseKeyID(rest[0])
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if rep, ok, err := keysViaNode(ctx, st, *home, protocol.KeyRequest{Action: "revoke-signing", KeyID: id.String()}); ok {
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(st.out, "signing key %s revoked\n", id)
+		if rep.KeyID != "" {
+			fmt.Fprintf(st.out, "it was the node's current key: new signing key %s signs from now on; give partners the new card (puente card)\n", rep.KeyID)
+		}
+		return nil
+	}
+	n, err := openNodeForWrite(*home)
+	if err != nil {
+		return err
+	}
+	defer n.close()
+	// The revocation is audited with the node's current key, so record it
+	// before the key itself may be the one revoked.
+	sink := n.auditSink()
+	if err := sink(ctx, keys.Event{Action: keys.ActSigningKeyRevoked, Key: keys.SigningKeyName(id), KeyID: id.String()}); err != nil {
+		return err
+	}
+	if err := (&keys.SigningKeys{Store: n.store, Node: n.name}).Revoke(ctx, id); err != nil {
+		return err
+	}
+	fmt.Fprintf(st.out, "signing key %s revoked; run 'puente keys rotate' if it was the current one\n", id)
+	return nil
+}
+
+func runKeysContribute(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	home := homeFlag(fs)
+	agreement, epoch := epochFlags(fs)
+	to := fs.String("partner-recipient", "", "the partner node's age recipient")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 || *agreement == "" || *epoch == 0 || *to == "" {
+		return usagef("keys contribute needs -agreement, -epoch, -partner-recipient and one output file")
+	}
+	if err := refuseWhileServing(*home, "keys contribute"); err != nil {
+		return err
+	}
+	n, err := openNodeForWrite(*home)
+	if err != nil {
+		return err
+	}
+	defer n.close()
+	c, err := keys.NewContribution(rand.Reader, n.name, *agreement, *epoch)
+	if err != nil {
+		return err
+	}
+	defer c.Zero()
+	sealed, err := c.Seal(*to)
+	if err != nil {
+		return err
+	}
+	// Keep our own contribution (sealed by the store) until the partner's
+	// arrives; 'keys derive' destroys it.
+	own := c.Marshal()
+	_, err = n.store.Put(ctx, contributionName(*agreement, *epoch), own, keys.PutOptions{Algorithm: keys.AlgHKDFSHA256})
+	clear(own)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(rest[0], sealed, 0o600); err != nil {
+		return err
+	}
+	cm := c.Commitment()
+	fmt.Fprintf(st.out, "commitment (send it first, then the sealed contribution %s once you hold the partner's commitment):\n%s\n", rest[0], hex.EncodeToString(cm[:]))
+	return nil
+}
+
+func runKeysDerive(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	home := homeFlag(fs)
+	agreement, epoch := epochFlags(fs)
+	partner := fs.String("partner", "", "the partner node's name")
+	commitment := fs.String("commitment", "", "the partner's commitment (hex), received before its contribution")
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	cm, herr := hex.DecodeString(*commitment)
+	if len(rest) != 1 || *agreement == "" || *epoch == 0 || *partner == "" || herr != nil || len(cm) != 32 {
+		return usagef("keys derive needs -agreement, -epoch, -partner, a 64-hex-digit -commitment and the partner's sealed contribution")
+	}
+	if err := refuseWhileServing(*home, "keys derive"); err != nil {
+		return err
+	}
+	n, err := openNodeForWrite(*home)
+	if err != nil {
+		return err
+	}
+	defer n.close()
+	sealed, err := os.ReadFile(rest[0])
+	if err != nil {
+		return err
+	}
+	theirs, err := keys.OpenContribution(sealed, n.id, *partner, *agreement, *epoch, [32]byte(cm))
+	if err != nil {
+		return fmt.Errorf("%s: %w", rest[0], err)
+	}
+	defer theirs.Zero()
+	name := contributionName(*agreement, *epoch)
+	e, err := n.store.Get(ctx, name, 0)
+	if err != nil {
+		return err
+	}
+	mine, err := keys.UnmarshalContribution(e.Data.Bytes())
+	e.Zero()
+	if err != nil {
+		return &keys.KeyError{Op: "get", Name: name, Err: err}
+	}
+	defer mine.Zero()
+	if mine.Party != n.name || mine.Agreement != *agreement || mine.Epoch != *epoch {
+		return fmt.Errorf("%s holds a contribution for %s/%s/%d", name, mine.Party, mine.Agreement, mine.Epoch)
+	}
+	secret, err := keys.DeriveAgreementSecret(mine, theirs)
+	if err != nil {
+		return err
+	}
+	defer secret.Zero()
+	ag := &keys.Agreements{Store: n.store, Events: n.auditSink()}
+	if err := ag.Begin(ctx, *partner, secret); err != nil {
+		return err
+	}
+	if err := n.store.Destroy(ctx, name); err != nil {
+		return err
+	}
+	fmt.Fprintf(st.out, "epoch %d of agreement %s begun with %s; the previous epoch is superseded until the gallery is re-protected\n", *epoch, *agreement, *partner)
+	return nil
+}
+
+func runKeysEpoch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	home := homeFlag(fs)
+	agreement, epoch := epochFlags(fs)
+	rest, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 || *agreement == "" || *epoch == 0 {
+		return usagef("keys epoch needs -agreement, -epoch and one of retire, destroy, revoke")
+	}
+	switch rest[0] {
+	case "retire", "destroy", "revoke":
+	default:
+		return usagef("unknown epoch action %q (retire, destroy or revoke)", rest[0])
+	}
+	done := "done"
+	if _, ok, err := keysViaNode(ctx, st, *home, protocol.KeyRequest{Action: "epoch-" + rest[0], Agreement: *agreement, Epoch: *epoch}); ok {
+		if err != nil {
+			return err
+		}
+		done = "done by the running node, at once"
+	} else {
+		n, err := openNodeForWrite(*home)
+		if err != nil {
+			return err
+		}
+		defer n.close()
+		ag := &keys.Agreements{Store: n.store, Events: n.auditSink()}
+		switch rest[0] {
+		case "retire":
+			err = ag.Retire(ctx, *agreement, *epoch)
+		case "destroy":
+			err = ag.Destroy(ctx, *agreement, *epoch)
+		case "revoke":
+			err = ag.Revoke(ctx, *agreement, *epoch)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(st.out, "epoch %d of agreement %s: %s %s\n", *epoch, *agreement, rest[0], done)
+	return nil
+}
+
+// epochFlags registers -agreement and -epoch.
+func epochFlags(fs *flag.FlagSet) (*string, *uint64) {
+	return fs.String("agreement", "", "agreement ID, e.g. us-co"), fs.Uint64("epoch", 0, "epoch number (from 1)")
+}
+
+func contributionName(agreement string, epoch uint64) string {
+	return strings.TrimSuffix(keys.SeedName(agreement, epoch), "/seed") + "/contribution"
+}

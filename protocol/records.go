@@ -1,0 +1,170 @@
+package protocol
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/puente-id/puente/audit"
+)
+
+// A node's records when it opens: the audit log is checked against its head (audit.Open), the
+// state file against its own structure and against what the audit log proves, and the queries a
+// crash left pending are resolved.
+
+// logScan is what opening the audit log learns from it.
+type logScan struct {
+	records int
+	// pending are the query records without a final record yet, by role, partner and request.
+	pending map[string]*audit.Record
+	order   []string
+	// answered holds, per partner, the queries this node answered as responder.
+	answered map[string][]answered
+}
+
+// answered is one query this node answered: when its record was written, and its request ID.
+type answered struct {
+	at time.Time
+	id string
+}
+
+func newLogScan() *logScan {
+	return &logScan{pending: map[string]*audit.Record{}, answered: map[string][]answered{}}
+}
+
+// add takes one record of the log (audit.Options.Scan).
+func (s *logScan) add(rec *audit.Record, _ string) error {
+	s.records++
+	if rec.Kind != audit.KindQuery {
+		return nil
+	}
+	key := string(rec.Role) + "/" + rec.Partner + "/" + rec.RequestID
+	if rec.Outcome == audit.OutcomePending {
+		if _, dup := s.pending[key]; !dup {
+			s.order = append(s.order, key)
+		}
+		r := *rec
+		s.pending[key] = &r
+		return nil
+	}
+	delete(s.pending, key)
+	if rec.Role == audit.RoleResponder && rec.Outcome == audit.OutcomeAnswered {
+		t, err := rec.ParsedTime()
+		if err != nil {
+			return err
+		}
+		s.answered[rec.Partner] = append(s.answered[rec.Partner], answered{at: t, id: rec.RequestID})
+	}
+	return nil
+}
+
+// answeredSince counts the partner's queries answered at or after from.
+func (s *logScan) answeredSince(partner string, from time.Time) int {
+	n := 0
+	for _, a := range s.answered[partner] {
+		if !a.at.Before(from) {
+			n++
+		}
+	}
+	return n
+}
+
+// openAudit opens the node's audit log, which audit.Open checks against its head, and refuses an
+// empty one: a node's log starts when the node is made.
+func (n *Node) openAudit(scan *logScan) (*audit.Writer, error) {
+	path := n.cfg.Path(n.cfg.AuditLog)
+	w, err := audit.Open(path, audit.Options{Node: n.name, Signer: n.signer.key(), Now: n.now, Verifier: n.ring.Load(), Scan: scan.add})
+	var bad *audit.BadRecordError
+	switch {
+	case errors.Is(err, audit.ErrTornTail):
+		return nil, fmt.Errorf("protocol: %w; a crash tore the last record: `puente audit repair -home %s` sets it aside, signed", err, n.cfg.Dir)
+	case errors.As(err, &bad):
+		return nil, fmt.Errorf("protocol: the audit log does not check out, so the node does not start: %w; "+
+			"compare it with a head noted earlier (puente audit verify -expect) and with the partner's log (-witness); "+
+			"restore it from a backup, or record the loss and go on with `puente audit repair -accept-loss -home %s`", err, n.cfg.Dir)
+	case err != nil:
+		return nil, err
+	}
+	if scan.records == 0 {
+		w.Close()
+		return nil, fmt.Errorf("protocol: the audit log %s is empty, but a node's log starts when the node is made (puente init): "+
+			"restore it from a backup, or record the loss and go on with `puente audit repair -accept-loss -home %s`", path, n.cfg.Dir)
+	}
+	return w, nil
+}
+
+// openStateFile opens the node's state file, refusing a missing or damaged one with the command
+// that rebuilds it.
+func (n *Node) openStateFile() (*stateDB, error) {
+	s, err := openState(n.cfg.Path(n.cfg.StateFile), n.rand, false)
+	if errors.Is(err, ErrStateMissing) || errors.Is(err, ErrStateCorrupt) {
+		return nil, fmt.Errorf("%w; a new one would forget the quota used and the nonces seen, so the node does not start: "+
+			"rebuild it from what the audit log proves with `puente state rebuild -home %s` (audited)", err, n.cfg.Dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.rebuiltWindow(n.cfg.ReplayWindow)
+	return s, nil
+}
+
+// checkStateAgainstLog refuses a state file that counts fewer answered queries of a partner
+// than the audit log proves: it is older than the log (restored from a backup, say), and would
+// give the partner its quota again. An answer is recorded after its reservation was made, so
+// only the answers of the window less a margin (for queries admitted just before it) are
+// compared.
+func (n *Node) checkStateAgainstLog(scan *logScan) error {
+	now := n.now()
+	for _, p := range n.partners {
+		if p.quota == nil {
+			continue
+		}
+		margin := min(p.quota.Window/2, time.Hour)
+		proved := scan.answeredSince(p.name, now.Add(-p.quota.Window+margin))
+		used, err := n.state.used(p.name, p.quota.Window, now)
+		if err != nil {
+			return err
+		}
+		if used < proved {
+			return fmt.Errorf("%w: %s counts %d queries of %s in its quota window, but the audit log proves %d were answered: "+
+				"it is older than the log (restored from a backup?); rebuild it with `puente state rebuild -home %s` (audited)",
+				ErrStateCorrupt, n.state.path, used, p.name, proved, n.cfg.Dir)
+		}
+	}
+	return nil
+}
+
+// resolvePending ends every query a crash left pending with a failed record: the querier never
+// learned its decision; the responder never sent an answer (it records the answer before it
+// sends it) and gives back the query's quota reservation, if it made one.
+func (n *Node) resolvePending(ctx context.Context, scan *logScan) error {
+	released := 0
+	for _, key := range scan.order {
+		rec, ok := scan.pending[key]
+		if !ok {
+			continue
+		}
+		if rec.Role == audit.RoleResponder {
+			if id, err := hex.DecodeString(rec.RequestID); err == nil {
+				ok, err := n.state.releaseRequest(rec.Partner, id)
+				if err != nil {
+					return err
+				}
+				if ok {
+					released++
+				}
+			}
+		}
+		ev := audit.Event{Partner: rec.Partner, Role: rec.Role, Purpose: rec.Purpose, RequestID: rec.RequestID,
+			Outcome: audit.OutcomeFailed, Epoch: rec.Epoch}
+		if _, err := n.audit.Append(ctx, audit.KindQuery, ev); err != nil {
+			return fmt.Errorf("protocol: resolving the query %s a crash left pending: %w", rec.RequestID, err)
+		}
+	}
+	if len(scan.pending) > 0 {
+		n.log.Warn("queries a crash left pending recorded as failed", "queries", len(scan.pending), "quota_reservations_released", released)
+	}
+	return nil
+}

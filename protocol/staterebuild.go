@@ -1,0 +1,164 @@
+package protocol
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/puente-id/puente/internal/atomicfile"
+)
+
+// RebuildReport says what RebuildState made.
+type RebuildReport struct {
+	File string
+	// Quota lists, per partner with a quota, the queries the audit log proves were answered
+	// within the quota's window: what the new state counts against it.
+	Quota []PartnerQuota
+	// Since is the rebuild time: requests signed before it are refused as possible replays,
+	// since the nonces seen before it are lost (for one replay window at most).
+	Since time.Time
+	// Replaced names the file the old state was moved to ("" if there was none).
+	Replaced string
+}
+
+// PartnerQuota is one partner's quota count.
+type PartnerQuota struct {
+	Partner string
+	Used    int
+	Quota   string
+}
+
+// RebuildState makes the node's state file anew from its audit log, the one explicit way on for
+// a node whose state file is missing or damaged (Open refuses it). The node must not be running
+// (it takes the home's lock). It checks the audit log against its head first, like Open, and
+// refuses a log that does not check out; then, for each partner, it counts one quota entry for
+// every query the log proves this node answered within the quota's window (never fewer: the
+// count starts from the evidence, not from zero), charges the same answers to the verification
+// limit of every reference (verifyFloorBucket: the log does not name references), and replaces the replay record with a floor:
+// requests signed before the rebuild are refused, since the nonces seen before it are lost. The
+// old file, if any, is kept beside the new one. The rebuild is recorded in the audit log (action
+// "state-rebuilt", with the number of quota entries).
+func RebuildState(ctx context.Context, cfg *Config, opts Options) (*RebuildReport, error) {
+	n, _, done, err := openStopped(ctx, cfg, "")
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if opts.Now != nil {
+		n.now = opts.Now
+	}
+	scan := newLogScan()
+	if n.audit, err = n.openAudit(scan); err != nil {
+		return nil, err
+	}
+	rep, err := n.rebuildState(scan)
+	if err != nil {
+		n.audit.Close()
+		return nil, err
+	}
+	entries := 0
+	for _, q := range rep.Quota {
+		entries += q.Used
+	}
+	_, err = n.audit.AppendLog(ctx, "state-rebuilt", uint64(entries))
+	return rep, errors.Join(err, n.audit.Close())
+}
+
+// rebuildState writes the new state file from what the scan of the audit log found.
+func (n *Node) rebuildState(scan *logScan) (*RebuildReport, error) {
+	path := n.cfg.Path(n.cfg.StateFile)
+	now := n.now()
+	rep := &RebuildReport{File: path, Since: now}
+	tmp := path + ".rebuild"
+	os.Remove(tmp) // left by a rebuild that crashed before its rename
+	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("protocol: state %s: %w", tmp, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if err := meta.Put(keyFormat, []byte(stateFormat)); err != nil {
+			return err
+		}
+		if err := meta.Put(keyRebuilt, binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bucketNonces); err != nil {
+			return err
+		}
+		for _, pc := range n.cfg.Partners {
+			q, ok := n.policy.QuotaFor(pc.Name)
+			if !ok {
+				continue
+			}
+			pq := PartnerQuota{Partner: pc.Name, Quota: q.String()}
+			b, err := tx.CreateBucket([]byte(quotaPrefix + pc.Name))
+			if err != nil {
+				return err
+			}
+			for _, a := range scan.answered[pc.Name] {
+				if a.at.Before(now.Add(-q.Window)) {
+					continue
+				}
+				id, _ := hex.DecodeString(a.id)
+				key := binary.BigEndian.AppendUint64(nil, uint64(a.at.UnixNano()))
+				if err := b.Put(append(key, id...), nil); err != nil {
+					return err
+				}
+				pq.Used++
+			}
+			rep.Quota = append(rep.Quota, pq)
+		}
+		for _, pc := range n.cfg.Partners {
+			v, ok := n.policy.VerifyLimitFor(pc.Name)
+			if !ok {
+				continue
+			}
+			b, err := tx.CreateBucket(verifyFloorBucket(pc.Name))
+			if err != nil {
+				return err
+			}
+			for _, a := range scan.answered[pc.Name] {
+				if a.at.Before(now.Add(-v.Window)) {
+					continue
+				}
+				id, _ := hex.DecodeString(a.id)
+				key := binary.BigEndian.AppendUint64(nil, uint64(a.at.UnixNano()))
+				if err := b.Put(append(key, id...), nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("protocol: state %s: %w", tmp, err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		rep.Replaced = fmt.Sprintf("%s.replaced-%d", path, now.Unix())
+		if err := os.Rename(path, rep.Replaced); err != nil {
+			return nil, fmt.Errorf("protocol: keeping the old state file: %w", err)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return nil, fmt.Errorf("protocol: state %s: %w", path, err)
+	}
+	return rep, atomicfile.SyncDir(filepath.Dir(path))
+}

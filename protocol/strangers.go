@@ -1,0 +1,134 @@
+package protocol
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/puente-id/puente/audit"
+)
+
+// Bounded work for strangers. Anyone who reaches the node's port can complete a TLS handshake
+// with some certificate; a call whose certificate is no partner's is refused (Unauthenticated).
+// Such refusals are not audited one by one (a signed, fsynced record each would let anyone grow
+// the log at will): they are counted per source address and summarised in one audit record per
+// source and interval (audit.KindRefusals, with the count), and once a source has been refused
+// limits { refusals_per_source } times in an interval, its further connections are closed as
+// soon as they are accepted, before any TLS work, and counted in the same record. The key
+// policy's limits block sets the interval and the number (keys/policy.Limits).
+
+// maxStrangerSources bounds the sources counted one by one in an interval; the refusals of the
+// others are counted together under audit.OtherSource.
+const maxStrangerSources = 4096
+
+// strangerGate counts the refusals of unauthenticated peers and closes the connections of the
+// sources past their limit.
+type strangerGate struct {
+	n        *Node
+	interval time.Duration
+	limit    uint64
+
+	mu     sync.Mutex
+	counts map[string]uint64 // source -> refusals (calls refused and connections closed) this interval
+}
+
+func newStrangerGate(n *Node) *strangerGate {
+	lim := n.policy.Limits
+	return &strangerGate{n: n, interval: lim.RefusalInterval.D, limit: uint64(lim.RefusalsPerSource), counts: map[string]uint64{}}
+}
+
+// sourceOf is the source address of a peer, as audit records name it.
+func sourceOf(addr net.Addr) string {
+	if ap, err := netip.ParseAddrPort(addr.String()); err == nil {
+		return ap.Addr().Unmap().WithZone("").String()
+	}
+	return audit.OtherSource
+}
+
+// key returns the map key of a source, folding new sources into OtherSource once the map is full.
+func (g *strangerGate) key(src string) string {
+	if _, ok := g.counts[src]; !ok && len(g.counts) >= maxStrangerSources {
+		return audit.OtherSource
+	}
+	return src
+}
+
+// refused counts a refused call of source src; it reports whether it is the source's first in
+// the interval (worth a log line).
+func (g *strangerGate) refused(src string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	k := g.key(src)
+	g.counts[k]++
+	return g.counts[k] == 1
+}
+
+// blocked reports whether a new connection from src is to be closed unanswered, and counts it
+// if so.
+func (g *strangerGate) blocked(src string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	k := g.key(src)
+	if g.counts[k] < g.limit {
+		return false
+	}
+	g.counts[k]++
+	return true
+}
+
+// flush writes one record per source counted since the last flush, and starts a new interval.
+func (g *strangerGate) flush() {
+	g.mu.Lock()
+	counts := g.counts
+	g.counts = map[string]uint64{}
+	g.mu.Unlock()
+	srcs := make([]string, 0, len(counts))
+	for s := range counts {
+		srcs = append(srcs, s)
+	}
+	sort.Strings(srcs)
+	for _, s := range srcs {
+		if _, err := g.n.audit.AppendRefusals(context.Background(), s, audit.RefusedUnauthenticated, counts[s]); err != nil {
+			g.n.log.Error("audit record not written", "source", s, "refusals", counts[s], "err", err)
+		}
+	}
+}
+
+// run flushes at the end of every interval until ctx ends, then once more.
+func (g *strangerGate) run(ctx context.Context) {
+	t := time.NewTicker(g.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			g.flush()
+			return
+		case <-t.C:
+			g.flush()
+		}
+	}
+}
+
+// listener closes, as soon as they are accepted, the connections of sources past their limit.
+func (g *strangerGate) listener(l net.Listener) net.Listener { return gateListener{Listener: l, g: g} }
+
+type gateListener struct {
+	net.Listener
+	g *strangerGate
+}
+
+func (l gateListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if !l.g.blocked(sourceOf(c.RemoteAddr())) {
+			return c, nil
+		}
+		c.Close()
+	}
+}

@@ -1,0 +1,120 @@
+package protocol
+
+import (
+	"bufio"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/keys"
+	"github.com/puente-id/puente/keys/policy"
+)
+
+// TestStrangerGate: a source's refusals are counted, not recorded one by one; past the limit its
+// connections are closed as soon as they are accepted (and counted); a flush writes one record
+// per source with the count, and starts a new interval.
+func TestStrangerGate(t *testing.T) {
+	k, err := keys.GenerateSigningKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ring keys.Keyring
+	if err := ring.Rotate("beta", k.PublicKey(), time.Now().Add(-time.Hour), 0); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "audit.log")
+	w, err := audit.Open(path, audit.Options{Node: "beta", Signer: k, Verifier: &ring})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim := policy.DefaultLimits
+	lim.RefusalsPerSource = 3
+	n := &Node{audit: w, log: slog.New(slog.DiscardHandler), policy: &policy.Policy{Limits: lim}}
+	g := newStrangerGate(n)
+
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gl := g.listener(lis)
+	defer gl.Close()
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := gl.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c
+		}
+	}()
+	dial := func() net.Conn {
+		t.Helper()
+		c, err := net.Dial("tcp", lis.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	// Below the limit: accepted, and each refusal counted (the first one is worth a log line).
+	for i := range 3 {
+		c := dial()
+		s := <-accepted
+		if first := g.refused(sourceOf(s.RemoteAddr())); first != (i == 0) {
+			t.Errorf("refusal %d: first = %v", i+1, first)
+		}
+		s.Close()
+		c.Close()
+	}
+	// At the limit: the gate closes the connection itself; the peer reads EOF at once.
+	c := dial()
+	c.SetReadDeadline(time.Now().Add(time.Minute))
+	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("a connection past the limit: read %v, want EOF", err)
+	}
+	c.Close()
+	g.flush()
+	g.flush() // nothing counted since: no record
+	w.Close()
+	recs := readRecords(t, path)
+	if len(recs) != 1 || recs[0].Kind != audit.KindRefusals || recs[0].Source != "127.0.0.1" || recs[0].Count != 4 {
+		t.Fatalf("records %+v, want one summary of 4 refusals of 127.0.0.1", recs)
+	}
+	// A new interval: the source's connections are accepted again.
+	c = dial()
+	defer c.Close()
+	if s, ok := <-accepted; !ok {
+		t.Error("the source is still refused after the interval")
+	} else {
+		s.Close()
+	}
+}
+
+// readRecords reads an audit log (the writer has synced every record it acknowledged).
+func readRecords(t *testing.T, path string) []audit.Record {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []audit.Record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var r audit.Record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("audit line: %v", err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
