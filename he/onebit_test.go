@@ -205,7 +205,12 @@ func TestOneBitScaledBasisProbes(t *testing.T) {
 			if math.Abs(o.norm-lambda*lambda) > 1e-3*math.Max(1, lambda*lambda) {
 				t.Fatalf("norm² %v, want %v", o.norm, lambda*lambda)
 			}
-			if score >= 0.8+delta && lambda > 1 && o.count < 0.75 {
+			// Within the threshold's input domain (s − τ up to 1 + τ, which the
+			// affine map takes into [−1, 1]) a score past τ counts as a match,
+			// so there it is the norm check alone that keeps the probe from
+			// hitting. Beyond it (λ = 10: score 3.25) the polynomial's value
+			// is arbitrary, and the norm check still answers no-hit.
+			if score >= 0.8+delta && score-0.8 <= 1+0.8 && lambda > 1 && o.count < 0.75 {
 				t.Fatalf("score %.3f clears τ but the count is %.3f: the check did not bite where it had to", score, o.count)
 			}
 		}

@@ -66,23 +66,25 @@ func checkEnum(t *testing.T, ed protoreflect.EnumDescriptor) {
 	}
 }
 
-// openOf returns the message that carries the signed header of one side of an RPC: the message
-// itself for a unary side, the "open" member of the "part" oneof for a streaming side.
-func openOf(t *testing.T, md protoreflect.MessageDescriptor, streaming bool) protoreflect.MessageDescriptor {
+// opensOf returns the signed open messages of one side of an RPC: the message itself for a
+// unary side; for a streaming side, whose messages must be a oneof part of open (field 1),
+// chunk (field 2) and optionally the open message of a second round (field 3, opening), the
+// open messages.
+func opensOf(t *testing.T, md protoreflect.MessageDescriptor, streaming bool) []protoreflect.MessageDescriptor {
 	t.Helper()
 	if !streaming {
-		return md
+		return []protoreflect.MessageDescriptor{md}
 	}
 	if md.Oneofs().Len() != 1 || md.Oneofs().Get(0).Name() != "part" {
 		t.Errorf("%s: a stream message must be exactly one oneof named part", md.FullName())
 		return nil
 	}
-	part := md.Oneofs().Get(0).Fields()
-	if md.Fields().Len() != 2 || part.Len() != 2 {
-		t.Errorf("%s: part must hold exactly open and chunk", md.FullName())
+	part := md.Fields()
+	if md.Oneofs().Get(0).Fields().Len() != part.Len() || part.Len() < 2 || part.Len() > 3 {
+		t.Errorf("%s: part must hold exactly open and chunk, and optionally opening", md.FullName())
 		return nil
 	}
-	open, chunk := md.Fields().ByNumber(1), md.Fields().ByNumber(2)
+	open, chunk := part.ByNumber(1), part.ByNumber(2)
 	if open == nil || open.Name() != "open" || open.Message() == nil {
 		t.Errorf("%s: field 1 must be the open message", md.FullName())
 		return nil
@@ -91,7 +93,16 @@ func openOf(t *testing.T, md protoreflect.MessageDescriptor, streaming bool) pro
 		chunk.Message().FullName() != "puente.v1.Chunk" {
 		t.Errorf("%s: field 2 must be chunk of type puente.v1.Chunk", md.FullName())
 	}
-	return open.Message()
+	opens := []protoreflect.MessageDescriptor{open.Message()}
+	if part.Len() == 3 {
+		second := part.ByNumber(3)
+		if second == nil || second.Name() != "opening" || second.Message() == nil {
+			t.Errorf("%s: field 3 must be the opening message of round 2", md.FullName())
+			return nil
+		}
+		opens = append(opens, second.Message())
+	}
+	return opens
 }
 
 // checkEnvelope checks that an open message is exactly (header, payload, signature) and returns
@@ -148,18 +159,16 @@ func TestSignedMessagesHaveCanonicalEncoding(t *testing.T) {
 					{m.Output(), m.IsStreamingServer(), "puente.v1.ResponseHeader"},
 				}
 				for _, side := range sides {
-					open := openOf(t, side.md, side.streaming)
-					if open == nil {
-						continue
-					}
-					payload := checkEnvelope(t, open, side.header)
-					if payload == nil {
-						continue
-					}
-					checkCE(t, payload, seen)
-					if got := carriesObjects(payload); got != side.streaming {
-						t.Errorf("%s: payload %s: streaming %v but carries HE objects %v",
-							m.FullName(), payload.FullName(), side.streaming, got)
+					for _, open := range opensOf(t, side.md, side.streaming) {
+						payload := checkEnvelope(t, open, side.header)
+						if payload == nil {
+							continue
+						}
+						checkCE(t, payload, seen)
+						if got := carriesObjects(payload); got != side.streaming {
+							t.Errorf("%s: payload %s: streaming %v but carries HE objects %v",
+								m.FullName(), payload.FullName(), side.streaming, got)
+						}
 					}
 				}
 			}
