@@ -62,8 +62,10 @@ func (s *encryptedSection) WriteMarkdown(w io.Writer) error {
 	case lost == 0 && added == 0:
 		lines = append(lines, "", "Every encrypted decision equals the exact one: no hit is added or lost.")
 	default:
-		lines = append(lines, "", fmt.Sprintf("Against the exact decision, %d hits are added and %d lost (see the tables): a search whose", added, lost),
-			"gallery has two or more scores inside the band can sum to 1/2 or more without any of them reaching tau, or stay below.")
+		lines = append(lines, "", fmt.Sprintf("Against the exact decision, %d hits are added and %d lost (see the tables), all with a score inside", added, lost),
+			"the band, where the decision is not exact: there the polynomial's value, moved by the score's noise, is compared with 1/2",
+			"(a verification), and a search's in-band scores can sum to 1/2 or more without any of them reaching tau, or stay below.",
+			"Outside the band the encrypted decision is the exact one.")
 	}
 	if err := para(w, lines...); err != nil {
 		return err
