@@ -45,8 +45,8 @@ func (s *encryptedSection) WriteMarkdown(w io.Writer) error {
 		return err
 	}
 	lines := []string{"What encryption changes, against the exact decision on the same protected templates (the band is where a",
-		"one-entry search's count is neither 0 nor 1; a single score there is still decided at tau, since the polynomial is odd and",
-		"monotone: its count is above 1/2 exactly when the score is at or above tau):"}
+		"one-entry search's count is neither 0 nor 1; a single score there is decided at tau up to the score's noise, since the",
+		"polynomial is odd and monotone: its count is above 1/2 exactly when the score, noise included, is at or above tau):"}
 	for _, r := range e.Schemes {
 		lines = append(lines, fmt.Sprintf("- %s: FNMR %s -> %s, FMR %s -> %s; FNIR %s -> %s, FPIR %s -> %s; %s of mated comparisons and %s of mated searches have a score in the band;",
 			Describe(r.Params), pct(r.Exact3.Miss), pct(r.Enc3.Miss), sci(r.Exact3.False), sci(r.Enc3.False),

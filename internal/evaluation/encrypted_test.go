@@ -55,7 +55,7 @@ func encryptedFixture(t *testing.T) (*Env, []*SchemeResult, *Encrypted) {
 // TestEmulatorExactOutsideBand: a score further than the band from tau is
 // decided exactly, alone or among a gallery of such scores (up to 20
 // hits); a single score inside the band too (the polynomial is odd and
-// monotone), so a score at or above tau is never lost.
+// monotone), except within the score's and the count's noise of tau.
 func TestEmulatorExactOutsideBand(t *testing.T) {
 	ps, err := he.Lookup(he.N15V2)
 	if err != nil {
