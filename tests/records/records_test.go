@@ -423,7 +423,11 @@ func TestOperatorMistakes(t *testing.T) {
 	us, co, _ := recordsPair(t, false)
 	policyFile := filepath.Join(us.home, "policy.hcl")
 	pol, _ := os.ReadFile(policyFile)
-	writeFile(t, policyFile, strings.Replace(string(pol), `agreement = "us-co"`, `agreement = "us-co-2"`, 1))
+	edited := regexp.MustCompile(`agreement\s*=\s*"us-co"`).ReplaceAllString(string(pol), `agreement = "us-co-2"`)
+	if edited == string(pol) {
+		t.Fatalf("no agreement = \"us-co\" in %s:\n%s", policyFile, pol)
+	}
+	writeFile(t, policyFile, edited)
 	expect(t, 3, []string{"us-co-2", "us-co", "puente.hcl"}, "policy", "check", "-home", us.home)
 	writeFile(t, policyFile, string(pol))
 
