@@ -263,3 +263,29 @@ func (p *Pool) Status(ctx context.Context) []Health {
 	wg.Wait()
 	return out
 }
+
+// Ready waits until every shard's health service reports serving, or ctx ends. It resets the
+// connections' reconnection backoff first, so that a shard restarted at the same address is
+// used as soon as it serves (an operator's `puente status`, a readiness check, a test).
+func (p *Pool) Ready(ctx context.Context) error {
+	for i, c := range p.conns {
+		c.ResetConnectBackoff()
+		for {
+			hr, err := healthpb.NewHealthClient(c).Check(ctx, &healthpb.HealthCheckRequest{Service: pb.ShardService_ServiceDesc.ServiceName}, grpc.WaitForReady(true))
+			if err == nil && hr.Status == healthpb.HealthCheckResponse_SERVING {
+				break
+			}
+			if ctx.Err() != nil {
+				return p.fail(i, ctx.Err())
+			}
+			if err != nil && status.Code(err) != codes.Unavailable {
+				return p.fail(i, err)
+			}
+			if err == nil {
+				// Connected but not serving (draining): wait for the next state change.
+				c.WaitForStateChange(ctx, c.GetState())
+			}
+		}
+	}
+	return nil
+}

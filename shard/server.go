@@ -133,6 +133,7 @@ func (s *Server) Count(ctx context.Context, req *pb.CountRequest) (*pb.CountResp
 	case <-ctx.Done():
 		return nil, status.FromContextError(ctx.Err()).Err()
 	}
+	s.cfg.Log.Debug("counting", "agreement", p.id.Agreement, "generation", p.id.Generation)
 	part, err := p.eval.Count(ctx, probe, p.g, he.Options{Threshold: he.Threshold{Tau: req.Threshold}, Workers: s.cfg.Workers})
 	switch {
 	case ctx.Err() != nil:
