@@ -17,7 +17,7 @@ import (
 
 func init() {
 	register(&command{name: "shard", summary: "run a shard: one partition of a node's gallery and the public evaluation keys, counting for the node over gRPC/mTLS",
-		usage: "-dir DIR -listen ADDR -tls-cert FILE -tls-key FILE -tls-ca FILE [-workers N] [-log-level LEVEL]",
+		usage:    "-dir DIR -listen ADDR -tls-cert FILE -tls-key FILE -tls-ca FILE [-workers N] [-log-level LEVEL]",
 		examples: []string{"puente shard -dir /var/lib/puente-shard -listen :7443 -tls-cert /etc/puente-shard/tls.crt -tls-key /etc/puente-shard/tls.key -tls-ca /etc/puente-shard/ca.crt"},
 		run:      runShard})
 }
