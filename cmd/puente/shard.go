@@ -17,7 +17,7 @@ import (
 
 func init() {
 	register(&command{name: "shard", summary: "run a shard: one partition of a node's gallery and the public evaluation keys, counting for the node over gRPC/mTLS",
-		usage:    "-dir DIR -listen ADDR -tls-cert FILE -tls-key FILE -tls-ca FILE [-workers N] [-log-level LEVEL]",
+		usage:    "-dir DIR -listen ADDR -tls-cert FILE -tls-key FILE -tls-ca FILE [-workers N] [-log-level LEVEL] [-health-listen ADDR]",
 		examples: []string{"puente shard -dir /var/lib/puente-shard -listen :7443 -tls-cert /etc/puente-shard/tls.crt -tls-key /etc/puente-shard/tls.key -tls-ca /etc/puente-shard/ca.crt"},
 		run:      runShard})
 }
@@ -32,6 +32,7 @@ func runShard(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	workers := fs.Int("workers", 0, "goroutines of one count (0: GOMAXPROCS)")
 	budget := fs.Int64("memory-budget", -1, "bytes of ready NTT plaintexts per partition (-1: no bound, 0: none)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	healthAddr := fs.String("health-listen", "", "address of a plaintext gRPC health service for probes (empty: none)")
 	if rest, err := parse(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -56,6 +57,11 @@ func runShard(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	lis, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", *listen, err)
+	}
+	if *healthAddr != "" {
+		if _, err := serveHealth(ctx, *healthAddr, "puente.shard.v1.ShardService"); err != nil {
+			return err
+		}
 	}
 	g := grpc.NewServer(grpc.Creds(credentials.NewTLS(tc)), grpc.MaxRecvMsgSize(shard.MaxMessage), grpc.MaxSendMsgSize(shard.MaxMessage))
 	s.Register(g)
