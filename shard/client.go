@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
@@ -142,6 +143,9 @@ func (p *Pool) count(ctx context.Context, i int, c pb.ShardServiceClient, want W
 		ctx, cancel = context.WithTimeout(ctx, p.timeout)
 		defer cancel()
 	}
+	if err := p.connect(ctx, i); err != nil {
+		return nil, p.fail(i, err)
+	}
 	id := want.id(i, len(p.clients))
 	resp, err := c.Count(ctx, &pb.CountRequest{Partition: id, ParamSet: want.ParamSet.Name(), Threshold: tau, Probe: pbytes})
 	if err != nil {
@@ -163,6 +167,45 @@ func (p *Pool) count(ctx context.Context, i int, c pb.ShardServiceClient, want W
 func sameID(a, b *pb.PartitionID) bool {
 	return a != nil && b != nil && a.Agreement == b.Agreement && a.Epoch == b.Epoch && string(a.KeySetId) == string(b.KeySetId) &&
 		a.Generation == b.Generation && a.Index == b.Index && a.Count == b.Count
+}
+
+// connectWait bounds how long a count waits for a shard's connection to be made.
+const connectWait = 10 * time.Second
+
+// connect makes sure shard i's connection is ready, or fails: a connection in transient
+// failure (the shard was down) is retried at once instead of after the reconnection backoff,
+// so that a restarted shard takes part in the next query. It waits on connection state
+// changes, within ctx and connectWait.
+func (p *Pool) connect(ctx context.Context, i int) error {
+	c := p.conns[i]
+	st := c.GetState()
+	if st == connectivity.Ready {
+		return nil
+	}
+	if st == connectivity.TransientFailure {
+		c.ResetConnectBackoff()
+	}
+	c.Connect()
+	ctx, cancel := context.WithTimeout(ctx, connectWait)
+	defer cancel()
+	tried := false
+	for {
+		switch st = c.GetState(); st {
+		case connectivity.Ready:
+			return nil
+		case connectivity.Connecting:
+			tried = true
+		case connectivity.TransientFailure:
+			if tried {
+				return status.Error(codes.Unavailable, "shard unreachable")
+			}
+		case connectivity.Shutdown:
+			return status.Error(codes.Unavailable, "connection closed")
+		}
+		if !c.WaitForStateChange(ctx, st) {
+			return status.FromContextError(ctx.Err()).Err()
+		}
+	}
 }
 
 // installChunk is the size of one Install message.

@@ -6,24 +6,13 @@
 package shards
 
 import (
-	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
-	"math/big"
 	mrand "math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +23,7 @@ import (
 	"github.com/puente-id/puente/internal/perf"
 	"github.com/puente-id/puente/opening"
 	"github.com/puente-id/puente/shard"
+	"github.com/puente-id/puente/shard/shardtest"
 )
 
 // puente is the test build of the binary (-tags puente_testparams), made once by TestMain.
@@ -57,90 +47,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// pki writes a CA, a server certificate for 127.0.0.1 (every shard's) and a client certificate
-// (the node's) into dir.
-func pki(t *testing.T, dir string) (server, client shard.TLSFiles) {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	now := time.Now()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test shard CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	write := func(name, typ string, der []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	caPath := write("ca.crt", "CERTIFICATE", caDER)
-	leaf := func(name string, serial int64, usage x509.ExtKeyUsage) shard.TLSFiles {
-		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
-			ExtKeyUsage: []x509.ExtKeyUsage{usage}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kd, _ := x509.MarshalPKCS8PrivateKey(k)
-		return shard.TLSFiles{Cert: write(name+".crt", "CERTIFICATE", der), Key: write(name+".key", "PRIVATE KEY", kd), CA: caPath}
-	}
-	return leaf("shard", 2, x509.ExtKeyUsageServerAuth), leaf("node", 3, x509.ExtKeyUsageClientAuth)
-}
-
-// proc is one `puente shard` process.
-type proc struct {
-	dir, addr string
-	tls       shard.TLSFiles
-	cmd       *exec.Cmd
-	counting  chan struct{} // closed when the shard logs that it started a count
-}
-
-// start runs the shard and waits for the line that says it serves.
-func (p *proc) start(t *testing.T) {
-	t.Helper()
-	listen := p.addr
-	if listen == "" {
-		listen = "127.0.0.1:0"
-	}
-	p.cmd = exec.Command(puente, "shard", "-dir", p.dir, "-listen", listen, "-tls-cert", p.tls.Cert, "-tls-key", p.tls.Key,
-		"-tls-ca", p.tls.CA, "-workers", "1", "-log-level", "debug")
-	out, _ := p.cmd.StdoutPipe()
-	errp, _ := p.cmd.StderrPipe()
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
-	p.counting = make(chan struct{})
-	counting := p.counting
-	go func() {
-		sc := bufio.NewScanner(errp)
-		closed := false
-		for sc.Scan() {
-			if !closed && strings.Contains(sc.Text(), `"msg":"counting"`) {
-				close(counting)
-				closed = true
-			}
-		}
-	}()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		t.Fatalf("shard did not start: %v", err)
-	}
-	go io.Copy(io.Discard, out)
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "shard serving on ")
-	if !ok {
-		t.Fatalf("shard printed %q", line)
-	}
-	p.addr = addr
-}
-
 // setup is the node's side: keys, the querier's share (for opening answers in the test), and a
 // pool of n running shards.
 type setup struct {
@@ -149,7 +55,7 @@ type setup struct {
 	qr    *he.Querier
 	r     *he.Responder
 	ekb   []byte
-	procs []*proc
+	procs []*shardtest.Proc
 	cli   shard.TLSFiles
 	srv   shard.TLSFiles
 	dir   string
@@ -169,7 +75,7 @@ func newSetup(t *testing.T, n int) *setup {
 	if s.ekb, err = s.keys.Eval.MarshalBinary(); err != nil {
 		t.Fatal(err)
 	}
-	s.srv, s.cli = pki(t, s.dir)
+	s.srv, s.cli = shardtest.PKI(t, s.dir)
 	for i := 0; i < n; i++ {
 		s.addShard(t)
 	}
@@ -177,8 +83,8 @@ func newSetup(t *testing.T, n int) *setup {
 }
 
 func (s *setup) addShard(t *testing.T) {
-	p := &proc{dir: filepath.Join(s.dir, fmt.Sprintf("shard-%d", len(s.procs))), tls: s.srv}
-	p.start(t)
+	p := &shardtest.Proc{Bin: puente, Dir: filepath.Join(s.dir, fmt.Sprintf("shard-%d", len(s.procs))), TLS: s.srv}
+	p.Start(t)
 	s.procs = append(s.procs, p)
 }
 
@@ -190,7 +96,7 @@ func (s *setup) pool(t *testing.T, n int) *shard.Pool {
 	}
 	var addrs []string
 	for _, p := range s.procs[:n] {
-		addrs = append(addrs, p.addr)
+		addrs = append(addrs, p.Addr)
 	}
 	pl, err := shard.Dial(addrs, tc, 5*time.Minute)
 	if err != nil {
@@ -349,9 +255,8 @@ func TestShardedNode(t *testing.T) {
 		_, _, err := s.sharded(ctx, pl, 1, queries[1], 700)
 		done <- err
 	}()
-	<-victim.counting
-	victim.cmd.Process.Kill()
-	victim.cmd.Wait()
+	<-victim.Counting
+	victim.Kill()
 	if err := <-done; shardCode(err) != codes.Unavailable {
 		t.Fatalf("search with a shard killed: got %v, want a shard error Unavailable", err)
 	}
@@ -360,7 +265,7 @@ func TestShardedNode(t *testing.T) {
 		t.Fatalf("search with a shard down: got %v, want Unavailable", err)
 	}
 	// Restarted on the same address and directory: it reloads its partition and searches succeed.
-	victim.start(t)
+	victim.Start(t)
 	rctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if err := pl.Ready(rctx); err != nil {
