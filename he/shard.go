@@ -352,3 +352,9 @@ func (s *ShardEvaluator) Count(ctx context.Context, p *Probe, g *Gallery, opts O
 	out.encode()
 	return out, nil
 }
+
+// PreparedProbeBytes is the size of a prepared probe's encoding (node to each shard).
+func (ps *ParamSet) PreparedProbeBytes() int { return ps.probeWireSize() }
+
+// PartialBytes is the size of a partial count's encoding (each shard to the node).
+func (ps *ParamSet) PartialBytes() int { return ps.partialWireSize() }

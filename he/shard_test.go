@@ -111,6 +111,9 @@ func TestShardedMatchesUnsharded(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if testing.Short() && i%2 == 1 {
+				t.Skip("-short: every other case")
+			}
 			rng := rand.New(rand.NewPCG(uint64(c.n), uint64(i)))
 			gal, probe := galleryWithScores(rng, c.n, c.m, c.planted)
 			_, exact, inBand := plainCount(ps, th, probe, gal)

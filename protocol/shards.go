@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/gallery"
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/opening"
@@ -73,10 +75,15 @@ func (c *Config) parseShards(top *hclFields) {
 // shardRuntime is the node's side of its shards.
 type shardRuntime struct {
 	pool *shard.Pool
-	mu   sync.Mutex
-	// installed holds, per agreement, the partitions last installed: rebuilt (installed on
-	// every shard) when the gallery's store changes.
-	installed map[string]*gallery.Derived[shard.Want]
+	mu   sync.Mutex // serialises installs, guards installed
+	// installed is, per agreement, what the shards were last found or made to hold, and the
+	// gallery store's write generation it was computed from.
+	installed map[string]installed
+}
+
+type installed struct {
+	storeGen uint64
+	want     shard.Want
 }
 
 // openShards dials the configured shards (lazily: a shard that is down fails the queries, not
@@ -98,7 +105,7 @@ func (n *Node) openShards() error {
 	if err != nil {
 		return err
 	}
-	n.shards = &shardRuntime{pool: pool, installed: map[string]*gallery.Derived[shard.Want]{}}
+	n.shards = &shardRuntime{pool: pool, installed: map[string]installed{}}
 	return nil
 }
 
@@ -124,35 +131,44 @@ func generationOf(s *gallery.Snapshot) uint64 {
 	return binary.BigEndian.Uint64(h.Sum(nil))
 }
 
-// shardWant returns the partitions the shards must hold for the call's gallery, installing them
-// (every shard, by reference hash) when the gallery changed since the last install or a shard
-// does not hold them: enrolment, removal and re-protection all reach the owning shards this way.
-func (n *Node) shardWant(ctx context.Context, c *matchCall) (shard.Want, error) {
-	g := c.p.gallery()
+// shardWant returns the partitions the shards must hold for partner p's gallery under keys k,
+// installing them (every shard, by reference hash) when the gallery changed since the last
+// install or a shard does not hold them: enrolment, removal, re-protection and a new shard count
+// all reach the owning shards this way. Installs are serialised and audited.
+func (n *Node) shardWant(ctx context.Context, p *partner, k *epochKeys) (shard.Want, error) {
+	g := p.gallery()
+	if g == nil {
+		return shard.Want{}, precondition("gallery is empty", nil)
+	}
 	rt := n.shards
 	rt.mu.Lock()
-	d := rt.installed[c.p.cfg.Agreement]
-	if d == nil {
-		d = gallery.NewDerived(g.store, func(s *gallery.Snapshot) (shard.Want, error) {
-			return n.installShards(ctx, c, s)
-		})
-		rt.installed[c.p.cfg.Agreement] = d
+	defer rt.mu.Unlock()
+	snap, err := g.store.Snapshot()
+	if err != nil {
+		return shard.Want{}, err
 	}
-	rt.mu.Unlock()
-	return d.Get()
+	if in, ok := rt.installed[p.cfg.Agreement]; ok && in.storeGen == snap.Generation && in.want.KeySet == k.rshare.KeySetID() {
+		return in.want, nil
+	}
+	want, err := n.installShards(ctx, p, k, snap)
+	if err != nil {
+		return want, err
+	}
+	rt.installed[p.cfg.Agreement] = installed{storeGen: snap.Generation, want: want}
+	return want, nil
 }
 
-func (n *Node) installShards(ctx context.Context, c *matchCall, s *gallery.Snapshot) (shard.Want, error) {
-	want := shard.Want{Agreement: c.p.cfg.Agreement, Epoch: s.Epoch, KeySet: c.keys.rshare.KeySetID(),
-		Generation: generationOf(s), ParamSet: c.keys.ps}
-	if s.Epoch != c.keys.epoch {
+func (n *Node) installShards(ctx context.Context, p *partner, k *epochKeys, s *gallery.Snapshot) (shard.Want, error) {
+	want := shard.Want{Agreement: p.cfg.Agreement, Epoch: s.Epoch, KeySet: k.rshare.KeySetID(),
+		Generation: generationOf(s), ParamSet: k.ps}
+	if s.Epoch != k.epoch {
 		return want, nil // evaluate refuses it; nothing to install under another epoch's keys
 	}
 	held := true
 	for i, h := range n.shards.pool.Status(ctx) {
 		ok := false
-		for _, p := range h.Parts {
-			id := p.Partition
+		for _, pt := range h.Parts {
+			id := pt.Partition
 			ok = ok || (id.Agreement == want.Agreement && id.Epoch == want.Epoch && string(id.KeySetId) == string(want.KeySet[:]) &&
 				id.Generation == want.Generation && id.Index == uint32(i) && int(id.Count) == n.shards.pool.Len())
 		}
@@ -161,7 +177,7 @@ func (n *Node) installShards(ctx context.Context, c *matchCall, s *gallery.Snaps
 	if held {
 		return want, nil
 	}
-	ekb, err := c.keys.evk.MarshalBinary()
+	ekb, err := k.evk.MarshalBinary()
 	if err != nil {
 		return want, err
 	}
@@ -169,11 +185,51 @@ func (n *Node) installShards(ctx context.Context, c *matchCall, s *gallery.Snaps
 	for i, ref := range s.Refs {
 		entries[i] = shard.Entry{Ref: ref, Template: s.Row(i)}
 	}
-	if err := n.shards.pool.InstallAll(ctx, want, s.Dim, ekb, entries); err != nil {
+	err = n.shards.pool.InstallAll(ctx, want, s.Dim, ekb, entries)
+	// Audited either way: the evaluation keys and the partitions left the node for its shards.
+	action := "shards-installed"
+	if err != nil {
+		action = "shards-install-failed"
+	}
+	if _, aerr := n.audit.Append(context.WithoutCancel(ctx), audit.KindKey, audit.Event{Partner: p.name, Epoch: want.Epoch,
+		Action: action}); aerr != nil {
+		n.log.Error("audit record not written", "action", action, "err", aerr)
+		if err == nil {
+			err = aerr
+		}
+	}
+	if err != nil {
 		return want, err
 	}
 	n.log.Info("shards installed", "agreement", want.Agreement, "epoch", want.Epoch, "shards", n.shards.pool.Len(), "entries", len(entries))
 	return want, nil
+}
+
+// SyncShards brings every shard up to date in the background (serve calls it when the node
+// starts: a new shard count after a rebalance, a gallery changed while the node was down), so
+// that the first search does not pay for it. A failure is logged; the next search retries. It
+// does nothing on a node without shards; Close waits for it.
+func (n *Node) SyncShards(ctx context.Context) {
+	if n.shards == nil {
+		return
+	}
+	n.bg.Add(1)
+	go func() {
+		defer n.bg.Done()
+		for _, p := range n.partners {
+			k, err := p.current()
+			if err != nil || p.gallery() == nil {
+				continue
+			}
+			if err := k.use(); err != nil {
+				continue
+			}
+			if _, err := n.shardWant(ctx, p, k); err != nil {
+				n.log.Warn("shards not installed at start", "partner", p.name, "err", err)
+			}
+			k.release()
+		}
+	}()
 }
 
 // shardedRespond answers a search over the node's shards: the probe prepared with the
@@ -181,7 +237,7 @@ func (n *Node) installShards(ctx context.Context, c *matchCall, s *gallery.Snaps
 // late, or holds another epoch or gallery makes the call fail (Unavailable or
 // FailedPrecondition): never an answer from part of the gallery.
 func (n *Node) shardedRespond(ctx context.Context, c *matchCall, q *he.Query) (*he.Answer, *opening.Secrets, error) {
-	want, err := n.shardWant(ctx, c)
+	want, err := n.shardWant(ctx, c.p, c.keys)
 	if err != nil {
 		return nil, nil, shardError(err)
 	}
@@ -202,6 +258,10 @@ func (n *Node) shardedRespond(ctx context.Context, c *matchCall, q *he.Query) (*
 // shardError turns a shard's failure into the call's status; the partner sees only that the
 // gallery is unavailable, never which shard or why.
 func shardError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
 	code := codes.Unavailable
 	if se, ok := err.(*shard.Error); ok && se.Code == codes.FailedPrecondition {
 		code = codes.FailedPrecondition

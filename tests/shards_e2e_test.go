@@ -15,6 +15,9 @@ import (
 
 // statusJSON is the part of `puente status -json` the sharded test reads.
 type statusJSON struct {
+	Partners []struct {
+		QuotaUsed int `json:"quota_used"`
+	} `json:"partners"`
 	Shards []struct {
 		Address    string `json:"address"`
 		Serving    bool   `json:"serving"`
@@ -105,6 +108,20 @@ func TestShardedEndToEnd(t *testing.T) {
 		t.Fatalf("search with a shard killed: no error: %s", r.out)
 	}
 	t.Logf("search with a shard killed: %v %s", r.err, strings.TrimSpace(r.out))
+	// The failed query is audited as failed and gives its quota back: only the 2·len(rows)
+	// answered searches count.
+	var st2 statusJSON
+	if err := json.Unmarshal([]byte(must(t, "status", "-home", co.home, "-json")), &st2); err != nil {
+		t.Fatal(err)
+	}
+	if len(st2.Partners) != 1 || st2.Partners[0].QuotaUsed != 2*len(rows) {
+		t.Errorf("after the failed search co-migracion counts %+v queries of us-cbp's quota, want %d", st2.Partners, 2*len(rows))
+	}
+	if b, err := os.ReadFile(filepath.Join(co.home, "audit.log")); err != nil {
+		t.Fatal(err)
+	} else if !strings.Contains(string(b), `"shards-installed"`) || !strings.Contains(string(b), `"failed"`) {
+		t.Errorf("co-migracion's audit log records no shard install or no failed query")
+	}
 
 	// Restarted on its address, with its partition on disk: searches succeed.
 	victim.Start(t)

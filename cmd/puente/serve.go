@@ -72,6 +72,7 @@ func runServe(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 			return errors.Join(err, n.Close())
 		}
 	}
+	n.SyncShards(sctx)
 	sock := cfg.Path(cfg.AdminSocket)
 	wg.Add(1)
 	go func() {
