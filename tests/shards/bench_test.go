@@ -23,7 +23,8 @@ import (
 
 // BenchmarkShardedSearch compares, on the production set, one search of a gallery of
 // PUENTE_SHARD_BENCH_N entries (default 131,072: four blocks) of m = 128 in one process with the
-// same search over four `puente shard` processes on this machine: CPU of every process involved
+// same search over PUENTE_SHARD_BENCH_SHARDS (default 4) `puente shard` processes on this
+// machine: CPU of every process involved
 // (the test's own for the node's part, /proc for the shards'), wall time, and the bytes between
 // the node and its shards. The figures are reported, never asserted.
 //
@@ -36,7 +37,14 @@ func BenchmarkShardedSearch(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	const dims, shards = 128, 4
+	const dims = 128
+	shards := 4
+	if v := os.Getenv("PUENTE_SHARD_BENCH_SHARDS"); v != "" {
+		var err error
+		if shards, err = strconv.Atoi(v); err != nil || shards < 1 {
+			b.Fatalf("PUENTE_SHARD_BENCH_SHARDS=%q", v)
+		}
+	}
 	ps, err := he.Lookup(he.N15V2)
 	if err != nil {
 		b.Fatal(err)
