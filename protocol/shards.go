@@ -250,6 +250,14 @@ func (n *Node) shardedRespond(ctx context.Context, c *matchCall, q *he.Query) (*
 	}
 	parts, err := n.shards.pool.Count(ctx, want, c.p.cfg.Threshold, p)
 	if err != nil {
+		var se *shard.Error
+		if errors.As(err, &se) && se.Code == codes.FailedPrecondition {
+			// A shard holds something else than the node last installed (a restored or new
+			// volume): this query fails, and the next one checks every shard and installs again.
+			n.shards.mu.Lock()
+			delete(n.shards.installed, c.p.cfg.Agreement)
+			n.shards.mu.Unlock()
+		}
 		return nil, nil, shardError(err)
 	}
 	return c.keys.responder.Finish(q, p, parts, n.rand)
