@@ -312,6 +312,21 @@ func TestShardedEndToEnd(t *testing.T) {
 	if again[0].Hit != single[0].Hit || again[0].Error != "" {
 		t.Errorf("after restart: hit=%v (error %q), single process %v", again[0].Hit, again[0].Error, single[0].Hit)
 	}
+
+	// A shard that comes back with an empty volume: the next search fails (never a no-hit), and
+	// the one after finds the partition installed again.
+	victim.Kill()
+	if err := os.RemoveAll(victim.Dir); err != nil {
+		t.Fatal(err)
+	}
+	victim.Start(t)
+	one := writeNPY(t, filepath.Join(dir, "one.npy"), probes[:1])
+	if out, err := try("search", "-home", us.home, "-partner", "co-migracion", "-json", one); err == nil || !strings.Contains(out, `"error"`) {
+		t.Fatalf("search with a shard on an empty volume: %s %v, want an error", out, err)
+	}
+	if again := search(t, us, one); again[0].Hit != single[0].Hit || again[0].Error != "" {
+		t.Errorf("after the reinstall: hit=%v (error %q), single process %v", again[0].Hit, again[0].Error, single[0].Hit)
+	}
 	us.stop(t)
 	co.stop(t)
 	must(t, "audit", "verify", "-home", co.home)
