@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -35,6 +36,8 @@ type Config struct {
 	MemoryBudget int64
 	// Log receives the shard's events; nil discards them.
 	Log *slog.Logger
+	// Metrics receives the shard's metrics; nil records none.
+	Metrics *Metrics
 }
 
 // MaxMessage bounds a message of the shard protocol: a prepared probe at N = 2^15 is about
@@ -81,6 +84,7 @@ func NewServer(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("shard: %s holds agreement %q", f, p.id.Agreement)
 		}
 		s.parts[p.id.Agreement] = p
+		cfg.Metrics.held(p.id.Agreement, p.entries)
 		cfg.Log.Info("partition loaded", "agreement", p.id.Agreement, "epoch", p.id.Epoch, "generation", p.id.Generation,
 			"shard", p.id.Index, "of", p.id.Count, "entries", p.entries)
 	}
@@ -118,7 +122,19 @@ func (s *Server) partition(id *pb.PartitionID, paramSet string) (*partition, err
 }
 
 // Count computes the shard's partial count for a prepared probe.
-func (s *Server) Count(ctx context.Context, req *pb.CountRequest) (*pb.CountResponse, error) {
+func (s *Server) Count(ctx context.Context, req *pb.CountRequest) (resp *pb.CountResponse, err error) {
+	start := time.Now()
+	defer func() {
+		outcome := "ok"
+		switch status.Code(err) {
+		case codes.OK:
+		case codes.FailedPrecondition, codes.InvalidArgument:
+			outcome = "refused"
+		default:
+			outcome = "failed"
+		}
+		s.cfg.Metrics.count(req.GetPartition().GetAgreement(), outcome, time.Since(start))
+	}()
 	p, err := s.partition(req.GetPartition(), req.GetParamSet())
 	if err != nil {
 		return nil, err
@@ -197,6 +213,7 @@ func (s *Server) Install(st grpc.ClientStreamingServer[pb.InstallRequest, pb.Ins
 	s.mu.Lock()
 	s.parts[p.id.Agreement] = p
 	s.mu.Unlock()
+	s.cfg.Metrics.held(p.id.Agreement, p.entries)
 	s.cfg.Log.Info("partition installed", "agreement", p.id.Agreement, "epoch", p.id.Epoch, "generation", p.id.Generation,
 		"shard", p.id.Index, "of", p.id.Count, "entries", p.entries)
 	return st.SendAndClose(&pb.InstallResponse{Partition: p.id, Entries: uint64(p.entries)})

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	pb "github.com/puente-id/puente/proto/puente/shard/v1"
 )
@@ -150,5 +151,37 @@ func TestPartitionFileRefusesDamage(t *testing.T) {
 	}
 	if _, _, _, err := readPartition(filepath.Join(dir, "missing.partition")); err == nil {
 		t.Error("a missing file read")
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	m := NewMetrics()
+	m.count("us-co", "ok", 2*time.Second)
+	m.count("us-co", "refused", 0)
+	m.held("us-co", 1234)
+	var nilM *Metrics
+	nilM.count("x", "ok", 0) // a shard without metrics records nothing, and does not panic
+	nilM.held("x", 1)
+	fams, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range fams {
+		for _, mt := range f.Metric {
+			switch {
+			case mt.Counter != nil:
+				got[f.GetName()+"/"+mt.Label[1].GetValue()] = mt.Counter.GetValue()
+			case mt.Gauge != nil:
+				got[f.GetName()] = mt.Gauge.GetValue()
+			case mt.Histogram != nil:
+				got[f.GetName()] = float64(mt.Histogram.GetSampleCount())
+			}
+		}
+	}
+	want := map[string]float64{"puente_shard_counts_total/ok": 1, "puente_shard_counts_total/refused": 1,
+		"puente_shard_entries": 1234, "puente_shard_count_seconds": 1}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("metrics %v, want %v", got, want)
 	}
 }

@@ -17,7 +17,7 @@ import (
 
 func init() {
 	register(&command{name: "shard", summary: "run a shard: one partition of a node's gallery and the public evaluation keys, counting for the node over gRPC/mTLS",
-		usage:    "-dir DIR -listen ADDR -tls-cert FILE -tls-key FILE -tls-ca FILE [-workers N] [-log-level LEVEL] [-health-listen ADDR]",
+		usage:    "-dir DIR -listen ADDR -tls-cert FILE -tls-key FILE -tls-ca FILE [-workers N] [-log-level LEVEL] [-health-listen ADDR] [-metrics-listen ADDR]",
 		examples: []string{"puente shard -dir /var/lib/puente-shard -listen :7443 -tls-cert /etc/puente-shard/tls.crt -tls-key /etc/puente-shard/tls.key -tls-ca /etc/puente-shard/ca.crt"},
 		run:      runShard})
 }
@@ -33,6 +33,7 @@ func runShard(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	budget := fs.Int64("memory-budget", -1, "bytes of ready NTT plaintexts per partition (-1: no bound, 0: none)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	healthAddr := fs.String("health-listen", "", "address of a plaintext gRPC health service for probes (empty: none)")
+	metricsAddr := fs.String("metrics-listen", "", "address of the Prometheus metrics endpoint (empty: none)")
 	if rest, err := parse(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -50,9 +51,17 @@ func runShard(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	if err != nil {
 		return err
 	}
-	s, err := shard.NewServer(shard.Config{Dir: *dir, Lookup: protocol.LookupParams, Workers: *workers, MemoryBudget: *budget, Log: log})
+	met := shard.NewMetrics()
+	s, err := shard.NewServer(shard.Config{Dir: *dir, Lookup: protocol.LookupParams, Workers: *workers, MemoryBudget: *budget, Log: log, Metrics: met})
 	if err != nil {
 		return err
+	}
+	if *metricsAddr != "" {
+		go func() {
+			if err := met.Serve(ctx, *metricsAddr); err != nil {
+				log.Error("metrics endpoint stopped", "addr", *metricsAddr, "err", err)
+			}
+		}()
 	}
 	lis, err := net.Listen("tcp", *listen)
 	if err != nil {

@@ -267,16 +267,25 @@ func TestManifests(t *testing.T) {
 		t.Errorf("puente.hcl's shards (%q, count %d) are not the StatefulSet's pods (%q, %v replicas)", cfg.Shards.DNS, cfg.Shards.Count, wantDNS, shards.Spec.Replicas)
 	}
 
-	// The network: only the node reaches the shards, and the shards reach nothing.
+	// The network: only the node reaches the shards' protocol port, only the metrics port is
+	// open to anything else, and the shards reach nothing.
 	for _, np := range m.netpols {
 		if !matches(np.Spec.PodSelector.MatchLabels, shards.Spec.Template.Labels) {
 			continue
 		}
 		for _, in := range np.Spec.Ingress {
+			fromNode := len(in.From) > 0
 			for _, from := range in.From {
-				if from.PodSelector == nil || !matches(from.PodSelector.MatchLabels, node.Spec.Template.Labels) || from.IPBlock != nil || from.NamespaceSelector != nil {
-					t.Errorf("NetworkPolicy %s lets something other than the node reach the shards", np.Name)
+				fromNode = fromNode && from.PodSelector != nil && matches(from.PodSelector.MatchLabels, node.Spec.Template.Labels) &&
+					from.IPBlock == nil && from.NamespaceSelector == nil
+			}
+			for _, p := range in.Ports {
+				if p.Port == nil || (p.Port.IntValue() != int(shardPort) && p.Port.IntValue() != 9464) || (p.Port.IntValue() == int(shardPort) && !fromNode) {
+					t.Errorf("NetworkPolicy %s lets something other than the node reach the shards' port %v", np.Name, p.Port)
 				}
+			}
+			if len(in.Ports) == 0 {
+				t.Errorf("NetworkPolicy %s opens every port of the shards", np.Name)
 			}
 		}
 		if len(np.Spec.Egress) != 0 || len(np.Spec.PolicyTypes) != 2 {
