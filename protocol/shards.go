@@ -216,20 +216,55 @@ func (n *Node) SyncShards(ctx context.Context) {
 	n.bg.Add(1)
 	go func() {
 		defer n.bg.Done()
-		for _, p := range n.partners {
-			k, err := p.current()
-			if err != nil || p.gallery() == nil {
-				continue
-			}
-			if err := k.use(); err != nil {
-				continue
-			}
-			if _, err := n.shardWant(ctx, p, k); err != nil {
-				n.log.Warn("shards not installed at start", "partner", p.name, "err", err)
-			}
-			k.release()
+		if _, err := n.InstallShards(ctx); err != nil {
+			n.log.Warn("shards not installed at start", "err", err)
 		}
 	}()
+}
+
+// ShardInstall is what InstallShards made one agreement's shards hold.
+type ShardInstall struct {
+	Partner    string `json:"partner"`
+	Agreement  string `json:"agreement"`
+	Epoch      uint64 `json:"epoch"`
+	Generation uint64 `json:"generation"`
+	Shards     int    `json:"shards"`
+	Entries    int    `json:"entries"`
+}
+
+// InstallShards brings every shard up to date for every partner with keys and a gallery, now:
+// each shard gets the partition of the current placement (by reference hash over the configured
+// shards), unless it already holds it. It is what a rebalance runs after the shard count changed
+// (`puente shards rebalance`, or serve at start): crash-safe, since each shard replaces its
+// partition atomically and searches fail until every shard holds the new one, and idempotent.
+// Each install is audited.
+func (n *Node) InstallShards(ctx context.Context) ([]ShardInstall, error) {
+	if n.shards == nil {
+		return nil, fmt.Errorf("%w: the node's configuration names no shards", ErrPrecondition)
+	}
+	var out []ShardInstall
+	var errs []error
+	for _, pc := range n.cfg.Partners {
+		p := n.partners[pc.Name]
+		k, err := p.current()
+		g := p.gallery()
+		if err != nil || g == nil {
+			continue
+		}
+		if err := k.use(); err != nil {
+			continue
+		}
+		want, err := n.shardWant(ctx, p, k)
+		k.release()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("partner %s: %w", p.name, err))
+			continue
+		}
+		cnt, _ := g.store.Count()
+		out = append(out, ShardInstall{Partner: p.name, Agreement: want.Agreement, Epoch: want.Epoch, Generation: want.Generation,
+			Shards: n.shards.pool.Len(), Entries: cnt})
+	}
+	return out, errors.Join(errs...)
 }
 
 // shardedRespond answers a search over the node's shards: the probe prepared with the

@@ -237,13 +237,19 @@ func TestShardedEndToEnd(t *testing.T) {
 		procs, addrs = append(procs, p), append(addrs, fmt.Sprintf("%q", p.Addr))
 	}
 	co.stop(t)
-	f, err := os.OpenFile(filepath.Join(co.home, "puente.hcl"), os.O_APPEND|os.O_WRONLY, 0)
+	confPath := filepath.Join(co.home, "puente.hcl")
+	conf, err := os.ReadFile(confPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(f, "\nshards {\n  addresses = [%s]\n  timeout = \"300s\"\n  tls {\n    cert = %q\n    key = %q\n    ca = %q\n  }\n}\n",
-		strings.Join(addrs, ", "), cli.Cert, cli.Key, cli.CA)
-	f.Close()
+	setShards := func(addrs []string) {
+		block := fmt.Sprintf("\nshards {\n  addresses = [%s]\n  timeout = \"300s\"\n  tls {\n    cert = %q\n    key = %q\n    ca = %q\n  }\n}\n",
+			strings.Join(addrs, ", "), cli.Cert, cli.Key, cli.CA)
+		if err := os.WriteFile(confPath, append(append([]byte(nil), conf...), block...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setShards(addrs)
 	co.start(t)
 
 	sharded := search(t, us, probeFile)
@@ -326,6 +332,37 @@ func TestShardedEndToEnd(t *testing.T) {
 	}
 	if again := search(t, us, one); again[0].Hit != single[0].Hit || again[0].Error != "" {
 		t.Errorf("after the reinstall: hit=%v (error %q), single process %v", again[0].Hit, again[0].Error, single[0].Hit)
+	}
+
+	// Rebalance from four shards to five: the node stopped, a fifth shard, the configuration
+	// names five, `puente shards rebalance` installs; every entry is held once, and searches
+	// decide as before.
+	co.stop(t)
+	p5 := &shardtest.Proc{Bin: puente, Dir: filepath.Join(dir, "shard-4"), TLS: srv}
+	p5.Start(t)
+	setShards(append(addrs, fmt.Sprintf("%q", p5.Addr)))
+	if out := must(t, "shards", "rebalance", "-home", co.home); !strings.Contains(out, "300 entries on 5 shards") {
+		t.Errorf("rebalance printed %q", out)
+	}
+	var st5 statusJSON
+	if err := json.Unmarshal([]byte(must(t, "status", "-home", co.home, "-json")), &st5); err != nil {
+		t.Fatal(err)
+	}
+	total = 0
+	for _, sh := range st5.Shards {
+		if !sh.Serving || sh.Generation != st5.Shards[0].Generation {
+			t.Errorf("after rebalance: shard %+v", sh)
+		}
+		total += sh.Entries
+	}
+	if len(st5.Shards) != 5 || total != uint64(len(gal)) {
+		t.Errorf("after rebalance %d shards hold %d entries; want 5 holding %d", len(st5.Shards), total, len(gal))
+	}
+	co.start(t)
+	for i, l := range search(t, us, probeFile) {
+		if l.Hit != single[i].Hit || l.Error != "" {
+			t.Errorf("5 shards: probe %d hit=%v (error %q), single process %v", i, l.Hit, l.Error, single[i].Hit)
+		}
 	}
 	us.stop(t)
 	co.stop(t)
