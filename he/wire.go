@@ -38,6 +38,8 @@ const (
 	kindAnswer   objKind = 8
 	kindShare    objKind = 4
 	kindKeys     objKind = 5
+	kindProbe    objKind = 9  // a prepared probe, node to shard (shard.go)
+	kindPartial  objKind = 10 // a shard's partial count, shard to node
 )
 
 var kindNames = map[objKind]string{
@@ -46,6 +48,8 @@ var kindNames = map[objKind]string{
 	kindAnswer:   "answer",
 	kindShare:    "secret share",
 	kindKeys:     "evaluation keys",
+	kindProbe:    "prepared probe",
+	kindPartial:  "partial count",
 }
 
 // ParamSetOf returns the parameter-set ID in the header of any object this

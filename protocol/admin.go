@@ -43,6 +43,8 @@ var (
 type Status struct {
 	Node     string          `json:"node"`
 	Partners []PartnerStatus `json:"partners"`
+	// Shards are the node's shards, one entry per shard and agreement it holds (shards.go).
+	Shards []ShardStatus `json:"shards,omitempty"`
 }
 
 // PartnerStatus describes one agreement.
@@ -78,6 +80,7 @@ func (n *Node) Status(ctx context.Context) (*Status, error) {
 		}
 		st.Partners = append(st.Partners, ps)
 	}
+	st.Shards = n.shardStatus(ctx)
 	return st, nil
 }
 

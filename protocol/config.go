@@ -64,6 +64,8 @@ type Config struct {
 	// default 1. Further queries wait, within their deadline.
 	MaxConcurrent int
 	Partners      []PartnerConfig
+	// Shards, when set, names the shards that hold and score the node's galleries (shards.go).
+	Shards *ShardsConfig
 }
 
 // KeyStoreConfig selects the key store: the embedded file store or Vault.
@@ -140,7 +142,7 @@ func ParseConfig(src []byte, file string) (*Config, error) {
 	c := &Config{File: file, Dir: filepath.Dir(file)}
 	var perr error
 	top, blocks := newFields(file, 1, list.Items, []string{"node", "test_node", "listen", "metrics_listen", "admin_socket",
-		"tls", "key_store", "identity", "policy", "gallery_dir", "audit_log", "state_file", "replay_window", "max_concurrent_queries"},
+		"tls", "key_store", "identity", "policy", "gallery_dir", "audit_log", "state_file", "replay_window", "max_concurrent_queries", "shards"},
 		[]string{"partner"}, &perr)
 	c.Node = top.str("node", true)
 	c.TestNode = top.boolean("test_node")
@@ -166,6 +168,7 @@ func ParseConfig(src []byte, file string) (*Config, error) {
 	}
 	c.parseTLS(top)
 	c.parseKeyStore(top)
+	c.parseShards(top)
 	seen := map[string]bool{}
 	for _, it := range blocks {
 		c.parsePartner(top, it, seen)

@@ -71,6 +71,7 @@ func newEpochKeys(p *partner, c *ceremonyState, qshare, rshare *he.SecretShare, 
 	if k.responder, err = he.NewResponder(evk, rshare); err != nil {
 		return nil, err
 	}
+	k.evk = evk
 	return k, nil
 }
 

@@ -32,6 +32,7 @@ type epochKeys struct {
 	querier   *he.Querier
 	rshare    *he.SecretShare
 	responder *he.Responder
+	evk       *he.EvaluationKeys // public: what the node installs on its shards
 }
 
 // use takes the keys for one computation; the caller must call release.
@@ -131,6 +132,7 @@ func (n *Node) loadEpoch(ctx context.Context, p *partner, epoch uint64) (*epochK
 	if k.responder, err = he.NewResponder(evk, k.rshare); err != nil {
 		return nil, err
 	}
+	k.evk = evk
 	return k, nil
 }
 

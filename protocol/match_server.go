@@ -304,9 +304,12 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) ([]byte,
 	var hg *he.Gallery
 	var epoch uint64
 	var err error
-	if c.method == pb.MatchService_Verify_FullMethodName {
+	switch {
+	case c.method == pb.MatchService_Verify_FullMethodName:
 		hg, epoch, err = n.packReference(c.p, g, c.open.reference)
-	} else {
+	case n.shards != nil: // the shards hold the packed gallery; shardedRespond checks its epoch
+		epoch = c.keys.epoch
+	default:
 		var pg packedGallery
 		pg, err = g.packed.Get()
 		hg, epoch = pg.g, pg.epoch
@@ -318,7 +321,13 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) ([]byte,
 		return nil, nil, nil, precondition("the gallery was re-protected under a new epoch during the query", fmt.Errorf("gallery epoch %d, query epoch %d", epoch, c.keys.epoch))
 	}
 	testHook(ctx, "evaluate", nil)
-	ans, sec, err := c.keys.responder.Respond(ctx, q, hg, he.Options{Threshold: he.Threshold{Tau: c.p.cfg.Threshold}}, n.rand)
+	var ans *he.Answer
+	var sec *opening.Secrets
+	if n.shards != nil && c.method != pb.MatchService_Verify_FullMethodName {
+		ans, sec, err = n.shardedRespond(ctx, c, q)
+	} else {
+		ans, sec, err = c.keys.responder.Respond(ctx, q, hg, he.Options{Threshold: he.Threshold{Tau: c.p.cfg.Threshold}}, n.rand)
+	}
 	testHook(ctx, "evaluated", err)
 	if err != nil {
 		return nil, nil, nil, err

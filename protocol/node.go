@@ -47,6 +47,7 @@ type Node struct {
 	strangers *strangerGate
 
 	partners map[string]*partner
+	shards   *shardRuntime // nil: the node scores its galleries itself (shards.go)
 
 	bg       sync.WaitGroup // background work (re-protection after a new epoch)
 	inflight sync.WaitGroup // calls being served or made
@@ -120,6 +121,9 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Node, err error) {
 		n.partners[p.name] = p
 	}
 	if err := n.checkStateAgainstLog(scan); err != nil {
+		return nil, err
+	}
+	if err := n.openShards(); err != nil {
 		return nil, err
 	}
 	if err := n.resolvePending(ctx, scan); err != nil {
@@ -260,6 +264,9 @@ func (n *Node) Close() error {
 	n.stopCeremonies()
 	n.inflight.Wait()
 	n.bg.Wait()
+	if n.shards != nil {
+		n.shards.pool.Close()
+	}
 	var errs []error
 	for _, p := range n.partners {
 		errs = append(errs, p.close())

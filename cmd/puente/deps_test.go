@@ -17,6 +17,9 @@ var researchOnly = []string{
 	"codeberg.org/go-latex/latex",
 	"codeberg.org/go-pdf/fpdf",
 	"github.com/golang/freetype",
+	// The Kubernetes API types and YAML decoding validate deploy/kubernetes in CI only.
+	"k8s.io",
+	"sigs.k8s.io/yaml",
 }
 
 // TestNodeBinaryDependencies lists what the node binary links (go list

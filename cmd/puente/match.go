@@ -307,6 +307,22 @@ func runStatus(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 		for _, p := range s.Partners {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d of %s\n", p.Partner, p.Agreement, p.Epoch, p.ParamSet, p.Enrolled, p.GalleryEpoch, p.QuotaUsed, p.QuotaLimit)
 		}
+		if err := tw.Flush(); err != nil || len(s.Shards) == 0 {
+			return err
+		}
+		fmt.Fprintln(st.out)
+		tw = tabwriter.NewWriter(st.out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SHARD\tHEALTH\tAGREEMENT\tEPOCH\tGENERATION\tENTRIES\tBLOCKS")
+		for _, sh := range s.Shards {
+			health := "serving"
+			switch {
+			case sh.Error != "":
+				health = "down: " + sh.Error
+			case !sh.Serving:
+				health = "not serving"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%016x\t%d\t%d\n", sh.Address, health, sh.Agreement, sh.Epoch, sh.Generation, sh.Entries, sh.Blocks)
+		}
 		return tw.Flush()
 	})
 }

@@ -15,7 +15,7 @@ import (
 
 func init() {
 	register(&command{name: "serve", summary: "run the node: answer partners over gRPC/mTLS, serve metrics and the operator socket",
-		usage: "[-home DIR] [-config FILE] [-log-level debug|info|warn|error]",
+		usage: "[-home DIR] [-config FILE] [-log-level debug|info|warn|error] [-health-listen ADDR]",
 		examples: []string{"puente serve -home /var/lib/puente",
 			"puente serve -config /etc/puente/puente.hcl -log-level debug"},
 		run: runServe})
@@ -25,6 +25,7 @@ func runServe(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	home := homeFlag(fs)
 	file := fs.String("config", "", "configuration file (default HOME/puente.hcl)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	healthAddr := fs.String("health-listen", "", "address of a plaintext gRPC health service for probes (empty: none)")
 	if rest, err := parse(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
@@ -65,6 +66,13 @@ func runServe(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 			}
 		}()
 	}
+	if *healthAddr != "" {
+		if _, err := serveHealth(sctx, *healthAddr, "puente.v1.MatchService"); err != nil {
+			stop()
+			return errors.Join(err, n.Close())
+		}
+	}
+	n.SyncShards(sctx)
 	sock := cfg.Path(cfg.AdminSocket)
 	wg.Add(1)
 	go func() {

@@ -1,0 +1,348 @@
+package protocol
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/gallery"
+	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/opening"
+	"github.com/puente-id/puente/shard"
+)
+
+// ShardsConfig names the node's shards (a shards { } block in puente.hcl): the responder's
+// gallery is then held and scored by `puente shard` workers, and the node keeps its records,
+// its keys and the final step of every answer. Either a static list or a DNS pattern with "{i}"
+// (a Kubernetes StatefulSet's pods under its headless Service) and a count:
+//
+//	shards {
+//	  dns     = "puente-shard-{i}.puente-shard.puente.svc.cluster.local:7443"
+//	  count   = 4
+//	  timeout = "60s"
+//	  tls { cert = "/etc/puente/shards/tls.crt"  key = "/etc/puente/shards/tls.key"  ca = "/etc/puente/shards/ca.crt" }
+//	}
+type ShardsConfig struct {
+	Addresses []string
+	DNS       string
+	Count     int
+	Timeout   time.Duration // each shard's deadline for one count; default 60s
+	TLS       shard.TLSFiles
+	Line      int
+}
+
+func (c *Config) parseShards(top *hclFields) {
+	it := top.items["shards"]
+	if it == nil {
+		return
+	}
+	body, ok := top.block(it)
+	if !ok {
+		return
+	}
+	f, _ := newFields(top.file, it.Pos().Line, body, []string{"addresses", "dns", "count", "timeout", "tls"}, nil, top.err)
+	s := &ShardsConfig{Addresses: f.strs("addresses", false), DNS: f.str("dns", false), Timeout: 60 * time.Second, Line: it.Pos().Line}
+	if f.items["count"] != nil {
+		s.Count = f.integer("count", false, 1, 128)
+	}
+	if t := f.str("timeout", false); t != "" {
+		d, err := time.ParseDuration(t)
+		if err != nil || d < time.Second || d > time.Hour {
+			f.errorf(f.items["timeout"].Pos(), "timeout %q: want a duration from 1s to 1h", t)
+		}
+		s.Timeout = d
+	}
+	if tt := f.items["tls"]; tt == nil {
+		f.errorf(it.Pos(), "shards: required block tls { cert = ... key = ... ca = ... } is missing")
+	} else if tb, ok := f.block(tt); ok {
+		tf, _ := newFields(top.file, tt.Pos().Line, tb, []string{"cert", "key", "ca"}, nil, top.err)
+		s.TLS = shard.TLSFiles{Cert: c.Path(tf.str("cert", true)), Key: c.Path(tf.str("key", true)), CA: c.Path(tf.str("ca", true))}
+	}
+	if _, err := shard.Targets(s.Addresses, s.DNS, s.Count); err != nil {
+		f.errorf(it.Pos(), "shards: %v", err)
+	}
+	c.Shards = s
+}
+
+// shardRuntime is the node's side of its shards.
+type shardRuntime struct {
+	pool *shard.Pool
+	mu   sync.Mutex // serialises installs, guards installed
+	// installed is, per agreement, what the shards were last found or made to hold, and the
+	// gallery store's write generation it was computed from.
+	installed map[string]installed
+}
+
+type installed struct {
+	storeGen uint64
+	want     shard.Want
+}
+
+// openShards dials the configured shards (lazily: a shard that is down fails the queries, not
+// the node's start).
+func (n *Node) openShards() error {
+	sc := n.cfg.Shards
+	if sc == nil {
+		return nil
+	}
+	addrs, err := shard.Targets(sc.Addresses, sc.DNS, sc.Count)
+	if err != nil {
+		return err
+	}
+	tc, err := sc.TLS.ClientTLS()
+	if err != nil {
+		return err
+	}
+	pool, err := shard.Dial(addrs, tc, sc.Timeout)
+	if err != nil {
+		return err
+	}
+	n.shards = &shardRuntime{pool: pool, installed: map[string]installed{}}
+	return nil
+}
+
+// generationOf names a snapshot's content: epoch, dimension, and every reference and template
+// in order. It survives restarts (the store's own write generation does not), so a shard that
+// already holds the content is not sent it again.
+func generationOf(s *gallery.Snapshot) uint64 {
+	h := sha256.New()
+	var b [8]byte
+	for _, v := range []uint64{s.Epoch, uint64(s.Dim), uint64(s.Count())} {
+		binary.BigEndian.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	for i, ref := range s.Refs {
+		binary.BigEndian.PutUint64(b[:], uint64(len(ref)))
+		h.Write(b[:])
+		h.Write([]byte(ref))
+		for _, v := range s.Row(i) {
+			binary.BigEndian.PutUint64(b[:], math.Float64bits(v))
+			h.Write(b[:])
+		}
+	}
+	return binary.BigEndian.Uint64(h.Sum(nil))
+}
+
+// shardWant returns the partitions the shards must hold for partner p's gallery under keys k,
+// installing them (every shard, by reference hash) when the gallery changed since the last
+// install or a shard does not hold them: enrolment, removal, re-protection and a new shard count
+// all reach the owning shards this way. Installs are serialised and audited.
+func (n *Node) shardWant(ctx context.Context, p *partner, k *epochKeys) (shard.Want, error) {
+	g := p.gallery()
+	if g == nil {
+		return shard.Want{}, precondition("gallery is empty", nil)
+	}
+	rt := n.shards
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	snap, err := g.store.Snapshot()
+	if err != nil {
+		return shard.Want{}, err
+	}
+	if in, ok := rt.installed[p.cfg.Agreement]; ok && in.storeGen == snap.Generation && in.want.KeySet == k.rshare.KeySetID() {
+		return in.want, nil
+	}
+	want, err := n.installShards(ctx, p, k, snap)
+	if err != nil {
+		return want, err
+	}
+	rt.installed[p.cfg.Agreement] = installed{storeGen: snap.Generation, want: want}
+	return want, nil
+}
+
+func (n *Node) installShards(ctx context.Context, p *partner, k *epochKeys, s *gallery.Snapshot) (shard.Want, error) {
+	want := shard.Want{Agreement: p.cfg.Agreement, Epoch: s.Epoch, KeySet: k.rshare.KeySetID(),
+		Generation: generationOf(s), ParamSet: k.ps}
+	if s.Epoch != k.epoch {
+		return want, nil // evaluate refuses it; nothing to install under another epoch's keys
+	}
+	held := true
+	for i, h := range n.shards.pool.Status(ctx) {
+		ok := false
+		for _, pt := range h.Parts {
+			id := pt.Partition
+			ok = ok || (id.Agreement == want.Agreement && id.Epoch == want.Epoch && string(id.KeySetId) == string(want.KeySet[:]) &&
+				id.Generation == want.Generation && id.Index == uint32(i) && int(id.Count) == n.shards.pool.Len())
+		}
+		held = held && ok
+	}
+	if held {
+		return want, nil
+	}
+	ekb, err := k.evk.MarshalBinary()
+	if err != nil {
+		return want, err
+	}
+	entries := make([]shard.Entry, s.Count())
+	for i, ref := range s.Refs {
+		entries[i] = shard.Entry{Ref: ref, Template: s.Row(i)}
+	}
+	err = n.shards.pool.InstallAll(ctx, want, s.Dim, ekb, entries)
+	// Audited either way: the evaluation keys and the partitions left the node for its shards.
+	action := "shards-installed"
+	if err != nil {
+		action = "shards-install-failed"
+	}
+	if _, aerr := n.audit.Append(context.WithoutCancel(ctx), audit.KindKey, audit.Event{Partner: p.name, Epoch: want.Epoch,
+		Action: action}); aerr != nil {
+		n.log.Error("audit record not written", "action", action, "err", aerr)
+		if err == nil {
+			err = aerr
+		}
+	}
+	if err != nil {
+		return want, err
+	}
+	n.log.Info("shards installed", "agreement", want.Agreement, "epoch", want.Epoch, "shards", n.shards.pool.Len(), "entries", len(entries))
+	return want, nil
+}
+
+// SyncShards brings every shard up to date in the background (serve calls it when the node
+// starts: a new shard count after a rebalance, a gallery changed while the node was down), so
+// that the first search does not pay for it. A failure is logged; the next search retries. It
+// does nothing on a node without shards; Close waits for it.
+func (n *Node) SyncShards(ctx context.Context) {
+	if n.shards == nil {
+		return
+	}
+	n.bg.Add(1)
+	go func() {
+		defer n.bg.Done()
+		if _, err := n.InstallShards(ctx); err != nil {
+			n.log.Warn("shards not installed at start", "err", err)
+		}
+	}()
+}
+
+// ShardInstall is what InstallShards made one agreement's shards hold.
+type ShardInstall struct {
+	Partner    string `json:"partner"`
+	Agreement  string `json:"agreement"`
+	Epoch      uint64 `json:"epoch"`
+	Generation uint64 `json:"generation"`
+	Shards     int    `json:"shards"`
+	Entries    int    `json:"entries"`
+}
+
+// InstallShards brings every shard up to date for every partner with keys and a gallery, now:
+// each shard gets the partition of the current placement (by reference hash over the configured
+// shards), unless it already holds it. It is what a rebalance runs after the shard count changed
+// (`puente shards rebalance`, or serve at start): crash-safe, since each shard replaces its
+// partition atomically and searches fail until every shard holds the new one, and idempotent.
+// Each install is audited.
+func (n *Node) InstallShards(ctx context.Context) ([]ShardInstall, error) {
+	if n.shards == nil {
+		return nil, fmt.Errorf("%w: the node's configuration names no shards", ErrPrecondition)
+	}
+	var out []ShardInstall
+	var errs []error
+	for _, pc := range n.cfg.Partners {
+		p := n.partners[pc.Name]
+		k, err := p.current()
+		g := p.gallery()
+		if err != nil || g == nil {
+			continue
+		}
+		if err := k.use(); err != nil {
+			continue
+		}
+		want, err := n.shardWant(ctx, p, k)
+		k.release()
+		if err != nil {
+			errs = append(errs, fmt.Errorf("partner %s: %w", p.name, err))
+			continue
+		}
+		cnt, _ := g.store.Count()
+		out = append(out, ShardInstall{Partner: p.name, Agreement: want.Agreement, Epoch: want.Epoch, Generation: want.Generation,
+			Shards: n.shards.pool.Len(), Entries: cnt})
+	}
+	return out, errors.Join(errs...)
+}
+
+// shardedRespond answers a search over the node's shards: the probe prepared with the
+// responder's share, the partial counts of every shard, the final step. A shard that is down,
+// late, or holds another epoch or gallery makes the call fail (Unavailable or
+// FailedPrecondition): never an answer from part of the gallery.
+func (n *Node) shardedRespond(ctx context.Context, c *matchCall, q *he.Query) (*he.Answer, *opening.Secrets, error) {
+	want, err := n.shardWant(ctx, c.p, c.keys)
+	if err != nil {
+		return nil, nil, shardError(err)
+	}
+	if want.Epoch != c.keys.epoch {
+		return nil, nil, precondition("the gallery was re-protected under a new epoch during the query", fmt.Errorf("gallery epoch %d, query epoch %d", want.Epoch, c.keys.epoch))
+	}
+	p, err := c.keys.responder.Prepare(q, n.rand)
+	if err != nil {
+		return nil, nil, err
+	}
+	parts, err := n.shards.pool.Count(ctx, want, c.p.cfg.Threshold, p)
+	if err != nil {
+		var se *shard.Error
+		if errors.As(err, &se) && se.Code == codes.FailedPrecondition {
+			// A shard holds something else than the node last installed (a restored or new
+			// volume): this query fails, and the next one checks every shard and installs again.
+			n.shards.mu.Lock()
+			delete(n.shards.installed, c.p.cfg.Agreement)
+			n.shards.mu.Unlock()
+		}
+		return nil, nil, shardError(err)
+	}
+	return c.keys.responder.Finish(q, p, parts, n.rand)
+}
+
+// shardError turns a shard's failure into the call's status; the partner sees only that the
+// gallery is unavailable, never which shard or why.
+func shardError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	code := codes.Unavailable
+	if se, ok := err.(*shard.Error); ok && se.Code == codes.FailedPrecondition {
+		code = codes.FailedPrecondition
+	}
+	return &Error{Code: code, Safe: "the responder's gallery is not available in full; try again later", Err: err}
+}
+
+// ShardStatus is one shard's state for the operator.
+type ShardStatus struct {
+	Address    string `json:"address"`
+	Serving    bool   `json:"serving"`
+	Error      string `json:"error,omitempty"`
+	Agreement  string `json:"agreement,omitempty"`
+	Epoch      uint64 `json:"epoch,omitempty"`
+	Generation uint64 `json:"generation,omitempty"`
+	Entries    uint64 `json:"entries"`
+	Blocks     uint32 `json:"blocks"`
+}
+
+// shardStatus asks every shard for its health and partitions.
+func (n *Node) shardStatus(ctx context.Context) []ShardStatus {
+	if n.shards == nil {
+		return nil
+	}
+	var out []ShardStatus
+	for _, h := range n.shards.pool.Status(ctx) {
+		s := ShardStatus{Address: h.Addr, Serving: h.Serving}
+		if h.Err != nil {
+			s.Error = h.Err.Error()
+		}
+		if len(h.Parts) == 0 {
+			out = append(out, s)
+		}
+		for _, p := range h.Parts {
+			s.Agreement, s.Epoch, s.Generation = p.Partition.Agreement, p.Partition.Epoch, p.Partition.Generation
+			s.Entries, s.Blocks = p.Entries, p.Blocks
+			out = append(out, s)
+		}
+	}
+	return out
+}

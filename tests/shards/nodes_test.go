@@ -1,0 +1,370 @@
+//go:build puente_testparams
+
+package shards
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/puente-id/puente/he/hetest"
+	"github.com/puente-id/puente/shard/shardtest"
+)
+
+// The two-node harness of tests/, reduced to what the sharded scenario needs: nodes as `puente
+// serve` processes with their own homes, talking over gRPC with mutual TLS on loopback.
+
+// node is one node's home and, while it serves, its `puente serve` process.
+type node struct {
+	name, home, addr string
+	serve            *exec.Cmd
+	log              *bytes.Buffer
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// must runs puente and fails the test unless it exits 0.
+func must(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := try(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// try runs puente and returns its output, or an error with its output unless it exits 0.
+func try(args ...string) (string, error) {
+	cmd := exec.Command(puente, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("puente %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
+	}
+	return out.String(), nil
+}
+
+func newNode(t *testing.T, dir, name string) *node {
+	t.Helper()
+	n := &node{name: name, home: filepath.Join(dir, name), addr: freeAddr(t)}
+	must(t, "init", "-home", n.home, "-test-node", "-listen", n.addr, name)
+	return n
+}
+
+// link makes b a partner of a under agreement us-co, as an operator does.
+func link(t *testing.T, a, b *node) {
+	t.Helper()
+	out := must(t, "partner", "add", "-home", a.home, "-card", filepath.Join(b.home, "card.json"), "-agreement", "us-co",
+		"-address", b.addr, "-he-params", "INSECURE-test-n12", "-threshold", "0.9", "-quota", "1000 per 24h")
+	i := strings.Index(out, "partner \"")
+	if i < 0 {
+		t.Fatalf("partner add printed no policy block:\n%s", out)
+	}
+	f, err := os.OpenFile(filepath.Join(a.home, "policy.hcl"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString("\n" + out[i:])
+}
+
+// start runs `puente serve` and returns once it printed that it serves and its operator socket
+// accepts a connection.
+func (n *node) start(t *testing.T) {
+	t.Helper()
+	n.log = &bytes.Buffer{}
+	n.serve = exec.Command(puente, "serve", "-home", n.home)
+	out, err := n.serve.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.serve.Stderr = n.log
+	if err := n.serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.stop(t) })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.Contains(line, "serving on") {
+		t.Fatalf("%s did not start: %q %v\n%s", n.name, line, err, n.log)
+	}
+	sock := filepath.Join(n.home, "run", "admin.sock")
+	for i := 0; ; i++ {
+		c, err := net.Dial("unix", sock)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if i == 300 {
+			t.Fatalf("%s: operator socket: %v", n.name, err)
+		}
+		time.Sleep(10 * time.Millisecond) // the socket is made right after the line is printed
+	}
+}
+
+func (n *node) stop(t *testing.T) {
+	t.Helper()
+	if n.serve == nil {
+		return
+	}
+	n.serve.Process.Signal(syscall.SIGTERM)
+	if err := n.serve.Wait(); err != nil {
+		t.Errorf("%s serve exited with %v:\n%s", n.name, err, n.log)
+	}
+	n.serve = nil
+}
+
+// matchLine is one line of `puente search -json`.
+type matchLine struct {
+	Row   int    `json:"row"`
+	Hit   bool   `json:"hit"`
+	Error string `json:"error"`
+}
+
+// writeNPY writes rows as a NumPy v1.0 .npy file of little-endian float32.
+func writeNPY(t *testing.T, path string, rows [][]float64) string {
+	t.Helper()
+	hdr := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", len(rows), len(rows[0]))
+	hdr += strings.Repeat(" ", 64-(10+len(hdr)+1)%64) + "\n"
+	var b bytes.Buffer
+	b.WriteString("\x93NUMPY\x01\x00")
+	binary.Write(&b, binary.LittleEndian, uint16(len(hdr)))
+	b.WriteString(hdr)
+	for _, r := range rows {
+		for _, v := range r {
+			binary.Write(&b, binary.LittleEndian, float32(v))
+		}
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// search runs `puente search -json` from q for the probes in file.
+func search(t *testing.T, q *node, file string) []matchLine {
+	t.Helper()
+	out := must(t, "search", "-home", q.home, "-partner", "co-migracion", "-json", file)
+	var ls []matchLine
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m matchLine
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("search output %q: %v", l, err)
+		}
+		ls = append(ls, m)
+	}
+	return ls
+}
+
+// statusJSON is the part of `puente status -json` the sharded test reads.
+type statusJSON struct {
+	Partners []struct {
+		QuotaUsed int `json:"quota_used"`
+	} `json:"partners"`
+	Shards []struct {
+		Address    string `json:"address"`
+		Serving    bool   `json:"serving"`
+		Error      string `json:"error"`
+		Epoch      uint64 `json:"epoch"`
+		Generation uint64 `json:"generation"`
+		Entries    uint64 `json:"entries"`
+	} `json:"shards"`
+}
+
+// TestShardedEndToEnd: the responder's node (co-migracion) moves its gallery to four `puente
+// shard` processes; the querier's searches decide as they did against the single process; the
+// partner's protocol is unchanged. A shard killed (SIGKILL) while it counts makes the search
+// fail with an error, never a no-hit; after its restart searches succeed again.
+func TestShardedEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two nodes and four shard processes")
+	}
+	dir := t.TempDir()
+	us, co := newNode(t, dir, "us-cbp"), newNode(t, dir, "co-migracion")
+	link(t, us, co)
+	link(t, co, us)
+	us.start(t)
+	co.start(t)
+	must(t, "ceremony", "-home", us.home, "-partner", "co-migracion")
+	// co-migracion's gallery: 300 raw feature vectors. Probes: two of them with a little noise
+	// (mated), two fresh vectors (non-mated).
+	rng := rand.New(rand.NewPCG(9, 9))
+	gal := hetest.GaussianVectors(rng, 300, 128)
+	must(t, "enroll", "-home", co.home, "-partner", "us-cbp", writeNPY(t, filepath.Join(dir, "gal.npy"), gal))
+	var probes [][]float64
+	for _, r := range []int{3, 250} {
+		p := append([]float64(nil), gal[r]...)
+		for i := range p {
+			p[i] += 0.001 * rng.NormFloat64()
+		}
+		probes = append(probes, p)
+	}
+	probes = append(probes, hetest.GaussianVectors(rng, 2, 128)...)
+	want := []bool{true, true, false, false}
+	probeFile := writeNPY(t, filepath.Join(dir, "probes.npy"), probes)
+	single := search(t, us, probeFile)
+	for i := range single {
+		if single[i].Hit != want[i] || single[i].Error != "" {
+			t.Fatalf("single process: probe %d hit=%v (error %q), want %v", i, single[i].Hit, single[i].Error, want[i])
+		}
+	}
+
+	// Four shards, and co-migracion's configuration names them.
+	srv, cli := shardtest.PKI(t, dir)
+	var procs []*shardtest.Proc
+	var addrs []string
+	for i := 0; i < 4; i++ {
+		p := &shardtest.Proc{Bin: puente, Dir: filepath.Join(dir, fmt.Sprintf("shard-%d", i)), TLS: srv}
+		p.Start(t)
+		procs, addrs = append(procs, p), append(addrs, fmt.Sprintf("%q", p.Addr))
+	}
+	co.stop(t)
+	confPath := filepath.Join(co.home, "puente.hcl")
+	conf, err := os.ReadFile(confPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setShards := func(addrs []string) {
+		block := fmt.Sprintf("\nshards {\n  addresses = [%s]\n  timeout = \"300s\"\n  tls {\n    cert = %q\n    key = %q\n    ca = %q\n  }\n}\n",
+			strings.Join(addrs, ", "), cli.Cert, cli.Key, cli.CA)
+		if err := os.WriteFile(confPath, append(append([]byte(nil), conf...), block...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setShards(addrs)
+	co.start(t)
+
+	sharded := search(t, us, probeFile)
+	for i := range sharded {
+		if sharded[i].Hit != single[i].Hit || sharded[i].Error != "" {
+			t.Errorf("probe %d: sharded hit=%v (error %q), single process hit=%v", i, sharded[i].Hit, sharded[i].Error, single[i].Hit)
+		}
+	}
+	var st statusJSON
+	if err := json.Unmarshal([]byte(must(t, "status", "-home", co.home, "-json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	total := uint64(0)
+	for _, sh := range st.Shards {
+		if !sh.Serving || sh.Error != "" || sh.Epoch != 1 {
+			t.Errorf("status: shard %+v", sh)
+		}
+		total += sh.Entries
+	}
+	if len(st.Shards) != 4 || total != uint64(len(gal)) {
+		t.Errorf("status lists %d shards holding %d entries; want 4 holding the %d enrolled", len(st.Shards), total, len(gal))
+	}
+
+	// SIGKILL of a shard while it counts: an error, never a no-hit.
+	victim := procs[1]
+	type result struct {
+		out string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := try("search", "-home", us.home, "-partner", "co-migracion", "-json", writeNPY(t, filepath.Join(dir, "one.npy"), probes[:1]))
+		done <- result{out, err}
+	}()
+	<-victim.Counting
+	victim.Kill()
+	r := <-done
+	for _, l := range strings.Split(strings.TrimSpace(r.out), "\n") {
+		var m matchLine
+		if json.Unmarshal([]byte(l), &m) == nil && m.Error == "" {
+			t.Fatalf("search with a shard killed answered hit=%v: %s", m.Hit, l)
+		}
+	}
+	if r.err == nil && !strings.Contains(r.out, "error") {
+		t.Fatalf("search with a shard killed: no error: %s", r.out)
+	}
+	t.Logf("search with a shard killed: %v %s", r.err, strings.TrimSpace(r.out))
+	// The failed query is audited as failed and gives its quota back: only the 2·len(probes)
+	// answered searches count.
+	var st2 statusJSON
+	if err := json.Unmarshal([]byte(must(t, "status", "-home", co.home, "-json")), &st2); err != nil {
+		t.Fatal(err)
+	}
+	if len(st2.Partners) != 1 || st2.Partners[0].QuotaUsed != 2*len(probes) {
+		t.Errorf("after the failed search co-migracion counts %+v queries of us-cbp's quota, want %d", st2.Partners, 2*len(probes))
+	}
+	if b, err := os.ReadFile(filepath.Join(co.home, "audit.log")); err != nil {
+		t.Fatal(err)
+	} else if !strings.Contains(string(b), `"shards-installed"`) || !strings.Contains(string(b), `"failed"`) {
+		t.Errorf("co-migracion's audit log records no shard install or no failed query")
+	}
+
+	// Restarted on its address, with its partition on disk: searches succeed.
+	victim.Start(t)
+	again := search(t, us, writeNPY(t, filepath.Join(dir, "one.npy"), probes[:1]))
+	if again[0].Hit != single[0].Hit || again[0].Error != "" {
+		t.Errorf("after restart: hit=%v (error %q), single process %v", again[0].Hit, again[0].Error, single[0].Hit)
+	}
+
+	// A shard that comes back with an empty volume: the next search fails (never a no-hit), and
+	// the one after finds the partition installed again.
+	victim.Kill()
+	if err := os.RemoveAll(victim.Dir); err != nil {
+		t.Fatal(err)
+	}
+	victim.Start(t)
+	one := writeNPY(t, filepath.Join(dir, "one.npy"), probes[:1])
+	if out, err := try("search", "-home", us.home, "-partner", "co-migracion", "-json", one); err == nil || !strings.Contains(out, `"error"`) {
+		t.Fatalf("search with a shard on an empty volume: %s %v, want an error", out, err)
+	}
+	if again := search(t, us, one); again[0].Hit != single[0].Hit || again[0].Error != "" {
+		t.Errorf("after the reinstall: hit=%v (error %q), single process %v", again[0].Hit, again[0].Error, single[0].Hit)
+	}
+
+	// Rebalance from four shards to five: the node stopped, a fifth shard, the configuration
+	// names five, `puente shards rebalance` installs; every entry is held once, and searches
+	// decide as before.
+	co.stop(t)
+	p5 := &shardtest.Proc{Bin: puente, Dir: filepath.Join(dir, "shard-4"), TLS: srv}
+	p5.Start(t)
+	setShards(append(addrs, fmt.Sprintf("%q", p5.Addr)))
+	if out := must(t, "shards", "rebalance", "-home", co.home); !strings.Contains(out, "300 entries on 5 shards") {
+		t.Errorf("rebalance printed %q", out)
+	}
+	var st5 statusJSON
+	if err := json.Unmarshal([]byte(must(t, "status", "-home", co.home, "-json")), &st5); err != nil {
+		t.Fatal(err)
+	}
+	total = 0
+	for _, sh := range st5.Shards {
+		if !sh.Serving || sh.Generation != st5.Shards[0].Generation {
+			t.Errorf("after rebalance: shard %+v", sh)
+		}
+		total += sh.Entries
+	}
+	if len(st5.Shards) != 5 || total != uint64(len(gal)) {
+		t.Errorf("after rebalance %d shards hold %d entries; want 5 holding %d", len(st5.Shards), total, len(gal))
+	}
+	co.start(t)
+	for i, l := range search(t, us, probeFile) {
+		if l.Hit != single[i].Hit || l.Error != "" {
+			t.Errorf("5 shards: probe %d hit=%v (error %q), single process %v", i, l.Hit, l.Error, single[i].Hit)
+		}
+	}
+	us.stop(t)
+	co.stop(t)
+	must(t, "audit", "verify", "-home", co.home)
+}
