@@ -13,37 +13,43 @@ import (
 )
 
 // An Answer is the responder's encrypted answer to one query, before the
-// opening: for each of three ciphertexts at level 0 — the count C, the
-// probe's norm Y and the tag T = K1·C + K2·Y + K3 (a MAC under the
-// responder's secret K1, K2, K3) — the ciphertext's second component c1 and
-// the responder's decryption share of its constant coefficient,
+// opening: two ciphertexts at level 0 and three masked decryption shares.
 //
-//	d = (c0 + c1·s_R)[0] + r  (mod q0),
+// The first ciphertext, A, holds the count C in its constant coefficient
+// and the probe's norm Y in its coefficient 1 (see readNorm;
+// Responder.pack puts them there). The second holds the
+// tag T = K1·C + K2·Y + K3 (a MAC under the responder's secret K1, K2, K3)
+// in its constant coefficient. For each of C, Y, T the answer carries the
+// responder's decryption share of that linear form of its ciphertext,
 //
-// masked by a uniform r that only the responder knows. Adding
-// (c1·s_Q)[0], the querier obtains the constant coefficient plus r: a
-// uniformly random value that the opening ([opening.Garble]) turns into one
-// bit. Every ciphertext is rerandomised with a fresh encryption of zero
-// before its c1 is sent, so c1 is a fresh RLWE sample that says nothing of
-// the gallery (circuit privacy).
+//	d = L((c0 + c1·s_R)) + r  (mod q0),
+//
+// masked by a uniform r that only the responder knows, and each
+// ciphertext's second component c1. Adding L(c1·s_Q), the querier obtains
+// the value plus r: a uniformly random value that the opening
+// ([opening.Garble]) turns into one bit. Both ciphertexts are rerandomised
+// with a fresh encryption of zero before their c1 is sent, so each c1 is a
+// fresh RLWE sample that says nothing of the gallery (circuit privacy);
+// the querier learns no other coefficient of either ciphertext, since it
+// never sees c0.
 type Answer struct {
 	ps     *ParamSet
 	id     KeySetID
 	digest [32]byte
-	d      [3]uint64
-	c1     [3]ring.Poly // level 0, NTT domain
+	d      [3]uint64    // masked shares of C, Y, T
+	c1     [2]ring.Poly // c1 of A (count and norm) and of the tag, level 0, NTT domain
 	raw    []byte
 }
 
 // Answer encoding (kind answer):
 //
-//	header | key-set ID [32] | query digest [32] | per ciphertext (C, Y, T):
-//	masked share d (u64) | c1 at level 0
+//	header | key-set ID [32] | query digest [32] |
+//	masked shares d_C, d_Y, d_T (u64 each) | c1 of A | c1 of the tag (level 0)
 
 const answerHeader = headerSize + 32 + 32
 
 func (ps *ParamSet) answerWireSize() int {
-	return answerHeader + 3*(8+ps.polySizeQ(answerLevel))
+	return answerHeader + 3*8 + 2*ps.polySizeQ(answerLevel)
 }
 
 // MarshalBinary returns the answer's wire encoding.
@@ -57,8 +63,10 @@ func (a *Answer) encode() {
 	e := newEncoder(kindAnswer, ps, ps.answerWireSize())
 	e.raw(a.id[:])
 	e.raw(a.digest[:])
+	for _, d := range a.d {
+		e.u64(d)
+	}
 	for i := range a.c1 {
-		e.u64(a.d[i])
 		e.poly(a.c1[i], ps.qAt(answerLevel))
 	}
 	a.raw = e.b
@@ -78,12 +86,13 @@ func ReadAnswer(ps *ParamSet, b []byte) (*Answer, error) {
 	}
 	q0 := ps.params.Q()[0]
 	ringQ := ps.params.RingQ().AtLevel(answerLevel)
-	for i := range a.c1 {
-		name := answerNames[i]
+	for i, name := range answerNames {
 		a.d[i] = d.u64(name + " share")
 		if d.err == nil && a.d[i] >= q0 {
 			return nil, malformed(d.obj, name+" share", "not reduced modulo q0")
 		}
+	}
+	for i, name := range []string{"count and norm", "tag"} {
 		a.c1[i] = ringQ.NewPoly()
 		d.poly(name+" c1", ps.qAt(answerLevel), a.c1[i])
 	}
@@ -96,10 +105,18 @@ func ReadAnswer(ps *ParamSet, b []byte) (*Answer, error) {
 
 var answerNames = [3]string{"count", "norm", "tag"}
 
-// Shares returns the querier's three inputs to the opening: for each of the
-// answer's ciphertexts, d + (c1·s_Q)[0] mod q0. They are uniformly random
-// (the responder's masks): alone they say nothing; the opening turns them
-// into the decision.
+// readNorm returns the linear form that reads the norm from the first
+// ciphertext's plaintext z (coefficient domain, level 0): L_Y(z) = z[1].
+// Responder.pack puts e_1·y there, y supported on the multiples of 4, and
+// in the ConjugateInvariant ring (e_0 = 1, e_i = X^i + X^-i)
+// e_1·e_i = e_(i+1) + e_(i-1): coefficient 1 of e_1·y is y[0] + y[2] = y[0].
+func readNorm(z []uint64, q uint64) uint64 { return z[1] % q }
+
+// Shares returns the querier's three inputs to the opening: for the count
+// and the norm, the answer's share plus the same linear form of c1·s_Q for
+// the first ciphertext; for the tag, its share plus (c1·s_Q)[0] for the
+// second. They are uniformly random (the responder's masks): alone they
+// say nothing; the opening turns them into the decision.
 func (qr *Querier) Shares(q *Query, a *Answer) ([3]uint64, error) {
 	ps := qr.ps
 	var out [3]uint64
@@ -114,11 +131,13 @@ func (qr *Querier) Shares(q *Query, a *Answer) ([3]uint64, error) {
 	ringQ := ps.params.RingQ().AtLevel(answerLevel)
 	p := ringQ.NewPoly()
 	q0 := ps.params.Q()[0]
-	for i := range a.c1 {
-		ringQ.MulCoeffsMontgomery(a.c1[i], qr.share.sk.Value.Q, p)
-		ringQ.INTT(p, p)
-		out[i] = (a.d[i] + p.Coeffs[0][0]) % q0
-	}
+	ringQ.MulCoeffsMontgomery(a.c1[0], qr.share.sk.Value.Q, p)
+	ringQ.INTT(p, p)
+	out[0] = (a.d[0] + p.Coeffs[0][0]) % q0
+	out[1] = (a.d[1] + readNorm(p.Coeffs[0], q0)) % q0
+	ringQ.MulCoeffsMontgomery(a.c1[1], qr.share.sk.Value.Q, p)
+	ringQ.INTT(p, p)
+	out[2] = (a.d[2] + p.Coeffs[0][0]) % q0
 	zeroPoly(p)
 	return out, nil
 }
@@ -151,7 +170,8 @@ const maxAnswerBlocks = 128
 // together) one answer counts: maxAnswerBlocks blocks, within the
 // opening's window.
 func (ps *ParamSet) maxEntries() int {
-	window := 1 << uint(openingCBits-(ps.spec.LogCountScale-bits.Len(uint(ps.Slots()))+1))
+	logPer := ps.spec.LogCountScale + bits.Len(countGain) - bits.Len(uint(ps.Slots())) // log2 of an entry's units
+	window := 1 << uint(openingCBits-logPer)
 	return min(window, maxAnswerBlocks*ps.Slots())
 }
 

@@ -121,7 +121,7 @@ func PlainCounts(ps *ParamSet, s *opening.Secrets, x [3]uint64, blocks, pad int)
 		}
 		return float64(z)
 	}
-	cw := ps.countWindow(ps.countScale(), blocks*ps.Slots())
+	cw := ps.countWindow(ps.answerCountScale(), blocks*ps.Slots())
 	yw := ps.normWindow(ps.normScale(pad), pad)
 	return (rel(x[0], s.OffC) + float64(cw.lo)) / cw.per, (rel(x[1], s.OffY) + float64(yw.lo)) / yw.per
 }

@@ -389,6 +389,12 @@ func (r *Responder) norm(eval *ckks.Evaluator, p *rlwe.Ciphertext, m, pad int) (
 		return nil, fmt.Errorf("he: norm: %w", err)
 	}
 	eval.DropLevel(sq, sq.Level()-answerLevel)
+	// An exact integer gain at level 0: the norm's value (and its own noise)
+	// grows normGain times, the rounding noise Responder.pack adds does not.
+	ringQ = ps.params.RingQ().AtLevel(answerLevel)
+	ringQ.MulScalar(sq.Value[0], normGain, sq.Value[0])
+	ringQ.MulScalar(sq.Value[1], normGain, sq.Value[1])
+	sq.Scale = sq.Scale.Mul(rlwe.NewScale(normGain))
 	if !sq.Scale.Equal(ps.normScale(pad)) {
 		return nil, fmt.Errorf("he: norm at scale 2^%.3f, want 2^%.3f", math.Log2(sq.Scale.Float64()), math.Log2(ps.normScale(pad).Float64()))
 	}
@@ -398,18 +404,40 @@ func (r *Responder) norm(eval *ckks.Evaluator, p *rlwe.Ciphertext, m, pad int) (
 // normScale is the scale of the norm's ciphertext for padded dimension
 // pad, as Responder.norm makes it: the projected probe at R·Δ_p times the
 // integer k, divided by the scoring prime q_L, squared, divided by q_{L-1}
-// (the mask's scale cancels its rescale).
+// (the mask's scale cancels its rescale), times normGain.
 func (ps *ParamSet) normScale(pad int) rlwe.Scale {
 	L := ps.topLevel()
 	q := ps.params.Q()
 	sp := rlwe.NewScale(math.Exp2(float64(ps.spec.LogProbeScale))).Mul(rlwe.NewScale(float64(ps.Slots() / pad)))
 	k := math.Floor(ps.params.DefaultScale().Float64() * float64(q[L]) / sp.Float64())
 	s1 := sp.Mul(rlwe.NewScale(k)).Div(rlwe.NewScale(q[L]))
-	return s1.Mul(s1).Div(rlwe.NewScale(q[L-1]))
+	return s1.Mul(s1).Div(rlwe.NewScale(q[L-1])).Mul(rlwe.NewScale(normGain))
 }
 
-// answer rerandomises the count and the norm, forms the tag, and masks the
-// responder's decryption shares of the three constant coefficients.
+// countGain multiplies the count in Responder.pack, so that the rounding
+// noise pack adds (about 2^7.7 units) is 2^-10.2 of an entry's 2^18 units,
+// small beside the evaluation's 2^-8.5 per block. The count's window at
+// the largest answer, 2^22 entries of 2^18 units, is then the opening's
+// 2^CBits exactly.
+const countGain = 4
+
+// answerCountScale is the scale of the count as the opening reads it.
+func (ps *ParamSet) answerCountScale() rlwe.Scale {
+	return ps.countScale().Mul(rlwe.NewScale(countGain))
+}
+
+// normGain multiplies the norm at level 0, so that the rounding noise of
+// Responder.pack (a few times 60 units) is below 2^-21 of the norm's unit, below
+// the evaluation's own noise, and the window (2^-11 of the unit each side)
+// still fits the opening's YBits. It shortens the norm's wrap period
+// (NormPeriodForTest) by the same factor: 2^31 in units of the squared
+// norm at pad 128 (2^34 without the gain).
+const normGain = 8
+
+// answer packs the count and the norm into one ciphertext A
+// (Responder.pack), rerandomises it, forms the tag from A's plaintext as
+// the opening reads it, rerandomises the tag, and masks the responder's
+// decryption shares of the three values.
 func (r *Responder) answer(q *Query, count, norm *rlwe.Ciphertext, entries, pad int, prng sampling.PRNG) (*Answer, *opening.Secrets, error) {
 	ps := r.ps
 	q0 := ps.params.Q()[0]
@@ -426,47 +454,141 @@ func (r *Responder) answer(q *Query, count, norm *rlwe.Ciphertext, entries, pad 
 	}
 	defer clear(masks[:])
 	defer clear(k[:])
-	cw := ps.countWindow(count.Scale, entries)
+	cw := ps.countWindow(ps.answerCountScale(), entries)
 	yw := ps.normWindow(norm.Scale, pad)
-	if err := r.addZero(count, prng); err != nil {
+	a, err := r.pack(count, norm)
+	if err != nil {
 		return nil, nil, err
 	}
-	if err := r.addZero(norm, prng); err != nil {
+	if err := r.addZero(a, prng); err != nil {
 		return nil, nil, err
 	}
-	// T = K1·C + K2·Y + K3, exactly, on the polynomials (scales play no
-	// part: the opening reads raw coefficients modulo q0).
+	// T = K1·L_C(A) + K2·L_Y(A) + K3 exactly, on the polynomials (scales play
+	// no part: the opening reads raw coefficients modulo q0). L_C(z) = z[0]
+	// and L_Y(z) = (w_Y·z)[0] (ps.normReader), so the tag's ciphertext is
+	// (K1 + K2·w_Y)·A + K3, read at its constant coefficient.
 	ringQ := ps.params.RingQ().AtLevel(answerLevel)
+	mac := ringQ.NewPoly()
+	ringQ.MulScalar(ps.normReader(), k[1], mac)
+	ringQ.AddScalar(mac, k[0], mac)
 	tag := ckks.NewCiphertext(ps.params, 1, answerLevel)
-	tmp := ringQ.NewPoly()
 	for i := 0; i < 2; i++ {
-		ringQ.MulScalar(count.Value[i], k[0], tag.Value[i])
-		ringQ.MulScalar(norm.Value[i], k[1], tmp)
-		ringQ.Add(tag.Value[i], tmp, tag.Value[i])
+		ringQ.MulCoeffsBarrett(a.Value[i], mac, tag.Value[i])
 	}
 	// + K3 in the constant coefficient: the NTT of a constant is that
 	// constant in every position.
-	for j := range tag.Value[0].Coeffs[0] {
-		tag.Value[0].Coeffs[0][j] = (tag.Value[0].Coeffs[0][j] + k[2]) % q0
-	}
+	ringQ.AddScalar(tag.Value[0], k[2], tag.Value[0])
+	zeroPoly(mac)
 	if err := r.addZero(tag, prng); err != nil {
 		return nil, nil, err
 	}
-	a := &Answer{ps: ps, id: r.keys.id, digest: q.Digest()}
-	for i, ct := range []*rlwe.Ciphertext{count, norm, tag} {
+	ans := &Answer{ps: ps, id: r.keys.id, digest: q.Digest()}
+	tmp := ringQ.NewPoly()
+	share := func(ct *rlwe.Ciphertext) []uint64 {
 		ringQ.MulCoeffsMontgomery(ct.Value[1], r.share.sk.Value.Q, tmp)
 		ringQ.Add(tmp, ct.Value[0], tmp)
 		ringQ.INTT(tmp, tmp)
-		a.d[i] = (tmp.Coeffs[0][0] + masks[i]) % q0
-		a.c1[i] = ct.Value[1]
+		return tmp.Coeffs[0]
 	}
+	z := share(a)
+	ans.d[0] = (z[0] + masks[0]) % q0
+	ans.d[1] = (readNorm(z, q0) + masks[1]) % q0
+	ans.d[2] = (share(tag)[0] + masks[2]) % q0
+	ans.c1 = [2]ring.Poly{a.Value[1], tag.Value[1]}
 	zeroPoly(tmp)
-	a.encode()
+	ans.encode()
 	sec, err := ps.secrets(masks, k[0], k[1], k[2], cw, yw)
 	if err != nil {
 		return nil, nil, err
 	}
-	return a, sec, nil
+	return ans, sec, nil
+}
+
+// pack returns one ciphertext at level 0 whose plaintext holds the count's
+// constant coefficient at its constant coefficient and the norm's at
+// coefficient 1 (readNorm):
+//
+//	A = Tr₂(G·C/2) + e_1·Tr₄(Y/4),   G = countGain,
+//
+// with σ₂, the rotation by S/2 slots (X -> X^(2N+1)), mapping e_i to
+// (-1)^i·e_i and σ₄, the rotation by S/4 (X -> X^(N+1)), mapping e_i to
+// e_i when 4 | i and to -e_i when i ≡ 2 (mod 4): Tr₂(z) = z + σ₂(z) is
+// twice the even part of z, Tr₄(z) = Tr₂(z) + σ₄(Tr₂(z)) four times the
+// part on the multiples of 4 (1/2 and 1/4 are inverses modulo q0, so the
+// kept coefficients are exact), each plus the key switch's rounding noise
+// (σ ≈ 60 units per coefficient). e_1 times a polynomial on the multiples of
+// 4 is supported on the odd coefficients, with coefficient 1 equal to its
+// constant coefficient; Tr₂(G·C/2) has only noise there. So A[0] = G·C[0]
+// and A[1] = Y[0], each up to a few rounding noises: about 60·√12 units on
+// A[0] (twice the noise of Tr₄(Y/4) at coefficient 1, e_1·e_1 = 2 + e_2),
+// 2^-10.2 of an entry at the count's gain G, and far less on the norm's
+// unit (normGain). Three key switches at level 0; the rotation keys by S/2
+// and S/4 are among the projection's.
+func (r *Responder) pack(count, norm *rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
+	ps := r.ps
+	q0 := ps.params.Q()[0]
+	ringQ := ps.params.RingQ().AtLevel(answerLevel)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// trace sums ct with its rotations by each of steps, in turn, after
+	// multiplying it by gain over their number, modulo q0.
+	trace := func(ct *rlwe.Ciphertext, gain uint64, steps ...int) (*rlwe.Ciphertext, error) {
+		if ct.Level() != answerLevel {
+			return nil, fmt.Errorf("he: pack: ciphertext at level %d, want %d", ct.Level(), answerLevel)
+		}
+		inv := mulMod(gain, ring.ModExp(uint64(1)<<uint(len(steps)), q0-2, q0), q0)
+		h := ct.CopyNew()
+		for i := range h.Value {
+			ringQ.MulScalar(h.Value[i], inv, h.Value[i])
+		}
+		rot := ckks.NewCiphertext(ps.params, 1, answerLevel)
+		for _, k := range steps {
+			if err := r.eval.Rotate(h, k, rot); err != nil {
+				return nil, fmt.Errorf("he: pack: %w", err)
+			}
+			for i := range h.Value {
+				ringQ.Add(h.Value[i], rot.Value[i], h.Value[i])
+			}
+		}
+		return h, nil
+	}
+	S := ps.Slots()
+	a, err := trace(count, countGain, S/2)
+	if err != nil {
+		return nil, err
+	}
+	y, err := trace(norm, 1, S/2, S/4)
+	if err != nil {
+		return nil, err
+	}
+	e1 := ps.monomialE1()
+	for i := range a.Value {
+		ringQ.MulCoeffsBarrett(y.Value[i], e1, y.Value[i])
+		ringQ.Add(a.Value[i], y.Value[i], a.Value[i])
+	}
+	return a, nil
+}
+
+// monomialE1 returns e_1 = X + X^-1 at level 0, in the NTT domain.
+func (ps *ParamSet) monomialE1() ring.Poly {
+	ringQ := ps.params.RingQ().AtLevel(answerLevel)
+	p := ringQ.NewPoly()
+	p.Coeffs[0][1] = 1
+	ringQ.NTT(p, p)
+	return p
+}
+
+// normReader returns w_Y at level 0, in the NTT domain: the polynomial with
+// (w_Y·z)[0] = L_Y(z) = z[1] for every z. The constant coefficient of a
+// product is w[0]·z[0] + 2·Σ_{i≥1} w[i]·z[i] (e_i·e_j has a constant term
+// only for i = j ≥ 1, namely 2), so w_Y = e_1/2.
+func (ps *ParamSet) normReader() ring.Poly {
+	ringQ := ps.params.RingQ().AtLevel(answerLevel)
+	q0 := ps.params.Q()[0]
+	p := ringQ.NewPoly()
+	p.Coeffs[0][1] = (q0 + 1) / 2
+	ringQ.NTT(p, p)
+	return p
 }
 
 // uniformMod returns a uniform value in [0, q) read from rand.

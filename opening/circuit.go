@@ -11,7 +11,8 @@ type circuit struct {
 	evaluatorIn int // wires garblerIn .. garblerIn+evaluatorIn-1
 	wires       int
 	gates       []gate
-	ands        int
+	ands        int // AND gates of two garbled inputs: two table entries each
+	andsG       int // AND gates with a garbler input (gateANDG): one entry each
 	outputs     []int
 }
 
@@ -21,6 +22,10 @@ const (
 	gateXOR gateKind = iota
 	gateAND
 	gateNOT
+	// gateANDG is an AND whose first input is a garbler input wire: the
+	// garbler knows that bit in the clear and garbles the gate with the
+	// generator half-gate alone (one table entry; [garble]).
+	gateANDG
 )
 
 type gate struct {
@@ -64,8 +69,14 @@ func (b *builder) gate(k gateKind, x, y int) int {
 	o := b.c.wires
 	b.c.wires++
 	b.c.gates = append(b.c.gates, gate{kind: k, a: int32(x), b: int32(y), o: int32(o)})
-	if k == gateAND {
+	switch k {
+	case gateAND:
 		b.c.ands++
+	case gateANDG:
+		if x >= b.c.garblerIn {
+			panic("opening: gateANDG on a wire that is not a garbler input")
+		}
+		b.c.andsG++
 	}
 	return o
 }
@@ -73,6 +84,9 @@ func (b *builder) gate(k gateKind, x, y int) int {
 func (b *builder) xor(x, y int) int { return b.gate(gateXOR, x, y) }
 func (b *builder) and(x, y int) int { return b.gate(gateAND, x, y) }
 func (b *builder) not(x int) int    { return b.gate(gateNOT, x, 0) }
+
+// andG is g ∧ x for a garbler input wire g.
+func (b *builder) andG(g, x int) int { return b.gate(gateANDG, g, x) }
 
 // or is x ∨ y = ¬(¬x ∧ ¬y).
 func (b *builder) or(x, y int) int { return b.not(b.and(b.not(x), b.not(y))) }
@@ -164,15 +178,17 @@ func (b *builder) modSub(x, y []int, q uint64, n int) []int {
 	return b.mux(noBorrow, d, d2)
 }
 
-// mul returns x·y on len(x)+len(y) bits (schoolbook). After row j the
-// accumulator is below 2^(len(x)+j+1), so row j's carry lands in a bit that
-// is still zero and needs no further propagation.
-func (b *builder) mul(x, y []int) []int {
-	acc := b.zeros(len(x) + len(y))
-	for j := range y {
+// mulGarbler returns x·k on len(x)+len(k) bits (schoolbook), k a vector of
+// garbler input wires: each partial product bit is an AND with a bit the
+// garbler knows (gateANDG, one table entry instead of two). After row j
+// the accumulator is below 2^(len(x)+j+1), so row j's carry lands in a bit
+// that is still zero and needs no further propagation.
+func (b *builder) mulGarbler(x, k []int) []int {
+	acc := b.zeros(len(x) + len(k))
+	for j := range k {
 		pp := make([]int, len(x))
 		for i := range x {
-			pp[i] = b.and(x[i], y[j])
+			pp[i] = b.andG(k[j], x[i])
 		}
 		s, carry := b.add(acc[j:j+len(x)], pp, b.zero)
 		copy(acc[j:], s)
@@ -209,6 +225,9 @@ func (c *circuit) check() error {
 	for i, g := range c.gates {
 		if int(g.a) >= int(g.o) || (g.kind != gateNOT && int(g.b) >= int(g.o)) || int(g.o) != defined {
 			return fmt.Errorf("opening: gate %d reads an undefined wire", i)
+		}
+		if g.kind == gateANDG && int(g.a) >= c.garblerIn {
+			return fmt.Errorf("opening: gate %d: garbler AND on a wire that is not a garbler input", i)
 		}
 		defined++
 	}

@@ -125,8 +125,8 @@ func newDecisionCircuit(p Params) (*circuit, layout) {
 	inC := b.lessThan(zC, gw(l.widthC, p.CBits+1))
 	inY := b.lessThan(zY, gw(l.widthY, p.YBits+1))
 
-	m1 := b.mul(zC[:p.CBits], gw(l.k1, l.n))
-	m2 := b.mul(zY[:p.YBits], gw(l.k2, l.n))
+	m1 := b.mulGarbler(zC[:p.CBits], gw(l.k1, l.n))
+	m2 := b.mulGarbler(zY[:p.YBits], gw(l.k2, l.n))
 	m, c1 := b.add(m1, m2, b.zero)
 	m = append(m, c1)
 	m, c2 := b.add(m, gw(l.k3, l.n), b.zero)
@@ -171,7 +171,7 @@ func (b *builder) modAddConst(x []int, k, q uint64, n int) []int {
 // digest names the circuit: SHA-256 of the parameters that define it.
 func (p Params) digest() [32]byte {
 	h := sha256.New()
-	h.Write([]byte("puente/opening/v1 decision circuit\x00"))
+	h.Write([]byte("puente/opening/v2 decision circuit\x00")) // v2: the MAC's partial products as garbler half-gates
 	var b [8 + 3*4]byte
 	binary.BigEndian.PutUint64(b[:8], p.Q)
 	binary.BigEndian.PutUint32(b[8:], uint32(p.CBits))

@@ -14,9 +14,13 @@
 //   - Garbling: half-gates (Zahur, Rosulek and Evans, EUROCRYPT 2015) with
 //     free XOR, two 16-byte ciphertexts per AND gate, and the tweakable
 //     circular correlation robust hash of Guo, Katz, Wang and Yu (IEEE S&P
-//     2020) over fixed-key AES-128. The circuit is built by both parties
-//     from the public Params ([Params.ANDGates] gates: 9,328 for
-//     puente-ckks-n15-v2) and never travels; the garbler sends its digest.
+//     2020) over fixed-key AES-128. An AND gate with a garbler input (the
+//     MAC's partial products: a bit of K1 or K2 times a bit of the count or
+//     the norm) is the generator half-gate alone, with the garbler's bit in
+//     place of the permute bit: one ciphertext. The circuit is built by
+//     both parties from the public Params ([Params.ANDGates] gates: 9,328
+//     for puente-ckks-n15-v2, 3,900 of them with a garbler input; 243,008
+//     bytes garbled) and never travels; the garbler sends its digest.
 //   - Inputs: the garbler's labels directly; the evaluator's by one
 //     oblivious transfer per bit, the endemic OT of Masny and Rindal (ACM CCS
 //     2019) over ML-KEM-768, so that the querier's input stays hidden from

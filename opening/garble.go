@@ -12,7 +12,10 @@ import (
 // ("Two Halves Make a Whole", EUROCRYPT 2015): free XOR (Kolesnikov and
 // Schneider, ICALP 2008) with a global offset R whose point-and-permute bit
 // is 1, two ciphertexts per AND gate, NOT for free, and the hash of
-// [hasher]. A wire's label for 1 is its label for 0 XOR R.
+// [hasher]. A wire's label for 1 is its label for 0 XOR R. An AND gate
+// whose first input is a garbler input (gateANDG) is the generator half-gate
+// alone, with the garbler's bit in place of the permute bit: one
+// ciphertext.
 
 // garbling is the garbler's secret state for one circuit: R and the label
 // for 0 of every wire. It is used once.
@@ -20,12 +23,19 @@ type garbling struct {
 	c     *circuit
 	r     label
 	zero  []label // label for 0, per wire
-	table []label // two per AND gate, in gate order
+	table []label // two per AND gate, one per garbler AND gate, in gate order
 }
 
-// garble garbles c with fresh randomness from rand.
-func garble(c *circuit, rand io.Reader) (*garbling, error) {
-	g := &garbling{c: c, zero: make([]label, c.wires), table: make([]label, 0, 2*c.ands)}
+// tableEntries is the number of garbled-table entries of c.
+func (c *circuit) tableEntries() int { return 2*c.ands + c.andsG }
+
+// garble garbles c with fresh randomness from rand; gIn holds the garbler's
+// input bits (wire order), which the garbler AND gates use.
+func garble(c *circuit, gIn []uint64, rand io.Reader) (*garbling, error) {
+	if len(gIn) != c.garblerIn {
+		return nil, errors.New("opening: wrong number of garbler input bits")
+	}
+	g := &garbling{c: c, zero: make([]label, c.wires), table: make([]label, 0, c.tableEntries())}
 	var err error
 	if g.r, err = randomLabel(rand); err != nil {
 		return nil, err
@@ -57,6 +67,16 @@ func garble(c *circuit, rand io.Reader) (*garbling, error) {
 			g.table = append(g.table, tg, te)
 			g.zero[gt.o] = wg.xor(we)
 			j++
+		case gateANDG:
+			// v ∧ b for the garbler's bit v: T = H(B0) ⊕ H(B1) ⊕ v·R and
+			// W0 = H(B0) ⊕ p_b·T; the evaluator computes H(B) ⊕ lsb(B)·T.
+			v := gIn[gt.a] & 1
+			pb := b.lsb()
+			hb0, hb1 := h.tccr(b, 2*j), h.tccr(b.xor(g.r), 2*j)
+			t := hb0.xor(hb1).xor(g.r.mask(v))
+			g.table = append(g.table, t)
+			g.zero[gt.o] = hb0.xor(t.mask(pb))
+			j++
 		}
 	}
 	return g, nil
@@ -79,13 +99,14 @@ func evaluate(c *circuit, table []label, inputs []label) ([]label, error) {
 	if len(inputs) != c.garblerIn+c.evaluatorIn {
 		return nil, errors.New("opening: wrong number of input labels")
 	}
-	if len(table) != 2*c.ands {
+	if len(table) != c.tableEntries() {
 		return nil, errors.New("opening: wrong number of garbled-table entries")
 	}
 	w := make([]label, c.wires)
 	copy(w, inputs)
 	h := newHasher()
 	var j uint64
+	pos := 0
 	for _, gt := range c.gates {
 		a, b := w[gt.a], w[gt.b]
 		switch gt.kind {
@@ -94,10 +115,16 @@ func evaluate(c *circuit, table []label, inputs []label) ([]label, error) {
 		case gateNOT:
 			w[gt.o] = a
 		case gateAND:
-			tg, te := table[2*j], table[2*j+1]
+			tg, te := table[pos], table[pos+1]
+			pos += 2
 			wg := h.tccr(a, 2*j).xor(tg.mask(a.lsb()))
 			we := h.tccr(b, 2*j+1).xor(te.xor(a).mask(b.lsb()))
 			w[gt.o] = wg.xor(we)
+			j++
+		case gateANDG:
+			t := table[pos]
+			pos++
+			w[gt.o] = h.tccr(b, 2*j).xor(t.mask(b.lsb()))
 			j++
 		}
 	}

@@ -22,7 +22,7 @@ var (
 
 // Message sizes, fixed by the parameters.
 
-func (p Params) tablesBytes(c *circuit) int { return 2 * c.ands * labelBytes }
+func (p Params) tablesBytes(c *circuit) int { return c.tableEntries() * labelBytes }
 
 // GarbledBytes is the size of the garbler's first message.
 func (p Params) GarbledBytes() int {
@@ -37,8 +37,8 @@ func (p Params) TransferRequestBytes() int { return newLayout(p).evaluator * otR
 func (p Params) TransferResponseBytes() int { return newLayout(p).evaluator * otRespBytes }
 
 // ANDGates is the number of AND gates of the decision circuit (each costs
-// two 16-byte table entries).
-func (p Params) ANDGates() int { c, _ := decisionCircuit(p); return c.ands }
+// two 16-byte table entries, or one when an input is the garbler's).
+func (p Params) ANDGates() int { c, _ := decisionCircuit(p); return c.ands + c.andsG }
 
 type built struct {
 	c *circuit
@@ -84,7 +84,9 @@ func Garble(p Params, s *Secrets, session []byte, rand io.Reader) (*Garbler, []b
 		return nil, nil, err
 	}
 	c, l := decisionCircuit(p)
-	g, err := garble(c, rand)
+	bitsIn := l.garblerBits(s, p)
+	defer clear(bitsIn)
+	g, err := garble(c, bitsIn, rand)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -96,12 +98,10 @@ func Garble(p Params, s *Secrets, session []byte, rand io.Reader) (*Garbler, []b
 		t.bytes(buf[:])
 		msg = append(msg, buf[:]...)
 	}
-	bitsIn := l.garblerBits(s, p)
 	for w, v := range bitsIn {
 		g.input(w, v).bytes(buf[:])
 		msg = append(msg, buf[:]...)
 	}
-	clear(bitsIn)
 	for i, o := range c.outputs {
 		c0 := outputCommitment(session, i, g.zero[o])
 		c1 := outputCommitment(session, i, g.zero[o].xor(g.r))
@@ -170,7 +170,7 @@ func NewEvaluator(p Params, session []byte, msg []byte, x [3]uint64, rand io.Rea
 	e := &Evaluator{p: p, session: append([]byte(nil), session...), c: c}
 	pos := 32
 	next := func() label { l := labelFrom(msg[pos : pos+labelBytes]); pos += labelBytes; return l }
-	e.table = make([]label, 2*c.ands)
+	e.table = make([]label, c.tableEntries())
 	for i := range e.table {
 		e.table[i] = next()
 	}

@@ -27,7 +27,7 @@ func plain(c *circuit, in []uint64) []uint64 {
 		switch g.kind {
 		case gateXOR:
 			w[g.o] = w[g.a] ^ w[g.b]
-		case gateAND:
+		case gateAND, gateANDG:
 			w[g.o] = w[g.a] & w[g.b]
 		case gateNOT:
 			w[g.o] = w[g.a] ^ 1
@@ -64,12 +64,12 @@ func TestArithmetic(t *testing.T) {
 	const n = 60
 	q := new(big.Int).SetUint64(q0)
 	for trial := 0; trial < 200; trial++ {
-		b := newBuilder(0, 4*n)
+		b := newBuilder(n, 3*n+40) // u is the garbler's (the MAC key's place)
 		x, y := b.evaluatorWires(0, n), b.evaluatorWires(n, n)
-		u, v := b.evaluatorWires(2*n, n), b.evaluatorWires(3*n, 40)
+		u, v := b.garblerWires(0, n), b.evaluatorWires(2*n, 40)
 		sum, carry := b.add(x, y, b.zero)
 		diff, geq := b.sub(x, y)
-		prod := b.mul(v, u)
+		prod := b.mulGarbler(v, u)
 		ms := b.modSub(x, y, q0, n)
 		red := b.reduceSolinas(prod, 60, 18, q0)
 		lt := b.lessThan(x, y)
@@ -89,7 +89,7 @@ func TestArithmetic(t *testing.T) {
 		}
 		U := new(big.Int).SetUint64(rng.Uint64N(q0))
 		V := new(big.Int).SetUint64(rng.Uint64N(1 << 40))
-		in := append(append(append(append([]uint64{0}, bitsOf(X, n)...), bitsOf(Y, n)...), bitsOf(U, n)...), bitsOf(V, 40)...)
+		in := append(append(append(append(bitsOf(U, n), 0), bitsOf(X, n)...), bitsOf(Y, n)...), bitsOf(V, 40)...)
 		got := plain(&b.c, in)
 		pos := 0
 		take := func(k int) *big.Int { v := valueOf(got[pos : pos+k]); pos += k; return v }
