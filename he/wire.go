@@ -35,7 +35,7 @@ type objKind uint8
 const (
 	kindCeremony objKind = 1
 	kindQuery    objKind = 2
-	kindAnswer   objKind = 9 // 8 was the answer with three c1 (count, norm, tag): no longer accepted
+	kindAnswer   objKind = 11 // 8 was the answer with three c1 (count, norm, tag): no longer accepted
 	kindShare    objKind = 4
 	kindKeys     objKind = 5
 	kindProbe    objKind = 9  // a prepared probe, node to shard (shard.go)
