@@ -14,6 +14,7 @@ import (
 
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/protect"
 	pb "github.com/puente-id/puente/proto/puente/v1"
 )
 
@@ -180,7 +181,7 @@ func staleProbe(p *partner, made, cur uint64) error {
 func (n *Node) encryptProbe(k *epochKeys, probe Probe) (*he.Query, []byte, error) {
 	v := probe.Protected
 	if (probe.Raw == nil) == (probe.Protected == nil) {
-		return nil, nil, errors.New("protocol: give either raw features or a protected template")
+		return nil, nil, invalid("give either raw features or a protected template", nil)
 	}
 	if err := k.use(); err != nil {
 		return nil, nil, err
@@ -189,12 +190,20 @@ func (n *Node) encryptProbe(k *epochKeys, probe Probe) (*he.Query, []byte, error
 	if probe.Raw != nil {
 		v = make([]float64, k.transform.OutputDim())
 		if err := k.transform.Apply(v, probe.Raw); err != nil {
+			// The probe's own fault (a zero vector, a wrong dimension): ErrInvalid, so that a
+			// batch skips this probe and goes on with the next.
+			if errors.Is(err, protect.ErrInput) {
+				return nil, nil, invalid("probe", err)
+			}
 			return nil, nil, fmt.Errorf("protocol: probe: %w", err)
 		}
 		defer clear(v)
 	}
 	q, err := k.querier.EncryptProbe(v, n.rand)
 	if err != nil {
+		if errors.Is(err, he.ErrBadTemplate) {
+			return nil, nil, invalid("probe", err)
+		}
 		return nil, nil, fmt.Errorf("protocol: probe: %w", err)
 	}
 	qb, err := q.MarshalBinary()
