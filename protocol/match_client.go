@@ -16,6 +16,7 @@ import (
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/protect"
 	pb "github.com/puente-id/puente/proto/puente/v1"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // Probe is what a query searches for: raw features, which the node protects with the agreement's
@@ -48,8 +49,8 @@ func (n *Node) Search(ctx context.Context, partnerName string, probe Probe, purp
 // Verify asks the partner whether the probe's subject is the one it enrolled under reference
 // (1:1), a label the partner gave this agency.
 func (n *Node) Verify(ctx context.Context, partnerName, reference string, probe Probe, purpose string) (*Result, error) {
-	if reference == "" || len(reference) > maxNameLen {
-		return nil, fmt.Errorf("protocol: verify: reference must be 1 to %d bytes", maxNameLen)
+	if reference == "" || len(reference) > wire.MaxNameLen {
+		return nil, fmt.Errorf("protocol: verify: reference must be 1 to %d bytes", wire.MaxNameLen)
 	}
 	return n.query(ctx, partnerName, pb.MatchService_Verify_FullMethodName, reference, probe, purpose)
 }
@@ -139,7 +140,7 @@ func (n *Node) query(ctx context.Context, partnerName, method, reference string,
 	if err != nil {
 		return nil, err
 	}
-	h, err := newRequestHeader(n.rand, n.now(), n.name, p.name, p.cfg.Agreement, method)
+	h, err := wire.NewRequestHeader(n.rand, n.now(), n.name, p.name, p.cfg.Agreement, method)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +182,7 @@ func staleProbe(p *partner, made, cur uint64) error {
 func (n *Node) encryptProbe(k *epochKeys, probe Probe) (*he.Query, []byte, error) {
 	v := probe.Protected
 	if (probe.Raw == nil) == (probe.Protected == nil) {
-		return nil, nil, invalid("give either raw features or a protected template", nil)
+		return nil, nil, wire.Invalid("give either raw features or a protected template", nil)
 	}
 	if err := k.use(); err != nil {
 		return nil, nil, err
@@ -193,7 +194,7 @@ func (n *Node) encryptProbe(k *epochKeys, probe Probe) (*he.Query, []byte, error
 			// The probe's own fault (a zero vector, a wrong dimension): ErrInvalid, so that a
 			// batch skips this probe and goes on with the next.
 			if errors.Is(err, protect.ErrInput) {
-				return nil, nil, invalid("probe", err)
+				return nil, nil, wire.Invalid("probe", err)
 			}
 			return nil, nil, fmt.Errorf("protocol: probe: %w", err)
 		}
@@ -202,7 +203,7 @@ func (n *Node) encryptProbe(k *epochKeys, probe Probe) (*he.Query, []byte, error
 	q, err := k.querier.EncryptProbe(v, n.rand)
 	if err != nil {
 		if errors.Is(err, he.ErrBadTemplate) {
-			return nil, nil, invalid("probe", err)
+			return nil, nil, wire.Invalid("probe", err)
 		}
 		return nil, nil, fmt.Errorf("protocol: probe: %w", err)
 	}
@@ -220,7 +221,7 @@ func (n *Node) exchange(ctx context.Context, p *partner, k *epochKeys, method, r
 	}
 	cctx, cancel := context.WithCancel(withRequestID(ctx, res.RequestID))
 	defer cancel()
-	probe := describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, k.ps.Name(), qb)
+	probe := wire.Describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, k.ps.Name(), qb)
 	var cs clientStream
 	var payload proto.Message
 	var st grpc.ClientStream
@@ -229,34 +230,34 @@ func (n *Node) exchange(ctx context.Context, p *partner, k *epochKeys, method, r
 		pl := &pb.SearchPayload{Probe: probe}
 		sc, err := mc.Search(cctx)
 		if err != nil {
-			return false, nil, remote(p.name, "Search", err)
+			return false, nil, wire.Remote(p.name, "Search", err)
 		}
 		cs, payload, st = searchClient{sc, pl}, pl, sc
 	} else {
 		pl := &pb.VerifyPayload{Reference: reference, Probe: probe}
 		vc, err := mc.Verify(cctx)
 		if err != nil {
-			return false, nil, remote(p.name, "Verify", err)
+			return false, nil, wire.Remote(p.name, "Verify", err)
 		}
 		cs, payload, st = verifyClient{vc, pl}, pl, vc
 	}
 	// The responder confirms the request ID once it has recorded the call as pending; nothing
 	// is sent before. (Headers without it: the call was refused; recv gives the status.)
 	if _, err := st.Header(); err != nil {
-		return false, nil, remote(p.name, methodName(method), err)
+		return false, nil, wire.Remote(p.name, methodName(method), err)
 	}
 	crashPoint("querier-stream-opened")
-	sig, err := signRequest(h, payload, n.signer)
+	sig, err := wire.SignRequest(h, payload, n.signer)
 	if err != nil {
 		return false, nil, err
 	}
 	if err := cs.sendOpen(h, sig); err != nil && err != io.EOF {
-		return false, nil, remote(p.name, methodName(method), err)
+		return false, nil, wire.Remote(p.name, methodName(method), err)
 	}
 	// A send fails with io.EOF when the server has ended the call; its status comes with recv.
-	res.BytesSent, err = sendObjects(cs.sendChunk, qb)
+	res.BytesSent, err = wire.SendObjects(cs.sendChunk, qb)
 	if err != nil && err != io.EOF {
-		return false, nil, remote(p.name, methodName(method), err)
+		return false, nil, wire.Remote(p.name, methodName(method), err)
 	}
 	crashPoint("querier-sent")
 	objs, open, err := n.receiveObjects(cs, p, k, h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT})
@@ -278,7 +279,7 @@ func (n *Node) receiveObjects(cs clientStream, p *partner, k *epochKeys, h *pb.R
 	method := methodName(h.Method)
 	open, _, err := cs.recv()
 	if err != nil {
-		return nil, nil, remote(p.name, method, err)
+		return nil, nil, wire.Remote(p.name, method, err)
 	}
 	if open == nil {
 		return nil, nil, fmt.Errorf("protocol: partner %s: the answer does not start with an open message", p.name)
@@ -286,14 +287,14 @@ func (n *Node) receiveObjects(cs clientStream, p *partner, k *epochKeys, h *pb.R
 	if open.Result == nil {
 		open.Result = &pb.MatchResult{}
 	}
-	if err := verifyResponse(open.Header, open.Result, open.Signature, responseCheck{req: h, partner: p.name, ring: p.card.Keyring}); err != nil {
+	if err := wire.VerifyResponse(open.Header, open.Result, open.Signature, wire.ResponseCheck{Req: h, Partner: p.name, Ring: p.card.Keyring}); err != nil {
 		return nil, nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
 	}
-	rules := make([]objectRule, len(kinds))
+	rules := make([]wire.ObjectRule, len(kinds))
 	for i, kind := range kinds {
-		rules[i] = objectRule{kind: kind, paramSet: k.ps.Name(), limit: objectLimit(k.ps, kind)}
+		rules[i] = wire.ObjectRule{Kind: kind, ParamSet: k.ps.Name(), Limit: objectLimit(k.ps, kind)}
 	}
-	if err := checkDescriptors(open.Result.Objects, rules); err != nil {
+	if err := wire.CheckDescriptors(open.Result.Objects, rules); err != nil {
 		return nil, nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
 	}
 	next := func() (*pb.Chunk, error) {
@@ -301,9 +302,9 @@ func (n *Node) receiveObjects(cs clientStream, p *partner, k *epochKeys, h *pb.R
 		return c, err
 	}
 	last := kinds[len(kinds)-1] == pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER
-	objs, err := receiveObjects(context.Background(), next, open.Result.Objects, last)
+	objs, err := wire.ReceiveObjects(context.Background(), next, open.Result.Objects, last)
 	if err != nil {
-		return nil, nil, remote(p.name, method, err)
+		return nil, nil, wire.Remote(p.name, method, err)
 	}
 	return objs, open, nil
 }
@@ -319,7 +320,7 @@ func (n *Node) auditQuery(ctx context.Context, p *partner, method string, h *pb.
 			ev.Decision = audit.DecisionHit
 		}
 	case errors.As(qerr, &re) && refusalCode(re):
-		ev.Outcome, ev.Refusal = audit.OutcomeRefused, refusalOf(re.Code)
+		ev.Outcome, ev.Refusal = audit.OutcomeRefused, wire.RefusalOf(re.Code)
 		n.met.query(p.name, methodName(method), "querier", "refused", 0)
 	default:
 		ev.Outcome = audit.OutcomeFailed

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/puente-id/puente/protocol/wire"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -254,7 +255,7 @@ func operatorCode(err error) codes.Code {
 	}
 	for _, c := range []codes.Code{codes.InvalidArgument, codes.Unauthenticated, codes.PermissionDenied,
 		codes.ResourceExhausted, codes.FailedPrecondition, codes.NotFound, codes.DeadlineExceeded, codes.Internal} {
-		if errors.Is(err, sentinelOf(c)) {
+		if errors.Is(err, wire.SentinelOf(c)) {
 			return c
 		}
 	}
@@ -405,7 +406,7 @@ func fromOperatorStatus(path string, err error) error {
 	if !fromNode {
 		// The call failed on its way (the socket, the transport), not in the node's operation.
 		return &OperatorError{Code: st.Code(), Msg: fmt.Sprintf("protocol: node at %s: %s (%s)", path, st.Message(), st.Code()),
-			is: []error{sentinelOf(st.Code())}}
+			is: []error{wire.SentinelOf(st.Code())}}
 	}
 	var next error
 	for i := len(causes) - 1; i >= 0; i-- {

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/puente-id/puente/gallery"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // parseAdminRequest decodes and checks one request of operation op: a body that is one JSON
@@ -49,10 +50,10 @@ func (r *adminRequest) check(op string) error {
 	if r.TimeoutMS < 0 {
 		return errors.New("negative timeout")
 	}
-	if op != "status" && op != "keys" && op != "audit-prune" && (r.Partner == "" || len(r.Partner) > maxNameLen) {
-		return fmt.Errorf("partner name must be 1 to %d bytes", maxNameLen)
+	if op != "status" && op != "keys" && op != "audit-prune" && (r.Partner == "" || len(r.Partner) > wire.MaxNameLen) {
+		return fmt.Errorf("partner name must be 1 to %d bytes", wire.MaxNameLen)
 	}
-	if len(r.Purpose) > maxPurposeLen || len(r.Reference) > maxNameLen {
+	if len(r.Purpose) > wire.MaxPurposeLen || len(r.Reference) > wire.MaxNameLen {
 		return errors.New("purpose or reference too long")
 	}
 	switch op {

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/puente-id/puente/protect"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // failingOperator answers every Search with err (and has no other operation).
@@ -55,11 +56,11 @@ func TestOperatorSocketKeepsErrors(t *testing.T) {
 	t.Parallel()
 	zero := &protect.InputError{Source: "vector", Row: -1, Col: -1, Reason: "zero vector"}
 	for _, orig := range []error{
-		invalid("probe", zero),
-		fmt.Errorf("protocol: search: %w", invalid("probe", fmt.Errorf("transform: %w", zero))),
+		wire.Invalid("probe", zero),
+		fmt.Errorf("protocol: search: %w", wire.Invalid("probe", fmt.Errorf("transform: %w", zero))),
 		&RemoteError{Partner: "beta", Method: "Verify", Code: codes.NotFound, Message: "no such reference"},
 		&RemoteError{Partner: "beta", Method: "Search", Code: codes.Unavailable, Message: "connection refused"},
-		replayed("stale", errors.New("timestamp 40 s old")),
+		wire.Replayed("stale", errors.New("timestamp 40 s old")),
 		fmt.Errorf("protocol: query: %w", context.DeadlineExceeded),
 		fmt.Errorf("protocol: recording: %w", errors.New("disk full")),
 	} {
@@ -81,7 +82,7 @@ func TestOperatorSocketKeepsErrors(t *testing.T) {
 		}
 	}
 	// The probe's own fault is ErrInvalid and has a chain: the property above is not vacuous.
-	if e := invalid("probe", zero); !errors.Is(e, ErrInvalid) || len(Causes(e)) == 0 {
+	if e := wire.Invalid("probe", zero); !errors.Is(e, ErrInvalid) || len(Causes(e)) == 0 {
 		t.Errorf("a bad probe's error %v: ErrInvalid %v, causes %q", e, errors.Is(e, ErrInvalid), Causes(e))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/puente-id/puente/gallery"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // checkingOperator is an Operator that fails the test if an operation receives a request
@@ -26,7 +27,7 @@ var _ Operator = (*checkingOperator)(nil)
 
 func (o *checkingOperator) partner(p string) {
 	o.calls++
-	if p == "" || len(p) > maxNameLen {
+	if p == "" || len(p) > wire.MaxNameLen {
 		o.t.Errorf("operation reached with partner %q", p)
 	}
 }
@@ -104,7 +105,7 @@ func (o *checkingOperator) Search(_ context.Context, p string, probe Probe, purp
 func (o *checkingOperator) Verify(_ context.Context, p, ref string, probe Probe, purpose string) (*Result, error) {
 	o.partner(p)
 	o.probe(probe)
-	if ref == "" || len(ref) > maxNameLen {
+	if ref == "" || len(ref) > wire.MaxNameLen {
 		o.t.Errorf("verify reached with a reference of %d bytes", len(ref))
 	}
 	return &Result{}, nil

@@ -22,6 +22,7 @@ import (
 
 	"github.com/puente-id/puente/audit"
 	pb "github.com/puente-id/puente/proto/puente/v1"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // ShutdownGrace is how long Serve lets calls in flight finish after its context ends before it
@@ -157,7 +158,7 @@ func (n *Node) admitCall(ctx context.Context, method string) (context.Context, e
 	p, err := n.identifyPeer(ctx)
 	if err != nil {
 		// Counted, and audited once per source and interval (strangers.go), not one by one.
-		e := unauthenticated("client certificate is not a partner's", err)
+		e := wire.Unauthenticated("client certificate is not a partner's", err)
 		src := audit.OtherSource
 		if pr, ok := peer.FromContext(ctx); ok {
 			src = sourceOf(pr.Addr)
@@ -195,19 +196,19 @@ func (n *Node) identifyPeer(ctx context.Context) (*partner, error) {
 func recoverInternal(n *Node, method string, err *error) {
 	if r := recover(); r != nil {
 		n.log.Error("panic in handler", "method", method, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-		*err = internal(fmt.Errorf("panic: %v", r))
+		*err = wire.Internal(fmt.Errorf("panic: %v", r))
 	}
 }
 
 // requestIDOf renders a header's request ID for logs and audit records, or draws a fresh one
 // (audit.NewRequestID) when the header has none worth recording.
 func (n *Node) requestIDOf(id []byte) string {
-	if len(id) == requestIDLen {
+	if len(id) == wire.RequestIDLen {
 		return hex.EncodeToString(id)
 	}
 	rid, err := audit.NewRequestID(n.rand)
 	if err != nil {
-		return strings.Repeat("0", 2*requestIDLen)
+		return strings.Repeat("0", 2*wire.RequestIDLen)
 	}
 	return rid
 }
