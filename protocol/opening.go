@@ -113,7 +113,8 @@ func (n *Node) refuseOpening(ctx context.Context, c *matchCall, h *pb.RequestHea
 
 // clientOpening runs the querier's round 2: its shares of the answer, the transfer request, the
 // transfer answer and the evaluation of the garbled circuit. It half-closes the stream.
-func (n *Node) clientOpening(ctx context.Context, cs clientStream, p *partner, k *epochKeys, h *pb.RequestHeader, q *he.Query, answer, gc []byte, res *Result) (bool, error) {
+func (n *Node) clientOpening(ctx context.Context, c *queryCall, answer, gc []byte) (bool, error) {
+	p, k, h, cs, res := c.p, c.keys, c.header, c.stream, c.res
 	a, err := he.ReadAnswer(k.ps, answer)
 	if err != nil {
 		return false, fmt.Errorf("protocol: partner %s sent a bad answer: %w", p.name, err)
@@ -127,7 +128,7 @@ func (n *Node) clientOpening(ctx context.Context, cs clientStream, p *partner, k
 	if err := k.use(); err != nil {
 		return false, err
 	}
-	x, err := k.querier.Shares(q, a)
+	x, err := k.querier.Shares(c.query, a)
 	k.release()
 	if err != nil {
 		return false, fmt.Errorf("protocol: partner %s's answer: %w", p.name, err)
@@ -160,7 +161,7 @@ func (n *Node) clientOpening(ctx context.Context, cs clientStream, p *partner, k
 	if err != nil && err != io.EOF {
 		return false, wire.Remote(p.name, method, err)
 	}
-	objs, _, err := n.receiveObjects(cs, p, k, h2, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER})
+	objs, _, err := n.receiveObjects(c, h2, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER})
 	if err != nil {
 		return false, err
 	}

@@ -47,8 +47,8 @@ func (r *rawSearch) sendTwoRounds(ctx context.Context, t *testing.T, a *testNode
 	for _, c := range chunksOf(r.probe) {
 		st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Chunk{Chunk: c}})
 	}
-	cs := searchClient{st, r.payload}
-	objs, _, err := a.receiveObjects(cs, p, k, r.h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT})
+	c := &queryCall{p: p, keys: k, stream: searchClient{st, r.payload}}
+	objs, _, err := a.receiveObjects(c, r.h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT})
 	if err != nil {
 		var re *RemoteError
 		if errors.As(err, &re) {
@@ -89,7 +89,7 @@ func (r *rawSearch) sendTwoRounds(ctx context.Context, t *testing.T, a *testNode
 		st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Chunk{Chunk: c}})
 	}
 	st.CloseSend()
-	objs, _, err = a.receiveObjects(cs, p, k, o.h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER})
+	objs, _, err = a.receiveObjects(c, o.h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER})
 	if err != nil {
 		var re *RemoteError
 		if errors.As(err, &re) {
