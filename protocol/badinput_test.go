@@ -267,7 +267,7 @@ func TestCancelledSearch(t *testing.T) {
 				evalErr <- err
 			}
 		}
-		testHookFn.Store(&hook)
+		b.hook.Store(&hook)
 		_, err := a.Search(qctx, "beta", Probe{Raw: gal[1]}, "")
 		cancel()
 		if codeOf(err) != tc.want {
@@ -281,7 +281,7 @@ func TestCancelledSearch(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s: the responder never evaluated (client error %v)", tc.name, err)
 		}
-		testHookFn.Store(nil)
+		b.hook.Store(nil)
 		waitFor(t, func() bool { return countOutcome(t, b, audit.OutcomeFailed) == failedBefore+1 })
 		if got := quotaUsed(t, b, "alpha"); got != used {
 			t.Errorf("%s: quota count %d, want %d (the reservation is given back)", tc.name, got, used)

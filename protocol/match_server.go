@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -107,7 +106,7 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 		n.finishMatch(ctx, c, e)
 		return e
 	}
-	testHook(ctx, "admitted", nil)
+	n.testHook(ctx, "admitted", nil)
 	q, e := n.receiveProbe(ctx, s, c)
 	if e == nil {
 		e = n.commitMatch(c)
@@ -318,9 +317,9 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) ([]byte,
 	if epoch != c.keys.epoch { // re-protected under a new epoch since the call was admitted
 		return nil, nil, nil, wire.Precondition("the gallery was re-protected under a new epoch during the query", fmt.Errorf("gallery epoch %d, query epoch %d", epoch, c.keys.epoch))
 	}
-	testHook(ctx, "evaluate", nil)
+	n.testHook(ctx, "evaluate", nil)
 	ans, sec, err := c.keys.responder.Respond(ctx, q, hg, he.Options{Threshold: he.Threshold{Tau: c.p.cfg.Threshold}}, n.rand)
-	testHook(ctx, "evaluated", err)
+	n.testHook(ctx, "evaluated", err)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -337,11 +336,14 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) ([]byte,
 	return ab, gb, gc, nil
 }
 
-// testHookFn, set only by this package's tests, observes named points of a call being served.
-var testHookFn atomic.Pointer[func(ctx context.Context, point string, err error)]
+// hookFunc observes a named point of the node's work: a call being served ("admitted",
+// "evaluate", "evaluated") or Serve's stop ("stopping").
+type hookFunc = func(ctx context.Context, point string, err error)
 
-func testHook(ctx context.Context, point string, err error) {
-	if f := testHookFn.Load(); f != nil {
+// testHook calls the node's hook, which only this package's tests set (Node.hook), each on its
+// own node, so that tests that use it can run in parallel.
+func (n *Node) testHook(ctx context.Context, point string, err error) {
+	if f := n.hook.Load(); f != nil {
 		(*f)(ctx, point, err)
 	}
 }

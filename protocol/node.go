@@ -31,6 +31,8 @@ type Node struct {
 	log    *slog.Logger
 	rand   io.Reader
 	now    func() time.Time
+	grace  time.Duration            // Options.ShutdownGrace
+	hook   atomic.Pointer[hookFunc] // set by this package's tests only
 	id     *keys.Identity
 	store  keys.Store
 	signer *liveSigner
@@ -68,6 +70,10 @@ type Options struct {
 	Now func() time.Time
 	// Metrics receives the node's metrics; a new set is made if nil.
 	Metrics *Metrics
+	// ShutdownGrace is how long Serve and the operator API let calls in flight finish after
+	// their context ends before they cancel them (the calls still record their audit records);
+	// 30 seconds if zero.
+	ShutdownGrace time.Duration
 }
 
 // Open opens the node described by cfg: it takes the home's lock (one process at a time opens a
@@ -89,6 +95,9 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Node, err error) {
 	}
 	if n.met == nil {
 		n.met = NewMetrics()
+	}
+	if n.grace = opts.ShutdownGrace; n.grace <= 0 {
+		n.grace = defaultShutdownGrace
 	}
 	defer func() {
 		if err != nil {

@@ -142,7 +142,7 @@ func (n *Node) ServeAdmin(ctx context.Context, path string) error {
 		<-ctx.Done()
 		graceful := make(chan struct{})
 		go func() { srv.GracefulStop(); close(graceful) }()
-		t := time.NewTimer(ShutdownGrace)
+		t := time.NewTimer(n.grace)
 		defer t.Stop()
 		select {
 		case <-graceful:

@@ -25,9 +25,8 @@ import (
 	"github.com/puente-id/puente/protocol/wire"
 )
 
-// ShutdownGrace is how long Serve lets calls in flight finish after its context ends before it
-// cancels them (they still record their audit records).
-var ShutdownGrace = 30 * time.Second
+// defaultShutdownGrace is Options.ShutdownGrace's default.
+const defaultShutdownGrace = 30 * time.Second
 
 // unidentified is the partner name audit records give a caller whose certificate is no
 // configured partner's.
@@ -63,7 +62,7 @@ func (n *Node) NewGRPCServer() *grpc.Server {
 }
 
 // Serve serves partners on lis until ctx ends, then stops gracefully: no new calls, calls in
-// flight get ShutdownGrace to finish and are then cancelled; every call records its audit
+// flight get Options.ShutdownGrace to finish and are then cancelled; every call records its audit
 // record before Serve returns. Close the node afterwards.
 func (n *Node) Serve(ctx context.Context, lis net.Listener) error {
 	s := n.NewGRPCServer()
@@ -79,12 +78,13 @@ func (n *Node) Serve(ctx context.Context, lis net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	n.log.Info("shutting down", "grace", ShutdownGrace)
+	n.log.Info("shutting down", "grace", n.grace)
 	done := make(chan struct{})
 	go func() { s.GracefulStop(); close(done) }()
+	n.testHook(ctx, "stopping", nil)
 	select {
 	case <-done:
-	case <-time.After(ShutdownGrace):
+	case <-time.After(n.grace):
 		s.Stop()
 		<-done
 	}
