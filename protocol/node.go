@@ -195,7 +195,7 @@ func openStore(ctx context.Context, cfg *Config, id *keys.Identity, pol *policy.
 			TransitMount: ks.TransitPath, TransitKey: ks.TransitKey, Auth: keys.VaultToken(token), Custodians: ks.Custodians})
 	}
 	var cs []keys.Custodian
-	for _, c := range pol.Custodians {
+	for _, c := range custodiansOf(pol) {
 		if c.Recipient == "" {
 			continue
 		}
@@ -206,6 +206,14 @@ func openStore(ctx context.Context, cfg *Config, id *keys.Identity, pol *policy.
 		cs = append(cs, kc)
 	}
 	return keys.OpenFileStore(cfg.Path(ks.Path), id, keys.FileStoreOptions{Custodians: cs})
+}
+
+// custodiansOf returns the policy's custodians; none for a home without a policy yet.
+func custodiansOf(pol *policy.Policy) []policy.Custodian {
+	if pol == nil {
+		return nil
+	}
+	return pol.Custodians
 }
 
 // Name returns the node's name.

@@ -39,8 +39,8 @@ func runKeysRotate(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 		if err != nil {
 			return err
 		}
-		defer n.close()
-		sk := &keys.SigningKeys{Store: n.store, Node: n.name, Rand: rand.Reader, Events: n.auditSink()}
+		defer n.Close()
+		sk := &keys.SigningKeys{Store: n.Store, Node: n.Name, Rand: rand.Reader, Events: n.AuditSink()}
 		k, err := sk.Rotate(ctx, ov.D)
 		if err != nil {
 			return err
@@ -72,8 +72,8 @@ func runKeysDestroyExpired(ctx context.Context, st *stdio, fs *flag.FlagSet, arg
 		if oerr != nil {
 			return oerr
 		}
-		defer n.close()
-		sk := &keys.SigningKeys{Store: n.store, Node: n.name, Events: n.auditSink()}
+		defer n.Close()
+		sk := &keys.SigningKeys{Store: n.Store, Node: n.Name, Events: n.AuditSink()}
 		var ids []keys.KeyID
 		ids, err = sk.DestroyExpired(ctx)
 		for _, id := range ids {
@@ -119,14 +119,14 @@ func runKeysRevokeSigning(ctx context.Context, st *stdio, fs *flag.FlagSet, args
 	if err != nil {
 		return err
 	}
-	defer n.close()
+	defer n.Close()
 	// The revocation is audited with the node's current key, so record it
 	// before the key itself may be the one revoked.
-	sink := n.auditSink()
+	sink := n.AuditSink()
 	if err := sink(ctx, keys.Event{Action: keys.ActSigningKeyRevoked, Key: keys.SigningKeyName(id), KeyID: id.String()}); err != nil {
 		return err
 	}
-	if err := (&keys.SigningKeys{Store: n.store, Node: n.name}).Revoke(ctx, id); err != nil {
+	if err := (&keys.SigningKeys{Store: n.Store, Node: n.Name}).Revoke(ctx, id); err != nil {
 		return err
 	}
 	fmt.Fprintf(st.out, "signing key %s revoked; run 'puente keys rotate' if it was the current one\n", id)
@@ -151,8 +151,8 @@ func runKeysContribute(ctx context.Context, st *stdio, fs *flag.FlagSet, args []
 	if err != nil {
 		return err
 	}
-	defer n.close()
-	c, err := keys.NewContribution(rand.Reader, n.name, *agreement, *epoch)
+	defer n.Close()
+	c, err := keys.NewContribution(rand.Reader, n.Name, *agreement, *epoch)
 	if err != nil {
 		return err
 	}
@@ -164,7 +164,7 @@ func runKeysContribute(ctx context.Context, st *stdio, fs *flag.FlagSet, args []
 	// Keep our own contribution (sealed by the store) until the partner's
 	// arrives; 'keys derive' destroys it.
 	own := c.Marshal()
-	_, err = n.store.Put(ctx, contributionName(*agreement, *epoch), own, keys.PutOptions{Algorithm: keys.AlgHKDFSHA256})
+	_, err = n.Store.Put(ctx, contributionName(*agreement, *epoch), own, keys.PutOptions{Algorithm: keys.AlgHKDFSHA256})
 	clear(own)
 	if err != nil {
 		return err
@@ -197,18 +197,18 @@ func runKeysDerive(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 	if err != nil {
 		return err
 	}
-	defer n.close()
+	defer n.Close()
 	sealed, err := os.ReadFile(rest[0])
 	if err != nil {
 		return err
 	}
-	theirs, err := keys.OpenContribution(sealed, n.id, *partner, *agreement, *epoch, [32]byte(cm))
+	theirs, err := keys.OpenContribution(sealed, n.ID, *partner, *agreement, *epoch, [32]byte(cm))
 	if err != nil {
 		return fmt.Errorf("%s: %w", rest[0], err)
 	}
 	defer theirs.Zero()
 	name := contributionName(*agreement, *epoch)
-	e, err := n.store.Get(ctx, name, 0)
+	e, err := n.Store.Get(ctx, name, 0)
 	if err != nil {
 		return err
 	}
@@ -218,7 +218,7 @@ func runKeysDerive(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 		return &keys.KeyError{Op: "get", Name: name, Err: err}
 	}
 	defer mine.Zero()
-	if mine.Party != n.name || mine.Agreement != *agreement || mine.Epoch != *epoch {
+	if mine.Party != n.Name || mine.Agreement != *agreement || mine.Epoch != *epoch {
 		return fmt.Errorf("%s holds a contribution for %s/%s/%d", name, mine.Party, mine.Agreement, mine.Epoch)
 	}
 	secret, err := keys.DeriveAgreementSecret(mine, theirs)
@@ -226,11 +226,11 @@ func runKeysDerive(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 		return err
 	}
 	defer secret.Zero()
-	ag := &keys.Agreements{Store: n.store, Events: n.auditSink()}
+	ag := &keys.Agreements{Store: n.Store, Events: n.AuditSink()}
 	if err := ag.Begin(ctx, *partner, secret); err != nil {
 		return err
 	}
-	if err := n.store.Destroy(ctx, name); err != nil {
+	if err := n.Store.Destroy(ctx, name); err != nil {
 		return err
 	}
 	fmt.Fprintf(st.out, "epoch %d of agreement %s begun with %s; the previous epoch is superseded until the gallery is re-protected\n", *epoch, *agreement, *partner)
@@ -263,8 +263,8 @@ func runKeysEpoch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []strin
 		if err != nil {
 			return err
 		}
-		defer n.close()
-		ag := &keys.Agreements{Store: n.store, Events: n.auditSink()}
+		defer n.Close()
+		ag := &keys.Agreements{Store: n.Store, Events: n.AuditSink()}
 		switch rest[0] {
 		case "retire":
 			err = ag.Retire(ctx, *agreement, *epoch)

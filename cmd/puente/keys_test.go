@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -298,4 +300,69 @@ func TestPolicyCheckVaultNode(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errs, "-node") {
 		t.Errorf("vault check without a node name: %d %s", code, errs)
 	}
+}
+
+// TestKeyCommandsHonourConfig moves a node's identity, key store, policy and audit log to the
+// places its puente.hcl then names: the key, policy and audit commands find them there, write
+// the audit record of a rotation to the configured log, and make nothing at the default places.
+func TestKeyCommandsHonourConfig(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "us")
+	mustRunCmd(t, "init", "-home", home, "-listen", "127.0.0.1:7443", "us-cbp")
+	for _, m := range [][2]string{{"identity.age", "secret/id.age"}, {"keys", "store"}, {"policy.hcl", "conf/policy.hcl"},
+		{"audit.log", "logs/audit.log"}, {"audit.log.head", "logs/audit.log.head"}} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(home, m[1])), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(home, m[0]), filepath.Join(home, m[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfgFile := filepath.Join(home, "puente.hcl")
+	b, err := os.ReadFile(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(b), `path = "keys"`, `path = "store"`, 1)
+	cfg = strings.Replace(cfg, `policy      = "policy.hcl"`, `policy      = "conf/policy.hcl"`, 1)
+	cfg += "\nidentity  = \"secret/id.age\"\naudit_log = \"logs/audit.log\"\n"
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(home, "logs", "audit.log")
+	before, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRunCmd(t, "keys", "list", "-home", home); !strings.Contains(out, "sign/keyring") {
+		t.Errorf("keys list of the configured store:\n%s", out)
+	}
+	mustRunCmd(t, "keys", "rotate", "-home", home, "-overlap", "1d")
+	after, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) <= len(before) || !bytes.HasPrefix(after, before) {
+		t.Errorf("the rotation's audit record is not in the configured log %s (%d bytes before, %d after)", logFile, len(before), len(after))
+	}
+	if out := mustRunCmd(t, "audit", "verify", "-home", home); !strings.Contains(out, "records verified") {
+		t.Errorf("audit verify of the configured log:\n%s", out)
+	}
+	if out := mustRunCmd(t, "policy", "show", "-home", home); !strings.Contains(out, "us-cbp") {
+		t.Errorf("policy show of the configured policy:\n%s", out)
+	}
+	for _, def := range []string{"identity.age", "keys", "policy.hcl", "audit.log", "audit.log.head"} {
+		if _, err := os.Stat(filepath.Join(home, def)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s at the default place after the commands: %v", def, err)
+		}
+	}
+}
+
+// mustRunCmd runs a command in process and fails the test unless it exits 0.
+func mustRunCmd(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errs := runCmd(t, args...)
+	if code != exitOK {
+		t.Fatalf("puente %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
 }
