@@ -37,10 +37,6 @@ func init() {
 			examples: []string{"puente keys revoke-signing 3f1a..."}, run: runKeysRevokeSigning},
 		{name: "keys keyring", summary: "write the public signing keyring (for partners and privacy officers)", usage: "[-home DIR] OUT.json",
 			examples: []string{"puente keys keyring keyring-us-cbp.json"}, run: runKeysKeyring},
-		{name: "keys contribute", summary: "draw this node's contribution to an epoch's agreement secret", usage: "-agreement ID -epoch N -partner-recipient AGE1... OUT",
-			examples: []string{"puente keys contribute -agreement us-co -epoch 2 -partner-recipient age1pq1... contribution-us.age"}, run: runKeysContribute},
-		{name: "keys derive", summary: "open the partner's contribution and begin the epoch", usage: "-agreement ID -epoch N -partner NAME -commitment HEX IN",
-			examples: []string{"puente keys derive -agreement us-co -epoch 2 -partner co-migracion -commitment 3f1a... contribution-co.age"}, run: runKeysDerive},
 		{name: "keys epoch", summary: "retire, destroy or revoke an epoch of an agreement", usage: "-agreement ID -epoch N retire|destroy|revoke",
 			examples: []string{"puente keys epoch -agreement us-co -epoch 1 retire", "puente keys epoch -agreement us-co -epoch 1 destroy"}, run: runKeysEpoch},
 	} {

@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/keys/policy"
@@ -133,110 +130,6 @@ func runKeysRevokeSigning(ctx context.Context, st *stdio, fs *flag.FlagSet, args
 	return nil
 }
 
-func runKeysContribute(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
-	agreement, epoch := epochFlags(fs)
-	to := fs.String("partner-recipient", "", "the partner node's age recipient")
-	rest, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 || *agreement == "" || *epoch == 0 || *to == "" {
-		return usagef("keys contribute needs -agreement, -epoch, -partner-recipient and one output file")
-	}
-	if err := refuseWhileServing(*home, "keys contribute"); err != nil {
-		return err
-	}
-	n, err := openNodeForWrite(*home)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	c, err := keys.NewContribution(rand.Reader, n.Name, *agreement, *epoch)
-	if err != nil {
-		return err
-	}
-	defer c.Zero()
-	sealed, err := c.Seal(*to)
-	if err != nil {
-		return err
-	}
-	// Keep our own contribution (sealed by the store) until the partner's
-	// arrives; 'keys derive' destroys it.
-	own := c.Marshal()
-	_, err = n.Store.Put(ctx, contributionName(*agreement, *epoch), own, keys.PutOptions{Algorithm: keys.AlgHKDFSHA256})
-	clear(own)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(rest[0], sealed, 0o600); err != nil {
-		return err
-	}
-	cm := c.Commitment()
-	fmt.Fprintf(st.out, "commitment (send it first, then the sealed contribution %s once you hold the partner's commitment):\n%s\n", rest[0], hex.EncodeToString(cm[:]))
-	return nil
-}
-
-func runKeysDerive(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
-	agreement, epoch := epochFlags(fs)
-	partner := fs.String("partner", "", "the partner node's name")
-	commitment := fs.String("commitment", "", "the partner's commitment (hex), received before its contribution")
-	rest, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	cm, herr := hex.DecodeString(*commitment)
-	if len(rest) != 1 || *agreement == "" || *epoch == 0 || *partner == "" || herr != nil || len(cm) != 32 {
-		return usagef("keys derive needs -agreement, -epoch, -partner, a 64-hex-digit -commitment and the partner's sealed contribution")
-	}
-	if err := refuseWhileServing(*home, "keys derive"); err != nil {
-		return err
-	}
-	n, err := openNodeForWrite(*home)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	sealed, err := os.ReadFile(rest[0])
-	if err != nil {
-		return err
-	}
-	theirs, err := keys.OpenContribution(sealed, n.ID, *partner, *agreement, *epoch, [32]byte(cm))
-	if err != nil {
-		return fmt.Errorf("%s: %w", rest[0], err)
-	}
-	defer theirs.Zero()
-	name := contributionName(*agreement, *epoch)
-	e, err := n.Store.Get(ctx, name, 0)
-	if err != nil {
-		return err
-	}
-	mine, err := keys.UnmarshalContribution(e.Data.Bytes())
-	e.Zero()
-	if err != nil {
-		return &keys.KeyError{Op: "get", Name: name, Err: err}
-	}
-	defer mine.Zero()
-	if mine.Party != n.Name || mine.Agreement != *agreement || mine.Epoch != *epoch {
-		return fmt.Errorf("%s holds a contribution for %s/%s/%d", name, mine.Party, mine.Agreement, mine.Epoch)
-	}
-	secret, err := keys.DeriveAgreementSecret(mine, theirs)
-	if err != nil {
-		return err
-	}
-	defer secret.Zero()
-	ag := &keys.Agreements{Store: n.Store, Events: n.AuditSink()}
-	if err := ag.Begin(ctx, *partner, secret); err != nil {
-		return err
-	}
-	if err := n.Store.Destroy(ctx, name); err != nil {
-		return err
-	}
-	fmt.Fprintf(st.out, "epoch %d of agreement %s begun with %s; the previous epoch is superseded until the gallery is re-protected\n", *epoch, *agreement, *partner)
-	return nil
-}
-
 func runKeysEpoch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
 	home := homeFlag(fs)
 	agreement, epoch := epochFlags(fs)
@@ -284,8 +177,4 @@ func runKeysEpoch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []strin
 // epochFlags registers -agreement and -epoch.
 func epochFlags(fs *flag.FlagSet) (*string, *uint64) {
 	return fs.String("agreement", "", "agreement ID, e.g. us-co"), fs.Uint64("epoch", 0, "epoch number (from 1)")
-}
-
-func contributionName(agreement string, epoch uint64) string {
-	return strings.TrimSuffix(keys.SeedName(agreement, epoch), "/seed") + "/contribution"
 }

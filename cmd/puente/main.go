@@ -112,6 +112,10 @@ func run(ctx context.Context, st *stdio, args []string) int {
 			}
 			return exitOK
 		}
+		if len(args) > 1 && args[0] == "keys" && (args[1] == "contribute" || args[1] == "derive") {
+			fmt.Fprintf(st.err, "puente: keys %s is gone: the key ceremony (puente ceremony, with puente serve running on both nodes) draws, seals and derives the contributions\n", args[1])
+			return exitUsage
+		}
 		if movedToLab[args[0]] {
 			fmt.Fprintf(st.err, "puente: %s moved to the researchers' binary: puente-lab %s (go run ./cmd/puente-lab %s)\n", args[0], args[0], args[0])
 			return exitUsage

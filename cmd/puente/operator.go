@@ -68,15 +68,6 @@ func keysViaNode(ctx context.Context, st *stdio, home string, req protocol.KeyRe
 	return rep, true, err
 }
 
-// refuseWhileServing refuses a command that a running node does not carry out for the operator.
-func refuseWhileServing(home, what string) error {
-	if c := runningNode(home); c != nil {
-		c.Close()
-		return fmt.Errorf("%s: a node is running on %s, and a running node begins epochs only by the key ceremony (puente ceremony); stop it to use the manual ceremony", what, home)
-	}
-	return nil
-}
-
 // cliLogger logs warnings and errors to stderr (everything with -v).
 func cliLogger(st *stdio) *slog.Logger {
 	level := slog.LevelWarn
