@@ -100,6 +100,9 @@ func runPolicyCheck(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 			return fmt.Errorf("%s is the policy of node %s, but %s is node %s", p.File, p.Node, home, n.Name)
 		}
 		target.Store = n.Store
+		if n.Config != nil && n.Config.KeyStore.Type == "vault" {
+			target.Kind = "vault" // the store puente.hcl names
+		}
 	}
 	findings, err := policy.Check(ctx, p, target, time.Now())
 	if err != nil {
