@@ -172,29 +172,42 @@ func TestEventValidation(t *testing.T) {
 	mustAppend(t, w, KindQuery, refused)
 }
 
+// TestConcurrentAppendsAndClose closes the log while eight writers append without end: each has
+// had at least one append acknowledged before the close (a signal, not a sleep), each stops at
+// ErrClosed, and every acknowledged record is in the log, which verifies.
 func TestConcurrentAppendsAndClose(t *testing.T) {
 	k := newTestKey(1)
 	w, path := openTest(t, k)
 	var mu sync.Mutex
 	acked := map[string]bool{}
 	var wg sync.WaitGroup
+	appended := make(chan struct{}, 8)
 	for g := range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range 25 {
-				e := queryEvent(g*100+i, RoleResponder)
-				if _, err := w.Append(ctx, KindQuery, e); err == nil {
-					mu.Lock()
-					acked[e.RequestID] = true
-					mu.Unlock()
-				} else if !errors.Is(err, ErrClosed) {
-					t.Error(err)
+			for i := 0; ; i++ {
+				e := queryEvent(g*100000+i, RoleResponder)
+				_, err := w.Append(ctx, KindQuery, e)
+				if i == 0 {
+					appended <- struct{}{} // Close waits for every writer's first append
 				}
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				acked[e.RequestID] = true
+				mu.Unlock()
 			}
 		}()
 	}
-	time.Sleep(5 * time.Millisecond)
+	for range 8 {
+		<-appended
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}

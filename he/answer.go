@@ -55,9 +55,6 @@ func (ps *ParamSet) answerWireSize() int {
 // MarshalBinary returns the answer's wire encoding.
 func (a *Answer) MarshalBinary() ([]byte, error) { return append([]byte(nil), a.raw...), nil }
 
-// QueryDigest returns the digest of the query the answer is for.
-func (a *Answer) QueryDigest() [32]byte { return a.digest }
-
 func (a *Answer) encode() {
 	ps := a.ps
 	e := newEncoder(kindAnswer, ps, ps.answerWireSize())

@@ -2,6 +2,7 @@ package he
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"math"
@@ -165,4 +166,14 @@ func (qr *Querier) EncryptSlotsForTest(slots []float64, dims int, rand io.Reader
 // 1 + NormPeriodForTest reads as 1 (the wrap attack of TestOneBitNormWrap).
 func NormPeriodForTest(ps *ParamSet, pad int) float64 {
 	return float64(ps.params.Q()[0]) * float64(pad) / ps.normScale(pad).Float64()
+}
+
+// ParamSetOf returns the parameter-set ID in the header of any object this
+// package encodes (query, response, ceremony message, secret share,
+// evaluation keys), so a store can pick the set before decoding.
+func ParamSetOf(b []byte) (ParamSetID, error) {
+	if len(b) < headerSize || string(b[:4]) != wireMagic {
+		return 0, malformed("object", "header", "not a Puente HE object (%d bytes, bad magic or too short)", len(b))
+	}
+	return ParamSetID(binary.BigEndian.Uint16(b[6:8])), nil
 }

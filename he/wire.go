@@ -52,16 +52,6 @@ var kindNames = map[objKind]string{
 	kindPartial:  "partial count",
 }
 
-// ParamSetOf returns the parameter-set ID in the header of any object this
-// package encodes (query, response, ceremony message, secret share,
-// evaluation keys), so a store can pick the set before decoding.
-func ParamSetOf(b []byte) (ParamSetID, error) {
-	if len(b) < headerSize || string(b[:4]) != wireMagic {
-		return 0, malformed("object", "header", "not a Puente HE object (%d bytes, bad magic or too short)", len(b))
-	}
-	return ParamSetID(binary.BigEndian.Uint16(b[6:8])), nil
-}
-
 // encoder appends an object to a byte slice.
 type encoder struct{ b []byte }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/he/hetest"
 	pb "github.com/puente-id/puente/proto/puente/v1"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // TestBadInput sends one bad request of each kind to a responder and checks the status code, the
@@ -115,7 +116,7 @@ func badRequests(t *testing.T, a *testNode) []badRequest {
 		}, codes.InvalidArgument, audit.RefusedInvalid},
 		{"oversized ciphertext", func(r *rawSearch) {
 			r.probe = append(r.probe, make([]byte, 64)...)
-			r.payload.Probe = describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, r.h.ParamSet, r.probe)
+			r.payload.Probe = wire.Describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, r.h.ParamSet, r.probe)
 			r.sign(t, a)
 		}, codes.InvalidArgument, audit.RefusedInvalid},
 		{"ciphertext bytes changed", func(r *rawSearch) {
@@ -124,7 +125,7 @@ func badRequests(t *testing.T, a *testNode) []badRequest {
 		}, codes.InvalidArgument, audit.RefusedInvalid},
 		{"ciphertext for another parameter set", func(r *rawSearch) {
 			r.probe = otherSetProbe(t)
-			r.payload.Probe = describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, r.h.ParamSet, r.probe)
+			r.payload.Probe = wire.Describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, r.h.ParamSet, r.probe)
 			r.sign(t, a)
 		}, codes.InvalidArgument, audit.RefusedInvalid},
 		{"probe described as another kind", func(r *rawSearch) {
@@ -162,7 +163,7 @@ func badRequests(t *testing.T, a *testNode) []badRequest {
 func (r *rawSearch) replaceProbe(t *testing.T, a *testNode, b []byte) {
 	t.Helper()
 	r.probe = b
-	r.payload.Probe = describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, r.h.ParamSet, b)
+	r.payload.Probe = wire.Describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, r.h.ParamSet, b)
 	r.sign(t, a)
 }
 
@@ -266,7 +267,7 @@ func TestCancelledSearch(t *testing.T) {
 				evalErr <- err
 			}
 		}
-		testHookFn.Store(&hook)
+		b.hook.Store(&hook)
 		_, err := a.Search(qctx, "beta", Probe{Raw: gal[1]}, "")
 		cancel()
 		if codeOf(err) != tc.want {
@@ -280,7 +281,7 @@ func TestCancelledSearch(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s: the responder never evaluated (client error %v)", tc.name, err)
 		}
-		testHookFn.Store(nil)
+		b.hook.Store(nil)
 		waitFor(t, func() bool { return countOutcome(t, b, audit.OutcomeFailed) == failedBefore+1 })
 		if got := quotaUsed(t, b, "alpha"); got != used {
 			t.Errorf("%s: quota count %d, want %d (the reservation is given back)", tc.name, got, used)

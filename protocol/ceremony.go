@@ -21,6 +21,7 @@ import (
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/protect"
 	pb "github.com/puente-id/puente/proto/puente/v1"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // The key ceremony (ceremony.proto) sets up one epoch of an agreement: the two HE key sets, one
@@ -331,8 +332,8 @@ func (c *ceremonyState) roundDone(r he.Round) bool {
 
 // record adds one round to the transcript.
 func (c *ceremonyState) record(req, resp proto.Message) {
-	c.transcript.Write(canonical(req))
-	c.transcript.Write(canonical(resp))
+	c.transcript.Write(wire.Canonical(req))
+	c.transcript.Write(wire.Canonical(resp))
 }
 
 // digest returns the transcript digest so far.

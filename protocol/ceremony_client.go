@@ -14,6 +14,7 @@ import (
 
 	"github.com/puente-id/puente/he"
 	pb "github.com/puente-id/puente/proto/puente/v1"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // CeremonyReport says what a key ceremony did and what it cost.
@@ -198,7 +199,7 @@ var errCRSNotOpened = errors.New("protocol: the CRS contribution does not open i
 func helloHint(p *partner, err error) error {
 	var re *RemoteError
 	if errors.As(err, &re) && re.Code == codes.InvalidArgument && strings.Contains(re.Message, "fields this node does not know") {
-		return fmt.Errorf("%w (partner %s probably runs an older Puente protocol; this node speaks version %d: upgrade it)", err, p.name, ProtocolVersion)
+		return fmt.Errorf("%w (partner %s probably runs an older Puente protocol; this node speaks version %d: upgrade it)", err, p.name, wire.ProtocolVersion)
 	}
 	return err
 }
@@ -214,20 +215,20 @@ type signedResponse interface {
 func callRound[R signedResponse](ctx context.Context, n *Node, p *partner, method string, epoch uint64, payload proto.Message,
 	call func(*pb.RequestHeader, []byte) (R, error), respPayload func(R) proto.Message) (R, error) {
 	var zero R
-	h, err := newRequestHeader(n.rand, n.now(), n.name, p.name, p.cfg.Agreement, method)
+	h, err := wire.NewRequestHeader(n.rand, n.now(), n.name, p.name, p.cfg.Agreement, method)
 	if err != nil {
 		return zero, err
 	}
 	h.KeyEpoch, h.ParamSet, h.PurposeCode = epoch, p.ps.Name(), ceremonyPurpose
-	sig, err := signRequest(h, payload, n.signer)
+	sig, err := wire.SignRequest(h, payload, n.signer)
 	if err != nil {
 		return zero, err
 	}
 	resp, err := call(h, sig)
 	if err != nil {
-		return zero, remote(p.name, methodName(method), err)
+		return zero, wire.Remote(p.name, methodName(method), err)
 	}
-	if err := verifyResponse(resp.GetHeader(), respPayload(resp), resp.GetSignature(), responseCheck{req: h, partner: p.name, ring: p.card.Keyring}); err != nil {
+	if err := wire.VerifyResponse(resp.GetHeader(), respPayload(resp), resp.GetSignature(), wire.ResponseCheck{Req: h, Partner: p.name, Ring: p.card.Keyring}); err != nil {
 		return zero, fmt.Errorf("protocol: partner %s, %s: %w", p.name, methodName(method), err)
 	}
 	return resp, nil

@@ -16,6 +16,7 @@ import (
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/keys"
 	pb "github.com/puente-id/puente/proto/puente/v1"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // ceremonyServer answers the rounds of a key ceremony a partner initiates.
@@ -40,17 +41,17 @@ type round struct {
 func (n *Node) admitRound(ctx context.Context, r *round, id []byte) *Error {
 	r.p = partnerFrom(ctx)
 	p, h := r.p, r.h
-	if e := verifyRequest(h, r.payload, r.sig, requestCheck{partner: p.name, self: n.name, method: r.method,
-		agreement: p.cfg.Agreement, ring: p.card.Keyring, now: n.now(), window: n.cfg.ReplayWindow}); e != nil {
+	if e := wire.VerifyRequest(h, r.payload, r.sig, wire.RequestCheck{Partner: p.name, Self: n.name, Method: r.method,
+		Agreement: p.cfg.Agreement, Ring: p.card.Keyring, Now: n.now(), Window: n.cfg.ReplayWindow}); e != nil {
 		return e
 	}
 	if h.PurposeCode != ceremonyPurpose {
-		return permission("ceremony requests carry the purpose "+ceremonyPurpose, nil)
+		return wire.Permission("ceremony requests carry the purpose "+ceremonyPurpose, nil)
 	}
 	if seen, err := n.state.seen(p.name, h.Nonce); err != nil {
-		return internal(err)
+		return wire.Internal(err)
 	} else if seen {
-		return replayed("nonce was used before", errNonceSeen)
+		return wire.Replayed("nonce was used before", errNonceSeen)
 	}
 	switch r.method {
 	case pb.CeremonyService_Hello_FullMethodName, pb.CeremonyService_Commit_FullMethodName, pb.CeremonyService_Outcome_FullMethodName:
@@ -63,20 +64,20 @@ func (n *Node) admitRound(ctx context.Context, r *round, id []byte) *Error {
 		if r.method == pb.CeremonyService_Abort_FullMethodName {
 			return nil // it may be prepared: see the Abort handler
 		}
-		return precondition("no such ceremony in progress (it may have been aborted: start again with Hello)", nil)
+		return wire.Precondition("no such ceremony in progress (it may have been aborted: start again with Hello)", nil)
 	}
 	c.mu.Lock()
 	switch {
 	case c.aborted:
 		c.mu.Unlock()
-		return precondition("the ceremony was aborted: start again with Hello", nil)
+		return wire.Precondition("the ceremony was aborted: start again with Hello", nil)
 	case n.now().After(c.expires):
 		c.mu.Unlock()
 		n.dropCeremony(p, c)
-		return precondition("the ceremony expired: start again with Hello", nil)
+		return wire.Precondition("the ceremony expired: start again with Hello", nil)
 	case h.KeyEpoch != c.epoch || h.ParamSet != c.ps.Name():
 		c.mu.Unlock()
-		return precondition("epoch or parameter set differs from the ceremony's", nil)
+		return wire.Precondition("epoch or parameter set differs from the ceremony's", nil)
 	}
 	c.expires = n.now().Add(ceremonyTTL) // the initiator is still there
 	r.c = c
@@ -87,10 +88,10 @@ func (n *Node) admitRound(ctx context.Context, r *round, id []byte) *Error {
 func (n *Node) commitNonce(r *round) *Error {
 	_, err := n.state.admit(r.p.name, r.h.Nonce, r.h.SentAt.AsTime().Add(n.cfg.ReplayWindow), nil, n.now())
 	if errors.Is(err, errNonceSeen) {
-		return replayed("nonce was used before", err)
+		return wire.Replayed("nonce was used before", err)
 	}
 	if err != nil {
-		return internal(err)
+		return wire.Internal(err)
 	}
 	return nil
 }
@@ -176,29 +177,29 @@ func (n *Node) hello(ctx context.Context, r *round, pl *pb.HelloPayload) (*pb.He
 	p := r.p
 	want, err := helloPayload(p, pl.Epoch, pl.CrsCommitment)
 	if err != nil {
-		return nil, internal(err)
+		return nil, wire.Internal(err)
 	}
 	if err := checkHello(pl, want); err != nil {
-		return nil, precondition("proposal differs from this node's view of the agreement", err)
+		return nil, wire.Precondition("proposal differs from this node's view of the agreement", err)
 	}
 	next, err := n.nextEpoch(ctx, p)
 	if err != nil {
-		return nil, internal(err)
+		return nil, wire.Internal(err)
 	}
 	if pl.Epoch != r.h.KeyEpoch || pl.Epoch < next {
-		return nil, precondition(fmt.Sprintf("epoch must be at least %d", next), fmt.Errorf("proposed %d", pl.Epoch))
+		return nil, wire.Precondition(fmt.Sprintf("epoch must be at least %d", next), fmt.Errorf("proposed %d", pl.Epoch))
 	}
 	if pes, err := n.pendingOf(ctx, p.cfg.Agreement); err != nil {
-		return nil, internal(err)
+		return nil, wire.Internal(err)
 	} else if len(pes) > 0 {
 		hasPending(pes, 0)
-		return nil, precondition("a ceremony of this agreement is prepared and its outcome not yet settled", nil)
+		return nil, wire.Precondition("a ceremony of this agreement is prepared and its outcome not yet settled", nil)
 	}
 	n.cer.mu.Lock()
 	busy := n.cer.outgoing[p.name] != nil
 	n.cer.mu.Unlock()
 	if busy {
-		return nil, precondition("this node is running a ceremony with you", nil)
+		return nil, wire.Precondition("this node is running a ceremony with you", nil)
 	}
 	if e := n.commitNonce(r); e != nil {
 		return nil, e
@@ -206,10 +207,10 @@ func (n *Node) hello(ctx context.Context, r *round, pl *pb.HelloPayload) (*pb.He
 	id := make([]byte, ceremonyIDLen)
 	crs := make([]byte, crsContribLen)
 	if _, err := io.ReadFull(n.rand, id); err != nil {
-		return nil, internal(err)
+		return nil, wire.Internal(err)
 	}
 	if _, err := io.ReadFull(n.rand, crs); err != nil {
-		return nil, internal(err)
+		return nil, wire.Internal(err)
 	}
 	if h := n.cer.hooks; h != nil && h.crs != nil {
 		crs = h.crs(pl.CrsCommitment, crs)
@@ -219,9 +220,9 @@ func (n *Node) hello(ctx context.Context, r *round, pl *pb.HelloPayload) (*pb.He
 	c.crsMine = crs
 	out := &pb.HelloResponsePayload{CeremonyId: id, CrsContribution: crs}
 	c.record(pl, out)
-	rh, sig, err := signResponse(r.h, out, n.signer, n.now())
+	rh, sig, err := wire.SignResponse(r.h, out, n.signer, n.now())
 	if err != nil {
-		return nil, internal(err)
+		return nil, wire.Internal(err)
 	}
 	n.mu.Lock()
 	old := n.cers[p.name]
@@ -252,9 +253,9 @@ func (n *Node) serveRound(ctx context.Context, method string, h *pb.RequestHeade
 	if e != nil {
 		return nil, nil, nil, n.failRound(ctx, r, e)
 	}
-	rh, rsig, err := signResponse(r.h, out, n.signer, n.now())
+	rh, rsig, err := wire.SignResponse(r.h, out, n.signer, n.now())
 	if err != nil {
-		return nil, nil, nil, n.failRound(ctx, r, internal(err))
+		return nil, nil, nil, n.failRound(ctx, r, wire.Internal(err))
 	}
 	var epoch uint64
 	if r.c != nil {
@@ -279,10 +280,10 @@ func (s *ceremonyServer) CommitSeed(ctx context.Context, req *pb.CommitSeedReque
 		"ceremony-commit-seed", func(r *round) (proto.Message, *Error) {
 			c := r.c
 			if c.stage != stageHello {
-				return nil, precondition("CommitSeed is not the ceremony's next round", nil)
+				return nil, wire.Precondition("CommitSeed is not the ceremony's next round", nil)
 			}
 			if len(pl.Commitment) != commitmentLen || len(pl.CrsContribution) != crsContribLen {
-				return nil, invalid("commitment and crs_contribution must be 32 bytes", nil)
+				return nil, wire.Invalid("commitment and crs_contribution must be 32 bytes", nil)
 			}
 			if e := n.commitNonce(r); e != nil {
 				return nil, e
@@ -293,12 +294,12 @@ func (s *ceremonyServer) CommitSeed(ctx context.Context, req *pb.CommitSeedReque
 				return nil, aborting("CRS contribution does not open the commitment of Hello", errCRSNotOpened)
 			}
 			if err := c.startHE(pl.CrsContribution, c.crsMine, n.rand); err != nil {
-				return nil, internal(err)
+				return nil, wire.Internal(err)
 			}
 			copy(c.peerCommit[:], pl.Commitment)
 			out, err := n.sealContribution(c)
 			if err != nil {
-				return nil, internal(err)
+				return nil, wire.Internal(err)
 			}
 			c.record(pl, out)
 			c.stage = stageCommitted
@@ -353,7 +354,7 @@ func (s *ceremonyServer) RevealSeed(ctx context.Context, req *pb.RevealSeedReque
 		"ceremony-reveal-seed", func(r *round) (proto.Message, *Error) {
 			c := r.c
 			if c.stage != stageCommitted {
-				return nil, precondition("RevealSeed is not the ceremony's next round", nil)
+				return nil, wire.Precondition("RevealSeed is not the ceremony's next round", nil)
 			}
 			if e := n.commitNonce(r); e != nil {
 				return nil, e
@@ -365,7 +366,7 @@ func (s *ceremonyServer) RevealSeed(ctx context.Context, req *pb.RevealSeedReque
 			}
 			conf, err := seedConfirmation(c.secret, c.id)
 			if err != nil {
-				return nil, internal(err)
+				return nil, wire.Internal(err)
 			}
 			out := &pb.SeedConfirmationPayload{CeremonyId: c.id, KeyConfirmation: conf}
 			c.record(pl, out)
@@ -388,19 +389,19 @@ func (s *ceremonyServer) CommitShares(ctx context.Context, req *pb.CommitSharesR
 			rd := he.Round(pl.Round)
 			switch {
 			case c.stage != stageRevealed || (rd != he.Round1 && rd != he.Round2):
-				return nil, precondition("CommitShares is not the ceremony's next round", nil)
+				return nil, wire.Precondition("CommitShares is not the ceremony's next round", nil)
 			case c.committed[rd] || (rd == he.Round2 && (!c.committed[he.Round1] || !c.roundDone(he.Round1))):
-				return nil, precondition(fmt.Sprintf("round %d of commitments is not the ceremony's next round", rd), nil)
+				return nil, wire.Precondition(fmt.Sprintf("round %d of commitments is not the ceremony's next round", rd), nil)
 			}
 			if err := c.checkCommitmentList(pl, rd); err != nil {
-				return nil, invalid("commitments refused", err)
+				return nil, wire.Invalid("commitments refused", err)
 			}
 			if e := n.commitNonce(r); e != nil {
 				return nil, e
 			}
 			own, err := c.commitRound(rd, pl.Commitments)
 			if err != nil {
-				return nil, internal(err)
+				return nil, wire.Internal(err)
 			}
 			if h := n.cer.hooks; h != nil && h.commit != nil {
 				own = h.commit(c, rd, own)
@@ -410,7 +411,7 @@ func (s *ceremonyServer) CommitShares(ctx context.Context, req *pb.CommitSharesR
 				c.checkTranscript = c.digest()
 				copy(c.checkPeerCommit[:], pl.CheckCommitment)
 				if _, err := io.ReadFull(n.rand, c.checkMine[:]); err != nil {
-					return nil, internal(err)
+					return nil, wire.Internal(err)
 				}
 				cm := c.checkCommitment(false, c.checkTranscript, c.checkMine[:])
 				out.CheckCommitment = cm[:]
@@ -433,10 +434,10 @@ func (s *ceremonyServer) CheckKeys(ctx context.Context, req *pb.CheckKeysRequest
 		"ceremony-check-keys", func(r *round) (proto.Message, *Error) {
 			c := r.c
 			if c.stage != stageRevealed || !c.sharesDone() {
-				return nil, precondition("CheckKeys is not the ceremony's next round", nil)
+				return nil, wire.Precondition("CheckKeys is not the ceremony's next round", nil)
 			}
 			if len(pl.CheckContribution) != checkLen || len(pl.Digests) != 0 {
-				return nil, invalid("check_contribution must be 32 bytes and digests empty", nil)
+				return nil, wire.Invalid("check_contribution must be 32 bytes and digests empty", nil)
 			}
 			if e := n.commitNonce(r); e != nil {
 				return nil, e
@@ -445,7 +446,7 @@ func (s *ceremonyServer) CheckKeys(ctx context.Context, req *pb.CheckKeysRequest
 				return nil, aborting("key-check contribution does not open its commitment", he.ErrCommitment)
 			}
 			if err := c.runKeyChecks(c.checkSeed(c.digest(), pl.CheckContribution, c.checkMine[:])); err != nil {
-				return nil, internal(err)
+				return nil, wire.Internal(err)
 			}
 			out := &pb.KeyCheckPayload{CeremonyId: c.id, CheckContribution: append([]byte(nil), c.checkMine[:]...), Digests: c.checkDigests()}
 			c.record(pl, out)
@@ -466,7 +467,7 @@ func (s *ceremonyServer) Prepare(ctx context.Context, req *pb.PrepareRequest) (*
 		"ceremony-prepare", func(r *round) (proto.Message, *Error) {
 			c := r.c
 			if c.stage != stageChecked {
-				return nil, precondition("the ceremony has rounds left before Prepare", nil)
+				return nil, wire.Precondition("the ceremony has rounds left before Prepare", nil)
 			}
 			if e := n.commitNonce(r); e != nil {
 				return nil, e
@@ -480,7 +481,7 @@ func (s *ceremonyServer) Prepare(ctx context.Context, req *pb.PrepareRequest) (*
 				return nil, aborting("joint key check failed", err)
 			}
 			if err := n.prepareEpoch(ctx, c); err != nil {
-				return nil, internal(err)
+				return nil, wire.Internal(err)
 			}
 			n.mu.Lock()
 			if n.cers[r.p.name] == c {
@@ -507,14 +508,14 @@ func (s *ceremonyServer) Commit(ctx context.Context, req *pb.CommitRequest) (*pb
 		"ceremony-commit", func(r *round) (proto.Message, *Error) {
 			p := r.p
 			if len(pl.CeremonyId) != ceremonyIDLen || pl.Epoch != r.h.KeyEpoch {
-				return nil, invalid("ceremony_id must be 16 bytes and epoch the header's key_epoch", nil)
+				return nil, wire.Invalid("ceremony_id must be 16 bytes and epoch the header's key_epoch", nil)
 			}
 			if e := n.commitNonce(r); e != nil {
 				return nil, e
 			}
 			pes, err := n.pendingOf(ctx, p.cfg.Agreement)
 			if err != nil {
-				return nil, internal(err)
+				return nil, wire.Internal(err)
 			}
 			var pe *pendingEpoch
 			for _, x := range pes {
@@ -527,16 +528,16 @@ func (s *ceremonyServer) Commit(ctx context.Context, req *pb.CommitRequest) (*pb
 			if pe == nil {
 				begun, err := n.epochBegun(ctx, p, pl.Epoch)
 				if err != nil {
-					return nil, internal(err)
+					return nil, wire.Internal(err)
 				}
 				if !begun {
-					return nil, precondition("no such prepared ceremony", nil)
+					return nil, wire.Precondition("no such prepared ceremony", nil)
 				}
 				return &pb.CommitPayload{CeremonyId: pl.CeremonyId, Epoch: pl.Epoch}, nil // committed before: acknowledge again
 			}
 			defer pe.zero()
 			if err := n.commitEpoch(ctx, p, pe, false); err != nil {
-				return nil, internal(err)
+				return nil, wire.Internal(err)
 			}
 			n.retireInBackground(ctx, p)
 			return &pb.CommitPayload{CeremonyId: pl.CeremonyId, Epoch: pl.Epoch}, nil
@@ -553,14 +554,14 @@ func (s *ceremonyServer) Outcome(ctx context.Context, req *pb.OutcomeRequest) (*
 	rh, out, sig, err := n.serveRound(ctx, pb.CeremonyService_Outcome_FullMethodName, req.Header, pl, req.Signature, pl.CeremonyId,
 		"ceremony-outcome", func(r *round) (proto.Message, *Error) {
 			if len(pl.CeremonyId) != ceremonyIDLen || pl.Epoch != r.h.KeyEpoch {
-				return nil, invalid("ceremony_id must be 16 bytes and epoch the header's key_epoch", nil)
+				return nil, wire.Invalid("ceremony_id must be 16 bytes and epoch the header's key_epoch", nil)
 			}
 			if e := n.commitNonce(r); e != nil {
 				return nil, e
 			}
 			o, err := n.outcomeOf(ctx, r.p, pl.CeremonyId, pl.Epoch)
 			if err != nil {
-				return nil, internal(err)
+				return nil, wire.Internal(err)
 			}
 			return &pb.OutcomePayload{CeremonyId: pl.CeremonyId, Epoch: pl.Epoch, Outcome: o}, nil
 		})
@@ -582,7 +583,7 @@ func (s *ceremonyServer) Abort(ctx context.Context, req *pb.AbortRequest) (*pb.A
 	c := r.c
 	if len(req.Payload.Reason) > maxAbortReason {
 		r.unlock()
-		return nil, n.failRound(ctx, r, invalid("reason longer than 256 bytes", nil))
+		return nil, n.failRound(ctx, r, wire.Invalid("reason longer than 256 bytes", nil))
 	}
 	if e := n.commitNonce(r); e != nil {
 		r.unlock()
@@ -598,9 +599,9 @@ func (s *ceremonyServer) Abort(ctx context.Context, req *pb.AbortRequest) (*pb.A
 		return nil, n.failRound(ctx, r, e)
 	}
 	out := &pb.AbortPayload{CeremonyId: req.Payload.CeremonyId, Reason: req.Payload.Reason}
-	rh, sig, err := signResponse(r.h, out, n.signer, n.now())
+	rh, sig, err := wire.SignResponse(r.h, out, n.signer, n.now())
 	if err != nil {
-		return nil, internal(err)
+		return nil, wire.Internal(err)
 	}
 	n.auditCeremony(ctx, r.p, "ceremony-aborted-by-initiator", epoch)
 	return &pb.AbortResponse{Header: rh, Payload: out, Signature: sig}, nil
@@ -611,7 +612,7 @@ func (s *ceremonyServer) Abort(ctx context.Context, req *pb.AbortRequest) (*pb.A
 func (n *Node) abortPreparedByPartner(ctx context.Context, p *partner, id []byte) *Error {
 	pes, err := n.pendingOf(ctx, p.cfg.Agreement)
 	if err != nil {
-		return internal(err)
+		return wire.Internal(err)
 	}
 	var found *pendingEpoch
 	for _, pe := range pes {
@@ -622,11 +623,11 @@ func (n *Node) abortPreparedByPartner(ctx context.Context, p *partner, id []byte
 		}
 	}
 	if found == nil {
-		return precondition("no such ceremony in progress (it may have been aborted: start again with Hello)", nil)
+		return wire.Precondition("no such ceremony in progress (it may have been aborted: start again with Hello)", nil)
 	}
 	defer found.zero()
 	if err := n.abortPrepared(ctx, p, found, "ceremony-prepared-discarded"); err != nil {
-		return precondition("the prepared epoch was already made current", err)
+		return wire.Precondition("the prepared epoch was already made current", err)
 	}
 	return nil
 }

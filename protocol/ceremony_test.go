@@ -16,6 +16,7 @@ import (
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/he"
 	pb "github.com/puente-id/puente/proto/puente/v1"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // sendShare sends one key-share exchange of ceremony c with the given share bytes and returns
@@ -28,19 +29,19 @@ func sendShare(t *testing.T, a *testNode, c *ceremonyState, d int, step he.Step,
 		t.Fatal(err)
 	}
 	pl := &pb.KeySharePayload{CeremonyId: c.id, Direction: pb.KeySetDirection(d + 1), GaloisElement: step.GaloisElement,
-		Share: describe(kindOf(step), c.ps.Name(), share)}
-	h, err := newRequestHeader(rand.Reader, time.Now(), a.name, p.name, p.cfg.Agreement, pb.CeremonyService_ExchangeKeyShare_FullMethodName)
+		Share: wire.Describe(kindOf(step), c.ps.Name(), share)}
+	h, err := wire.NewRequestHeader(rand.Reader, time.Now(), a.name, p.name, p.cfg.Agreement, pb.CeremonyService_ExchangeKeyShare_FullMethodName)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.KeyEpoch, h.ParamSet, h.PurposeCode = c.epoch, c.ps.Name(), ceremonyPurpose
-	sig, _ := signRequest(h, pl, a.signer)
+	sig, _ := wire.SignRequest(h, pl, a.signer)
 	st, err := cc.ExchangeKeyShare(context.Background())
 	if err != nil {
 		return codeOf(err)
 	}
 	st.Send(&pb.ExchangeKeyShareRequest{Part: &pb.ExchangeKeyShareRequest_Open{Open: &pb.ExchangeKeyShareOpen{Header: h, Payload: pl, Signature: sig}}})
-	sendObjects(func(ch *pb.Chunk) error {
+	wire.SendObjects(func(ch *pb.Chunk) error {
 		return st.Send(&pb.ExchangeKeyShareRequest{Part: &pb.ExchangeKeyShareRequest_Chunk{Chunk: ch}})
 	}, share)
 	st.CloseSend()
@@ -295,13 +296,13 @@ func TestOlderProtocolRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := newRequestHeader(rand.Reader, time.Now(), a.name, p.name, p.cfg.Agreement, pb.CeremonyService_Hello_FullMethodName)
+	h, err := wire.NewRequestHeader(rand.Reader, time.Now(), a.name, p.name, p.cfg.Agreement, pb.CeremonyService_Hello_FullMethodName)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.KeyEpoch, h.ParamSet, h.PurposeCode = 1, p.ps.Name(), ceremonyPurpose
 	h.ProtocolVersion = 0 // what a version-1 node sends
-	sig, err := signRequest(h, pl, a.signer)
+	sig, err := wire.SignRequest(h, pl, a.signer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,13 +316,13 @@ func TestOlderProtocolRefused(t *testing.T) {
 		t.Errorf("the refusal was recorded as %q", rec.Action)
 	}
 
-	h.ProtocolVersion = ProtocolVersion
-	rh, rsig, err := signResponse(h, pl, b.signer, time.Now())
+	h.ProtocolVersion = wire.ProtocolVersion
+	rh, rsig, err := wire.SignResponse(h, pl, b.signer, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	rh.ProtocolVersion = 1
-	err = verifyResponse(rh, pl, rsig, responseCheck{req: h, partner: p.name, ring: p.card.Keyring})
+	err = wire.VerifyResponse(rh, pl, rsig, wire.ResponseCheck{Req: h, Partner: p.name, Ring: p.card.Keyring})
 	if err == nil || !strings.Contains(err.Error(), "protocol version 1, this node version 2") {
 		t.Errorf("a version-1 response: %v, want a refusal naming both versions", err)
 	}

@@ -1,7 +1,9 @@
 // Package protocol is a Puente node: the gRPC server and client by which two partner agencies run
 // the key ceremony and ask each other hit/no-hit questions, and the operator's side of the node
-// (configuration, enrolment, revocation, the local operator socket). It joins the protect, he,
-// keys, gallery and audit packages; the wire format is proto/puente/v1 and docs/protocol.md.
+// (configuration, enrolment, revocation, the operator API on the local socket). It joins the
+// protect, he, keys, gallery and audit packages; the wire format is proto/puente/v1,
+// docs/protocol.md and package protocol/wire, which alone encodes, signs, verifies and chunks
+// what crosses the wire and maps refusals to status codes.
 //
 // # Identity and signatures
 //
@@ -32,7 +34,16 @@
 // Refusals are gRPC statuses with a short safe message (the internal cause is logged, never
 // sent): InvalidArgument, Unauthenticated, PermissionDenied, ResourceExhausted,
 // FailedPrecondition, NotFound, DeadlineExceeded. [Error] carries both; [RemoteError] is what the
-// other side sees, and both wrap this package's sentinels ([ErrQuota], ...).
+// other side sees, and both wrap this package's sentinels ([ErrQuota], ...), which are the wire
+// package's.
+//
+// # The operator API
+//
+// The operator's commands reach a running node through a gRPC service on its unix socket
+// (operator_grpc.go, mode 0600): one method per operation of [Operator], with the partner API's
+// status codes. Unlike a partner, the operator gets the whole message and its cause chain
+// ([Causes]), and the client's [OperatorError] wraps the same sentinels as the error in process,
+// so a command behaves the same with `puente serve` running or not.
 //
 // # A node's records
 //

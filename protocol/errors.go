@@ -1,202 +1,31 @@
 package protocol
 
-import (
-	"context"
-	"errors"
-	"fmt"
+import "github.com/puente-id/puente/protocol/wire"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
-	"github.com/puente-id/puente/audit"
-)
-
-// Errors of this package. A refusal by either node wraps one of them, so callers test with
-// errors.Is; on the client side they are recovered from the gRPC status code.
+// Errors of the node. A refusal by either node wraps one of them, so callers test with
+// errors.Is; on the client side they are recovered from the gRPC status code, and over the
+// operator socket from the status the node answers with. They are the wire package's: the
+// status mapping is part of the wire format (docs/protocol.md).
 var (
-	// ErrUnauthenticated: the partner's certificate, signature, timestamp or nonce did not check
-	// out (gRPC Unauthenticated).
-	ErrUnauthenticated = errors.New("protocol: unauthenticated")
-	// ErrReplay: the request's timestamp is outside the replay window or its nonce was seen
-	// before (gRPC Unauthenticated, audited as a replay).
-	ErrReplay = errors.New("protocol: replayed or stale request")
-	// ErrPermission: the partner may not make this request (purpose, agreement) (gRPC
-	// PermissionDenied).
-	ErrPermission = errors.New("protocol: permission denied")
-	// ErrInvalid: a malformed message, header or HE object (gRPC InvalidArgument).
-	ErrInvalid = errors.New("protocol: invalid argument")
-	// ErrQuota: the partner's query quota in the key policy is spent (gRPC ResourceExhausted).
-	ErrQuota = errors.New("protocol: quota exhausted")
-	// ErrPrecondition: the request does not fit the node's state: wrong or revoked epoch, other
-	// parameter set, empty gallery, no ceremony in progress (gRPC FailedPrecondition).
-	ErrPrecondition = errors.New("protocol: failed precondition")
-	// ErrNotFound: Verify named a reference the responder does not have (gRPC NotFound).
-	ErrNotFound = errors.New("protocol: not found")
-	// ErrDeadline: the call's deadline passed or it was cancelled (gRPC DeadlineExceeded or
-	// Canceled); the work it started was stopped.
-	ErrDeadline = errors.New("protocol: deadline exceeded or cancelled")
-	// ErrInternal: the node failed after accepting the request (gRPC Internal or Unavailable).
-	ErrInternal = errors.New("protocol: internal failure")
-	// ErrDeviated: the partner's answer does not open (its garbled circuit or transfer is not
-	// what an honest responder sends). An honest partner never causes it: treat it as evidence
-	// that the partner deviated from the protocol.
-	ErrDeviated = errors.New("protocol: the partner deviated from the protocol")
+	ErrUnauthenticated = wire.ErrUnauthenticated
+	ErrReplay          = wire.ErrReplay
+	ErrPermission      = wire.ErrPermission
+	ErrInvalid         = wire.ErrInvalid
+	ErrQuota           = wire.ErrQuota
+	ErrPrecondition    = wire.ErrPrecondition
+	ErrNotFound        = wire.ErrNotFound
+	ErrDeadline        = wire.ErrDeadline
+	ErrInternal        = wire.ErrInternal
+	ErrDeviated        = wire.ErrDeviated
 )
 
-// Error is a refusal or failure at the gRPC edge. Safe is the short message the partner sees;
-// Err is the internal cause, which is logged and never sent. Neither ever holds a template, a
-// score, a ciphertext or key material.
-type Error struct {
-	Code    codes.Code
-	Safe    string
-	Refusal audit.RefusalClass // empty for a failure after acceptance
-	Err     error
-}
-
-func (e *Error) Error() string {
-	if e.Err == nil {
-		return "protocol: " + e.Safe
-	}
-	return fmt.Sprintf("protocol: %s: %v", e.Safe, e.Err)
-}
-
-// Unwrap returns the sentinel of the error's code, and the internal cause.
-func (e *Error) Unwrap() []error {
-	if e.Err == nil {
-		return []error{sentinelOf(e.Code)}
-	}
-	return []error{sentinelOf(e.Code), e.Err}
-}
-
-// GRPCStatus is what grpc-go sends for the error: the code and the safe message only.
-func (e *Error) GRPCStatus() *status.Status { return status.New(e.Code, e.Safe) }
-
-// refuse builds a refusal: code, audit class, safe message and internal cause.
-func refuse(code codes.Code, class audit.RefusalClass, safe string, cause error) *Error {
-	return &Error{Code: code, Safe: safe, Refusal: class, Err: cause}
-}
-
-func invalid(safe string, cause error) *Error {
-	return refuse(codes.InvalidArgument, audit.RefusedInvalid, safe, cause)
-}
-
-func unauthenticated(safe string, cause error) *Error {
-	return refuse(codes.Unauthenticated, audit.RefusedUnauthenticated, safe, cause)
-}
-
-func precondition(safe string, cause error) *Error {
-	return refuse(codes.FailedPrecondition, audit.RefusedPrecondition, safe, cause)
-}
-
-func permission(safe string, cause error) *Error {
-	return refuse(codes.PermissionDenied, audit.RefusedPermission, safe, cause)
-}
-
-func internal(cause error) *Error {
-	return &Error{Code: codes.Internal, Safe: "internal error", Err: cause}
-}
-
-// fromContext turns a context error into the matching status; nil if ctx is live.
-func fromContext(ctx context.Context) *Error {
-	switch ctx.Err() {
-	case nil:
-		return nil
-	case context.DeadlineExceeded:
-		return &Error{Code: codes.DeadlineExceeded, Safe: "deadline exceeded", Err: ctx.Err()}
-	default:
-		return &Error{Code: codes.Canceled, Safe: "cancelled", Err: ctx.Err()}
-	}
-}
-
-// asError returns err as an *Error, classing an unknown error as internal (or as the context's
-// own error when ctx is done).
-func asError(ctx context.Context, err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	if ce := fromContext(ctx); ce != nil {
-		ce.Err = err
-		return ce
-	}
-	return internal(err)
-}
-
-func sentinelOf(c codes.Code) error {
-	switch c {
-	case codes.Unauthenticated:
-		return ErrUnauthenticated
-	case codes.PermissionDenied:
-		return ErrPermission
-	case codes.InvalidArgument:
-		return ErrInvalid
-	case codes.ResourceExhausted:
-		return ErrQuota
-	case codes.FailedPrecondition:
-		return ErrPrecondition
-	case codes.NotFound:
-		return ErrNotFound
-	case codes.DeadlineExceeded, codes.Canceled:
-		return ErrDeadline
-	}
-	return ErrInternal
-}
-
-// RemoteError is a refusal received from the partner: its gRPC code and safe message. It wraps
-// the sentinel of the code.
-type RemoteError struct {
-	Partner string
-	Method  string
-	Code    codes.Code
-	Message string
-}
-
-func (e *RemoteError) Error() string {
-	switch e.Code {
-	case codes.Unavailable:
-		// The call did not reach the partner's handler: nothing was refused.
-		return fmt.Sprintf("protocol: partner %s unreachable for %s: %s (%s)", e.Partner, e.Method, e.Message, e.Code)
-	case codes.DeadlineExceeded:
-		return fmt.Sprintf("protocol: partner %s did not answer %s within the deadline: %s (%s)", e.Partner, e.Method, e.Message, e.Code)
-	}
-	return fmt.Sprintf("protocol: partner %s refused %s: %s (%s)", e.Partner, e.Method, e.Message, e.Code)
-}
-
-func (e *RemoteError) Unwrap() error { return sentinelOf(e.Code) }
-
-// remote converts an error from a gRPC call into a *RemoteError (or returns it unchanged when
-// it carries no status, e.g. a local *Error).
-func remote(partner, method string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var le *Error
-	if errors.As(err, &le) {
-		return err
-	}
-	st, ok := status.FromError(err)
-	if !ok {
-		return fmt.Errorf("protocol: %s %s: %w", partner, method, err)
-	}
-	return &RemoteError{Partner: partner, Method: method, Code: st.Code(), Message: st.Message()}
-}
-
-// refusalOf classes a status code for the querier's audit record of a refused query.
-func refusalOf(c codes.Code) audit.RefusalClass {
-	switch c {
-	case codes.ResourceExhausted:
-		return audit.RefusedQuota
-	case codes.Unauthenticated:
-		return audit.RefusedUnauthenticated
-	case codes.PermissionDenied:
-		return audit.RefusedPermission
-	case codes.InvalidArgument:
-		return audit.RefusedInvalid
-	}
-	return audit.RefusedPrecondition
-}
-
-// replayed refuses a stale or repeated request (Unauthenticated, audited as a replay).
-func replayed(safe string, cause error) *Error {
-	return refuse(codes.Unauthenticated, audit.RefusedReplay, safe, fmt.Errorf("%w: %v", ErrReplay, cause))
-}
+type (
+	// Error is a refusal or failure at the gRPC edge (wire.Error).
+	Error = wire.Error
+	// RemoteError is a refusal received from the partner (wire.RemoteError).
+	RemoteError = wire.RemoteError
+	// Signer signs with the node's current ML-DSA-65 key (wire.Signer).
+	Signer = wire.Signer
+	// Verifier checks a partner's signatures (wire.Verifier).
+	Verifier = wire.Verifier
+)

@@ -31,6 +31,7 @@ type testNode struct {
 	lis    net.Listener
 	cancel context.CancelFunc
 	done   chan error
+	grace  time.Duration // the node's shutdown grace (0: the default)
 }
 
 // pairOptions configure newPair.
@@ -117,7 +118,7 @@ func (tn *testNode) start(t testing.TB) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	n, err := Open(context.Background(), cfg, Options{Logger: log})
+	n, err := Open(context.Background(), cfg, Options{Logger: log, ShutdownGrace: tn.grace})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/puente-id/puente/audit"
 	pb "github.com/puente-id/puente/proto/puente/v1"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // verifyPrefix starts the buckets of the per-reference verification limits; verifyFloorPrefix
@@ -43,12 +44,12 @@ func verifyBucket(partner, reference string) []byte {
 func callLimits(c *matchCall) ([]limit, *Error) {
 	p := c.p
 	if p.quota == nil {
-		return nil, refuse(codes.PermissionDenied, audit.RefusedQuota, "the key policy grants this partner no quota", nil)
+		return nil, wire.Refuse(codes.PermissionDenied, audit.RefusedQuota, "the key policy grants this partner no quota", nil)
 	}
 	ls := []limit{{bucket: quotaBucket(p.name), quota: *p.quota}}
 	if c.method == pb.MatchService_Verify_FullMethodName {
 		if p.verify == nil {
-			return nil, refuse(codes.PermissionDenied, audit.RefusedVerifyLimit, "the key policy sets no verification limit for this partner", nil)
+			return nil, wire.Refuse(codes.PermissionDenied, audit.RefusedVerifyLimit, "the key policy sets no verification limit for this partner", nil)
 		}
 		ls = append(ls, limit{bucket: verifyBucket(p.name, c.open.reference), quota: *p.verify, floor: verifyFloorBucket(p.name)})
 	}
@@ -58,9 +59,9 @@ func callLimits(c *matchCall) ([]limit, *Error) {
 // spentRefusal is the refusal for a limit found spent: the quota's or the reference's.
 func spentRefusal(l limit, err error) *Error {
 	if strings.HasPrefix(string(l.bucket), verifyPrefix) {
-		return refuse(codes.ResourceExhausted, audit.RefusedVerifyLimit, "verification limit of this reference exhausted", err)
+		return wire.Refuse(codes.ResourceExhausted, audit.RefusedVerifyLimit, "verification limit of this reference exhausted", err)
 	}
-	return refuse(codes.ResourceExhausted, audit.RefusedQuota, "query quota exhausted", err)
+	return wire.Refuse(codes.ResourceExhausted, audit.RefusedQuota, "query quota exhausted", err)
 }
 
 // checkLimits is the early, read-only look at the call's limits (commitMatch reserves).
@@ -68,7 +69,7 @@ func (n *Node) checkLimits(ls []limit) *Error {
 	for _, l := range ls {
 		used, err := n.state.counted(l, n.now())
 		if err != nil {
-			return internal(err)
+			return wire.Internal(err)
 		}
 		if !l.quota.Allows(used) {
 			return spentRefusal(l, fmt.Errorf("%d of %s used", used, l.quota))

@@ -14,7 +14,9 @@ import (
 
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/protect"
 	pb "github.com/puente-id/puente/proto/puente/v1"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // Probe is what a query searches for: raw features, which the node protects with the agreement's
@@ -47,8 +49,8 @@ func (n *Node) Search(ctx context.Context, partnerName string, probe Probe, purp
 // Verify asks the partner whether the probe's subject is the one it enrolled under reference
 // (1:1), a label the partner gave this agency.
 func (n *Node) Verify(ctx context.Context, partnerName, reference string, probe Probe, purpose string) (*Result, error) {
-	if reference == "" || len(reference) > maxNameLen {
-		return nil, fmt.Errorf("protocol: verify: reference must be 1 to %d bytes", maxNameLen)
+	if reference == "" || len(reference) > wire.MaxNameLen {
+		return nil, fmt.Errorf("protocol: verify: reference must be 1 to %d bytes", wire.MaxNameLen)
 	}
 	return n.query(ctx, partnerName, pb.MatchService_Verify_FullMethodName, reference, probe, purpose)
 }
@@ -112,6 +114,22 @@ func (s verifyClient) recv() (*pb.MatchResponseOpen, *pb.Chunk, error) {
 	return m.GetOpen(), m.GetChunk(), nil
 }
 
+// queryCall is one Search or Verify on the querier's side, from its checks to its audit record:
+// what the steps of the call share (the responder's side is matchCall).
+type queryCall struct {
+	p         *partner
+	keys      *epochKeys
+	method    string            // the full gRPC method
+	reference string            // Verify's reference to the enrolled subject
+	header    *pb.RequestHeader // round 1's signed header: its request ID names the call
+	query     *he.Query         // the encrypted probe
+	probe     []byte            // its bytes, as sent
+	stream    clientStream      // set once the call is open
+	res       *Result           // what the operator is told: sizes, request ID, epoch
+	hit       bool              // the decision, once the opening has run
+	witness   *audit.Witness    // the responder's signed audit head from round 1
+}
+
 // query runs one Search or Verify as the querier and audits it with the decision.
 func (n *Node) query(ctx context.Context, partnerName, method, reference string, probe Probe, purpose string) (*Result, error) {
 	p, done, err := n.begin(partnerName)
@@ -134,35 +152,36 @@ func (n *Node) query(ctx context.Context, partnerName, method, reference string,
 	}
 	start := n.now()
 	res := &Result{Epoch: k.epoch}
-	q, qb, err := n.encryptProbe(k, probe)
-	if err != nil {
+	c := &queryCall{p: p, keys: k, method: method, reference: reference, res: res}
+	if c.query, c.probe, err = n.encryptProbe(k, probe); err != nil {
 		return nil, err
 	}
-	h, err := newRequestHeader(n.rand, n.now(), n.name, p.name, p.cfg.Agreement, method)
+	h, err := wire.NewRequestHeader(n.rand, n.now(), n.name, p.name, p.cfg.Agreement, method)
 	if err != nil {
 		return nil, err
 	}
 	h.KeyEpoch, h.ParamSet, h.PurposeCode = k.epoch, k.ps.Name(), purpose
+	c.header = h
 	res.RequestID = hex.EncodeToString(h.RequestId)
 	// The request ID is fixed and recorded as pending before the first byte is sent.
 	if _, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindQuery, audit.Event{Partner: p.name, Role: audit.RoleQuerier,
 		Purpose: purpose, RequestID: res.RequestID, Outcome: audit.OutcomePending, Epoch: k.epoch}); err != nil {
 		return nil, fmt.Errorf("protocol: query %s not recorded, not sent: %w", res.RequestID, err)
 	}
-	hit, wit, err := n.exchange(ctx, p, k, method, reference, h, q, qb, res)
+	err = n.exchange(ctx, c)
 	res.Elapsed = n.now().Sub(start)
 	n.met.traffic(p.name, res.BytesSent, res.BytesRecv)
-	if aerr := n.auditQuery(ctx, p, method, h, hit, wit, err); aerr != nil {
+	if aerr := n.auditQuery(ctx, c, err); aerr != nil {
 		return nil, aerr
 	}
 	crashPoint("querier-recorded")
 	if err != nil {
 		return nil, err
 	}
-	res.Hit = hit
-	n.met.decision(p.name, methodName(method), hit)
+	res.Hit = c.hit
+	n.met.decision(p.name, methodName(method), c.hit)
 	n.met.query(p.name, methodName(method), "querier", "answered", res.Elapsed)
-	n.log.Info("decision", "partner", p.name, "method", methodName(method), "request", res.RequestID, "hit", hit, "elapsed", res.Elapsed)
+	n.log.Info("decision", "partner", p.name, "method", methodName(method), "request", res.RequestID, "hit", c.hit, "elapsed", res.Elapsed)
 	return res, nil
 }
 
@@ -180,7 +199,7 @@ func staleProbe(p *partner, made, cur uint64) error {
 func (n *Node) encryptProbe(k *epochKeys, probe Probe) (*he.Query, []byte, error) {
 	v := probe.Protected
 	if (probe.Raw == nil) == (probe.Protected == nil) {
-		return nil, nil, errors.New("protocol: give either raw features or a protected template")
+		return nil, nil, wire.Invalid("give either raw features or a protected template", nil)
 	}
 	if err := k.use(); err != nil {
 		return nil, nil, err
@@ -189,12 +208,20 @@ func (n *Node) encryptProbe(k *epochKeys, probe Probe) (*he.Query, []byte, error
 	if probe.Raw != nil {
 		v = make([]float64, k.transform.OutputDim())
 		if err := k.transform.Apply(v, probe.Raw); err != nil {
+			// The probe's own fault (a zero vector, a wrong dimension): ErrInvalid, so that a
+			// batch skips this probe and goes on with the next.
+			if errors.Is(err, protect.ErrInput) {
+				return nil, nil, wire.Invalid("probe", err)
+			}
 			return nil, nil, fmt.Errorf("protocol: probe: %w", err)
 		}
 		defer clear(v)
 	}
 	q, err := k.querier.EncryptProbe(v, n.rand)
 	if err != nil {
+		if errors.Is(err, he.ErrBadTemplate) {
+			return nil, nil, wire.Invalid("probe", err)
+		}
 		return nil, nil, fmt.Errorf("protocol: probe: %w", err)
 	}
 	qb, err := q.MarshalBinary()
@@ -202,74 +229,76 @@ func (n *Node) encryptProbe(k *epochKeys, probe Probe) (*he.Query, []byte, error
 }
 
 // exchange sends the signed request and the probe, receives and checks the answer, and runs
-// the opening (the second round) that turns it into the decision. It returns the decision and
-// the responder's witnessed audit head.
-func (n *Node) exchange(ctx context.Context, p *partner, k *epochKeys, method, reference string, h *pb.RequestHeader, q *he.Query, qb []byte, res *Result) (bool, *audit.Witness, error) {
+// the opening (the second round) that turns it into the decision: c.hit, with the responder's
+// witnessed audit head in c.witness.
+func (n *Node) exchange(ctx context.Context, c *queryCall) error {
+	p, k := c.p, c.keys
+	method := methodName(c.method)
 	conn, err := n.client(p)
 	if err != nil {
-		return false, nil, err
+		return err
 	}
-	cctx, cancel := context.WithCancel(withRequestID(ctx, res.RequestID))
+	cctx, cancel := context.WithCancel(withRequestID(ctx, c.res.RequestID))
 	defer cancel()
-	probe := describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, k.ps.Name(), qb)
-	var cs clientStream
+	probe := wire.Describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, k.ps.Name(), c.probe)
 	var payload proto.Message
 	var st grpc.ClientStream
 	mc := pb.NewMatchServiceClient(conn)
-	if method == pb.MatchService_Search_FullMethodName {
+	if c.method == pb.MatchService_Search_FullMethodName {
 		pl := &pb.SearchPayload{Probe: probe}
 		sc, err := mc.Search(cctx)
 		if err != nil {
-			return false, nil, remote(p.name, "Search", err)
+			return wire.Remote(p.name, method, err)
 		}
-		cs, payload, st = searchClient{sc, pl}, pl, sc
+		c.stream, payload, st = searchClient{sc, pl}, pl, sc
 	} else {
-		pl := &pb.VerifyPayload{Reference: reference, Probe: probe}
+		pl := &pb.VerifyPayload{Reference: c.reference, Probe: probe}
 		vc, err := mc.Verify(cctx)
 		if err != nil {
-			return false, nil, remote(p.name, "Verify", err)
+			return wire.Remote(p.name, method, err)
 		}
-		cs, payload, st = verifyClient{vc, pl}, pl, vc
+		c.stream, payload, st = verifyClient{vc, pl}, pl, vc
 	}
 	// The responder confirms the request ID once it has recorded the call as pending; nothing
 	// is sent before. (Headers without it: the call was refused; recv gives the status.)
 	if _, err := st.Header(); err != nil {
-		return false, nil, remote(p.name, methodName(method), err)
+		return wire.Remote(p.name, method, err)
 	}
 	crashPoint("querier-stream-opened")
-	sig, err := signRequest(h, payload, n.signer)
+	sig, err := wire.SignRequest(c.header, payload, n.signer)
 	if err != nil {
-		return false, nil, err
+		return err
 	}
-	if err := cs.sendOpen(h, sig); err != nil && err != io.EOF {
-		return false, nil, remote(p.name, methodName(method), err)
+	if err := c.stream.sendOpen(c.header, sig); err != nil && err != io.EOF {
+		return wire.Remote(p.name, method, err)
 	}
 	// A send fails with io.EOF when the server has ended the call; its status comes with recv.
-	res.BytesSent, err = sendObjects(cs.sendChunk, qb)
+	c.res.BytesSent, err = wire.SendObjects(c.stream.sendChunk, c.probe)
 	if err != nil && err != io.EOF {
-		return false, nil, remote(p.name, methodName(method), err)
+		return wire.Remote(p.name, method, err)
 	}
 	crashPoint("querier-sent")
-	objs, open, err := n.receiveObjects(cs, p, k, h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT})
+	objs, open, err := n.receiveObjects(c, c.header, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT})
 	if err != nil {
-		return false, nil, err
+		return err
 	}
-	wit, err := witnessOf(open.Header, p.name, p.card.Keyring)
-	if err != nil {
-		return false, nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
+	if c.witness, err = witnessOf(open.Header, p.name, p.card.Keyring); err != nil {
+		return fmt.Errorf("protocol: partner %s: %w", p.name, err)
 	}
-	res.BytesRecv = int64(len(objs[0]) + len(objs[1]))
-	hit, err := n.clientOpening(cctx, cs, p, k, h, q, objs[0], objs[1], res)
-	return hit, wit, err
+	c.res.BytesRecv = int64(len(objs[0]) + len(objs[1]))
+	c.hit, err = n.clientOpening(cctx, c, objs[0], objs[1])
+	return err
 }
 
-// receiveObjects receives the partner's signed open message of one round, answering the request
-// h, and the bytes of the objects it describes, which must be of the given kinds in order.
-func (n *Node) receiveObjects(cs clientStream, p *partner, k *epochKeys, h *pb.RequestHeader, kinds []pb.HEObjectKind) ([][]byte, *pb.MatchResponseOpen, error) {
+// receiveObjects receives the partner's signed open message of one round of c, answering the
+// request h, and the bytes of the objects it describes, which must be of the given kinds in
+// order.
+func (n *Node) receiveObjects(c *queryCall, h *pb.RequestHeader, kinds []pb.HEObjectKind) ([][]byte, *pb.MatchResponseOpen, error) {
+	p, k, cs := c.p, c.keys, c.stream
 	method := methodName(h.Method)
 	open, _, err := cs.recv()
 	if err != nil {
-		return nil, nil, remote(p.name, method, err)
+		return nil, nil, wire.Remote(p.name, method, err)
 	}
 	if open == nil {
 		return nil, nil, fmt.Errorf("protocol: partner %s: the answer does not start with an open message", p.name)
@@ -277,14 +306,14 @@ func (n *Node) receiveObjects(cs clientStream, p *partner, k *epochKeys, h *pb.R
 	if open.Result == nil {
 		open.Result = &pb.MatchResult{}
 	}
-	if err := verifyResponse(open.Header, open.Result, open.Signature, responseCheck{req: h, partner: p.name, ring: p.card.Keyring}); err != nil {
+	if err := wire.VerifyResponse(open.Header, open.Result, open.Signature, wire.ResponseCheck{Req: h, Partner: p.name, Ring: p.card.Keyring}); err != nil {
 		return nil, nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
 	}
-	rules := make([]objectRule, len(kinds))
+	rules := make([]wire.ObjectRule, len(kinds))
 	for i, kind := range kinds {
-		rules[i] = objectRule{kind: kind, paramSet: k.ps.Name(), limit: objectLimit(k.ps, kind)}
+		rules[i] = wire.ObjectRule{Kind: kind, ParamSet: k.ps.Name(), Limit: objectLimit(k.ps, kind)}
 	}
-	if err := checkDescriptors(open.Result.Objects, rules); err != nil {
+	if err := wire.CheckDescriptors(open.Result.Objects, rules); err != nil {
 		return nil, nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
 	}
 	next := func() (*pb.Chunk, error) {
@@ -292,25 +321,26 @@ func (n *Node) receiveObjects(cs clientStream, p *partner, k *epochKeys, h *pb.R
 		return c, err
 	}
 	last := kinds[len(kinds)-1] == pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER
-	objs, err := receiveObjects(context.Background(), next, open.Result.Objects, last)
+	objs, err := wire.ReceiveObjects(context.Background(), next, open.Result.Objects, last)
 	if err != nil {
-		return nil, nil, remote(p.name, method, err)
+		return nil, nil, wire.Remote(p.name, method, err)
 	}
 	return objs, open, nil
 }
 
 // auditQuery records the querier's side of a query: the decision, or the refusal or failure.
-func (n *Node) auditQuery(ctx context.Context, p *partner, method string, h *pb.RequestHeader, hit bool, wit *audit.Witness, qerr error) error {
+func (n *Node) auditQuery(ctx context.Context, c *queryCall, qerr error) error {
+	p, method, h := c.p, c.method, c.header
 	ev := audit.Event{Partner: p.name, Role: audit.RoleQuerier, Purpose: h.PurposeCode, RequestID: hex.EncodeToString(h.RequestId), Epoch: h.KeyEpoch}
 	var re *RemoteError
 	switch {
 	case qerr == nil:
-		ev.Outcome, ev.Decision, ev.Witness = audit.OutcomeAnswered, audit.DecisionNoHit, wit
-		if hit {
+		ev.Outcome, ev.Decision, ev.Witness = audit.OutcomeAnswered, audit.DecisionNoHit, c.witness
+		if c.hit {
 			ev.Decision = audit.DecisionHit
 		}
 	case errors.As(qerr, &re) && refusalCode(re):
-		ev.Outcome, ev.Refusal = audit.OutcomeRefused, refusalOf(re.Code)
+		ev.Outcome, ev.Refusal = audit.OutcomeRefused, wire.RefusalOf(re.Code)
 		n.met.query(p.name, methodName(method), "querier", "refused", 0)
 	default:
 		ev.Outcome = audit.OutcomeFailed

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -14,6 +13,7 @@ import (
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/opening"
 	pb "github.com/puente-id/puente/proto/puente/v1"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // matchServer answers Search and Verify.
@@ -65,20 +65,20 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 		// call as failed, then let the interceptor turn the panic into Internal.
 		if r := recover(); r != nil {
 			if !c.done {
-				n.finishMatch(ctx, c, internal(fmt.Errorf("panic: %v", r)))
+				n.finishMatch(ctx, c, wire.Internal(fmt.Errorf("panic: %v", r)))
 			}
 			panic(r)
 		}
 	}()
 	if k := c.p.calls.Add(1); k > maxPartnerCalls {
 		c.p.calls.Add(-1)
-		e := refuse(codes.ResourceExhausted, audit.RefusedQuota, "too many queries in flight", fmt.Errorf("%d calls open, limit %d", k-1, maxPartnerCalls))
+		e := wire.Refuse(codes.ResourceExhausted, audit.RefusedQuota, "too many queries in flight", fmt.Errorf("%d calls open, limit %d", k-1, maxPartnerCalls))
 		n.finishMatch(ctx, c, e)
 		return e
 	}
 	defer c.p.calls.Add(-1)
 	if c.rid == "" {
-		e := invalid("the call does not name its request ID", fmt.Errorf("no %s metadata", requestIDHeader))
+		e := wire.Invalid("the call does not name its request ID", fmt.Errorf("no %s metadata", requestIDHeader))
 		n.finishMatch(ctx, c, e)
 		return e
 	}
@@ -94,9 +94,9 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 	confirmRequestID(ctx, c.rid)
 	o, err := s.open()
 	if err != nil {
-		e := fromContext(ctx)
+		e := wire.FromContext(ctx)
 		if e == nil {
-			e = invalid("malformed open message", err)
+			e = wire.Invalid("malformed open message", err)
 		}
 		n.finishMatch(ctx, c, e)
 		return e
@@ -106,7 +106,7 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 		n.finishMatch(ctx, c, e)
 		return e
 	}
-	testHook(ctx, "admitted", nil)
+	n.testHook(ctx, "admitted", nil)
 	q, e := n.receiveProbe(ctx, s, c)
 	if e == nil {
 		e = n.commitMatch(c)
@@ -120,7 +120,7 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 	}
 	ans, g, gc, err := n.evaluate(ctx, c, q)
 	if err != nil {
-		e := asError(ctx, err)
+		e := wire.AsError(ctx, err)
 		n.finishMatch(ctx, c, e)
 		return e
 	}
@@ -140,23 +140,23 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 // stalls before sending its probe must not hold them (and so hold up a revocation).
 func (n *Node) admitMatch(ctx context.Context, c *matchCall) *Error {
 	p, h := c.p, c.open.header
-	if e := verifyRequest(h, c.open.payload, c.open.sig, requestCheck{partner: p.name, self: n.name, method: c.method,
-		agreement: p.cfg.Agreement, ring: p.card.Keyring, now: n.now(), window: n.cfg.ReplayWindow}); e != nil {
+	if e := wire.VerifyRequest(h, c.open.payload, c.open.sig, wire.RequestCheck{Partner: p.name, Self: n.name, Method: c.method,
+		Agreement: p.cfg.Agreement, Ring: p.card.Keyring, Now: n.now(), Window: n.cfg.ReplayWindow}); e != nil {
 		return e
 	}
 	if hex.EncodeToString(h.RequestId) != c.rid {
-		return invalid("request_id differs from the one the call named", nil)
+		return wire.Invalid("request_id differs from the one the call named", nil)
 	}
 	if n.state.signedBeforeRebuild(h.SentAt.AsTime()) {
-		return replayed("request signed before the node's replay state was rebuilt", errNonceSeen)
+		return wire.Replayed("request signed before the node's replay state was rebuilt", errNonceSeen)
 	}
 	if seen, err := n.state.seen(p.name, h.Nonce); err != nil {
-		return internal(err)
+		return wire.Internal(err)
 	} else if seen {
-		return replayed("nonce was used before", errNonceSeen)
+		return wire.Replayed("nonce was used before", errNonceSeen)
 	}
 	if !contains(p.cfg.Purposes, h.PurposeCode) {
-		return permission("purpose is not allowed by the agreement", fmt.Errorf("purpose %q", h.PurposeCode))
+		return wire.Permission("purpose is not allowed by the agreement", fmt.Errorf("purpose %q", h.PurposeCode))
 	}
 	if _, e := callLimits(c); e != nil {
 		return e
@@ -180,19 +180,19 @@ func (n *Node) admitMatch(ctx context.Context, c *matchCall) *Error {
 func (n *Node) epochFor(p *partner, h *pb.RequestHeader) (*epochKeys, *Error) {
 	k, err := p.current()
 	if err != nil {
-		return nil, precondition("no keys for this agreement yet (run the key ceremony)", err)
+		return nil, wire.Precondition("no keys for this agreement yet (run the key ceremony)", err)
 	}
 	if h.KeyEpoch != k.epoch {
 		p.mu.RLock()
 		old := p.retired[h.KeyEpoch]
 		p.mu.RUnlock()
 		if old {
-			return nil, refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "epoch is revoked or retired", fmt.Errorf("epoch %d, current %d", h.KeyEpoch, k.epoch))
+			return nil, wire.Refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "epoch is revoked or retired", fmt.Errorf("epoch %d, current %d", h.KeyEpoch, k.epoch))
 		}
-		return nil, precondition("epoch is not the agreement's current one", fmt.Errorf("epoch %d, current %d", h.KeyEpoch, k.epoch))
+		return nil, wire.Precondition("epoch is not the agreement's current one", fmt.Errorf("epoch %d, current %d", h.KeyEpoch, k.epoch))
 	}
 	if h.ParamSet != k.ps.Name() {
-		return nil, precondition("parameter set is not the agreement's", fmt.Errorf("param set %q, want %q", h.ParamSet, k.ps.Name()))
+		return nil, wire.Precondition("parameter set is not the agreement's", fmt.Errorf("param set %q, want %q", h.ParamSet, k.ps.Name()))
 	}
 	return k, nil
 }
@@ -202,29 +202,29 @@ func (n *Node) epochFor(p *partner, h *pb.RequestHeader) (*epochKeys, *Error) {
 func (n *Node) admitGallery(c *matchCall) *Error {
 	g := c.p.gallery()
 	if g == nil {
-		return precondition("gallery is empty", nil)
+		return wire.Precondition("gallery is empty", nil)
 	}
 	cnt, err := g.store.Count()
 	if err != nil {
-		return internal(err)
+		return wire.Internal(err)
 	}
 	if cnt == 0 {
-		return precondition("gallery is empty", nil)
+		return wire.Precondition("gallery is empty", nil)
 	}
 	if ep := g.store.Params().Epoch; ep != c.keys.epoch {
-		return precondition("gallery is not yet protected under this epoch", fmt.Errorf("gallery at epoch %d", ep))
+		return wire.Precondition("gallery is not yet protected under this epoch", fmt.Errorf("gallery at epoch %d", ep))
 	}
 	c.dims = g.store.Params().Dim
 	if c.method == pb.MatchService_Verify_FullMethodName {
 		labels, err := g.labels.Get()
 		if err != nil {
-			return internal(err)
+			return wire.Internal(err)
 		}
-		if len(c.open.reference) > maxNameLen {
-			return invalid("reference too long", nil)
+		if len(c.open.reference) > wire.MaxNameLen {
+			return wire.Invalid("reference too long", nil)
 		}
 		if _, ok := labels[c.open.reference]; !ok {
-			return refuse(codes.NotFound, audit.RefusedInvalid, "no such reference", nil)
+			return wire.Refuse(codes.NotFound, audit.RefusedInvalid, "no such reference", nil)
 		}
 	}
 	return nil
@@ -235,30 +235,30 @@ func (n *Node) admitGallery(c *matchCall) *Error {
 // partner queries, of the gallery's dimension.
 func (n *Node) receiveProbe(ctx context.Context, s matchStream, c *matchCall) (*he.Query, *Error) {
 	ps := c.keys.ps
-	rule := objectRule{kind: pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, paramSet: ps.Name(),
-		limit: objectLimit(ps, pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT)}
+	rule := wire.ObjectRule{Kind: pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, ParamSet: ps.Name(),
+		Limit: objectLimit(ps, pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT)}
 	descs := []*pb.HEObject{c.open.probe}
-	if err := checkDescriptors(descs, []objectRule{rule}); err != nil {
-		return nil, invalid("probe descriptor refused", err)
+	if err := wire.CheckDescriptors(descs, []wire.ObjectRule{rule}); err != nil {
+		return nil, wire.Invalid("probe descriptor refused", err)
 	}
 	// The stream goes on after the probe: the querier's opening (round 2) follows the answer.
-	objs, err := receiveObjects(ctx, s.chunk, descs, false)
+	objs, err := wire.ReceiveObjects(ctx, s.chunk, descs, false)
 	if err != nil {
-		if ce := fromContext(ctx); ce != nil {
+		if ce := wire.FromContext(ctx); ce != nil {
 			return nil, ce
 		}
-		return nil, invalid("probe refused", err)
+		return nil, wire.Invalid("probe refused", err)
 	}
 	n.met.traffic(c.p.name, 0, int64(len(objs[0])))
 	q, err := he.ReadQuery(ps, objs[0])
 	if err != nil {
-		return nil, invalid("probe ciphertext refused", err)
+		return nil, wire.Invalid("probe ciphertext refused", err)
 	}
 	if q.KeySetID() != c.keys.rshare.KeySetID() {
-		return nil, invalid("probe is encrypted for another key set", nil)
+		return nil, wire.Invalid("probe is encrypted for another key set", nil)
 	}
 	if q.Dims() != c.dims {
-		return nil, invalid("probe dimension differs from the gallery's", fmt.Errorf("probe %d, gallery %d", q.Dims(), c.dims))
+		return nil, wire.Invalid("probe dimension differs from the gallery's", fmt.Errorf("probe %d, gallery %d", q.Dims(), c.dims))
 	}
 	return q, nil
 }
@@ -274,11 +274,11 @@ func (n *Node) commitMatch(c *matchCall) *Error {
 	t, err := n.state.admitQuery(c.p.name, h.Nonce, h.RequestId, h.SentAt.AsTime().Add(n.cfg.ReplayWindow), ls, n.now())
 	switch {
 	case errors.Is(err, errNonceSeen):
-		return replayed("nonce was used before", err)
+		return wire.Replayed("nonce was used before", err)
 	case errors.Is(err, errQuotaSpent):
 		return spentLimit(err)
 	case err != nil:
-		return internal(err)
+		return wire.Internal(err)
 	}
 	c.ticket = t
 	return nil
@@ -297,7 +297,7 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) ([]byte,
 		return nil, nil, nil, ctx.Err()
 	}
 	if err := c.keys.use(); err != nil {
-		return nil, nil, nil, refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "the epoch was revoked or retired during the query", err)
+		return nil, nil, nil, wire.Refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "the epoch was revoked or retired during the query", err)
 	}
 	defer c.keys.release()
 	g := c.p.gallery()
@@ -318,9 +318,9 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) ([]byte,
 		return nil, nil, nil, err
 	}
 	if epoch != c.keys.epoch { // re-protected under a new epoch since the call was admitted
-		return nil, nil, nil, precondition("the gallery was re-protected under a new epoch during the query", fmt.Errorf("gallery epoch %d, query epoch %d", epoch, c.keys.epoch))
+		return nil, nil, nil, wire.Precondition("the gallery was re-protected under a new epoch during the query", fmt.Errorf("gallery epoch %d, query epoch %d", epoch, c.keys.epoch))
 	}
-	testHook(ctx, "evaluate", nil)
+	n.testHook(ctx, "evaluate", nil)
 	var ans *he.Answer
 	var sec *opening.Secrets
 	if n.shards != nil && c.method != pb.MatchService_Verify_FullMethodName {
@@ -328,7 +328,7 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) ([]byte,
 	} else {
 		ans, sec, err = c.keys.responder.Respond(ctx, q, hg, he.Options{Threshold: he.Threshold{Tau: c.p.cfg.Threshold}}, n.rand)
 	}
-	testHook(ctx, "evaluated", err)
+	n.testHook(ctx, "evaluated", err)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -345,11 +345,14 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) ([]byte,
 	return ab, gb, gc, nil
 }
 
-// testHookFn, set only by this package's tests, observes named points of a call being served.
-var testHookFn atomic.Pointer[func(ctx context.Context, point string, err error)]
+// hookFunc observes a named point of the node's work: a call being served ("admitted",
+// "evaluate", "evaluated") or Serve's stop ("stopping").
+type hookFunc = func(ctx context.Context, point string, err error)
 
-func testHook(ctx context.Context, point string, err error) {
-	if f := testHookFn.Load(); f != nil {
+// testHook calls the node's hook, which only this package's tests set (Node.hook), each on its
+// own node, so that tests that use it can run in parallel.
+func (n *Node) testHook(ctx context.Context, point string, err error) {
+	if f := n.hook.Load(); f != nil {
 		(*f)(ctx, point, err)
 	}
 }
@@ -362,7 +365,7 @@ func (n *Node) packReference(p *partner, g *galleryLink, label string) (*he.Gall
 	}
 	ref, ok := labels[label]
 	if !ok {
-		return nil, 0, refuse(codes.NotFound, audit.RefusedInvalid, "no such reference", nil)
+		return nil, 0, wire.Refuse(codes.NotFound, audit.RefusedInvalid, "no such reference", nil)
 	}
 	rec, err := g.store.Get(ref)
 	if err != nil {
@@ -378,14 +381,14 @@ func (n *Node) packReference(p *partner, g *galleryLink, label string) (*he.Gall
 // is not sent; nor is one whose epoch was revoked or retired while it was computed.
 func (n *Node) respondMatch(ctx context.Context, s matchStream, c *matchCall, ans, gc []byte) *Error {
 	if cur, err := c.p.current(); err != nil || cur != c.keys {
-		e := refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "the epoch was revoked or retired during the query", fmt.Errorf("epoch %d", c.keys.epoch))
+		e := wire.Refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "the epoch was revoked or retired during the query", fmt.Errorf("epoch %d", c.keys.epoch))
 		n.finishMatch(ctx, c, e)
 		return e
 	}
 	ps := c.keys.ps.Name()
 	result := &pb.MatchResult{Objects: []*pb.HEObject{
-		describe(pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, ps, ans),
-		describe(pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT, ps, gc),
+		wire.Describe(pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, ps, ans),
+		wire.Describe(pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT, ps, gc),
 	}}
 	if e := n.finishMatch(ctx, c, nil); e != nil {
 		return e
@@ -393,22 +396,22 @@ func (n *Node) respondMatch(ctx context.Context, s matchStream, c *matchCall, an
 	crashPoint("responder-recorded")
 	hash, err := c.record.Hash()
 	if err != nil {
-		return internal(err)
+		return wire.Internal(err)
 	}
 	head := audit.Head{Seq: c.record.Seq, Hash: hash}
-	rh, sig, err := signResponseWithHead(c.open.header, result, n.signer, n.now(), &head)
+	rh, sig, err := wire.SignResponseWithHead(c.open.header, result, n.signer, n.now(), &head)
 	if err != nil {
 		// Recorded as answered, never sent: the quota stays spent, which errs on the safe side.
 		n.log.Error("answer recorded but not signed", "request", c.rid, "err", err)
-		return internal(err)
+		return wire.Internal(err)
 	}
 	if err := s.sendOpen(&pb.MatchResponseOpen{Header: rh, Result: result, Signature: sig}); err != nil {
-		return asError(ctx, err)
+		return wire.AsError(ctx, err)
 	}
-	sent, err := sendObjects(s.sendChunk, ans, gc)
+	sent, err := wire.SendObjects(s.sendChunk, ans, gc)
 	n.met.traffic(c.p.name, sent, 0)
 	if err != nil {
-		return asError(ctx, err)
+		return wire.AsError(ctx, err)
 	}
 	return nil
 }
@@ -460,7 +463,7 @@ func (n *Node) finishMatch(ctx context.Context, c *matchCall, e *Error) *Error {
 		n.log.Error("audit record not written", "request", rid, "err", err)
 		if e == nil {
 			n.state.release(c.ticket)
-			return internal(fmt.Errorf("audit: %w", err))
+			return wire.Internal(fmt.Errorf("audit: %w", err))
 		}
 	}
 	c.record = rec

@@ -31,6 +31,8 @@ type Node struct {
 	log    *slog.Logger
 	rand   io.Reader
 	now    func() time.Time
+	grace  time.Duration            // Options.ShutdownGrace
+	hook   atomic.Pointer[hookFunc] // set by this package's tests only
 	id     *keys.Identity
 	store  keys.Store
 	signer *liveSigner
@@ -69,6 +71,10 @@ type Options struct {
 	Now func() time.Time
 	// Metrics receives the node's metrics; a new set is made if nil.
 	Metrics *Metrics
+	// ShutdownGrace is how long Serve and the operator API let calls in flight finish after
+	// their context ends before they cancel them (the calls still record their audit records);
+	// 30 seconds if zero.
+	ShutdownGrace time.Duration
 }
 
 // Open opens the node described by cfg: it takes the home's lock (one process at a time opens a
@@ -90,6 +96,9 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Node, err error) {
 	}
 	if n.met == nil {
 		n.met = NewMetrics()
+	}
+	if n.grace = opts.ShutdownGrace; n.grace <= 0 {
+		n.grace = defaultShutdownGrace
 	}
 	defer func() {
 		if err != nil {
@@ -190,7 +199,7 @@ func openStore(ctx context.Context, cfg *Config, id *keys.Identity, pol *policy.
 			TransitMount: ks.TransitPath, TransitKey: ks.TransitKey, Auth: keys.VaultToken(token), Custodians: ks.Custodians})
 	}
 	var cs []keys.Custodian
-	for _, c := range pol.Custodians {
+	for _, c := range custodiansOf(pol) {
 		if c.Recipient == "" {
 			continue
 		}
@@ -201,6 +210,14 @@ func openStore(ctx context.Context, cfg *Config, id *keys.Identity, pol *policy.
 		cs = append(cs, kc)
 	}
 	return keys.OpenFileStore(cfg.Path(ks.Path), id, keys.FileStoreOptions{Custodians: cs})
+}
+
+// custodiansOf returns the policy's custodians; none for a home without a policy yet.
+func custodiansOf(pol *policy.Policy) []policy.Custodian {
+	if pol == nil {
+		return nil
+	}
+	return pol.Custodians
 }
 
 // Name returns the node's name.

@@ -10,6 +10,7 @@ import (
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/opening"
 	pb "github.com/puente-id/puente/proto/puente/v1"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // The opening is the second round of a Search or Verify (match.proto): the querier asks, by
@@ -21,7 +22,7 @@ import (
 func openingSession(h *pb.RequestHeader) []byte {
 	s := sha256.New()
 	s.Write([]byte("puente/v1 opening\x00"))
-	s.Write(digest(h))
+	s.Write(wire.Digest(h))
 	return s.Sum(nil)
 }
 
@@ -36,45 +37,45 @@ func (n *Node) serveOpening(ctx context.Context, s matchStream, c *matchCall, g 
 		return nil
 	}
 	if err != nil {
-		if e := fromContext(ctx); e != nil {
+		if e := wire.FromContext(ctx); e != nil {
 			return e
 		}
-		return n.refuseOpening(ctx, c, nil, invalid("malformed opening message", err))
+		return n.refuseOpening(ctx, c, nil, wire.Invalid("malformed opening message", err))
 	}
 	if e := n.admitOpening(c, o); e != nil {
 		return n.refuseOpening(ctx, c, o.header, e)
 	}
 	ps := c.keys.ps
 	descs := []*pb.HEObject{o.transfer}
-	rule := objectRule{kind: pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST, paramSet: ps.Name(),
-		limit: objectLimit(ps, pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST)}
-	if err := checkDescriptors(descs, []objectRule{rule}); err != nil {
-		return n.refuseOpening(ctx, c, o.header, invalid("transfer request descriptor refused", err))
+	rule := wire.ObjectRule{Kind: pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST, ParamSet: ps.Name(),
+		Limit: objectLimit(ps, pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST)}
+	if err := wire.CheckDescriptors(descs, []wire.ObjectRule{rule}); err != nil {
+		return n.refuseOpening(ctx, c, o.header, wire.Invalid("transfer request descriptor refused", err))
 	}
-	objs, err := receiveObjects(ctx, s.chunk, descs, true)
+	objs, err := wire.ReceiveObjects(ctx, s.chunk, descs, true)
 	if err != nil {
-		if e := fromContext(ctx); e != nil {
+		if e := wire.FromContext(ctx); e != nil {
 			return e
 		}
-		return n.refuseOpening(ctx, c, o.header, invalid("transfer request refused", err))
+		return n.refuseOpening(ctx, c, o.header, wire.Invalid("transfer request refused", err))
 	}
 	n.met.traffic(c.p.name, 0, int64(len(objs[0])))
 	tr, err := g.Transfer(objs[0], n.rand)
 	if err != nil {
-		return n.refuseOpening(ctx, c, o.header, invalid("transfer request refused", err))
+		return n.refuseOpening(ctx, c, o.header, wire.Invalid("transfer request refused", err))
 	}
-	result := &pb.MatchResult{Objects: []*pb.HEObject{describe(pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER, ps.Name(), tr)}}
-	rh, sig, err := signResponse(o.header, result, n.signer, n.now())
+	result := &pb.MatchResult{Objects: []*pb.HEObject{wire.Describe(pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER, ps.Name(), tr)}}
+	rh, sig, err := wire.SignResponse(o.header, result, n.signer, n.now())
 	if err != nil {
-		return internal(err)
+		return wire.Internal(err)
 	}
 	if err := s.sendOpen(&pb.MatchResponseOpen{Header: rh, Result: result, Signature: sig}); err != nil {
-		return asError(ctx, err)
+		return wire.AsError(ctx, err)
 	}
-	sent, err := sendObjects(s.sendChunk, tr)
+	sent, err := wire.SendObjects(s.sendChunk, tr)
 	n.met.traffic(c.p.name, sent, 0)
 	if err != nil {
-		return asError(ctx, err)
+		return wire.AsError(ctx, err)
 	}
 	return nil
 }
@@ -84,19 +85,19 @@ func (n *Node) serveOpening(ctx context.Context, s matchStream, c *matchCall, g 
 // records.
 func (n *Node) admitOpening(c *matchCall, o *openingOpen) *Error {
 	p, h, h1 := c.p, o.header, c.open.header
-	if e := verifyRequest(h, o.payload, o.sig, requestCheck{partner: p.name, self: n.name, method: c.method,
-		agreement: p.cfg.Agreement, ring: p.card.Keyring, now: n.now(), window: n.cfg.ReplayWindow}); e != nil {
+	if e := wire.VerifyRequest(h, o.payload, o.sig, wire.RequestCheck{Partner: p.name, Self: n.name, Method: c.method,
+		Agreement: p.cfg.Agreement, Ring: p.card.Keyring, Now: n.now(), Window: n.cfg.ReplayWindow}); e != nil {
 		return e
 	}
 	if string(h.RequestId) != string(h1.RequestId) || h.KeyEpoch != h1.KeyEpoch || h.ParamSet != h1.ParamSet || h.PurposeCode != h1.PurposeCode {
-		return invalid("the opening's header does not continue the query's", nil)
+		return wire.Invalid("the opening's header does not continue the query's", nil)
 	}
 	_, err := n.state.admit(p.name, h.Nonce, h.SentAt.AsTime().Add(n.cfg.ReplayWindow), nil, n.now())
 	switch {
 	case errors.Is(err, errNonceSeen):
-		return replayed("nonce was used before", err)
+		return wire.Replayed("nonce was used before", err)
 	case err != nil:
-		return internal(err)
+		return wire.Internal(err)
 	}
 	return nil
 }
@@ -112,7 +113,8 @@ func (n *Node) refuseOpening(ctx context.Context, c *matchCall, h *pb.RequestHea
 
 // clientOpening runs the querier's round 2: its shares of the answer, the transfer request, the
 // transfer answer and the evaluation of the garbled circuit. It half-closes the stream.
-func (n *Node) clientOpening(ctx context.Context, cs clientStream, p *partner, k *epochKeys, h *pb.RequestHeader, q *he.Query, answer, gc []byte, res *Result) (bool, error) {
+func (n *Node) clientOpening(ctx context.Context, c *queryCall, answer, gc []byte) (bool, error) {
+	p, k, h, cs, res := c.p, c.keys, c.header, c.stream, c.res
 	a, err := he.ReadAnswer(k.ps, answer)
 	if err != nil {
 		return false, fmt.Errorf("protocol: partner %s sent a bad answer: %w", p.name, err)
@@ -126,7 +128,7 @@ func (n *Node) clientOpening(ctx context.Context, cs clientStream, p *partner, k
 	if err := k.use(); err != nil {
 		return false, err
 	}
-	x, err := k.querier.Shares(q, a)
+	x, err := k.querier.Shares(c.query, a)
 	k.release()
 	if err != nil {
 		return false, fmt.Errorf("protocol: partner %s's answer: %w", p.name, err)
@@ -137,29 +139,29 @@ func (n *Node) clientOpening(ctx context.Context, cs clientStream, p *partner, k
 	if err != nil {
 		return false, fmt.Errorf("protocol: partner %s sent a bad garbled circuit: %w", p.name, err)
 	}
-	h2, err := newRequestHeader(n.rand, n.now(), n.name, p.name, p.cfg.Agreement, h.Method)
+	h2, err := wire.NewRequestHeader(n.rand, n.now(), n.name, p.name, p.cfg.Agreement, h.Method)
 	if err != nil {
 		return false, err
 	}
 	h2.RequestId, h2.KeyEpoch, h2.ParamSet, h2.PurposeCode = h.RequestId, h.KeyEpoch, h.ParamSet, h.PurposeCode
-	pl := &pb.OpeningPayload{TransferRequest: describe(pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST, k.ps.Name(), req)}
-	sig, err := signRequest(h2, pl, n.signer)
+	pl := &pb.OpeningPayload{TransferRequest: wire.Describe(pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST, k.ps.Name(), req)}
+	sig, err := wire.SignRequest(h2, pl, n.signer)
 	if err != nil {
 		return false, err
 	}
 	method := methodName(h.Method)
 	if err := cs.sendOpening(&pb.OpeningOpen{Header: h2, Payload: pl, Signature: sig}); err != nil && err != io.EOF {
-		return false, remote(p.name, method, err)
+		return false, wire.Remote(p.name, method, err)
 	}
-	sent, err := sendObjects(cs.sendChunk, req)
+	sent, err := wire.SendObjects(cs.sendChunk, req)
 	res.BytesSent += sent
 	if err == nil {
 		err = cs.CloseSend()
 	}
 	if err != nil && err != io.EOF {
-		return false, remote(p.name, method, err)
+		return false, wire.Remote(p.name, method, err)
 	}
-	objs, _, err := n.receiveObjects(cs, p, k, h2, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER})
+	objs, _, err := n.receiveObjects(c, h2, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER})
 	if err != nil {
 		return false, err
 	}

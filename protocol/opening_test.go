@@ -17,6 +17,7 @@ import (
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/opening"
 	pb "github.com/puente-id/puente/proto/puente/v1"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // rawOpening is round 2 of a raw Search: the querier's opening message and its transfer
@@ -46,8 +47,8 @@ func (r *rawSearch) sendTwoRounds(ctx context.Context, t *testing.T, a *testNode
 	for _, c := range chunksOf(r.probe) {
 		st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Chunk{Chunk: c}})
 	}
-	cs := searchClient{st, r.payload}
-	objs, _, err := a.receiveObjects(cs, p, k, r.h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT})
+	c := &queryCall{p: p, keys: k, stream: searchClient{st, r.payload}}
+	objs, _, err := a.receiveObjects(c, r.h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_ANSWER, pb.HEObjectKind_HE_OBJECT_KIND_GARBLED_CIRCUIT})
 	if err != nil {
 		var re *RemoteError
 		if errors.As(err, &re) {
@@ -71,13 +72,13 @@ func (r *rawSearch) sendTwoRounds(ctx context.Context, t *testing.T, a *testNode
 	if err != nil {
 		t.Fatal(err)
 	}
-	h2, err := newRequestHeader(a.rand, a.now(), a.name, partner, p.cfg.Agreement, r.h.Method)
+	h2, err := wire.NewRequestHeader(a.rand, a.now(), a.name, partner, p.cfg.Agreement, r.h.Method)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h2.RequestId, h2.KeyEpoch, h2.ParamSet, h2.PurposeCode = r.h.RequestId, r.h.KeyEpoch, r.h.ParamSet, r.h.PurposeCode
-	o := &rawOpening{h: h2, payload: &pb.OpeningPayload{TransferRequest: describe(pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST, k.ps.Name(), req)}, req: req}
-	if o.sig, err = signRequest(o.h, o.payload, a.signer); err != nil {
+	o := &rawOpening{h: h2, payload: &pb.OpeningPayload{TransferRequest: wire.Describe(pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST, k.ps.Name(), req)}, req: req}
+	if o.sig, err = wire.SignRequest(o.h, o.payload, a.signer); err != nil {
 		t.Fatal(err)
 	}
 	if edit != nil {
@@ -88,7 +89,7 @@ func (r *rawSearch) sendTwoRounds(ctx context.Context, t *testing.T, a *testNode
 		st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Chunk{Chunk: c}})
 	}
 	st.CloseSend()
-	objs, _, err = a.receiveObjects(cs, p, k, o.h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER})
+	objs, _, err = a.receiveObjects(c, o.h, []pb.HEObjectKind{pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER})
 	if err != nil {
 		var re *RemoteError
 		if errors.As(err, &re) {
@@ -138,7 +139,7 @@ func TestOpeningRounds(t *testing.T) {
 		{"another purpose", func(o *rawOpening) { o.h.PurposeCode = "asylum"; o.sig = sign(t, a, o) }, codes.InvalidArgument, audit.RefusedInvalid},
 		{"a short transfer request", func(o *rawOpening) {
 			o.req = o.req[:len(o.req)-1]
-			o.payload.TransferRequest = describe(pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST, o.h.ParamSet, o.req)
+			o.payload.TransferRequest = wire.Describe(pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST, o.h.ParamSet, o.req)
 			o.sig = sign(t, a, o)
 		}, codes.InvalidArgument, audit.RefusedInvalid},
 	}
@@ -166,7 +167,7 @@ func TestOpeningRounds(t *testing.T) {
 
 func sign(t *testing.T, a *testNode, o *rawOpening) []byte {
 	t.Helper()
-	sig, err := signRequest(o.h, o.payload, a.signer)
+	sig, err := wire.SignRequest(o.h, o.payload, a.signer)
 	if err != nil {
 		t.Fatal(err)
 	}

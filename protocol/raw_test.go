@@ -21,6 +21,7 @@ import (
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/he/hetest"
 	pb "github.com/puente-id/puente/proto/puente/v1"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // rawSearch is a Search request built piece by piece, so that a test can send what a correct
@@ -45,12 +46,12 @@ func newRawSearch(t *testing.T, a *testNode, partner string, raw []float64) *raw
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := newRequestHeader(a.rand, a.now(), a.name, partner, p.cfg.Agreement, pb.MatchService_Search_FullMethodName)
+	h, err := wire.NewRequestHeader(a.rand, a.now(), a.name, partner, p.cfg.Agreement, pb.MatchService_Search_FullMethodName)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.KeyEpoch, h.ParamSet, h.PurposeCode = k.epoch, k.ps.Name(), p.cfg.Purposes[0]
-	r := &rawSearch{h: h, payload: &pb.SearchPayload{Probe: describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, k.ps.Name(), qb)}, probe: qb}
+	r := &rawSearch{h: h, payload: &pb.SearchPayload{Probe: wire.Describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, k.ps.Name(), qb)}, probe: qb}
 	r.sign(t, a)
 	return r
 }
@@ -58,7 +59,7 @@ func newRawSearch(t *testing.T, a *testNode, partner string, raw []float64) *raw
 // sign (re)signs the request with a's key.
 func (r *rawSearch) sign(t *testing.T, a *testNode) {
 	t.Helper()
-	sig, err := signRequest(r.h, r.payload, a.signer)
+	sig, err := wire.SignRequest(r.h, r.payload, a.signer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,4 +195,11 @@ func mustQuerier(t *testing.T, k hetest.Keys) *he.Querier {
 		t.Fatal(err)
 	}
 	return q
+}
+
+// chunksOf is what wire.SendObjects sends for objs.
+func chunksOf(objs ...[]byte) []*pb.Chunk {
+	var out []*pb.Chunk
+	wire.SendObjects(func(c *pb.Chunk) error { out = append(out, c); return nil }, objs...)
+	return out
 }

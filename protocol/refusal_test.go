@@ -49,8 +49,8 @@ func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
 			<-release
 		}
 	}
-	testHookFn.Store(&hook)
-	defer testHookFn.Store(nil)
+	b.hook.Store(&hook)
+	defer b.hook.Store(nil)
 	q1 := make(chan error, 1)
 	go func() { _, err := a.Search(ctx, "beta", Probe{Raw: gal[1]}, ""); q1 <- err }()
 	<-reached // query 1 holds the only evaluation slot
@@ -103,8 +103,8 @@ func TestStalledSearchDoesNotHoldKeys(t *testing.T) {
 			admitted <- struct{}{}
 		}
 	}
-	testHookFn.Store(&hook)
-	defer testHookFn.Store(nil)
+	b.hook.Store(&hook)
+	defer b.hook.Store(nil)
 	r := newRawSearch(t, a, "beta", gal[0])
 	st, err := pb.NewMatchServiceClient(conn(t, a, "beta")).Search(withRequestID(ctx, r.requestID()))
 	if err != nil {
@@ -198,9 +198,9 @@ func TestPanicInSearchIsAuditedAndRefunded(t *testing.T) {
 			panic("evaluation bug")
 		}
 	}
-	testHookFn.Store(&hook)
+	b.hook.Store(&hook)
 	_, err := a.Search(ctx, "beta", Probe{Raw: gal[0]}, "")
-	testHookFn.Store(nil)
+	b.hook.Store(nil)
 	if code := codeOf(err); code != codes.Internal {
 		t.Fatalf("a search whose handler panics: %v, want Internal", err)
 	}

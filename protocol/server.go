@@ -22,11 +22,11 @@ import (
 
 	"github.com/puente-id/puente/audit"
 	pb "github.com/puente-id/puente/proto/puente/v1"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
-// ShutdownGrace is how long Serve lets calls in flight finish after its context ends before it
-// cancels them (they still record their audit records).
-var ShutdownGrace = 30 * time.Second
+// defaultShutdownGrace is Options.ShutdownGrace's default.
+const defaultShutdownGrace = 30 * time.Second
 
 // unidentified is the partner name audit records give a caller whose certificate is no
 // configured partner's.
@@ -62,7 +62,7 @@ func (n *Node) NewGRPCServer() *grpc.Server {
 }
 
 // Serve serves partners on lis until ctx ends, then stops gracefully: no new calls, calls in
-// flight get ShutdownGrace to finish and are then cancelled; every call records its audit
+// flight get Options.ShutdownGrace to finish and are then cancelled; every call records its audit
 // record before Serve returns. Close the node afterwards.
 func (n *Node) Serve(ctx context.Context, lis net.Listener) error {
 	s := n.NewGRPCServer()
@@ -78,12 +78,13 @@ func (n *Node) Serve(ctx context.Context, lis net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	n.log.Info("shutting down", "grace", ShutdownGrace)
+	n.log.Info("shutting down", "grace", n.grace)
 	done := make(chan struct{})
 	go func() { s.GracefulStop(); close(done) }()
+	n.testHook(ctx, "stopping", nil)
 	select {
 	case <-done:
-	case <-time.After(ShutdownGrace):
+	case <-time.After(n.grace):
 		s.Stop()
 		<-done
 	}
@@ -157,7 +158,7 @@ func (n *Node) admitCall(ctx context.Context, method string) (context.Context, e
 	p, err := n.identifyPeer(ctx)
 	if err != nil {
 		// Counted, and audited once per source and interval (strangers.go), not one by one.
-		e := unauthenticated("client certificate is not a partner's", err)
+		e := wire.Unauthenticated("client certificate is not a partner's", err)
 		src := audit.OtherSource
 		if pr, ok := peer.FromContext(ctx); ok {
 			src = sourceOf(pr.Addr)
@@ -195,19 +196,19 @@ func (n *Node) identifyPeer(ctx context.Context) (*partner, error) {
 func recoverInternal(n *Node, method string, err *error) {
 	if r := recover(); r != nil {
 		n.log.Error("panic in handler", "method", method, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-		*err = internal(fmt.Errorf("panic: %v", r))
+		*err = wire.Internal(fmt.Errorf("panic: %v", r))
 	}
 }
 
 // requestIDOf renders a header's request ID for logs and audit records, or draws a fresh one
 // (audit.NewRequestID) when the header has none worth recording.
 func (n *Node) requestIDOf(id []byte) string {
-	if len(id) == requestIDLen {
+	if len(id) == wire.RequestIDLen {
 		return hex.EncodeToString(id)
 	}
 	rid, err := audit.NewRequestID(n.rand)
 	if err != nil {
-		return strings.Repeat("0", 2*requestIDLen)
+		return strings.Repeat("0", 2*wire.RequestIDLen)
 	}
 	return rid
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/puente-id/puente/gallery"
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/opening"
+	"github.com/puente-id/puente/protocol/wire"
 	"github.com/puente-id/puente/shard"
 )
 
@@ -138,7 +139,7 @@ func generationOf(s *gallery.Snapshot) uint64 {
 func (n *Node) shardWant(ctx context.Context, p *partner, k *epochKeys) (shard.Want, error) {
 	g := p.gallery()
 	if g == nil {
-		return shard.Want{}, precondition("gallery is empty", nil)
+		return shard.Want{}, wire.Precondition("gallery is empty", nil)
 	}
 	rt := n.shards
 	rt.mu.Lock()
@@ -277,7 +278,7 @@ func (n *Node) shardedRespond(ctx context.Context, c *matchCall, q *he.Query) (*
 		return nil, nil, shardError(err)
 	}
 	if want.Epoch != c.keys.epoch {
-		return nil, nil, precondition("the gallery was re-protected under a new epoch during the query", fmt.Errorf("gallery epoch %d, query epoch %d", want.Epoch, c.keys.epoch))
+		return nil, nil, wire.Precondition("the gallery was re-protected under a new epoch during the query", fmt.Errorf("gallery epoch %d, query epoch %d", want.Epoch, c.keys.epoch))
 	}
 	p, err := c.keys.responder.Prepare(q, n.rand)
 	if err != nil {

@@ -25,29 +25,31 @@ func TestShutdownLosesNoAuditRecord(t *testing.T) {
 	if _, err := b.Enrol(ctx, "alpha", refs("s", len(gal)), f32(gal), EnrolOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	defer func(g time.Duration) { ShutdownGrace = g }(ShutdownGrace)
 	for _, tc := range []struct {
 		name    string
 		grace   time.Duration
 		block   bool // the evaluation waits for the call's end, so only cancellation ends it
 		outcome audit.Outcome
 	}{{"within the grace period", time.Minute, false, audit.OutcomeAnswered}, {"past the grace period", 300 * time.Millisecond, true, audit.OutcomeFailed}} {
-		ShutdownGrace = tc.grace
-		stopped := make(chan struct{})
+		b.stop(t)
+		b.grace = tc.grace
+		b.start(t)
+		stopped, stopping := make(chan struct{}), make(chan struct{})
 		hook := func(sctx context.Context, point string, _ error) {
-			if point != "evaluate" {
-				return
-			}
-			go func() { b.stop(t); close(stopped) }()
-			time.Sleep(100 * time.Millisecond) // the stop has begun
-			if tc.block {
-				<-sctx.Done()
+			switch point {
+			case "stopping": // Serve's context has ended and its graceful stop has begun
+				close(stopping)
+			case "evaluate":
+				go func() { b.stop(t); close(stopped) }()
+				<-stopping
+				if tc.block {
+					<-sctx.Done()
+				}
 			}
 		}
-		testHookFn.Store(&hook)
+		b.hook.Store(&hook)
 		res, err := a.Search(ctx, "beta", Probe{Raw: gal[2]}, "")
 		<-stopped
-		testHookFn.Store(nil)
 		if tc.outcome == audit.OutcomeAnswered && err != nil {
 			t.Errorf("%s: %v", tc.name, err)
 		}
@@ -66,6 +68,5 @@ func TestShutdownLosesNoAuditRecord(t *testing.T) {
 		if _, err := audit.VerifyFile(b.cfg.Path(b.cfg.AuditLog), ring, nil); err != nil {
 			t.Errorf("%s: the audit log does not verify: %v", tc.name, err)
 		}
-		b.start(t)
 	}
 }

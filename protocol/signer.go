@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/puente-id/puente/keys"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // liveSigner is the node's current signing key, which a rotation or a revocation through the
@@ -16,7 +17,7 @@ type liveSigner struct {
 	old []*keys.SigningKey
 }
 
-var _ Signer = (*liveSigner)(nil)
+var _ wire.Pinner = (*liveSigner)(nil)
 
 func newLiveSigner(k *keys.SigningKey) *liveSigner { return &liveSigner{cur: k} }
 
@@ -55,11 +56,5 @@ func (s *liveSigner) Zero() {
 	s.old = nil
 }
 
-// pinned returns the key a signature is made with: the current one of a liveSigner, s itself
-// otherwise.
-func pinned(s Signer) Signer {
-	if ls, ok := s.(*liveSigner); ok {
-		return ls.key()
-	}
-	return s
-}
+// Current implements wire.Pinner: the key a signature is made with.
+func (s *liveSigner) Current() wire.Signer { return s.key() }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"regexp"
 
 	"google.golang.org/grpc"
@@ -17,23 +16,6 @@ import (
 // An answer's witness: the responder signs the head of its audit log (the record of the answer)
 // into the response header, and the querier records it with its decision (audit.Witness), so
 // each partner's log holds evidence of the other's.
-
-// signHead signs node's audit head h with s (a pinned key) for a response header.
-func signHead(s Signer, node string, h audit.Head) (*pb.AuditHead, error) {
-	as, ok := s.(audit.Signer)
-	if !ok {
-		return nil, errors.New("protocol: the signing key cannot sign an audit head")
-	}
-	hash, err := hex.DecodeString(h.Hash)
-	if err != nil {
-		return nil, fmt.Errorf("protocol: audit head: %w", err)
-	}
-	sig, err := audit.SignHead(as, node, h)
-	if err != nil {
-		return nil, err
-	}
-	return &pb.AuditHead{Seq: h.Seq, Hash: hash, Signature: sig}, nil
-}
 
 // witnessOf checks the audit head of partner's answer h against its keyring and returns it as
 // the querier records it.

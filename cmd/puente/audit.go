@@ -13,6 +13,7 @@ import (
 
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/keys"
+	"github.com/puente-id/puente/protocol"
 )
 
 func init() {
@@ -49,7 +50,11 @@ func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	}
 	own := *logFile == "" // the node's own log, which has its head file
 	if own {
-		*logFile = filepath.Join(*home, "audit.log")
+		_, _, log, err := protocol.HomePaths(*home)
+		if err != nil {
+			return err
+		}
+		*logFile = log
 	}
 	ring, err := loadKeyring(ctx, *home, *ringFile)
 	if err != nil {
@@ -110,6 +115,9 @@ func readWitnesses(partnerLog, home, logFile string, ring *keys.Keyring) ([]audi
 
 // logNode names the node whose log logFile is: the node of its first record, or the home's.
 func logNode(home, logFile string) (string, error) {
+	if cfg, err := protocol.HomeConfig(home); err == nil && cfg != nil {
+		return cfg.Node, nil
+	}
 	if b, err := os.ReadFile(filepath.Join(home, "node")); err == nil {
 		return strings.TrimSpace(string(b)), nil
 	}
@@ -140,18 +148,18 @@ func loadKeyring(ctx context.Context, home, file string) (*keys.Keyring, error) 
 	if err != nil {
 		return nil, err
 	}
-	ring, _, err := (&keys.SigningKeys{Store: n.store, Node: n.name}).Keyring(ctx)
+	ring, _, err := (&keys.SigningKeys{Store: n.Store, Node: n.Name}).Keyring(ctx)
 	return ring, err
 }
 
 // auditOptions returns writer options signed by the node's current key;
 // the caller zeroes the key.
 func auditOptions(ctx context.Context, n *node) (audit.Options, *keys.SigningKey, error) {
-	k, err := (&keys.SigningKeys{Store: n.store, Node: n.name}).Current(ctx)
+	k, err := (&keys.SigningKeys{Store: n.Store, Node: n.Name}).Current(ctx)
 	if err != nil {
 		return audit.Options{}, nil, err
 	}
-	return audit.Options{Node: n.name, Signer: k}, k, nil
+	return audit.Options{Node: n.Name, Signer: k}, k, nil
 }
 
 func runAuditRepair(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
@@ -164,17 +172,17 @@ func runAuditRepair(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	if err != nil {
 		return err
 	}
-	defer n.close()
+	defer n.Close()
 	opts, k, err := auditOptions(ctx, n)
 	if err != nil {
 		return err
 	}
 	defer k.Zero()
-	ring, err := loadKeyring(ctx, n.home, "")
+	ring, err := loadKeyring(ctx, n.Dir, "")
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(n.home, "audit.log")
+	path := n.AuditLog()
 	if *acceptLoss {
 		return acceptAuditLoss(st, path, ring, opts)
 	}
@@ -242,7 +250,7 @@ func runAuditPrune(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 	if err != nil {
 		return err
 	}
-	defer n.close()
+	defer n.Close()
 	opts, k, err := auditOptions(ctx, n)
 	if err != nil {
 		return err
@@ -253,7 +261,7 @@ func runAuditPrune(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 		return err
 	}
 	opts.Verifier = ring
-	w, err := audit.Open(filepath.Join(home, "audit.log"), opts)
+	w, err := audit.Open(n.AuditLog(), opts)
 	if err != nil {
 		return err
 	}

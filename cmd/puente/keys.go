@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/keys"
-	"github.com/puente-id/puente/keys/policy"
 	"github.com/puente-id/puente/protocol"
 )
 
@@ -39,10 +37,6 @@ func init() {
 			examples: []string{"puente keys revoke-signing 3f1a..."}, run: runKeysRevokeSigning},
 		{name: "keys keyring", summary: "write the public signing keyring (for partners and privacy officers)", usage: "[-home DIR] OUT.json",
 			examples: []string{"puente keys keyring keyring-us-cbp.json"}, run: runKeysKeyring},
-		{name: "keys contribute", summary: "draw this node's contribution to an epoch's agreement secret", usage: "-agreement ID -epoch N -partner-recipient AGE1... OUT",
-			examples: []string{"puente keys contribute -agreement us-co -epoch 2 -partner-recipient age1pq1... contribution-us.age"}, run: runKeysContribute},
-		{name: "keys derive", summary: "open the partner's contribution and begin the epoch", usage: "-agreement ID -epoch N -partner NAME -commitment HEX IN",
-			examples: []string{"puente keys derive -agreement us-co -epoch 2 -partner co-migracion -commitment 3f1a... contribution-co.age"}, run: runKeysDerive},
 		{name: "keys epoch", summary: "retire, destroy or revoke an epoch of an agreement", usage: "-agreement ID -epoch N retire|destroy|revoke",
 			examples: []string{"puente keys epoch -agreement us-co -epoch 1 retire", "puente keys epoch -agreement us-co -epoch 1 destroy"}, run: runKeysEpoch},
 	} {
@@ -50,32 +44,16 @@ func init() {
 	}
 }
 
-// node is an opened node home: identity, store, policy (if any).
-type node struct {
-	home   string
-	name   string
-	id     *keys.Identity
-	store  *keys.FileStore
-	policy *policy.Policy
-	unlock func() // releases the home's lock (a home with a configuration)
-}
-
-// close releases the home.
-func (n *node) close() {
-	if n != nil && n.unlock != nil {
-		n.unlock()
-	}
-}
+// node is an opened node home: identity, key store, policy (if any), as protocol.OpenNodeHome
+// opens it, honouring puente.hcl.
+type node = protocol.NodeHome
 
 // lockNodeHome takes the home's lock when home is a full node's (it has a configuration), so
 // that no serve starts while a command changes its files; it returns the release function.
 func lockNodeHome(home string) (func(), error) {
-	if _, err := os.Stat(configPath(home)); err != nil {
-		return func() {}, nil
-	}
-	cfg, err := protocol.LoadConfig(configPath(home))
-	if err != nil {
-		return nil, err
+	cfg, err := protocol.HomeConfig(home)
+	if err != nil || cfg == nil {
+		return func() {}, err
 	}
 	return protocol.LockHome(cfg)
 }
@@ -88,53 +66,17 @@ func homeFlag(fs *flag.FlagSet) *string {
 	return fs.String("home", def, "the node's home directory ($PUENTE_HOME when set)")
 }
 
-// openNode loads the identity, the policy (its custodians seal new keys)
-// and the file store.
+// openNode opens the node at home (protocol.OpenNodeHome): its configured identity, key store
+// (file or Vault) and policy.
 func openNode(home string) (*node, error) {
-	name, err := os.ReadFile(filepath.Join(home, "node"))
-	if err != nil {
-		return nil, fmt.Errorf("%s is not a node home (run 'puente init'): %w", home, err)
-	}
-	n := &node{home: home, name: strings.TrimSpace(string(name))}
-	if n.id, err = keys.LoadIdentity(filepath.Join(home, "identity.age")); err != nil {
-		return nil, err
-	}
-
-	var cs []keys.Custodian
-	if p, err := policy.Load(filepath.Join(home, "policy.hcl")); err == nil {
-		n.policy = p
-		for _, c := range p.Custodians {
-			if c.Recipient == "" {
-				continue
-			}
-			kc, err := keys.ParseCustodian(c.Name, c.Recipient)
-			if err != nil {
-				return nil, err
-			}
-			cs = append(cs, kc)
-		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	n.store, err = keys.OpenFileStore(filepath.Join(home, "keys"), n.id, keys.FileStoreOptions{Custodians: cs})
-	return n, err
+	return protocol.OpenNodeHome(context.Background(), home, false)
 }
 
 // openNodeForWrite opens the node at home for a command that changes its files itself: it takes
 // the home's lock first, so that no serve starts meanwhile (a running node is reached through
-// its operator socket instead, see keyCommand). The caller releases it with close.
+// its operator socket instead, see keyCommand). The caller releases it with Close.
 func openNodeForWrite(home string) (*node, error) {
-	unlock, err := lockNodeHome(home)
-	if err != nil {
-		return nil, err
-	}
-	n, err := openNode(home)
-	if err != nil {
-		unlock()
-		return nil, err
-	}
-	n.unlock = unlock
-	return n, nil
+	return protocol.OpenNodeHome(context.Background(), home, true)
 }
 
 // parseNoArgs parses args for a command that takes flags only.
@@ -153,30 +95,6 @@ func parseNode(fs *flag.FlagSet, home *string, args []string) (*node, error) {
 		return nil, err
 	}
 	return openNode(*home)
-}
-
-// auditSink returns an event sink that appends each key action to the
-// node's audit log, signed with the node's current signing key. The log is
-// checked against its head when it is opened, as every writer does.
-func (n *node) auditSink() keys.EventSink {
-	return func(ctx context.Context, ev keys.Event) error {
-		sk := &keys.SigningKeys{Store: n.store, Node: n.name}
-		k, err := sk.Current(ctx)
-		if err != nil {
-			return err
-		}
-		defer k.Zero()
-		ring, _, err := sk.Keyring(ctx)
-		if err != nil {
-			return err
-		}
-		w, err := audit.Open(filepath.Join(n.home, "audit.log"), audit.Options{Node: n.name, Signer: k, Verifier: ring})
-		if err != nil {
-			return err
-		}
-		_, err = w.Append(ctx, audit.KindKey, audit.Event{Action: string(ev.Action), Key: ev.Key, KeyID: ev.KeyID, Epoch: ev.Epoch})
-		return errors.Join(err, w.Close())
-	}
 }
 
 // Compile-time checks that the key types serve the audit log.
@@ -212,16 +130,16 @@ func runKeysInit(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string
 	if err != nil {
 		return err
 	}
-	sk := &keys.SigningKeys{Store: n.store, Node: n.name, Rand: rand.Reader}
+	sk := &keys.SigningKeys{Store: n.Store, Node: n.Name, Rand: rand.Reader}
 	k, err := sk.Rotate(ctx, 0)
 	if err != nil {
 		return err
 	}
 	defer k.Zero()
-	if err := n.auditSink()(ctx, keys.Event{Action: keys.ActSigningKeyCreated, Key: keys.SigningKeyName(k.ID()), KeyID: k.ID().String()}); err != nil {
+	if err := n.AuditSink()(ctx, keys.Event{Action: keys.ActSigningKeyCreated, Key: keys.SigningKeyName(k.ID()), KeyID: k.ID().String()}); err != nil {
 		return err
 	}
-	fmt.Fprintf(st.out, "node %s created in %s\nrecipient (give it to the partner): %s\nsigning key: %s\n", n.name, *home, id.Recipient(), k.ID())
+	fmt.Fprintf(st.out, "node %s created in %s\nrecipient (give it to the partner): %s\nsigning key: %s\n", n.Name, *home, id.Recipient(), k.ID())
 	return nil
 }
 
@@ -230,14 +148,14 @@ func runKeysList(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string
 	if err != nil {
 		return err
 	}
-	names, err := n.store.List(ctx, "")
+	names, err := n.Store.List(ctx, "")
 	if err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(st.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tVERSION\tALGORITHM\tCREATED\tCUSTODIANS")
 	for _, name := range names {
-		info, err := n.store.Stat(ctx, name)
+		info, err := n.Store.Stat(ctx, name)
 		if err != nil {
 			fmt.Fprintf(tw, "%s\t?\t?\t?\tunreadable: %v\n", name, err)
 			continue
@@ -260,7 +178,7 @@ func runKeysKeyring(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	if err != nil {
 		return err
 	}
-	ring, _, err := (&keys.SigningKeys{Store: n.store, Node: n.name}).Keyring(ctx)
+	ring, _, err := (&keys.SigningKeys{Store: n.Store, Node: n.Name}).Keyring(ctx)
 	if err != nil {
 		return err
 	}

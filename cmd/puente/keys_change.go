@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"flag"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/keys/policy"
@@ -39,8 +36,8 @@ func runKeysRotate(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 		if err != nil {
 			return err
 		}
-		defer n.close()
-		sk := &keys.SigningKeys{Store: n.store, Node: n.name, Rand: rand.Reader, Events: n.auditSink()}
+		defer n.Close()
+		sk := &keys.SigningKeys{Store: n.Store, Node: n.Name, Rand: rand.Reader, Events: n.AuditSink()}
 		k, err := sk.Rotate(ctx, ov.D)
 		if err != nil {
 			return err
@@ -72,8 +69,8 @@ func runKeysDestroyExpired(ctx context.Context, st *stdio, fs *flag.FlagSet, arg
 		if oerr != nil {
 			return oerr
 		}
-		defer n.close()
-		sk := &keys.SigningKeys{Store: n.store, Node: n.name, Events: n.auditSink()}
+		defer n.Close()
+		sk := &keys.SigningKeys{Store: n.Store, Node: n.Name, Events: n.AuditSink()}
 		var ids []keys.KeyID
 		ids, err = sk.DestroyExpired(ctx)
 		for _, id := range ids {
@@ -119,121 +116,17 @@ func runKeysRevokeSigning(ctx context.Context, st *stdio, fs *flag.FlagSet, args
 	if err != nil {
 		return err
 	}
-	defer n.close()
+	defer n.Close()
 	// The revocation is audited with the node's current key, so record it
 	// before the key itself may be the one revoked.
-	sink := n.auditSink()
+	sink := n.AuditSink()
 	if err := sink(ctx, keys.Event{Action: keys.ActSigningKeyRevoked, Key: keys.SigningKeyName(id), KeyID: id.String()}); err != nil {
 		return err
 	}
-	if err := (&keys.SigningKeys{Store: n.store, Node: n.name}).Revoke(ctx, id); err != nil {
+	if err := (&keys.SigningKeys{Store: n.Store, Node: n.Name}).Revoke(ctx, id); err != nil {
 		return err
 	}
 	fmt.Fprintf(st.out, "signing key %s revoked; run 'puente keys rotate' if it was the current one\n", id)
-	return nil
-}
-
-func runKeysContribute(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
-	agreement, epoch := epochFlags(fs)
-	to := fs.String("partner-recipient", "", "the partner node's age recipient")
-	rest, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(rest) != 1 || *agreement == "" || *epoch == 0 || *to == "" {
-		return usagef("keys contribute needs -agreement, -epoch, -partner-recipient and one output file")
-	}
-	if err := refuseWhileServing(*home, "keys contribute"); err != nil {
-		return err
-	}
-	n, err := openNodeForWrite(*home)
-	if err != nil {
-		return err
-	}
-	defer n.close()
-	c, err := keys.NewContribution(rand.Reader, n.name, *agreement, *epoch)
-	if err != nil {
-		return err
-	}
-	defer c.Zero()
-	sealed, err := c.Seal(*to)
-	if err != nil {
-		return err
-	}
-	// Keep our own contribution (sealed by the store) until the partner's
-	// arrives; 'keys derive' destroys it.
-	own := c.Marshal()
-	_, err = n.store.Put(ctx, contributionName(*agreement, *epoch), own, keys.PutOptions{Algorithm: keys.AlgHKDFSHA256})
-	clear(own)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(rest[0], sealed, 0o600); err != nil {
-		return err
-	}
-	cm := c.Commitment()
-	fmt.Fprintf(st.out, "commitment (send it first, then the sealed contribution %s once you hold the partner's commitment):\n%s\n", rest[0], hex.EncodeToString(cm[:]))
-	return nil
-}
-
-func runKeysDerive(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
-	agreement, epoch := epochFlags(fs)
-	partner := fs.String("partner", "", "the partner node's name")
-	commitment := fs.String("commitment", "", "the partner's commitment (hex), received before its contribution")
-	rest, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	cm, herr := hex.DecodeString(*commitment)
-	if len(rest) != 1 || *agreement == "" || *epoch == 0 || *partner == "" || herr != nil || len(cm) != 32 {
-		return usagef("keys derive needs -agreement, -epoch, -partner, a 64-hex-digit -commitment and the partner's sealed contribution")
-	}
-	if err := refuseWhileServing(*home, "keys derive"); err != nil {
-		return err
-	}
-	n, err := openNodeForWrite(*home)
-	if err != nil {
-		return err
-	}
-	defer n.close()
-	sealed, err := os.ReadFile(rest[0])
-	if err != nil {
-		return err
-	}
-	theirs, err := keys.OpenContribution(sealed, n.id, *partner, *agreement, *epoch, [32]byte(cm))
-	if err != nil {
-		return fmt.Errorf("%s: %w", rest[0], err)
-	}
-	defer theirs.Zero()
-	name := contributionName(*agreement, *epoch)
-	e, err := n.store.Get(ctx, name, 0)
-	if err != nil {
-		return err
-	}
-	mine, err := keys.UnmarshalContribution(e.Data.Bytes())
-	e.Zero()
-	if err != nil {
-		return &keys.KeyError{Op: "get", Name: name, Err: err}
-	}
-	defer mine.Zero()
-	if mine.Party != n.name || mine.Agreement != *agreement || mine.Epoch != *epoch {
-		return fmt.Errorf("%s holds a contribution for %s/%s/%d", name, mine.Party, mine.Agreement, mine.Epoch)
-	}
-	secret, err := keys.DeriveAgreementSecret(mine, theirs)
-	if err != nil {
-		return err
-	}
-	defer secret.Zero()
-	ag := &keys.Agreements{Store: n.store, Events: n.auditSink()}
-	if err := ag.Begin(ctx, *partner, secret); err != nil {
-		return err
-	}
-	if err := n.store.Destroy(ctx, name); err != nil {
-		return err
-	}
-	fmt.Fprintf(st.out, "epoch %d of agreement %s begun with %s; the previous epoch is superseded until the gallery is re-protected\n", *epoch, *agreement, *partner)
 	return nil
 }
 
@@ -263,8 +156,8 @@ func runKeysEpoch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []strin
 		if err != nil {
 			return err
 		}
-		defer n.close()
-		ag := &keys.Agreements{Store: n.store, Events: n.auditSink()}
+		defer n.Close()
+		ag := &keys.Agreements{Store: n.Store, Events: n.AuditSink()}
 		switch rest[0] {
 		case "retire":
 			err = ag.Retire(ctx, *agreement, *epoch)
@@ -284,8 +177,4 @@ func runKeysEpoch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []strin
 // epochFlags registers -agreement and -epoch.
 func epochFlags(fs *flag.FlagSet) (*string, *uint64) {
 	return fs.String("agreement", "", "agreement ID, e.g. us-co"), fs.Uint64("epoch", 0, "epoch number (from 1)")
-}
-
-func contributionName(agreement string, epoch uint64) string {
-	return strings.TrimSuffix(keys.SeedName(agreement, epoch), "/seed") + "/contribution"
 }

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -9,6 +13,7 @@ import (
 
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/keys"
+	"github.com/puente-id/puente/protocol"
 )
 
 // newHome makes a node home with the example key policy (adapted to the
@@ -32,44 +37,15 @@ func newHome(t *testing.T, name string) string {
 	return home
 }
 
-func recipientOf(t *testing.T, home string) string {
-	t.Helper()
-	b, _ := os.ReadFile(filepath.Join(home, "identity.age"))
-	m := regexp.MustCompile(`public key: (age1\S+)`).FindStringSubmatch(string(b))
-	if m == nil {
-		t.Fatal("no public key in identity file")
-	}
-	return m[1]
-}
-
 func TestKeysPolicyAuditCommands(t *testing.T) {
-	us, co := newHome(t, "us-cbp"), newHome(t, "co-migracion")
+	us := newHome(t, "us-cbp")
 
-	// The transform-seed ceremony, by file exchange.
+	// An epoch as the key ceremony leaves it (beginEpoch).
 	dir := t.TempDir()
-	cmUS := contribute(t, us, recipientOf(t, co), filepath.Join(dir, "us.age"))
-	cmCO := contribute(t, co, recipientOf(t, us), filepath.Join(dir, "co.age"))
-	for _, c := range []struct{ home, partner, cm, file string }{
-		{us, "co-migracion", cmCO, "co.age"}, {co, "us-cbp", cmUS, "us.age"},
-	} {
-		code, out, errs := runCmd(t, "keys", "derive", "-home", c.home, "-agreement", "us-co", "-epoch", "1", "-partner", c.partner, "-commitment", c.cm, filepath.Join(dir, c.file))
-		if code != exitOK || !strings.Contains(out, "epoch 1 of agreement us-co begun") {
-			t.Fatalf("keys derive: %d %s %s", code, out, errs)
-		}
-	}
-	// A contribution checked against the wrong commitment is refused, and
-	// the error names the file.
-	us2 := filepath.Join(dir, "us2.age")
-	contribute(t, us, recipientOf(t, co), us2)
-	if _, err := os.Stat(us2); err != nil {
+	if err := beginEpoch(context.Background(), us, "co-migracion", "us-co", 1); err != nil {
 		t.Fatal(err)
 	}
-	code, _, errs := runCmd(t, "keys", "derive", "-home", co, "-agreement", "us-co", "-epoch", "1", "-partner", "us-cbp", "-commitment", cmUS, us2)
-	if code != exitFailure || !strings.Contains(errs, us2) || !strings.Contains(errs, "does not match the partner's commitment") {
-		t.Errorf("derive with a wrong commitment: %d %s", code, errs)
-	}
-
-	code, out, _ := runCmd(t, "keys", "list", "-home", us)
+	code, out, errs := runCmd(t, "keys", "list", "-home", us)
 	if code != exitOK || !strings.Contains(out, "agreement/us-co/epoch/1/seed") || !strings.Contains(out, "alice,bob") {
 		t.Errorf("keys list: %s", out)
 	}
@@ -115,14 +91,30 @@ func TestKeysPolicyAuditCommands(t *testing.T) {
 	}
 }
 
-func contribute(t *testing.T, home, to, out string) string {
-	t.Helper()
-	code, stdout, errs := runCmd(t, "keys", "contribute", "-home", home, "-agreement", "us-co", "-epoch", "1", "-partner-recipient", to, out)
-	m := regexp.MustCompile(`[0-9a-f]{64}`).FindString(stdout)
-	if code != exitOK || m == "" {
-		t.Fatalf("keys contribute: %d %s %s", code, stdout, errs)
+// beginEpoch begins epoch of agreement with partner on the node at home, with its audit
+// record, as the key ceremony leaves it: from two contributions drawn here.
+func beginEpoch(ctx context.Context, home, partner, agreement string, epoch uint64) error {
+	n, err := protocol.OpenNodeHome(ctx, home, true)
+	if err != nil {
+		return err
 	}
-	return m
+	defer n.Close()
+	mine, err := keys.NewContribution(rand.Reader, n.Name, agreement, epoch)
+	if err != nil {
+		return err
+	}
+	defer mine.Zero()
+	theirs, err := keys.NewContribution(rand.Reader, partner, agreement, epoch)
+	if err != nil {
+		return err
+	}
+	defer theirs.Zero()
+	secret, err := keys.DeriveAgreementSecret(mine, theirs)
+	if err != nil {
+		return err
+	}
+	defer secret.Zero()
+	return (&keys.Agreements{Store: n.Store, Events: n.AuditSink()}).Begin(ctx, partner, secret)
 }
 
 func TestBadInputChangesNothing(t *testing.T) {
@@ -298,4 +290,69 @@ func TestPolicyCheckVaultNode(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errs, "-node") {
 		t.Errorf("vault check without a node name: %d %s", code, errs)
 	}
+}
+
+// TestKeyCommandsHonourConfig moves a node's identity, key store, policy and audit log to the
+// places its puente.hcl then names: the key, policy and audit commands find them there, write
+// the audit record of a rotation to the configured log, and make nothing at the default places.
+func TestKeyCommandsHonourConfig(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "us")
+	mustRunCmd(t, "init", "-home", home, "-listen", "127.0.0.1:7443", "us-cbp")
+	for _, m := range [][2]string{{"identity.age", "secret/id.age"}, {"keys", "store"}, {"policy.hcl", "conf/policy.hcl"},
+		{"audit.log", "logs/audit.log"}, {"audit.log.head", "logs/audit.log.head"}} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(home, m[1])), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(home, m[0]), filepath.Join(home, m[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfgFile := filepath.Join(home, "puente.hcl")
+	b, err := os.ReadFile(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(b), `path = "keys"`, `path = "store"`, 1)
+	cfg = strings.Replace(cfg, `policy      = "policy.hcl"`, `policy      = "conf/policy.hcl"`, 1)
+	cfg += "\nidentity  = \"secret/id.age\"\naudit_log = \"logs/audit.log\"\n"
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(home, "logs", "audit.log")
+	before, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := mustRunCmd(t, "keys", "list", "-home", home); !strings.Contains(out, "sign/keyring") {
+		t.Errorf("keys list of the configured store:\n%s", out)
+	}
+	mustRunCmd(t, "keys", "rotate", "-home", home, "-overlap", "1d")
+	after, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) <= len(before) || !bytes.HasPrefix(after, before) {
+		t.Errorf("the rotation's audit record is not in the configured log %s (%d bytes before, %d after)", logFile, len(before), len(after))
+	}
+	if out := mustRunCmd(t, "audit", "verify", "-home", home); !strings.Contains(out, "records verified") {
+		t.Errorf("audit verify of the configured log:\n%s", out)
+	}
+	if out := mustRunCmd(t, "policy", "show", "-home", home); !strings.Contains(out, "us-cbp") {
+		t.Errorf("policy show of the configured policy:\n%s", out)
+	}
+	for _, def := range []string{"identity.age", "keys", "policy.hcl", "audit.log", "audit.log.head"} {
+		if _, err := os.Stat(filepath.Join(home, def)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s at the default place after the commands: %v", def, err)
+		}
+	}
+}
+
+// mustRunCmd runs a command in process and fails the test unless it exits 0.
+func mustRunCmd(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errs := runCmd(t, args...)
+	if code != exitOK {
+		t.Fatalf("puente %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
 }

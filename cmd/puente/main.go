@@ -27,6 +27,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/puente-id/puente/protocol"
 )
 
 // Exit codes, documented in the package comment and in README.md.
@@ -110,6 +112,10 @@ func run(ctx context.Context, st *stdio, args []string) int {
 			}
 			return exitOK
 		}
+		if len(args) > 1 && args[0] == "keys" && (args[1] == "contribute" || args[1] == "derive") {
+			fmt.Fprintf(st.err, "puente: keys %s is gone: the key ceremony (puente ceremony, with puente serve running on both nodes) draws, seals and derives the contributions\n", args[1])
+			return exitUsage
+		}
 		if movedToLab[args[0]] {
 			fmt.Fprintf(st.err, "puente: %s moved to the researchers' binary: puente-lab %s (go run ./cmd/puente-lab %s)\n", args[0], args[0], args[0])
 			return exitUsage
@@ -151,7 +157,8 @@ func report(st *stdio, cmd *command, err error) int {
 }
 
 // oneLine renders err for a terminal: the whole wrapped message on one line,
-// and with verbose the chain of causes, one per line.
+// and with verbose the chain of causes, one per line (protocol.Causes: the
+// same whether the node ran in process or answered over its socket).
 func oneLine(err error, verbose bool) string {
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
 	if !verbose {
@@ -159,8 +166,8 @@ func oneLine(err error, verbose bool) string {
 	}
 	var b strings.Builder
 	b.WriteString(msg)
-	for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
-		fmt.Fprintf(&b, "\n  caused by: %s", e)
+	for _, c := range protocol.Causes(err) {
+		fmt.Fprintf(&b, "\n  caused by: %s", strings.ReplaceAll(c, "\n", " "))
 	}
 	return b.String()
 }

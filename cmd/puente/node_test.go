@@ -36,8 +36,9 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// serveInProcess runs `puente serve` for home until the test ends.
-func serveInProcess(t *testing.T, home string) {
+// serveInProcess runs `puente serve` for home until the test ends or it calls the function
+// returned, which returns once serve has exited.
+func serveInProcess(t *testing.T, home string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &lockedBuffer{}
@@ -45,20 +46,22 @@ func serveInProcess(t *testing.T, home string) {
 	go func() {
 		done <- run(ctx, &stdio{in: strings.NewReader(""), out: logs, err: logs}, []string{"serve", "-home", home, "-log-level", "warn"})
 	}()
-	t.Cleanup(func() {
+	stop = sync.OnceFunc(func() {
 		cancel()
 		if code := <-done; code != exitOK {
 			t.Errorf("serve %s exited %d:\n%s", home, code, logs)
 		}
 	})
+	t.Cleanup(stop)
 	for i := 0; i < 200; i++ {
 		if c, err := net.Dial("unix", filepath.Join(home, "run", "admin.sock")); err == nil {
 			c.Close()
-			return
+			return stop
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("serve %s did not start:\n%s", home, logs)
+	return stop
 }
 
 func freePort(t *testing.T) string {
@@ -99,7 +102,7 @@ func TestOperatorCommands(t *testing.T) {
 	if code, _, errs := runCmd(t, "search", "-home", us, "-partner", "co-migracion", writeJSON(t, dir, "x.json", rows(1, 1))); code != exitFailure || !strings.Contains(errs, "no key ceremony") {
 		t.Errorf("search before the ceremony: exit %d %s", code, errs)
 	}
-	serveInProcess(t, us)
+	stopUS := serveInProcess(t, us)
 	serveInProcess(t, co)
 	if out := mustRun(t, "ceremony", "-home", us, "-partner", "co-migracion"); !strings.Contains(out, "epoch 1 of agreement us-co with co-migracion is current") {
 		t.Errorf("ceremony: %s", out)
@@ -118,6 +121,26 @@ func TestOperatorCommands(t *testing.T) {
 		t.Errorf("verify output: %s", out)
 	}
 	mustRun(t, "protect", "-home", us, "-partner", "co-migracion", probes, filepath.Join(dir, "prot.json"))
+	// A bad row (a protected template of norm 2) is skipped with serve running exactly as without
+	// it, and -v prints its error's cause chain either way.
+	var pf protectedFile
+	pb, _ := os.ReadFile(filepath.Join(dir, "prot.json"))
+	if err := json.Unmarshal(pb, &pf); err != nil || len(pf.Templates) != 2 {
+		t.Fatalf("prot.json: %v", err)
+	}
+	double := make([]float64, len(pf.Templates[0]))
+	for i, x := range pf.Templates[0] {
+		double[i] = 2 * x
+	}
+	pf.Templates = [][]float64{pf.Templates[0], double, pf.Templates[1]}
+	badRows := writeJSON(t, dir, "bad-row.json", pf)
+	served := badRowSearch(t, us, badRows)
+	stopUS()
+	inProcess := badRowSearch(t, us, badRows)
+	stopUS = serveInProcess(t, us)
+	if served != inProcess {
+		t.Errorf("a bad row with serve running:\n%s\nwithout:\n%s", served, inProcess)
+	}
 	var st struct {
 		Partners []struct{ Enrolled, QuotaUsed int } `json:"partners"`
 	}
@@ -149,6 +172,35 @@ func TestOperatorCommands(t *testing.T) {
 			t.Errorf("puente %s: exit %d, stderr %q; want %d and %q", strings.Join(tc.args[:1], " "), code, errs, tc.code, tc.msg)
 		}
 	}
+}
+
+// badRowSearch searches with -v for the probes of file, whose row 1 is bad and rows 0 and 2
+// good (a hit and a no-hit), checks that the bad row was skipped and the others answered, and
+// returns what the command said about each row: the decisions, the bad row's error with its
+// cause chain, and the final count (without the logs, request IDs and timings, which differ from
+// run to run).
+func badRowSearch(t *testing.T, home, file string) string {
+	t.Helper()
+	code, out, errs := runCmd(t, "search", "-v", "-home", home, "-partner", "co-migracion", "-protected", file)
+	if code != exitFailure || !strings.Contains(out, "row 0: hit ") || !strings.Contains(out, "row 2: no-hit ") ||
+		!strings.Contains(errs, "row 1: ") || !strings.Contains(errs, "1 of 3 queries failed") {
+		t.Errorf("search with a bad row 1: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "\n  caused by: he: bad template") {
+		t.Errorf("search -v: the bad row's error has no cause chain down to he's ErrBadTemplate:\n%s", errs)
+	}
+	var said []string
+	for _, l := range strings.Split(out, "\n") {
+		if d, _, ok := strings.Cut(l, "  request "); ok {
+			said = append(said, d)
+		}
+	}
+	for _, l := range strings.Split(errs, "\n") {
+		if strings.HasPrefix(l, "row ") || strings.HasPrefix(l, "  caused by: ") || strings.HasPrefix(l, "puente search: ") {
+			said = append(said, l)
+		}
+	}
+	return strings.Join(said, "\n")
 }
 
 func rows(seed uint64, n int) [][]float64 {

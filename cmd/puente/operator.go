@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,7 +29,7 @@ func openOperator(ctx context.Context, st *stdio, home string) (protocol.Operato
 		return nil, nil, err
 	}
 	if c, err := protocol.DialAdmin(cfg.Path(cfg.AdminSocket)); err == nil {
-		return c, func() error { return nil }, nil
+		return c, c.Close, nil
 	}
 	n, err := protocol.Open(ctx, cfg, protocol.Options{Logger: cliLogger(st)})
 	if err != nil {
@@ -40,7 +39,7 @@ func openOperator(ctx context.Context, st *stdio, home string) (protocol.Operato
 }
 
 // runningNode returns the operator socket client of the node serving home, or nil when none
-// runs (or home has no configuration).
+// runs (or home has no configuration). The caller closes it.
 func runningNode(home string) *protocol.AdminClient {
 	cfg, err := protocol.LoadConfig(configPath(home))
 	if err != nil {
@@ -61,19 +60,12 @@ func keysViaNode(ctx context.Context, st *stdio, home string, req protocol.KeyRe
 	if c == nil {
 		return nil, false, nil
 	}
+	defer c.Close()
 	if st.verbose {
 		fmt.Fprintf(st.err, "node %s is running: asking it through its operator socket\n", home)
 	}
 	rep, err = c.Keys(ctx, req)
 	return rep, true, err
-}
-
-// refuseWhileServing refuses a command that a running node does not carry out for the operator.
-func refuseWhileServing(home, what string) error {
-	if runningNode(home) != nil {
-		return fmt.Errorf("%s: a node is running on %s, and a running node begins epochs only by the key ceremony (puente ceremony); stop it to use the manual ceremony", what, home)
-	}
-	return nil
 }
 
 // cliLogger logs warnings and errors to stderr (everything with -v).
@@ -91,8 +83,21 @@ func withOperator(ctx context.Context, st *stdio, home string, f func(protocol.O
 	if err != nil {
 		return err
 	}
-	err = f(op)
-	return errors.Join(err, release())
+	return releasing(f(op), release)
+}
+
+// releasing runs release after an operation that returned err and returns err itself, so that
+// its identity and cause chain reach the caller (errors.Is, -v), with a failure to release
+// named after it.
+func releasing(err error, release func() error) error {
+	rerr := release()
+	switch {
+	case rerr == nil:
+		return err
+	case err == nil:
+		return rerr
+	}
+	return fmt.Errorf("%w (then closing the node: %v)", err, rerr)
 }
 
 // withPartner runs f with an operator for the node at home, once it has checked that partner is

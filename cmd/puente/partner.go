@@ -98,7 +98,11 @@ func runPartnerAdd(_ context.Context, st *stdio, fs *flag.FlagSet, args []string
 	for _, e := range card.Keyring.Entries() {
 		fmt.Fprintf(st.out, " %s", e.ID)
 	}
-	fmt.Fprintf(st.out, "\nadd to the key policy (%s), with the privacy officer:\n\n%s", filepath.Join(*home, "policy.hcl"), snippet)
+	_, policyFile, _, err := protocol.HomePaths(*home)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(st.out, "\nadd to the key policy (%s), with the privacy officer:\n\n%s", policyFile, snippet)
 	return nil
 }
 
@@ -114,19 +118,16 @@ func runCard(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 	if err != nil {
 		return err
 	}
-	id, err := keys.LoadIdentity(cfg.Path(cfg.Identity))
-	if err != nil {
-		return err
-	}
 	pin, err := protocol.CertPin(cfg.Path(cfg.TLSCert))
 	if err != nil {
 		return err
 	}
-	store, err := keys.OpenFileStore(cfg.Path(cfg.KeyStore.Path), id, keys.FileStoreOptions{})
+	n, err := protocol.OpenNodeHome(ctx, *home, false)
 	if err != nil {
 		return err
 	}
-	ring, _, err := (&keys.SigningKeys{Store: store, Node: cfg.Node}).Keyring(ctx)
+	id := n.ID
+	ring, _, err := (&keys.SigningKeys{Store: n.Store, Node: cfg.Node}).Keyring(ctx)
 	if err != nil {
 		return err
 	}

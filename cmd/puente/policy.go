@@ -28,11 +28,15 @@ func init() {
 // policyFlags registers -home and -policy and returns a loader.
 func policyFlags(fs *flag.FlagSet) func() (*policy.Policy, string, error) {
 	home := homeFlag(fs)
-	file := fs.String("policy", "", "the key policy file (default HOME/policy.hcl)")
+	file := fs.String("policy", "", "the key policy file (default: puente.hcl's policy, or HOME/policy.hcl)")
 	return func() (*policy.Policy, string, error) {
 		path := *file
 		if path == "" {
-			path = filepath.Join(*home, "policy.hcl")
+			_, pf, _, err := protocol.HomePaths(*home)
+			if err != nil {
+				return nil, *home, err
+			}
+			path = pf
 		}
 		p, err := policy.Load(path)
 		return p, *home, err
@@ -92,10 +96,13 @@ func runPolicyCheck(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 		if err != nil {
 			return err
 		}
-		if n.name != p.Node {
-			return fmt.Errorf("%s is the policy of node %s, but %s is node %s", p.File, p.Node, home, n.name)
+		if n.Name != p.Node {
+			return fmt.Errorf("%s is the policy of node %s, but %s is node %s", p.File, p.Node, home, n.Name)
 		}
-		target.Store = n.store
+		target.Store = n.Store
+		if n.Config != nil && n.Config.KeyStore.Type == "vault" {
+			target.Kind = "vault" // the store puente.hcl names
+		}
 	}
 	findings, err := policy.Check(ctx, p, target, time.Now())
 	if err != nil {

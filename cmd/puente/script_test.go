@@ -59,15 +59,27 @@ func TestScripts(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(*testscript.TestScript, bool, []string){
-			"exits":     clitest.Exits,
-			"waitnode":  cmdWaitNode,
-			"waitepoch": cmdWaitEpoch,
-			"addpolicy": cmdAddPolicy,
-			"setfrom":   cmdSetFrom,
-			"append":    cmdAppend,
-			"replace":   cmdReplace,
+			"exits":      clitest.Exits,
+			"waitnode":   cmdWaitNode,
+			"waitepoch":  cmdWaitEpoch,
+			"addpolicy":  cmdAddPolicy,
+			"setfrom":    cmdSetFrom,
+			"append":     cmdAppend,
+			"replace":    cmdReplace,
+			"beginepoch": cmdBeginEpoch,
 		},
 	})
+}
+
+// cmdBeginEpoch begins an epoch on a node's files as the key ceremony leaves it (beginEpoch):
+// beginepoch HOME PARTNER AGREEMENT EPOCH.
+func cmdBeginEpoch(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: beginepoch HOME PARTNER AGREEMENT EPOCH")
+	}
+	epoch, err := strconv.ParseUint(args[3], 10, 64)
+	ts.Check(err)
+	ts.Check(beginEpoch(context.Background(), ts.MkAbs(args[0]), args[1], args[2], epoch))
 }
 
 // cmdWaitNode waits until the node at HOME serves its operator socket: waitnode HOME.

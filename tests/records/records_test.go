@@ -3,10 +3,10 @@
 package records
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +15,10 @@ import (
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	grpcstatus "google.golang.org/grpc/status"
 )
 
 // The numbered cases of the issue "A node's records survive crashes, restarts, tampering and
@@ -293,17 +297,39 @@ func TestReferencesValidated(t *testing.T) {
 		expect(t, 1, []string{"refs:10", c.want}, "enroll", "-home", co.home, "-partner", "us-cbp", "-refs", file, gallery)
 		expect(t, 1, []string{c.want}, "references", "-home", co.home, "-partner", "us-cbp", c.ref)
 	}
-	// The socket itself: a body that is not UTF-8 is refused, not read as U+FFFD.
+	// The socket itself (the operator API, gRPC): a request that is not UTF-8 is refused with
+	// InvalidArgument, not read as U+FFFD.
 	sock := filepath.Join(co.home, "run", "admin.sock")
-	hc := &http.Client{Transport: &http.Transport{Dial: func(_, _ string) (net.Conn, error) { return net.Dial("unix", sock) }}}
-	resp, err := hc.Post("http://puente/v1/references", "application/json", strings.NewReader("{\"partner\":\"us-cbp\",\"refs\":[\"\xff-9\"]}"))
+	conn, err := grpc.NewClient("passthrough:///puente-operator", grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("operator socket: invalid UTF-8 answered %s, want 400", resp.Status)
+	defer conn.Close()
+	body := rawBytes("{\"partner\":\"us-cbp\",\"refs\":[\"\xff-9\"]}")
+	var reply rawBytes
+	err = conn.Invoke(context.Background(), "/puente.operator.v1.OperatorService/References", &body, &reply, grpc.ForceCodec(rawCodec{}))
+	if code := grpcstatus.Code(err); code != codes.InvalidArgument || !strings.Contains(err.Error(), "UTF-8") {
+		t.Errorf("operator socket: invalid UTF-8 answered %v (%v), want InvalidArgument naming UTF-8", code, err)
 	}
+}
+
+// rawBytes is a message rawCodec sends and receives as it is.
+type rawBytes []byte
+
+// rawCodec sends a request's bytes as they are, as a client other than puente's could.
+type rawCodec struct{}
+
+func (rawCodec) Name() string { return "json" }
+
+func (rawCodec) Marshal(v any) ([]byte, error) { return *v.(*rawBytes), nil }
+
+func (rawCodec) Unmarshal(data []byte, v any) error {
+	*v.(*rawBytes) = append([]byte(nil), data...)
+	return nil
 }
 
 // TestEnrolChecksAndResumes (case 9): a value that does not fit float32 is refused before the

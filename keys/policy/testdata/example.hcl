@@ -51,7 +51,7 @@ key "seed-contribution" {
   custodians   = ["alice", "bob"]
   store        = "file"
   cryptoperiod = "7d"
-  rotation     = "Never rotated: destroyed by puente keys derive; one older than 7 days is an abandoned ceremony."
+  rotation     = "Never rotated: a stored contribution is a leftover of the manual ceremony, which is gone; destroy it."
   revocation   = "Destroy it and start the epoch's ceremony again."
 }
 

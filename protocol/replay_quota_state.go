@@ -16,6 +16,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/puente-id/puente/keys/policy"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // stateDB is the responder's durable replay and quota state: the nonces it accepted (until
@@ -163,7 +164,7 @@ func (s *stateDB) check() error {
 			case bytes.HasPrefix(name, []byte(quotaPrefix)), bytes.HasPrefix(name, []byte(verifyPrefix)),
 				bytes.HasPrefix(name, []byte(verifyFloorPrefix)):
 				return b.ForEach(func(k, v []byte) error {
-					if (len(k) != 16 && len(k) != 8+requestIDLen) || len(v) != 0 {
+					if (len(k) != 16 && len(k) != 8+wire.RequestIDLen) || len(v) != 0 {
 						return fmt.Errorf("limit entry of %d bytes in %q", len(k), name)
 					}
 					return nil
@@ -277,7 +278,7 @@ func (s *stateDB) admitQuery(partner string, nonce, requestID []byte, expiry tim
 	var t ticket
 	if len(limits) > 0 {
 		t.key = binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
-		if len(requestID) == requestIDLen {
+		if len(requestID) == wire.RequestIDLen {
 			t.key = append(t.key, requestID...)
 		} else {
 			t.key = append(t.key, make([]byte, 8)...)
@@ -353,7 +354,7 @@ func (s *stateDB) releaseRequest(partner string, requestID []byte) (bool, error)
 			}
 			qc := qb.Cursor()
 			for k, _ := qc.First(); k != nil; k, _ = qc.Next() {
-				if len(k) == 8+requestIDLen && bytes.Equal(k[8:], requestID) {
+				if len(k) == 8+wire.RequestIDLen && bytes.Equal(k[8:], requestID) {
 					found = true
 					if err := qc.Delete(); err != nil {
 						return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/puente-id/puente/he"
 	pb "github.com/puente-id/puente/proto/puente/v1"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // ExchangeKeyShare swaps one HE key-generation share of each party: the initiator's open message
@@ -23,11 +24,11 @@ func (s *ceremonyServer) ExchangeKeyShare(stream pb.CeremonyService_ExchangeKeyS
 	r := &round{method: pb.CeremonyService_ExchangeKeyShare_FullMethodName, p: partnerFrom(ctx)}
 	first, err := stream.Recv()
 	if err != nil {
-		return n.failRound(ctx, r, invalid("no open message", err))
+		return n.failRound(ctx, r, wire.Invalid("no open message", err))
 	}
 	o := first.GetOpen()
 	if o == nil {
-		return n.failRound(ctx, r, invalid("first message is not an open message", nil))
+		return n.failRound(ctx, r, wire.Invalid("first message is not an open message", nil))
 	}
 	if o.Payload == nil {
 		o.Payload = &pb.KeySharePayload{}
@@ -41,18 +42,18 @@ func (s *ceremonyServer) ExchangeKeyShare(stream pb.CeremonyService_ExchangeKeyS
 	if e != nil {
 		return n.failRound(ctx, r, e)
 	}
-	rh, sig, err := signResponse(r.h, out, n.signer, n.now())
+	rh, sig, err := wire.SignResponse(r.h, out, n.signer, n.now())
 	if err != nil {
-		return n.failRound(ctx, r, internal(err))
+		return n.failRound(ctx, r, wire.Internal(err))
 	}
 	err = stream.Send(&pb.ExchangeKeyShareResponse{Part: &pb.ExchangeKeyShareResponse_Open{Open: &pb.ExchangeKeyShareResponseOpen{Header: rh, Payload: out, Signature: sig}}})
 	if err == nil {
-		_, err = sendObjects(func(c *pb.Chunk) error {
+		_, err = wire.SendObjects(func(c *pb.Chunk) error {
 			return stream.Send(&pb.ExchangeKeyShareResponse{Part: &pb.ExchangeKeyShareResponse_Chunk{Chunk: c}})
 		}, own)
 	}
 	if err != nil {
-		return n.failRound(ctx, r, asError(ctx, err))
+		return n.failRound(ctx, r, wire.AsError(ctx, err))
 	}
 	r.c.bytesOut += int64(len(own))
 	n.auditCeremony(ctx, r.p, "ceremony-key-share", r.c.epoch)
@@ -65,23 +66,23 @@ func (s *ceremonyServer) ExchangeKeyShare(stream pb.CeremonyService_ExchangeKeyS
 func (n *Node) absorbShare(ctx context.Context, r *round, pl *pb.KeySharePayload, stream pb.CeremonyService_ExchangeKeyShareServer) (*pb.KeySharePayload, []byte, *Error) {
 	c := r.c
 	if c.stage != stageRevealed {
-		return nil, nil, precondition("key shares come after RevealSeed", nil)
+		return nil, nil, wire.Precondition("key shares come after RevealSeed", nil)
 	}
 	d, step, ok := c.nextStep()
 	if !ok {
-		return nil, nil, precondition("every key share has been exchanged", nil)
+		return nil, nil, wire.Precondition("every key share has been exchanged", nil)
 	}
 	if !c.committed[step.Round()] {
-		return nil, nil, precondition(fmt.Sprintf("the shares of round %d come after their commitments (CommitShares)", step.Round()), nil)
+		return nil, nil, wire.Precondition(fmt.Sprintf("the shares of round %d come after their commitments (CommitShares)", step.Round()), nil)
 	}
 	got, okStep := stepOf(shareKind(pl), pl.GaloisElement)
 	if !okStep || pl.Direction != pb.KeySetDirection(d+1) || got != step {
-		return nil, nil, precondition(fmt.Sprintf("the next share is %v of direction %v", step, pb.KeySetDirection(d+1)), nil)
+		return nil, nil, wire.Precondition(fmt.Sprintf("the next share is %v of direction %v", step, pb.KeySetDirection(d+1)), nil)
 	}
 	descs := []*pb.HEObject{pl.Share}
-	rule := objectRule{kind: kindOf(step), paramSet: c.ps.Name(), limit: objectLimit(c.ps, kindOf(step))}
-	if err := checkDescriptors(descs, []objectRule{rule}); err != nil {
-		return nil, nil, invalid("key share descriptor refused", err)
+	rule := wire.ObjectRule{Kind: kindOf(step), ParamSet: c.ps.Name(), Limit: objectLimit(c.ps, kindOf(step))}
+	if err := wire.CheckDescriptors(descs, []wire.ObjectRule{rule}); err != nil {
+		return nil, nil, wire.Invalid("key share descriptor refused", err)
 	}
 	if e := n.commitNonce(r); e != nil {
 		return nil, nil, e
@@ -93,9 +94,9 @@ func (n *Node) absorbShare(ctx context.Context, r *round, pl *pb.KeySharePayload
 		}
 		return m.GetChunk(), nil
 	}
-	objs, err := receiveObjects(ctx, next, descs, true)
+	objs, err := wire.ReceiveObjects(ctx, next, descs, true)
 	if err != nil {
-		if ce := fromContext(ctx); ce != nil {
+		if ce := wire.FromContext(ctx); ce != nil {
 			return nil, nil, ce
 		}
 		return nil, nil, &Error{Code: codes.InvalidArgument, Safe: "key share refused", Err: err}
@@ -107,13 +108,13 @@ func (n *Node) absorbShare(ctx context.Context, r *round, pl *pb.KeySharePayload
 	}
 	own, err := c.hec[d].Reveal(step)
 	if err != nil {
-		return nil, nil, internal(err)
+		return nil, nil, wire.Internal(err)
 	}
 	if h := n.cer.hooks; h != nil && h.reveal != nil {
 		own = h.reveal(c, d, step, own, objs[0])
 	}
 	out := &pb.KeySharePayload{CeremonyId: c.id, Direction: pl.Direction, GaloisElement: pl.GaloisElement,
-		Share: describe(kindOf(step), c.ps.Name(), own)}
+		Share: wire.Describe(kindOf(step), c.ps.Name(), own)}
 	c.record(pl, out)
 	return out, own, nil
 }
@@ -138,13 +139,13 @@ func (n *Node) clientShare(ctx context.Context, p *partner, c *ceremonyState, d 
 		return err
 	}
 	pl := &pb.KeySharePayload{CeremonyId: c.id, Direction: pb.KeySetDirection(d + 1), GaloisElement: step.GaloisElement,
-		Share: describe(kindOf(step), c.ps.Name(), own)}
-	h, err := newRequestHeader(n.rand, n.now(), n.name, p.name, p.cfg.Agreement, pb.CeremonyService_ExchangeKeyShare_FullMethodName)
+		Share: wire.Describe(kindOf(step), c.ps.Name(), own)}
+	h, err := wire.NewRequestHeader(n.rand, n.now(), n.name, p.name, p.cfg.Agreement, pb.CeremonyService_ExchangeKeyShare_FullMethodName)
 	if err != nil {
 		return err
 	}
 	h.KeyEpoch, h.ParamSet, h.PurposeCode = c.epoch, c.ps.Name(), ceremonyPurpose
-	sig, err := signRequest(h, pl, n.signer)
+	sig, err := wire.SignRequest(h, pl, n.signer)
 	if err != nil {
 		return err
 	}
@@ -152,11 +153,11 @@ func (n *Node) clientShare(ctx context.Context, p *partner, c *ceremonyState, d 
 	defer cancel()
 	st, err := cc.ExchangeKeyShare(sctx)
 	if err != nil {
-		return remote(p.name, "ExchangeKeyShare", err)
+		return wire.Remote(p.name, "ExchangeKeyShare", err)
 	}
 	err = st.Send(&pb.ExchangeKeyShareRequest{Part: &pb.ExchangeKeyShareRequest_Open{Open: &pb.ExchangeKeyShareOpen{Header: h, Payload: pl, Signature: sig}}})
 	if err == nil {
-		_, err = sendObjects(func(ch *pb.Chunk) error {
+		_, err = wire.SendObjects(func(ch *pb.Chunk) error {
 			return st.Send(&pb.ExchangeKeyShareRequest{Part: &pb.ExchangeKeyShareRequest_Chunk{Chunk: ch}})
 		}, own)
 	}
@@ -164,7 +165,7 @@ func (n *Node) clientShare(ctx context.Context, p *partner, c *ceremonyState, d 
 		err = st.CloseSend()
 	}
 	if err != nil && err != io.EOF {
-		return remote(p.name, "ExchangeKeyShare", err)
+		return wire.Remote(p.name, "ExchangeKeyShare", err)
 	}
 	c.bytesOut += int64(len(own))
 	peer, out, err := receivePeerShare(st, p, c, h, pl.Direction, step)
@@ -185,14 +186,14 @@ func (n *Node) clientShare(ctx context.Context, p *partner, c *ceremonyState, d 
 func receivePeerShare(st pb.CeremonyService_ExchangeKeyShareClient, p *partner, c *ceremonyState, h *pb.RequestHeader, dir pb.KeySetDirection, step he.Step) ([]byte, *pb.KeySharePayload, error) {
 	m, err := st.Recv()
 	if err != nil {
-		return nil, nil, remote(p.name, "ExchangeKeyShare", err)
+		return nil, nil, wire.Remote(p.name, "ExchangeKeyShare", err)
 	}
 	o := m.GetOpen()
 	if o == nil {
 		return nil, nil, fmt.Errorf("protocol: partner %s: key-share answer does not start with an open message", p.name)
 	}
 	out := orEmpty(o.Payload)
-	if err := verifyResponse(o.Header, out, o.Signature, responseCheck{req: h, partner: p.name, ring: p.card.Keyring}); err != nil {
+	if err := wire.VerifyResponse(o.Header, out, o.Signature, wire.ResponseCheck{Req: h, Partner: p.name, Ring: p.card.Keyring}); err != nil {
 		return nil, nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
 	}
 	got, ok := stepOf(shareKind(out), out.GaloisElement)
@@ -200,10 +201,10 @@ func receivePeerShare(st pb.CeremonyService_ExchangeKeyShareClient, p *partner, 
 		return nil, nil, fmt.Errorf("protocol: partner %s answered with another step", p.name)
 	}
 	descs := []*pb.HEObject{out.Share}
-	if err := checkDescriptors(descs, []objectRule{{kind: kindOf(step), paramSet: c.ps.Name(), limit: objectLimit(c.ps, kindOf(step))}}); err != nil {
+	if err := wire.CheckDescriptors(descs, []wire.ObjectRule{{Kind: kindOf(step), ParamSet: c.ps.Name(), Limit: objectLimit(c.ps, kindOf(step))}}); err != nil {
 		return nil, nil, fmt.Errorf("protocol: partner %s: %w", p.name, err)
 	}
-	objs, err := receiveObjects(context.Background(), func() (*pb.Chunk, error) {
+	objs, err := wire.ReceiveObjects(context.Background(), func() (*pb.Chunk, error) {
 		m, err := st.Recv()
 		if err != nil {
 			return nil, err
@@ -211,7 +212,7 @@ func receivePeerShare(st pb.CeremonyService_ExchangeKeyShareClient, p *partner, 
 		return m.GetChunk(), nil
 	}, descs, true)
 	if err != nil {
-		return nil, nil, remote(p.name, "ExchangeKeyShare", err)
+		return nil, nil, wire.Remote(p.name, "ExchangeKeyShare", err)
 	}
 	return objs[0], out, nil
 }

@@ -1,4 +1,4 @@
-package protocol
+package wire
 
 import (
 	"bytes"
@@ -38,7 +38,7 @@ func vectorHeader() *pb.RequestHeader {
 // readVectors reads "name hex" lines of the published vectors.
 func readVectors(t *testing.T) map[string][]byte {
 	t.Helper()
-	path := filepath.Join("..", "proto", "puente", "v1", "testdata", "ce-vectors.txt")
+	path := filepath.Join("..", "..", "proto", "puente", "v1", "testdata", "ce-vectors.txt")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("known-answer vectors: %v", err)
@@ -61,10 +61,10 @@ func readVectors(t *testing.T) map[string][]byte {
 func TestCanonicalEncodingKnownAnswer(t *testing.T) {
 	v := readVectors(t)
 	h := vectorHeader()
-	if got := canonical(h); !bytes.Equal(got, v["request_header_ce"]) {
+	if got := Canonical(h); !bytes.Equal(got, v["request_header_ce"]) {
 		t.Errorf("CE(RequestHeader) =\n%x\nwant\n%x", got, v["request_header_ce"])
 	}
-	if got := digest(h); !bytes.Equal(got, v["request_header_ce_sha512"]) {
+	if got := Digest(h); !bytes.Equal(got, v["request_header_ce_sha512"]) {
 		t.Errorf("SHA-512(CE) = %x, want %x", got, v["request_header_ce_sha512"])
 	}
 }
@@ -74,23 +74,23 @@ func TestCanonicalEncodingRules(t *testing.T) {
 	// field is its zero value.
 	a := &pb.MatchResult{Objects: []*pb.HEObject{{Kind: pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT}, nil}}
 	b := &pb.MatchResult{Objects: []*pb.HEObject{{Kind: pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT}, {}}}
-	if !bytes.Equal(canonical(a), canonical(b)) {
+	if !bytes.Equal(Canonical(a), Canonical(b)) {
 		t.Error("absent and empty elements encode differently")
 	}
 	want, _ := hex.DecodeString("00000002" + "00000004" + "00000000" + "0000000000000000" + "00000000" +
 		"00000000" + "00000000" + "0000000000000000" + "00000000" + "00000000")
-	if got := canonical(a); !bytes.Equal(got, want) {
+	if got := Canonical(a); !bytes.Equal(got, want) {
 		t.Errorf("CE(MatchResult) = %x, want %x", got, want)
 	}
 	// A header whose epoch differs by one bit has a different encoding (every field is covered).
 	h1, h2 := vectorHeader(), vectorHeader()
 	h2.KeyEpoch ^= 1
-	if bytes.Equal(canonical(h1), canonical(h2)) {
+	if bytes.Equal(Canonical(h1), Canonical(h2)) {
 		t.Error("key_epoch is not covered by the encoding")
 	}
 	var nilHeader *pb.RequestHeader
-	if got := canonical(nilHeader); len(got) != len(canonical(&pb.RequestHeader{})) {
-		t.Errorf("nil header encodes to %d bytes, empty header to %d", len(got), len(canonical(&pb.RequestHeader{})))
+	if got := Canonical(nilHeader); len(got) != len(Canonical(&pb.RequestHeader{})) {
+		t.Errorf("nil header encodes to %d bytes, empty header to %d", len(got), len(Canonical(&pb.RequestHeader{})))
 	}
 }
 
@@ -102,10 +102,10 @@ func TestUnknownFieldsRefused(t *testing.T) {
 	if err := proto.Unmarshal(b, &pl); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(canonical(&pl), canonical(f.payload)) {
+	if !bytes.Equal(Canonical(&pl), Canonical(f.payload)) {
 		t.Fatal("an unknown field changed the CE")
 	}
-	if e := verifyRequest(f.h, &pl, f.sig, f.check()); e == nil || e.Code != codes.InvalidArgument {
+	if e := VerifyRequest(f.h, &pl, f.sig, f.check()); e == nil || e.Code != codes.InvalidArgument {
 		t.Errorf("a payload with an unknown field: %v, want InvalidArgument", e)
 	}
 }

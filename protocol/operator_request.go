@@ -7,54 +7,42 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/http"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/puente-id/puente/gallery"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
-// adminOps are the operations of the admin protocol, the last element of the request's path
-// (/v1/<op>).
-var adminOps = []string{"ceremony", "revoke", "enrol", "references", "protect", "search", "verify", "status", "keys", "gallery-verify", "audit-prune"}
-
-// parseAdminRequest decodes and checks one admin request: a POST to /v1/<op> whose body is one
-// JSON object of adminRequest's fields, in valid UTF-8, and nothing else. It returns the
-// operation and a request that has every field the operation needs, in range: a partner name
-// (all but status, keys and audit-prune), as many subject references as feature vectors
-// (enrol), references that pass gallery.CheckRef, non-empty vectors (protect: of finite
-// numbers), a probe with exactly one of raw features and protected template (search, verify), a
-// reference (verify), a key command (keys). A body that is not UTF-8 is refused rather than read
-// with its bad bytes replaced by U+FFFD, which would make different references one. The error
-// names what was wrong and never echoes a vector.
-func parseAdminRequest(method, path string, body io.Reader) (string, *adminRequest, error) {
-	if method != http.MethodPost {
-		return "", nil, fmt.Errorf("protocol: admin: method %s, want POST", method)
-	}
-	op, ok := strings.CutPrefix(path, "/v1/")
-	if !ok || !contains(adminOps, op) {
-		return "", nil, fmt.Errorf("protocol: admin: unknown operation %.64q", path)
-	}
-	raw, err := io.ReadAll(body)
-	if err != nil {
-		return "", nil, fmt.Errorf("protocol: admin: %s: reading the request: %w", op, err)
+// parseAdminRequest decodes and checks one request of operation op: a body that is one JSON
+// object of adminRequest's fields, in valid UTF-8, and nothing else. It returns a request that
+// has every field the operation needs, in range: a partner name (all but status, keys and
+// audit-prune), as many subject references as feature vectors (enrol), references that pass
+// gallery.CheckRef, non-empty vectors (protect: of finite numbers), a probe with exactly one of
+// raw features and protected template (search, verify), a reference (verify), a key command
+// (keys). A body that is not UTF-8 is refused rather than read with its bad bytes replaced by
+// U+FFFD, which would make different references one. The error names what was wrong and never
+// echoes a vector.
+func parseAdminRequest(op string, raw []byte) (*adminRequest, error) {
+	if adminMethod(op) == "" {
+		return nil, fmt.Errorf("protocol: admin: unknown operation %.64q", op)
 	}
 	if !utf8.Valid(raw) {
-		return "", nil, fmt.Errorf("protocol: admin: %s: the request is not valid UTF-8", op)
+		return nil, fmt.Errorf("protocol: admin: %s: the request is not valid UTF-8", op)
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	req := new(adminRequest)
 	if err := dec.Decode(req); err != nil {
-		return "", nil, fmt.Errorf("protocol: admin: %s: request is not a JSON object of the admin protocol: %w", op, safeJSONError(err))
+		return nil, fmt.Errorf("protocol: admin: %s: request is not a JSON object of the admin protocol: %w", op, safeJSONError(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return "", nil, fmt.Errorf("protocol: admin: %s: data after the request object", op)
+		return nil, fmt.Errorf("protocol: admin: %s: data after the request object", op)
 	}
 	if err := req.check(op); err != nil {
-		return "", nil, fmt.Errorf("protocol: admin: %s: %w", op, err)
+		return nil, fmt.Errorf("protocol: admin: %s: %w", op, err)
 	}
-	return op, req, nil
+	return req, nil
 }
 
 // check checks that the request has what operation op needs.
@@ -62,10 +50,10 @@ func (r *adminRequest) check(op string) error {
 	if r.TimeoutMS < 0 {
 		return errors.New("negative timeout")
 	}
-	if op != "status" && op != "keys" && op != "audit-prune" && (r.Partner == "" || len(r.Partner) > maxNameLen) {
-		return fmt.Errorf("partner name must be 1 to %d bytes", maxNameLen)
+	if op != "status" && op != "keys" && op != "audit-prune" && (r.Partner == "" || len(r.Partner) > wire.MaxNameLen) {
+		return fmt.Errorf("partner name must be 1 to %d bytes", wire.MaxNameLen)
 	}
-	if len(r.Purpose) > maxPurposeLen || len(r.Reference) > maxNameLen {
+	if len(r.Purpose) > wire.MaxPurposeLen || len(r.Reference) > wire.MaxNameLen {
 		return errors.New("purpose or reference too long")
 	}
 	switch op {

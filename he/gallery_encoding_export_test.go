@@ -6,7 +6,7 @@ import (
 	"runtime"
 )
 
-// Encoding of the responder's private state: the compact gallery. It holds
+// Test-only: the encoding of the responder's private state: the compact gallery. It holds
 // the responder's secrets (the gallery's templates): the caller stores it
 // encrypted. Decoding validates every field and never allocates before the
 // length is checked.

@@ -1,4 +1,4 @@
-package protocol
+package wire
 
 import (
 	"bytes"
@@ -24,16 +24,16 @@ func chunkSource(cs []*pb.Chunk) func() (*pb.Chunk, error) {
 
 func chunksOf(objs ...[]byte) []*pb.Chunk {
 	var out []*pb.Chunk
-	sendObjects(func(c *pb.Chunk) error { out = append(out, c); return nil }, objs...)
+	SendObjects(func(c *pb.Chunk) error { out = append(out, c); return nil }, objs...)
 	return out
 }
 
 func TestReceiveObjects(t *testing.T) {
-	a := bytes.Repeat([]byte{1, 2, 3}, sendChunkSize) // three chunks
+	a := bytes.Repeat([]byte{1, 2, 3}, SendChunkSize) // three chunks
 	b := []byte("second object")
-	descs := []*pb.HEObject{describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, "ps", a), describe(pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT, "ps", b)}
+	descs := []*pb.HEObject{Describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, "ps", a), Describe(pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT, "ps", b)}
 	good := chunksOf(a, b)
-	got, err := receiveObjects(context.Background(), chunkSource(good), descs, true)
+	got, err := ReceiveObjects(context.Background(), chunkSource(good), descs, true)
 	if err != nil || !bytes.Equal(got[0], a) || !bytes.Equal(got[1], b) {
 		t.Fatalf("in-order chunks: %v", err)
 	}
@@ -59,22 +59,22 @@ func TestReceiveObjects(t *testing.T) {
 		{"no chunk", bad(func(cs []*pb.Chunk) []*pb.Chunk { cs[0] = nil; return cs }), "expected a chunk"},
 	}
 	for _, tt := range tests {
-		_, err := receiveObjects(context.Background(), chunkSource(tt.cs), descs, true)
+		_, err := ReceiveObjects(context.Background(), chunkSource(tt.cs), descs, true)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want an error about %q", tt.name, err, tt.want)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := receiveObjects(ctx, chunkSource(good), descs, true); err != context.Canceled {
+	if _, err := ReceiveObjects(ctx, chunkSource(good), descs, true); err != context.Canceled {
 		t.Errorf("cancelled: %v", err)
 	}
 }
 
 func TestCheckDescriptors(t *testing.T) {
-	d := describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, "ps", []byte("abc"))
-	rule := objectRule{kind: pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, paramSet: "ps", limit: 3}
-	if err := checkDescriptors([]*pb.HEObject{d}, []objectRule{rule}); err != nil {
+	d := Describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, "ps", []byte("abc"))
+	rule := ObjectRule{Kind: pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, ParamSet: "ps", Limit: 3}
+	if err := CheckDescriptors([]*pb.HEObject{d}, []ObjectRule{rule}); err != nil {
 		t.Fatal(err)
 	}
 	for name, edit := range map[string]func(o *pb.HEObject){
@@ -87,14 +87,14 @@ func TestCheckDescriptors(t *testing.T) {
 	} {
 		var o *pb.HEObject
 		if edit != nil {
-			o = describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, "ps", []byte("abc"))
+			o = Describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, "ps", []byte("abc"))
 			edit(o)
 		}
-		if err := checkDescriptors([]*pb.HEObject{o}, []objectRule{rule}); err == nil {
+		if err := CheckDescriptors([]*pb.HEObject{o}, []ObjectRule{rule}); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if err := checkDescriptors(nil, []objectRule{rule}); err == nil {
+	if err := CheckDescriptors(nil, []ObjectRule{rule}); err == nil {
 		t.Error("a missing object is accepted")
 	}
 }
@@ -108,7 +108,7 @@ func FuzzReceiveObjects(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, size uint16) {
 		want := []byte("hello world, hello chunks")
 		want = want[:int(size)%len(want)+1]
-		desc := describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, "ps", want)
+		desc := Describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, "ps", want)
 		var cs []*pb.Chunk
 		for len(data) >= 3 {
 			idx, off, n := data[0], data[1], int(data[2])
@@ -117,7 +117,7 @@ func FuzzReceiveObjects(f *testing.F) {
 			cs = append(cs, &pb.Chunk{ObjectIndex: uint32(idx), Offset: uint64(off), Data: data[:n]})
 			data = data[n:]
 		}
-		got, err := receiveObjects(context.Background(), chunkSource(cs), []*pb.HEObject{desc}, true)
+		got, err := ReceiveObjects(context.Background(), chunkSource(cs), []*pb.HEObject{desc}, true)
 		if err == nil && !bytes.Equal(got[0], want) {
 			t.Fatalf("accepted %q, declared %q", got[0], want)
 		}

@@ -1,4 +1,4 @@
-package protocol
+package wire
 
 import (
 	"crypto/sha512"
@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
-// canonical returns the canonical encoding (CE) of m, as envelope.proto defines it: every field of
+// Canonical returns the canonical encoding (CE) of m, as envelope.proto defines it: every field of
 // the schema in ascending field-number order, set or not; fixed-width big-endian integers,
 // u32-length-prefixed strings and bytes, an absent message encoded as the empty one, a repeated
 // field as a u32 count and its elements. Unknown fields are not part of the CE, so a message
@@ -18,7 +18,7 @@ import (
 //
 // Signed messages use only the kinds the CE defines (a test of proto/puente/v1 enforces it); any
 // other kind is a programming error and panics.
-func canonical(m proto.Message) []byte {
+func Canonical(m proto.Message) []byte {
 	var out []byte
 	if m != nil {
 		out = appendCE(out, m.ProtoReflect())
@@ -26,9 +26,9 @@ func canonical(m proto.Message) []byte {
 	return out
 }
 
-// digest returns SHA-512 of the CE of m (FIPS 180-4).
-func digest(m proto.Message) []byte {
-	sum := sha512.Sum512(canonical(m))
+// Digest returns SHA-512 of the CE of m (FIPS 180-4).
+func Digest(m proto.Message) []byte {
+	sum := sha512.Sum512(Canonical(m))
 	return sum[:]
 }
 
@@ -86,10 +86,10 @@ func appendValue(out []byte, fd protoreflect.FieldDescriptor, v protoreflect.Val
 	panic(fmt.Sprintf("protocol: field %s of kind %v has no canonical encoding", fd.FullName(), fd.Kind()))
 }
 
-// hasUnknown reports whether m or any message inside it carries fields this build does not
+// HasUnknown reports whether m or any message inside it carries fields this build does not
 // know. The CE leaves them out, so a signature would not cover them: signed messages with
 // unknown fields are refused rather than silently trimmed.
-func hasUnknown(m protoreflect.Message) bool {
+func HasUnknown(m protoreflect.Message) bool {
 	if !m.IsValid() {
 		return false
 	}
@@ -104,10 +104,10 @@ func hasUnknown(m protoreflect.Message) bool {
 		if fd.IsList() {
 			l := v.List()
 			for i := 0; i < l.Len() && !found; i++ {
-				found = hasUnknown(l.Get(i).Message())
+				found = HasUnknown(l.Get(i).Message())
 			}
 		} else {
-			found = hasUnknown(v.Message())
+			found = HasUnknown(v.Message())
 		}
 		return !found
 	})

@@ -1,4 +1,4 @@
-package protocol
+package wire
 
 import (
 	"bytes"
@@ -37,81 +37,81 @@ func newEnvelopeFixture(t testing.TB) *envelopeFixture {
 	if err := ring.Rotate("alpha", k.PublicKey(), now.Add(-time.Hour), 0); err != nil {
 		t.Fatal(err)
 	}
-	h, err := newRequestHeader(rand.Reader, now, "alpha", "beta", "ab", pb.MatchService_Search_FullMethodName)
+	h, err := NewRequestHeader(rand.Reader, now, "alpha", "beta", "ab", pb.MatchService_Search_FullMethodName)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.KeyEpoch, h.ParamSet, h.PurposeCode = 1, "INSECURE-test-n11", "border-screening"
-	pl := &pb.SearchPayload{Probe: describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, "INSECURE-test-n11", []byte("probe"))}
-	sig, err := signRequest(h, pl, k)
+	pl := &pb.SearchPayload{Probe: Describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, "INSECURE-test-n11", []byte("probe"))}
+	sig, err := SignRequest(h, pl, k)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &envelopeFixture{key: k, ring: ring, now: now, h: h, payload: pl, sig: sig}
 }
 
-func (f *envelopeFixture) check() requestCheck {
-	return requestCheck{partner: "alpha", self: "beta", method: pb.MatchService_Search_FullMethodName, agreement: "ab",
-		ring: f.ring, now: f.now.Add(time.Minute), window: 5 * time.Minute}
+func (f *envelopeFixture) check() RequestCheck {
+	return RequestCheck{Partner: "alpha", Self: "beta", Method: pb.MatchService_Search_FullMethodName, Agreement: "ab",
+		Ring: f.ring, Now: f.now.Add(time.Minute), Window: 5 * time.Minute}
 }
 
 func TestVerifyRequest(t *testing.T) {
 	f := newEnvelopeFixture(t)
-	if e := verifyRequest(f.h, f.payload, f.sig, f.check()); e != nil {
+	if e := VerifyRequest(f.h, f.payload, f.sig, f.check()); e != nil {
 		t.Fatalf("a good request is refused: %v", e)
 	}
 	tests := []struct {
 		name  string
-		edit  func(h *pb.RequestHeader, pl *pb.SearchPayload, sig []byte, c *requestCheck) []byte
+		edit  func(h *pb.RequestHeader, pl *pb.SearchPayload, sig []byte, c *RequestCheck) []byte
 		code  codes.Code
 		class audit.RefusalClass
 	}{
-		{"bad signature", func(h *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, _ *requestCheck) []byte {
+		{"bad signature", func(h *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, _ *RequestCheck) []byte {
 			s := bytes.Clone(sig)
 			s[100] ^= 1
 			return s
 		}, codes.Unauthenticated, audit.RefusedUnauthenticated},
-		{"signed field changed", func(h *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, _ *requestCheck) []byte {
+		{"signed field changed", func(h *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, _ *RequestCheck) []byte {
 			h.KeyEpoch++
 			return sig
 		}, codes.Unauthenticated, audit.RefusedUnauthenticated},
-		{"payload changed", func(_ *pb.RequestHeader, pl *pb.SearchPayload, sig []byte, _ *requestCheck) []byte {
+		{"payload changed", func(_ *pb.RequestHeader, pl *pb.SearchPayload, sig []byte, _ *RequestCheck) []byte {
 			pl.Probe.Size++
 			return sig
 		}, codes.Unauthenticated, audit.RefusedUnauthenticated},
-		{"other partner's certificate", func(_ *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, c *requestCheck) []byte {
-			c.partner = "gamma"
+		{"other partner's certificate", func(_ *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, c *RequestCheck) []byte {
+			c.Partner = "gamma"
 			return sig
 		}, codes.Unauthenticated, audit.RefusedUnauthenticated},
-		{"addressed to another node", func(_ *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, c *requestCheck) []byte {
-			c.self = "delta"
+		{"addressed to another node", func(_ *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, c *RequestCheck) []byte {
+			c.Self = "delta"
 			return sig
 		}, codes.Unauthenticated, audit.RefusedUnauthenticated},
-		{"replayed on another method", func(_ *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, c *requestCheck) []byte {
-			c.method = pb.MatchService_Verify_FullMethodName
+		{"replayed on another method", func(_ *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, c *RequestCheck) []byte {
+			c.Method = pb.MatchService_Verify_FullMethodName
 			return sig
 		}, codes.Unauthenticated, audit.RefusedUnauthenticated},
-		{"stale", func(_ *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, c *requestCheck) []byte {
-			c.now = c.now.Add(10 * time.Minute)
+		{"stale", func(_ *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, c *RequestCheck) []byte {
+			c.Now = c.Now.Add(10 * time.Minute)
 			return sig
 		}, codes.Unauthenticated, audit.RefusedReplay},
-		{"from the future", func(_ *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, c *requestCheck) []byte {
-			c.now = c.now.Add(-10 * time.Minute)
+		{"from the future", func(_ *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, c *RequestCheck) []byte {
+			c.Now = c.Now.Add(-10 * time.Minute)
 			return sig
 		}, codes.Unauthenticated, audit.RefusedReplay},
-		{"other agreement", func(_ *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, c *requestCheck) []byte {
-			c.agreement = "zz"
+		{"other agreement", func(_ *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, c *RequestCheck) []byte {
+			c.Agreement = "zz"
 			return sig
 		}, codes.PermissionDenied, audit.RefusedPermission},
-		{"short nonce", func(h *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, _ *requestCheck) []byte {
+		{"short nonce", func(h *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, _ *RequestCheck) []byte {
 			h.Nonce = h.Nonce[:8]
 			return sig
 		}, codes.InvalidArgument, audit.RefusedInvalid},
-		{"no timestamp", func(h *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, _ *requestCheck) []byte {
+		{"no timestamp", func(h *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, _ *RequestCheck) []byte {
 			h.SentAt = nil
 			return sig
 		}, codes.InvalidArgument, audit.RefusedInvalid},
-		{"truncated signature", func(_ *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, _ *requestCheck) []byte {
+		{"truncated signature", func(_ *pb.RequestHeader, _ *pb.SearchPayload, sig []byte, _ *RequestCheck) []byte {
 			return sig[:100]
 		}, codes.InvalidArgument, audit.RefusedInvalid},
 	}
@@ -119,7 +119,7 @@ func TestVerifyRequest(t *testing.T) {
 		g := newEnvelopeFixture(t)
 		c := g.check()
 		sig := tt.edit(g.h, g.payload, g.sig, &c)
-		e := verifyRequest(g.h, g.payload, sig, c)
+		e := VerifyRequest(g.h, g.payload, sig, c)
 		if e == nil {
 			t.Errorf("%s: accepted", tt.name)
 			continue
@@ -135,31 +135,31 @@ func TestVerifyRequest(t *testing.T) {
 
 func TestVerifyResponse(t *testing.T) {
 	f := newEnvelopeFixture(t)
-	result := &pb.MatchResult{Objects: []*pb.HEObject{describe(pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT, "INSECURE-test-n11", []byte("r"))}}
+	result := &pb.MatchResult{Objects: []*pb.HEObject{Describe(pb.HEObjectKind_HE_OBJECT_KIND_PARTIAL_RESULT, "INSECURE-test-n11", []byte("r"))}}
 	// The responder is "beta"; reuse the fixture's key as beta's for the test.
 	ring := &keys.Keyring{}
 	if err := ring.Rotate("beta", f.key.PublicKey(), f.now.Add(-time.Hour), 0); err != nil {
 		t.Fatal(err)
 	}
-	rh, sig, err := signResponse(f.h, result, f.key, f.now)
+	rh, sig, err := SignResponse(f.h, result, f.key, f.now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := responseCheck{req: f.h, partner: "beta", ring: ring}
-	if err := verifyResponse(rh, result, sig, c); err != nil {
+	c := ResponseCheck{Req: f.h, Partner: "beta", Ring: ring}
+	if err := VerifyResponse(rh, result, sig, c); err != nil {
 		t.Fatalf("good response refused: %v", err)
 	}
 	other := newEnvelopeFixture(t) // a response bound to another request
-	if err := verifyResponse(rh, result, sig, responseCheck{req: other.h, partner: "beta", ring: ring}); err == nil {
+	if err := VerifyResponse(rh, result, sig, ResponseCheck{Req: other.h, Partner: "beta", Ring: ring}); err == nil {
 		t.Error("a response to another request is accepted")
 	}
 	result.Objects[0].Size++
-	if err := verifyResponse(rh, result, sig, c); err == nil {
+	if err := VerifyResponse(rh, result, sig, c); err == nil {
 		t.Error("a changed result descriptor is accepted")
 	}
 	result.Objects[0].Size--
 	rh.SentAt = timestamppb.New(f.now.Add(time.Second))
-	if err := verifyResponse(rh, result, sig, c); !errors.Is(err, keys.ErrBadSignature) {
+	if err := VerifyResponse(rh, result, sig, c); !errors.Is(err, keys.ErrBadSignature) {
 		t.Errorf("a changed header: %v, want a bad signature", err)
 	}
 }
@@ -180,7 +180,7 @@ func FuzzVerifyRequest(f *testing.F) {
 		if o.Payload == nil {
 			o.Payload = &pb.SearchPayload{}
 		}
-		e := verifyRequest(o.Header, o.Payload, o.Signature, fx.check())
+		e := VerifyRequest(o.Header, o.Payload, o.Signature, fx.check())
 		if e == nil && !proto.Equal(o.Header, fx.h) {
 			t.Fatalf("accepted a header that is not the signed one")
 		}

@@ -1,0 +1,157 @@
+package protocol
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/keys"
+	"github.com/puente-id/puente/keys/policy"
+)
+
+// NodeHome is a node's home opened for a command that works on its files while no node runs
+// there: the key, policy and audit commands of puente open it here, as [Open] opens a node's
+// keys, so that every one of them honours the configuration's identity, key_store (a file store
+// or Vault), policy and audit_log. A home that `puente keys init` made has no configuration; its
+// files are at their default places.
+type NodeHome struct {
+	Dir    string
+	Name   string
+	Config *Config // nil for a home without puente.hcl
+	ID     *keys.Identity
+	Policy *policy.Policy // nil when the home has no policy yet
+	Store  keys.Store
+	unlock func()
+}
+
+// The default places of a node's files in its home, which puente.hcl may change.
+const (
+	defaultIdentityFile = "identity.age"
+	defaultPolicyFile   = "policy.hcl"
+	defaultAuditLogFile = "audit.log"
+	defaultKeyStoreDir  = "keys"
+)
+
+// HomeConfig returns the configuration of the node at dir, or nil when dir has no puente.hcl.
+func HomeConfig(dir string) (*Config, error) {
+	cfg, err := LoadConfig(filepath.Join(dir, "puente.hcl"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	return cfg, err
+}
+
+// HomePaths returns where the node at dir keeps its identity, key policy and audit log: the
+// configuration's places, or the defaults for a home without one.
+func HomePaths(dir string) (identity, policyFile, auditLog string, err error) {
+	cfg, err := HomeConfig(dir)
+	if err != nil {
+		return "", "", "", err
+	}
+	if cfg == nil {
+		return filepath.Join(dir, defaultIdentityFile), filepath.Join(dir, defaultPolicyFile), filepath.Join(dir, defaultAuditLogFile), nil
+	}
+	return cfg.Path(cfg.Identity), cfg.Path(cfg.Policy), cfg.Path(cfg.AuditLog), nil
+}
+
+// OpenNodeHome opens the node at dir: its identity, its key policy (if it has one yet) and its
+// key store. With lock, it first takes the home's lock (a home with a configuration), so that
+// no serve starts while the command changes the node's files; Close releases it.
+func OpenNodeHome(ctx context.Context, dir string, lock bool) (_ *NodeHome, err error) {
+	h := &NodeHome{Dir: dir, unlock: func() {}}
+	if h.Config, err = HomeConfig(dir); err != nil {
+		return nil, err
+	}
+	if lock && h.Config != nil {
+		if h.unlock, err = LockHome(h.Config); err != nil {
+			return nil, err
+		}
+	}
+	defer func() {
+		if err != nil {
+			h.Close()
+		}
+	}()
+	if h.Config != nil {
+		h.Name = h.Config.Node
+	} else {
+		b, err := os.ReadFile(filepath.Join(dir, "node"))
+		if err != nil {
+			return nil, fmt.Errorf("%s is not a node home (run 'puente init'): %w", dir, err)
+		}
+		h.Name = strings.TrimSpace(string(b))
+	}
+	identity, policyFile, _, err := HomePaths(dir)
+	if err != nil {
+		return nil, err
+	}
+	if h.ID, err = keys.LoadIdentity(identity); err != nil {
+		return nil, err
+	}
+	if h.Policy, err = policy.Load(policyFile); err != nil {
+		if h.Config != nil || !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		h.Policy = nil
+	}
+	cfg := h.Config
+	if cfg == nil {
+		cfg = &Config{Dir: dir, KeyStore: KeyStoreConfig{Type: "file", Path: defaultKeyStoreDir}}
+	}
+	if h.Store, err = openStore(ctx, cfg, h.ID, h.Policy); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// Close releases the home's lock, if OpenNodeHome took it.
+func (h *NodeHome) Close() {
+	if h != nil && h.unlock != nil {
+		h.unlock()
+		h.unlock = nil
+	}
+}
+
+// PolicyFile returns where the node keeps its key policy.
+func (h *NodeHome) PolicyFile() string {
+	if h.Config != nil {
+		return h.Config.Path(h.Config.Policy)
+	}
+	return filepath.Join(h.Dir, defaultPolicyFile)
+}
+
+// AuditLog returns where the node keeps its audit log.
+func (h *NodeHome) AuditLog() string {
+	if h.Config != nil {
+		return h.Config.Path(h.Config.AuditLog)
+	}
+	return filepath.Join(h.Dir, defaultAuditLogFile)
+}
+
+// AuditSink returns an event sink that appends each key action to the node's audit log, signed
+// with the node's current signing key. The log is checked against its head when it is opened,
+// as every writer does.
+func (h *NodeHome) AuditSink() keys.EventSink {
+	return func(ctx context.Context, ev keys.Event) error {
+		sk := &keys.SigningKeys{Store: h.Store, Node: h.Name}
+		k, err := sk.Current(ctx)
+		if err != nil {
+			return err
+		}
+		defer k.Zero()
+		ring, _, err := sk.Keyring(ctx)
+		if err != nil {
+			return err
+		}
+		w, err := audit.Open(h.AuditLog(), audit.Options{Node: h.Name, Signer: k, Verifier: ring})
+		if err != nil {
+			return err
+		}
+		_, err = w.Append(ctx, audit.KindKey, audit.Event{Action: string(ev.Action), Key: ev.Key, KeyID: ev.KeyID, Epoch: ev.Epoch})
+		return errors.Join(err, w.Close())
+	}
+}
