@@ -123,18 +123,33 @@ const maxAdminRequest = 512 << 20
 // directory: only this node's user may connect) until ctx ends; calls in flight then get the
 // node's shutdown grace to finish.
 func (n *Node) ServeAdmin(ctx context.Context, path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	lis, err := ListenAdmin(path)
+	if err != nil {
 		return err
+	}
+	return n.ServeAdminOn(ctx, lis)
+}
+
+// ListenAdmin makes the operator socket at path (mode 0600), replacing one a node that died left
+// behind; once it returns, operator commands can connect (ServeAdminOn answers them).
+func ListenAdmin(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
 	}
 	os.Remove(path) // a socket left by a node that died; the home's lock (run/node.lock) proves none runs
 	lis, err := net.Listen("unix", path)
 	if err != nil {
-		return fmt.Errorf("protocol: admin socket %s: %w", path, err)
+		return nil, fmt.Errorf("protocol: admin socket %s: %w", path, err)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		lis.Close()
-		return err
+		return nil, err
 	}
+	return lis, nil
+}
+
+// ServeAdminOn is ServeAdmin on a socket ListenAdmin made; it closes lis when it returns.
+func (n *Node) ServeAdminOn(ctx context.Context, lis net.Listener) error {
 	srv := newAdminServer(n)
 	stopped := make(chan struct{})
 	go func() {
@@ -150,7 +165,7 @@ func (n *Node) ServeAdmin(ctx context.Context, path string) error {
 			srv.Stop()
 		}
 	}()
-	err = srv.Serve(lis)
+	err := srv.Serve(lis)
 	if ctx.Err() != nil {
 		<-stopped
 		return nil

@@ -73,11 +73,18 @@ func runServe(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 		}
 	}
 	n.SyncShards(sctx)
+	// The socket exists before the serving line is printed: whoever waits for the line can
+	// connect at once.
 	sock := cfg.Path(cfg.AdminSocket)
+	adm, err := protocol.ListenAdmin(sock)
+	if err != nil {
+		stop()
+		return errors.Join(err, n.Close())
+	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := n.ServeAdmin(sctx, sock); err != nil {
+		if err := n.ServeAdminOn(sctx, adm); err != nil {
 			errs <- err
 			stop()
 		}
