@@ -1,15 +1,19 @@
 // Package protocol is a Puente node: the gRPC server and client by which two partner agencies run
 // the key ceremony and ask each other hit/no-hit questions, and the operator's side of the node
-// (configuration, enrolment, revocation, the operator API on the local socket). It joins the
-// protect, he, keys, gallery and audit packages; the wire format is proto/puente/v1,
-// docs/protocol.md and package protocol/wire, which alone encodes, signs, verifies and chunks
-// what crosses the wire and maps refusals to status codes.
+// (enrolment, revocation, the operator API on the local socket). It joins the protect, he, keys,
+// gallery and audit packages; the wire format is proto/puente/v1, docs/protocol.md and package
+// protocol/wire, which alone encodes, signs, verifies and chunks what crosses the wire and maps
+// refusals to status codes. A node's files are package home's: its configuration
+// ([home.Config]), identity, key policy, key store, TLS files, partners' cards and the home's lock
+// are opened through it ([home.Open]); protocol keeps its runtime's records (the audit log it
+// appends to, the replay and quota state, galleries, evaluation keys) at the places the
+// configuration names.
 //
 // # Identity and signatures
 //
 // Every connection is mutual TLS 1.3 (RFC 8446) with Go's default key exchanges, which put the
 // hybrid post-quantum X25519MLKEM768 first. A partner is identified by the SHA-256 of its
-// certificate's SubjectPublicKeyInfo (the pin of RFC 7469, from its node [Card]) or by a partner
+// certificate's SubjectPublicKeyInfo (the pin of RFC 7469, from its node [home.Card]) or by a partner
 // CA and its node name in the certificate; an unknown certificate completes the handshake but every
 // call is refused (Unauthenticated), counted, and summarised in one audit record per source address
 // and interval; past the key policy's limit a source's connections are closed when accepted
@@ -47,8 +51,8 @@
 //
 // # A node's records
 //
-// [Open] takes the home's lock (one process at a time opens a node's files: a second serve is told
-// a node runs there), then checks the node's records before it serves: the audit log against its
+// [Open] takes the home's lock ([home.LockHome]: one process at a time opens a node's files, and a
+// second serve is told a node runs there), then checks the node's records before it serves: the audit log against its
 // head (audit.Open), the state file's structure and that it counts at least what the audit log
 // proves was answered, and each gallery's structure; a missing gallery whose keys exist is refused.
 // A record that does not check out stops the node with the command that deals with it ([RebuildState],

@@ -12,6 +12,7 @@ import (
 
 	"github.com/puente-id/puente/gallery"
 	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/keys"
 )
 
@@ -32,10 +33,8 @@ type packedGallery struct {
 	epoch uint64
 }
 
-// Store names and algorithm of a gallery's keys.
+// Store names of a gallery's keys (their algorithm is home.AlgAESGCM).
 func galleryKeyName(agreement, which string) string { return "gallery/" + agreement + "/" + which }
-
-const algAESGCM = "aes-256-gcm"
 
 // openGallery opens the partner's gallery file, or creates it (and its keys) when create is set
 // and it does not exist. It returns nil, nil when there is no gallery and create is not set.
@@ -122,7 +121,7 @@ func (n *Node) galleryKey(ctx context.Context, p *partner, which string, size in
 		if _, err := n.rand.Read(b); err != nil {
 			return nil, nil, err
 		}
-		_, err := n.store.Put(ctx, name, b, keys.PutOptions{Algorithm: algAESGCM})
+		_, err := n.store.Put(ctx, name, b, keys.PutOptions{Algorithm: home.AlgAESGCM})
 		clear(b)
 		if err != nil && !errors.Is(err, keys.ErrCASConflict) {
 			return nil, nil, err

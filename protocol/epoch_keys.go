@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/internal/atomicfile"
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/protect"
@@ -99,9 +100,6 @@ func evkName(agreement, set string) string { return "he/" + agreement + "/" + se
 func (n *Node) evkFile(agreement, set string) string {
 	return filepath.Join(n.cfg.Path("he"), agreement, set+".evk")
 }
-
-// algSHA512 is the store algorithm of evaluation-key digests.
-const algSHA512 = "sha-512"
 
 // loadEpoch rebuilds an epoch's keys from the key store.
 func (n *Node) loadEpoch(ctx context.Context, p *partner, epoch uint64) (*epochKeys, error) {
@@ -203,7 +201,7 @@ func (n *Node) storeEpochKeys(ctx context.Context, p *partner, epoch uint64, qsh
 		return fmt.Errorf("protocol: evaluation keys: %w", err)
 	}
 	sum := sha512.Sum512(b)
-	_, err = n.store.Put(ctx, evkName(p.cfg.Agreement, set), sum[:], keys.PutOptions{Algorithm: algSHA512})
+	_, err = n.store.Put(ctx, evkName(p.cfg.Agreement, set), sum[:], keys.PutOptions{Algorithm: home.AlgSHA512})
 	return err
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/puente-id/puente/he/hetest"
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/protect"
 )
 
@@ -76,21 +77,21 @@ func initNode(t testing.TB, name string) *testNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	home := filepath.Join(t.TempDir(), name)
-	if _, err := InitHome(context.Background(), home, InitOptions{Node: name, Listen: lis.Addr().String(), TestNode: true}); err != nil {
+	dir := filepath.Join(t.TempDir(), name)
+	if _, err := home.InitHome(context.Background(), dir, home.InitOptions{Node: name, Listen: lis.Addr().String(), TestNode: true, NewState: CreateState}); err != nil {
 		t.Fatal(err)
 	}
-	return &testNode{home: home, addr: lis.Addr().String(), lis: lis}
+	return &testNode{home: dir, addr: lis.Addr().String(), lis: lis}
 }
 
 // link makes b a partner of a (config and policy).
 func link(t testing.TB, a, b *testNode, o pairOptions) {
 	t.Helper()
-	card, err := LoadCard(filepath.Join(b.home, "card.json"))
+	card, err := home.LoadCard(filepath.Join(b.home, "card.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	snippet, err := AddPartner(a.home, card, PartnerOptions{Agreement: "ab", Address: b.addr, Purposes: []string{"border-screening"},
+	snippet, err := home.AddPartner(a.home, card, home.PartnerOptions{Agreement: "ab", Address: b.addr, Purposes: []string{"border-screening"},
 		HEParams: o.params, Threshold: o.tau, Transform: testTransform, VerifyLimit: o.verify}, o.quota)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +114,7 @@ func appendFile(t testing.TB, path, text string) {
 // start opens the node and serves it until the test ends.
 func (tn *testNode) start(t testing.TB) {
 	t.Helper()
-	cfg, err := LoadConfig(filepath.Join(tn.home, "puente.hcl"))
+	cfg, err := home.LoadConfig(filepath.Join(tn.home, "puente.hcl"))
 	if err != nil {
 		t.Fatal(err)
 	}

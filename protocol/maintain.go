@@ -11,6 +11,7 @@ import (
 
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/gallery"
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/keys"
 )
 
@@ -73,7 +74,7 @@ func (n *Node) PruneAudit(ctx context.Context) (*PruneReport, error) {
 // VerifyGalleryFile is VerifyGallery for a node that is not running: it opens only the key store
 // and the partner's gallery file (so a gallery whose structure keeps the node from starting can
 // still be examined), under the home's lock.
-func VerifyGalleryFile(ctx context.Context, cfg *Config, partnerName string) (*GalleryReport, error) {
+func VerifyGalleryFile(ctx context.Context, cfg *home.Config, partnerName string) (*GalleryReport, error) {
 	n, p, done, err := openStopped(ctx, cfg, partnerName)
 	if err != nil {
 		return nil, err
@@ -108,7 +109,7 @@ func VerifyGalleryFile(ctx context.Context, cfg *Config, partnerName string) (*G
 // gallery's data and archive keys and records it in the audit log ("gallery-lost", one record per
 // key). The node then starts with no gallery for the partner, and the next enrolment makes a new
 // one. It refuses while the gallery file exists.
-func ForgetGallery(ctx context.Context, cfg *Config, partnerName string) ([]string, error) {
+func ForgetGallery(ctx context.Context, cfg *home.Config, partnerName string) ([]string, error) {
 	n, p, done, err := openStopped(ctx, cfg, partnerName)
 	if err != nil {
 		return nil, err
@@ -139,7 +140,7 @@ func ForgetGallery(ctx context.Context, cfg *Config, partnerName string) ([]stri
 
 // openStopped opens the keys of a node that is not running, for a maintenance command, under the
 // home's lock, and the partner named (none if ""); done releases both.
-func openStopped(ctx context.Context, cfg *Config, partnerName string) (*Node, *partner, func(), error) {
+func openStopped(ctx context.Context, cfg *home.Config, partnerName string) (*Node, *partner, func(), error) {
 	var p *partner
 	if partnerName != "" {
 		pc, ok := cfg.Partner(partnerName)
@@ -148,14 +149,14 @@ func openStopped(ctx context.Context, cfg *Config, partnerName string) (*Node, *
 		}
 		p = &partner{name: pc.Name, cfg: pc}
 	}
-	lock, err := lockHome(cfg)
+	lock, err := home.LockHome(cfg)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	n := &Node{cfg: cfg, name: cfg.Node, now: time.Now, log: slog.New(slog.DiscardHandler)}
 	if err := n.openKeys(ctx); err != nil {
-		lock.release()
+		lock.Release()
 		return nil, nil, nil, err
 	}
-	return n, p, func() { n.signer.Zero(); lock.release() }, nil
+	return n, p, func() { n.signer.Zero(); lock.Release() }, nil
 }

@@ -8,13 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/keys/policy"
 )
@@ -26,7 +25,7 @@ import (
 //
 // A Node is safe for concurrent use. Close releases everything after [Node.Serve] has returned.
 type Node struct {
-	cfg    *Config
+	cfg    *home.Config
 	name   string
 	log    *slog.Logger
 	rand   io.Reader
@@ -37,7 +36,7 @@ type Node struct {
 	store  keys.Store
 	signer *liveSigner
 	ring   atomic.Pointer[keys.Keyring] // this node's keyring, which checks its audit log
-	lock   *homeLock
+	lock   *home.Lock
 	policy *policy.Policy
 	cert   tls.Certificate
 	audit  *audit.Writer
@@ -82,7 +81,7 @@ type Options struct {
 // checks the audit log against its head, the state file and the galleries' structure, and
 // resolves the queries a crash left pending. It refuses to open a node whose records do not check
 // out, naming what is wrong and the command that deals with it.
-func Open(ctx context.Context, cfg *Config, opts Options) (_ *Node, err error) {
+func Open(ctx context.Context, cfg *home.Config, opts Options) (_ *Node, err error) {
 	n := &Node{cfg: cfg, name: cfg.Node, log: opts.Logger, rand: opts.Rand, now: opts.Now, met: opts.Metrics,
 		partners: map[string]*partner{}, cers: map[string]*ceremonyState{}, sem: make(chan struct{}, cfg.MaxConcurrent)}
 	if n.log == nil {
@@ -105,13 +104,13 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Node, err error) {
 			n.Close()
 		}
 	}()
-	if n.lock, err = lockHome(cfg); err != nil {
+	if n.lock, err = home.LockHome(cfg); err != nil {
 		return nil, err
 	}
 	if err := n.openKeys(ctx); err != nil {
 		return nil, err
 	}
-	if n.cert, err = loadKeyPair(cfg.Path(cfg.TLSCert), cfg.Path(cfg.TLSKey)); err != nil {
+	if n.cert, err = home.LoadKeyPair(cfg.Path(cfg.TLSCert), cfg.Path(cfg.TLSKey)); err != nil {
 		return nil, err
 	}
 	scan := newLogScan()
@@ -153,20 +152,11 @@ func Open(ctx context.Context, cfg *Config, opts Options) (_ *Node, err error) {
 
 // openKeys loads the identity, the policy, the key store and the current signing key.
 func (n *Node) openKeys(ctx context.Context) error {
-	cfg := n.cfg
-	var err error
-	if n.id, err = keys.LoadIdentity(cfg.Path(cfg.Identity)); err != nil {
+	h, err := home.Open(ctx, n.cfg)
+	if err != nil {
 		return err
 	}
-	if n.policy, err = policy.Load(cfg.Path(cfg.Policy)); err != nil {
-		return err
-	}
-	if n.policy.Node != "" && n.policy.Node != n.name {
-		return fmt.Errorf("protocol: policy %s is for node %q, this node is %q", n.policy.File, n.policy.Node, n.name)
-	}
-	if n.store, err = openStore(ctx, cfg, n.id, n.policy); err != nil {
-		return err
-	}
+	n.id, n.policy, n.store = h.ID, h.Policy, h.Store
 	n.agree = &keys.Agreements{Store: n.store, Now: n.now, Events: n.keyEvents}
 	sk := &keys.SigningKeys{Store: n.store, Node: n.name, Now: n.now}
 	k, err := sk.Current(ctx)
@@ -182,49 +172,11 @@ func (n *Node) openKeys(ctx context.Context) error {
 	return nil
 }
 
-// openStore opens the configured key store; a file store seals new entries to the policy's
-// custodians too.
-func openStore(ctx context.Context, cfg *Config, id *keys.Identity, pol *policy.Policy) (keys.Store, error) {
-	ks := cfg.KeyStore
-	if ks.Type == "vault" {
-		token := os.Getenv("VAULT_TOKEN")
-		if ks.TokenFile != "" {
-			b, err := os.ReadFile(cfg.Path(ks.TokenFile))
-			if err != nil {
-				return nil, fmt.Errorf("protocol: vault token: %w", err)
-			}
-			token = strings.TrimSpace(string(b))
-		}
-		return keys.NewVaultStore(ctx, keys.VaultConfig{Address: ks.Address, Mount: ks.Mount, Prefix: ks.Prefix,
-			TransitMount: ks.TransitPath, TransitKey: ks.TransitKey, Auth: keys.VaultToken(token), Custodians: ks.Custodians})
-	}
-	var cs []keys.Custodian
-	for _, c := range custodiansOf(pol) {
-		if c.Recipient == "" {
-			continue
-		}
-		kc, err := keys.ParseCustodian(c.Name, c.Recipient)
-		if err != nil {
-			return nil, err
-		}
-		cs = append(cs, kc)
-	}
-	return keys.OpenFileStore(cfg.Path(ks.Path), id, keys.FileStoreOptions{Custodians: cs})
-}
-
-// custodiansOf returns the policy's custodians; none for a home without a policy yet.
-func custodiansOf(pol *policy.Policy) []policy.Custodian {
-	if pol == nil {
-		return nil
-	}
-	return pol.Custodians
-}
-
 // Name returns the node's name.
 func (n *Node) Name() string { return n.name }
 
 // Config returns the node's configuration.
-func (n *Node) Config() *Config { return n.cfg }
+func (n *Node) Config() *home.Config { return n.cfg }
 
 // Metrics returns the node's metrics.
 func (n *Node) Metrics() *Metrics { return n.met }
@@ -300,7 +252,7 @@ func (n *Node) Close() error {
 	if n.signer != nil {
 		n.signer.Zero()
 	}
-	n.lock.release()
+	n.lock.Release()
 	return errors.Join(errs...)
 }
 

@@ -1,42 +1,9 @@
 package protocol
 
 import (
-	"fmt"
-
-	"strings"
-
 	"github.com/puente-id/puente/he"
 	pb "github.com/puente-id/puente/proto/puente/v1"
 )
-
-// testParamSets lists the INSECURE test parameter sets of package hetest. It is nil in the
-// default build; a build made with -tags puente_testparams sets it (params_testparams.go), and
-// only a node configured with test_node = true may then use them.
-var testParamSets func() []*he.ParamSet
-
-// LookupParams returns the HE parameter set with the given name: the production set
-// (he.N15V2, "puente-ckks-n15-v2"), or, in a build made with -tags puente_testparams only, one
-// of the INSECURE test sets. The default build refuses an INSECURE set by name.
-func LookupParams(name string) (*he.ParamSet, error) {
-	if ps, err := he.LookupName(name); err == nil {
-		return ps, nil
-	}
-	if why, ok := he.Retired(name); ok {
-		return nil, fmt.Errorf("protocol: HE parameter set %q is retired: %s", name, why)
-	}
-	if testParamSets == nil {
-		if strings.HasPrefix(name, "INSECURE-") {
-			return nil, fmt.Errorf("protocol: HE parameter set %q: %w (build with -tags puente_testparams for tests)", name, he.ErrInsecureParams)
-		}
-	} else {
-		for _, ps := range testParamSets() {
-			if ps.Name() == name {
-				return ps, nil
-			}
-		}
-	}
-	return nil, fmt.Errorf("protocol: unknown HE parameter set %q (want puente-ckks-n15-v2)", name)
-}
 
 // paramDigest is the param_set_digest of a Hello: the he package's SHA-512 of the set's
 // canonical description, so that two builds naming the same set with different numbers are

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/keys/policy"
 )
@@ -21,8 +22,8 @@ import (
 // connection this node's own queries use.
 type partner struct {
 	name    string
-	cfg     *PartnerConfig
-	card    *Card
+	cfg     *home.PartnerConfig
+	card    *home.Card
 	rules   []peerRule
 	quota   *policy.Quota // nil: the policy grants none, and its queries are refused
 	verify  *policy.Quota // per-reference verification limit; nil: its verifications are refused
@@ -43,8 +44,8 @@ type partner struct {
 }
 
 // openPartner loads a partner's card, quota and verification limit, agreement keys and gallery.
-func (n *Node) openPartner(ctx context.Context, pc *PartnerConfig) (*partner, error) {
-	card, err := LoadCard(n.cfg.Path(pc.Card))
+func (n *Node) openPartner(ctx context.Context, pc *home.PartnerConfig) (*partner, error) {
+	card, err := home.LoadCard(n.cfg.Path(pc.Card))
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +56,7 @@ func (n *Node) openPartner(ctx context.Context, pc *PartnerConfig) (*partner, er
 	pin := card.Pin
 	p.rules = []peerRule{{partner: pc.Name, pin: &pin}}
 	if pc.TLSCA != "" {
-		pool, err := loadCAPool(n.cfg.Path(pc.TLSCA))
+		pool, err := home.LoadCAPool(n.cfg.Path(pc.TLSCA))
 		if err != nil {
 			return nil, err
 		}
@@ -72,7 +73,7 @@ func (n *Node) openPartner(ctx context.Context, pc *PartnerConfig) (*partner, er
 			p.verify = &q
 		}
 	}
-	if p.ps, err = LookupParams(pc.HEParams); err != nil {
+	if p.ps, err = home.LookupParams(pc.HEParams); err != nil {
 		return nil, err
 	}
 	p.maxDims = maxDimsFor(pc.Transform.OutputDim())

@@ -20,6 +20,7 @@ import (
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/he/hetest"
+	"github.com/puente-id/puente/home"
 	pb "github.com/puente-id/puente/proto/puente/v1"
 	"github.com/puente-id/puente/protocol/wire"
 )
@@ -110,11 +111,11 @@ func strangerConn(t *testing.T, b *testNode) *grpc.ClientConn {
 	t.Helper()
 	m := initNode(t, "mallory")
 	m.lis.Close()
-	cert, err := loadKeyPair(filepath.Join(m.home, "tls", "node.crt"), filepath.Join(m.home, "tls", "node.key"))
+	cert, err := home.LoadKeyPair(filepath.Join(m.home, "tls", "node.crt"), filepath.Join(m.home, "tls", "node.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	pin, err := CertPin(filepath.Join(b.home, "tls", "node.crt"))
+	pin, err := home.CertPin(filepath.Join(b.home, "tls", "node.crt"))
 	if err != nil {
 		t.Fatal(err)
 	}

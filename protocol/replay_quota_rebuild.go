@@ -13,6 +13,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/internal/atomicfile"
 )
 
@@ -46,7 +47,7 @@ type PartnerQuota struct {
 // requests signed before the rebuild are refused, since the nonces seen before it are lost. The
 // old file, if any, is kept beside the new one. The rebuild is recorded in the audit log (action
 // "state-rebuilt", with the number of quota entries).
-func RebuildState(ctx context.Context, cfg *Config, opts Options) (*RebuildReport, error) {
+func RebuildState(ctx context.Context, cfg *home.Config, opts Options) (*RebuildReport, error) {
 	n, _, done, err := openStopped(ctx, cfg, "")
 	if err != nil {
 		return nil, err

@@ -25,10 +25,10 @@ import (
 // with one fsync'd transaction per change, so a restarted node neither accepts a nonce it
 // accepted before nor forgets a query it answered.
 //
-// The file is made with the node (InitHome) and checked whenever it is opened: a missing or
-// damaged one is refused, never made anew, since a new one would forget the quota used and the
-// nonces seen; RebuildState makes it again, explicitly and audited, from what the audit log
-// proves. A storage-engine panic on a damaged page is turned into an error.
+// The file is made with the node (home.InitHome, through CreateState) and checked whenever it
+// is opened: a missing or damaged one is refused, never made anew, since a new one would forget
+// the quota used and the nonces seen; RebuildState makes it again, explicitly and audited, from
+// what the audit log proves. A storage-engine panic on a damaged page is turned into an error.
 type stateDB struct {
 	db   *bolt.DB
 	path string
@@ -90,6 +90,16 @@ func openState(path string, rnd io.Reader, create bool) (*stateDB, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// CreateState makes the replay and quota state file of a new node at path (mode 0600), as
+// home.InitHome asks it to (InitOptions.NewState).
+func CreateState(path string) error {
+	st, err := openState(path, nil, true)
+	if err != nil {
+		return err
+	}
+	return st.close()
 }
 
 // openBoltState opens the bbolt file, turning the engine's panics and refusals of a damaged

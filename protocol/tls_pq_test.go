@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/puente-id/puente/home"
 )
 
 // classicalDial dials b with a's certificate, offering only the classical X25519 key exchange.
@@ -73,7 +75,7 @@ func TestClassicalClientRefused(t *testing.T) {
 	// Under the exception, another node's classical connection is still refused.
 	m := initNode(t, "mallory")
 	m.lis.Close()
-	cert, err := loadKeyPair(filepath.Join(m.home, "tls", "node.crt"), filepath.Join(m.home, "tls", "node.key"))
+	cert, err := home.LoadKeyPair(filepath.Join(m.home, "tls", "node.crt"), filepath.Join(m.home, "tls", "node.key"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,8 @@ import (
 	"math/big"
 	"testing"
 	"time"
+
+	"github.com/puente-id/puente/home"
 )
 
 // testCert makes a certificate for name signed by parent (self-signed when parent is nil).
@@ -50,7 +52,7 @@ func TestIdentifyPartner(t *testing.T) {
 	other, _ := testCert(t, "beta", nil, nil, false, later) // self-signed, not pinned
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
-	pin := PinOf(gamma)
+	pin := home.PinOf(gamma)
 	rules := []peerRule{{partner: "beta", roots: pool}, {partner: "gamma", pin: &pin}}
 	now := time.Now()
 	for _, tc := range []struct {

@@ -2,46 +2,22 @@ package protocol
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"time"
 
 	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/home"
 )
-
-// Pin is the SHA-256 of a certificate's DER SubjectPublicKeyInfo (the pin of RFC 7469): it names a
-// partner's TLS key whatever the certificate around it.
-type Pin [32]byte
-
-// PinOf returns the pin of a certificate.
-func PinOf(c *x509.Certificate) Pin { return sha256.Sum256(c.RawSubjectPublicKeyInfo) }
-
-// String returns the pin in lower-case hex.
-func (p Pin) String() string { return hex.EncodeToString(p[:]) }
-
-// ParsePin parses the hex form of a pin.
-func ParsePin(s string) (Pin, error) {
-	var p Pin
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != len(p) {
-		return p, fmt.Errorf("protocol: TLS pin must be %d hex digits (SHA-256 of the SPKI)", 2*len(p))
-	}
-	copy(p[:], b)
-	return p, nil
-}
 
 // peerRule recognises one partner's certificate: by pin, or by a partner CA and the partner's
 // node name in the certificate (a DNS name, or the common name when there is none).
 type peerRule struct {
 	partner string
-	pin     *Pin
+	pin     *home.Pin
 	roots   *x509.CertPool
 }
 
@@ -56,7 +32,7 @@ func identify(rules []peerRule, chain []*x509.Certificate, now time.Time, usage 
 	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
 		return "", fmt.Errorf("certificate not valid now (valid %s to %s)", leaf.NotBefore.Format(time.RFC3339), leaf.NotAfter.Format(time.RFC3339))
 	}
-	pin := PinOf(leaf)
+	pin := home.PinOf(leaf)
 	for _, r := range rules {
 		if r.pin != nil && *r.pin == pin {
 			return r.partner, nil
@@ -83,50 +59,6 @@ func namesPartner(c *x509.Certificate, name string) bool {
 		return slices.Contains(c.DNSNames, name)
 	}
 	return c.Subject.CommonName == name
-}
-
-// loadCAPool reads a PEM file of partner CA certificates.
-func loadCAPool(path string) (*x509.CertPool, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("protocol: partner CA: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(b) {
-		return nil, fmt.Errorf("protocol: partner CA %s: no PEM certificate in the file", path)
-	}
-	return pool, nil
-}
-
-// loadKeyPair reads the node's TLS certificate and key.
-func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
-	c, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("protocol: TLS certificate %s / key %s: %w", certFile, keyFile, err)
-	}
-	if c.Leaf == nil {
-		if c.Leaf, err = x509.ParseCertificate(c.Certificate[0]); err != nil {
-			return tls.Certificate{}, fmt.Errorf("protocol: TLS certificate %s: %w", certFile, err)
-		}
-	}
-	return c, nil
-}
-
-// CertPin reads a PEM certificate file and returns its pin.
-func CertPin(path string) (Pin, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return Pin{}, fmt.Errorf("protocol: %w", err)
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil || blk.Type != "CERTIFICATE" {
-		return Pin{}, fmt.Errorf("protocol: %s holds no PEM certificate", path)
-	}
-	c, err := x509.ParseCertificate(blk.Bytes)
-	if err != nil {
-		return Pin{}, fmt.Errorf("protocol: %s: %w", path, err)
-	}
-	return PinOf(c), nil
 }
 
 // Key exchanges. Every connection uses the hybrid post-quantum X25519MLKEM768 (ML-KEM-768,

@@ -7,13 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/keys"
-	"github.com/puente-id/puente/protocol"
 )
 
 func init() {
@@ -32,7 +30,7 @@ func init() {
 }
 
 func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
+	dir := homeFlag(fs)
 	logFile := fs.String("log", "", "the audit log (default HOME/audit.log)")
 	ringFile := fs.String("keyring", "", "public keyring JSON from 'puente keys keyring' (default: the node's own)")
 	expect := fs.String("expect", "", "a head noted earlier, SEQ:HASH, that the log must still contain")
@@ -50,19 +48,19 @@ func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	}
 	own := *logFile == "" // the node's own log, which has its head file
 	if own {
-		_, _, log, err := protocol.HomePaths(*home)
+		_, _, log, err := home.HomePaths(*dir)
 		if err != nil {
 			return err
 		}
 		*logFile = log
 	}
-	ring, err := loadKeyring(ctx, *home, *ringFile)
+	ring, err := loadKeyring(ctx, *dir, *ringFile)
 	if err != nil {
 		return err
 	}
 	var witnesses []audit.Expectation
 	if *witness != "" {
-		if witnesses, err = readWitnesses(*witness, *home, *logFile, ring); err != nil {
+		if witnesses, err = readWitnesses(*witness, *dir, *logFile, ring); err != nil {
 			var bad *audit.BadRecordError
 			if errors.As(err, &bad) {
 				fmt.Fprintf(st.out, "BAD: a witness in the partner's log does not check out (forged?): %v\n", err)
@@ -100,26 +98,24 @@ func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 
 // readWitnesses reads the heads of this node's log that the partner's log witnessed, each
 // checked against this node's keyring (the node signed them).
-func readWitnesses(partnerLog, home, logFile string, ring *keys.Keyring) ([]audit.Expectation, error) {
+func readWitnesses(partnerLog, dir, logFile string, ring *keys.Keyring) ([]audit.Expectation, error) {
 	f, err := os.Open(partnerLog)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	name, err := logNode(home, logFile)
+	name, err := logNode(dir, logFile)
 	if err != nil {
 		return nil, err
 	}
 	return audit.Witnessed(f, partnerLog, name, ring)
 }
 
-// logNode names the node whose log logFile is: the node of its first record, or the home's.
-func logNode(home, logFile string) (string, error) {
-	if cfg, err := protocol.HomeConfig(home); err == nil && cfg != nil {
-		return cfg.Node, nil
-	}
-	if b, err := os.ReadFile(filepath.Join(home, "node")); err == nil {
-		return strings.TrimSpace(string(b)), nil
+// logNode names the node whose log logFile is: the home's node (home.NodeName), or the node of
+// the log's first record.
+func logNode(dir, logFile string) (string, error) {
+	if name, err := home.NodeName(dir); err == nil {
+		return name, nil
 	}
 	f, err := os.Open(logFile)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/internal/demo"
 	"github.com/puente-id/puente/protocol"
 )
@@ -66,7 +67,7 @@ func runDemo(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 	if *size < demoCandidates || *size > 32768 {
 		return usagef("-gallery must be between %d and 32768, got %d", demoCandidates, *size)
 	}
-	ps, err := protocol.LookupParams(*params)
+	ps, err := home.LookupParams(*params)
 	if err != nil {
 		return usagef("-he-params: %v", err)
 	}

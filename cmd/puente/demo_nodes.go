@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/internal/demo"
 	"github.com/puente-id/puente/protect"
 	"github.com/puente-id/puente/protocol"
@@ -36,7 +37,7 @@ type demoNode struct {
 	name   string
 	home   string
 	listen string
-	card   *protocol.Card
+	card   *home.Card
 	relay  *demo.Relay
 
 	proc    *exec.Cmd
@@ -56,7 +57,7 @@ func newDemoNode(ctx context.Context, dir, name string, test bool) (*demoNode, e
 	if sock := filepath.Join(n.home, "run", "admin.sock"); len(sock) > 100 {
 		return nil, fmt.Errorf("%s: the operator socket's path would be %d bytes, too long for a Unix socket; use a shorter -dir", dir, len(sock))
 	}
-	if n.card, err = protocol.InitHome(ctx, n.home, protocol.InitOptions{Node: name, Listen: listen, TestNode: test}); err != nil {
+	if n.card, err = home.InitHome(ctx, n.home, home.InitOptions{Node: name, Listen: listen, TestNode: test, NewState: protocol.CreateState}); err != nil {
 		return nil, err
 	}
 	if n.relay, err = demo.NewRelay("127.0.0.1:0", listen); err != nil {
@@ -78,12 +79,16 @@ func freeLoopback() (string, error) {
 // addPartner adds p as n's partner, as puente partner add does, reaching p through its relay,
 // and appends the printed block to n's key policy, as n's privacy officer would.
 func (n *demoNode) addPartner(p *demoNode, params string) error {
-	block, err := protocol.AddPartner(n.home, p.card, protocol.PartnerOptions{Agreement: demoAgreement, Address: p.relay.Addr(),
+	block, err := home.AddPartner(n.home, p.card, home.PartnerOptions{Agreement: demoAgreement, Address: p.relay.Addr(),
 		Purposes: []string{demoPurpose}, HEParams: params, Threshold: demoTau, Transform: demoTransform, VerifyLimit: demoVerify}, demoQuota)
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(n.home, "policy.hcl"), os.O_APPEND|os.O_WRONLY, 0)
+	_, policyFile, _, err := home.HomePaths(n.home)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(policyFile, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		return err
 	}
@@ -167,7 +172,11 @@ func (n *demoNode) verifyAudit(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	rep, err := audit.VerifyFile(filepath.Join(n.home, "audit.log"), ring, nil)
+	_, _, logFile, err := home.HomePaths(n.home)
+	if err != nil {
+		return 0, err
+	}
+	rep, err := audit.VerifyFile(logFile, ring, nil)
 	if err != nil {
 		return 0, fmt.Errorf("%s's audit log: %w", n.name, err)
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"path/filepath"
 
 	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/protocol"
 )
@@ -21,7 +21,7 @@ func init() {
 }
 
 func runInit(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
+	dir := homeFlag(fs)
 	listen := fs.String("listen", "127.0.0.1:7443", "address partners reach this node at")
 	metrics := fs.String("metrics", "", "address of the Prometheus metrics endpoint (none if empty)")
 	csr := fs.Bool("csr", false, "write a TLS certificate request (tls/node.csr) instead of a self-signed certificate")
@@ -37,15 +37,15 @@ func runInit(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 	if !audit.ValidNodeName(rest[0]) || !keys.ValidName(rest[0]) {
 		return usagef("node name %q: want lower-case letters, digits, '.', '_' and '-', at most 64 bytes", rest[0])
 	}
-	card, err := protocol.InitHome(ctx, *home, protocol.InitOptions{Node: rest[0], Listen: *listen, MetricsListen: *metrics,
-		TestNode: *test, CSR: *csr, Classical: *classical})
+	card, err := home.InitHome(ctx, *dir, home.InitOptions{Node: rest[0], Listen: *listen, MetricsListen: *metrics,
+		TestNode: *test, CSR: *csr, Classical: *classical, NewState: protocol.CreateState})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(st.out, "node %s created in %s\n", card.Node, *home)
-	fmt.Fprintf(st.out, "card for partners: %s (TLS pin %s, signing key %s)\n", filepath.Join(*home, "card.json"), card.Pin, card.Keyring.Entries()[0].ID)
+	fmt.Fprintf(st.out, "node %s created in %s\n", card.Node, *dir)
+	fmt.Fprintf(st.out, "card for partners: %s (TLS pin %s, signing key %s)\n", home.CardFile(*dir), card.Pin, card.Keyring.Entries()[0].ID)
 	if *csr {
-		fmt.Fprintf(st.out, "certificate request: %s; install the signed certificate as tls/node.crt, then run 'puente card'\n", filepath.Join(*home, "tls", "node.csr"))
+		fmt.Fprintf(st.out, "certificate request: %s; install the signed certificate as tls/node.crt, then run 'puente card'\n", home.CSRFile(*dir))
 	}
 	fmt.Fprintln(st.out, "next: review policy.hcl, then 'puente partner add' for each partner agency")
 	return nil

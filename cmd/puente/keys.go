@@ -2,27 +2,20 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/keys"
-	"github.com/puente-id/puente/protocol"
 )
 
-// A node's files live under its home directory (-home, or $PUENTE_HOME):
-//
-//	identity.age   the node's age identity (mode 0600)
-//	keys/          the file key store
-//	audit.log      the audit log (and audit.log.head)
-//	policy.hcl     the key policy
-//	node           the node's name, one line
+// A node's files live under its home directory (-home, or $PUENTE_HOME), at the places its
+// puente.hcl names; package home opens them (see home.InitHome for the layout).
 func init() {
 	for _, c := range []*command{
 		{name: "keys init", summary: "create a node: age identity, key store, first signing key", usage: "[-home DIR] [-classical] NODE",
@@ -44,19 +37,9 @@ func init() {
 	}
 }
 
-// node is an opened node home: identity, key store, policy (if any), as protocol.OpenNodeHome
+// node is an opened node home: identity, key store, policy (if any), as home.OpenNodeHome
 // opens it, honouring puente.hcl.
-type node = protocol.NodeHome
-
-// lockNodeHome takes the home's lock when home is a full node's (it has a configuration), so
-// that no serve starts while a command changes its files; it returns the release function.
-func lockNodeHome(home string) (func(), error) {
-	cfg, err := protocol.HomeConfig(home)
-	if err != nil || cfg == nil {
-		return func() {}, err
-	}
-	return protocol.LockHome(cfg)
-}
+type node = home.NodeHome
 
 func homeFlag(fs *flag.FlagSet) *string {
 	def := os.Getenv("PUENTE_HOME")
@@ -66,17 +49,17 @@ func homeFlag(fs *flag.FlagSet) *string {
 	return fs.String("home", def, "the node's home directory ($PUENTE_HOME when set)")
 }
 
-// openNode opens the node at home (protocol.OpenNodeHome): its configured identity, key store
+// openNode opens the node at dir (home.OpenNodeHome): its configured identity, key store
 // (file or Vault) and policy.
-func openNode(home string) (*node, error) {
-	return protocol.OpenNodeHome(context.Background(), home, false)
+func openNode(dir string) (*node, error) {
+	return home.OpenNodeHome(context.Background(), dir, false)
 }
 
-// openNodeForWrite opens the node at home for a command that changes its files itself: it takes
+// openNodeForWrite opens the node at dir for a command that changes its files itself: it takes
 // the home's lock first, so that no serve starts meanwhile (a running node is reached through
 // its operator socket instead, see keyCommand). The caller releases it with Close.
-func openNodeForWrite(home string) (*node, error) {
-	return protocol.OpenNodeHome(context.Background(), home, true)
+func openNodeForWrite(dir string) (*node, error) {
+	return home.OpenNodeHome(context.Background(), dir, true)
 }
 
 // parseNoArgs parses args for a command that takes flags only.
@@ -104,7 +87,7 @@ var (
 )
 
 func runKeysInit(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
+	dir := homeFlag(fs)
 	classical := fs.Bool("classical", false, "use a classical X25519 identity instead of hybrid ML-KEM-768+X25519")
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -113,33 +96,11 @@ func runKeysInit(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string
 	if len(rest) != 1 || !audit.ValidNodeName(rest[0]) {
 		return usagef("keys init needs one node name ([a-z0-9._-]), got %q", rest)
 	}
-	if err := os.MkdirAll(*home, 0o700); err != nil {
-		return err
-	}
-	id, err := keys.GenerateIdentity(*classical)
+	n, id, err := home.InitKeys(ctx, *dir, rest[0], *classical)
 	if err != nil {
 		return err
 	}
-	if err := id.Save(filepath.Join(*home, "identity.age"), time.Now()); err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(*home, "node"), []byte(rest[0]+"\n"), 0o600); err != nil {
-		return err
-	}
-	n, err := openNode(*home)
-	if err != nil {
-		return err
-	}
-	sk := &keys.SigningKeys{Store: n.Store, Node: n.Name, Rand: rand.Reader}
-	k, err := sk.Rotate(ctx, 0)
-	if err != nil {
-		return err
-	}
-	defer k.Zero()
-	if err := n.AuditSink()(ctx, keys.Event{Action: keys.ActSigningKeyCreated, Key: keys.SigningKeyName(k.ID()), KeyID: k.ID().String()}); err != nil {
-		return err
-	}
-	fmt.Fprintf(st.out, "node %s created in %s\nrecipient (give it to the partner): %s\nsigning key: %s\n", n.Name, *home, id.Recipient(), k.ID())
+	fmt.Fprintf(st.out, "node %s created in %s\nrecipient (give it to the partner): %s\nsigning key: %s\n", n.Name, *dir, n.ID.Recipient(), id)
 	return nil
 }
 

@@ -12,8 +12,8 @@ import (
 	"testing"
 
 	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/keys"
-	"github.com/puente-id/puente/protocol"
 )
 
 // newHome makes a node home with the example key policy (adapted to the
@@ -91,10 +91,10 @@ func TestKeysPolicyAuditCommands(t *testing.T) {
 	}
 }
 
-// beginEpoch begins epoch of agreement with partner on the node at home, with its audit
+// beginEpoch begins epoch of agreement with partner on the node at dir, with its audit
 // record, as the key ceremony leaves it: from two contributions drawn here.
-func beginEpoch(ctx context.Context, home, partner, agreement string, epoch uint64) error {
-	n, err := protocol.OpenNodeHome(ctx, home, true)
+func beginEpoch(ctx context.Context, dir, partner, agreement string, epoch uint64) error {
+	n, err := home.OpenNodeHome(ctx, dir, true)
 	if err != nil {
 		return err
 	}

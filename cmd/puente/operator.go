@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/protect"
 	"github.com/puente-id/puente/protocol"
 )
@@ -18,13 +19,10 @@ import (
 // status) act through the running node when `puente serve` is up — over its operator socket,
 // so that one process owns the node's files — and otherwise open the node in process.
 
-// configPath returns the node's configuration file in home.
-func configPath(home string) string { return filepath.Join(home, "puente.hcl") }
-
 // openOperator returns the running node's admin client or, when none runs, the node opened in
 // process, and a function that releases it.
 func openOperator(ctx context.Context, st *stdio, home string) (protocol.Operator, func() error, error) {
-	cfg, err := protocol.LoadConfig(configPath(home))
+	cfg, err := loadConfig(home)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -41,7 +39,7 @@ func openOperator(ctx context.Context, st *stdio, home string) (protocol.Operato
 // runningNode returns the operator socket client of the node serving home, or nil when none
 // runs (or home has no configuration). The caller closes it.
 func runningNode(home string) *protocol.AdminClient {
-	cfg, err := protocol.LoadConfig(configPath(home))
+	cfg, err := loadConfig(home)
 	if err != nil {
 		return nil
 	}
@@ -111,8 +109,8 @@ func withPartner(ctx context.Context, st *stdio, home, partner string, f func(pr
 
 // partnerConfig returns the partner's block of the node's configuration, or an error naming the
 // configuration file and the partners it has.
-func partnerConfig(home, partner string) (*protocol.PartnerConfig, error) {
-	cfg, err := protocol.LoadConfig(configPath(home))
+func partnerConfig(home, partner string) (*home.PartnerConfig, error) {
+	cfg, err := loadConfig(home)
 	if err != nil {
 		return nil, err
 	}

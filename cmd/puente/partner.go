@@ -5,14 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/keys/policy"
 	"github.com/puente-id/puente/protect"
-	"github.com/puente-id/puente/protocol"
 )
 
 func init() {
@@ -29,7 +28,7 @@ func init() {
 }
 
 func runPartnerAdd(_ context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
+	dir := homeFlag(fs)
 	cardFile := fs.String("card", "", "the partner's card file (required)")
 	agreement := fs.String("agreement", "", "the agreement ID both agencies use (required)")
 	address := fs.String("address", "", "host:port of the partner's node (required)")
@@ -53,13 +52,13 @@ func runPartnerAdd(_ context.Context, st *stdio, fs *flag.FlagSet, args []string
 	if *cardFile == "" || *agreement == "" || *address == "" {
 		return usagef("-card, -agreement and -address are required")
 	}
-	if err := protocol.CheckAddress(*address); err != nil {
+	if err := home.CheckAddress(*address); err != nil {
 		return usagef("-address: %v", err)
 	}
 	if math.IsNaN(*threshold) || *threshold < -0.999 || *threshold > 0.999 {
 		return usagef("-threshold %v: want a number from -0.999 to 0.999 (a protected score at or above it is a hit)", *threshold)
 	}
-	if _, err := protocol.LookupParams(*params); err != nil {
+	if _, err := home.LookupParams(*params); err != nil {
 		return usagef("-he-params: %v", err)
 	}
 	if _, err := policy.ParseQuota(*quota); err != nil {
@@ -84,21 +83,21 @@ func runPartnerAdd(_ context.Context, st *stdio, fs *flag.FlagSet, args []string
 	if err := t.Validate(); err != nil {
 		return usagef("transform: %v", err)
 	}
-	card, err := protocol.LoadCard(*cardFile)
+	card, err := home.LoadCard(*cardFile)
 	if err != nil {
 		return err
 	}
-	snippet, err := protocol.AddPartner(*home, card, protocol.PartnerOptions{Agreement: *agreement, Address: *address,
+	snippet, err := home.AddPartner(*dir, card, home.PartnerOptions{Agreement: *agreement, Address: *address,
 		Purposes: strings.Split(*purposes, ","), HEParams: *params, Threshold: *threshold, Transform: t, VerifyLimit: *verifyLimit}, *quota)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(st.out, "partner %s added to %s\n", card.Node, configPath(*home))
+	fmt.Fprintf(st.out, "partner %s added to %s\n", card.Node, configPath(*dir))
 	fmt.Fprintf(st.out, "confirm with %s by another channel: TLS pin %s, signing keys", card.Node, card.Pin)
 	for _, e := range card.Keyring.Entries() {
 		fmt.Fprintf(st.out, " %s", e.ID)
 	}
-	_, policyFile, _, err := protocol.HomePaths(*home)
+	_, policyFile, _, err := home.HomePaths(*dir)
 	if err != nil {
 		return err
 	}
@@ -107,22 +106,22 @@ func runPartnerAdd(_ context.Context, st *stdio, fs *flag.FlagSet, args []string
 }
 
 func runCard(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
+	dir := homeFlag(fs)
 	out := fs.String("out", "", "where to write the card (default HOME/card.json)")
 	if rest, err := parse(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
 		return usagef("card takes no arguments, got %q", rest[0])
 	}
-	cfg, err := protocol.LoadConfig(configPath(*home))
+	cfg, err := loadConfig(*dir)
 	if err != nil {
 		return err
 	}
-	pin, err := protocol.CertPin(cfg.Path(cfg.TLSCert))
+	pin, err := home.CertPin(cfg.Path(cfg.TLSCert))
 	if err != nil {
 		return err
 	}
-	n, err := protocol.OpenNodeHome(ctx, *home, false)
+	n, err := home.OpenNodeHome(ctx, *dir, false)
 	if err != nil {
 		return err
 	}
@@ -133,9 +132,9 @@ func runCard(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 	}
 	path := *out
 	if path == "" {
-		path = filepath.Join(*home, "card.json")
+		path = home.CardFile(*dir)
 	}
-	if err := protocol.WriteCard(path, &protocol.Card{Node: cfg.Node, Recipient: id.Recipient(), Pin: pin, Keyring: ring}); err != nil {
+	if err := home.WriteCard(path, &home.Card{Node: cfg.Node, Recipient: id.Recipient(), Pin: pin, Keyring: ring}); err != nil {
 		return err
 	}
 	fmt.Fprintf(st.out, "card of %s written to %s (TLS pin %s)\n", cfg.Node, path, pin)
@@ -143,7 +142,7 @@ func runCard(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 }
 
 func runPartnerUpdate(_ context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
+	dir := homeFlag(fs)
 	cardFile := fs.String("card", "", "the partner's new card file (required)")
 	if rest, err := parse(fs, args); err != nil {
 		return err
@@ -153,11 +152,11 @@ func runPartnerUpdate(_ context.Context, st *stdio, fs *flag.FlagSet, args []str
 	if *cardFile == "" {
 		return usagef("-card is required")
 	}
-	card, err := protocol.LoadCard(*cardFile)
+	card, err := home.LoadCard(*cardFile)
 	if err != nil {
 		return err
 	}
-	old, err := protocol.UpdatePartnerCard(*home, card)
+	old, err := home.UpdatePartnerCard(*dir, card)
 	if err != nil {
 		return err
 	}
@@ -170,7 +169,7 @@ func runPartnerUpdate(_ context.Context, st *stdio, fs *flag.FlagSet, args []str
 }
 
 // cardChanges lists, one line each, what differs between a partner's old and new card.
-func cardChanges(old, card *protocol.Card) []string {
+func cardChanges(old, card *home.Card) []string {
 	var out []string
 	if old.Pin != card.Pin {
 		out = append(out, fmt.Sprintf("TLS pin %s -> %s", old.Pin, card.Pin))

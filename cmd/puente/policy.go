@@ -6,13 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/keys/policy"
-	"github.com/puente-id/puente/protocol"
 )
 
 func init() {
@@ -27,19 +25,19 @@ func init() {
 
 // policyFlags registers -home and -policy and returns a loader.
 func policyFlags(fs *flag.FlagSet) func() (*policy.Policy, string, error) {
-	home := homeFlag(fs)
+	dir := homeFlag(fs)
 	file := fs.String("policy", "", "the key policy file (default: puente.hcl's policy, or HOME/policy.hcl)")
 	return func() (*policy.Policy, string, error) {
 		path := *file
 		if path == "" {
-			_, pf, _, err := protocol.HomePaths(*home)
+			_, pf, _, err := home.HomePaths(*dir)
 			if err != nil {
-				return nil, *home, err
+				return nil, *dir, err
 			}
 			path = pf
 		}
 		p, err := policy.Load(path)
-		return p, *home, err
+		return p, *dir, err
 	}
 }
 
@@ -65,7 +63,7 @@ func runPolicyCheck(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	p, home, err := load()
+	p, dir, err := load()
 	if err != nil {
 		return err
 	}
@@ -73,11 +71,9 @@ func runPolicyCheck(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	if *addr != "" {
 		name := *nodeName
 		if name == "" {
-			b, err := os.ReadFile(filepath.Join(home, "node"))
-			if err != nil {
+			if name, err = home.NodeName(dir); err != nil {
 				return usagef("policy check -vault-addr needs the node's name: -node NAME, or -home with a node file (%v)", err)
 			}
-			name = strings.TrimSpace(string(b))
 		}
 		if name != p.Node {
 			return fmt.Errorf("%s is the policy of node %s, but the Vault entries are node %s's", p.File, p.Node, name)
@@ -92,12 +88,12 @@ func runPolicyCheck(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 		}
 		target = policy.Target{Store: vs, Kind: "vault"}
 	} else {
-		n, err := openNode(home)
+		n, err := openNode(dir)
 		if err != nil {
 			return err
 		}
 		if n.Name != p.Node {
-			return fmt.Errorf("%s is the policy of node %s, but %s is node %s", p.File, p.Node, home, n.Name)
+			return fmt.Errorf("%s is the policy of node %s, but %s is node %s", p.File, p.Node, dir, n.Name)
 		}
 		target.Store = n.Store
 		if n.Config != nil && n.Config.KeyStore.Type == "vault" {
@@ -115,7 +111,7 @@ func runPolicyCheck(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	// The node's configuration, when there is one, must name its partners as the policy does:
 	// serve refuses a partner whose agreement differs.
 	if *addr == "" {
-		if cfg, err := protocol.LoadConfig(configPath(home)); err == nil {
+		if cfg, err := loadConfig(dir); err == nil {
 			lines = append(lines, cfg.PolicyFindings(p)...)
 		} else if !errors.Is(err, os.ErrNotExist) {
 			return err

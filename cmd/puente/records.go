@@ -32,7 +32,7 @@ func runGalleryForget(ctx context.Context, st *stdio, fs *flag.FlagSet, args []s
 	if err := needPartner(*partner); err != nil {
 		return err
 	}
-	cfg, err := protocol.LoadConfig(configPath(*home))
+	cfg, err := loadConfig(*home)
 	if err != nil {
 		return err
 	}
@@ -52,7 +52,7 @@ func runStateRebuild(ctx context.Context, st *stdio, fs *flag.FlagSet, args []st
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	cfg, err := protocol.LoadConfig(configPath(*home))
+	cfg, err := loadConfig(*home)
 	if err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func runGalleryVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []s
 	if err := needPartner(*partner); err != nil {
 		return err
 	}
-	cfg, err := protocol.LoadConfig(configPath(*home))
+	cfg, err := loadConfig(*home)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/protocol"
 )
 
@@ -22,7 +23,7 @@ func init() {
 }
 
 func runServe(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
+	dir := homeFlag(fs)
 	file := fs.String("config", "", "configuration file (default HOME/puente.hcl)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	healthAddr := fs.String("health-listen", "", "address of a plaintext gRPC health service for probes (empty: none)")
@@ -37,9 +38,9 @@ func runServe(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	}
 	path := *file
 	if path == "" {
-		path = configPath(*home)
+		path = configPath(*dir)
 	}
-	cfg, err := protocol.LoadConfig(path)
+	cfg, err := home.LoadConfig(path)
 	if err != nil {
 		return err
 	}

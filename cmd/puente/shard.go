@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/puente-id/puente/protocol"
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/shard"
 )
 
@@ -52,7 +52,7 @@ func runShard(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 		return err
 	}
 	met := shard.NewMetrics()
-	s, err := shard.NewServer(shard.Config{Dir: *dir, Lookup: protocol.LookupParams, Workers: *workers, MemoryBudget: *budget, Log: log, Metrics: met})
+	s, err := shard.NewServer(shard.Config{Dir: *dir, Lookup: home.LookupParams, Workers: *workers, MemoryBudget: *budget, Log: log, Metrics: met})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/protocol"
 )
 
@@ -19,18 +20,18 @@ func init() {
 // runShardsRebalance opens the node (which must not be running: serve does the same at start)
 // and installs on every configured shard its partition of every gallery.
 func runShardsRebalance(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
-	home := homeFlag(fs)
+	dir := homeFlag(fs)
 	if rest, err := parse(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
 		return usagef("shards rebalance takes no arguments, got %q", rest[0])
 	}
-	cfg, err := protocol.LoadConfig(configPath(*home))
+	cfg, err := loadConfig(*dir)
 	if err != nil {
 		return err
 	}
 	n, err := protocol.Open(ctx, cfg, protocol.Options{Logger: cliLogger(st)})
-	if errors.Is(err, protocol.ErrNodeRunning) {
+	if errors.Is(err, home.ErrNodeRunning) {
 		return fmt.Errorf("%w (a running node installs its shards when it starts: restart it after changing the shards)", err)
 	}
 	if err != nil {

@@ -14,13 +14,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/puente-id/puente/home"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"sigs.k8s.io/yaml"
-
-	"github.com/puente-id/puente/protocol"
 )
 
 // manifests are the decoded objects of every manifest, by kind.
@@ -246,7 +245,7 @@ func TestManifests(t *testing.T) {
 	if !ok {
 		t.Fatal("ConfigMap has no puente.hcl")
 	}
-	cfg, err := protocol.ParseConfig([]byte(src), "/etc/puente/puente.hcl")
+	cfg, err := home.ParseConfig([]byte(src), "/etc/puente/puente.hcl")
 	if err != nil {
 		t.Fatalf("puente.hcl: %v", err)
 	}

@@ -1,4 +1,4 @@
-package protocol
+package home
 
 import (
 	"fmt"
@@ -64,7 +64,7 @@ type Config struct {
 	// default 1. Further queries wait, within their deadline.
 	MaxConcurrent int
 	Partners      []PartnerConfig
-	// Shards, when set, names the shards that hold and score the node's galleries (shards.go).
+	// Shards, when set, names the shards that hold and score the node's galleries (see ShardsConfig).
 	Shards *ShardsConfig
 }
 
@@ -149,11 +149,11 @@ func ParseConfig(src []byte, file string) (*Config, error) {
 	c.Listen = top.str("listen", true)
 	c.MetricsListen = top.str("metrics_listen", false)
 	c.AdminSocket = orDefault(top.str("admin_socket", false), filepath.Join("run", "admin.sock"))
-	c.Identity = orDefault(top.str("identity", false), "identity.age")
+	c.Identity = orDefault(top.str("identity", false), defaultIdentityFile)
 	c.Policy = top.str("policy", true)
 	c.GalleryDir = top.str("gallery_dir", true)
-	c.AuditLog = orDefault(top.str("audit_log", false), "audit.log")
-	c.StateFile = orDefault(top.str("state_file", false), "state.db")
+	c.AuditLog = orDefault(top.str("audit_log", false), defaultAuditLogFile)
+	c.StateFile = orDefault(top.str("state_file", false), defaultStateFile)
 	c.ReplayWindow = 5 * time.Minute
 	if s := top.str("replay_window", false); s != "" {
 		p, err := policy.ParsePeriod(s)
@@ -202,7 +202,7 @@ func (c *Config) parseTLS(top *hclFields) {
 }
 
 func (c *Config) parseKeyStore(top *hclFields) {
-	c.KeyStore = KeyStoreConfig{Type: "file", Path: "keys"}
+	c.KeyStore = KeyStoreConfig{Type: "file", Path: defaultKeyStoreDir}
 	it := top.items["key_store"]
 	if it == nil {
 		return
@@ -213,7 +213,7 @@ func (c *Config) parseKeyStore(top *hclFields) {
 	}
 	f, _ := newFields(top.file, it.Pos().Line, body, []string{"type", "path", "address", "mount", "prefix",
 		"transit_mount", "transit_key", "token_file", "custodians"}, nil, top.err)
-	k := KeyStoreConfig{Type: f.str("type", true), Path: orDefault(f.str("path", false), "keys"), Address: f.str("address", false),
+	k := KeyStoreConfig{Type: f.str("type", true), Path: orDefault(f.str("path", false), defaultKeyStoreDir), Address: f.str("address", false),
 		Mount: f.str("mount", false), Prefix: f.str("prefix", false), TransitPath: f.str("transit_mount", false),
 		TransitKey: f.str("transit_key", false), TokenFile: f.str("token_file", false), Custodians: f.strs("custodians", false)}
 	switch {

@@ -1,6 +1,6 @@
 //go:build puente_testparams
 
-package protocol
+package home
 
 import (
 	"github.com/puente-id/puente/he"

@@ -1,4 +1,4 @@
-package protocol
+package home
 
 import (
 	"errors"
@@ -13,15 +13,17 @@ import (
 // holds the node's home.
 var ErrNodeRunning = errors.New("protocol: a node is already running on this home")
 
-// homeLock is the exclusive hold of one process on a node's home: the lock file run/node.lock
+// Lock is the exclusive hold of one process on a node's home: the lock file run/node.lock
 // beside the operator socket, locked for as long as the node is open and holding the process's
 // ID. Every process that opens the node's files takes it first, so two never write them at once
 // and the second is told a node runs there (rather than which file it found locked).
-type homeLock struct{ f *os.File }
+type Lock struct{ f *os.File }
 
-// lockHome takes the home's lock for cfg or fails with ErrNodeRunning naming the process that
-// holds it and its operator socket.
-func lockHome(cfg *Config) (*homeLock, error) {
+// LockHome takes the home's lock for cfg or fails with [ErrNodeRunning] naming the process that
+// holds it and its operator socket. A node takes it when it opens (protocol.Open), and so does a
+// command that works on the node's files itself while no node runs ([OpenNodeHome]); Release
+// lets others in again.
+func LockHome(cfg *Config) (*Lock, error) {
 	dir := filepath.Dir(cfg.Path(cfg.AdminSocket))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("protocol: %w", err)
@@ -44,24 +46,13 @@ func lockHome(cfg *Config) (*homeLock, error) {
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	return &homeLock{f: f}, nil
+	return &Lock{f: f}, nil
 }
 
-// release lets another process open the node.
-func (l *homeLock) release() {
+// Release lets another process open the node. It may be called on a nil Lock and more than once.
+func (l *Lock) Release() {
 	if l != nil && l.f != nil {
 		l.f.Close()
 		l.f = nil
 	}
-}
-
-// LockHome takes the home's lock for a command that works on the node's files itself (no node
-// running); release lets others in again. It fails with ErrNodeRunning while a node (or another
-// such command) holds it.
-func LockHome(cfg *Config) (release func(), err error) {
-	l, err := lockHome(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return l.release, nil
 }

@@ -1,4 +1,4 @@
-package protocol
+package home
 
 import (
 	"bytes"
@@ -108,4 +108,13 @@ func LoadCard(path string) (*Card, error) {
 		return nil, fmt.Errorf("protocol: card %s: %w", path, err)
 	}
 	return ParseCard(b, path)
+}
+
+// WriteCard writes a card file (mode 0644: it is public).
+func WriteCard(path string, c *Card) error {
+	b, err := c.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
 }

@@ -1,4 +1,4 @@
-package protocol
+package home
 
 import (
 	"context"
@@ -25,20 +25,35 @@ type NodeHome struct {
 	ID     *keys.Identity
 	Policy *policy.Policy // nil when the home has no policy yet
 	Store  keys.Store
-	unlock func()
+	lock   *Lock
 }
 
-// The default places of a node's files in its home, which puente.hcl may change.
+// The default places of a node's files in its home, which puente.hcl may change; the
+// configuration itself, the node file and the card are always at these places.
 const (
+	configFile          = "puente.hcl"
+	nodeFile            = "node"
+	cardFile            = "card.json"
 	defaultIdentityFile = "identity.age"
 	defaultPolicyFile   = "policy.hcl"
 	defaultAuditLogFile = "audit.log"
 	defaultKeyStoreDir  = "keys"
+	defaultStateFile    = "state.db"
 )
+
+// ConfigFile returns where the node at dir keeps its configuration, dir/puente.hcl.
+func ConfigFile(dir string) string { return filepath.Join(dir, configFile) }
+
+// CardFile returns where the node at dir keeps its own card, dir/card.json.
+func CardFile(dir string) string { return filepath.Join(dir, cardFile) }
+
+// CSRFile returns where `puente init -csr` writes the node's certificate request,
+// dir/tls/node.csr.
+func CSRFile(dir string) string { return filepath.Join(dir, "tls", "node.csr") }
 
 // HomeConfig returns the configuration of the node at dir, or nil when dir has no puente.hcl.
 func HomeConfig(dir string) (*Config, error) {
-	cfg, err := LoadConfig(filepath.Join(dir, "puente.hcl"))
+	cfg, err := LoadConfig(ConfigFile(dir))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -62,12 +77,12 @@ func HomePaths(dir string) (identity, policyFile, auditLog string, err error) {
 // key store. With lock, it first takes the home's lock (a home with a configuration), so that
 // no serve starts while the command changes the node's files; Close releases it.
 func OpenNodeHome(ctx context.Context, dir string, lock bool) (_ *NodeHome, err error) {
-	h := &NodeHome{Dir: dir, unlock: func() {}}
+	h := &NodeHome{Dir: dir}
 	if h.Config, err = HomeConfig(dir); err != nil {
 		return nil, err
 	}
 	if lock && h.Config != nil {
-		if h.unlock, err = LockHome(h.Config); err != nil {
+		if h.lock, err = LockHome(h.Config); err != nil {
 			return nil, err
 		}
 	}
@@ -79,7 +94,7 @@ func OpenNodeHome(ctx context.Context, dir string, lock bool) (_ *NodeHome, err 
 	if h.Config != nil {
 		h.Name = h.Config.Node
 	} else {
-		b, err := os.ReadFile(filepath.Join(dir, "node"))
+		b, err := os.ReadFile(filepath.Join(dir, nodeFile))
 		if err != nil {
 			return nil, fmt.Errorf("%s is not a node home (run 'puente init'): %w", dir, err)
 		}
@@ -89,31 +104,65 @@ func OpenNodeHome(ctx context.Context, dir string, lock bool) (_ *NodeHome, err 
 	if err != nil {
 		return nil, err
 	}
-	if h.ID, err = keys.LoadIdentity(identity); err != nil {
-		return nil, err
-	}
-	if h.Policy, err = policy.Load(policyFile); err != nil {
-		if h.Config != nil || !errors.Is(err, os.ErrNotExist) {
-			return nil, err
-		}
-		h.Policy = nil
-	}
 	cfg := h.Config
 	if cfg == nil {
 		cfg = &Config{Dir: dir, KeyStore: KeyStoreConfig{Type: "file", Path: defaultKeyStoreDir}}
 	}
-	if h.Store, err = openStore(ctx, cfg, h.ID, h.Policy); err != nil {
+	if err := h.openKeys(ctx, cfg, identity, policyFile, false); err != nil {
 		return nil, err
 	}
 	return h, nil
 }
 
+// Open opens the keys of the node that cfg configures, for the node runtime (protocol.Open):
+// its identity, its key policy, which must exist and be this node's, and its key store. It does
+// not take the home's lock: the caller holds it ([LockHome]).
+func Open(ctx context.Context, cfg *Config) (*NodeHome, error) {
+	h := &NodeHome{Dir: cfg.Dir, Name: cfg.Node, Config: cfg}
+	if err := h.openKeys(ctx, cfg, cfg.Path(cfg.Identity), cfg.Path(cfg.Policy), true); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// openKeys loads the identity and the policy (a home without a configuration may have none
+// yet) and opens the key store; with checkNode, a policy that names another node is refused.
+func (h *NodeHome) openKeys(ctx context.Context, cfg *Config, identity, policyFile string, checkNode bool) (err error) {
+	if h.ID, err = keys.LoadIdentity(identity); err != nil {
+		return err
+	}
+	if h.Policy, err = policy.Load(policyFile); err != nil {
+		if h.Config != nil || !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		h.Policy = nil
+	}
+	if checkNode && h.Policy.Node != "" && h.Policy.Node != h.Name {
+		return fmt.Errorf("protocol: policy %s is for node %q, this node is %q", h.Policy.File, h.Policy.Node, h.Name)
+	}
+	h.Store, err = OpenStore(ctx, cfg, h.ID, h.Policy)
+	return err
+}
+
 // Close releases the home's lock, if OpenNodeHome took it.
 func (h *NodeHome) Close() {
-	if h != nil && h.unlock != nil {
-		h.unlock()
-		h.unlock = nil
+	if h != nil {
+		h.lock.Release()
 	}
+}
+
+// NodeName returns the name of the node at dir: its configuration's node when dir has a
+// configuration that loads, else the one line of its node file (a home that `puente keys init`
+// made), whose error it returns when there is none.
+func NodeName(dir string) (string, error) {
+	if cfg, err := HomeConfig(dir); err == nil && cfg != nil {
+		return cfg.Node, nil
+	}
+	b, err := os.ReadFile(filepath.Join(dir, nodeFile))
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // PolicyFile returns where the node keeps its key policy.
