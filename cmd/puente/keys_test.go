@@ -296,28 +296,7 @@ func TestPolicyCheckVaultNode(t *testing.T) {
 // places its puente.hcl then names: the key, policy and audit commands find them there, write
 // the audit record of a rotation to the configured log, and make nothing at the default places.
 func TestKeyCommandsHonourConfig(t *testing.T) {
-	home := filepath.Join(t.TempDir(), "us")
-	mustRunCmd(t, "init", "-home", home, "-listen", "127.0.0.1:7443", "us-cbp")
-	for _, m := range [][2]string{{"identity.age", "secret/id.age"}, {"keys", "store"}, {"policy.hcl", "conf/policy.hcl"},
-		{"audit.log", "logs/audit.log"}, {"audit.log.head", "logs/audit.log.head"}} {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(home, m[1])), 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(filepath.Join(home, m[0]), filepath.Join(home, m[1])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfgFile := filepath.Join(home, "puente.hcl")
-	b, err := os.ReadFile(cfgFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := strings.Replace(string(b), `path = "keys"`, `path = "store"`, 1)
-	cfg = strings.Replace(cfg, `policy      = "policy.hcl"`, `policy      = "conf/policy.hcl"`, 1)
-	cfg += "\nidentity  = \"secret/id.age\"\naudit_log = \"logs/audit.log\"\n"
-	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	home := homeElsewhere(t)
 	logFile := filepath.Join(home, "logs", "audit.log")
 	before, err := os.ReadFile(logFile)
 	if err != nil {
@@ -340,11 +319,92 @@ func TestKeyCommandsHonourConfig(t *testing.T) {
 	if out := mustRunCmd(t, "policy", "show", "-home", home); !strings.Contains(out, "us-cbp") {
 		t.Errorf("policy show of the configured policy:\n%s", out)
 	}
+	nothingAtDefaults(t, home)
+}
+
+// homeElsewhere makes a node with puente init and moves its identity, key store, policy and
+// audit log to other places, which its puente.hcl then names.
+func homeElsewhere(t *testing.T) string {
+	t.Helper()
+	home := filepath.Join(t.TempDir(), "us")
+	mustRunCmd(t, "init", "-home", home, "-listen", "127.0.0.1:7443", "us-cbp")
+	for _, m := range [][2]string{{"identity.age", "secret/id.age"}, {"keys", "store"}, {"policy.hcl", "conf/policy.hcl"},
+		{"audit.log", "logs/audit.log"}, {"audit.log.head", "logs/audit.log.head"}} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(home, m[1])), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(home, m[0]), filepath.Join(home, m[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfgFile := filepath.Join(home, "puente.hcl")
+	b, err := os.ReadFile(cfgFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(b), `path = "keys"`, `path = "store"`, 1)
+	cfg = strings.Replace(cfg, `policy      = "policy.hcl"`, `policy      = "conf/policy.hcl"`, 1)
+	cfg += "\nidentity  = \"secret/id.age\"\naudit_log = \"logs/audit.log\"\n"
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return home
+}
+
+// nothingAtDefaults fails the test if any of the files that homeElsewhere moved is at its
+// default place again.
+func nothingAtDefaults(t *testing.T, home string) {
+	t.Helper()
 	for _, def := range []string{"identity.age", "keys", "policy.hcl", "audit.log", "audit.log.head"} {
 		if _, err := os.Stat(filepath.Join(home, def)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s at the default place after the commands: %v", def, err)
 		}
 	}
+}
+
+// TestPolicyAuditCommandsHonourConfig runs the policy, audit, card and partner commands on a
+// node whose puente.hcl names other places for its identity, key store, policy and audit log:
+// each finds them there (policy check compares the configured policy with the configured store,
+// audit repair and prune work on the configured log) and none makes a file at a default place.
+func TestPolicyAuditCommandsHonourConfig(t *testing.T) {
+	home := homeElsewhere(t)
+	// The default policy names no custodians: the check finds that in the configured files.
+	if code, out, errs := runCmd(t, "policy", "check", "-home", home); code != exitFinding || !strings.Contains(out, `missing custodian: key class "signing"`) {
+		t.Errorf("policy check of the configured policy and store: exit %d\n%s%s", code, out, errs)
+	}
+	logFile := filepath.Join(home, "logs", "audit.log")
+	f, err := os.OpenFile(logFile, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(`{"seq":2,"ti`); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if out := mustRunCmd(t, "audit", "repair", "-home", home); !strings.Contains(out, "set aside 12 bytes of a torn record") {
+		t.Errorf("audit repair of the configured log:\n%s", out)
+	}
+	if out := mustRunCmd(t, "audit", "prune", "-home", home); !strings.Contains(out, "pruned 0 records") {
+		t.Errorf("audit prune of the configured log:\n%s", out)
+	}
+	if out := mustRunCmd(t, "audit", "verify", "-home", home); !strings.Contains(out, "logs/audit.log: 2 records verified") {
+		t.Errorf("audit verify after repair and prune:\n%s", out)
+	}
+	card := filepath.Join(t.TempDir(), "us.card.json")
+	if out := mustRunCmd(t, "card", "-home", home, "-out", card); !strings.Contains(out, "card of us-cbp written") {
+		t.Errorf("card from the configured identity and store:\n%s", out)
+	}
+	co := filepath.Join(t.TempDir(), "co")
+	mustRunCmd(t, "init", "-home", co, "-listen", "127.0.0.1:7444", "co-migracion")
+	out := mustRunCmd(t, "partner", "add", "-home", home, "-card", filepath.Join(co, "card.json"), "-agreement", "us-co", "-address", "127.0.0.1:7444")
+	if !strings.Contains(out, "add to the key policy ("+filepath.Join(home, "conf", "policy.hcl")+")") {
+		t.Errorf("partner add names the policy to change:\n%s", out)
+	}
+	want := "the policy " + filepath.Join(home, "conf", "policy.hcl") + " has no partner block for it"
+	if code, out, errs := runCmd(t, "policy", "check", "-home", home); code != exitFinding || !strings.Contains(out, want) {
+		t.Errorf("policy check after partner add: exit %d, want a finding %q\n%s%s", code, want, out, errs)
+	}
+	nothingAtDefaults(t, home)
 }
 
 // mustRunCmd runs a command in process and fails the test unless it exits 0.
