@@ -15,7 +15,7 @@ import (
 )
 
 // A node's files live under its home directory (-home, or $PUENTE_HOME), at the places its
-// puente.hcl names; package home opens them (see home.InitHome for the layout).
+// puente.hcl names; package home opens them (its doc shows the layout).
 func init() {
 	for _, c := range []*command{
 		{name: "keys init", summary: "create a node: age identity, key store, first signing key", usage: "[-home DIR] [-classical] NODE",
