@@ -148,7 +148,7 @@ func ParseConfig(src []byte, file string) (*Config, error) {
 	c.TestNode = top.boolean("test_node")
 	c.Listen = top.str("listen", true)
 	c.MetricsListen = top.str("metrics_listen", false)
-	c.AdminSocket = orDefault(top.str("admin_socket", false), filepath.Join("run", "admin.sock"))
+	c.AdminSocket = orDefault(top.str("admin_socket", false), defaultAdminSocket)
 	c.Identity = orDefault(top.str("identity", false), defaultIdentityFile)
 	c.Policy = top.str("policy", true)
 	c.GalleryDir = top.str("gallery_dir", true)

@@ -47,6 +47,13 @@ func ConfigFile(dir string) string { return filepath.Join(dir, configFile) }
 // CardFile returns where the node at dir keeps its own card, dir/card.json.
 func CardFile(dir string) string { return filepath.Join(dir, cardFile) }
 
+// defaultAdminSocket is the operator socket's place when the configuration names none.
+var defaultAdminSocket = filepath.Join("run", "admin.sock")
+
+// AdminSocketFile returns where the node at dir has its operator socket when its configuration
+// names no admin_socket, dir/run/admin.sock.
+func AdminSocketFile(dir string) string { return filepath.Join(dir, defaultAdminSocket) }
+
 // CSRFile returns where `puente init -csr` writes the node's certificate request,
 // dir/tls/node.csr.
 func CSRFile(dir string) string { return filepath.Join(dir, "tls", "node.csr") }

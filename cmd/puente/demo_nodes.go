@@ -54,7 +54,7 @@ func newDemoNode(ctx context.Context, dir, name string, test bool) (*demoNode, e
 		return nil, err
 	}
 	n := &demoNode{name: name, home: filepath.Join(dir, name), listen: listen}
-	if sock := filepath.Join(n.home, "run", "admin.sock"); len(sock) > 100 {
+	if sock := home.AdminSocketFile(n.home); len(sock) > 100 {
 		return nil, fmt.Errorf("%s: the operator socket's path would be %d bytes, too long for a Unix socket; use a shorter -dir", dir, len(sock))
 	}
 	if n.card, err = home.InitHome(ctx, n.home, home.InitOptions{Node: name, Listen: listen, TestNode: test, NewState: protocol.CreateState}); err != nil {
@@ -112,7 +112,7 @@ func (n *demoNode) start(ctx context.Context, exe string) error {
 	}
 	n.exited = make(chan struct{})
 	go func() { n.waitErr = n.proc.Wait(); close(n.exited) }()
-	sock := filepath.Join(n.home, "run", "admin.sock")
+	sock := home.AdminSocketFile(n.home)
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); {
