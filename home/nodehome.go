@@ -13,10 +13,10 @@ import (
 	"github.com/puente-id/puente/keys/policy"
 )
 
-// NodeHome is a node's home opened for a command that works on its files while no node runs
-// there: the key, policy and audit commands of puente open it here, as [Open] opens a node's
-// keys, so that every one of them honours the configuration's identity, key_store (a file store
-// or Vault), policy and audit_log. A home that `puente keys init` made has no configuration; its
+// NodeHome is a node's home opened: by [OpenNodeHome] for a command that works on its files
+// while no node runs there (the key, policy and audit commands of puente), or by [Open] for the
+// node runtime, so that every one of them honours the configuration's identity, key_store (a
+// file store or Vault), policy and audit_log. A home that `puente keys init` made has no configuration; its
 // files are at their default places.
 type NodeHome struct {
 	Dir    string
