@@ -14,6 +14,7 @@ import (
 
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/internal/demo"
+	"github.com/puente-id/puente/operator"
 	"github.com/puente-id/puente/protect"
 	"github.com/puente-id/puente/protocol"
 )
@@ -43,7 +44,7 @@ type demoNode struct {
 	log     *os.File
 	exited  chan struct{}
 	waitErr error
-	op      *protocol.AdminClient
+	op      *operator.Client
 }
 
 // newDemoNode makes the node's home (as puente init does) and the relay in front of it.
@@ -118,7 +119,7 @@ func (n *demoNode) start(ctx context.Context, exe string) error {
 			return ctx.Err()
 		case <-tick.C:
 		}
-		if c, err := protocol.DialAdmin(sock); err == nil {
+		if c, err := operator.Dial(sock); err == nil {
 			n.op = c
 			return nil
 		}

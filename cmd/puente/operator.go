@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/puente-id/puente/operator"
 	"github.com/puente-id/puente/protect"
 	"github.com/puente-id/puente/protocol"
 )
@@ -23,12 +24,12 @@ func configPath(home string) string { return filepath.Join(home, "puente.hcl") }
 
 // openOperator returns the running node's admin client or, when none runs, the node opened in
 // process, and a function that releases it.
-func openOperator(ctx context.Context, st *stdio, home string) (protocol.Operator, func() error, error) {
+func openOperator(ctx context.Context, st *stdio, home string) (operator.Operator, func() error, error) {
 	cfg, err := protocol.LoadConfig(configPath(home))
 	if err != nil {
 		return nil, nil, err
 	}
-	if c, err := protocol.DialAdmin(cfg.Path(cfg.AdminSocket)); err == nil {
+	if c, err := operator.Dial(cfg.Path(cfg.AdminSocket)); err == nil {
 		return c, c.Close, nil
 	}
 	n, err := protocol.Open(ctx, cfg, protocol.Options{Logger: cliLogger(st)})
@@ -40,12 +41,12 @@ func openOperator(ctx context.Context, st *stdio, home string) (protocol.Operato
 
 // runningNode returns the operator socket client of the node serving home, or nil when none
 // runs (or home has no configuration). The caller closes it.
-func runningNode(home string) *protocol.AdminClient {
+func runningNode(home string) *operator.Client {
 	cfg, err := protocol.LoadConfig(configPath(home))
 	if err != nil {
 		return nil
 	}
-	c, err := protocol.DialAdmin(cfg.Path(cfg.AdminSocket))
+	c, err := operator.Dial(cfg.Path(cfg.AdminSocket))
 	if err != nil {
 		return nil
 	}
@@ -78,7 +79,7 @@ func cliLogger(st *stdio) *slog.Logger {
 }
 
 // withOperator runs f with an operator for the node at home and releases it.
-func withOperator(ctx context.Context, st *stdio, home string, f func(protocol.Operator) error) error {
+func withOperator(ctx context.Context, st *stdio, home string, f func(operator.Operator) error) error {
 	op, release, err := openOperator(ctx, st, home)
 	if err != nil {
 		return err
@@ -102,7 +103,7 @@ func releasing(err error, release func() error) error {
 
 // withPartner runs f with an operator for the node at home, once it has checked that partner is
 // one of the node's partners.
-func withPartner(ctx context.Context, st *stdio, home, partner string, f func(protocol.Operator) error) error {
+func withPartner(ctx context.Context, st *stdio, home, partner string, f func(operator.Operator) error) error {
 	if _, err := partnerConfig(home, partner); err != nil {
 		return err
 	}
