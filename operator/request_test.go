@@ -179,7 +179,9 @@ var rpcs = []struct {
 		return func(ctx context.Context, r any) (any, error) { return s.Keys(ctx, r.(*pb.KeysRequest)) }
 	}},
 	{"VerifyGallery", func() proto.Message { return new(pb.VerifyGalleryRequest) }, func(s *server) grpc.UnaryHandler {
-		return func(ctx context.Context, r any) (any, error) { return s.VerifyGallery(ctx, r.(*pb.VerifyGalleryRequest)) }
+		return func(ctx context.Context, r any) (any, error) {
+			return s.VerifyGallery(ctx, r.(*pb.VerifyGalleryRequest))
+		}
 	}},
 	{"PruneAudit", func() proto.Message { return new(pb.PruneAuditRequest) }, func(s *server) grpc.UnaryHandler {
 		return func(ctx context.Context, r any) (any, error) { return s.PruneAudit(ctx, r.(*pb.PruneAuditRequest)) }
@@ -200,7 +202,7 @@ func serveRequest(op Operator, req proto.Message) (codes.Code, error) {
 	panic("no rpc takes a " + string(req.ProtoReflect().Descriptor().FullName()))
 }
 
-func vec(x ...float64) *pb.Vector    { return &pb.Vector{Values: x} }
+func vec(x ...float64) *pb.Vector     { return &pb.Vector{Values: x} }
 func vec32(x ...float32) *pb.Vector32 { return &pb.Vector32{Values: x} }
 
 // requestSeeds are requests of the operator API, good and bad, for FuzzRequest's corpus and
