@@ -118,8 +118,9 @@ var operations = []struct {
 	{"Enrol", func(ctx context.Context, op Operator) (any, error) {
 		return op.Enrol(ctx, "beta", []string{"s1", "s2"}, [][]float32{{0.5, 1}, {-1, 2}}, protocol.EnrolOptions{Resume: true})
 	}, []any{"beta", []string{"s1", "s2"}, [][]float32{{0.5, 1}, {-1, 2}}, protocol.EnrolOptions{Resume: true}}, knownEnrol},
-	{"References", func(ctx context.Context, op Operator) (any, error) { return op.References(ctx, "beta", []string{"s1", "s2"}) },
-		[]any{"beta", []string{"s1", "s2"}}, knownLabels},
+	{"References", func(ctx context.Context, op Operator) (any, error) {
+		return op.References(ctx, "beta", []string{"s1", "s2"})
+	}, []any{"beta", []string{"s1", "s2"}}, knownLabels},
 	{"Protect", func(ctx context.Context, op Operator) (any, error) {
 		p, epoch, err := op.Protect(ctx, "beta", [][]float64{{1, 2, 3}, {4, 5, 6}})
 		return []any{p, epoch}, err

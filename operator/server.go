@@ -73,12 +73,13 @@ func Serve(ctx context.Context, lis net.Listener, op Operator, grace time.Durati
 	return err
 }
 
-// NewServer returns a gRPC server of the operator API for op. A request that does not check out
-// (checkRequest) fails with InvalidArgument and reaches no operation; an operation's error is
+// NewServer returns a gRPC server of the operator API for op. A request that does not decode
+// (codec) or check out (checkRequest) fails with InvalidArgument and reaches no operation; an operation's error is
 // answered with its status (statusOf); a panic fails with Internal, and the node goes on serving.
 func NewServer(op Operator) *grpc.Server {
-	s := &server{op: op}
-	srv := grpc.NewServer(grpc.MaxRecvMsgSize(maxMessage), grpc.MaxSendMsgSize(maxMessage), grpc.UnaryInterceptor(s.intercept))
+	s := &server{op: op, codec: new(codec)}
+	srv := grpc.NewServer(grpc.ForceServerCodec(s.codec), grpc.MaxRecvMsgSize(maxMessage), grpc.MaxSendMsgSize(maxMessage),
+		grpc.UnaryInterceptor(s.intercept))
 	pb.RegisterOperatorServiceServer(srv, s)
 	return srv
 }
@@ -87,7 +88,8 @@ func NewServer(op Operator) *grpc.Server {
 // the operation and converts its report; intercept does the rest.
 type server struct {
 	pb.UnimplementedOperatorServiceServer
-	op Operator
+	op    Operator
+	codec *codec
 }
 
 // intercept checks the request, applies the operator's deadline, turns a panic into Internal and
@@ -99,6 +101,9 @@ func (s *server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 			resp, err = nil, statusOf(&protocol.Error{Code: codes.Internal, Safe: "operator: " + method + " failed inside the node", Err: fmt.Errorf("panic: %v", p)})
 		}
 	}()
+	if err := s.codec.undecodable(req); err != nil {
+		return nil, statusOf(&requestError{method, err})
+	}
 	if m, ok := req.(proto.Message); ok && wire.HasUnknown(m.ProtoReflect()) {
 		return nil, statusOf(&requestError{method, errors.New("the request has fields this node does not know")})
 	}

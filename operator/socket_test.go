@@ -6,11 +6,16 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/puente-id/puente/protect"
+	pb "github.com/puente-id/puente/proto/puente/operator/v1"
 	"github.com/puente-id/puente/protocol"
 	"github.com/puente-id/puente/protocol/wire"
 )
@@ -131,4 +136,35 @@ func TestOperatorSocketTransportFailure(t *testing.T) {
 	if !errors.As(err, &oe) || len(Causes(err)) != 0 || !errors.Is(err, wire.SentinelOf(oe.Code)) {
 		t.Fatalf("status with no node: %#v", err)
 	}
+}
+
+// TestOperatorSocketRefusesBadBytes: a request that is not a message of operator.proto (here a
+// reference that is not UTF-8, which a lenient reader would take as U+FFFD) is refused with
+// InvalidArgument naming why, as a bad request is, and reaches no operation.
+func TestOperatorSocketRefusesBadBytes(t *testing.T) {
+	t.Parallel()
+	op := &checkingOperator{t: t}
+	c := serveSocket(t, op)
+	body := protowire.AppendTag(nil, 1, protowire.BytesType)
+	body = protowire.AppendString(body, "beta")
+	body = protowire.AppendTag(body, 2, protowire.BytesType)
+	body = protowire.AppendString(body, "\xff-9")
+	var reply rawBytes
+	err := c.conn.Invoke(context.Background(), pb.OperatorService_References_FullMethodName, (*rawBytes)(&body), &reply, grpc.ForceCodec(rawCodec{}))
+	if code := status.Code(err); code != codes.InvalidArgument || !strings.Contains(err.Error(), "UTF-8") || op.calls != 0 {
+		t.Errorf("a reference that is not UTF-8: %v (%v) after %d operations, want InvalidArgument naming UTF-8", code, err, op.calls)
+	}
+}
+
+// rawBytes is a message rawCodec sends and receives as it is.
+type rawBytes []byte
+
+// rawCodec sends a request's bytes as they are, as a client other than puente's could.
+type rawCodec struct{}
+
+func (rawCodec) Name() string                  { return "proto" }
+func (rawCodec) Marshal(v any) ([]byte, error) { return *v.(*rawBytes), nil }
+func (rawCodec) Unmarshal(data []byte, v any) error {
+	*v.(*rawBytes) = append([]byte(nil), data...)
+	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	grpcstatus "google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // The numbered cases of the issue "A node's records survive crashes, restarts, tampering and
@@ -309,9 +310,11 @@ func TestReferencesValidated(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	body := rawBytes("{\"partner\":\"us-cbp\",\"refs\":[\"\xff-9\"]}")
+	// A ReferencesRequest (operator.proto) for partner us-cbp and the reference "\xff-9".
+	body := protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), "us-cbp")
+	body = protowire.AppendString(protowire.AppendTag(body, 2, protowire.BytesType), "\xff-9")
 	var reply rawBytes
-	err = conn.Invoke(context.Background(), "/puente.operator.v1.OperatorService/References", &body, &reply, grpc.ForceCodec(rawCodec{}))
+	err = conn.Invoke(context.Background(), "/puente.operator.v1.OperatorService/References", (*rawBytes)(&body), &reply, grpc.ForceCodec(rawCodec{}))
 	if code := grpcstatus.Code(err); code != codes.InvalidArgument || !strings.Contains(err.Error(), "UTF-8") {
 		t.Errorf("operator socket: invalid UTF-8 answered %v (%v), want InvalidArgument naming UTF-8", code, err)
 	}
@@ -323,7 +326,7 @@ type rawBytes []byte
 // rawCodec sends a request's bytes as they are, as a client other than puente's could.
 type rawCodec struct{}
 
-func (rawCodec) Name() string { return "json" }
+func (rawCodec) Name() string { return "proto" }
 
 func (rawCodec) Marshal(v any) ([]byte, error) { return *v.(*rawBytes), nil }
 
