@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -145,26 +144,14 @@ func TestOperatorSocketRefusesBadBytes(t *testing.T) {
 	t.Parallel()
 	op := &checkingOperator{t: t}
 	c := serveSocket(t, op)
-	body := protowire.AppendTag(nil, 1, protowire.BytesType)
-	body = protowire.AppendString(body, "beta")
-	body = protowire.AppendTag(body, 2, protowire.BytesType)
-	body = protowire.AppendString(body, "\xff-9")
-	var reply rawBytes
-	err := c.conn.Invoke(context.Background(), pb.OperatorService_References_FullMethodName, (*rawBytes)(&body), &reply, grpc.ForceCodec(rawCodec{}))
+	// The bad reference goes as an unknown field, which Marshal copies as it is, numbered as refs.
+	req := &pb.ReferencesRequest{Partner: "beta"}
+	req.ProtoReflect().SetUnknown(protowire.AppendString(protowire.AppendTag(nil, 2, protowire.BytesType), "\xff-9"))
+	_, err := c.rpc.References(context.Background(), req)
 	if code := status.Code(err); code != codes.InvalidArgument || !strings.Contains(err.Error(), "UTF-8") || op.calls != 0 {
 		t.Errorf("a reference that is not UTF-8: %v (%v) after %d operations, want InvalidArgument naming UTF-8", code, err, op.calls)
 	}
-}
-
-// rawBytes is a message rawCodec sends and receives as it is.
-type rawBytes []byte
-
-// rawCodec sends a request's bytes as they are, as a client other than puente's could.
-type rawCodec struct{}
-
-func (rawCodec) Name() string                  { return "proto" }
-func (rawCodec) Marshal(v any) ([]byte, error) { return *v.(*rawBytes), nil }
-func (rawCodec) Unmarshal(data []byte, v any) error {
-	*v.(*rawBytes) = append([]byte(nil), data...)
-	return nil
+	if err := fromStatus("admin.sock", err); !errors.Is(err, protocol.ErrInvalid) {
+		t.Errorf("the refusal %v is not ErrInvalid", err)
+	}
 }
