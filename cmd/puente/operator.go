@@ -22,8 +22,8 @@ import (
 // configPath returns the node's configuration file in home.
 func configPath(home string) string { return filepath.Join(home, "puente.hcl") }
 
-// openOperator returns the running node's admin client or, when none runs, the node opened in
-// process, and a function that releases it.
+// openOperator returns a client of the running node (operator.Client) or, when none runs, the
+// node opened in process, and a function that releases it.
 func openOperator(ctx context.Context, st *stdio, home string) (operator.Operator, func() error, error) {
 	cfg, err := protocol.LoadConfig(configPath(home))
 	if err != nil {
