@@ -1,6 +1,6 @@
 // Package protocol is a Puente node: the gRPC server and client by which two partner agencies run
 // the key ceremony and ask each other hit/no-hit questions, and the operator's side of the node
-// (enrolment, revocation, the operator API on the local socket). It joins the protect, he, keys,
+// (enrolment, revocation, the operations the operator API serves). It joins the protect, he, keys,
 // gallery and audit packages; the wire format is proto/puente/v1, docs/protocol.md and package
 // protocol/wire, which alone encodes, signs, verifies and chunks what crosses the wire and maps
 // refusals to status codes. A node's files are package home's: its configuration
@@ -43,11 +43,11 @@
 //
 // # The operator API
 //
-// The operator's commands reach a running node through a gRPC service on its unix socket
-// (operator_grpc.go, mode 0600): one method per operation of [Operator], with the partner API's
-// status codes. Unlike a partner, the operator gets the whole message and its cause chain
-// ([Causes]), and the client's [OperatorError] wraps the same sentinels as the error in process,
-// so a command behaves the same with `puente serve` running or not.
+// The operator's commands reach a running node through package operator: its Operator interface,
+// which [*Node] implements, served as a gRPC service (proto/puente/operator/v1) on the node's unix
+// socket with the partner API's status codes. This package does not import it; cmd/puente wires
+// the two. The node's operations return errors that wrap this package's sentinels ([ErrInvalid],
+// ...), which the operator API carries over the socket with their cause chains.
 //
 // # A node's records
 //

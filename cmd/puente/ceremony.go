@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/puente-id/puente/operator"
 	"github.com/puente-id/puente/protocol"
 )
 
@@ -31,7 +32,7 @@ func runCeremony(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string
 	if err := needPartner(*partner); err != nil {
 		return err
 	}
-	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
+	return withPartner(ctx, st, *home, *partner, func(op operator.Operator) error {
 		rep, err := op.Ceremony(ctx, *partner, *epoch)
 		if err != nil {
 			return err
@@ -52,7 +53,7 @@ func runRevoke(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 	if err := needPartner(*partner); err != nil {
 		return err
 	}
-	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
+	return withPartner(ctx, st, *home, *partner, func(op operator.Operator) error {
 		rep, err := op.Revoke(ctx, *partner)
 		if err != nil {
 			return err

@@ -15,6 +15,7 @@ import (
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/internal/demo"
+	"github.com/puente-id/puente/operator"
 	"github.com/puente-id/puente/protect"
 	"github.com/puente-id/puente/protocol"
 )
@@ -44,7 +45,7 @@ type demoNode struct {
 	log     *os.File
 	exited  chan struct{}
 	waitErr error
-	op      *protocol.AdminClient
+	op      *operator.Client
 }
 
 // newDemoNode makes the node's home (as puente init does) and the relay in front of it.
@@ -123,7 +124,7 @@ func (n *demoNode) start(ctx context.Context, exe string) error {
 			return ctx.Err()
 		case <-tick.C:
 		}
-		if c, err := protocol.DialAdmin(sock); err == nil {
+		if c, err := operator.Dial(sock); err == nil {
 			n.op = c
 			return nil
 		}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/puente-id/puente/gallery"
+	"github.com/puente-id/puente/operator"
 	"github.com/puente-id/puente/protect"
 	"github.com/puente-id/puente/protocol"
 )
@@ -65,7 +66,7 @@ func runEnroll(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 	if err != nil {
 		return err
 	}
-	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
+	return withPartner(ctx, st, *home, *partner, func(op operator.Operator) error {
 		var rep *protocol.EnrolReport
 		enrolled, skipped := 0, 0
 		for lo := 0; lo < m.Rows; lo += *batch {
@@ -160,7 +161,7 @@ func enrolRefs(file, prefix string, rows int) ([]string, error) {
 	return refs, nil
 }
 
-func writeLabels(ctx context.Context, op protocol.Operator, partner string, refs []string, path string) error {
+func writeLabels(ctx context.Context, op operator.Operator, partner string, refs []string, path string) error {
 	labels, err := op.References(ctx, partner, refs)
 	if err != nil {
 		return err
@@ -190,7 +191,7 @@ func runReferences(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 			return fmt.Errorf("subject reference %d: %v", i+1, err)
 		}
 	}
-	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
+	return withPartner(ctx, st, *home, *partner, func(op operator.Operator) error {
 		labels, err := op.References(ctx, *partner, rest)
 		if err != nil {
 			// The node counts the references from 0 in its error.

@@ -28,7 +28,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/puente-id/puente/protocol"
+	"github.com/puente-id/puente/operator"
 )
 
 // Exit codes, documented in the package comment and in README.md.
@@ -157,7 +157,7 @@ func report(st *stdio, cmd *command, err error) int {
 }
 
 // oneLine renders err for a terminal: the whole wrapped message on one line,
-// and with verbose the chain of causes, one per line (protocol.Causes: the
+// and with verbose the chain of causes, one per line (operator.Causes: the
 // same whether the node ran in process or answered over its socket).
 func oneLine(err error, verbose bool) string {
 	msg := strings.ReplaceAll(err.Error(), "\n", " ")
@@ -166,7 +166,7 @@ func oneLine(err error, verbose bool) string {
 	}
 	var b strings.Builder
 	b.WriteString(msg)
-	for _, c := range protocol.Causes(err) {
+	for _, c := range operator.Causes(err) {
 		fmt.Fprintf(&b, "\n  caused by: %s", strings.ReplaceAll(c, "\n", " "))
 	}
 	return b.String()

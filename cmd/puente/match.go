@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/puente-id/puente/operator"
 	"github.com/puente-id/puente/protect"
 	"github.com/puente-id/puente/protocol"
 )
@@ -101,7 +102,7 @@ func runMatch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string, v
 	if err != nil {
 		return fmt.Errorf("%s: %w", rest[0], err)
 	}
-	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
+	return withPartner(ctx, st, *home, *partner, func(op operator.Operator) error {
 		failed, n := 0, 0
 		start := time.Now()
 		for i := 0; i < len(probes) || *repeat > 0 && time.Since(start) < *repeat; i++ {
@@ -219,7 +220,7 @@ func runProtect(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string)
 	if err != nil {
 		return err
 	}
-	return withPartner(ctx, st, *home, *partner, func(op protocol.Operator) error {
+	return withPartner(ctx, st, *home, *partner, func(op operator.Operator) error {
 		out, epoch, err := op.Protect(ctx, *partner, raw)
 		if err != nil {
 			return err
@@ -290,7 +291,7 @@ func runStatus(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 	} else if len(rest) > 0 {
 		return usagef("status takes no arguments, got %q", rest[0])
 	}
-	return withOperator(ctx, st, *home, func(op protocol.Operator) error {
+	return withOperator(ctx, st, *home, func(op operator.Operator) error {
 		s, err := op.Status(ctx)
 		if err != nil {
 			return err

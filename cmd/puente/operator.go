@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/puente-id/puente/home"
+	"github.com/puente-id/puente/operator"
 	"github.com/puente-id/puente/protect"
 	"github.com/puente-id/puente/protocol"
 )
@@ -19,14 +20,14 @@ import (
 // status) act through the running node when `puente serve` is up — over its operator socket,
 // so that one process owns the node's files — and otherwise open the node in process.
 
-// openOperator returns the running node's admin client or, when none runs, the node opened in
-// process, and a function that releases it.
-func openOperator(ctx context.Context, st *stdio, home string) (protocol.Operator, func() error, error) {
+// openOperator returns a client of the running node (operator.Client) or, when none runs, the
+// node opened in process, and a function that releases it.
+func openOperator(ctx context.Context, st *stdio, home string) (operator.Operator, func() error, error) {
 	cfg, err := loadConfig(home)
 	if err != nil {
 		return nil, nil, err
 	}
-	if c, err := protocol.DialAdmin(cfg.Path(cfg.AdminSocket)); err == nil {
+	if c, err := operator.Dial(cfg.Path(cfg.AdminSocket)); err == nil {
 		return c, c.Close, nil
 	}
 	n, err := protocol.Open(ctx, cfg, protocol.Options{Logger: cliLogger(st)})
@@ -38,12 +39,12 @@ func openOperator(ctx context.Context, st *stdio, home string) (protocol.Operato
 
 // runningNode returns the operator socket client of the node serving home, or nil when none
 // runs (or home has no configuration). The caller closes it.
-func runningNode(home string) *protocol.AdminClient {
+func runningNode(home string) *operator.Client {
 	cfg, err := loadConfig(home)
 	if err != nil {
 		return nil
 	}
-	c, err := protocol.DialAdmin(cfg.Path(cfg.AdminSocket))
+	c, err := operator.Dial(cfg.Path(cfg.AdminSocket))
 	if err != nil {
 		return nil
 	}
@@ -76,7 +77,7 @@ func cliLogger(st *stdio) *slog.Logger {
 }
 
 // withOperator runs f with an operator for the node at home and releases it.
-func withOperator(ctx context.Context, st *stdio, home string, f func(protocol.Operator) error) error {
+func withOperator(ctx context.Context, st *stdio, home string, f func(operator.Operator) error) error {
 	op, release, err := openOperator(ctx, st, home)
 	if err != nil {
 		return err
@@ -100,7 +101,7 @@ func releasing(err error, release func() error) error {
 
 // withPartner runs f with an operator for the node at home, once it has checked that partner is
 // one of the node's partners.
-func withPartner(ctx context.Context, st *stdio, home, partner string, f func(protocol.Operator) error) error {
+func withPartner(ctx context.Context, st *stdio, home, partner string, f func(operator.Operator) error) error {
 	if _, err := partnerConfig(home, partner); err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/internal/clitest"
-	"github.com/puente-id/puente/protocol"
+	"github.com/puente-id/puente/operator"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -105,7 +105,7 @@ func cmdWaitEpoch(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	want, err := strconv.ParseUint(args[2], 10, 64)
 	ts.Check(err)
-	c, err := protocol.DialAdmin(filepath.Join(ts.MkAbs(args[0]), "run", "admin.sock"))
+	c, err := operator.Dial(filepath.Join(ts.MkAbs(args[0]), "run", "admin.sock"))
 	ts.Check(err)
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		st, err := c.Status(context.Background())

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/puente-id/puente/home"
+	"github.com/puente-id/puente/operator"
 	"github.com/puente-id/puente/protocol"
 )
 
@@ -77,7 +78,7 @@ func runServe(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	// The socket exists before the serving line is printed: whoever waits for the line can
 	// connect at once.
 	sock := cfg.Path(cfg.AdminSocket)
-	adm, err := protocol.ListenAdmin(sock)
+	adm, err := operator.Listen(sock)
 	if err != nil {
 		stop()
 		return errors.Join(err, n.Close())
@@ -85,7 +86,7 @@ func runServe(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		if err := n.ServeAdminOn(sctx, adm); err != nil {
+		if err := operator.Serve(sctx, adm, n, n.ShutdownGrace()); err != nil {
 			errs <- err
 			stop()
 		}

@@ -19,6 +19,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	grpcstatus "google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	operatorv1 "github.com/puente-id/puente/proto/puente/operator/v1"
 )
 
 // The numbered cases of the issue "A node's records survive crashes, restarts, tampering and
@@ -309,27 +312,13 @@ func TestReferencesValidated(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	body := rawBytes("{\"partner\":\"us-cbp\",\"refs\":[\"\xff-9\"]}")
-	var reply rawBytes
-	err = conn.Invoke(context.Background(), "/puente.operator.v1.OperatorService/References", &body, &reply, grpc.ForceCodec(rawCodec{}))
+	// The bad reference goes as an unknown field, which Marshal copies as it is, numbered as refs.
+	req := &operatorv1.ReferencesRequest{Partner: "us-cbp"}
+	req.ProtoReflect().SetUnknown(protowire.AppendString(protowire.AppendTag(nil, 2, protowire.BytesType), "\xff-9"))
+	_, err = operatorv1.NewOperatorServiceClient(conn).References(context.Background(), req)
 	if code := grpcstatus.Code(err); code != codes.InvalidArgument || !strings.Contains(err.Error(), "UTF-8") {
 		t.Errorf("operator socket: invalid UTF-8 answered %v (%v), want InvalidArgument naming UTF-8", code, err)
 	}
-}
-
-// rawBytes is a message rawCodec sends and receives as it is.
-type rawBytes []byte
-
-// rawCodec sends a request's bytes as they are, as a client other than puente's could.
-type rawCodec struct{}
-
-func (rawCodec) Name() string { return "json" }
-
-func (rawCodec) Marshal(v any) ([]byte, error) { return *v.(*rawBytes), nil }
-
-func (rawCodec) Unmarshal(data []byte, v any) error {
-	*v.(*rawBytes) = append([]byte(nil), data...)
-	return nil
 }
 
 // TestEnrolChecksAndResumes (case 9): a value that does not fit float32 is refused before the

@@ -1,30 +1,8 @@
 package protocol
 
-import "context"
-
-// Operator is what an agency's operator does with its node: run ceremonies, enrol, search,
-// verify, revoke. *Node implements it in process; *AdminClient implements it by asking the
-// running `puente serve` over its local socket, so that one process owns the node's files.
-type Operator interface {
-	Ceremony(ctx context.Context, partner string, epoch uint64) (*CeremonyReport, error)
-	Revoke(ctx context.Context, partner string) (*CeremonyReport, error)
-	Enrol(ctx context.Context, partner string, refs []string, raw [][]float32, o EnrolOptions) (*EnrolReport, error)
-	References(ctx context.Context, partner string, refs []string) ([]string, error)
-	Protect(ctx context.Context, partner string, raw [][]float64) ([][]float64, uint64, error)
-	Search(ctx context.Context, partner string, probe Probe, purpose string) (*Result, error)
-	Verify(ctx context.Context, partner, reference string, probe Probe, purpose string) (*Result, error)
-	Status(ctx context.Context) (*Status, error)
-	// Keys carries out a key command (KeyRequest) on the node.
-	Keys(ctx context.Context, req KeyRequest) (*KeyReport, error)
-	// VerifyGallery opens and checks every sealed record of the partner's gallery.
-	VerifyGallery(ctx context.Context, partner string) (*GalleryReport, error)
-	// PruneAudit drops the audit records older than the key policy's retention.
-	PruneAudit(ctx context.Context) (*PruneReport, error)
-}
-
-var (
-	_ Operator = (*Node)(nil)
-	_ Operator = (*AdminClient)(nil)
+import (
+	"context"
+	"time"
 )
 
 // Status describes a node for its operator.
@@ -71,3 +49,7 @@ func (n *Node) Status(ctx context.Context) (*Status, error) {
 	st.Shards = n.shardStatus(ctx)
 	return st, nil
 }
+
+// ShutdownGrace is how long calls in flight get to finish once the node is told to stop
+// (Options.ShutdownGrace); the operator API's server gives its calls the same.
+func (n *Node) ShutdownGrace() time.Duration { return n.grace }
