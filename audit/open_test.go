@@ -250,9 +250,24 @@ func TestNewRecordKinds(t *testing.T) {
 	if _, err := w.Append(ctx, KindQuery, p); err == nil {
 		t.Error("a pending query with a decision")
 	}
+	// A shard install names its shard; no other record does.
+	mustAppend(t, w, KindKey, Event{Partner: "co", Epoch: 2, Action: "shards-installed", Shard: "shard-0.puente-shard:7443"})
+	for name, c := range map[string]struct {
+		k  Kind
+		ev Event
+	}{
+		"on a query":            {KindQuery, func() Event { q := queryEvent(2, RoleResponder); q.Shard = "s:1"; return q }()},
+		"on another key action": {KindKey, Event{Action: "epoch-retired", Shard: "s:1"}},
+		"not host:port":         {KindKey, Event{Action: "shards-installed", Shard: "shard-0"}},
+		"with a space":          {KindKey, Event{Action: "shards-install-failed", Shard: "s :1"}},
+	} {
+		if _, err := w.Append(ctx, c.k, c.ev); err == nil {
+			t.Errorf("shard %s accepted", name)
+		}
+	}
 	w.Close()
 	rep, err := VerifyFile(path, ringOf(k), nil)
-	if err != nil || rep.Kinds[KindRefusals] != 2 || rep.Records != 4 {
+	if err != nil || rep.Kinds[KindRefusals] != 2 || rep.Records != 5 {
 		t.Fatalf("log: %+v %v", rep, err)
 	}
 }

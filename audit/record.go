@@ -114,6 +114,10 @@ type Event struct {
 	// Source is, on a refusals record, the network address (an IP address, or "other") whose
 	// refusals it counts.
 	Source string `json:"source,omitempty"`
+	// Shard is, on a shard install record (Action "shards-installed" or
+	// "shards-install-failed"), the address of the shard the partition and the evaluation keys
+	// were sent to.
+	Shard string `json:"shard,omitempty"`
 	// Witness is, on a querier's answered query, the responder's signed audit head that came
 	// with the answer ([Witness]).
 	Witness *Witness `json:"witness,omitempty"`

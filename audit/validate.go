@@ -114,6 +114,9 @@ func (e *Event) validate(k Kind) error {
 	if e.Source != "" && k != KindRefusals {
 		return fmt.Errorf("source set on a %s record", k)
 	}
+	if e.Shard != "" && (k != KindKey || !strings.HasPrefix(e.Action, "shards-install") || !validShardAddress(e.Shard)) {
+		return fmt.Errorf("shard set on a record other than a shard install, or not a host:port address")
+	}
 	if e.Witness != nil && k != KindQuery {
 		return fmt.Errorf("witness set on a %s record", k)
 	}
@@ -229,4 +232,18 @@ func validRefusal(c RefusalClass) bool {
 		return true
 	}
 	return false
+}
+
+// validShardAddress: a shard's host:port as the node's configuration names it (printable ASCII,
+// no spaces, at most 255 bytes).
+func validShardAddress(s string) bool {
+	if len(s) > 255 || !strings.Contains(s, ":") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }

@@ -2,11 +2,8 @@ package protocol
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 
 	"google.golang.org/grpc/codes"
@@ -56,32 +53,12 @@ func (n *Node) openShards() error {
 	return nil
 }
 
-// generationOf names a snapshot's content: epoch, dimension, and every reference and template
-// in order. It survives restarts (the store's own write generation does not), so a shard that
-// already holds the content is not sent it again.
-func generationOf(s *gallery.Snapshot) uint64 {
-	h := sha256.New()
-	var b [8]byte
-	for _, v := range []uint64{s.Epoch, uint64(s.Dim), uint64(s.Count())} {
-		binary.BigEndian.PutUint64(b[:], v)
-		h.Write(b[:])
-	}
-	for i, ref := range s.Refs {
-		binary.BigEndian.PutUint64(b[:], uint64(len(ref)))
-		h.Write(b[:])
-		h.Write([]byte(ref))
-		for _, v := range s.Row(i) {
-			binary.BigEndian.PutUint64(b[:], math.Float64bits(v))
-			h.Write(b[:])
-		}
-	}
-	return binary.BigEndian.Uint64(h.Sum(nil))
-}
-
 // shardWant returns the partitions the shards must hold for partner p's gallery under keys k,
-// installing them (every shard, by reference hash) when the gallery changed since the last
-// install or a shard does not hold them: enrolment, removal, re-protection and a new shard count
-// all reach the owning shards this way. Installs are serialised and audited.
+// installing, when the gallery changed since the last install or a shard does not hold its
+// partition, each partition that changed (by reference hash over the shards, named by its
+// content: shard.Partitions): an enrolment or a removal reaches the owning shard alone;
+// re-protection under a new epoch and a new shard count reach every shard. Installs are
+// serialised and audited.
 func (n *Node) shardWant(ctx context.Context, p *partner, k *epochKeys) (shard.Want, error) {
 	g := p.gallery()
 	if g == nil {
@@ -106,49 +83,46 @@ func (n *Node) shardWant(ctx context.Context, p *partner, k *epochKeys) (shard.W
 }
 
 func (n *Node) installShards(ctx context.Context, p *partner, k *epochKeys, s *gallery.Snapshot) (shard.Want, error) {
-	want := shard.Want{Agreement: p.cfg.Agreement, Epoch: s.Epoch, KeySet: k.rshare.KeySetID(),
-		Generation: generationOf(s), ParamSet: k.ps}
-	if s.Epoch != k.epoch {
-		return want, nil // evaluate refuses it; nothing to install under another epoch's keys
-	}
-	held := true
-	for i, h := range n.shards.pool.Status(ctx) {
-		ok := false
-		for _, pt := range h.Parts {
-			id := pt.Partition
-			ok = ok || (id.Agreement == want.Agreement && id.Epoch == want.Epoch && string(id.KeySetId) == string(want.KeySet[:]) &&
-				id.Generation == want.Generation && id.Index == uint32(i) && int(id.Count) == n.shards.pool.Len())
-		}
-		held = held && ok
-	}
-	if held {
-		return want, nil
-	}
-	ekb, err := k.evk.MarshalBinary()
-	if err != nil {
-		return want, err
-	}
+	pool := n.shards.pool
 	entries := make([]shard.Entry, s.Count())
 	for i, ref := range s.Refs {
 		entries[i] = shard.Entry{Ref: ref, Template: s.Row(i)}
 	}
-	err = n.shards.pool.InstallAll(ctx, want, s.Dim, ekb, entries)
-	// Audited either way: the evaluation keys and the partitions left the node for its shards.
-	action := "shards-installed"
-	if err != nil {
-		action = "shards-install-failed"
+	want, parts := shard.Partitions(shard.Want{Agreement: p.cfg.Agreement, Epoch: s.Epoch, KeySet: k.rshare.KeySetID(), ParamSet: k.ps},
+		pool.Len(), s.Dim, entries)
+	if s.Epoch != k.epoch {
+		return want, nil // evaluate refuses it; nothing to install under another epoch's keys
 	}
-	if _, aerr := n.audit.Append(context.WithoutCancel(ctx), audit.KindKey, audit.Event{Partner: p.name, Epoch: want.Epoch,
-		Action: action}); aerr != nil {
-		n.log.Error("audit record not written", "action", action, "err", aerr)
-		if err == nil {
-			err = aerr
+	var ekb []byte
+	for i, h := range pool.Status(ctx) {
+		if pool.Holds(i, h, want) {
+			continue
 		}
+		if ekb == nil {
+			var err error
+			if ekb, err = k.evk.MarshalBinary(); err != nil {
+				return want, err
+			}
+		}
+		err := pool.Install(ctx, i, want, s.Dim, ekb, parts[i])
+		// Audited either way: the evaluation keys and the partition left the node for the shard
+		// (named by its address).
+		action := "shards-installed"
+		if err != nil {
+			action = "shards-install-failed"
+		}
+		if _, aerr := n.audit.Append(context.WithoutCancel(ctx), audit.KindKey, audit.Event{Partner: p.name, Epoch: want.Epoch,
+			Action: action, Shard: pool.Addrs()[i]}); aerr != nil {
+			n.log.Error("audit record not written", "action", action, "err", aerr)
+			if err == nil {
+				err = aerr
+			}
+		}
+		if err != nil {
+			return want, err
+		}
+		n.log.Info("shard installed", "agreement", want.Agreement, "epoch", want.Epoch, "shard", i, "of", pool.Len(), "entries", len(parts[i]))
 	}
-	if err != nil {
-		return want, err
-	}
-	n.log.Info("shards installed", "agreement", want.Agreement, "epoch", want.Epoch, "shards", n.shards.pool.Len(), "entries", len(entries))
 	return want, nil
 }
 
@@ -171,12 +145,11 @@ func (n *Node) SyncShards(ctx context.Context) {
 
 // ShardInstall is what InstallShards made one agreement's shards hold.
 type ShardInstall struct {
-	Partner    string `json:"partner"`
-	Agreement  string `json:"agreement"`
-	Epoch      uint64 `json:"epoch"`
-	Generation uint64 `json:"generation"`
-	Shards     int    `json:"shards"`
-	Entries    int    `json:"entries"`
+	Partner   string `json:"partner"`
+	Agreement string `json:"agreement"`
+	Epoch     uint64 `json:"epoch"`
+	Shards    int    `json:"shards"`
+	Entries   int    `json:"entries"`
 }
 
 // InstallShards brings every shard up to date for every partner with keys and a gallery, now:
@@ -208,8 +181,7 @@ func (n *Node) InstallShards(ctx context.Context) ([]ShardInstall, error) {
 			continue
 		}
 		cnt, _ := g.store.Count()
-		out = append(out, ShardInstall{Partner: p.name, Agreement: want.Agreement, Epoch: want.Epoch, Generation: want.Generation,
-			Shards: n.shards.pool.Len(), Entries: cnt})
+		out = append(out, ShardInstall{Partner: p.name, Agreement: want.Agreement, Epoch: want.Epoch, Shards: n.shards.pool.Len(), Entries: cnt})
 	}
 	return out, errors.Join(errs...)
 }

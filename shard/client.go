@@ -43,16 +43,41 @@ func (e *Error) Is(target error) bool { return target == ErrShard }
 
 // Want is what the node expects of every shard for one agreement.
 type Want struct {
-	Agreement  string
-	Epoch      uint64
-	KeySet     he.KeySetID
-	Generation uint64
-	ParamSet   *he.ParamSet
+	Agreement string
+	Epoch     uint64
+	KeySet    he.KeySetID
+	// Generations names, per shard in placement order, the content of the partition it must hold
+	// ([Partitions] derives them from the content): a change to one shard's entries changes its
+	// generation alone, so only that shard receives a new partition.
+	Generations []uint64
+	ParamSet    *he.ParamSet
 }
 
 func (w Want) id(i, n int) *pb.PartitionID {
-	return &pb.PartitionID{Agreement: w.Agreement, Epoch: w.Epoch, KeySetId: w.KeySet[:], Generation: w.Generation,
+	return &pb.PartitionID{Agreement: w.Agreement, Epoch: w.Epoch, KeySetId: w.KeySet[:], Generation: w.Generations[i],
 		Index: uint32(i), Count: uint32(n)}
+}
+
+// check reports a want that does not name one generation per shard of the pool.
+func (p *Pool) check(w Want) error {
+	if len(w.Generations) != p.Len() {
+		return fmt.Errorf("shard: %d partition generations for %d shards", len(w.Generations), p.Len())
+	}
+	return nil
+}
+
+// Holds reports whether shard i, as h describes it, holds the partition w names for it.
+func (p *Pool) Holds(i int, h Health, w Want) bool {
+	if p.check(w) != nil || i < 0 || i >= p.Len() {
+		return false
+	}
+	id := w.id(i, p.Len())
+	for _, pt := range h.Parts {
+		if sameID(pt.Partition, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // Pool is the node's side of its shards: one gRPC connection per shard, in placement order.
@@ -111,6 +136,9 @@ func (p *Pool) fail(i int, err error) *Error {
 // want names, with a partial for this probe; otherwise it returns an *Error (the first seen)
 // and cancels the other shards' work.
 func (p *Pool) Count(ctx context.Context, want Want, tau float64, probe *he.Probe) ([]*he.Partial, error) {
+	if err := p.check(want); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pbytes, _ := probe.MarshalBinary()
@@ -215,6 +243,12 @@ const installChunk = 1 << 20
 // evaluation keys' encoding keys, under want. It returns when the shard has written the
 // partition durably.
 func (p *Pool) Install(ctx context.Context, i int, want Want, dims int, keys []byte, entries []Entry) error {
+	if err := p.check(want); err != nil {
+		return err
+	}
+	if i < 0 || i >= p.Len() {
+		return fmt.Errorf("shard: install on shard %d of %d", i, p.Len())
+	}
 	eb, err := EncodeEntries(entries, dims)
 	if err != nil {
 		return err
@@ -257,9 +291,12 @@ func (p *Pool) Install(ctx context.Context, i int, want Want, dims int, keys []b
 }
 
 // InstallAll partitions entries over the pool's shards by [Owner] and installs every
-// partition. The gallery generation in want must be new: until every shard holds it, queries
-// for it fail (FailedPrecondition), never answer from a mix of generations.
+// partition under the generations want names. Until every shard holds its partition, queries
+// for want fail (FailedPrecondition), never answer from a mix of generations.
 func (p *Pool) InstallAll(ctx context.Context, want Want, dims int, keys []byte, entries []Entry) error {
+	if err := p.check(want); err != nil {
+		return err
+	}
 	for i, part := range Split(entries, p.Len()) {
 		if err := p.Install(ctx, i, want, dims, keys, part); err != nil {
 			return err

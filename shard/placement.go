@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -33,6 +34,47 @@ func Split(entries []Entry, n int) [][]Entry {
 		out[i] = append(out[i], e)
 	}
 	return out
+}
+
+// Partitions splits entries over n shards by [Owner] ([Split]) and returns want with each
+// partition's generation: a digest of the epoch, the dimension and the partition's references
+// and templates in order. It survives restarts (the node's store generation does not), so a
+// shard that already holds its content is not sent it again, and an enrolment or a removal
+// changes the generation of the owning shard alone.
+func Partitions(want Want, n, dims int, entries []Entry) (Want, [][]Entry) {
+	parts := Split(entries, n)
+	want.Generations = make([]uint64, n)
+	for i, part := range parts {
+		want.Generations[i] = Generation(want.Epoch, dims, part)
+	}
+	return want, parts
+}
+
+// Generation names a partition's content ([Partitions]).
+func Generation(epoch uint64, dims int, entries []Entry) uint64 {
+	h := sha256.New()
+	var b [8]byte
+	put := func(v uint64) {
+		binary.BigEndian.PutUint64(b[:], v)
+		h.Write(b[:])
+	}
+	h.Write([]byte("puente/shard/generation/v1\x00"))
+	put(epoch)
+	put(uint64(dims))
+	put(uint64(len(entries)))
+	for _, e := range entries {
+		put(uint64(len(e.Ref)))
+		h.Write([]byte(e.Ref))
+		if e.Template == nil {
+			h.Write([]byte{0})
+			continue
+		}
+		h.Write([]byte{1})
+		for _, v := range e.Template {
+			put(math.Float64bits(v))
+		}
+	}
+	return binary.BigEndian.Uint64(h.Sum(nil))
 }
 
 // Targets returns the addresses of a node's shards: the static list addrs, or, when pattern is

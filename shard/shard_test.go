@@ -63,6 +63,62 @@ func TestSplitKeepsEveryEntryOnce(t *testing.T) {
 	}
 }
 
+// TestGenerationOfContent: the generation a shard is checked against changes with any
+// reference, template, presence, epoch, dimension or order of its partition, and not otherwise.
+func TestGenerationOfContent(t *testing.T) {
+	base := func() []Entry {
+		return []Entry{{Ref: "a", Template: []float64{1, 0}}, {Ref: "b", Template: []float64{0, 1}}}
+	}
+	g0 := Generation(3, 2, base())
+	if Generation(3, 2, base()) != g0 {
+		t.Fatal("generation is not deterministic")
+	}
+	changes := map[string]func(es []Entry) (uint64, int, []Entry){
+		"epoch":    func(es []Entry) (uint64, int, []Entry) { return 4, 2, es },
+		"dims":     func(es []Entry) (uint64, int, []Entry) { return 3, 3, es },
+		"ref":      func(es []Entry) (uint64, int, []Entry) { es[1].Ref = "c"; return 3, 2, es },
+		"template": func(es []Entry) (uint64, int, []Entry) { es[1].Template[1] = 0.5; return 3, 2, es },
+		"absent":   func(es []Entry) (uint64, int, []Entry) { es[1].Template = nil; return 3, 2, es },
+		"order":    func(es []Entry) (uint64, int, []Entry) { es[0], es[1] = es[1], es[0]; return 3, 2, es },
+		"removal":  func(es []Entry) (uint64, int, []Entry) { return 3, 2, es[:1] },
+	}
+	for name, f := range changes {
+		if Generation(f(base())) == g0 {
+			t.Errorf("%s: same generation", name)
+		}
+	}
+}
+
+// TestPartitionsRouteChanges: an entry enrolled or removed changes the generation of the shard
+// that owns it and of no other, so only that shard is sent a new partition.
+func TestPartitionsRouteChanges(t *testing.T) {
+	const n, dims = 4, 3
+	var es []Entry
+	for i := range 40 {
+		es = append(es, Entry{Ref: fmt.Sprintf("case-%d", i), Template: []float64{float64(i), 1, 0}})
+	}
+	w := Want{Agreement: "a", Epoch: 2}
+	before, parts := Partitions(w, n, dims, es)
+	if !reflect.DeepEqual(parts, Split(es, n)) || len(before.Generations) != n {
+		t.Fatalf("Partitions split %d ways with %d generations", len(parts), len(before.Generations))
+	}
+	for name, changed := range map[string][]Entry{
+		"enrolment": append(append([]Entry(nil), es...), Entry{Ref: "case-new", Template: []float64{0, 0, 1}}),
+		"removal":   append(append([]Entry(nil), es[:7]...), es[8:]...),
+	} {
+		owner := Owner("case-new", n)
+		if name == "removal" {
+			owner = Owner(es[7].Ref, n)
+		}
+		after, _ := Partitions(w, n, dims, changed)
+		for i := range n {
+			if moved := after.Generations[i] != before.Generations[i]; moved != (i == owner) {
+				t.Errorf("%s owned by shard %d: shard %d's generation changed = %v", name, owner, i, moved)
+			}
+		}
+	}
+}
+
 func TestTargets(t *testing.T) {
 	got, err := Targets(nil, "s-{i}.svc:7443", 3)
 	if err != nil || !reflect.DeepEqual(got, []string{"s-0.svc:7443", "s-1.svc:7443", "s-2.svc:7443"}) {

@@ -39,8 +39,8 @@ func runShardsRebalance(ctx context.Context, st *stdio, fs *flag.FlagSet, args [
 	}
 	done, err := n.InstallShards(ctx)
 	for _, d := range done {
-		fmt.Fprintf(st.out, "partner %s (agreement %s, epoch %d): %d entries on %d shards, generation %016x\n",
-			d.Partner, d.Agreement, d.Epoch, d.Entries, d.Shards, d.Generation)
+		fmt.Fprintf(st.out, "partner %s (agreement %s, epoch %d): %d entries on %d shards\n",
+			d.Partner, d.Agreement, d.Epoch, d.Entries, d.Shards)
 	}
 	return errors.Join(err, n.Close())
 }

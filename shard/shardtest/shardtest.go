@@ -77,7 +77,9 @@ func PKI(t testing.TB, dir string) (server, client shard.TLSFiles) {
 type Proc struct {
 	Bin, Dir, Addr string
 	TLS            shard.TLSFiles
-	Cmd            *exec.Cmd
+	// Args are further flags of `puente shard` (e.g. -memory-budget).
+	Args []string
+	Cmd  *exec.Cmd
 	// Counting is closed when the shard logs that it started a count (it runs with debug logs).
 	Counting chan struct{}
 }
@@ -90,8 +92,9 @@ func (p *Proc) Start(t testing.TB) {
 	if listen == "" {
 		listen = "127.0.0.1:0"
 	}
-	p.Cmd = exec.Command(p.Bin, "shard", "-dir", p.Dir, "-listen", listen, "-tls-cert", p.TLS.Cert, "-tls-key", p.TLS.Key,
-		"-tls-ca", p.TLS.CA, "-workers", "1", "-log-level", "debug")
+	args := append([]string{"shard", "-dir", p.Dir, "-listen", listen, "-tls-cert", p.TLS.Cert, "-tls-key", p.TLS.Key,
+		"-tls-ca", p.TLS.CA, "-workers", "1", "-log-level", "debug"}, p.Args...)
+	p.Cmd = exec.Command(p.Bin, args...)
 	out, err := p.Cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

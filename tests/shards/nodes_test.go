@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/puente-id/puente/he/hetest"
+	"github.com/puente-id/puente/shard"
 	"github.com/puente-id/puente/shard/shardtest"
 )
 
@@ -343,7 +344,7 @@ func TestShardedEndToEnd(t *testing.T) {
 	}
 	total = 0
 	for _, sh := range st5.Shards {
-		if !sh.Serving || sh.Generation != st5.Shards[0].Generation {
+		if !sh.Serving || sh.Error != "" || sh.Epoch != 1 {
 			t.Errorf("after rebalance: shard %+v", sh)
 		}
 		total += sh.Entries
@@ -357,7 +358,48 @@ func TestShardedEndToEnd(t *testing.T) {
 			t.Errorf("5 shards: probe %d hit=%v (error %q), single process %v", i, l.Hit, l.Error, single[i].Hit)
 		}
 	}
+
+	// An enrolment reaches the owning shard alone: the next search installs one partition (the
+	// audit log names each shard a partition was sent to), and decides as before.
+	shardAddrs := append(append([]string(nil), addrs...), fmt.Sprintf("%q", p5.Addr))
+	before := installsPerShard(t, co.home, shardAddrs)
+	extra := hetest.GaussianVectors(rng, 1, 128)
+	must(t, "enroll", "-home", co.home, "-partner", "us-cbp", "-ref-prefix", "extra-", writeNPY(t, filepath.Join(dir, "extra.npy"), extra))
+	for i, l := range search(t, us, probeFile) {
+		if l.Hit != single[i].Hit || l.Error != "" {
+			t.Errorf("after an enrolment: probe %d hit=%v (error %q), single process %v", i, l.Hit, l.Error, single[i].Hit)
+		}
+	}
+	after := installsPerShard(t, co.home, shardAddrs)
+	owner := shard.Owner("extra-0", len(shardAddrs))
+	for i := range shardAddrs {
+		if got, want := after[i]-before[i], map[bool]int{true: 1, false: 0}[i == owner]; got != want {
+			t.Errorf("after enrolling extra-0 (owned by shard %d): shard %d was sent %d partitions, want %d", owner, i, got, want)
+		}
+	}
 	us.stop(t)
 	co.stop(t)
 	must(t, "audit", "verify", "-home", co.home)
+}
+
+// installsPerShard counts, per shard address (quoted, as in puente.hcl), the partitions the
+// node's audit log records as sent to it.
+func installsPerShard(t *testing.T, home string, quoted []string) []int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(home, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]int, len(quoted))
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.Contains(line, `"shards-installed"`) {
+			continue
+		}
+		for i, q := range quoted {
+			if strings.Contains(line, `"shard":`+q) {
+				out[i]++
+			}
+		}
+	}
+	return out
 }

@@ -106,8 +106,13 @@ func (s *setup) pool(t *testing.T, n int) *shard.Pool {
 	return pl
 }
 
-func (s *setup) want(gen uint64) shard.Want {
-	return shard.Want{Agreement: "us-co", Epoch: 1, KeySet: s.keys.Eval.KeySetID(), Generation: gen, ParamSet: s.ps}
+// want names generation gen for each of n shards.
+func (s *setup) want(gen uint64, n int) shard.Want {
+	gens := make([]uint64, n)
+	for i := range gens {
+		gens[i] = gen
+	}
+	return shard.Want{Agreement: "us-co", Epoch: 1, KeySet: s.keys.Eval.KeySetID(), Generations: gens, ParamSet: s.ps}
 }
 
 const tau = 0.5
@@ -146,7 +151,7 @@ func (s *setup) sharded(ctx context.Context, pl *shard.Pool, gen uint64, q *he.Q
 	if err != nil {
 		return nil, nil, err
 	}
-	parts, err := pl.Count(ctx, s.want(gen), tau, p)
+	parts, err := pl.Count(ctx, s.want(gen, pl.Len()), tau, p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -211,7 +216,7 @@ func TestShardedNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	pl := s.pool(t, 4)
-	if err := pl.InstallAll(ctx, s.want(1), dims, s.ekb, es); err != nil {
+	if err := pl.InstallAll(ctx, s.want(1, 4), dims, s.ekb, es); err != nil {
 		t.Fatal(err)
 	}
 	queries := make([]*he.Query, len(probes))
@@ -276,7 +281,7 @@ func TestShardedNode(t *testing.T) {
 	// Rebalance to five shards under generation 2.
 	s.addShard(t)
 	pl5 := s.pool(t, 5)
-	if err := pl5.InstallAll(ctx, s.want(2), dims, s.ekb, es); err != nil {
+	if err := pl5.InstallAll(ctx, s.want(2, 5), dims, s.ekb, es); err != nil {
 		t.Fatal(err)
 	}
 	total := 0
@@ -313,10 +318,10 @@ func TestInstallRefusesForeignEntries(t *testing.T) {
 	ctx := context.Background()
 	es, _, _ := gallery(s.ps, 40, 64)
 	parts := shard.Split(es, 2)
-	if err := pl.Install(ctx, 0, s.want(1), 64, s.ekb, parts[0]); err != nil {
+	if err := pl.Install(ctx, 0, s.want(1, 2), 64, s.ekb, parts[0]); err != nil {
 		t.Fatal(err)
 	}
-	if err := pl.Install(ctx, 0, s.want(2), 64, s.ekb, parts[1]); err == nil {
+	if err := pl.Install(ctx, 0, s.want(2, 2), 64, s.ekb, parts[1]); err == nil {
 		t.Fatal("shard 0 accepted shard 1's entries")
 	}
 	h := pl.Status(ctx)[0]

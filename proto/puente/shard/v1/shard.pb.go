@@ -44,8 +44,9 @@ type PartitionID struct {
 	Epoch uint64 `protobuf:"varint,2,opt,name=epoch,proto3" json:"epoch,omitempty"`
 	// key_set_id is the ID of the evaluation keys' key set (32 bytes).
 	KeySetId []byte `protobuf:"bytes,3,opt,name=key_set_id,json=keySetId,proto3" json:"key_set_id,omitempty"`
-	// generation is the node's gallery generation: it changes on every enrolment, removal,
-	// re-protection and rebalance, so that a shard holding an older partition is refused.
+	// generation names the partition's content (a digest of its epoch, dimension, references and
+	// templates): it changes when an enrolment, removal or re-protection touches this partition,
+	// so that a shard holding an older partition is refused.
 	Generation uint64 `protobuf:"varint,4,opt,name=generation,proto3" json:"generation,omitempty"`
 	// index is the shard's position among the node's shards (0-based).
 	Index uint32 `protobuf:"varint,5,opt,name=index,proto3" json:"index,omitempty"`

@@ -43,7 +43,7 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // ShardService computes partial counts over one partition of a node's gallery. A shard refuses
-// (FailedPrecondition) a request whose agreement, epoch, key set or gallery generation differs
+// (FailedPrecondition) a request whose agreement, epoch, key set or partition generation differs
 // from the partition it holds, and (InvalidArgument) a probe the he package rejects.
 type ShardServiceClient interface {
 	// Count computes the shard's encrypted partial count for a prepared probe.
@@ -102,7 +102,7 @@ func (c *shardServiceClient) Status(ctx context.Context, in *StatusRequest, opts
 // for forward compatibility.
 //
 // ShardService computes partial counts over one partition of a node's gallery. A shard refuses
-// (FailedPrecondition) a request whose agreement, epoch, key set or gallery generation differs
+// (FailedPrecondition) a request whose agreement, epoch, key set or partition generation differs
 // from the partition it holds, and (InvalidArgument) a probe the he package rejects.
 type ShardServiceServer interface {
 	// Count computes the shard's encrypted partial count for a prepared probe.
