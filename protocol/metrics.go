@@ -5,11 +5,13 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc/codes"
 )
 
 // Metrics are a node's Prometheus metrics. Labels name partners, methods, roles, outcomes and
@@ -22,6 +24,8 @@ type Metrics struct {
 	latency     *prometheus.HistogramVec // method, role
 	quotaRefuse *prometheus.CounterVec   // partner
 	bytes       *prometheus.CounterVec   // partner, direction
+	shardCalls  *prometheus.CounterVec   // shard, call, code
+	shardTime   *prometheus.HistogramVec // shard, call
 }
 
 // NewMetrics makes the metrics in a registry of their own, with the Go runtime and process
@@ -43,8 +47,14 @@ func NewMetrics() *Metrics {
 			Help: "Queries refused because the partner's quota in the key policy was spent."}, []string{"partner"}),
 		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "puente_protocol_bytes_total",
 			Help: "HE object bytes sent and received, by partner and direction (sent, received)."}, []string{"partner", "direction"}),
+		shardCalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "puente_shard_calls_total",
+			Help: "Calls of this node to its shards, by shard index, call (count, install) and status code (OK, Unavailable, FailedPrecondition, ...)."},
+			[]string{"shard", "call", "code"}),
+		shardTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "puente_shard_call_seconds",
+			Help:    "Wall time of this node's successful calls to its shards, by shard index and call.",
+			Buckets: prometheus.ExponentialBuckets(0.25, 2, 12)}, []string{"shard", "call"}),
 	}
-	r.MustRegister(m.queries, m.decisions, m.latency, m.quotaRefuse, m.bytes,
+	r.MustRegister(m.queries, m.decisions, m.latency, m.quotaRefuse, m.bytes, m.shardCalls, m.shardTime,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -67,6 +77,15 @@ func (m *Metrics) decision(partner, method string, hit bool) {
 func (m *Metrics) traffic(partner string, sent, received int64) {
 	m.bytes.WithLabelValues(partner, "sent").Add(float64(sent))
 	m.bytes.WithLabelValues(partner, "received").Add(float64(received))
+}
+
+// shardCall records one call to shard i (shard.Observer).
+func (m *Metrics) shardCall(i int, call string, code codes.Code, d time.Duration) {
+	idx := strconv.Itoa(i)
+	m.shardCalls.WithLabelValues(idx, call, code.String()).Inc()
+	if code == codes.OK {
+		m.shardTime.WithLabelValues(idx, call).Observe(d.Seconds())
+	}
 }
 
 // ServeMetrics serves the metrics at /metrics on addr until ctx is done.

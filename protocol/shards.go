@@ -49,6 +49,7 @@ func (n *Node) openShards() error {
 	if err != nil {
 		return err
 	}
+	pool.Observe(n.met.shardCall)
 	n.shards = &shardRuntime{pool: pool, installed: map[string]installed{}}
 	return nil
 }

@@ -86,6 +86,26 @@ type Pool struct {
 	conns   []*grpc.ClientConn
 	clients []pb.ShardServiceClient
 	timeout time.Duration
+	observe Observer
+}
+
+// An Observer is told of every call the node makes to a shard: the shard's index, the call
+// ("count" or "install"), its outcome (the status code the pool classified it as, codes.OK when it
+// succeeded) and its wall time. It must be safe for concurrent use and not block.
+type Observer func(shard int, call string, code codes.Code, d time.Duration)
+
+// Observe sets the pool's observer; call it before the pool is used.
+func (p *Pool) Observe(o Observer) { p.observe = o }
+
+func (p *Pool) observed(i int, call string, start time.Time, err *Error) {
+	if p.observe == nil {
+		return
+	}
+	code := codes.OK
+	if err != nil {
+		code = err.Code
+	}
+	p.observe(i, call, code, time.Since(start))
 }
 
 // Dial returns a pool over the shards at addrs (connections are made lazily). timeout bounds
@@ -150,7 +170,9 @@ func (p *Pool) Count(ctx context.Context, want Want, tau float64, probe *he.Prob
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			start := time.Now()
 			out[i], errs[i] = p.count(ctx, i, c, want, tau, probe, pbytes)
+			p.observed(i, "count", start, errs[i])
 			if errs[i] != nil {
 				first <- i
 				cancel()
@@ -249,6 +271,17 @@ func (p *Pool) Install(ctx context.Context, i int, want Want, dims int, keys []b
 	if i < 0 || i >= p.Len() {
 		return fmt.Errorf("shard: install on shard %d of %d", i, p.Len())
 	}
+	start := time.Now()
+	err := p.install(ctx, i, want, dims, keys, entries)
+	var se *Error
+	if err != nil && !errors.As(err, &se) {
+		se = &Error{Shard: i, Addr: p.addrs[i], Code: codes.Internal, Err: err}
+	}
+	p.observed(i, "install", start, se)
+	return err
+}
+
+func (p *Pool) install(ctx context.Context, i int, want Want, dims int, keys []byte, entries []Entry) error {
 	eb, err := EncodeEntries(entries, dims)
 	if err != nil {
 		return err

@@ -1,13 +1,20 @@
 package shard
 
 import (
+	"context"
+	"crypto/tls"
 	"fmt"
 	"math"
+	"net"
 	"path/filepath"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+
+	"github.com/puente-id/puente/he"
 	pb "github.com/puente-id/puente/proto/puente/shard/v1"
 )
 
@@ -239,5 +246,45 @@ func TestMetrics(t *testing.T) {
 		"puente_shard_entries": 1234, "puente_shard_count_seconds": 1}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("metrics %v, want %v", got, want)
+	}
+}
+
+// TestPoolObservesCalls: every call to a shard reaches the pool's observer with the shard's
+// index and the outcome the pool classified it as (here a shard that does not listen:
+// Unavailable), which is what the node's per-shard metrics count.
+func TestPoolObservesCalls(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := lis.Addr().String()
+	lis.Close()
+	pl, err := Dial([]string{dead, dead + "0"}, &tls.Config{MinVersion: tls.VersionTLS13}, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	type call struct {
+		shard int
+		name  string
+		code  codes.Code
+	}
+	var mu sync.Mutex
+	var got []call
+	pl.Observe(func(i int, name string, code codes.Code, d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, call{i, name, code})
+	})
+	ps, err := he.Lookup(he.N15V2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Want{Agreement: "us-co", Epoch: 1, Generations: []uint64{1, 1}, ParamSet: ps}
+	if err := pl.Install(context.Background(), 0, want, 4, nil, nil); err == nil {
+		t.Fatal("install on a shard that does not listen succeeded")
+	}
+	if len(got) != 1 || got[0] != (call{0, "install", codes.Unavailable}) {
+		t.Errorf("observer saw %+v, want one Unavailable install of shard 0", got)
 	}
 }

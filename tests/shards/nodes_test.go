@@ -8,11 +8,14 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,6 +31,7 @@ import (
 // node is one node's home and, while it serves, its `puente serve` process.
 type node struct {
 	name, home, addr string
+	metrics          string // the node's metrics endpoint
 	serve            *exec.Cmd
 	log              *bytes.Buffer
 }
@@ -65,9 +69,35 @@ func try(args ...string) (string, error) {
 
 func newNode(t *testing.T, dir, name string) *node {
 	t.Helper()
-	n := &node{name: name, home: filepath.Join(dir, name), addr: freeAddr(t)}
-	must(t, "init", "-home", n.home, "-test-node", "-listen", n.addr, name)
+	n := &node{name: name, home: filepath.Join(dir, name), addr: freeAddr(t), metrics: freeAddr(t)}
+	must(t, "init", "-home", n.home, "-test-node", "-listen", n.addr, "-metrics", n.metrics, name)
 	return n
+}
+
+// metric returns the sum of the samples of the node's metrics whose line starts with prefix.
+func (n *node) metric(t *testing.T, prefix string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + n.metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, prefix); ok {
+			f := strings.Fields(rest)
+			v, err := strconv.ParseFloat(f[len(f)-1], 64)
+			if err != nil {
+				t.Fatalf("metric line %q: %v", l, err)
+			}
+			sum += v
+		}
+	}
+	return sum
 }
 
 // link makes b a partner of a under agreement us-co, as an operator does.
@@ -291,6 +321,14 @@ func TestShardedEndToEnd(t *testing.T) {
 		t.Fatalf("search with a shard killed: no error: %s", r.out)
 	}
 	t.Logf("search with a shard killed: %v %s", r.err, strings.TrimSpace(r.out))
+	// The node's metrics count, per shard, the counts it asked for: shard 0 answered every
+	// sharded search so far, the killed shard 1 failed the last one.
+	if ok := co.metric(t, `puente_shard_calls_total{call="count",code="OK",shard="0"}`); ok < float64(len(probes)) {
+		t.Errorf("co-migracion counts %v answered counts of shard 0, want at least %d", ok, len(probes))
+	}
+	if bad := co.metric(t, `puente_shard_calls_total{call="count",code="Unavailable",shard="1"}`); bad < 1 {
+		t.Errorf("co-migracion counts %v failed counts of the killed shard 1, want at least 1", bad)
+	}
 	// The failed query is audited as failed and gives its quota back: only the 2·len(probes)
 	// answered searches count.
 	var st2 statusJSON
