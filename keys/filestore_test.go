@@ -329,7 +329,7 @@ func crashChild(root string) {
 	if err != nil {
 		panic(err)
 	}
-	testHookMidWrite = func(string) {
+	s.midWrite = func(string) {
 		os.WriteFile(filepath.Join(root, "mid-write"), nil, 0o600)
 		time.Sleep(time.Minute)
 	}
