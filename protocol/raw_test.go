@@ -175,17 +175,29 @@ func codeOf(err error) codes.Code {
 	return status.Code(err)
 }
 
-// waitFor polls cond for up to ten seconds (the responder records a failure after the client
-// has already seen its status).
-func waitFor(t *testing.T, cond func() bool) {
+// await waits for n signals on ch, sent by a node's hook at the named point of its work. The
+// limit bounds a hang (the point is never reached), not a timing.
+func await[T any](t *testing.T, ch <-chan T, n int, point string) {
 	t.Helper()
-	for i := 0; i < 200; i++ {
-		if cond() {
-			return
+	limit := time.After(hangLimit)
+	for i := range n {
+		select {
+		case <-ch:
+		case <-limit:
+			t.Fatalf("%q reached %d times of %d", point, i, n)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatal("condition not reached in 10s")
+}
+
+// signalAt returns a node hook that sends on the returned channel each time the node reaches the
+// named point (with room for many unread signals).
+func signalAt(point string) (hookFunc, chan struct{}) {
+	ch := make(chan struct{}, 64)
+	return func(_ context.Context, p string, _ error) {
+		if p == point {
+			ch <- struct{}{}
+		}
+	}, ch
 }
 
 func mustQuerier(t *testing.T, k hetest.Keys) *he.Querier {

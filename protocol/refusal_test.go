@@ -43,10 +43,18 @@ func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
 	ctx := ctxTimeout(t, 5*time.Minute)
 	used := quotaUsed(t, b, "alpha")
 	reached, release := make(chan struct{}, 4), make(chan struct{})
+	reserved, reprotected, finished := make(chan struct{}, 4), make(chan struct{}, 1), make(chan struct{}, 4)
 	hook := func(sctx context.Context, point string, err error) {
-		if point == "evaluate" {
+		switch point {
+		case "evaluate":
 			reached <- struct{}{}
 			<-release
+		case "reserved":
+			reserved <- struct{}{}
+		case "re-protected":
+			reprotected <- struct{}{}
+		case "finished":
+			finished <- struct{}{}
 		}
 	}
 	b.hook.Store(&hook)
@@ -57,10 +65,16 @@ func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
 	r2 := newRawSearch(t, a, "beta", gal[2])
 	q2 := make(chan codes.Code, 1)
 	go func() { q2 <- r2.send(ctx, conn(t, a, "beta")) }()
-	waitFor(t, func() bool { return quotaUsed(t, b, "alpha") == used+2 }) // query 2 reserved, waiting
+	await(t, reserved, 2, "reserved") // query 1's, then query 2's: it waits for the slot
+	if got := quotaUsed(t, b, "alpha"); got != used+2 {
+		t.Fatalf("quota count %d with two queries reserved, want %d", got, used+2)
+	}
 	rv := make(chan error, 1)
 	go func() { _, err := a.Revoke(ctx, "beta"); rv <- err }()
-	waitFor(t, func() bool { g := b.partners["alpha"].gallery(); return g.store.Params().Epoch == 2 })
+	await(t, reprotected, 1, "re-protected")
+	if g := b.partners["alpha"].gallery(); g.store.Params().Epoch != 2 {
+		t.Fatalf("gallery under epoch %d after the revocation, want 2", g.store.Params().Epoch)
+	}
 	close(release)
 	// Query 1 was computed under the epoch revoked meanwhile: from the revocation on, that
 	// epoch answers nothing, so it is refused too and gives its reservation back.
@@ -70,7 +84,10 @@ func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
 	if c := <-q2; c != codes.FailedPrecondition {
 		t.Errorf("query 2: %v, want FailedPrecondition", c)
 	}
-	waitFor(t, func() bool { return quotaUsed(t, b, "alpha") == used })
+	await(t, finished, 2, "finished") // both calls recorded, their reservations given back
+	if got := quotaUsed(t, b, "alpha"); got != used {
+		t.Errorf("quota count %d after both refusals, want %d", got, used)
+	}
 	var refused int
 	for _, r := range records(t, b) {
 		if r.Kind == audit.KindQuery && r.RequestID == r2.requestID() && r.Outcome == audit.OutcomeRefused {
@@ -153,13 +170,27 @@ func TestOpenCallsBounded(t *testing.T) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	failed := countOutcome(t, b, audit.OutcomeFailed)
+	opened, finished := make(chan struct{}, maxPartnerCalls), make(chan struct{}, maxPartnerCalls+1)
+	hook := func(_ context.Context, point string, _ error) {
+		switch point {
+		case "opened":
+			opened <- struct{}{}
+		case "finished":
+			finished <- struct{}{}
+		}
+	}
+	b.hook.Store(&hook)
+	defer b.hook.Store(nil)
 	mc := pb.NewMatchServiceClient(conn(t, a, "beta"))
 	for i := range maxPartnerCalls {
 		if _, err := mc.Search(withRequestID(sctx, fmt.Sprintf("%032x", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, func() bool { return p.calls.Load() == maxPartnerCalls })
+	await(t, opened, maxPartnerCalls, "opened")
+	if got := p.calls.Load(); got != maxPartnerCalls {
+		t.Fatalf("%d calls counted open, want %d", got, maxPartnerCalls)
+	}
 	st, err := mc.Search(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -173,9 +204,15 @@ func TestOpenCallsBounded(t *testing.T) {
 	if got := quotaUsed(t, b, "alpha"); got != 0 {
 		t.Errorf("quota count %d, want 0", got)
 	}
+	await(t, finished, 1, "finished") // the refused call
 	cancel()
-	waitFor(t, func() bool { return p.calls.Load() == 0 })
-	waitFor(t, func() bool { return countOutcome(t, b, audit.OutcomeFailed) == failed+maxPartnerCalls })
+	await(t, finished, maxPartnerCalls, "finished")
+	if got := p.calls.Load(); got != 0 {
+		t.Errorf("%d calls counted open after they were cancelled", got)
+	}
+	if got := countOutcome(t, b, audit.OutcomeFailed); got != failed+maxPartnerCalls {
+		t.Errorf("%d failed records, want %d", got, failed+maxPartnerCalls)
+	}
 	st, err = mc.Search(withRequestID(ctx, fmt.Sprintf("%032x", maxPartnerCalls+1)))
 	if err != nil {
 		t.Fatal(err)
