@@ -21,6 +21,7 @@ import (
 // TestBadInput sends one bad request of each kind to a responder and checks the status code, the
 // audit record, and that nothing changed: the quota count, the gallery, and a later good query.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
@@ -199,6 +200,7 @@ func make124() []float64 {
 }
 
 func TestQuotaExhausted(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{quota: "2 per 1h"})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
@@ -236,6 +238,7 @@ func TestQuotaExhausted(t *testing.T) {
 // with the cancellation instead of finishing, the call ends Canceled, the audit record says
 // failed, and the quota reservation is given back.
 func TestCancelledSearch(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {

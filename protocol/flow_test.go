@@ -57,6 +57,7 @@ func checkSearch(t *testing.T, q *testNode, partner string, gallery [][]float64,
 // Verify both ways against the plaintext answers, a restart of both nodes, and a revocation after
 // which old protected probes no longer hit.
 func TestBothDirectionsRestartRevoke(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{params: os.Getenv("PUENTE_TEST_PARAMS")})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	if _, err := b.Ceremony(ctx, "alpha", 0); err != nil { // beta initiates this time

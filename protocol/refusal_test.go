@@ -39,6 +39,7 @@ const hangLimit = 2 * time.Minute
 // epoch was revoked while it waited for the evaluation slot): the refusal is audited and the
 // reservation given back, so only the query that was answered counts.
 func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
+	t.Parallel()
 	a, b, gal := enrolledPair(t)
 	ctx := ctxTimeout(t, 5*time.Minute)
 	used := quotaUsed(t, b, "alpha")
@@ -111,6 +112,7 @@ func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
 // revocation of the epoch still completes (the call does not hold the epoch's keys while it
 // waits for bytes), and the probe sent afterwards is refused without spending quota.
 func TestStalledSearchDoesNotHoldKeys(t *testing.T) {
+	t.Parallel()
 	a, b, gal := enrolledPair(t)
 	ctx := ctxTimeout(t, 5*time.Minute)
 	used := quotaUsed(t, b, "alpha")
@@ -164,6 +166,7 @@ func (r *rawSearch) requestID() string { return hex.EncodeToString(r.h.RequestId
 // on them: the next call is refused with ResourceExhausted at no quota, and once the open calls
 // are cancelled they are closed and recorded as failed, and the partner may call again.
 func TestOpenCallsBounded(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	p := b.partners["alpha"]
@@ -227,6 +230,7 @@ func TestOpenCallsBounded(t *testing.T) {
 // quota reservation (a stand-in for a bug in the evaluation): the partner gets Internal, the call
 // is audited as failed, its reservation is given back, and the node goes on answering.
 func TestPanicInSearchIsAuditedAndRefunded(t *testing.T) {
+	t.Parallel()
 	a, b, gal := enrolledPair(t)
 	ctx := ctxTimeout(t, 5*time.Minute)
 	used := quotaUsed(t, b, "alpha")

@@ -9,6 +9,7 @@ import (
 )
 
 func TestParseShards(t *testing.T) {
+	t.Parallel()
 	good := goodConfig + `
 shards {
   dns     = "puente-shard-{i}.puente-shard.puente.svc.cluster.local:7443"
@@ -49,6 +50,7 @@ shards {
 // TestGenerationOfContent: the generation the shards are checked against changes with any
 // reference, template, epoch or order, and not otherwise.
 func TestGenerationOfContent(t *testing.T) {
+	t.Parallel()
 	base := func() *gallery.Snapshot {
 		return &gallery.Snapshot{Epoch: 3, Dim: 2, Refs: []string{"a", "b"}, Templates: []float64{1, 0, 0, 1}}
 	}
