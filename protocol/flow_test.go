@@ -111,7 +111,7 @@ func TestBothDirectionsRestartRevoke(t *testing.T) {
 	}
 
 	// Revocation: a new epoch; the old protected probe no longer hits, a fresh one does.
-	hook, reprotected := signalAt("re-protected")
+	hook, signals := signalAt("re-protected")
 	b.hook.Store(&hook)
 	rep, err := a.Revoke(ctx, "beta")
 	if err != nil {
@@ -120,7 +120,7 @@ func TestBothDirectionsRestartRevoke(t *testing.T) {
 	if rep.Epoch != oldEpoch+1 {
 		t.Fatalf("new epoch %d, want %d", rep.Epoch, oldEpoch+1)
 	}
-	await(t, reprotected, 1, "re-protected") // b re-protects its gallery in the background
+	await(t, signals["re-protected"], 1, "re-protected") // b re-protects its gallery in the background
 	b.hook.Store(nil)
 	if got := b.partners["alpha"].gallery().store.Params().Epoch; got != rep.Epoch {
 		t.Fatalf("b's gallery is under epoch %d, want %d", got, rep.Epoch)

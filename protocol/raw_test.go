@@ -189,15 +189,18 @@ func await[T any](t *testing.T, ch <-chan T, n int, point string) {
 	}
 }
 
-// signalAt returns a node hook that sends on the returned channel each time the node reaches the
-// named point (with room for many unread signals).
-func signalAt(point string) (hookFunc, chan struct{}) {
-	ch := make(chan struct{}, 64)
+// signalAt returns a node hook that signals on the channel of each named point every time the
+// node reaches it (with room for many unread signals), and those channels.
+func signalAt(points ...string) (hookFunc, map[string]chan struct{}) {
+	chs := map[string]chan struct{}{}
+	for _, p := range points {
+		chs[p] = make(chan struct{}, 64)
+	}
 	return func(_ context.Context, p string, _ error) {
-		if p == point {
+		if ch, ok := chs[p]; ok {
 			ch <- struct{}{}
 		}
-	}, ch
+	}, chs
 }
 
 func mustQuerier(t *testing.T, k hetest.Keys) *he.Querier {

@@ -44,19 +44,13 @@ func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
 	ctx := ctxTimeout(t, 5*time.Minute)
 	used := quotaUsed(t, b, "alpha")
 	reached, release := make(chan struct{}, 4), make(chan struct{})
-	reserved, reprotected, finished := make(chan struct{}, 4), make(chan struct{}, 1), make(chan struct{}, 4)
+	signal, signals := signalAt("reserved", "re-protected", "finished")
 	hook := func(sctx context.Context, point string, err error) {
-		switch point {
-		case "evaluate":
+		if point == "evaluate" {
 			reached <- struct{}{}
 			<-release
-		case "reserved":
-			reserved <- struct{}{}
-		case "re-protected":
-			reprotected <- struct{}{}
-		case "finished":
-			finished <- struct{}{}
 		}
+		signal(sctx, point, err)
 	}
 	b.hook.Store(&hook)
 	defer b.hook.Store(nil)
@@ -66,13 +60,13 @@ func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
 	r2 := newRawSearch(t, a, "beta", gal[2])
 	q2 := make(chan codes.Code, 1)
 	go func() { q2 <- r2.send(ctx, conn(t, a, "beta")) }()
-	await(t, reserved, 2, "reserved") // query 1's, then query 2's: it waits for the slot
+	await(t, signals["reserved"], 2, "reserved") // query 1's, then query 2's: it waits for the slot
 	if got := quotaUsed(t, b, "alpha"); got != used+2 {
 		t.Fatalf("quota count %d with two queries reserved, want %d", got, used+2)
 	}
 	rv := make(chan error, 1)
 	go func() { _, err := a.Revoke(ctx, "beta"); rv <- err }()
-	await(t, reprotected, 1, "re-protected")
+	await(t, signals["re-protected"], 1, "re-protected")
 	if g := b.partners["alpha"].gallery(); g.store.Params().Epoch != 2 {
 		t.Fatalf("gallery under epoch %d after the revocation, want 2", g.store.Params().Epoch)
 	}
@@ -85,7 +79,7 @@ func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
 	if c := <-q2; c != codes.FailedPrecondition {
 		t.Errorf("query 2: %v, want FailedPrecondition", c)
 	}
-	await(t, finished, 2, "finished") // both calls recorded, their reservations given back
+	await(t, signals["finished"], 2, "finished") // both calls recorded, their reservations given back
 	if got := quotaUsed(t, b, "alpha"); got != used {
 		t.Errorf("quota count %d after both refusals, want %d", got, used)
 	}
@@ -173,15 +167,7 @@ func TestOpenCallsBounded(t *testing.T) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	failed := countOutcome(t, b, audit.OutcomeFailed)
-	opened, finished := make(chan struct{}, maxPartnerCalls), make(chan struct{}, maxPartnerCalls+1)
-	hook := func(_ context.Context, point string, _ error) {
-		switch point {
-		case "opened":
-			opened <- struct{}{}
-		case "finished":
-			finished <- struct{}{}
-		}
-	}
+	hook, signals := signalAt("opened", "finished")
 	b.hook.Store(&hook)
 	defer b.hook.Store(nil)
 	mc := pb.NewMatchServiceClient(conn(t, a, "beta"))
@@ -190,7 +176,7 @@ func TestOpenCallsBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	await(t, opened, maxPartnerCalls, "opened")
+	await(t, signals["opened"], maxPartnerCalls, "opened")
 	if got := p.calls.Load(); got != maxPartnerCalls {
 		t.Fatalf("%d calls counted open, want %d", got, maxPartnerCalls)
 	}
@@ -207,9 +193,9 @@ func TestOpenCallsBounded(t *testing.T) {
 	if got := quotaUsed(t, b, "alpha"); got != 0 {
 		t.Errorf("quota count %d, want 0", got)
 	}
-	await(t, finished, 1, "finished") // the refused call
+	await(t, signals["finished"], 1, "finished") // the refused call
 	cancel()
-	await(t, finished, maxPartnerCalls, "finished")
+	await(t, signals["finished"], maxPartnerCalls, "finished")
 	if got := p.calls.Load(); got != 0 {
 		t.Errorf("%d calls counted open after they were cancelled", got)
 	}
