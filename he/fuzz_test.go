@@ -21,6 +21,7 @@ import (
 
 type fuzzObjects struct {
 	ps        *he.ParamSet
+	querier   *he.Querier
 	query     []byte
 	answer    []byte
 	share     []byte
@@ -42,6 +43,7 @@ func objects(t testing.TB) *fuzzObjects {
 		o.ps = ps
 		k := hetest.Ceremony(t, ps, 64, hetest.Reader(1), hetest.Reader(2))
 		qr, _ := he.NewQuerier(k.Querier)
+		o.querier = qr
 		r, _ := he.NewResponder(k.Eval, k.Responder)
 		rng := rand.New(rand.NewPCG(3, 3))
 		gal := hetest.UnitVectors(rng, ps.Slots()+3, 16)
@@ -94,12 +96,35 @@ func roundTrip(t *testing.T, b []byte, m marshaler, err error) {
 	}
 }
 
+// vectorFrom makes a vector of at most 16 values, each a signed byte of b.
+func vectorFrom(b []byte) []float64 {
+	v := make([]float64, 0, 16)
+	for _, x := range b[:min(len(b), 16)] {
+		v = append(v, float64(int8(x))/128)
+	}
+	return v
+}
+
 func FuzzReadQuery(f *testing.F) {
 	o := objects(f)
 	seeds(f, o.query)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		q, err := he.ReadQuery(o.ps, b)
 		roundTrip(t, b, q, err)
+		// A probe made from the input encrypts to a query that decodes and encodes back.
+		q, err = o.querier.EncryptProbe(vectorFrom(b), hetest.Reader(uint64(len(b))))
+		if err != nil {
+			return // an all-zero or empty probe: refused, not encoded
+		}
+		enc, err := q.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q2, err := he.ReadQuery(o.ps, enc)
+		roundTrip(t, enc, q2, err)
+		if err != nil {
+			t.Fatalf("an encoded query does not decode: %v", err)
+		}
 	})
 }
 
@@ -136,6 +161,21 @@ func FuzzReadGallery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		g, err := he.ReadGallery(o.ps, b, he.PackOptions{})
 		roundTrip(t, b, g, err)
+		// A gallery packed from the input decodes and encodes back.
+		v := vectorFrom(b)
+		g, err = he.Pack(o.ps, max(len(v), 1), [][]float64{v, nil}, he.PackOptions{})
+		if err != nil {
+			return // a template the packer refuses
+		}
+		enc, err := g.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		g2, err := he.ReadGallery(o.ps, enc, he.PackOptions{})
+		roundTrip(t, enc, g2, err)
+		if err != nil {
+			t.Fatalf("a packed gallery does not decode: %v", err)
+		}
 	})
 }
 
