@@ -31,17 +31,17 @@ func TestCrashHelperProcess(t *testing.T) {
 		return
 	}
 	point := os.Getenv(envCrashPoint)
-	testHookFn = func(p string) error {
+	s, err := Open(path, testKey(t, 0xD1), testOptions(t))
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	s.hook = func(p string) error {
 		if p == point {
 			fmt.Println("at " + p)
 			time.Sleep(time.Hour) // killed here
 		}
 		return nil
-	}
-	s, err := Open(path, testKey(t, 0xD1), testOptions(t))
-	if err != nil {
-		fmt.Println("error", err)
-		os.Exit(1)
 	}
 	switch os.Getenv(envCrashMode) {
 	case "enrol":
@@ -54,7 +54,7 @@ func TestCrashHelperProcess(t *testing.T) {
 			fmt.Println("committed", b)
 		}
 	case "reprotect":
-		reprotectBatch = 20
+		s.reprotectBatch = 20
 		fmt.Println("reprotecting")
 		err = s.Reprotect(context.Background(), newTestProtector(2))
 		fmt.Println("reprotected", err)

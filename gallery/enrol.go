@@ -173,7 +173,7 @@ func (s *Store) enrol(p Protector, batch []Enrolment, resume bool) (int, error) 
 				return err
 			}
 		}
-		return testHook("enrol-before-commit")
+		return s.testHook("enrol-before-commit")
 	})
 	return skipped, s.committed(err, "enrol")
 }

@@ -1,6 +1,7 @@
 package gallery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,16 +9,16 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// reprotectBatch is the number of subjects re-protected per write transaction. It bounds the
-// memory of one transaction; the switch to the new epoch is a single transaction of its own.
-var reprotectBatch = 1024
+// defaultReprotectBatch is the number of subjects re-protected per write transaction unless a
+// test sets Store.reprotectBatch. It bounds the memory of one transaction; the switch to the new
+// epoch is a single transaction of its own.
+const defaultReprotectBatch = 1024
 
-// testHook lets the crash tests stop a child process at a named point; nil outside tests.
-var testHookFn func(point string) error
-
-func testHook(point string) error {
-	if testHookFn != nil {
-		return testHookFn(point)
+// testHook calls the store's hook (Store.hook), which only this package's tests set, to stop or
+// cancel at a named point; it returns nil outside tests.
+func (s *Store) testHook(point string) error {
+	if s.hook != nil {
+		return s.hook(point)
 	}
 	return nil
 }
@@ -83,7 +84,7 @@ func (s *Store) reprotectAll(ctx context.Context, p Protector, next Params) erro
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		batch, macs, err := s.readArchive(after, reprotectBatch)
+		batch, macs, err := s.readArchive(after, cmp.Or(s.reprotectBatch, defaultReprotectBatch))
 		if err != nil || len(batch) == 0 {
 			return err
 		}
@@ -111,7 +112,7 @@ func (s *Store) reprotectAll(ctx context.Context, p Protector, next Params) erro
 		if err != nil {
 			return err
 		}
-		if err := testHook("reprotect-batch"); err != nil {
+		if err := s.testHook("reprotect-batch"); err != nil {
 			return err
 		}
 		i += len(batch)
@@ -159,7 +160,7 @@ func (s *Store) readArchive(after []byte, n int) ([]*archived, [][]byte, error) 
 func (s *Store) switchEpoch(cur, next Params) error {
 	s.mu.Lock() // no reader may hold the old epoch's bucket across the switch
 	defer s.mu.Unlock()
-	if err := testHook("reprotect-before-switch"); err != nil {
+	if err := s.testHook("reprotect-before-switch"); err != nil {
 		return err
 	}
 	err := s.update(func(tx *bolt.Tx) error {
@@ -189,6 +190,6 @@ func (s *Store) switchEpoch(cur, next Params) error {
 	s.records = s.recordSealer(next.Epoch)
 	s.gen++
 	s.snapshot = nil
-	_ = testHook("reprotect-after-switch")
+	_ = s.testHook("reprotect-after-switch")
 	return nil
 }

@@ -28,9 +28,8 @@ func bucketNames(t *testing.T, path string) []string {
 }
 
 func TestReprotect(t *testing.T) {
-	defer func(n int) { reprotectBatch = n }(reprotectBatch)
-	reprotectBatch = 7 // several batches
 	s := newTestStore(t)
+	s.reprotectBatch = 7 // several batches
 	if err := s.Enrol(newTestProtector(1), batchOf(0, 30)); err != nil {
 		t.Fatal(err)
 	}
@@ -66,9 +65,8 @@ func TestReprotect(t *testing.T) {
 // TestReprotectFailureKeepsOldEpoch checks that a failing protector or a cancelled context
 // leaves the old epoch complete and current and no partial new epoch behind.
 func TestReprotectFailureKeepsOldEpoch(t *testing.T) {
-	defer func(n int) { reprotectBatch = n }(reprotectBatch)
-	reprotectBatch = 5
 	s := newTestStore(t)
+	s.reprotectBatch = 5
 	if err := s.Enrol(newTestProtector(1), batchOf(0, 23)); err != nil {
 		t.Fatal(err)
 	}
@@ -86,17 +84,16 @@ func TestReprotectFailureKeepsOldEpoch(t *testing.T) {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	testHookFn = func(point string) error {
+	s.hook = func(point string) error {
 		if point == "reprotect-batch" {
 			cancel()
 		}
 		return nil
 	}
-	defer func() { testHookFn = nil }()
 	if err := s.Reprotect(ctx, newTestProtector(2)); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled re-protection = %v, want context.Canceled", err)
 	}
-	testHookFn = nil
+	s.hook = nil
 	checkContents(t, s, 1, span(0, 23))
 	path := s.Path()
 	s.Close()
@@ -107,9 +104,8 @@ func TestReprotectFailureKeepsOldEpoch(t *testing.T) {
 
 // TestReadersDuringReprotect checks that concurrent readers always see one whole epoch.
 func TestReadersDuringReprotect(t *testing.T) {
-	defer func(n int) { reprotectBatch = n }(reprotectBatch)
-	reprotectBatch = 4
 	s := newTestStore(t)
+	s.reprotectBatch = 4
 	if err := s.Enrol(newTestProtector(1), batchOf(0, 40)); err != nil {
 		t.Fatal(err)
 	}

@@ -124,6 +124,10 @@ type Store struct {
 	archive  *sealer // nil without the archive key
 	gen      uint64  // write generation; bumped by every committed write
 	snapshot *Snapshot
+
+	// Set only by this package's tests, before the store is used:
+	hook           func(point string) error // called at named points (testHook)
+	reprotectBatch int                      // subjects per re-protection transaction; defaultReprotectBatch if 0
 }
 
 // Create makes a new gallery file at path (which must not exist), owner-only (0600).

@@ -95,10 +95,15 @@ func (c *Ceremony) makeShare(s Step, st *stepState) (any, error) {
 }
 
 func (c *Ceremony) encodeShare(s Step, share any) []byte {
+	return c.encodeShareFrom(s, share, c.role)
+}
+
+// encodeShareFrom encodes a share of step s as sent by role from: the inverse of decodeShareFrom.
+func (c *Ceremony) encodeShareFrom(s Step, share any, from Role) []byte {
 	ps := c.ps
 	e := newEncoder(kindCeremony, ps, ceremonyHeader+c.shareSize(s))
 	e.u8(uint8(s.Kind))
-	e.u8(uint8(c.role))
+	e.u8(uint8(from))
 	e.u32(uint32(c.maxDims))
 	e.raw(c.id[:])
 	e.u64(s.GaloisElement)

@@ -110,6 +110,16 @@ func (c *Ceremony) DecodeShareForTest(s Step, b []byte) error {
 	return c.checkShare(s, sh)
 }
 
+// ReencodeShareForTest decodes a peer's share for step s and encodes what it decoded again, as
+// the peer would have sent it: the fuzzers' round trip.
+func (c *Ceremony) ReencodeShareForTest(s Step, b []byte) ([]byte, error) {
+	sh, err := c.decodeShare(s, b)
+	if err != nil {
+		return nil, err
+	}
+	return c.encodeShareFrom(s, sh, c.role.peer()), nil
+}
+
 // PlainCounts reads, with the opening's secrets, what the querier's shares
 // hold for a gallery of the given blocks and padded dimension: the count
 // and the squared norm (a test's view, never a party's).

@@ -5,6 +5,7 @@ package he_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"io"
 	"math/rand/v2"
 	"sync"
@@ -20,6 +21,7 @@ import (
 
 type fuzzObjects struct {
 	ps        *he.ParamSet
+	querier   *he.Querier
 	query     []byte
 	answer    []byte
 	share     []byte
@@ -41,6 +43,7 @@ func objects(t testing.TB) *fuzzObjects {
 		o.ps = ps
 		k := hetest.Ceremony(t, ps, 64, hetest.Reader(1), hetest.Reader(2))
 		qr, _ := he.NewQuerier(k.Querier)
+		o.querier = qr
 		r, _ := he.NewResponder(k.Eval, k.Responder)
 		rng := rand.New(rand.NewPCG(3, 3))
 		gal := hetest.UnitVectors(rng, ps.Slots()+3, 16)
@@ -93,12 +96,35 @@ func roundTrip(t *testing.T, b []byte, m marshaler, err error) {
 	}
 }
 
+// vectorFrom makes a vector of at most 16 values, each a signed byte of b.
+func vectorFrom(b []byte) []float64 {
+	v := make([]float64, 0, 16)
+	for _, x := range b[:min(len(b), 16)] {
+		v = append(v, float64(int8(x))/128)
+	}
+	return v
+}
+
 func FuzzReadQuery(f *testing.F) {
 	o := objects(f)
 	seeds(f, o.query)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		q, err := he.ReadQuery(o.ps, b)
 		roundTrip(t, b, q, err)
+		// A probe made from the input encrypts to a query that decodes and encodes back.
+		q, err = o.querier.EncryptProbe(vectorFrom(b), hetest.Reader(uint64(len(b))))
+		if err != nil {
+			return // an all-zero or empty probe: refused, not encoded
+		}
+		enc, err := q.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q2, err := he.ReadQuery(o.ps, enc)
+		roundTrip(t, enc, q2, err)
+		if err != nil {
+			t.Fatalf("an encoded query does not decode: %v", err)
+		}
 	})
 }
 
@@ -135,27 +161,82 @@ func FuzzReadGallery(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		g, err := he.ReadGallery(o.ps, b, he.PackOptions{})
 		roundTrip(t, b, g, err)
+		// A gallery packed from the input decodes and encodes back.
+		v := vectorFrom(b)
+		g, err = he.Pack(o.ps, max(len(v), 1), [][]float64{v, nil}, he.PackOptions{})
+		if err != nil {
+			return // a template the packer refuses
+		}
+		enc, err := g.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		g2, err := he.ReadGallery(o.ps, enc, he.PackOptions{})
+		roundTrip(t, enc, g2, err)
+		if err != nil {
+			t.Fatalf("a packed gallery does not decode: %v", err)
+		}
 	})
 }
 
+// FuzzCeremonyShare: the first byte picks one of the ceremony's steps, the rest is the peer's
+// share for it. A share that decodes encodes back, as the peer, to the same bytes; validation
+// (checkShare) of any share returns, never panics.
 func FuzzCeremonyShare(f *testing.F) {
 	o := objects(f)
-	for s, b := range o.cerShares {
-		seeds(f, append([]byte{byte(s.Kind)}, b...))
+	steps := o.ceremony.Steps()
+	for i, s := range steps {
+		if b, ok := o.cerShares[s]; ok {
+			seeds(f, append([]byte{byte(i)}, b...))
+		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) == 0 {
 			return
 		}
-		s := he.Step{Kind: he.StepKind(b[0]%4 + 1)}
-		o.ceremony.DecodeShareForTest(s, b[1:])
+		s := steps[int(b[0])%len(steps)]
+		share := b[1:]
+		out, err := o.ceremony.ReencodeShareForTest(s, share)
+		if err == nil && !bytes.Equal(out, share) {
+			t.Fatalf("%s: accepted %d bytes that encode back to %d other bytes", s, len(share), len(out))
+		}
+		o.ceremony.DecodeShareForTest(s, share)
 	})
 }
 
+// FuzzParamSetOf: ParamSetOf accepts exactly the inputs with a whole header and the magic; the
+// ID it reads is the one an encoder writes (an object of o.ps reads back o.ps's ID, and an
+// object of the set it names, if that is o.ps, decodes to the same bytes).
 func FuzzParamSetOf(f *testing.F) {
 	o := objects(f)
-	seeds(f, o.query)
-	f.Fuzz(func(t *testing.T, b []byte) { he.ParamSetOf(b) })
+	for _, b := range [][]byte{o.query, o.answer, o.share, o.keys, o.gallery} {
+		seeds(f, b)
+	}
+	f.Add([]byte("PHE1\x02\x01\xff\xff"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		id, err := he.ParamSetOf(b)
+		header := len(b) >= 8 && string(b[:4]) == "PHE1"
+		if (err == nil) != header {
+			t.Fatalf("ParamSetOf(%x) = %v, %v", b, id, err)
+		}
+		if err != nil {
+			return
+		}
+		if id != he.ParamSetID(binary.BigEndian.Uint16(b[6:8])) {
+			t.Fatalf("ParamSetOf(%x) = %#04x, not the header's", b[:8], id)
+		}
+		if id != o.ps.ID() {
+			return
+		}
+		q, err := he.ReadQuery(o.ps, b)
+		roundTrip(t, b, q, err)
+		if err == nil {
+			out, _ := q.MarshalBinary()
+			if got, err := he.ParamSetOf(out); err != nil || got != id {
+				t.Fatalf("a re-encoded query names %v, %v; want %v", got, err, id)
+			}
+		}
+	})
 }
 
 // TestDecodersRefuseDamage checks, for every decoder, that a truncated, an

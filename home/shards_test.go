@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseShards(t *testing.T) {
+	t.Parallel()
 	good := goodConfig + `
 shards {
   dns     = "puente-shard-{i}.puente-shard.puente.svc.cluster.local:7443"

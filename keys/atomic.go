@@ -14,10 +14,6 @@ import (
 // cannot start with '.', so a temporary file is never mistaken for an entry.
 const tmpPrefix = ".tmp-"
 
-// testHookMidWrite, when set by a test, runs after the first half of a
-// file's data has been written to its temporary file.
-var testHookMidWrite func(tmp string)
-
 // writeFileAtomic writes data to path so that a crash at any point leaves
 // either no file or the complete file, never a partial one:
 //
@@ -28,7 +24,9 @@ var testHookMidWrite func(tmp string)
 //  3. fsync the directory, so the new name itself survives a power loss.
 //
 // A crash between 1 and 2 leaves a ".tmp-*" file that readers ignore.
-func writeFileAtomic(path string, data []byte, overwrite bool) (err error) {
+// midWrite, nil outside tests, runs after the first half of the data has been
+// written to the temporary file (the crash tests stop there).
+func writeFileAtomic(path string, data []byte, overwrite bool, midWrite func(tmp string)) (err error) {
 	dir := filepath.Dir(path)
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
@@ -49,8 +47,8 @@ func writeFileAtomic(path string, data []byte, overwrite bool) (err error) {
 	if _, err = f.Write(data[:half]); err != nil {
 		return err
 	}
-	if testHookMidWrite != nil {
-		testHookMidWrite(tmp)
+	if midWrite != nil {
+		midWrite(tmp)
 	}
 	if _, err = f.Write(data[half:]); err != nil {
 		return err

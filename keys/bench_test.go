@@ -27,7 +27,7 @@ func BenchmarkPlainAtomicWrite(b *testing.B) {
 	dir := b.TempDir()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		if err := writeFileAtomic(filepath.Join(dir, versionFile(i+1)), benchData, false); err != nil {
+		if err := writeFileAtomic(filepath.Join(dir, versionFile(i+1)), benchData, false, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -43,7 +43,8 @@ type FileStore struct {
 	custodians []Custodian
 	rcpts      []age.Recipient
 	now        func() time.Time
-	mu         sync.Mutex // serialises this process's writers
+	mu         sync.Mutex       // serialises this process's writers
+	midWrite   func(tmp string) // set only by this package's crash test (writeFileAtomic)
 }
 
 var _ Store = (*FileStore)(nil)
@@ -223,7 +224,7 @@ func (s *FileStore) Put(ctx context.Context, name string, data []byte, opts PutO
 		return 0, &KeyError{Op: "put", Name: name, Err: err}
 	}
 	path := filepath.Join(dir, versionFile(cur+1))
-	if err := writeFileAtomic(path, sealed, false); err != nil {
+	if err := writeFileAtomic(path, sealed, false, s.midWrite); err != nil {
 		if isExist(err) {
 			err = fmt.Errorf("%w: version %d was written by another process", ErrCASConflict, cur+1)
 		}

@@ -1,9 +1,11 @@
 package keys
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -275,23 +277,24 @@ func TestCrashDuringPut(t *testing.T) {
 	if _, err := s.Put(ctx, "agreement/a1/epoch/1/seed", []byte("old seed"), PutOptions{Algorithm: "hkdf-sha256"}); err != nil {
 		t.Fatal(err)
 	}
-	marker := filepath.Join(root, "mid-write")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDuringPut$")
 	cmd.Env = append(os.Environ(), "PUENTE_CRASH_CHILD="+root)
 	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if _, err := os.Stat(marker); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("child never reached the middle of its write")
-		}
-		time.Sleep(5 * time.Millisecond)
+	// The child says when it is in the middle of its write; it cannot say it and not be there.
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && sc.Text() != "mid-write" {
+	}
+	if sc.Text() != "mid-write" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("child never reached the middle of its write (%v)", sc.Err())
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -329,9 +332,9 @@ func crashChild(root string) {
 	if err != nil {
 		panic(err)
 	}
-	testHookMidWrite = func(string) {
-		os.WriteFile(filepath.Join(root, "mid-write"), nil, 0o600)
-		time.Sleep(time.Minute)
+	s.midWrite = func(string) {
+		fmt.Println("mid-write")
+		time.Sleep(time.Minute) // killed here
 	}
 	s.Put(ctx, "agreement/a1/epoch/1/seed", bytes.Repeat([]byte("n"), 1<<20), PutOptions{CAS: 1, Algorithm: "hkdf-sha256"})
 	os.Exit(0)

@@ -96,7 +96,7 @@ func (id *Identity) Save(path string, now time.Time) error {
 	fmt.Fprintf(&b, "# Puente node identity, created %s\n", now.UTC().Format(time.RFC3339))
 	fmt.Fprintf(&b, "# public key: %s\n", id.Recipient())
 	fmt.Fprintf(&b, "%s\n", id.id)
-	err := writeFileAtomic(path, b.Bytes(), false)
+	err := writeFileAtomic(path, b.Bytes(), false, nil)
 	clear(b.Bytes())
 	if err != nil {
 		return fmt.Errorf("keys: saving identity: %w", err)

@@ -125,6 +125,15 @@ func FuzzParamsBinary(f *testing.F) {
 		if err != nil || !bytes.Equal(again, b) {
 			t.Fatalf("accepted encoding does not re-encode to itself (err %v)", err)
 		}
+		// The same parameters through the text form come back to the same bytes.
+		text, err := p.MarshalText()
+		var viaText Params
+		if err == nil {
+			err = viaText.UnmarshalText(text)
+		}
+		if bt, _ := viaText.MarshalBinary(); err != nil || !bytes.Equal(bt, b) {
+			t.Fatalf("parameters do not survive the text form: %v", err)
+		}
 	})
 }
 
@@ -138,8 +147,20 @@ func FuzzParamsText(f *testing.F) {
 		if p.UnmarshalText(b) != nil {
 			return
 		}
-		if _, err := p.MarshalText(); err != nil {
+		// The text form is not canonical (trailing newlines), so the weaker property: its
+		// re-encoding decodes to the same parameters (compared in the canonical binary form).
+		text, err := p.MarshalText()
+		if err != nil {
 			t.Fatalf("accepted text does not re-encode: %v", err)
+		}
+		var again Params
+		if err := again.UnmarshalText(text); err != nil {
+			t.Fatalf("re-encoded text is refused: %v", err)
+		}
+		b1, err1 := p.MarshalBinary()
+		b2, err2 := again.MarshalBinary()
+		if err1 != nil || err2 != nil || !bytes.Equal(b1, b2) {
+			t.Fatalf("text round trip changed the parameters (%v, %v)", err1, err2)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -157,6 +158,41 @@ func checkReaderResult(t *testing.T, m *Matrix, err error, lim Limits) {
 	}
 	if verr := m.Validate("fuzz"); verr != nil {
 		t.Fatalf("accepted an invalid matrix: %v", verr)
+	}
+	checkReencodings(t, m, lim)
+}
+
+// checkReencodings: a matrix that was read, written again as .npy (float64), CSV or JSON, reads
+// back as the same matrix. The readers are not canonical (float32 or float64, spacing, quoting),
+// so this is the weaker property: the value round-trips, not the input bytes.
+func checkReencodings(t *testing.T, m *Matrix, lim Limits) {
+	t.Helper()
+	var csv, js strings.Builder
+	js.WriteString("[")
+	for r := range m.Rows {
+		row := make([]string, m.Cols)
+		for c, v := range m.Row(r) {
+			row[c] = strconv.FormatFloat(v, 'g', -1, 64)
+		}
+		fmt.Fprintf(&csv, "%s\n", strings.Join(row, ","))
+		if r > 0 {
+			js.WriteString(",")
+		}
+		fmt.Fprintf(&js, "[%s]", strings.Join(row, ","))
+	}
+	js.WriteString("]")
+	dict := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%d, %d), }", m.Rows, m.Cols)
+	npy := npyBytes(dict, f64data(m.Data...))
+	big := Limits{MaxRows: lim.MaxRows, MaxCols: lim.MaxCols, MaxBytes: 1 << 24}
+	for name, read := range map[string]func() (*Matrix, error){
+		"npy":  func() (*Matrix, error) { return ReadNPY(bytes.NewReader(npy), "again.npy", big) },
+		"csv":  func() (*Matrix, error) { return ReadCSV(strings.NewReader(csv.String()), "again.csv", big, false) },
+		"json": func() (*Matrix, error) { return ReadJSON(strings.NewReader(js.String()), "again.json", big) },
+	} {
+		again, err := read()
+		if err != nil || again.Rows != m.Rows || again.Cols != m.Cols || fmt.Sprint(again.Data) != fmt.Sprint(m.Data) {
+			t.Fatalf("%d x %d matrix written as %s reads back as %v, %v", m.Rows, m.Cols, name, again, err)
+		}
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 // TestBadInput sends one bad request of each kind to a responder and checks the status code, the
 // audit record, and that nothing changed: the quota count, the gallery, and a later good query.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
@@ -199,6 +200,7 @@ func make124() []float64 {
 }
 
 func TestQuotaExhausted(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{quota: "2 per 1h"})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
@@ -236,6 +238,7 @@ func TestQuotaExhausted(t *testing.T) {
 // with the cancellation instead of finishing, the call ends Canceled, the audit record says
 // failed, and the quota reservation is given back.
 func TestCancelledSearch(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
@@ -255,7 +258,7 @@ func TestCancelledSearch(t *testing.T) {
 		if tc.want == codes.DeadlineExceeded {
 			qctx, cancel = context.WithTimeout(ctx, 3*time.Second)
 		}
-		evalErr := make(chan error, 1)
+		evalErr, finished := make(chan error, 1), make(chan struct{}, 1)
 		hook := func(sctx context.Context, point string, err error) {
 			switch point {
 			case "evaluate":
@@ -265,6 +268,8 @@ func TestCancelledSearch(t *testing.T) {
 				<-sctx.Done() // the cancellation has reached the responder
 			case "evaluated":
 				evalErr <- err
+			case "finished":
+				finished <- struct{}{}
 			}
 		}
 		b.hook.Store(&hook)
@@ -281,8 +286,11 @@ func TestCancelledSearch(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s: the responder never evaluated (client error %v)", tc.name, err)
 		}
+		await(t, finished, 1, "finished") // the responder records the failure after the client has its status
 		b.hook.Store(nil)
-		waitFor(t, func() bool { return countOutcome(t, b, audit.OutcomeFailed) == failedBefore+1 })
+		if got := countOutcome(t, b, audit.OutcomeFailed); got != failedBefore+1 {
+			t.Errorf("%s: %d failed records, want %d", tc.name, got, failedBefore+1)
+		}
 		if got := quotaUsed(t, b, "alpha"); got != used {
 			t.Errorf("%s: quota count %d, want %d (the reservation is given back)", tc.name, got, used)
 		}

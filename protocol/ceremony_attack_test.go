@@ -118,6 +118,7 @@ func recordsSince(t *testing.T, n *testNode, skip int) []string {
 //
 // Each abort is audited on both nodes and leaves epoch 1 current on both.
 func TestCeremonyRushingPeer(t *testing.T) {
+	t.Parallel()
 	a, b := attackPair(t)
 	ps := a.partners["beta"].ps
 	n := ps.Slots()
@@ -246,6 +247,7 @@ func checkAborted(t *testing.T, a, b *testNode, skipA, skipB int, want string) {
 // TestCeremonyMalformedShares: a responder that commits to, and sends, a share no honest party
 // sends. Each is refused by the initiator, the ceremony aborts, both audit it, epoch 1 stays.
 func TestCeremonyMalformedShares(t *testing.T) {
+	t.Parallel()
 	a, b := attackPair(t)
 	pk := he.Step{Kind: he.StepPublicKey}
 	r1 := he.Step{Kind: he.StepRelinRound1}
@@ -297,6 +299,7 @@ func TestCeremonyMalformedShares(t *testing.T) {
 // chance (1 in 256), where in version 1, seeing the initiator's contribution first, it hit it
 // every time.
 func TestCeremonyCRSGrinding(t *testing.T) {
+	t.Parallel()
 	a, b := attackPair(t)
 	ctx := ctxTimeout(t, 5*time.Minute)
 	p := a.partners["beta"]

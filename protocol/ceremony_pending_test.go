@@ -24,6 +24,7 @@ func samplePending(t testing.TB) *pendingEpoch {
 }
 
 func TestPendingRoundTrip(t *testing.T) {
+	t.Parallel()
 	pe := samplePending(t)
 	b := pe.marshal()
 	got, err := parsePending(b)

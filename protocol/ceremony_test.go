@@ -83,6 +83,7 @@ func runShares(t *testing.T, a *testNode, c *ceremonyState) {
 // a share that does not open its commitment (the ceremony is aborted and refuses every later
 // round), transcripts that differ at Prepare, a seed contribution that does not open.
 func TestCeremonyRefusals(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	p := a.partners["beta"]
@@ -289,6 +290,7 @@ func prepareWith(t *testing.T, a *testNode, c *ceremonyState, digest []byte) cod
 // is refused with a message naming both versions, before anything else is checked, and a
 // response of another version is refused by the client.
 func TestOlderProtocolRefused(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{})
 	ctx := ctxTimeout(t, time.Minute)
 	p := a.partners["beta"]

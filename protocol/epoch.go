@@ -225,6 +225,7 @@ func (n *Node) retireEpochs(ctx context.Context, p *partner) error {
 			return fmt.Errorf("protocol: re-protecting the gallery of %s under epoch %d: %w", p.name, cur.epoch, err)
 		}
 		n.log.Info("gallery re-protected", "partner", p.name, "epoch", cur.epoch)
+		n.testHook(ctx, "re-protected", nil)
 	}
 	st, _, err := n.agree.State(ctx, p.cfg.Agreement)
 	if err != nil {

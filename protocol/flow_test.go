@@ -57,6 +57,7 @@ func checkSearch(t *testing.T, q *testNode, partner string, gallery [][]float64,
 // Verify both ways against the plaintext answers, a restart of both nodes, and a revocation after
 // which old protected probes no longer hit.
 func TestBothDirectionsRestartRevoke(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{params: os.Getenv("PUENTE_TEST_PARAMS")})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	if _, err := b.Ceremony(ctx, "alpha", 0); err != nil { // beta initiates this time
@@ -110,6 +111,8 @@ func TestBothDirectionsRestartRevoke(t *testing.T) {
 	}
 
 	// Revocation: a new epoch; the old protected probe no longer hits, a fresh one does.
+	hook, signals := signalAt("re-protected")
+	b.hook.Store(&hook)
 	rep, err := a.Revoke(ctx, "beta")
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +120,11 @@ func TestBothDirectionsRestartRevoke(t *testing.T) {
 	if rep.Epoch != oldEpoch+1 {
 		t.Fatalf("new epoch %d, want %d", rep.Epoch, oldEpoch+1)
 	}
-	waitFor(t, func() bool { return b.partners["alpha"].gallery().store.Params().Epoch == rep.Epoch })
+	await(t, signals["re-protected"], 1, "re-protected") // b re-protects its gallery in the background
+	b.hook.Store(nil)
+	if got := b.partners["alpha"].gallery().store.Params().Epoch; got != rep.Epoch {
+		t.Fatalf("b's gallery is under epoch %d, want %d", got, rep.Epoch)
+	}
 	// A probe protected under the revoked epoch is refused before it is sent; sent anyway (a
 	// querier that lies about its epoch), it matches nothing under the new one.
 	if _, err := a.Search(ctx, "beta", Probe{Protected: oldProtected[0], Epoch: oldEpoch}, ""); !errors.Is(err, ErrPrecondition) {

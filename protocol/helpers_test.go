@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +30,8 @@ type testNode struct {
 	*Node
 	home   string
 	addr   string
-	lis    net.Listener
+	port   *heldPort    // the node's address, bound from initNode to the test's end
+	lis    net.Listener // what the next Serve accepts on (port.serving)
 	cancel context.CancelFunc
 	done   chan error
 	grace  time.Duration // the node's shutdown grace (0: the default)
@@ -81,8 +83,62 @@ func initNode(t testing.TB, name string) *testNode {
 	if _, err := home.InitHome(context.Background(), dir, home.InitOptions{Node: name, Listen: lis.Addr().String(), TestNode: true, NewState: CreateState}); err != nil {
 		t.Fatal(err)
 	}
-	return &testNode{home: dir, addr: lis.Addr().String(), lis: lis}
+	port := holdPort(t, lis)
+	return &testNode{home: dir, addr: lis.Addr().String(), port: port, lis: port.serving()}
 }
+
+// heldPort keeps a test node's port bound across its restarts, so that a parallel test cannot be
+// given the port while the node is down: one goroutine accepts on it for the test's life and
+// hands connections to the listener of the Serve that runs.
+type heldPort struct {
+	lis   net.Listener
+	conns chan net.Conn
+	quit  chan struct{}
+}
+
+func holdPort(t testing.TB, lis net.Listener) *heldPort {
+	h := &heldPort{lis: lis, conns: make(chan net.Conn), quit: make(chan struct{})}
+	go func() {
+		for {
+			c, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			select {
+			case h.conns <- c:
+			case <-h.quit:
+				c.Close()
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { close(h.quit); lis.Close() })
+	return h
+}
+
+// serving returns the listener of one Serve: closing it (as Serve's stop does) ends its Accept,
+// not the port.
+func (h *heldPort) serving() net.Listener {
+	return &servingListener{h: h, done: make(chan struct{})}
+}
+
+type servingListener struct {
+	h    *heldPort
+	done chan struct{}
+	once sync.Once
+}
+
+func (l *servingListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.h.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *servingListener) Close() error   { l.once.Do(func() { close(l.done) }); return nil }
+func (l *servingListener) Addr() net.Addr { return l.h.lis.Addr() }
 
 // link makes b a partner of a (config and policy).
 func link(t testing.TB, a, b *testNode, o pairOptions) {
@@ -125,9 +181,7 @@ func (tn *testNode) start(t testing.TB) {
 	}
 	tn.Node = n
 	if tn.lis == nil {
-		if tn.lis, err = net.Listen("tcp", tn.addr); err != nil {
-			t.Fatal(err)
-		}
+		tn.lis = tn.port.serving()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	tn.cancel, tn.done = cancel, make(chan error, 1)

@@ -17,6 +17,7 @@ import (
 // verify-limit-exceeded, and costs no quota; another reference is still answered (the limit is
 // per reference, on top of the quota), and the count survives a restart of the responder.
 func TestVerifyLimit(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{verify: "2 per 1h"})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
@@ -62,6 +63,7 @@ func TestVerifyLimit(t *testing.T) {
 // TestVerifyLimitAbsent: a partner whose policy block has no verify_limit may search but not
 // verify.
 func TestVerifyLimitAbsent(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{verify: "none"})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {

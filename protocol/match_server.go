@@ -63,10 +63,12 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 	defer func() {
 		// A bug must not cost the partner its quota nor leave the call unaudited: finish the
 		// call as failed, then let the interceptor turn the panic into Internal.
-		if r := recover(); r != nil {
-			if !c.done {
-				n.finishMatch(ctx, c, wire.Internal(fmt.Errorf("panic: %v", r)))
-			}
+		r := recover()
+		if r != nil && !c.done {
+			n.finishMatch(ctx, c, wire.Internal(fmt.Errorf("panic: %v", r)))
+		}
+		n.testHook(ctx, "finished", nil) // recorded, reservation given back, call no longer counted
+		if r != nil {
 			panic(r)
 		}
 	}()
@@ -77,6 +79,7 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 		return e
 	}
 	defer c.p.calls.Add(-1)
+	n.testHook(ctx, "opened", nil)
 	if c.rid == "" {
 		e := wire.Invalid("the call does not name its request ID", fmt.Errorf("no %s metadata", requestIDHeader))
 		n.finishMatch(ctx, c, e)
@@ -113,6 +116,7 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 	}
 	if e == nil {
 		crashPoint("responder-reserved")
+		n.testHook(ctx, "reserved", nil)
 	}
 	if e != nil {
 		n.finishMatch(ctx, c, e)
@@ -345,8 +349,9 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) ([]byte,
 	return ab, gb, gc, nil
 }
 
-// hookFunc observes a named point of the node's work: a call being served ("admitted",
-// "evaluate", "evaluated") or Serve's stop ("stopping").
+// hookFunc observes a named point of the node's work: a call being served ("opened", "admitted",
+// "reserved", "evaluate", "evaluated", and "finished" once it is recorded and no longer counted),
+// a gallery re-protected under a new epoch ("re-protected") or Serve's stop ("stopping").
 type hookFunc = func(ctx context.Context, point string, err error)
 
 // testHook calls the node's hook, which only this package's tests set (Node.hook), each on its

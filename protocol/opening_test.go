@@ -109,6 +109,7 @@ func (r *rawSearch) sendTwoRounds(ctx context.Context, t *testing.T, a *testNode
 // replayed or malformed is refused and audited; one never sent costs the query and yields
 // nothing.
 func TestOpeningRounds(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {

@@ -176,17 +176,32 @@ func codeOf(err error) codes.Code {
 	return status.Code(err)
 }
 
-// waitFor polls cond for up to ten seconds (the responder records a failure after the client
-// has already seen its status).
-func waitFor(t *testing.T, cond func() bool) {
+// await waits for n signals on ch, sent by a node's hook at the named point of its work. The
+// limit bounds a hang (the point is never reached), not a timing.
+func await[T any](t *testing.T, ch <-chan T, n int, point string) {
 	t.Helper()
-	for i := 0; i < 200; i++ {
-		if cond() {
-			return
+	limit := time.After(hangLimit)
+	for i := range n {
+		select {
+		case <-ch:
+		case <-limit:
+			t.Fatalf("%q reached %d times of %d", point, i, n)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatal("condition not reached in 10s")
+}
+
+// signalAt returns a node hook that signals on the channel of each named point every time the
+// node reaches it (with room for many unread signals), and those channels.
+func signalAt(points ...string) (hookFunc, map[string]chan struct{}) {
+	chs := map[string]chan struct{}{}
+	for _, p := range points {
+		chs[p] = make(chan struct{}, 64)
+	}
+	return func(_ context.Context, p string, _ error) {
+		if ch, ok := chs[p]; ok {
+			ch <- struct{}{}
+		}
+	}, chs
 }
 
 func mustQuerier(t *testing.T, k hetest.Keys) *he.Querier {

@@ -39,15 +39,18 @@ const hangLimit = 2 * time.Minute
 // epoch was revoked while it waited for the evaluation slot): the refusal is audited and the
 // reservation given back, so only the query that was answered counts.
 func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
+	t.Parallel()
 	a, b, gal := enrolledPair(t)
 	ctx := ctxTimeout(t, 5*time.Minute)
 	used := quotaUsed(t, b, "alpha")
 	reached, release := make(chan struct{}, 4), make(chan struct{})
+	signal, signals := signalAt("reserved", "re-protected", "finished")
 	hook := func(sctx context.Context, point string, err error) {
 		if point == "evaluate" {
 			reached <- struct{}{}
 			<-release
 		}
+		signal(sctx, point, err)
 	}
 	b.hook.Store(&hook)
 	defer b.hook.Store(nil)
@@ -57,10 +60,16 @@ func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
 	r2 := newRawSearch(t, a, "beta", gal[2])
 	q2 := make(chan codes.Code, 1)
 	go func() { q2 <- r2.send(ctx, conn(t, a, "beta")) }()
-	waitFor(t, func() bool { return quotaUsed(t, b, "alpha") == used+2 }) // query 2 reserved, waiting
+	await(t, signals["reserved"], 2, "reserved") // query 1's, then query 2's: it waits for the slot
+	if got := quotaUsed(t, b, "alpha"); got != used+2 {
+		t.Fatalf("quota count %d with two queries reserved, want %d", got, used+2)
+	}
 	rv := make(chan error, 1)
 	go func() { _, err := a.Revoke(ctx, "beta"); rv <- err }()
-	waitFor(t, func() bool { g := b.partners["alpha"].gallery(); return g.store.Params().Epoch == 2 })
+	await(t, signals["re-protected"], 1, "re-protected")
+	if g := b.partners["alpha"].gallery(); g.store.Params().Epoch != 2 {
+		t.Fatalf("gallery under epoch %d after the revocation, want 2", g.store.Params().Epoch)
+	}
 	close(release)
 	// Query 1 was computed under the epoch revoked meanwhile: from the revocation on, that
 	// epoch answers nothing, so it is refused too and gives its reservation back.
@@ -70,7 +79,10 @@ func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
 	if c := <-q2; c != codes.FailedPrecondition {
 		t.Errorf("query 2: %v, want FailedPrecondition", c)
 	}
-	waitFor(t, func() bool { return quotaUsed(t, b, "alpha") == used })
+	await(t, signals["finished"], 2, "finished") // both calls recorded, their reservations given back
+	if got := quotaUsed(t, b, "alpha"); got != used {
+		t.Errorf("quota count %d after both refusals, want %d", got, used)
+	}
 	var refused int
 	for _, r := range records(t, b) {
 		if r.Kind == audit.KindQuery && r.RequestID == r2.requestID() && r.Outcome == audit.OutcomeRefused {
@@ -94,6 +106,7 @@ func TestRefusalAfterReservationGivesQuotaBack(t *testing.T) {
 // revocation of the epoch still completes (the call does not hold the epoch's keys while it
 // waits for bytes), and the probe sent afterwards is refused without spending quota.
 func TestStalledSearchDoesNotHoldKeys(t *testing.T) {
+	t.Parallel()
 	a, b, gal := enrolledPair(t)
 	ctx := ctxTimeout(t, 5*time.Minute)
 	used := quotaUsed(t, b, "alpha")
@@ -147,19 +160,26 @@ func (r *rawSearch) requestID() string { return hex.EncodeToString(r.h.RequestId
 // on them: the next call is refused with ResourceExhausted at no quota, and once the open calls
 // are cancelled they are closed and recorded as failed, and the partner may call again.
 func TestOpenCallsBounded(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	p := b.partners["alpha"]
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	failed := countOutcome(t, b, audit.OutcomeFailed)
+	hook, signals := signalAt("opened", "finished")
+	b.hook.Store(&hook)
+	defer b.hook.Store(nil)
 	mc := pb.NewMatchServiceClient(conn(t, a, "beta"))
 	for i := range maxPartnerCalls {
 		if _, err := mc.Search(withRequestID(sctx, fmt.Sprintf("%032x", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, func() bool { return p.calls.Load() == maxPartnerCalls })
+	await(t, signals["opened"], maxPartnerCalls, "opened")
+	if got := p.calls.Load(); got != maxPartnerCalls {
+		t.Fatalf("%d calls counted open, want %d", got, maxPartnerCalls)
+	}
 	st, err := mc.Search(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -173,9 +193,15 @@ func TestOpenCallsBounded(t *testing.T) {
 	if got := quotaUsed(t, b, "alpha"); got != 0 {
 		t.Errorf("quota count %d, want 0", got)
 	}
+	await(t, signals["finished"], 1, "finished") // the refused call
 	cancel()
-	waitFor(t, func() bool { return p.calls.Load() == 0 })
-	waitFor(t, func() bool { return countOutcome(t, b, audit.OutcomeFailed) == failed+maxPartnerCalls })
+	await(t, signals["finished"], maxPartnerCalls, "finished")
+	if got := p.calls.Load(); got != 0 {
+		t.Errorf("%d calls counted open after they were cancelled", got)
+	}
+	if got := countOutcome(t, b, audit.OutcomeFailed); got != failed+maxPartnerCalls {
+		t.Errorf("%d failed records, want %d", got, failed+maxPartnerCalls)
+	}
 	st, err = mc.Search(withRequestID(ctx, fmt.Sprintf("%032x", maxPartnerCalls+1)))
 	if err != nil {
 		t.Fatal(err)
@@ -190,6 +216,7 @@ func TestOpenCallsBounded(t *testing.T) {
 // quota reservation (a stand-in for a bug in the evaluation): the partner gets Internal, the call
 // is audited as failed, its reservation is given back, and the node goes on answering.
 func TestPanicInSearchIsAuditedAndRefunded(t *testing.T) {
+	t.Parallel()
 	a, b, gal := enrolledPair(t)
 	ctx := ctxTimeout(t, 5*time.Minute)
 	used := quotaUsed(t, b, "alpha")

@@ -15,6 +15,7 @@ import (
 )
 
 func TestStateReplayAndQuotaSurviveRestart(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.db")
 	s, err := openState(path, rand.Reader, true)
 	if err != nil {
@@ -85,6 +86,7 @@ func TestStateReplayAndQuotaSurviveRestart(t *testing.T) {
 // an older build (no meta bucket) is taken and marked, and a rebuilt file refuses requests signed
 // before its rebuild.
 func TestStateChecked(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "state.db")
 	if _, err := openState(path, rand.Reader, false); !errors.Is(err, ErrStateMissing) {
@@ -173,6 +175,7 @@ func TestStateChecked(t *testing.T) {
 // count against every reference's verification limit, and the file with a floor bucket checks
 // out when it is opened again.
 func TestVerifyFloorCounts(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.db")
 	s, err := openState(path, rand.Reader, true)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 // cancelled). Either way the call's audit record is written before the node closes, and the log
 // verifies.
 func TestShutdownLosesNoAuditRecord(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{})
 	ctx := ctxTimeout(t, 5*time.Minute)
 	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {

@@ -21,6 +21,7 @@ import (
 // connections are closed as soon as they are accepted (and counted); a flush writes one record
 // per source with the count, and starts a new interval.
 func TestStrangerGate(t *testing.T) {
+	t.Parallel()
 	k, err := keys.GenerateSigningKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)

@@ -37,6 +37,7 @@ func classicalDial(a, b *testNode) (tls.ConnectionState, error) {
 // partner, that partner's classical connections are accepted and each one is audited, while
 // Puente's own client still negotiates X25519MLKEM768.
 func TestClassicalClientRefused(t *testing.T) {
+	t.Parallel()
 	a, b := newPair(t, pairOptions{})
 	if _, err := classicalDial(a, b); err == nil || !strings.Contains(err.Error(), "handshake failure") {
 		t.Errorf("a classical-only client: %v, want a TLS handshake failure", err)

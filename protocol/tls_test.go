@@ -44,6 +44,7 @@ func testCert(t *testing.T, name string, parent *x509.Certificate, parentKey *ec
 }
 
 func TestIdentifyPartner(t *testing.T) {
+	t.Parallel()
 	later := time.Now().Add(24 * time.Hour)
 	ca, caKey := testCert(t, "partner CA", nil, nil, true, later)
 	beta, _ := testCert(t, "beta", ca, caKey, false, later)

@@ -182,13 +182,20 @@ func TestEntriesRoundTrip(t *testing.T) {
 	}
 }
 
+// FuzzDecodeEntries: what DecodeEntries accepts is n entries that re-encode to the same bytes.
 func FuzzDecodeEntries(f *testing.F) {
 	b, _ := EncodeEntries([]Entry{{Ref: "a", Template: []float64{0.5, -0.25}}, {Ref: "b"}}, 2)
 	f.Add(b, uint64(2), 2)
 	f.Fuzz(func(t *testing.T, b []byte, n uint64, dims int) {
 		es, err := DecodeEntries(b, n, dims)
-		if err == nil && uint64(len(es)) != n {
+		if err != nil {
+			return
+		}
+		if uint64(len(es)) != n {
 			t.Fatalf("%d entries for %d", len(es), n)
+		}
+		if again, err := EncodeEntries(es, dims); err != nil || string(again) != string(b) {
+			t.Fatalf("accepted entries do not re-encode to the same bytes: %v", err)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package perf
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -34,8 +35,8 @@ func TestParseStatusKB(t *testing.T) {
 	}
 }
 
-// FuzzParseStatusKB: any text either yields a non-negative size or false,
-// and never panics.
+// FuzzParseStatusKB: any text either yields a non-negative size (whole
+// kB) or false, and never panics; a size read is read again from its line.
 func FuzzParseStatusKB(f *testing.F) {
 	f.Add([]byte("VmHWM:\t    2048 kB\n"))
 	f.Add([]byte("VmHWM:\t1 kB"))
@@ -43,8 +44,15 @@ func FuzzParseStatusKB(f *testing.F) {
 	f.Add([]byte("VmHWM: 9223372036854775807 kB\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		n, ok := parseStatusKB(b, "VmHWM:")
-		if n < 0 || (!ok && n != 0) {
+		if n < 0 || (!ok && n != 0) || n%1024 != 0 {
 			t.Fatalf("parseStatusKB(%q) = %d, %v", b, n, ok)
+		}
+		// Round trip: the size, written as the kernel writes it, reads back the same.
+		if ok {
+			line := fmt.Appendf(nil, "VmRSS:\t1 kB\nVmHWM:\t%8d kB\n", n>>10)
+			if again, ok := parseStatusKB(line, "VmHWM:"); !ok || again != n {
+				t.Fatalf("%q reads as %d, %v; want %d", line, again, ok, n)
+			}
 		}
 	})
 }

@@ -319,10 +319,47 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("node = <<EOF\nx\nEOF\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := Parse(b, "fuzz.hcl")
-		if err == nil && (p.Node == "" || p.Audit.Line == 0) {
+		if err != nil {
+			return
+		}
+		if p.Node == "" || p.Audit.Line == 0 {
 			t.Fatal("accepted a policy without its required fields")
 		}
+		// HCL has many spellings of one policy and there is no encoder of a whole policy; its
+		// periods and quotas have one, and what they re-encode to parses back to the same value
+		// (the weaker property: "01d" and "1d" are both accepted, so the bytes need not match).
+		periods := []Period{p.Audit.Retention, p.Limits.RefusalInterval, p.Limits.CallDeadline, p.Limits.Keepalive}
+		for _, k := range p.Keys {
+			periods = append(periods, k.Cryptoperiod, k.Overlap)
+		}
+		for _, per := range periods {
+			checkPeriodRoundTrip(t, per)
+		}
+		for _, pa := range p.Partners {
+			for _, q := range []*Quota{pa.Quota, pa.VerifyLimit} {
+				if q == nil {
+					continue
+				}
+				again, err := ParseQuota(q.String())
+				if err != nil || again.Queries != q.Queries || again.Window != q.Window {
+					t.Fatalf("quota %q parses back as %+v, %v", q, again, err)
+				}
+			}
+		}
 	})
+}
+
+// checkPeriodRoundTrip: a period's text, and the canonical form of its duration, parse back to it.
+func checkPeriodRoundTrip(t *testing.T, p Period) {
+	t.Helper()
+	if p.D == 0 {
+		return // absent or "0", which has no unit to format
+	}
+	for _, s := range []string{p.String(), Period{D: p.D}.String()} {
+		if again, err := ParsePeriod(s); err != nil || again.D != p.D {
+			t.Fatalf("period %+v re-encoded as %q parses back as %+v, %v", p, s, again, err)
+		}
+	}
 }
 
 // TestLimits: the limits block sets the bounds on strangers' refusals and on calls to partners;

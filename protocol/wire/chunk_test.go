@@ -100,7 +100,8 @@ func TestCheckDescriptors(t *testing.T) {
 }
 
 // FuzzReceiveObjects feeds chunk sequences decoded from the fuzzer's bytes to receiveObjects: it
-// must return an error or exactly the declared objects, never panic or over-allocate.
+// must return an error or exactly the declared objects, never panic or over-allocate; and the
+// chunks SendObjects makes of objects built from the input are received as those objects.
 func FuzzReceiveObjects(f *testing.F) {
 	f.Add([]byte{0, 0, 5, 'h', 'e', 'l', 'l', 'o'}, uint16(5))
 	f.Add([]byte{0, 0, 2, 'h', 'e', 0, 2, 3, 'l', 'l', 'o'}, uint16(5))
@@ -120,6 +121,18 @@ func FuzzReceiveObjects(f *testing.F) {
 		got, err := ReceiveObjects(context.Background(), chunkSource(cs), []*pb.HEObject{desc}, true)
 		if err == nil && !bytes.Equal(got[0], want) {
 			t.Fatalf("accepted %q, declared %q", got[0], want)
+		}
+		// Round trip: what SendObjects makes of objects built from the input (the accepted
+		// object and the raw bytes) is received as those objects.
+		objs := [][]byte{want, data}
+		var sent []*pb.Chunk
+		if _, err := SendObjects(func(c *pb.Chunk) error { sent = append(sent, c); return nil }, objs...); err != nil {
+			t.Fatal(err)
+		}
+		descs := []*pb.HEObject{desc, Describe(pb.HEObjectKind_HE_OBJECT_KIND_PROBE_CIPHERTEXT, "ps", data)}
+		back, err := ReceiveObjects(context.Background(), chunkSource(sent), descs, true)
+		if err != nil || !bytes.Equal(back[0], objs[0]) || !bytes.Equal(back[1], objs[1]) {
+			t.Fatalf("sent objects of %d and %d bytes are not received as such: %v", len(objs[0]), len(objs[1]), err)
 		}
 	})
 }

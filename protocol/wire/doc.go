@@ -3,7 +3,8 @@
 //
 //   - the canonical encoding (CE) of the signed messages and their SHA-512 digests
 //     ([Canonical], [Digest]; envelope.proto), tested against the known-answer vectors of
-//     proto/puente/v1/testdata/ce-vectors.txt;
+//     proto/puente/v1/testdata/ce-vectors.txt (the schema-driven reference encoder's) and against
+//     this package's own testdata/kat.txt (signed headers, their signing inputs, chunk layouts);
 //   - the envelopes: request and response headers, their ML-DSA-65 signatures under the context
 //     strings [DomainRequest] and [DomainResponse], the audit head a response carries, and the
 //     checks a receiver makes, in the order the specification gives ([VerifyRequest],

@@ -165,7 +165,8 @@ func TestVerifyResponse(t *testing.T) {
 }
 
 // FuzzVerifyRequest decodes arbitrary bytes as the open message of a Search and checks them as
-// a responder would: never a panic, and nothing but the signed request is accepted.
+// a responder would: never a panic, nothing but the signed request is accepted, and a decoded
+// message survives a re-encoding with its canonical encoding and its verdict.
 func FuzzVerifyRequest(f *testing.F) {
 	fx := newEnvelopeFixture(f)
 	good, _ := proto.Marshal(&pb.SearchOpen{Header: fx.h, Payload: fx.payload, Signature: fx.sig})
@@ -183,6 +184,23 @@ func FuzzVerifyRequest(f *testing.F) {
 		e := VerifyRequest(o.Header, o.Payload, o.Signature, fx.check())
 		if e == nil && !proto.Equal(o.Header, fx.h) {
 			t.Fatalf("accepted a header that is not the signed one")
+		}
+		// Protobuf's binary encoding is not canonical (field order, repeated or packed forms all
+		// decode), so the bytes need not round-trip: the weaker property is that re-encoding
+		// and decoding again gives an equal message, with the same CE and the same verdict.
+		again, err := proto.Marshal(&o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o2 pb.SearchOpen
+		if err := proto.Unmarshal(again, &o2); err != nil || !proto.Equal(&o, &o2) {
+			t.Fatalf("a decoded message does not decode again from its encoding: %v", err)
+		}
+		if !bytes.Equal(Canonical(o2.Header), Canonical(o.Header)) || !bytes.Equal(Canonical(o2.Payload), Canonical(o.Payload)) {
+			t.Fatal("re-decoding changed the canonical encoding")
+		}
+		if e2 := VerifyRequest(o2.Header, o2.Payload, o2.Signature, fx.check()); (e == nil) != (e2 == nil) {
+			t.Fatalf("verdicts differ after a round trip: %v, then %v", e, e2)
 		}
 	})
 }
