@@ -1,11 +1,18 @@
 package home
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 
 	"github.com/puente-id/puente/he"
 )
@@ -133,16 +140,75 @@ func TestInitHomeConfigLoads(t *testing.T) {
 	}
 }
 
+// FuzzParseConfig checks what holds of puente.hcl by design; there is no encoder for it, so no
+// full round trip. Parsing is deterministic (two parses of the same bytes give equal
+// configurations, or the same error). Every path of an accepted configuration resolves (Path)
+// to an absolute path when the file's own path is absolute, and every path the node needs is
+// set. And the fields the template of puente init writes (defaultConfig: node, listen,
+// metrics_listen, test_node) come back unchanged when written with that template and parsed.
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(goodConfig))
+	f.Add([]byte(defaultConfig(InitOptions{Node: "us-cbp", Listen: "0.0.0.0:7443", MetricsListen: "127.0.0.1:9464", TestNode: true})))
+	f.Add([]byte(goodConfig + "shards {\n addresses = [\"s0:7443\"]\n tls {\n cert = \"s.crt\"\n key = \"/k/s.key\"\n ca = \"../ca.crt\"\n }\n}\n"))
 	f.Add([]byte("node = \"a\"\npartner \"b\" { transform { } }"))
 	f.Add([]byte("tls = 3\nkey_store = [1]\npartner = 5"))
+	// A listen address with "${" in it, which the template once wrote so that it did not parse.
+	f.Add([]byte("node = \"a\"\nlisten = \"$\\x7b\\\"\"\ntls {\n cert = \"c\"\n key = \"k\"\n}\npolicy = \"p\"\ngallery_dir = \"g\"\n"))
+	const file = "/etc/puente/puente.hcl"
 	f.Fuzz(func(t *testing.T, src []byte) {
-		c, err := ParseConfig(src, "fuzz.hcl")
-		if err == nil && (c.Node == "" || c.Listen == "") {
+		c, err := ParseConfig(src, file)
+		c2, err2 := ParseConfig(src, file)
+		if (err == nil) != (err2 == nil) || (err != nil && err.Error() != err2.Error()) || !reflect.DeepEqual(c, c2) {
+			t.Fatalf("two parses differ: %v, then %v", err, err2)
+		}
+		if err != nil {
+			return
+		}
+		if c.Node == "" || c.Listen == "" {
 			t.Fatalf("accepted a configuration without node or listen")
 		}
+		checkConfigPaths(t, c)
+		o := InitOptions{Node: c.Node, Listen: c.Listen, MetricsListen: c.MetricsListen, TestNode: c.TestNode}
+		d, err := ParseConfig([]byte(defaultConfig(o)), file)
+		if err != nil {
+			t.Fatalf("the template does not write node %q listen %q metrics_listen %q test_node %v back: %v", c.Node, c.Listen, c.MetricsListen, c.TestNode, err)
+		}
+		if got := (InitOptions{Node: d.Node, Listen: d.Listen, MetricsListen: d.MetricsListen, TestNode: d.TestNode}); !reflect.DeepEqual(got, o) {
+			t.Fatalf("written with the template and parsed again: %+v, want %+v", got, o)
+		}
 	})
+}
+
+// checkConfigPaths fails the test unless every path of c that the node opens is set (required,
+// or defaulted by the parser) and resolves to an absolute path, and every optional path that is
+// set does too. c was read from an absolute file name.
+func checkConfigPaths(t *testing.T, c *Config) {
+	t.Helper()
+	set := map[string]string{"admin_socket": c.AdminSocket, "tls cert": c.TLSCert, "tls key": c.TLSKey, "identity": c.Identity,
+		"policy": c.Policy, "gallery_dir": c.GalleryDir, "audit_log": c.AuditLog, "state_file": c.StateFile, "key_store path": c.KeyStore.Path}
+	optional := map[string]string{"key_store token_file": c.KeyStore.TokenFile}
+	for _, p := range c.Partners {
+		set["partner "+p.Name+" card"] = p.Card
+		optional["partner "+p.Name+" tls_ca"] = p.TLSCA
+	}
+	for name, p := range set {
+		if p == "" {
+			t.Errorf("%s is not set", name)
+		}
+	}
+	maps.Copy(optional, set)
+	for name, p := range optional {
+		if p != "" && !filepath.IsAbs(c.Path(p)) {
+			t.Errorf("%s %q resolves to %q, not an absolute path", name, p, c.Path(p))
+		}
+	}
+	if s := c.Shards; s != nil {
+		for _, p := range []string{s.TLS.Cert, s.TLS.Key, s.TLS.CA} { // the parser resolves these
+			if !filepath.IsAbs(p) {
+				t.Errorf("shards tls path %q is not absolute", p)
+			}
+		}
+	}
 }
 
 func TestParseCard(t *testing.T) {
@@ -168,13 +234,92 @@ func TestParseCard(t *testing.T) {
 	}
 }
 
+// FuzzParseCard: a card that parses has keys, and it survives the writer: MarshalJSON (what
+// WriteCard writes) parses again to an equal card (cardDiff), and the encoding is stable, the
+// encoding of the re-parsed card being byte for byte the first.
 func FuzzParseCard(f *testing.F) {
+	for _, b := range cardSeeds(f) {
+		f.Add(b)
+	}
 	f.Add([]byte(`{"format":"puente-node-card/v1","node":"a","recipient":"age1x","tls_spki_sha256":"00","keyring":{}}`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := ParseCard(b, "fuzz")
-		if err == nil && (c.Keyring == nil || len(c.Keyring.Entries()) == 0) {
+		if err != nil {
+			return
+		}
+		if c.Keyring == nil || len(c.Keyring.Entries()) == 0 {
 			t.Fatal("accepted a card without keys")
 		}
+		enc, err := c.MarshalJSON()
+		if err != nil {
+			t.Fatalf("a parsed card does not encode: %v", err)
+		}
+		c2, err := ParseCard(enc, "re-encoded")
+		if err != nil {
+			t.Fatalf("the encoding of a parsed card does not parse: %v\n%s", err, enc)
+		}
+		if d := cardDiff(c, c2); d != "" {
+			t.Fatalf("encoding and parsing again changed the card: %s\n%s", d, enc)
+		}
+		enc2, err := c2.MarshalJSON()
+		if err != nil || !bytes.Equal(enc, enc2) {
+			t.Fatalf("the encoding is not stable (%v):\n%s\nthen\n%s", err, enc, enc2)
+		}
 	})
+}
+
+// cardSeeds returns cards as puente init writes them: a fresh node's, the same card after a
+// rotation and the revocation of the first key (entries with not_after and revoked), and that
+// card with its first time written at another offset than UTC.
+func cardSeeds(f *testing.F) [][]byte {
+	home := filepath.Join(f.TempDir(), "n")
+	if _, err := InitHome(context.Background(), home, InitOptions{Node: "alpha"}); err != nil {
+		f.Fatal(err)
+	}
+	fresh, err := os.ReadFile(filepath.Join(home, "card.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	c, err := ParseCard(fresh, "card.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	first := c.Keyring.Entries()[0]
+	pub, _ := mldsa65.NewKeyFromSeed(&[mldsa65.SeedSize]byte{1})
+	at := first.NotBefore.Add(time.Hour)
+	if err := c.Keyring.Rotate(c.Node, pub.Bytes(), at, time.Minute); err != nil {
+		f.Fatal(err)
+	}
+	if err := c.Keyring.Revoke(first.ID, at); err != nil {
+		f.Fatal(err)
+	}
+	rotated, err := c.MarshalJSON()
+	if err != nil {
+		f.Fatal(err)
+	}
+	offset := bytes.Replace(rotated, []byte(`Z"`), []byte(`+05:30"`), 1)
+	return [][]byte{fresh, rotated, offset}
+}
+
+// cardDiff describes how two cards differ, or returns "". The keyring writes its times in UTC,
+// so times are equal when they are the same instant: one read at another offset comes back in
+// another time.Location.
+func cardDiff(a, b *Card) string {
+	if a.Node != b.Node || a.Recipient != b.Recipient || a.Pin != b.Pin {
+		return fmt.Sprintf("node, recipient or pin: %s %s %s, then %s %s %s", a.Node, a.Recipient, a.Pin, b.Node, b.Recipient, b.Pin)
+	}
+	ea, eb := a.Keyring.Entries(), b.Keyring.Entries()
+	if len(ea) != len(eb) {
+		return fmt.Sprintf("%d keyring entries, then %d", len(ea), len(eb))
+	}
+	for i := range ea {
+		x, y := ea[i], eb[i]
+		if x.ID != y.ID || x.Node != y.Node || !bytes.Equal(x.PublicKey, y.PublicKey) ||
+			!x.NotBefore.Equal(y.NotBefore) || !x.NotAfter.Equal(y.NotAfter) || x.Revoked != y.Revoked {
+			return fmt.Sprintf("keyring entry %d: %s %s [%v, %v) revoked %v, then %s %s [%v, %v) revoked %v", i,
+				x.ID, x.Node, x.NotBefore, x.NotAfter, x.Revoked, y.ID, y.Node, y.NotBefore, y.NotAfter, y.Revoked)
+		}
+	}
+	return ""
 }

@@ -2,6 +2,7 @@ package home
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -105,12 +106,19 @@ func quoteList(s []string) string {
 	return strings.Join(q, ", ")
 }
 
+// hclQuote quotes s as an HCL string that the configuration parser reads back as s: as
+// strconv.Quote does, but with "${" written "$\x7b", since HCL version 1 scans "${" in a string
+// as the start of an interpolation, inside which a quote does not end the string.
+func hclQuote(s string) string {
+	return strings.ReplaceAll(strconv.Quote(s), "${", `$\x7b`)
+}
+
 func defaultConfig(o InitOptions) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Configuration of Puente node %s, written by puente init. Paths are relative to this file.\n\n", o.Node)
-	fmt.Fprintf(&b, "node   = %q\nlisten = %q\n", o.Node, o.Listen)
+	fmt.Fprintf(&b, "node   = %s\nlisten = %s\n", hclQuote(o.Node), hclQuote(o.Listen))
 	if o.MetricsListen != "" {
-		fmt.Fprintf(&b, "metrics_listen = %q\n", o.MetricsListen)
+		fmt.Fprintf(&b, "metrics_listen = %s\n", hclQuote(o.MetricsListen))
 	}
 	if o.TestNode {
 		b.WriteString("\n# A TEST node: it may use the INSECURE test parameter sets. Never for real records.\ntest_node = true\n")
