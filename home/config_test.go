@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -269,9 +270,9 @@ func FuzzParseCard(f *testing.F) {
 	})
 }
 
-// cardSeeds returns cards as puente init writes them: a fresh node's, the same card after a
-// rotation and the revocation of the first key (entries with not_after and revoked), and that
-// card with its first time written at another offset than UTC.
+// cardSeeds returns a fresh node's card as puente init writes it, the same card after a
+// rotation and the revocation of the first key (entries with not_after and revoked), that card
+// with its first time written at another offset than UTC, and a regression input.
 func cardSeeds(f *testing.F) [][]byte {
 	home := filepath.Join(f.TempDir(), "n")
 	if _, err := InitHome(context.Background(), home, InitOptions{Node: "alpha"}); err != nil {
@@ -299,7 +300,10 @@ func cardSeeds(f *testing.F) [][]byte {
 		f.Fatal(err)
 	}
 	offset := bytes.Replace(rotated, []byte(`Z"`), []byte(`+05:30"`), 1)
-	return [][]byte{fresh, rotated, offset}
+	// A time in the year 10000 in UTC, which the keyring once accepted and wrote so that it did
+	// not parse.
+	late := regexp.MustCompile(`"not_before": "[^"]*"`).ReplaceAll(fresh, []byte(`"not_before": "9999-12-31T23:59:59-01:00"`))
+	return [][]byte{fresh, rotated, offset, late}
 }
 
 // cardDiff describes how two cards differ, or returns "". The keyring writes its times in UTC,

@@ -221,5 +221,12 @@ func (j *entryJSON) decode() (KeyringEntry, error) {
 			return e, fmt.Errorf("not_after is before not_before")
 		}
 	}
+	// MarshalJSON writes times in UTC, and RFC 3339 has four-digit years: a time read at
+	// another offset could otherwise be written as a year RFC 3339 cannot hold.
+	for _, t := range []time.Time{e.NotBefore, e.NotAfter} {
+		if y := t.UTC().Year(); y < 0 || y > 9999 {
+			return e, fmt.Errorf("a time in UTC is outside the years 0000 to 9999")
+		}
+	}
 	return e, nil
 }

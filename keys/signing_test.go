@@ -109,6 +109,10 @@ func TestKeyringRotationOverlapAndRevocation(t *testing.T) {
 		"id mismatch":   bytes.Replace(b, []byte(k1.ID().String()), []byte(k2.ID().String()), 1),
 		"wrong format":  bytes.Replace(b, []byte(keyringFormat), []byte("x"), 1),
 		"not json":      []byte("{"),
+		// read at their offsets they are valid, but in UTC, as MarshalJSON writes them, they are
+		// in the years 10000 and -1, which RFC 3339 cannot hold
+		"not_after in 10000": bytes.Replace(b, []byte(revokedAt.UTC().Format(time.RFC3339Nano)), []byte("9999-12-31T23:59:59-01:00"), 1),
+		"not_before in -1":   bytes.Replace(b, []byte(t0.UTC().Format(time.RFC3339Nano)), []byte("0000-01-01T00:00:00+01:00"), 1),
 	} {
 		if _, err := ParseKeyring(bad, "test"); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: %v, want ErrCorrupt", what, err)
