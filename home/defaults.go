@@ -101,7 +101,7 @@ key "gallery" {
 func quoteList(s []string) string {
 	q := make([]string, len(s))
 	for i, v := range s {
-		q[i] = fmt.Sprintf("%q", v)
+		q[i] = hclQuote(v)
 	}
 	return strings.Join(q, ", ")
 }

@@ -45,8 +45,9 @@ func AddPartner(dir string, card *Card, o PartnerOptions, quota string) (string,
 		return "", fmt.Errorf("protocol: %s already exists (a partner's card the configuration does not name); remove it first", cardPath)
 	}
 	t := o.Transform
-	block := fmt.Sprintf("\npartner %q {\n  agreement = %q\n  address   = %q\n  card      = %q\n  purposes  = [%s]\n  he_params = %q\n  threshold = %s\n  transform {\n    scheme    = %q\n    input_dim = %d\n",
-		card.Node, o.Agreement, o.Address, filepath.ToSlash(rel), quoteList(o.Purposes), o.HEParams, strconv.FormatFloat(o.Threshold, 'g', -1, 64), t.Scheme, t.InputDim)
+	block := fmt.Sprintf("\npartner %s {\n  agreement = %s\n  address   = %s\n  card      = %s\n  purposes  = [%s]\n  he_params = %s\n  threshold = %s\n  transform {\n    scheme    = %s\n    input_dim = %d\n",
+		hclQuote(card.Node), hclQuote(o.Agreement), hclQuote(o.Address), hclQuote(filepath.ToSlash(rel)), quoteList(o.Purposes), hclQuote(o.HEParams),
+		strconv.FormatFloat(o.Threshold, 'g', -1, 64), hclQuote(t.Scheme.String()), t.InputDim)
 	for _, f := range []struct {
 		name string
 		v    int
@@ -76,9 +77,9 @@ func AddPartner(dir string, card *Card, o PartnerOptions, quota string) (string,
 		os.Remove(cardPath)
 		return "", err
 	}
-	pol := fmt.Sprintf("partner %q {\n  agreement    = %q\n  quota        = %q\n", card.Node, o.Agreement, quota)
+	pol := fmt.Sprintf("partner %s {\n  agreement    = %s\n  quota        = %s\n", hclQuote(card.Node), hclQuote(o.Agreement), hclQuote(quota))
 	if o.VerifyLimit != "" {
-		pol += fmt.Sprintf("  verify_limit = %q\n", o.VerifyLimit)
+		pol += fmt.Sprintf("  verify_limit = %s\n", hclQuote(o.VerifyLimit))
 	}
 	return pol + "}\n", nil
 }
