@@ -36,31 +36,71 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// servingWriter is serve's standard output in process: it keeps what serve prints in log and
+// closes serving when serve prints its serving line, which it does once its operator socket is up.
+type servingWriter struct {
+	log     *lockedBuffer
+	serving chan struct{}
+
+	mu   sync.Mutex
+	seen bool
+	line []byte // the line being written, while the serving line is not seen
+}
+
+func (w *servingWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for rest := p; !w.seen && len(rest) > 0; {
+		i := bytes.IndexByte(rest, '\n')
+		if i < 0 {
+			w.line = append(w.line, rest...)
+			break
+		}
+		w.line = append(w.line, rest[:i]...)
+		if bytes.Contains(w.line, []byte(" serving on ")) {
+			w.seen = true
+			close(w.serving)
+		}
+		w.line, rest = w.line[:0], rest[i+1:]
+	}
+	return w.log.Write(p)
+}
+
 // serveInProcess runs `puente serve` for home until the test ends or it calls the function
-// returned, which returns once serve has exited.
+// returned, which returns once serve has exited. It returns once serve has printed its serving
+// line, after which the operator socket must answer at once; a serve that exits first or prints
+// no serving line within a minute fails the test.
 func serveInProcess(t *testing.T, home string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &lockedBuffer{}
-	done := make(chan int, 1)
+	out := &servingWriter{log: logs, serving: make(chan struct{})}
+	var code int
+	exited := make(chan struct{})
 	go func() {
-		done <- run(ctx, &stdio{in: strings.NewReader(""), out: logs, err: logs}, []string{"serve", "-home", home, "-log-level", "warn"})
+		defer close(exited)
+		code = run(ctx, &stdio{in: strings.NewReader(""), out: out, err: logs}, []string{"serve", "-home", home, "-log-level", "warn"})
 	}()
 	stop = sync.OnceFunc(func() {
 		cancel()
-		if code := <-done; code != exitOK {
+		<-exited
+		if code != exitOK {
 			t.Errorf("serve %s exited %d:\n%s", home, code, logs)
 		}
 	})
 	t.Cleanup(stop)
-	for i := 0; i < 200; i++ {
-		if c, err := net.Dial("unix", filepath.Join(home, "run", "admin.sock")); err == nil {
-			c.Close()
-			return stop
-		}
-		time.Sleep(50 * time.Millisecond)
+	select {
+	case <-out.serving:
+	case <-exited:
+		t.Fatalf("serve %s ended before it printed its serving line", home)
+	case <-time.After(time.Minute):
+		t.Fatalf("serve %s printed no serving line within a minute:\n%s", home, logs)
 	}
-	t.Fatalf("serve %s did not start:\n%s", home, logs)
+	c, err := net.Dial("unix", filepath.Join(home, "run", "admin.sock"))
+	if err != nil {
+		t.Fatalf("serve %s printed its serving line before its operator socket answered: %v", home, err)
+	}
+	c.Close()
 	return stop
 }
 

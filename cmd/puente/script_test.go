@@ -83,6 +83,13 @@ func cmdBeginEpoch(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdWaitNode waits until the node at HOME serves its operator socket: waitnode HOME.
+//
+// It polls the socket, the one place where it can see that serve started. The serving line,
+// the signal the other harnesses wait for, is out of its reach: a script starts serve with
+// `exec puente serve ... &NAME&`, and testscript gives such a background command a
+// strings.Builder of its own for stdout, written by os/exec's copying goroutine and readable
+// only after `wait NAME` (ts.BackgroundCmds hands out the *exec.Cmd, but reading its Stdout
+// while serve runs is a data race). The poll is bounded at a minute.
 func cmdWaitNode(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: waitnode HOME")

@@ -9,15 +9,18 @@
 package records
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -53,7 +56,7 @@ type node struct {
 	name, home, addr string
 	env              []string // added to serve's environment (PUENTE_TEST_CRASH)
 	serve            *exec.Cmd
-	log              *bytes.Buffer
+	log              *lockedBuffer
 }
 
 // newNode runs `puente init` for a test node listening on a free loopback port.
@@ -88,26 +91,75 @@ func link(t *testing.T, a, b *node, quota string) {
 	writeFile(t, pol, string(b0)+"\n"+out[i:])
 }
 
-// start runs `puente serve` for the node and waits (a minute at most) until its operator socket
-// answers.
+// start runs `puente serve` for the node and returns once serve has printed its serving line,
+// which it prints only after its operator socket is up: the socket must then answer at once. A
+// serve that ends without the line, or hangs without it for a minute, fails the test with its log.
 func (n *node) start(t *testing.T) {
 	t.Helper()
-	n.log = &bytes.Buffer{}
+	log := &lockedBuffer{}
+	n.log = log
 	n.serve = exec.Command(puente, "serve", "-home", n.home)
-	n.serve.Stdout, n.serve.Stderr = n.log, n.log
+	out, err := n.serve.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.serve.Stderr = log
 	n.serve.Env = append(os.Environ(), n.env...)
 	if err := n.serve.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.stop(t) })
-	sock := filepath.Join(n.home, "run", "admin.sock")
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			return
-		}
+	first := make(chan string, 1)
+	go func() {
+		r := bufio.NewReader(out)
+		line, _ := r.ReadString('\n')
+		log.WriteString(line)
+		first <- line
+		io.Copy(log, r) // the rest of stdout, kept with the log
+	}()
+	var line string
+	select {
+	case line = <-first:
+	case <-time.After(time.Minute):
+		n.serve.Process.Kill()
+		line = <-first
 	}
-	t.Fatalf("%s did not start:\n%s", n.name, n.log)
+	if !strings.Contains(line, " serving on ") {
+		n.serve.Process.Kill()
+		err := n.serve.Wait()
+		n.serve = nil
+		t.Fatalf("%s did not start: no serving line (serve ended: %v):\n%s", n.name, err, log)
+	}
+	c, err := net.Dial("unix", filepath.Join(n.home, "run", "admin.sock"))
+	if err != nil {
+		t.Fatalf("%s printed its serving line before its operator socket answered: %v\n%s", n.name, err, log)
+	}
+	c.Close()
+}
+
+// lockedBuffer is a serve process's log: its stderr and stdout, written by two goroutines while
+// the test may read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) WriteString(s string) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.WriteString(s)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // stop sends SIGTERM to the node's serve process and waits (two minutes at most) for it to exit
