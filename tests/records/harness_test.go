@@ -9,21 +9,19 @@
 package records
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/puente-id/puente/internal/servetest"
 )
 
 // puente is the test build of the binary (-tags puente_testparams), made once by TestMain.
@@ -56,7 +54,7 @@ type node struct {
 	name, home, addr string
 	env              []string // added to serve's environment (PUENTE_TEST_CRASH)
 	serve            *exec.Cmd
-	log              *lockedBuffer
+	log              *servetest.Log
 }
 
 // newNode runs `puente init` for a test node listening on a free loopback port.
@@ -91,75 +89,14 @@ func link(t *testing.T, a, b *node, quota string) {
 	writeFile(t, pol, string(b0)+"\n"+out[i:])
 }
 
-// start runs `puente serve` for the node and returns once serve has printed its serving line,
-// which it prints only after its operator socket is up: the socket must then answer at once. A
-// serve that ends without the line, or hangs without it for a minute, fails the test with its log.
+// start runs `puente serve` for the node and returns once it serves (servetest.Start: its
+// serving line, then its operator socket answers).
 func (n *node) start(t *testing.T) {
 	t.Helper()
-	log := &lockedBuffer{}
-	n.log = log
 	n.serve = exec.Command(puente, "serve", "-home", n.home)
-	out, err := n.serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.serve.Stderr = log
 	n.serve.Env = append(os.Environ(), n.env...)
-	if err := n.serve.Start(); err != nil {
-		t.Fatal(err)
-	}
+	n.log = servetest.Start(t, n.name, n.serve, filepath.Join(n.home, "run", "admin.sock"))
 	t.Cleanup(func() { n.stop(t) })
-	first := make(chan string, 1)
-	go func() {
-		r := bufio.NewReader(out)
-		line, _ := r.ReadString('\n')
-		log.WriteString(line)
-		first <- line
-		io.Copy(log, r) // the rest of stdout, kept with the log
-	}()
-	var line string
-	select {
-	case line = <-first:
-	case <-time.After(time.Minute):
-		n.serve.Process.Kill()
-		line = <-first
-	}
-	if !strings.Contains(line, " serving on ") {
-		n.serve.Process.Kill()
-		err := n.serve.Wait()
-		n.serve = nil
-		t.Fatalf("%s did not start: no serving line (serve ended: %v):\n%s", n.name, err, log)
-	}
-	c, err := net.Dial("unix", filepath.Join(n.home, "run", "admin.sock"))
-	if err != nil {
-		t.Fatalf("%s printed its serving line before its operator socket answered: %v\n%s", n.name, err, log)
-	}
-	c.Close()
-}
-
-// lockedBuffer is a serve process's log: its stderr and stdout, written by two goroutines while
-// the test may read it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) WriteString(s string) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.WriteString(s)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // stop sends SIGTERM to the node's serve process and waits (two minutes at most) for it to exit

@@ -3,7 +3,6 @@
 package shards
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -21,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/puente-id/puente/he/hetest"
+	"github.com/puente-id/puente/internal/servetest"
 	"github.com/puente-id/puente/shard"
 	"github.com/puente-id/puente/shard/shardtest"
 )
@@ -33,7 +33,7 @@ type node struct {
 	name, home, addr string
 	metrics          string // the node's metrics endpoint
 	serve            *exec.Cmd
-	log              *bytes.Buffer
+	log              *servetest.Log
 }
 
 func freeAddr(t *testing.T) string {
@@ -117,31 +117,13 @@ func link(t *testing.T, a, b *node) {
 	f.WriteString("\n" + out[i:])
 }
 
-// start runs `puente serve` and returns once it printed that it serves and its operator socket
-// accepts a connection.
+// start runs `puente serve` and returns once it serves (servetest.Start: its serving line, then
+// its operator socket answers).
 func (n *node) start(t *testing.T) {
 	t.Helper()
-	n.log = &bytes.Buffer{}
 	n.serve = exec.Command(puente, "serve", "-home", n.home)
-	out, err := n.serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.serve.Stderr = n.log
-	if err := n.serve.Start(); err != nil {
-		t.Fatal(err)
-	}
+	n.log = servetest.Start(t, n.name, n.serve, filepath.Join(n.home, "run", "admin.sock"))
 	t.Cleanup(func() { n.stop(t) })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || !strings.Contains(line, "serving on") {
-		t.Fatalf("%s did not start: %q %v\n%s", n.name, line, err, n.log)
-	}
-	// serve makes its operator socket before it prints the serving line.
-	c, err := net.Dial("unix", filepath.Join(n.home, "run", "admin.sock"))
-	if err != nil {
-		t.Fatalf("%s printed its serving line before its operator socket answered: %v", n.name, err)
-	}
-	c.Close()
 }
 
 func (n *node) stop(t *testing.T) {
