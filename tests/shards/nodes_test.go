@@ -168,12 +168,38 @@ func writeNPY(t *testing.T, path string, rows [][]float64) string {
 // search runs `puente search -json` from q for the probes in file.
 func search(t *testing.T, q *node, file string) []matchLine {
 	t.Helper()
-	out := must(t, "search", "-home", q.home, "-partner", "co-migracion", "-json", file)
+	return matchLines(t, must(t, "search", "-home", q.home, "-partner", "co-migracion", "-json", file))
+}
+
+// verify runs `puente verify` of every probe in file against co-migracion's reference label.
+func verify(t *testing.T, q *node, label, file string) []matchLine {
+	t.Helper()
+	return matchLines(t, must(t, "verify", "-home", q.home, "-partner", "co-migracion", "-reference", label, "-json", file))
+}
+
+// verifyLabel returns the Verify label that `puente enroll -labels` wrote for ref.
+func verifyLabel(t *testing.T, labels, ref string) string {
+	t.Helper()
+	b, err := os.ReadFile(labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Split(line, "\t"); len(f) == 2 && f[0] == ref {
+			return f[1]
+		}
+	}
+	t.Fatalf("%s has no label for %s", labels, ref)
+	return ""
+}
+
+func matchLines(t *testing.T, out string) []matchLine {
+	t.Helper()
 	var ls []matchLine
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 		var m matchLine
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("search output %q: %v", l, err)
+			t.Fatalf("puente output %q: %v", l, err)
 		}
 		ls = append(ls, m)
 	}
@@ -196,9 +222,11 @@ type statusJSON struct {
 }
 
 // TestShardedEndToEnd: the responder's node (co-migracion) moves its gallery to four `puente
-// shard` processes; the querier's searches decide as they did against the single process; the
-// partner's protocol is unchanged. A shard killed (SIGKILL) while it counts makes the search
-// fail with an error, never a no-hit; after its restart searches succeed again.
+// shard` processes; the querier's searches (mated and non-mated) and verifications decide as they
+// did against the single process; the partner's protocol is unchanged. A shard killed (SIGKILL)
+// while it counts makes the search fail with an error, never a no-hit; after its restart searches
+// succeed again; a rebalance to five shards keeps every decision; an enrolment reaches the owning
+// shard alone.
 func TestShardedEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two nodes and four shard processes")
@@ -214,7 +242,8 @@ func TestShardedEndToEnd(t *testing.T) {
 	// (mated), two fresh vectors (non-mated).
 	rng := rand.New(rand.NewPCG(9, 9))
 	gal := hetest.GaussianVectors(rng, 300, 128)
-	must(t, "enroll", "-home", co.home, "-partner", "us-cbp", writeNPY(t, filepath.Join(dir, "gal.npy"), gal))
+	labels := filepath.Join(dir, "labels.tsv")
+	must(t, "enroll", "-home", co.home, "-partner", "us-cbp", "-labels", labels, writeNPY(t, filepath.Join(dir, "gal.npy"), gal))
 	var probes [][]float64
 	for _, r := range []int{3, 250} {
 		p := append([]float64(nil), gal[r]...)
@@ -231,6 +260,13 @@ func TestShardedEndToEnd(t *testing.T) {
 		if single[i].Hit != want[i] || single[i].Error != "" {
 			t.Fatalf("single process: probe %d hit=%v (error %q), want %v", i, single[i].Hit, single[i].Error, want[i])
 		}
+	}
+	// Verify against row 3's reference: the probe mated with it, and a non-mated one.
+	label3 := verifyLabel(t, labels, "row-3")
+	verifyFile := writeNPY(t, filepath.Join(dir, "verify.npy"), [][]float64{probes[0], probes[2]})
+	singleVerify := verify(t, us, label3, verifyFile)
+	if len(singleVerify) != 2 || !singleVerify[0].Hit || singleVerify[1].Hit || singleVerify[0].Error != "" || singleVerify[1].Error != "" {
+		t.Fatalf("single process: verify of row 3 gave %+v, want hit then no-hit", singleVerify)
 	}
 
 	// Four shards, and co-migracion's configuration names them.
@@ -262,6 +298,11 @@ func TestShardedEndToEnd(t *testing.T) {
 	for i := range sharded {
 		if sharded[i].Hit != single[i].Hit || sharded[i].Error != "" {
 			t.Errorf("probe %d: sharded hit=%v (error %q), single process hit=%v", i, sharded[i].Hit, sharded[i].Error, single[i].Hit)
+		}
+	}
+	for i, l := range verify(t, us, label3, verifyFile) {
+		if l.Hit != singleVerify[i].Hit || l.Error != "" {
+			t.Errorf("verify probe %d with shards: hit=%v (error %q), single process hit=%v", i, l.Hit, l.Error, singleVerify[i].Hit)
 		}
 	}
 	var st statusJSON
@@ -312,13 +353,13 @@ func TestShardedEndToEnd(t *testing.T) {
 		t.Errorf("co-migracion counts %v failed counts of the killed shard 1, want at least 1", bad)
 	}
 	// The failed query is audited as failed and gives its quota back: only the 2·len(probes)
-	// answered searches count.
+	// answered searches and the four verifications count.
 	var st2 statusJSON
 	if err := json.Unmarshal([]byte(must(t, "status", "-home", co.home, "-json")), &st2); err != nil {
 		t.Fatal(err)
 	}
-	if len(st2.Partners) != 1 || st2.Partners[0].QuotaUsed != 2*len(probes) {
-		t.Errorf("after the failed search co-migracion counts %+v queries of us-cbp's quota, want %d", st2.Partners, 2*len(probes))
+	if answered := 2*len(probes) + 4; len(st2.Partners) != 1 || st2.Partners[0].QuotaUsed != answered {
+		t.Errorf("after the failed search co-migracion counts %+v queries of us-cbp's quota, want %d", st2.Partners, answered)
 	}
 	if b, err := os.ReadFile(filepath.Join(co.home, "audit.log")); err != nil {
 		t.Fatal(err)
