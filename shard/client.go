@@ -21,7 +21,7 @@ import (
 
 // An Error is a shard's failure to take part in a query or an install. Code is Unavailable
 // (the shard is down, unreachable, or past the deadline) or FailedPrecondition (it holds
-// another agreement, epoch, key set or gallery generation, or answered for another probe).
+// another agreement, epoch, key set or partition generation, or answered for another probe).
 type Error struct {
 	Shard int
 	Addr  string

@@ -13,7 +13,7 @@
 // # Never a false no-hit
 //
 // The node sums the partial counts of every shard ([Pool.Count]); a shard that does not answer
-// within the deadline, answers for another agreement, epoch, key set or gallery generation, or
+// within the deadline, answers for another agreement, epoch, key set or partition generation, or
 // whose partial does not answer the probe, makes the whole query fail with Unavailable or
 // FailedPrecondition ([Error]). A query is never answered from the shards that did reply.
 //
@@ -21,7 +21,8 @@
 //
 // Entry with reference ref belongs to shard Owner(ref, n) of n: the first 8 bytes of
 // SHA-256("puente/shard/v1\x00" || ref), big endian, modulo n. Moving from n to n' shards
-// reinstalls every partition under a new gallery generation ([Split]).
+// reinstalls every partition (each shard's index and count change); an enrolment or a removal
+// changes the generation of the owning shard's partition alone ([Partitions]).
 //
 // The shard protocol (proto/puente/shard/v1) runs over mutual TLS 1.3 inside the agency, with
 // X25519MLKEM768 key exchange only; a shard accepts only client certificates from the agency's
