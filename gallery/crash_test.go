@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // The crash tests re-execute the test binary as a child that works on a gallery file and is
@@ -23,6 +23,15 @@ const (
 	envCrashPoint = "PUENTE_GALLERY_CRASH_POINT"
 	crashBatch    = 50
 )
+
+// awaitKill blocks the crash helper process until the test kills it (SIGKILL; a SIGTERM ends it
+// too): the test learns where it stopped from the line it printed before.
+func awaitKill() {
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM)
+	<-stop
+	os.Exit(2)
+}
 
 // TestCrashHelperProcess is the child. It does nothing unless started by startChild.
 func TestCrashHelperProcess(t *testing.T) {
@@ -39,7 +48,7 @@ func TestCrashHelperProcess(t *testing.T) {
 	s.hook = func(p string) error {
 		if p == point {
 			fmt.Println("at " + p)
-			time.Sleep(time.Hour) // killed here
+			awaitKill()
 		}
 		return nil
 	}
@@ -58,7 +67,7 @@ func TestCrashHelperProcess(t *testing.T) {
 		fmt.Println("reprotecting")
 		err = s.Reprotect(context.Background(), newTestProtector(2))
 		fmt.Println("reprotected", err)
-		time.Sleep(time.Hour)
+		awaitKill()
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -322,6 +323,15 @@ func TestCrashDuringPut(t *testing.T) {
 	}
 }
 
+// awaitKill blocks a crash test's child until its parent kills it (SIGKILL; a SIGTERM ends it
+// too): the parent learns where the child stopped from the line it printed before.
+func awaitKill() {
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM)
+	<-stop
+	os.Exit(2)
+}
+
 // crashChild writes version 2 and stops half-way, waiting to be killed.
 func crashChild(root string) {
 	id, err := LoadIdentity(filepath.Join(root, "identity.age"))
@@ -334,7 +344,7 @@ func crashChild(root string) {
 	}
 	s.midWrite = func(string) {
 		fmt.Println("mid-write")
-		time.Sleep(time.Minute) // killed here
+		awaitKill()
 	}
 	s.Put(ctx, "agreement/a1/epoch/1/seed", bytes.Repeat([]byte("n"), 1<<20), PutOptions{CAS: 1, Algorithm: "hkdf-sha256"})
 	os.Exit(0)
