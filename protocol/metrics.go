@@ -2,16 +2,14 @@ package protocol
 
 import (
 	"context"
-	"errors"
-	"net"
-	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc/codes"
+
+	"github.com/puente-id/puente/internal/metricsrv"
 )
 
 // Metrics are a node's Prometheus metrics. Labels name partners, methods, roles, outcomes and
@@ -90,21 +88,5 @@ func (m *Metrics) shardCall(i int, call string, code codes.Code, d time.Duration
 
 // ServeMetrics serves the metrics at /metrics on addr until ctx is done.
 func (m *Metrics) ServeMetrics(ctx context.Context, addr string) error {
-	lis, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return metricsrv.Serve(ctx, addr, m.Registry)
 }

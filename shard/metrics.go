@@ -2,13 +2,11 @@ package shard
 
 import (
 	"context"
-	"errors"
-	"net"
-	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/puente-id/puente/internal/metricsrv"
 )
 
 // Metrics are a shard's Prometheus metrics: counts served by outcome and their duration, and the
@@ -53,19 +51,5 @@ func (m *Metrics) held(agreement string, entries int) {
 
 // Serve serves the metrics at http://addr/metrics until ctx ends.
 func (m *Metrics) Serve(ctx context.Context, addr string) error {
-	lis, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		srv.Close()
-	}()
-	if err := srv.Serve(lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return metricsrv.Serve(ctx, addr, m.Registry)
 }
