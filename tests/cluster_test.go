@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -57,15 +56,7 @@ type node struct {
 }
 
 // freeAddr returns a loopback address with a port free at the time of the call.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+func freeAddr(t *testing.T) string { return servetest.FreeAddr(t) }
 
 // must runs puente and fails the test unless it exits 0.
 func must(t *testing.T, args ...string) string {
@@ -79,16 +70,7 @@ func must(t *testing.T, args ...string) string {
 
 // try runs puente and returns its output, or an error with its output unless it exits 0. It may
 // be called from any goroutine.
-func try(args ...string) (string, error) {
-	cmd := exec.Command(puente, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if err != nil {
-		return out.String(), fmt.Errorf("puente %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
-	}
-	return out.String(), nil
-}
+func try(args ...string) (string, error) { return servetest.Run(puente, args...) }
 
 // newNode runs `puente init` for a test node.
 func newNode(t *testing.T, dir, name string) *node {

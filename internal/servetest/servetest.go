@@ -1,11 +1,13 @@
-// Package servetest starts `puente serve` processes for Puente's multi-process tests (tests,
-// tests/records, tests/shards) and learns that each serves from its serving line, which serve
-// prints only once its operator socket is up: never by polling the socket.
+// Package servetest is what Puente's multi-process tests (tests, tests/records, tests/shards)
+// share: it runs puente commands, finds free ports, and starts `puente serve` processes,
+// learning that each serves from its serving line, which serve prints only once its operator
+// socket is up: never by polling the socket.
 package servetest
 
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"net"
 	"os/exec"
@@ -82,4 +84,28 @@ func Start(t testing.TB, name string, cmd *exec.Cmd, sock string) *Log {
 	}
 	c.Close()
 	return log
+}
+
+// FreeAddr returns a loopback address with a port free at the time of the call.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// Run runs the binary bin with args and returns its standard output, or, unless it exits 0, an
+// error carrying the command, its exit status and both outputs. It may be called from any
+// goroutine.
+func Run(bin string, args ...string) (string, error) {
+	cmd := exec.Command(bin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("puente %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
+	}
+	return out.String(), nil
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/he/hetest"
 	"github.com/puente-id/puente/internal/perf"
-	"github.com/puente-id/puente/opening"
 	"github.com/puente-id/puente/shard"
 	"github.com/puente-id/puente/shard/shardtest"
 )
@@ -110,7 +109,9 @@ func BenchmarkShardedSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	singleCPU, singleWall := selfCPU()-c0, time.Since(w0)
-	if hit := open(b, ps, qr, q, a, sec); hit != plainHit {
+	hit := open(b, ps, qr, q, a, sec, 8)
+	sec.Destroy()
+	if hit != plainHit {
 		b.Fatalf("single process: hit = %v, the plaintext scan says %v", hit, plainHit)
 	}
 	g, a, sec = nil, nil, nil
@@ -163,7 +164,9 @@ func BenchmarkShardedSearch(b *testing.B) {
 			b.Fatal(err)
 		}
 		nodeCPU, shCPU, wall = nodeCPU+selfCPU()-c0, shCPU+shardCPU()-s0, wall+time.Since(w0)
-		if hit := open(b, ps, qr, q, a, sec); hit != plainHit {
+		hit := open(b, ps, qr, q, a, sec, 8)
+		sec.Destroy()
+		if hit != plainHit {
 			b.Fatalf("%d shards: hit = %v, the plaintext scan says %v", shards, hit, plainHit)
 		}
 	}
@@ -183,36 +186,6 @@ func BenchmarkShardedSearch(b *testing.B) {
 	b.Logf("N = %d, %d shards holding %v entries; NTT blocks kept %d (-1: all); single process %d blocks, %.1f CPU-s, %.1f s wall; "+
 		"sharded %d blocks: node %.1f CPU-s, shards %.1f CPU-s, %.1f s wall",
 		n, shards, held, nttBlocks, singleBlocks, singleCPU.Seconds(), singleWall.Seconds(), shardBlocks, per(nodeCPU), per(shCPU), per(wall))
-}
-
-// open runs the querier's and the responder's opening of answer a (its garbled circuit and the
-// oblivious transfer) and returns the decision.
-func open(b *testing.B, ps *he.ParamSet, qr *he.Querier, q *he.Query, a *he.Answer, sec *opening.Secrets) bool {
-	b.Helper()
-	defer sec.Destroy()
-	session := q.Digest()
-	op := ps.OpeningParams()
-	garbler, gc, err := opening.Garble(op, sec, session[:], hetest.Reader(8))
-	if err != nil {
-		b.Fatal(err)
-	}
-	x, err := qr.Shares(q, a)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ev, req, err := opening.NewEvaluator(op, session[:], gc, x, hetest.Reader(9))
-	if err != nil {
-		b.Fatal(err)
-	}
-	tr, err := garbler.Transfer(req, hetest.Reader(10))
-	if err != nil {
-		b.Fatal(err)
-	}
-	hit, err := ev.Finish(tr)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return hit
 }
 
 // blockNTTBytes is the memory of one block's NTT plaintexts at m = dims.

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -36,15 +35,8 @@ type node struct {
 	log              *servetest.Log
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+// freeAddr returns a loopback address with a port free at the time of the call.
+func freeAddr(t *testing.T) string { return servetest.FreeAddr(t) }
 
 // must runs puente and fails the test unless it exits 0.
 func must(t *testing.T, args ...string) string {
@@ -56,16 +48,9 @@ func must(t *testing.T, args ...string) string {
 	return out
 }
 
-// try runs puente and returns its output, or an error with its output unless it exits 0.
-func try(args ...string) (string, error) {
-	cmd := exec.Command(puente, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return out.String(), fmt.Errorf("puente %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
-	}
-	return out.String(), nil
-}
+// try runs puente and returns its output, or an error with its output unless it exits 0. It may
+// be called from any goroutine.
+func try(args ...string) (string, error) { return servetest.Run(puente, args...) }
 
 func newNode(t *testing.T, dir, name string) *node {
 	t.Helper()
@@ -206,6 +191,16 @@ func matchLines(t *testing.T, out string) []matchLine {
 	return ls
 }
 
+// status returns n's `puente status -json`.
+func status(t *testing.T, n *node) statusJSON {
+	t.Helper()
+	var st statusJSON
+	if err := json.Unmarshal([]byte(must(t, "status", "-home", n.home, "-json")), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // statusJSON is the part of `puente status -json` the sharded test reads.
 type statusJSON struct {
 	Partners []struct {
@@ -305,10 +300,7 @@ func TestShardedEndToEnd(t *testing.T) {
 			t.Errorf("verify probe %d with shards: hit=%v (error %q), single process hit=%v", i, l.Hit, l.Error, singleVerify[i].Hit)
 		}
 	}
-	var st statusJSON
-	if err := json.Unmarshal([]byte(must(t, "status", "-home", co.home, "-json")), &st); err != nil {
-		t.Fatal(err)
-	}
+	st := status(t, co)
 	total := uint64(0)
 	for _, sh := range st.Shards {
 		if !sh.Serving || sh.Error != "" || sh.Epoch != 1 {
@@ -354,10 +346,7 @@ func TestShardedEndToEnd(t *testing.T) {
 	}
 	// The failed query is audited as failed and gives its quota back: only the 2·len(probes)
 	// answered searches and the four verifications count.
-	var st2 statusJSON
-	if err := json.Unmarshal([]byte(must(t, "status", "-home", co.home, "-json")), &st2); err != nil {
-		t.Fatal(err)
-	}
+	st2 := status(t, co)
 	if answered := 2*len(probes) + 4; len(st2.Partners) != 1 || st2.Partners[0].QuotaUsed != answered {
 		t.Errorf("after the failed search co-migracion counts %+v queries of us-cbp's quota, want %d", st2.Partners, answered)
 	}
@@ -399,10 +388,7 @@ func TestShardedEndToEnd(t *testing.T) {
 	if out := must(t, "shards", "rebalance", "-home", co.home); !strings.Contains(out, "300 entries on 5 shards") {
 		t.Errorf("rebalance printed %q", out)
 	}
-	var st5 statusJSON
-	if err := json.Unmarshal([]byte(must(t, "status", "-home", co.home, "-json")), &st5); err != nil {
-		t.Fatal(err)
-	}
+	st5 := status(t, co)
 	total = 0
 	for _, sh := range st5.Shards {
 		if !sh.Serving || sh.Error != "" || sh.Epoch != 1 {

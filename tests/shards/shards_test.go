@@ -120,11 +120,18 @@ const tau = 0.5
 // decide opens an answer as the querier does.
 func (s *setup) decide(t *testing.T, q *he.Query, ans *he.Answer, sec *opening.Secrets, seed uint64) bool {
 	t.Helper()
-	x, err := s.qr.Shares(q, ans)
+	return open(t, s.ps, s.qr, q, ans, sec, seed)
+}
+
+// open runs the querier's and the responder's opening of answer a (its garbled circuit and the
+// oblivious transfer, randomness from seed) and returns the decision.
+func open(t testing.TB, ps *he.ParamSet, qr *he.Querier, q *he.Query, a *he.Answer, sec *opening.Secrets, seed uint64) bool {
+	t.Helper()
+	x, err := qr.Shares(q, a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := s.ps.OpeningParams()
+	op := ps.OpeningParams()
 	session := q.Digest()
 	gb, msg, err := opening.Garble(op, sec, session[:], hetest.Reader(seed))
 	if err != nil {
