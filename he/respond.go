@@ -174,13 +174,19 @@ func (r *Responder) evaluators(n int) []*ckks.Evaluator {
 
 // thresholdBlocks scores and thresholds every block and returns the
 // encrypted decisions (0/1 per slot), one ciphertext per block, at level 0.
-// Blocks run in parallel, one evaluator per worker; cancellation is checked
-// before each block.
+// Blocks run in parallel; with fewer blocks than evaluators, each block
+// gets a group of them, which split its giant steps and compute the powers
+// of its threshold polynomials together. Cancellation is checked before
+// each block.
 func (r *Responder) thresholdBlocks(ctx context.Context, g *Gallery, rots []*rlwe.Ciphertext, opts Options, evals []*ckks.Evaluator) ([]*rlwe.Ciphertext, error) {
+	groups := make([][]*ckks.Evaluator, min(len(evals), len(g.blocks)))
+	for i, e := range evals {
+		groups[i%len(groups)] = append(groups[i%len(groups)], e)
+	}
 	out := make([]*rlwe.Ciphertext, len(g.blocks))
-	errs := make([]error, len(evals))
-	scorers := make([]*scorer, len(evals))
-	parallelWorkers(len(g.blocks), len(evals), func(w, b int) {
+	errs := make([]error, len(groups))
+	scorers := make([][]*scorer, len(groups))
+	parallelWorkers(len(g.blocks), len(groups), func(w, b int) {
 		if errs[w] != nil {
 			return
 		}
@@ -189,11 +195,13 @@ func (r *Responder) thresholdBlocks(ctx context.Context, g *Gallery, rots []*rlw
 			return
 		}
 		if scorers[w] == nil {
-			scorers[w] = r.newScorer(evals[w], rots[0].Level())
+			for _, e := range groups[w] {
+				scorers[w] = append(scorers[w], r.newScorer(e, rots[0].Level()))
+			}
 		}
-		ct, err := scorers[w].score(g, g.blocks[b], rots)
+		ct, err := r.score(g, g.blocks[b], rots, scorers[w])
 		if err == nil {
-			ct, err = r.step(evals[w], ct, g.blocks[b], opts.Threshold)
+			ct, err = r.step(groups[w], ct, g.blocks[b], opts.Threshold)
 		}
 		if err != nil {
 			errs[w] = err
@@ -211,9 +219,10 @@ func (r *Responder) thresholdBlocks(ctx context.Context, g *Gallery, rots []*rlw
 
 // step maps scores s to x = c·s + d (absent slots to -63/64) and evaluates
 // the composite Step polynomial: 0/1 per slot, at level 0 and the count
-// scale.
-func (r *Responder) step(eval *ckks.Evaluator, ct *rlwe.Ciphertext, bl *block, t Threshold) (*rlwe.Ciphertext, error) {
-	ps := r.ps
+// scale. The powers of each component are computed with every evaluator
+// of evals; the rest runs on evals[0].
+func (r *Responder) step(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, bl *block, t Threshold) (*rlwe.Ciphertext, error) {
+	ps, eval := r.ps, evals[0]
 	// x = c'·s + d at no extra level. The scores come at scale
 	// S_s = R·Δ_p·Δ_g, at least 2^scoreHeadroom below c·Δ·q (q the
 	// scoring prime). Multiply by the integer k = floor(c·Δ·q/S_s) (at
@@ -256,16 +265,23 @@ func (r *Responder) step(eval *ckks.Evaluator, ct *rlwe.Ciphertext, bl *block, t
 		}
 	}
 	peval := polynomial.NewEvaluator(ps.params, eval)
-	var err error
 	last := len(ps.sign.step) - 1
 	for i, p := range ps.sign.step {
 		target := ps.params.DefaultScale()
 		if i == last {
 			target = ps.countScale()
 		}
-		if ct, err = peval.Evaluate(ct, p, target); err != nil {
+		pb, err := powerBasis(ct, p.Degree(), p.IsOdd && !p.IsEven, evals)
+		if err != nil {
 			return nil, fmt.Errorf("he: threshold polynomial %d: %w", i, err)
 		}
+		if ct, err = peval.EvaluateFromPowerBasis(pb, p, target); err != nil {
+			return nil, fmt.Errorf("he: threshold polynomial %d: %w", i, err)
+		}
+	}
+	// Step = 1/2 + sign/2: the last component is sign/2.
+	if err := eval.Add(ct, 0.5, ct); err != nil {
+		return nil, fmt.Errorf("he: threshold offset: %w", err)
 	}
 	if ct.Level() != answerLevel || !ct.Scale.Equal(ps.countScale()) {
 		return nil, fmt.Errorf("he: threshold ended at level %d, scale 2^%.3f; want level %d, scale 2^%d", ct.Level(), math.Log2(ct.Scale.Float64()), answerLevel, ps.spec.LogCountScale)

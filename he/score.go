@@ -2,6 +2,7 @@ package he
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
@@ -84,17 +85,47 @@ func (r *Responder) newScorer(eval *ckks.Evaluator, level int) *scorer {
 	}
 }
 
-// score computes the block's scores Σ_g rot_{g·n1}(Σ_b diag'_{g,b} ⊙ rot_b(p))
-// by Horner's rule over the giant steps, accumulating the products lazily
-// (one modular reduction per giant step). The result holds <p, t_k> in
-// slot k at scale Δ_p·Δ_g, not yet rescaled.
-func (s *scorer) score(g *Gallery, bl *block, rots []*rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
+// score computes the block's scores Σ_g rot_{g·n1}(Σ_b diag'_{g,b} ⊙ rot_b(p)).
+// The result holds <p, t_k> in slot k at scale Δ_p·Δ_g, not yet rescaled.
+// With two scorers or more, the first and the second half of the giant
+// steps are summed at the same time, and the second half's sum is rotated
+// into place (one more rotation).
+func (r *Responder) score(g *Gallery, bl *block, rots []*rlwe.Ciphertext, scorers []*scorer) (*rlwe.Ciphertext, error) {
+	n2 := g.pad / g.n1
+	if len(scorers) < 2 || n2 < 2 {
+		return scorers[0].score(g, bl, rots, 0, n2)
+	}
+	half := n2 / 2
+	var sums [2]*rlwe.Ciphertext
+	var errs [2]error
+	parallelWorkers(2, 2, func(_, i int) {
+		lo, hi := i*half, half+i*(n2-half)
+		sums[i], errs[i] = scorers[i].score(g, bl, rots, lo, hi)
+	})
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, err
+	}
+	hi, err := scorers[0].eval.RotateNew(sums[1], half*g.n1)
+	if err != nil {
+		return nil, fmt.Errorf("he: giant-step rotation: %w", err)
+	}
+	if err := scorers[0].eval.Add(sums[0], hi, sums[0]); err != nil {
+		return nil, fmt.Errorf("he: giant-step sum: %w", err)
+	}
+	return sums[0], nil
+}
+
+// score computes Σ_{lo<=g<hi} rot_{(g-lo)·n1}(Σ_b diag'_{g,b} ⊙ rot_b(p)) by
+// Horner's rule over the giant steps, accumulating the products lazily
+// (one modular reduction per giant step). Diagonals of giant step g are
+// stored pre-rotated by -g·n1, so the sum is rot_{-lo·n1} of those giant
+// steps' share of the scores.
+func (s *scorer) score(g *Gallery, bl *block, rots []*rlwe.Ciphertext, lo, hi int) (*rlwe.Ciphertext, error) {
 	ps := s.r.ps
 	lvl := rots[0].Level()
 	ringQ := ps.params.RingQ().AtLevel(lvl)
-	n2 := g.pad / g.n1
 	first := true
-	for gi := n2 - 1; gi >= 0; gi-- {
+	for gi := hi - 1; gi >= lo; gi-- {
 		s.acc.Value[0].Zero()
 		s.acc.Value[1].Zero()
 		for b := 0; b < g.n1; b++ {

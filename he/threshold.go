@@ -19,15 +19,15 @@ type signSpec struct {
 }
 
 // signPoly is a parsed signSpec together with the polynomials the
-// responder evaluates: the sign components, with the last one turned into
-// Step(x) = (1 + sign(x)) / 2 so that the result lands in [0, 1] at no
-// extra depth.
+// responder evaluates: the sign components, odd, the last one halved;
+// adding 1/2 to the result gives Step(x) = (1 + sign(x)) / 2 in [0, 1] at
+// no extra depth.
 type signPoly struct {
 	logAlpha int
 	degrees  []int
 	depth    int
 	sign     [][]float64         // Chebyshev coefficients, float64, for the plaintext reference
-	step     []bignum.Polynomial // the composition evaluated under encryption
+	step     []bignum.Polynomial // the composition evaluated under encryption, then + 1/2
 }
 
 func newSignPoly(spec signSpec) (*signPoly, error) {
@@ -50,16 +50,29 @@ func newSignPoly(spec signSpec) (*signPoly, error) {
 			bf[j] = v
 			fl[j], _ = v.Float64()
 		}
+		if bf[0].Sign() != 0 {
+			return nil, fmt.Errorf("he: sign polynomial: component %d has a constant term; sign is odd", i)
+		}
 		if i == len(spec.coeffs)-1 {
-			// Step = 1/2 + sign/2: halve every coefficient, add 1/2 to T0.
+			// Step = 1/2 + sign/2: halve every coefficient here; the
+			// responder adds the 1/2 after the last component.
 			half := big.NewFloat(0.5)
 			for j := range bf {
 				bf[j] = new(big.Float).SetPrec(256).Mul(bf[j], half)
 			}
-			bf[0].Add(bf[0], half)
 		}
+		for j := 0; j < len(bf); j += 2 {
+			if bf[j].Sign() != 0 {
+				return nil, fmt.Errorf("he: sign polynomial: component %d has a nonzero even coefficient %d; sign is odd", i, j)
+			}
+		}
+		p := bignum.NewPolynomial(bignum.Chebyshev, bf, [2]float64{-1, 1})
+		// Odd: the evaluation skips the even powers and coefficients
+		// (NewPolynomial marks every polynomial both odd and even, which
+		// makes Lattigo compute them all).
+		p.IsOdd, p.IsEven = true, false
 		sp.sign = append(sp.sign, fl)
-		sp.step = append(sp.step, bignum.NewPolynomial(bignum.Chebyshev, bf, [2]float64{-1, 1}))
+		sp.step = append(sp.step, p)
 	}
 	return sp, nil
 }
