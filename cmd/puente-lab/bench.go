@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"strconv"
 	"strings"
 
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/internal/perf"
+	"github.com/puente-id/puente/internal/perf/e2e"
 )
 
 var benchCommand = &command{
@@ -18,6 +20,7 @@ var benchCommand = &command{
 		"puente-lab bench -n 10000,100000 -m 128,512   # every combination, in that order",
 		"puente-lab bench -all -json > bench.json      # the four sizes of docs/performance.md, for machines",
 		"GOMEMLIMIT=7GiB puente-lab bench -n 1000000 -ntt-budget 3221225472",
+		"puente-lab bench -e2e 10000                   # also one query end to end over gRPC, 10,000 subjects enrolled",
 	},
 	run: runBench,
 }
@@ -38,6 +41,7 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	fs.IntVar(&cfg.Reps, "reps", 1, "encrypted searches per size (times are means)")
 	fs.Float64Var(&cfg.Tau, "tau", perf.DefaultTau, "threshold of the searches (the probe's one match scores 0.95)")
 	fs.Int64Var(&cfg.NTTBudget, "ntt-budget", 4<<30, "bytes of gallery plaintexts kept in NTT form; blocks beyond it are converted during each search")
+	e2eN := fs.Int("e2e", 0, "also measure searches end to end over gRPC between two nodes in this process, against this many enrolled subjects (0: not run)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -53,6 +57,8 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 		return usagef("-reps must be at least 1")
 	case !(cfg.Tau > -1 && cfg.Tau < perf.MatchScore):
 		return usagef("-tau must be in (-1, %g) so that the probe's match is a hit", perf.MatchScore)
+	case *e2eN < 0 || *e2eN > maxGallery:
+		return usagef("-e2e: %d is not a whole number in [0, %d]", *e2eN, maxGallery)
 	}
 	if cfg.Params, err = benchParams(); err != nil {
 		return err
@@ -69,10 +75,29 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return rep.WriteJSON(st.out)
+	out := benchReport{Report: rep}
+	if *e2eN > 0 {
+		if out.EndToEnd, err = e2e.Run(ctx, e2e.Config{Params: cfg.Params.Name(), Insecure: cfg.Params.Insecure(), N: *e2eN,
+			Reps: cfg.Reps, Tau: cfg.Tau, Progress: cfg.Progress}); err != nil {
+			return err
+		}
 	}
-	return rep.WriteTable(st.out)
+	if *asJSON {
+		enc := json.NewEncoder(st.out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if err := rep.WriteTable(st.out); err != nil || out.EndToEnd == nil {
+		return err
+	}
+	return out.EndToEnd.WriteTable(st.out)
+}
+
+// benchReport is puente-lab bench's JSON: perf's report, and the
+// end-to-end measurement when -e2e asked for it.
+type benchReport struct {
+	*perf.Report
+	EndToEnd *e2e.Result `json:"end_to_end,omitempty"`
 }
 
 // benchSizes parses -n and -m into their product, or returns allSizes.

@@ -123,6 +123,44 @@ func TestBenchJSON(t *testing.T) {
 	}
 }
 
+// TestBenchEndToEnd runs puente-lab bench -e2e on the insecure test set:
+// two nodes in the process, a ceremony over gRPC, 50 subjects enrolled,
+// two timed searches of a mated probe. The JSON carries the end-to-end
+// result beside the plaintext scan of the same protected gallery, with
+// the set's byte counts (package e2e tests the table's row).
+func TestBenchEndToEnd(t *testing.T) {
+	insecureBench(t)
+	code, out, errs := runCmd(t, "bench", "-json", "-n", "100", "-m", "32", "-reps", "2", "-e2e", "50")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	var rep struct {
+		ParamSet string         `json:"param_set"`
+		E2E      map[string]any `json:"end_to_end"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	e := rep.E2E
+	if rep.ParamSet != "INSECURE-test-n12" || e == nil {
+		t.Fatalf("param_set %q, end_to_end %v", rep.ParamSet, e)
+	}
+	for _, k := range []string{"ceremony_wall_s", "ceremony_cpu_s", "enrol_s", "search_wall_s", "search_cpu_s", "plain_scan_s"} {
+		if v, ok := e[k].(float64); !ok || !(v > 0) {
+			t.Errorf("end_to_end.%s = %v, want a positive number", k, e[k])
+		}
+	}
+	if e["param_set"] != "INSECURE-test-n12" || e["n"] != 50.0 || e["searches"] != 2.0 || e["hit"] != true || e["plain_count"] != 1.0 {
+		t.Errorf("end_to_end %v", e)
+	}
+	in := hetest.InsecureN12().Info()
+	wantQ, wantR := in.QueryBytes+in.TransferRequestBytes, in.AnswerBytes+in.GarbledBytes+in.TransferAnswerBytes
+	if q, r := e["query_bytes"].(float64), e["response_bytes"].(float64); q != float64(wantQ) || r != float64(wantR) {
+		t.Errorf("query %v bytes, response %v bytes; the parameter set says %d and %d", q, r, wantQ, wantR)
+	}
+
+}
+
 func TestBenchUsage(t *testing.T) {
 	insecureBench(t)
 	tests := []struct {
@@ -135,6 +173,7 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "-n", "10,x"}, exitUsage, `-n: "x" is not a whole number`},
 		{[]string{"bench", "-m", "4096"}, exitUsage, "-m 4096: at most 2048 on INSECURE-test-n12"},
 		{[]string{"bench", "-reps", "0"}, exitUsage, "-reps must be at least 1"},
+		{[]string{"bench", "-e2e", "-1"}, exitUsage, "-e2e: -1 is not a whole number"},
 		{[]string{"bench", "-tau", "0.96"}, exitUsage, "-tau must be in"},
 		{[]string{"bench", "-tau", "NaN"}, exitUsage, "-tau must be in"},
 		{[]string{"bench", "-h"}, exitOK, "puente-lab bench -all -json"},

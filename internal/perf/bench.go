@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -144,6 +145,9 @@ func measureSize(ctx context.Context, p *Parties, s Size, c Config, seed uint64)
 		if err := ctx.Err(); err != nil {
 			return r, err
 		}
+		// Collect the garbage of what ran before (the ceremony, packing,
+		// the last search), so that a search's CPU time is its own.
+		runtime.GC()
 		smp, err := p.Search(ctx, g.Packed, g.Probe, opts, seed<<8+uint64(k))
 		if err != nil {
 			return r, fmt.Errorf("perf: %v: %w", s, err)
