@@ -30,7 +30,7 @@ func ExampleParamSet_Info() {
 	// threshold: degrees [7 15 31 31], depth 17, band |x| < 2^-11
 	// norm window |y - 1| < 0.00048828125; an answer counts up to 4194304 entries
 	// query 2781258 B, answer 491616 B
-	// opening: 9328 AND gates, garbled circuit 243008 B, transfer request 420480 B, answer 397440 B
+	// opening: 9328 AND gates, garbled circuit 542016 B, transfer request 285568 B, answer 5760 B
 	// rotation key 35758080 B, relinearization key 33628160 B
 	// evaluation keys for max dims 128: 305389732 B, 512: 305389732 B
 	// ceremony, sent by each party, max dims 128: 322204620 B, 512: 322204620 B

@@ -129,6 +129,10 @@ func (ps *ParamSet) Digest() [64]byte {
 	fmt.Fprintf(h, "puente/he/param-set/v2\x00%d\x00%s\x00%v\x00%d\x00%v\x00%v\x00%d,%d,%d,%d\x00", ps.spec.ID, ps.spec.Name, ps.spec.Insecure, ps.spec.LogN, ps.params.Q(), ps.params.P(), ps.spec.LogScale, ps.spec.LogProbeScale, ps.spec.LogGalleryScale, ps.spec.LogCountScale)
 	o := ps.OpeningParams()
 	fmt.Fprintf(h, "sign %d %v %v\x00norm %d tol %g\x00opening %d %d %d %d\x00", signA11.logAlpha, signA11.degrees, signA11.coeffs, logNormWindow, normTolerance, o.Q, o.CBits, o.YBits, o.Tol)
+	// The opening's messages: garbled circuit, transfer request and answer
+	// (their sizes name the construction: since the OT extension, they
+	// differ from the first release's direct transfers).
+	fmt.Fprintf(h, "opening messages %d %d %d\x00", o.GarbledBytes(), o.TransferRequestBytes(), o.TransferResponseBytes())
 	var d [64]byte
 	h.Sum(d[:0])
 	return d

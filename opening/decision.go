@@ -171,7 +171,10 @@ func (b *builder) modAddConst(x []int, k, q uint64, n int) []int {
 // digest names the circuit: SHA-256 of the parameters that define it.
 func (p Params) digest() [32]byte {
 	h := sha256.New()
-	h.Write([]byte("puente/opening/v2 decision circuit\x00")) // v2: the MAC's partial products as garbler half-gates
+	// v2: the MAC's partial products as garbler half-gates; v3: the
+	// evaluator's labels by OT extension (ext.go), the base transfers'
+	// request in the garbler's first message.
+	h.Write([]byte("puente/opening/v3 decision circuit\x00"))
 	var b [8 + 3*4]byte
 	binary.BigEndian.PutUint64(b[:8], p.Q)
 	binary.BigEndian.PutUint32(b[8:], uint32(p.CBits))

@@ -20,11 +20,16 @@
 //     place of the permute bit: one ciphertext. The circuit is built by
 //     both parties from the public Params ([Params.ANDGates] gates: 9,328
 //     for puente-ckks-n15-v2, 3,900 of them with a garbler input; 243,008
-//     bytes garbled) and never travels; the garbler sends its digest.
-//   - Inputs: the garbler's labels directly; the evaluator's by one
-//     oblivious transfer per bit, the endemic OT of Masny and Rindal (ACM CCS
-//     2019) over ML-KEM-768, so that the querier's input stays hidden from
-//     a responder with a quantum computer too.
+//     bytes of tables, input labels and commitments) and never travels; the garbler sends its digest.
+//   - Inputs: the garbler's labels directly; the evaluator's by oblivious
+//     transfer extension (Ishai, Kilian, Nissim and Petrank, CRYPTO 2003)
+//     from 128 base transfers run the other way, the endemic OT of Masny
+//     and Rindal (ACM CCS 2019) over ML-KEM-768, so that the querier's input
+//     stays hidden from a responder with a quantum computer too. The base
+//     transfers are fresh in every opening (ext.go): 299,008 bytes of
+//     request in the first message, 282,624 of answer in the transfer
+//     request, and 32 bytes per evaluator input bit in the transfer answer,
+//     instead of 2,208 per bit with one base-style transfer each.
 //   - Output: the garbler commits to both labels of the output wire, so
 //     the evaluator decodes the bit and detects a circuit that does not
 //     open ([ErrCheating]). It cannot detect a garbler that garbled another
@@ -37,7 +42,7 @@
 // # Flow
 //
 //	responder: g, msg := Garble(p, secrets, session, rand)     → msg (with the answer)
-//	querier:   e, req := NewEvaluator(p, session, msg, x, rand) → req
+//	querier:   e, req := NewEvaluator(p, session, msg, x, rand) → req (base transfers' answer, extension columns)
 //	responder: resp := g.Transfer(req, rand)                    → resp
 //	querier:   hit := e.Finish(resp)
 //

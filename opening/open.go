@@ -27,14 +27,14 @@ func (p Params) tablesBytes(c *circuit) int { return c.tableEntries() * labelByt
 // GarbledBytes is the size of the garbler's first message.
 func (p Params) GarbledBytes() int {
 	c, _ := decisionCircuit(p)
-	return 32 + p.tablesBytes(c) + c.garblerIn*labelBytes + 2*len(c.outputs)*labelBytes
+	return 32 + p.tablesBytes(c) + c.garblerIn*labelBytes + 2*len(c.outputs)*labelBytes + extBaseRequestBytes
 }
 
 // TransferRequestBytes is the size of the evaluator's transfer request.
-func (p Params) TransferRequestBytes() int { return newLayout(p).evaluator * otReqBytes }
+func (p Params) TransferRequestBytes() int { return extRequestBytes(newLayout(p).evaluator) }
 
 // TransferResponseBytes is the size of the garbler's transfer answer.
-func (p Params) TransferResponseBytes() int { return newLayout(p).evaluator * otRespBytes }
+func (p Params) TransferResponseBytes() int { return extAnswerBytes(newLayout(p).evaluator) }
 
 // ANDGates is the number of AND gates of the decision circuit (each costs
 // two 16-byte table entries, or one when an input is the garbler's).
@@ -68,14 +68,16 @@ type Garbler struct {
 	c       *circuit
 	l       layout
 	g       *garbling
+	ext     *extSender
 	done    bool
 }
 
 // Garble garbles the decision circuit for the responder's secrets s, bound
 // to session (a value both parties derive from the query), and returns the
 // garbler with its first message: the circuit's digest, the garbled tables,
-// the labels of the responder's inputs and the commitments to both labels
-// of the output. The secrets are not kept.
+// the labels of the responder's inputs, the commitments to both labels of
+// the output and the request of the base transfers (ext.go). The secrets
+// are not kept.
 func Garble(p Params, s *Secrets, session []byte, rand io.Reader) (*Garbler, []byte, error) {
 	if err := p.Validate(); err != nil {
 		return nil, nil, err
@@ -88,6 +90,11 @@ func Garble(p Params, s *Secrets, session []byte, rand io.Reader) (*Garbler, []b
 	defer clear(bitsIn)
 	g, err := garble(c, bitsIn, rand)
 	if err != nil {
+		return nil, nil, err
+	}
+	ext, baseReq, err := newExtSender(append([]byte(nil), session...), l.evaluator, rand)
+	if err != nil {
+		g.destroy()
 		return nil, nil, err
 	}
 	msg := make([]byte, 0, p.GarbledBytes())
@@ -108,31 +115,34 @@ func Garble(p Params, s *Secrets, session []byte, rand io.Reader) (*Garbler, []b
 		msg = append(msg, c0[:]...)
 		msg = append(msg, c1[:]...)
 	}
-	return &Garbler{p: p, session: append([]byte(nil), session...), c: c, l: l, g: g}, msg, nil
+	msg = append(msg, baseReq...)
+	return &Garbler{p: p, session: append([]byte(nil), session...), c: c, l: l, g: g, ext: ext}, msg, nil
 }
 
 // Transfer answers the evaluator's transfer request with the labels of its
-// inputs, by oblivious transfer. It may be called once; the garbler's
-// secrets are destroyed afterwards.
+// inputs, by oblivious transfer (extended from the base transfers of the
+// first message). It may be called once; the garbler's secrets are
+// destroyed afterwards.
 func (g *Garbler) Transfer(req []byte, rand io.Reader) ([]byte, error) {
 	if g.done {
 		return nil, ErrState
 	}
 	g.done = true
-	defer g.g.destroy()
+	defer g.Destroy()
 	pairs := make([][2]label, g.l.evaluator)
 	for i := range pairs {
 		w := g.c.garblerIn + i
 		pairs[i] = [2]label{g.g.input(w, 0), g.g.input(w, 1)}
 	}
 	defer clear(pairs)
-	return otRespond(g.session, req, pairs, rand)
+	return g.ext.send(req, pairs)
 }
 
 // Destroy zeroes the garbler's secrets (when the evaluator never asks).
 func (g *Garbler) Destroy() {
 	g.done = true
 	g.g.destroy()
+	g.ext.destroy()
 }
 
 // An Evaluator is the querier's side of one opening. It is used once.
@@ -143,7 +153,7 @@ type Evaluator struct {
 	table   []label
 	gIn     []label
 	commit  [][2][16]byte
-	ot      *otReceiver
+	ext     *extReceiver
 	done    bool
 }
 
@@ -188,11 +198,9 @@ func NewEvaluator(p Params, session []byte, msg []byte, x [3]uint64, rand io.Rea
 	defer clear(bitsIn)
 	var req []byte
 	var err error
-	e.ot, req, err = newOTRequest(e.session, bitsIn, rand)
-	if err != nil {
+	if e.ext, req, err = newExtReceiver(e.session, msg[pos:], bitsIn, rand); err != nil {
 		return nil, nil, err
 	}
-	e.ot.choices = append([]uint64(nil), bitsIn...)
 	return e, req, nil
 }
 
@@ -205,8 +213,8 @@ func (e *Evaluator) Finish(resp []byte) (bool, error) {
 		return false, ErrState
 	}
 	e.done = true
-	defer clear(e.ot.choices)
-	in, err := e.ot.receive(resp)
+	defer e.ext.destroy()
+	in, err := e.ext.receive(resp)
 	if err != nil {
 		return false, err
 	}

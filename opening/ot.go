@@ -225,6 +225,12 @@ func otRespond(session []byte, req []byte, pairs [][2]label, rand io.Reader) ([]
 	return out, nil
 }
 
+// destroy drops the receiver's secret keys and choices.
+func (r *otReceiver) destroy() {
+	clear(r.sks)
+	clear(r.choices)
+}
+
 // receive opens the chosen message of every transfer.
 func (r *otReceiver) receive(resp []byte) ([]label, error) {
 	if len(resp) != len(r.choices)*otRespBytes {

@@ -134,7 +134,11 @@ func TestOpeningRounds(t *testing.T) {
 		code  codes.Code
 		class audit.RefusalClass
 	}{
-		{"another request's ID", func(o *rawOpening) { o.h.RequestId = append([]byte{1}, o.h.RequestId[1:]...); o.sig = sign(t, a, o) }, codes.InvalidArgument, audit.RefusedInvalid},
+		{"another request's ID", func(o *rawOpening) {
+			o.h.RequestId = append([]byte(nil), o.h.RequestId...)
+			o.h.RequestId[0] ^= 1 // a changed ID whatever the first byte was
+			o.sig = sign(t, a, o)
+		}, codes.InvalidArgument, audit.RefusedInvalid},
 		{"the round-1 nonce again", func(o *rawOpening) { o.h.Nonce = firstNonce; o.sig = sign(t, a, o) }, codes.Unauthenticated, audit.RefusedReplay},
 		{"a bad signature", func(o *rawOpening) { o.sig[100] ^= 1 }, codes.Unauthenticated, audit.RefusedUnauthenticated},
 		{"another purpose", func(o *rawOpening) { o.h.PurposeCode = "asylum"; o.sig = sign(t, a, o) }, codes.InvalidArgument, audit.RefusedInvalid},
