@@ -81,15 +81,9 @@ func columnFrom(b []byte, n int) (column, bool) {
 // extPRG is G: the n-bit column of seed k for base transfer i.
 func extPRG(session []byte, i int, k label, n int) column {
 	h := sha3.NewSHAKE128()
-	h.Write([]byte("puente/opening/v2 ot-extension prg\x00"))
-	h.Write(session)
-	var b [8 + labelBytes]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(i))
-	k.bytes(b[8:])
-	h.Write(b[:])
+	absorb(h, "puente/opening/v2 ot-extension prg", session, i, k)
 	out := make([]byte, extColumnBytes(n))
 	h.Read(out)
-	clear(b[:])
 	c, _ := columnFrom(out, len(out)*8)
 	if r := n % 64; r != 0 {
 		c[len(c)-1] &= 1<<r - 1
@@ -101,15 +95,21 @@ func extPRG(session []byte, i int, k label, n int) column {
 // extHash is H: the pad of transfer j under row x.
 func extHash(session []byte, j int, x label) label {
 	h := sha256.New()
-	h.Write([]byte("puente/opening/v2 ot-extension pad\x00"))
-	h.Write(session)
-	var b [8 + labelBytes]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(j))
-	x.bytes(b[8:])
-	h.Write(b[:])
+	absorb(h, "puente/opening/v2 ot-extension pad", session, j, x)
 	var sum [sha256.Size]byte
 	h.Sum(sum[:0])
 	return labelFrom(sum[:16])
+}
+
+// absorb writes the domain, the session, the index and the label to h.
+func absorb(h io.Writer, domain string, session []byte, i int, x label) {
+	h.Write([]byte(domain + "\x00"))
+	h.Write(session)
+	var b [8 + labelBytes]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(i))
+	x.bytes(b[8:])
+	h.Write(b[:])
+	clear(b[:])
 }
 
 // rows transposes κ columns of n bits into n rows of κ bits (row j's bit i

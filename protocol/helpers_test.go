@@ -5,7 +5,6 @@ package protocol
 import (
 	"context"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/puente-id/puente/he/hetest"
 	"github.com/puente-id/puente/home"
+	"github.com/puente-id/puente/internal/perf"
 	"github.com/puente-id/puente/protect"
 )
 
@@ -226,29 +226,10 @@ func rawVectors(seed uint64, n int) [][]float64 {
 
 // near returns v plus Gaussian noise of the given relative size: a mated sample.
 func near(seed uint64, v []float64, noise float64) []float64 {
-	rng := rand.New(rand.NewPCG(seed, 7))
-	var norm float64
-	for _, x := range v {
-		norm += x * x
-	}
-	s := noise * math.Sqrt(norm/float64(len(v)))
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = x + s*rng.NormFloat64()
-	}
-	return out
+	return perf.Near(rand.New(rand.NewPCG(seed, 7)), v, noise)
 }
 
-func f32(v [][]float64) [][]float32 {
-	out := make([][]float32, len(v))
-	for i, r := range v {
-		out[i] = make([]float32, len(r))
-		for j, x := range r {
-			out[i][j] = float32(x)
-		}
-	}
-	return out
-}
+func f32(v [][]float64) [][]float32 { return perf.Float32(v) }
 
 func refs(prefix string, n int) []string {
 	out := make([]string, n)

@@ -61,6 +61,33 @@ func NewGallery(ps *he.ParamSet, size Size, seed uint64, opts he.PackOptions) (*
 	return g, nil
 }
 
+// Near returns v plus Gaussian noise of the given size relative to v's
+// coordinates (rms): a mated sample of the subject v.
+func Near(rng *rand.Rand, v []float64, noise float64) []float64 {
+	var norm float64
+	for _, x := range v {
+		norm += x * x
+	}
+	s := noise * math.Sqrt(norm/float64(len(v)))
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = x + s*rng.NormFloat64()
+	}
+	return out
+}
+
+// Float32 converts templates to the float32 features nodes enrol.
+func Float32(v [][]float64) [][]float32 {
+	out := make([][]float32, len(v))
+	for i, r := range v {
+		out[i] = make([]float32, len(r))
+		for j, x := range r {
+			out[i][j] = float32(x)
+		}
+	}
+	return out
+}
+
 // UnitVector returns a uniformly random unit vector of dims coordinates.
 func UnitVector(rng *rand.Rand, dims int) []float64 {
 	v := make([]float64, dims)

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -125,10 +124,10 @@ func Run(ctx context.Context, c Config) (_ *Result, err error) {
 	for i := range raw {
 		raw[i] = gaussian(rng, Transform.InputDim)
 	}
-	probe := near(rng, raw[c.N/2], 0.05)
+	probe := perf.Near(rng, raw[c.N/2], 0.05)
 	progress("enrolling %d subjects", c.N)
 	start := time.Now()
-	if _, err := r.Enrol(ctx, querier, refs(c.N), f32(raw), protocol.EnrolOptions{}); err != nil {
+	if _, err := r.Enrol(ctx, querier, refs(c.N), perf.Float32(raw), protocol.EnrolOptions{}); err != nil {
 		return nil, fmt.Errorf("e2e: enrol: %w", err)
 	}
 	res.Enrol = perf.Seconds(time.Since(start))
@@ -240,32 +239,6 @@ func gaussian(rng *rand.Rand, d int) []float64 {
 		v[i] = rng.NormFloat64()
 	}
 	return v
-}
-
-// near returns v plus Gaussian noise of the given size relative to v's
-// coordinates: a mated sample.
-func near(rng *rand.Rand, v []float64, noise float64) []float64 {
-	var norm float64
-	for _, x := range v {
-		norm += x * x
-	}
-	s := noise * math.Sqrt(norm/float64(len(v)))
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = x + s*rng.NormFloat64()
-	}
-	return out
-}
-
-func f32(v [][]float64) [][]float32 {
-	out := make([][]float32, len(v))
-	for i, r := range v {
-		out[i] = make([]float32, len(r))
-		for j, x := range r {
-			out[i][j] = float32(x)
-		}
-	}
-	return out
 }
 
 func refs(n int) []string {
