@@ -175,6 +175,11 @@ func (x *extSender) send(req []byte, pairs [][2]label) ([]byte, error) {
 	defer clear(seeds)
 	cb := extColumnBytes(x.n)
 	cols := make([]column, kappa)
+	defer func() {
+		for _, c := range cols {
+			clear(c)
+		}
+	}()
 	for i := range cols {
 		u, ok := columnFrom(req[kappa*otRespBytes+i*cb:kappa*otRespBytes+(i+1)*cb], x.n)
 		if !ok {
@@ -189,9 +194,6 @@ func (x *extSender) send(req []byte, pairs [][2]label) ([]byte, error) {
 	}
 	qs := rows(cols, x.n)
 	defer clear(qs)
-	for _, c := range cols {
-		clear(c)
-	}
 	out := make([]byte, extAnswerBytes(x.n))
 	for j, q := range qs {
 		pairs[j][0].xor(extHash(x.session, j, q)).bytes(out[2*j*labelBytes:])
