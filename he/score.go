@@ -96,11 +96,11 @@ func (r *Responder) score(g *Gallery, bl *block, rots []*rlwe.Ciphertext, scorer
 		return scorers[0].score(g, bl, rots, 0, n2)
 	}
 	half := n2 / 2
+	bounds := [3]int{0, half, n2}
 	var sums [2]*rlwe.Ciphertext
 	var errs [2]error
 	parallelWorkers(2, 2, func(_, i int) {
-		lo, hi := i*half, half+i*(n2-half)
-		sums[i], errs[i] = scorers[i].score(g, bl, rots, lo, hi)
+		sums[i], errs[i] = scorers[i].score(g, bl, rots, bounds[i], bounds[i+1])
 	})
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err

@@ -16,30 +16,13 @@ import (
 	"time"
 
 	"github.com/puente-id/puente/he/hetest"
+	"github.com/puente-id/puente/internal/servetest"
 )
-
-// lockedBuffer is a bytes.Buffer safe for a serve goroutine and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // servingWriter is serve's standard output in process: it keeps what serve prints in log and
 // closes serving when serve prints its serving line, which it does once its operator socket is up.
 type servingWriter struct {
-	log     *lockedBuffer
+	log     *servetest.Log
 	serving chan struct{}
 
 	mu   sync.Mutex
@@ -73,7 +56,7 @@ func (w *servingWriter) Write(p []byte) (int, error) {
 func serveInProcess(t *testing.T, home string) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &lockedBuffer{}
+	logs := &servetest.Log{}
 	out := &servingWriter{log: logs, serving: make(chan struct{})}
 	var code int
 	exited := make(chan struct{})
