@@ -4,6 +4,8 @@ package main
 
 import (
 	"encoding/json"
+	"math"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -182,6 +184,39 @@ func TestBenchUsage(t *testing.T) {
 		code, _, errs := runCmd(t, tt.args...)
 		if code != tt.code || !strings.Contains(errs, tt.inStderr) {
 			t.Errorf("puente-lab %q: exit %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.inStderr)
+		}
+	}
+}
+
+// TestBenchMemoryFlags checks that -ntt-budget and -memory-limit reach the
+// run and its report, and what they default to without GOMEMLIMIT.
+func TestBenchMemoryFlags(t *testing.T) {
+	insecureBench(t)
+	old := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(old) })
+	t.Setenv("GOMEMLIMIT", "")
+	for _, c := range []struct {
+		args          []string
+		budget, limit float64
+		runtimeLimit  int64
+	}{
+		{nil, defaultNTTBudget, defaultMemoryLimit, defaultMemoryLimit},
+		{[]string{"-ntt-budget", "-1", "-memory-limit", "3000000000"}, -1, 3e9, 3e9},
+		{[]string{"-ntt-budget", "1048576", "-memory-limit", "0"}, 1 << 20, 0, math.MaxInt64},
+	} {
+		code, out, errs := runCmd(t, append([]string{"bench", "-json", "-n", "40", "-m", "16"}, c.args...)...)
+		if code != exitOK {
+			t.Fatalf("%q: exit %d, stderr %q", c.args, code, errs)
+		}
+		var rep map[string]any
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("%q: output is not JSON: %v", c.args, err)
+		}
+		if rep["ntt_budget_bytes"] != c.budget || rep["memory_limit_bytes"] != c.limit {
+			t.Errorf("%q: report says NTT budget %v, memory limit %v; want %v, %v", c.args, rep["ntt_budget_bytes"], rep["memory_limit_bytes"], c.budget, c.limit)
+		}
+		if got := debug.SetMemoryLimit(-1); got != c.runtimeLimit {
+			t.Errorf("%q: runtime memory limit %d, want %d", c.args, got, c.runtimeLimit)
 		}
 	}
 }

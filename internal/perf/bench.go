@@ -41,6 +41,8 @@ type Report struct {
 	Reps       int           `json:"searches_per_size"`
 	Started    time.Time     `json:"started"`
 	Machine    Machine       `json:"machine"`
+	NTTBudget  int64         `json:"ntt_budget_bytes"`   // Config.NTTBudget: -1 every block, 0 none
+	MemLimit   int64         `json:"memory_limit_bytes"` // Go's soft memory limit during the run, 0 when none
 	Ceremony   CeremonyStats `json:"ceremony"`
 	Sizes      []SizeResult  `json:"sizes"`
 	LoadAvgEnd []float64     `json:"load_average_end,omitempty"`
@@ -100,7 +102,8 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 		maxDims = max(maxDims, 1<<bits.Len(uint(s.Dims-1)))
 	}
 	rep := &Report{ParamSet: c.Params.Name(), Insecure: c.Params.Insecure(), Mode: "one-bit opening", Tau: c.Tau,
-		Reps: c.Reps, Started: time.Now().UTC().Truncate(time.Second), Machine: ThisMachine()}
+		Reps: c.Reps, Started: time.Now().UTC().Truncate(time.Second), Machine: ThisMachine(),
+		NTTBudget: c.NTTBudget, MemLimit: MemoryLimit()}
 	progress("ceremony on %s, max dims %d", c.Params.Name(), maxDims)
 	var crs he.KeySetID
 	if _, err := io.ReadFull(Reader("crs", c.Seed), crs[:]); err != nil {

@@ -116,6 +116,19 @@ func TestSyntheticGallery(t *testing.T) {
 		if _, reps, n := TimePlainScan(gal, p, DefaultTau, 0); reps < 3 || n != 1 {
 			t.Errorf("m = %d: %d scans, count %d", dims, reps, n)
 		}
+		// The float32 copy scans to the same count, also with the probe
+		// right at the threshold of one entry.
+		if n := PlainScan(Float32(gal), p, DefaultTau); n != 1 {
+			t.Errorf("m = %d: float32 plaintext count %d, want 1", dims, n)
+		}
+		g32 := Float32(gal)
+		var at float64
+		for i, x := range g32[7] {
+			at += float64(x) * p[i]
+		}
+		if PlainScan(g32, p, at) != 1 || PlainScan(g32, p, math.Nextafter(at, 2)) != 0 {
+			t.Errorf("m = %d: float32 scan does not score entry 7 at %v", dims, at)
+		}
 	}
 }
 

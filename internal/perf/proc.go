@@ -152,3 +152,12 @@ func LoadAverage() []float64 {
 	}
 	return out
 }
+
+// MemoryLimit returns Go's soft memory limit (GOMEMLIMIT or
+// debug.SetMemoryLimit) in bytes, or 0 when there is none.
+func MemoryLimit() int64 {
+	if l := debug.SetMemoryLimit(-1); l != math.MaxInt64 {
+		return l
+	}
+	return 0
+}

@@ -36,6 +36,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "machine: %s, %d CPUs, GOMAXPROCS %d, %s RAM, %s %s/%s; load average %s at start, %s at end\n",
 		orUnknown(m.CPUModel), m.NumCPU, m.GOMAXPROCS, bytesOrUnknown(m.MemTotal), m.GoVersion, m.GOOS, m.GOARCH,
 		load(m.LoadAvg), load(r.LoadAvgEnd))
+	fmt.Fprintf(&b, "memory: %s of gallery plaintexts kept in NTT form, Go memory limit %s\n", nttBudget(r.NTTBudget), limit(r.MemLimit))
 	c := r.Ceremony
 	fmt.Fprintf(&b, "ceremony (both parties in this process, max dims %d, %d steps): %s wall, %s CPU; sent: querier %s, responder %s;"+
 		" evaluation keys as stored %s, secret share %s; peak RSS %s\n\n",
@@ -52,10 +53,27 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
-	b.WriteString("\nplaintext scan: float64 scores of the same gallery and probe, thresholded and counted, on one core;" +
+	b.WriteString("\nplaintext scan: float64 scores of the same gallery (float32 templates, as packed) and probe, thresholded and counted, on one core;" +
 		" every encrypted decision matched its plaintext count.\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func nttBudget(n int64) string {
+	switch {
+	case n < 0:
+		return "every block"
+	case n == 0:
+		return "no block"
+	}
+	return "up to " + Bytes(n)
+}
+
+func limit(n int64) string {
+	if n <= 0 {
+		return "none"
+	}
+	return Bytes(n)
 }
 
 func orUnknown(s string) string {
