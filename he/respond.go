@@ -80,48 +80,108 @@ func NewResponder(keys *EvaluationKeys, share *SecretShare) (*Responder, error) 
 // randomness comes from rand. Respond checks ctx between blocks and returns
 // ctx.Err() when cancelled; an error leaves no state behind.
 func (r *Responder) Respond(ctx context.Context, q *Query, g *Gallery, opts Options, rand io.Reader) (*Answer, *opening.Secrets, error) {
-	if err := r.check(q, g, &opts); err != nil {
-		return nil, nil, err
-	}
-	prng, err := newPRNG(rand)
+	ans, sec, err := r.RespondBatch(ctx, []*Query{q}, g, opts, rand)
 	if err != nil {
 		return nil, nil, err
 	}
-	count, norm, err := r.evaluate(ctx, q, g, opts, prng)
+	return ans[0], sec[0], nil
+}
+
+// MaxBatch bounds the queries of one RespondBatch. Each query of a batch
+// holds its n1 baby steps (about 150 MB at N = 2^15 and m = 128) until
+// every block is scored.
+const MaxBatch = 16
+
+// RespondBatch answers several queries against the same gallery, each as
+// Respond would: answer i and its opening's secrets are query i's alone,
+// from randomness of its own (read from rand, query after query), and
+// depend on no other query of the batch. What the queries share is the
+// gallery: a block not kept in NTT form is converted once for the whole
+// batch instead of once per query. An error in any query fails the batch.
+func (r *Responder) RespondBatch(ctx context.Context, qs []*Query, g *Gallery, opts Options, rand io.Reader) ([]*Answer, []*opening.Secrets, error) {
+	if len(qs) == 0 || len(qs) > MaxBatch {
+		return nil, nil, fmt.Errorf("he: respond: %d queries in a batch, want 1 to %d", len(qs), MaxBatch)
+	}
+	for _, q := range qs {
+		if err := r.check(q, g, &opts); err != nil {
+			return nil, nil, err
+		}
+	}
+	prngs := make([]sampling.PRNG, len(qs))
+	for i := range prngs {
+		var err error
+		if prngs[i], err = newPRNG(rand); err != nil {
+			return nil, nil, err
+		}
+	}
+	counts, norms, err := r.evaluateBatch(ctx, qs, g, opts, prngs)
 	if err != nil {
 		return nil, nil, err
 	}
-	return r.answer(q, count, norm, len(g.blocks)*r.ps.Slots(), g.pad, prng)
+	answers := make([]*Answer, len(qs))
+	secrets := make([]*opening.Secrets, len(qs))
+	for i, q := range qs {
+		if answers[i], secrets[i], err = r.answer(q, counts[i], norms[i], len(g.blocks)*r.ps.Slots(), g.pad, prngs[i]); err != nil {
+			for _, sec := range secrets[:i] {
+				sec.Destroy()
+			}
+			return nil, nil, err
+		}
+	}
+	return answers, secrets, nil
 }
 
 // evaluate runs steps 1 to 3 of Respond: the count and the norm at level 0.
 func (r *Responder) evaluate(ctx context.Context, q *Query, g *Gallery, opts Options, prng sampling.PRNG) (count, norm *rlwe.Ciphertext, err error) {
-	evals := r.evaluators(opts.Workers)
-	ct := r.toCollective(q)
-	if err := r.addZero(ct, prng); err != nil {
-		return nil, nil, err
-	}
-	if err := r.project(evals[0], ct, g.pad); err != nil {
-		return nil, nil, err
-	}
-	if norm, err = r.norm(evals[0], ct, g.dims, g.pad); err != nil {
-		return nil, nil, err
-	}
-	rots, err := r.babySteps(ctx, ct, g.n1, evals)
+	counts, norms, err := r.evaluateBatch(ctx, []*Query{q}, g, opts, []sampling.PRNG{prng})
 	if err != nil {
 		return nil, nil, err
+	}
+	return counts[0], norms[0], nil
+}
+
+// evaluateBatch runs steps 1 to 3 of Respond for each query, query i with
+// prngs[i]: the counts and the norms at level 0.
+func (r *Responder) evaluateBatch(ctx context.Context, qs []*Query, g *Gallery, opts Options, prngs []sampling.PRNG) (counts, norms []*rlwe.Ciphertext, err error) {
+	evals := r.evaluators(opts.Workers)
+	rots := make([][]*rlwe.Ciphertext, len(qs))
+	norms = make([]*rlwe.Ciphertext, len(qs))
+	for i, q := range qs {
+		ct := r.toCollective(q)
+		if err := r.addZero(ct, prngs[i]); err != nil {
+			return nil, nil, err
+		}
+		if err := r.project(evals[0], ct, g.pad); err != nil {
+			return nil, nil, err
+		}
+		if norms[i], err = r.norm(evals[0], ct, g.dims, g.pad); err != nil {
+			return nil, nil, err
+		}
+		if rots[i], err = r.babySteps(ctx, ct, g.n1, evals); err != nil {
+			return nil, nil, err
+		}
 	}
 	steps, err := r.thresholdBlocks(ctx, g, rots, opts, evals)
 	if err != nil {
 		return nil, nil, err
 	}
-	count = steps[0]
+	if counts, err = sumBlocks(evals[0], steps); err != nil {
+		return nil, nil, err
+	}
+	return counts, norms, nil
+}
+
+// sumBlocks sums thresholdBlocks' decisions over the blocks, per probe.
+func sumBlocks(eval *ckks.Evaluator, steps [][]*rlwe.Ciphertext) ([]*rlwe.Ciphertext, error) {
+	counts := steps[0]
 	for _, s := range steps[1:] {
-		if err := evals[0].Add(count, s, count); err != nil {
-			return nil, nil, fmt.Errorf("he: sum blocks: %w", err)
+		for i, c := range counts {
+			if err := eval.Add(c, s[i], c); err != nil {
+				return nil, fmt.Errorf("he: sum blocks: %w", err)
+			}
 		}
 	}
-	return count, norm, nil
+	return counts, nil
 }
 
 func (r *Responder) check(q *Query, g *Gallery, opts *Options) error {
@@ -172,18 +232,19 @@ func (r *Responder) evaluators(n int) []*ckks.Evaluator {
 	return out
 }
 
-// thresholdBlocks scores and thresholds every block and returns the
-// encrypted decisions (0/1 per slot), one ciphertext per block, at level 0.
-// Blocks run in parallel; with fewer blocks than evaluators, each block
-// gets a group of them, which split its giant steps and compute the powers
-// of its threshold polynomials together. Cancellation is checked before
-// each block.
-func (r *Responder) thresholdBlocks(ctx context.Context, g *Gallery, rots []*rlwe.Ciphertext, opts Options, evals []*ckks.Evaluator) ([]*rlwe.Ciphertext, error) {
+// thresholdBlocks scores and thresholds every block for every probe (rots[i]
+// are probe i's baby steps) and returns the encrypted decisions (0/1 per
+// slot) at level 0, indexed by block and then by probe. Blocks run in
+// parallel; with fewer blocks than evaluators, each block gets a group of
+// them, which split its giant steps and compute the powers of its
+// threshold polynomials together. Cancellation is checked before each
+// block.
+func (r *Responder) thresholdBlocks(ctx context.Context, g *Gallery, rots [][]*rlwe.Ciphertext, opts Options, evals []*ckks.Evaluator) ([][]*rlwe.Ciphertext, error) {
 	groups := make([][]*ckks.Evaluator, min(len(evals), len(g.blocks)))
 	for i, e := range evals {
 		groups[i%len(groups)] = append(groups[i%len(groups)], e)
 	}
-	out := make([]*rlwe.Ciphertext, len(g.blocks))
+	out := make([][]*rlwe.Ciphertext, len(g.blocks))
 	errs := make([]error, len(groups))
 	scorers := make([][]*scorer, len(groups))
 	parallelWorkers(len(g.blocks), len(groups), func(w, b int) {
@@ -196,18 +257,18 @@ func (r *Responder) thresholdBlocks(ctx context.Context, g *Gallery, rots []*rlw
 		}
 		if scorers[w] == nil {
 			for _, e := range groups[w] {
-				scorers[w] = append(scorers[w], r.newScorer(e, rots[0].Level()))
+				scorers[w] = append(scorers[w], r.newScorer(e, rots[0][0].Level()))
 			}
 		}
-		ct, err := r.score(g, g.blocks[b], rots, scorers[w])
-		if err == nil {
-			ct, err = r.step(groups[w], ct, g.blocks[b], opts.Threshold)
+		cts, err := r.score(g, g.blocks[b], rots, scorers[w])
+		for i := 0; err == nil && i < len(cts); i++ {
+			cts[i], err = r.step(groups[w], cts[i], g.blocks[b], opts.Threshold)
 		}
 		if err != nil {
 			errs[w] = err
 			return
 		}
-		out[b] = ct
+		out[b] = cts
 	})
 	for _, err := range errs {
 		if err != nil {

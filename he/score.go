@@ -69,9 +69,9 @@ type scorer struct {
 	r    *Responder
 	eval *ckks.Evaluator
 	acc  *rlwe.Ciphertext
-	y    *rlwe.Ciphertext
 	tmp  *rlwe.Ciphertext
-	pt   ring.Poly // diagonal converted on the fly
+	ys   []*rlwe.Ciphertext // per probe: the Horner sum
+	pts  []ring.Poly        // diagonals converted on the fly: one, or n1 for a batch
 }
 
 func (r *Responder) newScorer(eval *ckks.Evaluator, level int) *scorer {
@@ -79,25 +79,24 @@ func (r *Responder) newScorer(eval *ckks.Evaluator, level int) *scorer {
 	return &scorer{
 		r: r, eval: eval,
 		acc: ckks.NewCiphertext(ps.params, 1, top),
-		y:   ckks.NewCiphertext(ps.params, 1, top),
 		tmp: ckks.NewCiphertext(ps.params, 1, top),
-		pt:  ps.params.RingQ().AtLevel(top).NewPoly(),
 	}
 }
 
-// score computes the block's scores Σ_g rot_{g·n1}(Σ_b diag'_{g,b} ⊙ rot_b(p)).
-// The result holds <p, t_k> in slot k at scale Δ_p·Δ_g, not yet rescaled.
-// With two scorers or more, the first and the second half of the giant
-// steps are summed at the same time, and the second half's sum is rotated
-// into place (one more rotation).
-func (r *Responder) score(g *Gallery, bl *block, rots []*rlwe.Ciphertext, scorers []*scorer) (*rlwe.Ciphertext, error) {
+// score computes, for each probe i with baby steps rots[i], the block's
+// scores Σ_g rot_{g·n1}(Σ_b diag'_{g,b} ⊙ rot_b(p_i)). A result holds
+// <p_i, t_k> in slot k at scale Δ_p·Δ_g, not yet rescaled. With two
+// scorers or more, the first and the second half of the giant steps are
+// summed at the same time, and the second half's sums are rotated into
+// place (one more rotation per probe).
+func (r *Responder) score(g *Gallery, bl *block, rots [][]*rlwe.Ciphertext, scorers []*scorer) ([]*rlwe.Ciphertext, error) {
 	n2 := g.pad / g.n1
 	if len(scorers) < 2 || n2 < 2 {
 		return scorers[0].score(g, bl, rots, 0, n2)
 	}
 	half := n2 / 2
 	bounds := [3]int{0, half, n2}
-	var sums [2]*rlwe.Ciphertext
+	var sums [2][]*rlwe.Ciphertext
 	var errs [2]error
 	parallelWorkers(2, 2, func(_, i int) {
 		sums[i], errs[i] = scorers[i].score(g, bl, rots, bounds[i], bounds[i+1])
@@ -105,60 +104,93 @@ func (r *Responder) score(g *Gallery, bl *block, rots []*rlwe.Ciphertext, scorer
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
-	hi, err := scorers[0].eval.RotateNew(sums[1], half*g.n1)
-	if err != nil {
-		return nil, fmt.Errorf("he: giant-step rotation: %w", err)
-	}
-	if err := scorers[0].eval.Add(sums[0], hi, sums[0]); err != nil {
-		return nil, fmt.Errorf("he: giant-step sum: %w", err)
+	for i, lo := range sums[0] {
+		hi, err := scorers[0].eval.RotateNew(sums[1][i], half*g.n1)
+		if err != nil {
+			return nil, fmt.Errorf("he: giant-step rotation: %w", err)
+		}
+		if err := scorers[0].eval.Add(lo, hi, lo); err != nil {
+			return nil, fmt.Errorf("he: giant-step sum: %w", err)
+		}
 	}
 	return sums[0], nil
 }
 
-// score computes Σ_{lo<=g<hi} rot_{(g-lo)·n1}(Σ_b diag'_{g,b} ⊙ rot_b(p)) by
-// Horner's rule over the giant steps, accumulating the products lazily
-// (one modular reduction per giant step). Diagonals of giant step g are
-// stored pre-rotated by -g·n1, so the sum is rot_{-lo·n1} of those giant
-// steps' share of the scores.
-func (s *scorer) score(g *Gallery, bl *block, rots []*rlwe.Ciphertext, lo, hi int) (*rlwe.Ciphertext, error) {
+// score computes, for each probe, Σ_{lo<=g<hi} rot_{(g-lo)·n1}(Σ_b
+// diag'_{g,b} ⊙ rot_b(p)) by Horner's rule over the giant steps,
+// accumulating the products lazily (one modular reduction per giant step).
+// Diagonals of giant step g are stored pre-rotated by -g·n1, so the sum is
+// rot_{-lo·n1} of those giant steps' share of the scores. A diagonal not
+// kept in NTT form is converted once per call, whatever the number of
+// probes: for a batch, the n1 diagonals of a giant step are converted and
+// then used by every probe.
+func (s *scorer) score(g *Gallery, bl *block, rots [][]*rlwe.Ciphertext, lo, hi int) ([]*rlwe.Ciphertext, error) {
 	ps := s.r.ps
-	lvl := rots[0].Level()
+	lvl := rots[0][0].Level()
 	ringQ := ps.params.RingQ().AtLevel(lvl)
-	first := true
-	for gi := hi - 1; gi >= lo; gi-- {
-		s.acc.Value[0].Zero()
-		s.acc.Value[1].Zero()
-		for b := 0; b < g.n1; b++ {
-			j := gi*g.n1 + b
-			d := s.pt
-			if bl.ntt != nil {
-				d = bl.ntt[j]
-			} else {
-				ps.diagNTT(bl.coeffs[j], lvl, d)
-			}
-			mulAdd(ringQ, rots[b].Value[0], d, s.acc.Value[0], g.n1)
-			mulAdd(ringQ, rots[b].Value[1], d, s.acc.Value[1], g.n1)
-		}
-		ringQ.Reduce(s.acc.Value[0], s.acc.Value[0])
-		ringQ.Reduce(s.acc.Value[1], s.acc.Value[1])
-		if first {
-			s.y.Value[0].Copy(s.acc.Value[0])
-			s.y.Value[1].Copy(s.acc.Value[1])
-			first = false
-			continue
-		}
-		// y = rot_{n1}(y) + acc
-		if err := s.eval.Rotate(s.y, g.n1, s.tmp); err != nil {
-			return nil, fmt.Errorf("he: giant-step rotation: %w", err)
-		}
-		ringQ.Add(s.tmp.Value[0], s.acc.Value[0], s.y.Value[0])
-		ringQ.Add(s.tmp.Value[1], s.acc.Value[1], s.y.Value[1])
+	k := len(rots)
+	for len(s.ys) < k {
+		s.ys = append(s.ys, ckks.NewCiphertext(ps.params, 1, lvl))
 	}
-	out := ckks.NewCiphertext(ps.params, 1, lvl)
-	out.Value[0].Copy(s.y.Value[0])
-	out.Value[1].Copy(s.y.Value[1])
-	*out.MetaData = *rots[0].MetaData
-	out.Scale = rots[0].Scale.Mul(ps.galleryScale())
+	want := 1
+	if k > 1 {
+		want = g.n1
+	}
+	for bl.ntt == nil && len(s.pts) < want {
+		s.pts = append(s.pts, ringQ.NewPoly())
+	}
+	// diag returns diagonal b of giant step gi, converted into s.pts[slot]
+	// when the block is not kept in NTT form.
+	diag := func(gi, b, slot int) ring.Poly {
+		j := gi*g.n1 + b
+		if bl.ntt != nil {
+			return bl.ntt[j]
+		}
+		ps.diagNTT(bl.coeffs[j], lvl, s.pts[slot])
+		return s.pts[slot]
+	}
+	ds := make([]ring.Poly, g.n1)
+	for gi := hi - 1; gi >= lo; gi-- {
+		if k > 1 {
+			for b := range ds {
+				ds[b] = diag(gi, b, b)
+			}
+		}
+		for i, rs := range rots {
+			s.acc.Value[0].Zero()
+			s.acc.Value[1].Zero()
+			for b := 0; b < g.n1; b++ {
+				d := ds[b]
+				if k == 1 {
+					d = diag(gi, b, 0)
+				}
+				mulAdd(ringQ, rs[b].Value[0], d, s.acc.Value[0], g.n1)
+				mulAdd(ringQ, rs[b].Value[1], d, s.acc.Value[1], g.n1)
+			}
+			ringQ.Reduce(s.acc.Value[0], s.acc.Value[0])
+			ringQ.Reduce(s.acc.Value[1], s.acc.Value[1])
+			y := s.ys[i]
+			if gi == hi-1 {
+				y.Value[0].Copy(s.acc.Value[0])
+				y.Value[1].Copy(s.acc.Value[1])
+				continue
+			}
+			// y = rot_{n1}(y) + acc
+			if err := s.eval.Rotate(y, g.n1, s.tmp); err != nil {
+				return nil, fmt.Errorf("he: giant-step rotation: %w", err)
+			}
+			ringQ.Add(s.tmp.Value[0], s.acc.Value[0], y.Value[0])
+			ringQ.Add(s.tmp.Value[1], s.acc.Value[1], y.Value[1])
+		}
+	}
+	out := make([]*rlwe.Ciphertext, k)
+	for i, rs := range rots {
+		out[i] = ckks.NewCiphertext(ps.params, 1, lvl)
+		out[i].Value[0].Copy(s.ys[i].Value[0])
+		out[i].Value[1].Copy(s.ys[i].Value[1])
+		*out[i].MetaData = *rs[0].MetaData
+		out[i].Scale = rs[0].Scale.Mul(ps.galleryScale())
+	}
 	return out, nil
 }
 

@@ -338,17 +338,15 @@ func (s *ShardEvaluator) Count(ctx context.Context, p *Probe, g *Gallery, opts O
 	if err != nil {
 		return nil, err
 	}
-	steps, err := r.thresholdBlocks(ctx, g, rots, opts, evals)
+	steps, err := r.thresholdBlocks(ctx, g, [][]*rlwe.Ciphertext{rots}, opts, evals)
 	if err != nil {
 		return nil, err
 	}
-	count := steps[0]
-	for _, c := range steps[1:] {
-		if err := evals[0].Add(count, c, count); err != nil {
-			return nil, fmt.Errorf("he: sum blocks: %w", err)
-		}
+	counts, err := sumBlocks(evals[0], steps)
+	if err != nil {
+		return nil, err
 	}
-	out.blocks, out.ct = len(g.blocks), count
+	out.blocks, out.ct = len(g.blocks), counts[0]
 	out.encode()
 	return out, nil
 }

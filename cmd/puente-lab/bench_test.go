@@ -175,6 +175,8 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "-n", "10,x"}, exitUsage, `-n: "x" is not a whole number`},
 		{[]string{"bench", "-m", "4096"}, exitUsage, "-m 4096: at most 2048 on INSECURE-test-n12"},
 		{[]string{"bench", "-reps", "0"}, exitUsage, "-reps must be at least 1"},
+		{[]string{"bench", "-batch", "1"}, exitUsage, "-batch: 1 is not a whole number in [2, 16]"},
+		{[]string{"bench", "-batch", "17"}, exitUsage, "-batch: 17 is not a whole number in [2, 16]"},
 		{[]string{"bench", "-e2e", "-1"}, exitUsage, "-e2e: -1 is not a whole number"},
 		{[]string{"bench", "-tau", "0.96"}, exitUsage, "-tau must be in"},
 		{[]string{"bench", "-tau", "NaN"}, exitUsage, "-tau must be in"},
@@ -218,5 +220,52 @@ func TestBenchMemoryFlags(t *testing.T) {
 		if got := debug.SetMemoryLimit(-1); got != c.runtimeLimit {
 			t.Errorf("%q: runtime memory limit %d, want %d", c.args, got, c.runtimeLimit)
 		}
+	}
+}
+
+// TestBenchBatch runs puente-lab bench -batch: three probes answered as one
+// batch (the gallery's probe, a probe matching another entry, a random
+// one), each decided as its plaintext scan decides, reported in the JSON
+// and as a table of its own.
+func TestBenchBatch(t *testing.T) {
+	insecureBench(t)
+	code, out, errs := runCmd(t, "bench", "-json", "-n", "100", "-m", "32", "-batch", "3")
+	if code != exitOK {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	var rep struct {
+		Sizes []struct {
+			SearchCPU float64 `json:"search_cpu_s"`
+			Batch     *struct {
+				K         int     `json:"k"`
+				Hits      int     `json:"hits"`
+				Search    float64 `json:"search_wall_s"`
+				SearchCPU float64 `json:"search_cpu_s"`
+				PerProbe  float64 `json:"cpu_per_probe_s"`
+				OfSingles float64 `json:"of_single_searches_cpu"`
+				Plain     float64 `json:"plain_scans_s"`
+			} `json:"batch"`
+		} `json:"sizes"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if len(rep.Sizes) != 1 || rep.Sizes[0].Batch == nil {
+		t.Fatalf("no batch in the report:\n%s", out)
+	}
+	s, b := rep.Sizes[0], rep.Sizes[0].Batch
+	if b.K != 3 || b.Hits != 2 {
+		t.Errorf("batch of %d probes with %d hits, want 3 and 2", b.K, b.Hits)
+	}
+	if !(b.Search > 0 && b.SearchCPU > 0 && b.Plain > 0) || math.Abs(b.PerProbe-b.SearchCPU/3) > 1e-3*b.SearchCPU+1e-6 ||
+		math.Abs(b.OfSingles-b.SearchCPU/(3*s.SearchCPU)) > 1e-3*b.OfSingles {
+		t.Errorf("batch figures %+v beside a single search of %v CPU-s", *b, s.SearchCPU)
+	}
+	code, out, errs = runCmd(t, "bench", "-n", "100", "-m", "32", "-batch", "2")
+	if code != exitOK {
+		t.Fatalf("table: exit %d, stderr %q", code, errs)
+	}
+	if !strings.Contains(out, "| N = 100, m = 32 | 2 (2 hits) |") {
+		t.Errorf("the table has no batch row:\n%s", out)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"math/rand/v2"
 	"runtime"
 	"strconv"
 	"time"
@@ -20,6 +21,7 @@ type Config struct {
 	Reps      int          // encrypted searches per size (default 1)
 	Tau       float64      // threshold (default DefaultTau)
 	NTTBudget int64        // he.PackOptions.MemoryBudget of every gallery
+	Batch     int          // probes of one batched search per size, 2 to he.MaxBatch; 0: none
 	Seed      uint64       // seed of keys, galleries and queries (default 1)
 	Progress  io.Writer    // progress lines, or nil
 }
@@ -70,6 +72,22 @@ type SizeResult struct {
 	PeakScope     PeakScope `json:"peak_rss_scope"`
 	Hit           bool      `json:"hit"`
 	PlainCount    int       `json:"plain_count"`
+	Batch         *Batch    `json:"batch,omitempty"`
+}
+
+// Batch is what one batched search of K probes measured (Config.Batch),
+// beside the single searches of the same size and the plaintext scans of
+// the same probes.
+type Batch struct {
+	K         int     `json:"k"`
+	Hits      int     `json:"hits"`            // probes decided a hit; each equals its plaintext count's decision
+	Search    Seconds `json:"search_wall_s"`   // the responder's work for all K
+	SearchCPU Seconds `json:"search_cpu_s"`    // the same, CPU
+	PerProbe  Seconds `json:"cpu_per_probe_s"` // SearchCPU / K
+	// OfSingles is SearchCPU over K times the single searches' mean CPU:
+	// what a batch costs as a share of K single searches.
+	OfSingles float64 `json:"of_single_searches_cpu"`
+	Plain     Seconds `json:"plain_scans_s"` // K plaintext scans, one per probe
 }
 
 // Run runs the ceremony once, then for each size packs a synthetic
@@ -82,6 +100,9 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	}
 	if c.Reps <= 0 {
 		c.Reps = 1
+	}
+	if c.Batch != 0 && (c.Batch < 2 || c.Batch > he.MaxBatch) {
+		return nil, fmt.Errorf("perf: a batch has 2 to %d probes, not %d", he.MaxBatch, c.Batch)
 	}
 	if c.Tau == 0 {
 		c.Tau = DefaultTau
@@ -176,6 +197,53 @@ func measureSize(ctx context.Context, p *Parties, s Size, c Config, seed uint64)
 	if r.Hit != (count > 0) {
 		return r, fmt.Errorf("perf: %v: encrypted decision hit=%v, plaintext count %d", s, r.Hit, count)
 	}
+	if c.Batch > 0 {
+		if r.Batch, err = measureBatch(ctx, p, g, c, r.SearchCPU, seed); err != nil {
+			return r, fmt.Errorf("perf: %v: %w", s, err)
+		}
+	}
 	r.PeakRSS, _ = PeakRSS()
 	return r, nil
+}
+
+// measureBatch runs one batched search of c.Batch probes against g: the
+// gallery's probe, and in turn a probe matching another entry (a hit) and a
+// random unit vector (a miss). Every decision is checked against the
+// plaintext scan of its probe.
+func measureBatch(ctx context.Context, p *Parties, g *Gallery, c Config, single Seconds, seed uint64) (*Batch, error) {
+	rng := rand.New(rand.NewPCG(seed, uint64(c.Batch)))
+	probes := [][]float64{g.Probe}
+	for i := 1; i < c.Batch; i++ {
+		if i%2 == 1 {
+			row := g.Plain[(i*len(g.Plain))/c.Batch]
+			v := make([]float64, len(row))
+			for j, x := range row {
+				v[j] = float64(x)
+			}
+			probes = append(probes, WithScore(rng, v, MatchScore))
+		} else {
+			probes = append(probes, UnitVector(rng, len(g.Probe)))
+		}
+	}
+	runtime.GC()
+	opts := he.Options{Threshold: he.Threshold{Tau: c.Tau}}
+	samples, search, cpu, err := p.SearchBatch(ctx, g.Packed, probes, opts, seed<<8+0xb0)
+	if err != nil {
+		return nil, err
+	}
+	b := &Batch{K: c.Batch, Search: Seconds(search), SearchCPU: Seconds(cpu), PerProbe: Seconds(cpu / time.Duration(c.Batch))}
+	if single > 0 {
+		b.OfSingles = float64(cpu) / (float64(c.Batch) * float64(single))
+	}
+	for i, smp := range samples {
+		per, _, count := TimePlainScan(g.Plain, probes[i], c.Tau, 0)
+		b.Plain += Seconds(per)
+		if smp.Hit != (count > 0) {
+			return nil, fmt.Errorf("batch probe %d: encrypted decision hit=%v, plaintext count %d", i, smp.Hit, count)
+		}
+		if smp.Hit {
+			b.Hits++
+		}
+	}
+	return b, nil
 }

@@ -53,10 +53,29 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
+	if batchRows := r.batchRows(); batchRows != "" {
+		b.WriteString("\n| gallery | batch of k probes | search (wall) | search (CPU) | CPU per probe | of k single searches' CPU | plaintext scans (k probes) |\n|")
+		b.WriteString(strings.Repeat("---|", 7) + "\n" + batchRows)
+	}
 	b.WriteString("\nplaintext scan: float64 scores of the same gallery (float32 templates, as packed) and probe, thresholded and counted, on one core;" +
 		" every encrypted decision matched its plaintext count.\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// batchRows returns the rows of the batch table, or "" when no size ran a batch.
+func (r *Report) batchRows() string {
+	var b strings.Builder
+	for _, s := range r.Sizes {
+		if s.Batch == nil {
+			continue
+		}
+		x := s.Batch
+		fmt.Fprintf(&b, "| N = %s, m = %d | %d (%d hits) | %s | %s | %s | %.0f%% | %s |\n", Thousands(int64(s.N)), s.Dims, x.K, x.Hits,
+			Duration(time.Duration(x.Search)), Duration(time.Duration(x.SearchCPU)), Duration(time.Duration(x.PerProbe)),
+			100*x.OfSingles, Duration(time.Duration(x.Plain)))
+	}
+	return b.String()
 }
 
 func nttBudget(n int64) string {

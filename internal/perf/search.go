@@ -213,66 +213,108 @@ type SearchSample struct {
 // seed for every query: a query is never answered twice with the same
 // randomness).
 func (p *Parties) Search(ctx context.Context, g *he.Gallery, probe []float64, opts he.Options, seed uint64) (SearchSample, error) {
-	var s SearchSample
-	start := time.Now()
-	q, err := p.Querier.EncryptProbe(probe, Reader("query", seed))
+	s, search, cpu, err := p.SearchBatch(ctx, g, [][]float64{probe}, opts, seed)
 	if err != nil {
-		return s, fmt.Errorf("perf: encrypt probe: %w", err)
+		return SearchSample{}, err
 	}
-	qb, _ := q.MarshalBinary()
-	s.Encrypt, s.QueryBytes = time.Since(start), len(qb)
-	session := q.Digest()
+	s[0].Search, s[0].SearchCPU = search, cpu
+	return s[0], nil
+}
+
+// SearchBatch runs one search per probe, the responder answering them as
+// one batch (he.Responder.RespondBatch), each through the wire encodings
+// and its own opening. Sample i holds probe i's own figures (its Search
+// and SearchCPU are left zero); search and cpu are the responder's work for
+// the whole batch. Randomness is drawn from seed as in Search, which is a
+// batch of one.
+func (p *Parties) SearchBatch(ctx context.Context, g *he.Gallery, probes [][]float64, opts he.Options, seed uint64) (samples []SearchSample, search, cpu time.Duration, err error) {
+	n := len(probes)
+	samples = make([]SearchSample, n)
+	qs := make([]*he.Query, n)
+	qbs := make([][]byte, n)
+	for i, probe := range probes {
+		start := time.Now()
+		if qs[i], err = p.Querier.EncryptProbe(probe, Reader("query", probeSeed(seed, i))); err != nil {
+			return nil, 0, 0, fmt.Errorf("perf: encrypt probe: %w", err)
+		}
+		qbs[i], _ = qs[i].MarshalBinary()
+		samples[i].Encrypt, samples[i].QueryBytes = time.Since(start), len(qbs[i])
+	}
 	op := p.ps.OpeningParams()
 
 	clock := Start()
-	rq, err := he.ReadQuery(p.ps, qb)
-	if err != nil {
-		return s, fmt.Errorf("perf: read query: %w", err)
+	rqs := make([]*he.Query, n)
+	for i, qb := range qbs {
+		if rqs[i], err = he.ReadQuery(p.ps, qb); err != nil {
+			return nil, 0, 0, fmt.Errorf("perf: read query: %w", err)
+		}
 	}
-	ans, sec, err := p.Responder.Respond(ctx, rq, g, opts, Reader("response", seed))
+	answers, secrets, err := p.Responder.RespondBatch(ctx, rqs, g, opts, Reader("response", seed))
 	if err != nil {
-		return s, fmt.Errorf("perf: respond: %w", err)
+		return nil, 0, 0, fmt.Errorf("perf: respond: %w", err)
 	}
-	ab, _ := ans.MarshalBinary()
-	garbler, gc, err := opening.Garble(op, sec, session[:], Reader("garble", seed))
-	sec.Destroy()
-	if err != nil {
-		return s, fmt.Errorf("perf: garble: %w", err)
+	abs := make([][]byte, n)
+	gcs := make([][]byte, n)
+	garblers := make([]*opening.Garbler, n)
+	for i, ans := range answers {
+		abs[i], _ = ans.MarshalBinary()
+		session := qs[i].Digest()
+		garblers[i], gcs[i], err = opening.Garble(op, secrets[i], session[:], Reader("garble", probeSeed(seed, i)))
+		secrets[i].Destroy()
+		if err != nil {
+			for _, sec := range secrets[i+1:] {
+				sec.Destroy()
+			}
+			return nil, 0, 0, fmt.Errorf("perf: garble: %w", err)
+		}
 	}
-	search, searchCPU := clock.Elapsed()
+	search, cpu = clock.Elapsed()
 
-	start = time.Now()
-	ra, err := he.ReadAnswer(p.ps, ab)
-	if err != nil {
-		return s, fmt.Errorf("perf: read answer: %w", err)
+	evs := make([]*opening.Evaluator, n)
+	reqs := make([][]byte, n)
+	for i, q := range qs {
+		start := time.Now()
+		ra, err := he.ReadAnswer(p.ps, abs[i])
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("perf: read answer: %w", err)
+		}
+		x, err := p.Querier.Shares(q, ra)
+		if err != nil {
+			return nil, 0, 0, fmt.Errorf("perf: shares: %w", err)
+		}
+		session := q.Digest()
+		if evs[i], reqs[i], err = opening.NewEvaluator(op, session[:], gcs[i], x, Reader("evaluate", probeSeed(seed, i))); err != nil {
+			return nil, 0, 0, fmt.Errorf("perf: opening: %w", err)
+		}
+		samples[i].Decide = time.Since(start)
 	}
-	x, err := p.Querier.Shares(q, ra)
-	if err != nil {
-		return s, fmt.Errorf("perf: shares: %w", err)
-	}
-	ev, req, err := opening.NewEvaluator(op, session[:], gc, x, Reader("evaluate", seed))
-	if err != nil {
-		return s, fmt.Errorf("perf: opening: %w", err)
-	}
-	decide := time.Since(start)
 
 	clock = Start()
-	tr, err := garbler.Transfer(req, Reader("transfer", seed))
-	if err != nil {
-		return s, fmt.Errorf("perf: transfer: %w", err)
+	trs := make([][]byte, n)
+	for i, gb := range garblers {
+		if trs[i], err = gb.Transfer(reqs[i], Reader("transfer", probeSeed(seed, i))); err != nil {
+			return nil, 0, 0, fmt.Errorf("perf: transfer: %w", err)
+		}
 	}
 	t2, c2 := clock.Elapsed()
-	s.Search, s.SearchCPU = search+t2, searchCPU+c2
+	search, cpu = search+t2, cpu+c2
 
-	start = time.Now()
-	if s.Hit, err = ev.Finish(tr); err != nil {
-		return s, fmt.Errorf("perf: opening: %w", err)
+	for i, ev := range evs {
+		start := time.Now()
+		s := &samples[i]
+		if s.Hit, err = ev.Finish(trs[i]); err != nil {
+			return nil, 0, 0, fmt.Errorf("perf: opening: %w", err)
+		}
+		s.Decide += time.Since(start)
+		s.QueryBytes += len(reqs[i])
+		s.ResponseBytes = len(abs[i]) + len(gcs[i]) + len(trs[i])
 	}
-	s.Decide = decide + time.Since(start)
-	s.QueryBytes += len(req)
-	s.ResponseBytes = len(ab) + len(gc) + len(tr)
-	return s, nil
+	return samples, search, cpu, nil
 }
+
+// probeSeed is the seed of probe i of a batch: seed itself for the first,
+// so that a batch of one draws what a single search draws.
+func probeSeed(seed uint64, i int) uint64 { return seed ^ uint64(i)<<48 }
 
 // Reader returns a deterministic stream of bytes for label and seed
 // (ChaCha8 keyed by SHA-256 of both): reproducible measurements. It must
