@@ -30,6 +30,7 @@ import (
 //	key_store { type = "file"  path = "keys" }
 //	policy      = "policy.hcl"
 //	gallery_dir = "gallery"
+//	# gallery_memory_budget = -1
 //	partner "co-migracion" {
 //	  agreement = "us-co"
 //	  address   = "puente.migracion.example:7443"
@@ -63,7 +64,14 @@ type Config struct {
 	// MaxConcurrent bounds the encrypted evaluations run at once (each holds large buffers);
 	// default 1. Further queries wait, within their deadline.
 	MaxConcurrent int
-	Partners      []PartnerConfig
+	// GalleryMemoryBudget bounds the bytes of each partner gallery's plaintexts kept ready in NTT
+	// form (he.PackOptions.MemoryBudget): -1, the default, keeps every block; 0 keeps none. A
+	// gallery is always held as compact coefficients too, and a block beyond the budget is
+	// converted during each search instead: about 576 MiB saved for about 1 CPU-s per search per
+	// block of 32,768 entries at m = 128 (docs/performance.md). Unused when shards score the
+	// gallery (they have puente shard -memory-budget).
+	GalleryMemoryBudget int64
+	Partners            []PartnerConfig
 	// Shards, when set, names the shards that hold and score the node's galleries (see ShardsConfig).
 	Shards *ShardsConfig
 }
@@ -120,6 +128,10 @@ func (c *Config) Path(p string) string {
 // maxConfigSize bounds a configuration file.
 const maxConfigSize = 1 << 20
 
+// maxGalleryMemoryBudget bounds gallery_memory_budget: 16 TiB, far beyond any machine's memory
+// and exactly representable as the float64 the parser reads numbers as.
+const maxGalleryMemoryBudget = 1 << 44
+
 // LoadConfig reads and checks the configuration file at path.
 func LoadConfig(path string) (*Config, error) {
 	src, err := os.ReadFile(path)
@@ -142,7 +154,8 @@ func ParseConfig(src []byte, file string) (*Config, error) {
 	c := &Config{File: file, Dir: filepath.Dir(file)}
 	var perr error
 	top, blocks := newFields(file, 1, list.Items, []string{"node", "test_node", "listen", "metrics_listen", "admin_socket",
-		"tls", "key_store", "identity", "policy", "gallery_dir", "audit_log", "state_file", "replay_window", "max_concurrent_queries", "shards"},
+		"tls", "key_store", "identity", "policy", "gallery_dir", "audit_log", "state_file", "replay_window", "max_concurrent_queries",
+		"gallery_memory_budget", "shards"},
 		[]string{"partner"}, &perr)
 	c.Node = top.str("node", true)
 	c.TestNode = top.boolean("test_node")
@@ -165,6 +178,10 @@ func ParseConfig(src []byte, file string) (*Config, error) {
 	c.MaxConcurrent = 1
 	if top.items["max_concurrent_queries"] != nil {
 		c.MaxConcurrent = top.integer("max_concurrent_queries", false, 1, 64)
+	}
+	c.GalleryMemoryBudget = -1
+	if top.items["gallery_memory_budget"] != nil {
+		c.GalleryMemoryBudget = int64(top.integer("gallery_memory_budget", false, -1, maxGalleryMemoryBudget))
 	}
 	c.parseTLS(top)
 	c.parseKeyStore(top)

@@ -24,6 +24,7 @@ listen = "127.0.0.1:7443"
 metrics_listen = "127.0.0.1:9464"
 replay_window = "10m"
 max_concurrent_queries = 2
+gallery_memory_budget = 4294967296
 tls {
   cert = "tls/node.crt"
   key  = "tls/node.key"
@@ -62,7 +63,7 @@ func TestParseConfig(t *testing.T) {
 		t.Errorf("partner: %+v", p)
 	case p.Transform.OutputDim() != 124:
 		t.Errorf("transform output dim %d, want 124", p.Transform.OutputDim())
-	case c.ReplayWindow.Minutes() != 10 || c.MaxConcurrent != 2 || c.TestNode:
+	case c.ReplayWindow.Minutes() != 10 || c.MaxConcurrent != 2 || c.GalleryMemoryBudget != 4<<30 || c.TestNode:
 		t.Errorf("config: %+v", c)
 	case c.Path(c.TLSCert) != "/etc/puente/tls/node.crt" || c.Path(c.AdminSocket) != "/etc/puente/run/admin.sock":
 		t.Errorf("relative paths: %s %s", c.Path(c.TLSCert), c.Path(c.AdminSocket))
@@ -71,7 +72,7 @@ func TestParseConfig(t *testing.T) {
 
 func TestParseConfigErrors(t *testing.T) {
 	tests := []struct{ edit, want string }{
-		{"\nport = 3\n", `:33: unknown field "port"`},
+		{"\nport = 3\n", `:34: unknown field "port"`},
 		{"listen = \"x:1\"\n", "already set"},
 		{"test_node = \"yes\"\n", "test_node must be true or false"},
 		{"replay_window = \"2d\"\n", "replay_window"},
@@ -99,6 +100,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{`  card      = "partners/co.json"` + "\n", "", "required field card is missing"},
 		{`type = "file"`, `type = "s3"`, `key_store type "s3"`},
 		{`max_concurrent_queries = 2`, `max_concurrent_queries = 0`, "max_concurrent_queries = 0"},
+		{`gallery_memory_budget = 4294967296`, `gallery_memory_budget = -2`, "gallery_memory_budget = -2"},
+		{`gallery_memory_budget = 4294967296`, `gallery_memory_budget = 1.5`, "gallery_memory_budget must be a whole number"},
+		{`gallery_memory_budget = 4294967296`, `gallery_memory_budget = "4GiB"`, "gallery_memory_budget must be a number"},
+		{`gallery_memory_budget = 4294967296`, `gallery_memory_budget = 17592186044417`, "gallery_memory_budget = 17592186044417"},
 	}
 	for _, tt := range replace {
 		src := strings.Replace(goodConfig, tt.old, tt.new, 1)
@@ -112,14 +117,41 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
+// TestParseConfigGalleryMemoryBudget: gallery_memory_budget is -1 (every block in NTT form)
+// when absent, and takes every whole number from -1 to 1<<44.
+func TestParseConfigGalleryMemoryBudget(t *testing.T) {
+	for _, tt := range []struct {
+		line string
+		want int64
+	}{
+		{"", -1},
+		{"gallery_memory_budget = -1", -1},
+		{"gallery_memory_budget = 0", 0},
+		{"gallery_memory_budget = 603979776", 576 << 20},
+		{"gallery_memory_budget = 17592186044416", 1 << 44},
+	} {
+		src := strings.Replace(goodConfig, "gallery_memory_budget = 4294967296", tt.line, 1)
+		c, err := ParseConfig([]byte(src), "c.hcl")
+		if err != nil {
+			t.Errorf("%q: %v", tt.line, err)
+		} else if c.GalleryMemoryBudget != tt.want {
+			t.Errorf("%q: budget %d, want %d", tt.line, c.GalleryMemoryBudget, tt.want)
+		}
+	}
+}
+
 func TestInitHomeConfigLoads(t *testing.T) {
 	home := filepath.Join(t.TempDir(), "n")
 	card, err := InitHome(context.Background(), home, InitOptions{Node: "us-cbp", TestNode: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadConfig(filepath.Join(home, "puente.hcl")); err != nil {
+	c, err := LoadConfig(filepath.Join(home, "puente.hcl"))
+	if err != nil {
 		t.Fatal(err)
+	}
+	if c.GalleryMemoryBudget != -1 {
+		t.Errorf("the template's gallery_memory_budget is %d, want the default -1", c.GalleryMemoryBudget)
 	}
 	got, err := LoadCard(filepath.Join(home, "card.json"))
 	if err != nil || got.Pin != card.Pin || got.Recipient != card.Recipient {

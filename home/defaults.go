@@ -137,6 +137,11 @@ key_store {
 policy      = "policy.hcl"
 gallery_dir = "gallery"
 
+# Bytes of each partner's gallery kept ready for search in NTT form: about 576 MiB per block of
+# 32,768 entries at m = 128. A block beyond it is converted during each search instead (about
+# 1 CPU-s). -1, the default, keeps every block; 0 keeps none.
+# gallery_memory_budget = -1
+
 # Add one block per partner agency, e.g. with puente partner add:
 # partner "co-migracion" {
 #   agreement = "us-co"
