@@ -83,7 +83,8 @@
 // The querier protects raw features with the epoch's transform (protect), encrypts them under its
 // share (he), and streams the ciphertext in chunks whose size is checked against the parameter
 // set before any byte is accepted and whose SHA-512 is checked before decoding. The responder
-// scores it against the partner's gallery, packed once per gallery generation (gallery.Derived),
+// scores it against the partner's gallery, packed once per gallery generation (gallery.Derived)
+// with at most gallery_memory_budget bytes of it in NTT form (home.Config.GalleryMemoryBudget),
 // audits the answer ([audit.DecisionNotKnown]) and counts it against the quota (and, for Verify,
 // the reference's verification limit), and only then sends it with the garbled circuit that opens
 // it (package opening). In the second round, on the same stream, the querier asks for its input

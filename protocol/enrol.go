@@ -94,7 +94,7 @@ func (n *Node) openGallery(ctx context.Context, p *partner, create bool) (*galle
 		for i := range rows {
 			rows[i] = s.Row(i)
 		}
-		hg, err := he.Pack(p.ps, s.Dim, rows, he.PackOptions{MemoryBudget: -1})
+		hg, err := he.Pack(p.ps, s.Dim, rows, he.PackOptions{MemoryBudget: n.cfg.GalleryMemoryBudget})
 		return packedGallery{g: hg, epoch: s.Epoch}, err
 	})
 	g.labels = gallery.NewDerived(st, func(s *gallery.Snapshot) (map[string]string, error) {
