@@ -21,7 +21,10 @@
 //     responder turns into an encryption under the collective key (see
 //     [Query]). The responder alone cannot decrypt it.
 //  3. The responder evaluates ([Responder.Respond]) against a [Gallery] and
-//     returns an [Answer] with the secrets of its opening.
+//     returns an [Answer] with the secrets of its opening. Several queries
+//     against one gallery may be answered together
+//     ([Responder.RespondBatch]): each gets the answer it would get alone,
+//     and the gallery's conversion is shared.
 //  4. The querier computes its shares of the answer ([Querier.Shares]), and
 //     the two open them with package opening: a garbled circuit whose one
 //     output, the querier's, is the decision.

@@ -251,6 +251,18 @@ func (g *Gallery) Blocks() int { return len(g.blocks) }
 // BabySteps returns n1, the baby-step count the layout was built for.
 func (g *Gallery) BabySteps() int { return g.n1 }
 
+// NTTBlocks returns the number of blocks kept as NTT plaintexts (within
+// PackOptions.MemoryBudget); the others are converted during each search.
+func (g *Gallery) NTTBlocks() int {
+	n := 0
+	for _, bl := range g.blocks {
+		if bl.ntt != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // MemoryBytes returns the bytes held: compact coefficients plus NTT plaintexts.
 func (g *Gallery) MemoryBytes() int64 {
 	var n int64

@@ -20,13 +20,13 @@ var benchCommand = &command{
 	name:    "bench",
 	summary: "measure encrypted search beside the plaintext scan of the same gallery (time, CPU, bytes, peak memory)",
 	examples: []string{
-		"puente-lab bench                              # N = 10,000 at m = 128 on the production set",
-		"puente-lab bench -n 10000,100000 -m 128,512   # every combination, in that order",
-		"puente-lab bench -all -json > bench.json      # the four sizes of docs/performance.md, for machines",
-		"puente-lab bench -n 1000000                    # 10^6 at m = 128 within the default 3.5 GiB memory limit",
-		"puente-lab bench -n 100000 -ntt-budget -1 -memory-limit 0   # every block kept in NTT form, no memory limit",
-		"puente-lab bench -n 100000 -batch 16 -memory-limit 0   # also 16 probes answered as one batch",
-		"puente-lab bench -e2e 10000                   # also one query end to end over gRPC, 10,000 subjects enrolled",
+		"puente-lab bench                                          # N = 10,000 at m = 128 on the production set",
+		"puente-lab bench -n 10000,100000 -m 128,512               # every combination, in that order",
+		"puente-lab bench -all -json > bench.json                  # the four sizes of docs/performance.md, for machines",
+		"puente-lab bench -n 1000000                               # 10^6 at m = 128 within the default 3.5 GiB memory limit",
+		"puente-lab bench -n 100000 -ntt-budget -1 -memory-limit 0 # every block kept in NTT form, no memory limit",
+		"puente-lab bench -n 100000 -batch 16 -memory-limit 0      # also 16 probes answered as one batch",
+		"puente-lab bench -e2e 10000                               # also one query end to end over gRPC, 10,000 subjects enrolled",
 	},
 	run: runBench,
 }
@@ -46,9 +46,10 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	cfg := perf.Config{}
 	fs.IntVar(&cfg.Reps, "reps", 1, "encrypted searches per size (times are means)")
 	fs.Float64Var(&cfg.Tau, "tau", perf.DefaultTau, "threshold of the searches (the probe's one match scores 0.95)")
-	fs.Int64Var(&cfg.NTTBudget, "ntt-budget", defaultNTTBudget, "bytes of gallery plaintexts kept in NTT form; blocks beyond it are converted during each search (-1: every block)")
-	memLimit := fs.Int64("memory-limit", defaultMemoryLimit, "Go's soft memory limit for the run, in bytes (0: none); GOMEMLIMIT in the environment replaces the default")
-	fs.IntVar(&cfg.Batch, "batch", 0, fmt.Sprintf("also run one batched search of this many probes per size (2 to %d; each holds its baby steps, ~150 MiB at m = 128, for the whole search)", he.MaxBatch))
+	cfg.NTTBudget = perf.AutoNTTBudget
+	fs.Var((*nttBudgetFlag)(&cfg.NTTBudget), "ntt-budget", "bytes of gallery plaintexts kept in NTT form, blocks beyond it converted during each search; -1: every block; auto: the blocks the memory limit leaves room for (every block with no limit)")
+	memLimit := fs.Int64("memory-limit", defaultMemoryLimit, "Go's soft memory limit for the searches, in bytes (0: none); GOMEMLIMIT in the environment replaces the default, which -e2e's two nodes do not keep")
+	fs.IntVar(&cfg.Batch, "batch", 0, fmt.Sprintf("also run one batched search of this many probes per size (2 to %d; each probe holds its baby steps, 150-300 MiB at m = 128, for the whole search: raise -memory-limit)", he.MaxBatch))
 	e2eN := fs.Int("e2e", 0, "also measure searches end to end over gRPC between two nodes in this process, against this many enrolled subjects (0: not run)")
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -81,13 +82,19 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	if st.verbose {
 		cfg.Progress = st.err
 	}
-	setMemoryLimit(fs, *memLimit)
+	restore, byDefault := setMemoryLimit(fs, *memLimit)
+	defer restore()
 	rep, err := perf.Run(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	out := benchReport{Report: rep}
 	if *e2eN > 0 {
+		if byDefault {
+			// The default limit is for one party's search; the end-to-end
+			// run holds two nodes, each with its keys, in this process.
+			debug.SetMemoryLimit(math.MaxInt64)
+		}
 		if out.EndToEnd, err = e2e.Run(ctx, e2e.Config{Params: cfg.Params.Name(), Insecure: cfg.Params.Insecure(), N: *e2eN,
 			Reps: cfg.Reps, Tau: cfg.Tau, Progress: cfg.Progress}); err != nil {
 			return err
@@ -104,29 +111,51 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	return out.EndToEnd.WriteTable(st.out)
 }
 
-// The defaults of -ntt-budget and -memory-limit, with which N = 10^6 at
-// m = 128 runs within 4 GiB (docs/performance.md, "Memory"). A block kept
-// in NTT form takes 0.6 GiB at m = 128 and saves about 1 CPU-s of
-// conversion per search; by default none is kept, so that the memory a
-// search needs does not grow with the gallery beyond its compact form
-// (16 MiB per block at m = 128).
-const (
-	defaultNTTBudget   = 0
-	defaultMemoryLimit = 3584 << 20
-)
+// defaultMemoryLimit is -memory-limit's default, with which N = 10^6 at
+// m = 128 runs within 4 GiB (docs/performance.md, "Memory and batches").
+const defaultMemoryLimit = 3584 << 20
+
+// nttBudgetFlag is -ntt-budget: "auto" (perf.AutoNTTBudget) or a whole
+// number of bytes, -1 for every block.
+type nttBudgetFlag int64
+
+func (f *nttBudgetFlag) String() string {
+	if f == nil || int64(*f) == perf.AutoNTTBudget {
+		return "auto"
+	}
+	return strconv.FormatInt(int64(*f), 10)
+}
+
+func (f *nttBudgetFlag) Set(s string) error {
+	if s == "auto" {
+		*f = perf.AutoNTTBudget
+		return nil
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < -1 {
+		return fmt.Errorf("want auto, -1 or a number of bytes, got %q", s)
+	}
+	*f = nttBudgetFlag(v)
+	return nil
+}
 
 // setMemoryLimit applies -memory-limit: the flag when given, else
 // GOMEMLIMIT when set (the runtime has already read it), else the default.
-func setMemoryLimit(fs *flag.FlagSet, limit int64) {
+// It returns a function that restores the process's limit, and whether
+// the limit is -memory-limit's default.
+func setMemoryLimit(fs *flag.FlagSet, limit int64) (restore func(), byDefault bool) {
 	given := false
 	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "memory-limit" })
+	old := debug.SetMemoryLimit(-1)
+	restore = func() { debug.SetMemoryLimit(old) }
 	if !given && os.Getenv("GOMEMLIMIT") != "" {
-		return
+		return restore, false
 	}
 	if limit <= 0 {
 		limit = math.MaxInt64
 	}
 	debug.SetMemoryLimit(limit)
+	return restore, !given
 }
 
 // benchReport is puente-lab bench's JSON: perf's report, and the

@@ -175,6 +175,8 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "-n", "10,x"}, exitUsage, `-n: "x" is not a whole number`},
 		{[]string{"bench", "-m", "4096"}, exitUsage, "-m 4096: at most 2048 on INSECURE-test-n12"},
 		{[]string{"bench", "-reps", "0"}, exitUsage, "-reps must be at least 1"},
+		{[]string{"bench", "-ntt-budget", "-2"}, exitUsage, `want auto, -1 or a number of bytes, got "-2"`},
+		{[]string{"bench", "-ntt-budget", "lots"}, exitUsage, `want auto, -1 or a number of bytes, got "lots"`},
 		{[]string{"bench", "-batch", "1"}, exitUsage, "-batch: 1 is not a whole number in [2, 16]"},
 		{[]string{"bench", "-batch", "17"}, exitUsage, "-batch: 17 is not a whole number in [2, 16]"},
 		{[]string{"bench", "-e2e", "-1"}, exitUsage, "-e2e: -1 is not a whole number"},
@@ -191,7 +193,8 @@ func TestBenchUsage(t *testing.T) {
 }
 
 // TestBenchMemoryFlags checks that -ntt-budget and -memory-limit reach the
-// run and its report, and what they default to without GOMEMLIMIT.
+// run and its report, what they default to without GOMEMLIMIT, and that
+// the run restores the process's memory limit.
 func TestBenchMemoryFlags(t *testing.T) {
 	insecureBench(t)
 	old := debug.SetMemoryLimit(-1)
@@ -200,11 +203,12 @@ func TestBenchMemoryFlags(t *testing.T) {
 	for _, c := range []struct {
 		args          []string
 		budget, limit float64
-		runtimeLimit  int64
+		nttBlocks     float64
 	}{
-		{nil, defaultNTTBudget, defaultMemoryLimit, defaultMemoryLimit},
-		{[]string{"-ntt-budget", "-1", "-memory-limit", "3000000000"}, -1, 3e9, 3e9},
-		{[]string{"-ntt-budget", "1048576", "-memory-limit", "0"}, 1 << 20, 0, math.MaxInt64},
+		{nil, perf.AutoNTTBudget, defaultMemoryLimit, 1},
+		{[]string{"-ntt-budget", "auto", "-memory-limit", "0"}, perf.AutoNTTBudget, 0, 1},
+		{[]string{"-ntt-budget", "-1", "-memory-limit", "3000000000"}, -1, 3e9, 1},
+		{[]string{"-ntt-budget", "0"}, 0, defaultMemoryLimit, 0},
 	} {
 		code, out, errs := runCmd(t, append([]string{"bench", "-json", "-n", "40", "-m", "16"}, c.args...)...)
 		if code != exitOK {
@@ -217,8 +221,11 @@ func TestBenchMemoryFlags(t *testing.T) {
 		if rep["ntt_budget_bytes"] != c.budget || rep["memory_limit_bytes"] != c.limit {
 			t.Errorf("%q: report says NTT budget %v, memory limit %v; want %v, %v", c.args, rep["ntt_budget_bytes"], rep["memory_limit_bytes"], c.budget, c.limit)
 		}
-		if got := debug.SetMemoryLimit(-1); got != c.runtimeLimit {
-			t.Errorf("%q: runtime memory limit %d, want %d", c.args, got, c.runtimeLimit)
+		if sizes, _ := rep["sizes"].([]any); len(sizes) != 1 || sizes[0].(map[string]any)["ntt_blocks"] != c.nttBlocks {
+			t.Errorf("%q: sizes %v, want one with %v blocks in NTT form", c.args, rep["sizes"], c.nttBlocks)
+		}
+		if got := debug.SetMemoryLimit(-1); got != old {
+			t.Errorf("%q: the run left the memory limit at %d, was %d", c.args, got, old)
 		}
 	}
 }

@@ -20,7 +20,7 @@ type Config struct {
 	Sizes     []Size       // galleries, in this order (at least one)
 	Reps      int          // encrypted searches per size (default 1)
 	Tau       float64      // threshold (default DefaultTau)
-	NTTBudget int64        // he.PackOptions.MemoryBudget of every gallery
+	NTTBudget int64        // he.PackOptions.MemoryBudget of every gallery, or AutoNTTBudget
 	Batch     int          // probes of one batched search per size, 2 to he.MaxBatch; 0: none
 	Seed      uint64       // seed of keys, galleries and queries (default 1)
 	Progress  io.Writer    // progress lines, or nil
@@ -43,7 +43,7 @@ type Report struct {
 	Reps       int           `json:"searches_per_size"`
 	Started    time.Time     `json:"started"`
 	Machine    Machine       `json:"machine"`
-	NTTBudget  int64         `json:"ntt_budget_bytes"`   // Config.NTTBudget: -1 every block, 0 none
+	NTTBudget  int64         `json:"ntt_budget_bytes"`   // Config.NTTBudget: -1 every block, 0 none, -2 auto
 	MemLimit   int64         `json:"memory_limit_bytes"` // Go's soft memory limit during the run, 0 when none
 	Ceremony   CeremonyStats `json:"ceremony"`
 	Sizes      []SizeResult  `json:"sizes"`
@@ -59,6 +59,7 @@ type SizeResult struct {
 	BabySteps     int       `json:"baby_steps"`
 	Pack          Seconds   `json:"pack_s"`
 	GalleryBytes  int64     `json:"gallery_memory_bytes"`
+	NTTBlocks     int       `json:"ntt_blocks"` // blocks kept in NTT form; the others are converted during each search
 	Encrypt       Seconds   `json:"encrypt_s"`
 	Search        Seconds   `json:"search_wall_s"`
 	SearchCPU     Seconds   `json:"search_cpu_s"`
@@ -155,14 +156,49 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	return rep, nil
 }
 
+// AutoNTTBudget, as Config.NTTBudget, keeps in NTT form the blocks that
+// Go's memory limit leaves room for (autoNTTBudget), every block when
+// there is no limit.
+const AutoNTTBudget = -2
+
+// searchReserve is what autoNTTBudget leaves for one search's working set
+// beside what is live before it: evaluators, baby steps, the blocks in
+// flight and the collector's headroom. At N = 10^6 and m = 128 the live
+// heap during the search is 1.2 GB above what it holds before it
+// (docs/performance.md, "Memory and batches").
+const searchReserve = 3 << 29 // 1.5 GiB
+
+// autoNTTBudget returns the NTT budget for a gallery of size s under Go's
+// memory limit: the limit, less the heap live now (the keys, both parties),
+// the gallery's compact coefficients, its float32 copy and the float64
+// templates packing reads, and searchReserve; -1 (every block) when there
+// is no limit, 0 when nothing is left.
+func autoNTTBudget(ps *he.ParamSet, s Size) int64 {
+	limit := MemoryLimit()
+	if limit == 0 {
+		return -1
+	}
+	S := int64(ps.Slots())
+	blocks := (int64(s.N) + S - 1) / S
+	pad := int64(1) << bits.Len(uint(max(s.Dims, 2)-1))
+	compact := blocks * pad * S * 4
+	templates := int64(s.N) * int64(s.Dims) * (4 + 8)
+	return max(0, limit-HeapLive()-compact-templates-searchReserve)
+}
+
 // measureSize measures one gallery size; its peak RSS is reset first.
 func measureSize(ctx context.Context, p *Parties, s Size, c Config, seed uint64) (SizeResult, error) {
 	r := SizeResult{Size: s, PeakScope: ResetPeakRSS()}
-	g, err := NewGallery(p.ps, s, seed, he.PackOptions{MemoryBudget: c.NTTBudget})
+	budget := c.NTTBudget
+	if budget == AutoNTTBudget {
+		budget = autoNTTBudget(p.ps, s)
+	}
+	g, err := NewGallery(p.ps, s, seed, he.PackOptions{MemoryBudget: budget})
 	if err != nil {
 		return r, err
 	}
 	r.Blocks, r.BabySteps, r.Pack, r.GalleryBytes = g.Packed.Blocks(), g.Packed.BabySteps(), Seconds(g.Pack), g.Packed.MemoryBytes()
+	r.NTTBlocks = g.Packed.NTTBlocks()
 	opts := he.Options{Threshold: he.Threshold{Tau: c.Tau}}
 	var sum SearchSample
 	for k := 0; k < c.Reps; k++ {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"time"
@@ -160,4 +161,16 @@ func MemoryLimit() int64 {
 		return l
 	}
 	return 0
+}
+
+// HeapLive returns the bytes of heap the last collection found live, after
+// a collection (runtime/metrics /gc/heap/live:bytes).
+func HeapLive() int64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int64(sample[0].Value.Uint64())
 }

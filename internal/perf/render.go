@@ -17,7 +17,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 // TableHeader is the header row of [Report.WriteTable]'s table.
-var TableHeader = []string{"gallery", "blocks", "probe encryption", "search (wall)", "search (CPU)",
+var TableHeader = []string{"gallery", "blocks", "in NTT form", "probe encryption", "search (wall)", "search (CPU)",
 	"plaintext scan", "ratio (wall)", "decision", "query", "response", "peak RSS"}
 
 // WriteTable writes the report for people: a few lines on the parameter
@@ -36,7 +36,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "machine: %s, %d CPUs, GOMAXPROCS %d, %s RAM, %s %s/%s; load average %s at start, %s at end\n",
 		orUnknown(m.CPUModel), m.NumCPU, m.GOMAXPROCS, bytesOrUnknown(m.MemTotal), m.GoVersion, m.GOOS, m.GOARCH,
 		load(m.LoadAvg), load(r.LoadAvgEnd))
-	fmt.Fprintf(&b, "memory: %s of gallery plaintexts kept in NTT form, Go memory limit %s\n", nttBudget(r.NTTBudget), limit(r.MemLimit))
+	fmt.Fprintf(&b, "memory: gallery plaintexts kept in NTT form: %s; Go memory limit %s\n", nttBudget(r.NTTBudget), limit(r.MemLimit))
 	c := r.Ceremony
 	fmt.Fprintf(&b, "ceremony (both parties in this process, max dims %d, %d steps): %s wall, %s CPU; sent: querier %s, responder %s;"+
 		" evaluation keys as stored %s, secret share %s; peak RSS %s\n\n",
@@ -46,7 +46,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	b.WriteString(strings.Repeat("---|", len(TableHeader)) + "\n")
 	for _, s := range r.Sizes {
 		cells := []string{
-			fmt.Sprintf("N = %s, m = %d", Thousands(int64(s.N)), s.Dims), fmt.Sprint(s.Blocks),
+			fmt.Sprintf("N = %s, m = %d", Thousands(int64(s.N)), s.Dims), fmt.Sprint(s.Blocks), fmt.Sprint(s.NTTBlocks),
 			Duration(time.Duration(s.Encrypt)), Duration(time.Duration(s.Search)), Duration(time.Duration(s.SearchCPU)),
 			Duration(time.Duration(s.Plain)), Thousands(int64(s.Ratio+0.5)) + "×", Duration(time.Duration(s.Decide)),
 			Bytes(int64(s.QueryBytes)), Bytes(int64(s.ResponseBytes)), peak(s.PeakRSS, s.PeakScope),
@@ -80,6 +80,8 @@ func (r *Report) batchRows() string {
 
 func nttBudget(n int64) string {
 	switch {
+	case n == AutoNTTBudget:
+		return "what the memory limit leaves room for"
 	case n < 0:
 		return "every block"
 	case n == 0:
