@@ -18,11 +18,13 @@ import (
 
 // TestRespondBatch answers four queries in one batch (two hits in
 // different blocks, a miss, and the first probe again) against a gallery
-// of two blocks, with its blocks converted during the search and (not with
-// -short) kept in NTT form. Each answer must equal, byte for byte, the answer Respond gives
-// to that query alone with the same randomness: what a query receives does
-// not depend on the other queries of its batch. Each answer's opening must
-// decide as the plaintext does.
+// of two blocks: converted during the search with four workers (each block
+// splits its giant steps between two scorers), one block kept in NTT form
+// and the other converted with one worker, and (not with -short) every
+// block kept. Each answer must equal, byte for byte, the answer Respond
+// gives to that query alone with the same randomness: what a query
+// receives does not depend on the other queries of its batch. Each
+// answer's opening must decide as the plaintext does.
 func TestRespondBatch(t *testing.T) {
 	ps := hetest.InsecureN12()
 	f := getFixture(t, ps)
@@ -35,16 +37,25 @@ func TestRespondBatch(t *testing.T) {
 	gal[7] = perf.WithScore(rng, probes[0], 0.95)
 	gal[S+5] = perf.WithScore(rng, probes[1], 0.93)
 	probes = append(probes, probes[0])
-	opts := onebitOpts()
-	budgets := []int64{0, -1}
+	_, block := ps.PackedBytes(n, m)
+	cases := []struct {
+		budget    int64
+		workers   int
+		nttBlocks int
+	}{{0, 4, 0}, {block, 1, 1}, {-1, 0, 2}}
 	if testing.Short() {
-		budgets = budgets[:1]
+		cases = cases[:1]
 	}
-	for _, budget := range budgets {
-		g, err := he.Pack(ps, m, gal, he.PackOptions{MemoryBudget: budget})
+	for _, c := range cases {
+		g, err := he.Pack(ps, m, gal, he.PackOptions{MemoryBudget: c.budget})
 		if err != nil {
 			t.Fatal(err)
 		}
+		if g.NTTBlocks() != c.nttBlocks {
+			t.Fatalf("budget %d: %d blocks in NTT form, want %d", c.budget, g.NTTBlocks(), c.nttBlocks)
+		}
+		opts := onebitOpts()
+		opts.Workers = c.workers
 		qs := make([]*he.Query, len(probes))
 		for i, p := range probes {
 			if qs[i], err = f.qr.EncryptProbe(p, hetest.Reader(uint64(100+i))); err != nil {
@@ -53,10 +64,10 @@ func TestRespondBatch(t *testing.T) {
 		}
 		answers, secrets, err := f.r.RespondBatch(context.Background(), qs, g, opts, hetest.Reader(200))
 		if err != nil {
-			t.Fatalf("budget %d: batch: %v", budget, err)
+			t.Fatalf("budget %d: batch: %v", c.budget, err)
 		}
 		if len(answers) != len(qs) || len(secrets) != len(qs) {
-			t.Fatalf("budget %d: %d answers, %d secrets for %d queries", budget, len(answers), len(secrets), len(qs))
+			t.Fatalf("budget %d: %d answers, %d secrets for %d queries", c.budget, len(answers), len(secrets), len(qs))
 		}
 		for i, q := range qs {
 			// Query i's randomness is the i-th 64-byte seed of the batch's stream.
@@ -66,16 +77,16 @@ func TestRespondBatch(t *testing.T) {
 			}
 			alone, _, err := f.r.Respond(context.Background(), q, g, opts, rd)
 			if err != nil {
-				t.Fatalf("budget %d, query %d alone: %v", budget, i, err)
+				t.Fatalf("budget %d, query %d alone: %v", c.budget, i, err)
 			}
 			ab, _ := answers[i].MarshalBinary()
 			want, _ := alone.MarshalBinary()
 			if !bytes.Equal(ab, want) {
-				t.Errorf("budget %d, query %d: the batch's answer differs from the answer to the query alone", budget, i)
+				t.Errorf("budget %d, %d workers, query %d: the batch's answer differs from the answer to the query alone", c.budget, c.workers, i)
 			}
 			_, exact, _ := plainCount(ps, opts.Threshold, probes[i], gal)
 			if o := f.open(t, q, answers[i], secrets[i], g.Blocks(), uint64(300+10*i)); o.hit != (exact > 0) {
-				t.Errorf("budget %d, query %d: decision %v, plaintext count %d", budget, i, o.hit, exact)
+				t.Errorf("budget %d, %d workers, query %d: decision %v, plaintext count %d", c.budget, c.workers, i, o.hit, exact)
 			}
 		}
 	}

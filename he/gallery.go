@@ -236,7 +236,17 @@ func (g *Gallery) precompute(budget int64, workers int) {
 }
 
 func (g *Gallery) blockNTTBytes() int64 {
-	return int64(g.pad) * int64(g.ps.topLevel()+1) * int64(g.ps.params.N()) * 8
+	_, per := g.ps.PackedBytes(g.size, g.dims)
+	return per
+}
+
+// PackedBytes returns what Pack holds for n templates of dims coordinates:
+// the compact coefficients of the whole gallery, and the NTT plaintexts of
+// one block kept ready (PackOptions.MemoryBudget).
+func (ps *ParamSet) PackedBytes(n, dims int) (compact, nttPerBlock int64) {
+	S, pad := int64(ps.Slots()), int64(padDims(dims))
+	blocks := (int64(n) + S - 1) / S
+	return blocks * pad * int64(ps.params.N()) * 4, pad * int64(ps.topLevel()+1) * int64(ps.params.N()) * 8
 }
 
 // Len returns the number of entries (present or absent).

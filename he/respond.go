@@ -89,8 +89,10 @@ func (r *Responder) Respond(ctx context.Context, q *Query, g *Gallery, opts Opti
 
 // MaxBatch bounds the queries of one RespondBatch. Each query of a batch
 // holds its n1 baby steps, ciphertexts at the top level (9.4 MB each on
-// puente-ckks-n15-v2), until every block is scored: 16 queries at n1 = 32
-// hold 4.8 GB.
+// puente-ckks-n15-v2; n1 is 16 to 64 at m = 128, Gallery.BabySteps), until
+// every block is scored: 16 queries at n1 = 32 hold 4.8 GB. Each worker
+// also holds one top-level ciphertext per query and, for blocks not kept in
+// NTT form, n1 converted diagonals (4.7 MB each).
 const MaxBatch = 16
 
 // RespondBatch answers several queries against the same gallery, each as

@@ -75,11 +75,10 @@ type scorer struct {
 }
 
 func (r *Responder) newScorer(eval *ckks.Evaluator, level int) *scorer {
-	ps, top := r.ps, level
 	return &scorer{
 		r: r, eval: eval,
-		acc: ckks.NewCiphertext(ps.params, 1, top),
-		tmp: ckks.NewCiphertext(ps.params, 1, top),
+		acc: ckks.NewCiphertext(r.ps.params, 1, level),
+		tmp: ckks.NewCiphertext(r.ps.params, 1, level),
 	}
 }
 

@@ -69,7 +69,8 @@ type Config struct {
 	// gallery is always held as compact coefficients too, and a block beyond the budget is
 	// converted during each search instead: about 576 MiB saved for about 1 CPU-s per search per
 	// block of 32,768 entries at m = 128 (docs/performance.md). Unused when shards score the
-	// gallery (they have puente shard -memory-budget).
+	// gallery (they have puente shard -memory-budget). ParseConfig sets the default; a Config
+	// made otherwise must set it too, since 0 converts every block on every search.
 	GalleryMemoryBudget int64
 	Partners            []PartnerConfig
 	// Shards, when set, names the shards that hold and score the node's galleries (see ShardsConfig).

@@ -25,7 +25,7 @@ var benchCommand = &command{
 		"puente-lab bench -all -json > bench.json                  # the four sizes of docs/performance.md, for machines",
 		"puente-lab bench -n 1000000                               # 10^6 at m = 128 within the default 3.5 GiB memory limit",
 		"puente-lab bench -n 100000 -ntt-budget -1 -memory-limit 0 # every block kept in NTT form, no memory limit",
-		"puente-lab bench -n 100000 -batch 16 -memory-limit 0      # also 16 probes answered as one batch",
+		"puente-lab bench -n 100000 -batch 16 -ntt-budget 0        # also 16 probes answered as one batch, which shares the conversion",
 		"puente-lab bench -e2e 10000                               # also one query end to end over gRPC, 10,000 subjects enrolled",
 	},
 	run: runBench,
@@ -48,8 +48,8 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	fs.Float64Var(&cfg.Tau, "tau", perf.DefaultTau, "threshold of the searches (the probe's one match scores 0.95)")
 	cfg.NTTBudget = perf.AutoNTTBudget
 	fs.Var((*nttBudgetFlag)(&cfg.NTTBudget), "ntt-budget", "bytes of gallery plaintexts kept in NTT form, blocks beyond it converted during each search; -1: every block; auto: the blocks the memory limit leaves room for (every block with no limit)")
-	memLimit := fs.Int64("memory-limit", defaultMemoryLimit, "Go's soft memory limit for the searches, in bytes (0: none); GOMEMLIMIT in the environment replaces the default, which -e2e's two nodes do not keep")
-	fs.IntVar(&cfg.Batch, "batch", 0, fmt.Sprintf("also run one batched search of this many probes per size (2 to %d; each probe holds its baby steps, 150-300 MiB at m = 128, for the whole search: raise -memory-limit)", he.MaxBatch))
+	memLimit := fs.Int64("memory-limit", defaultMemoryLimit, "Go's soft memory limit for the searches, in bytes (0: none); GOMEMLIMIT in the environment replaces the default, which neither -batch nor -e2e's two nodes keep")
+	fs.IntVar(&cfg.Batch, "batch", 0, fmt.Sprintf("also run one batched search of this many probes per size (2 to %d; each probe holds its baby steps, 150-600 MiB at m = 128, for the whole search)", he.MaxBatch))
 	e2eN := fs.Int("e2e", 0, "also measure searches end to end over gRPC between two nodes in this process, against this many enrolled subjects (0: not run)")
 	rest, err := parse(fs, args)
 	if err != nil {
@@ -66,6 +66,8 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 		return usagef("-reps must be at least 1")
 	case !(cfg.Tau > -1 && cfg.Tau < perf.MatchScore):
 		return usagef("-tau must be in (-1, %g) so that the probe's match is a hit", perf.MatchScore)
+	case *memLimit < 0:
+		return usagef("-memory-limit: %d is not a number of bytes (0: no limit)", *memLimit)
 	case cfg.Batch != 0 && (cfg.Batch < 2 || cfg.Batch > he.MaxBatch):
 		return usagef("-batch: %d is not a whole number in [2, %d]", cfg.Batch, he.MaxBatch)
 	case *e2eN < 0 || *e2eN > maxGallery:
@@ -84,6 +86,11 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	}
 	restore, byDefault := setMemoryLimit(fs, *memLimit)
 	defer restore()
+	if byDefault && cfg.Batch > 0 {
+		// The default limit is sized for one search; a batch holds every
+		// probe's baby steps (he.MaxBatch).
+		debug.SetMemoryLimit(math.MaxInt64)
+	}
 	rep, err := perf.Run(ctx, cfg)
 	if err != nil {
 		return err

@@ -175,6 +175,7 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "-n", "10,x"}, exitUsage, `-n: "x" is not a whole number`},
 		{[]string{"bench", "-m", "4096"}, exitUsage, "-m 4096: at most 2048 on INSECURE-test-n12"},
 		{[]string{"bench", "-reps", "0"}, exitUsage, "-reps must be at least 1"},
+		{[]string{"bench", "-memory-limit", "-1"}, exitUsage, "-memory-limit: -1 is not a number of bytes"},
 		{[]string{"bench", "-ntt-budget", "-2"}, exitUsage, `want auto, -1 or a number of bytes, got "-2"`},
 		{[]string{"bench", "-ntt-budget", "lots"}, exitUsage, `want auto, -1 or a number of bytes, got "lots"`},
 		{[]string{"bench", "-batch", "1"}, exitUsage, "-batch: 1 is not a whole number in [2, 16]"},

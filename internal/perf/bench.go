@@ -59,7 +59,8 @@ type SizeResult struct {
 	BabySteps     int       `json:"baby_steps"`
 	Pack          Seconds   `json:"pack_s"`
 	GalleryBytes  int64     `json:"gallery_memory_bytes"`
-	NTTBlocks     int       `json:"ntt_blocks"` // blocks kept in NTT form; the others are converted during each search
+	NTTBudget     int64     `json:"ntt_budget_bytes"` // the budget packing used (auto resolved), -1 every block
+	NTTBlocks     int       `json:"ntt_blocks"`       // blocks kept in NTT form; the others are converted during each search
 	Encrypt       Seconds   `json:"encrypt_s"`
 	Search        Seconds   `json:"search_wall_s"`
 	SearchCPU     Seconds   `json:"search_cpu_s"`
@@ -162,28 +163,25 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 const AutoNTTBudget = -2
 
 // searchReserve is what autoNTTBudget leaves for one search's working set
-// beside what is live before it: evaluators, baby steps, the blocks in
-// flight and the collector's headroom. At N = 10^6 and m = 128 the live
-// heap during the search is 1.2 GB above what it holds before it
-// (docs/performance.md, "Memory and batches").
-const searchReserve = 3 << 29 // 1.5 GiB
+// beside what is live before it: the evaluators' buffers, baby steps and
+// blocks in flight, which grow with the workers, and the collector's
+// headroom. At N = 10^6, m = 128 and two workers the live heap during the
+// search is 1.2 GB above what it holds before it (docs/performance.md,
+// "Memory and batches"); the reserve is 1.5 GiB there.
+func searchReserve(workers int) int64 { return 1<<30 + int64(workers)<<28 }
 
-// autoNTTBudget returns the NTT budget for a gallery of size s under Go's
-// memory limit: the limit, less the heap live now (the keys, both parties),
-// the gallery's compact coefficients, its float32 copy and the float64
-// templates packing reads, and searchReserve; -1 (every block) when there
-// is no limit, 0 when nothing is left.
-func autoNTTBudget(ps *he.ParamSet, s Size) int64 {
-	limit := MemoryLimit()
+// autoNTTBudget returns the NTT budget for a gallery of size s under a
+// memory limit, with live bytes of heap already held (keys, parties): the
+// limit less live, the gallery's compact coefficients, its float32 copy,
+// the float64 templates packing reads and searchReserve; -1 (every block)
+// when there is no limit (0), 0 when nothing is left.
+func autoNTTBudget(ps *he.ParamSet, s Size, limit, live int64) int64 {
 	if limit == 0 {
 		return -1
 	}
-	S := int64(ps.Slots())
-	blocks := (int64(s.N) + S - 1) / S
-	pad := int64(1) << bits.Len(uint(max(s.Dims, 2)-1))
-	compact := blocks * pad * S * 4
+	compact, _ := ps.PackedBytes(s.N, s.Dims)
 	templates := int64(s.N) * int64(s.Dims) * (4 + 8)
-	return max(0, limit-HeapLive()-compact-templates-searchReserve)
+	return max(0, limit-live-compact-templates-searchReserve(runtime.GOMAXPROCS(0)))
 }
 
 // measureSize measures one gallery size; its peak RSS is reset first.
@@ -191,8 +189,9 @@ func measureSize(ctx context.Context, p *Parties, s Size, c Config, seed uint64)
 	r := SizeResult{Size: s, PeakScope: ResetPeakRSS()}
 	budget := c.NTTBudget
 	if budget == AutoNTTBudget {
-		budget = autoNTTBudget(p.ps, s)
+		budget = autoNTTBudget(p.ps, s, MemoryLimit(), HeapLive())
 	}
+	r.NTTBudget = budget
 	g, err := NewGallery(p.ps, s, seed, he.PackOptions{MemoryBudget: budget})
 	if err != nil {
 		return r, err
@@ -243,15 +242,19 @@ func measureSize(ctx context.Context, p *Parties, s Size, c Config, seed uint64)
 }
 
 // measureBatch runs one batched search of c.Batch probes against g: the
-// gallery's probe, and in turn a probe matching another entry (a hit) and a
-// random unit vector (a miss). Every decision is checked against the
+// gallery's probe, and in turn a probe matching another entry than the
+// gallery's match (a hit) and a random unit vector (a miss). Every decision is checked against the
 // plaintext scan of its probe.
 func measureBatch(ctx context.Context, p *Parties, g *Gallery, c Config, single Seconds, seed uint64) (*Batch, error) {
 	rng := rand.New(rand.NewPCG(seed, uint64(c.Batch)))
 	probes := [][]float64{g.Probe}
 	for i := 1; i < c.Batch; i++ {
 		if i%2 == 1 {
-			row := g.Plain[(i*len(g.Plain))/c.Batch]
+			k := (i * len(g.Plain)) / c.Batch
+			if k == g.Match {
+				k = (k + 1) % len(g.Plain)
+			}
+			row := g.Plain[k]
 			v := make([]float64, len(row))
 			for j, x := range row {
 				v[j] = float64(x)

@@ -3,14 +3,14 @@ package perf
 import (
 	"bytes"
 	"fmt"
-	"github.com/puente-id/puente/he"
 	"io"
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"runtime/debug"
 	"testing"
 	"time"
+
+	"github.com/puente-id/puente/he"
 )
 
 func TestParseStatusKB(t *testing.T) {
@@ -151,36 +151,31 @@ func TestReader(t *testing.T) {
 }
 
 // TestAutoNTTBudget checks -ntt-budget auto's arithmetic against the
-// production set: every block without a memory limit, what the limit
-// leaves beside the live heap, the gallery and the reserve, none when the
-// limit is below that, and room for a block of N = 10^4 under the bench's
-// default limit.
+// production set, with the bench's live heap before a gallery (the keys and
+// both parties: 0.94 GiB measured) and its default limit: every block
+// without a limit, one block of N = 10^4 kept, none of N = 10^6, and
+// exactly what is left when the limit is raised.
 func TestAutoNTTBudget(t *testing.T) {
 	ps, err := he.Lookup(he.N15V2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := debug.SetMemoryLimit(-1)
-	t.Cleanup(func() { debug.SetMemoryLimit(old) })
-	million := Size{N: 1000000, Dims: 128}
-	debug.SetMemoryLimit(math.MaxInt64)
-	if b := autoNTTBudget(ps, million); b != -1 {
-		t.Errorf("no limit: budget %d, want -1", b)
+	const live, limit = 1 << 30, 3584 << 20
+	million, small := Size{N: 1000000, Dims: 128}, Size{N: 10000, Dims: 128}
+	if b := autoNTTBudget(ps, million, 0, live); b != -1 {
+		t.Errorf("no limit: budget %d, want -1 (every block)", b)
+	}
+	_, block := ps.PackedBytes(small.N, small.Dims)
+	if b := autoNTTBudget(ps, small, limit, live); b < block {
+		t.Errorf("10^4: budget %d, want at least one block (%d)", b, block)
+	}
+	if b := autoNTTBudget(ps, million, limit, live); b != 0 {
+		t.Errorf("10^6: budget %d, want 0", b)
 	}
 	// 31 blocks of 128 diagonals of 32,768 int32 coefficients, and 10^6
 	// templates in float32 and float64.
-	gallery := int64(31*128*32768*4 + 1000000*128*12)
-	const extra = 5 << 30
-	debug.SetMemoryLimit(HeapLive() + gallery + searchReserve + extra)
-	if b := autoNTTBudget(ps, million); b < extra-64<<20 || b > extra+64<<20 {
-		t.Errorf("limit 5 GiB above the need: budget %d, want about %d", b, int64(extra))
-	}
-	debug.SetMemoryLimit(HeapLive() + gallery + searchReserve - 1<<20)
-	if b := autoNTTBudget(ps, million); b != 0 {
-		t.Errorf("limit below the need: budget %d, want 0", b)
-	}
-	debug.SetMemoryLimit(3584 << 20)
-	if b := autoNTTBudget(ps, Size{N: 10000, Dims: 128}); b < 1<<30 {
-		t.Errorf("10^4 under 3.5 GiB: budget %d, want room for at least one block (576 MiB)", b)
+	need := int64(live + 31*128*32768*4 + 1000000*128*12 + searchReserve(runtime.GOMAXPROCS(0)))
+	if b := autoNTTBudget(ps, million, need+5*block, live); b != 5*block {
+		t.Errorf("limit five blocks above the need: budget %d, want %d", b, 5*block)
 	}
 }

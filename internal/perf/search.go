@@ -228,10 +228,9 @@ func (p *Parties) Search(ctx context.Context, g *he.Gallery, probe []float64, op
 // the whole batch. Randomness is drawn from seed as in Search, which is a
 // batch of one.
 func (p *Parties) SearchBatch(ctx context.Context, g *he.Gallery, probes [][]float64, opts he.Options, seed uint64) (samples []SearchSample, search, cpu time.Duration, err error) {
-	n := len(probes)
-	samples = make([]SearchSample, n)
-	qs := make([]*he.Query, n)
-	qbs := make([][]byte, n)
+	samples = make([]SearchSample, len(probes))
+	qs := make([]*he.Query, len(probes))
+	qbs := make([][]byte, len(probes))
 	for i, probe := range probes {
 		start := time.Now()
 		if qs[i], err = p.Querier.EncryptProbe(probe, Reader("query", probeSeed(seed, i))); err != nil {
@@ -240,41 +239,25 @@ func (p *Parties) SearchBatch(ctx context.Context, g *he.Gallery, probes [][]flo
 		qbs[i], _ = qs[i].MarshalBinary()
 		samples[i].Encrypt, samples[i].QueryBytes = time.Since(start), len(qbs[i])
 	}
-	op := p.ps.OpeningParams()
 
 	clock := Start()
-	rqs := make([]*he.Query, n)
-	for i, qb := range qbs {
-		if rqs[i], err = he.ReadQuery(p.ps, qb); err != nil {
-			return nil, 0, 0, fmt.Errorf("perf: read query: %w", err)
+	answers, garblers, err := p.respond(ctx, g, qs, qbs, opts, seed)
+	defer func() {
+		for _, gb := range garblers {
+			gb.Destroy() // a no-op after Transfer
 		}
-	}
-	answers, secrets, err := p.Responder.RespondBatch(ctx, rqs, g, opts, Reader("response", seed))
+	}()
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("perf: respond: %w", err)
-	}
-	abs := make([][]byte, n)
-	gcs := make([][]byte, n)
-	garblers := make([]*opening.Garbler, n)
-	for i, ans := range answers {
-		abs[i], _ = ans.MarshalBinary()
-		session := qs[i].Digest()
-		garblers[i], gcs[i], err = opening.Garble(op, secrets[i], session[:], Reader("garble", probeSeed(seed, i)))
-		secrets[i].Destroy()
-		if err != nil {
-			for _, sec := range secrets[i+1:] {
-				sec.Destroy()
-			}
-			return nil, 0, 0, fmt.Errorf("perf: garble: %w", err)
-		}
+		return nil, 0, 0, err
 	}
 	search, cpu = clock.Elapsed()
 
-	evs := make([]*opening.Evaluator, n)
-	reqs := make([][]byte, n)
+	op := p.ps.OpeningParams()
+	evs := make([]*opening.Evaluator, len(qs))
+	reqs := make([][]byte, len(qs))
 	for i, q := range qs {
 		start := time.Now()
-		ra, err := he.ReadAnswer(p.ps, abs[i])
+		ra, err := he.ReadAnswer(p.ps, answers[i].bytes)
 		if err != nil {
 			return nil, 0, 0, fmt.Errorf("perf: read answer: %w", err)
 		}
@@ -283,14 +266,14 @@ func (p *Parties) SearchBatch(ctx context.Context, g *he.Gallery, probes [][]flo
 			return nil, 0, 0, fmt.Errorf("perf: shares: %w", err)
 		}
 		session := q.Digest()
-		if evs[i], reqs[i], err = opening.NewEvaluator(op, session[:], gcs[i], x, Reader("evaluate", probeSeed(seed, i))); err != nil {
+		if evs[i], reqs[i], err = opening.NewEvaluator(op, session[:], answers[i].gc, x, Reader("evaluate", probeSeed(seed, i))); err != nil {
 			return nil, 0, 0, fmt.Errorf("perf: opening: %w", err)
 		}
 		samples[i].Decide = time.Since(start)
 	}
 
 	clock = Start()
-	trs := make([][]byte, n)
+	trs := make([][]byte, len(qs))
 	for i, gb := range garblers {
 		if trs[i], err = gb.Transfer(reqs[i], Reader("transfer", probeSeed(seed, i))); err != nil {
 			return nil, 0, 0, fmt.Errorf("perf: transfer: %w", err)
@@ -307,9 +290,48 @@ func (p *Parties) SearchBatch(ctx context.Context, g *he.Gallery, probes [][]flo
 		}
 		s.Decide += time.Since(start)
 		s.QueryBytes += len(reqs[i])
-		s.ResponseBytes = len(abs[i]) + len(gcs[i]) + len(trs[i])
+		s.ResponseBytes = len(answers[i].bytes) + len(answers[i].gc) + len(trs[i])
 	}
 	return samples, search, cpu, nil
+}
+
+// sentAnswer is what the responder sends first for one query: the encoded
+// answer and the garbled circuit that opens it.
+type sentAnswer struct{ bytes, gc []byte }
+
+// respond is the responder's first step of SearchBatch: it reads the
+// encoded queries qbs, answers them as one batch and garbles each answer's
+// opening. The garblers it returns, even with an error, are the caller's to
+// destroy; every opening secret is destroyed here.
+func (p *Parties) respond(ctx context.Context, g *he.Gallery, qs []*he.Query, qbs [][]byte, opts he.Options, seed uint64) ([]sentAnswer, []*opening.Garbler, error) {
+	rqs := make([]*he.Query, len(qbs))
+	for i, qb := range qbs {
+		var err error
+		if rqs[i], err = he.ReadQuery(p.ps, qb); err != nil {
+			return nil, nil, fmt.Errorf("perf: read query: %w", err)
+		}
+	}
+	answers, secrets, err := p.Responder.RespondBatch(ctx, rqs, g, opts, Reader("response", seed))
+	if err != nil {
+		return nil, nil, fmt.Errorf("perf: respond: %w", err)
+	}
+	defer func() {
+		for _, sec := range secrets {
+			sec.Destroy()
+		}
+	}()
+	out := make([]sentAnswer, len(answers))
+	var garblers []*opening.Garbler
+	for i, ans := range answers {
+		out[i].bytes, _ = ans.MarshalBinary()
+		session := qs[i].Digest()
+		gb, gc, err := opening.Garble(p.ps.OpeningParams(), secrets[i], session[:], Reader("garble", probeSeed(seed, i)))
+		if err != nil {
+			return nil, garblers, fmt.Errorf("perf: garble: %w", err)
+		}
+		garblers, out[i].gc = append(garblers, gb), gc
+	}
+	return out, garblers, nil
 }
 
 // probeSeed is the seed of probe i of a batch: seed itself for the first,
