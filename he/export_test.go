@@ -9,6 +9,7 @@ import (
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
+	"github.com/tuneinsight/lattigo/v6/utils/sampling"
 
 	"github.com/puente-id/puente/opening"
 )
@@ -148,10 +149,11 @@ func (r *Responder) RespondMany(q *Query, g *Gallery, opts Options, n int, rand 
 	if err != nil {
 		return nil, nil, err
 	}
-	count, norm, err := r.evaluate(context.Background(), q, g, opts, prng)
+	counts, norms, err := r.evaluateBatch(context.Background(), []*Query{q}, g, opts, []sampling.PRNG{prng})
 	if err != nil {
 		return nil, nil, err
 	}
+	count, norm := counts[0], norms[0]
 	var as []*Answer
 	var ss []*opening.Secrets
 	for i := 0; i < n; i++ {

@@ -134,15 +134,6 @@ func (r *Responder) RespondBatch(ctx context.Context, qs []*Query, g *Gallery, o
 	return answers, secrets, nil
 }
 
-// evaluate runs steps 1 to 3 of Respond: the count and the norm at level 0.
-func (r *Responder) evaluate(ctx context.Context, q *Query, g *Gallery, opts Options, prng sampling.PRNG) (count, norm *rlwe.Ciphertext, err error) {
-	counts, norms, err := r.evaluateBatch(ctx, []*Query{q}, g, opts, []sampling.PRNG{prng})
-	if err != nil {
-		return nil, nil, err
-	}
-	return counts[0], norms[0], nil
-}
-
 // evaluateBatch runs steps 1 to 3 of Respond for each query, query i with
 // prngs[i]: the counts and the norms at level 0.
 func (r *Responder) evaluateBatch(ctx context.Context, qs []*Query, g *Gallery, opts Options, prngs []sampling.PRNG) (counts, norms []*rlwe.Ciphertext, err error) {

@@ -70,8 +70,7 @@ type scorer struct {
 	eval *ckks.Evaluator
 	acc  *rlwe.Ciphertext
 	tmp  *rlwe.Ciphertext
-	ys   []*rlwe.Ciphertext // per probe: the Horner sum
-	pts  []ring.Poly        // diagonals converted on the fly: one, or n1 for a batch
+	pts  []ring.Poly // diagonals converted on the fly: one, or n1 for a batch
 }
 
 func (r *Responder) newScorer(eval *ckks.Evaluator, level int) *scorer {
@@ -127,48 +126,39 @@ func (s *scorer) score(g *Gallery, bl *block, rots [][]*rlwe.Ciphertext, lo, hi 
 	ps := s.r.ps
 	lvl := rots[0][0].Level()
 	ringQ := ps.params.RingQ().AtLevel(lvl)
-	k := len(rots)
-	for len(s.ys) < k {
-		s.ys = append(s.ys, ckks.NewCiphertext(ps.params, 1, lvl))
+	// Converted diagonals go to one buffer for one probe (each is used at
+	// once), to n1 buffers for several (each is used by every probe).
+	slots := 1
+	if len(rots) > 1 {
+		slots = g.n1
 	}
-	want := 1
-	if k > 1 {
-		want = g.n1
-	}
-	for bl.ntt == nil && len(s.pts) < want {
+	for bl.ntt == nil && len(s.pts) < slots {
 		s.pts = append(s.pts, ringQ.NewPoly())
 	}
-	// diag returns diagonal b of giant step gi, converted into s.pts[slot]
-	// when the block is not kept in NTT form.
-	diag := func(gi, b, slot int) ring.Poly {
-		j := gi*g.n1 + b
-		if bl.ntt != nil {
-			return bl.ntt[j]
-		}
-		ps.diagNTT(bl.coeffs[j], lvl, s.pts[slot])
-		return s.pts[slot]
-	}
 	ds := make([]ring.Poly, g.n1)
+	out := make([]*rlwe.Ciphertext, len(rots))
+	for i := range out {
+		out[i] = ckks.NewCiphertext(ps.params, 1, lvl)
+	}
 	for gi := hi - 1; gi >= lo; gi-- {
-		if k > 1 {
-			for b := range ds {
-				ds[b] = diag(gi, b, b)
-			}
-		}
 		for i, rs := range rots {
 			s.acc.Value[0].Zero()
 			s.acc.Value[1].Zero()
 			for b := 0; b < g.n1; b++ {
-				d := ds[b]
-				if k == 1 {
-					d = diag(gi, b, 0)
+				if i == 0 { // the first probe fetches the giant step's diagonals
+					if j := gi*g.n1 + b; bl.ntt != nil {
+						ds[b] = bl.ntt[j]
+					} else {
+						ds[b] = s.pts[b%slots]
+						ps.diagNTT(bl.coeffs[j], lvl, ds[b])
+					}
 				}
-				mulAdd(ringQ, rs[b].Value[0], d, s.acc.Value[0], g.n1)
-				mulAdd(ringQ, rs[b].Value[1], d, s.acc.Value[1], g.n1)
+				mulAdd(ringQ, rs[b].Value[0], ds[b], s.acc.Value[0], g.n1)
+				mulAdd(ringQ, rs[b].Value[1], ds[b], s.acc.Value[1], g.n1)
 			}
 			ringQ.Reduce(s.acc.Value[0], s.acc.Value[0])
 			ringQ.Reduce(s.acc.Value[1], s.acc.Value[1])
-			y := s.ys[i]
+			y := out[i]
 			if gi == hi-1 {
 				y.Value[0].Copy(s.acc.Value[0])
 				y.Value[1].Copy(s.acc.Value[1])
@@ -182,11 +172,7 @@ func (s *scorer) score(g *Gallery, bl *block, rots [][]*rlwe.Ciphertext, lo, hi 
 			ringQ.Add(s.tmp.Value[1], s.acc.Value[1], y.Value[1])
 		}
 	}
-	out := make([]*rlwe.Ciphertext, k)
 	for i, rs := range rots {
-		out[i] = ckks.NewCiphertext(ps.params, 1, lvl)
-		out[i].Value[0].Copy(s.ys[i].Value[0])
-		out[i].Value[1].Copy(s.ys[i].Value[1])
 		*out[i].MetaData = *rs[0].MetaData
 		out[i].Scale = rs[0].Scale.Mul(ps.galleryScale())
 	}
