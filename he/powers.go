@@ -68,8 +68,11 @@ func powerBasis(x *rlwe.Ciphertext, d int, odd bool, evals []*ckks.Evaluator) (p
 		slices.Sort(wave)
 		res := make([]*rlwe.Ciphertext, len(wave))
 		errs := make([]error, len(wave))
-		parallelWorkers(len(wave), len(evals), func(w, i int) {
-			res[i], errs[i] = chebyshevPower(evals[w], pb, todo[wave[i]])
+		// One power per evaluator; a wave of fewer powers than evaluators
+		// splits them, each power's key switch on a group of its own.
+		groups := groupEvaluators(evals, len(wave))
+		parallelWorkers(len(wave), len(groups), func(w, i int) {
+			res[i], errs[i] = chebyshevPower(groups[w], pb, todo[wave[i]])
 		})
 		for i, n := range wave {
 			if errs[i] != nil {
@@ -83,9 +86,10 @@ func powerBasis(x *rlwe.Ciphertext, d int, odd bool, evals []*ckks.Evaluator) (p
 }
 
 // chebyshevPower returns 2·T_a·T_b - T_c (or 2·T_a·T_b - 1 for c = 0),
-// relinearised and rescaled.
-func chebyshevPower(eval *ckks.Evaluator, pb polynomial.PowerBasis, f [3]int) (*rlwe.Ciphertext, error) {
-	t, err := eval.MulRelinNew(pb.Value[f[0]], pb.Value[f[1]])
+// relinearised (the key switch on all of evals) and rescaled.
+func chebyshevPower(evals []*ckks.Evaluator, pb polynomial.PowerBasis, f [3]int) (*rlwe.Ciphertext, error) {
+	eval := evals[0]
+	t, err := mulRelinNew(evals, pb.Value[f[0]], pb.Value[f[1]])
 	if err != nil {
 		return nil, err
 	}

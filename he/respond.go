@@ -145,10 +145,10 @@ func (r *Responder) evaluateBatch(ctx context.Context, qs []*Query, g *Gallery, 
 		if err := r.addZero(ct, prngs[i]); err != nil {
 			return nil, nil, err
 		}
-		if err := r.project(evals[0], ct, g.pad); err != nil {
+		if err := r.project(evals, ct, g.pad); err != nil {
 			return nil, nil, err
 		}
-		if norms[i], err = r.norm(evals[0], ct, g.dims, g.pad); err != nil {
+		if norms[i], err = r.norm(evals, ct, g.dims, g.pad); err != nil {
 			return nil, nil, err
 		}
 		if rots[i], err = r.babySteps(ctx, ct, g.n1, evals); err != nil {
@@ -234,10 +234,7 @@ func (r *Responder) evaluators(n int) []*ckks.Evaluator {
 // threshold polynomials together. Cancellation is checked before each
 // block.
 func (r *Responder) thresholdBlocks(ctx context.Context, g *Gallery, rots [][]*rlwe.Ciphertext, opts Options, evals []*ckks.Evaluator) ([][]*rlwe.Ciphertext, error) {
-	groups := make([][]*ckks.Evaluator, min(len(evals), len(g.blocks)))
-	for i, e := range evals {
-		groups[i%len(groups)] = append(groups[i%len(groups)], e)
-	}
+	groups := groupEvaluators(evals, len(g.blocks))
 	out := make([][]*rlwe.Ciphertext, len(g.blocks))
 	errs := make([]error, len(groups))
 	scorers := make([][]*scorer, len(groups))
@@ -275,7 +272,8 @@ func (r *Responder) thresholdBlocks(ctx context.Context, g *Gallery, rots [][]*r
 // step maps scores s to x = c·s + d (absent slots to -63/64) and evaluates
 // the composite Step polynomial: 0/1 per slot, at level 0 and the count
 // scale. The powers of each component are computed with every evaluator
-// of evals; the rest runs on evals[0].
+// of evals; the rest runs on evals[0], with its key switches on all of
+// evals.
 func (r *Responder) step(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, bl *block, t Threshold) (*rlwe.Ciphertext, error) {
 	ps, eval := r.ps, evals[0]
 	// x = c'·s + d at no extra level. The scores come at scale
@@ -319,7 +317,10 @@ func (r *Responder) step(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, bl *block
 			return nil, fmt.Errorf("he: threshold offset: %w", err)
 		}
 	}
+	// The Paterson–Stockmeyer steps run on evals[0]; their key switches
+	// (the products' relinearizations) on all of evals.
 	peval := polynomial.NewEvaluator(ps.params, eval)
+	peval.Evaluator.Evaluator = newGroupEvaluator(evals)
 	last := len(ps.sign.step) - 1
 	for i, p := range ps.sign.step {
 		target := ps.params.DefaultScale()
@@ -399,14 +400,14 @@ func (r *Responder) addZero(ct *rlwe.Ciphertext, prng sampling.PRNG) error {
 // holds Σ_t p[(k + t·pad) mod S], a vector of period pad. An honest probe
 // is p repeated S/pad times, so the sum is (S/pad)·p: the scale is declared
 // S/pad times larger and the value is p.
-func (r *Responder) project(eval *ckks.Evaluator, ct *rlwe.Ciphertext, pad int) error {
+func (r *Responder) project(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, pad int) error {
 	S := r.ps.Slots()
 	tmp := ckks.NewCiphertext(r.ps.params, 1, ct.Level())
 	for k := pad; k < S; k <<= 1 {
-		if err := eval.Rotate(ct, k, tmp); err != nil {
+		if err := rotate(evals, ct, k, tmp); err != nil {
 			return fmt.Errorf("he: project: %w", err)
 		}
-		if err := eval.Add(ct, tmp, ct); err != nil {
+		if err := evals[0].Add(ct, tmp, ct); err != nil {
 			return fmt.Errorf("he: project: %w", err)
 		}
 	}
@@ -418,8 +419,8 @@ func (r *Responder) project(eval *ckks.Evaluator, ct *rlwe.Ciphertext, pad int) 
 // Δ_Y·y/pad with y = Σ_{j<m} p_j² the squared norm of the projected probe
 // over the template's m coordinates (the padding coordinates, which score
 // nothing, are masked out so that they cannot hide a probe's scale).
-func (r *Responder) norm(eval *ckks.Evaluator, p *rlwe.Ciphertext, m, pad int) (*rlwe.Ciphertext, error) {
-	ps := r.ps
+func (r *Responder) norm(evals []*ckks.Evaluator, p *rlwe.Ciphertext, m, pad int) (*rlwe.Ciphertext, error) {
+	ps, eval := r.ps, evals[0]
 	// Bring the probe to about Δ at L-1: an integer multiplier, then the
 	// rescale by the scoring prime.
 	ct := p.CopyNew()
@@ -435,7 +436,7 @@ func (r *Responder) norm(eval *ckks.Evaluator, p *rlwe.Ciphertext, m, pad int) (
 	if err := eval.Rescale(ct, ct); err != nil {
 		return nil, fmt.Errorf("he: norm: %w", err)
 	}
-	sq, err := eval.MulRelinNew(ct, ct)
+	sq, err := mulRelinNew(evals, ct, ct)
 	if err != nil {
 		return nil, fmt.Errorf("he: norm: %w", err)
 	}

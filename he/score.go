@@ -102,9 +102,10 @@ func (r *Responder) score(g *Gallery, bl *block, rots [][]*rlwe.Ciphertext, scor
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
+	evals := []*ckks.Evaluator{scorers[0].eval, scorers[1].eval}
 	for i, lo := range sums[0] {
-		hi, err := scorers[0].eval.RotateNew(sums[1][i], half*g.n1)
-		if err != nil {
+		hi := ckks.NewCiphertext(r.ps.params, 1, sums[1][i].Level())
+		if err := rotate(evals, sums[1][i], half*g.n1, hi); err != nil {
 			return nil, fmt.Errorf("he: giant-step rotation: %w", err)
 		}
 		if err := scorers[0].eval.Add(lo, hi, lo); err != nil {

@@ -1,0 +1,225 @@
+package he
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/tuneinsight/lattigo/v6/core/rlwe"
+	"github.com/tuneinsight/lattigo/v6/ring"
+	"github.com/tuneinsight/lattigo/v6/ring/ringqp"
+	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
+)
+
+// A key switch on several cores.
+//
+// Lattigo runs a key switch on one core: the decomposition of the switched
+// polynomial into its digits (a basis extension and the NTTs of each
+// digit), the products with the key's digits, and the division by P
+// (ModDown) of the result's two polynomials. The digits are independent
+// until they are summed, and so are the two polynomials of ModDown, so a
+// key switch whose evaluators would otherwise wait (the projection's chain
+// of rotations, the norm's square, the threshold's products when a single
+// block has the whole machine) splits them: evaluator w takes the digits
+// w, w + W, w + 2W, … and accumulates its products in its own buffers, the
+// W sums are added, and the first two evaluators divide one polynomial
+// each. The result equals Lattigo's coefficient for coefficient, since
+// every partial sum is reduced before it is added
+// (TestParallelKeySwitchMatchesLattigo).
+
+// gadgetProduct sets out[0], out[1] (level lvl, NTT form) to the key switch
+// of cx (NTT form) by the gadget ciphertext gct: Σ_i decomp_i(cx)·gct_i,
+// divided by P. It uses the buffers of evals[0] and evals[1] for the
+// accumulators and the sum, BuffQP[2] to BuffQP[3] of each evaluator and
+// its decomposition buffer; out must not alias them.
+func gadgetProduct(evals []*ckks.Evaluator, lvl int, cx ring.Poly, gct *rlwe.GadgetCiphertext, out [2]ring.Poly) {
+	params := *evals[0].GetRLWEParameters()
+	levelP := gct.LevelP()
+	ringQP := params.RingQP().AtLevel(lvl, levelP)
+	digits := params.BaseRNSDecompositionVectorSize(lvl, levelP)
+	workers := min(len(evals), digits)
+
+	cxInvNTT := evals[0].BuffInvNTT
+	ringQP.RingQ.INTT(cx, cxInvNTT)
+
+	accs := make([][2]ringqp.Poly, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		e := evals[w].Evaluator
+		accs[w] = [2]ringqp.Poly{e.BuffQP[2], e.BuffQP[3]}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			accumulate(e, ringQP, lvl, levelP, cx, cxInvNTT, gct, accs[w], w, workers, digits)
+		}()
+	}
+	wg.Wait()
+	for _, acc := range accs[1:] {
+		ringQP.Add(accs[0][0], acc[0], accs[0][0])
+		ringQP.Add(accs[0][1], acc[1], accs[0][1])
+	}
+	parallelWorkers(2, min(2, len(evals)), func(w, i int) {
+		evals[w].BasisExtender.ModDownQPtoQNTT(lvl, levelP, accs[0][i].Q, accs[0][i].P, out[i])
+	})
+}
+
+// accumulate sets acc to Σ decomp_i(cx)·gct_i over the digits i ≡ first
+// (mod step), reduced, as Lattigo's gadget product accumulates them: lazily,
+// with a reduction as often as the moduli's overflow margins require.
+func accumulate(e *rlwe.Evaluator, ringQP ringqp.Ring, lvl, levelP int, cx, cxInvNTT ring.Poly, gct *rlwe.GadgetCiphertext, acc [2]ringqp.Poly, first, step, digits int) {
+	params := e.GetRLWEParameters()
+	qOver := params.QiOverflowMargin(lvl) >> 1
+	pOver := params.PiOverflowMargin(levelP) >> 1
+	c2 := e.BuffDecompQP[0]
+	n := 0
+	for i := first; i < digits; i += step {
+		e.DecomposeSingleNTT(lvl, levelP, levelP+1, i, cx, cxInvNTT, c2.Q, c2.P)
+		if n == 0 {
+			ringQP.MulCoeffsMontgomeryLazy(gct.Value[i][0][0], c2, acc[0])
+			ringQP.MulCoeffsMontgomeryLazy(gct.Value[i][0][1], c2, acc[1])
+		} else {
+			ringQP.MulCoeffsMontgomeryLazyThenAddLazy(gct.Value[i][0][0], c2, acc[0])
+			ringQP.MulCoeffsMontgomeryLazyThenAddLazy(gct.Value[i][0][1], c2, acc[1])
+		}
+		if n%qOver == qOver-1 {
+			ringQP.RingQ.Reduce(acc[0].Q, acc[0].Q)
+			ringQP.RingQ.Reduce(acc[1].Q, acc[1].Q)
+		}
+		if n%pOver == pOver-1 {
+			ringQP.RingP.Reduce(acc[0].P, acc[0].P)
+			ringQP.RingP.Reduce(acc[1].P, acc[1].P)
+		}
+		n++
+	}
+	if n%qOver != 0 {
+		ringQP.RingQ.Reduce(acc[0].Q, acc[0].Q)
+		ringQP.RingQ.Reduce(acc[1].Q, acc[1].Q)
+	}
+	if n%pOver != 0 {
+		ringQP.RingP.Reduce(acc[0].P, acc[0].P)
+		ringQP.RingP.Reduce(acc[1].P, acc[1].P)
+	}
+}
+
+// rotate sets out to ct rotated by k slots, as ckks.Evaluator.Rotate does,
+// with the key switch on every evaluator of evals. out may be ct.
+func rotate(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, k int, out *rlwe.Ciphertext) error {
+	if len(evals) < 2 {
+		return evals[0].Rotate(ct, k, out)
+	}
+	e := evals[0]
+	params := e.GetRLWEParameters()
+	galEl := params.GaloisElement(k)
+	if ct.Degree() != 1 || out.Degree() != 1 {
+		return fmt.Errorf("he: rotate: ciphertexts of degree %d and %d, want 1", ct.Degree(), out.Degree())
+	}
+	if galEl == 1 {
+		if out != ct {
+			out.Copy(ct)
+		}
+		return nil
+	}
+	evk, err := e.CheckAndGetGaloisKey(galEl)
+	if err != nil {
+		return fmt.Errorf("he: rotate: %w", err)
+	}
+	idx := e.AutomorphismIndex(galEl)
+	lvl := min(ct.Level(), out.Level())
+	out.Resize(1, lvl)
+	ringQ := params.RingQ().AtLevel(lvl)
+	tmp := [2]ring.Poly{e.BuffQP[0].Q, e.BuffQP[1].Q}
+	gadgetProduct(evals, lvl, ct.Value[1], &evk.GadgetCiphertext, tmp)
+	ringQ.Add(tmp[0], ct.Value[0], tmp[0])
+	ringQ.AutomorphismNTTWithIndex(tmp[0], idx, out.Value[0])
+	ringQ.AutomorphismNTTWithIndex(tmp[1], idx, out.Value[1])
+	*out.MetaData = *ct.MetaData
+	return nil
+}
+
+// relinearize sets out to the degree-2 ciphertext ct relinearised, as
+// rlwe.Evaluator.Relinearize does, with the key switch on every evaluator
+// of evals. out may be ct.
+func relinearize(evals []*ckks.Evaluator, ct, out *rlwe.Ciphertext) error {
+	if len(evals) < 2 {
+		return evals[0].Relinearize(ct, out)
+	}
+	if ct.Degree() != 2 {
+		return fmt.Errorf("he: relinearize: ciphertext of degree %d, want 2", ct.Degree())
+	}
+	e := evals[0]
+	rlk, err := e.CheckAndGetRelinearizationKey()
+	if err != nil {
+		return fmt.Errorf("he: relinearize: %w", err)
+	}
+	params := e.GetRLWEParameters()
+	lvl := min(ct.Level(), out.Level())
+	ringQ := params.RingQ().AtLevel(lvl)
+	tmp := [2]ring.Poly{e.BuffQP[0].Q, e.BuffQP[1].Q}
+	gadgetProduct(evals, lvl, ct.Value[2], &rlk.GadgetCiphertext, tmp)
+	ringQ.Add(ct.Value[0], tmp[0], out.Value[0])
+	ringQ.Add(ct.Value[1], tmp[1], out.Value[1])
+	out.Resize(1, lvl)
+	*out.MetaData = *ct.MetaData
+	return nil
+}
+
+// mulRelinNew returns a·b relinearised, as ckks.Evaluator.MulRelinNew does
+// for two ciphertexts, with the key switch on every evaluator of evals.
+func mulRelinNew(evals []*ckks.Evaluator, a, b *rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
+	if len(evals) < 2 {
+		return evals[0].MulRelinNew(a, b)
+	}
+	t, err := evals[0].MulNew(a, b)
+	if err != nil {
+		return nil, err
+	}
+	if err := relinearize(evals, t, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// groupEvaluators deals evals round-robin into min(n, len(evals)) groups.
+func groupEvaluators(evals []*ckks.Evaluator, n int) [][]*ckks.Evaluator {
+	groups := make([][]*ckks.Evaluator, min(n, len(evals)))
+	for i, e := range evals {
+		groups[i%len(groups)] = append(groups[i%len(groups)], e)
+	}
+	return groups
+}
+
+// groupEvaluator is evals[0] with its key switches (Relinearize,
+// MulRelin, MulRelinNew) run on every evaluator of the group, for
+// Lattigo's polynomial evaluator, which calls them through the
+// schemes.Evaluator interface. The group's other evaluators must be idle
+// while it is in use.
+type groupEvaluator struct {
+	*ckks.Evaluator
+	evals []*ckks.Evaluator
+}
+
+func newGroupEvaluator(evals []*ckks.Evaluator) groupEvaluator {
+	return groupEvaluator{Evaluator: evals[0], evals: evals}
+}
+
+func (g groupEvaluator) Relinearize(ct, out *rlwe.Ciphertext) error {
+	return relinearize(g.evals, ct, out)
+}
+
+func (g groupEvaluator) MulRelin(a *rlwe.Ciphertext, b rlwe.Operand, out *rlwe.Ciphertext) error {
+	ct, ok := b.(*rlwe.Ciphertext)
+	if !ok || len(g.evals) < 2 {
+		return g.Evaluator.MulRelin(a, b, out)
+	}
+	if err := g.Evaluator.Mul(a, ct, out); err != nil {
+		return err
+	}
+	return relinearize(g.evals, out, out)
+}
+
+func (g groupEvaluator) MulRelinNew(a *rlwe.Ciphertext, b rlwe.Operand) (*rlwe.Ciphertext, error) {
+	ct, ok := b.(*rlwe.Ciphertext)
+	if !ok {
+		return g.Evaluator.MulRelinNew(a, b)
+	}
+	return mulRelinNew(g.evals, a, ct)
+}

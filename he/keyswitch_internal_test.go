@@ -1,0 +1,130 @@
+package he
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tuneinsight/lattigo/v6/circuits/ckks/polynomial"
+	"github.com/tuneinsight/lattigo/v6/core/rlwe"
+	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
+	"github.com/tuneinsight/lattigo/v6/utils/sampling"
+)
+
+// TestParallelKeySwitchMatchesLattigo checks that a key switch split over
+// several evaluators gives Lattigo's ciphertext coefficient for
+// coefficient: rotations (the projection's and a baby step's) at the top
+// level and below it, relinearisations at the relinearization key's level
+// and below it (where a level has fewer digits than evaluators), and a
+// threshold component evaluated by Lattigo's polynomial evaluator through
+// groupEvaluator.
+func TestParallelKeySwitchMatchesLattigo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("generates production-size keys")
+	}
+	ps, _ := Lookup(N15V2)
+	params := ps.params
+	kgen := rlwe.NewKeyGenerator(params)
+	sk := kgen.GenSecretKeyNew()
+	steps := []int{1, 128, ps.Slots() / 2}
+	var gks []*rlwe.GaloisKey
+	for _, k := range steps {
+		gks = append(gks, kgen.GenGaloisKeyNew(params.GaloisElement(k), sk, ps.evkParams(ps.topLevel())))
+	}
+	rlk := kgen.GenRelinearizationKeyNew(sk, ps.evkParams(ps.relinLevel()))
+	eval := ckks.NewEvaluator(params, rlwe.NewMemEvaluationKeySet(rlk, gks...))
+	enc := ckks.NewEncoder(params)
+	rng := rand.New(rand.NewPCG(5, 6))
+	prng, _ := sampling.NewKeyedPRNG([]byte("keyswitch"))
+	encryptor := rlwe.NewEncryptor(params, sk).WithPRNG(prng)
+	encrypt := func(level int) *rlwe.Ciphertext {
+		x := make([]float64, ps.Slots())
+		for i := range x {
+			x[i] = 2*rng.Float64() - 1
+		}
+		pt := ckks.NewPlaintext(params, level)
+		if err := enc.Encode(x, pt); err != nil {
+			t.Fatal(err)
+		}
+		ct, err := encryptor.EncryptNew(pt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ct
+	}
+	same := func(what string, got, want *rlwe.Ciphertext) {
+		t.Helper()
+		if got.Degree() != want.Degree() || got.Level() != want.Level() || !got.Scale.Equal(want.Scale) {
+			t.Fatalf("%s: degree %d level %d, Lattigo's degree %d level %d", what, got.Degree(), got.Level(), want.Degree(), want.Level())
+		}
+		for i := range want.Value {
+			if !got.Value[i].Equal(&want.Value[i]) {
+				t.Fatalf("%s: polynomial %d differs from Lattigo's", what, i)
+			}
+		}
+	}
+
+	for _, workers := range []int{2, 3} {
+		evals := make([]*ckks.Evaluator, workers)
+		for i := range evals {
+			evals[i] = eval.ShallowCopy()
+		}
+		for _, level := range []int{ps.topLevel(), 6, 1} {
+			ct := encrypt(level)
+			for _, k := range steps {
+				want, err := eval.RotateNew(ct, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := ckks.NewCiphertext(params, 1, level)
+				if err := rotate(evals, ct, k, got); err != nil {
+					t.Fatal(err)
+				}
+				same("rotation", got, want)
+				// In place, as the projection does it.
+				in := ct.CopyNew()
+				if err := rotate(evals, in, k, in); err != nil {
+					t.Fatal(err)
+				}
+				same("rotation in place", in, want)
+			}
+		}
+		for _, level := range []int{ps.relinLevel(), 9, 2} {
+			a, b := encrypt(level), encrypt(level)
+			want, err := eval.MulRelinNew(a, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := mulRelinNew(evals, a, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			same("product", got, want)
+			sq, err := mulRelinNew(evals, a, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ = eval.MulRelinNew(a, a)
+			same("square", sq, want)
+		}
+
+		// A threshold component, from the same power basis, through
+		// Lattigo's polynomial evaluator with and without the group.
+		x := encrypt(ps.relinLevel())
+		p := ps.sign.step[0]
+		pb, err := powerBasis(x, p.Degree(), true, evals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := polynomial.NewEvaluator(params, eval).EvaluateFromPowerBasis(pb, p, params.DefaultScale())
+		if err != nil {
+			t.Fatal(err)
+		}
+		peval := polynomial.NewEvaluator(params, evals[0])
+		peval.Evaluator.Evaluator = newGroupEvaluator(evals)
+		got, err := peval.EvaluateFromPowerBasis(pb, p, params.DefaultScale())
+		if err != nil {
+			t.Fatal(err)
+		}
+		same("threshold component", got, want)
+	}
+}
