@@ -1,6 +1,7 @@
 package he
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -126,5 +127,44 @@ func TestParallelKeySwitchMatchesLattigo(t *testing.T) {
 			t.Fatal(err)
 		}
 		same("threshold component", got, want)
+	}
+}
+
+// BenchmarkKeySwitch measures one top-level rotation (a projection step)
+// and one product at the relinearization key's level (the threshold's
+// first), each with Lattigo's key switch on one core and split over two
+// evaluators:
+//
+//	go test ./he -run '^$' -bench KeySwitch -benchtime 16x
+func BenchmarkKeySwitch(b *testing.B) {
+	ps, _ := Lookup(N15V2)
+	params := ps.params
+	kgen := rlwe.NewKeyGenerator(params)
+	sk := kgen.GenSecretKeyNew()
+	gk := kgen.GenGaloisKeyNew(params.GaloisElement(128), sk, ps.evkParams(ps.topLevel()))
+	rlk := kgen.GenRelinearizationKeyNew(sk, ps.evkParams(ps.relinLevel()))
+	eval := ckks.NewEvaluator(params, rlwe.NewMemEvaluationKeySet(rlk, gk))
+	ct := ckks.NewCiphertext(params, 1, ps.topLevel())
+	a := ckks.NewCiphertext(params, 1, ps.relinLevel())
+	out := ckks.NewCiphertext(params, 1, ps.topLevel())
+	for _, workers := range []int{1, 2} {
+		evals := make([]*ckks.Evaluator, workers)
+		for i := range evals {
+			evals[i] = eval.ShallowCopy()
+		}
+		b.Run(fmt.Sprintf("rotation/evaluators=%d", workers), func(b *testing.B) {
+			for b.Loop() {
+				if err := rotate(evals, ct, 128, out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("product/evaluators=%d", workers), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := mulRelinNew(evals, a, a); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
