@@ -24,15 +24,8 @@ func TestParallelKeySwitchMatchesLattigo(t *testing.T) {
 	}
 	ps, _ := Lookup(N15V2)
 	params := ps.params
-	kgen := rlwe.NewKeyGenerator(params)
-	sk := kgen.GenSecretKeyNew()
 	steps := []int{1, 128, ps.Slots() / 2}
-	var gks []*rlwe.GaloisKey
-	for _, k := range steps {
-		gks = append(gks, kgen.GenGaloisKeyNew(params.GaloisElement(k), sk, ps.evkParams(ps.topLevel())))
-	}
-	rlk := kgen.GenRelinearizationKeyNew(sk, ps.evkParams(ps.relinLevel()))
-	eval := ckks.NewEvaluator(params, rlwe.NewMemEvaluationKeySet(rlk, gks...))
+	eval, sk := keySwitchFixture(ps, steps...)
 	enc := ckks.NewEncoder(params)
 	rng := rand.New(rand.NewPCG(5, 6))
 	prng, _ := sampling.NewKeyedPRNG([]byte("keyswitch"))
@@ -139,11 +132,7 @@ func TestParallelKeySwitchMatchesLattigo(t *testing.T) {
 func BenchmarkKeySwitch(b *testing.B) {
 	ps, _ := Lookup(N15V2)
 	params := ps.params
-	kgen := rlwe.NewKeyGenerator(params)
-	sk := kgen.GenSecretKeyNew()
-	gk := kgen.GenGaloisKeyNew(params.GaloisElement(128), sk, ps.evkParams(ps.topLevel()))
-	rlk := kgen.GenRelinearizationKeyNew(sk, ps.evkParams(ps.relinLevel()))
-	eval := ckks.NewEvaluator(params, rlwe.NewMemEvaluationKeySet(rlk, gk))
+	eval, _ := keySwitchFixture(ps, 128)
 	ct := ckks.NewCiphertext(params, 1, ps.topLevel())
 	a := ckks.NewCiphertext(params, 1, ps.relinLevel())
 	out := ckks.NewCiphertext(params, 1, ps.topLevel())
@@ -167,4 +156,19 @@ func BenchmarkKeySwitch(b *testing.B) {
 			}
 		})
 	}
+}
+
+// keySwitchFixture returns an evaluator with a relinearization key at the
+// production set's level for it and rotation keys by steps at the top
+// level, all under one fresh secret key (no ceremony), and that key.
+func keySwitchFixture(ps *ParamSet, steps ...int) (*ckks.Evaluator, *rlwe.SecretKey) {
+	params := ps.params
+	kgen := rlwe.NewKeyGenerator(params)
+	sk := kgen.GenSecretKeyNew()
+	var gks []*rlwe.GaloisKey
+	for _, k := range steps {
+		gks = append(gks, kgen.GenGaloisKeyNew(params.GaloisElement(k), sk, ps.evkParams(ps.topLevel())))
+	}
+	rlk := kgen.GenRelinearizationKeyNew(sk, ps.evkParams(ps.relinLevel()))
+	return ckks.NewEvaluator(params, rlwe.NewMemEvaluationKeySet(rlk, gks...)), sk
 }
