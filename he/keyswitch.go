@@ -26,6 +26,14 @@ import (
 // every partial sum is reduced before it is added
 // (TestParallelKeySwitchMatchesLattigo).
 
+// keySwitchWorkers is the most evaluators a key switch at the top level
+// keeps busy: one per digit of its decomposition (5 on puente-ckks-n15-v2).
+// Each evaluator holds about 200 MB of buffers at N = 2^15, so steps that
+// only switch keys (a shard's Prepare and Finish) take no more than this.
+func (ps *ParamSet) keySwitchWorkers() int {
+	return ps.params.BaseRNSDecompositionVectorSize(ps.topLevel(), ps.params.MaxLevelP())
+}
+
 // gadgetProduct sets out[0], out[1] (level lvl, NTT form) to the key switch
 // of cx (NTT form) by the gadget ciphertext gct: Σ_i decomp_i(cx)·gct_i,
 // divided by P. It uses the buffers of evals[0] and evals[1] for the
