@@ -36,9 +36,11 @@ func (ps *ParamSet) keySwitchWorkers() int {
 
 // gadgetProduct sets out[0], out[1] (level lvl, NTT form) to the key switch
 // of cx (NTT form) by the gadget ciphertext gct: Σ_i decomp_i(cx)·gct_i,
-// divided by P. It uses the buffers of evals[0] and evals[1] for the
-// accumulators and the sum, BuffQP[2] to BuffQP[3] of each evaluator and
-// its decomposition buffer; out must not alias them.
+// divided by P. Each evaluator it uses accumulates in its BuffQP[2] and
+// BuffQP[3] and decomposes into its BuffDecompQP[0]; cx out of NTT form goes
+// to evals[0].BuffInvNTT, and the first two evaluators' basis extenders
+// divide by P. out must not alias any of these. lvl must not exceed the
+// key's level (checkKeyLevel).
 func gadgetProduct(evals []*ckks.Evaluator, lvl int, cx ring.Poly, gct *rlwe.GadgetCiphertext, out [2]ring.Poly) {
 	params := *evals[0].GetRLWEParameters()
 	levelP := gct.LevelP()
@@ -68,6 +70,16 @@ func gadgetProduct(evals []*ckks.Evaluator, lvl int, cx ring.Poly, gct *rlwe.Gad
 	parallelWorkers(2, min(2, len(evals)), func(w, i int) {
 		evals[w].BasisExtender.ModDownQPtoQNTT(lvl, levelP, accs[0][i].Q, accs[0][i].P, out[i])
 	})
+}
+
+// checkKeyLevel refuses a key switch at a level above the key's: Lattigo
+// would clamp it to the key's level, and the split one would index past
+// the key's rows.
+func checkKeyLevel(what string, lvl int, gct *rlwe.GadgetCiphertext) error {
+	if lvl > gct.LevelQ() {
+		return fmt.Errorf("he: %s: ciphertext at level %d, above the key's level %d", what, lvl, gct.LevelQ())
+	}
+	return nil
 }
 
 // accumulate sets acc to Σ decomp_i(cx)·gct_i over the digits i ≡ first
@@ -132,6 +144,9 @@ func rotate(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, k int, out *rlwe.Ciphe
 	}
 	idx := e.AutomorphismIndex(galEl)
 	lvl := min(ct.Level(), out.Level())
+	if err := checkKeyLevel("rotate", lvl, &evk.GadgetCiphertext); err != nil {
+		return err
+	}
 	out.Resize(1, lvl)
 	ringQ := params.RingQ().AtLevel(lvl)
 	tmp := [2]ring.Poly{e.BuffQP[0].Q, e.BuffQP[1].Q}
@@ -160,6 +175,9 @@ func relinearize(evals []*ckks.Evaluator, ct, out *rlwe.Ciphertext) error {
 	}
 	params := e.GetRLWEParameters()
 	lvl := min(ct.Level(), out.Level())
+	if err := checkKeyLevel("relinearize", lvl, &rlk.GadgetCiphertext); err != nil {
+		return err
+	}
 	ringQ := params.RingQ().AtLevel(lvl)
 	tmp := [2]ring.Poly{e.BuffQP[0].Q, e.BuffQP[1].Q}
 	gadgetProduct(evals, lvl, ct.Value[2], &rlk.GadgetCiphertext, tmp)
@@ -215,7 +233,7 @@ func (g groupEvaluator) Relinearize(ct, out *rlwe.Ciphertext) error {
 
 func (g groupEvaluator) MulRelin(a *rlwe.Ciphertext, b rlwe.Operand, out *rlwe.Ciphertext) error {
 	ct, ok := b.(*rlwe.Ciphertext)
-	if !ok || len(g.evals) < 2 {
+	if !ok || len(g.evals) < 2 || a.Degree() != 1 || ct.Degree() != 1 {
 		return g.Evaluator.MulRelin(a, b, out)
 	}
 	if err := g.Evaluator.Mul(a, ct, out); err != nil {
@@ -226,7 +244,7 @@ func (g groupEvaluator) MulRelin(a *rlwe.Ciphertext, b rlwe.Operand, out *rlwe.C
 
 func (g groupEvaluator) MulRelinNew(a *rlwe.Ciphertext, b rlwe.Operand) (*rlwe.Ciphertext, error) {
 	ct, ok := b.(*rlwe.Ciphertext)
-	if !ok {
+	if !ok || a.Degree() != 1 || ct.Degree() != 1 {
 		return g.Evaluator.MulRelinNew(a, b)
 	}
 	return mulRelinNew(g.evals, a, ct)

@@ -3,6 +3,7 @@ package he
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/tuneinsight/lattigo/v6/circuits/ckks/polynomial"
@@ -99,6 +100,16 @@ func TestParallelKeySwitchMatchesLattigo(t *testing.T) {
 			}
 			want, _ = eval.MulRelinNew(a, a)
 			same("square", sq, want)
+		}
+
+		// Above the key's level: an error, not an index past the key.
+		top := encrypt(ps.topLevel())
+		sq, err := evals[0].MulNew(top, top)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := relinearize(evals, sq, sq); err == nil || !strings.Contains(err.Error(), "above the key's level") {
+			t.Errorf("relinearising at level %d with a key at %d: %v, want an error", ps.topLevel(), ps.relinLevel(), err)
 		}
 
 		// A threshold component, from the same power basis, through
