@@ -2,6 +2,7 @@ package he
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
@@ -32,6 +33,12 @@ import (
 // only switch keys (a shard's Prepare and Finish) take no more than this.
 func (ps *ParamSet) keySwitchWorkers() int {
 	return ps.params.BaseRNSDecompositionVectorSize(ps.topLevel(), ps.params.MaxLevelP())
+}
+
+// keySwitchEvaluators returns evaluators for steps that only switch keys:
+// one per core, at most keySwitchWorkers.
+func (r *Responder) keySwitchEvaluators() []*ckks.Evaluator {
+	return r.evaluators(min(runtime.GOMAXPROCS(0), r.ps.keySwitchWorkers()))
 }
 
 // gadgetProduct sets out[0], out[1] (level lvl, NTT form) to the key switch

@@ -207,7 +207,7 @@ func (r *Responder) Prepare(q *Query, rand io.Reader) (*Probe, error) {
 	if err := r.addZero(ct, prng); err != nil {
 		return nil, err
 	}
-	if err := r.project(r.evaluators(min(runtime.GOMAXPROCS(0), r.ps.keySwitchWorkers())), ct, padDims(q.dims)); err != nil {
+	if err := r.project(r.keySwitchEvaluators(), ct, padDims(q.dims)); err != nil {
 		return nil, err
 	}
 	p := &Probe{ps: r.ps, id: r.keys.id, query: q.Digest(), dims: q.dims, ct: ct}
@@ -257,7 +257,7 @@ func (r *Responder) Finish(q *Query, p *Probe, parts []*Partial, rand io.Reader)
 	if err != nil {
 		return nil, nil, err
 	}
-	evals := r.evaluators(min(runtime.GOMAXPROCS(0), r.ps.keySwitchWorkers()))
+	evals := r.keySwitchEvaluators()
 	eval := evals[0]
 	pad := padDims(p.dims)
 	norm, err := r.norm(evals, p.ct, p.dims, pad)
