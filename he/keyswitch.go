@@ -29,7 +29,7 @@ import (
 
 // keySwitchWorkers is the most evaluators a key switch at the top level
 // keeps busy: one per digit of its decomposition (5 on puente-ckks-n15-v2).
-// Each evaluator holds about 200 MB of buffers at N = 2^15, so steps that
+// Each evaluator holds about 65 MB of buffers at N = 2^15, so steps that
 // only switch keys (a shard's Prepare and Finish) take no more than this.
 func (ps *ParamSet) keySwitchWorkers() int {
 	return ps.params.BaseRNSDecompositionVectorSize(ps.topLevel(), ps.params.MaxLevelP())

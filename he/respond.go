@@ -23,7 +23,9 @@ import (
 type Options struct {
 	Threshold Threshold
 	// Workers bounds the goroutines used; 0 means GOMAXPROCS. Each worker
-	// holds its own evaluator and buffers (a few hundred MB at N = 2^15).
+	// holds its own evaluator and buffers (about 65 MB at N = 2^15), and
+	// an evaluation takes at most keySwitchWorkers (5 on
+	// puente-ckks-n15-v2) per block of the gallery.
 	Workers int
 }
 
@@ -53,7 +55,7 @@ func NewResponder(keys *EvaluationKeys, share *SecretShare) (*Responder, error) 
 		return nil, mismatch("secret share", "key set", "share and evaluation keys come from different ceremonies")
 	}
 	ps := keys.ps
-	return &Responder{ps: ps, keys: keys, share: share, eval: ckks.NewEvaluator(ps.params, keys.keySet()),
+	return &Responder{ps: ps, keys: keys, share: share, eval: trimBuffers(ps, ckks.NewEvaluator(ps.params, keys.keySet())),
 		enc: ckks.NewEncoder(ps.params), ext: ring.NewBasisExtender(ps.params.RingQ(), ps.params.RingP())}, nil
 }
 
@@ -137,7 +139,7 @@ func (r *Responder) RespondBatch(ctx context.Context, qs []*Query, g *Gallery, o
 // evaluateBatch runs steps 1 to 3 of Respond for each query, query i with
 // prngs[i]: the counts and the norms at level 0.
 func (r *Responder) evaluateBatch(ctx context.Context, qs []*Query, g *Gallery, opts Options, prngs []sampling.PRNG) (counts, norms []*rlwe.Ciphertext, err error) {
-	evals := r.evaluators(opts.Workers)
+	evals := r.evaluators(r.blockWorkers(g, opts.Workers))
 	rots := make([][]*rlwe.Ciphertext, len(qs))
 	norms = make([]*rlwe.Ciphertext, len(qs))
 	for i, q := range qs {
@@ -219,11 +221,35 @@ func (r *Responder) toCollective(q *Query) *rlwe.Ciphertext {
 // evaluators returns n evaluators that can run concurrently.
 func (r *Responder) evaluators(n int) []*ckks.Evaluator {
 	out := make([]*ckks.Evaluator, n)
-	out[0] = r.eval.ShallowCopy()
-	for i := 1; i < n; i++ {
-		out[i] = r.eval.ShallowCopy()
+	for i := range out {
+		out[i] = trimBuffers(r.ps, r.eval.ShallowCopy())
 	}
 	return out
+}
+
+// blockWorkers is the number of evaluators an evaluation of g uses: the
+// workers it is allowed, but at most one per digit of a top-level key
+// switch for each block (keySwitchWorkers). An evaluator beyond that would
+// find work only in the baby steps, while holding its buffers (about 65
+// MB at N = 2^15) for the whole query: on a node with many cores, one per
+// core would be gigabytes per query on a small gallery
+// (TestRespondEvaluatorsBoundedByBlocks).
+func (r *Responder) blockWorkers(g *Gallery, workers int) int {
+	return max(1, min(workers, len(g.blocks)*r.ps.keySwitchWorkers()))
+}
+
+// trimBuffers releases the decomposition buffers e cannot use and returns
+// e. Lattigo sizes them for keys with a single P prime, one ring element
+// over QP per Q prime (19 of 6 MB each at N = 2^15); with this key set's P
+// primes a hoisted decomposition has keySwitchWorkers digits, and the
+// other key switches decompose into the first buffer only.
+func trimBuffers(ps *ParamSet, e *ckks.Evaluator) *ckks.Evaluator {
+	d := ps.keySwitchWorkers()
+	if d < len(e.BuffDecompQP) {
+		clear(e.BuffDecompQP[d:])
+		e.BuffDecompQP = e.BuffDecompQP[:d:d]
+	}
+	return e
 }
 
 // thresholdBlocks scores and thresholds every block for every probe (rots[i]

@@ -290,7 +290,7 @@ func NewShardEvaluator(keys *EvaluationKeys) (*ShardEvaluator, error) {
 		return nil, fmt.Errorf("he: shard: missing evaluation keys")
 	}
 	ps := keys.ps
-	return &ShardEvaluator{r: &Responder{ps: ps, keys: keys, eval: ckks.NewEvaluator(ps.params, keys.keySet()),
+	return &ShardEvaluator{r: &Responder{ps: ps, keys: keys, eval: trimBuffers(ps, ckks.NewEvaluator(ps.params, keys.keySet())),
 		enc: ckks.NewEncoder(ps.params), ext: ring.NewBasisExtender(ps.params.RingQ(), ps.params.RingP())}}, nil
 }
 
@@ -334,7 +334,7 @@ func (s *ShardEvaluator) Count(ctx context.Context, p *Probe, g *Gallery, opts O
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	evals := r.evaluators(opts.Workers)
+	evals := r.evaluators(r.blockWorkers(g, opts.Workers))
 	rots, err := r.babySteps(ctx, p.ct.CopyNew(), g.n1, evals)
 	if err != nil {
 		return nil, err
