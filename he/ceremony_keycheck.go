@@ -191,7 +191,7 @@ func (c *Ceremony) checkOutputs(seed [32]byte) ([]checkOutput, error) {
 	se2 := 2 * 3.2 * 3.2 // variance of the public key's noise: two parties' Gaussians
 	outs := []checkOutput{{name: "public key", ct: x, want: m, sigma: math.Sqrt(se2)}}
 
-	eval := ckks.NewEvaluator(params, keys.keySet())
+	eval := trimBuffers(ps, ckks.NewEvaluator(params, keys.keySet()))
 	byLevel := map[int][]uint64{}
 	for _, s := range c.Steps() {
 		if s.Kind == StepGalois {
