@@ -21,10 +21,11 @@ import (
 // of two blocks: converted during the search with four workers (each block
 // splits its giant steps between two scorers), one block kept in NTT form
 // and the other converted with one worker, and (not with -short) every
-// block kept. Each answer must equal, byte for byte, the answer Respond
-// gives to that query alone with the same randomness: what a query
-// receives does not depend on the other queries of its batch. Each
-// answer's opening must decide as the plaintext does.
+// block kept, where the queries are evaluated one after the other. Each
+// answer must equal, byte for byte, the answer Respond gives to that query
+// alone with the same randomness: what a query receives does not depend
+// on the other queries of its batch. Each answer's opening must decide as
+// the plaintext does.
 func TestRespondBatch(t *testing.T) {
 	ps := hetest.InsecureN12()
 	f := getFixture(t, ps)

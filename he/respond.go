@@ -89,12 +89,12 @@ func (r *Responder) Respond(ctx context.Context, q *Query, g *Gallery, opts Opti
 	return ans[0], sec[0], nil
 }
 
-// MaxBatch bounds the queries of one RespondBatch. Each query of a batch
-// holds its n1 baby steps, ciphertexts at the top level (9.4 MB each on
-// puente-ckks-n15-v2; n1 is 16 to 64 at m = 128, Gallery.BabySteps), until
-// every block is scored: 16 queries at n1 = 32 hold 4.8 GB. Each worker
-// also holds one top-level ciphertext per query and, for blocks not kept in
-// NTT form, n1 converted diagonals (4.7 MB each).
+// MaxBatch bounds the queries of one RespondBatch. In a batch against a
+// gallery with blocks to convert, each query holds its n1 baby steps,
+// ciphertexts at the top level (9.4 MB each on puente-ckks-n15-v2; n1 is
+// 16 to 64 at m = 128, Gallery.BabySteps), until every block is scored:
+// 16 queries at n1 = 32 hold 4.8 GB. Each worker also holds one top-level
+// ciphertext per query and n1 converted diagonals (4.7 MB each).
 const MaxBatch = 16
 
 // RespondBatch answers several queries against the same gallery, each as
@@ -102,7 +102,10 @@ const MaxBatch = 16
 // from randomness of its own (read from rand, query after query), and
 // depend on no other query of the batch. What the queries share is the
 // gallery: a block not kept in NTT form is converted once for the whole
-// batch instead of once per query. An error in any query fails the batch.
+// batch instead of once per query. When every block is kept there is
+// nothing to share, and the queries are evaluated one after the other, so
+// that the batch holds one query's baby steps at a time, not every
+// query's. An error in any query fails the batch.
 func (r *Responder) RespondBatch(ctx context.Context, qs []*Query, g *Gallery, opts Options, rand io.Reader) ([]*Answer, []*opening.Secrets, error) {
 	if len(qs) == 0 || len(qs) > MaxBatch {
 		return nil, nil, fmt.Errorf("he: respond: %d queries in a batch, want 1 to %d", len(qs), MaxBatch)
@@ -119,7 +122,7 @@ func (r *Responder) RespondBatch(ctx context.Context, qs []*Query, g *Gallery, o
 			return nil, nil, err
 		}
 	}
-	counts, norms, err := r.evaluateBatch(ctx, qs, g, opts, prngs)
+	counts, norms, err := r.evaluateQueries(ctx, qs, g, opts, prngs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -134,6 +137,23 @@ func (r *Responder) RespondBatch(ctx context.Context, qs []*Query, g *Gallery, o
 		}
 	}
 	return answers, secrets, nil
+}
+
+// evaluateQueries runs evaluateBatch on the whole batch when g has blocks
+// to convert, which is what the queries share, and on one query at a time
+// when it has none.
+func (r *Responder) evaluateQueries(ctx context.Context, qs []*Query, g *Gallery, opts Options, prngs []sampling.PRNG) (counts, norms []*rlwe.Ciphertext, err error) {
+	if g.NTTBlocks() < len(g.blocks) {
+		return r.evaluateBatch(ctx, qs, g, opts, prngs)
+	}
+	for i := range qs {
+		c, n, err := r.evaluateBatch(ctx, qs[i:i+1], g, opts, prngs[i:i+1])
+		if err != nil {
+			return nil, nil, err
+		}
+		counts, norms = append(counts, c[0]), append(norms, n[0])
+	}
+	return counts, norms, nil
 }
 
 // evaluateBatch runs steps 1 to 3 of Respond for each query, query i with

@@ -49,7 +49,7 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	cfg.NTTBudget = perf.AutoNTTBudget
 	fs.Var((*nttBudgetFlag)(&cfg.NTTBudget), "ntt-budget", "bytes of gallery plaintexts kept in NTT form, blocks beyond it converted during each search; -1: every block; auto: the blocks the memory limit leaves room for (every block with no limit)")
 	memLimit := fs.Int64("memory-limit", defaultMemoryLimit, "Go's soft memory limit for the searches, in bytes (0: none); GOMEMLIMIT in the environment replaces the default, which neither -batch nor -e2e's two nodes keep")
-	fs.IntVar(&cfg.Batch, "batch", 0, fmt.Sprintf("also run one batched search of this many probes per size (2 to %d; each probe holds its baby steps, 150-600 MiB at m = 128, for the whole search)", he.MaxBatch))
+	fs.IntVar(&cfg.Batch, "batch", 0, fmt.Sprintf("also run one batched search of this many probes per size (2 to %d; with blocks to convert, each probe holds its baby steps, 150-600 MiB at m = 128, for the whole search)", he.MaxBatch))
 	e2eN := fs.Int("e2e", 0, "also measure searches end to end over gRPC between two nodes in this process, against this many enrolled subjects (0: not run)")
 	rest, err := parse(fs, args)
 	if err != nil {
