@@ -149,7 +149,7 @@ func (r *Responder) RespondMany(q *Query, g *Gallery, opts Options, n int, rand 
 	if err != nil {
 		return nil, nil, err
 	}
-	counts, norms, err := r.evaluateBatch(context.Background(), []*Query{q}, g, opts, []sampling.PRNG{prng})
+	counts, norms, err := r.evaluateQueries(context.Background(), []*Query{q}, g, opts, []sampling.PRNG{prng})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -54,9 +54,15 @@ func NewResponder(keys *EvaluationKeys, share *SecretShare) (*Responder, error) 
 	if share.ps != keys.ps || share.id != keys.id {
 		return nil, mismatch("secret share", "key set", "share and evaluation keys come from different ceremonies")
 	}
+	return newResponder(keys, share), nil
+}
+
+// newResponder returns a responder for keys holding share, which is nil
+// for a shard's (it decrypts nothing).
+func newResponder(keys *EvaluationKeys, share *SecretShare) *Responder {
 	ps := keys.ps
 	return &Responder{ps: ps, keys: keys, share: share, eval: trimBuffers(ps, ckks.NewEvaluator(ps.params, keys.keySet())),
-		enc: ckks.NewEncoder(ps.params), ext: ring.NewBasisExtender(ps.params.RingQ(), ps.params.RingP())}, nil
+		enc: ckks.NewEncoder(ps.params), ext: ring.NewBasisExtender(ps.params.RingQ(), ps.params.RingP())}
 }
 
 // Respond scores query q against every entry of g, thresholds the scores
@@ -143,11 +149,12 @@ func (r *Responder) RespondBatch(ctx context.Context, qs []*Query, g *Gallery, o
 // to convert, which is what the queries share, and on one query at a time
 // when it has none.
 func (r *Responder) evaluateQueries(ctx context.Context, qs []*Query, g *Gallery, opts Options, prngs []sampling.PRNG) (counts, norms []*rlwe.Ciphertext, err error) {
+	evals := r.evaluators(r.blockWorkers(g, opts.Workers))
 	if g.NTTBlocks() < len(g.blocks) {
-		return r.evaluateBatch(ctx, qs, g, opts, prngs)
+		return r.evaluateBatch(ctx, qs, g, opts, prngs, evals)
 	}
 	for i := range qs {
-		c, n, err := r.evaluateBatch(ctx, qs[i:i+1], g, opts, prngs[i:i+1])
+		c, n, err := r.evaluateBatch(ctx, qs[i:i+1], g, opts, prngs[i:i+1], evals)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -156,10 +163,9 @@ func (r *Responder) evaluateQueries(ctx context.Context, qs []*Query, g *Gallery
 	return counts, norms, nil
 }
 
-// evaluateBatch runs steps 1 to 3 of Respond for each query, query i with
-// prngs[i]: the counts and the norms at level 0.
-func (r *Responder) evaluateBatch(ctx context.Context, qs []*Query, g *Gallery, opts Options, prngs []sampling.PRNG) (counts, norms []*rlwe.Ciphertext, err error) {
-	evals := r.evaluators(r.blockWorkers(g, opts.Workers))
+// evaluateBatch runs steps 1 to 3 of Respond for each query on evals,
+// query i with prngs[i]: the counts and the norms at level 0.
+func (r *Responder) evaluateBatch(ctx context.Context, qs []*Query, g *Gallery, opts Options, prngs []sampling.PRNG, evals []*ckks.Evaluator) (counts, norms []*rlwe.Ciphertext, err error) {
 	rots := make([][]*rlwe.Ciphertext, len(qs))
 	norms = make([]*rlwe.Ciphertext, len(qs))
 	for i, q := range qs {

@@ -8,7 +8,6 @@ import (
 	"runtime"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
-	"github.com/tuneinsight/lattigo/v6/ring"
 	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
 
 	"github.com/puente-id/puente/opening"
@@ -289,9 +288,7 @@ func NewShardEvaluator(keys *EvaluationKeys) (*ShardEvaluator, error) {
 	if keys == nil {
 		return nil, fmt.Errorf("he: shard: missing evaluation keys")
 	}
-	ps := keys.ps
-	return &ShardEvaluator{r: &Responder{ps: ps, keys: keys, eval: trimBuffers(ps, ckks.NewEvaluator(ps.params, keys.keySet())),
-		enc: ckks.NewEncoder(ps.params), ext: ring.NewBasisExtender(ps.params.RingQ(), ps.params.RingP())}}, nil
+	return &ShardEvaluator{r: newResponder(keys, nil)}, nil
 }
 
 // KeySetID returns the key set the evaluator's keys belong to.
