@@ -55,6 +55,16 @@ func TestRespondBatch(t *testing.T) {
 		if g.NTTBlocks() != c.nttBlocks {
 			t.Fatalf("budget %d: %d blocks in NTT form, want %d", c.budget, g.NTTBlocks(), c.nttBlocks)
 		}
+		// Each query of a batch holds its baby steps (top-level ciphertexts) while the batch
+		// converts blocks; nothing more when every block is kept.
+		info := ps.Info()
+		held := int64(g.BabySteps()) * 2 * int64(len(info.QPrimes)) * int64(1<<info.LogN) * 8
+		if c.nttBlocks == g.Blocks() {
+			held = 0
+		}
+		if got := g.BatchQueryBytes(); got != held {
+			t.Errorf("budget %d: BatchQueryBytes %d, want %d", c.budget, got, held)
+		}
 		opts := onebitOpts()
 		opts.Workers = c.workers
 		qs := make([]*he.Query, len(probes))

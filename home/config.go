@@ -31,6 +31,7 @@ import (
 //	policy      = "policy.hcl"
 //	gallery_dir = "gallery"
 //	# gallery_memory_budget = -1
+//	# batch_memory_budget   = 2147483648
 //	partner "co-migracion" {
 //	  agreement = "us-co"
 //	  address   = "puente.migracion.example:7443"
@@ -72,7 +73,17 @@ type Config struct {
 	// gallery (they have puente shard -memory-budget). ParseConfig sets the default; a Config
 	// made otherwise must set it too, since 0 converts every block on every search.
 	GalleryMemoryBudget int64
-	Partners            []PartnerConfig
+	// BatchMemoryBudget bounds the bytes that Search calls of one partner, waiting for an
+	// evaluation slot, may hold together when they are answered in one batch
+	// (he.Responder.RespondBatch), which converts each block beyond GalleryMemoryBudget once for
+	// the batch instead of once per query. Each query of a batch holds its baby steps until every
+	// block is scored (he.Gallery.BatchQueryBytes: 0.3 GiB for 100,000 entries at m = 128, 0.6 GiB
+	// for 1,000,000), so a batch takes at most BatchMemoryBudget / that many queries, and at most
+	// he.MaxBatch. 0 answers every query alone; ParseConfig's default is DefaultBatchMemoryBudget.
+	// A gallery with every block in NTT form shares nothing, and its queries are answered alone
+	// whatever the budget. Unused when shards score the gallery.
+	BatchMemoryBudget int64
+	Partners          []PartnerConfig
 	// Shards, when set, names the shards that hold and score the node's galleries (see ShardsConfig).
 	Shards *ShardsConfig
 }
@@ -129,6 +140,10 @@ func (c *Config) Path(p string) string {
 // maxConfigSize bounds a configuration file.
 const maxConfigSize = 1 << 20
 
+// DefaultBatchMemoryBudget is batch_memory_budget's default: 2 GiB, six queries of a gallery of
+// 100,000 entries at m = 128 in one batch, three of 1,000,000.
+const DefaultBatchMemoryBudget = 2 << 30
+
 // maxGalleryMemoryBudget bounds gallery_memory_budget: 16 TiB, far beyond any machine's memory
 // and exactly representable as the float64 the parser reads numbers as.
 const maxGalleryMemoryBudget = 1 << 44
@@ -156,7 +171,7 @@ func ParseConfig(src []byte, file string) (*Config, error) {
 	var perr error
 	top, blocks := newFields(file, 1, list.Items, []string{"node", "test_node", "listen", "metrics_listen", "admin_socket",
 		"tls", "key_store", "identity", "policy", "gallery_dir", "audit_log", "state_file", "replay_window", "max_concurrent_queries",
-		"gallery_memory_budget", "shards"},
+		"gallery_memory_budget", "batch_memory_budget", "shards"},
 		[]string{"partner"}, &perr)
 	c.Node = top.str("node", true)
 	c.TestNode = top.boolean("test_node")
@@ -183,6 +198,10 @@ func ParseConfig(src []byte, file string) (*Config, error) {
 	c.GalleryMemoryBudget = -1
 	if top.items["gallery_memory_budget"] != nil {
 		c.GalleryMemoryBudget = int64(top.integer("gallery_memory_budget", false, -1, maxGalleryMemoryBudget))
+	}
+	c.BatchMemoryBudget = DefaultBatchMemoryBudget
+	if top.items["batch_memory_budget"] != nil {
+		c.BatchMemoryBudget = int64(top.integer("batch_memory_budget", false, 0, maxGalleryMemoryBudget))
 	}
 	c.parseTLS(top)
 	c.parseKeyStore(top)

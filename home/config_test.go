@@ -25,6 +25,7 @@ metrics_listen = "127.0.0.1:9464"
 replay_window = "10m"
 max_concurrent_queries = 2
 gallery_memory_budget = 4294967296
+batch_memory_budget = 1073741824
 tls {
   cert = "tls/node.crt"
   key  = "tls/node.key"
@@ -63,7 +64,7 @@ func TestParseConfig(t *testing.T) {
 		t.Errorf("partner: %+v", p)
 	case p.Transform.OutputDim() != 124:
 		t.Errorf("transform output dim %d, want 124", p.Transform.OutputDim())
-	case c.ReplayWindow.Minutes() != 10 || c.MaxConcurrent != 2 || c.GalleryMemoryBudget != 4<<30 || c.TestNode:
+	case c.ReplayWindow.Minutes() != 10 || c.MaxConcurrent != 2 || c.GalleryMemoryBudget != 4<<30 || c.BatchMemoryBudget != 1<<30 || c.TestNode:
 		t.Errorf("config: %+v", c)
 	case c.Path(c.TLSCert) != "/etc/puente/tls/node.crt" || c.Path(c.AdminSocket) != "/etc/puente/run/admin.sock":
 		t.Errorf("relative paths: %s %s", c.Path(c.TLSCert), c.Path(c.AdminSocket))
@@ -72,7 +73,7 @@ func TestParseConfig(t *testing.T) {
 
 func TestParseConfigErrors(t *testing.T) {
 	tests := []struct{ edit, want string }{
-		{"\nport = 3\n", `:34: unknown field "port"`},
+		{"\nport = 3\n", `:35: unknown field "port"`},
 		{"listen = \"x:1\"\n", "already set"},
 		{"test_node = \"yes\"\n", "test_node must be true or false"},
 		{"replay_window = \"2d\"\n", "replay_window"},
@@ -104,6 +105,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{`gallery_memory_budget = 4294967296`, `gallery_memory_budget = 1.5`, "gallery_memory_budget must be a whole number"},
 		{`gallery_memory_budget = 4294967296`, `gallery_memory_budget = "4GiB"`, "gallery_memory_budget must be a number"},
 		{`gallery_memory_budget = 4294967296`, `gallery_memory_budget = 17592186044417`, "gallery_memory_budget = 17592186044417"},
+		{`batch_memory_budget = 1073741824`, `batch_memory_budget = -1`, "batch_memory_budget = -1"},
+		{`batch_memory_budget = 1073741824`, `batch_memory_budget = "2GiB"`, "batch_memory_budget must be a number"},
 	}
 	for _, tt := range replace {
 		src := strings.Replace(goodConfig, tt.old, tt.new, 1)
@@ -152,6 +155,9 @@ func TestInitHomeConfigLoads(t *testing.T) {
 	}
 	if c.GalleryMemoryBudget != -1 {
 		t.Errorf("the template's gallery_memory_budget is %d, want the default -1", c.GalleryMemoryBudget)
+	}
+	if c.BatchMemoryBudget != DefaultBatchMemoryBudget {
+		t.Errorf("the template's batch_memory_budget is %d, want the default %d", c.BatchMemoryBudget, DefaultBatchMemoryBudget)
 	}
 	got, err := LoadCard(filepath.Join(home, "card.json"))
 	if err != nil || got.Pin != card.Pin || got.Recipient != card.Recipient {

@@ -142,6 +142,13 @@ gallery_dir = "gallery"
 # 1 CPU-s). -1, the default, keeps every block; 0 keeps none.
 # gallery_memory_budget = -1
 
+# Bytes that one partner's Search calls waiting for an evaluation slot may hold together when
+# they are answered in one batch, which converts each block beyond gallery_memory_budget once
+# for the batch instead of once per query: each query holds about 0.3 GiB for 100,000 entries
+# (0.6 GiB for 1,000,000) while its batch runs. Unused when every block is kept. 0 answers
+# every query alone. Default 2 GiB.
+# batch_memory_budget = 2147483648
+
 # Add one block per partner agency, e.g. with puente partner add:
 # partner "co-migracion" {
 #   agreement = "us-co"

@@ -90,7 +90,9 @@
 // it (package opening). In the second round, on the same stream, the querier asks for its input
 // labels by oblivious transfer and evaluates the circuit: its one output bit is the decision,
 // which it audits. A cancelled call stops the responder's evaluation. Encrypted evaluations run
-// at most MaxConcurrent at a time.
+// at most MaxConcurrent at a time; the Search calls of one partner that wait for one are
+// evaluated together (he.Responder.RespondBatch, within home.Config.BatchMemoryBudget), each
+// still with its own answer, quota count and audit record (batch.go).
 //
 // # What it does not guarantee
 //

@@ -34,6 +34,8 @@ type epochKeys struct {
 	rshare    *he.SecretShare
 	responder *he.Responder
 	evk       *he.EvaluationKeys // public: what the node installs on its shards
+
+	searches searchQueue // Search calls waiting to be evaluated under these keys (batch.go)
 }
 
 // use takes the keys for one computation; the caller must call release.

@@ -290,49 +290,19 @@ func (n *Node) commitMatch(c *matchCall) *Error {
 
 // evaluate scores the probe against the gallery (the whole packed gallery for Search, the one
 // referenced template for Verify) under encryption and garbles the opening of the answer. It
-// waits for a free evaluation slot, then takes the epoch's keys for the evaluation only (refused
-// if the epoch was retired or revoked meanwhile), and stops when the call is cancelled. It
-// returns the encoded answer, the garbler (for round 2) and the garbled circuit.
+// waits for a free evaluation slot (a Search with the partner's other waiting calls, batch.go),
+// then takes the epoch's keys for the evaluation only (refused if the epoch was retired or
+// revoked meanwhile), and stops when the call is cancelled. It returns the encoded answer, the
+// garbler (for round 2) and the garbled circuit.
 func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) ([]byte, *opening.Garbler, []byte, error) {
-	select {
-	case n.sem <- struct{}{}:
-		defer func() { <-n.sem }()
-	case <-ctx.Done():
-		return nil, nil, nil, ctx.Err()
-	}
-	if err := c.keys.use(); err != nil {
-		return nil, nil, nil, wire.Refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "the epoch was revoked or retired during the query", err)
-	}
-	defer c.keys.release()
-	g := c.p.gallery()
-	var hg *he.Gallery
-	var epoch uint64
-	var err error
-	switch {
-	case c.method == pb.MatchService_Verify_FullMethodName:
-		hg, epoch, err = n.packReference(c.p, g, c.open.reference)
-	case n.shards != nil: // the shards hold the packed gallery; shardedRespond checks its epoch
-		epoch = c.keys.epoch
-	default:
-		var pg packedGallery
-		pg, err = g.packed.Get()
-		hg, epoch = pg.g, pg.epoch
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if epoch != c.keys.epoch { // re-protected under a new epoch since the call was admitted
-		return nil, nil, nil, wire.Precondition("the gallery was re-protected under a new epoch during the query", fmt.Errorf("gallery epoch %d, query epoch %d", epoch, c.keys.epoch))
-	}
-	n.testHook(ctx, "evaluate", nil)
 	var ans *he.Answer
 	var sec *opening.Secrets
-	if n.shards != nil && c.method != pb.MatchService_Verify_FullMethodName {
-		ans, sec, err = n.shardedRespond(ctx, c, q)
+	var err error
+	if n.shards == nil && c.method == pb.MatchService_Search_FullMethodName {
+		ans, sec, err = n.searchTogether(ctx, c, q)
 	} else {
-		ans, sec, err = c.keys.responder.Respond(ctx, q, hg, he.Options{Threshold: he.Threshold{Tau: c.p.cfg.Threshold}}, n.rand)
+		ans, sec, err = n.evaluateAlone(ctx, c, q)
 	}
-	n.testHook(ctx, "evaluated", err)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -347,6 +317,54 @@ func (n *Node) evaluate(ctx context.Context, c *matchCall, q *he.Query) ([]byte,
 		return nil, nil, nil, err
 	}
 	return ab, gb, gc, nil
+}
+
+// evaluateAlone evaluates a Verify's probe against its reference, or a Search's on the node's
+// shards, in an evaluation slot of its own.
+func (n *Node) evaluateAlone(ctx context.Context, c *matchCall, q *he.Query) (*he.Answer, *opening.Secrets, error) {
+	select {
+	case n.sem <- struct{}{}:
+		defer func() { <-n.sem }()
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	var hg *he.Gallery
+	epoch := c.keys.epoch // the shards hold the packed gallery; shardedRespond checks its epoch
+	if c.method == pb.MatchService_Verify_FullMethodName {
+		var err error
+		if hg, epoch, err = n.packReference(c.p, c.p.gallery(), c.open.reference); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := useKeys(c, epoch); err != nil {
+		return nil, nil, err
+	}
+	defer c.keys.release()
+	n.testHook(ctx, "evaluate", nil)
+	var ans *he.Answer
+	var sec *opening.Secrets
+	var err error
+	if hg == nil {
+		ans, sec, err = n.shardedRespond(ctx, c, q)
+	} else {
+		ans, sec, err = c.keys.responder.Respond(ctx, q, hg, he.Options{Threshold: he.Threshold{Tau: c.p.cfg.Threshold}}, n.rand)
+	}
+	n.testHook(ctx, "evaluated", err)
+	return ans, sec, err
+}
+
+// useKeys takes the call's epoch keys for an evaluation of templates protected under epoch: it
+// refuses the call if the epoch was retired or revoked, or the gallery re-protected under a new
+// one, since the call was admitted. The caller releases the keys.
+func useKeys(c *matchCall, epoch uint64) error {
+	if err := c.keys.use(); err != nil {
+		return wire.Refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "the epoch was revoked or retired during the query", err)
+	}
+	if epoch != c.keys.epoch {
+		c.keys.release()
+		return wire.Precondition("the gallery was re-protected under a new epoch during the query", fmt.Errorf("gallery epoch %d, query epoch %d", epoch, c.keys.epoch))
+	}
+	return nil
 }
 
 // hookFunc observes a named point of the node's work: a call being served ("opened", "admitted",

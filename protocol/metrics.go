@@ -24,6 +24,7 @@ type Metrics struct {
 	bytes       *prometheus.CounterVec   // partner, direction
 	shardCalls  *prometheus.CounterVec   // shard, call, code
 	shardTime   *prometheus.HistogramVec // shard, call
+	batches     prometheus.Histogram     // Search calls per evaluation
 }
 
 // NewMetrics makes the metrics in a registry of their own, with the Go runtime and process
@@ -51,8 +52,11 @@ func NewMetrics() *Metrics {
 		shardTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "puente_shard_call_seconds",
 			Help:    "Wall time of this node's successful calls to its shards, by shard index and call.",
 			Buckets: prometheus.ExponentialBuckets(0.25, 2, 12)}, []string{"shard", "call"}),
+		batches: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "puente_search_batch_calls",
+			Help:    "Search calls evaluated together (waiting calls of one partner answered in one batch), per evaluation.",
+			Buckets: prometheus.LinearBuckets(1, 1, 16)}),
 	}
-	r.MustRegister(m.queries, m.decisions, m.latency, m.quotaRefuse, m.bytes, m.shardCalls, m.shardTime,
+	r.MustRegister(m.queries, m.decisions, m.latency, m.quotaRefuse, m.bytes, m.shardCalls, m.shardTime, m.batches,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -76,6 +80,9 @@ func (m *Metrics) traffic(partner string, sent, received int64) {
 	m.bytes.WithLabelValues(partner, "sent").Add(float64(sent))
 	m.bytes.WithLabelValues(partner, "received").Add(float64(received))
 }
+
+// batch records one evaluation of k waiting Search calls.
+func (m *Metrics) batch(k int) { m.batches.Observe(float64(k)) }
 
 // shardCall records one call to shard i (shard.Observer).
 func (m *Metrics) shardCall(i int, call string, code codes.Code, d time.Duration) {

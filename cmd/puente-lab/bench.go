@@ -27,6 +27,7 @@ var benchCommand = &command{
 		"puente-lab bench -n 100000 -ntt-budget -1 -memory-limit 0 # every block kept in NTT form, no memory limit",
 		"puente-lab bench -n 100000 -batch 16 -ntt-budget 0        # also 16 probes answered as one batch, which shares the conversion",
 		"puente-lab bench -e2e 10000                               # also one query end to end over gRPC, 10,000 subjects enrolled",
+		"puente-lab bench -e2e 100000 -e2e-calls 16 -e2e-convert   # also 16 searches at once against a responder that converts its blocks",
 	},
 	run: runBench,
 }
@@ -51,6 +52,9 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	memLimit := fs.Int64("memory-limit", defaultMemoryLimit, "Go's soft memory limit for the searches, in bytes (0: none); GOMEMLIMIT in the environment replaces the default, which neither -batch nor -e2e's two nodes keep")
 	fs.IntVar(&cfg.Batch, "batch", 0, fmt.Sprintf("also run one batched search of this many probes per size (2 to %d; with blocks to convert, each probe holds its baby steps, 150-600 MiB at m = 128, for the whole search)", he.MaxBatch))
 	e2eN := fs.Int("e2e", 0, "also measure searches end to end over gRPC between two nodes in this process, against this many enrolled subjects (0: not run)")
+	e2eCalls := fs.Int("e2e-calls", 0, fmt.Sprintf("with -e2e, also time this many searches sent at once (2 to %d), which the responder answers together when its gallery has blocks to convert", he.MaxBatch))
+	e2eConvert := fs.Bool("e2e-convert", false, "with -e2e, the responder keeps no block in NTT form (gallery_memory_budget = 0), so every search converts its blocks")
+	e2eAlone := fs.Bool("e2e-alone", false, "with -e2e-calls, the responder evaluates every search alone (batch_memory_budget = 0), for comparison")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -72,6 +76,12 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 		return usagef("-batch: %d is not a whole number in [2, %d]", cfg.Batch, he.MaxBatch)
 	case *e2eN < 0 || *e2eN > maxGallery:
 		return usagef("-e2e: %d is not a whole number in [0, %d]", *e2eN, maxGallery)
+	case *e2eCalls != 0 && (*e2eCalls < 2 || *e2eCalls > he.MaxBatch):
+		return usagef("-e2e-calls: %d is not a whole number in [2, %d]", *e2eCalls, he.MaxBatch)
+	case *e2eN == 0 && (*e2eCalls != 0 || *e2eConvert):
+		return usagef("-e2e-calls and -e2e-convert need -e2e")
+	case *e2eAlone && *e2eCalls == 0:
+		return usagef("-e2e-alone needs -e2e-calls")
 	}
 	if cfg.Params, err = benchParams(); err != nil {
 		return err
@@ -103,7 +113,7 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 			debug.SetMemoryLimit(math.MaxInt64)
 		}
 		if out.EndToEnd, err = e2e.Run(ctx, e2e.Config{Params: cfg.Params.Name(), Insecure: cfg.Params.Insecure(), N: *e2eN,
-			Reps: cfg.Reps, Tau: cfg.Tau, Progress: cfg.Progress}); err != nil {
+			Reps: cfg.Reps, Tau: cfg.Tau, Calls: *e2eCalls, Convert: *e2eConvert, Alone: *e2eAlone, Progress: cfg.Progress}); err != nil {
 			return err
 		}
 	}

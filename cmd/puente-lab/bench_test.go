@@ -127,12 +127,14 @@ func TestBenchJSON(t *testing.T) {
 
 // TestBenchEndToEnd runs puente-lab bench -e2e on the insecure test set:
 // two nodes in the process, a ceremony over gRPC, 50 subjects enrolled,
-// two timed searches of a mated probe. The JSON carries the end-to-end
+// two timed searches of a mated probe, then three at once against a
+// responder that converts its block on every search and evaluates each
+// search alone. The JSON carries the end-to-end
 // result beside the plaintext scan of the same protected gallery, with
 // the set's byte counts (package e2e tests the table's row).
 func TestBenchEndToEnd(t *testing.T) {
 	insecureBench(t)
-	code, out, errs := runCmd(t, "bench", "-json", "-n", "100", "-m", "32", "-reps", "2", "-e2e", "50")
+	code, out, errs := runCmd(t, "bench", "-json", "-n", "100", "-m", "32", "-reps", "2", "-e2e", "50", "-e2e-calls", "3", "-e2e-convert", "-e2e-alone")
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
@@ -160,7 +162,14 @@ func TestBenchEndToEnd(t *testing.T) {
 	if q, r := e["query_bytes"].(float64), e["response_bytes"].(float64); q != float64(wantQ) || r != float64(wantR) {
 		t.Errorf("query %v bytes, response %v bytes; the parameter set says %d and %d", q, r, wantQ, wantR)
 	}
-
+	// Three searches at once, each decided as the plaintext scan decides (Run checks it), each
+	// evaluated alone (-e2e-alone; protocol TestWaitingSearchesAnsweredTogether tests the batches).
+	if e["calls"] != 3.0 || e["ntt_blocks"] != false || e["alone"] != true || !(e["calls_wall_s"].(float64) > 0) || !(e["calls_cpu_s"].(float64) > 0) {
+		t.Errorf("searches at once: %v", e)
+	}
+	if ev := e["calls_evaluations"]; ev != 3.0 {
+		t.Errorf("3 searches at once, each alone, took %v evaluations on the responder, want 3", ev)
+	}
 }
 
 func TestBenchUsage(t *testing.T) {
@@ -181,6 +190,9 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "-batch", "1"}, exitUsage, "-batch: 1 is not a whole number in [2, 16]"},
 		{[]string{"bench", "-batch", "17"}, exitUsage, "-batch: 17 is not a whole number in [2, 16]"},
 		{[]string{"bench", "-e2e", "-1"}, exitUsage, "-e2e: -1 is not a whole number"},
+		{[]string{"bench", "-e2e", "10", "-e2e-calls", "17"}, exitUsage, "-e2e-calls: 17 is not a whole number in [2, 16]"},
+		{[]string{"bench", "-e2e-convert"}, exitUsage, "-e2e-calls and -e2e-convert need -e2e"},
+		{[]string{"bench", "-e2e", "10", "-e2e-alone"}, exitUsage, "-e2e-alone needs -e2e-calls"},
 		{[]string{"bench", "-tau", "0.96"}, exitUsage, "-tau must be in"},
 		{[]string{"bench", "-tau", "NaN"}, exitUsage, "-tau must be in"},
 		{[]string{"bench", "-h"}, exitOK, "puente-lab bench -all -json"},

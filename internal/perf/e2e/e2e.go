@@ -33,6 +33,16 @@ type Config struct {
 	Reps     int     // timed searches (default 1), after one untimed search that packs the gallery
 	Tau      float64 // the responder's threshold (default perf.DefaultTau)
 	Seed     uint64  // seed of the subjects and probes (default 1)
+	// Calls, if more than 1, also times that many searches sent at once, after the timed
+	// searches: the responder answers the calls that wait for its evaluation slot together.
+	Calls int
+	// Convert makes the responder keep no block of its gallery in NTT form
+	// (gallery_memory_budget = 0): every search converts every block, which is what calls
+	// answered together share.
+	Convert bool
+	// Alone makes the responder evaluate every search alone (batch_memory_budget = 0): the
+	// searches sent at once then take one evaluation each, for comparison.
+	Alone    bool
 	Progress io.Writer
 }
 
@@ -58,6 +68,16 @@ type Result struct {
 	BytesRecv    int64        `json:"response_bytes"`
 	Hit          bool         `json:"hit"`
 	PlainCount   int          `json:"plain_count"`
+	// With Config.Calls: the searches sent at once, their wall and CPU time in all, and the
+	// evaluations the responder ran for them (fewer than Calls when it answered some together).
+	Calls      int          `json:"calls,omitempty"`
+	CallsWall  perf.Seconds `json:"calls_wall_s,omitempty"`
+	CallsCPU   perf.Seconds `json:"calls_cpu_s,omitempty"`
+	CallsEvals int          `json:"calls_evaluations,omitempty"`
+	// From the responder's configuration as loaded: it keeps its gallery's blocks in NTT form
+	// (gallery_memory_budget is not 0), and evaluates every search alone (batch_memory_budget 0).
+	NTTBlocks bool `json:"ntt_blocks"`
+	Alone     bool `json:"alone"`
 }
 
 const (
@@ -101,6 +121,16 @@ func Run(ctx context.Context, c Config) (_ *Result, err error) {
 			return nil, err
 		}
 	}
+	for _, o := range []struct {
+		set  bool
+		line string
+	}{{c.Convert, "gallery_memory_budget = 0"}, {c.Alone, "batch_memory_budget = 0"}} {
+		if o.set {
+			if err := appendConfig(nodes[responder].home, "\n"+o.line+"\n"); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for _, name := range []string{querier, responder} {
 		n := nodes[name]
 		if err := n.open(ctx); err != nil {
@@ -110,7 +140,8 @@ func Run(ctx context.Context, c Config) (_ *Result, err error) {
 	}
 	q, r := nodes[querier].Node, nodes[responder].Node
 
-	res := &Result{ParamSet: c.Params, N: c.N, Reps: c.Reps}
+	rc := r.Config()
+	res := &Result{ParamSet: c.Params, N: c.N, Reps: c.Reps, NTTBlocks: rc.GalleryMemoryBudget != 0, Alone: rc.BatchMemoryBudget == 0}
 	progress("ceremony on %s over gRPC", c.Params)
 	clock := perf.Start()
 	if _, err := q.Ceremony(ctx, responder, 0); err != nil {
@@ -167,7 +198,52 @@ func Run(ctx context.Context, c Config) (_ *Result, err error) {
 		progress("search %d: %v wall, %v CPU", i+1, wall.Round(time.Millisecond), cpu.Round(time.Millisecond))
 	}
 	res.Search, res.SearchCPU = perf.Seconds(sumWall/time.Duration(c.Reps)), perf.Seconds(sumCPU/time.Duration(c.Reps))
+	if c.Calls > 1 {
+		if err := timeCalls(ctx, c, q, nodes[responder], probe, count > 0, res, progress); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
+}
+
+// timeCalls sends c.Calls searches at once and times them together; each decision must equal
+// the plaintext one.
+func timeCalls(ctx context.Context, c Config, q *protocol.Node, r *node, probe []float64, want bool, res *Result, progress func(string, ...any)) error {
+	progress("%d searches at once", c.Calls)
+	evals0 := r.evaluations()
+	runtime.GC()
+	clock := perf.Start()
+	errs := make(chan error, c.Calls)
+	for range c.Calls {
+		go func() {
+			out, err := q.Search(ctx, responder, protocol.Probe{Raw: probe}, purpose)
+			if err == nil && out.Hit != want {
+				err = fmt.Errorf("e2e: encrypted decision hit=%v, plaintext hit=%v", out.Hit, want)
+			}
+			errs <- err
+		}()
+	}
+	var err error
+	for range c.Calls {
+		err = errors.Join(err, <-errs)
+	}
+	if err != nil {
+		return fmt.Errorf("e2e: searches at once: %w", err)
+	}
+	wall, cpu := clock.Elapsed()
+	res.Calls, res.CallsWall, res.CallsCPU, res.CallsEvals = c.Calls, perf.Seconds(wall), perf.Seconds(cpu), r.evaluations()-evals0
+	progress("%d searches at once: %v wall, %v CPU, %d evaluations", c.Calls, wall.Round(time.Millisecond), cpu.Round(time.Millisecond), res.CallsEvals)
+	return nil
+}
+
+// appendConfig appends text to the node's puente.hcl.
+func appendConfig(home, text string) error {
+	f, err := os.OpenFile(filepath.Join(home, "puente.hcl"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(text)
+	return errors.Join(err, f.Close())
 }
 
 // node is one agency's node: its home, its listener, and the open node
@@ -175,6 +251,7 @@ func Run(ctx context.Context, c Config) (_ *Result, err error) {
 type node struct {
 	*protocol.Node
 	home      string
+	met       *protocol.Metrics
 	lis       net.Listener
 	done      chan error
 	stopServe context.CancelFunc
@@ -202,7 +279,7 @@ func link(a, b *node, c Config) error {
 	}
 	snippet, err := home.AddPartner(a.home, card, home.PartnerOptions{Agreement: "bench", Address: b.lis.Addr().String(),
 		Purposes: []string{purpose}, HEParams: c.Params, Threshold: c.Tau, Transform: Transform,
-		VerifyLimit: "5 per 24h"}, strconv.Itoa(c.Reps+10)+" per 24h")
+		VerifyLimit: "5 per 24h"}, strconv.Itoa(c.Reps+c.Calls+10)+" per 24h")
 	if err != nil {
 		return err
 	}
@@ -219,13 +296,28 @@ func (n *node) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if n.Node, err = protocol.Open(ctx, cfg, protocol.Options{}); err != nil {
+	n.met = protocol.NewMetrics()
+	if n.Node, err = protocol.Open(ctx, cfg, protocol.Options{Metrics: n.met}); err != nil {
 		return err
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	n.stopServe, n.done = cancel, make(chan error, 1)
 	go func() { n.done <- n.Serve(sctx, n.lis) }()
 	return nil
+}
+
+// evaluations returns the Search evaluations the node ran (puente_search_batch_calls).
+func (n *node) evaluations() int {
+	mfs, err := n.met.Registry.Gather()
+	if err != nil {
+		return 0
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "puente_search_batch_calls" && len(mf.GetMetric()) > 0 {
+			return int(mf.GetMetric()[0].GetHistogram().GetSampleCount())
+		}
+	}
+	return 0
 }
 
 func (n *node) stop() error {
@@ -267,6 +359,19 @@ func (r *Result) WriteTable(w io.Writer) error {
 		perf.Duration(time.Duration(r.Enrol)), perf.Thousands(int64(r.N)), r.Dims, perf.Duration(time.Duration(r.Search)),
 		perf.Duration(time.Duration(r.SearchCPU)), perf.Duration(time.Duration(r.Plain)), perf.Bytes(r.BytesSent), perf.Bytes(r.BytesRecv),
 		hit(r.Hit), r.PlainCount)
+	if err != nil || r.Calls == 0 {
+		return err
+	}
+	kept := "every block kept in NTT form"
+	if !r.NTTBlocks {
+		kept = "no block kept in NTT form"
+	}
+	if r.Alone {
+		kept += ", each search evaluated alone"
+	}
+	_, err = fmt.Fprintf(w, "\n%d searches sent at once (the responder with %s): %s wall, %s CPU in all, %s CPU per search (%.0f%% of one search alone); %d evaluation(s) on the responder\n",
+		r.Calls, kept, perf.Duration(time.Duration(r.CallsWall)), perf.Duration(time.Duration(r.CallsCPU)),
+		perf.Duration(time.Duration(r.CallsCPU)/time.Duration(r.Calls)), 100*float64(r.CallsCPU)/float64(r.Calls)/float64(r.SearchCPU), r.CallsEvals)
 	return err
 }
 

@@ -35,4 +35,18 @@ func TestWriteTable(t *testing.T) {
 	if !strings.Contains(out, "ceremony "+perf.Duration(97*time.Second)+" wall") || !strings.Contains(out, "2 timed search(es)") {
 		t.Errorf("summary line:\n%s", out)
 	}
+	if strings.Contains(out, "at once") {
+		t.Errorf("a line on searches at once, with none sent:\n%s", out)
+	}
+
+	r.Calls, r.CallsWall, r.CallsCPU, r.CallsEvals = 4, perf.Seconds(40*time.Second), perf.Seconds(18*time.Second), 2
+	b.Reset()
+	if err := r.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	want = "4 searches sent at once (the responder with no block kept in NTT form): " + perf.Duration(40*time.Second) + " wall, " +
+		perf.Duration(18*time.Second) + " CPU in all, " + perf.Duration(4500*time.Millisecond) + " CPU per search (62% of one search alone); 2 evaluation(s) on the responder"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("searches at once:\n%s\nwant the line %q", b.String(), want)
+	}
 }

@@ -1,0 +1,290 @@
+//go:build puente_testparams
+
+package protocol
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/he/hetest"
+)
+
+// TestWaitingSearchesAnsweredTogether holds a responder's only evaluation slot with one Search
+// while five more of the same partner queue behind it, and cancels one of the five while it
+// waits. Beta converts its gallery's block on every search (gallery_memory_budget = 0): the four
+// calls left are answered in one batch. Alpha keeps every block in NTT form: a batch would share
+// nothing, and each call is answered alone. Either way every answered call decides as the
+// plaintext scan does, spends one query of the quota and has its own answered record; the
+// cancelled call spends none and is recorded as failed.
+func TestWaitingSearchesAnsweredTogether(t *testing.T) {
+	t.Parallel()
+	a, b, galB := convertingPair(t, 71)
+	ctx := ctxTimeout(t, 5*time.Minute)
+	galA := rawVectors(70, 20)
+	if _, err := a.Enrol(ctx, "beta", refs("a", len(galA)), f32(galA), EnrolOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if g := packedFor(t, b, "alpha"); g.BatchQueryBytes() == 0 {
+		t.Fatal("beta keeps its gallery in NTT form: nothing for a batch to share")
+	}
+	if g := packedFor(t, a, "beta"); g.BatchQueryBytes() != 0 {
+		t.Fatal("alpha converts its gallery during searches: want every block kept")
+	}
+	for _, c := range []struct {
+		name      string
+		q, r      *testNode
+		partner   string
+		gal       [][]float64
+		wantEvals int // evaluations for the six calls: the first alone, then the four left
+	}{
+		{"blocks converted", a, b, "beta", galB, 2},
+		{"every block kept", b, a, "alpha", galA, 5},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			probes := [][]float64{c.gal[2], near(72, c.gal[5], 0.1), rawVectors(73, 1)[0], near(74, c.gal[11], 0.1), rawVectors(75, 1)[0], near(76, c.gal[17], 0.1)}
+			const cancelled = 3
+			evals0, calls0 := batchMetric(t, c.r)
+			used := quotaUsed(t, c.r, c.q.name)
+			queued, finished := make(chan struct{}, 16), make(chan struct{}, 16)
+			holding, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			hook := func(_ context.Context, point string, _ error) {
+				switch point {
+				case "queued":
+					queued <- struct{}{}
+				case "finished":
+					finished <- struct{}{}
+				case "evaluate":
+					once.Do(func() { close(holding); <-release }) // the first call keeps the slot
+				}
+			}
+			c.r.hook.Store(&hook)
+			defer c.r.hook.Store(nil)
+
+			type outcome struct {
+				res *Result
+				err error
+			}
+			out := make([]chan outcome, len(probes))
+			cancel := make([]context.CancelFunc, len(probes))
+			for i, p := range probes {
+				out[i] = make(chan outcome, 1)
+				var cctx context.Context
+				cctx, cancel[i] = context.WithCancel(ctx)
+				defer cancel[i]()
+				go func() { res, err := c.q.Search(cctx, c.partner, Probe{Raw: p}, ""); out[i] <- outcome{res, err} }()
+				if i == 0 {
+					<-holding
+				}
+			}
+			await(t, queued, len(probes), "queued") // the first call, then the five behind it
+			cancel[cancelled]()
+			await(t, finished, 1, "finished") // the cancelled call left the queue and was recorded
+			close(release)
+
+			answered := map[string]bool{}
+			for i, p := range probes {
+				o := <-out[i]
+				if i == cancelled {
+					if o.err == nil {
+						t.Errorf("call %d was cancelled while it waited, and answered", i)
+					}
+					continue
+				}
+				if o.err != nil {
+					t.Fatalf("call %d: %v", i, o.err)
+				}
+				best := plainBest(t, c.q, c.partner, c.gal, p)
+				if best > 0.88 && best < 0.92 {
+					t.Fatalf("call %d: probe too close to tau: %.4f", i, best)
+				}
+				if o.res.Hit != (best >= 0.9) {
+					t.Errorf("call %d: hit %v, plaintext best score %.4f", i, o.res.Hit, best)
+				}
+				answered[o.res.RequestID] = true
+			}
+			await(t, finished, len(probes)-1, "finished")
+			evals, calls := batchMetric(t, c.r)
+			if evals-evals0 != c.wantEvals || calls-calls0 != len(probes)-1 {
+				t.Errorf("%d calls answered in %d evaluations, want %d in %d", calls-calls0, evals-evals0, len(probes)-1, c.wantEvals)
+			}
+			if got := quotaUsed(t, c.r, c.q.name); got != used+len(probes)-1 {
+				t.Errorf("quota count %d, want %d (the cancelled call spends none)", got, used+len(probes)-1)
+			}
+			recs := records(t, c.r)
+			var failed int
+			for _, r := range recs[len(recs)-len(probes):] {
+				switch {
+				case r.Kind != audit.KindQuery:
+					t.Errorf("record %s among the calls' records", r.Kind)
+				case r.Outcome == audit.OutcomeAnswered && answered[r.RequestID]:
+					delete(answered, r.RequestID)
+				case r.Outcome == audit.OutcomeFailed:
+					failed++
+				default:
+					t.Errorf("unexpected record: %s %s", r.Outcome, r.RequestID)
+				}
+			}
+			if len(answered) != 0 || failed != 1 {
+				t.Errorf("%d answered calls without their record, %d failed records (want 0 and 1)", len(answered), failed)
+			}
+		})
+	}
+}
+
+// convertingPair is a pair after a ceremony, with beta keeping no block of its galleries in NTT
+// form (gallery_memory_budget = 0) and 20 subjects enrolled on beta for alpha's searches.
+func convertingPair(t *testing.T, seed uint64) (*testNode, *testNode, [][]float64) {
+	t.Helper()
+	a, b := newPair(t, pairOptions{})
+	appendFile(t, filepath.Join(b.home, "puente.hcl"), "\ngallery_memory_budget = 0\n")
+	b.restart(t)
+	ctx := ctxTimeout(t, 5*time.Minute)
+	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
+		t.Fatal(err)
+	}
+	gal := rawVectors(seed, 20)
+	if _, err := b.Enrol(ctx, "alpha", refs("b", len(gal)), f32(gal), EnrolOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return a, b, gal
+}
+
+// TestPanicInBatchFailsItsCalls makes the evaluation of a batch of three waiting calls panic (a
+// stand-in for a bug): each of the three fails with Internal and a failed record instead of
+// waiting for ever, the evaluation slot is freed, and the next search is answered.
+func TestPanicInBatchFailsItsCalls(t *testing.T) {
+	t.Parallel()
+	a, b, gal := convertingPair(t, 80)
+	ctx := ctxTimeout(t, 5*time.Minute)
+	used := quotaUsed(t, b, "alpha")
+	queued, holding, release := make(chan struct{}, 16), make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hook := func(_ context.Context, point string, _ error) {
+		switch point {
+		case "queued":
+			queued <- struct{}{}
+		case "evaluate":
+			once.Do(func() { close(holding); <-release })
+		case "evaluated":
+			if evals, _ := batchMetric(t, b); evals == 2 { // the batch behind the first call
+				panic("evaluation bug")
+			}
+		}
+	}
+	b.hook.Store(&hook)
+	errs := make(chan error, 4)
+	for i := range 4 {
+		go func() { _, err := a.Search(ctx, "beta", Probe{Raw: gal[i]}, ""); errs <- err }()
+		if i == 0 {
+			<-holding
+		}
+	}
+	await(t, queued, 4, "queued")
+	close(release)
+	var internal int
+	for range 4 {
+		if err := <-errs; codeOf(err) == codes.Internal {
+			internal++
+		} else if err != nil {
+			t.Errorf("a call: %v", err)
+		}
+	}
+	b.hook.Store(nil)
+	if evals, calls := batchMetric(t, b); internal != 3 || evals != 2 || calls != 4 {
+		t.Errorf("%d calls failed with Internal, %d calls in %d evaluations: want 3, and 4 in 2", internal, calls, evals)
+	}
+	if got := quotaUsed(t, b, "alpha"); got != used+1 {
+		t.Errorf("quota count %d, want %d (only the first call was answered)", got, used+1)
+	}
+	if _, err := a.Search(ctx, "beta", Probe{Raw: gal[0]}, ""); err != nil {
+		t.Errorf("the next search after a panic: %v", err)
+	}
+}
+
+// TestBatchLimit: a batch takes as many waiting calls as the budget holds baby steps for, at least
+// one and at most he.MaxBatch, and one when the gallery keeps every block in NTT form.
+func TestBatchLimit(t *testing.T) {
+	ps := hetest.InsecureN11()
+	rows := hetest.UnitVectors(rand.New(rand.NewPCG(90, 91)), 10, 32)
+	converted, err := he.Pack(ps, len(rows[0]), rows, he.PackOptions{MemoryBudget: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := he.Pack(ps, len(rows[0]), rows, he.PackOptions{MemoryBudget: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := converted.BatchQueryBytes()
+	if per <= 0 || kept.BatchQueryBytes() != 0 {
+		t.Fatalf("BatchQueryBytes: %d converted, %d kept", per, kept.BatchQueryBytes())
+	}
+	for _, c := range []struct {
+		g      *he.Gallery
+		budget int64
+		want   int
+	}{
+		{converted, 0, 1},
+		{converted, per - 1, 1},
+		{converted, 3*per + per/2, 3},
+		{converted, 100 * per, he.MaxBatch},
+		{kept, 100 * per, 1},
+	} {
+		k := batchLimit(c.g, c.budget)
+		if k != c.want || (k > 1 && int64(k)*per > c.budget) {
+			t.Errorf("budget %d (%.1f queries' baby steps): %d calls, want %d", c.budget, float64(c.budget)/float64(per), k, c.want)
+		}
+	}
+}
+
+// batchMetric reads a node's puente_search_batch_calls histogram: the Search evaluations it
+// ran and the calls they answered.
+func batchMetric(t *testing.T, n *testNode) (evals, calls int) {
+	t.Helper()
+	mfs, err := n.met.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "puente_search_batch_calls" {
+			h := mf.GetMetric()[0].GetHistogram()
+			return int(h.GetSampleCount()), int(h.GetSampleSum())
+		}
+	}
+	return 0, 0
+}
+
+// TestBatchContext: a batch's context ends when the last of its calls' does, not before.
+func TestBatchContext(t *testing.T) {
+	var ws []*waitingSearch
+	var cancels []context.CancelFunc
+	for range 3 {
+		ctx, cancel := context.WithCancel(context.Background())
+		ws, cancels = append(ws, &waitingSearch{ctx: ctx}), append(cancels, cancel)
+	}
+	ctx, stop := batchContext(ws)
+	defer stop()
+	for i, cancel := range cancels {
+		if ctx.Err() != nil {
+			t.Fatalf("the batch's context ended with %d of its 3 calls cancelled", i)
+		}
+		cancel()
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(hangLimit):
+		t.Fatal("the batch's context did not end with all of its calls cancelled")
+	}
+	if !errors.Is(ctx.Err(), context.Canceled) {
+		t.Errorf("the batch's context: %v", ctx.Err())
+	}
+}
