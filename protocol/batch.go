@@ -27,9 +27,13 @@ type waitingSearch struct {
 	c    *matchCall
 	q    *he.Query
 	done chan struct{} // closed once ans, sec and err are set
-	ans  *he.Answer
-	sec  *opening.Secrets
-	err  error
+
+	mu        sync.Mutex // guards abandoned and delivered
+	abandoned bool       // the call ended while in a batch: nobody takes its result
+	delivered bool
+	ans       *he.Answer
+	sec       *opening.Secrets
+	err       error
 }
 
 // searchQueue holds the Search calls waiting under one epoch's keys, in arrival order.
@@ -57,10 +61,14 @@ func (sq *searchQueue) remove(w *waitingSearch) bool {
 	return true
 }
 
-// take removes and returns the first calls of the queue, at most limit of them.
-func (sq *searchQueue) take(limit int) []*waitingSearch {
+// take removes and returns the first calls of the queue, at most limit of them, if w is still
+// among the waiting calls; nil if it is not (another slot's batch took it).
+func (sq *searchQueue) take(w *waitingSearch, limit int) []*waitingSearch {
 	sq.mu.Lock()
 	defer sq.mu.Unlock()
+	if !slices.Contains(sq.waiting, w) {
+		return nil
+	}
 	n := min(limit, len(sq.waiting))
 	batch := slices.Clone(sq.waiting[:n])
 	sq.waiting = slices.Delete(sq.waiting, 0, n)
@@ -70,9 +78,9 @@ func (sq *searchQueue) take(limit int) []*waitingSearch {
 // searchTogether evaluates a Search call's probe, in a batch with the calls of the same partner
 // and epoch that wait for the evaluation slot with it. Whichever waiting call takes the slot
 // evaluates the calls at the front of the queue; a call taken into a batch that another call
-// runs waits for its result there. A call cancelled while it waits leaves the queue; one
-// cancelled inside a batch gets no answer, and the batch stops only when all of its calls are
-// cancelled.
+// runs waits for its result, and gives the slot back if it gets one meanwhile. A call cancelled
+// while it waits leaves the queue; one cancelled inside a batch returns at once, and its answer
+// is destroyed when the batch ends, which happens early only if all of its calls are cancelled.
 func (n *Node) searchTogether(ctx context.Context, c *matchCall, q *he.Query) (*he.Answer, *opening.Secrets, error) {
 	w := &waitingSearch{ctx: ctx, c: c, q: q, done: make(chan struct{})}
 	sq := &c.keys.searches
@@ -89,16 +97,23 @@ func (n *Node) searchTogether(ctx context.Context, c *matchCall, q *he.Query) (*
 		case <-w.done:
 			return w.result()
 		case n.sem <- struct{}{}:
-			func() {
+			ran := func() bool {
 				defer func() { <-n.sem }()
-				n.answerWaiting(c, sq)
+				return n.answerWaiting(w, sq)
 			}()
+			if !ran { // in a batch under way
+				select {
+				case <-w.done:
+					return w.result()
+				case <-ctx.Done():
+					return w.abandon()
+				}
+			}
 		case <-ctx.Done():
 			if sq.remove(w) {
 				return nil, nil, ctx.Err()
 			}
-			<-w.done // in a batch under way: its result is withheld below
-			return w.result()
+			return w.abandon()
 		}
 	}
 }
@@ -115,58 +130,81 @@ func (w *waitingSearch) result() (*he.Answer, *opening.Secrets, error) {
 	return w.ans, w.sec, w.err
 }
 
-// answerWaiting evaluates the calls at the front of sq as one batch and delivers each its
-// result; the caller holds an evaluation slot. c is any call of the queue: they share the
-// partner and the epoch's keys.
-func (n *Node) answerWaiting(c *matchCall, sq *searchQueue) {
-	hg, epoch, gerr := n.packedGallery(c)
+// abandon ends the wait of a call cancelled inside a batch under way: its result, if it was not
+// delivered yet, will be destroyed on delivery.
+func (w *waitingSearch) abandon() (*he.Answer, *opening.Secrets, error) {
+	w.mu.Lock()
+	if !w.delivered {
+		w.abandoned = true
+		w.mu.Unlock()
+		return nil, nil, w.ctx.Err()
+	}
+	w.mu.Unlock()
+	<-w.done
+	return w.result()
+}
+
+// answerWaiting evaluates the calls at the front of sq as one batch, if w is still among them,
+// and delivers each its result; it reports whether it did. The caller holds an evaluation slot.
+// The calls of sq share the partner and the epoch's keys.
+func (n *Node) answerWaiting(w *waitingSearch, sq *searchQueue) bool {
+	c := w.c
+	err := useKeys(c)
+	var hg *he.Gallery
+	if err == nil {
+		defer c.keys.release()
+		hg, err = n.packedGallery(c)
+	}
 	limit := 1
-	if gerr == nil {
+	if err == nil {
 		limit = batchLimit(hg, n.cfg.BatchMemoryBudget)
 	}
-	batch := sq.take(limit)
-	if len(batch) == 0 {
-		return
-	}
-	n.met.batch(len(batch))
-	ctx, stop := batchContext(batch)
-	defer stop()
+	var batch []*waitingSearch
 	delivered := false
 	defer func() {
-		if !delivered { // a bug in the evaluation: the calls of the batch fail, not hang
+		if !delivered && batch != nil { // a bug in the evaluation: the calls of the batch fail, not hang
 			r := recover()
 			deliver(batch, wire.Internal(fmt.Errorf("panic in a batch's evaluation: %v", r)))
 			panic(r)
 		}
 	}()
-	err := gerr
+	if batch = sq.take(w, limit); batch == nil {
+		return false
+	}
 	if err == nil {
-		err = n.evaluateWaiting(ctx, c, batch, hg, epoch)
+		n.met.batch(len(batch))
+		ctx, stop := batchContext(batch)
+		defer stop()
+		err = n.evaluateWaiting(ctx, c, batch, hg)
 	}
 	deliver(batch, err)
 	delivered = true
+	return true
 }
 
-// deliver ends the wait of the batch's calls, each with err if it is not nil.
+// deliver ends the wait of the batch's calls, each with err if it is not nil, and destroys the
+// answers of the calls that ended meanwhile.
 func deliver(batch []*waitingSearch, err error) {
 	for _, w := range batch {
-		if err != nil {
+		w.mu.Lock()
+		if err != nil || w.abandoned {
 			if w.sec != nil {
 				w.sec.Destroy()
 			}
-			w.ans, w.sec, w.err = nil, nil, err
+			w.ans, w.sec = nil, nil
 		}
+		if err != nil {
+			w.err = err
+		}
+		w.delivered = true
+		w.mu.Unlock()
 		close(w.done)
 	}
 }
 
-// evaluateWaiting runs the batch's evaluation under the epoch's keys and sets each call's answer;
-// an error it returns is every call's.
-func (n *Node) evaluateWaiting(ctx context.Context, c *matchCall, batch []*waitingSearch, hg *he.Gallery, epoch uint64) error {
-	if err := useKeys(c, epoch); err != nil {
-		return err
-	}
-	defer c.keys.release()
+// evaluateWaiting runs the batch's evaluation and sets each call's answer; an error it returns
+// is every call's.
+func (n *Node) evaluateWaiting(ctx context.Context, c *matchCall, batch []*waitingSearch, hg *he.Gallery) error {
 	for _, w := range batch {
 		n.testHook(w.ctx, "evaluate", nil)
 	}
@@ -198,18 +236,21 @@ func (n *Node) evaluateWaiting(ctx context.Context, c *matchCall, batch []*waiti
 	return err
 }
 
-// packedGallery returns the partner's gallery as packed for search, and the epoch of its
-// templates.
-func (n *Node) packedGallery(c *matchCall) (*he.Gallery, uint64, error) {
+// packedGallery returns the partner's gallery as packed for search, refused if it was
+// re-protected under a new epoch since the call was admitted.
+func (n *Node) packedGallery(c *matchCall) (*he.Gallery, error) {
 	g := c.p.gallery()
 	if g == nil {
-		return nil, 0, wire.Precondition("gallery is empty", nil)
+		return nil, wire.Precondition("gallery is empty", nil)
 	}
 	pg, err := g.packed.Get()
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	return pg.g, pg.epoch, nil
+	if err := checkEpoch(c, pg.epoch); err != nil {
+		return nil, err
+	}
+	return pg.g, nil
 }
 
 // batchLimit is how many waiting calls one batch on g answers: as many as budget bytes hold

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,6 +139,74 @@ func TestWaitingSearchesAnsweredTogether(t *testing.T) {
 				t.Errorf("%d answered calls without their record, %d failed records (want 0 and 1)", len(answered), failed)
 			}
 		})
+	}
+}
+
+// TestCancelledInBatchEndsAtOnce cancels one of three calls while their batch is being
+// evaluated: that call ends and is recorded as failed at once, without waiting for the batch, and
+// the two others are answered.
+func TestCancelledInBatchEndsAtOnce(t *testing.T) {
+	t.Parallel()
+	a, b, gal := convertingPair(t, 85)
+	ctx := ctxTimeout(t, 5*time.Minute)
+	used := quotaUsed(t, b, "alpha")
+	queued, finished := make(chan struct{}, 16), make(chan struct{}, 16)
+	holding, release := make(chan struct{}), make(chan struct{})
+	inBatch, releaseBatch := make(chan struct{}), make(chan struct{})
+	var first, batch sync.Once
+	var evaluations atomic.Int32
+	hook := func(_ context.Context, point string, _ error) {
+		switch point {
+		case "queued":
+			queued <- struct{}{}
+		case "finished":
+			finished <- struct{}{}
+		case "evaluate":
+			if evaluations.Add(1) == 1 {
+				first.Do(func() { close(holding); <-release })
+			} else {
+				batch.Do(func() { close(inBatch); <-releaseBatch }) // the batch of the three
+			}
+		}
+	}
+	b.hook.Store(&hook)
+	defer b.hook.Store(nil)
+	errs := make([]chan error, 4)
+	cancel := make([]context.CancelFunc, 4)
+	for i := range errs {
+		errs[i] = make(chan error, 1)
+		var cctx context.Context
+		cctx, cancel[i] = context.WithCancel(ctx)
+		defer cancel[i]()
+		go func() { _, err := a.Search(cctx, "beta", Probe{Raw: gal[i]}, ""); errs[i] <- err }()
+		if i == 0 {
+			<-holding
+		}
+	}
+	await(t, queued, 4, "queued")
+	close(release)
+	if err := <-errs[0]; err != nil {
+		t.Fatalf("the call that held the slot: %v", err)
+	}
+	await(t, finished, 1, "finished")
+	<-inBatch // the three others are in one batch, held in its evaluation
+	cancel[2]()
+	await(t, finished, 1, "finished") // before the batch may go on
+	if err := <-errs[2]; err == nil {
+		t.Error("the call cancelled in its batch was answered")
+	}
+	close(releaseBatch)
+	for _, i := range []int{1, 3} {
+		if err := <-errs[i]; err != nil {
+			t.Errorf("call %d of the batch: %v", i, err)
+		}
+	}
+	await(t, finished, 2, "finished")
+	if evals, calls := batchMetric(t, b); evals != 2 || calls != 4 {
+		t.Errorf("%d calls in %d evaluations, want 4 in 2", calls, evals)
+	}
+	if got := quotaUsed(t, b, "alpha"); got != used+3 {
+		t.Errorf("quota count %d, want %d (the cancelled call spends none)", got, used+3)
 	}
 }
 

@@ -89,7 +89,8 @@
 // the reference's verification limit), and only then sends it with the garbled circuit that opens
 // it (package opening). In the second round, on the same stream, the querier asks for its input
 // labels by oblivious transfer and evaluates the circuit: its one output bit is the decision,
-// which it audits. A cancelled call stops the responder's evaluation. Encrypted evaluations run
+// which it audits. A cancelled call stops the responder's evaluation (one evaluated together
+// with others, once they are all cancelled). Encrypted evaluations run
 // at most MaxConcurrent at a time; the Search calls of one partner that wait for one are
 // evaluated together (he.Responder.RespondBatch, within home.Config.BatchMemoryBudget), each
 // still with its own answer, quota count and audit record (batch.go).

@@ -328,18 +328,21 @@ func (n *Node) evaluateAlone(ctx context.Context, c *matchCall, q *he.Query) (*h
 	case <-ctx.Done():
 		return nil, nil, ctx.Err()
 	}
-	var hg *he.Gallery
-	epoch := c.keys.epoch // the shards hold the packed gallery; shardedRespond checks its epoch
+	if err := useKeys(c); err != nil {
+		return nil, nil, err
+	}
+	defer c.keys.release()
+	var hg *he.Gallery // nil: the shards hold the packed gallery; shardedRespond checks its epoch
 	if c.method == pb.MatchService_Verify_FullMethodName {
+		var epoch uint64
 		var err error
 		if hg, epoch, err = n.packReference(c.p, c.p.gallery(), c.open.reference); err != nil {
 			return nil, nil, err
 		}
+		if err := checkEpoch(c, epoch); err != nil {
+			return nil, nil, err
+		}
 	}
-	if err := useKeys(c, epoch); err != nil {
-		return nil, nil, err
-	}
-	defer c.keys.release()
 	n.testHook(ctx, "evaluate", nil)
 	var ans *he.Answer
 	var sec *opening.Secrets
@@ -353,15 +356,19 @@ func (n *Node) evaluateAlone(ctx context.Context, c *matchCall, q *he.Query) (*h
 	return ans, sec, err
 }
 
-// useKeys takes the call's epoch keys for an evaluation of templates protected under epoch: it
-// refuses the call if the epoch was retired or revoked, or the gallery re-protected under a new
-// one, since the call was admitted. The caller releases the keys.
-func useKeys(c *matchCall, epoch uint64) error {
+// useKeys takes the call's epoch keys for an evaluation, refused if the epoch was retired or
+// revoked since the call was admitted. The caller releases the keys.
+func useKeys(c *matchCall) error {
 	if err := c.keys.use(); err != nil {
 		return wire.Refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "the epoch was revoked or retired during the query", err)
 	}
+	return nil
+}
+
+// checkEpoch refuses the call if the templates it is to be scored against are protected under
+// another epoch than its own: the gallery was re-protected since the call was admitted.
+func checkEpoch(c *matchCall, epoch uint64) error {
 	if epoch != c.keys.epoch {
-		c.keys.release()
 		return wire.Precondition("the gallery was re-protected under a new epoch during the query", fmt.Errorf("gallery epoch %d, query epoch %d", epoch, c.keys.epoch))
 	}
 	return nil
