@@ -218,12 +218,8 @@ func (n *Node) evaluateWaiting(ctx context.Context, c *matchCall, batch []*waiti
 		// Not the batch's cancellation: a probe the batch refused must cost the other calls
 		// nothing, so each is evaluated alone and gets its own error, if any.
 		for _, w := range batch {
-			a, s, err := c.keys.responder.RespondBatch(w.ctx, []*he.Query{w.q}, hg, opts, n.rand)
-			w.err = err
-			if err == nil {
-				w.ans, w.sec = a[0], s[0]
-			}
-			n.testHook(w.ctx, "evaluated", err)
+			w.ans, w.sec, w.err = c.keys.responder.Respond(w.ctx, w.q, hg, opts, n.rand)
+			n.testHook(w.ctx, "evaluated", w.err)
 		}
 		return nil
 	}

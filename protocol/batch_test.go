@@ -55,21 +55,9 @@ func TestWaitingSearchesAnsweredTogether(t *testing.T) {
 			const cancelled = 3
 			evals0, calls0 := batchMetric(t, c.r)
 			used := quotaUsed(t, c.r, c.q.name)
-			queued, finished := make(chan struct{}, 16), make(chan struct{}, 16)
-			holding, release := make(chan struct{}), make(chan struct{})
-			var once sync.Once
-			hook := func(_ context.Context, point string, _ error) {
-				switch point {
-				case "queued":
-					queued <- struct{}{}
-				case "finished":
-					finished <- struct{}{}
-				case "evaluate":
-					once.Do(func() { close(holding); <-release }) // the first call keeps the slot
-				}
-			}
-			c.r.hook.Store(&hook)
+			h := holdSlot(c.r, nil)
 			defer c.r.hook.Store(nil)
+			queued, finished, holding, release := h.queued, h.finished, h.holding, h.release
 
 			type outcome struct {
 				res *Result
@@ -150,27 +138,15 @@ func TestCancelledInBatchEndsAtOnce(t *testing.T) {
 	a, b, gal := convertingPair(t, 85)
 	ctx := ctxTimeout(t, 5*time.Minute)
 	used := quotaUsed(t, b, "alpha")
-	queued, finished := make(chan struct{}, 16), make(chan struct{}, 16)
-	holding, release := make(chan struct{}), make(chan struct{})
 	inBatch, releaseBatch := make(chan struct{}), make(chan struct{})
-	var first, batch sync.Once
-	var evaluations atomic.Int32
-	hook := func(_ context.Context, point string, _ error) {
-		switch point {
-		case "queued":
-			queued <- struct{}{}
-		case "finished":
-			finished <- struct{}{}
-		case "evaluate":
-			if evaluations.Add(1) == 1 {
-				first.Do(func() { close(holding); <-release })
-			} else {
-				batch.Do(func() { close(inBatch); <-releaseBatch }) // the batch of the three
-			}
+	var batch sync.Once
+	h := holdSlot(b, func(_ context.Context, point string, _ error) {
+		if point == "evaluate" {
+			batch.Do(func() { close(inBatch); <-releaseBatch }) // the batch of the three
 		}
-	}
-	b.hook.Store(&hook)
+	})
 	defer b.hook.Store(nil)
+	queued, finished, holding, release := h.queued, h.finished, h.holding, h.release
 	errs := make([]chan error, 4)
 	cancel := make([]context.CancelFunc, 4)
 	for i := range errs {
@@ -210,6 +186,36 @@ func TestCancelledInBatchEndsAtOnce(t *testing.T) {
 	}
 }
 
+// slotHold is a responder's hook for the tests of batches: it signals each call queued and each
+// call finished, and keeps the evaluation slot with the first call to reach "evaluate" until
+// release is closed.
+type slotHold struct {
+	queued, finished chan struct{}
+	holding, release chan struct{} // closed when the first call holds the slot; closed by the test
+}
+
+// holdSlot sets a slotHold as r's hook; more, if not nil, sees every other point and every later
+// "evaluate". The test removes the hook.
+func holdSlot(r *testNode, more hookFunc) *slotHold {
+	h := &slotHold{queued: make(chan struct{}, 16), finished: make(chan struct{}, 16), holding: make(chan struct{}), release: make(chan struct{})}
+	var held atomic.Bool
+	hook := func(ctx context.Context, point string, err error) {
+		switch {
+		case point == "queued":
+			h.queued <- struct{}{}
+		case point == "finished":
+			h.finished <- struct{}{}
+		case point == "evaluate" && held.CompareAndSwap(false, true):
+			close(h.holding)
+			<-h.release
+		case more != nil:
+			more(ctx, point, err)
+		}
+	}
+	r.hook.Store(&hook)
+	return h
+}
+
 // convertingPair is a pair after a ceremony, with beta keeping no block of its galleries in NTT
 // form (gallery_memory_budget = 0) and 20 subjects enrolled on beta for alpha's searches.
 func convertingPair(t *testing.T, seed uint64) (*testNode, *testNode, [][]float64) {
@@ -236,21 +242,12 @@ func TestPanicInBatchFailsItsCalls(t *testing.T) {
 	a, b, gal := convertingPair(t, 80)
 	ctx := ctxTimeout(t, 5*time.Minute)
 	used := quotaUsed(t, b, "alpha")
-	queued, holding, release := make(chan struct{}, 16), make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	hook := func(_ context.Context, point string, _ error) {
-		switch point {
-		case "queued":
-			queued <- struct{}{}
-		case "evaluate":
-			once.Do(func() { close(holding); <-release })
-		case "evaluated":
-			if evals, _ := batchMetric(t, b); evals == 2 { // the batch behind the first call
-				panic("evaluation bug")
-			}
+	h := holdSlot(b, func(_ context.Context, point string, _ error) {
+		if evals, _ := batchMetric(t, b); point == "evaluated" && evals == 2 { // the batch behind the first call
+			panic("evaluation bug")
 		}
-	}
-	b.hook.Store(&hook)
+	})
+	queued, holding, release := h.queued, h.holding, h.release
 	errs := make(chan error, 4)
 	for i := range 4 {
 		go func() { _, err := a.Search(ctx, "beta", Probe{Raw: gal[i]}, ""); errs <- err }()
