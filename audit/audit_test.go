@@ -146,7 +146,14 @@ func TestEventValidation(t *testing.T) {
 			e.Outcome, e.Decision, e.Refusal = OutcomeRefused, "", "score-too-low"
 			return e
 		}()},
-		"key fields on a query":      {KindQuery, func() Event { e := good; e.Key = "sign/keyring"; return e }()},
+		"key fields on a query": {KindQuery, func() Event { e := good; e.Key = "sign/keyring"; return e }()},
+		"responder deviated": {KindQuery, func() Event {
+			e := queryEvent(1, RoleResponder)
+			e.Outcome, e.Decision = OutcomeDeviated, ""
+			return e
+		}()},
+		"deviated with decision":     {KindQuery, func() Event { e := good; e.Outcome = OutcomeDeviated; return e }()},
+		"resumed without partner":    {KindKey, Event{Action: ActionPartnerResumed}},
 		"key record without action":  {KindKey, Event{Key: "sign/keyring"}},
 		"key record with a decision": {KindKey, Event{Action: "epoch-begun", Decision: DecisionHit}},
 		"bad key ID":                 {KindKey, Event{Action: "signing-key-rotated", KeyID: "xyz"}},
@@ -170,6 +177,9 @@ func TestEventValidation(t *testing.T) {
 	}
 	refused := Event{Partner: "co-migracion", Role: RoleResponder, Purpose: "border-check", RequestID: id, Outcome: OutcomeRefused, Refusal: RefusedQuota}
 	mustAppend(t, w, KindQuery, refused)
+	deviated := Event{Partner: "co-migracion", Role: RoleQuerier, Purpose: "border-check", RequestID: id, Outcome: OutcomeDeviated}
+	mustAppend(t, w, KindQuery, deviated)
+	mustAppend(t, w, KindKey, Event{Partner: "co-migracion", Action: ActionPartnerResumed})
 }
 
 // TestConcurrentAppendsAndClose closes the log while eight writers append without end: each has

@@ -28,6 +28,11 @@ const (
 // the key's ID. The verifier refuses any later record signed by that key.
 const ActionSigningKeyRevoked = "signing-key-revoked"
 
+// ActionPartnerResumed is the action of the key record a node writes when an
+// operator lets its queries to a partner go out again after an answer of
+// that partner did not open ([OutcomeDeviated]); the record names the partner.
+const ActionPartnerResumed = "partner-resumed"
+
 // Role is this node's side of a query.
 type Role string
 
@@ -45,6 +50,10 @@ const (
 	OutcomeAnswered Outcome = "answered" // the protocol ran to the end
 	OutcomeRefused  Outcome = "refused"  // refused before any computation; see Refusal
 	OutcomeFailed   Outcome = "failed"   // an internal failure after the request was accepted
+	// OutcomeDeviated is a querier's query whose answer did not open: proof that the responder
+	// deviated from the protocol. The node halts its queries to that partner until an operator
+	// resumes them (a record of kind key, action [ActionPartnerResumed]).
+	OutcomeDeviated Outcome = "deviated"
 	// OutcomePending is written before a query's first byte is sent (querier) or read
 	// (responder); the query's final record, with the same request ID, follows. A pending
 	// record without a final one is a query a crash interrupted.

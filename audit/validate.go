@@ -134,6 +134,9 @@ func (e *Event) validate(k Kind) error {
 		if e.Action == "" {
 			return fmt.Errorf("no action")
 		}
+		if e.Action == ActionPartnerResumed && e.Partner == "" {
+			return fmt.Errorf("a partner-resumed record names no partner")
+		}
 		if e.Role != "" || e.Purpose != "" || e.RequestID != "" || e.Outcome != "" || e.Decision != "" || e.Refusal != "" {
 			return fmt.Errorf("query fields set on a key record")
 		}
@@ -176,9 +179,12 @@ func (e *Event) validateQuery() error {
 		if e.Decision != "" {
 			return fmt.Errorf("decision on a refused query")
 		}
-	case OutcomeFailed, OutcomePending:
+	case OutcomeFailed, OutcomePending, OutcomeDeviated:
 		if e.Decision != "" || e.Refusal != "" {
 			return fmt.Errorf("decision or refusal class on a %s query", e.Outcome)
+		}
+		if e.Outcome == OutcomeDeviated && e.Role != RoleQuerier {
+			return fmt.Errorf("a deviated outcome belongs only on a querier's query")
 		}
 	default:
 		return fmt.Errorf("outcome %q unknown", e.Outcome)

@@ -128,9 +128,13 @@ func statusOfNode(s *protocol.Status) *pb.StatusResponse {
 	}
 	out := &pb.StatusResponse{Node: s.Node}
 	for _, p := range s.Partners {
-		out.Partners = append(out.Partners, &pb.PartnerStatus{Partner: p.Partner, Agreement: p.Agreement, Epoch: p.Epoch,
+		ps := &pb.PartnerStatus{Partner: p.Partner, Agreement: p.Agreement, Epoch: p.Epoch,
 			ParamSet: p.ParamSet, Enrolled: int64(p.Enrolled), GalleryEpoch: p.GalleryEpoch,
-			QuotaUsed: int64(p.QuotaUsed), QuotaLimit: p.QuotaLimit})
+			QuotaUsed: int64(p.QuotaUsed), QuotaLimit: p.QuotaLimit}
+		if h := p.Halted; h != nil {
+			ps.Halted = &pb.Halt{RequestId: h.RequestID, Time: timestamppb.New(h.At), Epoch: h.Epoch}
+		}
+		out.Partners = append(out.Partners, ps)
 	}
 	for _, s := range s.Shards {
 		out.Shards = append(out.Shards, &pb.ShardStatus{Address: s.Address, Serving: s.Serving, Error: s.Error,
@@ -142,9 +146,13 @@ func statusOfNode(s *protocol.Status) *pb.StatusResponse {
 func fromStatusResponse(r *pb.StatusResponse) *protocol.Status {
 	out := &protocol.Status{Node: r.Node}
 	for _, p := range r.Partners {
-		out.Partners = append(out.Partners, protocol.PartnerStatus{Partner: p.Partner, Agreement: p.Agreement, Epoch: p.Epoch,
+		ps := protocol.PartnerStatus{Partner: p.Partner, Agreement: p.Agreement, Epoch: p.Epoch,
 			ParamSet: p.ParamSet, Enrolled: int(p.Enrolled), GalleryEpoch: p.GalleryEpoch,
-			QuotaUsed: int(p.QuotaUsed), QuotaLimit: p.QuotaLimit})
+			QuotaUsed: int(p.QuotaUsed), QuotaLimit: p.QuotaLimit}
+		if h := p.Halted; h != nil {
+			ps.Halted = &protocol.Halt{Partner: p.Partner, RequestID: h.RequestId, At: h.Time.AsTime(), Epoch: h.Epoch}
+		}
+		out.Partners = append(out.Partners, ps)
 	}
 	for _, s := range r.Shards {
 		out.Shards = append(out.Shards, protocol.ShardStatus{Address: s.Address, Serving: s.Serving, Error: s.Error,

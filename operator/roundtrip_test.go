@@ -22,7 +22,8 @@ var (
 		BytesSent: 4096, BytesRecv: 1132064}
 	knownStatus = &protocol.Status{Node: "alpha",
 		Partners: []protocol.PartnerStatus{{Partner: "beta", Agreement: "ab", Epoch: 7, ParamSet: "PN14QP438",
-			Enrolled: 30, GalleryEpoch: 6, QuotaUsed: 3, QuotaLimit: "100 per 24h"}},
+			Enrolled: 30, GalleryEpoch: 6, QuotaUsed: 3, QuotaLimit: "100 per 24h",
+			Halted: &protocol.Halt{Partner: "beta", RequestID: "0123456789abcdef0123456789abcdef", At: time.Unix(1700000000, 456).UTC(), Epoch: 7}}},
 		Shards: []protocol.ShardStatus{{Address: "shard-0:7443", Serving: true, Agreement: "ab", Epoch: 7,
 			Generation: 4, Entries: 30, Blocks: 1}, {Address: "shard-1:7443", Error: "connection refused"}}}
 	knownKey     = &protocol.KeyReport{KeyID: "a1b2", Destroyed: []string{"c3d4", "e5f6"}}

@@ -138,6 +138,18 @@ func ForgetGallery(ctx context.Context, cfg *home.Config, partnerName string) ([
 	return destroyed, n.audit.Close()
 }
 
+// openStoppedAudit opens the audit log of a node opened by openStopped, checking it like Open,
+// and returns what its scan found. The clock is opts.Now if set.
+func (n *Node) openStoppedAudit(opts Options) (*logScan, error) {
+	if opts.Now != nil {
+		n.now = opts.Now
+	}
+	scan := newLogScan()
+	var err error
+	n.audit, err = n.openAudit(scan)
+	return scan, err
+}
+
 // openStopped opens the keys of a node that is not running, for a maintenance command, under the
 // home's lock, and the partner named (none if ""); done releases both.
 func openStopped(ctx context.Context, cfg *home.Config, partnerName string) (*Node, *partner, func(), error) {

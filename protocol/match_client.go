@@ -137,6 +137,9 @@ func (n *Node) query(ctx context.Context, partnerName, method, reference string,
 		return nil, err
 	}
 	defer done()
+	if err := checkHalt(p); err != nil {
+		return nil, err
+	}
 	if purpose == "" {
 		purpose = p.cfg.Purposes[0]
 	}
@@ -339,6 +342,9 @@ func (n *Node) auditQuery(ctx context.Context, c *queryCall, qerr error) error {
 		if c.hit {
 			ev.Decision = audit.DecisionHit
 		}
+	case errors.Is(qerr, ErrDeviated):
+		ev.Outcome = audit.OutcomeDeviated
+		n.met.query(p.name, methodName(method), "querier", "deviated", 0)
 	case errors.As(qerr, &re) && refusalCode(re):
 		ev.Outcome, ev.Refusal = audit.OutcomeRefused, wire.RefusalOf(re.Code)
 		n.met.query(p.name, methodName(method), "querier", "refused", 0)

@@ -25,6 +25,7 @@ type Metrics struct {
 	shardCalls  *prometheus.CounterVec   // shard, call, code
 	shardTime   *prometheus.HistogramVec // shard, call
 	batches     prometheus.Histogram     // Search calls per evaluation
+	halts       *prometheus.GaugeVec     // partner
 }
 
 // NewMetrics makes the metrics in a registry of their own, with the Go runtime and process
@@ -55,8 +56,11 @@ func NewMetrics() *Metrics {
 		batches: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "puente_search_batch_calls",
 			Help:    "Search calls evaluated together (waiting calls of one partner answered in one batch), per evaluation.",
 			Buckets: prometheus.LinearBuckets(1, 1, 16)}),
+		halts: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "puente_partner_halted",
+			Help: "1 while this node's queries to the partner are halted because an answer of the partner did not open (it deviated from the protocol), else 0."},
+			[]string{"partner"}),
 	}
-	r.MustRegister(m.queries, m.decisions, m.latency, m.quotaRefuse, m.bytes, m.shardCalls, m.shardTime, m.batches,
+	r.MustRegister(m.queries, m.decisions, m.latency, m.quotaRefuse, m.bytes, m.shardCalls, m.shardTime, m.batches, m.halts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -83,6 +87,14 @@ func (m *Metrics) traffic(partner string, sent, received int64) {
 
 // batch records one evaluation of k waiting Search calls.
 func (m *Metrics) batch(k int) { m.batches.Observe(float64(k)) }
+
+func (m *Metrics) halted(partner string, on bool) {
+	v := 0.0
+	if on {
+		v = 1
+	}
+	m.halts.WithLabelValues(partner).Set(v)
+}
 
 // shardCall records one call to shard i (shard.Observer).
 func (m *Metrics) shardCall(i int, call string, code codes.Code, d time.Duration) {

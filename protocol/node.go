@@ -25,13 +25,16 @@ import (
 //
 // A Node is safe for concurrent use. Close releases everything after [Node.Serve] has returned.
 type Node struct {
-	cfg    *home.Config
-	name   string
-	log    *slog.Logger
-	rand   io.Reader
-	now    func() time.Time
-	grace  time.Duration            // Options.ShutdownGrace
-	hook   atomic.Pointer[hookFunc] // set by this package's tests only
+	cfg   *home.Config
+	name  string
+	log   *slog.Logger
+	rand  io.Reader
+	now   func() time.Time
+	grace time.Duration            // Options.ShutdownGrace
+	hook  atomic.Pointer[hookFunc] // set by this package's tests only
+	// cheat, set by this package's tests only, edits the transfer answer of each opening this
+	// node serves before it is signed: a responder that deviates in round 2.
+	cheat  atomic.Pointer[func(transfer []byte)]
 	id     *keys.Identity
 	store  keys.Store
 	signer *liveSigner
@@ -129,6 +132,9 @@ func Open(ctx context.Context, cfg *home.Config, opts Options) (_ *Node, err err
 		n.partners[p.name] = p
 	}
 	if err := n.checkStateAgainstLog(scan); err != nil {
+		return nil, err
+	}
+	if err := n.loadHalts(scan); err != nil {
 		return nil, err
 	}
 	if err := n.openShards(); err != nil {

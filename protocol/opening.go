@@ -64,6 +64,9 @@ func (n *Node) serveOpening(ctx context.Context, s matchStream, c *matchCall, g 
 	if err != nil {
 		return n.refuseOpening(ctx, c, o.header, wire.Invalid("transfer request refused", err))
 	}
+	if f := n.cheat.Load(); f != nil {
+		(*f)(tr)
+	}
 	result := &pb.MatchResult{Objects: []*pb.HEObject{wire.Describe(pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_ANSWER, ps.Name(), tr)}}
 	rh, sig, err := wire.SignResponse(o.header, result, n.signer, n.now())
 	if err != nil {
@@ -133,6 +136,12 @@ func (n *Node) clientOpening(ctx context.Context, c *queryCall, answer, gc []byt
 	if err != nil {
 		return false, fmt.Errorf("protocol: partner %s's answer: %w", p.name, err)
 	}
+	// The transfer request carries the querier's input: nothing of it goes to a partner whose
+	// answer to another query has just failed to open.
+	if err := checkHalt(p); err != nil {
+		clear(x[:])
+		return false, err
+	}
 	session := openingSession(h)
 	ev, req, err := opening.NewEvaluator(k.ps.OpeningParams(), session, gc, x, n.rand)
 	clear(x[:])
@@ -170,11 +179,11 @@ func (n *Node) clientOpening(ctx context.Context, c *queryCall, answer, gc []byt
 		return false, err
 	}
 	hit, err := ev.Finish(objs[0])
-	if errors.Is(err, opening.ErrCheating) {
-		n.log.Error("partner deviated from the protocol: its garbled circuit does not open", "partner", p.name, "request", n.requestIDOf(h.RequestId))
-	}
 	if err != nil {
-		return false, fmt.Errorf("protocol: partner %s, %s: %w: %w", p.name, method, ErrDeviated, err)
+		// Any answer that does not open is the partner's deviation (an honest one always
+		// opens), and it may depend on this node's input: halt before anything else is sent.
+		n.log.Error("partner deviated from the protocol: its answer does not open", "partner", p.name, "request", n.requestIDOf(h.RequestId))
+		return false, errors.Join(fmt.Errorf("protocol: partner %s, %s: %w: %w", p.name, method, ErrDeviated, err), n.haltPartner(p, c))
 	}
 	return hit, nil
 }

@@ -30,9 +30,10 @@ type partner struct {
 	ps      *he.ParamSet
 	maxDims int
 
-	calls    atomic.Int32 // Search and Verify calls open (maxPartnerCalls)
-	createMu sync.Mutex   // serialises the creation of the gallery
-	retireMu sync.Mutex   // serialises retireEpochs
+	calls    atomic.Int32         // Search and Verify calls open (maxPartnerCalls)
+	halt     atomic.Pointer[halt] // set once an answer of the partner did not open (halt.go)
+	createMu sync.Mutex           // serialises the creation of the gallery
+	retireMu sync.Mutex           // serialises retireEpochs
 
 	mu      sync.RWMutex
 	cur     *epochKeys      // the active epoch's keys; nil before the first ceremony

@@ -22,6 +22,9 @@ type logScan struct {
 	order   []string
 	// answered holds, per partner, the queries this node answered as responder.
 	answered map[string][]answered
+	// halted holds, per partner, the first of this node's queries to it whose answer did not
+	// open since the last resume of that partner (halt.go).
+	halted map[string]*halt
 }
 
 // answered is one query this node answered: when its record was written, and its request ID.
@@ -31,14 +34,22 @@ type answered struct {
 }
 
 func newLogScan() *logScan {
-	return &logScan{pending: map[string]*audit.Record{}, answered: map[string][]answered{}}
+	return &logScan{pending: map[string]*audit.Record{}, answered: map[string][]answered{}, halted: map[string]*halt{}}
 }
 
 // add takes one record of the log (audit.Options.Scan).
 func (s *logScan) add(rec *audit.Record, _ string) error {
 	s.records++
+	if rec.Kind == audit.KindKey && rec.Action == audit.ActionPartnerResumed {
+		delete(s.halted, rec.Partner)
+	}
 	if rec.Kind != audit.KindQuery {
 		return nil
+	}
+	if _, ok := s.halted[rec.Partner]; !ok && rec.Outcome == audit.OutcomeDeviated {
+		if h, err := haltOfRecord(rec); err == nil {
+			s.halted[rec.Partner] = h
+		}
 	}
 	key := string(rec.Role) + "/" + rec.Partner + "/" + rec.RequestID
 	if rec.Outcome == audit.OutcomePending {

@@ -28,6 +28,9 @@ type RebuildReport struct {
 	Since time.Time
 	// Replaced names the file the old state was moved to ("" if there was none).
 	Replaced string
+	// Halted lists the partners whose queries the audit log proves halted (an answer that did
+	// not open, with no resume after it): the new state keeps them halted (halt.go).
+	Halted []Halt
 }
 
 // PartnerQuota is one partner's quota count.
@@ -53,11 +56,8 @@ func RebuildState(ctx context.Context, cfg *home.Config, opts Options) (*Rebuild
 		return nil, err
 	}
 	defer done()
-	if opts.Now != nil {
-		n.now = opts.Now
-	}
-	scan := newLogScan()
-	if n.audit, err = n.openAudit(scan); err != nil {
+	scan, err := n.openStoppedAudit(opts)
+	if err != nil {
 		return nil, err
 	}
 	rep, err := n.rebuildState(scan)
@@ -97,6 +97,14 @@ func (n *Node) rebuildState(scan *logScan) (*RebuildReport, error) {
 		}
 		if _, err := tx.CreateBucket(bucketNonces); err != nil {
 			return err
+		}
+		for _, pc := range n.cfg.Partners {
+			if h, ok := scan.halted[pc.Name]; ok {
+				if err := putHaltTx(tx, pc.Name, h); err != nil {
+					return err
+				}
+				rep.Halted = append(rep.Halted, *h.public(pc.Name))
+			}
 		}
 		for _, pc := range n.cfg.Partners {
 			q, ok := n.policy.QuotaFor(pc.Name)

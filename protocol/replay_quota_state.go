@@ -179,6 +179,11 @@ func (s *stateDB) check() error {
 					}
 					return nil
 				})
+			case bytes.Equal(name, bucketHalted):
+				return b.ForEach(func(k, v []byte) error {
+					_, err := parseHalt(k, v)
+					return err
+				})
 			case bytes.Equal(name, bucketMeta):
 				return nil
 			}

@@ -225,3 +225,58 @@ func TestVerifyFloorCounts(t *testing.T) {
 		t.Errorf("gamma: %d counted, want 0", used)
 	}
 }
+
+// TestStateHalts: a halt survives closing the file with its fields, is deleted by name, and an
+// entry not of the form the node writes makes the file refused as damaged, naming the entry.
+func TestStateHalts(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := openState(path, rand.Reader, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(1700000000, 42).UTC()
+	h := &halt{request: []byte("0123456789abcdef"), at: at, epoch: 3}
+	if err := s.putHalt("beta", h); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.putHalt("gamma", &halt{request: []byte("short")}); err == nil {
+		t.Error("a halt with a 5-byte request ID was stored")
+	}
+	s.close()
+	if s, err = openState(path, rand.Reader, false); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.halts()
+	if err != nil || len(got) != 1 || got["beta"] == nil || string(got["beta"].request) != string(h.request) || !got["beta"].at.Equal(at) || got["beta"].epoch != 3 {
+		t.Fatalf("halts after reopening: %+v, %v; want beta's", got, err)
+	}
+	if err := s.deleteHalt("beta"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.halts(); len(got) != 0 {
+		t.Fatalf("halts after the delete: %+v", got)
+	}
+	for what, kv := range map[string][2]string{
+		"short value": {"beta", "0123456789abcdef"},
+		"bad partner": {"Beta Agency", "0123456789abcdef0123456701234567"},
+		"long value":  {"beta", "0123456789abcdef0123456701234567x"},
+	} {
+		s.update(func(tx *bolt.Tx) error {
+			b, _ := tx.CreateBucketIfNotExists(bucketHalted)
+			return b.Put([]byte(kv[0]), []byte(kv[1]))
+		})
+		s.close()
+		_, err := openState(path, rand.Reader, false)
+		if !errors.Is(err, ErrStateCorrupt) {
+			t.Errorf("%s: %v, want ErrStateCorrupt", what, err)
+		}
+		db, _ := bolt.Open(path, 0o600, nil)
+		db.Update(func(tx *bolt.Tx) error { return tx.DeleteBucket(bucketHalted) })
+		db.Close()
+		if s, err = openState(path, rand.Reader, false); err != nil {
+			t.Fatalf("%s: after removing the bad entry: %v", what, err)
+		}
+	}
+	s.close()
+}

@@ -25,6 +25,9 @@ type PartnerStatus struct {
 	GalleryEpoch uint64 `json:"gallery_epoch"`
 	QuotaUsed    int    `json:"quota_used"`
 	QuotaLimit   string `json:"quota"`
+	// Halted is set while this node's queries to the partner are halted: an answer of the
+	// partner did not open (ErrHalted).
+	Halted *Halt `json:"halted,omitempty"`
 }
 
 // Status reports the node's agreements.
@@ -43,6 +46,9 @@ func (n *Node) Status(ctx context.Context) (*Status, error) {
 		if p.quota != nil {
 			ps.QuotaLimit = p.quota.String()
 			ps.QuotaUsed, _ = n.state.used(p.name, p.quota.Window, n.now())
+		}
+		if h := p.halt.Load(); h != nil {
+			ps.Halted = h.public(p.name)
 		}
 		st.Partners = append(st.Partners, ps)
 	}

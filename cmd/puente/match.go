@@ -308,8 +308,18 @@ func runStatus(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 		for _, p := range s.Partners {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%d\t%d of %s\n", p.Partner, p.Agreement, p.Epoch, p.ParamSet, p.Enrolled, p.GalleryEpoch, p.QuotaUsed, p.QuotaLimit)
 		}
-		if err := tw.Flush(); err != nil || len(s.Shards) == 0 {
+		if err := tw.Flush(); err != nil {
 			return err
+		}
+		for _, p := range s.Partners {
+			if h := p.Halted; h != nil {
+				fmt.Fprintf(st.out, "queries to %s are HALTED since %s: its answer to query %s did not open (it deviated from the protocol); "+
+					"after settling it with the partner agency, stop this node and run: puente partner resume -partner %s\n",
+					p.Partner, h.At.UTC().Format(time.RFC3339), h.RequestID, p.Partner)
+			}
+		}
+		if len(s.Shards) == 0 {
+			return nil
 		}
 		fmt.Fprintln(st.out)
 		tw = tabwriter.NewWriter(st.out, 0, 4, 2, ' ', 0)

@@ -12,6 +12,7 @@ import (
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/keys/policy"
 	"github.com/puente-id/puente/protect"
+	"github.com/puente-id/puente/protocol"
 )
 
 func init() {
@@ -23,6 +24,10 @@ func init() {
 		usage:    "[-home DIR] -card FILE",
 		examples: []string{"puente partner update -card co-migracion.card.json   # then confirm the changes by another channel and restart serve"},
 		run:      runPartnerUpdate})
+	register(&command{name: "partner resume", summary: "send queries to a partner again after its answer did not open and the node halted them (audited)",
+		usage:    "[-home DIR] -partner NAME",
+		examples: []string{"puente partner resume -partner co-migracion   # with the node stopped, once the deviation is settled with the partner agency"},
+		run:      runPartnerResume})
 	register(&command{name: "card", summary: "write this node's card (name, age recipient, TLS pin, signing keyring) for partners",
 		usage: "[-home DIR] [-out FILE]", examples: []string{"puente card -out us-cbp.card.json"}, run: runCard})
 }
@@ -205,4 +210,26 @@ func validUntil(t time.Time) string {
 		return "its rotation"
 	}
 	return t.Format("2006-01-02")
+}
+
+func runPartnerResume(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
+	dir := homeFlag(fs)
+	partner := partnerFlag(fs)
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	if err := needPartner(*partner); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*dir)
+	if err != nil {
+		return err
+	}
+	h, err := protocol.ResumePartner(ctx, cfg, *partner, protocol.Options{Logger: cliLogger(st)})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(st.out, "queries to %s resume (recorded in the audit log); they were halted since %s, when its answer to query %s did not open\n",
+		h.Partner, h.At.UTC().Format(time.RFC3339), h.RequestID)
+	return nil
 }

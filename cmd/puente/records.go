@@ -64,6 +64,9 @@ func runStateRebuild(ctx context.Context, st *stdio, fs *flag.FlagSet, args []st
 	for _, q := range rep.Quota {
 		fmt.Fprintf(st.out, "  %d queries of %s within the window of its quota (%s)\n", q.Used, q.Partner, q.Quota)
 	}
+	for _, h := range rep.Halted {
+		fmt.Fprintf(st.out, "  queries to %s stay halted: its answer to query %s (%s) did not open\n", h.Partner, h.RequestID, h.At.UTC().Format(time.RFC3339))
+	}
 	fmt.Fprintf(st.out, "requests signed before %s are refused as possible replays (the nonces seen before are lost)\n", rep.Since.UTC().Format(time.RFC3339))
 	if rep.Replaced != "" {
 		fmt.Fprintf(st.out, "the old file is kept as %s\n", rep.Replaced)

@@ -1328,7 +1328,10 @@ type PartnerStatus struct {
 	// quota_used counts the queries of the quota's window answered.
 	QuotaUsed int64 `protobuf:"varint,7,opt,name=quota_used,json=quotaUsed,proto3" json:"quota_used,omitempty"`
 	// quota_limit is the quota ("N per PERIOD"; empty: none).
-	QuotaLimit    string `protobuf:"bytes,8,opt,name=quota_limit,json=quotaLimit,proto3" json:"quota_limit,omitempty"`
+	QuotaLimit string `protobuf:"bytes,8,opt,name=quota_limit,json=quotaLimit,proto3" json:"quota_limit,omitempty"`
+	// halted is set while the node's queries to the partner are halted because an answer of the
+	// partner did not open (it deviated from the protocol); `puente partner resume` lifts it.
+	Halted        *Halt `protobuf:"bytes,9,opt,name=halted,proto3" json:"halted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1419,6 +1422,77 @@ func (x *PartnerStatus) GetQuotaLimit() string {
 	return ""
 }
 
+func (x *PartnerStatus) GetHalted() *Halt {
+	if x != nil {
+		return x.Halted
+	}
+	return nil
+}
+
+// Halt is the query whose answer halted the node's queries to a partner.
+type Halt struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// request_id is the query's request ID (32 hex digits).
+	RequestId string `protobuf:"bytes,1,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// time is when the answer failed to open.
+	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	// epoch is the query's key epoch.
+	Epoch         uint64 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Halt) Reset() {
+	*x = Halt{}
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Halt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Halt) ProtoMessage() {}
+
+func (x *Halt) ProtoReflect() protoreflect.Message {
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Halt.ProtoReflect.Descriptor instead.
+func (*Halt) Descriptor() ([]byte, []int) {
+	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *Halt) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *Halt) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *Halt) GetEpoch() uint64 {
+	if x != nil {
+		return x.Epoch
+	}
+	return 0
+}
+
 // ShardStatus describes one shard and agreement the node holds.
 type ShardStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1444,7 +1518,7 @@ type ShardStatus struct {
 
 func (x *ShardStatus) Reset() {
 	*x = ShardStatus{}
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[21]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1456,7 +1530,7 @@ func (x *ShardStatus) String() string {
 func (*ShardStatus) ProtoMessage() {}
 
 func (x *ShardStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[21]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1469,7 +1543,7 @@ func (x *ShardStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShardStatus.ProtoReflect.Descriptor instead.
 func (*ShardStatus) Descriptor() ([]byte, []int) {
-	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{21}
+	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ShardStatus) GetAddress() string {
@@ -1543,7 +1617,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[22]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1555,7 +1629,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[22]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1568,7 +1642,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{22}
+	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *StatusResponse) GetNode() string {
@@ -1612,7 +1686,7 @@ type KeysRequest struct {
 
 func (x *KeysRequest) Reset() {
 	*x = KeysRequest{}
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[23]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1624,7 +1698,7 @@ func (x *KeysRequest) String() string {
 func (*KeysRequest) ProtoMessage() {}
 
 func (x *KeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[23]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1637,7 +1711,7 @@ func (x *KeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeysRequest.ProtoReflect.Descriptor instead.
 func (*KeysRequest) Descriptor() ([]byte, []int) {
-	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{23}
+	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *KeysRequest) GetAction() string {
@@ -1688,7 +1762,7 @@ type KeysResponse struct {
 
 func (x *KeysResponse) Reset() {
 	*x = KeysResponse{}
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[24]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1700,7 +1774,7 @@ func (x *KeysResponse) String() string {
 func (*KeysResponse) ProtoMessage() {}
 
 func (x *KeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[24]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1713,7 +1787,7 @@ func (x *KeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeysResponse.ProtoReflect.Descriptor instead.
 func (*KeysResponse) Descriptor() ([]byte, []int) {
-	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{24}
+	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *KeysResponse) GetKeyId() string {
@@ -1741,7 +1815,7 @@ type VerifyGalleryRequest struct {
 
 func (x *VerifyGalleryRequest) Reset() {
 	*x = VerifyGalleryRequest{}
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[25]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1753,7 +1827,7 @@ func (x *VerifyGalleryRequest) String() string {
 func (*VerifyGalleryRequest) ProtoMessage() {}
 
 func (x *VerifyGalleryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[25]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1766,7 +1840,7 @@ func (x *VerifyGalleryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyGalleryRequest.ProtoReflect.Descriptor instead.
 func (*VerifyGalleryRequest) Descriptor() ([]byte, []int) {
-	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{25}
+	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *VerifyGalleryRequest) GetPartner() string {
@@ -1797,7 +1871,7 @@ type VerifyGalleryResponse struct {
 
 func (x *VerifyGalleryResponse) Reset() {
 	*x = VerifyGalleryResponse{}
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[26]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1809,7 +1883,7 @@ func (x *VerifyGalleryResponse) String() string {
 func (*VerifyGalleryResponse) ProtoMessage() {}
 
 func (x *VerifyGalleryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[26]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1822,7 +1896,7 @@ func (x *VerifyGalleryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VerifyGalleryResponse.ProtoReflect.Descriptor instead.
 func (*VerifyGalleryResponse) Descriptor() ([]byte, []int) {
-	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{26}
+	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *VerifyGalleryResponse) GetPartner() string {
@@ -1876,7 +1950,7 @@ type PruneAuditRequest struct {
 
 func (x *PruneAuditRequest) Reset() {
 	*x = PruneAuditRequest{}
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[27]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1888,7 +1962,7 @@ func (x *PruneAuditRequest) String() string {
 func (*PruneAuditRequest) ProtoMessage() {}
 
 func (x *PruneAuditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[27]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1901,7 +1975,7 @@ func (x *PruneAuditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PruneAuditRequest.ProtoReflect.Descriptor instead.
 func (*PruneAuditRequest) Descriptor() ([]byte, []int) {
-	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{27}
+	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{28}
 }
 
 // PruneAuditResponse describes a pruning.
@@ -1919,7 +1993,7 @@ type PruneAuditResponse struct {
 
 func (x *PruneAuditResponse) Reset() {
 	*x = PruneAuditResponse{}
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[28]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1931,7 +2005,7 @@ func (x *PruneAuditResponse) String() string {
 func (*PruneAuditResponse) ProtoMessage() {}
 
 func (x *PruneAuditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[28]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1944,7 +2018,7 @@ func (x *PruneAuditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PruneAuditResponse.ProtoReflect.Descriptor instead.
 func (*PruneAuditResponse) Descriptor() ([]byte, []int) {
-	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{28}
+	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *PruneAuditResponse) GetDropped() int64 {
@@ -1982,7 +2056,7 @@ type Failure struct {
 
 func (x *Failure) Reset() {
 	*x = Failure{}
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[29]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1994,7 +2068,7 @@ func (x *Failure) String() string {
 func (*Failure) ProtoMessage() {}
 
 func (x *Failure) ProtoReflect() protoreflect.Message {
-	mi := &file_puente_operator_v1_operator_proto_msgTypes[29]
+	mi := &file_puente_operator_v1_operator_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2007,7 +2081,7 @@ func (x *Failure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Failure.ProtoReflect.Descriptor instead.
 func (*Failure) Descriptor() ([]byte, []int) {
-	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{29}
+	return file_puente_operator_v1_operator_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Failure) GetCauses() []string {
@@ -2102,7 +2176,7 @@ const file_puente_operator_v1_operator_proto_rawDesc = "" +
 	"\apurpose\x18\x04 \x01(\tR\apurpose\"D\n" +
 	"\x0eVerifyResponse\x122\n" +
 	"\x06result\x18\x01 \x01(\v2\x1a.puente.operator.v1.ResultR\x06result\"\x0f\n" +
-	"\rStatusRequest\"\xfb\x01\n" +
+	"\rStatusRequest\"\xad\x02\n" +
 	"\rPartnerStatus\x12\x18\n" +
 	"\apartner\x18\x01 \x01(\tR\apartner\x12\x1c\n" +
 	"\tagreement\x18\x02 \x01(\tR\tagreement\x12\x14\n" +
@@ -2113,7 +2187,13 @@ const file_puente_operator_v1_operator_proto_rawDesc = "" +
 	"\n" +
 	"quota_used\x18\a \x01(\x03R\tquotaUsed\x12\x1f\n" +
 	"\vquota_limit\x18\b \x01(\tR\n" +
-	"quotaLimit\"\xdd\x01\n" +
+	"quotaLimit\x120\n" +
+	"\x06halted\x18\t \x01(\v2\x18.puente.operator.v1.HaltR\x06halted\"k\n" +
+	"\x04Halt\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x01 \x01(\tR\trequestId\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
+	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\"\xdd\x01\n" +
 	"\vShardStatus\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x18\n" +
 	"\aserving\x18\x02 \x01(\bR\aserving\x12\x14\n" +
@@ -2196,7 +2276,7 @@ func file_puente_operator_v1_operator_proto_rawDescGZIP() []byte {
 }
 
 var file_puente_operator_v1_operator_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_puente_operator_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_puente_operator_v1_operator_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_puente_operator_v1_operator_proto_goTypes = []any{
 	(Sentinel)(0),                 // 0: puente.operator.v1.Sentinel
 	(*Vector)(nil),                // 1: puente.operator.v1.Vector
@@ -2220,20 +2300,21 @@ var file_puente_operator_v1_operator_proto_goTypes = []any{
 	(*VerifyResponse)(nil),        // 19: puente.operator.v1.VerifyResponse
 	(*StatusRequest)(nil),         // 20: puente.operator.v1.StatusRequest
 	(*PartnerStatus)(nil),         // 21: puente.operator.v1.PartnerStatus
-	(*ShardStatus)(nil),           // 22: puente.operator.v1.ShardStatus
-	(*StatusResponse)(nil),        // 23: puente.operator.v1.StatusResponse
-	(*KeysRequest)(nil),           // 24: puente.operator.v1.KeysRequest
-	(*KeysResponse)(nil),          // 25: puente.operator.v1.KeysResponse
-	(*VerifyGalleryRequest)(nil),  // 26: puente.operator.v1.VerifyGalleryRequest
-	(*VerifyGalleryResponse)(nil), // 27: puente.operator.v1.VerifyGalleryResponse
-	(*PruneAuditRequest)(nil),     // 28: puente.operator.v1.PruneAuditRequest
-	(*PruneAuditResponse)(nil),    // 29: puente.operator.v1.PruneAuditResponse
-	(*Failure)(nil),               // 30: puente.operator.v1.Failure
-	(*durationpb.Duration)(nil),   // 31: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 32: google.protobuf.Timestamp
+	(*Halt)(nil),                  // 22: puente.operator.v1.Halt
+	(*ShardStatus)(nil),           // 23: puente.operator.v1.ShardStatus
+	(*StatusResponse)(nil),        // 24: puente.operator.v1.StatusResponse
+	(*KeysRequest)(nil),           // 25: puente.operator.v1.KeysRequest
+	(*KeysResponse)(nil),          // 26: puente.operator.v1.KeysResponse
+	(*VerifyGalleryRequest)(nil),  // 27: puente.operator.v1.VerifyGalleryRequest
+	(*VerifyGalleryResponse)(nil), // 28: puente.operator.v1.VerifyGalleryResponse
+	(*PruneAuditRequest)(nil),     // 29: puente.operator.v1.PruneAuditRequest
+	(*PruneAuditResponse)(nil),    // 30: puente.operator.v1.PruneAuditResponse
+	(*Failure)(nil),               // 31: puente.operator.v1.Failure
+	(*durationpb.Duration)(nil),   // 32: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 33: google.protobuf.Timestamp
 }
 var file_puente_operator_v1_operator_proto_depIdxs = []int32{
-	31, // 0: puente.operator.v1.CeremonyReport.elapsed:type_name -> google.protobuf.Duration
+	32, // 0: puente.operator.v1.CeremonyReport.elapsed:type_name -> google.protobuf.Duration
 	3,  // 1: puente.operator.v1.CeremonyResponse.report:type_name -> puente.operator.v1.CeremonyReport
 	3,  // 2: puente.operator.v1.RevokeResponse.report:type_name -> puente.operator.v1.CeremonyReport
 	2,  // 3: puente.operator.v1.EnrolRequest.raw:type_name -> puente.operator.v1.Vector32
@@ -2241,43 +2322,45 @@ var file_puente_operator_v1_operator_proto_depIdxs = []int32{
 	1,  // 5: puente.operator.v1.ProtectResponse.protected:type_name -> puente.operator.v1.Vector
 	1,  // 6: puente.operator.v1.Probe.raw:type_name -> puente.operator.v1.Vector
 	1,  // 7: puente.operator.v1.Probe.protected:type_name -> puente.operator.v1.Vector
-	31, // 8: puente.operator.v1.Result.elapsed:type_name -> google.protobuf.Duration
+	32, // 8: puente.operator.v1.Result.elapsed:type_name -> google.protobuf.Duration
 	14, // 9: puente.operator.v1.SearchRequest.probe:type_name -> puente.operator.v1.Probe
 	15, // 10: puente.operator.v1.SearchResponse.result:type_name -> puente.operator.v1.Result
 	14, // 11: puente.operator.v1.VerifyRequest.probe:type_name -> puente.operator.v1.Probe
 	15, // 12: puente.operator.v1.VerifyResponse.result:type_name -> puente.operator.v1.Result
-	21, // 13: puente.operator.v1.StatusResponse.partners:type_name -> puente.operator.v1.PartnerStatus
-	22, // 14: puente.operator.v1.StatusResponse.shards:type_name -> puente.operator.v1.ShardStatus
-	31, // 15: puente.operator.v1.KeysRequest.overlap:type_name -> google.protobuf.Duration
-	32, // 16: puente.operator.v1.PruneAuditResponse.cutoff:type_name -> google.protobuf.Timestamp
-	0,  // 17: puente.operator.v1.Failure.sentinels:type_name -> puente.operator.v1.Sentinel
-	4,  // 18: puente.operator.v1.OperatorService.Ceremony:input_type -> puente.operator.v1.CeremonyRequest
-	6,  // 19: puente.operator.v1.OperatorService.Revoke:input_type -> puente.operator.v1.RevokeRequest
-	8,  // 20: puente.operator.v1.OperatorService.Enrol:input_type -> puente.operator.v1.EnrolRequest
-	10, // 21: puente.operator.v1.OperatorService.References:input_type -> puente.operator.v1.ReferencesRequest
-	12, // 22: puente.operator.v1.OperatorService.Protect:input_type -> puente.operator.v1.ProtectRequest
-	16, // 23: puente.operator.v1.OperatorService.Search:input_type -> puente.operator.v1.SearchRequest
-	18, // 24: puente.operator.v1.OperatorService.Verify:input_type -> puente.operator.v1.VerifyRequest
-	20, // 25: puente.operator.v1.OperatorService.Status:input_type -> puente.operator.v1.StatusRequest
-	24, // 26: puente.operator.v1.OperatorService.Keys:input_type -> puente.operator.v1.KeysRequest
-	26, // 27: puente.operator.v1.OperatorService.VerifyGallery:input_type -> puente.operator.v1.VerifyGalleryRequest
-	28, // 28: puente.operator.v1.OperatorService.PruneAudit:input_type -> puente.operator.v1.PruneAuditRequest
-	5,  // 29: puente.operator.v1.OperatorService.Ceremony:output_type -> puente.operator.v1.CeremonyResponse
-	7,  // 30: puente.operator.v1.OperatorService.Revoke:output_type -> puente.operator.v1.RevokeResponse
-	9,  // 31: puente.operator.v1.OperatorService.Enrol:output_type -> puente.operator.v1.EnrolResponse
-	11, // 32: puente.operator.v1.OperatorService.References:output_type -> puente.operator.v1.ReferencesResponse
-	13, // 33: puente.operator.v1.OperatorService.Protect:output_type -> puente.operator.v1.ProtectResponse
-	17, // 34: puente.operator.v1.OperatorService.Search:output_type -> puente.operator.v1.SearchResponse
-	19, // 35: puente.operator.v1.OperatorService.Verify:output_type -> puente.operator.v1.VerifyResponse
-	23, // 36: puente.operator.v1.OperatorService.Status:output_type -> puente.operator.v1.StatusResponse
-	25, // 37: puente.operator.v1.OperatorService.Keys:output_type -> puente.operator.v1.KeysResponse
-	27, // 38: puente.operator.v1.OperatorService.VerifyGallery:output_type -> puente.operator.v1.VerifyGalleryResponse
-	29, // 39: puente.operator.v1.OperatorService.PruneAudit:output_type -> puente.operator.v1.PruneAuditResponse
-	29, // [29:40] is the sub-list for method output_type
-	18, // [18:29] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	22, // 13: puente.operator.v1.PartnerStatus.halted:type_name -> puente.operator.v1.Halt
+	33, // 14: puente.operator.v1.Halt.time:type_name -> google.protobuf.Timestamp
+	21, // 15: puente.operator.v1.StatusResponse.partners:type_name -> puente.operator.v1.PartnerStatus
+	23, // 16: puente.operator.v1.StatusResponse.shards:type_name -> puente.operator.v1.ShardStatus
+	32, // 17: puente.operator.v1.KeysRequest.overlap:type_name -> google.protobuf.Duration
+	33, // 18: puente.operator.v1.PruneAuditResponse.cutoff:type_name -> google.protobuf.Timestamp
+	0,  // 19: puente.operator.v1.Failure.sentinels:type_name -> puente.operator.v1.Sentinel
+	4,  // 20: puente.operator.v1.OperatorService.Ceremony:input_type -> puente.operator.v1.CeremonyRequest
+	6,  // 21: puente.operator.v1.OperatorService.Revoke:input_type -> puente.operator.v1.RevokeRequest
+	8,  // 22: puente.operator.v1.OperatorService.Enrol:input_type -> puente.operator.v1.EnrolRequest
+	10, // 23: puente.operator.v1.OperatorService.References:input_type -> puente.operator.v1.ReferencesRequest
+	12, // 24: puente.operator.v1.OperatorService.Protect:input_type -> puente.operator.v1.ProtectRequest
+	16, // 25: puente.operator.v1.OperatorService.Search:input_type -> puente.operator.v1.SearchRequest
+	18, // 26: puente.operator.v1.OperatorService.Verify:input_type -> puente.operator.v1.VerifyRequest
+	20, // 27: puente.operator.v1.OperatorService.Status:input_type -> puente.operator.v1.StatusRequest
+	25, // 28: puente.operator.v1.OperatorService.Keys:input_type -> puente.operator.v1.KeysRequest
+	27, // 29: puente.operator.v1.OperatorService.VerifyGallery:input_type -> puente.operator.v1.VerifyGalleryRequest
+	29, // 30: puente.operator.v1.OperatorService.PruneAudit:input_type -> puente.operator.v1.PruneAuditRequest
+	5,  // 31: puente.operator.v1.OperatorService.Ceremony:output_type -> puente.operator.v1.CeremonyResponse
+	7,  // 32: puente.operator.v1.OperatorService.Revoke:output_type -> puente.operator.v1.RevokeResponse
+	9,  // 33: puente.operator.v1.OperatorService.Enrol:output_type -> puente.operator.v1.EnrolResponse
+	11, // 34: puente.operator.v1.OperatorService.References:output_type -> puente.operator.v1.ReferencesResponse
+	13, // 35: puente.operator.v1.OperatorService.Protect:output_type -> puente.operator.v1.ProtectResponse
+	17, // 36: puente.operator.v1.OperatorService.Search:output_type -> puente.operator.v1.SearchResponse
+	19, // 37: puente.operator.v1.OperatorService.Verify:output_type -> puente.operator.v1.VerifyResponse
+	24, // 38: puente.operator.v1.OperatorService.Status:output_type -> puente.operator.v1.StatusResponse
+	26, // 39: puente.operator.v1.OperatorService.Keys:output_type -> puente.operator.v1.KeysResponse
+	28, // 40: puente.operator.v1.OperatorService.VerifyGallery:output_type -> puente.operator.v1.VerifyGalleryResponse
+	30, // 41: puente.operator.v1.OperatorService.PruneAudit:output_type -> puente.operator.v1.PruneAuditResponse
+	31, // [31:42] is the sub-list for method output_type
+	20, // [20:31] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_puente_operator_v1_operator_proto_init() }
@@ -2291,7 +2374,7 @@ func file_puente_operator_v1_operator_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_puente_operator_v1_operator_proto_rawDesc), len(file_puente_operator_v1_operator_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   30,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

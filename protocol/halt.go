@@ -1,0 +1,229 @@
+package protocol
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/home"
+	"github.com/puente-id/puente/protocol/wire"
+)
+
+// A partner whose answer did not open (ErrDeviated) has proved that it deviated from the
+// protocol, and it may have done so selectively: a garbled circuit or transfer built to fail
+// only for some values of the querier's input tells the responder those values through whatever
+// the querier does next (a retry, the next traveller's query). So the node halts: from the first
+// answer that does not open, it sends that partner nothing more (no query, no opening of a query
+// already out) until an operator, the node stopped, resumes it (ResumePartner). What the
+// responder then sees depends on the querier's secret once: whether, and after which query, the
+// calls stopped.
+//
+// The halt is kept in the state file, written before the query's audit record, so that a
+// restart keeps it; the query's record (outcome deviated) is its evidence in the audit log, and
+// Open restores a halt the log proves and the state file lacks (an older copy of the file). A
+// resume is recorded (key action partner-resumed) before the halt is lifted.
+
+// ErrHalted: this node's queries to the partner are halted after an answer of that partner did
+// not open. It comes with ErrPrecondition.
+var ErrHalted = errors.New("protocol: queries to the partner are halted")
+
+// halt is what the node keeps of the answer that halted a partner's queries.
+type halt struct {
+	request []byte // the query's request ID
+	at      time.Time
+	epoch   uint64
+}
+
+// Halt describes a halt for operators: the query whose answer did not open and when.
+type Halt struct {
+	Partner   string    `json:"partner"`
+	RequestID string    `json:"request"`
+	At        time.Time `json:"at"`
+	Epoch     uint64    `json:"epoch"`
+}
+
+func (h *halt) public(partner string) *Halt {
+	return &Halt{Partner: partner, RequestID: hex.EncodeToString(h.request), At: h.at, Epoch: h.epoch}
+}
+
+// haltedError refuses a call to a halted partner.
+func haltedError(p *partner, h *halt) error {
+	return fmt.Errorf("%w: %w: %s's answer to query %s (%s) did not open, which proves it deviated from the protocol; "+
+		"nothing more is sent to it: raise it with the partner agency, then stop this node and run `puente partner resume %s` (audited)",
+		ErrPrecondition, ErrHalted, p.name, hex.EncodeToString(h.request), h.at.UTC().Format(time.RFC3339), p.name)
+}
+
+// checkHalt refuses a call to p if its queries are halted.
+func checkHalt(p *partner) error {
+	if h := p.halt.Load(); h != nil {
+		return haltedError(p, h)
+	}
+	return nil
+}
+
+// haltPartner halts this node's queries to p after the answer to c did not open: at once in
+// memory (calls in flight stop before their opening), then in the state file. The first halt
+// stays if several answers fail together.
+func (n *Node) haltPartner(p *partner, c *queryCall) error {
+	h := &halt{request: bytes.Clone(c.header.RequestId), at: n.now().UTC(), epoch: c.keys.epoch}
+	if !p.halt.CompareAndSwap(nil, h) {
+		return nil
+	}
+	n.met.halted(p.name, true)
+	n.log.Error("queries to the partner are halted: its answer did not open", "partner", p.name, "request", n.requestIDOf(h.request))
+	if err := n.state.putHalt(p.name, h); err != nil {
+		return fmt.Errorf("protocol: the halt of queries to %s is not stored (it holds until this node stops): %w", p.name, err)
+	}
+	return nil
+}
+
+// loadHalts restores the partners' halts: those of the state file, and those the audit log
+// proves (a deviated query with no resume after it) that the state file lacks, which it adds.
+func (n *Node) loadHalts(scan *logScan) error {
+	stored, err := n.state.halts()
+	if err != nil {
+		return err
+	}
+	for name, h := range scan.halted {
+		if _, ok := stored[name]; ok {
+			continue
+		}
+		n.log.Warn("the state file lacks a halt the audit log proves; restoring it", "partner", name, "request", n.requestIDOf(h.request))
+		if err := n.state.putHalt(name, h); err != nil {
+			return err
+		}
+		stored[name] = h
+	}
+	for _, p := range n.partners {
+		h, ok := stored[p.name]
+		if ok {
+			p.halt.Store(h)
+		}
+		n.met.halted(p.name, ok)
+	}
+	return nil
+}
+
+// ResumePartner lifts the halt of this node's queries to a partner (ErrHalted), after its
+// operators have settled with the partner agency why its answer did not open. The node must not
+// be running (it takes the home's lock). The resume is recorded in the audit log (key action
+// partner-resumed, with the partner) before the halt is removed from the state file. It returns
+// the halt it lifted, and fails if there was none.
+func ResumePartner(ctx context.Context, cfg *home.Config, partnerName string, opts Options) (*Halt, error) {
+	n, p, done, err := openStopped(ctx, cfg, partnerName)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	scan, err := n.openStoppedAudit(opts)
+	if err != nil {
+		return nil, err
+	}
+	defer n.audit.Close()
+	if n.state, err = n.openStateFile(); err != nil {
+		return nil, err
+	}
+	defer n.state.close()
+	stored, err := n.state.halts()
+	if err != nil {
+		return nil, err
+	}
+	h, ok := stored[p.name]
+	if !ok {
+		h, ok = scan.halted[p.name]
+	}
+	if !ok {
+		return nil, fmt.Errorf("protocol: queries to %s are not halted", p.name)
+	}
+	if _, err := n.audit.Append(ctx, audit.KindKey, audit.Event{Partner: p.name, Action: audit.ActionPartnerResumed}); err != nil {
+		return nil, fmt.Errorf("protocol: resume of %s not recorded, not done: %w", p.name, err)
+	}
+	if err := n.state.deleteHalt(p.name); err != nil {
+		return nil, err
+	}
+	return h.public(p.name), nil
+}
+
+// The state file keeps one entry per halted partner in bucketHalted: the partner's name, then
+// the request ID, the time (Unix nanoseconds) and the epoch of the query whose answer did not
+// open.
+var bucketHalted = []byte("halted")
+
+const haltValueLen = wire.RequestIDLen + 8 + 8
+
+func (s *stateDB) putHalt(partner string, h *halt) error {
+	return s.update(func(tx *bolt.Tx) error { return putHaltTx(tx, partner, h) })
+}
+
+func putHaltTx(tx *bolt.Tx, partner string, h *halt) error {
+	if len(h.request) != wire.RequestIDLen {
+		return fmt.Errorf("protocol: halt of %s: request ID of %d bytes", partner, len(h.request))
+	}
+	v := make([]byte, 0, haltValueLen)
+	v = append(v, h.request...)
+	v = binary.BigEndian.AppendUint64(v, uint64(h.at.UnixNano()))
+	v = binary.BigEndian.AppendUint64(v, h.epoch)
+	b, err := tx.CreateBucketIfNotExists(bucketHalted)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(partner), v)
+}
+
+func (s *stateDB) deleteHalt(partner string) error {
+	return s.update(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketHalted); b != nil {
+			return b.Delete([]byte(partner))
+		}
+		return nil
+	})
+}
+
+// halts returns the halted partners of the state file.
+func (s *stateDB) halts() (map[string]*halt, error) {
+	out := map[string]*halt{}
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketHalted)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			h, err := parseHalt(k, v)
+			if err != nil {
+				return fmt.Errorf("%w: %s: %v", ErrStateCorrupt, s.path, err)
+			}
+			out[string(k)] = h
+			return nil
+		})
+	})
+	return out, err
+}
+
+// parseHalt reads one entry of bucketHalted.
+func parseHalt(k, v []byte) (*halt, error) {
+	if !audit.ValidNodeName(string(k)) || len(v) != haltValueLen {
+		return nil, fmt.Errorf("halt entry of %d and %d bytes", len(k), len(v))
+	}
+	return &halt{request: bytes.Clone(v[:wire.RequestIDLen]), at: time.Unix(0, int64(binary.BigEndian.Uint64(v[wire.RequestIDLen:]))).UTC(),
+		epoch: binary.BigEndian.Uint64(v[wire.RequestIDLen+8:])}, nil
+}
+
+// haltOfRecord is the halt a deviated query's audit record proves.
+func haltOfRecord(rec *audit.Record) (*halt, error) {
+	id, err := hex.DecodeString(rec.RequestID)
+	if err != nil || len(id) != wire.RequestIDLen {
+		return nil, fmt.Errorf("protocol: record %d: request ID %q", rec.Seq, rec.RequestID)
+	}
+	at, err := time.Parse(time.RFC3339Nano, rec.Time)
+	if err != nil {
+		return nil, fmt.Errorf("protocol: record %d: time: %w", rec.Seq, err)
+	}
+	return &halt{request: id, at: at.UTC(), epoch: rec.Epoch}, nil
+}
