@@ -11,57 +11,98 @@ import (
 )
 
 // babySteps returns rot_b(ct) for b = 0 … n1-1, using only power-of-two
-// rotation keys: rot_j = rot_{2^t}(rot_{j - 2^t}) with 2^t the highest bit
-// of j. Each source ciphertext is decomposed once per worker and rotated by
-// its powers of two (hoisting). Wave 0 is source 0, wave w >= 1 the
-// sources in [2^(w-1), 2^w); a source s yields s + 2^t for every 2^t > s,
-// all in later waves. Within a wave the work is split so that every worker
-// is busy, even when the wave has a single source.
+// rotation keys: each rot_b is rot_p of an earlier source rot_s, b = s + p
+// with p a power of two (babyStepPlan). Each source is decomposed once,
+// its digits shared among the workers, and the workers then rotate it by
+// its powers of two from that one decomposition (hoisting). The plan
+// needs 6 sources for n1 = 16 and 9 for n1 = 32, where taking every b < n1/2
+// as a source needed 8 and 16 (and a source split between two workers was
+// decomposed twice).
 func (r *Responder) babySteps(ctx context.Context, ct *rlwe.Ciphertext, n1 int, evals []*ckks.Evaluator) ([]*rlwe.Ciphertext, error) {
 	out := make([]*rlwe.Ciphertext, n1)
 	out[0] = ct
-	type item struct {
-		src  int
-		rots []int
+	if ct.Degree() != 1 || !ct.IsNTT {
+		return nil, fmt.Errorf("he: baby steps of a ciphertext of degree %d (NTT %v), want 1 in NTT form", ct.Degree(), ct.IsNTT)
 	}
-	for lo, hi := 0, 1; lo < n1/2; lo, hi = hi, 2*hi {
-		var items []item
-		for s := lo; s < min(hi, n1/2); s++ {
-			var rots []int
-			for p := 1; s+p < n1; p <<= 1 {
-				if p > s {
-					rots = append(rots, p)
-				}
-			}
-			// Split a source's rotations when the wave has fewer
-			// sources than workers.
-			parts := max(1, min(len(rots), len(evals)/(min(hi, n1/2)-lo)))
-			for k := 0; k < parts; k++ {
-				items = append(items, item{src: s, rots: rots[k*len(rots)/parts : (k+1)*len(rots)/parts]})
-			}
-		}
-		errs := make([]error, len(items))
-		parallelWorkers(len(items), len(evals), func(w, i int) {
-			it := items[i]
-			res, err := evals[w].RotateHoistedNew(out[it.src], it.rots)
-			if err != nil {
+	params := r.ps.params
+	level, levelP := ct.Level(), params.MaxLevelP()
+	digits := params.BaseRNSDecompositionVectorSize(level, levelP)
+	// The decomposition goes to the first evaluator's buffers: its own
+	// digits' buffers (trimBuffers keeps one per digit at the top level)
+	// and its buffer for the source out of NTT form.
+	decomp, invNTT := evals[0].BuffDecompQP[:digits], evals[0].BuffInvNTT
+	ringQ := params.RingQ().AtLevel(level)
+	for _, src := range babyStepPlan(n1) {
+		c1 := out[src.from].Value[1]
+		ringQ.INTT(c1, invNTT)
+		parallelWorkers(digits, len(evals), func(w, i int) {
+			evals[w].DecomposeSingleNTT(level, levelP, levelP+1, i, c1, invNTT, decomp[i].Q, decomp[i].P)
+		})
+		errs := make([]error, len(src.by))
+		parallelWorkers(len(src.by), len(evals), func(w, i int) {
+			o := ckks.NewCiphertext(params, 1, level)
+			if err := evals[w].AutomorphismHoisted(level, out[src.from], decomp, params.GaloisElement(src.by[i]), o); err != nil {
 				errs[i] = fmt.Errorf("he: baby-step rotation: %w", err)
 				return
 			}
-			for _, p := range it.rots {
-				out[it.src+p] = res[p]
-			}
+			out[src.from+src.by[i]] = o
 		})
-		for _, err := range errs {
-			if err != nil {
-				return nil, err
-			}
+		if err := errors.Join(errs...); err != nil {
+			return nil, err
 		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// babySource is one source of the baby steps: rot_from, rotated by each
+// power of two in by.
+type babySource struct {
+	from int
+	by   []int
+}
+
+// babyStepPlan returns the sources that make rot_b for every b < n1 from
+// rot_0 with power-of-two rotations, in an order in which every source is
+// made before it is used. It is greedy: the next source is the one made
+// already that yields the most steps not yet made (the shallowest, then
+// the smallest, on a tie), which for n1 ≤ 32 needs as few sources as an
+// exhaustive search finds for n1 ≤ 16 (TestBabyStepPlan). Its chains are
+// no longer than the binary expansion's (at most log2 n1 rotations).
+func babyStepPlan(n1 int) []babySource {
+	depth := map[int]int{0: 0}
+	used := map[int]bool{}
+	var plan []babySource
+	for len(depth) < n1 {
+		best, bestN := -1, 0
+		for s := 0; s < n1; s++ {
+			d, made := depth[s]
+			if !made || used[s] {
+				continue
+			}
+			n := 0
+			for p := 1; s+p < n1; p <<= 1 {
+				if _, done := depth[s+p]; !done {
+					n++
+				}
+			}
+			if n > bestN || (n == bestN && n > 0 && d < depth[best]) {
+				best, bestN = s, n
+			}
+		}
+		src := babySource{from: best}
+		for p := 1; best+p < n1; p <<= 1 {
+			if _, done := depth[best+p]; !done {
+				src.by = append(src.by, p)
+				depth[best+p] = depth[best] + 1
+			}
+		}
+		used[best] = true
+		plan = append(plan, src)
+	}
+	return plan
 }
 
 // scorer holds one worker's buffers for scoring blocks.
