@@ -217,11 +217,16 @@ func holdSlot(r *testNode, more hookFunc) *slotHold {
 }
 
 // convertingPair is a pair after a ceremony, with beta keeping no block of its galleries in NTT
-// form (gallery_memory_budget = 0) and 20 subjects enrolled on beta for alpha's searches.
-func convertingPair(t *testing.T, seed uint64) (*testNode, *testNode, [][]float64) {
+// form (gallery_memory_budget = 0), and the lines of config added to beta's puente.hcl, and 20
+// subjects enrolled on beta for alpha's searches.
+func convertingPair(t *testing.T, seed uint64, config ...string) (*testNode, *testNode, [][]float64) {
 	t.Helper()
 	a, b := newPair(t, pairOptions{})
-	appendFile(t, filepath.Join(b.home, "puente.hcl"), "\ngallery_memory_budget = 0\n")
+	text := "\ngallery_memory_budget = 0\n"
+	for _, line := range config {
+		text += line + "\n"
+	}
+	appendFile(t, filepath.Join(b.home, "puente.hcl"), text)
 	b.restart(t)
 	ctx := ctxTimeout(t, 5*time.Minute)
 	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
@@ -232,6 +237,170 @@ func convertingPair(t *testing.T, seed uint64) (*testNode, *testNode, [][]float6
 		t.Fatal(err)
 	}
 	return a, b, gal
+}
+
+// TestSecondSlotNeverRerunsABatchedCall gives beta two evaluation slots
+// (max_concurrent_queries = 2) and holds both, each with a call evaluated alone, while three
+// more calls of alpha queue. When the first slot frees, one of the three takes it and the three
+// into one batch, held in its evaluation; the two others wait for its result, and for a slot.
+// Two more calls then queue, held in the "queued" hook so that they take no slot, and the second
+// slot frees: the calls of the held batch may take it but must give it back without running a
+// batch, since they are no longer queued. Had one of them run the two queued calls as a second
+// batch, they would be evaluated before either took a slot, and its own answer would wait for
+// that batch. Every call is answered as the plaintext scan decides, spends one query of the
+// quota and has one answered record.
+func TestSecondSlotNeverRerunsABatchedCall(t *testing.T) {
+	t.Parallel()
+	a, b, gal := convertingPair(t, 95, "max_concurrent_queries = 2")
+	if cap(b.sem) != 2 {
+		t.Fatalf("beta has %d evaluation slots, want 2", cap(b.sem))
+	}
+	ctx := ctxTimeout(t, 5*time.Minute)
+	probes := [][]float64{gal[1], near(96, gal[4], 0.1), rawVectors(97, 1)[0], gal[9], near(98, gal[13], 0.1), rawVectors(99, 1)[0], near(100, gal[18], 0.1)}
+	const (
+		alone   = 2 // calls 0 and 1, each evaluated alone in a slot it holds
+		batched = 3 // calls 2 to 4, queued behind both slots: one batch
+		late    = 2 // calls 5 and 6, held in the "queued" hook
+	)
+	evals0, calls0 := batchMetric(t, b)
+	used := quotaUsed(t, b, "alpha")
+
+	// The first "evaluate" (call 0) keeps the first slot until h.release; the second (call 1)
+	// keeps the second slot until release2; the third (the first of calls 2 to 4 in their
+	// batch) keeps the batch in its evaluation until releaseBatch.
+	holding2, release2 := make(chan struct{}), make(chan struct{})
+	inBatch, releaseBatch := make(chan struct{}), make(chan struct{})
+	var evaluating atomic.Int32
+	h := holdSlot(b, func(_ context.Context, point string, _ error) {
+		if point != "evaluate" {
+			return
+		}
+		switch evaluating.Add(1) {
+		case 1:
+			close(holding2)
+			<-release2
+		case 2:
+			close(inBatch)
+			<-releaseBatch
+		}
+	})
+	// Calls 5 and 6 stay in the "queued" hook, in the queue but not waiting for a slot, until
+	// releaseLate.
+	heldLate, releaseLate := make(chan struct{}, late), make(chan struct{})
+	var queuedN atomic.Int32
+	slotHook := *b.hook.Load()
+	hook := func(ctx context.Context, point string, err error) {
+		slotHook(ctx, point, err)
+		if point == "queued" && queuedN.Add(1) > alone+batched {
+			heldLate <- struct{}{}
+			<-releaseLate
+		}
+	}
+	b.hook.Store(&hook)
+	defer b.hook.Store(nil)
+	// let(i) closes releases[i]; every held call is let go if the test ends early, so that beta
+	// can stop.
+	releases := []chan struct{}{h.release, release2, releaseBatch, releaseLate}
+	let := func(i int) {
+		close(releases[i])
+		releases[i] = nil
+	}
+	defer func() {
+		for i, ch := range releases {
+			if ch != nil {
+				let(i)
+			}
+		}
+	}()
+
+	type outcome struct {
+		res *Result
+		err error
+	}
+	out := make([]chan outcome, len(probes))
+	search := func(i int) {
+		out[i] = make(chan outcome, 1)
+		go func() { res, err := a.Search(ctx, "beta", Probe{Raw: probes[i]}, ""); out[i] <- outcome{res, err} }()
+	}
+	answer := func(i int) *Result {
+		t.Helper()
+		select {
+		case o := <-out[i]:
+			if o.err != nil {
+				t.Fatalf("call %d: %v", i, o.err)
+			}
+			return o.res
+		case <-time.After(hangLimit):
+			t.Fatalf("call %d was not answered", i)
+			return nil
+		}
+	}
+	results := make([]*Result, len(probes))
+
+	search(0)
+	<-h.holding // call 0 holds the first slot
+	search(1)
+	<-holding2 // call 1 holds the second
+	for i := alone; i < alone+batched; i++ {
+		search(i)
+	}
+	await(t, h.queued, alone+batched, "queued")
+	let(0) // the first slot frees: one of calls 2 to 4 takes it, and the three into its batch
+	results[0] = answer(0)
+	<-inBatch
+	for i := alone + batched; i < len(probes); i++ {
+		search(i)
+	}
+	await(t, heldLate, late, "queued (held)")
+	let(1) // the second slot frees: only calls of the held batch want it
+	results[1] = answer(1)
+	let(2) // the batch of calls 2 to 4 goes on
+	for i := alone; i < alone+batched; i++ {
+		results[i] = answer(i)
+	}
+	if evals, calls := batchMetric(t, b); evals-evals0 != alone+1 || calls-calls0 != alone+batched {
+		t.Errorf("before calls 5 and 6 took a slot, %d calls were answered in %d evaluations, want %d in %d: a call already in a batch ran another",
+			calls-calls0, evals-evals0, alone+batched, alone+1)
+	}
+	let(3) // calls 5 and 6 go on, and take a slot
+	for i := alone + batched; i < len(probes); i++ {
+		results[i] = answer(i)
+	}
+	await(t, h.finished, len(probes), "finished")
+
+	answered := map[string]int{} // request ID: answered records
+	for i, p := range probes {
+		best := plainBest(t, a, "beta", gal, p)
+		if best > 0.88 && best < 0.92 {
+			t.Fatalf("call %d: probe too close to tau: %.4f", i, best)
+		}
+		if results[i].Hit != (best >= 0.9) {
+			t.Errorf("call %d: hit %v, plaintext best score %.4f", i, results[i].Hit, best)
+		}
+		if _, ok := answered[results[i].RequestID]; ok {
+			t.Errorf("call %d: request ID %s answered twice", i, results[i].RequestID)
+		}
+		answered[results[i].RequestID] = 0
+	}
+	if evals, calls := batchMetric(t, b); evals-evals0 != alone+2 || calls-calls0 != len(probes) {
+		t.Errorf("%d calls answered in %d evaluations, want %d in %d", calls-calls0, evals-evals0, len(probes), alone+2)
+	}
+	if got := quotaUsed(t, b, "alpha"); got != used+len(probes) {
+		t.Errorf("quota count %d, want %d", got, used+len(probes))
+	}
+	for _, r := range records(t, b) { // each call's pending record, then its answered one
+		if n, ok := answered[r.RequestID]; ok && r.Outcome != audit.OutcomePending {
+			if r.Kind != audit.KindQuery || r.Outcome != audit.OutcomeAnswered {
+				t.Errorf("call %s: record %s %s", r.RequestID, r.Kind, r.Outcome)
+			}
+			answered[r.RequestID] = n + 1
+		}
+	}
+	for rid, n := range answered {
+		if n != 1 {
+			t.Errorf("call %s: %d final records, want one answered", rid, n)
+		}
+	}
 }
 
 // TestPanicInBatchFailsItsCalls makes the evaluation of a batch of three waiting calls panic (a
