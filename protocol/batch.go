@@ -3,6 +3,7 @@ package protocol
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -61,61 +62,71 @@ func (sq *searchQueue) remove(w *waitingSearch) bool {
 	return true
 }
 
-// take removes and returns the first calls of the queue, at most limit of them, if w is still
-// among the waiting calls; nil if it is not (another slot's batch took it).
+// take removes and returns a batch of at most limit calls, w and the first others of the queue,
+// if w is still among the waiting calls; nil if it is not (another slot's batch took it). w is
+// always in the batch it takes: it is the call that took the slot, and it waits for nothing else.
 func (sq *searchQueue) take(w *waitingSearch, limit int) []*waitingSearch {
 	sq.mu.Lock()
 	defer sq.mu.Unlock()
-	if !slices.Contains(sq.waiting, w) {
+	i := slices.Index(sq.waiting, w)
+	if i < 0 {
 		return nil
 	}
-	n := min(limit, len(sq.waiting))
-	batch := slices.Clone(sq.waiting[:n])
-	sq.waiting = slices.Delete(sq.waiting, 0, n)
+	n := max(1, min(limit, len(sq.waiting)))
+	if i < n {
+		batch := slices.Clone(sq.waiting[:n])
+		sq.waiting = slices.Delete(sq.waiting, 0, n)
+		return batch
+	}
+	batch := append(slices.Clone(sq.waiting[:n-1]), w)
+	sq.waiting = slices.Delete(sq.waiting, i, i+1)
+	sq.waiting = slices.Delete(sq.waiting, 0, n-1)
 	return batch
 }
 
 // searchTogether evaluates a Search call's probe, in a batch with the calls of the same partner
 // and epoch that wait for the evaluation slot with it. Whichever waiting call takes the slot
-// evaluates the calls at the front of the queue; a call taken into a batch that another call
-// runs waits for its result, and gives the slot back if it gets one meanwhile. A call cancelled
-// while it waits leaves the queue; one cancelled inside a batch returns at once, and its answer
-// is destroyed when the batch ends, which happens early only if all of its calls are cancelled.
+// starts the evaluation of the calls at the front of the queue, in a goroutine that holds the
+// slot (runWaiting), and waits for its result like every other call of the batch. A call
+// cancelled while it waits leaves the queue; one cancelled inside a batch returns at once, the
+// call that took the slot included, and its answer is destroyed when the batch ends, which
+// happens early only if all of its calls are cancelled.
 func (n *Node) searchTogether(ctx context.Context, c *matchCall, q *he.Query) (*he.Answer, *opening.Secrets, error) {
 	w := &waitingSearch{ctx: ctx, c: c, q: q, done: make(chan struct{})}
 	sq := &c.keys.searches
 	sq.add(w)
-	defer sq.remove(w) // after a panic
 	n.testHook(ctx, "queued", nil)
-	for {
-		select {
-		case <-w.done:
-			return w.result()
-		default:
-		}
-		select {
-		case <-w.done:
-			return w.result()
-		case n.sem <- struct{}{}:
-			ran := func() bool {
-				defer func() { <-n.sem }()
-				return n.answerWaiting(w, sq)
-			}()
-			if !ran { // in a batch under way
-				select {
-				case <-w.done:
-					return w.result()
-				case <-ctx.Done():
-					return w.abandon()
-				}
-			}
-		case <-ctx.Done():
-			if sq.remove(w) {
-				return nil, nil, ctx.Err()
-			}
-			return w.abandon()
-		}
+	select {
+	case <-w.done:
+		return w.result()
+	default:
 	}
+	select {
+	case <-w.done:
+		return w.result()
+	case n.sem <- struct{}{}:
+		n.bg.Add(1)
+		go n.runWaiting(w, sq)
+		select {
+		case <-w.done:
+			return w.result()
+		case <-ctx.Done():
+		}
+	case <-ctx.Done():
+	}
+	if sq.remove(w) {
+		return nil, nil, ctx.Err()
+	}
+	return w.abandon()
+}
+
+// runWaiting runs answerWaiting in the evaluation slot its caller took, gives the slot back, and
+// counts as the node's background work, which Close waits for: the evaluation can outlast the
+// call that started it.
+func (n *Node) runWaiting(w *waitingSearch, sq *searchQueue) {
+	defer n.bg.Done()
+	defer func() { <-n.sem }()
+	n.answerWaiting(w, sq)
 }
 
 // result returns the call's answer, unless the call was cancelled meanwhile: an answer nobody
@@ -144,10 +155,30 @@ func (w *waitingSearch) abandon() (*he.Answer, *opening.Secrets, error) {
 	return w.result()
 }
 
-// answerWaiting evaluates the calls at the front of sq as one batch, if w is still among them,
-// and delivers each its result; it reports whether it did. The caller holds an evaluation slot.
+// answerWaiting evaluates the calls at the front of sq as one batch, if w is still among them
+// (another slot's batch may have taken it), and delivers each its result, or Internal if the
+// evaluation panics. The caller holds an evaluation slot.
 // The calls of sq share the partner and the epoch's keys.
-func (n *Node) answerWaiting(w *waitingSearch, sq *searchQueue) bool {
+func (n *Node) answerWaiting(w *waitingSearch, sq *searchQueue) {
+	var batch []*waitingSearch
+	delivered := false
+	defer func() {
+		// A bug: the calls of the batch (or w, if it panicked before taking one) fail with
+		// Internal, each audited and refunded by its own handler, and the node goes on; no
+		// handler is above this goroutine to recover the panic.
+		r := recover()
+		if r == nil {
+			return
+		}
+		n.log.Error("panic in a batch's evaluation", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		if delivered {
+			return
+		}
+		if batch == nil && sq.remove(w) {
+			batch = []*waitingSearch{w}
+		}
+		deliver(batch, wire.Internal(fmt.Errorf("panic in a batch's evaluation: %v", r)))
+	}()
 	c := w.c
 	err := useKeys(c)
 	var hg *he.Gallery
@@ -159,17 +190,8 @@ func (n *Node) answerWaiting(w *waitingSearch, sq *searchQueue) bool {
 	if err == nil {
 		limit = batchLimit(hg, n.cfg.BatchMemoryBudget)
 	}
-	var batch []*waitingSearch
-	delivered := false
-	defer func() {
-		if !delivered && batch != nil { // a bug in the evaluation: the calls of the batch fail, not hang
-			r := recover()
-			deliver(batch, wire.Internal(fmt.Errorf("panic in a batch's evaluation: %v", r)))
-			panic(r)
-		}
-	}()
 	if batch = sq.take(w, limit); batch == nil {
-		return false
+		return
 	}
 	if err == nil {
 		n.met.batch(len(batch))
@@ -177,9 +199,8 @@ func (n *Node) answerWaiting(w *waitingSearch, sq *searchQueue) bool {
 		defer stop()
 		err = n.evaluateWaiting(ctx, c, batch, hg)
 	}
+	delivered = true // once, even if deliver itself failed
 	deliver(batch, err)
-	delivered = true
-	return true
 }
 
 // deliver ends the wait of the batch's calls, each with err if it is not nil, and destroys the

@@ -5,6 +5,7 @@ package protocol
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"sync"
@@ -132,9 +133,19 @@ func TestWaitingSearchesAnsweredTogether(t *testing.T) {
 
 // TestCancelledInBatchEndsAtOnce cancels one of three calls while their batch is being
 // evaluated: that call ends and is recorded as failed at once, without waiting for the batch, and
-// the two others are answered.
+// the two others are answered. Each of the three is cancelled in turn, so that one run cancels
+// the call that took the slot and started the batch, whichever it was.
 func TestCancelledInBatchEndsAtOnce(t *testing.T) {
 	t.Parallel()
+	for _, victim := range []int{1, 2, 3} {
+		t.Run(fmt.Sprintf("call %d", victim), func(t *testing.T) {
+			t.Parallel()
+			cancelledInBatch(t, victim)
+		})
+	}
+}
+
+func cancelledInBatch(t *testing.T, victim int) {
 	a, b, gal := convertingPair(t, 85)
 	ctx := ctxTimeout(t, 5*time.Minute)
 	used := quotaUsed(t, b, "alpha")
@@ -166,13 +177,16 @@ func TestCancelledInBatchEndsAtOnce(t *testing.T) {
 	}
 	await(t, finished, 1, "finished")
 	<-inBatch // the three others are in one batch, held in its evaluation
-	cancel[2]()
+	cancel[victim]()
 	await(t, finished, 1, "finished") // before the batch may go on
-	if err := <-errs[2]; err == nil {
+	if err := <-errs[victim]; err == nil {
 		t.Error("the call cancelled in its batch was answered")
 	}
 	close(releaseBatch)
-	for _, i := range []int{1, 3} {
+	for i := 1; i <= 3; i++ {
+		if i == victim {
+			continue
+		}
 		if err := <-errs[i]; err != nil {
 			t.Errorf("call %d of the batch: %v", i, err)
 		}
