@@ -28,6 +28,7 @@ var sentinels = []struct {
 	{pb.Sentinel_SENTINEL_DEADLINE, protocol.ErrDeadline},
 	{pb.Sentinel_SENTINEL_INTERNAL, protocol.ErrInternal},
 	{pb.Sentinel_SENTINEL_DEVIATED, protocol.ErrDeviated},
+	{pb.Sentinel_SENTINEL_HALTED, protocol.ErrHalted},
 }
 
 func isSentinel(err error) bool {

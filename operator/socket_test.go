@@ -69,6 +69,7 @@ func TestOperatorSocketKeepsErrors(t *testing.T) {
 		wire.Replayed("stale", errors.New("timestamp 40 s old")),
 		fmt.Errorf("protocol: query: %w", context.DeadlineExceeded),
 		fmt.Errorf("protocol: recording: %w", errors.New("disk full")),
+		fmt.Errorf("%w: %w: beta's answer to query 0123 did not open", protocol.ErrPrecondition, protocol.ErrHalted),
 	} {
 		c := serveSocket(t, failingOperator{err: orig})
 		_, err := c.Search(context.Background(), "beta", protocol.Probe{Raw: []float64{1}}, "")
@@ -85,6 +86,9 @@ func TestOperatorSocketKeepsErrors(t *testing.T) {
 			if got, want := errors.Is(err, s.err), errors.Is(orig, s.err); got != want {
 				t.Errorf("%v: errors.Is(err, %v) is %v over the socket, %v in process", orig, s.err, got, want)
 			}
+		}
+		if errors.Is(orig, protocol.ErrHalted) && !errors.Is(err, protocol.ErrHalted) {
+			t.Errorf("%v: ErrHalted lost over the socket", orig)
 		}
 		var oe *Error
 		if !errors.As(err, &oe) || oe.Code != codeOf(orig) {

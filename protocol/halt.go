@@ -56,7 +56,7 @@ func (h *halt) public(partner string) *Halt {
 // haltedError refuses a call to a halted partner.
 func haltedError(p *partner, h *halt) error {
 	return fmt.Errorf("%w: %w: %s's answer to query %s (%s) did not open, which proves it deviated from the protocol; "+
-		"nothing more is sent to it: raise it with the partner agency, then stop this node and run `puente partner resume %s` (audited)",
+		"nothing more is sent to it: raise it with the partner agency, then stop this node and run `puente partner resume -partner %s` (audited)",
 		ErrPrecondition, ErrHalted, p.name, hex.EncodeToString(h.request), h.at.UTC().Format(time.RFC3339), p.name)
 }
 

@@ -272,6 +272,9 @@ func (n *Node) exchange(ctx context.Context, c *queryCall) error {
 	if err != nil {
 		return err
 	}
+	if err := checkHalt(p); err != nil { // another query's answer did not open meanwhile
+		return err
+	}
 	if err := c.stream.sendOpen(c.header, sig); err != nil && err != io.EOF {
 		return wire.Remote(p.name, method, err)
 	}

@@ -158,6 +158,9 @@ func (n *Node) clientOpening(ctx context.Context, c *queryCall, answer, gc []byt
 	if err != nil {
 		return false, err
 	}
+	if err := checkHalt(p); err != nil { // checked again just before the input leaves
+		return false, err
+	}
 	method := methodName(h.Method)
 	if err := cs.sendOpening(&pb.OpeningOpen{Header: h2, Payload: pl, Signature: sig}); err != nil && err != io.EOF {
 		return false, wire.Remote(p.name, method, err)

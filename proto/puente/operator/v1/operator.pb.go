@@ -69,6 +69,8 @@ const (
 	Sentinel_SENTINEL_INTERNAL Sentinel = 9
 	// SENTINEL_DEVIATED is protocol.ErrDeviated.
 	Sentinel_SENTINEL_DEVIATED Sentinel = 10
+	// SENTINEL_HALTED is protocol.ErrHalted.
+	Sentinel_SENTINEL_HALTED Sentinel = 11
 )
 
 // Enum value maps for Sentinel.
@@ -85,6 +87,7 @@ var (
 		8:  "SENTINEL_DEADLINE",
 		9:  "SENTINEL_INTERNAL",
 		10: "SENTINEL_DEVIATED",
+		11: "SENTINEL_HALTED",
 	}
 	Sentinel_value = map[string]int32{
 		"SENTINEL_UNSPECIFIED":     0,
@@ -98,6 +101,7 @@ var (
 		"SENTINEL_DEADLINE":        8,
 		"SENTINEL_INTERNAL":        9,
 		"SENTINEL_DEVIATED":        10,
+		"SENTINEL_HALTED":          11,
 	}
 )
 
@@ -2234,7 +2238,7 @@ const file_puente_operator_v1_operator_proto_rawDesc = "" +
 	"\tretention\x18\x03 \x01(\tR\tretention\"]\n" +
 	"\aFailure\x12\x16\n" +
 	"\x06causes\x18\x01 \x03(\tR\x06causes\x12:\n" +
-	"\tsentinels\x18\x02 \x03(\x0e2\x1c.puente.operator.v1.SentinelR\tsentinels*\x92\x02\n" +
+	"\tsentinels\x18\x02 \x03(\x0e2\x1c.puente.operator.v1.SentinelR\tsentinels*\xa7\x02\n" +
 	"\bSentinel\x12\x18\n" +
 	"\x14SENTINEL_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18SENTINEL_UNAUTHENTICATED\x10\x01\x12\x13\n" +
@@ -2247,7 +2251,8 @@ const file_puente_operator_v1_operator_proto_rawDesc = "" +
 	"\x11SENTINEL_DEADLINE\x10\b\x12\x15\n" +
 	"\x11SENTINEL_INTERNAL\x10\t\x12\x15\n" +
 	"\x11SENTINEL_DEVIATED\x10\n" +
-	"2\xb9\a\n" +
+	"\x12\x13\n" +
+	"\x0fSENTINEL_HALTED\x10\v2\xb9\a\n" +
 	"\x0fOperatorService\x12U\n" +
 	"\bCeremony\x12#.puente.operator.v1.CeremonyRequest\x1a$.puente.operator.v1.CeremonyResponse\x12O\n" +
 	"\x06Revoke\x12!.puente.operator.v1.RevokeRequest\x1a\".puente.operator.v1.RevokeResponse\x12L\n" +
