@@ -12,13 +12,14 @@ import (
 	"github.com/tuneinsight/lattigo/v6/utils/sampling"
 )
 
-// TestBabyStepPlan checks the plan of the baby steps for every n1 the
-// galleries use: each step 1 … n1-1 is made once, by a power of two, from a
-// source made before; no more sources than the plan of every b < n1/2 (and
-// for n1 ≤ 16 as few as an exhaustive search finds); chains no longer
-// than log2 n1 rotations for n1 ≤ 32.
+// TestBabyStepPlan checks the plan of the baby steps for every n1 a gallery
+// can use (a power of two up to the slots' period, 2^14 on the production
+// set; here up to 2^12): each step 1 … n1-1 is made once, by a power of two,
+// from a source made before; no more sources than the plan of every
+// b < n1/2 (and for n1 ≤ 16 as few as an exhaustive search finds); no chain
+// longer than log2 n1 rotations.
 func TestBabyStepPlan(t *testing.T) {
-	for n1 := 1; n1 <= 128; n1 <<= 1 {
+	for n1 := 1; n1 <= 1<<12; n1 <<= 1 {
 		plan := babyStepPlan(n1)
 		depth := map[int]int{0: 0}
 		for _, src := range plan {
@@ -48,11 +49,9 @@ func TestBabyStepPlan(t *testing.T) {
 				t.Errorf("n1 = %d: %d sources, an exhaustive search finds %d", n1, len(plan), min)
 			}
 		}
-		if n1 <= 32 {
-			for b, d := range depth {
-				if d > bits.Len(uint(n1))-1 {
-					t.Errorf("n1 = %d: step %d is %d rotations deep", n1, b, d)
-				}
+		for b, d := range depth {
+			if d > bits.Len(uint(n1))-1 {
+				t.Errorf("n1 = %d: step %d is %d rotations deep", n1, b, d)
 			}
 		}
 		t.Logf("n1 = %d: %d sources (every b < n1/2: %d)", n1, len(plan), max(0, n1/2))

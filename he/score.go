@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/ring"
@@ -15,9 +16,9 @@ import (
 // with p a power of two (babyStepPlan). Each source is decomposed once,
 // its digits shared among the workers, and the workers then rotate it by
 // its powers of two from that one decomposition (hoisting). The plan
-// needs 6 sources for n1 = 16 and 9 for n1 = 32, where taking every b < n1/2
-// as a source needed 8 and 16 (and a source split between two workers was
-// decomposed twice).
+// needs 6 sources for n1 = 16, 9 for n1 = 32 and 18 for n1 = 64, where
+// taking every b < n1/2 as a source needed 8, 16 and 32 (and a source split
+// between two workers was decomposed twice).
 func (r *Responder) babySteps(ctx context.Context, ct *rlwe.Ciphertext, n1 int, evals []*ckks.Evaluator) ([]*rlwe.Ciphertext, error) {
 	out := make([]*rlwe.Ciphertext, n1)
 	out[0] = ct
@@ -68,10 +69,12 @@ type babySource struct {
 // rot_0 with power-of-two rotations, in an order in which every source is
 // made before it is used. It is greedy: the next source is the one made
 // already that yields the most steps not yet made (the shallowest, then
-// the smallest, on a tie), which for n1 ≤ 32 needs as few sources as an
-// exhaustive search finds for n1 ≤ 16 (TestBabyStepPlan). Its chains are
-// no longer than the binary expansion's (at most log2 n1 rotations).
+// the smallest, on a tie), among those less than log2 n1 rotations deep,
+// so that no chain is longer than the binary expansion's (each rotation
+// adds its key switch's noise). For n1 ≤ 16 it needs as few sources as an
+// exhaustive search finds (TestBabyStepPlan).
 func babyStepPlan(n1 int) []babySource {
+	maxDepth := bits.Len(uint(n1)) - 1
 	depth := map[int]int{0: 0}
 	used := map[int]bool{}
 	var plan []babySource
@@ -79,7 +82,7 @@ func babyStepPlan(n1 int) []babySource {
 		best, bestN := -1, 0
 		for s := 0; s < n1; s++ {
 			d, made := depth[s]
-			if !made || used[s] {
+			if !made || used[s] || d >= maxDepth {
 				continue
 			}
 			n := 0
