@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"sync"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/ring"
@@ -33,7 +34,7 @@ func (r *Responder) babySteps(ctx context.Context, ct *rlwe.Ciphertext, n1 int, 
 	// and its buffer for the source out of NTT form.
 	decomp, invNTT := evals[0].BuffDecompQP[:digits], evals[0].BuffInvNTT
 	ringQ := params.RingQ().AtLevel(level)
-	for _, src := range babyStepPlan(n1) {
+	for _, src := range babyStepPlanFor(n1) {
 		c1 := out[src.from].Value[1]
 		ringQ.INTT(c1, invNTT)
 		parallelWorkers(digits, len(evals), func(w, i int) {
@@ -63,6 +64,19 @@ func (r *Responder) babySteps(ctx context.Context, ct *rlwe.Ciphertext, n1 int, 
 type babySource struct {
 	from int
 	by   []int
+}
+
+// babyPlans holds babyStepPlan's plans by n1, each computed once: a query
+// uses its gallery's n1, and the plans are never modified.
+var babyPlans sync.Map // int → []babySource
+
+// babyStepPlanFor returns babyStepPlan(n1), computed once per n1.
+func babyStepPlanFor(n1 int) []babySource {
+	if p, ok := babyPlans.Load(n1); ok {
+		return p.([]babySource)
+	}
+	p, _ := babyPlans.LoadOrStore(n1, babyStepPlan(n1))
+	return p.([]babySource)
 }
 
 // babyStepPlan returns the sources that make rot_b for every b < n1 from

@@ -23,15 +23,8 @@ import (
 // depends on the querier's secret once at most. The test counts the calls the responder
 // receives after the first failure, while the querier keeps asking.
 func TestSelectiveFailureHaltsQueries(t *testing.T) {
-	a, b := newPair(t, pairOptions{})
+	a, b, gal := haltPair(t, 41, 8)
 	ctx := ctxTimeout(t, 5*time.Minute)
-	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
-		t.Fatal(err)
-	}
-	gal := rawVectors(41, 8)
-	if _, err := b.Enrol(ctx, "alpha", refs("b", len(gal)), f32(gal), EnrolOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	var opened atomic.Int32 // calls the responder received
 	hook := func(_ context.Context, point string, _ error) {
 		if point == "opened" {
@@ -169,15 +162,8 @@ func TestSelectiveFailureHaltsQueries(t *testing.T) {
 // responder until query Y, whose answer the responder spoils on both values of a wire (it never
 // opens), has failed; X's round 1 then arrives at a halted querier, which ends the call.
 func TestHaltStopsOpeningsInFlight(t *testing.T) {
-	a, b := newPair(t, pairOptions{})
+	a, b, gal := haltPair(t, 43, 4)
 	ctx := ctxTimeout(t, 5*time.Minute)
-	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
-		t.Fatal(err)
-	}
-	gal := rawVectors(43, 4)
-	if _, err := b.Enrol(ctx, "alpha", refs("b", len(gal)), f32(gal), EnrolOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	holding, release := make(chan struct{}), make(chan struct{})
 	var held atomic.Bool
 	hook := func(_ context.Context, point string, _ error) {
@@ -210,6 +196,21 @@ func TestHaltStopsOpeningsInFlight(t *testing.T) {
 	if n := openings.Load(); n != 1 {
 		t.Errorf("the responder served %d openings, want 1 (Y's): X's went out after the halt", n)
 	}
+}
+
+// haltPair is a pair after a ceremony, with n subjects enrolled on beta for alpha's queries.
+func haltPair(t *testing.T, seed uint64, n int) (*testNode, *testNode, [][]float64) {
+	t.Helper()
+	a, b := newPair(t, pairOptions{})
+	ctx := ctxTimeout(t, 5*time.Minute)
+	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
+		t.Fatal(err)
+	}
+	gal := rawVectors(seed, n)
+	if _, err := b.Enrol(ctx, "alpha", refs("b", len(gal)), f32(gal), EnrolOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return a, b, gal
 }
 
 // haltOf returns the halt of n's queries to beta in n's status (nil: none).
