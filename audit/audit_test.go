@@ -154,6 +154,10 @@ func TestEventValidation(t *testing.T) {
 		}()},
 		"deviated with decision":     {KindQuery, func() Event { e := good; e.Outcome = OutcomeDeviated; return e }()},
 		"resumed without partner":    {KindKey, Event{Action: ActionPartnerResumed}},
+		"halted without partner":     {KindKey, Event{Action: ActionPartnerHalted, RequestID: strings.Repeat("ab", 16)}},
+		"halted without request ID":  {KindKey, Event{Action: ActionPartnerHalted, Partner: "co"}},
+		"halted, bad request ID":     {KindKey, Event{Action: ActionPartnerHalted, Partner: "co", RequestID: "0.9234"}},
+		"request ID on a key record": {KindKey, Event{Action: "epoch-begun", Partner: "co", RequestID: strings.Repeat("ab", 16)}},
 		"key record without action":  {KindKey, Event{Key: "sign/keyring"}},
 		"key record with a decision": {KindKey, Event{Action: "epoch-begun", Decision: DecisionHit}},
 		"bad key ID":                 {KindKey, Event{Action: "signing-key-rotated", KeyID: "xyz"}},
@@ -179,6 +183,7 @@ func TestEventValidation(t *testing.T) {
 	mustAppend(t, w, KindQuery, refused)
 	deviated := Event{Partner: "co-migracion", Role: RoleQuerier, Purpose: "border-check", RequestID: id, Outcome: OutcomeDeviated}
 	mustAppend(t, w, KindQuery, deviated)
+	mustAppend(t, w, KindKey, Event{Partner: "co-migracion", Action: ActionPartnerHalted, RequestID: id, Epoch: 3})
 	mustAppend(t, w, KindKey, Event{Partner: "co-migracion", Action: ActionPartnerResumed})
 }
 

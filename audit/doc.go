@@ -48,7 +48,8 @@
 // A query is recorded twice on each side: as pending ([OutcomePending]) before its first byte is
 // sent or read, then with its end; a pending record without an end is a query a crash
 // interrupted. A querier's query whose answer did not open ends [OutcomeDeviated]: the node
-// halts its queries to that partner until a key record [ActionPartnerResumed] names it. A
+// halts its queries to that partner until a key record [ActionPartnerResumed] names it (a
+// prune that drops the deviated record first writes [ActionPartnerHalted]). A
 // querier's answered query carries the responder's signed audit head
 // ([Witness]), so each partner's log holds evidence of the other's. The refusals of an
 // unauthenticated source are summarised in one [KindRefusals] record per interval, with a count.

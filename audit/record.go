@@ -33,6 +33,13 @@ const ActionSigningKeyRevoked = "signing-key-revoked"
 // that partner did not open ([OutcomeDeviated]); the record names the partner.
 const ActionPartnerResumed = "partner-resumed"
 
+// ActionPartnerHalted is the action of the key record that keeps a halt in force in the log
+// when the record that proved it is pruned: the query whose answer did not open
+// ([OutcomeDeviated]) is dropped, and this record, written just before the prune, names the
+// partner, that query's request ID and its epoch. Until [ActionPartnerResumed] names the
+// partner, each prune that would drop it writes it again.
+const ActionPartnerHalted = "partner-halted"
+
 // Role is this node's side of a query.
 type Role string
 

@@ -134,10 +134,14 @@ func (e *Event) validate(k Kind) error {
 		if e.Action == "" {
 			return fmt.Errorf("no action")
 		}
-		if e.Action == ActionPartnerResumed && e.Partner == "" {
-			return fmt.Errorf("a partner-resumed record names no partner")
+		if (e.Action == ActionPartnerResumed || e.Action == ActionPartnerHalted) && e.Partner == "" {
+			return fmt.Errorf("a %s record names no partner", e.Action)
 		}
-		if e.Role != "" || e.Purpose != "" || e.RequestID != "" || e.Outcome != "" || e.Decision != "" || e.Refusal != "" {
+		if e.Action == ActionPartnerHalted && !ValidRequestID(e.RequestID) {
+			return fmt.Errorf("a %s record's request ID is not 32 lower-case hex digits", e.Action)
+		}
+		if e.Role != "" || e.Purpose != "" || (e.RequestID != "" && e.Action != ActionPartnerHalted) ||
+			e.Outcome != "" || e.Decision != "" || e.Refusal != "" {
 			return fmt.Errorf("query fields set on a key record")
 		}
 	case KindLog, KindCheckpoint:

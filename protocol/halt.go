@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -28,7 +30,9 @@ import (
 // The halt is kept in the state file, written before the query's audit record, so that a
 // restart keeps it; the query's record (outcome deviated) is its evidence in the audit log, and
 // Open restores a halt the log proves and the state file lacks (an older copy of the file). A
-// resume is recorded (key action partner-resumed) before the halt is lifted.
+// crash between the two ends the query deviated at the restart (resolvePending). A prune that
+// would drop the evidence records the halt again first (key action partner-halted, keepHalts).
+// A resume is recorded (key action partner-resumed) before the halt is lifted.
 
 // ErrHalted: this node's queries to the partner are halted after an answer of that partner did
 // not open. It comes with ErrPrecondition.
@@ -81,6 +85,7 @@ func (n *Node) haltPartner(p *partner, c *queryCall) error {
 	if err := n.state.putHalt(p.name, h); err != nil {
 		return fmt.Errorf("protocol: the halt of queries to %s is not stored (it holds until this node stops): %w", p.name, err)
 	}
+	n.testHook(context.Background(), "halted", nil)
 	return nil
 }
 
@@ -111,44 +116,89 @@ func (n *Node) loadHalts(scan *logScan) error {
 	return nil
 }
 
+// haltedBy reports whether this node's queries to the partner are halted by the query with the
+// given request ID (hex).
+func (n *Node) haltedBy(partner, requestID string) bool {
+	p, ok := n.partners[partner]
+	if !ok {
+		return false
+	}
+	h := p.halt.Load()
+	return h != nil && hex.EncodeToString(h.request) == requestID
+}
+
+// keepHalts keeps the halts in force proved in the audit log across a prune with the given
+// cutoff: before the prune, it records a key record partner-halted (the partner, the request ID
+// and the epoch of the query whose answer did not open) for each halt recorded before the cutoff,
+// whose record the prune may drop. A crash between these records and the prune leaves records
+// that say again what the log already proves.
+func (n *Node) keepHalts(ctx context.Context, halts map[string]*halt, cutoff time.Time) error {
+	for _, name := range slices.Sorted(maps.Keys(halts)) {
+		h := halts[name]
+		if !h.at.Before(cutoff) {
+			continue
+		}
+		ev := audit.Event{Partner: name, Action: audit.ActionPartnerHalted, RequestID: hex.EncodeToString(h.request), Epoch: h.epoch}
+		if _, err := n.audit.Append(ctx, audit.KindKey, ev); err != nil {
+			return fmt.Errorf("protocol: the halt of queries to %s is not recorded again, so the audit log is not pruned: %w", name, err)
+		}
+	}
+	return nil
+}
+
 // ResumePartner lifts the halt of this node's queries to a partner (ErrHalted), after its
 // operators have settled with the partner agency why its answer did not open. The node must not
 // be running (it takes the home's lock). The resume is recorded in the audit log (key action
 // partner-resumed, with the partner) before the halt is removed from the state file. It returns
 // the halt it lifted, and fails if there was none.
 func ResumePartner(ctx context.Context, cfg *home.Config, partnerName string, opts Options) (*Halt, error) {
-	n, p, done, err := openStopped(ctx, cfg, partnerName)
+	pc, ok := cfg.Partner(partnerName)
+	if !ok {
+		return nil, fmt.Errorf("protocol: %s: no partner %q", cfg.File, partnerName)
+	}
+	n, scan, done, err := openStoppedLog(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	scan, err := n.openStoppedAudit(opts)
-	if err != nil {
-		return nil, err
-	}
 	defer n.audit.Close()
-	if n.state, err = n.openStateFile(); err != nil {
-		return nil, err
-	}
-	defer n.state.close()
-	stored, err := n.state.halts()
+	halts, closeState, err := n.stoppedHalts(scan)
 	if err != nil {
 		return nil, err
 	}
-	h, ok := stored[p.name]
+	defer closeState()
+	name := pc.Name
+	h, ok := halts[name]
 	if !ok {
-		h, ok = scan.halted[p.name]
+		return nil, fmt.Errorf("protocol: queries to %s are not halted", name)
 	}
-	if !ok {
-		return nil, fmt.Errorf("protocol: queries to %s are not halted", p.name)
+	if _, err := n.audit.Append(ctx, audit.KindKey, audit.Event{Partner: name, Action: audit.ActionPartnerResumed}); err != nil {
+		return nil, fmt.Errorf("protocol: resume of %s not recorded, not done: %w", name, err)
 	}
-	if _, err := n.audit.Append(ctx, audit.KindKey, audit.Event{Partner: p.name, Action: audit.ActionPartnerResumed}); err != nil {
-		return nil, fmt.Errorf("protocol: resume of %s not recorded, not done: %w", p.name, err)
-	}
-	if err := n.state.deleteHalt(p.name); err != nil {
+	if err := n.state.deleteHalt(name); err != nil {
 		return nil, err
 	}
-	return h.public(p.name), nil
+	return h.public(name), nil
+}
+
+// stoppedHalts opens the state file of a node opened by openStoppedLog and returns the halts in
+// force: the state file's, and those the audit log proves that it lacks. closeState closes the
+// file.
+func (n *Node) stoppedHalts(scan *logScan) (_ map[string]*halt, closeState func(), err error) {
+	if n.state, err = n.openStateFile(); err != nil {
+		return nil, nil, err
+	}
+	halts, err := n.state.halts()
+	if err != nil {
+		n.state.close()
+		return nil, nil, err
+	}
+	for name, h := range scan.halted {
+		if _, ok := halts[name]; !ok {
+			halts[name] = h
+		}
+	}
+	return halts, func() { n.state.close() }, nil
 }
 
 // The state file keeps one entry per halted partner in bucketHalted: the partner's name, then

@@ -34,7 +34,8 @@ type testNode struct {
 	lis    net.Listener // what the next Serve accepts on (port.serving)
 	cancel context.CancelFunc
 	done   chan error
-	grace  time.Duration // the node's shutdown grace (0: the default)
+	grace  time.Duration    // the node's shutdown grace (0: the default)
+	clock  func() time.Time // the node's clock (nil: time.Now), from its next start
 }
 
 // pairOptions configure newPair.
@@ -175,7 +176,7 @@ func (tn *testNode) start(t testing.TB) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	n, err := Open(context.Background(), cfg, Options{Logger: log, ShutdownGrace: tn.grace})
+	n, err := Open(context.Background(), cfg, Options{Logger: log, ShutdownGrace: tn.grace, Now: tn.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/puente-id/puente/gallery"
 	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/keys"
+	"github.com/puente-id/puente/keys/policy"
 )
 
 // GalleryReport says what a check of a gallery found (gallery.VerifyReport).
@@ -53,18 +54,51 @@ type PruneReport struct {
 }
 
 // PruneAudit drops the audit records older than the key policy's retention, behind a signed
-// checkpoint (audit.Writer.Prune), after verifying the whole log.
+// checkpoint (audit.Writer.Prune), after verifying the whole log. A halt in force keeps its proof
+// in the log (keepHalts).
 func (n *Node) PruneAudit(ctx context.Context) (*PruneReport, error) {
 	if err := n.enter(); err != nil {
 		return nil, err
 	}
 	defer n.inflight.Done()
-	ret := n.policy.Audit.Retention
-	if ret.D <= 0 {
-		return nil, fmt.Errorf("protocol: %s: audit retention is zero; refusing to prune everything", n.policy.File)
+	halts := map[string]*halt{}
+	for _, p := range n.partners {
+		if h := p.halt.Load(); h != nil {
+			halts[p.name] = h
+		}
 	}
+	return n.pruneAudit(ctx, n.policy.Audit.Retention, n.policy.File, halts)
+}
+
+// PruneStoppedAudit is PruneAudit for a node that is not running, with the retention given (the
+// CLI's key policy). The halts in force are those of the state file and those the audit log
+// proves; a state file that cannot be read stops the prune, which could otherwise drop a halt's
+// only proof.
+func PruneStoppedAudit(ctx context.Context, cfg *home.Config, retention policy.Period, opts Options) (*PruneReport, error) {
+	n, scan, done, err := openStoppedLog(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	halts, closeState, err := n.stoppedHalts(scan)
+	if err != nil {
+		return nil, errors.Join(err, n.audit.Close())
+	}
+	defer closeState()
+	rep, err := n.pruneAudit(ctx, retention, n.policy.File, halts)
+	return rep, errors.Join(err, n.audit.Close())
+}
+
+func (n *Node) pruneAudit(ctx context.Context, ret policy.Period, policyFile string, halts map[string]*halt) (*PruneReport, error) {
+	if ret.D <= 0 {
+		return nil, fmt.Errorf("protocol: %s: audit retention is zero; refusing to prune everything", policyFile)
+	}
+	ctx = context.WithoutCancel(ctx)
 	cutoff := n.now().Add(-ret.D)
-	dropped, err := n.audit.Prune(context.WithoutCancel(ctx), cutoff, n.ring.Load())
+	if err := n.keepHalts(ctx, halts, cutoff); err != nil {
+		return nil, err
+	}
+	dropped, err := n.audit.Prune(ctx, cutoff, n.ring.Load())
 	if err != nil {
 		return nil, err
 	}
@@ -138,16 +172,23 @@ func ForgetGallery(ctx context.Context, cfg *home.Config, partnerName string) ([
 	return destroyed, n.audit.Close()
 }
 
-// openStoppedAudit opens the audit log of a node opened by openStopped, checking it like Open,
-// and returns what its scan found. The clock is opts.Now if set.
-func (n *Node) openStoppedAudit(opts Options) (*logScan, error) {
+// openStoppedLog is openStopped (no partner) with the node's audit log opened too, checked like
+// Open checks it, and opts' clock; done releases the keys and the lock, and the caller closes
+// the log.
+func openStoppedLog(ctx context.Context, cfg *home.Config, opts Options) (*Node, *logScan, func(), error) {
+	n, _, done, err := openStopped(ctx, cfg, "")
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	if opts.Now != nil {
 		n.now = opts.Now
 	}
 	scan := newLogScan()
-	var err error
-	n.audit, err = n.openAudit(scan)
-	return scan, err
+	if n.audit, err = n.openAudit(scan); err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	return n, scan, done, nil
 }
 
 // openStopped opens the keys of a node that is not running, for a maintenance command, under the

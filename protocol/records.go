@@ -23,7 +23,8 @@ type logScan struct {
 	// answered holds, per partner, the queries this node answered as responder.
 	answered map[string][]answered
 	// halted holds, per partner, the first of this node's queries to it whose answer did not
-	// open since the last resume of that partner (halt.go).
+	// open since the last resume of that partner, from its deviated record or from a
+	// partner-halted record that a prune wrote for it (halt.go).
 	halted map[string]*halt
 }
 
@@ -43,10 +44,16 @@ func (s *logScan) add(rec *audit.Record, _ string) error {
 	if rec.Kind == audit.KindKey && rec.Action == audit.ActionPartnerResumed {
 		delete(s.halted, rec.Partner)
 	}
+	_, halted := s.halted[rec.Partner]
+	if !halted && rec.Kind == audit.KindKey && rec.Action == audit.ActionPartnerHalted {
+		if h, err := haltOfRecord(rec); err == nil {
+			s.halted[rec.Partner] = h
+		}
+	}
 	if rec.Kind != audit.KindQuery {
 		return nil
 	}
-	if _, ok := s.halted[rec.Partner]; !ok && rec.Outcome == audit.OutcomeDeviated {
+	if !halted && rec.Outcome == audit.OutcomeDeviated {
 		if h, err := haltOfRecord(rec); err == nil {
 			s.halted[rec.Partner] = h
 		}
@@ -149,7 +156,10 @@ func (n *Node) checkStateAgainstLog(scan *logScan) error {
 
 // resolvePending ends every query a crash left pending with a failed record: the querier never
 // learned its decision; the responder never sent an answer (it records the answer before it
-// sends it) and gives back the query's quota reservation, if it made one.
+// sends it) and gives back the query's quota reservation, if it made one. A querier's query
+// whose answer halted the partner (the state file names it, stored before the query's record:
+// halt.go) ends deviated instead, so that the audit log proves the halt; it runs after
+// loadHalts.
 func (n *Node) resolvePending(ctx context.Context, scan *logScan) error {
 	released := 0
 	for _, key := range scan.order {
@@ -170,6 +180,9 @@ func (n *Node) resolvePending(ctx context.Context, scan *logScan) error {
 		}
 		ev := audit.Event{Partner: rec.Partner, Role: rec.Role, Purpose: rec.Purpose, RequestID: rec.RequestID,
 			Outcome: audit.OutcomeFailed, Epoch: rec.Epoch}
+		if rec.Role == audit.RoleQuerier && n.haltedBy(rec.Partner, rec.RequestID) {
+			ev.Outcome = audit.OutcomeDeviated
+		}
 		if _, err := n.audit.Append(ctx, audit.KindQuery, ev); err != nil {
 			return fmt.Errorf("protocol: resolving the query %s a crash left pending: %w", rec.RequestID, err)
 		}

@@ -51,15 +51,11 @@ type PartnerQuota struct {
 // old file, if any, is kept beside the new one. The rebuild is recorded in the audit log (action
 // "state-rebuilt", with the number of quota entries).
 func RebuildState(ctx context.Context, cfg *home.Config, opts Options) (*RebuildReport, error) {
-	n, _, done, err := openStopped(ctx, cfg, "")
+	n, scan, done, err := openStoppedLog(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	scan, err := n.openStoppedAudit(opts)
-	if err != nil {
-		return nil, err
-	}
 	rep, err := n.rebuildState(scan)
 	if err != nil {
 		n.audit.Close()

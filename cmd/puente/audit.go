@@ -12,6 +12,7 @@ import (
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/keys"
+	"github.com/puente-id/puente/protocol"
 )
 
 func init() {
@@ -227,48 +228,25 @@ func runAuditPrune(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	p, home, err := load()
+	p, dir, err := load()
 	if err != nil {
 		return err
 	}
-	if c := runningNode(home); c != nil {
-		rep, err := c.PruneAudit(ctx)
-		if err != nil {
-			return err
+	var rep *protocol.PruneReport
+	if c := runningNode(dir); c != nil {
+		defer c.Close()
+		rep, err = c.PruneAudit(ctx)
+	} else {
+		// The node is stopped: the halts in force are read from its state file and audit log,
+		// so that the prune keeps their proof (protocol.PruneStoppedAudit).
+		var cfg *home.Config
+		if cfg, err = loadConfig(dir); err == nil {
+			rep, err = protocol.PruneStoppedAudit(ctx, cfg, p.Audit.Retention, protocol.Options{Logger: cliLogger(st)})
 		}
-		fmt.Fprintf(st.out, "pruned %d records older than %s (retention %s)\n", rep.Dropped, rep.Cutoff.Format(time.DateOnly), rep.Retention)
-		return nil
-	}
-	if p.Audit.Retention.D <= 0 {
-		return fmt.Errorf("%s: audit retention is zero; refusing to prune everything", p.File)
-	}
-	n, err := openNodeForWrite(home)
-	if err != nil {
-		return err
-	}
-	defer n.Close()
-	opts, k, err := auditOptions(ctx, n)
-	if err != nil {
-		return err
-	}
-	defer k.Zero()
-	ring, err := loadKeyring(ctx, home, "")
-	if err != nil {
-		return err
-	}
-	opts.Verifier = ring
-	w, err := audit.Open(n.AuditLog(), opts)
-	if err != nil {
-		return err
-	}
-	cutoff := time.Now().Add(-p.Audit.Retention.D)
-	dropped, err := w.Prune(ctx, cutoff, ring)
-	if cerr := w.Close(); err == nil {
-		err = cerr
 	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(st.out, "pruned %d records older than %s (retention %s)\n", dropped, cutoff.Format(time.DateOnly), p.Audit.Retention)
+	fmt.Fprintf(st.out, "pruned %d records older than %s (retention %s)\n", rep.Dropped, rep.Cutoff.Format(time.DateOnly), rep.Retention)
 	return nil
 }
