@@ -7,7 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
+	"os"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -30,8 +33,10 @@ import (
 // The halt is kept in the state file, written before the query's audit record, so that a
 // restart keeps it; the query's record (outcome deviated) is its evidence in the audit log, and
 // Open restores a halt the log proves and the state file lacks (an older copy of the file). A
-// crash between the two ends the query deviated at the restart (resolvePending). A prune that
-// would drop the evidence records the halt again first (key action partner-halted, keepHalts).
+// crash between the two ends the query deviated at the restart (resolvePending), and a rebuild
+// of the state file keeps the old file's halts. Every prune records each halt in force again
+// first (key action partner-halted, keepHalts), so that it never drops the only evidence. A halt
+// stays when its partner is taken out of the configuration.
 // A resume is recorded (key action partner-resumed) before the halt is lifted.
 
 // ErrHalted: this node's queries to the partner are halted after an answer of that partner did
@@ -89,25 +94,27 @@ func (n *Node) haltPartner(p *partner, c *queryCall) error {
 	return nil
 }
 
-// loadHalts restores the partners' halts: those of the state file, and those the audit log
-// proves (a deviated query with no resume after it) that the state file lacks, which it adds.
+// loadHalts restores the partners' halts (haltsInForce), bringing the state file up to date.
 func (n *Node) loadHalts(scan *logScan) error {
 	stored, err := n.state.halts()
 	if err != nil {
 		return err
 	}
-	for name, h := range scan.halted {
-		if _, ok := stored[name]; ok {
-			continue
-		}
-		n.log.Warn("the state file lacks a halt the audit log proves; restoring it", "partner", name, "request", n.requestIDOf(h.request))
-		if err := n.state.putHalt(name, h); err != nil {
+	halts, lifted, added := haltsInForce(stored, scan)
+	for _, name := range lifted {
+		n.log.Warn("the audit log records a resume after the state file's halt; lifting it", "partner", name)
+		if err := n.state.deleteHalt(name); err != nil {
 			return err
 		}
-		stored[name] = h
+	}
+	for _, name := range added {
+		n.log.Warn("the state file lacks a halt the audit log proves; restoring it", "partner", name, "request", n.requestIDOf(halts[name].request))
+		if err := n.state.putHalt(name, halts[name]); err != nil {
+			return err
+		}
 	}
 	for _, p := range n.partners {
-		h, ok := stored[p.name]
+		h, ok := halts[p.name]
 		if ok {
 			p.halt.Store(h)
 		}
@@ -116,28 +123,38 @@ func (n *Node) loadHalts(scan *logScan) error {
 	return nil
 }
 
-// haltedBy reports whether this node's queries to the partner are halted by the query with the
-// given request ID (hex).
-func (n *Node) haltedBy(partner, requestID string) bool {
-	p, ok := n.partners[partner]
-	if !ok {
-		return false
-	}
-	h := p.halt.Load()
-	return h != nil && hex.EncodeToString(h.request) == requestID
-}
-
-// keepHalts keeps the halts in force proved in the audit log across a prune with the given
-// cutoff: before the prune, it records a key record partner-halted (the partner, the request ID
-// and the epoch of the query whose answer did not open) for each halt recorded before the cutoff,
-// whose record the prune may drop. A crash between these records and the prune leaves records
-// that say again what the log already proves.
-func (n *Node) keepHalts(ctx context.Context, halts map[string]*halt, cutoff time.Time) error {
-	for _, name := range slices.Sorted(maps.Keys(halts)) {
-		h := halts[name]
-		if !h.at.Before(cutoff) {
+// haltsInForce merges the halts of a state file with what the audit log proves, for every
+// partner, configured or not: a stored halt stays unless a resume recorded after it lifted it (a
+// crash between the resume's record and the state file's update: lifted names it), and a halt
+// the log proves (a deviated query, or a partner-halted record, with no resume after it) that the
+// file lacks is added (added names it).
+func haltsInForce(stored map[string]*halt, scan *logScan) (halts map[string]*halt, lifted, added []string) {
+	halts = map[string]*halt{}
+	for _, name := range slices.Sorted(maps.Keys(stored)) {
+		h := stored[name]
+		if t, ok := scan.resumed[name]; ok && !t.Before(h.at) {
+			lifted = append(lifted, name)
 			continue
 		}
+		halts[name] = h
+	}
+	for _, name := range slices.Sorted(maps.Keys(scan.halted)) {
+		if _, ok := halts[name]; !ok {
+			halts[name] = scan.halted[name]
+			added = append(added, name)
+		}
+	}
+	return halts, lifted, added
+}
+
+// keepHalts keeps the halts in force proved in the audit log across a prune: before the prune,
+// it records a key record partner-halted (the partner, the request ID and the epoch of the query
+// whose answer did not open) for each, whatever the time of the record that proved it so far
+// (the clock may have stepped back since the halt). A crash between these records and the prune
+// leaves records that say again what the log already proves.
+func (n *Node) keepHalts(ctx context.Context, halts map[string]*halt) error {
+	for _, name := range slices.Sorted(maps.Keys(halts)) {
+		h := halts[name]
 		ev := audit.Event{Partner: name, Action: audit.ActionPartnerHalted, RequestID: hex.EncodeToString(h.request), Epoch: h.epoch}
 		if _, err := n.audit.Append(ctx, audit.KindKey, ev); err != nil {
 			return fmt.Errorf("protocol: the halt of queries to %s is not recorded again, so the audit log is not pruned: %w", name, err)
@@ -146,14 +163,32 @@ func (n *Node) keepHalts(ctx context.Context, halts map[string]*halt, cutoff tim
 	return nil
 }
 
+// runningHalts returns the halts in force on a running node: those of the state file, for every
+// partner, configured or not (a partner taken out of the configuration stays halted), and those
+// in memory (a halt the state file failed to store).
+func (n *Node) runningHalts() (map[string]*halt, error) {
+	halts, err := n.state.halts()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range n.partners {
+		if h := p.halt.Load(); h != nil {
+			if _, ok := halts[p.name]; !ok {
+				halts[p.name] = h
+			}
+		}
+	}
+	return halts, nil
+}
+
 // ResumePartner lifts the halt of this node's queries to a partner (ErrHalted), after its
 // operators have settled with the partner agency why its answer did not open. The node must not
 // be running (it takes the home's lock). The resume is recorded in the audit log (key action
 // partner-resumed, with the partner) before the halt is removed from the state file. It returns
 // the halt it lifted, and fails if there was none.
 func ResumePartner(ctx context.Context, cfg *home.Config, partnerName string, opts Options) (*Halt, error) {
-	pc, ok := cfg.Partner(partnerName)
-	if !ok {
+	_, configured := cfg.Partner(partnerName)
+	if !configured && !audit.ValidNodeName(partnerName) {
 		return nil, fmt.Errorf("protocol: %s: no partner %q", cfg.File, partnerName)
 	}
 	n, scan, done, err := openStoppedLog(ctx, cfg, opts)
@@ -167,38 +202,64 @@ func ResumePartner(ctx context.Context, cfg *home.Config, partnerName string, op
 		return nil, err
 	}
 	defer closeState()
-	name := pc.Name
-	h, ok := halts[name]
-	if !ok {
-		return nil, fmt.Errorf("protocol: queries to %s are not halted", name)
+	h, ok := halts[partnerName]
+	switch {
+	case !ok && !configured:
+		return nil, fmt.Errorf("protocol: %s: no partner %q, and no halt of queries to it", cfg.File, partnerName)
+	case !ok:
+		return nil, fmt.Errorf("protocol: queries to %s are not halted", partnerName)
 	}
-	if _, err := n.audit.Append(ctx, audit.KindKey, audit.Event{Partner: name, Action: audit.ActionPartnerResumed}); err != nil {
-		return nil, fmt.Errorf("protocol: resume of %s not recorded, not done: %w", name, err)
+	if _, err := n.audit.Append(ctx, audit.KindKey, audit.Event{Partner: partnerName, Action: audit.ActionPartnerResumed}); err != nil {
+		return nil, fmt.Errorf("protocol: resume of %s not recorded, not done: %w", partnerName, err)
 	}
-	if err := n.state.deleteHalt(name); err != nil {
+	if err := n.state.deleteHalt(partnerName); err != nil {
 		return nil, err
 	}
-	return h.public(name), nil
+	return h.public(partnerName), nil
 }
 
 // stoppedHalts opens the state file of a node opened by openStoppedLog and returns the halts in
-// force: the state file's, and those the audit log proves that it lacks. closeState closes the
-// file.
+// force (haltsInForce). closeState closes the file. A missing or damaged state file stops the command: it may hold a halt the log does not
+// prove (a crash before the query's record).
 func (n *Node) stoppedHalts(scan *logScan) (_ map[string]*halt, closeState func(), err error) {
-	if n.state, err = n.openStateFile(); err != nil {
+	if n.state, err = openState(n.cfg.Path(n.cfg.StateFile), n.rand, false); err != nil {
+		if errors.Is(err, ErrStateMissing) || errors.Is(err, ErrStateCorrupt) {
+			err = fmt.Errorf("%w; the halts of queries to partners are read from it: rebuild it with `puente state rebuild -home %s` (audited), then run this again", err, n.cfg.Dir)
+		}
 		return nil, nil, err
 	}
-	halts, err := n.state.halts()
+	stored, err := n.state.halts()
 	if err != nil {
 		n.state.close()
 		return nil, nil, err
 	}
-	for name, h := range scan.halted {
-		if _, ok := halts[name]; !ok {
-			halts[name] = h
-		}
-	}
+	halts, _, _ := haltsInForce(stored, scan)
 	return halts, func() { n.state.close() }, nil
+}
+
+// oldStateHalts reads what it can of the halts of a state file a rebuild replaces (it may be
+// damaged): a halt a crash left in the state file alone (before the query's record) is kept.
+func oldStateHalts(path string) (halts map[string]*halt, err error) {
+	halts = map[string]*halt{}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return halts, nil
+	}
+	db, err := openBoltState(path)
+	if err != nil {
+		return halts, err
+	}
+	defer db.Close()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %s: the storage engine failed on it: %v", ErrStateCorrupt, path, r)
+		}
+	}()
+	err = db.View(func(tx *bolt.Tx) (err error) {
+		halts, err = haltsTx(tx, path)
+		return err
+	})
+	return halts, err
 }
 
 // The state file keeps one entry per halted partner in bucketHalted: the partner's name, then
@@ -237,21 +298,28 @@ func (s *stateDB) deleteHalt(partner string) error {
 }
 
 // halts returns the halted partners of the state file.
-func (s *stateDB) halts() (map[string]*halt, error) {
+func (s *stateDB) halts() (out map[string]*halt, err error) {
+	err = s.view(func(tx *bolt.Tx) (err error) {
+		out, err = haltsTx(tx, s.path)
+		return err
+	})
+	return out, err
+}
+
+// haltsTx reads bucketHalted of the state file at path.
+func haltsTx(tx *bolt.Tx, path string) (map[string]*halt, error) {
 	out := map[string]*halt{}
-	err := s.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketHalted)
-		if b == nil {
-			return nil
+	b := tx.Bucket(bucketHalted)
+	if b == nil {
+		return out, nil
+	}
+	err := b.ForEach(func(k, v []byte) error {
+		h, err := parseHalt(k, v)
+		if err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrStateCorrupt, path, err)
 		}
-		return b.ForEach(func(k, v []byte) error {
-			h, err := parseHalt(k, v)
-			if err != nil {
-				return fmt.Errorf("%w: %s: %v", ErrStateCorrupt, s.path, err)
-			}
-			out[string(k)] = h
-			return nil
-		})
+		out[string(k)] = h
+		return nil
 	})
 	return out, err
 }

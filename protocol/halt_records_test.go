@@ -8,12 +8,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/keys/policy"
 )
 
@@ -37,16 +39,6 @@ func TestPruneKeepsOpenHalts(t *testing.T) {
 	a.clock = func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
 	skew.Store(int64(2 * time.Minute))
 	cfg := loadConfig(t, a)
-	rebuildKeeps := func(when string) {
-		t.Helper()
-		rep, err := RebuildState(ctx, cfg, Options{Now: a.clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(rep.Halted) != 1 || rep.Halted[0].RequestID != h.RequestID {
-			t.Errorf("%s: the rebuilt state file halts %+v, want the halt of query %s", when, rep.Halted, h.RequestID)
-		}
-	}
 	dropped := func(when string) {
 		t.Helper()
 		for _, r := range records(t, a) {
@@ -63,13 +55,12 @@ func TestPruneKeepsOpenHalts(t *testing.T) {
 	}
 	t.Logf("a running node's prune dropped %d records", rep.Dropped)
 	dropped("after a running node's prune")
-	if haltOf(t, a) == nil {
-		t.Fatal("the prune lifted the halt of the running node")
-	}
 	a.stop(t)
-	rebuildKeeps("after a running node's prune")
+	rebuildHalts(t, cfg, a.clock, h, "after a running node's prune")
 
-	// Again with the node stopped, once the record the first prune wrote is old in turn.
+	// Again with the node stopped, once the record the first prune wrote is old in turn, and
+	// with a state file that lost the halt: the stopped prune must take it from the log.
+	deleteHalt(t, a)
 	skew.Store(int64(4 * time.Minute))
 	ret, _ := policy.ParsePeriod("1m")
 	rep, err = PruneStoppedAudit(ctx, cfg, ret, Options{Now: a.clock})
@@ -77,14 +68,7 @@ func TestPruneKeepsOpenHalts(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("a stopped node's prune dropped %d records", rep.Dropped)
-	for _, r := range records(t, a) {
-		if r.Kind == audit.KindKey && r.Action == audit.ActionPartnerHalted && r.Partner == "beta" {
-			if at, _ := r.ParsedTime(); at.Before(rep.Cutoff) {
-				t.Fatalf("record %d, from before the cutoff, is still in the log: the prune did not reach the first prune's records", r.Seq)
-			}
-		}
-	}
-	rebuildKeeps("after a stopped node's prune")
+	rebuildHalts(t, cfg, a.clock, h, "after a stopped node's prune")
 	a.start(t)
 	if _, err := a.Search(ctx, "beta", Probe{Raw: gal[1]}, ""); !errors.Is(err, ErrHalted) {
 		t.Errorf("Search after both prunes and a rebuild: %v, want ErrHalted", err)
@@ -99,9 +83,7 @@ func TestPruneKeepsOpenHalts(t *testing.T) {
 	if _, err := PruneStoppedAudit(ctx, cfg, ret, Options{Now: a.clock}); err != nil {
 		t.Fatal(err)
 	}
-	if rep, err := RebuildState(ctx, cfg, Options{Now: a.clock}); err != nil || len(rep.Halted) != 0 {
-		t.Errorf("rebuild after the resume and a prune: halted %+v, %v; want none", rep.Halted, err)
-	}
+	rebuildHalts(t, cfg, a.clock, nil, "after the resume and a prune")
 	for _, r := range records(t, a) {
 		if r.Action == audit.ActionPartnerHalted {
 			t.Errorf("record %d: a prune after the resume recorded a halt", r.Seq)
@@ -112,22 +94,11 @@ func TestPruneKeepsOpenHalts(t *testing.T) {
 // TestCrashBeforeDeviatedRecordKeepsHalt stops a node as a crash would between the halt's entry
 // in the state file and the query's deviated record: its files are what they were at that
 // moment. The restart must end the query deviated, not failed, so that the audit log proves the
-// halt, and a state file rebuilt from the log keeps it.
+// halt, and a state file rebuilt from the log alone keeps it.
 func TestCrashBeforeDeviatedRecordKeepsHalt(t *testing.T) {
 	a, b, gal := haltPair(t, 53, 2)
-	ctx := ctxTimeout(t, 5*time.Minute)
-	var snap map[string][]byte
-	hook := func(_ context.Context, point string, _ error) {
-		if point == "halted" && snap == nil {
-			snap = snapshotHome(t, a.home)
-		}
-	}
-	a.hook.Store(&hook)
-	h := deviate(t, a, b, gal[0])
-	a.hook.Store(nil)
-	if snap == nil {
-		t.Fatal("the querier never reached its point \"halted\"")
-	}
+	snap := crashAtHalt(t, a, b, gal[0])
+	h := haltOf(t, a)
 	a.stop(t)
 	restoreHome(t, a.home, snap)
 	a.start(t)
@@ -144,13 +115,11 @@ func TestCrashBeforeDeviatedRecordKeepsHalt(t *testing.T) {
 		t.Error("the restart lifted the halt")
 	}
 	a.stop(t)
-	rep, err := RebuildState(ctx, loadConfig(t, a), Options{})
-	if err != nil {
+	// The log alone must prove it: the state file is lost before the rebuild.
+	if err := os.Remove(a.cfg.Path(a.cfg.StateFile)); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Halted) != 1 || rep.Halted[0].RequestID != h.RequestID {
-		t.Errorf("the state file rebuilt after the crash halts %+v, want the halt of query %s", rep.Halted, h.RequestID)
-	}
+	rebuildHalts(t, loadConfig(t, a), nil, h, "after the crash, the restart and the loss of the state file")
 }
 
 // deviate makes b spoil both messages of the first transfer of its answers, so that no answer
@@ -227,5 +196,259 @@ func restoreHome(t *testing.T, dir string, snap map[string][]byte) {
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestCrashThenPruneKeepsHalt: after the same crash, the node stays stopped while an operator
+// prunes the whole log (the state file holds the halt, the log only the pending query), and the
+// state file is then lost: the log must still prove the halt, from the partner-halted record the
+// prune wrote from the state file. A rebuild right after the crash must keep it too, from the old
+// state file.
+func TestCrashThenPruneKeepsHalt(t *testing.T) {
+	a, b, gal := haltPair(t, 59, 2)
+	ctx := ctxTimeout(t, 5*time.Minute)
+	snap := crashAtHalt(t, a, b, gal[0])
+	h := haltOf(t, a)
+	a.stop(t)
+	cfg := loadConfig(t, a)
+
+	restoreHome(t, a.home, snap)
+	rebuildHalts(t, cfg, nil, h, "right after the crash")
+
+	restoreHome(t, a.home, snap)
+	setRetention(t, a, "1m")
+	clock := func() time.Time { return time.Now().Add(2 * time.Minute) }
+	ret, _ := policy.ParsePeriod("1m")
+	if _, err := PruneStoppedAudit(ctx, cfg, ret, Options{Now: clock}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(a.cfg.Path(a.cfg.StateFile)); err != nil {
+		t.Fatal(err)
+	}
+	rebuildHalts(t, cfg, clock, h, "after a prune and the loss of the state file")
+}
+
+// TestStoppedPruneRefusesDamagedState: a stopped node's prune reads the halts from the state
+// file, so it refuses a damaged one, naming the rebuild, and leaves the log as it was.
+func TestStoppedPruneRefusesDamagedState(t *testing.T) {
+	a, b, gal := haltPair(t, 67, 2)
+	ctx := ctxTimeout(t, 5*time.Minute)
+	deviate(t, a, b, gal[0])
+	a.stop(t)
+	cfg := loadConfig(t, a)
+	if err := os.WriteFile(a.cfg.Path(a.cfg.StateFile), []byte("not a state file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := len(records(t, a))
+	ret, _ := policy.ParsePeriod("1m")
+	_, err := PruneStoppedAudit(ctx, cfg, ret, Options{Now: func() time.Time { return time.Now().Add(2 * time.Minute) }})
+	if !errors.Is(err, ErrStateCorrupt) || !strings.Contains(err.Error(), "puente state rebuild") || strings.Contains(err.Error(), "does not start") {
+		t.Errorf("prune with a damaged state file: %v, want ErrStateCorrupt naming `puente state rebuild`", err)
+	}
+	if after := len(records(t, a)); after != before {
+		t.Errorf("the refused prune changed the log: %d records, was %d", after, before)
+	}
+}
+
+// TestHaltOfUnconfiguredPartner takes the halted partner out of the configuration: a running
+// node's prune and a rebuild must keep its halt, so that putting the partner back does not
+// lift it; a resume then lifts it.
+func TestHaltOfUnconfiguredPartner(t *testing.T) {
+	a, b, gal := haltPair(t, 61, 2)
+	ctx := ctxTimeout(t, 5*time.Minute)
+	h := deviate(t, a, b, gal[0])
+	b.cheat.Store(nil)
+	a.stop(t)
+	setRetention(t, a, "1m")
+	without := loadConfig(t, a)
+	without.Partners = slices.DeleteFunc(without.Partners, func(p home.PartnerConfig) bool { return p.Name == "beta" })
+	clock := func() time.Time { return time.Now().Add(2 * time.Minute) }
+
+	n, err := Open(ctx, without, Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = n.PruneAudit(ctx)
+	n.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range records(t, a) {
+		if r.Kind == audit.KindQuery && r.RequestID == h.RequestID {
+			t.Fatalf("record %d of the query is still in the log: the prune did not reach it", r.Seq)
+		}
+	}
+	// The log alone must prove it: the state file is lost before the rebuild.
+	if err := os.Remove(a.cfg.Path(a.cfg.StateFile)); err != nil {
+		t.Fatal(err)
+	}
+	rebuildHalts(t, without, clock, h, "with beta out of the configuration and the state file lost")
+	a.clock = clock
+	a.start(t)
+	if _, err := a.Search(ctx, "beta", Probe{Raw: gal[1]}, ""); !errors.Is(err, ErrHalted) {
+		t.Errorf("Search after beta was put back: %v, want ErrHalted", err)
+	}
+	a.stop(t)
+	if _, err := ResumePartner(ctx, without, "beta", Options{Now: clock}); err != nil {
+		t.Fatalf("resume of beta, out of the configuration: %v", err)
+	}
+	if _, err := ResumePartner(ctx, without, "beta", Options{Now: clock}); err == nil {
+		t.Error("a second resume of beta, out of the configuration and no longer halted, succeeded")
+	}
+	a.start(t)
+	if res, err := a.Search(ctx, "beta", Probe{Raw: gal[1]}, ""); err != nil || !res.Hit {
+		t.Errorf("Search after the resume: %+v, %v; want a hit", res, err)
+	}
+}
+
+// TestPruneKeepsHaltWhenClockStepsBack: the clock steps back between the halt (its time in the
+// state file) and the query's deviated record, and a prune's cutoff falls between the two: the
+// prune must still record the halt again.
+func TestPruneKeepsHaltWhenClockStepsBack(t *testing.T) {
+	a, b, gal := haltPair(t, 63, 2)
+	ctx := ctxTimeout(t, 5*time.Minute)
+	var skew, fixed atomic.Int64
+	a.clock = func() time.Time {
+		if f := fixed.Load(); f != 0 {
+			return time.Unix(0, f)
+		}
+		return time.Now().Add(time.Duration(skew.Load()))
+	}
+	a.stop(t)
+	setRetention(t, a, "1m")
+	a.start(t)
+	hook := func(_ context.Context, point string, _ error) {
+		if point == "halted" {
+			skew.Store(int64(-time.Hour)) // a fast clock is set back
+		}
+	}
+	a.hook.Store(&hook)
+	h := deviate(t, a, b, gal[0])
+	a.hook.Store(nil)
+	var dev time.Time
+	for _, r := range records(t, a) {
+		if r.Kind == audit.KindQuery && r.RequestID == h.RequestID && r.Outcome == audit.OutcomeDeviated {
+			dev, _ = r.ParsedTime()
+		}
+	}
+	if !dev.Before(h.At) {
+		t.Fatalf("the deviated record (%s) is not before the halt (%s): the clock did not step back", dev, h.At)
+	}
+	mid := dev.Add(h.At.Sub(dev) / 2)
+	fixed.Store(mid.Add(time.Minute).UnixNano()) // the prune's cutoff is mid
+	if _, err := a.PruneAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.stop(t)
+	for _, r := range records(t, a) {
+		if r.Kind == audit.KindQuery && r.RequestID == h.RequestID && r.Outcome == audit.OutcomeDeviated {
+			t.Fatalf("the deviated record %d is still in the log: the prune did not reach it", r.Seq)
+		}
+	}
+	rebuildHalts(t, loadConfig(t, a), a.clock, h, "after a prune whose cutoff fell between the deviated record and the halt")
+}
+
+// TestInterruptedResumeIsCompleted: a crash between a resume's record and the state file's
+// update leaves the halt in the state file; the restart, a prune and a rebuild must all take
+// the recorded resume as done.
+func TestInterruptedResumeIsCompleted(t *testing.T) {
+	a, b, gal := haltPair(t, 71, 2)
+	ctx := ctxTimeout(t, 5*time.Minute)
+	deviate(t, a, b, gal[0])
+	b.cheat.Store(nil)
+	a.stop(t)
+	st, err := openState(a.cfg.Path(a.cfg.StateFile), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := st.halts()
+	st.close()
+	if err != nil || stored["beta"] == nil {
+		t.Fatalf("state halts %v, %v", stored, err)
+	}
+	cfg := loadConfig(t, a)
+	if _, err := ResumePartner(ctx, cfg, "beta", Options{}); err != nil {
+		t.Fatal(err)
+	}
+	putBack := func() {
+		t.Helper()
+		st, err := openState(a.cfg.Path(a.cfg.StateFile), nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.putHalt("beta", stored["beta"]); err != nil {
+			t.Fatal(err)
+		}
+		st.close()
+	}
+	putBack()
+	ret, _ := policy.ParsePeriod("7y")
+	if _, err := PruneStoppedAudit(ctx, cfg, ret, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range records(t, a) {
+		if r.Action == audit.ActionPartnerHalted {
+			t.Errorf("record %d: the prune recorded the halt the resume lifted", r.Seq)
+		}
+	}
+	rebuildHalts(t, cfg, nil, nil, "after an interrupted resume")
+	putBack()
+	a.start(t)
+	if h := haltOf(t, a); h != nil {
+		t.Errorf("after the restart: halt %+v, want none", h)
+	}
+	if res, err := a.Search(ctx, "beta", Probe{Raw: gal[1]}, ""); err != nil || !res.Hit {
+		t.Errorf("Search after the restart: %+v, %v; want a hit", res, err)
+	}
+}
+
+// crashAtHalt makes b's answers fail to open and returns a's files as a crash between the halt's
+// entry in the state file and the query's deviated record leaves them.
+func crashAtHalt(t *testing.T, a, b *testNode, probe []float64) map[string][]byte {
+	t.Helper()
+	var snap map[string][]byte
+	hook := func(_ context.Context, point string, _ error) {
+		if point == "halted" && snap == nil {
+			snap = snapshotHome(t, a.home)
+		}
+	}
+	a.hook.Store(&hook)
+	deviate(t, a, b, probe)
+	a.hook.Store(nil)
+	if snap == nil {
+		t.Fatal("the querier never reached its point \"halted\"")
+	}
+	return snap
+}
+
+// deleteHalt removes the halt of n's queries to beta from n's state file (n stopped), as an older
+// copy of the file would lack it.
+func deleteHalt(t *testing.T, n *testNode) {
+	t.Helper()
+	st, err := openState(n.cfg.Path(n.cfg.StateFile), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+	if err := st.deleteHalt("beta"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rebuildHalts rebuilds the state file of the stopped node of cfg from its audit log, with clock
+// (nil: the real one), and checks that the new file halts exactly beta's queries by want (nil:
+// none).
+func rebuildHalts(t *testing.T, cfg *home.Config, clock func() time.Time, want *Halt, when string) {
+	t.Helper()
+	rep, err := RebuildState(context.Background(), cfg, Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := len(rep.Halted) == 0
+	if want != nil {
+		ok = len(rep.Halted) == 1 && rep.Halted[0].Partner == "beta" && rep.Halted[0].RequestID == want.RequestID
+	}
+	if !ok {
+		t.Errorf("%s: the rebuilt state file halts %+v, want %+v", when, rep.Halted, want)
 	}
 }

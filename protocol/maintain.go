@@ -61,11 +61,9 @@ func (n *Node) PruneAudit(ctx context.Context) (*PruneReport, error) {
 		return nil, err
 	}
 	defer n.inflight.Done()
-	halts := map[string]*halt{}
-	for _, p := range n.partners {
-		if h := p.halt.Load(); h != nil {
-			halts[p.name] = h
-		}
+	halts, err := n.runningHalts()
+	if err != nil {
+		return nil, err
 	}
 	return n.pruneAudit(ctx, n.policy.Audit.Retention, n.policy.File, halts)
 }
@@ -95,7 +93,7 @@ func (n *Node) pruneAudit(ctx context.Context, ret policy.Period, policyFile str
 	}
 	ctx = context.WithoutCancel(ctx)
 	cutoff := n.now().Add(-ret.D)
-	if err := n.keepHalts(ctx, halts, cutoff); err != nil {
+	if err := n.keepHalts(ctx, halts); err != nil {
 		return nil, err
 	}
 	dropped, err := n.audit.Prune(ctx, cutoff, n.ring.Load())
@@ -182,6 +180,9 @@ func openStoppedLog(ctx context.Context, cfg *home.Config, opts Options) (*Node,
 	}
 	if opts.Now != nil {
 		n.now = opts.Now
+	}
+	if opts.Logger != nil {
+		n.log = opts.Logger
 	}
 	scan := newLogScan()
 	if n.audit, err = n.openAudit(scan); err != nil {

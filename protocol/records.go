@@ -26,6 +26,8 @@ type logScan struct {
 	// open since the last resume of that partner, from its deviated record or from a
 	// partner-halted record that a prune wrote for it (halt.go).
 	halted map[string]*halt
+	// resumed holds, per partner, the time of the last partner-resumed record.
+	resumed map[string]time.Time
 }
 
 // answered is one query this node answered: when its record was written, and its request ID.
@@ -35,7 +37,8 @@ type answered struct {
 }
 
 func newLogScan() *logScan {
-	return &logScan{pending: map[string]*audit.Record{}, answered: map[string][]answered{}, halted: map[string]*halt{}}
+	return &logScan{pending: map[string]*audit.Record{}, answered: map[string][]answered{}, halted: map[string]*halt{},
+		resumed: map[string]time.Time{}}
 }
 
 // add takes one record of the log (audit.Options.Scan).
@@ -43,6 +46,11 @@ func (s *logScan) add(rec *audit.Record, _ string) error {
 	s.records++
 	if rec.Kind == audit.KindKey && rec.Action == audit.ActionPartnerResumed {
 		delete(s.halted, rec.Partner)
+		t, err := rec.ParsedTime()
+		if err != nil {
+			return err
+		}
+		s.resumed[rec.Partner] = t
 	}
 	_, halted := s.halted[rec.Partner]
 	if !halted && rec.Kind == audit.KindKey && rec.Action == audit.ActionPartnerHalted {
@@ -161,6 +169,10 @@ func (n *Node) checkStateAgainstLog(scan *logScan) error {
 // halt.go) ends deviated instead, so that the audit log proves the halt; it runs after
 // loadHalts.
 func (n *Node) resolvePending(ctx context.Context, scan *logScan) error {
+	halts, err := n.state.halts() // every partner's, configured or not
+	if err != nil {
+		return err
+	}
 	released := 0
 	for _, key := range scan.order {
 		rec, ok := scan.pending[key]
@@ -180,7 +192,7 @@ func (n *Node) resolvePending(ctx context.Context, scan *logScan) error {
 		}
 		ev := audit.Event{Partner: rec.Partner, Role: rec.Role, Purpose: rec.Purpose, RequestID: rec.RequestID,
 			Outcome: audit.OutcomeFailed, Epoch: rec.Epoch}
-		if rec.Role == audit.RoleQuerier && n.haltedBy(rec.Partner, rec.RequestID) {
+		if h, ok := halts[rec.Partner]; ok && rec.Role == audit.RoleQuerier && hex.EncodeToString(h.request) == rec.RequestID {
 			ev.Outcome = audit.OutcomeDeviated
 		}
 		if _, err := n.audit.Append(ctx, audit.KindQuery, ev); err != nil {

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	iofs "io/fs"
 	"os"
 	"time"
 
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/keys"
+	"github.com/puente-id/puente/keys/policy"
 	"github.com/puente-id/puente/protocol"
 )
 
@@ -236,9 +238,14 @@ func runAuditPrune(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 	if c := runningNode(dir); c != nil {
 		defer c.Close()
 		rep, err = c.PruneAudit(ctx)
+	} else if p.Audit.Retention.D <= 0 {
+		return fmt.Errorf("%s: audit retention is zero; refusing to prune everything", p.File)
+	} else if _, serr := os.Stat(home.ConfigFile(dir)); errors.Is(serr, iofs.ErrNotExist) {
+		// A home of keys only (puente keys init) makes no queries, so it has no halts.
+		rep, err = pruneKeysHome(ctx, dir, p.Audit.Retention)
 	} else {
-		// The node is stopped: the halts in force are read from its state file and audit log,
-		// so that the prune keeps their proof (protocol.PruneStoppedAudit).
+		// A stopped node: the halts in force are read from its state file and audit log, so
+		// that the prune keeps their proof (protocol.PruneStoppedAudit).
 		var cfg *home.Config
 		if cfg, err = loadConfig(dir); err == nil {
 			rep, err = protocol.PruneStoppedAudit(ctx, cfg, p.Audit.Retention, protocol.Options{Logger: cliLogger(st)})
@@ -249,4 +256,33 @@ func runAuditPrune(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 	}
 	fmt.Fprintf(st.out, "pruned %d records older than %s (retention %s)\n", rep.Dropped, rep.Cutoff.Format(time.DateOnly), rep.Retention)
 	return nil
+}
+
+// pruneKeysHome prunes the audit log of a home that holds keys only.
+func pruneKeysHome(ctx context.Context, dir string, ret policy.Period) (*protocol.PruneReport, error) {
+	n, err := openNodeForWrite(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer n.Close()
+	opts, k, err := auditOptions(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	defer k.Zero()
+	ring, err := loadKeyring(ctx, dir, "")
+	if err != nil {
+		return nil, err
+	}
+	opts.Verifier = ring
+	w, err := audit.Open(n.AuditLog(), opts)
+	if err != nil {
+		return nil, err
+	}
+	cutoff := time.Now().Add(-ret.D)
+	dropped, err := w.Prune(ctx, cutoff, ring)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return &protocol.PruneReport{Dropped: dropped, Cutoff: cutoff, Retention: ret.String()}, err
 }
