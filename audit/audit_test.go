@@ -158,6 +158,9 @@ func TestEventValidation(t *testing.T) {
 		"halted without request ID":  {KindKey, Event{Action: ActionPartnerHalted, Partner: "co"}},
 		"halted, bad request ID":     {KindKey, Event{Action: ActionPartnerHalted, Partner: "co", RequestID: "0.9234"}},
 		"request ID on a key record": {KindKey, Event{Action: "epoch-begun", Partner: "co", RequestID: strings.Repeat("ab", 16)}},
+		"resumed, bad request ID":    {KindKey, Event{Action: ActionPartnerResumed, Partner: "co", RequestID: "0.9234"}},
+		"resumed with a key":         {KindKey, Event{Action: ActionPartnerResumed, Partner: "co", Key: "sign/keyring"}},
+		"halted with an epoch key":   {KindKey, Event{Action: ActionPartnerHalted, Partner: "co", RequestID: strings.Repeat("ab", 16), KeyID: strings.Repeat("ab", 32)}},
 		"key record without action":  {KindKey, Event{Key: "sign/keyring"}},
 		"key record with a decision": {KindKey, Event{Action: "epoch-begun", Decision: DecisionHit}},
 		"bad key ID":                 {KindKey, Event{Action: "signing-key-rotated", KeyID: "xyz"}},
@@ -184,7 +187,8 @@ func TestEventValidation(t *testing.T) {
 	deviated := Event{Partner: "co-migracion", Role: RoleQuerier, Purpose: "border-check", RequestID: id, Outcome: OutcomeDeviated}
 	mustAppend(t, w, KindQuery, deviated)
 	mustAppend(t, w, KindKey, Event{Partner: "co-migracion", Action: ActionPartnerHalted, RequestID: id, Epoch: 3})
-	mustAppend(t, w, KindKey, Event{Partner: "co-migracion", Action: ActionPartnerResumed})
+	mustAppend(t, w, KindKey, Event{Partner: "co-migracion", Action: ActionPartnerResumed, RequestID: id})
+	mustAppend(t, w, KindKey, Event{Partner: "co-migracion", Action: ActionPartnerResumed}) // as written before resumes named the halt
 }
 
 // TestConcurrentAppendsAndClose closes the log while eight writers append without end: each has

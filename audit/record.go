@@ -30,7 +30,9 @@ const ActionSigningKeyRevoked = "signing-key-revoked"
 
 // ActionPartnerResumed is the action of the key record a node writes when an
 // operator lets its queries to a partner go out again after an answer of
-// that partner did not open ([OutcomeDeviated]); the record names the partner.
+// that partner did not open ([OutcomeDeviated]); the record names the partner
+// and the request ID of the query whose halt it lifts (records written before
+// resumes named it carry none).
 const ActionPartnerResumed = "partner-resumed"
 
 // ActionPartnerHalted is the action of the key record that keeps a halt in force in the log

@@ -140,10 +140,17 @@ func (e *Event) validate(k Kind) error {
 		if e.Action == ActionPartnerHalted && !ValidRequestID(e.RequestID) {
 			return fmt.Errorf("a %s record's request ID is not 32 lower-case hex digits", e.Action)
 		}
+		if e.Action == ActionPartnerResumed && e.RequestID != "" && !ValidRequestID(e.RequestID) {
+			return fmt.Errorf("a %s record's request ID is not 32 lower-case hex digits", e.Action)
+		}
 		if e.Action == ActionPartnerHalted && *e != (Event{Partner: e.Partner, Action: e.Action, RequestID: e.RequestID, Epoch: e.Epoch}) {
 			return fmt.Errorf("a %s record carries only the partner, the request ID and the epoch", e.Action)
 		}
-		if e.Role != "" || e.Purpose != "" || (e.RequestID != "" && e.Action != ActionPartnerHalted) ||
+		if e.Action == ActionPartnerResumed && *e != (Event{Partner: e.Partner, Action: e.Action, RequestID: e.RequestID}) {
+			return fmt.Errorf("a %s record carries only the partner and the request ID of the halt it lifts", e.Action)
+		}
+		haltRecord := e.Action == ActionPartnerHalted || e.Action == ActionPartnerResumed
+		if e.Role != "" || e.Purpose != "" || (e.RequestID != "" && !haltRecord) ||
 			e.Outcome != "" || e.Decision != "" || e.Refusal != "" {
 			return fmt.Errorf("query fields set on a key record")
 		}

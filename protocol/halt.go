@@ -132,7 +132,7 @@ func haltsInForce(stored map[string]*halt, scan *logScan) (halts map[string]*hal
 	halts = map[string]*halt{}
 	for _, name := range slices.Sorted(maps.Keys(stored)) {
 		h := stored[name]
-		if t, ok := scan.resumed[name]; ok && !t.Before(h.at) {
+		if scan.resumed[name].lifts(h) {
 			lifted = append(lifted, name)
 			continue
 		}
@@ -209,7 +209,8 @@ func ResumePartner(ctx context.Context, cfg *home.Config, partnerName string, op
 	case !ok:
 		return nil, fmt.Errorf("protocol: queries to %s are not halted", partnerName)
 	}
-	if _, err := n.audit.Append(ctx, audit.KindKey, audit.Event{Partner: partnerName, Action: audit.ActionPartnerResumed}); err != nil {
+	ev := audit.Event{Partner: partnerName, Action: audit.ActionPartnerResumed, RequestID: hex.EncodeToString(h.request)}
+	if _, err := n.audit.Append(ctx, audit.KindKey, ev); err != nil {
 		return nil, fmt.Errorf("protocol: resume of %s not recorded, not done: %w", partnerName, err)
 	}
 	if err := n.state.deleteHalt(partnerName); err != nil {

@@ -452,3 +452,39 @@ func rebuildHalts(t *testing.T, cfg *home.Config, clock func() time.Time, want *
 		t.Errorf("%s: the rebuilt state file halts %+v, want %+v", when, rep.Halted, want)
 	}
 }
+
+// TestResumeDoesNotLiftLaterHalt: a partner is resumed, the clock then steps back, and its next
+// answer fails to open, with a crash between the halt's entry in the state file and the query's
+// record: the new halt's time is before the resume's record. The restart must keep the new halt:
+// a resume lifts the halt it names, not any halt older than itself.
+func TestResumeDoesNotLiftLaterHalt(t *testing.T) {
+	a, b, gal := haltPair(t, 73, 2)
+	ctx := ctxTimeout(t, 5*time.Minute)
+	first := deviate(t, a, b, gal[0])
+	a.stop(t)
+	fast := func() time.Time { return time.Now().Add(time.Hour) } // the clock runs fast, then is set right
+	if _, err := ResumePartner(ctx, loadConfig(t, a), "beta", Options{Now: fast}); err != nil {
+		t.Fatal(err)
+	}
+	a.start(t)
+	snap := crashAtHalt(t, a, b, gal[1])
+	second := haltOf(t, a)
+	var resumed time.Time
+	for _, r := range records(t, a) {
+		if r.Action == audit.ActionPartnerResumed {
+			resumed, _ = r.ParsedTime()
+		}
+	}
+	if second == nil || second.RequestID == first.RequestID || !second.At.Before(resumed) {
+		t.Fatalf("second halt %+v after the first %+v and the resume (%s): want a new one, dated before the resume", second, first, resumed)
+	}
+	a.stop(t)
+	restoreHome(t, a.home, snap)
+	a.start(t)
+	if h := haltOf(t, a); h == nil || h.RequestID != second.RequestID {
+		t.Errorf("after the crash and the restart: halt %+v, want the second halt %+v", h, second)
+	}
+	if _, err := a.Search(ctx, "beta", Probe{Raw: gal[0]}, ""); !errors.Is(err, ErrHalted) {
+		t.Errorf("Search after the restart: %v, want ErrHalted", err)
+	}
+}

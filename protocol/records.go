@@ -26,8 +26,22 @@ type logScan struct {
 	// open since the last resume of that partner, from its deviated record or from a
 	// partner-halted record that a prune wrote for it (halt.go).
 	halted map[string]*halt
-	// resumed holds, per partner, the time of the last partner-resumed record.
-	resumed map[string]time.Time
+	// resumed holds, per partner, the resumes recorded: the request IDs of the halts they
+	// lifted, and the time of the last resume that names none (written before resumes named
+	// them).
+	resumed map[string]*resumes
+}
+
+// resumes are the resumes of one partner's halts the audit log records.
+type resumes struct {
+	ids     map[string]bool // request IDs (hex) of the halts lifted
+	unnamed time.Time       // the last resume that names no request
+}
+
+// lifts reports whether a recorded resume lifted h: one that names h's query, or one that names
+// none and was recorded at or after h.
+func (r *resumes) lifts(h *halt) bool {
+	return r != nil && (r.ids[hex.EncodeToString(h.request)] || !r.unnamed.IsZero() && !r.unnamed.Before(h.at))
 }
 
 // answered is one query this node answered: when its record was written, and its request ID.
@@ -38,7 +52,7 @@ type answered struct {
 
 func newLogScan() *logScan {
 	return &logScan{pending: map[string]*audit.Record{}, answered: map[string][]answered{}, halted: map[string]*halt{},
-		resumed: map[string]time.Time{}}
+		resumed: map[string]*resumes{}}
 }
 
 // add takes one record of the log (audit.Options.Scan).
@@ -46,11 +60,20 @@ func (s *logScan) add(rec *audit.Record, _ string) error {
 	s.records++
 	if rec.Kind == audit.KindKey && rec.Action == audit.ActionPartnerResumed {
 		delete(s.halted, rec.Partner)
-		t, err := rec.ParsedTime()
-		if err != nil {
-			return err
+		r := s.resumed[rec.Partner]
+		if r == nil {
+			r = &resumes{ids: map[string]bool{}}
+			s.resumed[rec.Partner] = r
 		}
-		s.resumed[rec.Partner] = t
+		if rec.RequestID != "" {
+			r.ids[rec.RequestID] = true
+		} else {
+			t, err := rec.ParsedTime()
+			if err != nil {
+				return err
+			}
+			r.unnamed = t
+		}
 	}
 	_, halted := s.halted[rec.Partner]
 	if !halted && rec.Kind == audit.KindKey && rec.Action == audit.ActionPartnerHalted {
