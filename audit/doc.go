@@ -48,8 +48,8 @@
 // A query is recorded twice on each side: as pending ([OutcomePending]) before its first byte is
 // sent or read, then with its end; a pending record without an end is a query a crash
 // interrupted. A querier's query whose answer did not open ends [OutcomeDeviated]: the node
-// halts its queries to that partner until a key record [ActionPartnerResumed] names it (a
-// prune that drops the deviated record first writes [ActionPartnerHalted]). A
+// halts its queries to that partner, proved by a key record [ActionPartnerHalted] (written as it
+// halts and again before each prune), until a key record [ActionPartnerResumed] names it. A
 // querier's answered query carries the responder's signed audit head
 // ([Witness]), so each partner's log holds evidence of the other's. The refusals of an
 // unauthenticated source are summarised in one [KindRefusals] record per interval, with a count.

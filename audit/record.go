@@ -35,11 +35,12 @@ const ActionSigningKeyRevoked = "signing-key-revoked"
 // resumes named it carry none).
 const ActionPartnerResumed = "partner-resumed"
 
-// ActionPartnerHalted is the action of the key record that keeps a halt in force in the log
-// when the record that proved it is pruned: the query whose answer did not open
-// ([OutcomeDeviated]) is dropped, and this record, written just before the prune, names the
-// partner, that query's request ID and its epoch. Until [ActionPartnerResumed] names the
-// partner, each prune that would drop it writes it again.
+// ActionPartnerHalted is the action of the key record that proves a halt of a
+// node's queries to a partner: it names the partner, and the request ID and
+// epoch of the query whose answer did not open ([OutcomeDeviated]). The node
+// writes it as it halts, before the query's own record, and again before
+// every prune until [ActionPartnerResumed] names that request, so that a
+// prune never drops a halt's only proof.
 const ActionPartnerHalted = "partner-halted"
 
 // Role is this node's side of a query.

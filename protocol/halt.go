@@ -7,10 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
-	"os"
-	"runtime/debug"
 	"slices"
 	"time"
 
@@ -30,14 +27,15 @@ import (
 // responder then sees depends on the querier's secret once: whether, and after which query, the
 // calls stopped.
 //
-// The halt is kept in the state file, written before the query's audit record, so that a
-// restart keeps it; the query's record (outcome deviated) is its evidence in the audit log, and
-// Open restores a halt the log proves and the state file lacks (an older copy of the file). A
-// crash between the two ends the query deviated at the restart (resolvePending), and a rebuild
-// of the state file keeps the old file's halts. Every prune records each halt in force again
-// first (key action partner-halted, keepHalts), so that it never drops the only evidence. A halt
-// stays when its partner is taken out of the configuration.
-// A resume is recorded (key action partner-resumed) before the halt is lifted.
+// The halt's evidence is the audit log: a key record partner-halted (the partner, the query's
+// request ID and epoch) written as the halt is set, before the state file's entry, then the
+// query's own record (outcome deviated). The state file keeps the halt for a quick start; Open
+// restores a halt the log proves and the file lacks (a crash between the two, an older copy of
+// the file), a rebuild keeps every halt the log proves, and a crash before the query's record
+// ends the query deviated at the restart (resolvePending). Every prune records each halt in
+// force again first (keepHalts), so that it never drops the only evidence. A halt stays when
+// its partner is taken out of the configuration. A resume is recorded (key action
+// partner-resumed, naming the halt's query) before the halt is lifted, and lifts only that halt.
 
 // ErrHalted: this node's queries to the partner are halted after an answer of that partner did
 // not open. It comes with ErrPrecondition.
@@ -78,8 +76,10 @@ func checkHalt(p *partner) error {
 }
 
 // haltPartner halts this node's queries to p after the answer to c did not open: at once in
-// memory (calls in flight stop before their opening), then in the state file. The first halt
-// stays if several answers fail together.
+// memory (calls in flight stop before their opening), then in the audit log (key record
+// partner-halted), then in the state file. The first halt stays if several answers fail
+// together. The log is written first so that it proves every halt the state file holds: a
+// crash between the two leaves a halt Open restores from the log.
 func (n *Node) haltPartner(p *partner, c *queryCall) error {
 	h := &halt{request: bytes.Clone(c.header.RequestId), at: n.now().UTC(), epoch: c.keys.epoch}
 	if !p.halt.CompareAndSwap(nil, h) {
@@ -87,10 +87,28 @@ func (n *Node) haltPartner(p *partner, c *queryCall) error {
 	}
 	n.met.halted(p.name, true)
 	n.log.Error("queries to the partner are halted: its answer did not open", "partner", p.name, "request", n.requestIDOf(h.request))
+	n.testHook(context.Background(), "halting", nil)
+	var errs []error
+	if err := n.recordHalt(context.Background(), p.name, h); err != nil {
+		errs = append(errs, err)
+	}
 	if err := n.state.putHalt(p.name, h); err != nil {
-		return fmt.Errorf("protocol: the halt of queries to %s is not stored (it holds until this node stops): %w", p.name, err)
+		errs = append(errs, fmt.Errorf("protocol: the halt of queries to %s is not stored: %w", p.name, err))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("protocol: the halt of queries to %s holds until this node stops: %w", p.name, errors.Join(errs...))
 	}
 	n.testHook(context.Background(), "halted", nil)
+	return nil
+}
+
+// recordHalt appends the key record partner-halted of h: the partner, the request ID and the
+// epoch of the query whose answer did not open.
+func (n *Node) recordHalt(ctx context.Context, partner string, h *halt) error {
+	ev := audit.Event{Partner: partner, Action: audit.ActionPartnerHalted, RequestID: hex.EncodeToString(h.request), Epoch: h.epoch}
+	if _, err := n.audit.Append(ctx, audit.KindKey, ev); err != nil {
+		return fmt.Errorf("protocol: the halt of queries to %s is not recorded: %w", partner, err)
+	}
 	return nil
 }
 
@@ -154,10 +172,8 @@ func haltsInForce(stored map[string]*halt, scan *logScan) (halts map[string]*hal
 // leaves records that say again what the log already proves.
 func (n *Node) keepHalts(ctx context.Context, halts map[string]*halt) error {
 	for _, name := range slices.Sorted(maps.Keys(halts)) {
-		h := halts[name]
-		ev := audit.Event{Partner: name, Action: audit.ActionPartnerHalted, RequestID: hex.EncodeToString(h.request), Epoch: h.epoch}
-		if _, err := n.audit.Append(ctx, audit.KindKey, ev); err != nil {
-			return fmt.Errorf("protocol: the halt of queries to %s is not recorded again, so the audit log is not pruned: %w", name, err)
+		if err := n.recordHalt(ctx, name, halts[name]); err != nil {
+			return fmt.Errorf("%w, so the audit log is not pruned", err)
 		}
 	}
 	return nil
@@ -220,7 +236,8 @@ func ResumePartner(ctx context.Context, cfg *home.Config, partnerName string, op
 }
 
 // stoppedHalts opens the state file of a node opened by openStoppedLog and returns the halts in
-// force (haltsInForce). closeState closes the file. A missing or damaged state file stops the command: it may hold a halt the log does not
+// force (haltsInForce), completing in the file a resume a crash interrupted. closeState closes
+// the file. A missing or damaged state file stops the command: it may hold a halt the log does not
 // prove (a crash before the query's record).
 func (n *Node) stoppedHalts(scan *logScan) (_ map[string]*halt, closeState func(), err error) {
 	if n.state, err = openState(n.cfg.Path(n.cfg.StateFile), n.rand, false); err != nil {
@@ -234,33 +251,14 @@ func (n *Node) stoppedHalts(scan *logScan) (_ map[string]*halt, closeState func(
 		n.state.close()
 		return nil, nil, err
 	}
-	halts, _, _ := haltsInForce(stored, scan)
-	return halts, func() { n.state.close() }, nil
-}
-
-// oldStateHalts reads what it can of the halts of a state file a rebuild replaces (it may be
-// damaged): a halt a crash left in the state file alone (before the query's record) is kept.
-func oldStateHalts(path string) (halts map[string]*halt, err error) {
-	halts = map[string]*halt{}
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return halts, nil
-	}
-	db, err := openBoltState(path)
-	if err != nil {
-		return halts, err
-	}
-	defer db.Close()
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("%w: %s: the storage engine failed on it: %v", ErrStateCorrupt, path, r)
+	halts, lifted, _ := haltsInForce(stored, scan)
+	for _, name := range lifted { // an interrupted resume, completed as Open would
+		if err := n.state.deleteHalt(name); err != nil {
+			n.state.close()
+			return nil, nil, err
 		}
-	}()
-	err = db.View(func(tx *bolt.Tx) (err error) {
-		halts, err = haltsTx(tx, path)
-		return err
-	})
-	return halts, err
+	}
+	return halts, func() { n.state.close() }, nil
 }
 
 // The state file keeps one entry per halted partner in bucketHalted: the partner's name, then

@@ -200,10 +200,8 @@ func restoreHome(t *testing.T, dir string, snap map[string][]byte) {
 }
 
 // TestCrashThenPruneKeepsHalt: after the same crash, the node stays stopped while an operator
-// prunes the whole log (the state file holds the halt, the log only the pending query), and the
-// state file is then lost: the log must still prove the halt, from the partner-halted record the
-// prune wrote from the state file. A rebuild right after the crash must keep it too, from the old
-// state file.
+// rebuilds the state file, or prunes the whole log (the query's own record is still pending)
+// and then loses the state file: the log must still prove the halt.
 func TestCrashThenPruneKeepsHalt(t *testing.T) {
 	a, b, gal := haltPair(t, 59, 2)
 	ctx := ctxTimeout(t, 5*time.Minute)
@@ -302,7 +300,7 @@ func TestHaltOfUnconfiguredPartner(t *testing.T) {
 }
 
 // TestPruneKeepsHaltWhenClockStepsBack: the clock steps back between the halt (its time in the
-// state file) and the query's deviated record, and a prune's cutoff falls between the two: the
+// state file) and its records in the audit log, and a prune's cutoff falls between the two: the
 // prune must still record the halt again.
 func TestPruneKeepsHaltWhenClockStepsBack(t *testing.T) {
 	a, b, gal := haltPair(t, 63, 2)
@@ -318,7 +316,7 @@ func TestPruneKeepsHaltWhenClockStepsBack(t *testing.T) {
 	setRetention(t, a, "1m")
 	a.start(t)
 	hook := func(_ context.Context, point string, _ error) {
-		if point == "halted" {
+		if point == "halting" {
 			skew.Store(int64(-time.Hour)) // a fast clock is set back
 		}
 	}
@@ -344,6 +342,10 @@ func TestPruneKeepsHaltWhenClockStepsBack(t *testing.T) {
 		if r.Kind == audit.KindQuery && r.RequestID == h.RequestID && r.Outcome == audit.OutcomeDeviated {
 			t.Fatalf("the deviated record %d is still in the log: the prune did not reach it", r.Seq)
 		}
+	}
+	// The log alone must prove it: the state file is lost before the rebuild.
+	if err := os.Remove(a.cfg.Path(a.cfg.StateFile)); err != nil {
+		t.Fatal(err)
 	}
 	rebuildHalts(t, loadConfig(t, a), a.clock, h, "after a prune whose cutoff fell between the deviated record and the halt")
 }
@@ -386,12 +388,23 @@ func TestInterruptedResumeIsCompleted(t *testing.T) {
 	if _, err := PruneStoppedAudit(ctx, cfg, ret, Options{}); err != nil {
 		t.Fatal(err)
 	}
+	resumed := false
 	for _, r := range records(t, a) {
-		if r.Action == audit.ActionPartnerHalted {
+		resumed = resumed || r.Action == audit.ActionPartnerResumed
+		if resumed && r.Action == audit.ActionPartnerHalted {
 			t.Errorf("record %d: the prune recorded the halt the resume lifted", r.Seq)
 		}
 	}
 	rebuildHalts(t, cfg, nil, nil, "after an interrupted resume")
+	putBack()
+	if _, err := ResumePartner(ctx, cfg, "beta", Options{}); err == nil || !strings.Contains(err.Error(), "not halted") {
+		t.Errorf("a second resume after an interrupted one: %v, want \"not halted\"", err)
+	}
+	if st, err := openState(a.cfg.Path(a.cfg.StateFile), nil, false); err != nil {
+		t.Fatal(err)
+	} else if left, err := st.halts(); st.close() != nil || err != nil || len(left) != 0 {
+		t.Errorf("after the second resume the state file still halts %v (%v)", left, err)
+	}
 	putBack()
 	a.start(t)
 	if h := haltOf(t, a); h != nil {

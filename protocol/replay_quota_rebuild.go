@@ -30,9 +30,9 @@ type RebuildReport struct {
 	Since time.Time
 	// Replaced names the file the old state was moved to ("" if there was none).
 	Replaced string
-	// Halted lists the partners whose queries are halted (an answer that did not open, with no
-	// resume after it), as the audit log proves or the old state file holds: the new state keeps
-	// them halted (halt.go).
+	// Halted lists the partners whose queries the audit log proves halted (an answer that did
+	// not open, with no resume after it), configured or not: the new state keeps them halted
+	// (halt.go).
 	Halted []Halt
 }
 
@@ -72,24 +72,12 @@ func RebuildState(ctx context.Context, cfg *home.Config, opts Options) (*Rebuild
 	return rep, errors.Join(err, n.audit.Close())
 }
 
-// rebuildHalts returns the halts the new state file keeps: those of the old file, as far as it
-// can be read, and those the audit log proves (haltsInForce). A crash between a halt's entry in
-// the state file and the query's record leaves the halt in the old file only.
-func (n *Node) rebuildHalts(path string, scan *logScan) map[string]*halt {
-	old, err := oldStateHalts(path)
-	if err != nil {
-		n.log.Warn("the halts of the old state file could not all be read; those the audit log proves are kept", "err", err)
-	}
-	halts, _, _ := haltsInForce(old, scan)
-	return halts
-}
-
 // rebuildState writes the new state file from what the scan of the audit log found.
 func (n *Node) rebuildState(scan *logScan) (*RebuildReport, error) {
 	path := n.cfg.Path(n.cfg.StateFile)
 	now := n.now()
 	rep := &RebuildReport{File: path, Since: now}
-	halts := n.rebuildHalts(path, scan)
+	halts := scan.halted // every partner's, configured or not
 	tmp := path + ".rebuild"
 	os.Remove(tmp) // left by a rebuild that crashed before its rename
 	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})

@@ -242,6 +242,7 @@ func runAuditPrune(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 		return fmt.Errorf("%s: audit retention is zero; refusing to prune everything", p.File)
 	} else if _, serr := os.Stat(home.ConfigFile(dir)); errors.Is(serr, iofs.ErrNotExist) {
 		// A home of keys only (puente keys init) makes no queries, so it has no halts.
+		// pruneKeysHome refuses a log that records queries.
 		rep, err = pruneKeysHome(ctx, dir, p.Audit.Retention)
 	} else {
 		// A stopped node: the halts in force are read from its state file and audit log, so
@@ -275,6 +276,15 @@ func pruneKeysHome(ctx context.Context, dir string, ret policy.Period) (*protoco
 		return nil, err
 	}
 	opts.Verifier = ring
+	// A node's home whose puente.hcl is missing would be pruned here without its halts: its
+	// log records queries, which a home of keys only never makes.
+	opts.Scan = func(rec *audit.Record, _ string) error {
+		if rec.Kind == audit.KindQuery {
+			return fmt.Errorf("%s records queries (record %d), so it is a node's, but %s is missing: restore the node's configuration, then prune",
+				n.AuditLog(), rec.Seq, home.ConfigFile(dir))
+		}
+		return nil
+	}
 	w, err := audit.Open(n.AuditLog(), opts)
 	if err != nil {
 		return nil, err

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/puente-id/puente/audit"
 )
 
 // TestAuditPruneStopped covers `puente audit prune` with no node running: a home of keys only
@@ -36,11 +39,60 @@ func TestAuditPruneStopped(t *testing.T) {
 	if out := mustRunCmd(t, "audit", "prune", "-home", node); !strings.Contains(out, "pruned 0 records") {
 		t.Errorf("audit prune of a stopped node:\n%s", out)
 	}
+
+	// A node whose puente.hcl is missing is not taken for a home of keys only: its log records
+	// queries, and pruning it without its halts could drop their proof.
+	plain := filepath.Join(t.TempDir(), "us")
+	mustRunCmd(t, "init", "-home", plain, "-listen", "127.0.0.1:7443", "us-cbp")
+	appendQueryRecord(t, plain)
+	if err := os.Rename(filepath.Join(plain, "puente.hcl"), filepath.Join(plain, "puente.hcl.away")); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = runCmd(t, "audit", "prune", "-home", plain)
+	if code == exitOK || !strings.Contains(errs, "records queries") {
+		t.Errorf("audit prune of a node without its puente.hcl: exit %d, %s; want a refusal", code, errs)
+	}
 	if err := os.Remove(filepath.Join(node, "state.db")); err != nil {
 		t.Fatal(err)
 	}
 	code, _, errs = runCmd(t, "audit", "prune", "-home", node)
 	if code == exitOK || !strings.Contains(errs, "puente state rebuild -home "+node) || strings.Contains(errs, "does not start") {
 		t.Errorf("audit prune with the state file missing: exit %d, %s; want a refusal naming `puente state rebuild`", code, errs)
+	}
+}
+
+// appendQueryRecord appends to the log of the stopped node at dir the record of an answered
+// query, signed with the node's key.
+func appendQueryRecord(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	cfg, err := loadConfig(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := openNodeForWrite(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	opts, k, err := auditOptions(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Zero()
+	if opts.Verifier, err = loadKeyring(ctx, dir, ""); err != nil {
+		t.Fatal(err)
+	}
+	w, err := audit.Open(cfg.Path(cfg.AuditLog), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := audit.Event{Partner: "co-migracion", Role: audit.RoleResponder, Purpose: "border-check", RequestID: strings.Repeat("ab", 16),
+		Outcome: audit.OutcomeAnswered, Decision: audit.DecisionNotKnown, Epoch: 1}
+	if _, err := w.Append(ctx, audit.KindQuery, ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
