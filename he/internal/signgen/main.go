@@ -10,6 +10,10 @@
 // Usage (from the module root; takes about a minute):
 //
 //	go run ./he/internal/signgen -logalpha 8 -deg 7,7,15,15 -name signA8 -out he/sign_a8.go
+//
+// With -report it writes nothing and prints each stage's band and the composite's worst error
+// on 2^20 points; with -beta < 1 as well, the first stage is fitted on the asymmetric domain
+// [-1, -alpha] ∪ [alpha, beta] (report.go).
 package main
 
 import (
@@ -34,9 +38,11 @@ func main() {
 	logMargin := flag.Int("logmargin", 20, "each interval is widened outwards by 2^-logmargin to absorb CKKS noise")
 	degs := flag.String("deg", "7,7,15,15", "comma-separated degrees of the component polynomials")
 	name := flag.String("name", "signA8", "Go identifier of the generated variable")
-	out := flag.String("out", "", "output file (required)")
+	out := flag.String("out", "", "output file (required unless -report)")
+	reportOnly := flag.Bool("report", false, "print each stage's band and the composite's worst error on 2^20 points instead of writing Go source")
+	beta := flag.Float64("beta", 1, "with -report: the right end of the domain's positive side; below 1 the first stage is fitted on [-1, -alpha] ∪ [alpha, beta]")
 	flag.Parse()
-	if *out == "" {
+	if *out == "" && !*reportOnly {
 		log.Fatal("signgen: -out is required")
 	}
 	var deg []int
@@ -46,6 +52,13 @@ func main() {
 			log.Fatalf("signgen: bad degree %q (odd positive integers only)", s)
 		}
 		deg = append(deg, d)
+	}
+	if *reportOnly {
+		if !(*beta > 0 && *beta <= 1) {
+			log.Fatalf("signgen: -beta %g is not in (0, 1]", *beta)
+		}
+		report(float64(*logAlpha), *logMargin, *beta, deg)
+		return
 	}
 
 	// The Remez implementation reports its progress on stdout; keep it off
