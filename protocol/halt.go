@@ -88,15 +88,15 @@ func (n *Node) haltPartner(p *partner, c *queryCall) error {
 	n.met.halted(p.name, true)
 	n.log.Error("queries to the partner are halted: its answer did not open", "partner", p.name, "request", n.requestIDOf(h.request))
 	n.testHook(context.Background(), "halting", nil)
-	var errs []error
-	if err := n.recordHalt(context.Background(), p.name, h); err != nil {
-		errs = append(errs, err)
-	}
-	if err := n.state.putHalt(p.name, h); err != nil {
-		errs = append(errs, fmt.Errorf("protocol: the halt of queries to %s is not stored: %w", p.name, err))
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("protocol: the halt of queries to %s holds until this node stops: %w", p.name, errors.Join(errs...))
+	rerr := n.recordHalt(context.Background(), p.name, h)
+	serr := n.state.putHalt(p.name, h)
+	switch {
+	case rerr != nil && serr != nil:
+		return fmt.Errorf("%w; nor stored in the state file (%v): it holds until this node stops", rerr, serr)
+	case rerr != nil:
+		return fmt.Errorf("%w; the state file keeps it (a rebuild of that file halts the partner again by the query left pending)", rerr)
+	case serr != nil:
+		return fmt.Errorf("protocol: the halt of queries to %s is not stored in the state file (the audit log's record restores it at the next start): %w", p.name, serr)
 	}
 	n.testHook(context.Background(), "halted", nil)
 	return nil

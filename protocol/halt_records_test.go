@@ -501,3 +501,105 @@ func TestResumeDoesNotLiftLaterHalt(t *testing.T) {
 		t.Errorf("Search after the restart: %v, want ErrHalted", err)
 	}
 }
+
+// TestHaltNotRecordedKeepsHalt: the audit log fails as the answer fails to open (a full disk, an
+// I/O error: here its signer fails), so the halt's partner-halted record and the query's own
+// record are not written; the state file holds the halt alone. A restart, a rebuild of the state
+// file and a stopped prune must all keep it.
+func TestHaltNotRecordedKeepsHalt(t *testing.T) {
+	ret, _ := policy.ParsePeriod("1m")
+	for _, then := range []string{"restart", "rebuild", "prune"} {
+		t.Run(then, func(t *testing.T) {
+			a, b, gal := haltPair(t, 81, 2)
+			ctx := ctxTimeout(t, 5*time.Minute)
+			h := haltUnrecorded(t, a, b, gal[0])
+			cfg := loadConfig(t, a)
+			switch then {
+			case "restart": // the state file is the only evidence; the restart records the query deviated
+				a.start(t)
+				if got := haltOf(t, a); got == nil || got.RequestID != h.RequestID {
+					t.Errorf("after the restart: halt %+v, want %+v", got, h)
+				}
+				a.stop(t)
+				rebuildHalts(t, cfg, nil, h, "after the restart")
+			case "rebuild": // before any restart: the query is still pending in the log
+				rep, err := RebuildState(ctx, cfg, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(rep.Halted) != 1 || rep.Halted[0].RequestID != h.RequestID || !slices.Equal(rep.Unresolved, []string{h.RequestID}) {
+					t.Errorf("rebuild: halted %+v, unresolved %v; want beta's halt by the pending query %s", rep.Halted, rep.Unresolved, h.RequestID)
+				}
+				for _, r := range records(t, a) {
+					if r.Kind == audit.KindQuery && r.RequestID == h.RequestID && r.Outcome == audit.OutcomeDeviated {
+						t.Errorf("record %d: the rebuild recorded the pending query deviated, which the log does not prove", r.Seq)
+					}
+				}
+			case "prune": // a stopped prune drops the pending record; only the state file held the halt
+				setRetention(t, a, "1m")
+				clock := func() time.Time { return time.Now().Add(2 * time.Minute) }
+				if _, err := PruneStoppedAudit(ctx, cfg, ret, Options{Now: clock}); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Remove(a.cfg.Path(a.cfg.StateFile)); err != nil {
+					t.Fatal(err)
+				}
+				rebuildHalts(t, cfg, clock, h, "after a stopped prune and the loss of the state file")
+			}
+			b.cheat.Store(nil)
+			a.start(t)
+			if _, err := a.Search(ctx, "beta", Probe{Raw: gal[1]}, ""); !errors.Is(err, ErrHalted) {
+				t.Errorf("Search: %v, want ErrHalted", err)
+			}
+		})
+	}
+}
+
+// failingSigner fails every signature, so that every audit append fails.
+type failingSigner struct{ id string }
+
+func (f failingSigner) SignerID() string { return f.id }
+func (f failingSigner) Sign(string, []byte) ([]byte, error) {
+	return nil, errors.New("the audit log cannot be written")
+}
+
+// haltUnrecorded makes b's answers fail to open and a's audit log fail from the moment a halts
+// (test point "halting") to the end of that query; it returns the halt, with a stopped, its
+// state file holding the halt and its log proving none.
+func haltUnrecorded(t *testing.T, a, b *testNode, probe []float64) *Halt {
+	t.Helper()
+	ctx := ctxTimeout(t, 5*time.Minute)
+	signer := a.signer.key()
+	hook := func(_ context.Context, point string, _ error) {
+		if point == "halting" {
+			if err := a.audit.SetSigner(context.Background(), failingSigner{signer.SignerID()}); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	a.hook.Store(&hook)
+	cheat := func(tr []byte) {
+		tr[0] ^= 1
+		tr[labelBytesForTest] ^= 1
+	}
+	b.cheat.Store(&cheat)
+	_, err := a.Search(ctx, "beta", Probe{Raw: probe}, "")
+	a.hook.Store(nil)
+	if !errors.Is(err, ErrDeviated) {
+		t.Errorf("Search whose answer did not open, with the audit log failing: %v, want ErrDeviated among its errors", err)
+	}
+	if err := a.audit.SetSigner(ctx, signer); err != nil {
+		t.Fatal(err)
+	}
+	h := haltOf(t, a)
+	if h == nil {
+		t.Fatal("no halt")
+	}
+	a.stop(t)
+	for _, r := range records(t, a) {
+		if r.Action == audit.ActionPartnerHalted || r.Outcome == audit.OutcomeDeviated {
+			t.Fatalf("record %d proves the halt: the audit log did not fail", r.Seq)
+		}
+	}
+	return h
+}

@@ -175,7 +175,7 @@ func (n *Node) query(ctx context.Context, partnerName, method, reference string,
 	res.Elapsed = n.now().Sub(start)
 	n.met.traffic(p.name, res.BytesSent, res.BytesRecv)
 	if aerr := n.auditQuery(ctx, c, err); aerr != nil {
-		return nil, aerr
+		return nil, errors.Join(aerr, err) // the query's own error too: ErrDeviated, ErrHalted
 	}
 	crashPoint("querier-recorded")
 	if err != nil {

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/internal/atomicfile"
 )
@@ -34,6 +36,10 @@ type RebuildReport struct {
 	// not open, with no resume after it), configured or not: the new state keeps them halted
 	// (halt.go).
 	Halted []Halt
+	// Unresolved lists the querier's queries the log left pending: the rebuild halted their
+	// partners (they are among Halted), since the old state file may have held a halt by them
+	// (haltUnresolved).
+	Unresolved []string
 }
 
 // PartnerQuota is one partner's quota count.
@@ -59,17 +65,62 @@ func RebuildState(ctx context.Context, cfg *home.Config, opts Options) (*Rebuild
 		return nil, err
 	}
 	defer done()
+	unresolved, err := n.haltUnresolved(ctx, scan)
+	if err != nil {
+		n.audit.Close()
+		return nil, err
+	}
 	rep, err := n.rebuildState(scan)
 	if err != nil {
 		n.audit.Close()
 		return nil, err
 	}
+	rep.Unresolved = unresolved
 	entries := 0
 	for _, q := range rep.Quota {
 		entries += q.Used
 	}
 	_, err = n.audit.AppendLog(ctx, "state-rebuilt", uint64(entries))
 	return rep, errors.Join(err, n.audit.Close())
+}
+
+// haltUnresolved halts the partner of every querier's query the audit log leaves pending (a
+// crash, or a failed append, before its final record), unless the log already proves a halt of
+// that partner. The old state file may have held a halt by that query that the log does not
+// prove (its partner-halted record was never written), and it is not read: a damaged file can
+// send the storage engine into an endless loop. For each, it records the halt (partner-halted)
+// and then ends the query failed, as Open would; it returns their request IDs. An operator who
+// has checked the query resumes the partner.
+func (n *Node) haltUnresolved(ctx context.Context, scan *logScan) ([]string, error) {
+	var ids []string
+	for _, key := range scan.order {
+		rec, ok := scan.pending[key]
+		if !ok || rec.Role != audit.RoleQuerier {
+			continue
+		}
+		h, err := haltOfRecord(rec)
+		if err != nil {
+			return nil, err
+		}
+		outcome := audit.OutcomeFailed
+		if proved, halted := scan.halted[rec.Partner]; halted && bytes.Equal(proved.request, h.request) {
+			outcome = audit.OutcomeDeviated // as Open would end it (resolvePending)
+		} else if !halted && !scan.resumed[rec.Partner].lifts(h) {
+			h.at = n.now().UTC()
+			if err := n.recordHalt(ctx, rec.Partner, h); err != nil {
+				return nil, err
+			}
+			scan.halted[rec.Partner] = h
+			ids = append(ids, rec.RequestID)
+		}
+		ev := audit.Event{Partner: rec.Partner, Role: rec.Role, Purpose: rec.Purpose, RequestID: rec.RequestID,
+			Outcome: outcome, Epoch: rec.Epoch}
+		if _, err := n.audit.Append(ctx, audit.KindQuery, ev); err != nil {
+			return nil, fmt.Errorf("protocol: resolving the query %s left pending: %w", rec.RequestID, err)
+		}
+		delete(scan.pending, key)
+	}
+	return ids, nil
 }
 
 // rebuildState writes the new state file from what the scan of the audit log found.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/puente-id/puente/protocol"
@@ -65,6 +66,11 @@ func runStateRebuild(ctx context.Context, st *stdio, fs *flag.FlagSet, args []st
 		fmt.Fprintf(st.out, "  %d queries of %s within the window of its quota (%s)\n", q.Used, q.Partner, q.Quota)
 	}
 	for _, h := range rep.Halted {
+		if slices.Contains(rep.Unresolved, h.RequestID) {
+			fmt.Fprintf(st.out, "  queries to %s are halted: query %s was left pending (a crash, or its record failed), and the old state file, "+
+				"not read, may have halted them by it; check the query, then `puente partner resume -partner %s`\n", h.Partner, h.RequestID, h.Partner)
+			continue
+		}
 		fmt.Fprintf(st.out, "  queries to %s stay halted: its answer to query %s (%s) did not open\n", h.Partner, h.RequestID, h.At.UTC().Format(time.RFC3339))
 	}
 	fmt.Fprintf(st.out, "requests signed before %s are refused as possible replays (the nonces seen before are lost)\n", rep.Since.UTC().Format(time.RFC3339))
