@@ -155,6 +155,7 @@ func TestEventValidation(t *testing.T) {
 		"deviated with decision":     {KindQuery, func() Event { e := good; e.Outcome = OutcomeDeviated; return e }()},
 		"resumed without partner":    {KindKey, Event{Action: ActionPartnerResumed}},
 		"halted without partner":     {KindKey, Event{Action: ActionPartnerHalted, RequestID: strings.Repeat("ab", 16)}},
+		"unresolved, no request ID":  {KindKey, Event{Action: ActionPartnerHaltedUnresolved, Partner: "co"}},
 		"halted without request ID":  {KindKey, Event{Action: ActionPartnerHalted, Partner: "co"}},
 		"halted, bad request ID":     {KindKey, Event{Action: ActionPartnerHalted, Partner: "co", RequestID: "0.9234"}},
 		"request ID on a key record": {KindKey, Event{Action: "epoch-begun", Partner: "co", RequestID: strings.Repeat("ab", 16)}},
@@ -187,6 +188,7 @@ func TestEventValidation(t *testing.T) {
 	deviated := Event{Partner: "co-migracion", Role: RoleQuerier, Purpose: "border-check", RequestID: id, Outcome: OutcomeDeviated}
 	mustAppend(t, w, KindQuery, deviated)
 	mustAppend(t, w, KindKey, Event{Partner: "co-migracion", Action: ActionPartnerHalted, RequestID: id, Epoch: 3})
+	mustAppend(t, w, KindKey, Event{Partner: "co-migracion", Action: ActionPartnerHaltedUnresolved, RequestID: id, Epoch: 3})
 	mustAppend(t, w, KindKey, Event{Partner: "co-migracion", Action: ActionPartnerResumed, RequestID: id})
 	mustAppend(t, w, KindKey, Event{Partner: "co-migracion", Action: ActionPartnerResumed}) // as written before resumes named the halt
 }

@@ -49,7 +49,9 @@
 // sent or read, then with its end; a pending record without an end is a query a crash
 // interrupted. A querier's query whose answer did not open ends [OutcomeDeviated]: the node
 // halts its queries to that partner, proved by a key record [ActionPartnerHalted] (written as it
-// halts and again before each prune), until a key record [ActionPartnerResumed] names it. A
+// halts and again before each prune), until a key record [ActionPartnerResumed] names it; a
+// rebuild of its state file that finds a query left pending halts its partner without proof
+// ([ActionPartnerHaltedUnresolved]). A
 // querier's answered query carries the responder's signed audit head
 // ([Witness]), so each partner's log holds evidence of the other's. The refusals of an
 // unauthenticated source are summarised in one [KindRefusals] record per interval, with a count.

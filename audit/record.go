@@ -43,6 +43,14 @@ const ActionPartnerResumed = "partner-resumed"
 // prune never drops a halt's only proof.
 const ActionPartnerHalted = "partner-halted"
 
+// ActionPartnerHaltedUnresolved is the action of the key record a rebuild of a node's state
+// file writes when the log leaves a query of the node to a partner pending (a crash, or a failed
+// append, before its final record) and does not prove a halt of that partner: the old state file
+// may have held one by that query, which the rebuild cannot read, so it halts the partner
+// without knowing. It has the fields of [ActionPartnerHalted] and proves no deviation; it is
+// written again before every prune until [ActionPartnerResumed] names that request.
+const ActionPartnerHaltedUnresolved = "partner-halted-unresolved"
+
 // Role is this node's side of a query.
 type Role string
 

@@ -134,23 +134,23 @@ func (e *Event) validate(k Kind) error {
 		if e.Action == "" {
 			return fmt.Errorf("no action")
 		}
-		if (e.Action == ActionPartnerResumed || e.Action == ActionPartnerHalted) && e.Partner == "" {
+		halting := e.Action == ActionPartnerHalted || e.Action == ActionPartnerHaltedUnresolved
+		if (halting || e.Action == ActionPartnerResumed) && e.Partner == "" {
 			return fmt.Errorf("a %s record names no partner", e.Action)
 		}
-		if e.Action == ActionPartnerHalted && !ValidRequestID(e.RequestID) {
+		if halting && !ValidRequestID(e.RequestID) {
 			return fmt.Errorf("a %s record's request ID is not 32 lower-case hex digits", e.Action)
 		}
 		if e.Action == ActionPartnerResumed && e.RequestID != "" && !ValidRequestID(e.RequestID) {
 			return fmt.Errorf("a %s record's request ID is not 32 lower-case hex digits", e.Action)
 		}
-		if e.Action == ActionPartnerHalted && *e != (Event{Partner: e.Partner, Action: e.Action, RequestID: e.RequestID, Epoch: e.Epoch}) {
+		if halting && *e != (Event{Partner: e.Partner, Action: e.Action, RequestID: e.RequestID, Epoch: e.Epoch}) {
 			return fmt.Errorf("a %s record carries only the partner, the request ID and the epoch", e.Action)
 		}
 		if e.Action == ActionPartnerResumed && *e != (Event{Partner: e.Partner, Action: e.Action, RequestID: e.RequestID}) {
 			return fmt.Errorf("a %s record carries only the partner and the request ID of the halt it lifts", e.Action)
 		}
-		haltRecord := e.Action == ActionPartnerHalted || e.Action == ActionPartnerResumed
-		if e.Role != "" || e.Purpose != "" || (e.RequestID != "" && !haltRecord) ||
+		if e.Role != "" || e.Purpose != "" || (e.RequestID != "" && !halting && e.Action != ActionPartnerResumed) ||
 			e.Outcome != "" || e.Decision != "" || e.Refusal != "" {
 			return fmt.Errorf("query fields set on a key record")
 		}

@@ -132,7 +132,7 @@ func statusOfNode(s *protocol.Status) *pb.StatusResponse {
 			ParamSet: p.ParamSet, Enrolled: int64(p.Enrolled), GalleryEpoch: p.GalleryEpoch,
 			QuotaUsed: int64(p.QuotaUsed), QuotaLimit: p.QuotaLimit}
 		if h := p.Halted; h != nil {
-			ps.Halted = &pb.Halt{RequestId: h.RequestID, Time: timestamppb.New(h.At), Epoch: h.Epoch}
+			ps.Halted = &pb.Halt{RequestId: h.RequestID, Time: timestamppb.New(h.At), Epoch: h.Epoch, Unresolved: h.Unresolved}
 		}
 		out.Partners = append(out.Partners, ps)
 	}
@@ -150,7 +150,7 @@ func fromStatusResponse(r *pb.StatusResponse) *protocol.Status {
 			ParamSet: p.ParamSet, Enrolled: int(p.Enrolled), GalleryEpoch: p.GalleryEpoch,
 			QuotaUsed: int(p.QuotaUsed), QuotaLimit: p.QuotaLimit}
 		if h := p.Halted; h != nil {
-			ps.Halted = &protocol.Halt{Partner: p.Partner, RequestID: h.RequestId, At: h.Time.AsTime(), Epoch: h.Epoch}
+			ps.Halted = &protocol.Halt{Partner: p.Partner, RequestID: h.RequestId, At: h.Time.AsTime(), Epoch: h.Epoch, Unresolved: h.Unresolved}
 		}
 		out.Partners = append(out.Partners, ps)
 	}

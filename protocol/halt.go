@@ -31,8 +31,9 @@ import (
 // request ID and epoch) written as the halt is set, before the state file's entry, then the
 // query's own record (outcome deviated). The state file keeps the halt for a quick start; Open
 // restores a halt the log proves and the file lacks (a crash between the two, an older copy of
-// the file), a rebuild keeps every halt the log proves, and a crash before the query's record
-// ends the query deviated at the restart (resolvePending). Every prune records each halt in
+// the file), a rebuild keeps every halt the log proves and halts, unproved, the partner of a
+// query left pending (haltUnresolved), and a crash before the query's record ends the query
+// deviated at the restart (resolvePending). Every prune records each halt in
 // force again first (keepHalts), so that it never drops the only evidence. A halt stays when
 // its partner is taken out of the configuration. A resume is recorded (key action
 // partner-resumed, naming the halt's query) before the halt is lifted, and lifts only that halt.
@@ -43,9 +44,12 @@ var ErrHalted = errors.New("protocol: queries to the partner are halted")
 
 // halt is what the node keeps of the answer that halted a partner's queries.
 type halt struct {
-	request []byte // the query's request ID
-	at      time.Time
-	epoch   uint64
+	// unresolved marks a halt a rebuild of the state file made by a query left pending, which
+	// may or may not have halted the partner (haltUnresolved): it proves no deviation.
+	unresolved bool
+	request    []byte // the query's request ID
+	at         time.Time
+	epoch      uint64
 }
 
 // Halt describes a halt for operators: the query whose answer did not open and when.
@@ -54,14 +58,23 @@ type Halt struct {
 	RequestID string    `json:"request"`
 	At        time.Time `json:"at"`
 	Epoch     uint64    `json:"epoch"`
+	// Unresolved is set for a halt a rebuild of the state file made because query RequestID was
+	// left pending and may have halted the partner: nothing proves the partner deviated.
+	Unresolved bool `json:"unresolved,omitempty"`
 }
 
 func (h *halt) public(partner string) *Halt {
-	return &Halt{Partner: partner, RequestID: hex.EncodeToString(h.request), At: h.at, Epoch: h.epoch}
+	return &Halt{Partner: partner, RequestID: hex.EncodeToString(h.request), At: h.at, Epoch: h.epoch, Unresolved: h.unresolved}
 }
 
 // haltedError refuses a call to a halted partner.
 func haltedError(p *partner, h *halt) error {
+	if h.unresolved {
+		return fmt.Errorf("%w: %w: a rebuild of the state file (%s) found query %s to %s left pending, and could not tell whether its "+
+			"answer failed to open and halted %s (nothing proves it deviated); nothing more is sent to it until an operator who has "+
+			"checked stops this node and runs `puente partner resume -partner %s` (audited)",
+			ErrPrecondition, ErrHalted, h.at.UTC().Format(time.RFC3339), hex.EncodeToString(h.request), p.name, p.name, p.name)
+	}
 	return fmt.Errorf("%w: %w: %s's answer to query %s (%s) did not open, which proves it deviated from the protocol; "+
 		"nothing more is sent to it: raise it with the partner agency, then stop this node and run `puente partner resume -partner %s` (audited)",
 		ErrPrecondition, ErrHalted, p.name, hex.EncodeToString(h.request), h.at.UTC().Format(time.RFC3339), p.name)
@@ -94,7 +107,7 @@ func (n *Node) haltPartner(p *partner, c *queryCall) error {
 	case rerr != nil && serr != nil:
 		return fmt.Errorf("%w; nor stored in the state file (%v): it holds until this node stops", rerr, serr)
 	case rerr != nil:
-		return fmt.Errorf("%w; the state file keeps it (a rebuild of that file halts the partner again by the query left pending)", rerr)
+		return fmt.Errorf("%w; the state file keeps it", rerr)
 	case serr != nil:
 		return fmt.Errorf("protocol: the halt of queries to %s is not stored in the state file (the audit log's record restores it at the next start): %w", p.name, serr)
 	}
@@ -102,10 +115,14 @@ func (n *Node) haltPartner(p *partner, c *queryCall) error {
 	return nil
 }
 
-// recordHalt appends the key record partner-halted of h: the partner, the request ID and the
-// epoch of the query whose answer did not open.
+// recordHalt appends the key record of h: partner-halted (the partner, the request ID and the
+// epoch of the query whose answer did not open), or partner-halted-unresolved for a halt a
+// rebuild made.
 func (n *Node) recordHalt(ctx context.Context, partner string, h *halt) error {
 	ev := audit.Event{Partner: partner, Action: audit.ActionPartnerHalted, RequestID: hex.EncodeToString(h.request), Epoch: h.epoch}
+	if h.unresolved {
+		ev.Action = audit.ActionPartnerHaltedUnresolved
+	}
 	if _, err := n.audit.Append(ctx, audit.KindKey, ev); err != nil {
 		return fmt.Errorf("protocol: the halt of queries to %s is not recorded: %w", partner, err)
 	}
@@ -263,7 +280,8 @@ func (n *Node) stoppedHalts(scan *logScan) (_ map[string]*halt, closeState func(
 
 // The state file keeps one entry per halted partner in bucketHalted: the partner's name, then
 // the request ID, the time (Unix nanoseconds) and the epoch of the query whose answer did not
-// open.
+// open, then one byte, 1 for an unresolved halt (haltUnresolved) and 0 otherwise (absent in
+// entries written before it was).
 var bucketHalted = []byte("halted")
 
 const haltValueLen = wire.RequestIDLen + 8 + 8
@@ -276,10 +294,14 @@ func putHaltTx(tx *bolt.Tx, partner string, h *halt) error {
 	if len(h.request) != wire.RequestIDLen {
 		return fmt.Errorf("protocol: halt of %s: request ID of %d bytes", partner, len(h.request))
 	}
-	v := make([]byte, 0, haltValueLen)
+	v := make([]byte, 0, haltValueLen+1)
 	v = append(v, h.request...)
 	v = binary.BigEndian.AppendUint64(v, uint64(h.at.UnixNano()))
 	v = binary.BigEndian.AppendUint64(v, h.epoch)
+	v = append(v, 0)
+	if h.unresolved {
+		v[haltValueLen] = 1
+	}
 	b, err := tx.CreateBucketIfNotExists(bucketHalted)
 	if err != nil {
 		return err
@@ -325,14 +347,15 @@ func haltsTx(tx *bolt.Tx, path string) (map[string]*halt, error) {
 
 // parseHalt reads one entry of bucketHalted.
 func parseHalt(k, v []byte) (*halt, error) {
-	if !audit.ValidNodeName(string(k)) || len(v) != haltValueLen {
+	if !audit.ValidNodeName(string(k)) || len(v) != haltValueLen && (len(v) != haltValueLen+1 || v[haltValueLen] > 1) {
 		return nil, fmt.Errorf("halt entry of %d and %d bytes", len(k), len(v))
 	}
 	return &halt{request: bytes.Clone(v[:wire.RequestIDLen]), at: time.Unix(0, int64(binary.BigEndian.Uint64(v[wire.RequestIDLen:]))).UTC(),
-		epoch: binary.BigEndian.Uint64(v[wire.RequestIDLen+8:])}, nil
+		epoch: binary.BigEndian.Uint64(v[wire.RequestIDLen+8:]), unresolved: len(v) > haltValueLen && v[haltValueLen] == 1}, nil
 }
 
-// haltOfRecord is the halt a deviated query's audit record proves.
+// haltOfRecord is the halt a query's deviated record, a partner-halted record or a
+// partner-halted-unresolved record stands for.
 func haltOfRecord(rec *audit.Record) (*halt, error) {
 	id, err := hex.DecodeString(rec.RequestID)
 	if err != nil || len(id) != wire.RequestIDLen {
@@ -342,5 +365,5 @@ func haltOfRecord(rec *audit.Record) (*halt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("protocol: record %d: time: %w", rec.Seq, err)
 	}
-	return &halt{request: id, at: at.UTC(), epoch: rec.Epoch}, nil
+	return &halt{request: id, at: at.UTC(), epoch: rec.Epoch, unresolved: rec.Action == audit.ActionPartnerHaltedUnresolved}, nil
 }

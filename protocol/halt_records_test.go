@@ -4,6 +4,7 @@ package protocol
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"io/fs"
 	"os"
@@ -508,7 +509,7 @@ func TestResumeDoesNotLiftLaterHalt(t *testing.T) {
 // file and a stopped prune must all keep it.
 func TestHaltNotRecordedKeepsHalt(t *testing.T) {
 	ret, _ := policy.ParsePeriod("1m")
-	for _, then := range []string{"restart", "rebuild", "prune"} {
+	for _, then := range []string{"restart", "rebuild", "interrupted rebuild", "prune"} {
 		t.Run(then, func(t *testing.T) {
 			a, b, gal := haltPair(t, 81, 2)
 			ctx := ctxTimeout(t, 5*time.Minute)
@@ -522,18 +523,39 @@ func TestHaltNotRecordedKeepsHalt(t *testing.T) {
 				}
 				a.stop(t)
 				rebuildHalts(t, cfg, nil, h, "after the restart")
-			case "rebuild": // before any restart: the query is still pending in the log
+			case "rebuild", "interrupted rebuild": // before any restart: the query is still pending in the log
+				if then == "interrupted rebuild" { // a crash after the rebuild's record of the halt, before the query's
+					n, _, done, err := openStoppedLog(ctx, cfg, Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					id, _ := hex.DecodeString(h.RequestID)
+					err = n.recordHalt(ctx, "beta", &halt{request: id, at: time.Now(), epoch: h.Epoch, unresolved: true})
+					n.audit.Close()
+					done()
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
 				rep, err := RebuildState(ctx, cfg, Options{})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if len(rep.Halted) != 1 || rep.Halted[0].RequestID != h.RequestID || !slices.Equal(rep.Unresolved, []string{h.RequestID}) {
-					t.Errorf("rebuild: halted %+v, unresolved %v; want beta's halt by the pending query %s", rep.Halted, rep.Unresolved, h.RequestID)
+				if len(rep.Halted) != 1 || rep.Halted[0].RequestID != h.RequestID || !rep.Halted[0].Unresolved {
+					t.Errorf("rebuild: halted %+v; want beta's halt, unresolved, by the pending query %s", rep.Halted, h.RequestID)
 				}
+				var outcomes []audit.Outcome
+				unresolved := 0
 				for _, r := range records(t, a) {
-					if r.Kind == audit.KindQuery && r.RequestID == h.RequestID && r.Outcome == audit.OutcomeDeviated {
-						t.Errorf("record %d: the rebuild recorded the pending query deviated, which the log does not prove", r.Seq)
+					if r.Kind == audit.KindQuery && r.RequestID == h.RequestID {
+						outcomes = append(outcomes, r.Outcome)
 					}
+					if r.Action == audit.ActionPartnerHaltedUnresolved && r.RequestID == h.RequestID {
+						unresolved++
+					}
+				}
+				if !slices.Equal(outcomes, []audit.Outcome{audit.OutcomePending, audit.OutcomeFailed}) || unresolved != 1 {
+					t.Errorf("the query's records %v and %d partner-halted-unresolved records; want pending then failed (nothing proves a deviation), and one", outcomes, unresolved)
 				}
 			case "prune": // a stopped prune drops the pending record; only the state file held the halt
 				setRetention(t, a, "1m")
@@ -548,8 +570,12 @@ func TestHaltNotRecordedKeepsHalt(t *testing.T) {
 			}
 			b.cheat.Store(nil)
 			a.start(t)
-			if _, err := a.Search(ctx, "beta", Probe{Raw: gal[1]}, ""); !errors.Is(err, ErrHalted) {
+			_, err := a.Search(ctx, "beta", Probe{Raw: gal[1]}, "")
+			if !errors.Is(err, ErrHalted) {
 				t.Errorf("Search: %v, want ErrHalted", err)
+			}
+			if unresolved := strings.Contains(then, "rebuild"); err != nil && strings.Contains(err.Error(), "nothing proves it deviated") != unresolved {
+				t.Errorf("Search after %s: %v; want the refusal to say whether a deviation is proved", then, err)
 			}
 		})
 	}

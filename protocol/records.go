@@ -22,9 +22,10 @@ type logScan struct {
 	order   []string
 	// answered holds, per partner, the queries this node answered as responder.
 	answered map[string][]answered
-	// halted holds, per partner, the first of this node's queries to it whose answer did not
-	// open since the last resume of that partner, from its deviated record or from a
-	// partner-halted record that a prune wrote for it (halt.go).
+	// halted holds, per partner, the first halt of this node's queries to it since the last
+	// resume of that partner: from a partner-halted record (written as the node halts, and
+	// again before each prune), a query's deviated record, or a partner-halted-unresolved record
+	// a rebuild wrote (halt.go, haltUnresolved).
 	halted map[string]*halt
 	// resumed holds, per partner, the resumes recorded: the request IDs of the halts they
 	// lifted, and the time of the last resume that names none (written before resumes named
@@ -76,7 +77,7 @@ func (s *logScan) add(rec *audit.Record, _ string) error {
 		}
 	}
 	_, halted := s.halted[rec.Partner]
-	if !halted && rec.Kind == audit.KindKey && rec.Action == audit.ActionPartnerHalted {
+	if !halted && rec.Kind == audit.KindKey && (rec.Action == audit.ActionPartnerHalted || rec.Action == audit.ActionPartnerHaltedUnresolved) {
 		if h, err := haltOfRecord(rec); err == nil {
 			s.halted[rec.Partner] = h
 		}
@@ -215,7 +216,7 @@ func (n *Node) resolvePending(ctx context.Context, scan *logScan) error {
 		}
 		ev := audit.Event{Partner: rec.Partner, Role: rec.Role, Purpose: rec.Purpose, RequestID: rec.RequestID,
 			Outcome: audit.OutcomeFailed, Epoch: rec.Epoch}
-		if h, ok := halts[rec.Partner]; ok && rec.Role == audit.RoleQuerier && hex.EncodeToString(h.request) == rec.RequestID {
+		if h, ok := halts[rec.Partner]; ok && !h.unresolved && rec.Role == audit.RoleQuerier && hex.EncodeToString(h.request) == rec.RequestID {
 			ev.Outcome = audit.OutcomeDeviated
 		}
 		if _, err := n.audit.Append(ctx, audit.KindQuery, ev); err != nil {

@@ -32,14 +32,10 @@ type RebuildReport struct {
 	Since time.Time
 	// Replaced names the file the old state was moved to ("" if there was none).
 	Replaced string
-	// Halted lists the partners whose queries the audit log proves halted (an answer that did
-	// not open, with no resume after it), configured or not: the new state keeps them halted
-	// (halt.go).
+	// Halted lists the partners whose queries the audit log shows halted, with no resume after
+	// it, configured or not: by an answer that did not open, or, marked Unresolved, by a query
+	// the log left pending (haltUnresolved). The new state keeps them halted (halt.go).
 	Halted []Halt
-	// Unresolved lists the querier's queries the log left pending: the rebuild halted their
-	// partners (they are among Halted), since the old state file may have held a halt by them
-	// (haltUnresolved).
-	Unresolved []string
 }
 
 // PartnerQuota is one partner's quota count.
@@ -57,16 +53,17 @@ type PartnerQuota struct {
 // count starts from the evidence, not from zero), charges the same answers to the verification
 // limit of every reference (verifyFloorBucket: the log does not name references), and replaces the replay record with a floor:
 // requests signed before the rebuild are refused, since the nonces seen before it are lost. The
-// old file, if any, is kept beside the new one. The rebuild is recorded in the audit log (action
-// "state-rebuilt", with the number of quota entries).
+// old file, if any, is kept beside the new one, unread. Every halt the log shows stays, and a
+// query of this node the log leaves pending halts its partner, unproved (haltUnresolved). The
+// rebuild is recorded in the audit log (action "state-rebuilt", with the number of quota
+// entries).
 func RebuildState(ctx context.Context, cfg *home.Config, opts Options) (*RebuildReport, error) {
 	n, scan, done, err := openStoppedLog(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	unresolved, err := n.haltUnresolved(ctx, scan)
-	if err != nil {
+	if err := n.haltUnresolved(ctx, scan); err != nil {
 		n.audit.Close()
 		return nil, err
 	}
@@ -75,7 +72,6 @@ func RebuildState(ctx context.Context, cfg *home.Config, opts Options) (*Rebuild
 		n.audit.Close()
 		return nil, err
 	}
-	rep.Unresolved = unresolved
 	entries := 0
 	for _, q := range rep.Quota {
 		entries += q.Used
@@ -84,15 +80,15 @@ func RebuildState(ctx context.Context, cfg *home.Config, opts Options) (*Rebuild
 	return rep, errors.Join(err, n.audit.Close())
 }
 
-// haltUnresolved halts the partner of every querier's query the audit log leaves pending (a
-// crash, or a failed append, before its final record), unless the log already proves a halt of
+// haltUnresolved halts the partner of the first querier's query the audit log leaves pending (a
+// crash, or a failed append, before its final record), unless the log already shows a halt of
 // that partner. The old state file may have held a halt by that query that the log does not
 // prove (its partner-halted record was never written), and it is not read: a damaged file can
-// send the storage engine into an endless loop. For each, it records the halt (partner-halted)
-// and then ends the query failed, as Open would; it returns their request IDs. An operator who
-// has checked the query resumes the partner.
-func (n *Node) haltUnresolved(ctx context.Context, scan *logScan) ([]string, error) {
-	var ids []string
+// send the storage engine into an endless loop. It records the halt as unresolved
+// (partner-halted-unresolved: no deviation is proved) and then ends every pending querier's
+// query failed, or deviated when a halt the log proves names it, as Open would. An operator who
+// has checked resumes the partner.
+func (n *Node) haltUnresolved(ctx context.Context, scan *logScan) error {
 	for _, key := range scan.order {
 		rec, ok := scan.pending[key]
 		if !ok || rec.Role != audit.RoleQuerier {
@@ -100,27 +96,26 @@ func (n *Node) haltUnresolved(ctx context.Context, scan *logScan) ([]string, err
 		}
 		h, err := haltOfRecord(rec)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		outcome := audit.OutcomeFailed
-		if proved, halted := scan.halted[rec.Partner]; halted && bytes.Equal(proved.request, h.request) {
+		if proved, halted := scan.halted[rec.Partner]; halted && !proved.unresolved && bytes.Equal(proved.request, h.request) {
 			outcome = audit.OutcomeDeviated // as Open would end it (resolvePending)
 		} else if !halted && !scan.resumed[rec.Partner].lifts(h) {
-			h.at = n.now().UTC()
+			h.at, h.unresolved = n.now().UTC(), true
 			if err := n.recordHalt(ctx, rec.Partner, h); err != nil {
-				return nil, err
+				return err
 			}
 			scan.halted[rec.Partner] = h
-			ids = append(ids, rec.RequestID)
 		}
 		ev := audit.Event{Partner: rec.Partner, Role: rec.Role, Purpose: rec.Purpose, RequestID: rec.RequestID,
 			Outcome: outcome, Epoch: rec.Epoch}
 		if _, err := n.audit.Append(ctx, audit.KindQuery, ev); err != nil {
-			return nil, fmt.Errorf("protocol: resolving the query %s left pending: %w", rec.RequestID, err)
+			return fmt.Errorf("protocol: resolving the query %s left pending: %w", rec.RequestID, err)
 		}
 		delete(scan.pending, key)
 	}
-	return ids, nil
+	return nil
 }
 
 // rebuildState writes the new state file from what the scan of the audit log found.

@@ -312,7 +312,11 @@ func runStatus(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) 
 			return err
 		}
 		for _, p := range s.Partners {
-			if h := p.Halted; h != nil {
+			if h := p.Halted; h != nil && h.Unresolved {
+				fmt.Fprintf(st.out, "queries to %s are HALTED since %s: a rebuild of the state file found query %s left pending and could not tell "+
+					"whether it halted them (nothing proves a deviation); once checked, stop this node and run: puente partner resume -partner %s\n",
+					p.Partner, h.At.UTC().Format(time.RFC3339), h.RequestID, p.Partner)
+			} else if h != nil {
 				fmt.Fprintf(st.out, "queries to %s are HALTED since %s: its answer to query %s did not open (it deviated from the protocol); "+
 					"after settling it with the partner agency, stop this node and run: puente partner resume -partner %s\n",
 					p.Partner, h.At.UTC().Format(time.RFC3339), h.RequestID, p.Partner)

@@ -229,7 +229,11 @@ func runPartnerResume(ctx context.Context, st *stdio, fs *flag.FlagSet, args []s
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(st.out, "queries to %s resume (recorded in the audit log); they were halted since %s, when its answer to query %s did not open\n",
-		h.Partner, h.At.UTC().Format(time.RFC3339), h.RequestID)
+	why := "its answer to query " + h.RequestID + " did not open"
+	if h.Unresolved {
+		why = "a rebuild of the state file found query " + h.RequestID + " left pending"
+	}
+	fmt.Fprintf(st.out, "queries to %s resume (recorded in the audit log); they were halted since %s, when %s\n",
+		h.Partner, h.At.UTC().Format(time.RFC3339), why)
 	return nil
 }

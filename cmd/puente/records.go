@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/puente-id/puente/protocol"
@@ -13,7 +12,7 @@ import (
 // The commands that check and rebuild a node's records besides its audit log: its replay and
 // quota state and its galleries.
 func init() {
-	register(&command{name: "state rebuild", summary: "make state.db anew from what the audit log proves (quota used, replay floor); audited",
+	register(&command{name: "state rebuild", summary: "make state.db anew from what the audit log proves (quota used, replay floor, halts); audited",
 		usage: "[-home DIR]", examples: []string{"puente state rebuild -home /var/lib/puente   # with the node stopped"},
 		run: runStateRebuild})
 	register(&command{name: "gallery verify", summary: "open and check every sealed record of a partner's gallery; name the bad ones",
@@ -66,7 +65,7 @@ func runStateRebuild(ctx context.Context, st *stdio, fs *flag.FlagSet, args []st
 		fmt.Fprintf(st.out, "  %d queries of %s within the window of its quota (%s)\n", q.Used, q.Partner, q.Quota)
 	}
 	for _, h := range rep.Halted {
-		if slices.Contains(rep.Unresolved, h.RequestID) {
+		if h.Unresolved {
 			fmt.Fprintf(st.out, "  queries to %s are halted: query %s was left pending (a crash, or its record failed), and the old state file, "+
 				"not read, may have halted them by it; check the query, then `puente partner resume -partner %s`\n", h.Partner, h.RequestID, h.Partner)
 			continue

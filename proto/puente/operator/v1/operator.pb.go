@@ -1441,7 +1441,11 @@ type Halt struct {
 	// time is when the answer failed to open.
 	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
 	// epoch is the query's key epoch.
-	Epoch         uint64 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	Epoch uint64 `protobuf:"varint,3,opt,name=epoch,proto3" json:"epoch,omitempty"`
+	// unresolved is set for a halt a rebuild of the state file made because the query was left
+	// pending and may have halted the partner: nothing proves the partner deviated, and time is
+	// the rebuild's.
+	Unresolved    bool `protobuf:"varint,4,opt,name=unresolved,proto3" json:"unresolved,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1495,6 +1499,13 @@ func (x *Halt) GetEpoch() uint64 {
 		return x.Epoch
 	}
 	return 0
+}
+
+func (x *Halt) GetUnresolved() bool {
+	if x != nil {
+		return x.Unresolved
+	}
+	return false
 }
 
 // ShardStatus describes one shard and agreement the node holds.
@@ -2192,12 +2203,15 @@ const file_puente_operator_v1_operator_proto_rawDesc = "" +
 	"quota_used\x18\a \x01(\x03R\tquotaUsed\x12\x1f\n" +
 	"\vquota_limit\x18\b \x01(\tR\n" +
 	"quotaLimit\x120\n" +
-	"\x06halted\x18\t \x01(\v2\x18.puente.operator.v1.HaltR\x06halted\"k\n" +
+	"\x06halted\x18\t \x01(\v2\x18.puente.operator.v1.HaltR\x06halted\"\x8b\x01\n" +
 	"\x04Halt\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
-	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\"\xdd\x01\n" +
+	"\x05epoch\x18\x03 \x01(\x04R\x05epoch\x12\x1e\n" +
+	"\n" +
+	"unresolved\x18\x04 \x01(\bR\n" +
+	"unresolved\"\xdd\x01\n" +
 	"\vShardStatus\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x18\n" +
 	"\aserving\x18\x02 \x01(\bR\aserving\x12\x14\n" +
