@@ -52,7 +52,8 @@ type halt struct {
 	epoch      uint64
 }
 
-// Halt describes a halt for operators: the query whose answer did not open and when.
+// Halt describes a halt for operators: the query whose answer did not open and when (or, if
+// Unresolved, the query a rebuild found left pending and when it halted the partner).
 type Halt struct {
 	Partner   string    `json:"partner"`
 	RequestID string    `json:"request"`
@@ -161,8 +162,8 @@ func (n *Node) loadHalts(scan *logScan) error {
 // haltsInForce merges the halts of a state file with what the audit log proves, for every
 // partner, configured or not: a stored halt stays unless a resume recorded after it lifted it (a
 // crash between the resume's record and the state file's update: lifted names it), and a halt
-// the log proves (a deviated query, or a partner-halted record, with no resume after it) that the
-// file lacks is added (added names it).
+// the log shows (a deviated query, a partner-halted or partner-halted-unresolved record, with no
+// resume after it) that the file lacks is added (added names it).
 func haltsInForce(stored map[string]*halt, scan *logScan) (halts map[string]*halt, lifted, added []string) {
 	halts = map[string]*halt{}
 	for _, name := range slices.Sorted(maps.Keys(stored)) {
@@ -182,9 +183,9 @@ func haltsInForce(stored map[string]*halt, scan *logScan) (halts map[string]*hal
 	return halts, lifted, added
 }
 
-// keepHalts keeps the halts in force proved in the audit log across a prune: before the prune,
-// it records a key record partner-halted (the partner, the request ID and the epoch of the query
-// whose answer did not open) for each, whatever the time of the record that proved it so far
+// keepHalts keeps the halts in force shown in the audit log across a prune: before the prune,
+// it records each again (recordHalt: partner-halted, or partner-halted-unresolved), whatever
+// the time of the record that showed it so far
 // (the clock may have stepped back since the halt). A crash between these records and the prune
 // leaves records that say again what the log already proves.
 func (n *Node) keepHalts(ctx context.Context, halts map[string]*halt) error {
@@ -280,8 +281,8 @@ func (n *Node) stoppedHalts(scan *logScan) (_ map[string]*halt, closeState func(
 
 // The state file keeps one entry per halted partner in bucketHalted: the partner's name, then
 // the request ID, the time (Unix nanoseconds) and the epoch of the query whose answer did not
-// open, then one byte, 1 for an unresolved halt (haltUnresolved) and 0 otherwise (absent in
-// entries written before it was).
+// open, then, for an unresolved halt only (haltUnresolved), one byte 1 (a proved halt's entry
+// is as builds before unresolved halts wrote it).
 var bucketHalted = []byte("halted")
 
 const haltValueLen = wire.RequestIDLen + 8 + 8
@@ -298,9 +299,8 @@ func putHaltTx(tx *bolt.Tx, partner string, h *halt) error {
 	v = append(v, h.request...)
 	v = binary.BigEndian.AppendUint64(v, uint64(h.at.UnixNano()))
 	v = binary.BigEndian.AppendUint64(v, h.epoch)
-	v = append(v, 0)
 	if h.unresolved {
-		v[haltValueLen] = 1
+		v = append(v, 1)
 	}
 	b, err := tx.CreateBucketIfNotExists(bucketHalted)
 	if err != nil {
@@ -347,8 +347,11 @@ func haltsTx(tx *bolt.Tx, path string) (map[string]*halt, error) {
 
 // parseHalt reads one entry of bucketHalted.
 func parseHalt(k, v []byte) (*halt, error) {
-	if !audit.ValidNodeName(string(k)) || len(v) != haltValueLen && (len(v) != haltValueLen+1 || v[haltValueLen] > 1) {
+	if !audit.ValidNodeName(string(k)) || len(v) != haltValueLen && len(v) != haltValueLen+1 {
 		return nil, fmt.Errorf("halt entry of %d and %d bytes", len(k), len(v))
+	}
+	if len(v) == haltValueLen+1 && v[haltValueLen] != 1 {
+		return nil, fmt.Errorf("halt entry of %q: flag byte %d, want 1 (unresolved)", k, v[haltValueLen])
 	}
 	return &halt{request: bytes.Clone(v[:wire.RequestIDLen]), at: time.Unix(0, int64(binary.BigEndian.Uint64(v[wire.RequestIDLen:]))).UTC(),
 		epoch: binary.BigEndian.Uint64(v[wire.RequestIDLen+8:]), unresolved: len(v) > haltValueLen && v[haltValueLen] == 1}, nil

@@ -20,6 +20,9 @@ func TestLogScanHalts(t *testing.T) {
 	ph := func(q string) *audit.Record {
 		return &audit.Record{Kind: audit.KindKey, Time: at, Event: audit.Event{Partner: "x", Action: audit.ActionPartnerHalted, RequestID: id(q)}}
 	}
+	unres := func(q string) *audit.Record {
+		return &audit.Record{Kind: audit.KindKey, Time: at, Event: audit.Event{Partner: "x", Action: audit.ActionPartnerHaltedUnresolved, RequestID: id(q)}}
+	}
 	res := &audit.Record{Kind: audit.KindKey, Time: at, Event: audit.Event{Partner: "x", Action: audit.ActionPartnerResumed}}
 	for name, c := range map[string]struct {
 		recs []*audit.Record
@@ -32,6 +35,11 @@ func TestLogScanHalts(t *testing.T) {
 		"dev1 res ph1":     {[]*audit.Record{dev("1"), res, ph("1")}, id("1")},
 		"ph1 res ph1 res":  {[]*audit.Record{ph("1"), res, ph("1"), res}, ""},
 		"dev1 ph2 (first)": {[]*audit.Record{dev("1"), ph("2")}, id("1")},
+		"unres1":           {[]*audit.Record{unres("1")}, id("1") + " unresolved"},
+		"unres1 dev1":      {[]*audit.Record{unres("1"), dev("1")}, id("1")},
+		"unres1 ph1":       {[]*audit.Record{unres("1"), ph("1")}, id("1")},
+		"unres1 dev2":      {[]*audit.Record{unres("1"), dev("2")}, id("1") + " unresolved"},
+		"ph1 unres2":       {[]*audit.Record{ph("1"), unres("2")}, id("1")},
 	} {
 		s := newLogScan()
 		for _, r := range c.recs {
@@ -42,6 +50,9 @@ func TestLogScanHalts(t *testing.T) {
 		got := ""
 		if h, ok := s.halted["x"]; ok {
 			got = hex.EncodeToString(h.request)
+			if h.unresolved {
+				got += " unresolved"
+			}
 		}
 		if got != c.want {
 			t.Errorf("%s: halted %q, want %q", name, got, c.want)

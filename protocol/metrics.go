@@ -57,7 +57,7 @@ func NewMetrics() *Metrics {
 			Help:    "Search calls evaluated together (waiting calls of one partner answered in one batch), per evaluation.",
 			Buckets: prometheus.LinearBuckets(1, 1, 16)}),
 		halts: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "puente_partner_halted",
-			Help: "1 while this node's queries to the partner are halted because an answer of the partner did not open (it deviated from the protocol), else 0."},
+			Help: "1 while this node's queries to the partner are halted, because an answer of the partner did not open (it deviated from the protocol) or, unproved, because a rebuild of the state file found a query to it left pending; else 0."},
 			[]string{"partner"}),
 	}
 	r.MustRegister(m.queries, m.decisions, m.latency, m.quotaRefuse, m.bytes, m.shardCalls, m.shardTime, m.batches, m.halts,

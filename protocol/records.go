@@ -76,7 +76,12 @@ func (s *logScan) add(rec *audit.Record, _ string) error {
 			r.unnamed = t
 		}
 	}
-	_, halted := s.halted[rec.Partner]
+	cur, halted := s.halted[rec.Partner]
+	if halted && cur.unresolved && rec.Partner != "" && hex.EncodeToString(cur.request) == rec.RequestID &&
+		(rec.Action == audit.ActionPartnerHalted || rec.Kind == audit.KindQuery && rec.Outcome == audit.OutcomeDeviated) {
+		halted = false // proof, after all, of a halt first recorded unresolved (a rebuild, then Open on the old state file)
+		delete(s.halted, rec.Partner)
+	}
 	if !halted && rec.Kind == audit.KindKey && (rec.Action == audit.ActionPartnerHalted || rec.Action == audit.ActionPartnerHaltedUnresolved) {
 		if h, err := haltOfRecord(rec); err == nil {
 			s.halted[rec.Partner] = h

@@ -25,8 +25,8 @@ type PartnerStatus struct {
 	GalleryEpoch uint64 `json:"gallery_epoch"`
 	QuotaUsed    int    `json:"quota_used"`
 	QuotaLimit   string `json:"quota"`
-	// Halted is set while this node's queries to the partner are halted: an answer of the
-	// partner did not open (ErrHalted).
+	// Halted is set while this node's queries to the partner are halted (ErrHalted): an answer
+	// of the partner did not open, or (Halt.Unresolved) a rebuild found a query to it pending.
 	Halted *Halt `json:"halted,omitempty"`
 }
 

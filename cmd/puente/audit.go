@@ -279,7 +279,8 @@ func pruneKeysHome(ctx context.Context, dir string, ret policy.Period) (*protoco
 	// A node's home whose puente.hcl is missing would be pruned here without its halts: its
 	// log records queries, which a home of keys only never makes.
 	opts.Scan = func(rec *audit.Record, _ string) error {
-		if rec.Kind == audit.KindQuery || rec.Action == audit.ActionPartnerHalted || rec.Action == audit.ActionPartnerResumed {
+		if rec.Kind == audit.KindQuery || rec.Action == audit.ActionPartnerHalted || rec.Action == audit.ActionPartnerHaltedUnresolved ||
+			rec.Action == audit.ActionPartnerResumed {
 			return fmt.Errorf("%s records queries or their halts (record %d), so it is a node's, but %s is missing: restore the node's configuration, then prune",
 				n.AuditLog(), rec.Seq, home.ConfigFile(dir))
 		}

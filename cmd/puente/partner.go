@@ -24,7 +24,7 @@ func init() {
 		usage:    "[-home DIR] -card FILE",
 		examples: []string{"puente partner update -card co-migracion.card.json   # then confirm the changes by another channel and restart serve"},
 		run:      runPartnerUpdate})
-	register(&command{name: "partner resume", summary: "send queries to a partner again after its answer did not open and the node halted them (audited)",
+	register(&command{name: "partner resume", summary: "send queries to a partner again after the node halted them (its answer did not open, or a rebuild found a query left pending); audited",
 		usage:    "[-home DIR] -partner NAME",
 		examples: []string{"puente partner resume -partner co-migracion   # with the node stopped, once the deviation is settled with the partner agency"},
 		run:      runPartnerResume})

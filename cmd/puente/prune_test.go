@@ -42,15 +42,26 @@ func TestAuditPruneStopped(t *testing.T) {
 
 	// A node whose puente.hcl is missing is not taken for a home of keys only: its log records
 	// queries, and pruning it without its halts could drop their proof.
-	plain := filepath.Join(t.TempDir(), "us")
-	mustRunCmd(t, "init", "-home", plain, "-listen", "127.0.0.1:7443", "us-cbp")
-	appendQueryRecord(t, plain)
-	if err := os.Rename(filepath.Join(plain, "puente.hcl"), filepath.Join(plain, "puente.hcl.away")); err != nil {
-		t.Fatal(err)
-	}
-	code, _, errs = runCmd(t, "audit", "prune", "-home", plain)
-	if code == exitOK || !strings.Contains(errs, "records queries") {
-		t.Errorf("audit prune of a node without its puente.hcl: exit %d, %s; want a refusal", code, errs)
+	// The same when the log's only sign of queries is a halt (older query records pruned).
+	id := strings.Repeat("ab", 16)
+	for _, c := range []struct {
+		kind audit.Kind
+		ev   audit.Event
+	}{
+		{audit.KindQuery, audit.Event{Partner: "co-migracion", Role: audit.RoleResponder, Purpose: "border-check", RequestID: id,
+			Outcome: audit.OutcomeAnswered, Decision: audit.DecisionNotKnown, Epoch: 1}},
+		{audit.KindKey, audit.Event{Partner: "co-migracion", Action: audit.ActionPartnerHaltedUnresolved, RequestID: id, Epoch: 1}},
+	} {
+		plain := filepath.Join(t.TempDir(), "us")
+		mustRunCmd(t, "init", "-home", plain, "-listen", "127.0.0.1:7443", "us-cbp")
+		appendRecord(t, plain, c.kind, c.ev)
+		if err := os.Rename(filepath.Join(plain, "puente.hcl"), filepath.Join(plain, "puente.hcl.away")); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errs = runCmd(t, "audit", "prune", "-home", plain)
+		if code == exitOK || !strings.Contains(errs, "records queries") {
+			t.Errorf("audit prune of a node without its puente.hcl, whose log holds a %s record: exit %d, %s; want a refusal", c.kind, code, errs)
+		}
 	}
 	if err := os.Remove(filepath.Join(node, "state.db")); err != nil {
 		t.Fatal(err)
@@ -61,9 +72,8 @@ func TestAuditPruneStopped(t *testing.T) {
 	}
 }
 
-// appendQueryRecord appends to the log of the stopped node at dir the record of an answered
-// query, signed with the node's key.
-func appendQueryRecord(t *testing.T, dir string) {
+// appendRecord appends a record to the log of the stopped node at dir, signed with its key.
+func appendRecord(t *testing.T, dir string, kind audit.Kind, ev audit.Event) {
 	t.Helper()
 	ctx := context.Background()
 	cfg, err := loadConfig(dir)
@@ -87,9 +97,7 @@ func appendQueryRecord(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := audit.Event{Partner: "co-migracion", Role: audit.RoleResponder, Purpose: "border-check", RequestID: strings.Repeat("ab", 16),
-		Outcome: audit.OutcomeAnswered, Decision: audit.DecisionNotKnown, Epoch: 1}
-	if _, err := w.Append(ctx, audit.KindQuery, ev); err != nil {
+	if _, err := w.Append(ctx, kind, ev); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {

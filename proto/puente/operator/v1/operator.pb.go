@@ -1334,7 +1334,8 @@ type PartnerStatus struct {
 	// quota_limit is the quota ("N per PERIOD"; empty: none).
 	QuotaLimit string `protobuf:"bytes,8,opt,name=quota_limit,json=quotaLimit,proto3" json:"quota_limit,omitempty"`
 	// halted is set while the node's queries to the partner are halted because an answer of the
-	// partner did not open (it deviated from the protocol); `puente partner resume` lifts it.
+	// partner did not open (it deviated from the protocol) or, unproved (Halt.unresolved), because
+	// a rebuild of the state file found a query to it left pending; `puente partner resume` lifts it.
 	Halted        *Halt `protobuf:"bytes,9,opt,name=halted,proto3" json:"halted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
