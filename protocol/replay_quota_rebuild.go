@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -97,15 +98,19 @@ func (n *Node) haltUnresolved(ctx context.Context, scan *logScan) error {
 		if err != nil {
 			return err
 		}
-		end := pendingEnd(rec, scan.halted[rec.Partner]) // as Open would end it (resolvePending)
-		if _, halted := scan.halted[rec.Partner]; !halted && !scan.resumed[rec.Partner].lifts(h) {
+		outcome := audit.OutcomeFailed
+		if proved, halted := scan.halted[rec.Partner]; halted && !proved.unresolved && bytes.Equal(proved.request, h.request) {
+			outcome = audit.OutcomeDeviated // as Open would end it (resolvePending)
+		} else if !halted && !scan.resumed[rec.Partner].lifts(h) {
 			h.at, h.unresolved = n.now().UTC(), true
 			if err := n.recordHalt(ctx, rec.Partner, h); err != nil {
 				return err
 			}
 			scan.halted[rec.Partner] = h
 		}
-		if _, err := n.audit.Append(ctx, audit.KindQuery, end); err != nil {
+		ev := audit.Event{Partner: rec.Partner, Role: rec.Role, Purpose: rec.Purpose, RequestID: rec.RequestID,
+			Outcome: outcome, Epoch: rec.Epoch}
+		if _, err := n.audit.Append(ctx, audit.KindQuery, ev); err != nil {
 			return fmt.Errorf("protocol: resolving the query %s left pending: %w", rec.RequestID, err)
 		}
 		delete(scan.pending, key)
