@@ -318,7 +318,7 @@ func TestCeremonyCRSGrinding(t *testing.T) {
 		other := append([]byte(nil), c.crsMine...)
 		other[0] ^= 1
 		commit := &pb.CommitSeedPayload{CeremonyId: c.id, Commitment: sealed.Commitment, CrsContribution: other}
-		cc, _ := a.ceremonyClient(p)
+		cc, _ := a.ceremonyClient(context.Background(), p)
 		_, err = callRound(ctx, a.Node, p, pb.CeremonyService_CommitSeed_FullMethodName, c.epoch, commit,
 			func(h *pb.RequestHeader, sig []byte) (*pb.CommitSeedResponse, error) {
 				return cc.CommitSeed(ctx, &pb.CommitSeedRequest{Header: h, Payload: commit, Signature: sig})

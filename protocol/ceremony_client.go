@@ -234,8 +234,8 @@ func callRound[R signedResponse](ctx context.Context, n *Node, p *partner, metho
 	return resp, nil
 }
 
-func (n *Node) ceremonyClient(p *partner) (pb.CeremonyServiceClient, error) {
-	conn, err := n.client(p)
+func (n *Node) ceremonyClient(ctx context.Context, p *partner) (pb.CeremonyServiceClient, error) {
+	conn, err := n.client(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +244,7 @@ func (n *Node) ceremonyClient(p *partner) (pb.CeremonyServiceClient, error) {
 
 // clientHello proposes the ceremony with a commitment to this node's CRS contribution.
 func (n *Node) clientHello(ctx context.Context, p *partner, epoch uint64) (*ceremonyState, error) {
-	cc, err := n.ceremonyClient(p)
+	cc, err := n.ceremonyClient(ctx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +289,7 @@ func orEmpty[T any, P interface{ *T }](m P) P {
 // contribution, open the partner's, reveal ours, and check the partner's proof that it derived
 // the same secret.
 func (n *Node) clientSeed(ctx context.Context, p *partner, c *ceremonyState) error {
-	cc, err := n.ceremonyClient(p)
+	cc, err := n.ceremonyClient(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -340,7 +340,7 @@ func sameCeremony(a, b []byte) bool { return hmac.Equal(a, b) }
 // clientCommitShares runs CommitShares for round r: this node's commitments (and, in round 1,
 // the commitment to its key-check contribution) first; the partner's come back.
 func (n *Node) clientCommitShares(ctx context.Context, p *partner, c *ceremonyState, r he.Round) error {
-	cc, err := n.ceremonyClient(p)
+	cc, err := n.ceremonyClient(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -386,7 +386,7 @@ func (n *Node) clientCommitShares(ctx context.Context, p *partner, c *ceremonySt
 // clientCheck runs CheckKeys: both key-check contributions are opened, this node computes its
 // half of the joint key check of both key sets and checks the partner's digests.
 func (n *Node) clientCheck(ctx context.Context, p *partner, c *ceremonyState) error {
-	cc, err := n.ceremonyClient(p)
+	cc, err := n.ceremonyClient(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -424,7 +424,7 @@ func (n *Node) clientCheck(ctx context.Context, p *partner, c *ceremonyState) er
 // clientPrepare runs Prepare: the partner compares transcripts, checks this node's key-check
 // digests and prepares the epoch.
 func (n *Node) clientPrepare(ctx context.Context, p *partner, c *ceremonyState) error {
-	cc, err := n.ceremonyClient(p)
+	cc, err := n.ceremonyClient(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -445,7 +445,7 @@ func (n *Node) clientPrepare(ctx context.Context, p *partner, c *ceremonyState) 
 // sendAbort tells the partner to end a ceremony (best effort, with its own deadline: the
 // caller's context may be what ended).
 func (n *Node) sendAbort(ctx context.Context, p *partner, id []byte, epoch uint64, reason string) error {
-	cc, err := n.ceremonyClient(p)
+	cc, err := n.ceremonyClient(ctx, p)
 	if err != nil {
 		return err
 	}

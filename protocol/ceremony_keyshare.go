@@ -130,7 +130,7 @@ func shareKind(pl *pb.KeySharePayload) pb.HEObjectKind {
 // clientShare runs one key-share exchange as the initiator: make and send this node's share of
 // the step, receive and absorb the partner's.
 func (n *Node) clientShare(ctx context.Context, p *partner, c *ceremonyState, d int, step he.Step) error {
-	cc, err := n.ceremonyClient(p)
+	cc, err := n.ceremonyClient(ctx, p)
 	if err != nil {
 		return err
 	}

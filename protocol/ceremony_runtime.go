@@ -312,7 +312,7 @@ func (n *Node) outcomeOf(ctx context.Context, p *partner, id []byte, epoch uint6
 
 // sendCommit sends Commit for a prepared epoch to the partner.
 func (n *Node) sendCommit(ctx context.Context, p *partner, id []byte, epoch uint64) error {
-	cc, err := n.ceremonyClient(p)
+	cc, err := n.ceremonyClient(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -334,7 +334,7 @@ func (n *Node) sendCommit(ctx context.Context, p *partner, id []byte, epoch uint
 
 // queryOutcome asks the partner, the initiator of ceremony id, what became of it.
 func (n *Node) queryOutcome(ctx context.Context, p *partner, id []byte, epoch uint64) (pb.CeremonyOutcome, error) {
-	cc, err := n.ceremonyClient(p)
+	cc, err := n.ceremonyClient(ctx, p)
 	if err != nil {
 		return 0, err
 	}

@@ -24,7 +24,7 @@ import (
 func sendShare(t *testing.T, a *testNode, c *ceremonyState, d int, step he.Step, share []byte) codes.Code {
 	t.Helper()
 	p := c.p
-	cc, err := a.ceremonyClient(p)
+	cc, err := a.ceremonyClient(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestCeremonyRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	pl.ParamSetDigest[0] ^= 1
-	cc, _ := a.ceremonyClient(p)
+	cc, _ := a.ceremonyClient(context.Background(), p)
 	_, err = callRound(ctx, a.Node, p, pb.CeremonyService_Hello_FullMethodName, 1, pl,
 		func(h *pb.RequestHeader, sig []byte) (*pb.HelloResponse, error) {
 			return cc.Hello(ctx, &pb.HelloRequest{Header: h, Payload: pl, Signature: sig})
@@ -236,7 +236,7 @@ func finish(t *testing.T, a *testNode, c *ceremonyState) {
 func commitSeed(t *testing.T, a *testNode, p *partner, c *ceremonyState) *pb.SealedSeedPayload {
 	t.Helper()
 	ctx := ctxTimeout(t, time.Minute)
-	cc, err := a.ceremonyClient(p)
+	cc, err := a.ceremonyClient(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func commitSeed(t *testing.T, a *testNode, p *partner, c *ceremonyState) *pb.Sea
 func revealSeed(t *testing.T, a *testNode, p *partner, c *ceremonyState, sealed *pb.SealedSeedPayload) codes.Code {
 	t.Helper()
 	ctx := ctxTimeout(t, time.Minute)
-	cc, err := a.ceremonyClient(p)
+	cc, err := a.ceremonyClient(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func revealSeed(t *testing.T, a *testNode, p *partner, c *ceremonyState, sealed 
 // digests.
 func prepareWith(t *testing.T, a *testNode, c *ceremonyState, digest []byte) codes.Code {
 	t.Helper()
-	cc, _ := a.ceremonyClient(c.p)
+	cc, _ := a.ceremonyClient(context.Background(), c.p)
 	pl := &pb.PreparePayload{CeremonyId: c.id, TranscriptDigest: digest}
 	if c.check[0] != nil {
 		pl.CheckDigests = c.checkDigests()
@@ -308,7 +308,7 @@ func TestOlderProtocolRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc, _ := a.ceremonyClient(p)
+	cc, _ := a.ceremonyClient(context.Background(), p)
 	_, err = cc.Hello(ctx, &pb.HelloRequest{Header: h, Payload: pl, Signature: sig})
 	st, _ := status.FromError(err)
 	if st.Code() != codes.FailedPrecondition || !strings.Contains(st.Message(), "protocol version 1, this node version 2") {

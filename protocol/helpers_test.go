@@ -95,6 +95,7 @@ type heldPort struct {
 	lis   net.Listener
 	conns chan net.Conn
 	quit  chan struct{}
+	once  sync.Once
 }
 
 func holdPort(t testing.TB, lis net.Listener) *heldPort {
@@ -113,9 +114,12 @@ func holdPort(t testing.TB, lis net.Listener) *heldPort {
 			}
 		}
 	}()
-	t.Cleanup(func() { close(h.quit); lis.Close() })
+	t.Cleanup(h.close)
 	return h
 }
+
+// close releases the port: connections to it are refused from then on.
+func (h *heldPort) close() { h.once.Do(func() { close(h.quit); h.lis.Close() }) }
 
 // serving returns the listener of one Serve: closing it (as Serve's stop does) ends its Accept,
 // not the port.
@@ -181,6 +185,13 @@ func (tn *testNode) start(t testing.TB) {
 		t.Fatal(err)
 	}
 	tn.Node = n
+	if tn.port == nil { // down: bind the port again, now that the node is open
+		lis, err := net.Listen("tcp", tn.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tn.port = holdPort(t, lis)
+	}
 	if tn.lis == nil {
 		tn.lis = tn.port.serving()
 	}
@@ -204,6 +215,14 @@ func (tn *testNode) stop(t testing.TB) {
 		t.Errorf("%s: close: %v", tn.home, err)
 	}
 	tn.cancel, tn.lis = nil, nil
+}
+
+// down stops the node and releases its port, as a process that ended would: connections to
+// it are refused until the next start binds the port again, once the node is open.
+func (tn *testNode) down(t testing.TB) {
+	tn.stop(t)
+	tn.port.close()
+	tn.port = nil
 }
 
 // restart stops the node and opens it again from its files.

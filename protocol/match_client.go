@@ -237,7 +237,7 @@ func (n *Node) encryptProbe(k *epochKeys, probe Probe) (*he.Query, []byte, error
 func (n *Node) exchange(ctx context.Context, c *queryCall) error {
 	p, k := c.p, c.keys
 	method := methodName(c.method)
-	conn, err := n.client(p)
+	conn, err := n.client(ctx, p)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/home"
+	"github.com/puente-id/puente/internal/grpcconn"
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/keys/policy"
 )
@@ -127,8 +129,26 @@ func (p *partner) gallery() *galleryLink {
 	return p.gal
 }
 
-// client returns the connection to the partner's node, dialling it the first time.
-func (n *Node) client(p *partner) (*grpc.ClientConn, error) {
+// partnerConnectWait bounds how long a call waits for its partner's connection to be made
+// before it is sent anyway (and then fails with the transport's reason).
+const partnerConnectWait = 10 * time.Second
+
+// client returns the connection to the partner's node, dialling it the first time. A connection
+// that failed while the partner was down is tried again at once (grpcconn.Ready), so that a
+// partner that has restarted is reached by the next call rather than after gRPC's reconnection
+// backoff; if it is still unreachable, the call made on the connection fails with the
+// transport's reason ("connection refused"), which is what the operator needs to see.
+func (n *Node) client(ctx context.Context, p *partner) (*grpc.ClientConn, error) {
+	conn, err := n.dial(p)
+	if err != nil {
+		return nil, err
+	}
+	_ = grpcconn.Ready(ctx, conn, partnerConnectWait) // if it fails, so does the call, with the reason
+	return conn, nil
+}
+
+// dial returns the connection to the partner's node, made the first time.
+func (n *Node) dial(p *partner) (*grpc.ClientConn, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.conn != nil {

@@ -99,7 +99,7 @@ func (r *rawSearch) send(ctx context.Context, conn *grpc.ClientConn) codes.Code 
 // conn returns a's connection to its partner.
 func conn(t *testing.T, a *testNode, partner string) *grpc.ClientConn {
 	t.Helper()
-	c, err := a.client(a.partners[partner])
+	c, err := a.client(context.Background(), a.partners[partner])
 	if err != nil {
 		t.Fatal(err)
 	}

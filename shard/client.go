@@ -10,12 +10,12 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
 	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/internal/grpcconn"
 	pb "github.com/puente-id/puente/proto/puente/shard/v1"
 )
 
@@ -222,40 +222,10 @@ func sameID(a, b *pb.PartitionID) bool {
 // connectWait bounds how long a count waits for a shard's connection to be made.
 const connectWait = 10 * time.Second
 
-// connect makes sure shard i's connection is ready, or fails: a connection in transient
-// failure (the shard was down) is retried at once instead of after the reconnection backoff,
-// so that a restarted shard takes part in the next query. It waits on connection state
-// changes, within ctx and connectWait.
+// connect makes sure shard i's connection is ready, or fails (grpcconn.Ready): a restarted
+// shard takes part in the next query.
 func (p *Pool) connect(ctx context.Context, i int) error {
-	c := p.conns[i]
-	st := c.GetState()
-	if st == connectivity.Ready {
-		return nil
-	}
-	if st == connectivity.TransientFailure {
-		c.ResetConnectBackoff()
-	}
-	c.Connect()
-	ctx, cancel := context.WithTimeout(ctx, connectWait)
-	defer cancel()
-	tried := false
-	for {
-		switch st = c.GetState(); st {
-		case connectivity.Ready:
-			return nil
-		case connectivity.Connecting:
-			tried = true
-		case connectivity.TransientFailure:
-			if tried {
-				return status.Error(codes.Unavailable, "shard unreachable")
-			}
-		case connectivity.Shutdown:
-			return status.Error(codes.Unavailable, "connection closed")
-		}
-		if !c.WaitForStateChange(ctx, st) {
-			return status.FromContextError(ctx.Err()).Err()
-		}
-	}
+	return grpcconn.Ready(ctx, p.conns[i], connectWait)
 }
 
 // installChunk is the size of one Install message.
