@@ -100,14 +100,7 @@ func TestSelectiveFailureHaltsQueries(t *testing.T) {
 	a.restart(t)
 	stillHalted("after a restart")
 	a.stop(t)
-	st, err := openState(a.cfg.Path(a.cfg.StateFile), nil, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.deleteHalt("beta"); err != nil {
-		t.Fatal(err)
-	}
-	st.close()
+	deleteHalt(t, a)
 	a.start(t)
 	stillHalted("with a state file that lost the halt")
 	a.stop(t)

@@ -191,6 +191,17 @@ func (n *Node) checkStateAgainstLog(scan *logScan) error {
 	return nil
 }
 
+// pendingEnd is the final record of a query a crash left pending: failed, or, for a querier's
+// query that h, a proved halt of its partner (nil: none), names, deviated.
+func pendingEnd(rec *audit.Record, h *halt) audit.Event {
+	ev := audit.Event{Partner: rec.Partner, Role: rec.Role, Purpose: rec.Purpose, RequestID: rec.RequestID,
+		Outcome: audit.OutcomeFailed, Epoch: rec.Epoch}
+	if h != nil && !h.unresolved && rec.Role == audit.RoleQuerier && hex.EncodeToString(h.request) == rec.RequestID {
+		ev.Outcome = audit.OutcomeDeviated
+	}
+	return ev
+}
+
 // resolvePending ends every query a crash left pending with a failed record: the querier never
 // learned its decision; the responder never sent an answer (it records the answer before it
 // sends it) and gives back the query's quota reservation, if it made one. A querier's query
@@ -219,12 +230,7 @@ func (n *Node) resolvePending(ctx context.Context, scan *logScan) error {
 				}
 			}
 		}
-		ev := audit.Event{Partner: rec.Partner, Role: rec.Role, Purpose: rec.Purpose, RequestID: rec.RequestID,
-			Outcome: audit.OutcomeFailed, Epoch: rec.Epoch}
-		if h, ok := halts[rec.Partner]; ok && !h.unresolved && rec.Role == audit.RoleQuerier && hex.EncodeToString(h.request) == rec.RequestID {
-			ev.Outcome = audit.OutcomeDeviated
-		}
-		if _, err := n.audit.Append(ctx, audit.KindQuery, ev); err != nil {
+		if _, err := n.audit.Append(ctx, audit.KindQuery, pendingEnd(rec, halts[rec.Partner])); err != nil {
 			return fmt.Errorf("protocol: resolving the query %s a crash left pending: %w", rec.RequestID, err)
 		}
 	}

@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -98,19 +97,15 @@ func (n *Node) haltUnresolved(ctx context.Context, scan *logScan) error {
 		if err != nil {
 			return err
 		}
-		outcome := audit.OutcomeFailed
-		if proved, halted := scan.halted[rec.Partner]; halted && !proved.unresolved && bytes.Equal(proved.request, h.request) {
-			outcome = audit.OutcomeDeviated // as Open would end it (resolvePending)
-		} else if !halted && !scan.resumed[rec.Partner].lifts(h) {
+		end := pendingEnd(rec, scan.halted[rec.Partner]) // as Open would end it (resolvePending)
+		if _, halted := scan.halted[rec.Partner]; !halted && !scan.resumed[rec.Partner].lifts(h) {
 			h.at, h.unresolved = n.now().UTC(), true
 			if err := n.recordHalt(ctx, rec.Partner, h); err != nil {
 				return err
 			}
 			scan.halted[rec.Partner] = h
 		}
-		ev := audit.Event{Partner: rec.Partner, Role: rec.Role, Purpose: rec.Purpose, RequestID: rec.RequestID,
-			Outcome: outcome, Epoch: rec.Epoch}
-		if _, err := n.audit.Append(ctx, audit.KindQuery, ev); err != nil {
+		if _, err := n.audit.Append(ctx, audit.KindQuery, end); err != nil {
 			return fmt.Errorf("protocol: resolving the query %s left pending: %w", rec.RequestID, err)
 		}
 		delete(scan.pending, key)
