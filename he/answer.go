@@ -161,15 +161,22 @@ const openingCBits = 40
 // 2^-180, and still below 2^-40 if the noise were twice the measured
 // (docs/he-parameters.md). At 512 blocks it would be 8 standard
 // deviations, 2^-45 at the measured noise and no room for its estimate.
-const maxAnswerBlocks = 128
+// The threshold polynomial of StepHighTau leaves more noise (rms 2^-8.0
+// per block on puente-ckks-n15-v3): the same rule allows 64 blocks there.
+func (ps *ParamSet) maxAnswerBlocks() int {
+	if ps.spec.Step == StepHighTau {
+		return 64
+	}
+	return 128
+}
 
 // maxEntries is the largest number of gallery entries (all shards
-// together) one answer counts: maxAnswerBlocks blocks, within the
+// together) one answer counts: maxAnswerBlocks() blocks, within the
 // opening's window.
 func (ps *ParamSet) maxEntries() int {
 	logPer := ps.spec.LogCountScale + bits.Len(countGain) - bits.Len(uint(ps.Slots())) // log2 of an entry's units
 	window := 1 << uint(openingCBits-logPer)
-	return min(window, maxAnswerBlocks*ps.Slots())
+	return min(window, ps.maxAnswerBlocks()*ps.Slots())
 }
 
 // tagTolerance is log2 of the bound on the rerandomisation noise of the

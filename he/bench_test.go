@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -28,7 +29,10 @@ import (
 //	go test ./he -run '^$' -bench 'Search/N=100000/m=128$' -benchtime 1x -timeout 2h
 //
 // PUENTE_HE_NTT_BUDGET (bytes, default 4 GiB) bounds the NTT plaintexts the
-// gallery keeps ready; the rest is converted per query.
+// gallery keeps ready; the rest is converted per query. PUENTE_HE_BENCH_PARAMS
+// names the production set the benchmarks run on (default
+// puente-ckks-n15-v2); thresholds below a set's MinTau are raised to just
+// above it.
 
 const benchMaxDims = 512
 
@@ -41,12 +45,18 @@ var (
 
 func benchFixture(b *testing.B) (*he.ParamSet, *perf.Keys, *perf.Parties) {
 	benchOnce.Do(func() {
-		benchPS, _ = he.Lookup(he.N15V2)
+		name := os.Getenv("PUENTE_HE_BENCH_PARAMS")
+		if name == "" {
+			name = "puente-ckks-n15-v2"
+		}
+		var err error
+		if benchPS, err = he.LookupName(name); err != nil {
+			b.Fatal(err)
+		}
 		var crs he.KeySetID
 		if _, err := io.ReadFull(hetest.Reader(0), crs[:]); err != nil {
 			b.Fatal(err)
 		}
-		var err error
 		if benchKeys, _, err = perf.RunCeremony(benchPS, benchMaxDims, crs, hetest.Reader(1), hetest.Reader(2)); err != nil {
 			b.Fatal(err)
 		}
@@ -58,6 +68,11 @@ func benchFixture(b *testing.B) (*he.ParamSet, *perf.Keys, *perf.Parties) {
 		b.Fatal("benchmark ceremony failed")
 	}
 	return benchPS, benchKeys, benchParties
+}
+
+// benchThreshold is tau, or just above the lowest threshold ps serves.
+func benchThreshold(ps *he.ParamSet, tau float64) he.Threshold {
+	return he.Threshold{Tau: max(tau, math.Ceil(ps.MinTau()*1e4)/1e4)}
 }
 
 func nttBudget() int64 {
@@ -81,7 +96,7 @@ func benchSearch(b *testing.B, n, m int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	opts := he.Options{Threshold: he.Threshold{Tau: perf.DefaultTau}}
+	opts := he.Options{Threshold: benchThreshold(ps, perf.DefaultTau)}
 	debug.FreeOSMemory()
 	b.ResetTimer()
 	var enc, cpu, plain time.Duration
@@ -137,7 +152,7 @@ func BenchmarkOpen(b *testing.B) {
 	gal := hetest.UnitVectors(rng, 10, 128)
 	g, _ := he.Pack(ps, 128, gal, he.PackOptions{})
 	q, _ := qr.EncryptProbe(gal[0], hetest.Reader(6))
-	ans, sec, err := r.Respond(context.Background(), q, g, he.Options{Threshold: he.Threshold{Tau: 0.9}}, hetest.Reader(7))
+	ans, sec, err := r.Respond(context.Background(), q, g, he.Options{Threshold: benchThreshold(ps, 0.9)}, hetest.Reader(7))
 	if err != nil {
 		b.Fatal(err)
 	}

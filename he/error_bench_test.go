@@ -39,7 +39,7 @@ func benchError(b *testing.B, blocks, matches int) {
 	for i := 0; i < matches; i++ {
 		gal[i*(n/max(1, matches))] = perf.WithScore(rng, probe, 0.95)
 	}
-	th := he.Threshold{Tau: 0.5}
+	th := benchThreshold(ps, 0.5)
 	sum, _, inBand := plainCount(ps, th, probe, gal)
 	if inBand != 0 {
 		b.Fatalf("%d scores in the band", inBand)

@@ -22,6 +22,10 @@ var (
 	// one (fresh shares, fresh randomness).
 	ErrState = errors.New("he: ceremony out of order")
 
+	// ErrThresholdRange reports a threshold below the lowest one a
+	// parameter set serves (ParamSet.MinTau).
+	ErrThresholdRange = errors.New("he: threshold outside the parameter set's range")
+
 	// ErrUnknownParamSet reports a parameter-set ID this build does not know.
 	ErrUnknownParamSet = errors.New("he: unknown parameter set")
 

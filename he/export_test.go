@@ -189,3 +189,14 @@ func ParamSetOf(b []byte) (ParamSetID, error) {
 	}
 	return ParamSetID(binary.BigEndian.Uint16(b[6:8])), nil
 }
+
+// SignDomainEndForTest is the right end of the sign composite's domain: 1
+// for an odd composite.
+func (ps *ParamSet) SignDomainEndForTest() float64 { return ps.sign.beta }
+
+// DomainMarginForTest is how much of the domain MinTau leaves above the
+// highest score.
+const DomainMarginForTest = domainMargin
+
+// MaxScoreForTest bounds the score of a probe that passes the norm check.
+var MaxScoreForTest = maxScore

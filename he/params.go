@@ -21,6 +21,14 @@ const (
 	// and docs/he-parameters.md.
 	N15V2 ParamSetID = 0x0102
 
+	// N15V3 is the production set for thresholds τ ≥ 0.9233 (raw cosine
+	// and PolyProtect at FMR 10^-3 use 0.9234): the same ring, scales and
+	// band as N15V2, a threshold polynomial fitted to the scores such
+	// thresholds can meet (StepHighTau, depth 15 instead of 17), hence two
+	// levels fewer, and key-switching digits of five P primes instead of
+	// four: 16 levels, log QP = 847 <= 868.
+	N15V3 ParamSetID = 0x0103
+
 	// FirstTestID is the first ID reserved for insecure test sets. Sets
 	// with IDs at or above it are never returned by [Lookup] and must be
 	// marked Insecure.
@@ -56,6 +64,33 @@ type ParamSpec struct {
 	LogProbeScale   int // scale at which each copy of the probe is encoded
 	LogGalleryScale int // scale of the gallery plaintexts (coefficients fit in int32)
 	LogCountScale   int // scale of the count at level 0
+
+	Step StepPoly // the threshold polynomial, which fixes the threshold's depth and the thresholds the set serves
+}
+
+// StepPoly names a set's threshold polynomial: a composite approximation of
+// sign(x) on x = c·(s - τ) with the band |x| < 2^-11.
+type StepPoly uint8
+
+const (
+	// StepAnyTau is odd, of degrees 7, 15, 31, 31 (depth 17), within 2^-31
+	// of sign on [-1, -2^-11] ∪ [2^-11, 1]: every threshold.
+	StepAnyTau StepPoly = iota
+	// StepHighTau has a first component fitted to [-1, -2^-11] ∪
+	// [2^-11, 0.042], of degrees 7, 7, 15, 31 (depth 15), within 2^-31.2 of
+	// sign there: thresholds at which no score maps above 0.0405, which
+	// leaves 0.0015 of the domain for noise (τ ≥ 0.9233; ParamSet.MinTau).
+	StepHighTau
+)
+
+func (s StepPoly) spec() (signSpec, error) {
+	switch s {
+	case StepAnyTau:
+		return signA11, nil
+	case StepHighTau:
+		return signA11B042, nil
+	}
+	return signSpec{}, fmt.Errorf("he: unknown threshold polynomial %d", s)
 }
 
 // ParamSet is a validated, ready-to-use parameter set. It is immutable and
@@ -86,6 +121,30 @@ var n15v2Spec = ParamSpec{
 	LogCountScale:   31,
 }
 
+// n15v3Spec is n15v2Spec with the threshold primes of the two levels its
+// threshold polynomial does not use taken off (the last two, one above and one
+// below 2^33, so that the scale stays balanced) and a fifth P prime.
+var n15v3Spec = ParamSpec{
+	ID:   N15V3,
+	Name: "puente-ckks-n15-v3",
+	LogN: 15,
+	Q: []uint64{
+		0xffffffffffc0001, // q0 = 2^60 - 2^18 + 1: the answer's modulus (the opening reduces with additions)
+		0x200080001, 0x1fff60001, 0x200100001, 0x1fff00001, 0x1ffe60001, 0x2002e0001,
+		0x2004a0001, 0x1ffb60001, 0x1ffa20001, 0x1ff780001, 0x1ff740001, 0x1ff4a0001,
+		0x1ff2c0001, 0x200dc0001, 0x1ff2a0001, // 15 × 33 bits: the threshold
+		0xffffffff00001, // 52 bits: the scoring level (room for the projected probe's scale)
+	},
+	P: []uint64{ // 5 × 48 bits: key-switching digits of 5 primes (4 digits at the top level)
+		0xfffffffa0001, 0xfffffff00001, 0x10000001a0001, 0x10000001e0001, 0xffffffde0001,
+	},
+	LogScale:        33,
+	LogProbeScale:   40,
+	LogGalleryScale: 24,
+	LogCountScale:   31,
+	Step:            StepHighTau,
+}
+
 var builtin = map[ParamSetID]*ParamSet{}
 
 // Retired reports whether name is a released set this build refuses, and why.
@@ -95,11 +154,13 @@ func Retired(name string) (string, bool) {
 }
 
 func init() {
-	ps, err := NewParamSet(n15v2Spec)
-	if err != nil {
-		panic(err) // a built-in set that does not validate is a programming error
+	for _, spec := range []ParamSpec{n15v2Spec, n15v3Spec} {
+		ps, err := NewParamSet(spec)
+		if err != nil {
+			panic(err) // a built-in set that does not validate is a programming error
+		}
+		builtin[spec.ID] = ps
 	}
-	builtin[N15V2] = ps
 }
 
 // Lookup returns the built-in parameter set with the given ID.
@@ -128,7 +189,11 @@ func (ps *ParamSet) Digest() [64]byte {
 	h := sha512.New()
 	fmt.Fprintf(h, "puente/he/param-set/v2\x00%d\x00%s\x00%v\x00%d\x00%v\x00%v\x00%d,%d,%d,%d\x00", ps.spec.ID, ps.spec.Name, ps.spec.Insecure, ps.spec.LogN, ps.params.Q(), ps.params.P(), ps.spec.LogScale, ps.spec.LogProbeScale, ps.spec.LogGalleryScale, ps.spec.LogCountScale)
 	o := ps.OpeningParams()
-	fmt.Fprintf(h, "sign %d %v %v\x00norm %d tol %g\x00opening %d %d %d %d\x00", signA11.logAlpha, signA11.degrees, signA11.coeffs, logNormWindow, normTolerance, o.Q, o.CBits, o.YBits, o.Tol)
+	step, _ := ps.spec.Step.spec() // NewParamSet checked it
+	fmt.Fprintf(h, "sign %d %v %v\x00norm %d tol %g\x00opening %d %d %d %d\x00", step.logAlpha, step.degrees, step.coeffs, logNormWindow, normTolerance, o.Q, o.CBits, o.YBits, o.Tol)
+	if step.beta != 0 { // (absent from the sets of an odd composite, whose digests are unchanged)
+		fmt.Fprintf(h, "sign domain end %g\x00answer blocks %d\x00", step.beta, ps.maxAnswerBlocks())
+	}
 	// The opening's messages: garbled circuit, transfer request and answer
 	// (their sizes name the construction: since the OT extension, they
 	// differ from the first release's direct transfers).
@@ -171,7 +236,11 @@ func NewParamSet(spec ParamSpec) (*ParamSet, error) {
 	if params.PCount() == 0 {
 		return nil, fmt.Errorf("he: parameter set %q: needs at least one P prime", spec.Name)
 	}
-	sign, err := newSignPoly(signA11)
+	step, err := spec.Step.spec()
+	if err != nil {
+		return nil, fmt.Errorf("he: parameter set %q: %w", spec.Name, err)
+	}
+	sign, err := newSignPoly(step)
 	if err != nil {
 		return nil, err
 	}

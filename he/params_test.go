@@ -12,32 +12,41 @@ import (
 )
 
 func TestProductionParamSet(t *testing.T) {
-	ps, err := he.Lookup(he.N15V2)
-	if err != nil {
-		t.Fatal(err)
+	for _, c := range []struct {
+		id         he.ParamSetID
+		maxEntries int // the decision's error bound (docs/he-parameters.md)
+	}{{he.N15V2, 1 << 22}, {he.N15V3, 1 << 21}} {
+		ps, err := he.Lookup(c.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info := ps.Info()
+		if info.Insecure || info.SecurityBits != 128 || info.LogN != 15 || info.Slots != 1<<15 {
+			t.Errorf("unexpected info %+v", info)
+		}
+		if info.LogQP > info.BoundLogQP || info.BoundLogQP != 868 {
+			t.Errorf("%s: log QP %.2f above the 128-bit bound %.0f", ps.Name(), info.LogQP, info.BoundLogQP)
+		}
+		if info.Levels != info.StepDepth+1 {
+			t.Errorf("%s: levels %d, want threshold depth %d + 1", ps.Name(), info.Levels, info.StepDepth)
+		}
+		if info.QueryBytes > 4<<20 || info.AnswerBytes > 1<<20 {
+			t.Errorf("%s: query %d bytes (budget 4 MiB), answer %d bytes (budget 1 MiB)", ps.Name(), info.QueryBytes, info.AnswerBytes)
+		}
+		if info.MaxEntries != c.maxEntries {
+			t.Errorf("%s: an answer counts %d entries, want %d (the decision's error bound)", ps.Name(), info.MaxEntries, c.maxEntries)
+		}
+		byName, err := he.LookupName(ps.Name())
+		if err != nil || byName != ps {
+			t.Errorf("LookupName(%q) = %v, %v", ps.Name(), byName, err)
+		}
 	}
-	info := ps.Info()
-	if info.Insecure || info.SecurityBits != 128 || info.LogN != 15 || info.Slots != 1<<15 {
-		t.Errorf("unexpected info %+v", info)
-	}
-	if info.LogQP > info.BoundLogQP || info.BoundLogQP != 868 {
-		t.Errorf("log QP %.2f above the 128-bit bound %.0f", info.LogQP, info.BoundLogQP)
-	}
-	if info.Levels != info.StepDepth+1 {
-		t.Errorf("levels %d, want threshold depth %d + 1", info.Levels, info.StepDepth)
-	}
-	if info.QueryBytes > 4<<20 || info.AnswerBytes > 1<<20 {
-		t.Errorf("query %d bytes (budget 4 MiB), answer %d bytes (budget 1 MiB)", info.QueryBytes, info.AnswerBytes)
-	}
-	if info.MaxEntries != 1<<22 {
-		t.Errorf("an answer counts %d entries, want 2^22 (128 blocks: the decision's error bound)", info.MaxEntries)
+	ps, _ := he.Lookup(he.N15V2)
+	if v3, _ := he.Lookup(he.N15V3); v3.Digest() == ps.Digest() {
+		t.Errorf("the two production sets have the same digest")
 	}
 	if _, err := he.LookupName("puente-ckks-n15-v1"); !errors.Is(err, he.ErrUnknownParamSet) {
 		t.Errorf("the retired set: %v, want ErrUnknownParamSet", err)
-	}
-	byName, err := he.LookupName(ps.Name())
-	if err != nil || byName != ps {
-		t.Errorf("LookupName(%q) = %v, %v", ps.Name(), byName, err)
 	}
 	if _, err := he.Lookup(hetest.InsecureN12ID); !errors.Is(err, he.ErrUnknownParamSet) {
 		t.Errorf("Lookup of a test set: %v, want ErrUnknownParamSet", err)
@@ -64,6 +73,8 @@ func TestNewParamSetRefuses(t *testing.T) {
 		"insecure set claimed secure":   func(s *he.ParamSpec) { s.Insecure = false },
 		"secure set with a test ID":     func(s *he.ParamSpec) { s.ID = 7 },
 		"too few levels":                func(s *he.ParamSpec) { s.Q = s.Q[:10] },
+		"levels of another polynomial":  func(s *he.ParamSpec) { s.Step = he.StepHighTau },
+		"unknown threshold polynomial":  func(s *he.ParamSpec) { s.Step = 9 },
 		"scores above the scale":        func(s *he.ParamSpec) { s.LogProbeScale = 50 },
 		"gallery scale beyond int32":    func(s *he.ParamSpec) { s.LogGalleryScale = 30 },
 		"no P primes":                   func(s *he.ParamSpec) { s.P = nil },
@@ -80,28 +91,37 @@ func TestNewParamSetRefuses(t *testing.T) {
 	}
 }
 
+// TestSignPolynomialError checks each threshold polynomial on its domain, [-1, -α] ∪ [α, β]
+// with β = 1 for the odd composite: within 2^-31 of sign there, monotone through the band, and
+// 0 at x = 0 (a score exactly at τ), which a general first component must keep.
 func TestSignPolynomialError(t *testing.T) {
-	ps := hetest.InsecureN12()
-	alpha := math.Exp2(-float64(ps.LogAlphaForTest()))
-	var worst float64
-	const n = 1 << 20
-	for i := 0; i <= n; i++ {
-		x := alpha + (1-alpha)*float64(i)/n
-		worst = math.Max(worst, math.Abs(ps.SignForTest(x)-1))
-		worst = math.Max(worst, math.Abs(ps.SignForTest(-x)+1))
-	}
-	if worst > math.Exp2(-31) {
-		t.Errorf("composite sign error outside the band: 2^%.1f, want <= 2^-31", math.Log2(worst))
-	}
-	// Monotone through the band, so a score on the right side of tau is
-	// never decided on the wrong side of 1/2 by the polynomial itself.
-	prev := -2.0
-	for i := -1000; i <= 1000; i++ {
-		v := ps.SignForTest(alpha * float64(i) / 1000)
-		if v < prev {
-			t.Fatalf("sign approximation decreases at x = %g", alpha*float64(i)/1000)
-		}
-		prev = v
+	for _, ps := range []*he.ParamSet{hetest.InsecureN12(), hetest.InsecureN12HighTau()} {
+		t.Run(ps.Name(), func(t *testing.T) {
+			alpha := math.Exp2(-float64(ps.LogAlphaForTest()))
+			beta := ps.SignDomainEndForTest()
+			var worst float64
+			const n = 1 << 20
+			for i := 0; i <= n; i++ {
+				worst = math.Max(worst, math.Abs(ps.SignForTest(alpha+(beta-alpha)*float64(i)/n)-1))
+				worst = math.Max(worst, math.Abs(ps.SignForTest(-alpha-(1-alpha)*float64(i)/n)+1))
+			}
+			if worst > math.Exp2(-31) {
+				t.Errorf("composite sign error outside the band: 2^%.1f, want <= 2^-31", math.Log2(worst))
+			}
+			// Monotone through the band, so a score on the right side of tau is
+			// never decided on the wrong side of 1/2 by the polynomial itself.
+			prev := -2.0
+			for i := -1000; i <= 1000; i++ {
+				v := ps.SignForTest(alpha * float64(i) / 1000)
+				if v < prev {
+					t.Fatalf("sign approximation decreases at x = %g", alpha*float64(i)/1000)
+				}
+				prev = v
+			}
+			if v := ps.SignForTest(0); math.Abs(v) > 1e-12 {
+				t.Errorf("sign approximation at 0 is %g, want 0", v)
+			}
+		})
 	}
 }
 

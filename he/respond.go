@@ -228,7 +228,7 @@ func (r *Responder) check(q *Query, g *Gallery, opts *Options) error {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	return opts.Threshold.validate()
+	return opts.Threshold.validate(r.ps)
 }
 
 // toCollective turns the query into a ciphertext under s_Q + s_R:
@@ -321,7 +321,13 @@ func (r *Responder) thresholdBlocks(ctx context.Context, g *Gallery, rots [][]*r
 	return out, nil
 }
 
-// step maps scores s to x = c·s + d (absent slots to -63/64) and evaluates
+// absentX is where an absent slot's score is mapped: Step = 0 there, near
+// the domain's left end, so that the noise a probe with a huge component
+// adds there (the norm check's wrap, TestOneBitNormWrap) takes the slot
+// out of the domain and makes the count meaningless.
+const absentX = -63.0 / 64
+
+// step maps scores s to x = c·s + d (absent slots to absentX) and evaluates
 // the composite Step polynomial: 0/1 per slot, at level 0 and the count
 // scale. The powers of each component are computed with every evaluator
 // of evals; the rest runs on evals[0], with its key switches on all of
@@ -335,7 +341,12 @@ func (r *Responder) step(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, bl *block
 	// is then s·c' with c' = k·S_s/(q·Δ), within 2^-6 below c, so x stays
 	// in [-1, 1]. The polynomial evaluator gets its input at exactly the
 	// default scale, and the rescaling noise is relative to Δ.
+	//
+	// A set whose first component is a series in u = mul·x + add (a
+	// polynomial fitted to an asymmetric domain, signSpec) gets u the same
+	// way: c·mul in place of c, add to the offset.
 	c, _ := t.affine()
+	c *= ps.sign.mul
 	q := ps.params.Q()[ct.Level()]
 	delta := ps.params.DefaultScale()
 	k := uint64(math.Max(1, math.Floor(c*delta.Float64()*float64(q)/ct.Scale.Float64())))
@@ -347,7 +358,7 @@ func (r *Responder) step(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, bl *block
 		return nil, fmt.Errorf("he: rescale scores: %w", err)
 	}
 	ct.Scale = delta
-	d := -cEff * t.Tau
+	d := -cEff*t.Tau + ps.sign.add
 	if bl.absent == nil {
 		if err := eval.Add(ct, d, ct); err != nil {
 			return nil, fmt.Errorf("he: threshold offset: %w", err)
@@ -357,7 +368,7 @@ func (r *Responder) step(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, bl *block
 		for k := range bias {
 			bias[k] = d
 			if bl.absent[k] {
-				bias[k] = -63.0 / 64
+				bias[k] = ps.sign.mul*absentX + ps.sign.add
 			}
 		}
 		pt := ckks.NewPlaintext(ps.params, ct.Level())

@@ -32,7 +32,7 @@ import (
 //     as Respond does. The querier receives an [Answer] of the same form
 //     and size; the window of the count covers the entries of all shards.
 //
-// The bound of [maxAnswerBlocks] holds for all shards together: Finish
+// The bound of maxAnswerBlocks holds for all shards together: Finish
 // refuses partials whose blocks add up to more.
 
 // A Probe is a query as the responder's node forwards it to its shards: the
@@ -168,8 +168,8 @@ func ReadPartial(ps *ParamSet, b []byte) (*Partial, error) {
 	if len(b) != ps.partialWireSize() {
 		return nil, malformed(d.obj, "length", "got %d bytes, want %d", len(b), ps.partialWireSize())
 	}
-	if p.blocks > maxAnswerBlocks {
-		return nil, malformed(d.obj, "blocks", "%d exceed the %d an answer counts", p.blocks, maxAnswerBlocks)
+	if p.blocks > ps.maxAnswerBlocks() {
+		return nil, malformed(d.obj, "blocks", "%d exceed the %d an answer counts", p.blocks, ps.maxAnswerBlocks())
 	}
 	p.ct = ckks.NewCiphertext(ps.params, 1, answerLevel)
 	d.poly("c0", ps.qAt(answerLevel), p.ct.Value[0])
@@ -311,7 +311,7 @@ func (s *ShardEvaluator) Count(ctx context.Context, p *Probe, g *Gallery, opts O
 	case padDims(p.dims) > r.keys.maxDims:
 		return nil, mismatch("probe", "dims", "padded dims %d exceed the key set's %d", padDims(p.dims), r.keys.maxDims)
 	}
-	if err := opts.Threshold.validate(); err != nil {
+	if err := opts.Threshold.validate(r.ps); err != nil {
 		return nil, err
 	}
 	out := &Partial{ps: r.ps, id: r.keys.id, probe: p.digest}

@@ -34,7 +34,7 @@ var benchCommand = &command{
 
 // benchParams returns the parameter set puente-lab bench measures. Tests
 // replace it with an insecure test set; nothing else does.
-var benchParams = func() (*he.ParamSet, error) { return he.Lookup(he.N15V2) }
+var benchParams = func(name string) (*he.ParamSet, error) { return he.LookupName(name) }
 
 // allSizes are the gallery sizes of docs/performance.md.
 var allSizes = []perf.Size{{N: 10000, Dims: 128}, {N: 100000, Dims: 128}, {N: 1000000, Dims: 128}, {N: 100000, Dims: 512}}
@@ -44,6 +44,7 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	ms := fs.String("m", "128", "template dimensions, comma-separated (every size is run with every dimension)")
 	all := fs.Bool("all", false, "run the sizes of docs/performance.md: N = 10^4, 10^5, 10^6 at m = 128 and N = 10^5 at m = 512 (overrides -n and -m)")
 	asJSON := fs.Bool("json", false, "write JSON instead of the table")
+	params := fs.String("he-params", "puente-ckks-n15-v2", "production HE parameter set to measure (puente-ckks-n15-v3 needs -tau 0.9234 or above its lowest threshold)")
 	cfg := perf.Config{}
 	fs.IntVar(&cfg.Reps, "reps", 1, "encrypted searches per size (times are means)")
 	fs.Float64Var(&cfg.Tau, "tau", perf.DefaultTau, "threshold of the searches (the probe's one match scores 0.95)")
@@ -83,8 +84,11 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	case *e2eAlone && *e2eCalls == 0:
 		return usagef("-e2e-alone needs -e2e-calls")
 	}
-	if cfg.Params, err = benchParams(); err != nil {
-		return err
+	if cfg.Params, err = benchParams(*params); err != nil {
+		return usagef("-he-params: %v", err)
+	}
+	if lo := cfg.Params.MinTau(); cfg.Tau < lo {
+		return usagef("-tau %v is below %.4f, the lowest threshold %s serves", cfg.Tau, math.Ceil(lo*1e4)/1e4, cfg.Params.Name())
 	}
 	for _, s := range cfg.Sizes {
 		if s.Dims > cfg.Params.Slots()/2 {

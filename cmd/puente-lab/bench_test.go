@@ -19,7 +19,7 @@ import (
 func insecureBench(t *testing.T) {
 	t.Helper()
 	old := benchParams
-	benchParams = func() (*he.ParamSet, error) { return hetest.InsecureN12(), nil }
+	benchParams = func(string) (*he.ParamSet, error) { return hetest.InsecureN12(), nil }
 	t.Cleanup(func() { benchParams = old })
 }
 

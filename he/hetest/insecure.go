@@ -3,7 +3,6 @@
 package hetest
 
 import (
-	"fmt"
 	"sync"
 
 	"github.com/puente-id/puente/he"
@@ -11,34 +10,45 @@ import (
 
 // IDs of the insecure test sets.
 const (
-	InsecureN12ID he.ParamSetID = he.FirstTestID + 12
-	InsecureN11ID he.ParamSetID = he.FirstTestID + 11
+	InsecureN12ID        he.ParamSetID = he.FirstTestID + 12
+	InsecureN11ID        he.ParamSetID = he.FirstTestID + 11
+	InsecureN12HighTauID he.ParamSetID = he.FirstTestID + 0x32
+	InsecureN11HighTauID he.ParamSetID = he.FirstTestID + 0x31
 )
 
-// spec is the production set's spec on a ring too small for its modulus:
+// spec is a production set's spec on a ring too small for its modulus:
 // the same primes, levels, scales and circuit, no security at all.
-func spec(logN int, id he.ParamSetID) he.ParamSpec {
-	prod, err := he.Lookup(he.N15V2)
+func spec(prod he.ParamSetID, logN int, id he.ParamSetID, name string) he.ParamSpec {
+	ps, err := he.Lookup(prod)
 	if err != nil {
 		panic(err)
 	}
-	s := prod.Spec()
-	s.ID, s.Name, s.Insecure, s.LogN = id, fmt.Sprintf("INSECURE-test-n%d", logN), true, logN
+	s := ps.Spec()
+	s.ID, s.Name, s.Insecure, s.LogN = id, name, true, logN
 	return s
 }
 
 var (
-	once     sync.Once
-	n12, n11 *he.ParamSet
-	initErr  error
+	once                   sync.Once
+	n12, n11, n12hi, n11hi *he.ParamSet
+	initErr                error
 )
 
 func load() {
 	once.Do(func() {
-		if n12, initErr = he.NewParamSet(spec(12, InsecureN12ID)); initErr != nil {
-			return
+		for _, s := range []struct {
+			ps   **he.ParamSet
+			spec he.ParamSpec
+		}{
+			{&n12, spec(he.N15V2, 12, InsecureN12ID, "INSECURE-test-n12")},
+			{&n11, spec(he.N15V2, 11, InsecureN11ID, "INSECURE-test-n11")},
+			{&n12hi, spec(he.N15V3, 12, InsecureN12HighTauID, "INSECURE-test-n12-v3")},
+			{&n11hi, spec(he.N15V3, 11, InsecureN11HighTauID, "INSECURE-test-n11-v3")},
+		} {
+			if *s.ps, initErr = he.NewParamSet(s.spec); initErr != nil {
+				return
+			}
 		}
-		n11, initErr = he.NewParamSet(spec(11, InsecureN11ID))
 	})
 	if initErr != nil {
 		panic(initErr)
@@ -50,3 +60,11 @@ func InsecureN12() *he.ParamSet { load(); return n12 }
 
 // InsecureN11 returns an INSECURE set with ring degree 2^11 (2048 slots).
 func InsecureN11() *he.ParamSet { load(); return n11 }
+
+// InsecureN12HighTau returns an INSECURE set with ring degree 2^12 and the
+// circuit of he.N15V3: thresholds τ ≥ he.N15V3's MinTau only.
+func InsecureN12HighTau() *he.ParamSet { load(); return n12hi }
+
+// InsecureN11HighTau returns an INSECURE set with ring degree 2^11 and the
+// circuit of he.N15V3.
+func InsecureN11HighTau() *he.ParamSet { load(); return n11hi }

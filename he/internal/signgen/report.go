@@ -11,29 +11,43 @@ import (
 
 // report prints, for a composite of the given degrees, the band each stage leaves to the next
 // (as log2 of alpha) and the worst |sign(x) - p(x)| on 2^20 points of [-1, -alpha] ∪
-// [alpha, beta]. With beta = 1 the composite is the one main writes. With beta < 1 the first
-// stage is fitted on that asymmetric domain as a general polynomial (odd and even terms), by
-// Lawson's iteratively reweighted least squares in float64 (adequate for small degrees): a
-// score x = c'·(s - τ) never exceeds c'·(s_max - τ), so the positive side of the domain is short
-// when τ is near 1, and a first stage that spends no effort on (beta, 1] separates the band
-// better. The later stages are Lattigo's multi-interval Remez, as in main.
+// [alpha, beta].
 func report(logAlpha float64, logMargin int, beta float64, deg []int) {
+	stages, bands, err := fit(logAlpha, logMargin, beta, deg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fl := floats(stages)
+	fmt.Printf("degrees %v (depth %d) on [-1, -2^-%g] ∪ [2^-%g, %g]: stage bands 2^%.2f; worst |sign - p| on 2^20 points 2^%.1f\n",
+		degreesOf(fl), depth(degreesOf(fl)), logAlpha, logAlpha, beta, bands, math.Log2(worstError(fl, math.Exp2(-logAlpha), beta)))
+}
+
+// fit returns the Chebyshev coefficients of each stage of the composite, each normalised for
+// the next, and the band each stage leaves to the next (as log2). With beta = 1 it is the
+// composite Lattigo's minimax package makes (main). With beta < 1 the first stage is fitted on
+// the asymmetric domain [-1, -alpha] ∪ [alpha, beta] as a general polynomial (odd and even
+// terms), by Lawson's iteratively reweighted least squares in float64 (adequate for small
+// degrees): a score x = c'·(s - τ) never exceeds c'·(s_max - τ), so the positive side of the
+// domain is short when τ is near 1, and a first stage that spends no effort on (beta, 1]
+// separates the band better. The later stages are Lattigo's multi-interval Remez, as in main.
+func fit(logAlpha float64, logMargin int, beta float64, deg []int) ([][]*big.Float, []float64, error) {
 	const prec = 256
 	alpha := math.Exp2(-logAlpha)
 	e := math.Exp2(-float64(logMargin))
-	var stages [][]float64 // Chebyshev coefficients of each stage, normalised for the next
+	var stages [][]*big.Float
 	var bands []float64
 	var lo, hi float64 // the next stage's domain: [-hi, -lo] ∪ [lo, hi]
 	if beta < 1 {
-		c, worst := lawson(deg[0], alpha, beta+e)
+		c, worst := lawson(deg[0], alpha, beta, e)
 		if worst >= 1 {
-			fmt.Printf("first stage of degree %d on [-1, -2^-%g] ∪ [2^-%g, %g]: no separation (worst error %.4f)\n", deg[0], logAlpha, logAlpha, beta, worst)
-			return
+			return nil, nil, fmt.Errorf("first stage of degree %d on [-1, -2^-%g] ∪ [2^-%g, %g]: no separation (worst error %.4f)", deg[0], logAlpha, logAlpha, beta, worst)
 		}
+		bc := make([]*big.Float, len(c))
 		for j := range c {
-			c[j] /= 1 + worst + e
+			bc[j] = new(big.Float).SetPrec(prec).SetFloat64(c[j] / (1 + worst + e))
 		}
-		stages = append(stages, c)
+		stages = append(stages, bc)
 		lo, hi = (1-worst-e)/(1+worst+e), 1
 		deg = deg[1:]
 	}
@@ -61,13 +75,35 @@ func report(logAlpha float64, logMargin int, beta float64, deg []int) {
 		if i < len(deg)-1 {
 			norm = 1 + maxErr + e
 		}
-		c := make([]float64, d+1)
+		c := make([]*big.Float, d+1)
 		for j := range c {
-			v, _ := new(big.Float).Quo(r.Coeffs[j], big.NewFloat(norm)).Float64()
-			c[j] = v
+			c[j] = new(big.Float).SetPrec(prec).Quo(r.Coeffs[j], new(big.Float).SetPrec(prec).SetFloat64(norm))
 		}
 		stages = append(stages, c)
 		lo, hi = (1-minErr-e)/norm, 1
+	}
+	return stages, bands, nil
+}
+
+// floats returns the stages' coefficients in float64.
+func floats(stages [][]*big.Float) [][]float64 {
+	out := make([][]float64, len(stages))
+	for i, c := range stages {
+		out[i] = make([]float64, len(c))
+		for j, v := range c {
+			out[i][j], _ = v.Float64()
+		}
+	}
+	return out
+}
+
+// worstError is the composite's worst |sign(x) - p(x)| on 2^20 points of [-1, -alpha] ∪
+// [alpha, beta]. With beta < 1 the first stage is a series in u = (2x + 1 - beta)/(1 + beta)
+// (lawson).
+func worstError(stages [][]float64, alpha, beta float64) float64 {
+	mul, add := 1.0, 0.0
+	if beta < 1 {
+		mul, add = 2/(1+beta), (1-beta)/(1+beta)
 	}
 	worst := 0.0
 	const n = 1 << 19
@@ -78,15 +114,14 @@ func report(logAlpha float64, logMargin int, beta float64, deg []int) {
 				end = beta
 			}
 			x := side * (alpha + (end-alpha)*float64(k)/n)
-			y := x
+			y := mul*x + add
 			for _, c := range stages {
 				y = chebyshev(c, y)
 			}
 			worst = max(worst, math.Abs(y-side))
 		}
 	}
-	fmt.Printf("degrees %v (depth %d) on [-1, -2^-%g] ∪ [2^-%g, %g]: stage bands 2^%.2f; worst |sign - p| on 2^20 points 2^%.1f\n",
-		degreesOf(stages), depth(degreesOf(stages)), logAlpha, logAlpha, beta, bands, math.Log2(worst))
+	return worst
 }
 
 func degreesOf(stages [][]float64) []int {
@@ -106,30 +141,34 @@ func chebyshev(c []float64, x float64) float64 {
 	return x*b1 - b2 + c[0]
 }
 
-// lawson fits a degree-d polynomial (Chebyshev basis on [-1, 1]) to sign on [-1, -alpha] ∪
-// [alpha, beta] in the minimax sense, by Lawson's iteration on points dense near ±alpha, and
-// returns it with its worst error on those points.
-func lawson(d int, alpha, beta float64) ([]float64, float64) {
+// lawson fits a degree-d polynomial to sign on [-1 - e, -alpha] ∪ [alpha, beta + e] in the
+// minimax sense, by Lawson's iteration on points dense near ±alpha, and returns it with its
+// worst error on those points. The polynomial is a Chebyshev series in u = (2x + 1 - beta)/(1 +
+// beta), which maps [-1, beta] onto [-1, 1]: in x's own Chebyshev basis its coefficients would
+// be in the thousands, cancelling each other, and the evaluation's noise would be multiplied
+// by them. It vanishes at x = 0 (its basis is T_j(u) - T_j(u(0)), j ≥ 1), so that the
+// composite, whose later stages are odd, maps x = 0 (a score exactly at τ) to 0, as the odd
+// composite does.
+func lawson(d int, alpha, beta, e float64) ([]float64, float64) {
+	u := func(x float64) float64 { return (2*x + 1 - beta) / (1 + beta) }
 	var xs, ys []float64
 	const n = 3000
 	for k := 0; k <= n; k++ {
-		u := float64(k) / n
-		g := alpha * math.Pow(1/alpha, u) // geometric from alpha to 1
-		xs, ys = append(xs, -g, -(alpha+(1-alpha)*u)), append(ys, -1, -1)
+		v := float64(k) / n
+		g := alpha * math.Pow(1/alpha, v) // geometric from alpha to 1
+		xs, ys = append(xs, -g, -(alpha+(1+e-alpha)*v)), append(ys, -1, -1)
 		if g <= beta {
 			xs, ys = append(xs, g), append(ys, 1)
 		}
-		xs, ys = append(xs, alpha+(beta-alpha)*u), append(ys, 1)
+		xs, ys = append(xs, alpha+(beta+e-alpha)*v), append(ys, 1)
 	}
-	T := make([][]float64, len(xs))
+	t0 := chebyshevBasis(d, u(0))
+	B := make([][]float64, len(xs)) // B[i][j-1] = T_j(u(x_i)) - T_j(u(0))
 	for i, x := range xs {
-		T[i] = make([]float64, d+1)
-		T[i][0] = 1
-		if d > 0 {
-			T[i][1] = x
-		}
-		for j := 2; j <= d; j++ {
-			T[i][j] = 2*x*T[i][j-1] - T[i][j-2]
+		t := chebyshevBasis(d, u(x))
+		B[i] = make([]float64, d)
+		for j := 1; j <= d; j++ {
+			B[i][j-1] = t[j] - t0[j]
 		}
 	}
 	w := make([]float64, len(xs))
@@ -139,16 +178,16 @@ func lawson(d int, alpha, beta float64) ([]float64, float64) {
 	var c []float64
 	worst := 0.0
 	for range 3000 {
-		A := make([][]float64, d+1)
-		b := make([]float64, d+1)
+		A := make([][]float64, d)
+		b := make([]float64, d)
 		for j := range A {
-			A[j] = make([]float64, d+1)
+			A[j] = make([]float64, d)
 		}
 		for i := range xs {
-			for j := 0; j <= d; j++ {
-				b[j] += w[i] * T[i][j] * ys[i]
-				for k := 0; k <= d; k++ {
-					A[j][k] += w[i] * T[i][j] * T[i][k]
+			for j := 0; j < d; j++ {
+				b[j] += w[i] * B[i][j] * ys[i]
+				for k := 0; k < d; k++ {
+					A[j][k] += w[i] * B[i][j] * B[i][k]
 				}
 			}
 		}
@@ -157,8 +196,8 @@ func lawson(d int, alpha, beta float64) ([]float64, float64) {
 		worst = 0
 		for i := range xs {
 			p := 0.0
-			for j := 0; j <= d; j++ {
-				p += c[j] * T[i][j]
+			for j := 0; j < d; j++ {
+				p += c[j] * B[i][j]
 			}
 			err := math.Abs(p - ys[i])
 			worst = max(worst, err)
@@ -169,7 +208,25 @@ func lawson(d int, alpha, beta float64) ([]float64, float64) {
 			w[i] /= sum
 		}
 	}
-	return c, worst
+	out := make([]float64, d+1) // c_0 = -Σ c_j T_j(u(0))
+	for j := 1; j <= d; j++ {
+		out[j] = c[j-1]
+		out[0] -= c[j-1] * t0[j]
+	}
+	return out, worst
+}
+
+// chebyshevBasis returns T_0(x) … T_d(x).
+func chebyshevBasis(d int, x float64) []float64 {
+	t := make([]float64, d+1)
+	t[0] = 1
+	if d > 0 {
+		t[1] = x
+	}
+	for j := 2; j <= d; j++ {
+		t[j] = 2*x*t[j-1] - t[j-2]
+	}
+	return t
 }
 
 // solve solves A x = b by Gaussian elimination with partial pivoting (A is small and
