@@ -376,6 +376,9 @@ func (c *Config) check() error {
 		if ps.Insecure() && !c.TestNode {
 			return fail(p.Line, "he_params %q is an INSECURE test parameter set; only a node with test_node = true may use it", p.HEParams)
 		}
+		if lo := ps.MinTau(); p.Threshold < lo {
+			return fail(p.Line, "partner %q: threshold %v is below %.4f, the lowest he_params %q serves; use puente-ckks-n15-v2, which serves every threshold", p.Name, p.Threshold, math.Ceil(lo*1e4)/1e4, p.HEParams)
+		}
 	}
 	return nil
 }

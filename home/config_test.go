@@ -115,6 +115,15 @@ func TestParseConfigErrors(t *testing.T) {
 			t.Errorf("%q -> %q: %v, want %q", tt.old, tt.new, err, tt.want)
 		}
 	}
+	// puente-ckks-n15-v3 serves thresholds from its MinTau (0.9233) only.
+	v3 := strings.Replace(goodConfig, `he_params = "puente-ckks-n15-v2"`, `he_params = "puente-ckks-n15-v3"`, 1)
+	if _, err := ParseConfig([]byte(v3), "c.hcl"); err != nil {
+		t.Errorf("puente-ckks-n15-v3 at threshold 0.9234: %v", err)
+	}
+	low := strings.Replace(v3, `threshold = 0.9234`, `threshold = 0.9`, 1)
+	if _, err := ParseConfig([]byte(low), "c.hcl"); err == nil || !strings.Contains(err.Error(), "threshold 0.9 is below 0.9233") {
+		t.Errorf("puente-ckks-n15-v3 at threshold 0.9: %v, want a refusal naming the lowest threshold it serves", err)
+	}
 	if _, err := ParseConfig([]byte("node = {{{"), "c.hcl"); err == nil {
 		t.Error("unparsable file accepted")
 	}

@@ -8,5 +8,7 @@ import (
 )
 
 func init() {
-	testParamSets = func() []*he.ParamSet { return []*he.ParamSet{hetest.InsecureN12(), hetest.InsecureN11()} }
+	testParamSets = func() []*he.ParamSet {
+		return []*he.ParamSet{hetest.InsecureN12(), hetest.InsecureN11(), hetest.InsecureN12HighTau(), hetest.InsecureN11HighTau()}
+	}
 }
