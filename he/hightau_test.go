@@ -42,9 +42,21 @@ func TestMinTau(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p, err := f.r.Prepare(q, hetest.Reader(93))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shard, err := he.NewShardEvaluator(f.keys.Eval)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tau := range []float64{lo - 1e-4, 0.5, -0.9} {
-		if _, _, err := f.r.Respond(context.Background(), q, g, he.Options{Threshold: he.Threshold{Tau: tau}}, hetest.Reader(92)); !errors.Is(err, he.ErrThresholdRange) {
+		opts := he.Options{Threshold: he.Threshold{Tau: tau}}
+		if _, _, err := f.r.Respond(context.Background(), q, g, opts, hetest.Reader(92)); !errors.Is(err, he.ErrThresholdRange) {
 			t.Errorf("τ = %v on %s: %v, want ErrThresholdRange", tau, ps.Name(), err)
+		}
+		if _, err := shard.Count(context.Background(), p, g, opts); !errors.Is(err, he.ErrThresholdRange) {
+			t.Errorf("a shard's count at τ = %v on %s: %v, want ErrThresholdRange", tau, ps.Name(), err)
 		}
 	}
 }

@@ -151,7 +151,7 @@ func (t Threshold) validate(ps *ParamSet) error {
 		return fmt.Errorf("he: threshold %v outside (-1, 1)", t.Tau)
 	}
 	if lo := ps.MinTau(); t.Tau < lo {
-		return fmt.Errorf("%w: threshold %v is below %.4f, the lowest parameter set %s serves (its threshold polynomial is fitted to the scores above it)", ErrThresholdRange, t.Tau, math.Ceil(lo*1e4)/1e4, ps.Name())
+		return fmt.Errorf("%w: threshold %v is below %.4f, the lowest that parameter set %s serves (its threshold polynomial is fitted to the scores of higher thresholds)", ErrThresholdRange, t.Tau, math.Ceil(lo*1e4)/1e4, ps.Name())
 	}
 	return nil
 }
