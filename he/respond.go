@@ -364,11 +364,11 @@ func (r *Responder) step(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, bl *block
 			return nil, fmt.Errorf("he: threshold offset: %w", err)
 		}
 	} else {
-		bias := make([]float64, ps.Slots())
+		bias, absent := make([]float64, ps.Slots()), ps.sign.mul*absentX+ps.sign.add
 		for k := range bias {
 			bias[k] = d
 			if bl.absent[k] {
-				bias[k] = ps.sign.mul*absentX + ps.sign.add
+				bias[k] = absent
 			}
 		}
 		pt := ckks.NewPlaintext(ps.params, ct.Level())

@@ -64,12 +64,7 @@ func main() {
 
 	var coeffs [][]*big.Float
 	if *beta == 1 {
-		// The Remez implementation reports its progress on stdout; keep it off
-		// the generated file.
-		stdout := os.Stdout
-		os.Stdout, _ = os.Open(os.DevNull)
-		coeffs = minimax.GenMinimaxCompositePolynomial(256, *logAlpha, *logMargin, deg, bignum.Sign)
-		os.Stdout = stdout
+		quietly(func() { coeffs = minimax.GenMinimaxCompositePolynomial(256, *logAlpha, *logMargin, deg, bignum.Sign) })
 	} else {
 		var err error
 		if coeffs, _, err = fit(float64(*logAlpha), *logMargin, *beta, deg); err != nil {
@@ -104,6 +99,15 @@ func main() {
 	if err := os.WriteFile(*out, src, 0o644); err != nil {
 		log.Fatalf("signgen: %v", err)
 	}
+}
+
+// quietly runs f with stdout sent to /dev/null: Lattigo's Remez implementation reports its
+// progress there, which must stay off the generated file and the report.
+func quietly(f func()) {
+	stdout := os.Stdout
+	os.Stdout, _ = os.Open(os.DevNull)
+	defer func() { os.Stdout = stdout }()
+	f()
 }
 
 // writePoly writes one component's coefficients; unless general, it is odd and its even

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/big"
-	"os"
 
 	"github.com/tuneinsight/lattigo/v6/utils/bignum"
 )
@@ -63,12 +62,12 @@ func fit(logAlpha float64, logMargin int, beta float64, deg []int) ([][]*big.Flo
 		if stages != nil {
 			bands = append(bands, math.Log2(a))
 		}
-		stdout := os.Stdout
-		os.Stdout, _ = os.Open(os.DevNull) // the Remez implementation reports its progress there
-		r := bignum.NewRemez(bignum.RemezParameters{Function: bignum.Sign, Basis: bignum.Chebyshev, Intervals: iv,
-			ScanStep: bignum.NewFloat(1e-3, prec), Prec: prec, OptimalScanStep: true})
-		r.Approximate(50, alpha)
-		os.Stdout = stdout
+		var r *bignum.Remez
+		quietly(func() {
+			r = bignum.NewRemez(bignum.RemezParameters{Function: bignum.Sign, Basis: bignum.Chebyshev, Intervals: iv,
+				ScanStep: bignum.NewFloat(1e-3, prec), Prec: prec, OptimalScanStep: true})
+			r.Approximate(50, alpha)
+		})
 		maxErr, _ := r.MaxErr.Float64()
 		minErr, _ := r.MinErr.Float64()
 		norm := 1.0
