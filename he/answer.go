@@ -13,19 +13,20 @@ import (
 )
 
 // An Answer is the responder's encrypted answer to one query, before the
-// opening: two ciphertexts at level 0 and three masked decryption shares.
+// opening: two ciphertexts at level 0 and four masked decryption shares.
 //
-// The first ciphertext, A, holds the count C in its constant coefficient
-// and the probe's norm Y in its coefficient 1 (see readNorm;
-// Responder.pack puts them there). The second holds the
-// tag T = K1·C + K2·Y + K3 (a MAC under the responder's secret K1, K2, K3)
-// in its constant coefficient. For each of C, Y, T the answer carries the
-// responder's decryption share of that linear form of its ciphertext,
+// The first ciphertext, A, holds the count C in its constant coefficient,
+// the squared norm Y of the probe's template coordinates in its
+// coefficient 1 and the squared norm P of its padding coordinates in its
+// coefficient 2 (Responder.pack puts them there). The second holds the tag
+// T = K1·C + K2·Y + K4·P + K3 (a MAC under the responder's secret keys) in
+// its constant coefficient. For each of C, Y, P, T the answer carries the
+// responder's decryption share of that coefficient of its ciphertext,
 //
-//	d = L((c0 + c1·s_R)) + r  (mod q0),
+//	d = (c0 + c1·s_R)[i] + r  (mod q0),
 //
 // masked by a uniform r that only the responder knows, and each
-// ciphertext's second component c1. Adding L(c1·s_Q), the querier obtains
+// ciphertext's second component c1. Adding (c1·s_Q)[i], the querier obtains
 // the value plus r: a uniformly random value that the opening
 // ([opening.Garble]) turns into one bit. Both ciphertexts are rerandomised
 // with a fresh encryption of zero before their c1 is sent, so each c1 is a
@@ -36,20 +37,20 @@ type Answer struct {
 	ps     *ParamSet
 	id     KeySetID
 	digest [32]byte
-	d      [3]uint64    // masked shares of C, Y, T
-	c1     [2]ring.Poly // c1 of A (count and norm) and of the tag, level 0, NTT domain
+	d      [4]uint64    // masked shares of C, Y, P, T (answerNames)
+	c1     [2]ring.Poly // c1 of A (count and norms) and of the tag, level 0, NTT domain
 	raw    []byte
 }
 
 // Answer encoding (kind answer):
 //
 //	header | key-set ID [32] | query digest [32] |
-//	masked shares d_C, d_Y, d_T (u64 each) | c1 of A | c1 of the tag (level 0)
+//	masked shares d_C, d_Y, d_P, d_T (u64 each) | c1 of A | c1 of the tag (level 0)
 
 const answerHeader = headerSize + 32 + 32
 
 func (ps *ParamSet) answerWireSize() int {
-	return answerHeader + 3*8 + 2*ps.polySizeQ(answerLevel)
+	return answerHeader + len(answerNames)*8 + 2*ps.polySizeQ(answerLevel)
 }
 
 // MarshalBinary returns the answer's wire encoding.
@@ -89,7 +90,7 @@ func ReadAnswer(ps *ParamSet, b []byte) (*Answer, error) {
 			return nil, malformed(d.obj, name+" share", "not reduced modulo q0")
 		}
 	}
-	for i, name := range []string{"count and norm", "tag"} {
+	for i, name := range []string{"count and norms", "tag"} {
 		a.c1[i] = ringQ.NewPoly()
 		d.poly(name+" c1", ps.qAt(answerLevel), a.c1[i])
 	}
@@ -100,23 +101,19 @@ func ReadAnswer(ps *ParamSet, b []byte) (*Answer, error) {
 	return a, nil
 }
 
-var answerNames = [3]string{"count", "norm", "tag"}
+// answerNames are the answer's four values: the first three are
+// coefficients 0, 1, 2 of A, the tag is the constant coefficient of its own
+// ciphertext.
+var answerNames = [4]string{"count", "norm", "padding norm", "tag"}
 
-// readNorm returns the linear form that reads the norm from the first
-// ciphertext's plaintext z (coefficient domain, level 0): L_Y(z) = z[1].
-// Responder.pack puts e_1·y there, y supported on the multiples of 4, and
-// in the ConjugateInvariant ring (e_0 = 1, e_i = X^i + X^-i)
-// e_1·e_i = e_(i+1) + e_(i-1): coefficient 1 of e_1·y is y[0] + y[2] = y[0].
-func readNorm(z []uint64, q uint64) uint64 { return z[1] % q }
-
-// Shares returns the querier's three inputs to the opening: for the count
-// and the norm, the answer's share plus the same linear form of c1·s_Q for
-// the first ciphertext; for the tag, its share plus (c1·s_Q)[0] for the
-// second. They are uniformly random (the responder's masks): alone they
-// say nothing; the opening turns them into the decision.
-func (qr *Querier) Shares(q *Query, a *Answer) ([3]uint64, error) {
+// Shares returns the querier's four inputs to the opening: for the count
+// and the two norms, the answer's share plus the same coefficient of
+// c1·s_Q for the first ciphertext; for the tag, its share plus (c1·s_Q)[0]
+// for the second. They are uniformly random (the responder's masks): alone
+// they say nothing; the opening turns them into the decision.
+func (qr *Querier) Shares(q *Query, a *Answer) (opening.Inputs, error) {
 	ps := qr.ps
-	var out [3]uint64
+	var out opening.Inputs
 	switch {
 	case a.ps != ps || q.ps != ps:
 		return out, mismatch("answer", "parameter set", "decoded for another set")
@@ -130,11 +127,12 @@ func (qr *Querier) Shares(q *Query, a *Answer) ([3]uint64, error) {
 	q0 := ps.params.Q()[0]
 	ringQ.MulCoeffsMontgomery(a.c1[0], qr.share.sk.Value.Q, p)
 	ringQ.INTT(p, p)
-	out[0] = (a.d[0] + p.Coeffs[0][0]) % q0
-	out[1] = (a.d[1] + readNorm(p.Coeffs[0], q0)) % q0
+	for i := 0; i < 3; i++ {
+		out[i] = (a.d[i] + p.Coeffs[0][i]) % q0
+	}
 	ringQ.MulCoeffsMontgomery(a.c1[1], qr.share.sk.Value.Q, p)
 	ringQ.INTT(p, p)
-	out[2] = (a.d[2] + p.Coeffs[0][0]) % q0
+	out[3] = (a.d[3] + p.Coeffs[0][0]) % q0
 	zeroPoly(p)
 	return out, nil
 }
@@ -223,6 +221,15 @@ func (ps *ParamSet) normWindow(scale rlwe.Scale, pad int) window {
 	return window{lo: uint64(math.Round(per * (1 - w))), width: uint64(math.Round(per * 2 * w)), per: per}
 }
 
+// paddingWindow is the window of the padding coordinates' squared norm:
+// p in [-w, w) with the norm's w and unit, its low end taken modulo q0.
+// An honest probe has p = 0 up to the evaluation's noise.
+func (ps *ParamSet) paddingWindow(scale rlwe.Scale, pad int) window {
+	per := scale.Float64() / float64(pad)
+	w := math.Round(per * math.Exp2(-logNormWindow))
+	return window{lo: ps.params.Q()[0] - uint64(w), width: uint64(2 * w), per: per}
+}
+
 // mulMod returns a·b mod q.
 func mulMod(a, b, q uint64) uint64 {
 	hi, lo := bits.Mul64(a, b)
@@ -230,22 +237,28 @@ func mulMod(a, b, q uint64) uint64 {
 	return r
 }
 
-// secrets assembles the opening's inputs from the masks, the MAC keys and
-// the windows: Off_X = r_X + lo_X and K3' = K3 + K1·lo_C + K2·lo_Y, so that
-// the opening works on values relative to each window.
-func (ps *ParamSet) secrets(r [3]uint64, k1, k2, k3 uint64, cw, yw window) (*opening.Secrets, error) {
+// secrets assembles the opening's inputs from the masks r, the MAC keys k
+// (K1, K2, K4 by value, then K3) and the values' windows:
+// Off_X = r_X + lo_X and K3' = K3 + K1·lo_C + K2·lo_Y + K4·lo_P, so that the
+// opening works on values relative to each window.
+func (ps *ParamSet) secrets(r, k [4]uint64, w [3]window) (*opening.Secrets, error) {
 	q := ps.params.Q()[0]
 	o := ps.OpeningParams()
-	if cw.width == 0 || cw.width > 1<<uint(o.CBits) || yw.width == 0 || yw.width > 1<<uint(o.YBits) {
-		return nil, fmt.Errorf("he: answer windows outside the opening's (count %d, norm %d)", cw.width, yw.width)
+	for i, bits := range []int{o.CBits, o.YBits, o.YBits} {
+		if w[i].width == 0 || w[i].width > 1<<uint(bits) {
+			return nil, fmt.Errorf("he: the %s's answer window (%d units) is outside the opening's", answerNames[i], w[i].width)
+		}
 	}
-	k3p := new(big.Int).SetUint64(k3)
-	k3p.Add(k3p, new(big.Int).SetUint64(mulMod(k1, cw.lo%q, q)))
-	k3p.Add(k3p, new(big.Int).SetUint64(mulMod(k2, yw.lo%q, q)))
-	k3p.Mod(k3p, new(big.Int).SetUint64(q))
+	var off [3]uint64
+	k3 := new(big.Int).SetUint64(k[3])
+	for i := range w {
+		off[i] = (r[i] + w[i].lo%q) % q
+		k3.Add(k3, new(big.Int).SetUint64(mulMod(k[i], w[i].lo%q, q)))
+	}
+	k3.Mod(k3, new(big.Int).SetUint64(q))
 	return &opening.Secrets{
-		OffC: (r[0] + cw.lo%q) % q, OffY: (r[1] + yw.lo%q) % q, OffT: r[2],
-		WidthC: cw.width, WidthY: yw.width,
-		K1: k1, K2: k2, K3: k3p.Uint64(),
+		OffC: off[0], OffY: off[1], OffP: off[2], OffT: r[3],
+		WidthC: w[0].width, WidthY: w[1].width, WidthP: w[2].width,
+		K1: k[0], K2: k[1], K4: k[2], K3: k3.Uint64(),
 	}, nil
 }

@@ -7,13 +7,13 @@ import (
 	"github.com/tuneinsight/lattigo/v6/ring"
 )
 
-// TestPackReadsCountAndNorm checks the algebra of Responder.pack and the
-// linear forms the opening reads, on plaintexts with every coefficient
-// random (the count's and the norm's other coefficients are arbitrary):
-// A = Tr₂(C/2) + e_1·Tr₄(Y/4), with the rotations applied as exact
-// automorphisms, has A[0] = C[0] and L_Y(A) = A[1] = Y[0]; and
-// (w_Y·z)[0] = L_Y(z), which the tag relies on.
-func TestPackReadsCountAndNorm(t *testing.T) {
+// TestPackReadsCountAndNorms checks the algebra of Responder.pack and the
+// coefficients the opening reads, on plaintexts with every coefficient
+// random (the count's and the norms' other coefficients are arbitrary):
+// A = Tr₄(C/4) + e_1·Tr₄(Y/4) + e_2·Tr₈(P/8), with the rotations applied as
+// exact automorphisms, has A[0] = C[0], A[1] = Y[0] and A[2] = P[0]; and
+// (w_i·z)[0] = z[i], which the tag relies on.
+func TestPackReadsCountAndNorms(t *testing.T) {
 	ps, _ := Lookup(N15V2)
 	ringQ := ps.params.RingQ().AtLevel(answerLevel)
 	q0 := ps.params.Q()[0]
@@ -38,27 +38,35 @@ func TestPackReadsCountAndNorm(t *testing.T) {
 	}
 	S := ps.Slots()
 	for trial := 0; trial < 3; trial++ {
-		c, y := random(), random()
-		c0, y0 := c.Coeffs[0][0], y.Coeffs[0][0]
+		c, y, p := random(), random(), random()
+		want := [3]uint64{c.Coeffs[0][0], y.Coeffs[0][0], p.Coeffs[0][0]}
 		ringQ.NTT(c, c)
 		ringQ.NTT(y, y)
-		a := trace(c, S/2)
+		ringQ.NTT(p, p)
+		a := trace(c, S/2, S/4)
 		ey := trace(y, S/2, S/4)
-		ringQ.MulCoeffsBarrett(ey, ps.monomialE1(), ey)
+		ringQ.MulCoeffsBarrett(ey, ps.basisElement(1), ey)
 		ringQ.Add(a, ey, a)
-		// the tag's form on the NTT domain
-		w := ringQ.NewPoly()
-		ringQ.MulCoeffsBarrett(a, ps.normReader(), w)
-		ringQ.INTT(w, w)
+		ep := trace(p, S/2, S/4, S/8)
+		ringQ.MulCoeffsBarrett(ep, ps.basisElement(2), ep)
+		ringQ.Add(a, ep, a)
+		// the tag's forms on the NTT domain
+		var w [3]ring.Poly
+		for i := 1; i < 3; i++ {
+			w[i] = ringQ.NewPoly()
+			ringQ.MulCoeffsBarrett(a, ps.coefficientReader(i), w[i])
+			ringQ.INTT(w[i], w[i])
+		}
 		ringQ.INTT(a, a)
-		if a.Coeffs[0][0] != c0 {
-			t.Errorf("trial %d: A[0] = %d, want the count's %d", trial, a.Coeffs[0][0], c0)
-		}
-		if got := readNorm(a.Coeffs[0], q0); got != y0 {
-			t.Errorf("trial %d: L_Y(A) = %d, want the norm's %d", trial, got, y0)
-		}
-		if got := w.Coeffs[0][0]; got != y0 {
-			t.Errorf("trial %d: (w_Y·A)[0] = %d, want %d", trial, got, y0)
+		for i, name := range answerNames[:3] {
+			if got := a.Coeffs[0][i]; got != want[i] {
+				t.Errorf("trial %d: A[%d] = %d, want the %s's %d", trial, i, got, name, want[i])
+			}
+			if i > 0 {
+				if got := w[i].Coeffs[0][0]; got != want[i] {
+					t.Errorf("trial %d: (w_%d·A)[0] = %d, want %d", trial, i, got, want[i])
+				}
+			}
 		}
 	}
 }

@@ -55,11 +55,12 @@
 //
 // # What an answer reveals
 //
-// One bit: count >= 1/2, the norm within 2^-11 of 1, and a tag that binds
-// the two (against a querier that shifts its inputs to the opening) checks.
-// The answer carries, for the count, the norm and the tag, the responder's
-// decryption share of the constant coefficient masked with a fresh uniform
-// value, and the rerandomised c1: uniformly random to the querier, it opens
+// One bit: count >= 1/2, the squared norm of the probe's template
+// coordinates within 2^-11 of 1, that of its padding coordinates within
+// 2^-11 of 0, and a tag that binds the three (against a querier that shifts
+// its inputs to the opening) checks. The answer carries, for each of the
+// four values, the responder's decryption share of the coefficient that
+// holds it, masked with a fresh uniform value, and the rerandomised c1: uniformly random to the querier, it opens
 // only through the garbled circuit. Counts, scores, norms and the
 // evaluation's noise are never decrypted by anyone. Outside the threshold's
 // band ([Threshold.Band], ±0.00095 in score units at τ = 0.9234) the bit is

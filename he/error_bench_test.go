@@ -66,7 +66,7 @@ func benchError(b *testing.B, blocks, matches int) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			c, y := he.PlainCounts(ps, secs[k], x, g.Blocks(), 128)
+			c, y, _ := he.PlainCounts(ps, secs[k], x, g.Blocks(), 128)
 			ec, ey = math.Max(ec, math.Abs(c-sum)), math.Max(ey, math.Abs(y-1))
 			sc += (c - sum) * (c - sum)
 			answers++
@@ -122,7 +122,7 @@ func BenchmarkScoreNoise(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		c, _ := he.PlainCounts(ps, secs[0], x, g.Blocks(), 128)
+		c, _, _ := he.PlainCounts(ps, secs[0], x, g.Blocks(), 128)
 		counts = append(counts, c)
 	}
 	if len(counts) < 2 {

@@ -122,9 +122,10 @@ func (c *Ceremony) ReencodeShareForTest(s Step, b []byte) ([]byte, error) {
 }
 
 // PlainCounts reads, with the opening's secrets, what the querier's shares
-// hold for a gallery of the given blocks and padded dimension: the count
-// and the squared norm (a test's view, never a party's).
-func PlainCounts(ps *ParamSet, s *opening.Secrets, x [3]uint64, blocks, pad int) (count, norm float64) {
+// hold for a gallery of the given blocks and padded dimension: the count,
+// the squared norm and the padding coordinates' squared norm (a test's
+// view, never a party's).
+func PlainCounts(ps *ParamSet, s *opening.Secrets, x opening.Inputs, blocks, pad int) (count, norm, padding float64) {
 	q := ps.params.Q()[0]
 	rel := func(x, off uint64) float64 {
 		z := (x + q - off) % q
@@ -135,7 +136,9 @@ func PlainCounts(ps *ParamSet, s *opening.Secrets, x [3]uint64, blocks, pad int)
 	}
 	cw := ps.countWindow(ps.answerCountScale(), blocks*ps.Slots())
 	yw := ps.normWindow(ps.normScale(pad), pad)
-	return (rel(x[0], s.OffC) + float64(cw.lo)) / cw.per, (rel(x[1], s.OffY) + float64(yw.lo)) / yw.per
+	pw := ps.paddingWindow(ps.normScale(pad), pad)
+	return (rel(x[0], s.OffC) + float64(cw.lo)) / cw.per, (rel(x[1], s.OffY) + float64(yw.lo)) / yw.per,
+		(rel(x[2], s.OffP) - float64(q-pw.lo)) / pw.per
 }
 
 // RespondMany evaluates q on g once and answers it n times, each answer
@@ -157,7 +160,7 @@ func (r *Responder) RespondMany(q *Query, g *Gallery, opts Options, n int, rand 
 	var as []*Answer
 	var ss []*opening.Secrets
 	for i := 0; i < n; i++ {
-		a, s, err := r.answer(q, count.CopyNew(), norm.CopyNew(), len(g.blocks)*r.ps.Slots(), g.pad, prng)
+		a, s, err := r.answer(q, count.CopyNew(), probeNorms{norm.y.CopyNew(), norm.p.CopyNew()}, len(g.blocks)*r.ps.Slots(), g.pad, prng)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -50,11 +50,12 @@ func getFixture(t testing.TB, ps *he.ParamSet) *fixture {
 
 // outcome is what one search gave: the querier's decision from the full
 // opening, and (the test's view, never a party's) what the querier's
-// shares held: the count and the squared norm.
+// shares held: the count and the squared norms of the template and of the
+// padding coordinates.
 type outcome struct {
-	hit         bool
-	count, norm float64
-	x           [3]uint64
+	hit                  bool
+	count, norm, padding float64
+	x                    opening.Inputs
 }
 
 // search runs one query end to end through the wire encodings and the
@@ -91,7 +92,7 @@ func (f *fixture) answer(t testing.TB, q *he.Query, g *he.Gallery, opts he.Optio
 	}
 	var o outcome
 	o.x = x
-	o.count, o.norm = he.PlainCounts(f.ps, sec, x, g.Blocks(), padOf(q.Dims()))
+	o.count, o.norm, o.padding = he.PlainCounts(f.ps, sec, x, g.Blocks(), padOf(q.Dims()))
 	op := f.ps.OpeningParams()
 	session := q.Digest()
 	gb, msg, err := opening.Garble(op, sec, session[:], hetest.Reader(seed+2))

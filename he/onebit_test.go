@@ -580,7 +580,7 @@ func shareSample(t *testing.T, f *fixture, q *he.Query, g *he.Gallery, opts he.O
 			s.hits++
 		}
 		s.count = append(s.count, float64(x[0])/float64(op.Q))
-		c, _ := he.PlainCounts(f.ps, secs[i], x, g.Blocks(), padOf(g.Dims()))
+		c, _, _ := he.PlainCounts(f.ps, secs[i], x, g.Blocks(), padOf(g.Dims()))
 		s.plain = append(s.plain, c)
 	}
 	return s

@@ -337,7 +337,7 @@ type ParamInfo struct {
 	MaxEntries   int     // the largest gallery (all shards) one answer counts
 
 	QueryBytes           int // wire size of one query
-	AnswerBytes          int // wire size of one answer (the three masked shares)
+	AnswerBytes          int // wire size of one answer (the four masked shares and two c1)
 	OpeningANDGates      int // AND gates of the opening's garbled circuit
 	GarbledBytes         int // the opening's garbled circuit, as sent
 	TransferRequestBytes int // the querier's oblivious-transfer request

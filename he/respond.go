@@ -74,17 +74,20 @@ func newResponder(keys *EvaluationKeys, share *SecretShare) *Responder {
 //     rotations by multiples of M. Every slot the responder scores is thus
 //     built from the same M values, whatever the querier put in the other
 //     slots: no probe can score a subset of entries or another period.
-//  2. The squared norm of the projected probe over its m coordinates, y,
-//     is computed (a square and a mask) and read at level 0.
+//  2. The squared norms of the projected probe over its m coordinates, y,
+//     and over its padding coordinates m … M-1, p, are computed (a square
+//     and two masks) and read at level 0.
 //  3. Scores against every entry, the threshold polynomial per entry (0 or
 //     1 outside the band), and the sum over all blocks: its constant
 //     coefficient is the count c of entries at or above τ (divided by S).
-//  4. The count, the norm and the tag T = K1·C + K2·Y + K3 are each
-//     rerandomised, and the responder's decryption shares of their constant
-//     coefficients are masked with uniform values.
+//  4. The count and the two norms are packed into one ciphertext, which is
+//     rerandomised, as is the tag T = K1·C + K2·Y + K4·P + K3, and the
+//     responder's decryption shares of the four values are masked with
+//     uniform values.
 //
 // The opening ([opening.Garble] with the returned secrets) then gives the
-// querier one bit: c >= 1/2 and |y - 1| < 2^-11 and the tag checks. All
+// querier one bit: c >= 1/2 and |y - 1| < 2^-11 and |p| < 2^-11 and the tag
+// checks. All
 // randomness comes from rand. Respond checks ctx between blocks and returns
 // ctx.Err() when cancelled; an error leaves no state behind.
 func (r *Responder) Respond(ctx context.Context, q *Query, g *Gallery, opts Options, rand io.Reader) (*Answer, *opening.Secrets, error) {
@@ -148,7 +151,7 @@ func (r *Responder) RespondBatch(ctx context.Context, qs []*Query, g *Gallery, o
 // evaluateQueries runs evaluateBatch on the whole batch when g has blocks
 // to convert, which is what the queries share, and on one query at a time
 // when it has none.
-func (r *Responder) evaluateQueries(ctx context.Context, qs []*Query, g *Gallery, opts Options, prngs []sampling.PRNG) (counts, norms []*rlwe.Ciphertext, err error) {
+func (r *Responder) evaluateQueries(ctx context.Context, qs []*Query, g *Gallery, opts Options, prngs []sampling.PRNG) (counts []*rlwe.Ciphertext, norms []probeNorms, err error) {
 	evals := r.evaluators(r.blockWorkers(g, opts.Workers))
 	if g.NTTBlocks() < len(g.blocks) {
 		return r.evaluateBatch(ctx, qs, g, opts, prngs, evals)
@@ -165,9 +168,9 @@ func (r *Responder) evaluateQueries(ctx context.Context, qs []*Query, g *Gallery
 
 // evaluateBatch runs steps 1 to 3 of Respond for each query on evals,
 // query i with prngs[i]: the counts and the norms at level 0.
-func (r *Responder) evaluateBatch(ctx context.Context, qs []*Query, g *Gallery, opts Options, prngs []sampling.PRNG, evals []*ckks.Evaluator) (counts, norms []*rlwe.Ciphertext, err error) {
+func (r *Responder) evaluateBatch(ctx context.Context, qs []*Query, g *Gallery, opts Options, prngs []sampling.PRNG, evals []*ckks.Evaluator) (counts []*rlwe.Ciphertext, norms []probeNorms, err error) {
 	rots := make([][]*rlwe.Ciphertext, len(qs))
-	norms = make([]*rlwe.Ciphertext, len(qs))
+	norms = make([]probeNorms, len(qs))
 	for i, q := range qs {
 		ct := r.toCollective(q)
 		if err := r.addZero(ct, prngs[i]); err != nil {
@@ -478,11 +481,22 @@ func (r *Responder) project(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, pad in
 	return nil
 }
 
-// norm returns a ciphertext at level 0 whose constant coefficient is
-// Δ_Y·y/pad with y = Σ_{j<m} p_j² the squared norm of the projected probe
-// over the template's m coordinates (the padding coordinates, which score
-// nothing, are masked out so that they cannot hide a probe's scale).
-func (r *Responder) norm(evals []*ckks.Evaluator, p *rlwe.Ciphertext, m, pad int) (*rlwe.Ciphertext, error) {
+// probeNorms are the two squared norms of a projected probe, each a
+// ciphertext at level 0 whose constant coefficient is Δ_Y·v/pad
+// (Responder.norm): y over the template's m coordinates, p over the
+// padding coordinates m … pad-1.
+type probeNorms struct{ y, p *rlwe.Ciphertext }
+
+// norm returns the squared norms of the projected probe over the
+// template's m coordinates, y = Σ_{j<m} p_j², and over its padding
+// coordinates, p = Σ_{m<=j<pad} p_j². The opening checks both: y pins the
+// probe's scale, and p keeps the padding coordinates, which score nothing,
+// near 0. Unchecked, they let a querier hide a longer probe: y's mask is a
+// CKKS plaintext whose encoding error ε_j at a padding slot is not 0, so
+// values V_j there move y by Σ ε_j·V_j², a shift the querier computes from
+// the public mask, and add Σ V_j·g_j to every score through the gallery's
+// own encoding error g_j there (he/padding_attack_test.go).
+func (r *Responder) norm(evals []*ckks.Evaluator, p *rlwe.Ciphertext, m, pad int) (probeNorms, error) {
 	ps, eval := r.ps, evals[0]
 	// Bring the probe to about Δ at L-1: an integer multiplier, then the
 	// rescale by the scoring prime.
@@ -490,50 +504,63 @@ func (r *Responder) norm(evals []*ckks.Evaluator, p *rlwe.Ciphertext, m, pad int
 	q := ps.params.Q()[ct.Level()]
 	k := uint64(math.Floor(ps.params.DefaultScale().Float64() * float64(q) / ct.Scale.Float64()))
 	if k == 0 {
-		return nil, fmt.Errorf("he: norm: probe scale too large for the scoring prime")
+		return probeNorms{}, fmt.Errorf("he: norm: probe scale too large for the scoring prime")
 	}
 	ringQ := ps.params.RingQ().AtLevel(ct.Level())
 	ringQ.MulScalar(ct.Value[0], k, ct.Value[0])
 	ringQ.MulScalar(ct.Value[1], k, ct.Value[1])
 	ct.Scale = ct.Scale.Mul(rlwe.NewScale(float64(k)))
 	if err := eval.Rescale(ct, ct); err != nil {
-		return nil, fmt.Errorf("he: norm: %w", err)
+		return probeNorms{}, fmt.Errorf("he: norm: %w", err)
 	}
 	sq, err := mulRelinNew(evals, ct, ct)
 	if err != nil {
-		return nil, fmt.Errorf("he: norm: %w", err)
+		return probeNorms{}, fmt.Errorf("he: norm: %w", err)
 	}
 	if err := eval.Rescale(sq, sq); err != nil {
-		return nil, fmt.Errorf("he: norm: %w", err)
+		return probeNorms{}, fmt.Errorf("he: norm: %w", err)
 	}
-	mask := make([]float64, ps.Slots())
-	for i := range mask {
-		if i%pad < m {
-			mask[i] = 1
+	// masked returns the sum of sq's slots where keep holds (of the
+	// coordinate j = slot mod pad), at level 0 with an exact integer gain:
+	// the norm's value (and its own noise) grows normGain times, the
+	// rounding noise Responder.pack adds does not.
+	masked := func(keep func(j int) bool) (*rlwe.Ciphertext, error) {
+		mask := make([]float64, ps.Slots())
+		for i := range mask {
+			if keep(i % pad) {
+				mask[i] = 1
+			}
 		}
+		pt := ckks.NewPlaintext(ps.params, sq.Level())
+		pt.Scale = rlwe.NewScale(ps.params.Q()[sq.Level()])
+		if err := r.enc.ShallowCopy().Encode(mask, pt); err != nil {
+			return nil, fmt.Errorf("he: norm: %w", err)
+		}
+		v, err := eval.MulNew(sq, pt)
+		if err != nil {
+			return nil, fmt.Errorf("he: norm: %w", err)
+		}
+		if err := eval.Rescale(v, v); err != nil {
+			return nil, fmt.Errorf("he: norm: %w", err)
+		}
+		eval.DropLevel(v, v.Level()-answerLevel)
+		ringQ := ps.params.RingQ().AtLevel(answerLevel)
+		ringQ.MulScalar(v.Value[0], normGain, v.Value[0])
+		ringQ.MulScalar(v.Value[1], normGain, v.Value[1])
+		v.Scale = v.Scale.Mul(rlwe.NewScale(normGain))
+		if !v.Scale.Equal(ps.normScale(pad)) {
+			return nil, fmt.Errorf("he: norm at scale 2^%.3f, want 2^%.3f", math.Log2(v.Scale.Float64()), math.Log2(ps.normScale(pad).Float64()))
+		}
+		return v, nil
 	}
-	pt := ckks.NewPlaintext(ps.params, sq.Level())
-	pt.Scale = rlwe.NewScale(ps.params.Q()[sq.Level()])
-	if err := r.enc.ShallowCopy().Encode(mask, pt); err != nil {
-		return nil, fmt.Errorf("he: norm: %w", err)
+	var n probeNorms
+	if n.y, err = masked(func(j int) bool { return j < m }); err != nil {
+		return probeNorms{}, err
 	}
-	if err := eval.Mul(sq, pt, sq); err != nil {
-		return nil, fmt.Errorf("he: norm: %w", err)
+	if n.p, err = masked(func(j int) bool { return j >= m }); err != nil {
+		return probeNorms{}, err
 	}
-	if err := eval.Rescale(sq, sq); err != nil {
-		return nil, fmt.Errorf("he: norm: %w", err)
-	}
-	eval.DropLevel(sq, sq.Level()-answerLevel)
-	// An exact integer gain at level 0: the norm's value (and its own noise)
-	// grows normGain times, the rounding noise Responder.pack adds does not.
-	ringQ = ps.params.RingQ().AtLevel(answerLevel)
-	ringQ.MulScalar(sq.Value[0], normGain, sq.Value[0])
-	ringQ.MulScalar(sq.Value[1], normGain, sq.Value[1])
-	sq.Scale = sq.Scale.Mul(rlwe.NewScale(normGain))
-	if !sq.Scale.Equal(ps.normScale(pad)) {
-		return nil, fmt.Errorf("he: norm at scale 2^%.3f, want 2^%.3f", math.Log2(sq.Scale.Float64()), math.Log2(ps.normScale(pad).Float64()))
-	}
-	return sq, nil
+	return n, nil
 }
 
 // normScale is the scale of the norm's ciphertext for padded dimension
@@ -550,8 +577,8 @@ func (ps *ParamSet) normScale(pad int) rlwe.Scale {
 }
 
 // countGain multiplies the count in Responder.pack, so that the rounding
-// noise pack adds (about 2^7.7 units) is 2^-10.2 of an entry's 2^18 units,
-// small beside the evaluation's 2^-8.5 per block. The count's window at
+// noise pack adds (about 2^8.6 units) is 2^-9.4 of an entry's 2^18 units,
+// small beside the evaluation's 2^-8.4 per block. The count's window at
 // the largest answer, 2^22 entries of 2^18 units, is then the opening's
 // 2^CBits exactly.
 const countGain = 4
@@ -569,15 +596,14 @@ func (ps *ParamSet) answerCountScale() rlwe.Scale {
 // norm at pad 128 (2^34 without the gain).
 const normGain = 8
 
-// answer packs the count and the norm into one ciphertext A
+// answer packs the count and the two norms into one ciphertext A
 // (Responder.pack), rerandomises it, forms the tag from A's plaintext as
 // the opening reads it, rerandomises the tag, and masks the responder's
-// decryption shares of the three values.
-func (r *Responder) answer(q *Query, count, norm *rlwe.Ciphertext, entries, pad int, prng sampling.PRNG) (*Answer, *opening.Secrets, error) {
+// decryption shares of the four values.
+func (r *Responder) answer(q *Query, count *rlwe.Ciphertext, norms probeNorms, entries, pad int, prng sampling.PRNG) (*Answer, *opening.Secrets, error) {
 	ps := r.ps
 	q0 := ps.params.Q()[0]
-	var masks [3]uint64
-	var k [3]uint64
+	var masks, k [4]uint64 // by answerNames; k: K1, K2, K4 by value, then K3
 	for i := range masks {
 		var err error
 		if masks[i], err = uniformMod(prng, q0); err != nil {
@@ -589,22 +615,29 @@ func (r *Responder) answer(q *Query, count, norm *rlwe.Ciphertext, entries, pad 
 	}
 	defer clear(masks[:])
 	defer clear(k[:])
-	cw := ps.countWindow(ps.answerCountScale(), entries)
-	yw := ps.normWindow(norm.Scale, pad)
-	a, err := r.pack(count, norm)
+	windows := [3]window{
+		ps.countWindow(ps.answerCountScale(), entries),
+		ps.normWindow(norms.y.Scale, pad),
+		ps.paddingWindow(norms.p.Scale, pad),
+	}
+	a, err := r.pack(count, norms)
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := r.addZero(a, prng); err != nil {
 		return nil, nil, err
 	}
-	// T = K1·L_C(A) + K2·L_Y(A) + K3 exactly, on the polynomials (scales play
-	// no part: the opening reads raw coefficients modulo q0). L_C(z) = z[0]
-	// and L_Y(z) = (w_Y·z)[0] (ps.normReader), so the tag's ciphertext is
-	// (K1 + K2·w_Y)·A + K3, read at its constant coefficient.
+	// T = K1·L_C(A) + K2·L_Y(A) + K4·L_P(A) + K3 exactly, on the polynomials
+	// (scales play no part: the opening reads raw coefficients modulo q0).
+	// L_i(z) = z[i] = (w_i·z)[0] (ps.coefficientReader), so the tag's
+	// ciphertext is (K1 + K2·w_1 + K4·w_2)·A + K3, read at its constant
+	// coefficient.
 	ringQ := ps.params.RingQ().AtLevel(answerLevel)
-	mac := ringQ.NewPoly()
-	ringQ.MulScalar(ps.normReader(), k[1], mac)
+	mac, w := ringQ.NewPoly(), ringQ.NewPoly()
+	for i := 1; i < len(windows); i++ {
+		ringQ.MulScalar(ps.coefficientReader(i), k[i], w)
+		ringQ.Add(mac, w, mac)
+	}
 	ringQ.AddScalar(mac, k[0], mac)
 	tag := ckks.NewCiphertext(ps.params, 1, answerLevel)
 	for i := 0; i < 2; i++ {
@@ -612,8 +645,9 @@ func (r *Responder) answer(q *Query, count, norm *rlwe.Ciphertext, entries, pad 
 	}
 	// + K3 in the constant coefficient: the NTT of a constant is that
 	// constant in every position.
-	ringQ.AddScalar(tag.Value[0], k[2], tag.Value[0])
+	ringQ.AddScalar(tag.Value[0], k[3], tag.Value[0])
 	zeroPoly(mac)
+	zeroPoly(w)
 	if err := r.addZero(tag, prng); err != nil {
 		return nil, nil, err
 	}
@@ -626,13 +660,14 @@ func (r *Responder) answer(q *Query, count, norm *rlwe.Ciphertext, entries, pad 
 		return tmp.Coeffs[0]
 	}
 	z := share(a)
-	ans.d[0] = (z[0] + masks[0]) % q0
-	ans.d[1] = (readNorm(z, q0) + masks[1]) % q0
-	ans.d[2] = (share(tag)[0] + masks[2]) % q0
+	for i := range windows {
+		ans.d[i] = (z[i] + masks[i]) % q0
+	}
+	ans.d[3] = (share(tag)[0] + masks[3]) % q0
 	ans.c1 = [2]ring.Poly{a.Value[1], tag.Value[1]}
 	zeroPoly(tmp)
 	ans.encode()
-	sec, err := ps.secrets(masks, k[0], k[1], k[2], cw, yw)
+	sec, err := ps.secrets(masks, k, windows)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -640,26 +675,32 @@ func (r *Responder) answer(q *Query, count, norm *rlwe.Ciphertext, entries, pad 
 }
 
 // pack returns one ciphertext at level 0 whose plaintext holds the count's
-// constant coefficient at its constant coefficient and the norm's at
-// coefficient 1 (readNorm):
+// constant coefficient at its constant coefficient, the norm's at
+// coefficient 1 and the padding norm's at coefficient 2:
 //
-//	A = Tr₂(G·C/2) + e_1·Tr₄(Y/4),   G = countGain,
+//	A = Tr₄(G·C/4) + e_1·Tr₄(Y/4) + e_2·Tr₈(P/8),   G = countGain,
 //
-// with σ₂, the rotation by S/2 slots (X -> X^(2N+1)), mapping e_i to
-// (-1)^i·e_i and σ₄, the rotation by S/4 (X -> X^(N+1)), mapping e_i to
-// e_i when 4 | i and to -e_i when i ≡ 2 (mod 4): Tr₂(z) = z + σ₂(z) is
-// twice the even part of z, Tr₄(z) = Tr₂(z) + σ₄(Tr₂(z)) four times the
-// part on the multiples of 4 (1/2 and 1/4 are inverses modulo q0, so the
-// kept coefficients are exact), each plus the key switch's rounding noise
-// (σ ≈ 60 units per coefficient). e_1 times a polynomial on the multiples of
-// 4 is supported on the odd coefficients, with coefficient 1 equal to its
-// constant coefficient; Tr₂(G·C/2) has only noise there. So A[0] = G·C[0]
-// and A[1] = Y[0], each up to a few rounding noises: about 60·√12 units on
-// A[0] (twice the noise of Tr₄(Y/4) at coefficient 1, e_1·e_1 = 2 + e_2),
-// 2^-10.2 of an entry at the count's gain G, and far less on the norm's
-// unit (normGain). Three key switches at level 0; the rotation keys by S/2
-// and S/4 are among the projection's.
-func (r *Responder) pack(count, norm *rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
+// in the ConjugateInvariant ring's basis e_0 = 1, e_i = X^i + X^-i, where
+// e_a·e_b = e_(a+b) + e_|a-b| for a ≠ b. σ₂, σ₄ and σ₈, the rotations by
+// S/2, S/4 and S/8 slots (X -> X^(1+kN/2^t) with k odd, t = 0, 1, 2), map e_i to
+// -e_i when i ≡ 1 (mod 2), i ≡ 2 (mod 4), i ≡ 4 (mod 8) respectively and
+// fix it otherwise on the multiples of 2, 4, 8: Tr₂(z) = z + σ₂(z) is twice
+// the even part of z, Tr₄(z) = Tr₂(z) + σ₄(Tr₂(z)) four times its part on
+// the multiples of 4, Tr₈ eight times its part on the multiples of 8 (1/2,
+// 1/4 and 1/8 are inverses modulo q0, so the kept coefficients are exact),
+// each plus the key switch's rounding noise (σ ≈ 60 units per
+// coefficient). So the three terms live on disjoint coefficients: the
+// multiples of 4; the odd ones, e_1·e_4k = e_(4k+1) + e_(4k-1), with
+// coefficient 1 equal to Tr₄(Y/4)[0]; and those ≡ 2 (mod 4),
+// e_2·e_8k = e_(8k+2) + e_(8k-2), with coefficient 2 equal to
+// Tr₈(P/8)[0]. A[0] = G·C[0], A[1] = Y[0] and A[2] = P[0], each up to a
+// few rounding noises. A trace over t rotations leaves 2^t - 1 of them at
+// each coefficient, and (e_i·z)[0] = 2·z[i], so A[0] holds 3 from the
+// count's trace, 4·3 from the norm's and 4·7 from the padding norm's: a
+// standard deviation of about 60·√43 ≈ 2^8.6 units, 2^-9.4 of an entry at
+// the count's gain G, and far less on the norms' unit (normGain). Seven
+// key switches at level 0, by rotation keys the projection has too.
+func (r *Responder) pack(count *rlwe.Ciphertext, norms probeNorms) (*rlwe.Ciphertext, error) {
 	ps := r.ps
 	q0 := ps.params.Q()[0]
 	ringQ := ps.params.RingQ().AtLevel(answerLevel)
@@ -688,40 +729,46 @@ func (r *Responder) pack(count, norm *rlwe.Ciphertext) (*rlwe.Ciphertext, error)
 		return h, nil
 	}
 	S := ps.Slots()
-	a, err := trace(count, countGain, S/2)
+	a, err := trace(count, countGain, S/2, S/4)
 	if err != nil {
 		return nil, err
 	}
-	y, err := trace(norm, 1, S/2, S/4)
-	if err != nil {
-		return nil, err
-	}
-	e1 := ps.monomialE1()
-	for i := range a.Value {
-		ringQ.MulCoeffsBarrett(y.Value[i], e1, y.Value[i])
-		ringQ.Add(a.Value[i], y.Value[i], a.Value[i])
+	for i, v := range []struct {
+		ct    *rlwe.Ciphertext
+		steps []int
+	}{{norms.y, []int{S / 2, S / 4}}, {norms.p, []int{S / 2, S / 4, S / 8}}} {
+		t, err := trace(v.ct, 1, v.steps...)
+		if err != nil {
+			return nil, err
+		}
+		e := ps.basisElement(i + 1)
+		for j := range a.Value {
+			ringQ.MulCoeffsBarrett(t.Value[j], e, t.Value[j])
+			ringQ.Add(a.Value[j], t.Value[j], a.Value[j])
+		}
 	}
 	return a, nil
 }
 
-// monomialE1 returns e_1 = X + X^-1 at level 0, in the NTT domain.
-func (ps *ParamSet) monomialE1() ring.Poly {
+// basisElement returns e_i = X^i + X^-i (i >= 1) at level 0, in the NTT
+// domain.
+func (ps *ParamSet) basisElement(i int) ring.Poly {
 	ringQ := ps.params.RingQ().AtLevel(answerLevel)
 	p := ringQ.NewPoly()
-	p.Coeffs[0][1] = 1
+	p.Coeffs[0][i] = 1
 	ringQ.NTT(p, p)
 	return p
 }
 
-// normReader returns w_Y at level 0, in the NTT domain: the polynomial with
-// (w_Y·z)[0] = L_Y(z) = z[1] for every z. The constant coefficient of a
-// product is w[0]·z[0] + 2·Σ_{i≥1} w[i]·z[i] (e_i·e_j has a constant term
-// only for i = j ≥ 1, namely 2), so w_Y = e_1/2.
-func (ps *ParamSet) normReader() ring.Poly {
+// coefficientReader returns w_i (i >= 1) at level 0, in the NTT domain: the
+// polynomial with (w_i·z)[0] = z[i] for every z. The constant coefficient
+// of a product is w[0]·z[0] + 2·Σ_{j≥1} w[j]·z[j] (e_j·e_k has a constant
+// term only for j = k ≥ 1, namely 2), so w_i = e_i/2.
+func (ps *ParamSet) coefficientReader(i int) ring.Poly {
 	ringQ := ps.params.RingQ().AtLevel(answerLevel)
 	q0 := ps.params.Q()[0]
 	p := ringQ.NewPoly()
-	p.Coeffs[0][1] = (q0 + 1) / 2
+	p.Coeffs[0][i] = (q0 + 1) / 2
 	ringQ.NTT(p, p)
 	return p
 }

@@ -67,7 +67,7 @@ func (f *fixture) open(t *testing.T, q *he.Query, ans *he.Answer, sec *opening.S
 		t.Fatalf("shares: %v", err)
 	}
 	o := outcome{x: x}
-	o.count, o.norm = he.PlainCounts(f.ps, sec, x, blocks, padOf(q.Dims()))
+	o.count, o.norm, o.padding = he.PlainCounts(f.ps, sec, x, blocks, padOf(q.Dims()))
 	op := f.ps.OpeningParams()
 	session := q.Digest()
 	gb, msg, err := opening.Garble(op, sec, session[:], hetest.Reader(seed+2))

@@ -16,8 +16,9 @@ type Params struct {
 	// form 2^A - 2^B + 1 with 2B < A <= 62, so that the circuit reduces modulo Q
 	// with additions only.
 	Q uint64
-	// CBits and YBits are the widths, in bits, of the count and norm
-	// windows: the largest window width is below 2^CBits (2^YBits).
+	// CBits and YBits are the widths, in bits, of the count's window and
+	// of the two norms' (the template coordinates' and the padding
+	// coordinates'): the largest window width is below 2^CBits (2^YBits).
 	CBits, YBits int
 	// Tol is log2 of the MAC's tolerance: the tag passes when the noise e of
 	// its ciphertext is in [-2^Tol, 2^Tol).
@@ -25,14 +26,19 @@ type Params struct {
 }
 
 // Secrets are the responder's inputs to one opening, every value modulo Q.
-// For X in C, Y, T the evaluator's input is x_X = z_X + Offset_X, where
-// z_X is the plaintext coefficient the opening tests (shifted so that its
-// window starts at 0 for C and Y).
+// For X in C (the count), Y (the squared norm of the template coordinates),
+// P (the squared norm of the padding coordinates) and T (the tag) the
+// evaluator's input is x_X = z_X + Off_X, where z_X is the plaintext
+// coefficient the opening tests (shifted so that its window starts at 0
+// for C, Y and P).
 type Secrets struct {
-	OffC, OffY, OffT uint64 // the responder's masks (plus the window's low end for C and Y)
-	WidthC, WidthY   uint64 // z_C (z_Y) is in its window iff it is below WidthC (WidthY)
-	K1, K2, K3       uint64 // MAC: z_T = K1·z_C + K2·z_Y + K3 + e (mod Q), e in [-2^Tol, 2^Tol)
+	OffC, OffY, OffP, OffT uint64 // the responder's masks (plus the window's low end for C, Y and P)
+	WidthC, WidthY, WidthP uint64 // z_X is in its window iff it is below Width_X
+	K1, K2, K4, K3         uint64 // MAC: z_T = K1·z_C + K2·z_Y + K4·z_P + K3 + e (mod Q), e in [-2^Tol, 2^Tol)
 }
+
+// Inputs are the evaluator's four values x_C, x_Y, x_P, x_T, in that order.
+type Inputs [4]uint64
 
 // Destroy zeroes the secrets.
 func (s *Secrets) Destroy() { *s = Secrets{} }
@@ -61,10 +67,11 @@ func (p Params) Validate() error {
 		return err
 	}
 	switch {
-	case p.CBits < 1 || p.CBits > a-b-2, p.YBits < 1 || p.YBits > p.CBits:
-		// The MAC's sum stays below 2^(a+CBits+1), which one Solinas fold
-		// brings below 2Q only if CBits <= a-b-2.
-		return fmt.Errorf("opening: window widths %d and %d bits: want 1 <= YBits <= CBits <= %d", p.CBits, p.YBits, a-b-2)
+	case p.CBits < 1 || p.CBits > a-b-2, p.YBits < 1 || p.YBits >= p.CBits:
+		// With YBits < CBits the MAC's sum stays below 2^(a+CBits+1)
+		// (newDecisionCircuit), which one Solinas fold brings below 2Q only
+		// if CBits <= a-b-2.
+		return fmt.Errorf("opening: window widths %d and %d bits: want 1 <= YBits < CBits <= %d", p.CBits, p.YBits, a-b-2)
 	case p.Tol < 0 || p.Tol+2 >= a:
 		return fmt.Errorf("opening: tolerance 2^%d too large for a %d-bit modulus", p.Tol, a)
 	}
@@ -72,26 +79,27 @@ func (p Params) Validate() error {
 }
 
 func (s *Secrets) validate(p Params) error {
-	for _, v := range []uint64{s.OffC, s.OffY, s.OffT, s.K1, s.K2, s.K3} {
+	for _, v := range []uint64{s.OffC, s.OffY, s.OffP, s.OffT, s.K1, s.K2, s.K4, s.K3} {
 		if v >= p.Q {
 			return errors.New("opening: a secret is not reduced modulo Q")
 		}
 	}
-	if s.WidthC == 0 || s.WidthC > 1<<uint(p.CBits) || s.WidthY == 0 || s.WidthY > 1<<uint(p.YBits) {
+	if s.WidthC == 0 || s.WidthC > 1<<uint(p.CBits) || s.WidthY == 0 || s.WidthY > 1<<uint(p.YBits) || s.WidthP == 0 || s.WidthP > 1<<uint(p.YBits) {
 		return errors.New("opening: a window width is outside the circuit's")
 	}
 	return nil
 }
 
 // Wire layout of the decision circuit. Garbler inputs, each `n` = bits(Q)
-// bits unless noted: OffC, OffY, OffT, WidthC (CBits+1), WidthY (YBits+1),
-// K1, K2, K3; then the constant-zero wire. Evaluator inputs: x_C, x_Y, x_T.
+// bits unless noted: OffC, OffY, OffP, OffT, WidthC (CBits+1), WidthY and
+// WidthP (YBits+1 each), K1, K2, K4, K3; then the constant-zero wire.
+// Evaluator inputs: x_C, x_Y, x_P, x_T.
 type layout struct {
-	n, a, b            int
-	offC, offY, offT   int
-	widthC, widthY     int
-	k1, k2, k3         int
-	garbler, evaluator int
+	n, a, b                int
+	offC, offY, offP, offT int
+	widthC, widthY, widthP int
+	k1, k2, k4, k3         int
+	garbler, evaluator     int
 }
 
 func newLayout(p Params) layout {
@@ -99,46 +107,52 @@ func newLayout(p Params) layout {
 	l := layout{n: a, a: a, b: b}
 	pos := 0
 	next := func(w int) int { p := pos; pos += w; return p }
-	l.offC, l.offY, l.offT = next(l.n), next(l.n), next(l.n)
-	l.widthC, l.widthY = next(p.CBits+1), next(p.YBits+1)
-	l.k1, l.k2, l.k3 = next(l.n), next(l.n), next(l.n)
+	l.offC, l.offY, l.offP, l.offT = next(l.n), next(l.n), next(l.n), next(l.n)
+	l.widthC, l.widthY, l.widthP = next(p.CBits+1), next(p.YBits+1), next(p.YBits+1)
+	l.k1, l.k2, l.k4, l.k3 = next(l.n), next(l.n), next(l.n), next(l.n)
 	l.garbler = pos
-	l.evaluator = 3 * l.n
+	l.evaluator = len(Inputs{}) * l.n
 	return l
 }
 
 // newDecisionCircuit builds the circuit whose single output is
 //
-//	hit = [z_C < WidthC] ∧ [z_Y < WidthY] ∧ [z_T - (K1·z_C + K2·z_Y + K3) mod Q in [-2^Tol, 2^Tol)]
+//	hit = [z_C < WidthC] ∧ [z_Y < WidthY] ∧ [z_P < WidthP]
+//	      ∧ [z_T - (K1·z_C + K2·z_Y + K4·z_P + K3) mod Q in [-2^Tol, 2^Tol)]
 //
 // with z_X = (x_X - Off_X) mod Q. The MAC multiplies only the window's
-// bits of z_C and z_Y: outside a window the output is 0 whatever the tag.
+// bits of z_C, z_Y and z_P: outside a window the output is 0 whatever the
+// tag.
 func newDecisionCircuit(p Params) (*circuit, layout) {
 	l := newLayout(p)
 	b := newBuilder(l.garbler, l.evaluator)
 	gw := func(at, n int) []int { return b.garblerWires(at, n) }
-	xC, xY, xT := b.evaluatorWires(0, l.n), b.evaluatorWires(l.n, l.n), b.evaluatorWires(2*l.n, l.n)
+	x := func(i int) []int { return b.evaluatorWires(i*l.n, l.n) }
 
-	zC := b.modSub(xC, gw(l.offC, l.n), p.Q, l.n)
-	zY := b.modSub(xY, gw(l.offY, l.n), p.Q, l.n)
-	zT := b.modSub(xT, gw(l.offT, l.n), p.Q, l.n)
+	zC := b.modSub(x(0), gw(l.offC, l.n), p.Q, l.n)
+	zY := b.modSub(x(1), gw(l.offY, l.n), p.Q, l.n)
+	zP := b.modSub(x(2), gw(l.offP, l.n), p.Q, l.n)
+	zT := b.modSub(x(3), gw(l.offT, l.n), p.Q, l.n)
 	inC := b.lessThan(zC, gw(l.widthC, p.CBits+1))
 	inY := b.lessThan(zY, gw(l.widthY, p.YBits+1))
+	inP := b.lessThan(zP, gw(l.widthP, p.YBits+1))
 
-	m1 := b.mulGarbler(zC[:p.CBits], gw(l.k1, l.n))
-	m2 := b.mulGarbler(zY[:p.YBits], gw(l.k2, l.n))
-	m, c1 := b.add(m1, m2, b.zero)
-	m = append(m, c1)
-	m, c2 := b.add(m, gw(l.k3, l.n), b.zero)
-	m = append(m, c2)
-	mq := b.reduceSolinas(m, l.a, l.b, p.Q)
+	// With every K below Q < 2^a: K1·z_C <= 2^(a+CBits) - 2^a, and K2·z_Y,
+	// K4·z_P <= 2^(a+CBits-1) - 2^a each since YBits < CBits
+	// (Params.Validate); with K3 < 2^a the sum is below 2^(a+CBits+1), so
+	// the wires above that bit are 0.
+	sum := func(x, y []int) []int { s, c := b.add(x, y, b.zero); return append(s, c) }
+	m := sum(b.mulGarbler(zC[:p.CBits], gw(l.k1, l.n)), b.mulGarbler(zY[:p.YBits], gw(l.k2, l.n)))
+	m = sum(m, b.mulGarbler(zP[:p.YBits], gw(l.k4, l.n)))
+	m = sum(m, gw(l.k3, l.n))
+	mq := b.reduceSolinas(m[:l.a+p.CBits+1], l.a, l.b, p.Q)
 
 	// z_T - m in [-2^Tol, 2^Tol) (mod Q)  <=>  (z_T - m + 2^Tol) mod Q < 2^(Tol+1)
 	d := b.modSub(zT, mq, p.Q, l.n)
 	t := b.modAddConst(d, uint64(1)<<uint(p.Tol), p.Q, l.n)
 	macOK := b.lessThan(t, b.constant(uint64(1)<<uint(p.Tol+1), l.n))
 
-	b.c.outputs = []int{b.and(b.and(inC, inY), macOK)}
+	b.c.outputs = []int{b.and(b.and(b.and(inC, inY), inP), macOK)}
 	return &b.c, l
 }
 
@@ -173,8 +187,9 @@ func (p Params) digest() [32]byte {
 	h := sha256.New()
 	// v2: the MAC's partial products as garbler half-gates; v3: the
 	// evaluator's labels by OT extension (ext.go), the base transfers'
-	// request in the garbler's first message.
-	h.Write([]byte("puente/opening/v3 decision circuit\x00"))
+	// request in the garbler's first message; v4: the padding
+	// coordinates' norm, a fourth value with its own window and MAC key.
+	h.Write([]byte("puente/opening/v4 decision circuit\x00"))
 	var b [8 + 3*4]byte
 	binary.BigEndian.PutUint64(b[:8], p.Q)
 	binary.BigEndian.PutUint32(b[8:], uint32(p.CBits))
@@ -196,17 +211,20 @@ func (l layout) garblerBits(s *Secrets, p Params) []uint64 {
 	}
 	put(l.offC, l.n, s.OffC)
 	put(l.offY, l.n, s.OffY)
+	put(l.offP, l.n, s.OffP)
 	put(l.offT, l.n, s.OffT)
 	put(l.widthC, p.CBits+1, s.WidthC)
 	put(l.widthY, p.YBits+1, s.WidthY)
+	put(l.widthP, p.YBits+1, s.WidthP)
 	put(l.k1, l.n, s.K1)
 	put(l.k2, l.n, s.K2)
+	put(l.k4, l.n, s.K4)
 	put(l.k3, l.n, s.K3)
 	return out
 }
 
-// evaluatorBits lays the evaluator's three values out as input bits.
-func (l layout) evaluatorBits(x [3]uint64) []uint64 {
+// evaluatorBits lays the evaluator's four values out as input bits.
+func (l layout) evaluatorBits(x Inputs) []uint64 {
 	out := make([]uint64, l.evaluator)
 	for k, v := range x {
 		for i := 0; i < l.n; i++ {
@@ -220,21 +238,21 @@ func (l layout) evaluatorBits(x [3]uint64) []uint64 {
 // computed in the clear from both parties' inputs. Nothing in a protocol
 // run calls it (no party has both inputs); tests use it to check the
 // garbled circuit and to decide many answers quickly.
-func Reference(p Params, s *Secrets, x [3]uint64) bool {
+func Reference(p Params, s *Secrets, x Inputs) bool {
 	q := new(big.Int).SetUint64(p.Q)
 	z := func(x, off uint64) *big.Int {
 		return new(big.Int).Mod(new(big.Int).Sub(new(big.Int).SetUint64(x), new(big.Int).SetUint64(off)), q)
 	}
-	zC, zY, zT := z(x[0], s.OffC), z(x[1], s.OffY), z(x[2], s.OffT)
-	inC := zC.Cmp(new(big.Int).SetUint64(s.WidthC)) < 0
-	inY := zY.Cmp(new(big.Int).SetUint64(s.WidthY)) < 0
+	zC, zY, zP, zT := z(x[0], s.OffC), z(x[1], s.OffY), z(x[2], s.OffP), z(x[3], s.OffT)
+	in := func(z *big.Int, width uint64) bool { return z.Cmp(new(big.Int).SetUint64(width)) < 0 }
 	low := func(v *big.Int, b int) *big.Int { return new(big.Int).Mod(v, new(big.Int).Lsh(big.NewInt(1), uint(b))) }
 	m := new(big.Int).Mul(low(zC, p.CBits), new(big.Int).SetUint64(s.K1))
 	m.Add(m, new(big.Int).Mul(low(zY, p.YBits), new(big.Int).SetUint64(s.K2)))
+	m.Add(m, new(big.Int).Mul(low(zP, p.YBits), new(big.Int).SetUint64(s.K4)))
 	m.Add(m, new(big.Int).SetUint64(s.K3))
 	d := new(big.Int).Sub(zT, m)
 	d.Add(d, new(big.Int).Lsh(big.NewInt(1), uint(p.Tol)))
 	d.Mod(d, q)
 	mac := d.Cmp(new(big.Int).Lsh(big.NewInt(1), uint(p.Tol+1))) < 0
-	return inC && inY && mac
+	return in(zC, s.WidthC) && in(zY, s.WidthY) && in(zP, s.WidthP) && mac
 }

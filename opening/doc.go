@@ -1,9 +1,11 @@
 // Package opening turns a Puente answer into one bit: a two-party garbled
 // circuit that takes the responder's masks, windows and MAC keys and the
-// querier's decryption shares of the count, the norm and the tag (package
+// querier's decryption shares of the count, the two norms (of the probe's
+// template coordinates and of its padding coordinates) and the tag (package
 // he), and outputs to the querier only
 //
-//	hit = [count in its window] ∧ [norm in its window] ∧ [tag = K1·count + K2·norm + K3, within its noise]
+//	hit = [count in its window] ∧ [norm in its window] ∧ [padding norm in its window]
+//	      ∧ [tag = K1·count + K2·norm + K4·padding norm + K3, within its noise]
 //
 // with every value modulo the answer's prime Q (Params). Nothing else of
 // either party's inputs reaches the other: the querier learns the bit, the
@@ -15,12 +17,13 @@
 //     free XOR, two 16-byte ciphertexts per AND gate, and the tweakable
 //     circular correlation robust hash of Guo, Katz, Wang and Yu (IEEE S&P
 //     2020) over fixed-key AES-128. An AND gate with a garbler input (the
-//     MAC's partial products: a bit of K1 or K2 times a bit of the count or
-//     the norm) is the generator half-gate alone, with the garbler's bit in
+//     MAC's partial products: a bit of a key times a bit of the count or
+//     a norm) is the generator half-gate alone, with the garbler's bit in
 //     place of the permute bit: one ciphertext. The circuit is built by
-//     both parties from the public Params ([Params.ANDGates] gates: 9,328
-//     for puente-ckks-n15-v2, 3,900 of them with a garbler input; 243,008
-//     bytes of tables, input labels and commitments) and never travels; the garbler sends its digest.
+//     both parties from the public Params ([Params.ANDGates] gates: 12,671
+//     for puente-ckks-n15-v2 and v3, 5,400 of them with a garbler input;
+//     328,320 bytes of tables, input labels and commitments) and never
+//     travels; the garbler sends its digest.
 //   - Inputs: the garbler's labels directly; the evaluator's by oblivious
 //     transfer extension (Ishai, Kilian, Nissim and Petrank, CRYPTO 2003)
 //     from 128 base transfers run the other way, the endemic OT of Masny

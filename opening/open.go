@@ -158,9 +158,9 @@ type Evaluator struct {
 }
 
 // NewEvaluator reads the garbler's first message and makes the transfer
-// request for the querier's three values x (its decrypted, masked shares of
-// the count, the norm and the tag).
-func NewEvaluator(p Params, session []byte, msg []byte, x [3]uint64, rand io.Reader) (*Evaluator, []byte, error) {
+// request for the querier's four values x (its decrypted, masked shares of
+// the count, the two norms and the tag).
+func NewEvaluator(p Params, session []byte, msg []byte, x Inputs, rand io.Reader) (*Evaluator, []byte, error) {
 	if err := p.Validate(); err != nil {
 		return nil, nil, err
 	}

@@ -121,31 +121,32 @@ func TestArithmetic(t *testing.T) {
 }
 
 // decide is the plaintext reference of the decision circuit.
-func decide(p Params, s *Secrets, x [3]uint64) bool { return Reference(p, s, x) }
+func decide(p Params, s *Secrets, x Inputs) bool { return Reference(p, s, x) }
 
 // honest returns secrets and the evaluator's values for plaintext
-// coefficients zC, zY (in their windows when wanted) with a tag that
-// satisfies the MAC up to noise e.
-func honest(rng *rand.Rand, p Params, zC, zY uint64, e int64) (*Secrets, [3]uint64) {
+// coefficients zC, zY and zP (in their windows when wanted) with a tag
+// that satisfies the MAC up to noise e.
+func honest(rng *rand.Rand, p Params, zC, zY, zP uint64, e int64) (*Secrets, Inputs) {
 	s := &Secrets{
-		OffC: rng.Uint64N(p.Q), OffY: rng.Uint64N(p.Q), OffT: rng.Uint64N(p.Q),
-		WidthC: 1 << (p.CBits - 1), WidthY: 1 << (p.YBits - 2),
-		K1: rng.Uint64N(p.Q), K2: rng.Uint64N(p.Q), K3: rng.Uint64N(p.Q),
+		OffC: rng.Uint64N(p.Q), OffY: rng.Uint64N(p.Q), OffP: rng.Uint64N(p.Q), OffT: rng.Uint64N(p.Q),
+		WidthC: 1 << (p.CBits - 1), WidthY: 1 << (p.YBits - 2), WidthP: 1 << (p.YBits - 3),
+		K1: rng.Uint64N(p.Q), K2: rng.Uint64N(p.Q), K4: rng.Uint64N(p.Q), K3: rng.Uint64N(p.Q),
 	}
 	q := new(big.Int).SetUint64(p.Q)
 	zT := new(big.Int).Mul(new(big.Int).SetUint64(zC%(1<<p.CBits)), new(big.Int).SetUint64(s.K1))
 	zT.Add(zT, new(big.Int).Mul(new(big.Int).SetUint64(zY%(1<<p.YBits)), new(big.Int).SetUint64(s.K2)))
+	zT.Add(zT, new(big.Int).Mul(new(big.Int).SetUint64(zP%(1<<p.YBits)), new(big.Int).SetUint64(s.K4)))
 	zT.Add(zT, new(big.Int).SetUint64(s.K3))
 	zT.Add(zT, big.NewInt(e))
 	zT.Mod(zT, q)
 	add := func(z, off uint64) uint64 {
 		return new(big.Int).Mod(new(big.Int).Add(new(big.Int).SetUint64(z), new(big.Int).SetUint64(off)), q).Uint64()
 	}
-	return s, [3]uint64{add(zC, s.OffC), add(zY, s.OffY), add(zT.Uint64(), s.OffT)}
+	return s, Inputs{add(zC, s.OffC), add(zY, s.OffY), add(zP, s.OffP), add(zT.Uint64(), s.OffT)}
 }
 
 // run garbles, transfers and evaluates one opening.
-func run(t *testing.T, p Params, s *Secrets, x [3]uint64, seed byte) (bool, error) {
+func run(t *testing.T, p Params, s *Secrets, x Inputs, seed byte) (bool, error) {
 	t.Helper()
 	session := []byte("session")
 	g, msg, err := Garble(p, s, session, reader(seed))
@@ -177,22 +178,25 @@ func TestOpeningDecides(t *testing.T) {
 	p := testParams
 	rng := rand.New(rand.NewPCG(3, 4))
 	cases := []struct {
-		name   string
-		zC, zY uint64
-		e      int64
-		want   bool
+		name       string
+		zC, zY, zP uint64
+		e          int64
+		want       bool
 	}{
-		{"hit", 12345, 777, 0, true},
-		{"hit, noise at the tolerance", 1 << 30, 1 << 20, 1<<p.Tol - 1, true},
-		{"hit, noise below the tolerance", 5, 6, -(1 << p.Tol), true},
-		{"tag just outside the tolerance", 12345, 777, 1 << p.Tol, false},
-		{"count outside its window", 1 << (p.CBits - 1), 777, 0, false},
-		{"count below its window", q0 - 5, 777, 0, false},
-		{"norm outside its window", 12345, 1 << (p.YBits - 2), 0, false},
+		{"hit", 12345, 777, 55, 0, true},
+		{"hit, noise at the tolerance", 1 << 30, 1 << 20, 1<<(p.YBits-3) - 1, 1<<p.Tol - 1, true},
+		{"hit, noise below the tolerance", 5, 6, 0, -(1 << p.Tol), true},
+		{"tag just outside the tolerance", 12345, 777, 55, 1 << p.Tol, false},
+		{"count outside its window", 1 << (p.CBits - 1), 777, 55, 0, false},
+		{"count below its window", q0 - 5, 777, 55, 0, false},
+		{"norm outside its window", 12345, 1 << (p.YBits - 2), 55, 0, false},
+		{"padding norm outside its window", 12345, 777, 1 << (p.YBits - 3), 0, false},
+		{"padding norm below its window", 12345, 777, q0 - 1, 0, false},
+		{"padding norm a multiple of 2^YBits past its window", 12345, 777, 55 + 1<<p.YBits, 0, false},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			s, x := honest(rng, p, c.zC, c.zY, c.e)
+			s, x := honest(rng, p, c.zC, c.zY, c.zP, c.e)
 			if ref := decide(p, s, x); ref != c.want {
 				t.Fatalf("reference decides %v, the case wants %v", ref, c.want)
 			}
@@ -208,39 +212,50 @@ func TestOpeningDecides(t *testing.T) {
 }
 
 // TestShiftedSharesFailTheMAC mounts the querier's shift attack: it adds δ
-// to its count or norm share to move the value into the window (or across
-// the threshold), with and without a guessed change of the tag share. Every
-// attempt must open to no-hit. 200 attempts: a MAC that let even 2% through
+// to its share of the norm or of the padding norm to move the value into
+// its window, with a guessed change of the tag share. Every attempt must
+// open to no-hit. 200 attempts per value: a MAC that let even 2% through
 // would show.
 func TestShiftedSharesFailTheMAC(t *testing.T) {
 	p := testParams
 	rng := rand.New(rand.NewPCG(5, 6))
-	passed := 0
-	for i := 0; i < 200; i++ {
-		// a probe with the wrong norm: zY far outside its window
-		s, x := honest(rng, p, 1000, 1<<(p.YBits+3), 0)
-		if decide(p, s, x) {
-			t.Fatal("the unshifted wrong-norm case opens to hit")
+	far := uint64(1) << (p.YBits + 3) // far outside either norm's window
+	into := (q0 - far + 100) % q0     // far + into = 100: inside
+	for _, v := range []struct {
+		i    int
+		name string
+	}{{1, "norm"}, {2, "padding norm"}} {
+		i, name := v.i, v.name
+		// shifted returns an honest case with value i far outside its window,
+		// and the querier's inputs with that value's share shifted into it and
+		// a guessed tag shift.
+		shifted := func() (*Secrets, Inputs) {
+			z := [3]uint64{1000, 300, 20}
+			z[i] = far
+			s, x := honest(rng, p, z[0], z[1], z[2], 0)
+			if decide(p, s, x) {
+				t.Fatalf("%s: the unshifted case opens to hit", name)
+			}
+			x[i] = (x[i] + into) % q0
+			x[3] = (x[3] + rng.Uint64N(q0)) % q0
+			return s, x
 		}
-		// the querier shifts its norm share into the window and guesses a tag shift
-		delta := (uint64(q0) - uint64(1)<<(p.YBits+3) + 100) % q0 // zY + delta = 100
-		x[1] = (x[1] + delta) % q0
-		x[2] = (x[2] + rng.Uint64N(q0)) % q0
-		if decide(p, s, x) {
-			passed++
+		passed := 0
+		for range 200 {
+			if s, x := shifted(); decide(p, s, x) {
+				passed++
+			}
 		}
-	}
-	if passed != 0 {
-		t.Fatalf("%d of 200 shifted shares passed the MAC (reference)", passed)
-	}
-	// and through the garbled circuit, a few of them
-	for i := 0; i < 5; i++ {
-		s, x := honest(rng, p, 1000, 1<<(p.YBits+3), 0)
-		x[1] = (x[1] + (uint64(q0) - uint64(1)<<(p.YBits+3) + 100)) % q0
-		x[2] = (x[2] + rng.Uint64N(q0)) % q0
-		got, err := run(t, p, s, x, byte(100+3*i))
-		if err != nil || got {
-			t.Fatalf("shifted shares opened to %v, %v; want no-hit", got, err)
+		if passed != 0 {
+			t.Fatalf("%s: %d of 200 shifted shares passed the MAC (reference)", name, passed)
+		}
+		// and through the garbled circuit, a few of them
+		for j := range 4 {
+			s, x := shifted()
+			got, err := run(t, p, s, x, byte(100+10*i+3*j))
+			if err != nil || got {
+				t.Fatalf("%s: shifted shares opened to %v, %v; want no-hit", name, got, err)
+			}
 		}
 	}
 }
@@ -252,7 +267,7 @@ func TestShiftedSharesFailTheMAC(t *testing.T) {
 func TestGarblerCheatingIsDetected(t *testing.T) {
 	p := testParams
 	rng := rand.New(rand.NewPCG(7, 8))
-	s, x := honest(rng, p, 4242, 99, 0)
+	s, x := honest(rng, p, 4242, 99, 7, 0)
 	session := []byte("s")
 	g, msg, err := Garble(p, s, session, reader(1))
 	if err != nil {
@@ -327,11 +342,11 @@ func TestOTChoices(t *testing.T) {
 
 func TestMalformedMessages(t *testing.T) {
 	p := testParams
-	if _, _, err := NewEvaluator(p, nil, make([]byte, 10), [3]uint64{}, reader(1)); !errors.Is(err, ErrMalformed) {
+	if _, _, err := NewEvaluator(p, nil, make([]byte, 10), Inputs{}, reader(1)); !errors.Is(err, ErrMalformed) {
 		t.Errorf("short garbled message: %v", err)
 	}
 	msg := make([]byte, p.GarbledBytes())
-	if _, _, err := NewEvaluator(p, nil, msg, [3]uint64{}, reader(1)); !errors.Is(err, ErrMalformed) {
+	if _, _, err := NewEvaluator(p, nil, msg, Inputs{}, reader(1)); !errors.Is(err, ErrMalformed) {
 		t.Errorf("garbled message with the wrong digest: %v", err)
 	}
 	if _, err := otRespond(nil, make([]byte, otReqBytes+1), make([][2]label, 1), reader(1)); !errors.Is(err, ErrMalformed) {
