@@ -12,7 +12,7 @@ import (
 )
 
 // BenchmarkAnswerError measures, on the production set, how far the count
-// and the squared norm that the querier's shares hold are from their exact
+// and the squared norms that the querier's shares hold are from their exact
 // values (read with both parties' secrets: a test's view). The opening
 // compares the count with 1/2 and the norm with 1 ± 2^-11, so these are the
 // margins the decision depends on (docs/he-parameters.md):
@@ -52,7 +52,7 @@ func benchError(b *testing.B, blocks, matches int) {
 	r, _ := he.NewResponder(keys.Eval, keys.Responder)
 	q, _ := qr.EncryptProbe(probe, hetest.Reader(8))
 	b.ResetTimer()
-	var ec, ey, sc float64
+	var ec, ey, ep, sc float64
 	var answers int
 	for i := 0; i < b.N; i++ {
 		// One evaluation per iteration (its own rerandomisation of the
@@ -66,8 +66,8 @@ func benchError(b *testing.B, blocks, matches int) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			c, y, _ := he.PlainCounts(ps, secs[k], x, g.Blocks(), 128)
-			ec, ey = math.Max(ec, math.Abs(c-sum)), math.Max(ey, math.Abs(y-1))
+			c, y, p := he.PlainCounts(ps, secs[k], x, g.Blocks(), 128)
+			ec, ey, ep = math.Max(ec, math.Abs(c-sum)), math.Max(ey, math.Abs(y-1)), math.Max(ep, math.Abs(p))
 			sc += (c - sum) * (c - sum)
 			answers++
 		}
@@ -76,8 +76,9 @@ func benchError(b *testing.B, blocks, matches int) {
 	b.ReportMetric(ec, "count-error")
 	b.ReportMetric(rms, "count-rms")
 	b.ReportMetric(ey, "norm-error")
-	b.Logf("%d entries, %d matches, %d answers: count error rms 2^%.1f, worst 2^%.1f (decision margin 1/2); worst norm error 2^%.1f (window 2^-11)",
-		n, matches, answers, math.Log2(rms), math.Log2(ec), math.Log2(ey))
+	b.ReportMetric(ep, "padding-norm-error")
+	b.Logf("%d entries, %d matches, %d answers: count error rms 2^%.2f, worst 2^%.1f (decision margin 1/2); worst norm error 2^%.1f, padding norm 2^%.1f (windows 2^-11)",
+		n, matches, answers, math.Log2(rms), math.Log2(ec), math.Log2(ey), math.Log2(ep))
 }
 
 // BenchmarkScoreNoise measures, on the production set, the evaluation's
