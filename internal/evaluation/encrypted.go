@@ -12,8 +12,10 @@ import (
 // CountNoiseRMS is the root-mean-square error of the count an answer holds, per block of the
 // gallery: the CKKS noise of the threshold polynomial's output summed over a block's slots
 // (S times the noise of the constant coefficient), measured on puente-ckks-n15-v2 by the he
-// package's BenchmarkAnswerError (docs/he-parameters.md). The emulation adds it once per block.
-const CountNoiseRMS = 0x1.6a09e667f3bcdp-09 // 2^-8.5
+// package's BenchmarkAnswerError (docs/he-parameters.md): 2^-8.06 pooled over 24 one-block
+// answers since the answer carries the padding norm (2^-8.35 before), rounded up. The emulation
+// adds it once per block, so it also covers the packing's 2^-9.4, which an answer adds once.
+const CountNoiseRMS = 0x1p-08 // 2^-8
 
 // ScoreNoiseRMS is the noise of one entry's score as the threshold polynomial sees it, in score
 // units: the evaluation's, measured on puente-ckks-n15-v2 by the he package's BenchmarkScoreNoise
