@@ -51,7 +51,7 @@ func printInfo(ps *he.ParamSet) {
 	fmt.Printf("log Q = %.1f, log P = %.1f, log QP = %.1f <= %.0f (%d-bit)\n", i.LogQ, i.LogP, i.LogQP, i.BoundLogQP, i.SecurityBits)
 	fmt.Printf("Q primes %v\nP primes %v\n", i.QPrimes, i.PPrimes)
 	taus := "every tau"
-	if lo := ps.MinTau(); lo > -1 {
+	if lo := i.MinTau; lo > -1 {
 		taus = fmt.Sprintf("tau >= %.6f", lo)
 	}
 	fmt.Printf("threshold: degrees %v, depth %d, band |x| < 2^-%d, %s\n", i.StepDegrees, i.StepDepth, i.StepLogAlpha, taus)

@@ -333,7 +333,8 @@ type ParamInfo struct {
 	StepLogAlpha int // band of the threshold in x = c·(s - τ): |x| < 2^-StepLogAlpha
 	StepDegrees  []int
 	StepDepth    int
-	NormWindow   float64 // a probe passes when |‖p‖² - 1| < NormWindow
+	NormWindow   float64 // a probe passes when |‖p‖² - 1| < NormWindow (and its padding coordinates' squared norm is below it)
+	MinTau       float64 // the lowest threshold the set serves (-1: every threshold)
 	MaxEntries   int     // the largest gallery (all shards) one answer counts
 
 	QueryBytes           int // wire size of one query
@@ -362,7 +363,7 @@ func (ps *ParamSet) Info() ParamInfo {
 		LogQ: p.LogQ(), LogP: p.LogP(), LogQP: p.LogQP(), BoundLogQP: maxLogQP128[p.LogN()],
 		QPrimes: p.LogQi(), PPrimes: p.LogPi(), LogScale: ps.spec.LogScale,
 		StepLogAlpha: ps.sign.logAlpha, StepDegrees: append([]int(nil), ps.sign.degrees...), StepDepth: ps.sign.depth,
-		NormWindow: math.Exp2(-logNormWindow), MaxEntries: ps.maxEntries(),
+		NormWindow: math.Exp2(-logNormWindow), MinTau: ps.MinTau(), MaxEntries: ps.maxEntries(),
 	}
 	if !ps.spec.Insecure {
 		info.SecurityBits = 128

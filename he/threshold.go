@@ -184,7 +184,9 @@ func (ps *ParamSet) MinTau() float64 {
 
 // Band returns the half-width, in score units, of the interval around Tau
 // in which the threshold polynomial is not guaranteed to be within its
-// error bound of 0 or 1 for parameter set ps.
+// error bound of 0 or 1 for parameter set ps. Like PlainStep it describes
+// the thresholds ps serves, Tau >= ps.MinTau(); below that the responder
+// refuses the threshold (ErrThresholdRange) and the figure means nothing.
 func (t Threshold) Band(ps *ParamSet) float64 {
 	c, _ := t.affine()
 	// The responder's effective multiplier is within 2^-scoreHeadroom below c.
