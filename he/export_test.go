@@ -136,7 +136,7 @@ func PlainCounts(ps *ParamSet, s *opening.Secrets, x opening.Inputs, blocks, pad
 	}
 	cw := ps.countWindow(ps.answerCountScale(), blocks*ps.Slots())
 	yw := ps.normWindow(ps.normScale(pad), pad)
-	pw := ps.paddingWindow(ps.normScale(pad), pad)
+	pw := ps.paddingWindow(ps.paddingScale(pad), pad)
 	return (rel(x[0], s.OffC) + float64(cw.lo)) / cw.per, (rel(x[1], s.OffY) + float64(yw.lo)) / yw.per,
 		(rel(x[2], s.OffP) - float64(q-pw.lo)) / pw.per
 }
@@ -181,6 +181,13 @@ func (qr *Querier) EncryptSlotsForTest(slots []float64, dims int, rand io.Reader
 // 1 + NormPeriodForTest reads as 1 (the wrap attack of TestOneBitNormWrap).
 func NormPeriodForTest(ps *ParamSet, pad int) float64 {
 	return float64(ps.params.Q()[0]) * float64(pad) / ps.normScale(pad).Float64()
+}
+
+// PaddingPeriodForTest is the period, in units of squared norm, with which
+// the padding coordinates' squared norm the opening reads wraps around
+// modulo q0 (TestPaddingNormWrap).
+func PaddingPeriodForTest(ps *ParamSet, pad int) float64 {
+	return float64(ps.params.Q()[0]) * float64(pad) / ps.paddingScale(pad).Float64()
 }
 
 // ParamSetOf returns the parameter-set ID in the header of any object this

@@ -181,74 +181,100 @@ func TestHighTauMatchTurnsMiss(t *testing.T) {
 
 // TestPaddingNormWrap mounts the wrap attack of TestOneBitNormWrap on the
 // padding check: the padding coordinates' squared norm is read modulo q0,
-// so padding values of squared norm exactly its period NormPeriodForTest
-// (2^31 at pad 128) read as about 0. The querier first measures, with one
-// answer per padding coordinate j loaded alone to the period, how much
-// each shifts the two norms (the masks' encoding errors: about ±2 units,
-// opposite on the two norms since the masks sum to 1), then spreads the
-// period over two coordinates of opposite shifts with weights that cancel
-// them. Both norms then read within about 0.01 of their targets: the fresh
-// noise of each answer (V times the encryption noise) moves them by that
-// much, about 20 windows, so a querier lands in both windows by retrying.
-// What stops it is the count: the padding values' score noise,
-// Σ_j V_j·g_{k,j} with ‖V‖ = 2^15.5, puts every slot far outside the
-// threshold polynomial's domain, and the count is not a count. The test
-// fails when a probe does not wrap (both norms must read within 8 units of
-// their targets, or the case tests nothing) or when any of them opens to
-// hit or its count reads inside the count's window.
+// so padding values of squared norm exactly its period
+// PaddingPeriodForTest (at least 2^36, logPaddingUnit) read as about 0.
+// The querier measures, with one answer per padding coordinate j loaded
+// alone to the period, how much each shifts the two norms (the masks'
+// encoding errors, tens to about 1,500 units at this period), then spreads
+// the period over three coordinates with weights that cancel both shifts
+// where nonnegative weights do (so that both norms read near their
+// targets; on these seeds none do, and a querier would search further).
+// Whether or not it lands in the windows, what stops it is the count: the padding values' score noise, Σ_j V_j·g_{k,j} with
+// ‖V‖ ≥ 2^18, puts the slots far outside the threshold polynomial's
+// domain, and the count is not a count. Two galleries: one entry equal to
+// the probe (a verification), and a full block (no absent slot, whose
+// -63/64 is the domain's nearest edge) with 50 entries at τ - 0.1, where a
+// review found, with the period then at 2^31, counts of 8 lifted
+// near-misses and a hit the honest probe does not get. The test fails when
+// a probe does not wrap (both norms must read within 2^-16 of the period
+// of their targets, or the case tests nothing) or when any of them opens to hit or
+// its count reads inside the count's window.
 func TestPaddingNormWrap(t *testing.T) {
 	for _, ps := range []*he.ParamSet{hetest.InsecureN12(), hetest.InsecureN12HighTau()} {
 		t.Run(ps.Name(), func(t *testing.T) {
 			f := getFixture(t, ps)
 			S, m, pad := ps.Slots(), 124, 128
-			period := he.NormPeriodForTest(ps, pad)
+			period := he.PaddingPeriodForTest(ps, pad)
 			rng := rand.New(rand.NewPCG(4949, 1))
 			probe := hetest.UnitVector(rng, m)
-			g := pack(t, ps, m, [][]float64{probe}) // an honest hit
+			full := hetest.UnitVectors(rng, S, m)
+			for i := 0; i < 50; i++ {
+				full[80*i] = perf.WithScore(rng, probe, 0.9234-0.1)
+			}
 			opts := he.Options{Threshold: he.Threshold{Tau: 0.9234}}
-			n := float64(g.Blocks() * S) // the count's window is [1/2, n + 1/2)
-			crafted := func(name string, w []float64, seed uint64) outcome {
-				slots := replicate(probe, pad, S, 1)
-				for k := range slots {
-					if j := k % pad; j >= m {
-						slots[k] = math.Sqrt(w[j-m] * period)
+			for gi, gc := range []struct {
+				name string
+				gal  [][]float64
+			}{{"one entry equal to the probe", [][]float64{probe}}, {"a full block, 50 entries at τ - 0.1", full}} {
+				g := pack(t, ps, m, gc.gal)
+				n := float64(g.Blocks() * S) // the count's window is [1/2, n + 1/2)
+				crafted := func(name string, w []float64, seed uint64) outcome {
+					slots := replicate(probe, pad, S, 1)
+					for k := range slots {
+						if j := k % pad; j >= m {
+							slots[k] = math.Sqrt(w[j-m] * period)
+						}
 					}
+					q, err := f.qr.EncryptSlotsForTest(slots, m, hetest.Reader(seed))
+					if err != nil {
+						t.Fatal(err)
+					}
+					o := f.answer(t, q, g, opts, seed)
+					t.Logf("%s, %s: norm read %.6f, padding norm read %.6f (windows pass %v), count %.4g: hit %v", gc.name, name, o.norm, o.padding, passes(o), o.count, o.hit)
+					if math.Abs(o.norm-1) > period/65536 || math.Abs(o.padding) > period/65536 {
+						t.Fatalf("%s, %s: the norms did not wrap, so the case tests nothing", gc.name, name)
+					}
+					if o.hit || (o.count >= 0.5 && o.count < n+0.5) {
+						t.Errorf("%s, %s: the count read %.4g, inside its window (hit %v)", gc.name, name, o.count, o.hit)
+					}
+					return o
 				}
-				q, err := f.qr.EncryptSlotsForTest(slots, m, hetest.Reader(seed))
-				if err != nil {
-					t.Fatal(err)
+				var E, F [4]float64
+				for j := range E {
+					w := make([]float64, 4)
+					w[j] = 1
+					o := crafted(fmt.Sprintf("coordinate %d alone", m+j), w, uint64(4950+100*gi+10*j))
+					E[j], F[j] = o.norm-1, o.padding
 				}
-				o := f.answer(t, q, g, opts, seed)
-				t.Logf("%s: norm read %.6f, padding norm read %.6f (windows pass %v), count %.4g: hit %v", name, o.norm, o.padding, passes(o), o.count, o.hit)
-				if math.Abs(o.norm-1) > 8 || math.Abs(o.padding) > 8 {
-					t.Fatalf("%s: the norms did not wrap, so the case tests nothing", name)
+				// Weights w ≥ 0 on three coordinates with Σw = 1, Σw·E = 0 and
+				// Σw·F = 0 (Cramer's rule), for each triple that has them.
+				det3 := func(a, b, c [3]float64) float64 {
+					return a[0]*(b[1]*c[2]-b[2]*c[1]) - a[1]*(b[0]*c[2]-b[2]*c[0]) + a[2]*(b[0]*c[1]-b[1]*c[0])
 				}
-				if o.hit || (o.count >= 0.5 && o.count < n+0.5) {
-					t.Fatalf("%s: the count read %.4g, inside its window (hit %v)", name, o.count, o.hit)
-				}
-				return o
-			}
-			var shift [4]float64
-			for j := range shift {
-				w := make([]float64, 4)
-				w[j] = 1
-				shift[j] = crafted(fmt.Sprintf("coordinate %d alone", m+j), w, uint64(4950+10*j)).norm - 1
-			}
-			tried := 0
-			for a := range shift {
-				for b := a + 1; b < len(shift); b++ {
-					if shift[a]*shift[b] >= 0 {
+				col := func(j int) [3]float64 { return [3]float64{1, E[j], F[j]} }
+				one := [3]float64{1, 0, 0}
+				tried := 0
+				for skip := 0; skip < 4; skip++ {
+					var idx []int
+					for j := 0; j < 4; j++ {
+						if j != skip {
+							idx = append(idx, j)
+						}
+					}
+					a, b, c := col(idx[0]), col(idx[1]), col(idx[2])
+					d := det3(a, b, c)
+					sol := []float64{det3(one, b, c) / d, det3(a, one, c) / d, det3(a, b, one) / d}
+					if sol[0] < 0 || sol[1] < 0 || sol[2] < 0 {
 						continue
 					}
 					w := make([]float64, 4)
-					w[a] = shift[b] / (shift[b] - shift[a])
-					w[b] = 1 - w[a]
-					crafted(fmt.Sprintf("coordinates %d and %d, weights %.4f and %.4f", m+a, m+b, w[a], w[b]), w, uint64(5000+10*tried))
+					for k, j := range idx {
+						w[j] = sol[k]
+					}
+					crafted(fmt.Sprintf("weights %.4f", w), w, uint64(5000+100*gi+10*skip))
 					tried++
 				}
-			}
-			if tried == 0 {
-				t.Fatalf("no two padding coordinates shift the norm in opposite directions (%v): the case tests nothing", shift)
+				t.Logf("%s: %d spreads cancel both shifts (E %.3f, F %.3f)", gc.name, tried, E, F)
 			}
 		})
 	}

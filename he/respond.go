@@ -521,14 +521,15 @@ func (r *Responder) norm(evals []*ckks.Evaluator, p *rlwe.Ciphertext, m, pad int
 		return probeNorms{}, fmt.Errorf("he: norm: %w", err)
 	}
 	// masked returns the sum of sq's slots where keep holds (of the
-	// coordinate j = slot mod pad), at level 0 with an exact integer gain:
-	// the norm's value (and its own noise) grows normGain times, the
-	// rounding noise Responder.pack adds does not.
-	masked := func(keep func(j int) bool) (*rlwe.Ciphertext, error) {
+	// coordinate j = slot mod pad), weighted by weight, at level 0 times the
+	// exact integer gain: the value (and its own noise) grows gain times, the
+	// rounding noise Responder.pack adds does not. Its scale counts the
+	// weight, so that it reads the unweighted sum: want.
+	masked := func(keep func(j int) bool, weight float64, gain uint64, want rlwe.Scale) (*rlwe.Ciphertext, error) {
 		mask := make([]float64, ps.Slots())
 		for i := range mask {
 			if keep(i % pad) {
-				mask[i] = 1
+				mask[i] = weight
 			}
 		}
 		pt := ckks.NewPlaintext(ps.params, sq.Level())
@@ -545,22 +546,53 @@ func (r *Responder) norm(evals []*ckks.Evaluator, p *rlwe.Ciphertext, m, pad int
 		}
 		eval.DropLevel(v, v.Level()-answerLevel)
 		ringQ := ps.params.RingQ().AtLevel(answerLevel)
-		ringQ.MulScalar(v.Value[0], normGain, v.Value[0])
-		ringQ.MulScalar(v.Value[1], normGain, v.Value[1])
-		v.Scale = v.Scale.Mul(rlwe.NewScale(normGain))
-		if !v.Scale.Equal(ps.normScale(pad)) {
-			return nil, fmt.Errorf("he: norm at scale 2^%.3f, want 2^%.3f", math.Log2(v.Scale.Float64()), math.Log2(ps.normScale(pad).Float64()))
+		ringQ.MulScalar(v.Value[0], gain, v.Value[0])
+		ringQ.MulScalar(v.Value[1], gain, v.Value[1])
+		v.Scale = v.Scale.Mul(rlwe.NewScale(float64(gain) * weight))
+		if !v.Scale.Equal(want) {
+			return nil, fmt.Errorf("he: norm at scale 2^%.3f, want 2^%.3f", math.Log2(v.Scale.Float64()), math.Log2(want.Float64()))
 		}
 		return v, nil
 	}
 	var n probeNorms
-	if n.y, err = masked(func(j int) bool { return j < m }); err != nil {
+	if n.y, err = masked(func(j int) bool { return j < m }, 1, normGain, ps.normScale(pad)); err != nil {
 		return probeNorms{}, err
 	}
-	if n.p, err = masked(func(j int) bool { return j >= m }); err != nil {
+	if n.p, err = masked(func(j int) bool { return j >= m }, ps.paddingWeight(pad), 1, ps.paddingScale(pad)); err != nil {
 		return probeNorms{}, err
 	}
 	return n, nil
+}
+
+// logPaddingUnit bounds the padding norm's unit at level 0: one unit of
+// squared norm is at most 2^logPaddingUnit of q0's units (and more than
+// half that), whatever the padded dimension. It sets the padding norm's
+// wrap period, q0 / unit, to at least 2^(60-logPaddingUnit) = 2^36 units
+// of squared norm: padding values that wrap it have ‖V‖ ≥ 2^18, and add to
+// every score the gallery's encoding error at the padding slots times V,
+// about 6.4·10^-6·‖V‖ ≥ 1.7 rms on the production ring (measured by a
+// review at ‖V‖ = 2^14.5 and 2^15.5, docs/he-parameters.md), 0.9 in the
+// threshold's x: every slot is likely to leave the polynomial's domain,
+// and a block's 32,768 slots all staying in it is out of the question, so
+// the count is not a count (TestPaddingNormWrap). The window, 2^-11 of the
+// unit each side, is then at least 2^12 units, 14 times the rounding noise
+// pack leaves at A[2] (about 2^8.2 units).
+const logPaddingUnit = 24
+
+// paddingWeight is the value the padding norm's mask holds at the padding
+// coordinates: 2^-r, with r the least that brings the unit, the norm's
+// without normGain (2^26 at pad 128 on the production sets), within
+// 2^logPaddingUnit.
+func (ps *ParamSet) paddingWeight(pad int) float64 {
+	unit := ps.normScale(pad).Float64() / normGain / float64(pad)
+	r := math.Max(0, math.Ceil(math.Log2(unit)-logPaddingUnit))
+	return math.Exp2(-r)
+}
+
+// paddingScale is the scale of the padding norm's ciphertext: the norm's
+// without normGain, times the mask's weight.
+func (ps *ParamSet) paddingScale(pad int) rlwe.Scale {
+	return ps.normScale(pad).Div(rlwe.NewScale(normGain)).Mul(rlwe.NewScale(ps.paddingWeight(pad)))
 }
 
 // normScale is the scale of the norm's ciphertext for padded dimension

@@ -359,9 +359,44 @@ func TestMalformedMessages(t *testing.T) {
 	if _, err := otRespond(nil, bad, make([][2]label, 1), reader(1)); !errors.Is(err, ErrMalformed) {
 		t.Errorf("request with coefficients out of range: %v", err)
 	}
+	if err := (Params{Q: q0, CBits: 10, YBits: 9, Tol: 4}).Validate(); err != nil {
+		t.Fatalf("the modulus cases' control is refused: %v", err)
+	}
 	for _, q := range []uint64{q0 + 2, 1<<61 + 1, 97} {
-		if err := (Params{Q: q, CBits: 10, YBits: 10, Tol: 4}).Validate(); err == nil {
+		if err := (Params{Q: q, CBits: 10, YBits: 9, Tol: 4}).Validate(); err == nil {
 			t.Errorf("modulus %#x accepted", q)
+		}
+	}
+}
+
+// TestWindowWidthsBoundTheMAC: the circuit keeps a+CBits+1 bits of the
+// MAC's sum, K1·z_C + K2·z_Y + K4·z_P + K3, which holds only with
+// YBits < CBits. At the largest widths Validate accepts (YBits = CBits-1),
+// with every key at Q-1 and every value at the top of its window, the
+// circuit agrees with Reference; at YBits = CBits, which Validate refuses,
+// the sum outgrows the kept bits and they disagree on honest inputs.
+func TestWindowWidthsBoundTheMAC(t *testing.T) {
+	for _, yb := range []int{39, 40} {
+		p := Params{Q: q0, CBits: 40, YBits: yb, Tol: 14}
+		valid := p.Validate() == nil
+		if valid != (yb < p.CBits) {
+			t.Fatalf("YBits %d, CBits %d: Validate accepts %v", yb, p.CBits, valid)
+		}
+		c, l := newDecisionCircuit(p)
+		k := p.Q - 1
+		s := &Secrets{WidthC: 1 << p.CBits, WidthY: 1 << p.YBits, WidthP: 1 << p.YBits, K1: k, K2: k, K4: k, K3: k}
+		zC, zY := uint64(1)<<p.CBits-1, uint64(1)<<p.YBits-1
+		q := new(big.Int).SetUint64(p.Q)
+		m := new(big.Int).Mul(new(big.Int).SetUint64(zC), new(big.Int).SetUint64(k))
+		m.Add(m, new(big.Int).Mul(new(big.Int).SetUint64(2*zY), new(big.Int).SetUint64(k)))
+		m.Add(m, new(big.Int).SetUint64(k))
+		x := Inputs{zC, zY, zY, new(big.Int).Mod(m, q).Uint64()}
+		got := plain(c, append(l.garblerBits(s, p), l.evaluatorBits(x)...))[0] == 1
+		if !Reference(p, s, x) {
+			t.Fatalf("YBits %d: the honest case does not pass Reference", yb)
+		}
+		if got != valid {
+			t.Errorf("YBits %d (Validate accepts %v): the circuit decides %v on an honest hit", yb, valid, got)
 		}
 	}
 }
