@@ -198,6 +198,9 @@ func (ps *ParamSet) Digest() [64]byte {
 	// (their sizes name the construction: since the OT extension, they
 	// differ from the first release's direct transfers).
 	fmt.Fprintf(h, "opening messages %d %d %d\x00", o.GarbledBytes(), o.TransferRequestBytes(), o.TransferResponseBytes())
+	// The decision circuit itself, gate by gate (opening.Params.Digest): a
+	// circuit of the same size that computes otherwise is another set.
+	fmt.Fprintf(h, "opening circuit %x\x00", o.Digest())
 	// The padding coordinates' norm: its unit's bound (its window is the norm's 2^-logNormWindow of it).
 	fmt.Fprintf(h, "padding norm unit %d\x00", logPaddingUnit)
 	var d [64]byte

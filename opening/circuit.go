@@ -1,6 +1,9 @@
 package opening
 
-import "fmt"
+import (
+	"fmt"
+	"math/big"
+)
 
 // A circuit is a boolean circuit of XOR, AND and NOT gates in topological
 // order. Wires are numbered; the garbler's input wires come first, then the
@@ -38,12 +41,13 @@ type gate struct {
 type builder struct {
 	c    circuit
 	zero int // a garbler input wire that always carries 0
+	one  int // the wire NOT(zero), made once; -1 until asked for
 }
 
 // newBuilder starts a circuit with g garbler input wires (plus the
 // constant-zero wire, the last garbler input) and e evaluator input wires.
 func newBuilder(g, e int) *builder {
-	b := &builder{c: circuit{garblerIn: g + 1, evaluatorIn: e}}
+	b := &builder{c: circuit{garblerIn: g + 1, evaluatorIn: e}, one: -1}
 	b.c.wires = g + 1 + e
 	b.zero = g
 	return b
@@ -81,18 +85,61 @@ func (b *builder) gate(k gateKind, x, y int) int {
 	return o
 }
 
-func (b *builder) xor(x, y int) int { return b.gate(gateXOR, x, y) }
-func (b *builder) and(x, y int) int { return b.gate(gateAND, x, y) }
-func (b *builder) not(x int) int    { return b.gate(gateNOT, x, 0) }
+// The gate helpers fold the constant wires: an AND with the constant 0 is
+// the constant 0, an AND with the constant 1 and an XOR with the constant 0
+// are the other input. Such gates cost nothing in the clear and would cost
+// table entries garbled.
+
+func (b *builder) xor(x, y int) int {
+	switch {
+	case x == b.zero:
+		return y
+	case y == b.zero:
+		return x
+	}
+	return b.gate(gateXOR, x, y)
+}
+
+func (b *builder) and(x, y int) int {
+	switch {
+	case x == b.zero || y == b.zero:
+		return b.zero
+	case x == b.one:
+		return y
+	case y == b.one:
+		return x
+	}
+	return b.gate(gateAND, x, y)
+}
+
+func (b *builder) not(x int) int {
+	switch {
+	case x == b.zero:
+		return b.constOne()
+	case x == b.one:
+		return b.zero
+	}
+	return b.gate(gateNOT, x, 0)
+}
 
 // andG is g ∧ x for a garbler input wire g.
-func (b *builder) andG(g, x int) int { return b.gate(gateANDG, g, x) }
+func (b *builder) andG(g, x int) int {
+	if g == b.zero || x == b.zero {
+		return b.zero
+	}
+	return b.gate(gateANDG, g, x)
+}
 
 // or is x ∨ y = ¬(¬x ∧ ¬y).
 func (b *builder) or(x, y int) int { return b.not(b.and(b.not(x), b.not(y))) }
 
-// one returns a wire that always carries 1.
-func (b *builder) one() int { return b.not(b.zero) }
+// constOne returns the wire that always carries 1.
+func (b *builder) constOne() int {
+	if b.one < 0 {
+		b.one = b.gate(gateNOT, b.zero, 0)
+	}
+	return b.one
+}
 
 // zeros returns n constant-zero wires.
 func (b *builder) zeros(n int) []int {
@@ -137,7 +184,7 @@ func (b *builder) sub(x, y []int) ([]int, int) {
 	for i := range y {
 		ny[i] = b.not(y[i])
 	}
-	return b.add(x, ny, b.one())
+	return b.add(x, ny, b.constOne())
 }
 
 // lessThan returns a wire that is 1 when x < y (unsigned).
@@ -160,7 +207,7 @@ func (b *builder) mux(s int, x, y []int) []int {
 // constant returns wires carrying the public constant v on n bits.
 func (b *builder) constant(v uint64, n int) []int {
 	out := make([]int, n)
-	one := b.one()
+	one := b.constOne()
 	for i := range out {
 		if i < 64 && v>>uint(i)&1 == 1 {
 			out[i] = one
@@ -171,28 +218,90 @@ func (b *builder) constant(v uint64, n int) []int {
 	return out
 }
 
-// modSub returns (x - y) mod q for x, y in [0, q), on n = bits(q) wires.
+// modSub returns (x - y) mod q for x, y in [0, q), on n = bits(q) wires:
+// x - y mod 2^n, plus q where the subtraction borrowed (q's bits ANDed with
+// the borrow are the borrow wire or the constant 0, so the correction is
+// one adder, without a multiplexer).
 func (b *builder) modSub(x, y []int, q uint64, n int) []int {
 	d, noBorrow := b.sub(x, y)
-	d2, _ := b.add(d, b.constant(q, n), b.zero)
-	return b.mux(noBorrow, d, d2)
+	borrow := b.not(noBorrow)
+	qb := make([]int, n)
+	for i := range qb {
+		qb[i] = b.zero
+		if i < 64 && q>>uint(i)&1 == 1 {
+			qb[i] = borrow
+		}
+	}
+	s, _ := b.add(d, qb, b.zero)
+	return s
 }
 
-// mulGarbler returns x·k on len(x)+len(k) bits (schoolbook), k a vector of
-// garbler input wires: each partial product bit is an AND with a bit the
-// garbler knows (gateANDG, one table entry instead of two). After row j
-// the accumulator is below 2^(len(x)+j+1), so row j's carry lands in a bit
-// that is still zero and needs no further propagation.
-func (b *builder) mulGarbler(x, k []int) []int {
-	acc := b.zeros(len(x) + len(k))
-	for j := range k {
-		pp := make([]int, len(x))
-		for i := range x {
-			pp[i] = b.andG(k[j], x[i])
+// Products with a garbler key: radix-4 Booth recoding (Booth 1951, in the
+// modified form of MacSorley 1961) of the evaluator's factor z, so that a
+// product has ⌈(len(z)+1)/2⌉ rows instead of one per key bit. Row r is
+// d_r·K with the digit d_r = -2·z_{2r+1} + z_{2r} + z_{2r-1} in {0, ±1, ±2}:
+// its bits are K's or 2K's (K shifted) selected by two evaluator signals,
+// each selection an AND with a garbler bit (gateANDG, one table entry), and
+// its sign is an XOR with z_{2r+1} (free) plus a carry-in. Since
+// Σ d_r·4^r = z, the rows sum to z·K. Each row is written as an unsigned
+// len(K)+2-bit number whose top bit is the inverted sign, which adds
+// 2^(len(K)+1) to the row's two's complement value (the usual way around
+// sign extension); the sum of those offsets, boothOffset, is public and
+// the caller subtracts it once. Per pair of z's bits this costs 2·len(K)
+// one-entry ANDs and len(K)+3 two-entry ANDs, against 2·len(K) of each for
+// the schoolbook rows: the adders, the costly part, are halved.
+
+// boothRows is the number of rows of a product with an n-bit evaluator factor.
+func boothRows(n int) int { return (n + 2) / 2 }
+
+// boothWidth is the number of wires of mulBooth's output for an n-bit
+// evaluator factor and an a-bit key: row r's carry lands at bit 2r+a+2.
+func boothWidth(n, a int) int { return 2*(boothRows(n)-1) + a + 3 }
+
+// boothOffset is what mulBooth's output exceeds z·K by: 2^(a+1) per row at
+// the row's place, Σ_r 2^(2r+a+1).
+func boothOffset(n, a int) *big.Int {
+	o := new(big.Int)
+	for r := 0; r < boothRows(n); r++ {
+		o.SetBit(o, 2*r+a+1, 1)
+	}
+	return o
+}
+
+// mulBooth returns z·K + boothOffset(len(z), len(k)) on
+// boothWidth(len(z), len(k)) wires, for an evaluator factor z (unsigned)
+// and a key k of garbler input wires. After row r the sum is below
+// 2^(2r+a+3), so row r+1's carry lands in a bit that is still zero.
+func (b *builder) mulBooth(z, k []int) []int {
+	a := len(k)
+	bit := func(j int) int {
+		if j < 0 || j >= len(z) {
+			return b.zero
 		}
-		s, carry := b.add(acc[j:j+len(x)], pp, b.zero)
-		copy(acc[j:], s)
-		acc[j+len(x)] = carry
+		return z[j]
+	}
+	acc := b.zeros(boothWidth(len(z), a))
+	for r := 0; r < boothRows(len(z)); r++ {
+		hi, mid, lo := bit(2*r+1), bit(2*r), bit(2*r-1)
+		one := b.xor(mid, lo)                    // |d_r| = 1
+		two := b.and(b.xor(hi, mid), b.not(one)) // |d_r| = 2
+		neg := hi                                // d_r < 0, or d_r = 0 written as -0
+		row := make([]int, a+2)
+		for i := 0; i <= a; i++ {
+			s := b.zero
+			if i < a {
+				s = b.andG(k[i], one)
+			}
+			if i > 0 {
+				s = b.xor(s, b.andG(k[i-1], two))
+			}
+			row[i] = b.xor(s, neg)
+		}
+		row[a+1] = b.not(neg)
+		at := 2 * r
+		s, c := b.add(acc[at:at+a+2], row, neg)
+		copy(acc[at:], s)
+		acc[at+a+2] = c
 	}
 	return acc
 }

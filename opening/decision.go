@@ -91,25 +91,27 @@ func (s *Secrets) validate(p Params) error {
 }
 
 // Wire layout of the decision circuit. Garbler inputs, each `n` = bits(Q)
-// bits unless noted: OffC, OffY, OffP, OffT, WidthC (CBits+1), WidthY and
-// WidthP (YBits+1 each), K1, K2, K4, K3; then the constant-zero wire.
-// Evaluator inputs: x_C, x_Y, x_P, x_T.
+// bits unless noted: OffC, OffY, OffP, WidthC (CBits+1), WidthY and WidthP
+// (YBits+1 each), K1, K2, K4, and K3' (macBits wires: the MAC's constant
+// term, [layout.macConstant]); then the constant-zero wire. Evaluator
+// inputs: x_C, x_Y, x_P, x_T.
 type layout struct {
 	n, a, b                int
-	offC, offY, offP, offT int
+	offC, offY, offP       int
 	widthC, widthY, widthP int
 	k1, k2, k4, k3         int
+	macBits                int
 	garbler, evaluator     int
 }
 
 func newLayout(p Params) layout {
 	a, b, _ := p.qShape()
-	l := layout{n: a, a: a, b: b}
+	l := layout{n: a, a: a, b: b, macBits: boothWidth(p.CBits, a)}
 	pos := 0
 	next := func(w int) int { p := pos; pos += w; return p }
-	l.offC, l.offY, l.offP, l.offT = next(l.n), next(l.n), next(l.n), next(l.n)
+	l.offC, l.offY, l.offP = next(l.n), next(l.n), next(l.n)
 	l.widthC, l.widthY, l.widthP = next(p.CBits+1), next(p.YBits+1), next(p.YBits+1)
-	l.k1, l.k2, l.k4, l.k3 = next(l.n), next(l.n), next(l.n), next(l.n)
+	l.k1, l.k2, l.k4, l.k3 = next(l.n), next(l.n), next(l.n), next(l.macBits)
 	l.garbler = pos
 	l.evaluator = len(Inputs{}) * l.n
 	return l
@@ -122,7 +124,13 @@ func newLayout(p Params) layout {
 //
 // with z_X = (x_X - Off_X) mod Q. The MAC multiplies only the window's
 // bits of z_C, z_Y and z_P: outside a window the output is 0 whatever the
-// tag.
+// tag. It is computed as
+//
+//	m = K1·z_C + K2·z_Y + K4·z_P + K3 + Off_T - 2^Tol  (mod Q)
+//	macOK = (x_T - m) mod Q < 2^(Tol+1)
+//
+// so that z_T is never formed: Off_T and the tolerance's offset travel in
+// the garbler's constant K3' with the products' Booth offsets (mulBooth).
 func newDecisionCircuit(p Params) (*circuit, layout) {
 	l := newLayout(p)
 	b := newBuilder(l.garbler, l.evaluator)
@@ -132,25 +140,28 @@ func newDecisionCircuit(p Params) (*circuit, layout) {
 	zC := b.modSub(x(0), gw(l.offC, l.n), p.Q, l.n)
 	zY := b.modSub(x(1), gw(l.offY, l.n), p.Q, l.n)
 	zP := b.modSub(x(2), gw(l.offP, l.n), p.Q, l.n)
-	zT := b.modSub(x(3), gw(l.offT, l.n), p.Q, l.n)
 	inC := b.lessThan(zC, gw(l.widthC, p.CBits+1))
 	inY := b.lessThan(zY, gw(l.widthY, p.YBits+1))
 	inP := b.lessThan(zP, gw(l.widthP, p.YBits+1))
 
-	// With every K below Q < 2^a: K1·z_C <= 2^(a+CBits) - 2^a, and K2·z_Y,
-	// K4·z_P <= 2^(a+CBits-1) - 2^a each since YBits < CBits
-	// (Params.Validate); with K3 < 2^a the sum is below 2^(a+CBits+1), so
-	// the wires above that bit are 0.
-	sum := func(x, y []int) []int { s, c := b.add(x, y, b.zero); return append(s, c) }
-	m := sum(b.mulGarbler(zC[:p.CBits], gw(l.k1, l.n)), b.mulGarbler(zY[:p.YBits], gw(l.k2, l.n)))
-	m = sum(m, b.mulGarbler(zP[:p.YBits], gw(l.k4, l.n)))
-	m = sum(m, gw(l.k3, l.n))
+	// With every K and Off_T - 2^Tol mod Q below Q < 2^a: K1·z_C <=
+	// 2^(a+CBits) - 2^a, and K2·z_Y, K4·z_P <= 2^(a+CBits-1) - 2^a each
+	// since YBits < CBits (Params.Validate); with K3 and Off_T - 2^Tol the
+	// integer m is below 2^(a+CBits+1). The sum is taken modulo 2^macBits
+	// (macBits >= a+CBits+1), where the Booth offsets, subtracted in K3',
+	// cancel, so its wires from a+CBits+1 up are 0.
+	sum := func(x, y []int) []int {
+		s, _ := b.add(b.extend(x, l.macBits), b.extend(y, l.macBits), b.zero)
+		return s
+	}
+	m := sum(b.mulBooth(zY[:p.YBits], gw(l.k2, l.n)), b.mulBooth(zP[:p.YBits], gw(l.k4, l.n)))
+	m = sum(m, b.mulBooth(zC[:p.CBits], gw(l.k1, l.n)))
+	m = sum(m, gw(l.k3, l.macBits))
 	mq := b.reduceSolinas(m[:l.a+p.CBits+1], l.a, l.b, p.Q)
 
-	// z_T - m in [-2^Tol, 2^Tol) (mod Q)  <=>  (z_T - m + 2^Tol) mod Q < 2^(Tol+1)
-	d := b.modSub(zT, mq, p.Q, l.n)
-	t := b.modAddConst(d, uint64(1)<<uint(p.Tol), p.Q, l.n)
-	macOK := b.lessThan(t, b.constant(uint64(1)<<uint(p.Tol+1), l.n))
+	// z_T - (K·z + K3) in [-2^Tol, 2^Tol) (mod Q)  <=>  (x_T - m) mod Q < 2^(Tol+1)
+	d := b.modSub(x(3), mq, p.Q, l.n)
+	macOK := b.lessThan(d, b.constant(uint64(1)<<uint(p.Tol+1), l.n))
 
 	b.c.outputs = []int{b.and(b.and(b.and(inC, inY), inP), macOK)}
 	return &b.c, l
@@ -174,31 +185,50 @@ func (b *builder) reduceSolinas(x []int, a, sb int, q uint64) []int {
 	return b.mux(geq, d, x)[:a]
 }
 
-// modAddConst returns (x + k) mod Q for x in [0, Q) and a public k < Q.
-func (b *builder) modAddConst(x []int, k, q uint64, n int) []int {
-	s, c := b.add(x, b.constant(k, n), b.zero)
-	s = append(s, c)
-	d, geq := b.sub(s, b.constant(q, n+1))
-	return b.mux(geq, d, s)[:n]
-}
-
-// digest names the circuit: SHA-256 of the parameters that define it.
-func (p Params) digest() [32]byte {
+// circuitDigest names a circuit: SHA-256 of the parameters that define it
+// and of the circuit itself (its inputs, every gate, its output), so that
+// two builds whose circuits differ in any gate have different digests.
+func circuitDigest(p Params, c *circuit) [32]byte {
 	h := sha256.New()
 	// v2: the MAC's partial products as garbler half-gates; v3: the
 	// evaluator's labels by OT extension (ext.go), the base transfers'
 	// request in the garbler's first message; v4: the padding
-	// coordinates' norm, a fourth value with its own window and MAC key.
-	h.Write([]byte("puente/opening/v4 decision circuit\x00"))
+	// coordinates' norm, a fourth value with its own window and MAC key;
+	// v5: the same function, the MAC's products by radix-4 Booth rows and
+	// Off_T in the MAC's constant, and the gates in the digest.
+	h.Write([]byte("puente/opening/v5 decision circuit\x00"))
 	var b [8 + 3*4]byte
 	binary.BigEndian.PutUint64(b[:8], p.Q)
 	binary.BigEndian.PutUint32(b[8:], uint32(p.CBits))
 	binary.BigEndian.PutUint32(b[12:], uint32(p.YBits))
 	binary.BigEndian.PutUint32(b[16:], uint32(p.Tol))
 	h.Write(b[:])
+	var w [13]byte
+	put := func(kind byte, x, y, z int) {
+		w[0] = kind
+		binary.BigEndian.PutUint32(w[1:], uint32(x))
+		binary.BigEndian.PutUint32(w[5:], uint32(y))
+		binary.BigEndian.PutUint32(w[9:], uint32(z))
+		h.Write(w[:])
+	}
+	put(0xff, c.garblerIn, c.evaluatorIn, c.wires)
+	for _, g := range c.gates {
+		put(byte(g.kind), int(g.a), int(g.b), int(g.o))
+	}
+	for _, o := range c.outputs {
+		put(0xfe, o, 0, 0)
+	}
 	var d [32]byte
 	h.Sum(d[:0])
 	return d
+}
+
+// Digest names the decision circuit of p (its parameters and every gate):
+// the garbler sends it, the evaluator compares it, and package he puts it
+// in the parameter set's digest, so that nodes whose circuits differ
+// refuse each other before any query.
+func (p Params) Digest() [32]byte {
+	return circuitOf(p).digest
 }
 
 // garblerBits lays the secrets out as the circuit's garbler input bits.
@@ -212,15 +242,31 @@ func (l layout) garblerBits(s *Secrets, p Params) []uint64 {
 	put(l.offC, l.n, s.OffC)
 	put(l.offY, l.n, s.OffY)
 	put(l.offP, l.n, s.OffP)
-	put(l.offT, l.n, s.OffT)
 	put(l.widthC, p.CBits+1, s.WidthC)
 	put(l.widthY, p.YBits+1, s.WidthY)
 	put(l.widthP, p.YBits+1, s.WidthP)
 	put(l.k1, l.n, s.K1)
 	put(l.k2, l.n, s.K2)
 	put(l.k4, l.n, s.K4)
-	put(l.k3, l.n, s.K3)
+	k3 := l.macConstant(s, p)
+	for i := 0; i < l.macBits; i++ {
+		out[l.k3+i] = uint64(k3.Bit(i))
+	}
+	k3.SetInt64(0)
 	return out
+}
+
+// macConstant is the garbler's K3' = K3 + (Off_T - 2^Tol mod Q) minus the
+// three products' Booth offsets, modulo 2^macBits.
+func (l layout) macConstant(s *Secrets, p Params) *big.Int {
+	q := new(big.Int).SetUint64(p.Q)
+	offT := new(big.Int).Sub(new(big.Int).SetUint64(s.OffT), new(big.Int).Lsh(big.NewInt(1), uint(p.Tol)))
+	offT.Mod(offT, q)
+	k := new(big.Int).Add(new(big.Int).SetUint64(s.K3), offT)
+	k.Sub(k, boothOffset(p.CBits, l.a))
+	k.Sub(k, boothOffset(p.YBits, l.a))
+	k.Sub(k, boothOffset(p.YBits, l.a))
+	return k.Mod(k, new(big.Int).Lsh(big.NewInt(1), uint(l.macBits)))
 }
 
 // evaluatorBits lays the evaluator's four values out as input bits.

@@ -17,13 +17,13 @@
 //     free XOR, two 16-byte ciphertexts per AND gate, and the tweakable
 //     circular correlation robust hash of Guo, Katz, Wang and Yu (IEEE S&P
 //     2020) over fixed-key AES-128. An AND gate with a garbler input (the
-//     MAC's partial products: a bit of a key times a bit of the count or
-//     a norm) is the generator half-gate alone, with the garbler's bit in
-//     place of the permute bit: one ciphertext. The circuit is built by
-//     both parties from the public Params ([Params.ANDGates] gates: 12,671
-//     for puente-ckks-n15-v2 and v3, 5,400 of them with a garbler input;
-//     328,320 bytes of tables, input labels and commitments) and never
-//     travels; the garbler sends its digest.
+//     MAC's partial products: a bit of a key selected by a Booth digit of
+//     the count or a norm) is the generator half-gate alone, with the
+//     garbler's bit in place of the permute bit: one ciphertext. The
+//     circuit is built by both parties from the public Params
+//     ([Params.ANDGates] gates: 9,796 for puente-ckks-n15-v2 and v3, 5,580
+//     of them with a garbler input; 233,168 bytes of tables, input labels
+//     and commitments) and never travels; the garbler sends its digest.
 //   - Inputs: the garbler's labels directly; the evaluator's by oblivious
 //     transfer extension (Ishai, Kilian, Nissim and Petrank, CRYPTO 2003)
 //     from 128 base transfers run the other way, the endemic OT of Masny

@@ -41,24 +41,31 @@ func (p Params) TransferResponseBytes() int { return extAnswerBytes(newLayout(p)
 func (p Params) ANDGates() int { c, _ := decisionCircuit(p); return c.ands + c.andsG }
 
 type built struct {
-	c *circuit
-	l layout
+	c      *circuit
+	l      layout
+	digest [32]byte
 }
 
 var circuits sync.Map // Params -> built
 
-// decisionCircuit returns the (cached) decision circuit of p.
-func decisionCircuit(p Params) (*circuit, layout) {
+// circuitOf returns the (cached) decision circuit of p, its layout and digest.
+func circuitOf(p Params) built {
 	if v, ok := circuits.Load(p); ok {
-		b := v.(built)
-		return b.c, b.l
+		return v.(built)
 	}
 	c, l := newDecisionCircuit(p)
 	if err := c.check(); err != nil {
 		panic(err) // the builder produced a malformed circuit: a programming error
 	}
-	circuits.Store(p, built{c, l})
-	return c, l
+	b := built{c: c, l: l, digest: circuitDigest(p, c)}
+	circuits.Store(p, b)
+	return b
+}
+
+// decisionCircuit returns the (cached) decision circuit of p.
+func decisionCircuit(p Params) (*circuit, layout) {
+	b := circuitOf(p)
+	return b.c, b.l
 }
 
 // A Garbler is the responder's side of one opening. It is used once.
@@ -98,7 +105,7 @@ func Garble(p Params, s *Secrets, session []byte, rand io.Reader) (*Garbler, []b
 		return nil, nil, err
 	}
 	msg := make([]byte, 0, p.GarbledBytes())
-	d := p.digest()
+	d := p.Digest()
 	msg = append(msg, d[:]...)
 	var buf [labelBytes]byte
 	for _, t := range g.table {
@@ -173,7 +180,7 @@ func NewEvaluator(p Params, session []byte, msg []byte, x Inputs, rand io.Reader
 	if len(msg) != p.GarbledBytes() {
 		return nil, nil, fmt.Errorf("%w: garbled circuit of %d bytes, want %d", ErrMalformed, len(msg), p.GarbledBytes())
 	}
-	d := p.digest()
+	d := p.Digest()
 	if subtle.ConstantTimeCompare(msg[:32], d[:]) != 1 {
 		return nil, nil, fmt.Errorf("%w: garbled circuit for other parameters", ErrMalformed)
 	}

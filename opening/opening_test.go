@@ -58,20 +58,24 @@ func valueOf(b []uint64) *big.Int {
 }
 
 // TestArithmetic checks the builder's arithmetic against math/big on random
-// operands, evaluated in the clear.
+// operands and on the edges (zero, all ones, equal operands), evaluated in
+// the clear.
 func TestArithmetic(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	const n = 60
+	const n, vb, wb = 60, 40, 101
 	q := new(big.Int).SetUint64(q0)
-	for trial := 0; trial < 200; trial++ {
-		b := newBuilder(n, 3*n+40) // u is the garbler's (the MAC key's place)
+	ones := func(bits int) *big.Int {
+		return new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), uint(bits)), big.NewInt(1))
+	}
+	for trial := 0; trial < 400; trial++ {
+		b := newBuilder(n, 2*n+vb+wb) // u is the garbler's (the MAC key's place)
 		x, y := b.evaluatorWires(0, n), b.evaluatorWires(n, n)
-		u, v := b.garblerWires(0, n), b.evaluatorWires(2*n, 40)
+		u, v, w := b.garblerWires(0, n), b.evaluatorWires(2*n, vb), b.evaluatorWires(2*n+vb, wb)
 		sum, carry := b.add(x, y, b.zero)
 		diff, geq := b.sub(x, y)
-		prod := b.mulGarbler(v, u)
+		prod := b.mulBooth(v, u)
 		ms := b.modSub(x, y, q0, n)
-		red := b.reduceSolinas(prod, 60, 18, q0)
+		red := b.reduceSolinas(w, 60, 18, q0)
 		lt := b.lessThan(x, y)
 		mux := b.mux(lt, u, x)
 		outs := [][]int{sum, {carry}, diff, {geq}, prod, ms, red, {lt}, mux}
@@ -84,12 +88,30 @@ func TestArithmetic(t *testing.T) {
 		// operands below q so that modSub's precondition holds
 		X := new(big.Int).SetUint64(rng.Uint64N(q0))
 		Y := new(big.Int).SetUint64(rng.Uint64N(q0))
-		if trial%4 == 0 {
-			Y.Set(X) // equal operands exercise the borrow edge
-		}
 		U := new(big.Int).SetUint64(rng.Uint64N(q0))
-		V := new(big.Int).SetUint64(rng.Uint64N(1 << 40))
-		in := append(append(append(append(bitsOf(U, n), 0), bitsOf(X, n)...), bitsOf(Y, n)...), bitsOf(V, 40)...)
+		V := new(big.Int).SetUint64(rng.Uint64N(1 << vb))
+		W := new(big.Int).SetUint64(rng.Uint64())
+		W.Lsh(W, 64).Or(W, new(big.Int).SetUint64(rng.Uint64()))
+		W.Rsh(W, 128-wb)
+		switch trial % 8 {
+		case 0:
+			Y.Set(X) // equal operands exercise the borrow edge
+		case 1:
+			U.SetUint64(q0 - 1)
+			V.Set(ones(vb))
+			W.Set(ones(wb))
+		case 2:
+			V.SetInt64(0)
+			X.SetInt64(0)
+		case 3:
+			U.SetInt64(0)
+			Y.SetUint64(q0 - 1)
+		case 4:
+			V.SetUint64(0x5555555555 & (1<<vb - 1)) // Booth digits of alternating bits
+		case 5:
+			V.SetUint64(0xaaaaaaaaaa & (1<<vb - 1))
+		}
+		in := append(append(append(append(append(bitsOf(U, n), 0), bitsOf(X, n)...), bitsOf(Y, n)...), bitsOf(V, vb)...), bitsOf(W, wb)...)
 		got := plain(&b.c, in)
 		pos := 0
 		take := func(k int) *big.Int { v := valueOf(got[pos : pos+k]); pos += k; return v }
@@ -102,8 +124,8 @@ func TestArithmetic(t *testing.T) {
 		if X.Cmp(Y) >= 0 {
 			geqWant = 1
 		}
-		want = append(want, big.NewInt(geqWant), new(big.Int).Mul(U, V))
-		want = append(want, new(big.Int).Mod(new(big.Int).Sub(X, Y), q), new(big.Int).Mod(new(big.Int).Mul(U, V), q))
+		want = append(want, big.NewInt(geqWant), new(big.Int).Add(new(big.Int).Mul(U, V), boothOffset(vb, n)))
+		want = append(want, new(big.Int).Mod(new(big.Int).Sub(X, Y), q), new(big.Int).Mod(W, q))
 		ltWant := big.NewInt(1 - geqWant)
 		want = append(want, ltWant)
 		muxWant := X
@@ -111,13 +133,77 @@ func TestArithmetic(t *testing.T) {
 			muxWant = U
 		}
 		want = append(want, muxWant)
-		widths := []int{n, 1, n, 1, n + 40, n, 60, 1, n}
+		widths := []int{n, 1, n, 1, boothWidth(vb, n), n, 60, 1, n}
 		for i, w := range widths {
 			if g := take(w); g.Cmp(want[i]) != 0 {
-				t.Fatalf("trial %d, output %d: got %v, want %v (x=%v y=%v u=%v v=%v)", trial, i, g, want[i], X, Y, U, V)
+				t.Fatalf("trial %d, output %d: got %v, want %v (x=%v y=%v u=%v v=%v w=%v)", trial, i, g, want[i], X, Y, U, V, W)
 			}
 		}
 	}
+}
+
+// TestDecisionCircuitMatchesReference evaluates the decision circuit in the
+// clear against Reference on random and edge inputs: values in and out of
+// their windows, at the windows' ends, tags at and just past the tolerance,
+// random tags, and the extreme keys and masks. It is the check of the
+// circuit's arithmetic as a whole (the garbled runs are fewer, and slower).
+func TestDecisionCircuitMatchesReference(t *testing.T) {
+	for _, p := range []Params{testParams, {Q: q0, CBits: 40, YBits: 25, Tol: 11}, {Q: q0, CBits: 2, YBits: 1, Tol: 0}} {
+		c, l := decisionCircuit(p)
+		rng := rand.New(rand.NewPCG(11, uint64(p.YBits)))
+		edge := func(width, bits int) uint64 {
+			switch rng.IntN(6) {
+			case 0:
+				return 0
+			case 1:
+				return uint64(width) - 1 // the window's last value
+			case 2:
+				return uint64(width) // just past it
+			case 3:
+				return q0 - 1 // just below it
+			case 4:
+				return rng.Uint64N(q0)
+			}
+			return rng.Uint64N(uint64(width))
+		}
+		var hits, misses int
+		for trial := 0; trial < 3000; trial++ {
+			wC, wY, wP := 1+rng.IntN(1<<p.CBits), 1+rng.IntN(1<<p.YBits), 1+rng.IntN(1<<p.YBits)
+			zC, zY, zP := edge(wC, p.CBits), edge(wY, p.YBits), edge(wP, p.YBits)
+			e := int64(rng.IntN(1<<(p.Tol+2))) - 1<<(p.Tol+1)
+			s, x := honest(rng, p, zC, zY, zP, e)
+			s.WidthC, s.WidthY, s.WidthP = uint64(wC), uint64(wY), uint64(wP)
+			switch trial % 5 {
+			case 1:
+				s.K1, s.K2, s.K4, s.K3 = q0-1, q0-1, q0-1, q0-1
+				s, x = rekey(p, s, zC, zY, zP, e)
+			case 2:
+				s.K1, s.K2, s.K4, s.K3, s.OffT = 0, 0, 0, 0, 0
+				s, x = rekey(p, s, zC, zY, zP, e)
+			case 3:
+				x[3] = rng.Uint64N(q0) // a random tag
+			}
+			want := Reference(p, s, x)
+			got := plain(c, append(l.garblerBits(s, p), l.evaluatorBits(x)...))[0] == 1
+			if got != want {
+				t.Fatalf("%+v trial %d: circuit %v, reference %v (z %d %d %d, e %d, secrets %+v)", p, trial, got, want, zC, zY, zP, e, *s)
+			}
+			if want {
+				hits++
+			} else {
+				misses++
+			}
+		}
+		if hits < 100 || misses < 100 {
+			t.Fatalf("%+v: %d hits and %d misses: the cases do not exercise both outputs", p, hits, misses)
+		}
+	}
+}
+
+// rekey recomputes the evaluator's inputs for s's keys and masks.
+func rekey(p Params, s *Secrets, zC, zY, zP uint64, e int64) (*Secrets, Inputs) {
+	t := honestTag(p, s, zC, zY, zP, e)
+	return s, Inputs{addMod(p.Q, zC, s.OffC), addMod(p.Q, zY, s.OffY), addMod(p.Q, zP, s.OffP), addMod(p.Q, t, s.OffT)}
 }
 
 // decide is the plaintext reference of the decision circuit.
@@ -129,20 +215,25 @@ func decide(p Params, s *Secrets, x Inputs) bool { return Reference(p, s, x) }
 func honest(rng *rand.Rand, p Params, zC, zY, zP uint64, e int64) (*Secrets, Inputs) {
 	s := &Secrets{
 		OffC: rng.Uint64N(p.Q), OffY: rng.Uint64N(p.Q), OffP: rng.Uint64N(p.Q), OffT: rng.Uint64N(p.Q),
-		WidthC: 1 << (p.CBits - 1), WidthY: 1 << (p.YBits - 2), WidthP: 1 << (p.YBits - 3),
+		WidthC: 1 << (p.CBits - 1), WidthY: 1 << max(p.YBits-2, 0), WidthP: 1 << max(p.YBits-3, 0),
 		K1: rng.Uint64N(p.Q), K2: rng.Uint64N(p.Q), K4: rng.Uint64N(p.Q), K3: rng.Uint64N(p.Q),
 	}
-	q := new(big.Int).SetUint64(p.Q)
+	return rekey(p, s, zC, zY, zP, e)
+}
+
+// honestTag is the tag's plaintext coefficient for s's keys: the MAC of
+// the windows' bits of zC, zY and zP, plus noise e.
+func honestTag(p Params, s *Secrets, zC, zY, zP uint64, e int64) uint64 {
 	zT := new(big.Int).Mul(new(big.Int).SetUint64(zC%(1<<p.CBits)), new(big.Int).SetUint64(s.K1))
 	zT.Add(zT, new(big.Int).Mul(new(big.Int).SetUint64(zY%(1<<p.YBits)), new(big.Int).SetUint64(s.K2)))
 	zT.Add(zT, new(big.Int).Mul(new(big.Int).SetUint64(zP%(1<<p.YBits)), new(big.Int).SetUint64(s.K4)))
 	zT.Add(zT, new(big.Int).SetUint64(s.K3))
 	zT.Add(zT, big.NewInt(e))
-	zT.Mod(zT, q)
-	add := func(z, off uint64) uint64 {
-		return new(big.Int).Mod(new(big.Int).Add(new(big.Int).SetUint64(z), new(big.Int).SetUint64(off)), q).Uint64()
-	}
-	return s, Inputs{add(zC, s.OffC), add(zY, s.OffY), add(zP, s.OffP), add(zT.Uint64(), s.OffT)}
+	return zT.Mod(zT, new(big.Int).SetUint64(p.Q)).Uint64()
+}
+
+func addMod(q, z, off uint64) uint64 {
+	return new(big.Int).Mod(new(big.Int).Add(new(big.Int).SetUint64(z), new(big.Int).SetUint64(off)), new(big.Int).SetUint64(q)).Uint64()
 }
 
 // run garbles, transfers and evaluates one opening.
@@ -405,4 +496,41 @@ func TestSizes(t *testing.T) {
 	p := testParams
 	t.Logf("AND gates %d; garbled %d bytes; transfer request %d bytes, answer %d bytes",
 		p.ANDGates(), p.GarbledBytes(), p.TransferRequestBytes(), p.TransferResponseBytes())
+}
+
+// TestDigestNamesTheCircuit: the digest changes with the parameters and
+// with any one gate of the circuit, so that builds whose circuits differ
+// refuse each other (he puts it in the parameter set's digest).
+func TestDigestNamesTheCircuit(t *testing.T) {
+	p := testParams
+	d := p.Digest()
+	if d != p.Digest() {
+		t.Fatal("the digest of the same parameters differs")
+	}
+	q := p
+	q.Tol++
+	if q.Digest() == d {
+		t.Fatal("parameters with another tolerance have the same digest")
+	}
+	c, _ := decisionCircuit(p)
+	if circuitDigest(p, c) != d {
+		t.Fatal("Digest is not the digest of the circuit")
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for range 20 {
+		m := *c
+		m.gates = append([]gate(nil), c.gates...)
+		i := rng.IntN(len(m.gates))
+		switch g := &m.gates[i]; g.kind {
+		case gateXOR:
+			g.kind = gateAND
+		case gateAND:
+			g.kind = gateXOR
+		default:
+			g.b++
+		}
+		if circuitDigest(p, &m) == d {
+			t.Fatalf("changing gate %d leaves the digest", i)
+		}
+	}
 }
