@@ -3,7 +3,6 @@ package he
 import (
 	"fmt"
 	"math"
-	"math/big"
 	"math/bits"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
@@ -249,16 +248,17 @@ func (ps *ParamSet) secrets(r, k [4]uint64, w [3]window) (*opening.Secrets, erro
 			return nil, fmt.Errorf("he: the %s's answer window (%d units) is outside the opening's", answerNames[i], w[i].width)
 		}
 	}
+	// In words, not big.Int, so that nothing of K3 is left in memory the
+	// caller cannot clear (q < 2^62: a sum of two residues fits).
 	var off [3]uint64
-	k3 := new(big.Int).SetUint64(k[3])
+	k3 := k[3] % q
 	for i := range w {
 		off[i] = (r[i] + w[i].lo%q) % q
-		k3.Add(k3, new(big.Int).SetUint64(mulMod(k[i], w[i].lo%q, q)))
+		k3 = (k3 + mulMod(k[i], w[i].lo%q, q)) % q
 	}
-	k3.Mod(k3, new(big.Int).SetUint64(q))
 	return &opening.Secrets{
 		OffC: off[0], OffY: off[1], OffP: off[2], OffT: r[3],
 		WidthC: w[0].width, WidthY: w[1].width, WidthP: w[2].width,
-		K1: k[0], K2: k[1], K4: k[2], K3: k3.Uint64(),
+		K1: k[0], K2: k[1], K4: k[2], K3: k3,
 	}, nil
 }

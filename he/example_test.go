@@ -19,7 +19,7 @@ func ExampleParamSet_Info() {
 	// threshold: degrees [7 15 31 31], depth 17, band |x| < 2^-11, every tau
 	// norm window |y - 1| < 0.00048828125; an answer counts up to 4194304 entries
 	// query 2781258 B, answer 491624 B
-	// opening: 9796 AND gates, garbled circuit 532176 B, transfer request 286464 B, answer 7680 B
+	// opening: 9790 AND gates, garbled circuit 531952 B, transfer request 286464 B, answer 7680 B
 	// rotation key 35758080 B, relinearization key 33628160 B
 	// evaluation keys for max dims 128: 305389732 B, 512: 305389732 B
 	// ceremony, sent by each party, max dims 128: 322204620 B, 512: 322204620 B
@@ -38,7 +38,7 @@ func ExampleParamSet_Info_highTau() {
 	// threshold: degrees [7 7 15 31], depth 15, band |x| < 2^-11, tau >= 0.923271
 	// norm window |y - 1| < 0.00048828125; an answer counts up to 2097152 entries
 	// query 2506826 B, answer 491624 B
-	// opening: 9796 AND gates, garbled circuit 532176 B, transfer request 286464 B, answer 7680 B
+	// opening: 9790 AND gates, garbled circuit 531952 B, transfer request 286464 B, answer 7680 B
 	// rotation key 27983872 B, relinearization key 26279936 B
 	// evaluation keys for max dims 128: 239657124 B, 512: 239657124 B
 	// ceremony, sent by each party, max dims 128: 252797900 B, 512: 252797900 B

@@ -100,13 +100,18 @@ type layout struct {
 	offC, offY, offP       int
 	widthC, widthY, widthP int
 	k1, k2, k4, k3         int
-	macBits                int
+	macBits                int       // a+CBits+1: the MAC's sum is below 2^macBits
+	offset                 [2]uint64 // the three products' Booth offsets mod 2^macBits, low word first (public)
 	garbler, evaluator     int
 }
 
 func newLayout(p Params) layout {
 	a, b, _ := p.qShape()
-	l := layout{n: a, a: a, b: b, macBits: boothWidth(p.CBits, a)}
+	l := layout{n: a, a: a, b: b, macBits: a + p.CBits + 1}
+	o := new(big.Int).Add(boothOffset(p.CBits, a), boothOffset(p.YBits, a))
+	o.Add(o, boothOffset(p.YBits, a))
+	o.Mod(o, new(big.Int).Lsh(big.NewInt(1), uint(l.macBits)))
+	l.offset = [2]uint64{new(big.Int).And(o, new(big.Int).SetUint64(^uint64(0))).Uint64(), new(big.Int).Rsh(o, 64).Uint64()}
 	pos := 0
 	next := func(w int) int { p := pos; pos += w; return p }
 	l.offC, l.offY, l.offP = next(l.n), next(l.n), next(l.n)
@@ -147,9 +152,8 @@ func newDecisionCircuit(p Params) (*circuit, layout) {
 	// With every K and Off_T - 2^Tol mod Q below Q < 2^a: K1·z_C <=
 	// 2^(a+CBits) - 2^a, and K2·z_Y, K4·z_P <= 2^(a+CBits-1) - 2^a each
 	// since YBits < CBits (Params.Validate); with K3 and Off_T - 2^Tol the
-	// integer m is below 2^(a+CBits+1). The sum is taken modulo 2^macBits
-	// (macBits >= a+CBits+1), where the Booth offsets, subtracted in K3',
-	// cancel, so its wires from a+CBits+1 up are 0.
+	// integer m is below 2^(a+CBits+1) = 2^macBits. The sum is taken
+	// modulo 2^macBits, where the Booth offsets, subtracted in K3', cancel.
 	sum := func(x, y []int) []int {
 		s, _ := b.add(b.extend(x, l.macBits), b.extend(y, l.macBits), b.zero)
 		return s
@@ -157,7 +161,7 @@ func newDecisionCircuit(p Params) (*circuit, layout) {
 	m := sum(b.mulBooth(zY[:p.YBits], gw(l.k2, l.n)), b.mulBooth(zP[:p.YBits], gw(l.k4, l.n)))
 	m = sum(m, b.mulBooth(zC[:p.CBits], gw(l.k1, l.n)))
 	m = sum(m, gw(l.k3, l.macBits))
-	mq := b.reduceSolinas(m[:l.a+p.CBits+1], l.a, l.b, p.Q)
+	mq := b.reduceSolinas(m, l.a, l.b, p.Q)
 
 	// z_T - (K·z + K3) in [-2^Tol, 2^Tol) (mod Q)  <=>  (x_T - m) mod Q < 2^(Tol+1)
 	d := b.modSub(x(3), mq, p.Q, l.n)
@@ -248,25 +252,32 @@ func (l layout) garblerBits(s *Secrets, p Params) []uint64 {
 	put(l.k1, l.n, s.K1)
 	put(l.k2, l.n, s.K2)
 	put(l.k4, l.n, s.K4)
-	k3 := l.macConstant(s, p)
+	lo, hi := l.macConstant(s, p)
 	for i := 0; i < l.macBits; i++ {
-		out[l.k3+i] = uint64(k3.Bit(i))
+		w := lo
+		if i >= 64 {
+			w = hi
+		}
+		out[l.k3+i] = w >> uint(i%64) & 1
 	}
-	k3.SetInt64(0)
+	lo, hi = 0, 0
 	return out
 }
 
 // macConstant is the garbler's K3' = K3 + (Off_T - 2^Tol mod Q) minus the
-// three products' Booth offsets, modulo 2^macBits.
-func (l layout) macConstant(s *Secrets, p Params) *big.Int {
-	q := new(big.Int).SetUint64(p.Q)
-	offT := new(big.Int).Sub(new(big.Int).SetUint64(s.OffT), new(big.Int).Lsh(big.NewInt(1), uint(p.Tol)))
-	offT.Mod(offT, q)
-	k := new(big.Int).Add(new(big.Int).SetUint64(s.K3), offT)
-	k.Sub(k, boothOffset(p.CBits, l.a))
-	k.Sub(k, boothOffset(p.YBits, l.a))
-	k.Sub(k, boothOffset(p.YBits, l.a))
-	return k.Mod(k, new(big.Int).Lsh(big.NewInt(1), uint(l.macBits)))
+// three products' Booth offsets, modulo 2^macBits (at most 2^124: two
+// words, low first), in constant time: it is a function of the secrets K3
+// and Off_T.
+func (l layout) macConstant(s *Secrets, p Params) (lo, hi uint64) {
+	d, borrow := bits.Sub64(s.OffT, 1<<uint(p.Tol), 0)
+	offT := d + p.Q&-borrow // (Off_T - 2^Tol) mod Q, both below Q
+	lo, carry := bits.Add64(s.K3, offT, 0)
+	lo, borrow = bits.Sub64(lo, l.offset[0], 0)
+	hi, _ = bits.Sub64(carry, l.offset[1], borrow)
+	if l.macBits < 64 {
+		return lo & (1<<uint(l.macBits) - 1), 0
+	}
+	return lo, hi & (1<<uint(l.macBits-64) - 1)
 }
 
 // evaluatorBits lays the evaluator's four values out as input bits.

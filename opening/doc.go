@@ -21,8 +21,8 @@
 //     the count or a norm) is the generator half-gate alone, with the
 //     garbler's bit in place of the permute bit: one ciphertext. The
 //     circuit is built by both parties from the public Params
-//     ([Params.ANDGates] gates: 9,796 for puente-ckks-n15-v2 and v3, 5,580
-//     of them with a garbler input; 233,168 bytes of tables, input labels
+//     ([Params.ANDGates] gates: 9,790 for puente-ckks-n15-v2 and v3, 5,580
+//     of them with a garbler input; 232,944 bytes of tables, input labels
 //     and commitments) and never travels; the garbler sends its digest.
 //   - Inputs: the garbler's labels directly; the evaluator's by oblivious
 //     transfer extension (Ishai, Kilian, Nissim and Petrank, CRYPTO 2003)

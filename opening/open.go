@@ -176,6 +176,13 @@ func NewEvaluator(p Params, session []byte, msg []byte, x Inputs, rand io.Reader
 			return nil, nil, errors.New("opening: a share is not reduced modulo Q")
 		}
 	}
+	return newEvaluator(p, session, msg, x, rand)
+}
+
+// newEvaluator is NewEvaluator after its checks of p and x. (Tests run it
+// on unreduced x: what a querier that chooses its own transfer choice bits
+// can input.)
+func newEvaluator(p Params, session []byte, msg []byte, x Inputs, rand io.Reader) (*Evaluator, []byte, error) {
 	c, l := decisionCircuit(p)
 	if len(msg) != p.GarbledBytes() {
 		return nil, nil, fmt.Errorf("%w: garbled circuit of %d bytes, want %d", ErrMalformed, len(msg), p.GarbledBytes())

@@ -19,9 +19,11 @@ func (s seeded) Read(p []byte) (int, error) { return s.r.Read(p) }
 
 func reader(seed byte) seeded { return seeded{rand.NewChaCha8([32]byte{seed})} }
 
-// plain evaluates c on input bits, gate by gate, in the clear.
-func plain(c *circuit, in []uint64) []uint64 {
-	w := make([]uint64, c.wires)
+// evalWords evaluates c in the clear on words: bit i of in[w] is wire w's
+// bit in case i, so one pass decides 64 cases. It returns every wire's
+// word, in buf.
+func evalWords(c *circuit, in []uint64, buf []uint64) []uint64 {
+	w := buf[:c.wires]
 	copy(w, in)
 	for _, g := range c.gates {
 		switch g.kind {
@@ -30,12 +32,18 @@ func plain(c *circuit, in []uint64) []uint64 {
 		case gateAND, gateANDG:
 			w[g.o] = w[g.a] & w[g.b]
 		case gateNOT:
-			w[g.o] = w[g.a] ^ 1
+			w[g.o] = ^w[g.a]
 		}
 	}
+	return w
+}
+
+// plain evaluates c on input bits (0 or 1), gate by gate, in the clear.
+func plain(c *circuit, in []uint64) []uint64 {
+	w := evalWords(c, in, make([]uint64, c.wires))
 	out := make([]uint64, len(c.outputs))
 	for i, o := range c.outputs {
-		out[i] = w[o]
+		out[i] = w[o] & 1
 	}
 	return out
 }

@@ -71,7 +71,7 @@ func TestDemoNewUser(t *testing.T) {
 	}
 	// Every query reports the bytes it sent and received on the wire: a query of a few MB, a
 	// reply of at most 1.06 MB: the answer, the garbled circuit that opens it with the base
-	// transfers' request, and the transfer answer are 1,031,480 bytes on puente-ckks-n15-v2
+	// transfers' request, and the transfer answer are 1,031,256 bytes on puente-ckks-n15-v2
 	// (docs/he-parameters.md), within docs/performance.md's 1 MiB (1.049 MB), and the relay also
 	// counts TLS records, gRPC frames, the envelopes and their ML-DSA signatures (about 14 KB).
 	traffic := regexp.MustCompile(`([\d.]+) MB sent, ([\d.]+) MB back`).FindAllStringSubmatch(out, -1)
