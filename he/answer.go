@@ -153,11 +153,13 @@ const openingCBits = 40
 
 // maxAnswerBlocks bounds the blocks of S entries one answer counts. The
 // count's noise grows with the square root of the blocks (rms 2^-8.5 per
-// block on puente-ckks-n15-v2, BenchmarkAnswerError); at 128 blocks the
-// decision's margin of 1/2 is 16 standard deviations, a wrong bit below
-// 2^-180, and still below 2^-40 if the noise were twice the measured
-// (docs/he-parameters.md). At 512 blocks it would be 8 standard
-// deviations, 2^-45 at the measured noise and no room for its estimate.
+// block on puente-ckks-n15-v2, BenchmarkAnswerError; 2^-8.06 measured
+// again since the padding norm, within two sampling errors); at 128 blocks
+// the decision's margin of 1/2 is 16 standard deviations, a wrong bit
+// below 2^-180, and still below 2^-40 if the noise were twice the first
+// figure (11.8 and 2^-98 at the second; docs/he-parameters.md). At 512
+// blocks it would be 8 standard deviations, 2^-45 at the measured noise
+// and no room for its estimate.
 // The threshold polynomial of StepHighTau leaves more noise (rms 2^-8.0
 // per block on puente-ckks-n15-v3): the same rule allows 64 blocks there.
 func (ps *ParamSet) maxAnswerBlocks() int {
