@@ -31,10 +31,10 @@ func (p Params) GarbledBytes() int {
 }
 
 // TransferRequestBytes is the size of the evaluator's transfer request.
-func (p Params) TransferRequestBytes() int { return extRequestBytes(newLayout(p).evaluator) }
+func (p Params) TransferRequestBytes() int { return extRequestBytes(circuitOf(p).l.evaluator) }
 
 // TransferResponseBytes is the size of the garbler's transfer answer.
-func (p Params) TransferResponseBytes() int { return extAnswerBytes(newLayout(p).evaluator) }
+func (p Params) TransferResponseBytes() int { return extAnswerBytes(circuitOf(p).l.evaluator) }
 
 // ANDGates is the number of AND gates of the decision circuit (each costs
 // two 16-byte table entries, or one when an input is the garbler's).
@@ -48,10 +48,19 @@ type built struct {
 
 var circuits sync.Map // Params -> built
 
-// circuitOf returns the (cached) decision circuit of p, its layout and digest.
+// circuitOf returns the (cached) decision circuit of p, its layout and
+// digest. Parameters that Validate refuses have an empty circuit, so that
+// the sizes and the digest of any Params are defined (Garble and
+// NewEvaluator refuse them).
 func circuitOf(p Params) built {
 	if v, ok := circuits.Load(p); ok {
 		return v.(built)
+	}
+	if p.Validate() != nil {
+		b := built{c: &circuit{}}
+		b.digest = circuitDigest(p, b.c)
+		circuits.Store(p, b)
+		return b
 	}
 	c, l := newDecisionCircuit(p)
 	if err := c.check(); err != nil {

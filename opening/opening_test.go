@@ -542,3 +542,27 @@ func TestDigestNamesTheCircuit(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidParamsHaveSizes: the sizes and the digest of parameters that
+// Validate refuses are defined (no panic, and the digest still names the
+// parameters); Garble and NewEvaluator refuse them.
+func TestInvalidParamsHaveSizes(t *testing.T) {
+	seen := map[[32]byte]bool{}
+	for _, p := range []Params{{}, {Q: 4}, {Q: q0, CBits: 70, YBits: 80, Tol: 100}, {Q: q0, CBits: -1, YBits: -5, Tol: -3}, {Q: q0, CBits: 40, YBits: 40, Tol: 10}} {
+		if p.Validate() == nil {
+			t.Fatalf("%+v: Validate accepts it", p)
+		}
+		_ = p.GarbledBytes() + p.TransferRequestBytes() + p.TransferResponseBytes() + p.ANDGates()
+		d := p.Digest()
+		if seen[d] {
+			t.Fatalf("%+v: the digest of other parameters", p)
+		}
+		seen[d] = true
+		if _, _, err := Garble(p, &Secrets{}, []byte("s"), reader(1)); err == nil {
+			t.Fatalf("%+v: Garble accepts it", p)
+		}
+		if _, _, err := NewEvaluator(p, []byte("s"), nil, Inputs{}, reader(2)); err == nil {
+			t.Fatalf("%+v: NewEvaluator accepts it", p)
+		}
+	}
+}
