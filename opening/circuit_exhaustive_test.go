@@ -27,6 +27,26 @@ func lanes(ev []uint64, n int, batch []Inputs) {
 	}
 }
 
+// countLanes writes the values from, from+1, ..., from+63 into the input
+// wires w, value i at bit i of each wire's word.
+func countLanes(w []uint64, from uint64) {
+	for i := range w {
+		w[i] = 0
+		for lane := uint64(0); lane < 64; lane++ {
+			w[i] |= ((from + lane) >> uint(i) & 1) << lane
+		}
+	}
+}
+
+// laneValue reads case lane's value off the output wires (little endian).
+func laneValue(ws []uint64, outputs []int, lane uint64) uint64 {
+	var v uint64
+	for i, o := range outputs {
+		v |= (ws[o] >> lane & 1) << uint(i)
+	}
+	return v
+}
+
 // plain64 evaluates c on 64 cases at once (evalWords) and returns its
 // output's word.
 func plain64(c *circuit, in []uint64, buf []uint64) uint64 {
@@ -369,18 +389,10 @@ func TestBoothExhaustive(t *testing.T) {
 					in[i] = -(K >> uint(i) & 1)
 				}
 				for z0 := uint64(0); z0 < 1<<n; z0 += 64 {
-					for i := 0; i < n; i++ {
-						in[b.c.garblerIn+i] = 0
-						for lane := uint64(0); lane < 64; lane++ {
-							in[b.c.garblerIn+i] |= ((z0 + lane) >> uint(i) & 1) << lane
-						}
-					}
+					countLanes(in[b.c.garblerIn:b.c.garblerIn+n], z0)
 					ws := evalWords(&b.c, in, buf)
 					for lane := uint64(0); lane < 64 && z0+lane < 1<<n; lane++ {
-						var got uint64
-						for i, o := range b.c.outputs {
-							got |= (ws[o] >> lane & 1) << uint(i)
-						}
+						got := laneValue(ws, b.c.outputs, lane)
 						want := ((z0+lane)*K + off) & (1<<uint(w) - 1)
 						if got != want || (z0+lane)*K+off >= 1<<uint(w) {
 							t.Fatalf("a=%d n=%d K=%d z=%d: got %d, want %d", a, n, K, z0+lane, got, want)
@@ -404,18 +416,10 @@ func TestMACSumBound(t *testing.T) {
 		in := make([]uint64, b.c.garblerIn+nb)
 		buf := make([]uint64, b.c.wires)
 		for x0 := uint64(0); x0 < 1<<nb; x0 += 64 {
-			for i := 0; i < nb; i++ {
-				in[b.c.garblerIn+i] = 0
-				for lane := uint64(0); lane < 64; lane++ {
-					in[b.c.garblerIn+i] |= ((x0 + lane) >> uint(i) & 1) << lane
-				}
-			}
+			countLanes(in[b.c.garblerIn:b.c.garblerIn+nb], x0)
 			ws := evalWords(&b.c, in, buf)
 			for lane := uint64(0); lane < 64 && x0+lane < 1<<nb; lane++ {
-				var got uint64
-				for i, o := range b.c.outputs {
-					got |= (ws[o] >> lane & 1) << uint(i)
-				}
+				got := laneValue(ws, b.c.outputs, lane)
 				if got != (x0+lane)%sh.q {
 					t.Fatalf("Q=%d: reduceSolinas(%d) = %d, want %d", sh.q, x0+lane, got, (x0+lane)%sh.q)
 				}
@@ -596,22 +600,11 @@ func TestDecisionCircuitProductionShape(t *testing.T) {
 	}
 }
 
+// runUnchecked is run with newEvaluator: the evaluator's inputs are not
+// range checked, as a querier that picks its own choice bits can have it.
 func runUnchecked(t *testing.T, p Params, s *Secrets, x Inputs, seed byte) (bool, error) {
 	t.Helper()
-	session := []byte("unchecked evaluator")
-	g, msg, err := Garble(p, s, session, reader(seed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, req, err := newEvaluator(p, session, msg, x, reader(seed+1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := g.Transfer(req, reader(seed+2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e.Finish(resp)
+	return runWith(t, p, s, x, seed, newEvaluator)
 }
 
 // TestGarbledTinyModuli: full garbled runs (Garble, OT extension, Finish)

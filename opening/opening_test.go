@@ -3,6 +3,7 @@ package opening
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math/big"
 	"math/rand/v2"
 	"testing"
@@ -247,6 +248,13 @@ func addMod(q, z, off uint64) uint64 {
 // run garbles, transfers and evaluates one opening.
 func run(t *testing.T, p Params, s *Secrets, x Inputs, seed byte) (bool, error) {
 	t.Helper()
+	return runWith(t, p, s, x, seed, NewEvaluator)
+}
+
+// runWith is run with the evaluator's constructor newEv.
+func runWith(t *testing.T, p Params, s *Secrets, x Inputs, seed byte,
+	newEv func(Params, []byte, []byte, Inputs, io.Reader) (*Evaluator, []byte, error)) (bool, error) {
+	t.Helper()
 	session := []byte("session")
 	g, msg, err := Garble(p, s, session, reader(seed))
 	if err != nil {
@@ -255,7 +263,7 @@ func run(t *testing.T, p Params, s *Secrets, x Inputs, seed byte) (bool, error) 
 	if len(msg) != p.GarbledBytes() {
 		t.Fatalf("garbled message %d bytes, GarbledBytes says %d", len(msg), p.GarbledBytes())
 	}
-	e, req, err := NewEvaluator(p, session, msg, x, reader(seed+1))
+	e, req, err := newEv(p, session, msg, x, reader(seed+1))
 	if err != nil {
 		t.Fatal(err)
 	}
