@@ -127,11 +127,11 @@ func (qr *Querier) Shares(q *Query, a *Answer) (opening.Inputs, error) {
 	ringQ.MulCoeffsMontgomery(a.c1[0], qr.share.sk.Value.Q, p)
 	ringQ.INTT(p, p)
 	for i := 0; i < 3; i++ {
-		out[i] = (a.d[i] + p.Coeffs[0][i]) % q0
+		out[i] = addMod(a.d[i], p.Coeffs[0][i], q0)
 	}
 	ringQ.MulCoeffsMontgomery(a.c1[1], qr.share.sk.Value.Q, p)
 	ringQ.INTT(p, p)
-	out[3] = (a.d[3] + p.Coeffs[0][0]) % q0
+	out[3] = addMod(a.d[3], p.Coeffs[0][0], q0)
 	zeroPoly(p)
 	return out, nil
 }
@@ -231,13 +231,6 @@ func (ps *ParamSet) paddingWindow(scale rlwe.Scale, pad int) window {
 	return window{lo: ps.params.Q()[0] - uint64(w), width: uint64(2 * w), per: per}
 }
 
-// mulMod returns a·b mod q.
-func mulMod(a, b, q uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	_, r := bits.Div64(hi%q, lo, q)
-	return r
-}
-
 // secrets assembles the opening's inputs from the masks r, the MAC keys k
 // (K1, K2, K4 by value, then K3) and the values' windows:
 // Off_X = r_X + lo_X and K3' = K3 + K1·lo_C + K2·lo_Y + K4·lo_P, so that the
@@ -251,12 +244,14 @@ func (ps *ParamSet) secrets(r, k [4]uint64, w [3]window) (*opening.Secrets, erro
 		}
 	}
 	// In words, not big.Int, so that nothing of K3 is left in memory the
-	// caller cannot clear (q < 2^62: a sum of two residues fits).
+	// caller cannot clear, and without a division on the secrets
+	// (modarith.go).
 	var off [3]uint64
-	k3 := k[3] % q
+	k3 := reduce(k[3], q)
 	for i := range w {
-		off[i] = (r[i] + w[i].lo%q) % q
-		k3 = (k3 + mulMod(k[i], w[i].lo%q, q)) % q
+		lo := w[i].lo % q // public
+		off[i] = addMod(reduce(r[i], q), lo, q)
+		k3 = addMod(k3, mulMod(k[i], lo, q), q)
 	}
 	return &opening.Secrets{
 		OffC: off[0], OffY: off[1], OffP: off[2], OffT: r[3],

@@ -693,9 +693,9 @@ func (r *Responder) answer(q *Query, count *rlwe.Ciphertext, norms probeNorms, e
 	}
 	z := share(a)
 	for i := range windows {
-		ans.d[i] = (z[i] + masks[i]) % q0
+		ans.d[i] = addMod(z[i], masks[i], q0)
 	}
-	ans.d[3] = (share(tag)[0] + masks[3]) % q0
+	ans.d[3] = addMod(share(tag)[0], masks[3], q0)
 	ans.c1 = [2]ring.Poly{a.Value[1], tag.Value[1]}
 	zeroPoly(tmp)
 	ans.encode()
