@@ -94,3 +94,71 @@ func TestEncodeIntOneEntry(t *testing.T) {
 		t.Fatalf("score error of a one-entry gallery %.2e, %.1f standard deviations of the incoherent error: the rounding errors add coherently", worst, worst/sd)
 	}
 }
+
+// BenchmarkDiagConversion measures the conversion of one diagonal of a
+// block to the NTT form at the top level of each production set: "kept" as
+// a block held in memory stores it (Montgomery form), "search" as a block
+// beyond the NTT budget is converted during every search.
+func BenchmarkDiagConversion(b *testing.B) {
+	for _, id := range []ParamSetID{N15V2, N15V3} {
+		ps, err := Lookup(id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := make([]int32, ps.Slots())
+		r := rand.New(rand.NewPCG(1, 2))
+		for i := range c {
+			c[i] = int32(r.IntN(1<<26)) - 1<<25
+		}
+		lvl := ps.topLevel()
+		out := ps.params.RingQ().AtLevel(lvl).NewPoly()
+		b.Run(ps.Name()+"/kept", func(b *testing.B) {
+			for b.Loop() {
+				ps.diagNTT(c, lvl, out)
+			}
+		})
+		b.Run(ps.Name()+"/search", func(b *testing.B) {
+			for b.Loop() {
+				ps.diagNTTLazy(c, lvl, out)
+			}
+		})
+	}
+}
+
+// TestDiagNTTLazy checks that the search's form of a diagonal is the kept
+// form without the Montgomery factor: equal to the kept one once reduced
+// and put in Montgomery form, for coefficients up to int32's extremes.
+func TestDiagNTTLazy(t *testing.T) {
+	ps, err := Lookup(N15V3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := make([]int32, ps.Slots())
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range c {
+		c[i] = int32(r.Uint32())
+	}
+	c[0], c[1], c[2], c[3] = math.MinInt32, math.MaxInt32, -1, 0
+	lvl := ps.topLevel()
+	ringQ := ps.params.RingQ().AtLevel(lvl)
+	kept, lazy := ringQ.NewPoly(), ringQ.NewPoly()
+	ps.diagNTT(c, lvl, kept)
+	ps.diagNTTLazy(c, lvl, lazy)
+	// The kept form is Lattigo's NTT of c mod each prime, in Montgomery form.
+	want := ringQ.NewPoly()
+	for i, q := range ps.qAt(lvl) {
+		for k, v := range c {
+			want.Coeffs[i][k] = uint64((int64(v)%int64(q) + int64(q)) % int64(q))
+		}
+	}
+	ringQ.NTT(want, want)
+	ringQ.MForm(want, want)
+	if !ringQ.Equal(kept, want) {
+		t.Fatal("the kept form differs from the NTT of the coefficients in Montgomery form")
+	}
+	ringQ.Reduce(lazy, lazy)
+	ringQ.MForm(lazy, lazy)
+	if !ringQ.Equal(kept, lazy) {
+		t.Fatal("the lazy form, reduced and in Montgomery form, differs from the kept form")
+	}
+}

@@ -206,21 +206,29 @@ func (ps *ParamSet) encodeInt(enc *ckks.Encoder, values []float64, buf []complex
 }
 
 // diagNTT converts integer coefficients to an NTT, Montgomery-form
-// plaintext polynomial at the given level, into out.
+// plaintext polynomial at the given level, into out: the form a block kept
+// in memory holds.
 func (ps *ParamSet) diagNTT(c []int32, level int, out ring.Poly) {
-	ringQ := ps.params.RingQ().AtLevel(level)
+	ps.diagNTTLazy(c, level, out)
+	ps.params.RingQ().AtLevel(level).MForm(out, out)
+}
+
+// diagNTTLazy converts integer coefficients to an NTT plaintext polynomial
+// at the given level, into out, leaving each coefficient unreduced (a
+// representative below 2^64, from the NTT's lazy butterflies) and not in
+// Montgomery form: the form a block converted during a search is used
+// in, where a product with it is a factor 2^-64 mod q short, which the
+// scorer restores once per sum (scorer.score). It saves the Montgomery pass
+// and the NTT's last reduction over every coefficient of every diagonal.
+func (ps *ParamSet) diagNTTLazy(c []int32, level int, out ring.Poly) {
 	for i, q := range ps.qAt(level) {
 		row := out.Coeffs[i]
 		for k, v := range c {
-			if v < 0 {
-				row[k] = q - uint64(-int64(v))
-			} else {
-				row[k] = uint64(v)
-			}
+			x := int64(v)
+			row[k] = uint64(x) + q&uint64(x>>63) // q + v for v < 0, without a branch on the sign
 		}
 	}
-	ringQ.NTT(out, out)
-	ringQ.MForm(out, out)
+	ps.params.RingQ().AtLevel(level).NTTLazy(out, out)
 }
 
 // precompute converts blocks to NTT plaintexts, in order, within budget.

@@ -209,7 +209,7 @@ func (s *scorer) score(g *Gallery, bl *block, rots [][]*rlwe.Ciphertext, lo, hi 
 						ds[b] = bl.ntt[j]
 					} else {
 						ds[b] = s.pts[b%slots]
-						ps.diagNTT(bl.coeffs[j], lvl, ds[b])
+						ps.diagNTTLazy(bl.coeffs[j], lvl, ds[b])
 					}
 				}
 				mulAdd(ringQ, rs[b].Value[0], ds[b], s.acc.Value[0], g.n1)
@@ -217,6 +217,13 @@ func (s *scorer) score(g *Gallery, bl *block, rots [][]*rlwe.Ciphertext, lo, hi 
 			}
 			ringQ.Reduce(s.acc.Value[0], s.acc.Value[0])
 			ringQ.Reduce(s.acc.Value[1], s.acc.Value[1])
+			if bl.ntt == nil {
+				// Diagonals converted here are not in Montgomery form
+				// (diagNTTLazy): each product lacks the factor 2^64 mod q
+				// that MForm puts back, once for the sum.
+				ringQ.MForm(s.acc.Value[0], s.acc.Value[0])
+				ringQ.MForm(s.acc.Value[1], s.acc.Value[1])
+			}
 			y := out[i]
 			if gi == hi-1 {
 				y.Value[0].Copy(s.acc.Value[0])
@@ -238,8 +245,10 @@ func (s *scorer) score(g *Gallery, bl *block, rots [][]*rlwe.Ciphertext, lo, hi 
 	return out, nil
 }
 
-// mulAdd computes acc += a·b coefficient-wise, where b is in Montgomery
-// form. A row is accumulated lazily (each term in [0, 2q), no reduction)
+// mulAdd computes acc += a·b·2^-64 mod q coefficient-wise, which is a·b
+// when b is in Montgomery form, for a < q and any b (a·b < q·2^64, so a
+// Montgomery reduction's result is below 2q; diagNTTLazy's b are not
+// reduced). A row is accumulated lazily (each term in [0, 2q), no reduction)
 // when the n terms of a sum cannot overflow 64 bits; rows of larger primes
 // (the 60-bit q0) are reduced at every term.
 func mulAdd(ringQ *ring.Ring, a, b, acc ring.Poly, n int) {
