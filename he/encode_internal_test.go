@@ -2,6 +2,8 @@ package he
 
 import (
 	"math"
+	"math/big"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 
@@ -129,36 +131,75 @@ func BenchmarkDiagConversion(b *testing.B) {
 // form without the Montgomery factor: equal to the kept one once reduced
 // and put in Montgomery form, for coefficients up to int32's extremes.
 func TestDiagNTTLazy(t *testing.T) {
-	ps, err := Lookup(N15V3)
+	for _, id := range []ParamSetID{N15V2, N15V3} {
+		ps, err := Lookup(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := make([]int32, ps.Slots())
+		r := rand.New(rand.NewPCG(3, 4))
+		for i := range c {
+			c[i] = int32(r.Uint32())
+		}
+		c[0], c[1], c[2], c[3] = math.MinInt32, math.MaxInt32, -1, 0
+		lvl := ps.topLevel()
+		ringQ := ps.params.RingQ().AtLevel(lvl)
+		kept, lazy := ringQ.NewPoly(), ringQ.NewPoly()
+		ps.diagNTT(c, lvl, kept)
+		ps.diagNTTLazy(c, lvl, lazy)
+		// The kept form is Lattigo's NTT of c mod each prime, in Montgomery form.
+		want := ringQ.NewPoly()
+		for i, q := range ps.qAt(lvl) {
+			for k, v := range c {
+				want.Coeffs[i][k] = uint64((int64(v)%int64(q) + int64(q)) % int64(q))
+			}
+		}
+		ringQ.NTT(want, want)
+		ringQ.MForm(want, want)
+		if !ringQ.Equal(kept, want) {
+			t.Fatalf("%s: the kept form differs from the NTT of the coefficients in Montgomery form", ps.Name())
+		}
+		ringQ.Reduce(lazy, lazy)
+		ringQ.MForm(lazy, lazy)
+		if !ringQ.Equal(kept, lazy) {
+			t.Fatalf("%s: the lazy form, reduced and in Montgomery form, differs from the kept form", ps.Name())
+		}
+	}
+}
+
+// TestMulAddExtremeOperands runs mulAdd's sums at their worst case: n terms
+// of (q-1)·b for the largest 64-bit b, beyond anything the lazy NTT
+// leaves, on every prime of a production set's top level. Each sum must
+// be n·(q-1)·b·2^-64 mod q once reduced: no row's lazy accumulation
+// overflows, and any 64-bit diagonal coefficient is a valid operand.
+func TestMulAddExtremeOperands(t *testing.T) {
+	ps, err := Lookup(N15V2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := make([]int32, ps.Slots())
-	r := rand.New(rand.NewPCG(3, 4))
-	for i := range c {
-		c[i] = int32(r.Uint32())
-	}
-	c[0], c[1], c[2], c[3] = math.MinInt32, math.MaxInt32, -1, 0
-	lvl := ps.topLevel()
-	ringQ := ps.params.RingQ().AtLevel(lvl)
-	kept, lazy := ringQ.NewPoly(), ringQ.NewPoly()
-	ps.diagNTT(c, lvl, kept)
-	ps.diagNTTLazy(c, lvl, lazy)
-	// The kept form is Lattigo's NTT of c mod each prime, in Montgomery form.
-	want := ringQ.NewPoly()
-	for i, q := range ps.qAt(lvl) {
-		for k, v := range c {
-			want.Coeffs[i][k] = uint64((int64(v)%int64(q) + int64(q)) % int64(q))
+	const n = 128
+	ringQ := ps.params.RingQ().AtLevel(ps.topLevel())
+	a, b, acc := ringQ.NewPoly(), ringQ.NewPoly(), ringQ.NewPoly()
+	for i, q := range ps.qAt(ps.topLevel()) {
+		for k := range a.Coeffs[i] {
+			a.Coeffs[i][k], b.Coeffs[i][k] = q-1, math.MaxUint64
 		}
 	}
-	ringQ.NTT(want, want)
-	ringQ.MForm(want, want)
-	if !ringQ.Equal(kept, want) {
-		t.Fatal("the kept form differs from the NTT of the coefficients in Montgomery form")
+	for range n {
+		mulAdd(ringQ, a, b, acc, n)
 	}
-	ringQ.Reduce(lazy, lazy)
-	ringQ.MForm(lazy, lazy)
-	if !ringQ.Equal(kept, lazy) {
-		t.Fatal("the lazy form, reduced and in Montgomery form, differs from the kept form")
+	ringQ.Reduce(acc, acc)
+	r64 := new(big.Int).Lsh(big.NewInt(1), 64)
+	for i, q := range ps.qAt(ps.topLevel()) {
+		bq := new(big.Int).SetUint64(q)
+		want := new(big.Int).Mul(big.NewInt(n), new(big.Int).SetUint64(q-1))
+		want.Mul(want, new(big.Int).SetUint64(math.MaxUint64))
+		want.Mul(want, new(big.Int).ModInverse(r64, bq))
+		want.Mod(want, bq)
+		for k, v := range acc.Coeffs[i] {
+			if v != want.Uint64() {
+				t.Fatalf("prime %d (%d bits), coefficient %d: %d, want %d", i, bits.Len64(q), k, v, want)
+			}
+		}
 	}
 }
