@@ -249,7 +249,7 @@ func (ps *ParamSet) secrets(r, k [4]uint64, w [3]window) (*opening.Secrets, erro
 	var off [3]uint64
 	k3 := reduce(k[3], q)
 	for i := range w {
-		lo := w[i].lo % q // public
+		lo := reduce(w[i].lo, q) // public, but no division left to audit here
 		off[i] = addMod(reduce(r[i], q), lo, q)
 		k3 = addMod(k3, mulMod(k[i], lo, q), q)
 	}

@@ -808,13 +808,15 @@ func (ps *ParamSet) coefficientReader(i int) ring.Poly {
 // uniformMod returns a uniform value in [0, q) read from rand.
 func uniformMod(rand io.Reader, q uint64) (uint64, error) {
 	var b [8]byte
-	limit := ^uint64(0) - ^uint64(0)%q
+	// reduce, not %: v is the secret itself, and a division's latency
+	// depends on its operands (modarith.go). The values are those of v % q.
+	limit := ^uint64(0) - reduce(^uint64(0), q)
 	for {
 		if _, err := io.ReadFull(rand, b[:]); err != nil {
 			return 0, fmt.Errorf("he: reading randomness: %w", err)
 		}
 		if v := binary.BigEndian.Uint64(b[:]); v < limit {
-			return v % q, nil
+			return reduce(v, q), nil
 		}
 	}
 }
