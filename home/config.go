@@ -69,9 +69,10 @@ type Config struct {
 	// form (he.PackOptions.MemoryBudget): -1, the default, keeps every block; 0 keeps none. A
 	// gallery is always held as compact coefficients too, and a block beyond the budget is
 	// converted during each search instead: about 608 MiB (v2; 544 MiB on v3) saved for about
-	// 1.1 to 1.4 CPU-s per search per block of 32,768 entries at m = 128 (docs/performance.md). Unused when shards score the
-	// gallery (they have puente shard -memory-budget). ParseConfig sets the default; a Config
-	// made otherwise must set it too, since 0 converts every block on every search.
+	// 1.1 to 1.7 CPU-s per search per block of 32,768 entries at m = 128 (docs/performance.md).
+	// Unused when shards score the gallery (they have puente shard -memory-budget). ParseConfig
+	// sets the default; a Config made otherwise must set it too, since 0 converts every block on
+	// every search.
 	GalleryMemoryBudget int64
 	// BatchMemoryBudget bounds the bytes that Search calls of one partner, waiting for an
 	// evaluation slot, may hold together when they are answered in one batch

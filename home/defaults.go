@@ -139,7 +139,8 @@ gallery_dir = "gallery"
 
 # Bytes of each partner's gallery kept ready for search in NTT form: about 608 MiB per block of
 # 32,768 entries at m = 128 on puente-ckks-n15-v2 (544 MiB on v3). A block beyond it is converted
-# during each search instead (about 1.1 to 1.4 CPU-s). -1, the default, keeps every block; 0 keeps none.
+# during each search instead (about 1.1 to 1.7 CPU-s). -1, the default, keeps every block; 0 keeps
+# none.
 # gallery_memory_budget = -1
 
 # Bytes that one partner's Search calls waiting for an evaluation slot may hold together when
