@@ -67,7 +67,7 @@ var (
 	ErrStateCorrupt = errors.New("protocol: state file damaged")
 )
 
-// openState opens the state file at path and checks it (checkState). With create, a missing
+// openState opens the state file at path and checks it (checkPages, then check). With create, a missing
 // file is made (mode 0600) for a new node; otherwise it is ErrStateMissing.
 func openState(path string, rnd io.Reader, create bool) (*stateDB, error) {
 	if rnd == nil {
@@ -81,6 +81,12 @@ func openState(path string, rnd io.Reader, create bool) (*stateDB, error) {
 		return nil, err
 	}
 	s := &stateDB{db: db, path: path, rand: rnd}
+	// The pages first: a lookup (init's) walks the tree, and on a damaged file whose tree
+	// has a cycle it would recurse until the stack overflows, which no recover catches.
+	if err := s.checkPages(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := s.update(func(tx *bolt.Tx) error { return s.init(tx, create) }); err != nil {
 		db.Close()
 		return nil, err
@@ -145,13 +151,27 @@ func (s *stateDB) init(tx *bolt.Tx, create bool) error {
 	return meta.Put(keyFormat, []byte(stateFormat))
 }
 
-// check reads the whole file: bbolt's own consistency check of every page, then the form of
-// every entry. It fails with ErrStateCorrupt naming what is wrong.
-func (s *stateDB) check() error {
+// checkPages runs bbolt's own consistency check of every page, which walks the tree without
+// a lookup and reports a page reached twice (a cycle) before it would descend into it again.
+// It returns at the first problem, leaving the check's goroutine blocked on its next report:
+// reading on would follow a cycle down until the stack overflows.
+func (s *stateDB) checkPages() error {
 	err := s.view(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			return err
 		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, ErrStateCorrupt) {
+		return fmt.Errorf("%w: %s: %v", ErrStateCorrupt, s.path, err)
+	}
+	return err
+}
+
+// check reads the form of every entry, on a file whose pages checkPages passed. It fails with
+// ErrStateCorrupt naming what is wrong.
+func (s *stateDB) check() error {
+	err := s.view(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil || string(meta.Get(keyFormat)) != stateFormat {
 			return fmt.Errorf("no %s format mark", stateFormat)

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/puente-id/puente/internal/bolttest"
 	"github.com/puente-id/puente/keys/policy"
 )
 
@@ -168,6 +170,40 @@ func TestStateChecked(t *testing.T) {
 	}
 	if _, err := s.admit("beta", []byte("nonce-0000000003"), now.Add(time.Second).Add(5*time.Minute), nil, now); err != nil {
 		t.Errorf("a request signed after the rebuild: %v", err)
+	}
+}
+
+// TestStateCyclicTree opens a state file whose root tree has a cycle: a node with many
+// partners' limit buckets, damaged so that every child of its branch page is the page itself.
+// Any lookup then descends forever; opening it crashed the node with a stack overflow (init
+// looked up its buckets before bbolt's page check ran), which no recover catches. It must be
+// refused as damaged.
+func TestStateCyclicTree(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := openState(path, rand.Reader, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.update(func(tx *bolt.Tx) error {
+		for i := range 400 {
+			if _, err := tx.CreateBucket(quotaBucket(fmt.Sprintf("partner-%03d", i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.close()
+	if _, err := bolttest.MakeCycles(path); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := openState(path, rand.Reader, false); !errors.Is(err, ErrStateCorrupt) {
+		if err == nil {
+			s.close()
+		}
+		t.Fatalf("a state file with a cycle: %v, want ErrStateCorrupt", err)
 	}
 }
 
