@@ -202,11 +202,30 @@ func Open(path string, dataKey *Key, opts *Options) (*Store, error) {
 		return nil, err
 	}
 	s := newStore(db, path, dataKey, opts)
+	if err := s.checkPages(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("gallery: open %s: %w", path, err)
+	}
 	if err := s.load(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("gallery: open %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// checkPages runs bbolt's consistency check of every page before anything else reads the
+// tree. On a damaged file whose tree has a cycle a lookup or a cursor would descend until the
+// stack overflows, which no recover catches; the check walks the pages without a lookup and
+// reports a page reached twice before it would descend into it again. It returns at the first
+// problem, leaving the check's goroutine blocked on its next report (reading on would follow
+// the cycle). It reads the whole file: Open pays it once, and CheckStructure again.
+func (s *Store) checkPages() error {
+	return s.view(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+		return nil
+	})
 }
 
 func openBolt(path string, opts *Options) (db *bolt.DB, err error) {

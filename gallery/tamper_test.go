@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/puente-id/puente/internal/bolttest"
 )
 
 // editBolt applies fn to the raw bbolt file, as an attacker with write access could.
@@ -186,5 +188,24 @@ func TestTruncatedFileNamed(t *testing.T) {
 	_, err = Open(path, testKey(t, 0xD1), nil)
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "truncated") {
 		t.Errorf("Open(truncated) = %v, want ErrCorrupt naming truncation", err)
+	}
+}
+
+// TestCyclicTree opens a gallery whose records' tree has a cycle: every child of each branch
+// page made the page itself. A cursor over the records then descends forever; Open accepted
+// the file and the first Snapshot crashed the process with a stack overflow, which no recover
+// catches. Open must refuse it as damaged.
+func TestCyclicTree(t *testing.T) {
+	path := seededGallery(t, 300)
+	if _, err := bolttest.MakeCycles(path); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(path, testKey(t, 0xD1), nil)
+	if err == nil {
+		s.Close()
+		t.Fatal("a gallery whose tree has a cycle opened")
+	}
+	if !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("a gallery whose tree has a cycle: %v, want ErrCorrupt", err)
 	}
 }

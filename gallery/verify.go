@@ -47,16 +47,16 @@ func (s *Store) CheckStructure() error {
 		return ErrClosed
 	}
 	cur := s.params
-	err := s.view(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return fmt.Errorf("%w: %v", ErrCorrupt, err)
-		}
-		eb, ab := tx.Bucket(epochBucket(cur.Epoch)), tx.Bucket(bucketArchive)
-		if eb == nil || ab == nil {
-			return fmt.Errorf("%w: bucket of epoch %d or archive missing", ErrCorrupt, cur.Epoch)
-		}
-		return sameKeys(eb, ab, cur.Epoch)
-	})
+	err := s.checkPages()
+	if err == nil {
+		err = s.view(func(tx *bolt.Tx) error {
+			eb, ab := tx.Bucket(epochBucket(cur.Epoch)), tx.Bucket(bucketArchive)
+			if eb == nil || ab == nil {
+				return fmt.Errorf("%w: bucket of epoch %d or archive missing", ErrCorrupt, cur.Epoch)
+			}
+			return sameKeys(eb, ab, cur.Epoch)
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("gallery: %s: %w", s.path, err)
 	}
