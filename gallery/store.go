@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -125,6 +126,11 @@ type Store struct {
 	gen      uint64  // write generation; bumped by every committed write
 	snapshot *Snapshot
 
+	// pagesBad is set when bbolt's page check found a problem (checkPages). Its goroutine may
+	// still be reading pages, or blocked on its next report forever, so the file stays mapped
+	// (and locked) until the process exits: Close zeroes the keys but does not unmap it.
+	pagesBad atomic.Bool
+
 	// Set only by this package's tests, before the store is used:
 	hook           func(point string) error // called at named points (testHook)
 	reprotectBatch int                      // subjects per re-protection transaction; defaultReprotectBatch if 0
@@ -203,7 +209,7 @@ func Open(path string, dataKey *Key, opts *Options) (*Store, error) {
 	}
 	s := newStore(db, path, dataKey, opts)
 	if err := s.checkPages(); err != nil {
-		s.Close()
+		s.Close() // the keys; the file stays mapped (pagesBad)
 		return nil, fmt.Errorf("gallery: open %s: %w", path, err)
 	}
 	if err := s.load(); err != nil {
@@ -217,15 +223,20 @@ func Open(path string, dataKey *Key, opts *Options) (*Store, error) {
 // tree. On a damaged file whose tree has a cycle a lookup or a cursor would descend until the
 // stack overflows, which no recover catches; the check walks the pages without a lookup and
 // reports a page reached twice before it would descend into it again. It returns at the first
-// problem, leaving the check's goroutine blocked on its next report (reading on would follow
-// the cycle). It reads the whole file: Open pays it once, and CheckStructure again.
+// problem: reading on would follow the cycle. The check's goroutine then goes on reading pages
+// until its next report, on which it blocks forever, so the store keeps the file mapped
+// (pagesBad). It reads the whole file: Open pays it once, and CheckStructure again.
 func (s *Store) checkPages() error {
-	return s.view(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			return fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
 		return nil
 	})
+	if err != nil {
+		s.pagesBad.Store(true)
+	}
+	return err
 }
 
 func openBolt(path string, opts *Options) (db *bolt.DB, err error) {
@@ -413,6 +424,11 @@ func (s *Store) Close() error {
 		s.archKey.Zero()
 	}
 	clear(s.macKey)
+	if s.pagesBad.Load() {
+		// bbolt's page check may still be reading the mapped file (checkPages): unmapping it
+		// would fault that goroutine, a fatal error. The file stays open until the process exits.
+		return nil
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("gallery: close %s: %w", s.path, err)
 	}

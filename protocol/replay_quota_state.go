@@ -67,8 +67,8 @@ var (
 	ErrStateCorrupt = errors.New("protocol: state file damaged")
 )
 
-// openState opens the state file at path and checks it (checkPages, then check). With create, a missing
-// file is made (mode 0600) for a new node; otherwise it is ErrStateMissing.
+// openState opens the state file at path and checks it (checkPages, then check). With create,
+// a missing file is made (mode 0600) for a new node; otherwise it is ErrStateMissing.
 func openState(path string, rnd io.Reader, create bool) (*stateDB, error) {
 	if rnd == nil {
 		rnd = rand.Reader
@@ -84,7 +84,9 @@ func openState(path string, rnd io.Reader, create bool) (*stateDB, error) {
 	// The pages first: a lookup (init's) walks the tree, and on a damaged file whose tree
 	// has a cycle it would recurse until the stack overflows, which no recover catches.
 	if err := s.checkPages(); err != nil {
-		db.Close()
+		// Not closed: bbolt's check may still be reading the mapped file (checkPages), and
+		// unmapping it would fault that goroutine, a fatal error. The file stays open and
+		// locked until the process exits, which it does on this error.
 		return nil, err
 	}
 	if err := s.update(func(tx *bolt.Tx) error { return s.init(tx, create) }); err != nil {
@@ -153,8 +155,9 @@ func (s *stateDB) init(tx *bolt.Tx, create bool) error {
 
 // checkPages runs bbolt's own consistency check of every page, which walks the tree without
 // a lookup and reports a page reached twice (a cycle) before it would descend into it again.
-// It returns at the first problem, leaving the check's goroutine blocked on its next report:
-// reading on would follow a cycle down until the stack overflows.
+// It returns at the first problem: reading on would follow a cycle down until the stack
+// overflows. The check's goroutine then goes on reading pages until its next report, on which
+// it blocks forever, so the caller must not close (unmap) the file after an error.
 func (s *stateDB) checkPages() error {
 	err := s.view(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
