@@ -12,7 +12,6 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -126,11 +125,6 @@ type Store struct {
 	gen      uint64  // write generation; bumped by every committed write
 	snapshot *Snapshot
 
-	// pagesBad is set when bbolt's page check found a problem (checkPages). Its goroutine may
-	// still be reading pages, or blocked on its next report forever, so the file stays mapped
-	// (and locked) until the process exits: Close zeroes the keys but does not unmap it.
-	pagesBad atomic.Bool
-
 	// Set only by this package's tests, before the store is used:
 	hook           func(point string) error // called at named points (testHook)
 	reprotectBatch int                      // subjects per re-protection transaction; defaultReprotectBatch if 0
@@ -209,7 +203,10 @@ func Open(path string, dataKey *Key, opts *Options) (*Store, error) {
 	}
 	s := newStore(db, path, dataKey, opts)
 	if err := s.checkPages(); err != nil {
-		s.Close() // the keys; the file stays mapped (pagesBad)
+		// The keys, not the file: bbolt's check may still be reading the mapped file
+		// (checkPages), and unmapping it would fault that goroutine, a fatal error. The file
+		// stays open and locked until the process exits.
+		s.zeroKeys()
 		return nil, fmt.Errorf("gallery: open %s: %w", path, err)
 	}
 	if err := s.load(); err != nil {
@@ -224,19 +221,15 @@ func Open(path string, dataKey *Key, opts *Options) (*Store, error) {
 // stack overflows, which no recover catches; the check walks the pages without a lookup and
 // reports a page reached twice before it would descend into it again. It returns at the first
 // problem: reading on would follow the cycle. The check's goroutine then goes on reading pages
-// until its next report, on which it blocks forever, so the store keeps the file mapped
-// (pagesBad). It reads the whole file: Open pays it once, and CheckStructure again.
+// until its next report, on which it blocks forever, so the caller must not close (unmap) the
+// file after an error. Open runs it once, over the whole file.
 func (s *Store) checkPages() error {
-	err := s.view(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		for err := range tx.Check() {
 			return fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
 		return nil
 	})
-	if err != nil {
-		s.pagesBad.Store(true)
-	}
-	return err
 }
 
 func openBolt(path string, opts *Options) (db *bolt.DB, err error) {
@@ -408,6 +401,15 @@ func (s *Store) Params() Params {
 // Path returns the gallery file's path.
 func (s *Store) Path() string { return s.path }
 
+// zeroKeys overwrites the keys the store holds.
+func (s *Store) zeroKeys() {
+	s.dataKey.Zero()
+	if s.archKey != nil {
+		s.archKey.Zero()
+	}
+	clear(s.macKey)
+}
+
 // Close closes the file and zeroes the keys the store holds. Later calls fail with ErrClosed.
 func (s *Store) Close() error {
 	s.writeMu.Lock()
@@ -419,16 +421,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	s.snapshot = nil
-	s.dataKey.Zero()
-	if s.archKey != nil {
-		s.archKey.Zero()
-	}
-	clear(s.macKey)
-	if s.pagesBad.Load() {
-		// bbolt's page check may still be reading the mapped file (checkPages): unmapping it
-		// would fault that goroutine, a fatal error. The file stays open until the process exits.
-		return nil
-	}
+	s.zeroKeys()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("gallery: close %s: %w", s.path, err)
 	}

@@ -35,7 +35,7 @@ func CheckRef(ref string) error {
 }
 
 // CheckStructure checks the file's structure without decrypting anything: every page
-// (bbolt's own consistency check), the format, keys and state (checked when the store was
+// (bbolt's own consistency check), the format, keys and state (all checked when the store was
 // opened), and that the current epoch and the enrolment archive hold the same subjects, each
 // under a well-formed key. It fails with ErrCorrupt naming the first problem (a subject by a
 // prefix of its keyed MAC). A node runs it when it opens the gallery; [Store.Verify] also opens
@@ -47,16 +47,13 @@ func (s *Store) CheckStructure() error {
 		return ErrClosed
 	}
 	cur := s.params
-	err := s.checkPages()
-	if err == nil {
-		err = s.view(func(tx *bolt.Tx) error {
-			eb, ab := tx.Bucket(epochBucket(cur.Epoch)), tx.Bucket(bucketArchive)
-			if eb == nil || ab == nil {
-				return fmt.Errorf("%w: bucket of epoch %d or archive missing", ErrCorrupt, cur.Epoch)
-			}
-			return sameKeys(eb, ab, cur.Epoch)
-		})
-	}
+	err := s.view(func(tx *bolt.Tx) error {
+		eb, ab := tx.Bucket(epochBucket(cur.Epoch)), tx.Bucket(bucketArchive)
+		if eb == nil || ab == nil {
+			return fmt.Errorf("%w: bucket of epoch %d or archive missing", ErrCorrupt, cur.Epoch)
+		}
+		return sameKeys(eb, ab, cur.Epoch)
+	})
 	if err != nil {
 		return fmt.Errorf("gallery: %s: %w", s.path, err)
 	}
