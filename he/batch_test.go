@@ -103,53 +103,6 @@ func TestRespondBatch(t *testing.T) {
 	}
 }
 
-// TestConvertedBlocksAnswerAsKept answers the same queries, with the same
-// randomness, from a gallery whose blocks are all kept in NTT form and from
-// the same gallery converted during the search (diagonals in the lazy,
-// non-Montgomery form of diagNTTLazy, the factor restored once per sum):
-// the answers must be equal byte for byte, with one worker and with four.
-func TestConvertedBlocksAnswerAsKept(t *testing.T) {
-	ps := hetest.InsecureN12()
-	f := getFixture(t, ps)
-	const m = 32
-	S := ps.Slots()
-	n := S + S/2
-	rng := rand.New(rand.NewPCG(41, 42))
-	gal := hetest.UnitVectors(rng, n, m)
-	probe := hetest.UnitVector(rng, m)
-	gal[S+9] = perf.WithScore(rng, probe, 0.95)
-	kept, err := he.Pack(ps, m, gal, he.PackOptions{MemoryBudget: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	converted, err := he.Pack(ps, m, gal, he.PackOptions{MemoryBudget: 0})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if kept.NTTBlocks() != kept.Blocks() || converted.NTTBlocks() != 0 {
-		t.Fatalf("%d and %d of %d blocks in NTT form, want all and none", kept.NTTBlocks(), converted.NTTBlocks(), kept.Blocks())
-	}
-	q, err := f.qr.EncryptProbe(probe, hetest.Reader(400))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, workers := range []int{1, 4} {
-		opts := onebitOpts()
-		opts.Workers = workers
-		var bs [2][]byte
-		for i, g := range []*he.Gallery{kept, converted} {
-			a, _, err := f.r.Respond(context.Background(), q, g, opts, hetest.Reader(401))
-			if err != nil {
-				t.Fatalf("%d workers: %v", workers, err)
-			}
-			bs[i], _ = a.MarshalBinary()
-		}
-		if !bytes.Equal(bs[0], bs[1]) {
-			t.Errorf("%d workers: the answer from converted blocks differs from the answer from kept blocks", workers)
-		}
-	}
-}
-
 // TestRespondBatchRefuses checks the batch's bounds and that one bad query
 // fails the whole batch with the error naming what was wrong.
 func TestRespondBatchRefuses(t *testing.T) {
