@@ -42,7 +42,7 @@ func runEval(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) er
 	fs.BoolVar(&cfg.Sweep, "sweep", true, "include the parameter sweep")
 	fs.IntVar(&cfg.SweepTargets, "sweep-targets", evaluation.DefaultSweepTargets, "templates attacked per parameter set of the sweep")
 	fs.IntVar(&cfg.SweepIters, "sweep-iters", evaluation.DefaultSweepIters, "gradient steps of the sweep's optimisation attacks")
-	fs.IntVar(&cfg.HESearches, "he-searches", evaluation.DefaultHESearches, "real encrypted searches on the production parameter set checked against the emulation (0: none)")
+	fs.IntVar(&cfg.HESearches, "he-searches", evaluation.DefaultHESearches, "real encrypted searches on each production parameter set that serves the recommended scheme, checked against the emulation (0: none)")
 	rest, err := parse(fs, args)
 	if err != nil {
 		return err

@@ -27,7 +27,7 @@ func synthetic(t testing.TB, ids, perID, dim int, seed uint64) *dataset.Set {
 
 // reduced is a configuration that runs in seconds: a small non-mated
 // sample, few attacks, one epoch pair, no sweep and no real encrypted
-// searches (the emulation runs on the production parameter set).
+// searches (the emulation runs on the production parameter sets).
 func reduced(s *dataset.Set) Config {
 	return Config{Set: s, NonMated: 20000, AttackTargets: 3, AttackIters: 3, EpochPairs: 1, HESearches: -1}
 }

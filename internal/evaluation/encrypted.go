@@ -23,6 +23,27 @@ const CountNoiseRMS = 0x1p-08 // 2^-8
 // (2^-17.8), together 2^-17.35. Within a few of it of tau the noise decides an entry.
 const ScoreNoiseRMS = 6.0e-6
 
+// CountNoiseRMSHighTau and ScoreNoiseRMSHighTau are the same two figures on puente-ckks-n15-v3,
+// whose threshold polynomial is fitted to the scores of thresholds from 0.9233
+// (docs/he-parameters.md, "On puente-ckks-n15-v3"). The count's pooled rms was 2^-7.97 and
+// 2^-8.46 in two sessions of 24 one-block answers; 2^-7.895 is the higher, rounded up. A
+// score's evaluation noise is 2^-18.7 at tau = 0.9234 (v3's multiplier has twice v2's gain), with
+// the same gallery rounding (2^-17.8) together 2^-17.61.
+const (
+	CountNoiseRMSHighTau = 0.0042 // 2^-7.895
+	ScoreNoiseRMSHighTau = 5.0e-6 // 2^-17.61
+)
+
+// setNoise returns the count's rms per block and a score's rms on ps: v3's measurements for a
+// set whose threshold polynomial is fitted to high thresholds (ps.MinTau() > -1: v3, and the
+// INSECURE test sets built like it), v2's for the others.
+func setNoise(ps *he.ParamSet) (count, score float64) {
+	if ps.MinTau() > -1 {
+		return CountNoiseRMSHighTau, ScoreNoiseRMSHighTau
+	}
+	return CountNoiseRMS, ScoreNoiseRMS
+}
+
 // noiseSeed seeds the emulation's noise, so that reruns decide alike.
 const noiseSeed = 0x7075656e7465
 
@@ -66,15 +87,18 @@ func exactOutcome(s, tau float64) Outcome {
 // polynomial output is within 2^-31 of 0, contribute their noise only. Noise comes from a fixed
 // seed.
 type Emulator struct {
-	ps   *he.ParamSet
-	rule decisionRule
-	rng  *rand.Rand
+	ps                     *he.ParamSet
+	rule                   decisionRule
+	countNoise, scoreNoise float64 // setNoise(ps)
+	rng                    *rand.Rand
 }
 
-// NewEmulator returns an emulator of searches thresholded at tau on ps, its noise drawn from
-// seed.
+// NewEmulator returns an emulator of searches thresholded at tau on ps, with ps's measured
+// noise (setNoise) drawn from seed.
 func NewEmulator(ps *he.ParamSet, tau float64, seed uint64) *Emulator {
-	return &Emulator{ps: ps, rule: newDecisionRule(ps, tau), rng: rand.New(rand.NewPCG(noiseSeed, seed))}
+	e := &Emulator{ps: ps, rule: newDecisionRule(ps, tau), rng: rand.New(rand.NewPCG(noiseSeed, seed))}
+	e.countNoise, e.scoreNoise = setNoise(ps)
+	return e
 }
 
 // sum returns the sum of the polynomial decisions of the scores.
@@ -94,18 +118,19 @@ func (e *Emulator) Value(scores ...float64) float64 { return e.sum(scores) }
 func (e *Emulator) Decide(scores ...float64) Outcome { return e.decide(e.sum(scores), scores) }
 
 // decide adds the noise to c, the noise-free sum of the polynomial decisions of the scores, and
-// compares it with 1/2: each score within the band moves by its own noise (ScoreNoiseRMS; outside
-// the band the polynomial is flat), and the count by the answer's (CountNoiseRMS per block).
+// compares it with 1/2: each score within the band moves by its own noise (setNoise's score rms;
+// outside the band the polynomial is flat), and the count by the answer's (its count rms per
+// block).
 func (e *Emulator) decide(c float64, scores []float64) Outcome {
 	band, tau := e.rule.band(), e.rule.tau()
 	for _, s := range scores {
 		if math.Abs(s-tau) < band {
-			c += e.rule.step(s+e.rng.NormFloat64()*ScoreNoiseRMS) - e.rule.step(s)
+			c += e.rule.step(s+e.rng.NormFloat64()*e.scoreNoise) - e.rule.step(s)
 		}
 	}
 	S := e.ps.Slots()
 	blocks := max(1, (len(scores)+S-1)/S)
-	c += e.rng.NormFloat64() * CountNoiseRMS * math.Sqrt(float64(blocks))
+	c += e.rng.NormFloat64() * e.countNoise * math.Sqrt(float64(blocks))
 	return openCount(c)
 }
 
@@ -223,6 +248,8 @@ type EncryptedResult struct {
 	Exact3, Enc3    Rates // verification at Tau3 (FMR 1e-3)
 	ExactOpen       Rates // open-set search at TauOpen (FPIR 1%)
 	EncOpen         Rates
+	// Result is the index of the scheme's result among those MeasureEncrypted was given.
+	Result int
 	// The emulated decisions, in protocol order (Protocols.Mated,
 	// NonMated, Open.Mated, Open.NonMated).
 	Mated, NonMated, OpenMated, OpenNonMated Emulated
@@ -240,27 +267,39 @@ type Encrypted struct {
 	// RawOpenMated and RawOpenNonMated are the best raw-cosine scores of
 	// the open-set searches (Open.Mated, Open.NonMated).
 	RawOpenMated, RawOpenNonMated []float64
-	Schemes                       []*EncryptedResult
-	Sample                        *Sample // nil when not run
+	// Schemes are the results of the schemes ps serves both thresholds of (all of them on a set
+	// that serves every threshold), in the order given.
+	Schemes []*EncryptedResult
+	MinTau  float64 // the lowest threshold ps serves (he.ParamSet.MinTau; -1: every one)
+	Sample  *Sample // nil when not run
+	// High is the same measurement on the set for high thresholds (Config.HEParamsHighTau), or
+	// nil when there is none.
+	High *Encrypted
 }
 
 // MeasureEncrypted emulates every comparison of the protocols for each
 // result's parameter set on ps: verification at the scheme's threshold
-// for FMR 1e-3, open-set search at its threshold for FPIR 1%.
+// for FMR 1e-3, open-set search at its threshold for FPIR 1%. A scheme
+// one of whose thresholds ps does not serve (below ps.MinTau()) is left
+// out.
 func MeasureEncrypted(env *Env, res []*SchemeResult, ps *he.ParamSet) (*Encrypted, error) {
 	p := env.Proto
-	enc := &Encrypted{ParamSet: ps.Name(), CountNoise: CountNoiseRMS, ScoreNoise: ScoreNoiseRMS}
+	enc := &Encrypted{ParamSet: ps.Name(), MinTau: ps.MinTau()}
+	enc.CountNoise, enc.ScoreNoise = setNoise(ps)
 	enc.Raw3 = rates(env.Raw.Tau3, exactOutcomes(env.Raw.Mated, env.Raw.Tau3), exactOutcomes(env.Raw.NonMated, env.Raw.Tau3), env.Raw.Mated, env.Raw.NonMated, nil, nil)
 	mb, nb := BestScores(env.Unit, env.Unit, p.Open.Mated, p.Open.Gallery), BestScores(env.Unit, env.Unit, p.Open.NonMated, p.Open.Gallery)
 	enc.RawOpen = rates(env.Raw.TauOpen, exactOutcomes(mb, env.Raw.TauOpen), exactOutcomes(nb, env.Raw.TauOpen), mb, nb, nil, nil)
 	enc.RawOpenMated, enc.RawOpenNonMated = mb, nb
 	for i, r := range res {
+		if min(r.Acc.Tau3, r.Acc.TauOpen) < enc.MinTau {
+			continue
+		}
 		tm, err := protectAll(env, r.Params, 1)
 		if err != nil {
 			return nil, fmt.Errorf("evaluation: %s: %w", Describe(r.Params), err)
 		}
 		a := r.Acc
-		er := &EncryptedResult{Params: r.Params, templates: tm,
+		er := &EncryptedResult{Params: r.Params, Result: i, templates: tm,
 			Band3: bandAt(ps, a.Tau3), BandOpen: bandAt(ps, a.TauOpen)}
 		er.Exact3 = rates(a.Tau3, exactOutcomes(a.Mated, a.Tau3), exactOutcomes(a.NonMated, a.Tau3), a.Mated, a.NonMated, nil, nil)
 		em := NewEmulator(ps, a.Tau3, uint64(2*i))

@@ -3,6 +3,8 @@ package evaluation
 import (
 	"fmt"
 	"io"
+	"math"
+	"strings"
 )
 
 // encryptedSection reports the emulated accuracy of every scheme under
@@ -33,20 +35,57 @@ func (s *encryptedSection) WriteMarkdown(w io.Writer) error {
 		"", "Verification (all mated pairs against the non-mated sample):"); err != nil {
 		return err
 	}
+	if err := writeRates(w, e, true, "What encryption changes, against the exact decision on the same protected templates (the band is where a",
+		"one-entry search's count is neither 0 nor 1; a single score there is decided at tau up to the score's noise, since the",
+		"polynomial is odd and monotone: its count is above 1/2 exactly when the score, noise included, is at or above tau):"); err != nil {
+		return err
+	}
+	if h := e.High; h != nil {
+		if err := writeHigh(w, h); err != nil {
+			return err
+		}
+	}
+	return figureLink(w, s.img, figScores, "Mated and non-mated score distributions with each threshold",
+		"*Score distributions* of mated and non-mated verification pairs for raw cosine and each scheme, as densities over 100 bins,",
+		"with tau at FMR 1e-3 (dashed). The band is too narrow to see at this scale; the tables above count what falls into it.")
+}
+
+// writeHigh reports the emulation on the set for high thresholds
+// (Encrypted.High): its own noise, and the schemes whose thresholds it serves.
+func writeHigh(w io.Writer, h *Encrypted) error {
+	var names []string
+	for _, r := range h.Schemes {
+		names = append(names, Describe(r.Params))
+	}
+	lead := fmt.Sprintf("**On `%s`**, the set for thresholds from %.4f (its threshold polynomial is fitted to the scores those thresholds", h.ParamSet, math.Ceil(h.MinTau*1e4)/1e4)
+	if len(names) == 0 {
+		return para(w, lead, "can meet; he-parameters.md), no scheme here has both thresholds in its range.")
+	}
+	if err := para(w, lead,
+		"can meet, which spends fewer levels; he-parameters.md): the same emulation with that set's polynomial and noise (a score's",
+		fmt.Sprintf("rms %s, the count's %s per block), for the schemes whose two thresholds it serves: %s.", pow2(h.ScoreNoise), pow2(h.CountNoise), strings.Join(names, "; ")),
+		"", "Verification:"); err != nil {
+		return err
+	}
+	return writeRates(w, h, false, fmt.Sprintf("What encryption changes on `%s`, against the exact decision on the same protected templates:", h.ParamSet))
+}
+
+// writeRates writes e's verification and open-set tables (withRaw: raw
+// cosine's exact row first), what encryption changes for each scheme after
+// the lines of lead, and the hits added and lost.
+func writeRates(w io.Writer, e *Encrypted, withRaw bool, lead ...string) error {
 	head := []string{"comparator", "decision", "tau", "band", "FNMR", "FMR", "in band: mated / non-mated", "hits added: mated / non-mated", "hits lost"}
-	if err := table(w, head, rateRows(e, false)); err != nil {
+	if err := table(w, head, rateRows(e, false, withRaw)); err != nil {
 		return err
 	}
 	if err := para(w, "Open-set search (a search is one encrypted query against the whole gallery):"); err != nil {
 		return err
 	}
 	head[4], head[5], head[6] = "FNIR", "FPIR", "in band: mated / non-mated searches"
-	if err := table(w, head, rateRows(e, true)); err != nil {
+	if err := table(w, head, rateRows(e, true, withRaw)); err != nil {
 		return err
 	}
-	lines := []string{"What encryption changes, against the exact decision on the same protected templates (the band is where a",
-		"one-entry search's count is neither 0 nor 1; a single score there is decided at tau up to the score's noise, since the",
-		"polynomial is odd and monotone: its count is above 1/2 exactly when the score, noise included, is at or above tau):"}
+	lines := lead
 	for _, r := range e.Schemes {
 		lines = append(lines, fmt.Sprintf("- %s: FNMR %s -> %s, FMR %s -> %s; FNIR %s -> %s, FPIR %s -> %s; %s of mated comparisons and %s of mated searches have a score in the band;",
 			Describe(r.Params), pct(r.Exact3.Miss), pct(r.Enc3.Miss), sci(r.Exact3.False), sci(r.Enc3.False),
@@ -67,16 +106,11 @@ func (s *encryptedSection) WriteMarkdown(w io.Writer) error {
 			"(a verification), and a search's in-band scores can sum to 1/2 or more without any of them reaching tau, or stay below.",
 			"Outside the band the encrypted decision is the exact one.")
 	}
-	if err := para(w, lines...); err != nil {
-		return err
-	}
-	return figureLink(w, s.img, figScores, "Mated and non-mated score distributions with each threshold",
-		"*Score distributions* of mated and non-mated verification pairs for raw cosine and each scheme, as densities over 100 bins,",
-		"with tau at FMR 1e-3 (dashed). The band is too narrow to see at this scale; the tables above count what falls into it.")
+	return para(w, lines...)
 }
 
 // rateRows returns the rows of the verification or open-set table.
-func rateRows(e *Encrypted, open bool) [][]string {
+func rateRows(e *Encrypted, open, withRaw bool) [][]string {
 	row := func(name, how string, r Rates, band float64) []string {
 		f, b := sci(r.False), ""
 		if open {
@@ -92,7 +126,10 @@ func rateRows(e *Encrypted, open bool) [][]string {
 	if open {
 		raw = e.RawOpen
 	}
-	rows := [][]string{row("raw cosine (unprotected)", "exact", raw, 0)}
+	var rows [][]string
+	if withRaw {
+		rows = append(rows, row("raw cosine (unprotected)", "exact", raw, 0))
+	}
 	for _, r := range e.Schemes {
 		exact, enc, band := r.Exact3, r.Enc3, r.Band3
 		if open {
@@ -103,17 +140,33 @@ func rateRows(e *Encrypted, open bool) [][]string {
 	return rows
 }
 
-// sampleSection reports the real encrypted searches (Encrypted.Sample).
+// sampleSection reports the real encrypted searches (Encrypted.Sample, and
+// High.Sample).
 type sampleSection struct {
-	enc *Encrypted
+	enc      *Encrypted
+	searches int // Config.HESearches
 }
 
 func (*sampleSection) Title() string { return "Real encrypted searches against the emulation" }
 
 func (s *sampleSection) WriteMarkdown(w io.Writer) error {
-	sm := s.enc.Sample
-	if sm == nil {
-		return para(w, "Not run (`puente-lab eval -he-searches 0`).")
+	if err := writeSample(w, s.enc, s.searches); err != nil {
+		return err
+	}
+	if h := s.enc.High; h != nil {
+		return writeSample(w, h, s.searches)
+	}
+	return nil
+}
+
+// writeSample reports the real encrypted searches on e's parameter set.
+func writeSample(w io.Writer, e *Encrypted, searches int) error {
+	sm := e.Sample
+	switch {
+	case sm == nil && searches <= 0:
+		return para(w, fmt.Sprintf("Not run on `%s` (`puente-lab eval -he-searches 0`).", e.ParamSet))
+	case sm == nil:
+		return para(w, fmt.Sprintf("None on `%s`: it does not serve the recommended scheme's thresholds.", e.ParamSet))
 	}
 	sec := "128-bit"
 	if sm.Insecure {

@@ -22,7 +22,8 @@ var (
 )
 
 // encryptedFixture returns the accuracy of every recommended scheme
-// (epoch 1) and its emulation on the production set, computed once.
+// (epoch 1) and its emulation on the production sets (v2, and v3 in High),
+// computed once.
 func encryptedFixture(t *testing.T) (*Env, []*SchemeResult, *Encrypted) {
 	t.Helper()
 	env := loadEnv(t)
@@ -39,12 +40,10 @@ func encryptedFixture(t *testing.T) (*Env, []*SchemeResult, *Encrypted) {
 			}
 			encRes = append(encRes, r)
 		}
-		ps, err := he.Lookup(he.N15V2)
-		if err != nil {
-			encErr = err
+		if encProd, encErr = MeasureEncrypted(env, encRes, builtinSet(he.N15V2)); encErr != nil {
 			return
 		}
-		encProd, encErr = MeasureEncrypted(env, encRes, ps)
+		encProd.High, encErr = MeasureEncrypted(env, encRes, builtinSet(he.N15V3))
 	})
 	if encErr != nil {
 		t.Fatal(encErr)
@@ -134,10 +133,51 @@ func TestEmulatorDeterministic(t *testing.T) {
 // decision outside the band exact, and the exact rates those of the
 // accuracy section.
 func TestMeasureEncrypted(t *testing.T) {
-	_, res, enc := encryptedFixture(t)
+	_, res, v2 := encryptedFixture(t)
+	for _, enc := range []*Encrypted{v2, v2.High} {
+		t.Run(enc.ParamSet, func(t *testing.T) { checkEncrypted(t, res, enc) })
+	}
+}
+
+// TestMeasureEncryptedServes: a set for high thresholds emulates the
+// schemes whose two thresholds it serves, and only those (on LFW:
+// PolyProtect, not the binary schemes at 0.50 to 0.66), with its own
+// measured noise; v2 emulates every scheme with v2's.
+func TestMeasureEncryptedServes(t *testing.T) {
+	_, res, v2 := encryptedFixture(t)
+	v3 := v2.High
+	if len(v2.Schemes) != len(res) || v2.CountNoise != CountNoiseRMS || v2.ScoreNoise != ScoreNoiseRMS {
+		t.Fatalf("v2: %d of %d schemes, noise %v, %v", len(v2.Schemes), len(res), v2.CountNoise, v2.ScoreNoise)
+	}
+	if v3.CountNoise != CountNoiseRMSHighTau || v3.ScoreNoise != ScoreNoiseRMSHighTau || v3.MinTau < 0.92 {
+		t.Fatalf("v3: noise %v, %v, lowest threshold %v", v3.CountNoise, v3.ScoreNoise, v3.MinTau)
+	}
+	served := map[int]bool{}
+	for _, r := range v3.Schemes {
+		a := res[r.Result].Acc
+		if Describe(r.Params) != Describe(res[r.Result].Params) || min(a.Tau3, a.TauOpen) < v3.MinTau {
+			t.Errorf("v3 emulates %s (result %d) at %v and %v, below %v", Describe(r.Params), r.Result, a.Tau3, a.TauOpen, v3.MinTau)
+		}
+		served[r.Result] = true
+	}
+	for i, r := range res {
+		want := min(r.Acc.Tau3, r.Acc.TauOpen) >= v3.MinTau
+		if served[i] != want {
+			t.Errorf("%s (thresholds %v, %v): emulated on v3 %v, want %v", Describe(r.Params), r.Acc.Tau3, r.Acc.TauOpen, served[i], want)
+		}
+	}
+	if !served[recommended(res)] || len(served) == len(res) {
+		t.Errorf("v3 serves %d of %d schemes, the recommended one %v: LFW's PolyProtect thresholds are above 0.9233, the binary schemes' below", len(served), len(res), served[recommended(res)])
+	}
+}
+
+// checkEncrypted checks one set's emulation: the exact rates are the
+// accuracy's, every score outside the band is decided exactly, and
+// PolyProtect's continuous scores exercise the band.
+func checkEncrypted(t *testing.T, res []*SchemeResult, enc *Encrypted) {
 	exercised := 0
-	for i, r := range enc.Schemes {
-		a := res[i].Acc
+	for _, r := range enc.Schemes {
+		a := res[r.Result].Acc
 		if math.Abs(r.Exact3.Miss-a.FNMR3) > 1e-12 || math.Abs(r.ExactOpen.Miss-a.FNIR) > 1e-12 {
 			t.Errorf("%s: exact FNMR %v, FNIR %v; accuracy says %v, %v", Describe(r.Params), r.Exact3.Miss, r.ExactOpen.Miss, a.FNMR3, a.FNIR)
 		}
@@ -188,11 +228,21 @@ func TestRunSample(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: a key ceremony and real encrypted searches")
 	}
+	for _, ps := range []*he.ParamSet{hetest.InsecureN12(), hetest.InsecureN12HighTau()} {
+		t.Run(ps.Name(), func(t *testing.T) { checkSample(t, ps) })
+	}
+}
+
+// checkSample runs six searches of the recommended scheme on ps.
+func checkSample(t *testing.T, ps *he.ParamSet) {
 	env, res, _ := encryptedFixture(t)
-	ps := hetest.InsecureN12()
-	enc, err := MeasureEncrypted(env, res[:1], ps)
+	res = res[recommended(res):][:1]
+	enc, err := MeasureEncrypted(env, res, ps)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(enc.Schemes) != 1 {
+		t.Fatalf("%s does not serve %s", ps.Name(), Describe(res[0].Params))
 	}
 	sm, err := RunSample(context.Background(), env, enc.Schemes[0], res[0].Acc, ps, 6, func(string, ...any) {})
 	if err != nil {

@@ -22,7 +22,9 @@
 // count with 1/2), which gives FNMR/FMR and FNIR/FPIR at the operating
 // thresholds; [RunSample] runs
 // a few real encrypted searches on the production parameter set and
-// checks their decisions against the emulation. The emulation uses the
+// checks their decisions against the emulation. Both are done on v2, which
+// serves every threshold, and again on v3 for the schemes whose thresholds
+// it serves (Config.HEParamsHighTau), each with its own measured noise. The emulation uses the
 // nominal multiplier of the threshold map, where the responder's is up to
 // 2^-6 smaller (see he.Threshold.PlainStep): it moves decoded values only
 // for scores inside the band, and the sample measures whether that shows.
@@ -70,6 +72,11 @@ type Config struct {
 	// DefaultHESearches; negative: none).
 	HEParams   *he.ParamSet
 	HESearches int
+	// HEParamsHighTau is a second set, for high thresholds (he.ParamSet.MinTau),
+	// on which the schemes whose thresholds it serves are emulated and, for
+	// the recommended scheme, searched as on HEParams: he.N15V3 when
+	// HEParams is left to its default, else none unless given.
+	HEParamsHighTau *he.ParamSet
 	// ImageLink is the path of the figures relative to the report, as its
 	// links name them (default "img": docs/img beside docs/evaluation.md).
 	ImageLink string
@@ -110,12 +117,20 @@ func (c *Config) defaults() {
 		c.ImageLink = DefaultImageLink
 	}
 	if c.HEParams == nil {
-		ps, err := he.Lookup(he.N15V2)
-		if err != nil {
-			panic(err) // the production set is built in
+		c.HEParams = builtinSet(he.N15V2)
+		if c.HEParamsHighTau == nil {
+			c.HEParamsHighTau = builtinSet(he.N15V3)
 		}
-		c.HEParams = ps
 	}
+}
+
+// builtinSet returns a production parameter set.
+func builtinSet(id he.ParamSetID) *he.ParamSet {
+	ps, err := he.Lookup(id)
+	if err != nil {
+		panic(err) // the production sets are built in
+	}
+	return ps
 }
 
 // Section is one part of the report.
@@ -190,12 +205,28 @@ func sections(env *Env, c Config, res []*SchemeResult, ov *Overlap, enc *Encrypt
 		secOverlap - 1:    ov,
 		secThresholds - 1: &thresholdSection{env: env, res: res, enc: enc},
 		secEncrypted - 1:  &encryptedSection{enc: enc, img: c.ImageLink},
-		secSample - 1:     &sampleSection{enc: enc},
+		secSample - 1:     &sampleSection{enc: enc, searches: c.HESearches},
 		secLinkage - 1:    &linkageSection{env: env, res: res, pairs: c.EpochPairs, img: c.ImageLink},
 		secAttacks - 1:    &attackSection{env: env, res: res, cfg: c},
 		secSweep - 1:      sweep,
 		secRecommend - 1:  &recommendSection{env: env, res: res, sweep: sweep},
 	}
+}
+
+// sampleRecommended runs n real encrypted searches on ps (RunSample) with the
+// recommended scheme's templates, measured on ps in e. It returns nil when n
+// is not positive or ps does not serve that scheme's thresholds.
+func sampleRecommended(ctx context.Context, env *Env, e *Encrypted, res []*SchemeResult, ps *he.ParamSet, n int, progress func(string, ...any)) (*Sample, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	want := recommended(res)
+	for _, er := range e.Schemes {
+		if er.Result == want {
+			return RunSample(ctx, env, er, res[want].Acc, ps, n, progress)
+		}
+	}
+	return nil, nil
 }
 
 // recommended returns the index of the result of the recommended scheme
@@ -319,8 +350,15 @@ func Run(ctx context.Context, c Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if c.HESearches > 0 {
-		if enc.Sample, err = RunSample(ctx, env, enc.Schemes[recommended(results)], results[recommended(results)].Acc, c.HEParams, c.HESearches, progress); err != nil {
+	if enc.Sample, err = sampleRecommended(ctx, env, enc, results, c.HEParams, c.HESearches, progress); err != nil {
+		return nil, err
+	}
+	if ps := c.HEParamsHighTau; ps != nil {
+		progress("protected and encrypted matching on %s (thresholds from %.4f)", ps.Name(), ps.MinTau())
+		if enc.High, err = MeasureEncrypted(env, results, ps); err != nil {
+			return nil, err
+		}
+		if enc.High.Sample, err = sampleRecommended(ctx, env, enc.High, results, ps, c.HESearches, progress); err != nil {
 			return nil, err
 		}
 	}

@@ -220,7 +220,7 @@ func TestReportStable(t *testing.T) {
 	loadEnv(t) // skips (or fails) with a clear message if the data is missing
 	dir := lfwtest.Dir(t)
 	cfg := Config{DataDir: dir, NonMated: 20000, AttackTargets: 4, AttackIters: 5, EpochPairs: 1,
-		HEParams: hetest.InsecureN12(), HESearches: 2}
+		HEParams: hetest.InsecureN12(), HEParamsHighTau: hetest.InsecureN12HighTau(), HESearches: 2}
 	var out [2]bytes.Buffer
 	var figs []*Figure
 	for i := range out {
@@ -238,7 +238,8 @@ func TestReportStable(t *testing.T) {
 		t.Error("two runs rendered different reports")
 	}
 	for _, want := range []string{"## 1. Data", "| raw cosine (unprotected) | 128 |", "D<->sys", "## 9. Parameter sweep", "Not run", "## 10. Recommendation",
-		"](img/det.png)", "](img/scores.png)", "](img/unlinkability.png)", "2 encrypted searches on `INSECURE-test-n12` (an INSECURE test set)"} {
+		"](img/det.png)", "](img/scores.png)", "](img/unlinkability.png)", "2 encrypted searches on `INSECURE-test-n12` (an INSECURE test set)",
+		"**On `INSECURE-test-n12-v3`**, the set for thresholds from 0.9233", "2 encrypted searches on `INSECURE-test-n12-v3` (an INSECURE test set)"} {
 		if !bytes.Contains(out[0].Bytes(), []byte(want)) {
 			t.Errorf("report lacks %q", want)
 		}
