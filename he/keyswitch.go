@@ -3,7 +3,7 @@ package he
 import (
 	"fmt"
 	"runtime"
-	"sync"
+	"sync/atomic"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/ring"
@@ -59,17 +59,12 @@ func gadgetProduct(evals []*ckks.Evaluator, lvl int, cx ring.Poly, gct *rlwe.Gad
 	ringQP.RingQ.INTT(cx, cxInvNTT)
 
 	accs := make([][2]ringqp.Poly, workers)
-	var wg sync.WaitGroup
 	for w := range workers {
-		e := evals[w].Evaluator
-		accs[w] = [2]ringqp.Poly{e.BuffQP[2], e.BuffQP[3]}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			accumulate(e, ringQP, lvl, levelP, cx, cxInvNTT, gct, accs[w], w, workers, digits)
-		}()
+		accs[w] = [2]ringqp.Poly{evals[w].BuffQP[2], evals[w].BuffQP[3]}
 	}
-	wg.Wait()
+	goWorkers(workers, func(w int, _ *atomic.Bool) {
+		accumulate(evals[w].Evaluator, ringQP, lvl, levelP, cx, cxInvNTT, gct, accs[w], w, workers, digits)
+	})
 	for _, acc := range accs[1:] {
 		ringQP.Add(accs[0][0], acc[0], accs[0][0])
 		ringQP.Add(accs[0][1], acc[1], accs[0][1])

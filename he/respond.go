@@ -820,24 +820,3 @@ func uniformMod(rand io.Reader, q uint64) (uint64, error) {
 		}
 	}
 }
-
-// parallelWorkers runs f(w, i) for i in 0..n-1 on at most workers
-// goroutines; w identifies the goroutine (for per-worker state).
-func parallelWorkers(n, workers int, f func(w, i int)) {
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < min(workers, n); w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := range next {
-				f(w, i)
-			}
-		}(w)
-	}
-	for i := 0; i < n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-}

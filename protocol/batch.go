@@ -3,7 +3,6 @@ package protocol
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -170,7 +169,7 @@ func (n *Node) answerWaiting(w *waitingSearch, sq *searchQueue) {
 		if r == nil {
 			return
 		}
-		n.log.Error("panic in a batch's evaluation", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		n.log.Error("panic in a batch's evaluation", "panic", fmt.Sprint(r), "stack", panicStack(r))
 		if delivered {
 			return
 		}
