@@ -28,6 +28,16 @@ type WorkerPanic struct {
 
 func (p *WorkerPanic) String() string { return fmt.Sprintf("%v (in an he worker goroutine)", p.Value) }
 
+// PanicStack returns the stack to log for a panic value r recovered by a
+// caller of he: the worker's for a *WorkerPanic, else the stack of the
+// goroutine that calls PanicStack.
+func PanicStack(r any) []byte {
+	if wp, ok := r.(*WorkerPanic); ok {
+		return wp.Stack
+	}
+	return debug.Stack()
+}
+
 // goWorkers runs f(0, stop), ..., f(n-1, stop) on n goroutines and waits for
 // all of them. stop is set once one has panicked; if any did, goWorkers then
 // panics with a *WorkerPanic of the first.

@@ -169,7 +169,7 @@ func (n *Node) answerWaiting(w *waitingSearch, sq *searchQueue) {
 		if r == nil {
 			return
 		}
-		n.log.Error("panic in a batch's evaluation", "panic", fmt.Sprint(r), "stack", panicStack(r))
+		n.log.Error("panic in a batch's evaluation", "panic", fmt.Sprint(r), "stack", string(he.PanicStack(r)))
 		if delivered {
 			return
 		}

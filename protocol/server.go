@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -196,18 +195,9 @@ func (n *Node) identifyPeer(ctx context.Context) (*partner, error) {
 // node down for every partner. The stack goes to the log, not to the partner.
 func recoverInternal(n *Node, method string, err *error) {
 	if r := recover(); r != nil {
-		n.log.Error("panic in handler", "method", method, "panic", fmt.Sprint(r), "stack", panicStack(r))
+		n.log.Error("panic in handler", "method", method, "panic", fmt.Sprint(r), "stack", string(he.PanicStack(r)))
 		*err = wire.Internal(fmt.Errorf("panic: %v", r))
 	}
-}
-
-// panicStack is the stack to log for a recovered panic: the worker's, for a panic he carried
-// from one of its worker goroutines (he.WorkerPanic), else the recovering goroutine's.
-func panicStack(r any) string {
-	if wp, ok := r.(*he.WorkerPanic); ok {
-		return string(wp.Stack)
-	}
-	return string(debug.Stack())
 }
 
 // requestIDOf renders a header's request ID for logs and audit records, or draws a fresh one

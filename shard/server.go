@@ -91,6 +91,32 @@ func NewServer(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// ServerOptions are the options the shard's gRPC server needs besides its credentials and
+// message limits: interceptors that turn a panic in a handler (a bug) into an Internal status
+// for that call, logged with its stack, where it would otherwise end the process and every
+// count it serves.
+func (s *Server) ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(s.recoverUnary), grpc.ChainStreamInterceptor(s.recoverStream)}
+}
+
+func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
+	defer s.recoverPanic(info.FullMethod, &err)
+	return h(ctx, req)
+}
+
+func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) (err error) {
+	defer s.recoverPanic(info.FullMethod, &err)
+	return h(srv, ss)
+}
+
+// recoverPanic, deferred by an interceptor, turns a panic into Internal.
+func (s *Server) recoverPanic(method string, err *error) {
+	if r := recover(); r != nil {
+		s.cfg.Log.Error("panic in handler", "method", method, "panic", fmt.Sprint(r), "stack", string(he.PanicStack(r)))
+		*err = status.Error(codes.Internal, "shard: internal error")
+	}
+}
+
 // Register registers the shard protocol and the gRPC health service (serving) on g.
 func (s *Server) Register(g *grpc.Server) {
 	pb.RegisterShardServiceServer(g, s)

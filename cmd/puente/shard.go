@@ -72,7 +72,7 @@ func runShard(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 			return err
 		}
 	}
-	g := grpc.NewServer(grpc.Creds(credentials.NewTLS(tc)), grpc.MaxRecvMsgSize(shard.MaxMessage), grpc.MaxSendMsgSize(shard.MaxMessage))
+	g := grpc.NewServer(append(s.ServerOptions(), grpc.Creds(credentials.NewTLS(tc)), grpc.MaxRecvMsgSize(shard.MaxMessage), grpc.MaxSendMsgSize(shard.MaxMessage))...)
 	s.Register(g)
 	go func() {
 		<-ctx.Done()

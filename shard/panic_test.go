@@ -1,0 +1,68 @@
+package shard
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/internal/servetest"
+	pb "github.com/puente-id/puente/proto/puente/shard/v1"
+)
+
+// TestPanicBecomesInternal: a panic in a shard's handler (here the
+// parameter-set lookup of an Install) ends that call with Internal, logged
+// with its stack, and the shard goes on serving; without ServerOptions'
+// interceptors it ended the process.
+func TestPanicBecomesInternal(t *testing.T) {
+	var logs servetest.Log // safe to write from the server's goroutines while the test reads it
+	s, err := NewServer(Config{Dir: t.TempDir(), Log: slog.New(slog.NewJSONHandler(&logs, nil)),
+		Lookup: func(string) (*he.ParamSet, error) { panicInLookup(); return nil, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := grpc.NewServer(s.ServerOptions()...)
+	s.Register(g)
+	go g.Serve(lis)
+	defer g.Stop()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := pb.NewShardServiceClient(conn)
+	ctx := context.Background()
+	for i := range 2 {
+		st, err := c.Install(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := &pb.InstallHeader{Partition: &pb.PartitionID{Agreement: "co-us", Count: 1}, Dims: 128, ParamSet: "any"}
+		if err := st.Send(&pb.InstallRequest{Header: h}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = st.CloseAndRecv()
+		if status.Code(err) != codes.Internal || strings.Contains(status.Convert(err).Message(), "lookup bug") {
+			t.Fatalf("install %d: %v, want Internal without the panic's text", i, err)
+		}
+	}
+	if _, err := c.Status(ctx, &pb.StatusRequest{}); err != nil {
+		t.Fatalf("the shard no longer serves: %v", err)
+	}
+	if l := logs.String(); !strings.Contains(l, "panic in handler") || !strings.Contains(l, "lookup bug") || !strings.Contains(l, "panicInLookup") {
+		t.Errorf("log lacks the panic, its value or its stack:\n%s", l)
+	}
+}
+
+func panicInLookup() { panic("lookup bug") }
