@@ -144,9 +144,7 @@ func (n *Node) resolveInBackground(p *partner, delay time.Duration) {
 	r := &resolver{}
 	n.cer.resolves[p.name] = r
 	n.cer.mu.Unlock()
-	n.bg.Add(1)
-	go func() {
-		defer n.bg.Done()
+	n.goBackground("settling prepared epochs", func() {
 		ctx := n.cer.ctx
 		wait := 200 * time.Millisecond
 		pause := delay
@@ -159,7 +157,7 @@ func (n *Node) resolveInBackground(p *partner, delay time.Duration) {
 				return
 			case <-time.After(pause):
 			}
-			if n.resolveOnce(ctx, p) {
+			if n.resolveOnceSafely(ctx, p) {
 				n.cer.mu.Lock()
 				if !r.again {
 					delete(n.cer.resolves, p.name)
@@ -174,7 +172,20 @@ func (n *Node) resolveInBackground(p *partner, delay time.Duration) {
 			pause = wait
 			wait = min(2*wait, 10*time.Second)
 		}
+	})
+}
+
+// resolveOnceSafely is resolveOnce, with a panic in it (a bug) logged and taken as "not settled":
+// the loop tries again after its pause, where the panic would have ended the process, or, caught
+// by goBackground, left the partner's resolver registered and never run again.
+func (n *Node) resolveOnceSafely(ctx context.Context, p *partner) (settled bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			n.logPanic("settling prepared epochs", r)
+			settled = false
+		}
 	}()
+	return n.resolveOnce(ctx, p)
 }
 
 // resolveOnce tries once to settle the partner's prepared epochs and the Aborts this node owes

@@ -166,14 +166,13 @@ func (n *Node) commitEpoch(ctx context.Context, p *partner, pe *pendingEpoch, ke
 }
 
 // retireInBackground retires the partner's superseded epochs without holding up the caller.
+// A panic there is logged (goBackground); the next Open finishes the work, which is idempotent.
 func (n *Node) retireInBackground(ctx context.Context, p *partner) {
-	n.bg.Add(1)
-	go func() {
-		defer n.bg.Done()
+	n.goBackground("retiring the previous epoch", func() {
 		if err := n.retireEpochs(context.WithoutCancel(ctx), p); err != nil {
 			n.log.Error("retiring the previous epoch", "partner", p.name, "err", err)
 		}
-	}()
+	})
 }
 
 // abortPrepared discards a prepared epoch that was never made current: its HE material, an

@@ -200,6 +200,26 @@ func recoverInternal(n *Node, method string, err *error) {
 	}
 }
 
+// goBackground runs f on a goroutine Close waits for (n.bg). A panic in f (a bug) is logged
+// with its stack instead of ending the process, which serves every other partner too.
+func (n *Node) goBackground(what string, f func()) {
+	n.bg.Add(1)
+	go func() {
+		defer n.bg.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				n.logPanic(what, r)
+			}
+		}()
+		f()
+	}()
+}
+
+// logPanic logs a panic recovered from the node's background work, with its stack.
+func (n *Node) logPanic(what string, r any) {
+	n.log.Error("panic in background work", "work", what, "panic", fmt.Sprint(r), "stack", string(he.PanicStack(r)))
+}
+
 // requestIDOf renders a header's request ID for logs and audit records, or draws a fresh one
 // (audit.NewRequestID) when the header has none worth recording.
 func (n *Node) requestIDOf(id []byte) string {

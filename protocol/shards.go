@@ -135,13 +135,11 @@ func (n *Node) SyncShards(ctx context.Context) {
 	if n.shards == nil {
 		return
 	}
-	n.bg.Add(1)
-	go func() {
-		defer n.bg.Done()
+	n.goBackground("installing the shards", func() {
 		if _, err := n.InstallShards(ctx); err != nil {
 			n.log.Warn("shards not installed at start", "err", err)
 		}
-	}()
+	})
 }
 
 // ShardInstall is what InstallShards made one agreement's shards hold.
