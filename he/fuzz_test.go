@@ -27,6 +27,8 @@ type fuzzObjects struct {
 	share     []byte
 	keys      []byte
 	gallery   []byte
+	probe     []byte // a prepared probe, as a node sends it to its shards
+	partial   []byte // a shard's count, as it answers
 	ceremony  *he.Ceremony
 	cerShares map[he.Step][]byte
 }
@@ -59,6 +61,17 @@ func objects(t testing.TB) *fuzzObjects {
 		o.share, _ = k.Querier.MarshalBinary()
 		o.keys, _ = k.Eval.MarshalBinary()
 		o.gallery, _ = g.MarshalBinary()
+		p, err := r.Prepare(q, hetest.Reader(9))
+		if err != nil {
+			panic(err)
+		}
+		sh, _ := he.NewShardEvaluator(k.Eval)
+		pt, err := sh.Count(context.Background(), p, g, he.Options{Threshold: he.Threshold{Tau: 0.5}})
+		if err != nil {
+			panic(err)
+		}
+		o.probe, _ = p.MarshalBinary()
+		o.partial, _ = pt.MarshalBinary()
 		var crs he.KeySetID
 		io.ReadFull(hetest.Reader(6), crs[:])
 		peer, _ := he.NewCeremony(ps, he.RoleResponder, 64, crs, hetest.Reader(7))
@@ -134,6 +147,26 @@ func FuzzReadAnswer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := he.ReadAnswer(o.ps, b)
 		roundTrip(t, b, a, err)
+	})
+}
+
+// FuzzReadProbe: a shard decodes the prepared probe its node sends.
+func FuzzReadProbe(f *testing.F) {
+	o := objects(f)
+	seeds(f, o.probe)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := he.ReadProbe(o.ps, b)
+		roundTrip(t, b, p, err)
+	})
+}
+
+// FuzzReadPartial: a node decodes each shard's count.
+func FuzzReadPartial(f *testing.F) {
+	o := objects(f)
+	seeds(f, o.partial)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := he.ReadPartial(o.ps, b)
+		roundTrip(t, b, p, err)
 	})
 }
 
