@@ -66,3 +66,43 @@ func TestPanicBecomesInternal(t *testing.T) {
 }
 
 func panicInLookup() { panic("lookup bug") }
+
+// TestPanicCountedFailed: a Count that panics is counted as failed, not
+// ok, and its duration is not observed. The partition here has no
+// parameter set, which Count's first check dereferences.
+func TestPanicCountedFailed(t *testing.T) {
+	m := NewMetrics()
+	s, err := NewServer(Config{Dir: t.TempDir(), Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := &pb.PartitionID{Agreement: "co-us", Count: 1}
+	s.parts[id.Agreement] = &partition{id: id}
+	_, err = s.recoverUnary(context.Background(), nil, &grpc.UnaryServerInfo{FullMethod: "/Count"}, func(ctx context.Context, _ any) (any, error) {
+		return s.Count(ctx, &pb.CountRequest{Partition: id, ParamSet: "any"})
+	})
+	if status.Code(err) != codes.Internal {
+		t.Fatalf("count: %v, want Internal", err)
+	}
+	fams, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := false
+	for _, f := range fams {
+		for _, mt := range f.Metric {
+			counted = counted || mt.Counter != nil
+			switch {
+			case mt.Counter != nil && mt.Label[1].GetValue() != "failed":
+				t.Errorf("%s counted %q", f.GetName(), mt.Label[1].GetValue())
+			case mt.Counter != nil && mt.Counter.GetValue() != 1:
+				t.Errorf("%s: %v failed counts, want 1", f.GetName(), mt.Counter.GetValue())
+			case mt.Histogram != nil && mt.Histogram.GetSampleCount() != 0:
+				t.Errorf("%s observed the panicked count's duration", f.GetName())
+			}
+		}
+	}
+	if !counted {
+		t.Error("the count was not counted")
+	}
+}

@@ -148,19 +148,21 @@ func (s *Server) partition(id *pb.PartitionID, paramSet string) (*partition, err
 }
 
 // Count computes the shard's partial count for a prepared probe.
-func (s *Server) Count(ctx context.Context, req *pb.CountRequest) (resp *pb.CountResponse, err error) {
+func (s *Server) Count(ctx context.Context, req *pb.CountRequest) (*pb.CountResponse, error) {
 	start := time.Now()
-	defer func() {
-		outcome := "ok"
-		switch status.Code(err) {
-		case codes.OK:
-		case codes.FailedPrecondition, codes.InvalidArgument:
-			outcome = "refused"
-		default:
-			outcome = "failed"
-		}
-		s.cfg.Metrics.count(req.GetPartition().GetAgreement(), outcome, time.Since(start))
-	}()
+	outcome := "failed" // unless count returns: a panic in it (a bug) leaves this
+	defer func() { s.cfg.Metrics.count(req.GetPartition().GetAgreement(), outcome, time.Since(start)) }()
+	resp, err := s.count(ctx, req)
+	switch status.Code(err) {
+	case codes.OK:
+		outcome = "ok"
+	case codes.FailedPrecondition, codes.InvalidArgument:
+		outcome = "refused"
+	}
+	return resp, err
+}
+
+func (s *Server) count(ctx context.Context, req *pb.CountRequest) (*pb.CountResponse, error) {
 	p, err := s.partition(req.GetPartition(), req.GetParamSet())
 	if err != nil {
 		return nil, err
