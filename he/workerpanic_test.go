@@ -4,39 +4,41 @@ import (
 	"bytes"
 	"sync/atomic"
 	"testing"
+
+	"github.com/puente-id/puente/internal/workers"
 )
 
 // TestWorkerPanicReachesCaller: a panic on one of he's worker goroutines
-// reaches the goroutine that started them, as a *WorkerPanic with the
+// reaches the goroutine that started them, as a *workers.Panic with the
 // worker's value and stack, after every worker has stopped, where a
 // handler's recover can catch it; before, it ended the process.
 func TestWorkerPanicReachesCaller(t *testing.T) {
-	for _, workers := range []int{1, 2, 4} {
+	for _, nw := range []int{1, 2, 4} {
 		var ran [64]atomic.Int32
 		r := catch(func() {
-			parallelWorkers(len(ran), workers, func(_, i int) {
+			parallelWorkers(len(ran), nw, func(_, i int) {
 				ran[i].Add(1)
 				if i == 5 {
 					panicInItem()
 				}
 			})
 		})
-		wp, ok := r.(*WorkerPanic)
+		wp, ok := r.(*workers.Panic)
 		if !ok {
-			t.Fatalf("%d workers: recovered %#v, want a *WorkerPanic", workers, r)
+			t.Fatalf("%d nw: recovered %#v, want a *workers.Panic", nw, r)
 		}
 		if wp.Value != "item 5" || !bytes.Contains(wp.Stack, []byte("panicInItem")) {
-			t.Errorf("%d workers: value %v, stack without the panicking function:\n%s", workers, wp.Value, wp.Stack)
+			t.Errorf("%d nw: value %v, stack without the panicking function:\n%s", nw, wp.Value, wp.Stack)
 		}
 		total := 0
 		for i := range ran {
 			if n := ran[i].Load(); n > 1 {
-				t.Errorf("%d workers: item %d ran %d times", workers, i, n)
+				t.Errorf("%d nw: item %d ran %d times", nw, i, n)
 			}
 			total += int(ran[i].Load())
 		}
 		// One worker takes the items in order and none after the panic.
-		if workers == 1 && total != 6 {
+		if nw == 1 && total != 6 {
 			t.Errorf("one worker: %d items ran, want 0 to 5 and none after the panic", total)
 		}
 	}
@@ -47,7 +49,7 @@ func TestWorkerPanicReachesCaller(t *testing.T) {
 			}
 		})
 	})
-	if wp, ok := r.(*WorkerPanic); !ok || wp.Value != "digit worker" {
+	if wp, ok := r.(*workers.Panic); !ok || wp.Value != "digit worker" {
 		t.Errorf("goWorkers: recovered %#v", r)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/internal/workers"
 	"github.com/puente-id/puente/opening"
 	"github.com/puente-id/puente/protocol/wire"
 )
@@ -169,7 +170,7 @@ func (n *Node) answerWaiting(w *waitingSearch, sq *searchQueue) {
 		if r == nil {
 			return
 		}
-		n.log.Error("panic in a batch's evaluation", "panic", fmt.Sprint(r), "stack", string(he.PanicStack(r)))
+		n.log.Error("panic in a batch's evaluation", "panic", fmt.Sprint(r), "stack", string(workers.Stack(r)))
 		if delivered {
 			return
 		}

@@ -20,7 +20,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/puente-id/puente/audit"
-	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/internal/workers"
 	pb "github.com/puente-id/puente/proto/puente/v1"
 	"github.com/puente-id/puente/protocol/wire"
 )
@@ -195,7 +195,7 @@ func (n *Node) identifyPeer(ctx context.Context) (*partner, error) {
 // node down for every partner. The stack goes to the log, not to the partner.
 func recoverInternal(n *Node, method string, err *error) {
 	if r := recover(); r != nil {
-		n.log.Error("panic in handler", "method", method, "panic", fmt.Sprint(r), "stack", string(he.PanicStack(r)))
+		n.log.Error("panic in handler", "method", method, "panic", fmt.Sprint(r), "stack", string(workers.Stack(r)))
 		*err = wire.Internal(fmt.Errorf("panic: %v", r))
 	}
 }
@@ -217,7 +217,7 @@ func (n *Node) goBackground(what string, f func()) {
 
 // logPanic logs a panic recovered from the node's background work, with its stack.
 func (n *Node) logPanic(what string, r any) {
-	n.log.Error("panic in background work", "work", what, "panic", fmt.Sprint(r), "stack", string(he.PanicStack(r)))
+	n.log.Error("panic in background work", "work", what, "panic", fmt.Sprint(r), "stack", string(workers.Stack(r)))
 }
 
 // requestIDOf renders a header's request ID for logs and audit records, or draws a fresh one

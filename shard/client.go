@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/internal/grpcconn"
+	"github.com/puente-id/puente/internal/workers"
 	pb "github.com/puente-id/puente/proto/puente/shard/v1"
 )
 
@@ -154,7 +154,8 @@ func (p *Pool) fail(i int, err error) *Error {
 // Count sends the prepared probe to every shard and returns their partial counts, in shard
 // order. It succeeds only if every shard answers within the pool's timeout for the partition
 // want names, with a partial for this probe; otherwise it returns an *Error (the first seen)
-// and cancels the other shards' work.
+// and cancels the other shards' work. A panic on one of the calls' goroutines (a bug) cancels
+// the others and, once they have ended, panics in Count's caller with a *workers.Panic.
 func (p *Pool) Count(ctx context.Context, want Want, tau float64, probe *he.Probe) ([]*he.Partial, error) {
 	if err := p.check(want); err != nil {
 		return nil, err
@@ -165,11 +166,9 @@ func (p *Pool) Count(ctx context.Context, want Want, tau float64, probe *he.Prob
 	out := make([]*he.Partial, len(p.clients))
 	errs := make([]*Error, len(p.clients))
 	first := make(chan int, len(p.clients))
-	var wg sync.WaitGroup
+	g := workers.Group{OnPanic: cancel} // a panic (a bug) reaches the caller's recover after every call ended
 	for i, c := range p.clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() {
 			start := time.Now()
 			out[i], errs[i] = p.count(ctx, i, c, want, tau, probe, pbytes)
 			p.observed(i, "count", start, errs[i])
@@ -177,9 +176,9 @@ func (p *Pool) Count(ctx context.Context, want Want, tau float64, probe *he.Prob
 				first <- i
 				cancel()
 			}
-		}()
+		})
 	}
-	wg.Wait()
+	g.Wait()
 	close(first)
 	if i, ok := <-first; ok {
 		return nil, errs[i]
@@ -319,11 +318,9 @@ type Health struct {
 // Status asks every shard for its health and partitions, within the pool's timeout.
 func (p *Pool) Status(ctx context.Context) []Health {
 	out := make([]Health, len(p.clients))
-	var wg sync.WaitGroup
+	var g workers.Group
 	for i, c := range p.clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() {
 			h := Health{Addr: p.addrs[i]}
 			cctx, cancel := context.WithTimeout(ctx, max(p.timeout, time.Second))
 			defer cancel()
@@ -341,9 +338,9 @@ func (p *Pool) Status(ctx context.Context) []Health {
 				h.Parts = sr.Partitions
 			}
 			out[i] = h
-		}()
+		})
 	}
-	wg.Wait()
+	g.Wait()
 	return out
 }
 

@@ -2,10 +2,13 @@ package shard
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/internal/servetest"
+	"github.com/puente-id/puente/internal/workers"
 	pb "github.com/puente-id/puente/proto/puente/shard/v1"
 )
 
@@ -106,3 +110,46 @@ func TestPanicCountedFailed(t *testing.T) {
 		t.Error("the count was not counted")
 	}
 }
+
+// TestPoolCountPanic: a panic on one of the goroutines a count runs per
+// shard (here in the pool's observer, the node's metrics) reaches the
+// goroutine that called Count, after every shard's call has ended, where the
+// node's handler turns it into Internal for that query; before, it ended the
+// process.
+func TestPoolCountPanic(t *testing.T) {
+	dead := deadAddr(t)
+	pl, err := Dial([]string{dead, dead, dead}, &tls.Config{MinVersion: tls.VersionTLS13}, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	var observed atomic.Int32
+	pl.Observe(func(i int, name string, code codes.Code, d time.Duration) {
+		observed.Add(1)
+		if i == 1 {
+			panicInObserver()
+		}
+	})
+	ps, err := he.Lookup(he.N15V2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Want{Agreement: "us-co", Epoch: 1, Generations: []uint64{1, 1, 1}, ParamSet: ps}
+	r := func() (r any) {
+		defer func() { r = recover() }()
+		pl.Count(context.Background(), want, 0.9, &he.Probe{})
+		return nil
+	}()
+	if r == nil {
+		t.Fatal("Count returned; want the observer's panic in the caller")
+	}
+	wp, ok := r.(*workers.Panic)
+	if !ok || wp.Value != "observer bug" || !strings.Contains(string(wp.Stack), "panicInObserver") {
+		t.Fatalf("recovered %#v, want a *workers.Panic with the observer's value and stack", r)
+	}
+	if n := observed.Load(); n != 3 {
+		t.Errorf("%d of 3 shards' calls observed when the panic reached the caller", n)
+	}
+}
+
+func panicInObserver() { panic("observer bug") }

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/internal/workers"
 	pb "github.com/puente-id/puente/proto/puente/shard/v1"
 )
 
@@ -112,7 +113,7 @@ func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 // recoverPanic, deferred by an interceptor, turns a panic into Internal.
 func (s *Server) recoverPanic(method string, err *error) {
 	if r := recover(); r != nil {
-		s.cfg.Log.Error("panic in handler", "method", method, "panic", fmt.Sprint(r), "stack", string(he.PanicStack(r)))
+		s.cfg.Log.Error("panic in handler", "method", method, "panic", fmt.Sprint(r), "stack", string(workers.Stack(r)))
 		*err = status.Error(codes.Internal, "shard: internal error")
 	}
 }

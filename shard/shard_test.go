@@ -260,12 +260,7 @@ func TestMetrics(t *testing.T) {
 // index and the outcome the pool classified it as (here a shard that does not listen:
 // Unavailable), which is what the node's per-shard metrics count.
 func TestPoolObservesCalls(t *testing.T) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := lis.Addr().String()
-	lis.Close()
+	dead := deadAddr(t)
 	pl, err := Dial([]string{dead, dead + "0"}, &tls.Config{MinVersion: tls.VersionTLS13}, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -294,4 +289,14 @@ func TestPoolObservesCalls(t *testing.T) {
 	if len(got) != 1 || got[0] != (call{0, "install", codes.Unavailable}) {
 		t.Errorf("observer saw %+v, want one Unavailable install of shard 0", got)
 	}
+}
+
+// deadAddr returns a loopback address nothing listens on.
+func deadAddr(t *testing.T) string {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	return lis.Addr().String()
 }
