@@ -4,6 +4,7 @@ package protocol
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -48,5 +49,45 @@ func TestBackgroundPanic(t *testing.T) {
 	}
 	if !checkSearch(t, a, "beta", gal, mated, tau) {
 		t.Error("the mated probe missed after the restart")
+	}
+}
+
+// TestPruningPanic: a panic in a round of the node's pruning (expired
+// nonces, abandoned ceremonies) is logged, the next round runs, and the node
+// goes on serving; before, it ended the process.
+func TestPruningPanic(t *testing.T) {
+	t.Parallel()
+	a, b := newPair(t, pairOptions{})
+	rounds := make(chan struct{}, 1)
+	var round atomic.Int32
+	hook := hookFunc(func(_ context.Context, p string, _ error) {
+		if p != "pruning" {
+			return
+		}
+		select {
+		case rounds <- struct{}{}:
+		default:
+		}
+		if round.Add(1) == 1 {
+			panic("pruning bug")
+		}
+	})
+	b.prune = time.Millisecond
+	b.restart(t)
+	b.hook.Store(&hook)
+	await(t, rounds, 3, "pruning") // the round that panicked, and two after it
+	if n := round.Load(); n < 3 {
+		t.Fatalf("%d pruning rounds", n)
+	}
+	ctx := ctxTimeout(t, 5*time.Minute)
+	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
+		t.Fatal(err)
+	}
+	gal := rawVectors(70, 8)
+	if _, err := b.Enrol(ctx, "alpha", refs("b", 8), f32(gal), EnrolOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !checkSearch(t, a, "beta", gal, near(71, gal[3], 0.1), 0.9) {
+		t.Error("the mated probe missed")
 	}
 }

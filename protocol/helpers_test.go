@@ -36,6 +36,7 @@ type testNode struct {
 	done   chan error
 	grace  time.Duration    // the node's shutdown grace (0: the default)
 	clock  func() time.Time // the node's clock (nil: time.Now), from its next start
+	prune  time.Duration    // the node's pruning period (0: a minute), from its next start
 }
 
 // pairOptions configure newPair.
@@ -185,6 +186,9 @@ func (tn *testNode) start(t testing.TB) {
 		t.Fatal(err)
 	}
 	tn.Node = n
+	if tn.prune > 0 {
+		n.pruneEvery = tn.prune
+	}
 	if tn.port == nil { // down: bind the port again, now that the node is open
 		lis, err := net.Listen("tcp", tn.addr)
 		if err != nil {

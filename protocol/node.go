@@ -32,6 +32,9 @@ type Node struct {
 	now   func() time.Time
 	grace time.Duration            // Options.ShutdownGrace
 	hook  atomic.Pointer[hookFunc] // set by this package's tests only
+	// pruneEvery is the time between pruning rounds (pruneLoop): a minute; this package's tests
+	// set it shorter before Serve.
+	pruneEvery time.Duration
 	// cheat, set by this package's tests only, edits the transfer answer of each opening this
 	// node serves before it is signed: a responder that deviates in round 2.
 	cheat  atomic.Pointer[func(transfer []byte)]
@@ -86,7 +89,7 @@ type Options struct {
 // out, naming what is wrong and the command that deals with it.
 func Open(ctx context.Context, cfg *home.Config, opts Options) (_ *Node, err error) {
 	n := &Node{cfg: cfg, name: cfg.Node, log: opts.Logger, rand: opts.Rand, now: opts.Now, met: opts.Metrics,
-		partners: map[string]*partner{}, cers: map[string]*ceremonyState{}, sem: make(chan struct{}, cfg.MaxConcurrent)}
+		partners: map[string]*partner{}, cers: map[string]*ceremonyState{}, sem: make(chan struct{}, cfg.MaxConcurrent), pruneEvery: time.Minute}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}

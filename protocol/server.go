@@ -95,22 +95,34 @@ func (n *Node) Serve(ctx context.Context, lis net.Listener) error {
 	return nil
 }
 
-// pruneLoop drops expired nonces and abandoned ceremonies every minute.
+// pruneLoop drops expired nonces and abandoned ceremonies every n.pruneEvery (a minute).
 func (n *Node) pruneLoop(ctx context.Context) {
-	t := time.NewTicker(time.Minute)
+	t := time.NewTicker(n.pruneEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			n.dropExpiredCeremonies()
-			if k, err := n.state.pruneNonces(n.now()); err != nil {
-				n.log.Error("pruning nonces", "err", err)
-			} else if k > 0 {
-				n.log.Debug("pruned nonces", "count", k)
-			}
+			n.prune(ctx)
 		}
+	}
+}
+
+// prune is one round of pruneLoop. A panic in it (a bug) is logged with its stack, and the next
+// round runs as usual: the rounds are what keeps the state file's nonces from growing.
+func (n *Node) prune(ctx context.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			n.logPanic("pruning", r)
+		}
+	}()
+	n.testHook(ctx, "pruning", nil)
+	n.dropExpiredCeremonies()
+	if k, err := n.state.pruneNonces(n.now()); err != nil {
+		n.log.Error("pruning nonces", "err", err)
+	} else if k > 0 {
+		n.log.Debug("pruned nonces", "count", k)
 	}
 }
 
