@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -424,6 +425,12 @@ func checkHello(got, want *pb.HelloPayload) error {
 	return nil
 }
 
+// maxEpochSkip bounds how far past the agreement's next epoch a ceremony may set up: enough for
+// an operator to skip epochs the partner's view holds and this node's lacks, never so far that
+// no epoch is left after it. Epochs only go up (keys.Agreements.Begin), so an epoch near 2⁶⁴
+// accepted from a partner would leave the agreement unable to revoke it or re-key, for good.
+const maxEpochSkip = 1 << 16
+
 // nextEpoch returns the epoch a new ceremony with p sets up: one after every epoch the
 // agreement has had.
 func (n *Node) nextEpoch(ctx context.Context, p *partner) (uint64, error) {
@@ -438,5 +445,17 @@ func (n *Node) nextEpoch(ctx context.Context, p *partner) (uint64, error) {
 	for _, e := range st.Epochs {
 		last = max(last, e.Epoch)
 	}
+	if last > math.MaxUint64-maxEpochSkip-1 {
+		return 0, fmt.Errorf("protocol: agreement %s has reached epoch %d: no epoch is left after it", p.cfg.Agreement, last)
+	}
 	return last + 1, nil
+}
+
+// checkEpochProposal refuses a ceremony's epoch below next (the agreement has had it) or more
+// than maxEpochSkip above it. Its message starts "epoch must be at least".
+func checkEpochProposal(epoch, next uint64) error {
+	if epoch < next || epoch-next > maxEpochSkip {
+		return fmt.Errorf("epoch must be at least %d and at most %d (proposed %d)", next, next+maxEpochSkip, epoch)
+	}
+	return nil
 }

@@ -51,10 +51,14 @@ func (n *Node) Ceremony(ctx context.Context, partnerName string, epoch uint64) (
 		hasPending(pes, 0)
 		return nil, fmt.Errorf("%w: a ceremony with %s is prepared and its outcome not yet settled (the nodes resolve it in the background)", ErrPrecondition, p.name)
 	}
+	next, err := n.nextEpoch(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	if epoch == 0 {
-		if epoch, err = n.nextEpoch(ctx, p); err != nil {
-			return nil, err
-		}
+		epoch = next
+	} else if err := checkEpochProposal(epoch, next); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrPrecondition, err)
 	}
 	start := n.now()
 	c, err := n.clientHello(ctx, p, epoch)

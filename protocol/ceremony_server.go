@@ -186,8 +186,11 @@ func (n *Node) hello(ctx context.Context, r *round, pl *pb.HelloPayload) (*pb.He
 	if err != nil {
 		return nil, wire.Internal(err)
 	}
-	if pl.Epoch != r.h.KeyEpoch || pl.Epoch < next {
-		return nil, wire.Precondition(fmt.Sprintf("epoch must be at least %d", next), fmt.Errorf("proposed %d", pl.Epoch))
+	if pl.Epoch != r.h.KeyEpoch {
+		return nil, wire.Invalid("the proposal's epoch differs from its header's", fmt.Errorf("payload %d, header %d", pl.Epoch, r.h.KeyEpoch))
+	}
+	if err := checkEpochProposal(pl.Epoch, next); err != nil {
+		return nil, wire.Precondition(err.Error(), nil)
 	}
 	if pes, err := n.pendingOf(ctx, p.cfg.Agreement); err != nil {
 		return nil, wire.Internal(err)
