@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 
+	"google.golang.org/grpc/codes"
+
+	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/opening"
 	pb "github.com/puente-id/puente/proto/puente/v1"
@@ -45,6 +48,9 @@ func (n *Node) serveOpening(ctx context.Context, s matchStream, c *matchCall, g 
 	if e := n.admitOpening(c, o); e != nil {
 		return n.refuseOpening(ctx, c, o.header, e)
 	}
+	if e := stillServed(c); e != nil { // the querier may have held round 2 back across a revocation
+		return n.refuseOpening(ctx, c, o.header, e)
+	}
 	ps := c.keys.ps
 	descs := []*pb.HEObject{o.transfer}
 	rule := wire.ObjectRule{Kind: pb.HEObjectKind_HE_OBJECT_KIND_TRANSFER_REQUEST, ParamSet: ps.Name(),
@@ -60,6 +66,9 @@ func (n *Node) serveOpening(ctx context.Context, s matchStream, c *matchCall, g 
 		return n.refuseOpening(ctx, c, o.header, wire.Invalid("transfer request refused", err))
 	}
 	n.met.traffic(c.p.name, 0, int64(len(objs[0])))
+	if e := stillServed(c); e != nil {
+		return n.refuseOpening(ctx, c, o.header, e)
+	}
 	tr, err := g.Transfer(objs[0], n.rand)
 	if err != nil {
 		return n.refuseOpening(ctx, c, o.header, wire.Invalid("transfer request refused", err))
@@ -101,6 +110,15 @@ func (n *Node) admitOpening(c *matchCall, o *openingOpen) *Error {
 		return wire.Replayed("nonce was used before", err)
 	case err != nil:
 		return wire.Internal(err)
+	}
+	return nil
+}
+
+// stillServed refuses round 2 of a query whose epoch was revoked or retired since round 1: the
+// transfer answer hands the querier its decision, and a revoked epoch decides nothing more.
+func stillServed(c *matchCall) *Error {
+	if cur, err := c.p.current(); err != nil || cur != c.keys {
+		return wire.Refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "the epoch was revoked or retired during the query", fmt.Errorf("epoch %d", c.keys.epoch))
 	}
 	return nil
 }
