@@ -14,14 +14,17 @@ import (
 // Bounded work for strangers. Anyone who reaches the node's port can complete a TLS handshake
 // with some certificate; a call whose certificate is no partner's is refused (Unauthenticated).
 // Such refusals are not audited one by one (a signed, fsynced record each would let anyone grow
-// the log at will): they are counted per source address and summarised in one audit record per
-// source and interval (audit.KindRefusals, with the count), and once a source has been refused
-// limits { refusals_per_source } times in an interval, its further connections are closed as
-// soon as they are accepted, before any TLS work, and counted in the same record. The key
-// policy's limits block sets the interval and the number (keys/policy.Limits).
+// the log at will): they are counted per source (an IPv4 address, an IPv6 /64: sourceOf) and
+// summarised in one audit record per source and interval (audit.KindRefusals, with the count),
+// and once a source has been refused limits { refusals_per_source } times in an interval, its
+// further connections are closed as soon as they are accepted, before any TLS work, and counted
+// in the same record. The key policy's limits block sets the interval and the number
+// (keys/policy.Limits). Past maxStrangerSources sources in an interval the rest are counted
+// together and never closed early, so that no stranger can lock a partner out.
 
 // maxStrangerSources bounds the sources counted one by one in an interval; the refusals of the
-// others are counted together under audit.OtherSource.
+// others are counted together under audit.OtherSource, and their connections are not closed
+// early (strangerGate.blocked).
 const maxStrangerSources = 4096
 
 // strangerGate counts the refusals of unauthenticated peers and closes the connections of the
@@ -40,12 +43,19 @@ func newStrangerGate(n *Node) *strangerGate {
 	return &strangerGate{n: n, interval: lim.RefusalInterval.D, limit: uint64(lim.RefusalsPerSource), counts: map[string]uint64{}}
 }
 
-// sourceOf is the source address of a peer, as audit records name it.
+// sourceOf is the source of a peer, as audit records name it: its IPv4 address, or for IPv6 its
+// /64 network (one customer's allocation, whose 2⁶⁴ addresses one stranger holds), named by the
+// network's first address.
 func sourceOf(addr net.Addr) string {
-	if ap, err := netip.ParseAddrPort(addr.String()); err == nil {
-		return ap.Addr().Unmap().WithZone("").String()
+	ap, err := netip.ParseAddrPort(addr.String())
+	if err != nil {
+		return audit.OtherSource
 	}
-	return audit.OtherSource
+	a := ap.Addr().Unmap().WithZone("")
+	if a.Is6() {
+		a = netip.PrefixFrom(a, 64).Masked().Addr()
+	}
+	return a.String()
 }
 
 // key returns the map key of a source, folding new sources into OtherSource once the map is full.
@@ -67,12 +77,14 @@ func (g *strangerGate) refused(src string) bool {
 }
 
 // blocked reports whether a new connection from src is to be closed unanswered, and counts it
-// if so.
+// if so. The sources folded into OtherSource are never blocked: their count is many sources'
+// together, and closing the connections of every source the full map does not hold would let a
+// stranger who filled it lock out a partner's new connections.
 func (g *strangerGate) blocked(src string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	k := g.key(src)
-	if g.counts[k] < g.limit {
+	if k == audit.OtherSource || g.counts[k] < g.limit {
 		return false
 	}
 	g.counts[k]++

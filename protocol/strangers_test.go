@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -118,4 +119,57 @@ func readRecords(t *testing.T, path string) []audit.Record {
 		out = append(out, r)
 	}
 	return out
+}
+
+// TestStrangersCannotLockOutPartner: once a stranger has filled the gate's map with
+// maxStrangerSources sources, the refusals of every further source count together under
+// audit.OtherSource, which soon passes the limit. Before, the gate then closed at Accept the
+// connection of every source the map did not hold, a partner's new connections included, for
+// the rest of the interval (a hostile review's finding: 4,108 calls from 127.x.y.z, and the
+// partner's next call was Unavailable). The folded sources are now never blocked, while a
+// source of its own past the limit still is.
+func TestStrangersCannotLockOutPartner(t *testing.T) {
+	lim := policy.DefaultLimits
+	lim.RefusalsPerSource = 3
+	g := newStrangerGate(&Node{policy: &policy.Policy{Limits: lim}})
+	for i := range maxStrangerSources {
+		g.refused(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}).String())
+	}
+	for i := range 20 {
+		g.refused(netip.AddrFrom4([4]byte{172, 16, 0, byte(i)}).String())
+	}
+	if n := g.counts[audit.OtherSource]; n != 20 {
+		t.Fatalf("%d refusals counted under %q, want 20", n, audit.OtherSource)
+	}
+	if g.blocked("192.0.2.7") {
+		t.Error("a partner's connection from a source the full map does not hold was closed")
+	}
+	for range 3 {
+		g.refused("10.0.0.5")
+	}
+	if !g.blocked("10.0.0.5") {
+		t.Error("a source of its own past the limit was not blocked")
+	}
+}
+
+// TestSourceOfFoldsIPv6: an IPv6 peer is counted by its /64 (one customer's network), named by
+// the network's first address, so that a stranger cannot fill the gate's map, or pass its limit
+// unseen, from the 2⁶⁴ addresses of one network; IPv4 and IPv4-mapped peers by their address.
+func TestSourceOfFoldsIPv6(t *testing.T) {
+	for in, want := range map[string]string{
+		"[2001:db8:1:2:aaaa:bbbb:cccc:dddd]:443": "2001:db8:1:2::",
+		"[2001:db8:1:2::1]:1":                    "2001:db8:1:2::",
+		"[2001:db8:1:3::1]:1":                    "2001:db8:1:3::",
+		"[::ffff:192.0.2.1]:80":                  "192.0.2.1",
+		"192.0.2.1:80":                           "192.0.2.1",
+		"[fe80::1%eth0]:80":                      "fe80::",
+	} {
+		ap := netip.MustParseAddrPort(in)
+		if got := sourceOf(net.TCPAddrFromAddrPort(ap)); got != want {
+			t.Errorf("sourceOf(%s) = %q, want %q", in, got, want)
+		}
+		if !audit.ValidSource(sourceOf(net.TCPAddrFromAddrPort(ap))) {
+			t.Errorf("sourceOf(%s) is not a valid audit source", in)
+		}
+	}
 }
