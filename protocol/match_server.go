@@ -279,6 +279,8 @@ func (n *Node) commitMatch(c *matchCall) *Error {
 	switch {
 	case errors.Is(err, errNonceSeen):
 		return wire.Replayed("nonce was used before", err)
+	case errors.Is(err, errRequestSeen):
+		return wire.Replayed("request ID was used before", err)
 	case errors.Is(err, errQuotaSpent):
 		return spentLimit(err)
 	case err != nil:

@@ -251,6 +251,24 @@ func nonceKey(partner string, nonce []byte) []byte {
 	return h.Sum(nil)
 }
 
+// requestKey is the nonces bucket's key of a query's request ID (admitQuery): as a nonce's, a
+// SHA-256, separated from the nonces' by its label.
+func requestKey(partner string, requestID []byte) []byte {
+	h := sha256.New()
+	h.Write([]byte("puente/v1 request\x00"))
+	h.Write([]byte(partner))
+	h.Write([]byte{0})
+	h.Write(requestID)
+	return h.Sum(nil)
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 // seen reports whether the partner's nonce was accepted before (a read-only early check; admit
 // decides).
 func (s *stateDB) seen(partner string, nonce []byte) (bool, error) {
@@ -289,11 +307,12 @@ type limit struct {
 // quotaBucket holds the times of a partner's answered queries (its quota).
 func quotaBucket(partner string) []byte { return []byte(quotaPrefix + partner) }
 
-// errNonceSeen and errQuotaSpent are admit's refusals; a spent limit is a *limitSpent naming
-// the limit's bucket and wrapping errQuotaSpent.
+// errNonceSeen, errRequestSeen and errQuotaSpent are admit's refusals; a spent limit is a
+// *limitSpent naming the limit's bucket and wrapping errQuotaSpent.
 var (
-	errNonceSeen  = errors.New("nonce accepted before")
-	errQuotaSpent = errors.New("quota spent")
+	errNonceSeen   = errors.New("nonce accepted before")
+	errRequestSeen = errors.New("request ID accepted before")
+	errQuotaSpent  = errors.New("quota spent")
 )
 
 // limitSpent says which limit admit found spent.
@@ -311,7 +330,12 @@ func (s *stateDB) admit(partner string, nonce []byte, expiry time.Time, limits [
 }
 
 // admitQuery is admit for a query with its request ID, which names its reservations so that a
-// restart can give back those of a query a crash interrupted.
+// restart can give back those of a query a crash interrupted (releaseRequest). The request ID
+// must be new: it is kept with the nonces until the longest of the limits' windows (at least
+// the nonce's expiry) has passed, and a query that uses it again within that time fails with
+// errRequestSeen. Otherwise the querier's choice of ID could make two answered queries share
+// one, which breaks the one-to-one pairing of the two nodes' audit records, and a restart's
+// release of one could give back the other's reservation.
 func (s *stateDB) admitQuery(partner string, nonce, requestID []byte, expiry time.Time, limits []limit, now time.Time) (ticket, error) {
 	var t ticket
 	if len(limits) > 0 {
@@ -330,6 +354,19 @@ func (s *stateDB) admitQuery(partner string, nonce, requestID []byte, expiry tim
 		nk := nonceKey(partner, nonce)
 		if nb.Get(nk) != nil || !s.expiryFloor.IsZero() && !expiry.After(s.expiryFloor) {
 			return errNonceSeen
+		}
+		if len(requestID) == wire.RequestIDLen {
+			rk := requestKey(partner, requestID)
+			if v := nb.Get(rk); len(v) == 8 && int64(binary.BigEndian.Uint64(v)) >= now.UnixNano() {
+				return errRequestSeen
+			}
+			keep := expiry
+			for _, l := range limits {
+				keep = later(keep, now.Add(l.quota.Window))
+			}
+			if err := nb.Put(rk, binary.BigEndian.AppendUint64(nil, uint64(keep.UnixNano()))); err != nil {
+				return err
+			}
 		}
 		for _, l := range limits {
 			qb, err := tx.CreateBucketIfNotExists(l.bucket)
@@ -458,8 +495,9 @@ func pruneBefore(qb *bolt.Bucket, cutoff time.Time) error {
 	return nil
 }
 
-// pruneNonces deletes the nonces whose timestamps have left the replay window: the window check
-// refuses their requests by itself from then on.
+// pruneNonces deletes the nonces whose timestamps have left the replay window (the window check
+// refuses their requests by itself from then on) and the request IDs kept past their time
+// (admitQuery).
 func (s *stateDB) pruneNonces(now time.Time) (int, error) {
 	n := 0
 	err := s.update(func(tx *bolt.Tx) error {
