@@ -14,6 +14,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -85,10 +86,28 @@ type ceremonyState struct {
 
 	stage      int
 	transcript hash.Hash
-	expires    time.Time
 	bytesOut   int64
 	bytesIn    int64
+
+	// expires is when the ceremony is dropped if no round comes (unix nanoseconds): read
+	// without the lock by dropExpiredCeremonies, which cannot take the lock of a round that
+	// waits on the partner.
+	expires atomic.Int64
+	// stop is closed to make a round that waits on the partner (an upload's chunks) give the
+	// ceremony up: on expiry, or when a new Hello replaces it (interrupt).
+	stop     chan struct{}
+	stopOnce sync.Once
 }
+
+// setExpiry sets when the ceremony is dropped if no round comes.
+func (c *ceremonyState) setExpiry(t time.Time) { c.expires.Store(t.UnixNano()) }
+
+// expired reports whether the ceremony is past its expiry at now.
+func (c *ceremonyState) expired(now time.Time) bool { return now.UnixNano() > c.expires.Load() }
+
+// interrupt makes the round being served, if it waits on the partner, fail and abort the
+// ceremony, so that its lock is released and its state destroyed.
+func (c *ceremonyState) interrupt() { c.stopOnce.Do(func() { close(c.stop) }) }
 
 // exchange is one key-share exchange: a direction and a step.
 type exchange struct {
@@ -106,8 +125,10 @@ const (
 // newCeremonyState starts a ceremony's state; the HE ceremonies start once the CRS is known
 // (startHE).
 func newCeremonyState(p *partner, initiator bool, id []byte, epoch uint64, now time.Time) *ceremonyState {
-	return &ceremonyState{id: id, p: p, initiator: initiator, epoch: epoch, ps: p.ps, maxDims: p.maxDims,
-		transcript: sha512.New(), expires: now.Add(ceremonyTTL), stage: stageHello}
+	c := &ceremonyState{id: id, p: p, initiator: initiator, epoch: epoch, ps: p.ps, maxDims: p.maxDims,
+		transcript: sha512.New(), stage: stageHello, stop: make(chan struct{})}
+	c.setExpiry(now.Add(ceremonyTTL))
+	return c
 }
 
 // startHE derives both directions' CRS seeds from the two contributions and starts the HE

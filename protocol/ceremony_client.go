@@ -60,15 +60,17 @@ func (n *Node) Ceremony(ctx context.Context, partnerName string, epoch uint64) (
 	} else if err := checkEpochProposal(epoch, next); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrPrecondition, err)
 	}
+	claim, err := n.claimOutgoing(p)
+	if err != nil {
+		return nil, err
+	}
 	start := n.now()
 	c, err := n.clientHello(ctx, p, epoch)
 	if err != nil {
+		n.releaseOutgoing(claim)
 		return nil, helloHint(p, err)
 	}
-	if err := n.claimOutgoing(c); err != nil {
-		c.destroy()
-		return nil, err
-	}
+	n.setOutgoing(claim, c)
 	prepared, committed := false, false
 	defer func() {
 		if !committed {
@@ -131,22 +133,35 @@ func (n *Node) clientRounds(ctx context.Context, p *partner, c *ceremonyState) e
 	return n.clientCheck(ctx, p, c)
 }
 
-// claimOutgoing registers c as this node's ceremony with its partner; only one runs at a time,
-// and none while the partner runs one with this node.
-func (n *Node) claimOutgoing(c *ceremonyState) error {
-	n.mu.Lock()
-	incoming := n.cers[c.p.name]
-	n.mu.Unlock()
-	if incoming != nil {
-		return fmt.Errorf("%w: partner %s is running a ceremony with this node", ErrPrecondition, c.p.name)
-	}
+// claimOutgoing registers a ceremony this node starts with p, before its Hello goes out: only
+// one runs at a time, and none while the partner runs one with this node. It returns the claim,
+// a placeholder (no ceremony ID) that setOutgoing replaces once the Hello is answered. The
+// check of the partner's ceremonies and the claim are one step under n.cer.mu, as the Hello
+// handler's check of the claim and its entry in n.cers are (yields).
+func (n *Node) claimOutgoing(p *partner) (*ceremonyState, error) {
 	n.cer.mu.Lock()
 	defer n.cer.mu.Unlock()
-	if n.cer.outgoing[c.p.name] != nil {
-		return fmt.Errorf("%w: a ceremony with %s is already running", ErrPrecondition, c.p.name)
+	n.mu.Lock()
+	incoming := n.cers[p.name]
+	n.mu.Unlock()
+	if incoming != nil {
+		return nil, fmt.Errorf("%w: partner %s is running a ceremony with this node", ErrPrecondition, p.name)
 	}
-	n.cer.outgoing[c.p.name] = c
-	return nil
+	if n.cer.outgoing[p.name] != nil {
+		return nil, fmt.Errorf("%w: a ceremony with %s is already running", ErrPrecondition, p.name)
+	}
+	claim := &ceremonyState{p: p, initiator: true}
+	n.cer.outgoing[p.name] = claim
+	return claim, nil
+}
+
+// setOutgoing puts c, the ceremony whose Hello was answered, in the place of its claim.
+func (n *Node) setOutgoing(claim, c *ceremonyState) {
+	n.cer.mu.Lock()
+	defer n.cer.mu.Unlock()
+	if n.cer.outgoing[c.p.name] == claim {
+		n.cer.outgoing[c.p.name] = c
+	}
 }
 
 // releaseOutgoing ends c's registration: the ceremony is decided.

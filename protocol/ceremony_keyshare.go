@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -61,6 +62,34 @@ func (s *ceremonyServer) ExchangeKeyShare(stream pb.CeremonyService_ExchangeKeyS
 	return nil
 }
 
+// errInterrupted: the ceremony was interrupted (ceremonyState.interrupt) while a round waited
+// on the partner.
+var errInterrupted = errors.New("protocol: ceremony interrupted while waiting on the partner")
+
+// recvOrStop receives the next message of a stream, unless stop is closed first: a round holds
+// its ceremony's lock while it waits for an upload's chunks, and a partner that stops sending
+// must not keep the ceremony (and its state, hundreds of MB at N = 2^15) past its expiry, or
+// block the Hello that replaces it. On errInterrupted the caller ends the call, which ends the
+// receive left waiting.
+func recvOrStop[M any](stop <-chan struct{}, recv func() (M, error)) (M, error) {
+	type got struct {
+		m   M
+		err error
+	}
+	ch := make(chan got, 1)
+	go func() {
+		m, err := recv()
+		ch <- got{m, err}
+	}()
+	select {
+	case g := <-ch:
+		return g.m, g.err
+	case <-stop:
+		var zero M
+		return zero, errInterrupted
+	}
+}
+
 // absorbShare checks that the payload is the ceremony's next step, receives and absorbs the
 // partner's share, and makes this node's share of the same step.
 func (n *Node) absorbShare(ctx context.Context, r *round, pl *pb.KeySharePayload, stream pb.CeremonyService_ExchangeKeyShareServer) (*pb.KeySharePayload, []byte, *Error) {
@@ -88,7 +117,7 @@ func (n *Node) absorbShare(ctx context.Context, r *round, pl *pb.KeySharePayload
 		return nil, nil, e
 	}
 	next := func() (*pb.Chunk, error) {
-		m, err := stream.Recv()
+		m, err := recvOrStop(c.stop, stream.Recv)
 		if err != nil {
 			return nil, err
 		}
@@ -98,6 +127,9 @@ func (n *Node) absorbShare(ctx context.Context, r *round, pl *pb.KeySharePayload
 	if err != nil {
 		if ce := wire.FromContext(ctx); ce != nil {
 			return nil, nil, ce
+		}
+		if errors.Is(err, errInterrupted) {
+			return nil, nil, &Error{Code: codes.Aborted, Safe: "the ceremony expired while its key share was awaited, or a new Hello replaced it", Err: err}
 		}
 		return nil, nil, &Error{Code: codes.InvalidArgument, Safe: "key share refused", Err: err}
 	}

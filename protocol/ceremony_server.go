@@ -71,7 +71,7 @@ func (n *Node) admitRound(ctx context.Context, r *round, id []byte) *Error {
 	case c.aborted:
 		c.mu.Unlock()
 		return wire.Precondition("the ceremony was aborted: start again with Hello", nil)
-	case n.now().After(c.expires):
+	case c.expired(n.now()):
 		c.mu.Unlock()
 		n.dropCeremony(p, c)
 		return wire.Precondition("the ceremony expired: start again with Hello", nil)
@@ -79,7 +79,7 @@ func (n *Node) admitRound(ctx context.Context, r *round, id []byte) *Error {
 		c.mu.Unlock()
 		return wire.Precondition("epoch or parameter set differs from the ceremony's", nil)
 	}
-	c.expires = n.now().Add(ceremonyTTL) // the initiator is still there
+	c.setExpiry(n.now().Add(ceremonyTTL)) // the initiator is still there
 	r.c = c
 	return nil
 }
@@ -130,20 +130,25 @@ func (n *Node) dropCeremony(p *partner, c *ceremonyState) {
 }
 
 // dropExpiredCeremonies destroys the ceremonies whose initiators have gone quiet for
-// ceremonyTTL. A ceremony being served (its lock held) is left for the next pass.
+// ceremonyTTL. A ceremony being served (its lock held) past its expiry is a round waiting on a
+// partner that stopped sending (an upload's chunks): it is interrupted, and the round aborts
+// the ceremony and destroys it as it returns.
 func (n *Node) dropExpiredCeremonies() {
 	now := n.now()
 	n.mu.Lock()
 	var old []*ceremonyState
 	for name, c := range n.cers {
-		if c.mu.TryLock() {
-			if now.After(c.expires) {
-				c.aborted = true
-				old = append(old, c)
-				delete(n.cers, name)
-			}
-			c.mu.Unlock()
+		if !c.expired(now) {
+			continue
 		}
+		if !c.mu.TryLock() {
+			c.interrupt()
+			continue
+		}
+		c.aborted = true
+		old = append(old, c)
+		delete(n.cers, name)
+		c.mu.Unlock()
 	}
 	n.mu.Unlock()
 	for _, c := range old {
@@ -198,40 +203,16 @@ func (n *Node) hello(ctx context.Context, r *round, pl *pb.HelloPayload) (*pb.He
 		hasPending(pes, 0)
 		return nil, wire.Precondition("a ceremony of this agreement is prepared and its outcome not yet settled", nil)
 	}
+	// The claim check and the new ceremony's entry in n.cers are one step under n.cer.mu, as in
+	// claimOutgoing: of two ceremonies the nodes start with each other at once, one runs.
 	n.cer.mu.Lock()
-	busy := n.cer.outgoing[p.name] != nil
+	c, old, out, e := n.answerHello(r, pl)
 	n.cer.mu.Unlock()
-	if busy {
-		return nil, wire.Precondition("this node is running a ceremony with you", nil)
-	}
-	if e := n.commitNonce(r); e != nil {
+	if e != nil {
 		return nil, e
 	}
-	id := make([]byte, ceremonyIDLen)
-	crs := make([]byte, crsContribLen)
-	if _, err := io.ReadFull(n.rand, id); err != nil {
-		return nil, wire.Internal(err)
-	}
-	if _, err := io.ReadFull(n.rand, crs); err != nil {
-		return nil, wire.Internal(err)
-	}
-	if h := n.cer.hooks; h != nil && h.crs != nil {
-		crs = h.crs(pl.CrsCommitment, crs)
-	}
-	c := newCeremonyState(p, false, id, pl.Epoch, n.now())
-	copy(c.crsCommit[:], pl.CrsCommitment)
-	c.crsMine = crs
-	out := &pb.HelloResponsePayload{CeremonyId: id, CrsContribution: crs}
-	c.record(pl, out)
-	rh, sig, err := wire.SignResponse(r.h, out, n.signer, n.now())
-	if err != nil {
-		return nil, wire.Internal(err)
-	}
-	n.mu.Lock()
-	old := n.cers[p.name]
-	n.cers[p.name] = c
-	n.mu.Unlock()
 	if old != nil { // a partner restarting its ceremony ends the one before
+		old.interrupt() // a round of it waiting on the partner gives it up
 		old.mu.Lock()
 		old.aborted = true
 		old.mu.Unlock()
@@ -239,7 +220,56 @@ func (n *Node) hello(ctx context.Context, r *round, pl *pb.HelloPayload) (*pb.He
 	}
 	n.auditCeremony(ctx, p, "ceremony-hello", c.epoch)
 	n.crashPoint("responder:Hello")
-	return &pb.HelloResponse{Header: rh, Payload: out, Signature: sig}, nil
+	return out, nil
+}
+
+// answerHello makes the responder's side of a ceremony for an admitted Hello, signs the answer
+// and puts the ceremony in n.cers, returning the one it replaces, unless this node's own
+// ceremony with the partner is out (yields). The caller holds n.cer.mu.
+func (n *Node) answerHello(r *round, pl *pb.HelloPayload) (c, old *ceremonyState, _ *pb.HelloResponse, _ *Error) {
+	p := r.p
+	if out := n.cer.outgoing[p.name]; out != nil && !yields(out, n.name, p.name) {
+		return nil, nil, nil, wire.Precondition("this node is running a ceremony with you", nil)
+	}
+	if e := n.commitNonce(r); e != nil {
+		return nil, nil, nil, e
+	}
+	id := make([]byte, ceremonyIDLen)
+	crs := make([]byte, crsContribLen)
+	if _, err := io.ReadFull(n.rand, id); err != nil {
+		return nil, nil, nil, wire.Internal(err)
+	}
+	if _, err := io.ReadFull(n.rand, crs); err != nil {
+		return nil, nil, nil, wire.Internal(err)
+	}
+	if h := n.cer.hooks; h != nil && h.crs != nil {
+		crs = h.crs(pl.CrsCommitment, crs)
+	}
+	c = newCeremonyState(p, false, id, pl.Epoch, n.now())
+	copy(c.crsCommit[:], pl.CrsCommitment)
+	c.crsMine = crs
+	out := &pb.HelloResponsePayload{CeremonyId: id, CrsContribution: crs}
+	c.record(pl, out)
+	rh, sig, err := wire.SignResponse(r.h, out, n.signer, n.now())
+	if err != nil {
+		return nil, nil, nil, wire.Internal(err)
+	}
+	n.mu.Lock()
+	old = n.cers[p.name]
+	n.cers[p.name] = c
+	n.mu.Unlock()
+	return c, old, &pb.HelloResponse{Header: rh, Payload: out, Signature: sig}, nil
+}
+
+// yields reports whether this node (self), whose ceremony with partner is out, answers the
+// partner's Hello anyway: only while its own Hello is unanswered (out is still the claim's
+// placeholder) and the partner's name sorts first. Two nodes that start ceremonies with each
+// other at once both hold a claim when the other's Hello comes; the one whose name sorts first
+// refuses the other's Hello and runs its own, the other answers it and its own Hello is refused.
+// Without a rule both refused, or both answered and each then dropped its own ceremony, leaving
+// the other an abandoned one that blocked every ceremony for 30 minutes.
+func yields(out *ceremonyState, self, partner string) bool {
+	return out.id == nil && partner < self
 }
 
 // serveRound runs one unary round of a partner's ceremony: admission (the ceremony's lock held
