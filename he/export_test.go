@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
+	"github.com/tuneinsight/lattigo/v6/ring"
 	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
 	"github.com/tuneinsight/lattigo/v6/utils/sampling"
 
@@ -210,3 +211,38 @@ const DomainMarginForTest = domainMargin
 
 // MaxScoreForTest bounds the score of a probe that passes the norm check.
 var MaxScoreForTest = maxScore
+
+// WithQ0ComponentForTest returns q with h (coefficients modulo q0, in the
+// coefficient domain) added to its plaintext as the component
+// (Q_L/q0)·h: a value that is 0 modulo every prime but q0. A querier
+// makes it by adding NTT_q0((Q_L/q0 mod q0)·h) to the q0 row of its c0
+// and nothing to the other rows: a query that is not a fresh encryption
+// of any CKKS-sized plaintext.
+func (q *Query) WithQ0ComponentForTest(h []uint64) *Query {
+	ps := q.ps
+	top := ps.topLevel()
+	qs := ps.params.Q()
+	q0 := qs[0]
+	c := uint64(1)
+	for i := 1; i <= top; i++ {
+		c = ring.BRed(c, qs[i]%q0, q0, ring.GenBRedConstant(q0))
+	}
+	ringQ := ps.params.RingQ().AtLevel(top)
+	p := ringQ.NewPoly()
+	for j := range p.Coeffs[0] {
+		p.Coeffs[0][j] = ring.BRed(h[j]%q0, c, q0, ring.GenBRedConstant(q0))
+	}
+	ps.params.RingQ().AtLevel(0).NTT(p, p)
+	out := &Query{ps: ps, id: q.id, dims: q.dims, seed: q.seed, c0: ringQ.NewPoly()}
+	ringQ.Add(q.c0, p, out.c0)
+	enc := newEncoder(kindQuery, ps, ps.queryWireSize())
+	enc.raw(out.id[:])
+	enc.u16(uint16(out.dims))
+	enc.raw(out.seed[:])
+	enc.poly(out.c0, ps.qAt(top))
+	out.raw = enc.b
+	return out
+}
+
+// Q0ForTest is the answer modulus q0.
+func (ps *ParamSet) Q0ForTest() uint64 { return ps.params.Q()[0] }
