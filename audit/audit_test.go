@@ -330,3 +330,34 @@ func TestRecordsAfterRevocationRefused(t *testing.T) {
 		t.Fatalf("record signed by a revoked key after its revocation record: %v", err)
 	}
 }
+
+// TestRefusedValueNotInError: the error for a value outside a field's type names the field and
+// the values allowed, never the refused value (a score routed there by a bug would reach the
+// node's log with the error).
+func TestRefusedValueNotInError(t *testing.T) {
+	k := newTestKey(1)
+	w, _ := openTest(t, k)
+	defer w.Close()
+	const score = "0.9731442"
+	id := strings.Repeat("01", 16)
+	for name, c := range map[string]struct {
+		ev   Event
+		want string
+	}{
+		"decision": {Event{Partner: "co-migracion", Role: RoleQuerier, Purpose: "border-check", RequestID: id, Outcome: OutcomeAnswered, Decision: Decision(score)}, "decision"},
+		"outcome":  {Event{Partner: "co-migracion", Role: RoleQuerier, Purpose: "border-check", RequestID: id, Outcome: Outcome(score)}, "outcome"},
+		"role":     {Event{Partner: "co-migracion", Role: Role(score), Purpose: "border-check", RequestID: id, Outcome: OutcomeFailed}, "role"},
+		"refusal":  {Event{Partner: "co-migracion", Role: RoleQuerier, Purpose: "border-check", RequestID: id, Outcome: OutcomeRefused, Refusal: RefusalClass(score)}, "refusal class"},
+	} {
+		_, err := w.Append(ctx, KindQuery, c.ev)
+		if !errors.Is(err, ErrInvalidEvent) {
+			t.Fatalf("%s: a score was accepted: %v", name, err)
+		}
+		if strings.Contains(err.Error(), score) || strings.Contains(err.Error(), "0.97") {
+			t.Errorf("%s: the refused value is in the error: %v", name, err)
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: the error does not name the field %q: %v", name, c.want, err)
+		}
+	}
+}

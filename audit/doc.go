@@ -69,7 +69,8 @@
 // and [Repair] refuses it. Someone who can rewrite both the log and its head can
 // still roll both back to an earlier state; to detect that, keep a copy of
 // the head elsewhere (for example the privacy officer's notes of
-// `puente audit verify` output) and pass it with [VerifyOptions.Head], and
+// `puente audit verify` output) and pass it with [VerifyOptions.Noted] (checked
+// beside the head file, not instead of it), and
 // check the heads the partner witnessed ([Witnessed], [VerifyOptions.Expect]):
 // a log without a witnessed record ([ErrTruncated]), or with another one in
 // its place ([ErrRolledBack]), was cut or rewritten after the partner saw it.
@@ -102,5 +103,15 @@
 // [Writer.Prune] drops the records older than a cutoff after verifying the
 // whole log, and starts the new file with a signed checkpoint record that
 // carries the seq and hash of the last dropped record, so the retained
-// chain still verifies from the checkpoint on.
+// chain still verifies from the checkpoint on. Its count (records dropped in
+// all) equals its seq; it is dated no earlier than the records it keeps, and
+// the "prune" record appended after it names its anchor and is dated no
+// earlier than it; [Verify] checks all three, and with [VerifyOptions.Now]
+// refuses a checkpoint dated in the future. A head older than the checkpoint
+// cannot be compared: a noted head is [ErrPrunedHead] unless
+// [VerifyOptions.AcceptPruned]; a witnessed head is [ErrRolledBack] if its
+// witness is later than the checkpoint's time minus [VerifyOptions.Retention]
+// (no prune under that retention dropped it), and is otherwise counted in
+// [Report.Unchecked]. A signer who writes a new log behind a checkpoint dated
+// now still hides the witnessed heads older than the retention.
 package audit

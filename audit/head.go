@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 )
 
 // The head file ("<log>.head") and the checks of a log file against it.
@@ -44,8 +45,13 @@ func VerifyFile(path string, v Verifier, expect *Head) (Report, error) {
 
 // FileOptions qualify [CheckFile].
 type FileOptions struct {
-	// Expect, if set, replaces the head file: a head noted earlier.
+	// Expect, if set, is a head noted earlier ([VerifyOptions.Noted]), checked beside the head
+	// file, not instead of it.
 	Expect *Head
+	// AcceptPruned, Retention and Now are as in VerifyOptions.
+	AcceptPruned bool
+	Retention    time.Duration
+	Now          time.Time
 	// Witnesses are heads a partner witnessed ([Witnessed]).
 	Witnesses []Expectation
 	// RequireHead refuses a log with records but no head file, or a head file but no log
@@ -57,7 +63,7 @@ type FileOptions struct {
 	Each              func(rec *Record, hash string) error
 }
 
-// CheckFile verifies the log at path against its head file (or o.Expect) and o's witnesses.
+// CheckFile verifies the log at path against its head file, o.Expect and o's witnesses.
 func CheckFile(path string, v Verifier, o FileOptions) (Report, error) {
 	head, err := ReadHead(path)
 	if err != nil {
@@ -71,10 +77,8 @@ func CheckFile(path string, v Verifier, o FileOptions) (Report, error) {
 		return Report{}, fmt.Errorf("audit: %w", err)
 	}
 	defer f.Close()
-	if o.Expect != nil {
-		head = o.Expect
-	}
-	rep, err := Verify(f, v, VerifyOptions{Head: head, Expect: o.Witnesses, File: path, LastSignatureOnly: o.LastSignatureOnly, Each: o.Each})
+	rep, err := Verify(f, v, VerifyOptions{Head: head, Noted: o.Expect, AcceptPruned: o.AcceptPruned, Expect: o.Witnesses, Retention: o.Retention, Now: o.Now,
+		File: path, LastSignatureOnly: o.LastSignatureOnly, Each: o.Each})
 	if err == nil && head == nil && o.RequireHead && rep.Records > 0 {
 		return rep, &BadRecordError{File: path, Line: rep.Records + 1, Seq: rep.Last.Seq + 1,
 			Err: fmt.Errorf("%w: the log has %d records but no head file %s (deleted?), so records cut off its end cannot be seen", ErrNoHead, rep.Records, headPath(path))}

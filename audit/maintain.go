@@ -84,17 +84,28 @@ func (w *Writer) prune(cutoff time.Time, v Verifier) (int, error) {
 		return 0, nil
 	}
 	last := all[k-1]
-	_, line, _, _, err := w.seal(last.rec.Seq, last.hash, time.Time{}, Record{Kind: KindCheckpoint, Count: total + uint64(k)})
+	// The checkpoint stands for records 1 to last.Seq, all dropped by now (by this prune or an
+	// earlier one): its count is its seq, which Verify checks. It is dated no earlier than the
+	// records it keeps, and the prune record after it no earlier than it (Verify checks that too),
+	// whatever the clock does.
+	_, line, _, cpTime, err := w.seal(last.rec.Seq, last.hash, w.last, Record{Kind: KindCheckpoint, Count: total + uint64(k)})
 	if err != nil {
 		return 0, err
 	}
 	if err := w.replace(append([][]byte{line}, linesOf(all[k:])...)); err != nil {
 		return 0, err
 	}
-	pr := &request{rec: Record{Kind: KindLog, Event: Event{Action: "prune"}, Count: uint64(k)}, done: make(chan struct{})}
+	w.last = cpTime
+	// The prune record names the checkpoint's anchor, so that Verify finds it among the prune
+	// records of earlier prunes the log keeps.
+	pr := &request{rec: Record{Kind: KindLog, Event: Event{Action: actionPrune}, Count: uint64(k), Head: Head{Seq: last.rec.Seq, Hash: last.hash}.String()},
+		done: make(chan struct{})}
 	w.writeBatch([]*request{pr})
 	return k, pr.err
 }
+
+// actionPrune is the action of the record a prune appends after its checkpoint.
+const actionPrune = "prune"
 
 func linesOf(ks []kept) [][]byte {
 	out := make([][]byte, len(ks))
@@ -166,8 +177,10 @@ type RepairReport struct {
 // damaged anywhere else, and a log whose head names a record past the last
 // complete one ([ErrTruncated]): a crash never leaves that, because the
 // head is written only after its records are durable, so records were cut
-// off and repairing would hide it. It returns a zero report if the log
-// verifies. The log must not be open in a Writer.
+// off and repairing would hide it. For the same reason it refuses a log with
+// complete records but no head file ([ErrNoHead]): [AcceptLoss] is the only
+// way past that. It returns a zero report if the log verifies. The log must
+// not be open in a Writer.
 func Repair(path string, v Verifier, opts Options) (RepairReport, error) {
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
@@ -181,13 +194,21 @@ func Repair(path string, v Verifier, opts Options) (RepairReport, error) {
 	if err != nil {
 		return RepairReport{}, err
 	}
-	_, err = Verify(f, v, VerifyOptions{Head: head, File: path})
+	vrep, err := Verify(f, v, VerifyOptions{Head: head, File: path})
 	var bad *BadRecordError
 	if err == nil {
 		return RepairReport{}, nil
 	}
 	if !errors.As(err, &bad) || !errors.Is(err, ErrTornTail) {
 		return RepairReport{}, fmt.Errorf("audit: repair: not repairing: %w", err)
+	}
+	if head == nil && vrep.Records > 0 {
+		// A crash never leaves complete records without a head file: the writer writes the head
+		// after its first batch, and Open refuses a log without one. Records may have been cut off
+		// with the head file deleted; only AcceptLoss passes that, with a record of the loss.
+		return RepairReport{}, fmt.Errorf("audit: repair: not repairing: %w", &BadRecordError{File: path, Line: bad.Line, Offset: bad.Offset, Seq: vrep.Last.Seq + 1,
+			Err: fmt.Errorf("%w: the log has %d complete records but no head file %s (deleted?), so records cut off its end cannot be seen; "+
+				"a crash does not do this: only AcceptLoss passes it, recording the loss", ErrNoHead, vrep.Records, headPath(path))})
 	}
 	rep := RepairReport{Offset: bad.Offset, Head: head}
 	if err := setAside(f, path, ".torn-", &rep); err != nil {

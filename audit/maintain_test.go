@@ -351,3 +351,56 @@ func TestHeadWriteFailureLosesNothing(t *testing.T) {
 		t.Errorf("log: %+v %v, want 5 records", rep, err)
 	}
 }
+
+// TestRepairRefusesLogWithoutHead: a log with complete records but no head file is [ErrNoHead]
+// even when it ends in a partial line: a crash never leaves that (the writer's first batch writes
+// the head, and a log without one does not open), so records may have been cut off with the head
+// file deleted and a partial line appended. Repair refuses it and changes nothing; only
+// AcceptLoss passes it, with a signed loss-accepted record.
+func TestRepairRefusesLogWithoutHead(t *testing.T) {
+	path, k := writeLog(t, 9) // records 1..10
+	ring := ringOf(k)
+	ls := linesOfFile(t, path)
+	cut := append(bytes.Join(ls[:6], nil), []byte(`{"v":1,"seq":7,"ti`)...) // records 7..10 gone, a "torn" tail
+	if err := os.WriteFile(path, cut, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(headPath(path)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Repair(path, ring, Options{Node: "us-cbp", Signer: k})
+	if !errors.Is(err, ErrNoHead) || errors.Is(err, ErrTornTail) {
+		t.Fatalf("Repair of a log with 6 records, a partial line and no head file: %v, want ErrNoHead", err)
+	}
+	if !strings.Contains(err.Error(), "AcceptLoss") {
+		t.Errorf("the refusal does not name the way on: %v", err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, cut) {
+		t.Error("Repair changed the log it refused")
+	}
+	if m, _ := filepath.Glob(path + ".torn-*"); len(m) != 0 {
+		t.Errorf("Repair set bytes aside: %v", m)
+	}
+	if _, err := Open(path, Options{Node: "us-cbp", Signer: k, Verifier: ring}); err == nil {
+		t.Fatal("the node opens the cut log")
+	}
+	// AcceptLoss records the loss.
+	rep, err := AcceptLoss(path, ring, Options{Node: "us-cbp", Signer: k})
+	if err != nil || !rep.Recorded || rep.Head != nil {
+		t.Fatalf("AcceptLoss: %+v %v", rep, err)
+	}
+	last, err := parseLine(bytes.TrimSuffix(linesOfFile(t, path)[6], []byte("\n")))
+	if err != nil || last.Action != ActionLossAccepted || last.Head != noHead {
+		t.Errorf("record after the loss: %+v %v", last, err)
+	}
+
+	// A crash in the first write of a new log (a partial line, no complete record, no head
+	// file yet) is still repaired.
+	fresh := filepath.Join(t.TempDir(), "audit.log")
+	if err := os.WriteFile(fresh, []byte(`{"v":1,"seq":1,"ti`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := Repair(fresh, ring, Options{Node: "us-cbp", Signer: k}); err != nil || rep.Bytes != 18 {
+		t.Fatalf("Repair of a new log's torn first record: %+v %v", rep, err)
+	}
+}

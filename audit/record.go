@@ -138,8 +138,9 @@ type Event struct {
 	Action    string       `json:"action,omitempty"` // key or log action, e.g. "epoch-retired", "prune"
 	Key       string       `json:"key,omitempty"`    // key name in the node's store
 	KeyID     string       `json:"key_id,omitempty"` // hex signing key ID
-	// Source is, on a refusals record, the network address (an IP address, or "other") whose
-	// refusals it counts.
+	// Source is, on a refusals record, the source whose refusals it counts: an IPv4 address, an
+	// IPv6 /64 network named by its first address, or "other" (the sources past the count's
+	// limit, together).
 	Source string `json:"source,omitempty"`
 	// Shard is, on a shard install record (Action "shards-installed" or
 	// "shards-install-failed"), the address of the shard the partition and the evaluation keys
@@ -256,9 +257,13 @@ var (
 	// ErrNoHead: a log has records but no head file, or a head file but no records; a crash
 	// leaves neither, so records (or the head) were deleted.
 	ErrNoHead = errors.New("audit: log and head file do not go together")
-	// ErrRolledBack: a record differs from the one a partner witnessed (the log was rewritten
-	// after the partner's answer).
-	ErrRolledBack = errors.New("audit: log differs from a head its partner witnessed")
+	// ErrRolledBack: a record differs from one a partner witnessed or an officer noted, or a
+	// checkpoint hides a witnessed record no prune under the retention dropped (the log was
+	// rewritten after the partner's answer or the officer's note).
+	ErrRolledBack = errors.New("audit: log differs from a head noted or witnessed earlier")
+	// ErrPrunedHead: a head noted earlier names a record pruned behind the log's checkpoint, so
+	// the log cannot show whether it still held it ([VerifyOptions.AcceptPruned]).
+	ErrPrunedHead = errors.New("audit: a head noted earlier names a pruned record and cannot be checked")
 )
 
 // BadRecordError names the first bad record: its line number (from 1),

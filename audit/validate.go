@@ -93,7 +93,11 @@ func validKeyName(s string) bool {
 //   - refusals: a source and a refusal class only (the count is the writer's).
 func (e *Event) Validate(k Kind) error {
 	if err := e.validate(k); err != nil {
-		return fmt.Errorf("%w: %s record: %v", ErrInvalidEvent, k, err)
+		switch k {
+		case KindQuery, KindKey, KindLog, KindRefusals, KindCheckpoint:
+			return fmt.Errorf("%w: %s record: %v", ErrInvalidEvent, k, err)
+		}
+		return fmt.Errorf("%w: %v", ErrInvalidEvent, err) // an unknown kind is not quoted either
 	}
 	return nil
 }
@@ -159,7 +163,7 @@ func (e *Event) validate(k Kind) error {
 			return fmt.Errorf("only the action may be set")
 		}
 	default:
-		return fmt.Errorf("unknown kind")
+		return fmt.Errorf("kind is not one of %v", []Kind{KindQuery, KindKey, KindLog, KindRefusals})
 	}
 	return nil
 }
@@ -169,7 +173,7 @@ func (e *Event) validateQuery() error {
 	case e.Partner == "":
 		return fmt.Errorf("no partner")
 	case e.Role != RoleQuerier && e.Role != RoleResponder:
-		return fmt.Errorf("role %q is not querier or responder", e.Role)
+		return fmt.Errorf("role is not %s or %s", RoleQuerier, RoleResponder)
 	case !ValidPurpose(e.Purpose):
 		return fmt.Errorf("purpose code not in [a-z-] (at most 32)")
 	case !ValidRequestID(e.RequestID):
@@ -181,14 +185,14 @@ func (e *Event) validateQuery() error {
 	case OutcomeAnswered:
 		want := map[Role][]Decision{RoleQuerier: {DecisionHit, DecisionNoHit}, RoleResponder: {DecisionNotKnown}}[e.Role]
 		if e.Decision != want[0] && (len(want) < 2 || e.Decision != want[1]) {
-			return fmt.Errorf("decision %q not allowed for the %s (want one of %v)", e.Decision, e.Role, want)
+			return fmt.Errorf("decision not allowed for the %s (want one of %v)", e.Role, want)
 		}
 		if e.Refusal != "" {
 			return fmt.Errorf("refusal class on an answered query")
 		}
 	case OutcomeRefused:
 		if !validRefusal(e.Refusal) {
-			return fmt.Errorf("refusal class %q unknown", e.Refusal)
+			return fmt.Errorf("refusal class is not one of %v", refusalClasses)
 		}
 		if e.Decision != "" {
 			return fmt.Errorf("decision on a refused query")
@@ -201,7 +205,7 @@ func (e *Event) validateQuery() error {
 			return fmt.Errorf("a deviated outcome belongs only on a querier's query")
 		}
 	default:
-		return fmt.Errorf("outcome %q unknown", e.Outcome)
+		return fmt.Errorf("outcome is not one of %v", []Outcome{OutcomeAnswered, OutcomeRefused, OutcomeFailed, OutcomePending, OutcomeDeviated})
 	}
 	if e.Witness != nil {
 		if e.Role != RoleQuerier || e.Outcome != OutcomeAnswered {
@@ -246,10 +250,15 @@ func ValidSource(s string) bool {
 	return err == nil && a.String() == s && a.Zone() == ""
 }
 
+// refusalClasses are the refusal classes a record may carry.
+var refusalClasses = []RefusalClass{RefusedQuota, RefusedVerifyLimit, RefusedUnauthenticated, RefusedPermission, RefusedInvalid,
+	RefusedReplay, RefusedRevokedEpoch, RefusedPrecondition}
+
 func validRefusal(c RefusalClass) bool {
-	switch c {
-	case RefusedQuota, RefusedVerifyLimit, RefusedUnauthenticated, RefusedPermission, RefusedInvalid, RefusedReplay, RefusedRevokedEpoch, RefusedPrecondition:
-		return true
+	for _, r := range refusalClasses {
+		if c == r {
+			return true
+		}
 	}
 	return false
 }

@@ -65,6 +65,9 @@ func (w *Witness) Verify(v Verifier, node string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkSigner(v, w.Signer, node); err != nil {
+		return fmt.Errorf("witnessed head %s: %w", w.Head, err)
+	}
 	if err := v.Verify(w.Signer, t, HeadDomain, msg, sig); err != nil {
 		return fmt.Errorf("%w: witnessed head %s is not signed by %s: %v", ErrBadSignature, w.Head, node, err)
 	}
@@ -75,6 +78,9 @@ func (w *Witness) Verify(v Verifier, node string) error {
 type Expectation struct {
 	Head Head
 	By   string
+	// Time is when the node stated the head (the witness's time); zero if not known. It tells
+	// whether a prune could have dropped the head's record ([VerifyOptions.Retention]).
+	Time time.Time
 }
 
 // Witnessed reads a partner's log from r (file names it) and returns every head of node's log
@@ -101,11 +107,12 @@ func Witnessed(r io.Reader, file, node string, v Verifier) ([]Expectation, error
 			return &BadRecordError{File: file, Line: n, Offset: off, Seq: rec.Seq, Err: err}
 		}
 		h, _ := ParseHead(w.Head)
+		at, _ := time.Parse(timeLayout, w.Time)
 		by := fmt.Sprintf("%s's record %d (%s, request %s)", rec.Node, rec.Seq, w.Time, rec.RequestID)
 		if file != "" {
 			by = fmt.Sprintf("%s line %d: %s", file, n, by)
 		}
-		out = append(out, Expectation{Head: h, By: by})
+		out = append(out, Expectation{Head: h, By: by, Time: at})
 		return nil
 	})
 	return out, err

@@ -135,6 +135,18 @@ func (r *Keyring) Verify(signerID string, at time.Time, domain string, msg, sig 
 	return nil
 }
 
+// NodeOf returns the node whose key has hex ID signerID, if the keyring holds it (it implements
+// audit.NodeKeys: a keyring of several nodes' keys checks that each signature is by the key of
+// the node it speaks for).
+func (r *Keyring) NodeOf(signerID string) (string, bool) {
+	id, err := ParseKeyID(signerID)
+	if err != nil {
+		return "", false
+	}
+	e, ok := r.Lookup(id)
+	return e.Node, ok
+}
+
 // keyringJSON is the file form of a keyring.
 type keyringJSON struct {
 	Format string      `json:"format"`

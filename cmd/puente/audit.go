@@ -19,7 +19,7 @@ import (
 
 func init() {
 	register(&command{name: "audit verify", summary: "check the audit log's hash chain and signatures, and the heads a partner witnessed; name the first bad record",
-		usage: "[-home DIR] [-log FILE] [-keyring FILE] [-expect SEQ:HASH] [-witness PARTNER_LOG]",
+		usage: "[-home DIR] [-log FILE] [-keyring FILE] [-expect SEQ:HASH [-accept-pruned]] [-witness PARTNER_LOG] [-policy FILE]",
 		examples: []string{"puente audit verify -home /var/lib/puente",
 			"puente audit verify -log audit.log -keyring keyring-us-cbp.json -expect 1042:9f2c...",
 			"puente audit verify -home /var/lib/puente -witness co-migracion-audit.log   # the partner's copy of its log"},
@@ -36,8 +36,10 @@ func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	dir := homeFlag(fs)
 	logFile := fs.String("log", "", "the audit log (default HOME/audit.log)")
 	ringFile := fs.String("keyring", "", "public keyring JSON from 'puente keys keyring' (default: the node's own)")
-	expect := fs.String("expect", "", "a head noted earlier, SEQ:HASH, that the log must still contain")
+	expect := fs.String("expect", "", "a head noted earlier, SEQ:HASH, that the log must still contain (checked beside its head file)")
+	acceptPruned := fs.Bool("accept-pruned", false, "the log was pruned past the -expect head, as the policy's retention allows: report that head as not checked instead of as a finding")
 	witness := fs.String("witness", "", "the partner's audit log: every head of this node's log it witnessed must be in this log")
+	policyFile := fs.String("policy", "", "the key policy of the log's node, for its audit retention (default: the home's policy, if the log is the home node's)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
@@ -61,9 +63,22 @@ func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	if err != nil {
 		return err
 	}
+	// Whose log it is matters to the witnesses and the retention; a copy whose first record names
+	// no node (an empty log) can still be checked without them.
+	node, err := logNode(*dir, *logFile, own)
+	if err != nil && (own || *witness != "" || *policyFile != "") {
+		return err
+	}
+	var retention policy.Period
+	var retFrom string
+	if err == nil {
+		if retention, retFrom, err = auditRetention(*dir, *policyFile, node); err != nil {
+			return err
+		}
+	}
 	var witnesses []audit.Expectation
 	if *witness != "" {
-		if witnesses, err = readWitnesses(*witness, *dir, *logFile, ring); err != nil {
+		if witnesses, err = readWitnesses(*witness, node, ring); err != nil {
 			var bad *audit.BadRecordError
 			if errors.As(err, &bad) {
 				fmt.Fprintf(st.out, "BAD: a witness in the partner's log does not check out (forged?): %v\n", err)
@@ -72,8 +87,14 @@ func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 			return err
 		}
 	}
-	rep, err := audit.CheckFile(*logFile, ring, audit.FileOptions{Expect: head, Witnesses: witnesses, RequireHead: own})
+	rep, err := audit.CheckFile(*logFile, ring, audit.FileOptions{Expect: head, AcceptPruned: *acceptPruned, Witnesses: witnesses, RequireHead: own,
+		Retention: retention.D, Now: time.Now()})
 	var bad *audit.BadRecordError
+	if errors.Is(err, audit.ErrPrunedHead) {
+		fmt.Fprintf(st.out, "NOT CHECKED: %v\nThe rest of the log verified (%d records). If the prune is known (the policy's retention), run again with -accept-pruned; "+
+			"otherwise the log may have been rewritten behind its checkpoint: compare it with the partner's witnessed heads (-witness).\n", err, rep.Records)
+		return &findingsError{n: 1}
+	}
 	if errors.As(err, &bad) {
 		fmt.Fprintf(st.out, "BAD: %v\n%d records before it verified.\n", err, rep.Records)
 		return &findingsError{n: 1}
@@ -89,37 +110,89 @@ func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 		fmt.Fprintf(st.out, ", %s to %s", rep.FirstTime.Format(time.RFC3339), rep.LastTime.Format(time.RFC3339))
 	}
 	fmt.Fprintf(st.out, "\nhead (note it to detect later truncation): %s\n", rep.Last)
+	if head != nil && rep.NotedPruned {
+		fmt.Fprintf(st.out, "the head noted earlier, record %d, was pruned behind the checkpoint: not checked (-accept-pruned)\n", head.Seq)
+	} else if head != nil {
+		fmt.Fprintf(st.out, "the head noted earlier, record %d, is in this log\n", head.Seq)
+	}
 	if *witness != "" {
 		fmt.Fprintf(st.out, "%d heads witnessed by the partner's log %s are in this log", rep.Witnessed, *witness)
 		if rep.Unchecked > 0 {
-			fmt.Fprintf(st.out, " (%d more name records pruned since, not checked)", rep.Unchecked)
+			if retention.D > 0 {
+				fmt.Fprintf(st.out, " (%d more name records pruned since, older than the retention of %s (%s), not checked)", rep.Unchecked, retFrom, retention)
+			} else {
+				fmt.Fprintf(st.out, " (%d more name records pruned since, not checked: with no key policy for %s's retention (-policy), only a witness dated after the checkpoint is caught)", rep.Unchecked, node)
+			}
 		}
 		fmt.Fprintln(st.out)
+		if rep.Witnessed == 0 {
+			// Not a finding: a partner none of whose queries was answered in the log's span holds
+			// no witness. But the check proved nothing, and the officer should know.
+			fmt.Fprintf(st.out, "note: the partner's log %s holds %d witnessed heads of %s's log, none of them compared with this log: -witness checked nothing\n",
+				*witness, len(witnesses), node)
+		}
 	}
 	return nil
 }
 
-// readWitnesses reads the heads of this node's log that the partner's log witnessed, each
-// checked against this node's keyring (the node signed them).
-func readWitnesses(partnerLog, dir, logFile string, ring *keys.Keyring) ([]audit.Expectation, error) {
+// auditRetention returns the audit retention of node's key policy (zero if none is at hand) and
+// the policy file it comes from: file if given (it must be node's policy), or else the home's
+// policy if the home is node's.
+func auditRetention(dir, file, node string) (policy.Period, string, error) {
+	if file == "" {
+		if name, err := home.NodeName(dir); err != nil || name != node {
+			return policy.Period{}, "", nil
+		}
+		_, pf, _, err := home.HomePaths(dir)
+		if err != nil {
+			return policy.Period{}, "", nil
+		}
+		if _, err := os.Stat(pf); err != nil {
+			return policy.Period{}, "", nil
+		}
+		file = pf
+	}
+	p, err := policy.Load(file)
+	if err != nil {
+		return policy.Period{}, "", err
+	}
+	if p.Node != node {
+		return policy.Period{}, "", fmt.Errorf("-policy: %s is node %s's key policy, but the log is node %s's", file, p.Node, node)
+	}
+	return p.Audit.Retention, file, nil
+}
+
+// readWitnesses reads the heads of node's log that the partner's log witnessed, each checked
+// against node's keyring (the node signed them).
+func readWitnesses(partnerLog, node string, ring *keys.Keyring) ([]audit.Expectation, error) {
 	f, err := os.Open(partnerLog)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	name, err := logNode(dir, logFile)
-	if err != nil {
-		return nil, err
-	}
-	return audit.Witnessed(f, partnerLog, name, ring)
+	return audit.Witnessed(f, partnerLog, node, ring)
 }
 
-// logNode names the node whose log logFile is: the home's node (home.NodeName), or the node of
-// the log's first record.
-func logNode(dir, logFile string) (string, error) {
-	if name, err := home.NodeName(dir); err == nil {
-		return name, nil
+// logNode names the node whose log logFile is: the node of its first record (the verifier
+// checks that every record names the same node). The home's own log (own) must be the home
+// node's; while it is empty, it is.
+func logNode(dir, logFile string, own bool) (string, error) {
+	first, ferr := firstNode(logFile)
+	if !own {
+		return first, ferr
 	}
+	name, err := home.NodeName(dir)
+	if err != nil {
+		return "", err
+	}
+	if ferr == nil && first != name {
+		return "", fmt.Errorf("%s is node %s's audit log, but %s is node %s's home", logFile, first, dir, name)
+	}
+	return name, nil
+}
+
+// firstNode returns the node of the first record of logFile.
+func firstNode(logFile string) (string, error) {
 	f, err := os.Open(logFile)
 	if err != nil {
 		return "", err
@@ -128,7 +201,7 @@ func logNode(dir, logFile string) (string, error) {
 	var first struct {
 		Node string `json:"node"`
 	}
-	if err := json.NewDecoder(f).Decode(&first); err != nil || first.Node == "" {
+	if err := json.NewDecoder(f).Decode(&first); err != nil || !audit.ValidNodeName(first.Node) {
 		return "", fmt.Errorf("%s: cannot tell whose log it is (no node in its first record)", logFile)
 	}
 	return first.Node, nil

@@ -140,8 +140,11 @@ func ParseQuota(s string) (Quota, error) {
 		return Quota{}, fmt.Errorf("quota %q: N must be a positive whole number", s)
 	}
 	p, err := ParsePeriod(f[2])
-	if err != nil || p.D <= 0 {
+	if err != nil {
 		return Quota{}, fmt.Errorf("quota %q: bad period: %v", s, err)
+	}
+	if p.D <= 0 {
+		return Quota{}, fmt.Errorf("quota %q: the period must be longer than 0", s)
 	}
 	return Quota{Queries: n, Window: p.D, text: strings.Join(f, " ")}, nil
 }

@@ -279,6 +279,7 @@ func TestParseErrors(t *testing.T) {
 		{"syntax error", ex + "\nkey \"x\" {\n", `test.hcl:`},
 		{"block as field", ex + "\nnode { }\n", `node`},
 		{"two labels", ex + "\nkey \"a\" \"b\" {\n}\n", `exactly one name`},
+		{"zero quota period", strings.Replace(ex, `"1000 per 24h"`, `"1 per 0m"`, 1), `quota "1 per 0m": the period must be longer than 0`},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.src), "test.hcl")
