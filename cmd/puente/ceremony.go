@@ -23,7 +23,7 @@ func init() {
 func runCeremony(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
 	home := homeFlag(fs)
 	partner := partnerFlag(fs)
-	epoch := fs.Uint64("epoch", 0, "the epoch to set up (default: the one after the agreement's last)")
+	epoch := fs.Uint64("epoch", 0, "the epoch to set up (default: the one after the agreement's last; at most 65,536 past it)")
 	if rest, err := parse(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {
