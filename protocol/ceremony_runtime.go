@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -23,6 +24,9 @@ type ceremonyRuntime struct {
 	resolves map[string]*resolver      // partners whose prepared epochs a goroutine is resolving
 	prepared map[string]*epochKeys     // by partner: the keys of the epoch this run prepared
 	aborted  []abortNotice             // Aborts owed to partners (ceremonies aborted on restart)
+	// undecided: by prepared ceremony (hex ID), when its initiator first answered that it had
+	// not decided (askOutcome).
+	undecided map[string]time.Time
 
 	pendingMu sync.Mutex // serialises commitEpoch and abortPrepared
 
@@ -70,6 +74,7 @@ func (n *Node) startCeremonies(ctx context.Context) error {
 	n.cer.outgoing = map[string]*ceremonyState{}
 	n.cer.resolves = map[string]*resolver{}
 	n.cer.prepared = map[string]*epochKeys{}
+	n.cer.undecided = map[string]time.Time{}
 	n.cer.ctx, n.cer.cancel = context.WithCancel(context.Background())
 	for _, p := range n.partners {
 		pes, err := n.pendingOf(ctx, p.cfg.Agreement)
@@ -280,14 +285,51 @@ func (n *Node) askOutcome(ctx context.Context, p *partner, pe *pendingEpoch) boo
 		}
 	case pb.CeremonyOutcome_CEREMONY_OUTCOME_ABORTED:
 		err = n.abortPrepared(ctx, p, pe, "ceremony-aborted-by-initiator")
+	case pb.CeremonyOutcome_CEREMONY_OUTCOME_PENDING:
+		if !n.undecidedTooLong(pe) {
+			n.testHook(ctx, "undecided", nil)
+			return false
+		}
+		n.log.Warn("discarding a prepared epoch the partner has not decided for too long", "partner", p.name, "epoch", pe.epoch, "after", maxUndecided)
+		if err = n.abortPrepared(ctx, p, pe, "ceremony-prepared-discarded-undecided"); err == nil {
+			n.testHook(ctx, "prepared-discarded", nil)
+		}
 	default:
 		return false
 	}
+	n.cer.mu.Lock()
+	delete(n.cer.undecided, hex.EncodeToString(pe.id))
+	n.cer.mu.Unlock()
 	if err != nil {
 		n.log.Error("resolving a prepared epoch", "partner", p.name, "epoch", pe.epoch, "err", err)
 		return false
 	}
 	return true
+}
+
+// maxUndecided is how long the responder waits for the initiator to decide a prepared epoch
+// (its Outcome answers pending) before it discards it. An honest initiator decides within
+// seconds of the Prepare (it commits, or a restart aborts what it had not decided); one that
+// holds its decision open would otherwise stop this node from running any ceremony of the
+// agreement (Hello and Ceremony are refused while an epoch is prepared), so from re-keying after
+// a revocation. If that initiator commits the epoch later, the nodes are on different epochs
+// until the next ceremony, as with any initiator that commits only on one side (SECURITY.md).
+const maxUndecided = time.Hour
+
+// undecidedTooLong records when pe's initiator first answered that it had not decided, and
+// reports whether that was maxUndecided ago or more (by the node's clock; a restart starts
+// the wait again).
+func (n *Node) undecidedTooLong(pe *pendingEpoch) bool {
+	key := hex.EncodeToString(pe.id)
+	now := n.now()
+	n.cer.mu.Lock()
+	defer n.cer.mu.Unlock()
+	first, ok := n.cer.undecided[key]
+	if !ok {
+		n.cer.undecided[key] = now
+		return false
+	}
+	return now.Sub(first) >= maxUndecided
 }
 
 // hasPending zeroes the records and reports whether any was for epoch (0: any).

@@ -4,6 +4,7 @@ package protocol
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -291,5 +292,77 @@ func TestInitiatorCommitsOnlyThePartner(t *testing.T) {
 	}
 	if ea, eb := epochs(t, a, b); ea != 3 || eb != 3 {
 		t.Errorf("after beta's next ceremony: alpha %d, beta %d; want 3", ea, eb)
+	}
+}
+
+// TestUndecidedPreparedEpochDiscarded: a partner that, as initiator, lets our node prepare an
+// epoch and then never decides answers Outcome "pending" for as long as it likes. Before, our
+// node then refused every Hello and could start no ceremony of the agreement, even after
+// revoking its current epoch: it could not re-key (a hostile review's finding). Now the prepared
+// epoch is discarded (audited) once the initiator has left it undecided for maxUndecided, and a
+// ceremony can run again once the partner takes part.
+func TestUndecidedPreparedEpochDiscarded(t *testing.T) {
+	a, b, off := clockPair(t)
+	ctx := ctxTimeout(t, 10*time.Minute)
+	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
+		t.Fatal(err)
+	}
+	undecided, discarded := make(chan struct{}, 64), make(chan struct{}, 1)
+	hook := hookFunc(func(_ context.Context, point string, _ error) {
+		switch point {
+		case "undecided":
+			select {
+			case undecided <- struct{}{}:
+			default:
+			}
+		case "prepared-discarded":
+			discarded <- struct{}{}
+		}
+	})
+	b.hook.Store(&hook)
+	// alpha, the initiator, runs its ceremony up to beta's Prepare and keeps it undecided.
+	p := a.partners["beta"]
+	claim, err := a.claimOutgoing(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.clientHello(ctx, p, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.setOutgoing(claim, c)
+	defer c.destroy()
+	if err := a.clientRounds(ctx, p, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.prepareEpoch(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.clientPrepare(ctx, p, c); err != nil {
+		t.Fatal(err)
+	}
+	await(t, undecided, 1, "undecided")
+	if _, err := b.Ceremony(ctx, "alpha", 0); !errors.Is(err, ErrPrecondition) {
+		t.Fatalf("beta's ceremony while its prepared epoch is undecided: %v, want ErrPrecondition", err)
+	}
+	off.Add(int64(time.Hour + time.Minute)) // the documented wait, an hour
+	await(t, discarded, 1, "prepared-discarded")
+	found := false
+	for _, rec := range records(t, b) {
+		found = found || rec.Action == "ceremony-prepared-discarded-undecided" && rec.Epoch == 2
+	}
+	if !found {
+		t.Error("beta's log has no record of the discarded epoch")
+	}
+	// alpha takes part again: it drops what it held open.
+	a.releaseOutgoing(c)
+	if err := a.abortPrepared(ctx, p, &pendingEpoch{initiator: true, partner: p.name, id: c.id, epoch: c.epoch}, "ceremony-prepared-discarded"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Ceremony(ctx, "alpha", 0); err != nil {
+		t.Fatalf("beta's ceremony after the discard: %v", err)
+	}
+	if ea, eb := epochs(t, a, b); ea != 2 || eb != 2 {
+		t.Errorf("current epochs alpha %d, beta %d; want 2", ea, eb)
 	}
 }

@@ -379,7 +379,9 @@ func checkEpoch(c *matchCall, epoch uint64) error {
 // hookFunc observes a named point of the node's work: a call being served ("opened", "admitted",
 // "reserved", "evaluate", "evaluated", and "finished" once it is recorded and no longer counted),
 // a gallery re-protected under a new epoch ("re-protected"), a querier's halt stored in the
-// state file ("halted"), a round of pruning ("pruning") or Serve's stop ("stopping").
+// state file ("halted"), a round of pruning ("pruning"), a prepared epoch its initiator has not
+// decided ("undecided") or has not decided for too long, discarded ("prepared-discarded"), or
+// Serve's stop ("stopping").
 type hookFunc = func(ctx context.Context, point string, err error)
 
 // testHook calls the node's hook, which only this package's tests set (Node.hook), each on its
