@@ -103,12 +103,16 @@ func EncodeEntries(entries []Entry, dims int) ([]byte, error) {
 
 var errEntries = errors.New("shard: malformed entries")
 
+// minEntrySize is the smallest encoded entry: a 2-byte length, a 1-byte reference and a 2-byte
+// dimension (a removed entry has no template).
+const minEntrySize = 5
+
 // DecodeEntries decodes n entries of dimension dims; every byte must be used.
 func DecodeEntries(b []byte, n uint64, dims int) ([]Entry, error) {
-	if n > uint64(len(b))/4 {
+	if n > uint64(len(b))/minEntrySize {
 		return nil, fmt.Errorf("%w: %d entries in %d bytes", errEntries, n, len(b))
 	}
-	out := make([]Entry, 0, n)
+	out := make([]Entry, 0, min(n, 1<<16)) // grown as entries decode, not trusted from n
 	for i := uint64(0); i < n; i++ {
 		if len(b) < 2 {
 			return nil, fmt.Errorf("%w: entry %d truncated", errEntries, i)
@@ -171,6 +175,12 @@ func build(lookup func(string) (*he.ParamSet, error), h *pb.InstallHeader, keys,
 	es, err := DecodeEntries(entries, h.Entries, int(h.Dims))
 	if err != nil {
 		return nil, err
+	}
+	// The generation names the content (Generation): a partition whose entries are not the ones
+	// its ID names would pass every check of the node's (Holds, Count's ID) and answer for
+	// another gallery.
+	if g := Generation(id.Epoch, int(h.Dims), es); g != id.Generation {
+		return nil, fmt.Errorf("shard: the entries are not the partition's generation %d (theirs is %d)", id.Generation, g)
 	}
 	ts := make([][]float64, len(es))
 	for i, e := range es {

@@ -51,11 +51,14 @@ const maxInstall = 8 << 30
 // Server is a shard: it serves ShardService over the partitions in its directory.
 type Server struct {
 	pb.UnimplementedShardServiceServer
-	cfg    Config
-	mu     sync.RWMutex
-	parts  map[string]*partition
-	sem    chan struct{} // one count at a time: a count uses every core
-	health *health.Server
+	cfg   Config
+	mu    sync.RWMutex
+	parts map[string]*partition
+	sem   chan struct{} // one count at a time: a count uses every core
+	// installing admits one Install at a time: each buffers its partition (up to maxInstall)
+	// before it is checked, so concurrent ones would multiply that.
+	installing chan struct{}
+	health     *health.Server
 }
 
 // NewServer loads every partition of cfg.Dir. A partition file that does not load is an error:
@@ -67,7 +70,7 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("shard: %w", err)
 	}
-	s := &Server{cfg: cfg, parts: map[string]*partition{}, sem: make(chan struct{}, 1), health: health.NewServer()}
+	s := &Server{cfg: cfg, parts: map[string]*partition{}, sem: make(chan struct{}, 1), installing: make(chan struct{}, 1), health: health.NewServer()}
 	files, err := filepath.Glob(filepath.Join(cfg.Dir, "*.partition"))
 	if err != nil {
 		return nil, err
@@ -148,11 +151,25 @@ func (s *Server) partition(id *pb.PartitionID, paramSet string) (*partition, err
 	return p, nil
 }
 
+// agreementLabel is the metrics label of a count's agreement: its name if the shard holds a
+// partition of it, else "unknown", so that a caller cannot add label values (each a time series,
+// as long as a message) with made-up names.
+func (s *Server) agreementLabel(name string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if _, ok := s.parts[name]; ok {
+		return name
+	}
+	return "unknown"
+}
+
 // Count computes the shard's partial count for a prepared probe.
 func (s *Server) Count(ctx context.Context, req *pb.CountRequest) (*pb.CountResponse, error) {
 	start := time.Now()
 	outcome := "failed" // unless count returns: a panic in it (a bug) leaves this
-	defer func() { s.cfg.Metrics.count(req.GetPartition().GetAgreement(), outcome, time.Since(start)) }()
+	defer func() {
+		s.cfg.Metrics.count(s.agreementLabel(req.GetPartition().GetAgreement()), outcome, time.Since(start))
+	}()
 	resp, err := s.count(ctx, req)
 	switch status.Code(err) {
 	case codes.OK:
@@ -209,6 +226,12 @@ func (s *Server) Install(st grpc.ClientStreamingServer[pb.InstallRequest, pb.Ins
 	}
 	if h.KeysSize > maxInstall {
 		return status.Errorf(codes.InvalidArgument, "keys of %d bytes", h.KeysSize)
+	}
+	select {
+	case s.installing <- struct{}{}:
+		defer func() { <-s.installing }()
+	case <-st.Context().Done():
+		return status.FromContextError(st.Context().Err()).Err()
 	}
 	var keys, entries bytes.Buffer
 	for {

@@ -107,12 +107,10 @@ func (s *setup) pool(t *testing.T, n int) *shard.Pool {
 }
 
 // want names generation gen for each of n shards.
-func (s *setup) want(gen uint64, n int) shard.Want {
-	gens := make([]uint64, n)
-	for i := range gens {
-		gens[i] = gen
-	}
-	return shard.Want{Agreement: "us-co", Epoch: 1, KeySet: s.keys.Eval.KeySetID(), Generations: gens, ParamSet: s.ps}
+// want is what the node wants of n shards for entries: their partitions and the generations
+// that name them (shard.Partitions).
+func (s *setup) want(n, dims int, entries []shard.Entry) (shard.Want, [][]shard.Entry) {
+	return shard.Partitions(shard.Want{Agreement: "us-co", Epoch: 1, KeySet: s.keys.Eval.KeySetID(), ParamSet: s.ps}, n, dims, entries)
 }
 
 const tau = 0.5
@@ -153,12 +151,12 @@ func open(t testing.TB, ps *he.ParamSet, qr *he.Querier, q *he.Query, a *he.Answ
 }
 
 // sharded answers q through the pool, as a node's evaluate does.
-func (s *setup) sharded(ctx context.Context, pl *shard.Pool, gen uint64, q *he.Query, seed uint64) (*he.Answer, *opening.Secrets, error) {
+func (s *setup) sharded(ctx context.Context, pl *shard.Pool, want shard.Want, q *he.Query, seed uint64) (*he.Answer, *opening.Secrets, error) {
 	p, err := s.r.Prepare(q, hetest.Reader(seed))
 	if err != nil {
 		return nil, nil, err
 	}
-	parts, err := pl.Count(ctx, s.want(gen, pl.Len()), tau, p)
+	parts, err := pl.Count(ctx, want, tau, p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -223,7 +221,8 @@ func TestShardedNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	pl := s.pool(t, 4)
-	if err := pl.InstallAll(ctx, s.want(1, 4), dims, s.ekb, es); err != nil {
+	w4, _ := s.want(4, dims, es)
+	if err := pl.InstallAll(ctx, w4, dims, s.ekb, es); err != nil {
 		t.Fatal(err)
 	}
 	queries := make([]*he.Query, len(probes))
@@ -241,10 +240,10 @@ func TestShardedNode(t *testing.T) {
 			t.Fatalf("probe %d: single process decided %v, want %v", i, single[i], mated[i])
 		}
 	}
-	searchAll := func(pl *shard.Pool, gen uint64, label string) {
+	searchAll := func(pl *shard.Pool, want shard.Want, label string) {
 		t.Helper()
 		for i, q := range queries {
-			ans, sec, err := s.sharded(ctx, pl, gen, q, uint64(400+i))
+			ans, sec, err := s.sharded(ctx, pl, want, q, uint64(400+i))
 			if err != nil {
 				t.Fatalf("%s: probe %d: %v", label, i, err)
 			}
@@ -253,10 +252,15 @@ func TestShardedNode(t *testing.T) {
 			}
 		}
 	}
-	searchAll(pl, 1, "4 shards")
+	searchAll(pl, w4, "4 shards")
 
 	// A generation the shards do not hold: FailedPrecondition from every shard, no answer.
-	if _, _, err := s.sharded(ctx, pl, 2, queries[0], 600); shardCode(err) != codes.FailedPrecondition {
+	stale := w4
+	stale.Generations = make([]uint64, len(w4.Generations))
+	for i, g := range w4.Generations {
+		stale.Generations[i] = g + 1
+	}
+	if _, _, err := s.sharded(ctx, pl, stale, queries[0], 600); shardCode(err) != codes.FailedPrecondition {
 		t.Errorf("stale generation: got %v, want FailedPrecondition", err)
 	}
 
@@ -264,7 +268,7 @@ func TestShardedNode(t *testing.T) {
 	victim := s.procs[2]
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := s.sharded(ctx, pl, 1, queries[1], 700)
+		_, _, err := s.sharded(ctx, pl, w4, queries[1], 700)
 		done <- err
 	}()
 	<-victim.Counting
@@ -273,7 +277,7 @@ func TestShardedNode(t *testing.T) {
 		t.Fatalf("search with a shard killed: got %v, want a shard error Unavailable", err)
 	}
 	// Down: still Unavailable, never an answer.
-	if _, _, err := s.sharded(ctx, pl, 1, queries[1], 710); shardCode(err) != codes.Unavailable {
+	if _, _, err := s.sharded(ctx, pl, w4, queries[1], 710); shardCode(err) != codes.Unavailable {
 		t.Fatalf("search with a shard down: got %v, want Unavailable", err)
 	}
 	// Restarted on the same address and directory: it reloads its partition and searches succeed.
@@ -283,12 +287,13 @@ func TestShardedNode(t *testing.T) {
 	if err := pl.Ready(rctx); err != nil {
 		t.Fatal(err)
 	}
-	searchAll(pl, 1, "after restart")
+	searchAll(pl, w4, "after restart")
 
-	// Rebalance to five shards under generation 2.
+	// Rebalance to five shards: new partitions, new generations.
 	s.addShard(t)
 	pl5 := s.pool(t, 5)
-	if err := pl5.InstallAll(ctx, s.want(2, 5), dims, s.ekb, es); err != nil {
+	w5, _ := s.want(5, dims, es)
+	if err := pl5.InstallAll(ctx, w5, dims, s.ekb, es); err != nil {
 		t.Fatal(err)
 	}
 	total := 0
@@ -297,7 +302,7 @@ func TestShardedNode(t *testing.T) {
 			t.Fatalf("shard %d: %+v", i, h)
 		}
 		p := h.Parts[0]
-		if p.Partition.Generation != 2 || p.Partition.Index != uint32(i) || p.Partition.Count != 5 {
+		if p.Partition.Generation != w5.Generations[i] || p.Partition.Index != uint32(i) || p.Partition.Count != 5 {
 			t.Errorf("shard %d holds %v", i, p.Partition)
 		}
 		total += int(p.Entries)
@@ -307,9 +312,9 @@ func TestShardedNode(t *testing.T) {
 	if total != len(es) {
 		t.Errorf("after rebalance the shards hold %d entries, the gallery %d", total, len(es))
 	}
-	searchAll(pl5, 2, "5 shards")
+	searchAll(pl5, w5, "5 shards")
 	// The old pool's generation is gone: refused.
-	if _, _, err := s.sharded(ctx, pl, 1, queries[0], 800); shardCode(err) != codes.FailedPrecondition {
+	if _, _, err := s.sharded(ctx, pl, w4, queries[0], 800); shardCode(err) != codes.FailedPrecondition {
 		t.Errorf("query of the old generation after rebalance: got %v, want FailedPrecondition", err)
 	}
 }
@@ -324,15 +329,18 @@ func TestInstallRefusesForeignEntries(t *testing.T) {
 	pl := s.pool(t, 2)
 	ctx := context.Background()
 	es, _, _ := gallery(s.ps, 40, 64)
-	parts := shard.Split(es, 2)
-	if err := pl.Install(ctx, 0, s.want(1, 2), 64, s.ekb, parts[0]); err != nil {
+	w, parts := s.want(2, 64, es)
+	if err := pl.Install(ctx, 0, w, 64, s.ekb, parts[0]); err != nil {
 		t.Fatal(err)
 	}
-	if err := pl.Install(ctx, 0, s.want(2, 2), 64, s.ekb, parts[1]); err == nil {
+	// Shard 1's entries, under the generation that names them, sent to shard 0.
+	foreign := w
+	foreign.Generations = []uint64{w.Generations[1], w.Generations[1]}
+	if err := pl.Install(ctx, 0, foreign, 64, s.ekb, parts[1]); err == nil {
 		t.Fatal("shard 0 accepted shard 1's entries")
 	}
 	h := pl.Status(ctx)[0]
-	if len(h.Parts) != 1 || h.Parts[0].Partition.Generation != 1 || h.Parts[0].Entries != uint64(len(parts[0])) {
+	if len(h.Parts) != 1 || h.Parts[0].Partition.Generation != w.Generations[0] || h.Parts[0].Entries != uint64(len(parts[0])) {
 		t.Errorf("after a refused install the shard holds %+v", h.Parts)
 	}
 }
