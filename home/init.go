@@ -125,6 +125,21 @@ func recordInit(dir string, o InitOptions, k *keys.SigningKey, ring *keys.Keyrin
 	return err
 }
 
+// writeNew writes a secret to a file that must not exist yet (mode 0600): a file or a symlink
+// already at path (left there, or planted) is refused rather than written through, which would
+// keep its mode or write the secret outside the home.
+func writeNew(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("home: %s: %w (a new node's secret is written only to a file that does not exist yet)", path, err)
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // makeTLS makes the node's TLS key and a self-signed certificate (or a request) naming the node,
 // for both client and server use, and returns the key's pin.
 func makeTLS(dir string, o InitOptions) (Pin, error) {
@@ -138,7 +153,7 @@ func makeTLS(dir string, o InitOptions) (Pin, error) {
 	}
 	kp := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 	defer clear(kp)
-	if err := os.WriteFile(filepath.Join(dir, "tls", "node.key"), kp, 0o600); err != nil {
+	if err := writeNew(filepath.Join(dir, "tls", "node.key"), kp); err != nil {
 		return Pin{}, err
 	}
 	subject := pkix.Name{CommonName: o.Node, Organization: []string{"Puente node"}}

@@ -23,6 +23,10 @@ func LoadCAPool(path string) (*x509.CertPool, error) {
 // LoadKeyPair reads the node's TLS certificate and key (the configuration's tls block), with
 // the certificate parsed into the Leaf.
 func LoadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	// As the identity file: a private key others can read is refused (keys.LoadIdentity).
+	if st, err := os.Stat(keyFile); err == nil && st.Mode().Perm()&0o077 != 0 {
+		return tls.Certificate{}, fmt.Errorf("protocol: TLS key %s has mode %#o; it must be readable by its owner only (chmod 600)", keyFile, st.Mode().Perm())
+	}
 	c, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("protocol: TLS certificate %s / key %s: %w", certFile, keyFile, err)
