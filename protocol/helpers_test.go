@@ -4,6 +4,7 @@ package protocol
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -37,6 +38,7 @@ type testNode struct {
 	grace  time.Duration    // the node's shutdown grace (0: the default)
 	clock  func() time.Time // the node's clock (nil: time.Now), from its next start
 	prune  time.Duration    // the node's pruning period (0: a minute), from its next start
+	logTo  io.Writer        // if set, the node's log from its next start, as JSON at every level
 }
 
 // pairOptions configure newPair.
@@ -181,6 +183,9 @@ func (tn *testNode) start(t testing.TB) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if tn.logTo != nil {
+		log = slog.New(slog.NewJSONHandler(tn.logTo, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	n, err := Open(context.Background(), cfg, Options{Logger: log, ShutdownGrace: tn.grace, Now: tn.clock})
 	if err != nil {
 		t.Fatal(err)
