@@ -40,6 +40,9 @@ type demoNode struct {
 	listen string
 	card   *home.Card
 	relay  *demo.Relay
+	// held keeps the node's listen port bound from newDemoNode until its serve starts, so that
+	// no other port the demo picks (the other node's, a relay's) is the same one.
+	held net.Listener
 
 	proc    *exec.Cmd
 	log     *os.File
@@ -49,12 +52,18 @@ type demoNode struct {
 }
 
 // newDemoNode makes the node's home (as puente init does) and the relay in front of it.
-func newDemoNode(ctx context.Context, dir, name string, test bool) (*demoNode, error) {
-	listen, err := freeLoopback()
+func newDemoNode(ctx context.Context, dir, name string, test bool) (_ *demoNode, err error) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	n := &demoNode{name: name, home: filepath.Join(dir, name), listen: listen}
+	defer func() {
+		if err != nil {
+			held.Close()
+		}
+	}()
+	listen := held.Addr().String()
+	n := &demoNode{name: name, home: filepath.Join(dir, name), listen: listen, held: held}
 	if sock := home.AdminSocketFile(n.home); len(sock) > 100 {
 		return nil, fmt.Errorf("%s: the operator socket's path would be %d bytes, too long for a Unix socket; use a shorter -dir", dir, len(sock))
 	}
@@ -67,14 +76,12 @@ func newDemoNode(ctx context.Context, dir, name string, test bool) (*demoNode, e
 	return n, nil
 }
 
-// freeLoopback returns a loopback address whose port was free a moment ago.
-func freeLoopback() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// release gives the node's listen port up for its serve to bind.
+func (n *demoNode) release() {
+	if n.held != nil {
+		n.held.Close()
+		n.held = nil
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // addPartner adds p as n's partner, as puente partner add does, reaching p through its relay,
@@ -104,6 +111,7 @@ func (n *demoNode) start(ctx context.Context, exe string) error {
 	if n.log, err = os.Create(filepath.Join(n.home, "serve.log")); err != nil {
 		return err
 	}
+	n.release()
 	n.proc = exec.Command(exe, "serve", "-home", n.home, "-log-level", "warn")
 	n.proc.Stdout, n.proc.Stderr = n.log, n.log
 	n.proc.SysProcAttr = childProcAttr()

@@ -177,6 +177,7 @@ func (d *demoRun) stopNodes() error {
 			continue
 		}
 		err = errors.Join(err, n.stop())
+		n.release()
 		if n.relay != nil {
 			n.relay.Close()
 		}
