@@ -235,12 +235,7 @@ func (q *Query) WithQ0ComponentForTest(h []uint64) *Query {
 	ps.params.RingQ().AtLevel(0).NTT(p, p)
 	out := &Query{ps: ps, id: q.id, dims: q.dims, seed: q.seed, c0: ringQ.NewPoly()}
 	ringQ.Add(q.c0, p, out.c0)
-	enc := newEncoder(kindQuery, ps, ps.queryWireSize())
-	enc.raw(out.id[:])
-	enc.u16(uint16(out.dims))
-	enc.raw(out.seed[:])
-	enc.poly(out.c0, ps.qAt(top))
-	out.raw = enc.b
+	out.encode()
 	return out
 }
 

@@ -156,14 +156,19 @@ func (qr *Querier) encryptSlots(slots []float64, dims int, rand io.Reader) (*Que
 	ringQ.Add(q.c0, pt.Value, q.c0)
 	zeroPoly(e)
 	zeroPoly(pt.Value)
+	q.encode()
+	return q, nil
+}
 
+// encode sets q.raw, the query's wire form, from its fields.
+func (q *Query) encode() {
+	ps := q.ps
 	enc := newEncoder(kindQuery, ps, ps.queryWireSize())
 	enc.raw(q.id[:])
 	enc.u16(uint16(q.dims))
 	enc.raw(q.seed[:])
-	enc.poly(q.c0, ps.qAt(top))
+	enc.poly(q.c0, ps.qAt(ps.topLevel()))
 	q.raw = enc.b
-	return q, nil
 }
 
 // queryA expands a query seed into the uniform polynomial a (NTT domain,

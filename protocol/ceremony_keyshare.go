@@ -116,6 +116,7 @@ func (n *Node) absorbShare(ctx context.Context, r *round, pl *pb.KeySharePayload
 	if e := n.commitNonce(r); e != nil {
 		return nil, nil, e
 	}
+	n.testHook(ctx, "share-awaited", nil)
 	next := func() (*pb.Chunk, error) {
 		m, err := recvOrStop(c.stop, stream.Recv)
 		if err != nil {

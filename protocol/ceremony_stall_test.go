@@ -106,18 +106,6 @@ func responderState(b *testNode) *ceremonyState {
 	return b.cers["alpha"]
 }
 
-// waitServed waits (polling, within a minute) until a round being served holds c's lock.
-func waitServed(t *testing.T, c *ceremonyState) {
-	t.Helper()
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if !c.mu.TryLock() {
-			return
-		}
-		c.mu.Unlock()
-	}
-	t.Fatal("the stalled upload never took the ceremony's lock")
-}
-
 // destroyedAfterRound waits (up to a minute) for the round holding c's lock to end, then
 // reports whether c was aborted and its HE state destroyed; false if the round did not end.
 func destroyedAfterRound(c *ceremonyState) bool {
@@ -144,11 +132,18 @@ func destroyedAfterRound(c *ceremonyState) bool {
 // interrupt the waiting round, which aborts the ceremony and destroys its state.
 func TestStalledKeyShareInterrupted(t *testing.T) {
 	a, b, off := clockPair(t)
+	awaited := make(chan struct{}, 1)
+	hook := hookFunc(func(_ context.Context, point string, _ error) {
+		if point == "share-awaited" {
+			awaited <- struct{}{}
+		}
+	})
+	b.hook.Store(&hook)
 	c1 := upToRound1(t, a, 1)
 	defer c1.destroy()
 	stallShare(t, a, c1)
+	await(t, awaited, 1, "share-awaited") // the round holds the ceremony's lock
 	v1 := responderState(b)
-	waitServed(t, v1)
 	off.Add(int64(ceremonyTTL + time.Minute))
 	b.dropExpiredCeremonies()
 	if !destroyedAfterRound(v1) {
@@ -164,9 +159,8 @@ func TestStalledKeyShareInterrupted(t *testing.T) {
 	for range 3 {
 		c := upToRound1(t, a, 1)
 		stallShare(t, a, c)
-		v := responderState(b)
-		waitServed(t, v)
-		states = append(states, v)
+		await(t, awaited, 1, "share-awaited")
+		states = append(states, responderState(b))
 		c.destroy()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -237,16 +231,23 @@ func TestSimultaneousRevocations(t *testing.T) {
 	if _, err := b.Ceremony(ctx, "alpha", 0); err != nil {
 		t.Fatalf("beta's ceremony after the revocations: %v", err)
 	}
-	ka, err := a.partners["beta"].current()
-	if err != nil {
+	if ea, eb := epochs(t, a, b); ea != eb {
+		t.Errorf("current epochs differ: alpha %d, beta %d", ea, eb)
+	}
+}
+
+// toPrepared runs a's ceremony c, whose Hello was answered, as the initiator up to the
+// partner's Prepare: both sides then hold the prepared epoch, and nothing is decided.
+func toPrepared(ctx context.Context, t *testing.T, a *testNode, c *ceremonyState) {
+	t.Helper()
+	if err := a.clientRounds(ctx, c.p, c); err != nil {
 		t.Fatal(err)
 	}
-	kb, err := b.partners["alpha"].current()
-	if err != nil {
+	if err := a.prepareEpoch(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	if ka.epoch != kb.epoch {
-		t.Errorf("current epochs differ: alpha %d, beta %d", ka.epoch, kb.epoch)
+	if err := a.clientPrepare(ctx, c.p, c); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -269,15 +270,7 @@ func TestInitiatorCommitsOnlyThePartner(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.destroy()
-	if err := a.clientRounds(ctx, p, c); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.prepareEpoch(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.clientPrepare(ctx, p, c); err != nil {
-		t.Fatal(err)
-	}
+	toPrepared(ctx, t, a, c)
 	if err := a.sendCommit(ctx, p, c.id, c.epoch); err != nil {
 		t.Fatal(err)
 	}
@@ -332,15 +325,7 @@ func TestUndecidedPreparedEpochDiscarded(t *testing.T) {
 	}
 	a.setOutgoing(claim, c)
 	defer c.destroy()
-	if err := a.clientRounds(ctx, p, c); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.prepareEpoch(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.clientPrepare(ctx, p, c); err != nil {
-		t.Fatal(err)
-	}
+	toPrepared(ctx, t, a, c)
 	await(t, undecided, 1, "undecided")
 	if _, err := b.Ceremony(ctx, "alpha", 0); !errors.Is(err, ErrPrecondition) {
 		t.Fatalf("beta's ceremony while its prepared epoch is undecided: %v, want ErrPrecondition", err)

@@ -379,7 +379,8 @@ func checkEpoch(c *matchCall, epoch uint64) error {
 // hookFunc observes a named point of the node's work: a call being served ("opened", "admitted",
 // "reserved", "evaluate", "evaluated", and "finished" once it is recorded and no longer counted),
 // a gallery re-protected under a new epoch ("re-protected"), a querier's halt stored in the
-// state file ("halted"), a round of pruning ("pruning"), a prepared epoch its initiator has not
+// state file ("halted"), a round of pruning ("pruning"), a ceremony round waiting for a key
+// share's chunks, its ceremony's lock held ("share-awaited"), a prepared epoch its initiator has not
 // decided ("undecided") or has not decided for too long, discarded ("prepared-discarded"), or
 // Serve's stop ("stopping").
 type hookFunc = func(ctx context.Context, point string, err error)
@@ -415,8 +416,7 @@ func (n *Node) packReference(p *partner, g *galleryLink, label string) (*he.Gall
 // and sends it with the garbled circuit (round 1). An answer whose audit record cannot be written
 // is not sent; nor is one whose epoch was revoked or retired while it was computed.
 func (n *Node) respondMatch(ctx context.Context, s matchStream, c *matchCall, ans, gc []byte) *Error {
-	if cur, err := c.p.current(); err != nil || cur != c.keys {
-		e := wire.Refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "the epoch was revoked or retired during the query", fmt.Errorf("epoch %d", c.keys.epoch))
+	if e := stillServed(c); e != nil {
 		n.finishMatch(ctx, c, e)
 		return e
 	}

@@ -114,8 +114,9 @@ func (n *Node) admitOpening(c *matchCall, o *openingOpen) *Error {
 	return nil
 }
 
-// stillServed refuses round 2 of a query whose epoch was revoked or retired since round 1: the
-// transfer answer hands the querier its decision, and a revoked epoch decides nothing more.
+// stillServed refuses a query whose epoch was revoked or retired since it was admitted: before
+// its answer leaves (round 1) and before round 2's transfer, which hands the querier its
+// decision; a revoked epoch decides nothing more.
 func stillServed(c *matchCall) *Error {
 	if cur, err := c.p.current(); err != nil || cur != c.keys {
 		return wire.Refuse(codes.FailedPrecondition, audit.RefusedRevokedEpoch, "the epoch was revoked or retired during the query", fmt.Errorf("epoch %d", c.keys.epoch))

@@ -25,7 +25,6 @@ import (
 
 	"github.com/puente-id/puente/he"
 	"github.com/puente-id/puente/he/hetest"
-	"github.com/puente-id/puente/opening"
 	pb "github.com/puente-id/puente/proto/puente/shard/v1"
 )
 
@@ -159,29 +158,7 @@ func TestForeignInstallRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		x, err := qr.Shares(q, ans2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		op := ps.OpeningParams()
-		session := q.Digest()
-		gb, msg, err := opening.Garble(op, sec, session[:], hetest.Reader(seed+3))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ev, req, err := opening.NewEvaluator(op, session[:], msg, x, hetest.Reader(seed+4))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr, err := gb.Transfer(req, hetest.Reader(seed+5))
-		if err != nil {
-			t.Fatal(err)
-		}
-		hit, err := ev.Finish(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return hit
+		return hetest.Open(t, ps, qr, q, ans2, sec, seed+3)
 	}
 	if !search(100) {
 		t.Fatal("honest sharded search: no-hit, want hit (the fixture is wrong)")

@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/puente-id/puente/he"
+	"github.com/puente-id/puente/opening"
 )
 
 // TB is the part of testing.TB the helpers use.
@@ -161,3 +162,33 @@ func Reader(seed uint64) io.Reader {
 type chachaReader struct{ c *rand.ChaCha8 }
 
 func (r *chachaReader) Read(p []byte) (int, error) { return r.c.Read(p) }
+
+// Open runs the querier's and the responder's opening of answer a (the garbled circuit and the
+// oblivious transfer, randomness from seed, seed+1 and seed+2) and returns the querier's
+// decision.
+func Open(t TB, ps *he.ParamSet, qr *he.Querier, q *he.Query, a *he.Answer, sec *opening.Secrets, seed uint64) bool {
+	t.Helper()
+	x, err := qr.Shares(q, a)
+	if err != nil {
+		t.Fatalf("shares: %v", err)
+	}
+	op := ps.OpeningParams()
+	session := q.Digest()
+	gb, msg, err := opening.Garble(op, sec, session[:], Reader(seed))
+	if err != nil {
+		t.Fatalf("garble: %v", err)
+	}
+	ev, req, err := opening.NewEvaluator(op, session[:], msg, x, Reader(seed+1))
+	if err != nil {
+		t.Fatalf("evaluator: %v", err)
+	}
+	tr, err := gb.Transfer(req, Reader(seed+2))
+	if err != nil {
+		t.Fatalf("transfer: %v", err)
+	}
+	hit, err := ev.Finish(tr)
+	if err != nil {
+		t.Fatalf("opening: %v", err)
+	}
+	return hit
+}

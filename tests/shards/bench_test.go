@@ -109,7 +109,7 @@ func BenchmarkShardedSearch(b *testing.B) {
 		b.Fatal(err)
 	}
 	singleCPU, singleWall := selfCPU()-c0, time.Since(w0)
-	hit := open(b, ps, qr, q, a, sec, 8)
+	hit := hetest.Open(b, ps, qr, q, a, sec, 8)
 	sec.Destroy()
 	if hit != plainHit {
 		b.Fatalf("single process: hit = %v, the plaintext scan says %v", hit, plainHit)
@@ -164,7 +164,7 @@ func BenchmarkShardedSearch(b *testing.B) {
 			b.Fatal(err)
 		}
 		nodeCPU, shCPU, wall = nodeCPU+selfCPU()-c0, shCPU+shardCPU()-s0, wall+time.Since(w0)
-		hit := open(b, ps, qr, q, a, sec, 8)
+		hit := hetest.Open(b, ps, qr, q, a, sec, 8)
 		sec.Destroy()
 		if hit != plainHit {
 			b.Fatalf("%d shards: hit = %v, the plaintext scan says %v", shards, hit, plainHit)

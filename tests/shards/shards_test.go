@@ -118,36 +118,7 @@ const tau = 0.5
 // decide opens an answer as the querier does.
 func (s *setup) decide(t *testing.T, q *he.Query, ans *he.Answer, sec *opening.Secrets, seed uint64) bool {
 	t.Helper()
-	return open(t, s.ps, s.qr, q, ans, sec, seed)
-}
-
-// open runs the querier's and the responder's opening of answer a (its garbled circuit and the
-// oblivious transfer, randomness from seed) and returns the decision.
-func open(t testing.TB, ps *he.ParamSet, qr *he.Querier, q *he.Query, a *he.Answer, sec *opening.Secrets, seed uint64) bool {
-	t.Helper()
-	x, err := qr.Shares(q, a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	op := ps.OpeningParams()
-	session := q.Digest()
-	gb, msg, err := opening.Garble(op, sec, session[:], hetest.Reader(seed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev, req, err := opening.NewEvaluator(op, session[:], msg, x, hetest.Reader(seed+1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := gb.Transfer(req, hetest.Reader(seed+2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	hit, err := ev.Finish(tr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return hit
+	return hetest.Open(t, s.ps, s.qr, q, ans, sec, seed)
 }
 
 // sharded answers q through the pool, as a node's evaluate does.
