@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/internal/crashpoint"
 	"github.com/puente-id/puente/keys"
 	"github.com/puente-id/puente/keys/policy"
 )
@@ -190,9 +191,11 @@ func (h *NodeHome) AuditLog() string {
 
 // AuditSink returns an event sink that appends each key action to the node's audit log, signed
 // with the node's current signing key. The log is checked against its head when it is opened,
-// as every writer does.
+// as every writer does. The crash tests stop a test build before the record (crash point
+// "key-ACTION-unrecorded", the action having taken effect) and after it ("key-ACTION").
 func (h *NodeHome) AuditSink() keys.EventSink {
 	return func(ctx context.Context, ev keys.Event) error {
+		crashpoint.Reach("key-" + string(ev.Action) + "-unrecorded")
 		sk := &keys.SigningKeys{Store: h.Store, Node: h.Name}
 		k, err := sk.Current(ctx)
 		if err != nil {
@@ -208,6 +211,9 @@ func (h *NodeHome) AuditSink() keys.EventSink {
 			return err
 		}
 		_, err = w.Append(ctx, audit.KindKey, audit.Event{Action: string(ev.Action), Key: ev.Key, KeyID: ev.KeyID, Epoch: ev.Epoch})
-		return errors.Join(err, w.Close())
+		if err = errors.Join(err, w.Close()); err == nil {
+			crashpoint.Reach("key-" + string(ev.Action))
+		}
+		return err
 	}
 }

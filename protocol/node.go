@@ -265,8 +265,11 @@ func (n *Node) Close() error {
 	return errors.Join(errs...)
 }
 
-// keyEvents records the keys package's actions in the audit log.
+// keyEvents records the keys package's actions in the audit log. The action has taken effect
+// when it is called (crash point "key-ACTION-unrecorded"); crash point "key-ACTION" follows
+// the record.
 func (n *Node) keyEvents(ctx context.Context, ev keys.Event) error {
+	crashPoint("key-" + string(ev.Action) + "-unrecorded")
 	_, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindKey, audit.Event{Action: string(ev.Action), Key: ev.Key, KeyID: ev.KeyID, Epoch: ev.Epoch})
 	if err == nil {
 		crashPoint("key-" + string(ev.Action))

@@ -1,6 +1,6 @@
 //go:build puente_testparams && unix
 
-package protocol
+package crashpoint
 
 import (
 	"os"
@@ -23,7 +23,7 @@ func init() {
 		want = 1
 	}
 	var hits atomic.Int64
-	crashHook = func(p string) {
+	hook = func(p string) {
 		if p == point && hits.Add(1) == int64(want) {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
 			select {} // the signal is on its way
