@@ -138,6 +138,11 @@ type Event struct {
 	Action    string       `json:"action,omitempty"` // key or log action, e.g. "epoch-retired", "prune"
 	Key       string       `json:"key,omitempty"`    // key name in the node's store
 	KeyID     string       `json:"key_id,omitempty"` // hex signing key ID
+	// Recovered marks, on a key record, an action recorded after the fact: when the node next
+	// opened its home, its key store showed the action but the log did not hold its record (a
+	// crash, or a failed append, came between the two). The record's time is when it was
+	// written, not when the action took effect.
+	Recovered bool `json:"recovered,omitempty"`
 	// Source is, on a refusals record, the source whose refusals it counts: an IPv4 address, an
 	// IPv6 /64 network named by its first address, or "other" (the sources past the count's
 	// limit, together).

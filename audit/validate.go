@@ -88,7 +88,7 @@ func validKeyName(s string) bool {
 //     optional (0: not known when refused).
 //     A pending query has neither (its final record follows). Only a querier's answered query
 //     may carry the responder's witnessed head.
-//   - key: an action; optionally partner, epoch, key name and key ID.
+//   - key: an action; optionally partner, epoch, key name, key ID and the recovered mark.
 //   - log: an action only.
 //   - refusals: a source and a refusal class only (the count is the writer's).
 func (e *Event) Validate(k Kind) error {
@@ -123,6 +123,9 @@ func (e *Event) validate(k Kind) error {
 	}
 	if e.Witness != nil && k != KindQuery {
 		return fmt.Errorf("witness set on a %s record", k)
+	}
+	if e.Recovered && k != KindKey {
+		return fmt.Errorf("recovered set on a %s record", k)
 	}
 	switch k {
 	case KindQuery:

@@ -119,6 +119,8 @@ type Report struct {
 	NotedPruned bool
 	// Node is the node whose log it is (every record names it).
 	Node string
+	// Recovered are the key records marked recovered ([Event.Recovered]), in order.
+	Recovered []Record
 }
 
 // MaxClockSkew is the tolerance of the checks that compare times from different clocks or
@@ -419,6 +421,9 @@ func (c *chain) check(n int, off int64, rec *Record, line []byte) error {
 	}
 	c.rep.Records++
 	c.rep.Kinds[rec.Kind]++
+	if rec.Recovered {
+		c.rep.Recovered = append(c.rep.Recovered, *rec)
+	}
 	c.rep.Last = Head{Seq: rec.Seq, Hash: anchor}
 	c.rep.LastTime = t
 	if c.opts.Each != nil {

@@ -210,7 +210,7 @@ func (h *NodeHome) AuditSink() keys.EventSink {
 		if err != nil {
 			return err
 		}
-		_, err = w.Append(ctx, audit.KindKey, audit.Event{Action: string(ev.Action), Key: ev.Key, KeyID: ev.KeyID, Epoch: ev.Epoch})
+		_, err = w.Append(ctx, audit.KindKey, KeyRecord(ev))
 		if err = errors.Join(err, w.Close()); err == nil {
 			crashpoint.Reach("key-" + string(ev.Action))
 		}

@@ -10,7 +10,8 @@ import (
 type Action string
 
 // The actions this package performs. Each one is reported to the
-// [EventSink] after it has taken effect.
+// [EventSink] after it has taken effect; one that a crash left unreported
+// is reported when the node next opens its home ([Reconcile]).
 const (
 	ActSigningKeyCreated Action = "signing-key-created"
 	ActSigningKeyRotated Action = "signing-key-rotated"
@@ -35,11 +36,16 @@ type Event struct {
 	KeyID     string // signing key ID (hex), if any
 	Agreement string // agreement ID, for epoch actions
 	Epoch     uint64 // epoch number, for epoch actions
+	// Recovered marks an action recorded after the fact: [Reconcile] found that the store shows
+	// it and the audit log does not hold its record (a crash came between the two). Time is
+	// then the earliest the action can have taken effect.
+	Recovered bool
 }
 
 // EventSink records events, typically as signed audit records. An error
 // means the event was not recorded; the action itself has already taken
-// effect, and the caller gets an error wrapping [ErrNotAudited].
+// effect, and the caller gets an error wrapping [ErrNotAudited]. [Reconcile]
+// records it the next time it runs.
 type EventSink func(ctx context.Context, ev Event) error
 
 // ErrNotAudited: the action took effect but its audit record could not be

@@ -10,10 +10,11 @@ import (
 
 // The key commands of a running node. While `puente serve` runs, it is the one process that
 // writes the node's key store and audit log, so `puente keys ...` reaches it through the operator
-// socket: the node makes the change, records it in its audit log (signed with the key that is
-// current once the change is made), and applies it at once (a revoked epoch answers nothing from
-// then on, a new signing key signs the next message). With no node running the commands work on
-// the files directly (cmd/puente), under the same home lock.
+// socket: the node makes the change, then records it in its audit log (signed with the key that
+// is current once the change is made), and applies it at once (a revoked epoch answers nothing
+// from then on, a new signing key signs the next message). An action a crash left without its
+// record is recorded, marked recovered, when the node next opens its home (keys.Reconcile). With
+// no node running the commands work on the files directly (cmd/puente), under the same home lock.
 
 // KeyRequest is one key command for a running node.
 type KeyRequest struct {
@@ -119,9 +120,10 @@ func (n *Node) rotate(ctx context.Context, overlap time.Duration) (string, error
 	return k.ID().String(), err
 }
 
-// revokeSigning revokes a signing key now. The revocation is recorded before it takes effect,
-// signed by a key that stays valid: if the key revoked is the node's current one, a new key
-// (valid at once, the old one ending now) replaces it first.
+// revokeSigning revokes a signing key now. Like every key action it takes effect in the store
+// first and is recorded after (a crash between the two is recorded when the node next opens,
+// keys.Reconcile), signed by a key that stays valid: if the key revoked is the node's current
+// one, a new key (valid at once, the old one ending now) replaces it first.
 func (n *Node) revokeSigning(ctx context.Context, hexID string) (string, error) {
 	id, err := keys.ParseKeyID(hexID)
 	if err != nil {
@@ -133,16 +135,12 @@ func (n *Node) revokeSigning(ctx context.Context, hexID string) (string, error) 
 			return newKey, err
 		}
 	}
-	if err := n.keyEvents(ctx, keys.Event{Action: keys.ActSigningKeyRevoked, Key: keys.SigningKeyName(id), KeyID: id.String()}); err != nil {
-		return newKey, fmt.Errorf("%w: %v", keys.ErrNotAudited, err)
-	}
-	sk := &keys.SigningKeys{Store: n.store, Node: n.name, Now: n.now}
-	if err := sk.Revoke(ctx, id); err != nil {
-		return newKey, err
-	}
-	ring, _, err := sk.Keyring(ctx)
-	if err == nil {
+	sk := &keys.SigningKeys{Store: n.store, Node: n.name, Now: n.now, Events: n.keyEvents}
+	err = sk.Revoke(ctx, id)
+	if ring, _, rerr := sk.Keyring(ctx); rerr == nil {
 		n.ring.Store(ring)
+	} else if err == nil {
+		err = rerr
 	}
 	return newKey, err
 }

@@ -171,8 +171,8 @@ func ForgetGallery(ctx context.Context, cfg *home.Config, partnerName string) ([
 }
 
 // openStoppedLog is openStopped (no partner) with the node's audit log opened too, checked like
-// Open checks it, and opts' clock; done releases the keys and the lock, and the caller closes
-// the log.
+// Open checks it, the key actions a crash left unrecorded recorded, and opts' clock; done
+// releases the keys and the lock, and the caller closes the log.
 func openStoppedLog(ctx context.Context, cfg *home.Config, opts Options) (*Node, *logScan, func(), error) {
 	n, _, done, err := openStopped(ctx, cfg, "")
 	if err != nil {
@@ -186,6 +186,11 @@ func openStoppedLog(ctx context.Context, cfg *home.Config, opts Options) (*Node,
 	}
 	scan := newLogScan()
 	if n.audit, err = n.openAudit(scan); err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	if err := n.recoverKeyRecords(ctx, scan); err != nil {
+		n.audit.Close()
 		done()
 		return nil, nil, nil, err
 	}

@@ -123,6 +123,9 @@ func Open(ctx context.Context, cfg *home.Config, opts Options) (_ *Node, err err
 	if n.audit, err = n.openAudit(scan); err != nil {
 		return nil, err
 	}
+	if err := n.recoverKeyRecords(ctx, scan); err != nil {
+		return nil, err
+	}
 	if n.state, err = n.openStateFile(); err != nil {
 		return nil, err
 	}
@@ -270,7 +273,7 @@ func (n *Node) Close() error {
 // the record.
 func (n *Node) keyEvents(ctx context.Context, ev keys.Event) error {
 	crashPoint("key-" + string(ev.Action) + "-unrecorded")
-	_, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindKey, audit.Event{Action: string(ev.Action), Key: ev.Key, KeyID: ev.KeyID, Epoch: ev.Epoch})
+	_, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindKey, home.KeyRecord(ev))
 	if err == nil {
 		crashPoint("key-" + string(ev.Action))
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/puente-id/puente/audit"
+	"github.com/puente-id/puente/home"
+	"github.com/puente-id/puente/keys"
 )
 
 // A node's records when it opens: the audit log is checked against its head (audit.Open), the
@@ -31,6 +33,8 @@ type logScan struct {
 	// lifted, and the time of the last resume that names none (written before resumes named
 	// them).
 	resumed map[string]*resumes
+	// keys is what the log holds of key actions (recoverKeyRecords).
+	keys *home.KeyTrail
 }
 
 // resumes are the resumes of one partner's halts the audit log records.
@@ -53,12 +57,15 @@ type answered struct {
 
 func newLogScan() *logScan {
 	return &logScan{pending: map[string]*audit.Record{}, answered: map[string][]answered{}, halted: map[string]*halt{},
-		resumed: map[string]*resumes{}}
+		resumed: map[string]*resumes{}, keys: home.NewKeyTrail()}
 }
 
 // add takes one record of the log (audit.Options.Scan).
-func (s *logScan) add(rec *audit.Record, _ string) error {
+func (s *logScan) add(rec *audit.Record, hash string) error {
 	s.records++
+	if err := s.keys.Scan(rec, hash); err != nil {
+		return err
+	}
 	if rec.Kind == audit.KindKey && rec.Action == audit.ActionPartnerResumed {
 		delete(s.halted, rec.Partner)
 		r := s.resumed[rec.Partner]
@@ -148,6 +155,20 @@ func (n *Node) openAudit(scan *logScan) (*audit.Writer, error) {
 			"restore it from a backup, or record the loss and go on with `puente audit repair -accept-loss -home %s`", path, n.cfg.Dir)
 	}
 	return w, nil
+}
+
+// recoverKeyRecords records, marked recovered, each key action the key store shows and the log
+// scanned does not hold (keys.Reconcile): one a crash interrupted between its change to the
+// store and its record. The node runs it as it opens, before any other record.
+func (n *Node) recoverKeyRecords(ctx context.Context, scan *logScan) error {
+	done, err := keys.Reconcile(ctx, n.store, n.name, scan.keys, func(ctx context.Context, ev keys.Event) error {
+		_, err := n.audit.Append(ctx, audit.KindKey, home.KeyRecord(ev))
+		return err
+	})
+	for _, ev := range done {
+		n.log.Warn("key action recorded after a crash", "action", ev.Action, "key", ev.Key, "epoch", ev.Epoch)
+	}
+	return err
 }
 
 // openStateFile opens the node's state file, refusing a missing or damaged one with the command

@@ -110,6 +110,7 @@ func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 		fmt.Fprintf(st.out, ", %s to %s", rep.FirstTime.Format(time.RFC3339), rep.LastTime.Format(time.RFC3339))
 	}
 	fmt.Fprintf(st.out, "\nhead (note it to detect later truncation): %s\n", rep.Last)
+	printRecovered(st, rep.Recovered)
 	if head != nil && rep.NotedPruned {
 		fmt.Fprintf(st.out, "the head noted earlier, record %d, was pruned behind the checkpoint: not checked (-accept-pruned)\n", head.Seq)
 	} else if head != nil {
@@ -133,6 +134,19 @@ func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 		}
 	}
 	return nil
+}
+
+// printRecovered lists the key records written after the fact: actions the node's key store
+// showed, when the node next opened its home, without their record in the log.
+func printRecovered(st *stdio, recs []audit.Record) {
+	if len(recs) == 0 {
+		return
+	}
+	fmt.Fprintf(st.out, "%d key actions recorded after the fact, marked recovered (a crash came between the action and its record; "+
+		"the node recorded it when it next opened its home, at the time shown):\n", len(recs))
+	for _, r := range recs {
+		fmt.Fprintf(st.out, "  record %d, %s: %s %s\n", r.Seq, r.Time, r.Action, r.Key)
+	}
 }
 
 // auditRetention returns the audit retention of node's key policy (zero if none is at hand) and

@@ -13,7 +13,28 @@ import (
 
 // The key commands that change keys, epochs or the keyring. While the node serves, each goes to
 // it through its operator socket (keysViaNode), and the node records and applies it at once;
-// otherwise it works on the files itself, under the home's lock (openNodeForWrite).
+// otherwise it works on the files itself, under the home's lock (openKeysForWrite). Either way
+// the action takes effect in the key store first and is recorded after; one that a crash left
+// without its record is recorded, marked recovered, when the node or the next of these commands
+// opens the home.
+
+// openKeysForWrite opens the node at dir under its lock (openNodeForWrite) and records the key
+// actions its store shows and its audit log does not hold (home.RecoverKeyRecords), saying so.
+func openKeysForWrite(ctx context.Context, st *stdio, dir string) (*node, error) {
+	n, err := openNodeForWrite(dir)
+	if err != nil {
+		return nil, err
+	}
+	done, err := n.RecoverKeyRecords(ctx)
+	for _, ev := range done {
+		fmt.Fprintf(st.err, "recorded after a crash (marked recovered): %s %s\n", ev.Action, ev.Key)
+	}
+	if err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
 
 func runKeysRotate(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) error {
 	home := homeFlag(fs)
@@ -32,7 +53,7 @@ func runKeysRotate(ctx context.Context, st *stdio, fs *flag.FlagSet, args []stri
 		}
 		id = rep.KeyID
 	} else {
-		n, err := openNodeForWrite(*home)
+		n, err := openKeysForWrite(ctx, st, *home)
 		if err != nil {
 			return err
 		}
@@ -65,7 +86,7 @@ func runKeysDestroyExpired(ctx context.Context, st *stdio, fs *flag.FlagSet, arg
 			done = rep.Destroyed
 		}
 	} else {
-		n, oerr := openNodeForWrite(*home)
+		n, oerr := openKeysForWrite(ctx, st, *home)
 		if oerr != nil {
 			return oerr
 		}
@@ -112,21 +133,32 @@ func runKeysRevokeSigning(ctx context.Context, st *stdio, fs *flag.FlagSet, args
 		}
 		return nil
 	}
-	n, err := openNodeForWrite(*home)
+	n, err := openKeysForWrite(ctx, st, *home)
 	if err != nil {
 		return err
 	}
 	defer n.Close()
-	// The revocation is audited with the node's current key, so record it
-	// before the key itself may be the one revoked.
-	sink := n.AuditSink()
-	if err := sink(ctx, keys.Event{Action: keys.ActSigningKeyRevoked, Key: keys.SigningKeyName(id), KeyID: id.String()}); err != nil {
+	// The revocation is recorded after it takes effect, signed with the node's current key: if
+	// that is the key revoked, a new key replaces it first, as a running node does.
+	sk := &keys.SigningKeys{Store: n.Store, Node: n.Name, Rand: rand.Reader, Events: n.AuditSink()}
+	cur, err := sk.Current(ctx)
+	if err != nil {
 		return err
 	}
-	if err := (&keys.SigningKeys{Store: n.Store, Node: n.Name}).Revoke(ctx, id); err != nil {
+	current := cur.ID() == id
+	cur.Zero()
+	if current {
+		k, err := sk.Rotate(ctx, 0)
+		if err != nil {
+			return err
+		}
+		defer k.Zero()
+		fmt.Fprintf(st.out, "it is the node's current key: new signing key %s signs from now on; give partners the new card (puente card)\n", k.ID())
+	}
+	if err := sk.Revoke(ctx, id); err != nil {
 		return err
 	}
-	fmt.Fprintf(st.out, "signing key %s revoked; run 'puente keys rotate' if it was the current one\n", id)
+	fmt.Fprintf(st.out, "signing key %s revoked\n", id)
 	return nil
 }
 
@@ -152,7 +184,7 @@ func runKeysEpoch(ctx context.Context, st *stdio, fs *flag.FlagSet, args []strin
 		}
 		done = "done by the running node, at once"
 	} else {
-		n, err := openNodeForWrite(*home)
+		n, err := openKeysForWrite(ctx, st, *home)
 		if err != nil {
 			return err
 		}

@@ -221,10 +221,11 @@ func TestRotateWithoutOverlapDestroysTheOldSeed(t *testing.T) {
 	}
 }
 
-// TestRevokeCurrentSigningKey: the revocation of the current key is
-// recorded (signed by that key) before it takes effect; after a rotation
-// the log verifies, and the verifier knows the action name the keys package
-// records.
+// TestRevokeCurrentSigningKey: offline, as on a running node, the revocation
+// of the current key first rotates in a new key (with no overlap, so the old
+// seed is destroyed), then takes effect and is recorded, signed by the new
+// key; the log verifies, and the verifier knows the action name the keys
+// package records.
 func TestRevokeCurrentSigningKey(t *testing.T) {
 	if keys.ActSigningKeyRevoked != audit.ActionSigningKeyRevoked {
 		t.Fatalf("keys records %q, the audit verifier looks for %q", keys.ActSigningKeyRevoked, audit.ActionSigningKeyRevoked)
@@ -235,15 +236,25 @@ func TestRevokeCurrentSigningKey(t *testing.T) {
 	if id == nil {
 		t.Fatalf("no signing key listed:\n%s", out)
 	}
-	if code, out, errs := runCmd(t, "keys", "revoke-signing", "-home", home, id[1]); code != exitOK {
+	code, out, errs := runCmd(t, "keys", "revoke-signing", "-home", home, id[1])
+	if code != exitOK || !strings.Contains(out, "new signing key") {
 		t.Fatalf("keys revoke-signing: %d %s %s", code, out, errs)
 	}
 	if code, _, errs := runCmd(t, "keys", "rotate", "-home", home); code != exitOK {
 		t.Fatalf("keys rotate after revoking the current key: %s", errs)
 	}
-	code, out, errs := runCmd(t, "audit", "verify", "-home", home)
-	if code != exitOK || !strings.Contains(out, "3 records verified") {
+	// created, rotated (the new key), destroyed (the old seed), revoked, rotated.
+	code, out, errs = runCmd(t, "audit", "verify", "-home", home)
+	if code != exitOK || !strings.Contains(out, "5 records verified") {
 		t.Errorf("audit verify: %d %s %s", code, out, errs)
+	}
+	b, err := os.ReadFile(filepath.Join(home, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked := regexp.MustCompile(`"action":"signing-key-revoked".*"signer":"([0-9a-f]{64})"`).FindSubmatch(b)
+	if revoked == nil || string(revoked[1]) == id[1] {
+		t.Errorf("the revocation is not recorded, or is signed by the key it revokes:\n%s", b)
 	}
 }
 

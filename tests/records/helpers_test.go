@@ -69,9 +69,22 @@ func runPuente(t *testing.T, args ...string) result {
 // (exit code -1).
 func runPuenteWithin(t *testing.T, limit time.Duration, args ...string) result {
 	t.Helper()
+	return runPuenteIn(t, limit, nil, args...)
+}
+
+// runPuenteEnv is runPuente with env added to the command's environment (PUENTE_TEST_CRASH); a
+// command that killed itself at its crash point exits with -1.
+func runPuenteEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	return runPuenteIn(t, 5*time.Minute, env, args...)
+}
+
+func runPuenteIn(t *testing.T, limit time.Duration, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, puente, args...)
+	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -131,10 +144,15 @@ type auditRec struct {
 	Refusal  string `json:"refusal"`
 	Epoch    uint64 `json:"epoch"`
 	Action   string `json:"action"`
-	Count    uint64 `json:"count"`
-	Source   string `json:"source"`
-	Time     string `json:"time"`
-	Witness  *struct {
+	Key      string `json:"key"`
+	KeyID    string `json:"key_id"`
+	// Recovered marks a key record written when the node next opened its home, for an action
+	// a crash left unrecorded.
+	Recovered bool   `json:"recovered"`
+	Count     uint64 `json:"count"`
+	Source    string `json:"source"`
+	Time      string `json:"time"`
+	Witness   *struct {
 		Head string `json:"head"`
 	} `json:"witness"`
 }
