@@ -166,6 +166,9 @@ func TestEventValidation(t *testing.T) {
 		"key record with a decision": {KindKey, Event{Action: "epoch-begun", Decision: DecisionHit}},
 		"bad key ID":                 {KindKey, Event{Action: "signing-key-rotated", KeyID: "xyz"}},
 		"log record with partner":    {KindLog, Event{Action: "prune", Partner: "co"}},
+		"recovered query":            {KindQuery, func() Event { e := good; e.Recovered = true; return e }()},
+		"recovered log record":       {KindLog, Event{Action: "prune", Recovered: true}},
+		"recovered halt":             {KindKey, Event{Action: ActionPartnerHalted, Partner: "co", RequestID: strings.Repeat("ab", 16), Recovered: true}},
 		"unknown kind":               {"gossip", Event{}},
 		"checkpoint by hand":         {KindCheckpoint, Event{}},
 	}
@@ -359,5 +362,33 @@ func TestRefusedValueNotInError(t *testing.T) {
 		if !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: the error does not name the field %q: %v", name, c.want, err)
 		}
+	}
+}
+
+// TestRecoveredKeyRecord: a key record marked recovered (written after the fact, for an action a
+// crash left unrecorded) verifies, the report lists it, and the mark is signed: removing it from
+// the line breaks the record's signature.
+func TestRecoveredKeyRecord(t *testing.T) {
+	k := newTestKey(1)
+	w, path := openTest(t, k)
+	mustAppend(t, w, KindKey, Event{Action: "epoch-begun", Key: "agreement/us-co/epoch/1/seed", Epoch: 1})
+	rec := mustAppend(t, w, KindKey, Event{Action: "epoch-retired", Key: "agreement/us-co/epoch/1/seed", Epoch: 1, Recovered: true})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := VerifyFile(path, ringOf(k), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Recovered) != 1 || rep.Recovered[0].Seq != rec.Seq || rep.Recovered[0].Action != "epoch-retired" {
+		t.Errorf("report lists recovered %+v, want record %d", rep.Recovered, rec.Seq)
+	}
+	lines := linesOfFile(t, path)
+	if !bytes.Contains(lines[1], []byte(`,"recovered":true,`)) {
+		t.Fatalf("the recovered record's line: %s", lines[1])
+	}
+	lines[1] = bytes.Replace(lines[1], []byte(`,"recovered":true`), nil, 1)
+	if _, err := Verify(bytes.NewReader(bytes.Join(lines, nil)), ringOf(k), VerifyOptions{}); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("the recovered mark removed: %v, want ErrBadSignature", err)
 	}
 }
