@@ -45,6 +45,11 @@
 // claims; forging earlier records means rewriting the log and its head
 // from that point, which a head noted earlier catches.
 //
+// A key record marked recovered ([Event.Recovered]) was written after the fact: when the node
+// next opened its home, its key store showed the action and the log did not hold its record (a
+// crash came between the two; package keys, Reconcile). Its time is when it was written.
+// [Verify] lists such records in [Report.Recovered].
+//
 // A query is recorded twice on each side: as pending ([OutcomePending]) before its first byte is
 // sent or read, then with its end; a pending record without an end is a query a crash
 // interrupted. A querier's query whose answer did not open ends [OutcomeDeviated]: the node

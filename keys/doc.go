@@ -19,6 +19,13 @@
 // [PutOptions] means "create only", so an accidental overwrite is refused
 // with [ErrCASConflict].
 //
+// # Records of key actions
+//
+// Each action that changes the keys or the epochs is reported to an [EventSink] (the node's
+// audit log) after it has taken effect in the store. A crash between the two leaves the store
+// ahead of the log; [Reconcile], run when a node next opens its home, finds each such action
+// from the store alone ([Shown]) and reports it marked [Event.Recovered].
+//
 // # Secrets in memory
 //
 // Fixed-size secrets ([Contribution], [AgreementSecret], the seed inside a

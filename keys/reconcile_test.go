@@ -66,7 +66,8 @@ func TestReconcileRecordsLostActions(t *testing.T) {
 	log.lose[ActSigningKeyRevoked] = true
 	lose(ActSigningKeyRevoked, sk.Revoke(ctx, k1.ID()))
 	must(ag.Begin(ctx, "co-migracion", testSecret(t, "us-co", 1)))
-	must(ag.Begin(ctx, "co-migracion", testSecret(t, "us-co", 2)))
+	log.lose[ActEpochBegun] = true
+	lose(ActEpochBegun, ag.Begin(ctx, "co-migracion", testSecret(t, "us-co", 2)))
 	for _, a := range []Action{ActEpochRetired, ActEpochDestroyed, ActEpochRevoked, ActSigningKeyDestroyed} {
 		log.lose[a] = true
 	}
@@ -76,8 +77,8 @@ func TestReconcileRecordsLostActions(t *testing.T) {
 	delete(log.lose, ActSigningKeyRotated)
 	_, err = sk.Rotate(ctx, 0) // rotated, recorded; the replaced key's seed destroyed, lost
 	lose(ActSigningKeyDestroyed, err)
-	if len(log.lost) != 6 {
-		t.Fatalf("lost %d records, want 6: %v", len(log.lost), log.lost)
+	if len(log.lost) != 7 {
+		t.Fatalf("lost %d records, want 7: %v", len(log.lost), log.lost)
 	}
 
 	log.lose = map[Action]bool{}

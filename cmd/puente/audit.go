@@ -142,8 +142,8 @@ func printRecovered(st *stdio, recs []audit.Record) {
 	if len(recs) == 0 {
 		return
 	}
-	fmt.Fprintf(st.out, "%d key actions recorded after the fact, marked recovered (a crash came between the action and its record; "+
-		"the node recorded it when it next opened its home, at the time shown):\n", len(recs))
+	fmt.Fprintf(st.out, "key records marked recovered: %d (a crash came between each action and its record; "+
+		"the node wrote the record when it next opened its home, at the time shown):\n", len(recs))
 	for _, r := range recs {
 		fmt.Fprintf(st.out, "  record %d, %s: %s %s\n", r.Seq, r.Time, r.Action, r.Key)
 	}
