@@ -6,8 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -97,14 +95,7 @@ func crashKeyAction(t *testing.T, n *node, running bool, point string, args []st
 func checkKeyRecords(t *testing.T, n *node, s keyStep) {
 	t.Helper()
 	ctx := context.Background()
-	h, err := home.OpenNodeHome(ctx, n.home, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, _, err := (&keys.SigningKeys{Store: h.Store, Node: h.Name}).Keyring(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, ring := openHome(t, n, false)
 	seeds, err := h.Store.List(ctx, "sign/key/")
 	if err != nil {
 		t.Fatal(err)
@@ -169,21 +160,28 @@ func b2i(b bool) int {
 	return 0
 }
 
+// openHome opens the stopped node's home, with its lock if lock, and reads its keyring.
+func openHome(t *testing.T, n *node, lock bool) (*home.NodeHome, *keys.Keyring) {
+	t.Helper()
+	ctx := context.Background()
+	h, err := home.OpenNodeHome(ctx, n.home, lock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	ring, _, err := (&keys.SigningKeys{Store: h.Store, Node: h.Name}).Keyring(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, ring
+}
+
 // ringIDs returns the IDs of the node's signing keys, oldest first.
 func ringIDs(t *testing.T, n *node) []string {
 	t.Helper()
-	ring := filepath.Join(t.TempDir(), "ring.json")
-	must(t, "keys", "keyring", "-home", n.home, ring)
-	b, err := os.ReadFile(ring)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := keys.ParseKeyring(b, ring)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, ring := openHome(t, n, false)
 	var ids []string
-	for _, e := range r.Entries() {
+	for _, e := range ring.Entries() {
 		ids = append(ids, e.ID.String())
 	}
 	return ids
@@ -193,13 +191,10 @@ func ringIDs(t *testing.T, n *node) []string {
 // its audit record, as a key ceremony leaves it (the contributions drawn here).
 func beginTestEpoch(t *testing.T, n *node, epoch uint64) {
 	t.Helper()
-	ctx := context.Background()
-	h, err := home.OpenNodeHome(ctx, n.home, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, _ := openHome(t, n, true)
 	defer h.Close()
 	var c [2]*keys.Contribution
+	var err error
 	for i, who := range []string{n.name, "co-migracion"} {
 		if c[i], err = keys.NewContribution(rand.Reader, who, "us-co", epoch); err != nil {
 			t.Fatal(err)
@@ -211,7 +206,7 @@ func beginTestEpoch(t *testing.T, n *node, epoch uint64) {
 		t.Fatal(err)
 	}
 	defer secret.Zero()
-	if err := (&keys.Agreements{Store: h.Store, Events: h.AuditSink()}).Begin(ctx, "co-migracion", secret); err != nil {
+	if err := (&keys.Agreements{Store: h.Store, Events: h.AuditSink()}).Begin(context.Background(), "co-migracion", secret); err != nil {
 		t.Fatal(err)
 	}
 }
