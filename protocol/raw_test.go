@@ -176,20 +176,6 @@ func codeOf(err error) codes.Code {
 	return status.Code(err)
 }
 
-// await waits for n signals on ch, sent by a node's hook at the named point of its work. The
-// limit bounds a hang (the point is never reached), not a timing.
-func await[T any](t *testing.T, ch <-chan T, n int, point string) {
-	t.Helper()
-	limit := time.After(hangLimit)
-	for i := range n {
-		select {
-		case <-ch:
-		case <-limit:
-			t.Fatalf("%q reached %d times of %d", point, i, n)
-		}
-	}
-}
-
 // signalAt returns a node hook that signals on the channel of each named point every time the
 // node reaches it (with room for many unread signals), and those channels.
 func signalAt(points ...string) (hookFunc, map[string]chan struct{}) {
