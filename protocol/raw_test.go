@@ -115,6 +115,13 @@ func strangerConn(t *testing.T, b *testNode) *grpc.ClientConn {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dialAs(t, cert, b)
+}
+
+// dialAs connects to b with cert, and none of a node's client settings (no deadline, no
+// keepalive): a partner's own client, or a stranger's.
+func dialAs(t *testing.T, cert tls.Certificate, b *testNode) *grpc.ClientConn {
+	t.Helper()
 	pin, err := home.CertPin(filepath.Join(b.home, "tls", "node.crt"))
 	if err != nil {
 		t.Fatal(err)
