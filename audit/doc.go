@@ -98,7 +98,12 @@
 // MaxBatch records share an fsync. The head file is updated after each
 // batch is durable; if that update fails the records stay acknowledged,
 // the head lags behind the log until a later update succeeds, and
-// [Writer.Close] reports a head it could not bring up to date.
+// [Writer.Close] reports a head it could not bring up to date. A failed
+// write, or a panic on the writing goroutine (a bug, logged with its stack to
+// [Options.Logger]), stops the writer for good: every append waiting and
+// every later one fails ([ErrStopped] after a panic), so that the node refuses
+// the work it cannot record rather than record it out of order or not at all;
+// Open checks the log again.
 // [Writer.Close] finishes every accepted append before it returns. One writer per file: Open takes an exclusive
 // lock (flock) on the log. [Writer.SetSigner] switches the signing key (after a rotation) between
 // records.

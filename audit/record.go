@@ -259,6 +259,9 @@ var (
 	ErrTruncated    = errors.New("audit: log ends before its head")
 	ErrInvalidEvent = errors.New("audit: invalid event")
 	ErrClosed       = errors.New("audit: writer closed")
+	// ErrStopped: a panic (a bug) stopped the writer; it writes nothing more, and the node
+	// must be restarted (Open checks the log again).
+	ErrStopped = errors.New("audit: the log writer stopped after an internal error; restart the node")
 	// ErrNoHead: a log has records but no head file, or a head file but no records; a crash
 	// leaves neither, so records (or the head) were deleted.
 	ErrNoHead = errors.New("audit: log and head file do not go together")

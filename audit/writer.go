@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -39,6 +41,9 @@ type Options struct {
 	// Scan, if set, is called with every record of the log as Open checks it (see
 	// VerifyOptions.Each); an error fails Open.
 	Scan func(rec *Record, hash string) error
+	// Logger receives the stack of a panic on the writer's goroutine ([ErrStopped]); nil
+	// discards it.
+	Logger *slog.Logger
 }
 
 // Writer appends signed records to a log file. It is safe for concurrent
@@ -161,8 +166,8 @@ func (w *Writer) Path() string { return w.path }
 
 // Append validates ev, writes it as the next record of kind k, and returns
 // the record once it is durable (written and fsynced). It fails with
-// [ErrInvalidEvent] for a bad event (nothing is written) and [ErrClosed]
-// after Close. It does not wait for ctx once the record is queued.
+// [ErrInvalidEvent] for a bad event (nothing is written), [ErrClosed]
+// after Close, and [ErrStopped] once a panic stopped the writer. It does not wait for ctx once the record is queued.
 func (w *Writer) Append(ctx context.Context, k Kind, ev Event) (Record, error) {
 	if k == KindCheckpoint || k == KindRefusals {
 		return Record{}, fmt.Errorf("%w: %s records are written only by Prune and AppendRefusals", ErrInvalidEvent, k)
@@ -201,8 +206,7 @@ func (w *Writer) run() {
 	defer close(w.done)
 	for req := range w.reqs {
 		if req.op != nil {
-			req.err = req.op()
-			close(req.done)
+			w.do(req)
 			continue
 		}
 		batch := []*request{req}
@@ -214,10 +218,9 @@ func (w *Writer) run() {
 					break gather
 				}
 				if r.op != nil {
-					w.writeBatch(batch)
+					w.write(batch)
 					batch = nil
-					r.err = r.op()
-					close(r.done)
+					w.do(r)
 					break gather
 				}
 				batch = append(batch, r)
@@ -225,8 +228,47 @@ func (w *Writer) run() {
 				break gather
 			}
 		}
-		w.writeBatch(batch)
+		w.write(batch)
 	}
+}
+
+// write writes a batch of records (writeBatch), and do runs a maintenance operation, each
+// under guard.
+func (w *Writer) write(batch []*request) { w.guard(batch, func() { w.writeBatch(batch) }) }
+
+func (w *Writer) do(req *request) {
+	w.guard([]*request{req}, func() {
+		req.err = req.op()
+		close(req.done)
+	})
+}
+
+// guard runs f, which answers reqs. A panic in f (a bug) stops the writer: the panic may have
+// come part way through a write or a prune's replacement of the file, so the log and the
+// writer's idea of it may no longer agree. The panic is logged with its stack, the requests
+// not yet answered fail, and every later one with them ([ErrStopped], sticky like a failed
+// write), so that no record is reported written that is not, and none is written after a tear.
+// Open checks the log again.
+func (w *Writer) guard(reqs []*request, f func()) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if l := w.opts.Logger; l != nil {
+			l.Error("panic in the audit log writer", "log", w.path, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+		w.err = ErrStopped
+		for _, q := range reqs {
+			select {
+			case <-q.done: // answered before the panic
+			default:
+				q.rec, q.err = Record{}, ErrStopped
+				close(q.done)
+			}
+		}
+	}()
+	f()
 }
 
 // fail records a sticky error: once a write may have torn the log, no

@@ -25,6 +25,9 @@ func (s *ceremonyServer) ExchangeKeyShare(stream pb.CeremonyService_ExchangeKeyS
 	r := &round{method: pb.CeremonyService_ExchangeKeyShare_FullMethodName, p: partnerFrom(ctx)}
 	first, err := stream.Recv()
 	if err != nil {
+		if e := wire.FromContext(ctx); e != nil { // the node's bound on the call, or the partner's end
+			return n.failRound(ctx, r, e)
+		}
 		return n.failRound(ctx, r, wire.Invalid("no open message", err))
 	}
 	o := first.GetOpen()

@@ -2,9 +2,14 @@ package protocol
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // Every call this node makes to a partner has a deadline: the operator's, if shorter, or the
@@ -13,6 +18,15 @@ import (
 // DeadlineExceeded rather than holding it forever. The connection also sends keepalive pings
 // after limits { keepalive } of silence and drops a partner that does not answer one within
 // keepaliveTimeout.
+
+//
+// A partner's call to this node is bounded by this node alone, whatever deadline the partner set
+// or left out: it ends at this node's limits { call_deadline } (boundCall), and every wait for
+// the partner's next message ends with it (boundedStream), so that a partner that opens a call
+// and then sends nothing, or stops before round 2, or in a key-share upload, cannot hold what the
+// call holds (a goroutine, a count against maxPartnerCalls, the garbled opening of an answer, a
+// ceremony's lock) for longer. The call then ends with DeadlineExceeded, and a message that names
+// the bound.
 
 // keepaliveTimeout is how long a keepalive ping may go unanswered.
 const keepaliveTimeout = 20 * time.Second
@@ -57,6 +71,32 @@ func (s *deadlineClientStream) RecvMsg(m any) error {
 	err := s.ClientStream.RecvMsg(m)
 	if err != nil {
 		s.cancel()
+	}
+	return err
+}
+
+// boundCall gives a partner's call to this node the node's bound (n.callBound), unless the
+// partner's own deadline is earlier; cancel must be called.
+func (n *Node) boundCall(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, n.callBound, &wire.Error{Code: codes.DeadlineExceeded,
+		Safe: fmt.Sprintf("the call passed the node's bound on a partner's call (limits { call_deadline } %s)", n.callBound), Err: context.DeadlineExceeded})
+}
+
+// boundedStream is a partner's stream whose receives end with its context (boundCall): a
+// receive of grpc-go waits for the partner alone.
+type boundedStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *boundedStream) Context() context.Context { return s.ctx }
+
+// RecvMsg receives the partner's next message, or fails with the context's error once it ends;
+// the handler then ends the call, which ends the receive left waiting (recvOrStop).
+func (s *boundedStream) RecvMsg(m any) error {
+	_, err := recvOrStop(s.ctx.Done(), func() (struct{}, error) { return struct{}{}, s.ServerStream.RecvMsg(m) })
+	if errors.Is(err, errInterrupted) {
+		return wire.FromContext(s.ctx)
 	}
 	return err
 }

@@ -38,6 +38,7 @@ type testNode struct {
 	grace  time.Duration    // the node's shutdown grace (0: the default)
 	clock  func() time.Time // the node's clock (nil: time.Now), from its next start
 	prune  time.Duration    // the node's pruning period (0: a minute), from its next start
+	bound  time.Duration    // the node's bound on a partner's call (0: the policy's), from its next start
 	logTo  io.Writer        // if set, the node's log from its next start, as JSON at every level
 }
 
@@ -193,6 +194,9 @@ func (tn *testNode) start(t testing.TB) {
 	tn.Node = n
 	if tn.prune > 0 {
 		n.pruneEvery = tn.prune
+	}
+	if tn.bound > 0 {
+		n.callBound = tn.bound
 	}
 	if tn.port == nil { // down: bind the port again, now that the node is open
 		lis, err := net.Listen("tcp", tn.addr)

@@ -379,7 +379,8 @@ func checkEpoch(c *matchCall, epoch uint64) error {
 // hookFunc observes a named point of the node's work: a call being served ("opened", "admitted",
 // "reserved", "evaluate", "evaluated", and "finished" once it is recorded and no longer counted),
 // a gallery re-protected under a new epoch ("re-protected"), a querier's halt stored in the
-// state file ("halted"), a round of pruning ("pruning"), a ceremony round waiting for a key
+// state file ("halted"), a round of pruning ("pruning"), a flush of the stranger gate's refusal
+// counts, taken and not yet recorded ("refusals-flushing"), a ceremony round waiting for a key
 // share's chunks, its ceremony's lock held ("share-awaited"), a prepared epoch its initiator has not
 // decided ("undecided") or has not decided for too long, discarded ("prepared-discarded"), or
 // Serve's stop ("stopping").

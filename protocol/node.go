@@ -35,6 +35,9 @@ type Node struct {
 	// pruneEvery is the time between pruning rounds (pruneLoop): a minute; this package's tests
 	// set it shorter before Serve.
 	pruneEvery time.Duration
+	// callBound is the longest a partner's call to this node may take (deadline.go): the key
+	// policy's limits { call_deadline }; this package's tests set it shorter before Serve.
+	callBound time.Duration
 	// cheat, set by this package's tests only, edits the transfer answer of each opening this
 	// node serves before it is signed: a responder that deviates in round 2.
 	cheat  atomic.Pointer[func(transfer []byte)]
@@ -130,6 +133,7 @@ func Open(ctx context.Context, cfg *home.Config, opts Options) (_ *Node, err err
 		return nil, err
 	}
 	n.strangers = newStrangerGate(n)
+	n.callBound = n.policy.Limits.CallDeadline.D
 	for i := range cfg.Partners {
 		p, err := n.openPartner(ctx, &cfg.Partners[i])
 		if err != nil {

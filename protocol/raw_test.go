@@ -115,6 +115,13 @@ func strangerConn(t *testing.T, b *testNode) *grpc.ClientConn {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dialAs(t, cert, b)
+}
+
+// dialAs connects to b with cert, and none of a node's client settings (no deadline, no
+// keepalive): a partner's own client, or a stranger's.
+func dialAs(t *testing.T, cert tls.Certificate, b *testNode) *grpc.ClientConn {
+	t.Helper()
 	pin, err := home.CertPin(filepath.Join(b.home, "tls", "node.crt"))
 	if err != nil {
 		t.Fatal(err)
@@ -174,20 +181,6 @@ func codeOf(err error) codes.Code {
 		return re.Code
 	}
 	return status.Code(err)
-}
-
-// await waits for n signals on ch, sent by a node's hook at the named point of its work. The
-// limit bounds a hang (the point is never reached), not a timing.
-func await[T any](t *testing.T, ch <-chan T, n int, point string) {
-	t.Helper()
-	limit := time.After(hangLimit)
-	for i := range n {
-		select {
-		case <-ch:
-		case <-limit:
-			t.Fatalf("%q reached %d times of %d", point, i, n)
-		}
-	}
 }
 
 // signalAt returns a node hook that signals on the channel of each named point every time the

@@ -137,7 +137,7 @@ func (s *logScan) answeredSince(partner string, from time.Time) int {
 // empty one: a node's log starts when the node is made.
 func (n *Node) openAudit(scan *logScan) (*audit.Writer, error) {
 	path := n.cfg.Path(n.cfg.AuditLog)
-	w, err := audit.Open(path, audit.Options{Node: n.name, Signer: n.signer.key(), Now: n.now, Verifier: n.ring.Load(), Scan: scan.add})
+	w, err := audit.Open(path, audit.Options{Node: n.name, Signer: n.signer.key(), Now: n.now, Verifier: n.ring.Load(), Scan: scan.add, Logger: n.log})
 	var bad *audit.BadRecordError
 	switch {
 	case errors.Is(err, audit.ErrTornTail):

@@ -31,10 +31,6 @@ func enrolledPair(t *testing.T) (*testNode, *testNode, [][]float64) {
 	return a, b, gal
 }
 
-// hangLimit is how long the tests below wait before they call an operation hung. It bounds a
-// wait for a property (the operation finishes at all), not a timing.
-const hangLimit = 2 * time.Minute
-
 // TestRefusalAfterReservationGivesQuotaBack refuses a query after its quota reservation (its
 // epoch was revoked while it waited for the evaluation slot): the refusal is audited and the
 // reservation given back, so only the query that was answered counts.

@@ -18,6 +18,7 @@ import (
 	"github.com/puente-id/puente/audit"
 	"github.com/puente-id/puente/home"
 	"github.com/puente-id/puente/internal/atomicfile"
+	"github.com/puente-id/puente/protocol/wire"
 )
 
 // RebuildReport says what RebuildState made.
@@ -50,8 +51,10 @@ type PartnerQuota struct {
 // refuses a log that does not check out; then, for each partner, it counts one quota entry for
 // every query the log proves this node answered within the quota's window (never fewer: the
 // count starts from the evidence, not from zero), charges the same answers to the verification
-// limit of every reference (verifyFloorBucket: the log does not name references), and replaces the replay record with a floor:
-// requests signed before the rebuild are refused, since the nonces seen before it are lost. The
+// limit of every reference (verifyFloorBucket: the log does not name references), keeps the
+// request IDs of those answers for as long as admission would have (keepRequestIDs), and replaces
+// the replay record with a floor: requests signed before the rebuild are refused, since the
+// nonces seen before it are lost. The
 // old file, if any, is kept beside the new one, unread. Every halt the log shows stays, and a
 // query of this node the log leaves pending halts its partner, unproved (haltUnresolved). The
 // rebuild is recorded in the audit log (action "state-rebuilt", with the number of quota
@@ -136,7 +139,11 @@ func (n *Node) rebuildState(scan *logScan) (*RebuildReport, error) {
 		if err := meta.Put(keyRebuilt, binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))); err != nil {
 			return err
 		}
-		if _, err := tx.CreateBucket(bucketNonces); err != nil {
+		nb, err := tx.CreateBucket(bucketNonces)
+		if err != nil {
+			return err
+		}
+		if err := n.keepRequestIDs(nb, scan, now); err != nil {
 			return err
 		}
 		for _, name := range slices.Sorted(maps.Keys(halts)) {
@@ -209,4 +216,32 @@ func (n *Node) rebuildState(scan *logScan) (*RebuildReport, error) {
 		return nil, fmt.Errorf("protocol: state %s: %w", path, err)
 	}
 	return rep, atomicfile.SyncDir(filepath.Dir(path))
+}
+
+// keepRequestIDs puts back in the new nonces bucket the request IDs of the queries the audit log
+// proves this node answered, each kept as admitQuery keeps it: until the longest of the replay
+// window and the partner's limits' windows after the answer. The floor refuses only requests
+// signed before the rebuild; without them, a partner could reuse the ID of an answered query in
+// a request signed after it, and two answered queries would share it.
+func (n *Node) keepRequestIDs(nb *bolt.Bucket, scan *logScan, now time.Time) error {
+	for _, pc := range n.cfg.Partners {
+		keep := n.cfg.ReplayWindow
+		if q, ok := n.policy.QuotaFor(pc.Name); ok {
+			keep = max(keep, q.Window)
+		}
+		if v, ok := n.policy.VerifyLimitFor(pc.Name); ok {
+			keep = max(keep, v.Window)
+		}
+		for _, a := range scan.answered[pc.Name] {
+			until := a.at.Add(keep)
+			id, err := hex.DecodeString(a.id)
+			if err != nil || len(id) != wire.RequestIDLen || !until.After(now) {
+				continue
+			}
+			if err := nb.Put(requestKey(pc.Name, id), binary.BigEndian.AppendUint64(nil, uint64(until.UnixNano()))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -46,6 +46,40 @@ func TestRequestIDReused(t *testing.T) {
 	}
 }
 
+// TestRequestIDKeptByRebuild: a rebuild of the state file makes its nonces bucket anew, and its
+// floor refuses only requests signed before it. Before, the request IDs kept there went with it:
+// a partner's Search signed after the rebuild under the ID of one answered just before was
+// answered too, and the ID named two answered queries. Now the rebuild keeps again the IDs of
+// the answers the audit log proves, for as long as admitQuery would have.
+func TestRequestIDKeptByRebuild(t *testing.T) {
+	t.Parallel()
+	a, b, gal := enrolledPair(t)
+	ctx := ctxTimeout(t, 5*time.Minute)
+	r1 := newRawSearch(t, a, "beta", gal[0])
+	if code := r1.send(ctx, conn(t, a, "beta")); code != codes.OK {
+		t.Fatalf("first search: %v", code)
+	}
+	b.stop(t)
+	if _, err := RebuildState(ctx, loadConfig(t, b), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	b.start(t)
+	r2 := newRawSearch(t, a, "beta", gal[1]) // signed after the rebuild
+	r2.h.RequestId = append([]byte(nil), r1.h.RequestId...)
+	r2.sign(t, a)
+	code := r2.send(ctx, conn(t, a, "beta"))
+	rid := hex.EncodeToString(r1.h.RequestId)
+	answered := 0
+	for _, rec := range records(t, b) {
+		if rec.RequestID == rid && rec.Outcome == audit.OutcomeAnswered {
+			answered++
+		}
+	}
+	if code != codes.Unauthenticated || answered != 1 {
+		t.Fatalf("after a rebuild, a search under request %s: %v, and %d answered records for it; want refused as a replay and 1", rid, code, answered)
+	}
+}
+
 // TestRequestIDKept: on the state file, a query that reuses the request ID of an admitted one
 // fails with errRequestSeen and reserves nothing, for as long as the longest limit's window;
 // so a restart's release of a query a crash interrupted (releaseRequest, by ID) can only give

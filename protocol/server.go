@@ -137,16 +137,11 @@ func (n *Node) unaryInterceptor(ctx context.Context, req any, info *grpc.UnarySe
 		return nil, err
 	}
 	defer n.inflight.Done()
+	ctx, cancel := n.boundCall(ctx)
+	defer cancel()
 	defer recoverInternal(n, info.FullMethod, &err)
 	return handler(ctx, req)
 }
-
-type wrappedStream struct {
-	grpc.ServerStream
-	ctx context.Context
-}
-
-func (w *wrappedStream) Context() context.Context { return w.ctx }
 
 func (n *Node) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
 	if isHealth(info.FullMethod) {
@@ -157,8 +152,10 @@ func (n *Node) streamInterceptor(srv any, ss grpc.ServerStream, info *grpc.Strea
 		return err
 	}
 	defer n.inflight.Done()
+	ctx, cancel := n.boundCall(ctx)
+	defer cancel()
 	defer recoverInternal(n, info.FullMethod, &err)
-	return handler(srv, &wrappedStream{ServerStream: ss, ctx: ctx})
+	return handler(srv, &boundedStream{ServerStream: ss, ctx: ctx})
 }
 
 // admitCall registers the call and identifies the partner from its TLS certificate. An unknown

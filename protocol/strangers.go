@@ -92,6 +92,8 @@ func (g *strangerGate) blocked(src string) bool {
 }
 
 // flush writes one record per source counted since the last flush, and starts a new interval.
+// A panic in it (a bug) is logged with its stack, and the counts not yet recorded are counted
+// again, in the interval that has begun: the next flush records them.
 func (g *strangerGate) flush() {
 	g.mu.Lock()
 	counts := g.counts
@@ -102,10 +104,28 @@ func (g *strangerGate) flush() {
 		srcs = append(srcs, s)
 	}
 	sort.Strings(srcs)
+	done := 0 // sources recorded (or whose record failed, logged)
+	defer func() {
+		if r := recover(); r != nil {
+			g.n.logPanic("flushing refusal counts", r)
+			g.recount(counts, srcs[done:])
+		}
+	}()
+	g.n.testHook(context.Background(), "refusals-flushing", nil)
 	for _, s := range srcs {
 		if _, err := g.n.audit.AppendRefusals(context.Background(), s, audit.RefusedUnauthenticated, counts[s]); err != nil {
 			g.n.log.Error("audit record not written", "source", s, "refusals", counts[s], "err", err)
 		}
+		done++
+	}
+}
+
+// recount adds the counts of srcs back to the interval's (a flush that did not record them).
+func (g *strangerGate) recount(counts map[string]uint64, srcs []string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, s := range srcs {
+		g.counts[g.key(s)] += counts[s]
 	}
 }
 

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,23 +25,10 @@ import (
 // per source with the count, and starts a new interval.
 func TestStrangerGate(t *testing.T) {
 	t.Parallel()
-	k, err := keys.GenerateSigningKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ring keys.Keyring
-	if err := ring.Rotate("beta", k.PublicKey(), time.Now().Add(-time.Hour), 0); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "audit.log")
-	w, err := audit.Open(path, audit.Options{Node: "beta", Signer: k, Verifier: &ring})
-	if err != nil {
-		t.Fatal(err)
-	}
 	lim := policy.DefaultLimits
 	lim.RefusalsPerSource = 3
-	n := &Node{audit: w, log: slog.New(slog.DiscardHandler), policy: &policy.Policy{Limits: lim}}
-	g := newStrangerGate(n)
+	n, path := gateNode(t, lim)
+	w, g := n.audit, n.strangers
 
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -97,6 +86,69 @@ func TestStrangerGate(t *testing.T) {
 		t.Error("the source is still refused after the interval")
 	} else {
 		s.Close()
+	}
+}
+
+// gateNode returns a node with an audit log (at path) and a stranger gate under lim, and nothing
+// else.
+func gateNode(t *testing.T, lim policy.Limits) (n *Node, path string) {
+	t.Helper()
+	k, err := keys.GenerateSigningKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ring keys.Keyring
+	if err := ring.Rotate("beta", k.PublicKey(), time.Now().Add(-time.Hour), 0); err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(t.TempDir(), "audit.log")
+	w, err := audit.Open(path, audit.Options{Node: "beta", Signer: k, Verifier: &ring})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n = &Node{audit: w, log: slog.New(slog.DiscardHandler), policy: &policy.Policy{Limits: lim}}
+	n.strangers = newStrangerGate(n)
+	return n, path
+}
+
+// TestStrangerFlushPanic: a panic while the gate flushes its counts (a bug) is logged, the
+// counts it had taken and not recorded are counted again, and the next flush records them; the
+// flush loop goes on. Before, the panic ended the node's process.
+func TestStrangerFlushPanic(t *testing.T) {
+	t.Parallel()
+	lim := policy.DefaultLimits
+	lim.RefusalInterval.D = time.Millisecond
+	n, path := gateNode(t, lim)
+	flushes := make(chan struct{}, 1)
+	var round atomic.Int32
+	hook := hookFunc(func(_ context.Context, p string, _ error) {
+		if p != "refusals-flushing" {
+			return
+		}
+		select {
+		case flushes <- struct{}{}:
+		default:
+		}
+		if round.Add(1) == 1 {
+			panic("flush bug")
+		}
+	})
+	n.hook.Store(&hook)
+	for range 3 {
+		n.strangers.refused("192.0.2.7")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { n.strangers.run(ctx); close(done) }()
+	await(t, flushes, 2, "refusals-flushing") // the flush that panicked, and one after it
+	cancel()
+	<-done
+	if err := n.audit.Close(); err != nil {
+		t.Fatal(err)
+	}
+	recs := readRecords(t, path)
+	if len(recs) != 1 || recs[0].Kind != audit.KindRefusals || recs[0].Source != "192.0.2.7" || recs[0].Count != 3 {
+		t.Fatalf("records %+v, want one summary of 3 refusals of 192.0.2.7", recs)
 	}
 }
 

@@ -102,6 +102,12 @@ func FromContext(ctx context.Context) *Error {
 	case nil:
 		return nil
 	case context.DeadlineExceeded:
+		// A deadline set with an *Error as its cause (a node's own bound on a partner's call)
+		// names itself.
+		if c, ok := context.Cause(ctx).(*Error); ok {
+			e := *c
+			return &e
+		}
 		return &Error{Code: codes.DeadlineExceeded, Safe: "deadline exceeded", Err: ctx.Err()}
 	default:
 		return &Error{Code: codes.Canceled, Safe: "cancelled", Err: ctx.Err()}

@@ -1,0 +1,114 @@
+//go:build puente_testparams
+
+package protocol
+
+import (
+	"context"
+	"encoding/hex"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/puente-id/puente/proto/puente/v1"
+)
+
+// TestStalledCallsEnd: a partner that opens a call to the node and then sends nothing, with no
+// deadline of its own, held the call (and what it holds: a goroutine, a count against its
+// maxPartnerCalls, after round 1 the garbled opening of its answer, in a key-share upload the
+// ceremony's lock) for as long as it liked; before, none of these calls ever ended. Now each ends
+// at the node's own bound on a partner's call with DeadlineExceeded, naming that bound, and the
+// call is no longer counted.
+func TestStalledCallsEnd(t *testing.T) {
+	t.Parallel()
+	a, b := newPair(t, pairOptions{})
+	ctx := ctxTimeout(t, 5*time.Minute)
+	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
+		t.Fatal(err)
+	}
+	gal := rawVectors(80, 8)
+	if _, err := b.Enrol(ctx, "alpha", refs("b", 8), f32(gal), EnrolOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b.bound = 15 * time.Second // bounds the stalls below; the node's own work in them is far shorter
+	b.restart(t)
+	cc := dialAs(t, a.cert, b) // alpha's certificate, and no deadline of its own
+	t.Run("stalls", func(t *testing.T) { stallCalls(t, a, cc, gal) })
+	if k := b.partners["alpha"].calls.Load(); k != 0 {
+		t.Errorf("%d of alpha's calls still counted", k)
+	}
+}
+
+// stallCalls runs, in parallel, calls of a to its partner over cc that stall, and checks how
+// they end.
+func stallCalls(t *testing.T, a *testNode, cc *grpc.ClientConn, gal [][]float64) {
+	for _, tc := range []struct {
+		name string
+		// stall opens a call, sends what it sends, then nothing; it returns the status the call
+		// ended with.
+		stall func(ctx context.Context) error
+	}{
+		{"search, nothing sent", func(ctx context.Context) error {
+			r := newRawSearch(t, a, "beta", near(81, gal[2], 0.1))
+			st, err := pb.NewMatchServiceClient(cc).Search(withRequestID(ctx, hex.EncodeToString(r.h.RequestId)))
+			if err != nil {
+				return err
+			}
+			return drain(st)
+		}},
+		{"search, open without its probe", func(ctx context.Context) error {
+			r := newRawSearch(t, a, "beta", near(82, gal[3], 0.1))
+			st, err := pb.NewMatchServiceClient(cc).Search(withRequestID(ctx, hex.EncodeToString(r.h.RequestId)))
+			if err != nil {
+				return err
+			}
+			st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Open{Open: &pb.SearchOpen{Header: r.h, Payload: r.payload, Signature: r.sig}}})
+			return drain(st)
+		}},
+		{"search, answered, no round 2", func(ctx context.Context) error {
+			r := newRawSearch(t, a, "beta", near(83, gal[4], 0.1))
+			st, err := pb.NewMatchServiceClient(cc).Search(withRequestID(ctx, hex.EncodeToString(r.h.RequestId)))
+			if err != nil {
+				return err
+			}
+			st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Open{Open: &pb.SearchOpen{Header: r.h, Payload: r.payload, Signature: r.sig}}})
+			for _, c := range chunksOf(r.probe) {
+				st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Chunk{Chunk: c}})
+			}
+			return drain(st) // the answer, then the end of the call
+		}},
+		{"key share, nothing sent", func(ctx context.Context) error {
+			st, err := pb.NewCeremonyServiceClient(cc).ExchangeKeyShare(ctx)
+			if err != nil {
+				return err
+			}
+			return drain(st)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			// The limit bounds a hang (the call never ends), not a timing; without a deadline,
+			// the call ends Canceled when it passes.
+			ctx, cancel := context.WithCancel(context.Background())
+			defer time.AfterFunc(hangLimit, cancel).Stop()
+			defer cancel()
+			err := tc.stall(ctx)
+			if s := status.Convert(err); s.Code() != codes.DeadlineExceeded || !strings.Contains(s.Message(), "call_deadline") {
+				t.Errorf("the stalled call ended with %v, want DeadlineExceeded naming the node's call_deadline", err)
+			}
+		})
+	}
+}
+
+// drain reads a stream until it ends, and returns how.
+func drain(st grpc.ClientStream) error {
+	for {
+		var m pb.SearchResponse // any message: only the end of the stream counts
+		if err := st.RecvMsg(&m); err != nil {
+			return err
+		}
+	}
+}
