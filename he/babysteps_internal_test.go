@@ -94,12 +94,19 @@ func fewestSources(n1 int) int {
 // TestBabyStepsMatchLattigo checks the baby steps of a top-level
 // ciphertext for n1 = 16 on one and two evaluators: each rot_b is, coefficient
 // for coefficient, Lattigo's rotation of its source by its power of two,
-// and decrypts to the plaintext rotated by b.
+// and decrypts to the plaintext rotated by b. It runs on N15V2 and on
+// N15V4, whose top level has three key-switching digits.
 func TestBabyStepsMatchLattigo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates production-size keys")
 	}
-	ps, _ := Lookup(N15V2)
+	for _, id := range []ParamSetID{N15V2, N15V4} {
+		ps, _ := Lookup(id)
+		t.Run(ps.Name(), func(t *testing.T) { checkBabySteps(t, ps) })
+	}
+}
+
+func checkBabySteps(t *testing.T, ps *ParamSet) {
 	params := ps.params
 	const n1 = 16
 	eval, sk := keySwitchFixture(ps, 1, 2, 4, 8)

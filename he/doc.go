@@ -44,7 +44,9 @@
 // Sign Function by Composite Polynomial for Homomorphic Comparison", IEEE
 // TDSC 2021; Lattigo's circuits/ckks/minimax), odd Chebyshev series of
 // degrees 7, 15, 31, 31 (depth 17) within 2^-31 of sign outside
-// |x| < 2^-11 on [N15V2]. [N15V3] serves thresholds τ ≥ 0.9233 only
+// |x| < 2^-11 on [N15V2]. [N15V4] and [N15V3] (the same circuit; v4's key
+// switches have three digits at the top level instead of four) serve
+// thresholds τ ≥ 0.9233 only
 // ([ParamSet.MinTau]): no score a probe that passes the norm check can
 // reach then maps above x = 0.0405, and its composite, of degrees 7, 7, 15,
 // 31 (depth 15, two levels fewer), is within 2^-31 of sign on
@@ -65,7 +67,7 @@
 // evaluation's noise are never decrypted by anyone. Outside the threshold's
 // band ([Threshold.Band], ±0.00095 in score units at τ = 0.9234) the bit is
 // the exact decision except with probability below 2^-40 for galleries up
-// to 2^22 entries (the most one answer counts; 2^21 on N15V3); inside it, scores near τ decide by their fractions (a
+// to 2^22 entries (the most one answer counts; 2^21 on N15V3 and N15V4); inside it, scores near τ decide by their fractions (a
 // verification still at τ). docs/he-parameters.md derives it; the
 // TestOneBit suite mounts each attack against this code.
 //

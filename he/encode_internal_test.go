@@ -102,7 +102,7 @@ func TestEncodeIntOneEntry(t *testing.T) {
 // a block held in memory stores it (Montgomery form), "search" as a block
 // beyond the NTT budget is converted during every search.
 func BenchmarkDiagConversion(b *testing.B) {
-	for _, id := range []ParamSetID{N15V2, N15V3} {
+	for _, id := range []ParamSetID{N15V2, N15V3, N15V4} {
 		ps, err := Lookup(id)
 		if err != nil {
 			b.Fatal(err)
@@ -131,7 +131,7 @@ func BenchmarkDiagConversion(b *testing.B) {
 // form without the Montgomery factor: equal to the kept one once reduced
 // and put in Montgomery form, for coefficients up to int32's extremes.
 func TestDiagNTTLazy(t *testing.T) {
-	for _, id := range []ParamSetID{N15V2, N15V3} {
+	for _, id := range []ParamSetID{N15V2, N15V3, N15V4} {
 		ps, err := Lookup(id)
 		if err != nil {
 			t.Fatal(err)

@@ -45,6 +45,26 @@ func ExampleParamSet_Info_highTau() {
 	// secret share 8237 B
 }
 
+// The same circuit as v3 with key-switching digits of six P primes: three
+// digits at the top level instead of four, and smaller keys.
+func ExampleParamSet_Info_highTauThreeDigits() {
+	ps, _ := he.Lookup(he.N15V4)
+	printInfo(ps)
+	// Output:
+	// puente-ckks-n15-v4: N = 2^15, 32768 slots, 16 levels
+	// log Q = 607.0, log P = 258.0, log QP = 865.0 <= 868 (128-bit)
+	// Q primes [60 33 33 33 33 33 33 33 33 33 33 33 33 33 33 33 52]
+	// P primes [43 43 43 43 43 43]
+	// threshold: degrees [7 7 15 31], depth 15, band |x| < 2^-11, tau >= 0.923271
+	// norm window |y - 1| < 0.00048828125; an answer counts up to 2097152 entries
+	// query 2506826 B, answer 491624 B
+	// opening: 9790 AND gates, garbled circuit 531952 B, transfer request 286464 B, answer 7680 B
+	// rotation key 21405696 B, relinearization key 20127744 B
+	// evaluation keys for max dims 128: 184238244 B, 512: 184238244 B
+	// ceremony, sent by each party, max dims 128: 194302924 B, 512: 194302924 B
+	// secret share 8237 B
+}
+
 func printInfo(ps *he.ParamSet) {
 	i := ps.Info()
 	fmt.Printf("%s: N = 2^%d, %d slots, %d levels\n", i.Name, i.LogN, i.Slots, i.Levels)

@@ -16,7 +16,7 @@ func checkKAT(t *testing.T, name string, got []byte) { t.Helper(); kat.Check(t, 
 // TestParamSetDigestKnownAnswer: the digest the key ceremony compares is the recorded one for
 // every built-in parameter set, so a change of its numbers cannot go unnoticed.
 func TestParamSetDigestKnownAnswer(t *testing.T) {
-	for _, id := range []he.ParamSetID{he.N15V2, he.N15V3} {
+	for _, id := range []he.ParamSetID{he.N15V2, he.N15V3, he.N15V4} {
 		ps, err := he.Lookup(id)
 		if err != nil {
 			t.Fatal(err)

@@ -18,12 +18,20 @@ import (
 // level and below it, relinearisations at the relinearization key's level
 // and below it (where a level has fewer digits than evaluators), and a
 // threshold component evaluated by Lattigo's polynomial evaluator through
-// groupEvaluator.
+// groupEvaluator. It runs on N15V2 (digits of four primes, five at the
+// top level) and N15V4 (digits of six, three at the top level, fewer than
+// a wave of three evaluators at the levels below).
 func TestParallelKeySwitchMatchesLattigo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates production-size keys")
 	}
-	ps, _ := Lookup(N15V2)
+	for _, id := range []ParamSetID{N15V2, N15V4} {
+		ps, _ := Lookup(id)
+		t.Run(ps.Name(), func(t *testing.T) { checkParallelKeySwitch(t, ps) })
+	}
+}
+
+func checkParallelKeySwitch(t *testing.T, ps *ParamSet) {
 	params := ps.params
 	steps := []int{1, 128, ps.Slots() / 2}
 	eval, sk := keySwitchFixture(ps, steps...)
@@ -116,7 +124,7 @@ func TestParallelKeySwitchMatchesLattigo(t *testing.T) {
 		// Lattigo's polynomial evaluator with and without the group.
 		x := encrypt(ps.relinLevel())
 		p := ps.sign.step[0]
-		pb, err := powerBasis(x, p.Degree(), true, evals)
+		pb, err := powerBasis(x, p.Degree(), p.IsOdd && !p.IsEven, evals)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,18 +142,24 @@ func TestParallelKeySwitchMatchesLattigo(t *testing.T) {
 	}
 }
 
-// BenchmarkKeySwitch measures one top-level rotation (a projection step)
-// and one product at the relinearization key's level (the threshold's
-// first), each with Lattigo's key switch on one core and split over two
+// BenchmarkKeySwitch measures, on each production set, one top-level
+// rotation (a projection step) and one product at the relinearization
+// key's level (the threshold's first) and at level 8 (the middle of the
+// threshold), each with Lattigo's key switch on one core and split over two
 // evaluators:
 //
 //	go test ./he -run '^$' -bench KeySwitch -benchtime 16x
 func BenchmarkKeySwitch(b *testing.B) {
-	ps, _ := Lookup(N15V2)
+	for _, id := range []ParamSetID{N15V2, N15V3, N15V4} {
+		ps, _ := Lookup(id)
+		b.Run(ps.Name(), func(b *testing.B) { benchKeySwitch(b, ps) })
+	}
+}
+
+func benchKeySwitch(b *testing.B, ps *ParamSet) {
 	params := ps.params
 	eval, _ := keySwitchFixture(ps, 128)
 	ct := ckks.NewCiphertext(params, 1, ps.topLevel())
-	a := ckks.NewCiphertext(params, 1, ps.relinLevel())
 	out := ckks.NewCiphertext(params, 1, ps.topLevel())
 	for _, workers := range []int{1, 2} {
 		evals := make([]*ckks.Evaluator, workers)
@@ -159,13 +173,16 @@ func BenchmarkKeySwitch(b *testing.B) {
 				}
 			}
 		})
-		b.Run(fmt.Sprintf("product/evaluators=%d", workers), func(b *testing.B) {
-			for b.Loop() {
-				if _, err := mulRelinNew(evals, a, a); err != nil {
-					b.Fatal(err)
+		for _, level := range []int{ps.relinLevel(), 8} {
+			a := ckks.NewCiphertext(params, 1, level)
+			b.Run(fmt.Sprintf("product/level=%d/evaluators=%d", level, workers), func(b *testing.B) {
+				for b.Loop() {
+					if _, err := mulRelinNew(evals, a, a); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 

@@ -29,6 +29,12 @@ const (
 	// four: 16 levels, log QP = 847 <= 868.
 	N15V3 ParamSetID = 0x0103
 
+	// N15V4 is N15V3 with key-switching digits of six P primes of 43
+	// bits instead of five of 48: three digits at the top level instead
+	// of four, the same Q, circuit and band; log QP = 865 <= 868. It is
+	// the set recommended for thresholds τ ≥ 0.9233 (docs/he-parameters.md).
+	N15V4 ParamSetID = 0x0104
+
 	// FirstTestID is the first ID reserved for insecure test sets. Sets
 	// with IDs at or above it are never returned by [Lookup] and must be
 	// marked Insecure.
@@ -145,6 +151,20 @@ var n15v3Spec = ParamSpec{
 	Step:            StepHighTau,
 }
 
+// n15v4Spec is n15v3Spec with six P primes of 43 bits (each 1 mod 2^17,
+// the nearest to 2^43) in place of its five of 48: a key switch at the top
+// level has three digits of six Q primes instead of four of five, and the
+// largest digit (q0 and five threshold primes, 225 bits) stays below P
+// (258 bits), as v3's (192 bits) below its 240.
+var n15v4Spec = func() ParamSpec {
+	s := n15v3Spec
+	s.ID, s.Name = N15V4, "puente-ckks-n15-v4"
+	s.P = []uint64{ // 6 × 43 bits: key-switching digits of 6 primes (3 digits at the top level)
+		0x7ffffd20001, 0x7ffffaa0001, 0x7ffffa80001, 0x7ffff8c0001, 0x800009a0001, 0x7ffff620001,
+	}
+	return s
+}()
+
 var builtin = map[ParamSetID]*ParamSet{}
 
 // Retired reports whether name is a released set this build refuses, and why.
@@ -154,7 +174,7 @@ func Retired(name string) (string, bool) {
 }
 
 func init() {
-	for _, spec := range []ParamSpec{n15v2Spec, n15v3Spec} {
+	for _, spec := range []ParamSpec{n15v2Spec, n15v3Spec, n15v4Spec} {
 		ps, err := NewParamSet(spec)
 		if err != nil {
 			panic(err) // a built-in set that does not validate is a programming error
@@ -241,6 +261,13 @@ func NewParamSet(spec ParamSpec) (*ParamSet, error) {
 	if params.PCount() == 0 {
 		return nil, fmt.Errorf("he: parameter set %q: needs at least one P prime", spec.Name)
 	}
+	// A key switch splits a ciphertext into digits of PCount Q primes each
+	// and divides the digits' products with the key by P: its noise is
+	// about the largest digit over P times N·σ, below the division's own
+	// rounding only while every digit is below P.
+	if d, p := largestDigit(params), params.LogP(); d >= p {
+		return nil, fmt.Errorf("he: parameter set %q: a key-switching digit of %.1f bits is not below P (%.1f bits)", spec.Name, d, p)
+	}
 	step, err := spec.Step.spec()
 	if err != nil {
 		return nil, fmt.Errorf("he: parameter set %q: %w", spec.Name, err)
@@ -270,6 +297,21 @@ func NewParamSet(spec ParamSpec) (*ParamSet, error) {
 		return nil, fmt.Errorf("he: parameter set %q: count scale 2^%d outside [2^%d, q0/16]", spec.Name, spec.LogCountScale, spec.LogN+10)
 	}
 	return ps, nil
+}
+
+// largestDigit returns log2 of the largest key-switching digit: the product
+// of PCount consecutive Q primes, from q0 up.
+func largestDigit(params ckks.Parameters) float64 {
+	q, k := params.Q(), params.PCount()
+	var largest float64
+	for i := 0; i < len(q); i += k {
+		var d float64
+		for _, qi := range q[i:min(i+k, len(q))] {
+			d += math.Log2(float64(qi))
+		}
+		largest = max(largest, d)
+	}
+	return largest
 }
 
 // Spec returns a copy of the set's description.

@@ -15,7 +15,7 @@ func TestProductionParamSet(t *testing.T) {
 	for _, c := range []struct {
 		id         he.ParamSetID
 		maxEntries int // the decision's error bound (docs/he-parameters.md)
-	}{{he.N15V2, 1 << 22}, {he.N15V3, 1 << 21}} {
+	}{{he.N15V2, 1 << 22}, {he.N15V3, 1 << 21}, {he.N15V4, 1 << 21}} {
 		ps, err := he.Lookup(c.id)
 		if err != nil {
 			t.Fatal(err)
@@ -46,9 +46,13 @@ func TestProductionParamSet(t *testing.T) {
 			t.Errorf("LookupName(%q) = %v, %v", ps.Name(), byName, err)
 		}
 	}
-	ps, _ := he.Lookup(he.N15V2)
-	if v3, _ := he.Lookup(he.N15V3); v3.Digest() == ps.Digest() {
-		t.Errorf("the two production sets have the same digest")
+	seen := map[[64]byte]string{}
+	for _, id := range []he.ParamSetID{he.N15V2, he.N15V3, he.N15V4} {
+		ps, _ := he.Lookup(id)
+		if other, ok := seen[ps.Digest()]; ok {
+			t.Errorf("%s and %s have the same digest", other, ps.Name())
+		}
+		seen[ps.Digest()] = ps.Name()
 	}
 	if _, err := he.LookupName("puente-ckks-n15-v1"); !errors.Is(err, he.ErrUnknownParamSet) {
 		t.Errorf("the retired set: %v, want ErrUnknownParamSet", err)
@@ -59,8 +63,8 @@ func TestProductionParamSet(t *testing.T) {
 	if _, err := he.LookupName("puente-ckks-n16-v9"); !errors.Is(err, he.ErrUnknownParamSet) {
 		t.Errorf("LookupName of an unknown set: %v", err)
 	}
-	if ps.Digest() == hetest.InsecureN12().Digest() {
-		t.Errorf("two different sets have the same digest")
+	if other, ok := seen[hetest.InsecureN12().Digest()]; ok {
+		t.Errorf("%s and the test set %s have the same digest", other, hetest.InsecureN12().Name())
 	}
 }
 
@@ -83,6 +87,7 @@ func TestNewParamSetRefuses(t *testing.T) {
 		"scores above the scale":        func(s *he.ParamSpec) { s.LogProbeScale = 50 },
 		"gallery scale beyond int32":    func(s *he.ParamSpec) { s.LogGalleryScale = 30 },
 		"no P primes":                   func(s *he.ParamSpec) { s.P = nil },
+		"digits not below P":            func(s *he.ParamSpec) { s.P = s.P[:1] },
 		"q0 not of the Solinas form":    func(s *he.ParamSpec) { s.Q[0] = 0x1fffffffffe00001 + 0x40000000 },
 		"count scale beyond q0/16":      func(s *he.ParamSpec) { s.LogCountScale = 57 },
 		"count scale below 2^(logN+10)": func(s *he.ParamSpec) { s.LogCountScale = 20 },

@@ -21,7 +21,7 @@ func TestDefaultConfigBlockFigure(t *testing.T) {
 		t.Fatal("no per-block figure in the default configuration")
 	}
 	mib, _ := strconv.ParseInt(m[1], 10, 64)
-	for _, id := range []he.ParamSetID{he.N15V2, he.N15V3} {
+	for _, id := range []he.ParamSetID{he.N15V2, he.N15V3, he.N15V4} {
 		ps, err := he.Lookup(id)
 		if err != nil {
 			t.Fatal(err)

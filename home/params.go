@@ -13,8 +13,9 @@ import (
 var testParamSets func() []*he.ParamSet
 
 // LookupParams returns the HE parameter set with the given name: a production set
-// (he.N15V2, "puente-ckks-n15-v2", for every threshold; he.N15V3, "puente-ckks-n15-v3", for
-// thresholds of at least its MinTau, 0.9233, and faster), or, in a build made with -tags puente_testparams only, one
+// (he.N15V2, "puente-ckks-n15-v2", for every threshold; he.N15V4, "puente-ckks-n15-v4", for
+// thresholds of at least its MinTau, 0.9233, and faster; he.N15V3, its predecessor with the same
+// circuit and larger keys), or, in a build made with -tags puente_testparams only, one
 // of the INSECURE test sets. The default build refuses an INSECURE set by name.
 func LookupParams(name string) (*he.ParamSet, error) {
 	if ps, err := he.LookupName(name); err == nil {
@@ -34,5 +35,5 @@ func LookupParams(name string) (*he.ParamSet, error) {
 			}
 		}
 	}
-	return nil, fmt.Errorf("protocol: unknown HE parameter set %q (want puente-ckks-n15-v2, or puente-ckks-n15-v3 for thresholds from 0.9233)", name)
+	return nil, fmt.Errorf("protocol: unknown HE parameter set %q (want puente-ckks-n15-v2, or puente-ckks-n15-v4 or puente-ckks-n15-v3 for thresholds from 0.9233)", name)
 }

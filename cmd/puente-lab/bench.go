@@ -44,7 +44,7 @@ func runBench(ctx context.Context, st *stdio, fs *flag.FlagSet, args []string) e
 	ms := fs.String("m", "128", "template dimensions, comma-separated (every size is run with every dimension)")
 	all := fs.Bool("all", false, "run the sizes of docs/performance.md: N = 10^4, 10^5, 10^6 at m = 128 and N = 10^5 at m = 512 (overrides -n and -m)")
 	asJSON := fs.Bool("json", false, "write JSON instead of the table")
-	params := fs.String("he-params", "puente-ckks-n15-v2", "production HE parameter set to measure (puente-ckks-n15-v3 needs -tau 0.9234 or above its lowest threshold)")
+	params := fs.String("he-params", "puente-ckks-n15-v2", "production HE parameter set to measure (puente-ckks-n15-v4 and puente-ckks-n15-v3 need -tau 0.9234 or above their lowest threshold)")
 	cfg := perf.Config{}
 	fs.IntVar(&cfg.Reps, "reps", 1, "encrypted searches per size (times are means)")
 	fs.Float64Var(&cfg.Tau, "tau", perf.DefaultTau, "threshold of the searches (the probe's one match scores 0.95)")

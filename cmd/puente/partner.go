@@ -38,7 +38,7 @@ func runPartnerAdd(_ context.Context, st *stdio, fs *flag.FlagSet, args []string
 	agreement := fs.String("agreement", "", "the agreement ID both agencies use (required)")
 	address := fs.String("address", "", "host:port of the partner's node (required)")
 	purposes := fs.String("purposes", "border-screening", "comma-separated purpose codes the agreement allows")
-	params := fs.String("he-params", "puente-ckks-n15-v2", "HE parameter set: puente-ckks-n15-v2 serves every threshold; puente-ckks-n15-v3, faster, thresholds from 0.9233 (INSECURE test sets need a test node)")
+	params := fs.String("he-params", "puente-ckks-n15-v2", "HE parameter set: puente-ckks-n15-v2 serves every threshold; puente-ckks-n15-v4, faster, thresholds from 0.9233 (puente-ckks-n15-v3: the same circuit, slower, larger keys; INSECURE test sets need a test node)")
 	threshold := fs.Float64("threshold", 0.9234, "tau: a protected score at or above it is a hit (PolyProtect's at FMR 1e-3 on LFW)")
 	quota := fs.String("quota", "1000 per 24h", "the partner's query quota, for the policy block printed")
 	verifyLimit := fs.String("verify-limit", "5 per 24h", "how often the partner may verify against any one reference, for the policy block printed")

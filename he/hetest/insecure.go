@@ -62,7 +62,8 @@ func InsecureN12() *he.ParamSet { load(); return n12 }
 func InsecureN11() *he.ParamSet { load(); return n11 }
 
 // InsecureN12HighTau returns an INSECURE set with ring degree 2^12 and the
-// circuit of he.N15V3: thresholds τ ≥ he.N15V3's MinTau only.
+// circuit of he.N15V3, which he.N15V4 shares (the two differ in their P
+// primes only): thresholds τ ≥ he.N15V3's MinTau only.
 func InsecureN12HighTau() *he.ParamSet { load(); return n12hi }
 
 // InsecureN11HighTau returns an INSECURE set with ring degree 2^11 and the
