@@ -23,10 +23,12 @@ const CountNoiseRMS = 0x1p-08 // 2^-8
 // (2^-17.8), together 2^-17.35. Within a few of it of tau the noise decides an entry.
 const ScoreNoiseRMS = 6.0e-6
 
-// CountNoiseRMSHighTau and ScoreNoiseRMSHighTau are the same two figures on puente-ckks-n15-v3,
-// whose threshold polynomial is fitted to the scores of thresholds from 0.9233
-// (docs/he-parameters.md, "On puente-ckks-n15-v3"). The count's pooled rms was 2^-7.97 and
-// 2^-8.46 in two sessions of 24 one-block answers; 2^-7.895 is the higher, rounded up. A
+// CountNoiseRMSHighTau and ScoreNoiseRMSHighTau are the same two figures on puente-ckks-n15-v3
+// and puente-ckks-n15-v4 (the same circuit; v4's key switches have fewer digits), whose threshold
+// polynomial is fitted to the scores of thresholds from 0.9233 (docs/he-parameters.md, "On
+// puente-ckks-n15-v3" and "On puente-ckks-n15-v4"). The count's pooled rms was 2^-7.97 and
+// 2^-8.46 on v3 in two sessions of 24 one-block answers, and 2^-8.26 on v4 (2^-8.49 on v3 in the
+// same session) over 72; 2^-7.895 is the highest, rounded up. A
 // score's evaluation noise is 2^-18.7 at tau = 0.9234 (v3's multiplier has twice v2's gain), with
 // the same gallery rounding (2^-17.8) together 2^-17.61.
 const (
@@ -34,8 +36,8 @@ const (
 	ScoreNoiseRMSHighTau = 5.0e-6 // 2^-17.61
 )
 
-// setNoise returns the count's rms per block and a score's rms on ps: v3's measurements for a
-// set whose threshold polynomial is fitted to high thresholds (ps.MinTau() > -1: v3, and the
+// setNoise returns the count's rms per block and a score's rms on ps: v3's and v4's measurements for a
+// set whose threshold polynomial is fitted to high thresholds (ps.MinTau() > -1: v3, v4, and the
 // INSECURE test sets built like it), v2's for the others.
 func setNoise(ps *he.ParamSet) (count, score float64) {
 	if ps.MinTau() > -1 {

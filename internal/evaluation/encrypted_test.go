@@ -43,7 +43,7 @@ func encryptedFixture(t *testing.T) (*Env, []*SchemeResult, *Encrypted) {
 		if encProd, encErr = MeasureEncrypted(env, encRes, builtinSet(he.N15V2)); encErr != nil {
 			return
 		}
-		encProd.High, encErr = MeasureEncrypted(env, encRes, builtinSet(he.N15V3))
+		encProd.High, encErr = MeasureEncrypted(env, encRes, builtinSet(he.N15V4))
 	})
 	if encErr != nil {
 		t.Fatal(encErr)

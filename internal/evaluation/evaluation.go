@@ -23,7 +23,7 @@
 // thresholds; [RunSample] runs
 // a few real encrypted searches on the production parameter set and
 // checks their decisions against the emulation. Both are done on v2, which
-// serves every threshold, and again on v3 for the schemes whose thresholds
+// serves every threshold, and again on v4 for the schemes whose thresholds
 // it serves (Config.HEParamsHighTau), each with its own measured noise. The emulation uses the
 // nominal multiplier of the threshold map, where the responder's is up to
 // 2^-6 smaller (see he.Threshold.PlainStep): it moves decoded values only
@@ -74,7 +74,7 @@ type Config struct {
 	HESearches int
 	// HEParamsHighTau is a second set, for high thresholds (he.ParamSet.MinTau),
 	// on which the schemes whose thresholds it serves are emulated and, for
-	// the recommended scheme, searched as on HEParams: he.N15V3 when
+	// the recommended scheme, searched as on HEParams: he.N15V4 when
 	// HEParams is left to its default, else none unless given.
 	HEParamsHighTau *he.ParamSet
 	// ImageLink is the path of the figures relative to the report, as its
@@ -119,7 +119,7 @@ func (c *Config) defaults() {
 	if c.HEParams == nil {
 		c.HEParams = builtinSet(he.N15V2)
 		if c.HEParamsHighTau == nil {
-			c.HEParamsHighTau = builtinSet(he.N15V3)
+			c.HEParamsHighTau = builtinSet(he.N15V4)
 		}
 	}
 }
