@@ -59,7 +59,8 @@
 // ([ActionPartnerHaltedUnresolved]). A
 // querier's answered query carries the responder's signed audit head
 // ([Witness]), so each partner's log holds evidence of the other's. The refusals of an
-// unauthenticated source are summarised in one [KindRefusals] record per interval, with a count.
+// unauthenticated source, and a partner's Hellos past its ceremony limit, are summarised in one
+// [KindRefusals] record per source or partner and interval, with a count.
 //
 // [Verify] checks every line and stops at the first bad one, naming it
 // ([*BadRecordError]): an edit breaks the record's signature, a deletion or

@@ -18,8 +18,9 @@ const (
 	KindKey        Kind = "key"        // a key-management action
 	KindLog        Kind = "log"        // maintenance of the log itself (prune, repair)
 	KindCheckpoint Kind = "checkpoint" // first line of a pruned log; written only by Prune
-	// KindRefusals summarises the refusals of one unauthenticated source over an interval:
-	// its Source, its refusal class and, in Count, how many there were.
+	// KindRefusals summarises refusals over an interval that are not audited one by one: those
+	// of one unauthenticated Source, or those of one Partner past a limit that bounds its calls
+	// (the ceremonies it may start); the refusal class and, in Count, how many there were.
 	KindRefusals Kind = "refusals"
 )
 
@@ -104,6 +105,8 @@ const (
 	RefusedReplay          RefusalClass = "replay"
 	RefusedRevokedEpoch    RefusalClass = "revoked-epoch"
 	RefusedPrecondition    RefusalClass = "failed-precondition"
+	// RefusedCeremonyLimit: a partner's Hello past the ceremonies it may start in a window.
+	RefusedCeremonyLimit RefusalClass = "ceremony-limit-exceeded"
 )
 
 // Record is one line of the log: an [Event] plus what the writer adds.
@@ -145,7 +148,7 @@ type Event struct {
 	Recovered bool `json:"recovered,omitempty"`
 	// Source is, on a refusals record, the source whose refusals it counts: an IPv4 address, an
 	// IPv6 /64 network named by its first address, or "other" (the sources past the count's
-	// limit, together).
+	// limit, together). A refusals record names a source or a partner, never both.
 	Source string `json:"source,omitempty"`
 	// Shard is, on a shard install record (Action "shards-installed" or
 	// "shards-install-failed"), the address of the shard the partition and the evaluation keys

@@ -90,7 +90,7 @@ func validKeyName(s string) bool {
 //     may carry the responder's witnessed head.
 //   - key: an action; optionally partner, epoch, key name, key ID and the recovered mark.
 //   - log: an action only.
-//   - refusals: a source and a refusal class only (the count is the writer's).
+//   - refusals: a source or a partner, and a refusal class only (the count is the writer's).
 func (e *Event) Validate(k Kind) error {
 	if err := e.validate(k); err != nil {
 		switch k {
@@ -131,11 +131,11 @@ func (e *Event) validate(k Kind) error {
 	case KindQuery:
 		return e.validateQuery()
 	case KindRefusals:
-		if !ValidSource(e.Source) || !validRefusal(e.Refusal) {
-			return fmt.Errorf("a refusals record needs a source (an IP address or %q) and a refusal class", OtherSource)
+		if (e.Partner == "") == (e.Source == "") || e.Source != "" && !ValidSource(e.Source) || !validRefusal(e.Refusal) {
+			return fmt.Errorf("a refusals record needs a source (an IP address or %q) or a partner, and a refusal class", OtherSource)
 		}
-		if *e != (Event{Source: e.Source, Refusal: e.Refusal}) {
-			return fmt.Errorf("only the source and the refusal class may be set")
+		if *e != (Event{Source: e.Source, Partner: e.Partner, Refusal: e.Refusal}) {
+			return fmt.Errorf("only the source or partner and the refusal class may be set")
 		}
 	case KindKey:
 		if e.Action == "" {
@@ -255,7 +255,7 @@ func ValidSource(s string) bool {
 
 // refusalClasses are the refusal classes a record may carry.
 var refusalClasses = []RefusalClass{RefusedQuota, RefusedVerifyLimit, RefusedUnauthenticated, RefusedPermission, RefusedInvalid,
-	RefusedReplay, RefusedRevokedEpoch, RefusedPrecondition}
+	RefusedReplay, RefusedRevokedEpoch, RefusedPrecondition, RefusedCeremonyLimit}
 
 func validRefusal(c RefusalClass) bool {
 	for _, r := range refusalClasses {

@@ -424,7 +424,16 @@ func (w *Writer) AppendLog(ctx context.Context, action string, count uint64) (Re
 // AppendRefusals appends the summary of count refusals (of class) of one unauthenticated
 // source over an interval.
 func (w *Writer) AppendRefusals(ctx context.Context, source string, class RefusalClass, count uint64) (Record, error) {
-	ev := Event{Source: source, Refusal: class}
+	return w.appendRefusals(ctx, Event{Source: source, Refusal: class}, count)
+}
+
+// AppendPartnerRefusals appends the summary of count refusals (of class) of one partner over
+// an interval: its calls past a limit, which are not audited one by one.
+func (w *Writer) AppendPartnerRefusals(ctx context.Context, partner string, class RefusalClass, count uint64) (Record, error) {
+	return w.appendRefusals(ctx, Event{Partner: partner, Refusal: class}, count)
+}
+
+func (w *Writer) appendRefusals(ctx context.Context, ev Event, count uint64) (Record, error) {
 	if err := ev.Validate(KindRefusals); err != nil {
 		return Record{}, err
 	}
