@@ -44,6 +44,7 @@ audit {
 #   refusals_per_source = 10
 #   call_deadline       = "10m"
 #   keepalive           = "1m"
+#   ceremonies          = "24 per 24h"
 # }
 
 key "signing" {

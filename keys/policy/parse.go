@@ -127,7 +127,7 @@ func (d *decoder) policy(list *ast.ObjectList) *Policy {
 func (d *decoder) limits(it *ast.ObjectItem) Limits {
 	l := DefaultLimits
 	l.Line = it.Pos().Line
-	b := d.body(it, 1, "refusal_interval", "refusals_per_source", "call_deadline", "keepalive")
+	b := d.body(it, 1, "refusal_interval", "refusals_per_source", "call_deadline", "keepalive", "ceremonies")
 	if b == nil {
 		return l
 	}
@@ -146,6 +146,13 @@ func (d *decoder) limits(it *ast.ObjectItem) Limits {
 	}
 	if it := b.items["refusals_per_source"]; it != nil {
 		l.RefusalsPerSource = b.integer("refusals_per_source", 1, 1000000)
+	}
+	if it := b.items["ceremonies"]; it != nil {
+		q, err := ParseQuota(b.str("ceremonies", true))
+		if err != nil {
+			d.errorf(it.Pos(), "ceremonies: %v", err)
+		}
+		l.Ceremonies = q
 	}
 	return l
 }

@@ -63,7 +63,11 @@ type Limits struct {
 	// Keepalive: how long a connection to a partner may stay silent before it is checked
 	// with a ping (and dropped if the partner does not answer it).
 	Keepalive Period
-	Line      int // 0: no limits block, every limit its default
+	// Ceremonies: the most key ceremonies (Hellos) each partner may start with this node in
+	// any window. A ceremony is a rare operator action; the bound keeps a partner from growing
+	// the audit log and spending the node's work by starting ceremony after ceremony.
+	Ceremonies Quota
+	Line       int // 0: no limits block, every limit its default
 }
 
 // DefaultLimits are the limits of a policy without a limits block.
@@ -72,6 +76,7 @@ var DefaultLimits = Limits{
 	RefusalsPerSource: 10,
 	CallDeadline:      Period{D: 10 * time.Minute, Text: "10m"},
 	Keepalive:         Period{D: time.Minute, Text: "1m"},
+	Ceremonies:        Quota{Queries: 24, Window: 24 * time.Hour, text: "24 per 24h"},
 }
 
 // Custodian is a person or office that can recover keys.

@@ -369,18 +369,21 @@ func TestLimits(t *testing.T) {
 	ex := example(t)
 	ex, _, _ = strings.Cut(ex, "\n# Optional: the bounds")
 	if p := mustParse(t, ex); p.Limits.RefusalInterval.D != DefaultLimits.RefusalInterval.D || p.Limits.RefusalsPerSource != 10 ||
-		p.Limits.CallDeadline.D != 10*time.Minute || p.Limits.Keepalive.D != time.Minute || p.Limits.Line != 0 {
+		p.Limits.CallDeadline.D != 10*time.Minute || p.Limits.Keepalive.D != time.Minute || p.Limits.Line != 0 ||
+		p.Limits.Ceremonies.Queries != 24 || p.Limits.Ceremonies.Window != 24*time.Hour {
 		t.Errorf("defaults: %+v", p.Limits)
 	}
 	if p := mustParse(t, example(t)); p.Limits.Line == 0 || p.Limits.RefusalsPerSource != 10 {
 		t.Errorf("the example's limits: %+v", p.Limits)
 	}
-	p := mustParse(t, ex+"\nlimits {\n  refusal_interval = \"1h\"\n  refusals_per_source = 3\n  call_deadline = \"2m\"\n}\n")
-	if l := p.Limits; l.RefusalInterval.D != time.Hour || l.RefusalsPerSource != 3 || l.CallDeadline.D != 2*time.Minute || l.Keepalive.D != time.Minute {
+	p := mustParse(t, ex+"\nlimits {\n  refusal_interval = \"1h\"\n  refusals_per_source = 3\n  call_deadline = \"2m\"\n  ceremonies = \"3 per 1w\"\n}\n")
+	if l := p.Limits; l.RefusalInterval.D != time.Hour || l.RefusalsPerSource != 3 || l.CallDeadline.D != 2*time.Minute || l.Keepalive.D != time.Minute ||
+		l.Ceremonies.Queries != 3 || l.Ceremonies.Window != 7*24*time.Hour {
 		t.Errorf("limits: %+v", l)
 	}
 	var out strings.Builder
-	if err := Show(&out, p); err != nil || !strings.Contains(out.String(), "every 1h") || !strings.Contains(out.String(), "after 2m") {
+	if err := Show(&out, p); err != nil || !strings.Contains(out.String(), "every 1h") || !strings.Contains(out.String(), "after 2m") ||
+		!strings.Contains(out.String(), "at most 3 per 1w key ceremonies") {
 		t.Errorf("policy show: %v\n%s", err, out.String())
 	}
 	for _, c := range []struct{ src, want string }{
@@ -389,6 +392,8 @@ func TestLimits(t *testing.T) {
 		{"limits {\n  call_deadline = \"0\"\n}\n", "call_deadline must be longer than 0"},
 		{"limits {\n  keepalive = \"30s\"\n}\n", `period "30s"`},
 		{"limits {\n  colour = \"red\"\n}\n", `unknown field "colour"`},
+		{"limits {\n  ceremonies = \"0 per 24h\"\n}\n", "ceremonies: quota \"0 per 24h\": N must be a positive"},
+		{"limits {\n  ceremonies = 5\n}\n", "ceremonies"},
 		{"limits {\n}\nlimits {\n}\n", "limits is set twice"},
 	} {
 		if _, err := Parse([]byte(ex+"\n"+c.src), "test.hcl"); err == nil || !strings.Contains(err.Error(), c.want) {

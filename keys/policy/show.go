@@ -19,6 +19,7 @@ func Show(w io.Writer, p *Policy) error {
 	fmt.Fprintf(b, "Refusals of unknown peers are summarised per source every %s; from a source's %d-th refusal in that time on, its connections are closed unanswered.\n",
 		l.RefusalInterval, l.RefusalsPerSource)
 	fmt.Fprintf(b, "Calls to a partner time out after %s; an idle connection is checked every %s.\n", l.CallDeadline, l.Keepalive)
+	fmt.Fprintf(b, "Each partner may start at most %s key ceremonies with this node.\n", l.Ceremonies)
 
 	fmt.Fprintf(b, "\nCustodians\n")
 	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
