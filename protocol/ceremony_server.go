@@ -167,7 +167,13 @@ func (s *ceremonyServer) Hello(ctx context.Context, req *pb.HelloRequest) (*pb.H
 	if req.Payload == nil {
 		req.Payload = &pb.HelloPayload{}
 	}
-	r := &round{method: pb.CeremonyService_Hello_FullMethodName, h: req.Header, payload: req.Payload, sig: req.Signature}
+	r := &round{method: pb.CeremonyService_Hello_FullMethodName, h: req.Header, payload: req.Payload, sig: req.Signature, p: partnerFrom(ctx)}
+	if e := n.chargeHello(r.p); e != nil {
+		if e.Refusal == audit.RefusedCeremonyLimit {
+			return nil, e // counted for the interval's summary, not audited one by one
+		}
+		return nil, n.failRound(ctx, r, e)
+	}
 	if e := n.admitRound(ctx, r, nil); e != nil {
 		return nil, n.failRound(ctx, r, e)
 	}

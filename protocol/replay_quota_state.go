@@ -54,6 +54,8 @@ var (
 	keyFormat    = []byte("format")
 	keyRebuilt   = []byte("rebuilt")
 	quotaPrefix  = "quota/"
+	// ceremonyPrefix starts the buckets of the ceremonies each partner started (ceremonyBucket).
+	ceremonyPrefix = "ceremony/"
 )
 
 // stateFormat identifies a state file.
@@ -195,7 +197,7 @@ func (s *stateDB) check() error {
 					return nil
 				})
 			case bytes.HasPrefix(name, []byte(quotaPrefix)), bytes.HasPrefix(name, []byte(verifyPrefix)),
-				bytes.HasPrefix(name, []byte(verifyFloorPrefix)):
+				bytes.HasPrefix(name, []byte(verifyFloorPrefix)), bytes.HasPrefix(name, []byte(ceremonyPrefix)):
 				return b.ForEach(func(k, v []byte) error {
 					if (len(k) != 16 && len(k) != 8+wire.RequestIDLen) || len(v) != 0 {
 						return fmt.Errorf("limit entry of %d bytes in %q", len(k), name)
@@ -315,8 +317,12 @@ var (
 	errQuotaSpent  = errors.New("quota spent")
 )
 
-// limitSpent says which limit admit found spent.
-type limitSpent struct{ bucket []byte }
+// limitSpent says which limit admit found spent, and from when it allows one more (zero: not
+// known).
+type limitSpent struct {
+	bucket []byte
+	free   time.Time
+}
 
 func (e *limitSpent) Error() string { return "limit spent" }
 func (e *limitSpent) Unwrap() error { return errQuotaSpent }
@@ -339,14 +345,9 @@ func (s *stateDB) admit(partner string, nonce []byte, expiry time.Time, limits [
 func (s *stateDB) admitQuery(partner string, nonce, requestID []byte, expiry time.Time, limits []limit, now time.Time) (ticket, error) {
 	var t ticket
 	if len(limits) > 0 {
-		t.key = binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
-		if len(requestID) == wire.RequestIDLen {
-			t.key = append(t.key, requestID...)
-		} else {
-			t.key = append(t.key, make([]byte, 8)...)
-			if _, err := io.ReadFull(s.rand, t.key[8:]); err != nil {
-				return ticket{}, err
-			}
+		var err error
+		if t.key, err = s.limitKey(now, requestID); err != nil {
+			return ticket{}, err
 		}
 	}
 	err := s.update(func(tx *bolt.Tx) error {
@@ -369,17 +370,7 @@ func (s *stateDB) admitQuery(partner string, nonce, requestID []byte, expiry tim
 			}
 		}
 		for _, l := range limits {
-			qb, err := tx.CreateBucketIfNotExists(l.bucket)
-			if err != nil {
-				return err
-			}
-			if err := pruneBefore(qb, now.Add(-l.quota.Window)); err != nil {
-				return err
-			}
-			if !l.quota.Allows(countKeys(qb) + countSince(tx.Bucket(l.floor), now.Add(-l.quota.Window))) {
-				return &limitSpent{bucket: l.bucket}
-			}
-			if err := qb.Put(t.key, nil); err != nil {
+			if err := reserve(tx, l, t.key, now); err != nil {
 				return err
 			}
 			t.buckets = append(t.buckets, l.bucket)
@@ -390,6 +381,58 @@ func (s *stateDB) admitQuery(partner string, nonce, requestID []byte, expiry tim
 		return ticket{}, err
 	}
 	return t, nil
+}
+
+// limitKey is the key of an entry made now in a limit's bucket: the time, then the request ID
+// or, without one, 8 random bytes.
+func (s *stateDB) limitKey(now time.Time, requestID []byte) ([]byte, error) {
+	key := binary.BigEndian.AppendUint64(nil, uint64(now.UnixNano()))
+	if len(requestID) == wire.RequestIDLen {
+		return append(key, requestID...), nil
+	}
+	key = append(key, make([]byte, 8)...)
+	if _, err := io.ReadFull(s.rand, key[8:]); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// reserve puts key in l's bucket, after dropping the entries that have left the window, or fails
+// with a *limitSpent if the limit counts its quota already.
+func reserve(tx *bolt.Tx, l limit, key []byte, now time.Time) error {
+	qb, err := tx.CreateBucketIfNotExists(l.bucket)
+	if err != nil {
+		return err
+	}
+	from := now.Add(-l.quota.Window)
+	if err := pruneBefore(qb, from); err != nil {
+		return err
+	}
+	if !l.quota.Allows(countKeys(qb) + countSince(tx.Bucket(l.floor), from)) {
+		return &limitSpent{bucket: l.bucket, free: freedAt(qb, l.quota.Window)}
+	}
+	return qb.Put(key, nil)
+}
+
+// freedAt is when the oldest entry of a (pruned) limit bucket leaves the window: the time from
+// which the limit allows one more, unless the floor still counts (zero: the bucket is empty).
+func freedAt(qb *bolt.Bucket, window time.Duration) time.Time {
+	k, _ := qb.Cursor().First()
+	if len(k) < 8 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))).Add(window)
+}
+
+// charge counts one event now against l, a limit of events that carry no nonce of their own
+// (the ceremonies a partner starts: ceremonyBucket), in one durable transaction. Past the limit
+// it fails with a *limitSpent, and writes nothing.
+func (s *stateDB) charge(l limit, now time.Time) error {
+	key, err := s.limitKey(now, nil)
+	if err != nil {
+		return err
+	}
+	return s.update(func(tx *bolt.Tx) error { return reserve(tx, l, key, now) })
 }
 
 // release gives a reserved query back (the query was not answered). The nonce stays recorded.

@@ -21,6 +21,10 @@ import (
 // in the same record. The key policy's limits block sets the interval and the number
 // (keys/policy.Limits). Past maxStrangerSources sources in an interval the rest are counted
 // together and never closed early, so that no stranger can lock a partner out.
+//
+// The same counts, and the same records (naming the partner instead of a source), summarise a
+// partner's Hellos refused past limits { ceremonies } (ceremony_limit.go): a partner, too, must
+// not grow the log by sending what is refused.
 
 // maxStrangerSources bounds the sources counted one by one in an interval; the refusals of the
 // others are counted together under audit.OtherSource, and their connections are not closed
@@ -28,19 +32,30 @@ import (
 const maxStrangerSources = 4096
 
 // strangerGate counts the refusals of unauthenticated peers and closes the connections of the
-// sources past their limit.
+// sources past their limit; it counts partners' Hellos past their ceremony limit too.
 type strangerGate struct {
 	n        *Node
 	interval time.Duration
 	limit    uint64
 
 	mu     sync.Mutex
-	counts map[string]uint64 // source -> refusals (calls refused and connections closed) this interval
+	counts map[tally]uint64 // refusals this interval: a source's calls refused and connections closed, a partner's Hellos
+}
+
+// tally names whom a count of refusals is of: a stranger's source, or a partner.
+type tally struct{ source, partner string }
+
+// less orders tallies as flush records them: the sources first.
+func (t tally) less(u tally) bool {
+	if t.partner != u.partner {
+		return t.partner < u.partner
+	}
+	return t.source < u.source
 }
 
 func newStrangerGate(n *Node) *strangerGate {
 	lim := n.policy.Limits
-	return &strangerGate{n: n, interval: lim.RefusalInterval.D, limit: uint64(lim.RefusalsPerSource), counts: map[string]uint64{}}
+	return &strangerGate{n: n, interval: lim.RefusalInterval.D, limit: uint64(lim.RefusalsPerSource), counts: map[tally]uint64{}}
 }
 
 // sourceOf is the source of a peer, as audit records name it: its IPv4 address, or for IPv6 its
@@ -58,20 +73,27 @@ func sourceOf(addr net.Addr) string {
 	return a.String()
 }
 
-// key returns the map key of a source, folding new sources into OtherSource once the map is full.
-func (g *strangerGate) key(src string) string {
-	if _, ok := g.counts[src]; !ok && len(g.counts) >= maxStrangerSources {
-		return audit.OtherSource
+// key returns the map key of a tally, folding new sources into OtherSource once the map is
+// full (partners, whom the node's configuration names, are never folded).
+func (g *strangerGate) key(t tally) tally {
+	if _, ok := g.counts[t]; !ok && t.partner == "" && len(g.counts) >= maxStrangerSources {
+		return tally{source: audit.OtherSource}
 	}
-	return src
+	return t
 }
 
 // refused counts a refused call of source src; it reports whether it is the source's first in
 // the interval (worth a log line).
-func (g *strangerGate) refused(src string) bool {
+func (g *strangerGate) refused(src string) bool { return g.count(tally{source: src}) }
+
+// partnerRefused counts a partner's Hello refused past its ceremony limit; it reports whether
+// it is the partner's first in the interval.
+func (g *strangerGate) partnerRefused(partner string) bool { return g.count(tally{partner: partner}) }
+
+func (g *strangerGate) count(t tally) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	k := g.key(src)
+	k := g.key(t)
 	g.counts[k]++
 	return g.counts[k] == 1
 }
@@ -83,49 +105,61 @@ func (g *strangerGate) refused(src string) bool {
 func (g *strangerGate) blocked(src string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	k := g.key(src)
-	if k == audit.OtherSource || g.counts[k] < g.limit {
+	k := g.key(tally{source: src})
+	if k.source == audit.OtherSource || g.counts[k] < g.limit {
 		return false
 	}
 	g.counts[k]++
 	return true
 }
 
-// flush writes one record per source counted since the last flush, and starts a new interval.
+// flush writes one record per source or partner counted since the last flush, and starts a new
+// interval.
 // A panic in it (a bug) is logged with its stack, and the counts not yet recorded are counted
 // again, in the interval that has begun: the next flush records them.
 func (g *strangerGate) flush() {
 	g.mu.Lock()
 	counts := g.counts
-	g.counts = map[string]uint64{}
+	g.counts = map[tally]uint64{}
 	g.mu.Unlock()
-	srcs := make([]string, 0, len(counts))
-	for s := range counts {
-		srcs = append(srcs, s)
+	ts := make([]tally, 0, len(counts))
+	for t := range counts {
+		ts = append(ts, t)
 	}
-	sort.Strings(srcs)
-	done := 0 // sources recorded (or whose record failed, logged)
+	sort.Slice(ts, func(i, j int) bool { return ts[i].less(ts[j]) })
+	done := 0 // tallies recorded (or whose record failed, logged)
 	defer func() {
 		if r := recover(); r != nil {
 			g.n.logPanic("flushing refusal counts", r)
-			g.recount(counts, srcs[done:])
+			g.recount(counts, ts[done:])
 		}
 	}()
 	g.n.testHook(context.Background(), "refusals-flushing", nil)
-	for _, s := range srcs {
-		if _, err := g.n.audit.AppendRefusals(context.Background(), s, audit.RefusedUnauthenticated, counts[s]); err != nil {
-			g.n.log.Error("audit record not written", "source", s, "refusals", counts[s], "err", err)
+	for _, t := range ts {
+		if err := g.record(t, counts[t]); err != nil {
+			g.n.log.Error("audit record not written", "source", t.source, "partner", t.partner, "refusals", counts[t], "err", err)
 		}
 		done++
 	}
 }
 
-// recount adds the counts of srcs back to the interval's (a flush that did not record them).
-func (g *strangerGate) recount(counts map[string]uint64, srcs []string) {
+// record writes the refusals record of one tally.
+func (g *strangerGate) record(t tally, count uint64) error {
+	var err error
+	if t.partner != "" {
+		_, err = g.n.audit.AppendPartnerRefusals(context.Background(), t.partner, audit.RefusedCeremonyLimit, count)
+	} else {
+		_, err = g.n.audit.AppendRefusals(context.Background(), t.source, audit.RefusedUnauthenticated, count)
+	}
+	return err
+}
+
+// recount adds the counts of ts back to the interval's (a flush that did not record them).
+func (g *strangerGate) recount(counts map[tally]uint64, ts []tally) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for _, s := range srcs {
-		g.counts[g.key(s)] += counts[s]
+	for _, t := range ts {
+		g.counts[g.key(t)] += counts[t]
 	}
 }
 

@@ -190,7 +190,7 @@ func TestStrangersCannotLockOutPartner(t *testing.T) {
 	for i := range 20 {
 		g.refused(netip.AddrFrom4([4]byte{172, 16, 0, byte(i)}).String())
 	}
-	if n := g.counts[audit.OtherSource]; n != 20 {
+	if n := g.counts[tally{source: audit.OtherSource}]; n != 20 {
 		t.Fatalf("%d refusals counted under %q, want 20", n, audit.OtherSource)
 	}
 	if g.blocked("192.0.2.7") {
