@@ -316,3 +316,37 @@ func TestStateHalts(t *testing.T) {
 	}
 	s.close()
 }
+
+// TestStateCharge: charge counts events against a limit in its window, refuses one past it with
+// the time the oldest leaves the window (and writes nothing), and the count survives a reopen
+// and the file's check.
+func TestStateCharge(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "state.db")
+	s, err := openState(path, rand.Reader, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := limit{bucket: ceremonyBucket("co"), quota: policy.Quota{Queries: 2, Window: time.Hour}}
+	t0 := time.Now()
+	for i, at := range []time.Time{t0, t0.Add(time.Minute)} {
+		if err := s.charge(l, at); err != nil {
+			t.Fatalf("charge %d: %v", i, err)
+		}
+	}
+	s.close()
+	if s, err = openState(path, rand.Reader, false); err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	var se *limitSpent
+	if err := s.charge(l, t0.Add(2*time.Minute)); !errors.As(err, &se) || !errors.Is(err, errQuotaSpent) || !se.free.Equal(t0.Add(time.Hour)) {
+		t.Fatalf("charge past the limit: %v (free %v), want spent until %v", err, se, t0.Add(time.Hour))
+	}
+	if n, err := s.counted(l, t0.Add(2*time.Minute)); err != nil || n != 2 {
+		t.Fatalf("%d counted (%v) after a refused charge, want 2", n, err)
+	}
+	if err := s.charge(l, t0.Add(time.Hour+time.Nanosecond)); err != nil {
+		t.Fatalf("charge once the first left the window: %v", err)
+	}
+}
