@@ -24,15 +24,7 @@ import (
 // call is no longer counted.
 func TestStalledCallsEnd(t *testing.T) {
 	t.Parallel()
-	a, b := newPair(t, pairOptions{})
-	ctx := ctxTimeout(t, 5*time.Minute)
-	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
-		t.Fatal(err)
-	}
-	gal := rawVectors(80, 8)
-	if _, err := b.Enrol(ctx, "alpha", refs("b", 8), f32(gal), EnrolOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	a, b, gal := enrolledPair(t)
 	b.bound = 15 * time.Second // bounds the stalls below; the node's own work in them is far shorter
 	b.restart(t)
 	cc := dialAs(t, a.cert, b) // alpha's certificate, and no deadline of its own

@@ -3,6 +3,7 @@
 package protocol
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"testing"
@@ -27,17 +28,7 @@ func TestRequestIDReused(t *testing.T) {
 		t.Fatalf("first search: %v", code)
 	}
 	used := quotaUsed(t, b, "alpha")
-	r2 := newRawSearch(t, a, "beta", gal[1])
-	r2.h.RequestId = append([]byte(nil), r1.h.RequestId...)
-	r2.sign(t, a)
-	code := r2.send(ctx, conn(t, a, "beta"))
-	rid := hex.EncodeToString(r1.h.RequestId)
-	answered := 0
-	for _, rec := range records(t, b) {
-		if rec.RequestID == rid && rec.Outcome == audit.OutcomeAnswered {
-			answered++
-		}
-	}
+	code, rid, answered := searchUnder(ctx, t, a, b, r1, gal[1])
 	if code == codes.OK || answered != 1 {
 		t.Fatalf("a second search under request %s: %v, and %d answered records for it; want refused and 1", rid, code, answered)
 	}
@@ -64,17 +55,7 @@ func TestRequestIDKeptByRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.start(t)
-	r2 := newRawSearch(t, a, "beta", gal[1]) // signed after the rebuild
-	r2.h.RequestId = append([]byte(nil), r1.h.RequestId...)
-	r2.sign(t, a)
-	code := r2.send(ctx, conn(t, a, "beta"))
-	rid := hex.EncodeToString(r1.h.RequestId)
-	answered := 0
-	for _, rec := range records(t, b) {
-		if rec.RequestID == rid && rec.Outcome == audit.OutcomeAnswered {
-			answered++
-		}
-	}
+	code, rid, answered := searchUnder(ctx, t, a, b, r1, gal[1]) // signed after the rebuild
 	if code != codes.Unauthenticated || answered != 1 {
 		t.Fatalf("after a rebuild, a search under request %s: %v, and %d answered records for it; want refused as a replay and 1", rid, code, answered)
 	}
@@ -128,4 +109,22 @@ func TestRequestIDKept(t *testing.T) {
 	if _, err := b.state.admitQuery("alpha", nonce(3), rid, after.Add(5*time.Minute), lim("v1-r2"), after); err != nil {
 		t.Errorf("the request ID after the longest window: %v", err)
 	}
+}
+
+// searchUnder sends a's Search of probe to b under the request ID of r1, signed now, and returns
+// its code, the ID in hex and how many of b's records answer a query under it.
+func searchUnder(ctx context.Context, t *testing.T, a, b *testNode, r1 *rawSearch, probe []float64) (codes.Code, string, int) {
+	t.Helper()
+	r2 := newRawSearch(t, a, "beta", probe)
+	r2.h.RequestId = append([]byte(nil), r1.h.RequestId...)
+	r2.sign(t, a)
+	code := r2.send(ctx, conn(t, a, "beta"))
+	rid := hex.EncodeToString(r1.h.RequestId)
+	answered := 0
+	for _, rec := range records(t, b) {
+		if rec.RequestID == rid && rec.Outcome == audit.OutcomeAnswered {
+			answered++
+		}
+	}
+	return code, rid, answered
 }
