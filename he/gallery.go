@@ -221,14 +221,18 @@ func (ps *ParamSet) diagNTT(c []int32, level int, out ring.Poly) {
 // scorer restores once per sum (scorer.score). It saves the Montgomery pass
 // and the NTT's last reduction over every coefficient of every diagonal.
 func (ps *ParamSet) diagNTTLazy(c []int32, level int, out ring.Poly) {
-	for i, q := range ps.qAt(level) {
+	for i, s := range ps.params.RingQ().SubRings[:level+1] {
 		row := out.Coeffs[i]
+		if t := nttTableOf(s); t != nil {
+			t.forwardNTT(c, row) // ntt.go
+			continue
+		}
 		for k, v := range c {
 			x := int64(v)
-			row[k] = uint64(x) + q&uint64(x>>63) // q + v for v < 0, without a branch on the sign
+			row[k] = uint64(x) + s.Modulus&uint64(x>>63) // q + v for v < 0, without a branch on the sign
 		}
+		s.NTTLazy(row, row)
 	}
-	ps.params.RingQ().AtLevel(level).NTTLazy(out, out)
 }
 
 // precompute converts blocks to NTT plaintexts, in order, within budget.

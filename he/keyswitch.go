@@ -26,6 +26,10 @@ import (
 // each. The result equals Lattigo's coefficient for coefficient, since
 // every partial sum is reduced before it is added
 // (TestParallelKeySwitchMatchesLattigo).
+//
+// A key switch on one evaluator takes the same path, for its forward NTTs:
+// the digits' and ModDown's run on forwardNTT (keyswitch_ntt.go), about a
+// sixth cheaper than Lattigo's.
 
 // keySwitchWorkers is the most evaluators a key switch at the top level
 // keeps busy: one per digit of its decomposition (5 on puente-ckks-n15-v2).
@@ -70,7 +74,7 @@ func gadgetProduct(evals []*ckks.Evaluator, lvl int, cx ring.Poly, gct *rlwe.Gad
 		ringQP.Add(accs[0][1], acc[1], accs[0][1])
 	}
 	parallelWorkers(2, min(2, len(evals)), func(w, i int) {
-		evals[w].BasisExtender.ModDownQPtoQNTT(lvl, levelP, accs[0][i].Q, accs[0][i].P, out[i])
+		modDown(evals[w].Evaluator, lvl, levelP, accs[0][i].Q, accs[0][i].P, out[i])
 	})
 }
 
@@ -94,7 +98,7 @@ func accumulate(e *rlwe.Evaluator, ringQP ringqp.Ring, lvl, levelP int, cx, cxIn
 	c2 := e.BuffDecompQP[0]
 	n := 0
 	for i := first; i < digits; i += step {
-		e.DecomposeSingleNTT(lvl, levelP, levelP+1, i, cx, cxInvNTT, c2.Q, c2.P)
+		decomposeSingleNTT(e, lvl, levelP, levelP+1, i, cx, cxInvNTT, c2.Q, c2.P)
 		if n == 0 {
 			ringQP.MulCoeffsMontgomeryLazy(gct.Value[i][0][0], c2, acc[0])
 			ringQP.MulCoeffsMontgomeryLazy(gct.Value[i][0][1], c2, acc[1])
@@ -125,9 +129,6 @@ func accumulate(e *rlwe.Evaluator, ringQP ringqp.Ring, lvl, levelP int, cx, cxIn
 // rotate sets out to ct rotated by k slots, as ckks.Evaluator.Rotate does,
 // with the key switch on every evaluator of evals. out may be ct.
 func rotate(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, k int, out *rlwe.Ciphertext) error {
-	if len(evals) < 2 {
-		return evals[0].Rotate(ct, k, out)
-	}
 	e := evals[0]
 	params := e.GetRLWEParameters()
 	galEl := params.GaloisElement(k)
@@ -164,9 +165,6 @@ func rotate(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, k int, out *rlwe.Ciphe
 // rlwe.Evaluator.Relinearize does, with the key switch on every evaluator
 // of evals. out may be ct.
 func relinearize(evals []*ckks.Evaluator, ct, out *rlwe.Ciphertext) error {
-	if len(evals) < 2 {
-		return evals[0].Relinearize(ct, out)
-	}
 	if ct.Degree() != 2 {
 		return fmt.Errorf("he: relinearize: ciphertext of degree %d, want 2", ct.Degree())
 	}
@@ -193,9 +191,6 @@ func relinearize(evals []*ckks.Evaluator, ct, out *rlwe.Ciphertext) error {
 // mulRelinNew returns a·b relinearised, as ckks.Evaluator.MulRelinNew does
 // for two ciphertexts, with the key switch on every evaluator of evals.
 func mulRelinNew(evals []*ckks.Evaluator, a, b *rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
-	if len(evals) < 2 {
-		return evals[0].MulRelinNew(a, b)
-	}
 	t, err := evals[0].MulNew(a, b)
 	if err != nil {
 		return nil, err
@@ -235,7 +230,7 @@ func (g groupEvaluator) Relinearize(ct, out *rlwe.Ciphertext) error {
 
 func (g groupEvaluator) MulRelin(a *rlwe.Ciphertext, b rlwe.Operand, out *rlwe.Ciphertext) error {
 	ct, ok := b.(*rlwe.Ciphertext)
-	if !ok || len(g.evals) < 2 || a.Degree() != 1 || ct.Degree() != 1 {
+	if !ok || a.Degree() != 1 || ct.Degree() != 1 {
 		return g.Evaluator.MulRelin(a, b, out)
 	}
 	if err := g.Evaluator.Mul(a, ct, out); err != nil {

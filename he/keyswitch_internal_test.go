@@ -66,7 +66,7 @@ func checkParallelKeySwitch(t *testing.T, ps *ParamSet) {
 		}
 	}
 
-	for _, workers := range []int{2, 3} {
+	for _, workers := range []int{1, 2, 3} {
 		evals := make([]*ckks.Evaluator, workers)
 		for i := range evals {
 			evals[i] = eval.ShallowCopy()

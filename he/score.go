@@ -38,12 +38,12 @@ func (r *Responder) babySteps(ctx context.Context, ct *rlwe.Ciphertext, n1 int, 
 		c1 := out[src.from].Value[1]
 		ringQ.INTT(c1, invNTT)
 		parallelWorkers(digits, len(evals), func(w, i int) {
-			evals[w].DecomposeSingleNTT(level, levelP, levelP+1, i, c1, invNTT, decomp[i].Q, decomp[i].P)
+			decomposeSingleNTT(evals[w].Evaluator, level, levelP, levelP+1, i, c1, invNTT, decomp[i].Q, decomp[i].P)
 		})
 		errs := make([]error, len(src.by))
 		parallelWorkers(len(src.by), len(evals), func(w, i int) {
 			o := ckks.NewCiphertext(params, 1, level)
-			if err := evals[w].AutomorphismHoisted(level, out[src.from], decomp, params.GaloisElement(src.by[i]), o); err != nil {
+			if err := automorphismHoisted(evals[w], level, out[src.from], decomp, params.GaloisElement(src.by[i]), o); err != nil {
 				errs[i] = fmt.Errorf("he: baby-step rotation: %w", err)
 				return
 			}
@@ -231,7 +231,7 @@ func (s *scorer) score(g *Gallery, bl *block, rots [][]*rlwe.Ciphertext, lo, hi 
 				continue
 			}
 			// y = rot_{n1}(y) + acc
-			if err := s.eval.Rotate(y, g.n1, s.tmp); err != nil {
+			if err := rotate([]*ckks.Evaluator{s.eval}, y, g.n1, s.tmp); err != nil {
 				return nil, fmt.Errorf("he: giant-step rotation: %w", err)
 			}
 			ringQ.Add(s.tmp.Value[0], s.acc.Value[0], y.Value[0])

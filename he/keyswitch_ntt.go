@@ -1,0 +1,173 @@
+package he
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/tuneinsight/lattigo/v6/core/rlwe"
+	"github.com/tuneinsight/lattigo/v6/ring"
+	"github.com/tuneinsight/lattigo/v6/ring/ringqp"
+	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
+)
+
+// The key switch's forward NTTs on forwardNTT (ntt.go). A key switch at
+// the top level runs about seventy forward NTTs: each digit of its
+// decomposition is taken to every other prime of QP and into NTT form
+// (decomposeSingleNTT), and ModDown takes the P part's quotient to every
+// prime of Q (modDown). These two functions do what Lattigo's
+// rlwe.Evaluator.DecomposeSingleNTT and ring.BasisExtender.ModDownQPtoQNTT
+// do, with Lattigo's basis extensions and inverse NTTs, and forwardNTT in
+// place of Lattigo's forward NTT; their results are the same values mod
+// each prime (TestKeySwitchNTTMatchesLattigo), and ModDown's are the same
+// integers.
+
+// nttKey names a prime's transform: its modulus, degree and root.
+type nttKey struct {
+	q, nthRoot, root uint64
+	n                int
+}
+
+// nttTables holds every table built, by nttKey (nil for a ring forwardNTT
+// does not serve).
+var nttTables sync.Map
+
+// nttTableOf returns s's table for forwardNTT, or nil, built on first use.
+func nttTableOf(s *ring.SubRing) *nttTable {
+	k := nttKey{q: s.Modulus, nthRoot: s.NthRoot, root: s.PrimitiveRoot, n: s.N}
+	if t, ok := nttTables.Load(k); ok {
+		return t.(*nttTable)
+	}
+	t, _ := nttTables.LoadOrStore(k, newNTTTable(s))
+	return t.(*nttTable)
+}
+
+// nttLazy replaces p (values below 2q) by its NTT mod s's prime, each value
+// below 4q.
+func nttLazy(s *ring.SubRing, p []uint64) {
+	if t := nttTableOf(s); t != nil {
+		t.forward(p)
+		return
+	}
+	s.NTTLazy(p, p)
+}
+
+// decomposeSingleNTT sets c2Q, c2P to digit i of cx (NTT form; cxInvNTT is
+// cx out of it) over QP, in NTT form, as rlwe.Evaluator.DecomposeSingleNTT
+// does, with the values of the primes outside the digit left below 4q.
+func decomposeSingleNTT(e *rlwe.Evaluator, levelQ, levelP, nbPi, i int, cx, cxInvNTT, c2Q, c2P ring.Poly) {
+	params := e.GetRLWEParameters()
+	e.Decomposer.DecomposeAndSplit(levelQ, levelP, nbPi, i, cxInvNTT, c2Q, c2P)
+	first, end := i*nbPi, i*nbPi+nbPi
+	for x, s := range params.RingQ().SubRings[:levelQ+1] {
+		if first <= x && x < end {
+			copy(c2Q.Coeffs[x], cx.Coeffs[x])
+		} else {
+			nttLazy(s, c2Q.Coeffs[x])
+		}
+	}
+	for x, s := range params.RingP().SubRings[:levelP+1] {
+		nttLazy(s, c2P.Coeffs[x])
+	}
+}
+
+// modDownKey names the constants of ModDown from QP to Q at one P level.
+type modDownKey struct {
+	ringQ, ringP *ring.Ring
+	levelP       int
+}
+
+// modDownConstants holds, by modDownKey, -(p_0 ⋯ p_levelP)^-1 mod each
+// prime of Q in Montgomery form: what Lattigo's ModDownQPtoQNTT multiplies
+// by.
+var modDownConstants sync.Map
+
+func modDownConstantsOf(ringQ, ringP *ring.Ring, levelP int) []uint64 {
+	k := modDownKey{ringQ: ringQ, ringP: ringP, levelP: levelP}
+	if c, ok := modDownConstants.Load(k); ok {
+		return c.([]uint64)
+	}
+	c := make([]uint64, len(ringQ.SubRings))
+	for i, s := range ringQ.SubRings {
+		q := s.Modulus
+		inv := ring.MForm(1, q, s.BRedConstant)
+		for _, p := range ringP.SubRings[:levelP+1] {
+			pInv := ring.MForm(ring.ModExp(p.Modulus%q, q-2, q), q, s.BRedConstant)
+			inv = ring.MRed(inv, pInv, q, s.MRedConstant)
+		}
+		c[i] = q - inv
+	}
+	v, _ := modDownConstants.LoadOrStore(k, c)
+	return v.([]uint64)
+}
+
+// modDownScratch holds buffers of one parameter set's size for modDown, by
+// its rings (modDownKey with levelP 0).
+var modDownScratch sync.Map
+
+func scratchPool(ringQ, ringP *ring.Ring) *sync.Pool {
+	k := modDownKey{ringQ: ringQ, ringP: ringP}
+	if p, ok := modDownScratch.Load(k); ok {
+		return p.(*sync.Pool)
+	}
+	p, _ := modDownScratch.LoadOrStore(k, &sync.Pool{New: func() any {
+		b := ringqp.Ring{RingQ: ringQ, RingP: ringP}.NewPoly()
+		return &b
+	}})
+	return p.(*sync.Pool)
+}
+
+// modDown sets p2Q to (p1Q, p1P) mod QP divided by P and rounded, in NTT
+// form, as ring.BasisExtender.ModDownQPtoQNTT does (the same integers);
+// p2Q may be p1Q. It uses e's basis extender.
+func modDown(e *rlwe.Evaluator, levelQ, levelP int, p1Q, p1P, p2Q ring.Poly) {
+	params := e.GetRLWEParameters()
+	ringQ, ringP := params.RingQ(), params.RingP()
+	pool := scratchPool(ringQ, ringP)
+	buf := pool.Get().(*ringqp.Poly)
+	defer pool.Put(buf)
+	ringP.AtLevel(levelP).INTTLazy(p1P, buf.P)
+	e.BasisExtender.ModUpPtoQ(levelP, levelQ, buf.P, buf.Q)
+	c := modDownConstantsOf(ringQ, ringP, levelP)
+	for i, s := range ringQ.SubRings[:levelQ+1] {
+		nttLazy(s, buf.Q.Coeffs[i])
+		// (p1 - buf)·P^-1 as (2q - p1 + buf)·(-P^-1), reduced: buf's values
+		// below 4q keep the sum below 6q, within the product's bound.
+		s.SubThenMulScalarMontgomeryTwoModulus(buf.Q.Coeffs[i], p1Q.Coeffs[i], c[i], p2Q.Coeffs[i])
+	}
+}
+
+// automorphismHoisted sets out to ct's rotation by the Galois element
+// galEl, from the digits of ct's second polynomial (decomp, NTT form), as
+// rlwe.Evaluator.AutomorphismHoisted does, with modDown. It uses e's
+// buffers BuffQP[0] and BuffQP[1]; out may not be ct.
+func automorphismHoisted(e *ckks.Evaluator, level int, ct *rlwe.Ciphertext, decomp []ringqp.Poly, galEl uint64, out *rlwe.Ciphertext) error {
+	if ct.Degree() != 1 || out.Degree() != 1 || !ct.IsNTT {
+		return fmt.Errorf("he: hoisted rotation of a ciphertext of degree %d (NTT %v), want 1 in NTT form", ct.Degree(), ct.IsNTT)
+	}
+	if galEl == 1 {
+		out.Copy(ct)
+		return nil
+	}
+	evk, err := e.CheckAndGetGaloisKey(galEl)
+	if err != nil {
+		return fmt.Errorf("he: hoisted rotation: %w", err)
+	}
+	if err := checkKeyLevel("hoisted rotation", level, &evk.GadgetCiphertext); err != nil {
+		return err
+	}
+	out.Resize(1, level)
+	levelP := evk.LevelP()
+	ctQP := &rlwe.Element[ringqp.Poly]{Value: []ringqp.Poly{e.BuffQP[0], e.BuffQP[1]}, MetaData: ct.MetaData}
+	if err := e.GadgetProductHoistedLazy(level, decomp, &evk.GadgetCiphertext, ctQP); err != nil {
+		return fmt.Errorf("he: hoisted rotation: %w", err)
+	}
+	modDown(e.Evaluator, level, levelP, e.BuffQP[0].Q, e.BuffQP[0].P, e.BuffQP[0].Q)
+	modDown(e.Evaluator, level, levelP, e.BuffQP[1].Q, e.BuffQP[1].P, e.BuffQP[1].Q)
+	ringQ := e.GetRLWEParameters().RingQ().AtLevel(level)
+	ringQ.Add(e.BuffQP[0].Q, ct.Value[0], e.BuffQP[0].Q)
+	idx := e.AutomorphismIndex(galEl)
+	ringQ.AutomorphismNTTWithIndex(e.BuffQP[0].Q, idx, out.Value[0])
+	ringQ.AutomorphismNTTWithIndex(e.BuffQP[1].Q, idx, out.Value[1])
+	*out.MetaData = *ct.MetaData
+	return nil
+}

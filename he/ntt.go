@@ -1,0 +1,188 @@
+package he
+
+import (
+	"math/bits"
+
+	"github.com/tuneinsight/lattigo/v6/ring"
+)
+
+// The forward NTT of a gallery diagonal converted during a search
+// (diagNTTLazy) and of the key switch's digits and ModDown (keyswitch_ntt.go).
+// It computes the transform of Lattigo's
+// conjugate-invariant ring (ring.NTTConjugateInvariantLazy: the same
+// roots, in the same order, so the same values mod q), with two changes
+// that make it about a quarter cheaper on the production sets
+// (BenchmarkDiagConversion):
+//
+//   - twiddle products by Shoup's method (Harvey, "Faster arithmetic for
+//     number-theoretic transforms", 2014): with w' = ⌊w·2^64/q⌋ kept beside
+//     each root w, v·w mod q is v·w - ⌊v·w'/2^64⌋·q, in [0, 2q) for any
+//     64-bit v; one full and two low multiplications, where a Montgomery
+//     product takes two full and one low;
+//   - two layers per pass over the row (radix 4), and the last three on
+//     groups of eight held in registers: half the loads and stores.
+//
+// Every value stays below 4q (each butterfly's input is brought below 2q
+// first), so q < 2^62 is required; the output is left below 4q, which the
+// Montgomery products that read it accept (scorer.score, the gadget
+// product), and the key switch's other steps too (keyswitch_ntt.go).
+
+// nttTable holds one prime's roots for forwardNTT: w[k] is Lattigo's
+// RootsForward[k] out of Montgomery form, wq[k] its Shoup companion.
+type nttTable struct {
+	q     uint64
+	n     int
+	w, wq []uint64
+}
+
+// maxShoupModulus bounds the primes forwardNTT serves: values below 4q
+// must fit in 64 bits.
+const maxShoupModulus = 1 << 62
+
+// newNTTTable returns s's table, or nil for a ring forwardNTT does not
+// serve (a standard ring, a prime of 62 bits or more, a degree below 16).
+func newNTTTable(s *ring.SubRing) *nttTable {
+	if s.Type() != ring.ConjugateInvariant || s.Modulus >= maxShoupModulus || s.N < 16 {
+		return nil
+	}
+	// Roots read: 1, and m + i for m = 2, 4, …, N and i < m/2.
+	used := s.N + s.N/2
+	t := &nttTable{q: s.Modulus, n: s.N, w: make([]uint64, used), wq: make([]uint64, used)}
+	for k, r := range s.RootsForward[:used] {
+		w := ring.MRed(r, 1, s.Modulus, s.MRedConstant)
+		t.w[k] = w
+		t.wq[k], _ = bits.Div64(w, 0, s.Modulus)
+	}
+	return t
+}
+
+// shoupMul returns v·w mod q up to one q (in [0, 2q)), wq = ⌊w·2^64/q⌋.
+func shoupMul(v, w, wq, q uint64) uint64 {
+	hi, _ := bits.Mul64(v, wq)
+	return v*w - hi*q
+}
+
+// below2q returns x reduced below 2q, for x < 4q.
+func below2q(x, twoQ uint64) uint64 {
+	if x >= twoQ {
+		x -= twoQ
+	}
+	return x
+}
+
+// forwardNTT writes to out the NTT of the integer coefficients c mod t.q,
+// each value below 4q.
+func (t *nttTable) forwardNTT(c []int32, out []uint64) {
+	q := t.q
+	out = out[:t.n]
+	for k, v := range c[:t.n] {
+		x := int64(v)
+		out[k] = uint64(x) + q&uint64(x>>63) // q + v for v < 0, without a branch on the sign
+	}
+	t.forward(out)
+}
+
+// forward replaces p (values below 2q) by its NTT mod t.q, each value
+// below 4q.
+func (t *nttTable) forward(p []uint64) {
+	n, q := t.n, t.q
+	twoQ := 2 * q
+	p = p[:n]
+	// The conjugate-invariant first layer: p[j], p[n-j] from both.
+	w, wq := t.w[1], t.wq[1]
+	h := n >> 1
+	p[h] = p[h] + twoQ - shoupMul(p[h], w, wq, q)
+	lo, hi := p[1:h], p[h+1:]
+	hi = hi[:len(lo)]
+	for j := range lo {
+		x, y := lo[j], hi[len(hi)-1-j]
+		lo[j], hi[len(hi)-1-j] = x+twoQ-shoupMul(y, w, wq, q), y+twoQ-shoupMul(x, w, wq, q)
+	}
+	// The standard layers m = 2, 4, …, n (log2 n of them), butterflies at
+	// distance d = n/m. One alone first if their number less three is odd,
+	// so that passes of two end at d = 4.
+	m, d := 2, n>>1
+	if bits.Len(uint(n))&1 == 1 { // log2 n even: log2 n - 3 odd
+		t.radix2(p, m, d)
+		m, d = m<<1, d>>1
+	}
+	for ; d >= 8; m, d = m<<2, d>>2 {
+		t.radix4(p, m, d)
+	}
+	t.radix8(p, m)
+}
+
+// radix2 runs layer m (distance d) of the transform on p.
+func (t *nttTable) radix2(p []uint64, m, d int) {
+	q, twoQ := t.q, 2*t.q
+	for i := range m / 2 {
+		w, wq := t.w[m+i], t.wq[m+i]
+		x := p[2*i*d : 2*i*d+d]
+		y := p[2*i*d+d : 2*i*d+2*d]
+		y = y[:len(x)]
+		for k := range x {
+			u := below2q(x[k], twoQ)
+			v := shoupMul(y[k], w, wq, q)
+			x[k], y[k] = u+v, u+twoQ-v
+		}
+	}
+}
+
+// radix4 runs layers m (distance d) and 2m (distance d/2) of the
+// transform on p in one pass.
+func (t *nttTable) radix4(p []uint64, m, d int) {
+	q, twoQ := t.q, 2*t.q
+	e := d >> 1
+	for i := range m / 2 {
+		w1, wq1 := t.w[m+i], t.wq[m+i]
+		w2, wq2 := t.w[2*m+2*i], t.wq[2*m+2*i]
+		w3, wq3 := t.w[2*m+2*i+1], t.wq[2*m+2*i+1]
+		blk := p[2*i*d : 2*i*d+2*d]
+		A, B, C, D := blk[:e], blk[e:2*e], blk[2*e:3*e], blk[3*e:4*e]
+		B, C, D = B[:len(A)], C[:len(A)], D[:len(A)]
+		for k := range A {
+			a, b := below2q(A[k], twoQ), below2q(B[k], twoQ)
+			vc, vd := shoupMul(C[k], w1, wq1, q), shoupMul(D[k], w1, wq1, q)
+			a1, c1 := below2q(a+vc, twoQ), below2q(a+twoQ-vc, twoQ)
+			b1, d1 := b+vd, b+twoQ-vd
+			vb, vd := shoupMul(b1, w2, wq2, q), shoupMul(d1, w3, wq3, q)
+			A[k], B[k] = a1+vb, a1+twoQ-vb
+			C[k], D[k] = c1+vd, c1+twoQ-vd
+		}
+	}
+}
+
+// radix8 runs the last three layers (m, 2m, 4m = n, distances 4, 2, 1) of
+// the transform on p, on groups of eight.
+func (t *nttTable) radix8(p []uint64, m int) {
+	q, twoQ := t.q, 2*t.q
+	W1, WQ1 := t.w[m:m+m/2], t.wq[m:m+m/2]
+	W2, WQ2 := t.w[2*m:3*m], t.wq[2*m:3*m]
+	W4, WQ4 := t.w[4*m:6*m], t.wq[4*m:6*m]
+	for i := range W1 {
+		b := (*[8]uint64)(p[8*i : 8*i+8])
+		w, wq := W1[i], WQ1[i]
+		x0, x1, x2, x3 := below2q(b[0], twoQ), below2q(b[1], twoQ), below2q(b[2], twoQ), below2q(b[3], twoQ)
+		v4, v5, v6, v7 := shoupMul(b[4], w, wq, q), shoupMul(b[5], w, wq, q), shoupMul(b[6], w, wq, q), shoupMul(b[7], w, wq, q)
+		y0, y4 := below2q(x0+v4, twoQ), below2q(x0+twoQ-v4, twoQ)
+		y1, y5 := below2q(x1+v5, twoQ), below2q(x1+twoQ-v5, twoQ)
+		y2, y6 := x2+v6, x2+twoQ-v6
+		y3, y7 := x3+v7, x3+twoQ-v7
+		w, wq = W2[2*i], WQ2[2*i]
+		v2, v3 := shoupMul(y2, w, wq, q), shoupMul(y3, w, wq, q)
+		z0, z2 := below2q(y0+v2, twoQ), below2q(y0+twoQ-v2, twoQ)
+		z1, z3 := y1+v3, y1+twoQ-v3
+		w, wq = W2[2*i+1], WQ2[2*i+1]
+		v6, v7 = shoupMul(y6, w, wq, q), shoupMul(y7, w, wq, q)
+		z4, z6 := below2q(y4+v6, twoQ), below2q(y4+twoQ-v6, twoQ)
+		z5, z7 := y5+v7, y5+twoQ-v7
+		v1 := shoupMul(z1, W4[4*i], WQ4[4*i], q)
+		v3 = shoupMul(z3, W4[4*i+1], WQ4[4*i+1], q)
+		v5 = shoupMul(z5, W4[4*i+2], WQ4[4*i+2], q)
+		v7 = shoupMul(z7, W4[4*i+3], WQ4[4*i+3], q)
+		b[0], b[1] = z0+v1, z0+twoQ-v1
+		b[2], b[3] = z2+v3, z2+twoQ-v3
+		b[4], b[5] = z4+v5, z4+twoQ-v5
+		b[6], b[7] = z6+v7, z6+twoQ-v7
+	}
+}

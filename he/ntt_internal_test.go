@@ -1,0 +1,90 @@
+package he
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/tuneinsight/lattigo/v6/ring"
+)
+
+// TestForwardNTTMatchesLattigo compares forwardNTT with Lattigo's
+// conjugate-invariant NTT of the same coefficients, value for value mod q,
+// at every degree from 2^4 to 2^15 (both parities of log2 n: with and
+// without the lone first layer) and on primes up to 61 bits, int32's
+// extremes included; every output must be below 4q.
+func TestForwardNTTMatchesLattigo(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for logN := 4; logN <= 15; logN++ {
+		n := 1 << logN
+		ps33, err := nextPrimes(33, n, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps61, err := nextPrimes(61, n, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []uint64{ps33[0], 0x7ffffd20001, ps61[0]} {
+			rq, err := ring.NewRingConjugateInvariant(n, []uint64{q})
+			if err != nil {
+				t.Fatalf("n %d q %#x: %v", n, q, err)
+			}
+			tab := newNTTTable(rq.SubRings[0])
+			if tab == nil {
+				t.Fatalf("n %d q %#x: no table", n, q)
+			}
+			c := make([]int32, n)
+			for i := range c {
+				c[i] = int32(r.Uint32())
+			}
+			c[0], c[1], c[n/2], c[n-1] = math.MinInt32, math.MaxInt32, -1, math.MinInt32
+			want := rq.NewPoly()
+			for k, v := range c {
+				want.Coeffs[0][k] = uint64((int64(v)%int64(q) + int64(q)) % int64(q))
+			}
+			rq.NTT(want, want)
+			got := make([]uint64, n)
+			tab.forwardNTT(c, got)
+			for k, v := range got {
+				if v >= 4*q || v%q != want.Coeffs[0][k] {
+					t.Fatalf("n %d q %#x: value %d is %d (mod q %d), want %d below 4q", n, q, k, v, v%q, want.Coeffs[0][k])
+				}
+			}
+		}
+	}
+}
+
+// TestNTTTableRefuses: forwardNTT serves conjugate-invariant rings with
+// primes below 2^62 only; diagNTTLazy falls back to Lattigo's NTT on the
+// others.
+func TestNTTTableRefuses(t *testing.T) {
+	n := 1 << 10
+	big, err := nextPrimes(62, n, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := ring.NewRingConjugateInvariant(n, big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newNTTTable(ci.SubRings[0]) != nil {
+		t.Errorf("a table for the prime %#x (2^62 or more), where values below 4q overflow", big[0])
+	}
+	std, err := ring.NewRing(n, []uint64{0x7ffffd20001})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newNTTTable(std.SubRings[0]) != nil {
+		t.Error("a table for a standard ring, whose transform forwardNTT does not compute")
+	}
+}
+
+// nextPrimes returns the first prime ≡ 1 mod 4n from 2^logQ up (or down).
+func nextPrimes(logQ, n int, up bool) ([]uint64, error) {
+	g := ring.NewNTTFriendlyPrimesGenerator(uint64(logQ), uint64(4*n))
+	if up {
+		return g.NextUpstreamPrimes(1)
+	}
+	return g.NextDownstreamPrimes(1)
+}
