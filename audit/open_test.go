@@ -232,14 +232,17 @@ func TestNewRecordKinds(t *testing.T) {
 	if _, err := w.AppendRefusals(ctx, "2001:db8::1", RefusedUnauthenticated, 1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.AppendPartnerRefusals(ctx, "co", RefusedCeremonyLimit, 40); err != nil {
-		t.Fatal(err)
+	for _, class := range []RefusalClass{RefusedCeremonyLimit, RefusedCeremonyUnknown, RefusedCeremonyRepeated} {
+		if _, err := w.AppendPartnerRefusals(ctx, "co", class, 40); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for name, ev := range map[string]Event{
 		"a source and a partner": {Source: "192.0.2.7", Partner: "co", Refusal: RefusedCeremonyLimit},
 		"neither":                {Refusal: RefusedCeremonyLimit},
 		"an epoch":               {Partner: "co", Refusal: RefusedCeremonyLimit, Epoch: 2},
 		"no refusal class":       {Partner: "co"},
+		"a query's class":        {Partner: "co", Refusal: RefusedQuota},
 	} {
 		if err := ev.Validate(KindRefusals); err == nil {
 			t.Errorf("a refusals record with %s accepted", name)
@@ -280,7 +283,7 @@ func TestNewRecordKinds(t *testing.T) {
 	}
 	w.Close()
 	rep, err := VerifyFile(path, ringOf(k), nil)
-	if err != nil || rep.Kinds[KindRefusals] != 3 || rep.Records != 6 {
+	if err != nil || rep.Kinds[KindRefusals] != 5 || rep.Records != 8 {
 		t.Fatalf("log: %+v %v", rep, err)
 	}
 }

@@ -18,9 +18,11 @@ const (
 	KindKey        Kind = "key"        // a key-management action
 	KindLog        Kind = "log"        // maintenance of the log itself (prune, repair)
 	KindCheckpoint Kind = "checkpoint" // first line of a pruned log; written only by Prune
-	// KindRefusals summarises refusals over an interval that are not audited one by one: those
-	// of one unauthenticated Source, or those of one Partner past a limit that bounds its calls
-	// (the ceremonies it may start); the refusal class and, in Count, how many there were.
+	// KindRefusals summarises calls over an interval that are not audited one by one: the
+	// refusals of one unauthenticated Source, or one Partner's calls of a class that would
+	// otherwise let it grow the log at will (its Hellos past the ceremonies it may start, its
+	// ceremony calls about ceremonies the node does not hold, its Outcome asked again); the
+	// refusal class and, in Count, how many there were.
 	KindRefusals Kind = "refusals"
 )
 
@@ -107,6 +109,13 @@ const (
 	RefusedPrecondition    RefusalClass = "failed-precondition"
 	// RefusedCeremonyLimit: a partner's Hello past the ceremonies it may start in a window.
 	RefusedCeremonyLimit RefusalClass = "ceremony-limit-exceeded"
+	// RefusedCeremonyUnknown: a partner's ceremony call about a ceremony the node does not hold
+	// (never issued, finished or aborted): an Outcome, an Abort or a round of it. Answered or
+	// refused, it changes nothing the node holds.
+	RefusedCeremonyUnknown RefusalClass = "ceremony-unknown"
+	// RefusedCeremonyRepeated: a partner's Outcome asked again of a ceremony the node holds,
+	// answered as before; the first answer is recorded by itself.
+	RefusedCeremonyRepeated RefusalClass = "ceremony-repeated"
 )
 
 // Record is one line of the log: an [Event] plus what the writer adds.

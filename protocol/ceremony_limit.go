@@ -46,7 +46,7 @@ func (n *Node) chargeHello(p *partner) *Error {
 	free = free.Truncate(time.Second).Add(time.Second) // after free, in the message's precision
 	e := wire.Refuse(codes.ResourceExhausted, audit.RefusedCeremonyLimit,
 		fmt.Sprintf("ceremony limit of %s reached: retry after %s", q, free.UTC().Format(time.RFC3339)), err)
-	if n.strangers.partnerRefused(p.name) {
+	if n.strangers.partnerRefused(p.name, audit.RefusedCeremonyLimit) {
 		n.log.Warn("refused", "partner", p.name, "method", "Hello", "code", e.Code.String(), "reason", e.Error())
 	}
 	return e

@@ -27,6 +27,8 @@ type ceremonyRuntime struct {
 	// undecided: by prepared ceremony (hex ID), when its initiator first answered that it had
 	// not decided (askOutcome).
 	undecided map[string]time.Time
+	// outcomes: by partner, the Outcome answers this node recorded (outcomeRecorded).
+	outcomes map[string][]recordedOutcome
 
 	pendingMu sync.Mutex // serialises commitEpoch and abortPrepared
 
@@ -75,6 +77,7 @@ func (n *Node) startCeremonies(ctx context.Context) error {
 	n.cer.resolves = map[string]*resolver{}
 	n.cer.prepared = map[string]*epochKeys{}
 	n.cer.undecided = map[string]time.Time{}
+	n.cer.outcomes = map[string][]recordedOutcome{}
 	n.cer.ctx, n.cer.cancel = context.WithCancel(context.Background())
 	for _, p := range n.partners {
 		pes, err := n.pendingOf(ctx, p.cfg.Agreement)
@@ -345,22 +348,25 @@ func hasPending(pes []*pendingEpoch, epoch uint64) bool {
 // outcomeOf answers Outcome for this node as the initiator of ceremony id for epoch: pending
 // while the ceremony is still running here, committed if the agreement state names the epoch,
 // aborted otherwise (this node never makes an epoch current after it stopped running its
-// ceremony: a restart aborts what it had not decided).
-func (n *Node) outcomeOf(ctx context.Context, p *partner, id []byte, epoch uint64) (pb.CeremonyOutcome, error) {
-	n.cer.mu.Lock()
-	c := n.cer.outgoing[p.name]
-	n.cer.mu.Unlock()
-	if c != nil && sameCeremony(c.id, id) {
-		return pb.CeremonyOutcome_CEREMONY_OUTCOME_PENDING, nil
+// ceremony: a restart aborts what it had not decided). It reports too whether this node holds
+// the ceremony (running it, or heldAsInitiator); of one it does not, the answer depends on the
+// epoch alone.
+func (n *Node) outcomeOf(ctx context.Context, p *partner, id []byte, epoch uint64) (_ pb.CeremonyOutcome, held bool, _ error) {
+	if n.running(p, id) {
+		return pb.CeremonyOutcome_CEREMONY_OUTCOME_PENDING, true, nil
+	}
+	held, err := n.heldAsInitiator(ctx, p, id)
+	if err != nil {
+		return 0, false, err
 	}
 	begun, err := n.epochBegun(ctx, p, epoch)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if begun {
-		return pb.CeremonyOutcome_CEREMONY_OUTCOME_COMMITTED, nil
+		return pb.CeremonyOutcome_CEREMONY_OUTCOME_COMMITTED, held, nil
 	}
-	return pb.CeremonyOutcome_CEREMONY_OUTCOME_ABORTED, nil
+	return pb.CeremonyOutcome_CEREMONY_OUTCOME_ABORTED, held, nil
 }
 
 // sendCommit sends Commit for a prepared epoch to the partner.

@@ -33,6 +33,9 @@ type round struct {
 	sig     []byte
 	p       *partner
 	c       *ceremonyState // nil for Hello
+	// quiet, set by a round's work, is the class under which an answered call is counted for
+	// the partner's summary instead of being audited by itself (ceremony_summary.go).
+	quiet audit.RefusalClass
 }
 
 // admitRound checks a ceremony request: the signed header, purpose and nonce; then, except for
@@ -64,13 +67,13 @@ func (n *Node) admitRound(ctx context.Context, r *round, id []byte) *Error {
 		if r.method == pb.CeremonyService_Abort_FullMethodName {
 			return nil // it may be prepared: see the Abort handler
 		}
-		return wire.Precondition("no such ceremony in progress (it may have been aborted: start again with Hello)", nil)
+		return refuseUnknown("no such ceremony in progress (it may have been aborted: start again with Hello)")
 	}
 	c.mu.Lock()
 	switch {
 	case c.aborted:
 		c.mu.Unlock()
-		return wire.Precondition("the ceremony was aborted: start again with Hello", nil)
+		return refuseUnknown("the ceremony was aborted: start again with Hello")
 	case c.expired(n.now()):
 		c.mu.Unlock()
 		n.dropCeremony(p, c)
@@ -102,9 +105,14 @@ func (r *round) unlock() {
 	}
 }
 
-// fail ends the round: a refusal (nothing changed) is audited as such; any other failure
-// aborts the partner's ceremony, because a step is never run twice with the same share.
+// fail ends the round: a refusal (nothing changed) is audited as such, or counted if it concerns
+// no ceremony this node holds; any other failure aborts the partner's ceremony, because a step
+// is never run twice with the same share.
 func (n *Node) failRound(ctx context.Context, r *round, e *Error) error {
+	if e.Refusal == audit.RefusedCeremonyUnknown {
+		n.summarise(r.p, r.method, e.Refusal)
+		return e
+	}
 	if e.Refusal != "" {
 		n.auditRefusal(ctx, r.p, r.method, r.h, e)
 		n.log.Info("refused", "partner", r.p.name, "method", methodName(r.method), "code", e.Code.String(), "reason", e.Error())
@@ -279,8 +287,9 @@ func yields(out *ceremonyState, self, partner string) bool {
 }
 
 // serveRound runs one unary round of a partner's ceremony: admission (the ceremony's lock held
-// while do runs), do, then the signed answer and the audit record. A refusal changes nothing;
-// a failure inside do aborts the ceremony.
+// while do runs), do, then the signed answer and the audit record (or, if do set r.quiet, the
+// count for the partner's summary). A refusal changes nothing; a failure inside do aborts the
+// ceremony.
 func (n *Node) serveRound(ctx context.Context, method string, h *pb.RequestHeader, payload proto.Message, sig, id []byte,
 	action string, do func(r *round) (proto.Message, *Error)) (*pb.ResponseHeader, proto.Message, []byte, error) {
 	r := &round{method: method, h: h, payload: payload, sig: sig}
@@ -302,7 +311,11 @@ func (n *Node) serveRound(ctx context.Context, method string, h *pb.RequestHeade
 	} else {
 		epoch = r.h.KeyEpoch
 	}
-	n.auditCeremony(ctx, r.p, action, epoch)
+	if r.quiet != "" {
+		n.summarise(r.p, method, r.quiet)
+	} else {
+		n.auditCeremony(ctx, r.p, action, epoch)
+	}
 	n.crashPoint("responder:" + methodName(method))
 	return rh, out, rsig, nil
 }
@@ -570,9 +583,10 @@ func (s *ceremonyServer) Commit(ctx context.Context, req *pb.CommitRequest) (*pb
 					return nil, wire.Internal(err)
 				}
 				if !begun {
-					return nil, wire.Precondition("no such prepared ceremony", nil)
+					return nil, refuseUnknown("no such prepared ceremony")
 				}
-				return &pb.CommitPayload{CeremonyId: pl.CeremonyId, Epoch: pl.Epoch}, nil // committed before: acknowledge again
+				r.quiet = audit.RefusedCeremonyUnknown // committed before: acknowledge again
+				return &pb.CommitPayload{CeremonyId: pl.CeremonyId, Epoch: pl.Epoch}, nil
 			}
 			defer pe.zero()
 			if err := n.commitEpoch(ctx, p, pe, false); err != nil {
@@ -598,9 +612,15 @@ func (s *ceremonyServer) Outcome(ctx context.Context, req *pb.OutcomeRequest) (*
 			if e := n.commitNonce(r); e != nil {
 				return nil, e
 			}
-			o, err := n.outcomeOf(ctx, r.p, pl.CeremonyId, pl.Epoch)
+			o, held, err := n.outcomeOf(ctx, r.p, pl.CeremonyId, pl.Epoch)
 			if err != nil {
 				return nil, wire.Internal(err)
+			}
+			switch {
+			case !held:
+				r.quiet = audit.RefusedCeremonyUnknown
+			case n.outcomeRecorded(r.p, pl.CeremonyId, o):
+				r.quiet = audit.RefusedCeremonyRepeated
 			}
 			return &pb.OutcomePayload{CeremonyId: pl.CeremonyId, Epoch: pl.Epoch, Outcome: o}, nil
 		})
@@ -662,7 +682,7 @@ func (n *Node) abortPreparedByPartner(ctx context.Context, p *partner, id []byte
 		}
 	}
 	if found == nil {
-		return wire.Precondition("no such ceremony in progress (it may have been aborted: start again with Hello)", nil)
+		return refuseUnknown("no such ceremony in progress (it may have been aborted: start again with Hello)")
 	}
 	defer found.zero()
 	if err := n.abortPrepared(ctx, p, found, "ceremony-prepared-discarded"); err != nil {

@@ -251,6 +251,23 @@ func toPrepared(ctx context.Context, t *testing.T, a *testNode, c *ceremonyState
 	}
 }
 
+// undecidedCeremony starts a's ceremony with p for epoch, as Node.Ceremony does, and runs it
+// up to the partner's Prepare (toPrepared): a holds it running and undecided.
+func undecidedCeremony(ctx context.Context, t *testing.T, a *testNode, p *partner, epoch uint64) *ceremonyState {
+	t.Helper()
+	claim, err := a.claimOutgoing(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.clientHello(ctx, p, epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.setOutgoing(claim, c)
+	toPrepared(ctx, t, a, c)
+	return c
+}
+
 // TestInitiatorCommitsOnlyThePartner shows what SECURITY.md says a cheating initiator can do,
 // since it coordinates the two-phase switch: run every round honestly, let the responder prepare,
 // send Commit, and never commit itself. The responder makes the new epoch current; the initiator
@@ -315,17 +332,8 @@ func TestUndecidedPreparedEpochDiscarded(t *testing.T) {
 	b.hook.Store(&hook)
 	// alpha, the initiator, runs its ceremony up to beta's Prepare and keeps it undecided.
 	p := a.partners["beta"]
-	claim, err := a.claimOutgoing(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := a.clientHello(ctx, p, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.setOutgoing(claim, c)
+	c := undecidedCeremony(ctx, t, a, p, 2)
 	defer c.destroy()
-	toPrepared(ctx, t, a, c)
 	await(t, undecided, 1, "undecided")
 	if _, err := b.Ceremony(ctx, "alpha", 0); !errors.Is(err, ErrPrecondition) {
 		t.Fatalf("beta's ceremony while its prepared epoch is undecided: %v, want ErrPrecondition", err)

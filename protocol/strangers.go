@@ -22,9 +22,10 @@ import (
 // (keys/policy.Limits). Past maxStrangerSources sources in an interval the rest are counted
 // together and never closed early, so that no stranger can lock a partner out.
 //
-// The same counts, and the same records (naming the partner instead of a source), summarise a
-// partner's Hellos refused past limits { ceremonies } (ceremony_limit.go): a partner, too, must
-// not grow the log by sending what is refused.
+// The same counts, and the same records (naming the partner and a class instead of a source),
+// summarise a partner's Hellos refused past limits { ceremonies } (ceremony_limit.go) and its
+// ceremony calls that change nothing the node holds (ceremony_summary.go): a partner, too, must
+// not grow the log by sending what is refused or changes nothing.
 
 // maxStrangerSources bounds the sources counted one by one in an interval; the refusals of the
 // others are counted together under audit.OtherSource, and their connections are not closed
@@ -32,23 +33,30 @@ import (
 const maxStrangerSources = 4096
 
 // strangerGate counts the refusals of unauthenticated peers and closes the connections of the
-// sources past their limit; it counts partners' Hellos past their ceremony limit too.
+// sources past their limit; it counts the partners' calls summarised by class too.
 type strangerGate struct {
 	n        *Node
 	interval time.Duration
 	limit    uint64
 
 	mu     sync.Mutex
-	counts map[tally]uint64 // refusals this interval: a source's calls refused and connections closed, a partner's Hellos
+	counts map[tally]uint64 // refusals this interval: a source's calls refused and connections closed, a partner's calls by class
 }
 
-// tally names whom a count of refusals is of: a stranger's source, or a partner.
-type tally struct{ source, partner string }
+// tally names whom a count of refusals is of: a stranger's source, or a partner and the class
+// of its calls counted.
+type tally struct {
+	source, partner string
+	class           audit.RefusalClass // a partner's only
+}
 
 // less orders tallies as flush records them: the sources first.
 func (t tally) less(u tally) bool {
 	if t.partner != u.partner {
 		return t.partner < u.partner
+	}
+	if t.class != u.class {
+		return t.class < u.class
 	}
 	return t.source < u.source
 }
@@ -86,9 +94,12 @@ func (g *strangerGate) key(t tally) tally {
 // the interval (worth a log line).
 func (g *strangerGate) refused(src string) bool { return g.count(tally{source: src}) }
 
-// partnerRefused counts a partner's Hello refused past its ceremony limit; it reports whether
-// it is the partner's first in the interval.
-func (g *strangerGate) partnerRefused(partner string) bool { return g.count(tally{partner: partner}) }
+// partnerRefused counts a partner's call of class (a Hello refused past its ceremony limit, a
+// ceremony call that changes nothing); it reports whether it is the partner's first of the class
+// in the interval.
+func (g *strangerGate) partnerRefused(partner string, class audit.RefusalClass) bool {
+	return g.count(tally{partner: partner, class: class})
+}
 
 func (g *strangerGate) count(t tally) bool {
 	g.mu.Lock()
@@ -113,8 +124,8 @@ func (g *strangerGate) blocked(src string) bool {
 	return true
 }
 
-// flush writes one record per source or partner counted since the last flush, and starts a new
-// interval.
+// flush writes one record per source, or partner and class, counted since the last flush, and
+// starts a new interval.
 // A panic in it (a bug) is logged with its stack, and the counts not yet recorded are counted
 // again, in the interval that has begun: the next flush records them.
 func (g *strangerGate) flush() {
@@ -137,7 +148,7 @@ func (g *strangerGate) flush() {
 	g.n.testHook(context.Background(), "refusals-flushing", nil)
 	for _, t := range ts {
 		if err := g.record(t, counts[t]); err != nil {
-			g.n.log.Error("audit record not written", "source", t.source, "partner", t.partner, "refusals", counts[t], "err", err)
+			g.n.log.Error("audit record not written", "source", t.source, "partner", t.partner, "class", t.class, "refusals", counts[t], "err", err)
 		}
 		done++
 	}
@@ -147,7 +158,7 @@ func (g *strangerGate) flush() {
 func (g *strangerGate) record(t tally, count uint64) error {
 	var err error
 	if t.partner != "" {
-		_, err = g.n.audit.AppendPartnerRefusals(context.Background(), t.partner, audit.RefusedCeremonyLimit, count)
+		_, err = g.n.audit.AppendPartnerRefusals(context.Background(), t.partner, t.class, count)
 	} else {
 		_, err = g.n.audit.AppendRefusals(context.Background(), t.source, audit.RefusedUnauthenticated, count)
 	}
