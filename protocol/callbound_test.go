@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	pb "github.com/puente-id/puente/proto/puente/v1"
 )
@@ -98,7 +99,7 @@ func stallCalls(t *testing.T, a *testNode, cc *grpc.ClientConn, gal [][]float64)
 // drain reads a stream until it ends, and returns how.
 func drain(st grpc.ClientStream) error {
 	for {
-		var m pb.SearchResponse // any message: only the end of the stream counts
+		var m emptypb.Empty // any message, its fields skipped: only the end of the stream counts
 		if err := st.RecvMsg(&m); err != nil {
 			return err
 		}
