@@ -69,19 +69,20 @@ func (s *ceremonyServer) ExchangeKeyShare(stream pb.CeremonyService_ExchangeKeyS
 // on the partner.
 var errInterrupted = errors.New("protocol: ceremony interrupted while waiting on the partner")
 
-// recvOrStop receives the next message of a stream, unless stop is closed first: a round holds
-// its ceremony's lock while it waits for an upload's chunks, and a partner that stops sending
-// must not keep the ceremony (and its state, hundreds of MB at N = 2^15) past its expiry, or
-// block the Hello that replaces it. On errInterrupted the caller ends the call, which ends the
-// receive left waiting.
-func recvOrStop[M any](stop <-chan struct{}, recv func() (M, error)) (M, error) {
+// waitOrStop waits for wait, a receive from the partner or a send to it, unless stop is closed
+// first: a round holds its ceremony's lock while it waits for an upload's chunks, and a partner
+// that stops sending must not keep the ceremony (and its state, hundreds of MB at N = 2^15) past
+// its expiry, or block the Hello that replaces it; nor may any call of a partner outlast the
+// node's bound on it (boundedStream). On errInterrupted the caller ends the call, which ends the
+// wait left behind.
+func waitOrStop[M any](stop <-chan struct{}, wait func() (M, error)) (M, error) {
 	type got struct {
 		m   M
 		err error
 	}
 	ch := make(chan got, 1)
 	go func() {
-		m, err := recv()
+		m, err := wait()
 		ch <- got{m, err}
 	}()
 	select {
@@ -121,7 +122,7 @@ func (n *Node) absorbShare(ctx context.Context, r *round, pl *pb.KeySharePayload
 	}
 	n.testHook(ctx, "share-awaited", nil)
 	next := func() (*pb.Chunk, error) {
-		m, err := recvOrStop(c.stop, stream.Recv)
+		m, err := waitOrStop(c.stop, stream.Recv)
 		if err != nil {
 			return nil, err
 		}

@@ -56,11 +56,29 @@ func upToRound1(t *testing.T, a *testNode, epoch uint64) *ceremonyState {
 // describes the honest share, and sends no chunk. It returns the stream's cancel.
 func stallShare(t *testing.T, a *testNode, c *ceremonyState) context.CancelFunc {
 	t.Helper()
-	p := c.p
-	cc, err := a.ceremonyClient(context.Background(), p)
+	cc, err := a.ceremonyClient(context.Background(), c.p)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	st, _ := openShare(ctx, t, a, c, cc)
+	go func() { // drain, so that the stream ends when the server ends it
+		for {
+			if _, err := st.Recv(); err != nil {
+				return
+			}
+		}
+	}()
+	return cancel
+}
+
+// openShare opens ExchangeKeyShare for c's next step over cc and sends a valid, signed open
+// message that describes the honest share; it returns the stream and the share, whose chunks
+// are the caller's to send, or not.
+func openShare(ctx context.Context, t *testing.T, a *testNode, c *ceremonyState, cc pb.CeremonyServiceClient) (pb.CeremonyService_ExchangeKeyShareClient, []byte) {
+	t.Helper()
+	p := c.p
 	d, step, ok := c.nextStep()
 	if !ok {
 		t.Fatal("no next step")
@@ -80,7 +98,6 @@ func stallShare(t *testing.T, a *testNode, c *ceremonyState) context.CancelFunc 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	st, err := cc.ExchangeKeyShare(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -88,15 +105,7 @@ func stallShare(t *testing.T, a *testNode, c *ceremonyState) context.CancelFunc 
 	if err := st.Send(&pb.ExchangeKeyShareRequest{Part: &pb.ExchangeKeyShareRequest_Open{Open: &pb.ExchangeKeyShareOpen{Header: h, Payload: pl, Signature: sig}}}); err != nil {
 		t.Fatal(err)
 	}
-	go func() { // drain, so that the stream ends when the server ends it
-		for {
-			if _, err := st.Recv(); err != nil {
-				return
-			}
-		}
-	}()
-	t.Cleanup(cancel)
-	return cancel
+	return st, own
 }
 
 // responderState returns beta's ceremony with alpha.

@@ -22,11 +22,11 @@ import (
 //
 // A partner's call to this node is bounded by this node alone, whatever deadline the partner set
 // or left out: it ends at this node's limits { call_deadline } (boundCall), and every wait for
-// the partner's next message ends with it (boundedStream), so that a partner that opens a call
-// and then sends nothing, or stops before round 2, or in a key-share upload, cannot hold what the
-// call holds (a goroutine, a count against maxPartnerCalls, the garbled opening of an answer, a
-// ceremony's lock) for longer. The call then ends with DeadlineExceeded, and a message that names
-// the bound.
+// the partner's next message, or for the partner to read what the node sends, ends with it
+// (boundedStream), so that a partner that opens a call and then sends nothing, or stops before
+// round 2, or in a key-share upload, or never reads the answer, cannot hold what the call holds
+// (a goroutine, a count against maxPartnerCalls, the garbled opening of an answer, a ceremony's
+// lock) for longer. The call then ends with DeadlineExceeded, and a message that names the bound.
 
 // keepaliveTimeout is how long a keepalive ping may go unanswered.
 const keepaliveTimeout = 20 * time.Second
@@ -82,8 +82,9 @@ func (n *Node) boundCall(ctx context.Context) (context.Context, context.CancelFu
 		Safe: fmt.Sprintf("the call passed the node's bound on a partner's call (limits { call_deadline } %s)", n.callBound), Err: context.DeadlineExceeded})
 }
 
-// boundedStream is a partner's stream whose receives end with its context (boundCall): a
-// receive of grpc-go waits for the partner alone.
+// boundedStream is a partner's stream whose receives and sends end with its context
+// (boundCall): a receive of grpc-go waits for the partner alone, and so does a send once what
+// grpc-go queues for the stream (64 KiB) is unread, since it follows the partner's flow control.
 type boundedStream struct {
 	grpc.ServerStream
 	ctx context.Context
@@ -92,9 +93,21 @@ type boundedStream struct {
 func (s *boundedStream) Context() context.Context { return s.ctx }
 
 // RecvMsg receives the partner's next message, or fails with the context's error once it ends;
-// the handler then ends the call, which ends the receive left waiting (recvOrStop).
+// the handler then ends the call, which ends the receive left waiting (waitOrStop).
 func (s *boundedStream) RecvMsg(m any) error {
-	_, err := recvOrStop(s.ctx.Done(), func() (struct{}, error) { return struct{}{}, s.ServerStream.RecvMsg(m) })
+	return s.orStop(func() error { return s.ServerStream.RecvMsg(m) })
+}
+
+// SendMsg sends m to the partner, or fails with the context's error once it ends; the handler
+// then ends the call, which ends the send left waiting (waitOrStop). Until then that send may
+// still read m, and it is the stream's last: the handler sends nothing more.
+func (s *boundedStream) SendMsg(m any) error {
+	return s.orStop(func() error { return s.ServerStream.SendMsg(m) })
+}
+
+// orStop waits for wait, a receive or a send, unless the stream's context ends first.
+func (s *boundedStream) orStop(wait func() error) error {
+	_, err := waitOrStop(s.ctx.Done(), func() (struct{}, error) { return struct{}{}, wait() })
 	if errors.Is(err, errInterrupted) {
 		return wire.FromContext(s.ctx)
 	}

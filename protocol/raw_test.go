@@ -119,15 +119,15 @@ func strangerConn(t *testing.T, b *testNode) *grpc.ClientConn {
 }
 
 // dialAs connects to b with cert, and none of a node's client settings (no deadline, no
-// keepalive): a partner's own client, or a stranger's.
-func dialAs(t *testing.T, cert tls.Certificate, b *testNode) *grpc.ClientConn {
+// keepalive), only opts: a partner's own client, or a stranger's.
+func dialAs(t *testing.T, cert tls.Certificate, b *testNode, opts ...grpc.DialOption) *grpc.ClientConn {
 	t.Helper()
 	pin, err := home.CertPin(filepath.Join(b.home, "tls", "node.crt"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg := clientTLS(cert, b.name, []peerRule{{partner: b.name, pin: &pin}}, time.Now, false)
-	c, err := grpc.NewClient(b.addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
+	c, err := grpc.NewClient(b.addr, append(opts, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))...)
 	if err != nil {
 		t.Fatal(err)
 	}
