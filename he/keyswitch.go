@@ -27,9 +27,8 @@ import (
 // every partial sum is reduced before it is added
 // (TestParallelKeySwitchMatchesLattigo).
 //
-// A key switch on one evaluator takes the same path, for its forward NTTs:
-// the digits' and ModDown's run on forwardNTT (keyswitch_ntt.go), about a
-// sixth cheaper than Lattigo's.
+// A key switch on one evaluator takes the same path, for its NTTs, which
+// run on nttTable (keyswitch_ntt.go), a sixth cheaper than Lattigo's.
 
 // keySwitchWorkers is the most evaluators a key switch at the top level
 // keeps busy: one per digit of its decomposition (5 on puente-ckks-n15-v2).
@@ -60,7 +59,7 @@ func gadgetProduct(evals []*ckks.Evaluator, lvl int, cx ring.Poly, gct *rlwe.Gad
 	workers := min(len(evals), digits)
 
 	cxInvNTT := evals[0].BuffInvNTT
-	ringQP.RingQ.INTT(cx, cxInvNTT)
+	intt(params.RingQ().SubRings[:lvl+1], cx, cxInvNTT, true)
 
 	accs := make([][2]ringqp.Poly, workers)
 	for w := range workers {

@@ -10,16 +10,18 @@ import (
 	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
 )
 
-// The key switch's forward NTTs on forwardNTT (ntt.go). A key switch at
-// the top level runs about seventy forward NTTs: each digit of its
-// decomposition is taken to every other prime of QP and into NTT form
-// (decomposeSingleNTT), and ModDown takes the P part's quotient to every
-// prime of Q (modDown). These two functions do what Lattigo's
-// rlwe.Evaluator.DecomposeSingleNTT and ring.BasisExtender.ModDownQPtoQNTT
-// do, with Lattigo's basis extensions and inverse NTTs, and forwardNTT in
-// place of Lattigo's forward NTT; their results are the same values mod
-// each prime (TestKeySwitchNTTMatchesLattigo), and ModDown's are the same
-// integers.
+// The key switch's NTTs on nttTable (ntt.go). A key switch at the top
+// level runs about ninety forward NTTs and thirty inverse ones: the
+// switched polynomial is taken out of NTT form, each digit of its
+// decomposition to every other prime of QP and into NTT form
+// (decomposeSingleNTT), and ModDown takes the P part out of NTT form and
+// its quotient to every prime of Q (modDown). These functions do what
+// Lattigo's rlwe.Evaluator.DecomposeSingleNTT and
+// ring.BasisExtender.ModDownQPtoQNTT do, with Lattigo's basis extensions
+// (which reduce every input first, so they do not depend on which
+// representative below 4q they get) and nttTable's transforms in place of
+// Lattigo's; the key switch's result is Lattigo's ciphertext coefficient for
+// coefficient (TestParallelKeySwitchMatchesLattigo, TestBabyStepsMatchLattigo).
 
 // nttKey names a prime's transform: its modulus, degree and root.
 type nttKey struct {
@@ -49,6 +51,26 @@ func nttLazy(s *ring.SubRing, p []uint64) {
 		return
 	}
 	s.NTTLazy(p, p)
+}
+
+// intt sets out to in (NTT form) out of it, row by row over the primes of
+// subRings, each value below q if full (as ring.Ring.INTT leaves them),
+// below 2q if not (INTTLazy). out may be in.
+func intt(subRings []*ring.SubRing, in, out ring.Poly, full bool) {
+	for i, s := range subRings {
+		row := out.Coeffs[i]
+		if &row[0] != &in.Coeffs[i][0] {
+			copy(row, in.Coeffs[i])
+		}
+		switch t := nttTableOf(s); {
+		case t != nil:
+			t.inverse(row, full)
+		case full:
+			s.INTT(row, row)
+		default:
+			s.INTTLazy(row, row)
+		}
+	}
 }
 
 // decomposeSingleNTT sets c2Q, c2P to digit i of cx (NTT form; cxInvNTT is
@@ -125,7 +147,7 @@ func modDown(e *rlwe.Evaluator, levelQ, levelP int, p1Q, p1P, p2Q ring.Poly) {
 	pool := scratchPool(ringQ, ringP)
 	buf := pool.Get().(*ringqp.Poly)
 	defer pool.Put(buf)
-	ringP.AtLevel(levelP).INTTLazy(p1P, buf.P)
+	intt(ringP.SubRings[:levelP+1], p1P, buf.P, false)
 	e.BasisExtender.ModUpPtoQ(levelP, levelQ, buf.P, buf.Q)
 	c := modDownConstantsOf(ringQ, ringP, levelP)
 	for i, s := range ringQ.SubRings[:levelQ+1] {

@@ -27,12 +27,15 @@ import (
 // Montgomery products that read it accept (scorer.score, the gadget
 // product), and the key switch's other steps too (keyswitch_ntt.go).
 
-// nttTable holds one prime's roots for forwardNTT: w[k] is Lattigo's
-// RootsForward[k] out of Montgomery form, wq[k] its Shoup companion.
+// nttTable holds one prime's roots: w[k] is Lattigo's RootsForward[k]
+// out of Montgomery form, wq[k] its Shoup companion, wi and wiq the same
+// of RootsBackward, nInv and nInvQ of n^-1 mod q.
 type nttTable struct {
-	q     uint64
-	n     int
-	w, wq []uint64
+	q           uint64
+	n           int
+	w, wq       []uint64
+	wi, wiq     []uint64
+	nInv, nInvQ uint64
 }
 
 // maxShoupModulus bounds the primes forwardNTT serves: values below 4q
@@ -47,13 +50,23 @@ func newNTTTable(s *ring.SubRing) *nttTable {
 	}
 	// Roots read: 1, and m + i for m = 2, 4, …, N and i < m/2.
 	used := s.N + s.N/2
-	t := &nttTable{q: s.Modulus, n: s.N, w: make([]uint64, used), wq: make([]uint64, used)}
-	for k, r := range s.RootsForward[:used] {
-		w := ring.MRed(r, 1, s.Modulus, s.MRedConstant)
-		t.w[k] = w
-		t.wq[k], _ = bits.Div64(w, 0, s.Modulus)
-	}
+	t := &nttTable{q: s.Modulus, n: s.N}
+	t.w, t.wq = shoupRoots(s, s.RootsForward[:used])
+	t.wi, t.wiq = shoupRoots(s, s.RootsBackward[:used])
+	t.nInv = ring.MRed(s.NInv, 1, s.Modulus, s.MRedConstant)
+	t.nInvQ, _ = bits.Div64(t.nInv, 0, s.Modulus)
 	return t
+}
+
+// shoupRoots returns roots (Montgomery form) in standard form and their
+// Shoup companions ⌊w·2^64/q⌋.
+func shoupRoots(s *ring.SubRing, roots []uint64) (w, wq []uint64) {
+	w, wq = make([]uint64, len(roots)), make([]uint64, len(roots))
+	for k, r := range roots {
+		w[k] = ring.MRed(r, 1, s.Modulus, s.MRedConstant)
+		wq[k], _ = bits.Div64(w[k], 0, s.Modulus)
+	}
+	return w, wq
 }
 
 // shoupMul returns v·w mod q up to one q (in [0, 2q)), wq = ⌊w·2^64/q⌋.
@@ -85,19 +98,9 @@ func (t *nttTable) forwardNTT(c []int32, out []uint64) {
 // forward replaces p (values below 2q) by its NTT mod t.q, each value
 // below 4q.
 func (t *nttTable) forward(p []uint64) {
-	n, q := t.n, t.q
-	twoQ := 2 * q
+	n := t.n
 	p = p[:n]
-	// The conjugate-invariant first layer: p[j], p[n-j] from both.
-	w, wq := t.w[1], t.wq[1]
-	h := n >> 1
-	p[h] = p[h] + twoQ - shoupMul(p[h], w, wq, q)
-	lo, hi := p[1:h], p[h+1:]
-	hi = hi[:len(lo)]
-	for j := range lo {
-		x, y := lo[j], hi[len(hi)-1-j]
-		lo[j], hi[len(hi)-1-j] = x+twoQ-shoupMul(y, w, wq, q), y+twoQ-shoupMul(x, w, wq, q)
-	}
+	t.conjugateLayer(p, t.w[1], t.wq[1])
 	// The standard layers m = 2, 4, …, n (log2 n of them), butterflies at
 	// distance d = n/m. One alone first if their number less three is odd,
 	// so that passes of two end at d = 4.
@@ -110,6 +113,21 @@ func (t *nttTable) forward(p []uint64) {
 		t.radix4(p, m, d)
 	}
 	t.radix8(p, m)
+}
+
+// conjugateLayer runs the conjugate-invariant ring's own layer on p (values
+// below 2q), the first of the forward transform and the last of the
+// inverse: p[j] and p[n-j] from both, by the root w (its Shoup companion
+// wq); each value below 4q after it.
+func (t *nttTable) conjugateLayer(p []uint64, w, wq uint64) {
+	q, twoQ, h := t.q, 2*t.q, t.n>>1
+	p[h] = p[h] + twoQ - shoupMul(p[h], w, wq, q)
+	lo, hi := p[1:h], p[h+1:t.n]
+	hi = hi[:len(lo)]
+	for j := range lo {
+		x, y := lo[j], hi[len(hi)-1-j]
+		lo[j], hi[len(hi)-1-j] = x+twoQ-shoupMul(y, w, wq, q), y+twoQ-shoupMul(x, w, wq, q)
+	}
 }
 
 // radix2 runs layer m (distance d) of the transform on p.
@@ -184,5 +202,102 @@ func (t *nttTable) radix8(p []uint64, m int) {
 		b[2], b[3] = z2+v3, z2+twoQ-v3
 		b[4], b[5] = z4+v5, z4+twoQ-v5
 		b[6], b[7] = z6+v7, z6+twoQ-v7
+	}
+}
+
+// inverse replaces p (values below 2q) by its inverse NTT mod t.q, as
+// Lattigo's ring.INTTConjugateInvariant computes it (the same backward
+// roots, in the same order): each value below q if full, below 2q if not.
+func (t *nttTable) inverse(p []uint64, full bool) {
+	n, q := t.n, t.q
+	p = p[:n]
+	// The standard layers at distances d = 1, 2, 4, …, n/2 (layer m = n/d
+	// reads roots n/d + i): the first three on groups of eight, then two
+	// per pass, and one alone last if their number less three is odd.
+	t.invRadix8(p)
+	d := 8
+	for ; 2*d < n; d <<= 2 {
+		t.invRadix4(p, d)
+	}
+	if d < n {
+		t.invRadix2(p, d)
+	}
+	// The conjugate-invariant last layer, then the factor n^-1.
+	t.conjugateLayer(p, t.wi[1], t.wiq[1])
+	p[0] <<= 1
+	for k, v := range p {
+		v = shoupMul(v, t.nInv, t.nInvQ, q)
+		if full && v >= q {
+			v -= q
+		}
+		p[k] = v
+	}
+}
+
+// invRadix2 runs the inverse layer at distance d on p.
+func (t *nttTable) invRadix2(p []uint64, d int) {
+	q, twoQ := t.q, 2*t.q
+	m := t.n / d
+	for i := range m / 2 {
+		w, wq := t.wi[m+i], t.wiq[m+i]
+		x := p[2*i*d : 2*i*d+d]
+		y := p[2*i*d+d : 2*i*d+2*d]
+		y = y[:len(x)]
+		for k := range x {
+			u, v := x[k], y[k]
+			x[k], y[k] = below2q(u+v, twoQ), shoupMul(u+twoQ-v, w, wq, q)
+		}
+	}
+}
+
+// invRadix4 runs the inverse layers at distances d and 2d on p in one
+// pass.
+func (t *nttTable) invRadix4(p []uint64, d int) {
+	q, twoQ := t.q, 2*t.q
+	m := t.n / d
+	for b := range m / 4 {
+		w1, wq1 := t.wi[m+2*b], t.wiq[m+2*b]
+		w2, wq2 := t.wi[m+2*b+1], t.wiq[m+2*b+1]
+		w3, wq3 := t.wi[m/2+b], t.wiq[m/2+b]
+		blk := p[4*b*d : 4*b*d+4*d]
+		A, B, C, D := blk[:d], blk[d:2*d], blk[2*d:3*d], blk[3*d:4*d]
+		B, C, D = B[:len(A)], C[:len(A)], D[:len(A)]
+		for k := range A {
+			a, bb, c, dd := A[k], B[k], C[k], D[k]
+			a1, b1 := below2q(a+bb, twoQ), shoupMul(a+twoQ-bb, w1, wq1, q)
+			c1, d1 := below2q(c+dd, twoQ), shoupMul(c+twoQ-dd, w2, wq2, q)
+			A[k], C[k] = below2q(a1+c1, twoQ), shoupMul(a1+twoQ-c1, w3, wq3, q)
+			B[k], D[k] = below2q(b1+d1, twoQ), shoupMul(b1+twoQ-d1, w3, wq3, q)
+		}
+	}
+}
+
+// invRadix8 runs the inverse layers at distances 1, 2 and 4 on p, on
+// groups of eight.
+func (t *nttTable) invRadix8(p []uint64) {
+	q, twoQ, n := t.q, 2*t.q, t.n
+	W1, WQ1 := t.wi[n:n+n/2], t.wiq[n:n+n/2]
+	W2, WQ2 := t.wi[n/2:n/2+n/4], t.wiq[n/2:n/2+n/4]
+	W4, WQ4 := t.wi[n/4:n/4+n/8], t.wiq[n/4:n/4+n/8]
+	bf := func(u, v, w, wq uint64) (uint64, uint64) {
+		return below2q(u+v, twoQ), shoupMul(u+twoQ-v, w, wq, q)
+	}
+	for g := range W4 {
+		b := (*[8]uint64)(p[8*g : 8*g+8])
+		x0, x1 := bf(b[0], b[1], W1[4*g], WQ1[4*g])
+		x2, x3 := bf(b[2], b[3], W1[4*g+1], WQ1[4*g+1])
+		x4, x5 := bf(b[4], b[5], W1[4*g+2], WQ1[4*g+2])
+		x6, x7 := bf(b[6], b[7], W1[4*g+3], WQ1[4*g+3])
+		w, wq := W2[2*g], WQ2[2*g]
+		x0, x2 = bf(x0, x2, w, wq)
+		x1, x3 = bf(x1, x3, w, wq)
+		w, wq = W2[2*g+1], WQ2[2*g+1]
+		x4, x6 = bf(x4, x6, w, wq)
+		x5, x7 = bf(x5, x7, w, wq)
+		w, wq = W4[g], WQ4[g]
+		b[0], b[4] = bf(x0, x4, w, wq)
+		b[1], b[5] = bf(x1, x5, w, wq)
+		b[2], b[6] = bf(x2, x6, w, wq)
+		b[3], b[7] = bf(x3, x7, w, wq)
 	}
 }

@@ -1,19 +1,22 @@
 package he
 
 import (
+	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/tuneinsight/lattigo/v6/ring"
 )
 
-// TestForwardNTTMatchesLattigo compares forwardNTT with Lattigo's
+// TestNTTMatchesLattigo compares forwardNTT with Lattigo's
 // conjugate-invariant NTT of the same coefficients, value for value mod q,
 // at every degree from 2^4 to 2^15 (both parities of log2 n: with and
-// without the lone first layer) and on primes up to 61 bits, int32's
-// extremes included; every output must be below 4q.
-func TestForwardNTTMatchesLattigo(t *testing.T) {
+// without a lone layer) and on primes up to 61 bits, int32's extremes
+// included (every output below 4q), and inverse with Lattigo's inverse NTT,
+// of inputs below q and below 2q (every output below q, or 2q if not full).
+func TestNTTMatchesLattigo(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for logN := 4; logN <= 15; logN++ {
 		n := 1 << logN
@@ -49,6 +52,33 @@ func TestForwardNTTMatchesLattigo(t *testing.T) {
 			for k, v := range got {
 				if v >= 4*q || v%q != want.Coeffs[0][k] {
 					t.Fatalf("n %d q %#x: value %d is %d (mod q %d), want %d below 4q", n, q, k, v, v%q, want.Coeffs[0][k])
+				}
+			}
+			// The inverse, of values below q and of the same plus q.
+			for _, lift := range []uint64{0, q} {
+				in := make([]uint64, n)
+				for k := range in {
+					in[k] = r.Uint64N(q)
+				}
+				in[0], in[n-1] = q-1, 0
+				want := rq.NewPoly()
+				copy(want.Coeffs[0], in)
+				rq.INTT(want, want)
+				for _, full := range []bool{true, false} {
+					got := make([]uint64, n)
+					for k, v := range in {
+						got[k] = v + lift
+					}
+					tab.inverse(got, full)
+					bound := 2 * q
+					if full {
+						bound = q
+					}
+					for k, v := range got {
+						if v >= bound || v%q != want.Coeffs[0][k] {
+							t.Fatalf("n %d q %#x, inputs +%d, full %v: inverse value %d is %d, want %d below %d", n, q, lift, full, k, v, want.Coeffs[0][k], bound)
+						}
+					}
 				}
 			}
 		}
@@ -87,4 +117,38 @@ func nextPrimes(logQ, n int, up bool) ([]uint64, error) {
 		return g.NextUpstreamPrimes(1)
 	}
 	return g.NextDownstreamPrimes(1)
+}
+
+// BenchmarkNTT measures one row's transform at N = 2^15 on a prime of
+// puente-ckks-n15-v4's Q and one of its P, Lattigo's beside nttTable's.
+func BenchmarkNTT(b *testing.B) {
+	ps, err := Lookup(N15V4)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, s := range []*ring.SubRing{ps.params.RingQ().SubRings[1], ps.params.RingP().SubRings[0]} {
+		tab := nttTableOf(s)
+		src, row := make([]uint64, s.N), make([]uint64, s.N)
+		r := rand.New(rand.NewPCG(7, 8))
+		for k := range src {
+			src[k] = r.Uint64N(s.Modulus)
+		}
+		// Each operation transforms a fresh copy of the same row.
+		for _, op := range []struct {
+			name string
+			f    func([]uint64)
+		}{
+			{"forward/lattigo", func(p []uint64) { s.NTTLazy(p, p) }},
+			{"forward/puente", tab.forward},
+			{"inverse/lattigo", func(p []uint64) { s.INTTLazy(p, p) }},
+			{"inverse/puente", func(p []uint64) { tab.inverse(p, false) }},
+		} {
+			b.Run(fmt.Sprintf("q=%d-bit/%s", bits.Len64(s.Modulus), op.name), func(b *testing.B) {
+				for b.Loop() {
+					copy(row, src)
+					op.f(row)
+				}
+			})
+		}
+	}
 }

@@ -33,10 +33,9 @@ func (r *Responder) babySteps(ctx context.Context, ct *rlwe.Ciphertext, n1 int, 
 	// digits' buffers (trimBuffers keeps one per digit at the top level)
 	// and its buffer for the source out of NTT form.
 	decomp, invNTT := evals[0].BuffDecompQP[:digits], evals[0].BuffInvNTT
-	ringQ := params.RingQ().AtLevel(level)
 	for _, src := range babyStepPlanFor(n1) {
 		c1 := out[src.from].Value[1]
-		ringQ.INTT(c1, invNTT)
+		intt(params.RingQ().SubRings[:level+1], c1, invNTT, true)
 		parallelWorkers(digits, len(evals), func(w, i int) {
 			decomposeSingleNTT(evals[w].Evaluator, level, levelP, levelP+1, i, c1, invNTT, decomp[i].Q, decomp[i].P)
 		})
