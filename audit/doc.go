@@ -60,9 +60,10 @@
 // querier's answered query carries the responder's signed audit head
 // ([Witness]), so each partner's log holds evidence of the other's. The refusals of an
 // unauthenticated source, and a partner's Hellos past its ceremony limit, its ceremony calls about
-// a ceremony the node does not hold ([RefusedCeremonyUnknown]) and its Outcome asked again
-// ([RefusedCeremonyRepeated]), are summarised in one [KindRefusals] record per source, or partner
-// and class, and interval, with a count.
+// a ceremony the node does not hold ([RefusedCeremonyUnknown]), its Outcome asked again
+// ([RefusedCeremonyRepeated]) and the refusals of a live ceremony's rounds past the first few
+// ([RefusedCeremonyRefusedRepeated]), are summarised in one [KindRefusals] record per source, or
+// partner and class, and interval, with a count.
 //
 // [Verify] checks every line and stops at the first bad one, naming it
 // ([*BadRecordError]): an edit breaks the record's signature, a deletion or

@@ -232,7 +232,7 @@ func TestNewRecordKinds(t *testing.T) {
 	if _, err := w.AppendRefusals(ctx, "2001:db8::1", RefusedUnauthenticated, 1); err != nil {
 		t.Fatal(err)
 	}
-	for _, class := range []RefusalClass{RefusedCeremonyLimit, RefusedCeremonyUnknown, RefusedCeremonyRepeated} {
+	for _, class := range []RefusalClass{RefusedCeremonyLimit, RefusedCeremonyUnknown, RefusedCeremonyRepeated, RefusedCeremonyRefusedRepeated} {
 		if _, err := w.AppendPartnerRefusals(ctx, "co", class, 40); err != nil {
 			t.Fatal(err)
 		}
@@ -283,7 +283,7 @@ func TestNewRecordKinds(t *testing.T) {
 	}
 	w.Close()
 	rep, err := VerifyFile(path, ringOf(k), nil)
-	if err != nil || rep.Kinds[KindRefusals] != 5 || rep.Records != 8 {
+	if err != nil || rep.Kinds[KindRefusals] != 6 || rep.Records != 9 {
 		t.Fatalf("log: %+v %v", rep, err)
 	}
 }

@@ -21,8 +21,9 @@ const (
 	// KindRefusals summarises calls over an interval that are not audited one by one: the
 	// refusals of one unauthenticated Source, or one Partner's calls of a class that would
 	// otherwise let it grow the log at will (its Hellos past the ceremonies it may start, its
-	// ceremony calls about ceremonies the node does not hold, its Outcome asked again); the
-	// refusal class and, in Count, how many there were.
+	// ceremony calls about ceremonies the node does not hold, its Outcome asked again, the
+	// refusals of a live ceremony's rounds past the first few); the refusal class and, in Count,
+	// how many there were.
 	KindRefusals Kind = "refusals"
 )
 
@@ -116,6 +117,12 @@ const (
 	// RefusedCeremonyRepeated: a partner's Outcome asked again of a ceremony the node holds,
 	// answered as before; the first answer is recorded by itself.
 	RefusedCeremonyRepeated RefusalClass = "ceremony-repeated"
+	// RefusedCeremonyRefusedRepeated: a partner's round of a ceremony the node holds live,
+	// refused (out of order, repeated, malformed, of another epoch) after the first few
+	// refusals of that ceremony's rounds, which are recorded by themselves (action
+	// ceremony-refused). It is refused as before: it changes nothing and leaves the ceremony
+	// live.
+	RefusedCeremonyRefusedRepeated RefusalClass = "ceremony-refused-repeated"
 )
 
 // Record is one line of the log: an [Event] plus what the writer adds.

@@ -93,7 +93,7 @@ func validKeyName(s string) bool {
 //   - log: an action only.
 //   - refusals: a source or a partner, and a refusal class only (the count is the writer's); a
 //     partner's carries one of the classes summarised per partner (ceremony-limit-exceeded,
-//     ceremony-unknown, ceremony-repeated).
+//     ceremony-unknown, ceremony-repeated, ceremony-refused-repeated).
 func (e *Event) Validate(k Kind) error {
 	if err := e.validate(k); err != nil {
 		switch k {
@@ -261,11 +261,13 @@ func ValidSource(s string) bool {
 
 // refusalClasses are the refusal classes a record may carry.
 var refusalClasses = []RefusalClass{RefusedQuota, RefusedVerifyLimit, RefusedUnauthenticated, RefusedPermission, RefusedInvalid,
-	RefusedReplay, RefusedRevokedEpoch, RefusedPrecondition, RefusedCeremonyLimit, RefusedCeremonyUnknown, RefusedCeremonyRepeated}
+	RefusedReplay, RefusedRevokedEpoch, RefusedPrecondition, RefusedCeremonyLimit, RefusedCeremonyUnknown, RefusedCeremonyRepeated,
+	RefusedCeremonyRefusedRepeated}
 
 // partnerSummaryClasses are the classes of a partner's calls that are summarised, not audited
 // one by one: the only classes a partner's refusals record may carry.
-var partnerSummaryClasses = []RefusalClass{RefusedCeremonyLimit, RefusedCeremonyUnknown, RefusedCeremonyRepeated}
+var partnerSummaryClasses = []RefusalClass{RefusedCeremonyLimit, RefusedCeremonyUnknown, RefusedCeremonyRepeated,
+	RefusedCeremonyRefusedRepeated}
 
 func validRefusal(c RefusalClass) bool {
 	for _, r := range refusalClasses {

@@ -97,6 +97,9 @@ type ceremonyState struct {
 	// ceremony up: on expiry, or when a new Hello replaces it (interrupt).
 	stop     chan struct{}
 	stopOnce sync.Once
+	// refusals counts the rounds of it this node refused as the responder (refusalAudited),
+	// without the lock: the Abort handler refuses after releasing it.
+	refusals atomic.Uint64
 }
 
 // setExpiry sets when the ceremony is dropped if no round comes.

@@ -24,15 +24,15 @@ func strayCeremonyID(i int) []byte {
 	return id
 }
 
-// commitSeedOf sends one validly signed CommitSeed of a's for ceremony id to p.
-func commitSeedOf(ctx context.Context, t *testing.T, a *testNode, p *partner, id []byte) error {
+// commitSeedOf sends one validly signed CommitSeed of a's for ceremony id of epoch to p.
+func commitSeedOf(ctx context.Context, t *testing.T, a *testNode, p *partner, id []byte, epoch uint64) error {
 	t.Helper()
 	cc, err := a.ceremonyClient(ctx, p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pl := &pb.CommitSeedPayload{CeremonyId: id, Commitment: make([]byte, commitmentLen), CrsContribution: make([]byte, crsContribLen)}
-	_, err = callRound(ctx, a.Node, p, pb.CeremonyService_CommitSeed_FullMethodName, 1, pl,
+	_, err = callRound(ctx, a.Node, p, pb.CeremonyService_CommitSeed_FullMethodName, epoch, pl,
 		func(h *pb.RequestHeader, sig []byte) (*pb.CommitSeedResponse, error) {
 			return cc.CommitSeed(ctx, &pb.CommitSeedRequest{Header: h, Payload: pl, Signature: sig})
 		}, func(r *pb.CommitSeedResponse) proto.Message { return orEmpty(r.Payload) })
@@ -52,6 +52,18 @@ func flood(t *testing.T, tn *testNode, what string, allowed int, send func(i int
 	if recs1-recs0 > allowed {
 		t.Errorf("log grew by %d records (%d bytes) for %d %s, want at most %d", recs1-recs0, size1-size0, callFlood, what, allowed)
 	}
+}
+
+// recorded returns how many of tn's audit records, from the from-th on, have action.
+func recorded(t *testing.T, tn *testNode, from int, action string) int {
+	t.Helper()
+	n := 0
+	for _, r := range records(t, tn)[from:] {
+		if r.Action == action {
+			n++
+		}
+	}
+	return n
 }
 
 // summarised flushes tn's refusal counts and returns the count of partner's summary of class
@@ -100,7 +112,7 @@ func TestCeremonyCallFlood(t *testing.T) {
 			}
 		})
 		flood(t, b, "CommitSeed calls for unknown ceremonies", 0, func(i int) {
-			if err := commitSeedOf(ctx, t, a, toBeta, strayCeremonyID(i)); codeOf(err) != codes.FailedPrecondition {
+			if err := commitSeedOf(ctx, t, a, toBeta, strayCeremonyID(i), 1); codeOf(err) != codes.FailedPrecondition {
 				t.Fatalf("CommitSeed of an unknown ceremony: %v, want FailedPrecondition", err)
 			}
 		})
@@ -121,13 +133,7 @@ func TestCeremonyCallFlood(t *testing.T) {
 				t.Fatalf("Outcome of the undecided ceremony: %v %v, want pending", o, err)
 			}
 		})
-		n := 0
-		for _, r := range records(t, b)[from:] {
-			if r.Action == "ceremony-outcome" {
-				n++
-			}
-		}
-		if n != 1 {
+		if n := recorded(t, b, from, "ceremony-outcome"); n != 1 {
 			t.Errorf("%d ceremony-outcome records of the undecided ceremony, want 1", n)
 		}
 		// alpha's own retries (resolveInBackground) are counted with the test's.
@@ -157,4 +163,55 @@ func TestCeremonyCallFlood(t *testing.T) {
 			t.Errorf("the summary counts %d of alpha's Outcome calls for the finished ceremony, want at least %d", n, callFlood)
 		}
 	})
+}
+
+// TestCeremonyRoundRefusalFlood: a round of a live ceremony that the node refuses (repeated, out
+// of order, of another epoch) changes nothing and leaves the ceremony live, and each refusal
+// wrote a signed, fsynced audit record of several KB: a partner could send a refused round of its
+// ceremony again and again and grow the node's log at will. Now the first maxAuditedRefusals
+// refusals of a ceremony's rounds are recorded one by one, the rest are counted in one summary
+// per partner and interval (ceremony-refused-repeated); every refusal is answered as before, and
+// the ceremony still completes.
+func TestCeremonyRoundRefusalFlood(t *testing.T) {
+	t.Parallel()
+	a, b := newPair(t, pairOptions{})
+	ctx := ctxTimeout(t, 5*time.Minute)
+	toBeta := a.partners["beta"]
+
+	// alpha runs its ceremony with beta past the seed rounds: CommitSeed is done.
+	c, err := a.clientHello(ctx, toBeta, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.clientSeed(ctx, toBeta, c); err != nil {
+		t.Fatal(err)
+	}
+	from := len(records(t, b))
+	var answers [2]string
+	flood(t, b, "refused rounds of a live ceremony", maxAuditedRefusals, func(i int) {
+		// CommitSeed again (refused as a repeated step), or naming another epoch than the
+		// ceremony's (refused before its state is looked at).
+		err := commitSeedOf(ctx, t, a, toBeta, c.id, uint64(1+i%2))
+		if codeOf(err) != codes.FailedPrecondition {
+			t.Fatalf("refused round %d: %v, want FailedPrecondition", i+1, err)
+		}
+		if i < 2 {
+			answers[i] = err.Error()
+		} else if err.Error() != answers[i%2] {
+			t.Fatalf("refused round %d answered %q, the same round before %q", i+1, err, answers[i%2])
+		}
+	})
+	if n := recorded(t, b, from, "ceremony-refused"); n != maxAuditedRefusals {
+		t.Errorf("%d ceremony-refused records of the live ceremony, want the first %d", n, maxAuditedRefusals)
+	}
+	if n := summarised(t, b, "alpha", audit.RefusedCeremonyRefusedRepeated); n != callFlood-maxAuditedRefusals {
+		t.Errorf("the summary counts %d of alpha's refused rounds, want %d", n, callFlood-maxAuditedRefusals)
+	}
+
+	// Refusing changed nothing: the ceremony goes on to its end.
+	runShares(t, a, c)
+	finish(t, a, c)
+	if k, err := b.partners["alpha"].current(); err != nil || k.epoch != 1 {
+		t.Errorf("the responder's epoch after the ceremony: %v %v, want 1", k, err)
+	}
 }

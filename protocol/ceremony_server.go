@@ -33,6 +33,10 @@ type round struct {
 	sig     []byte
 	p       *partner
 	c       *ceremonyState // nil for Hello
+	// live is the partner's ceremony in progress that the round names, once admitRound has
+	// found it, even if the round is then refused: the refusals of its rounds are counted on it
+	// (failRound).
+	live *ceremonyState
 	// quiet, set by a round's work, is the class under which an answered call is counted for
 	// the partner's summary instead of being audited by itself (ceremony_summary.go).
 	quiet audit.RefusalClass
@@ -70,6 +74,7 @@ func (n *Node) admitRound(ctx context.Context, r *round, id []byte) *Error {
 		return refuseUnknown("no such ceremony in progress (it may have been aborted: start again with Hello)")
 	}
 	c.mu.Lock()
+	r.live = c
 	switch {
 	case c.aborted:
 		c.mu.Unlock()
@@ -106,11 +111,16 @@ func (r *round) unlock() {
 }
 
 // fail ends the round: a refusal (nothing changed) is audited as such, or counted if it concerns
-// no ceremony this node holds; any other failure aborts the partner's ceremony, because a step
-// is never run twice with the same share.
+// no ceremony this node holds or is past the first few refusals of its ceremony's rounds
+// (ceremony_summary.go); any other failure aborts the partner's ceremony, because a step is
+// never run twice with the same share.
 func (n *Node) failRound(ctx context.Context, r *round, e *Error) error {
 	if e.Refusal == audit.RefusedCeremonyUnknown {
 		n.summarise(r.p, r.method, e.Refusal)
+		return e
+	}
+	if e.Refusal != "" && r.live != nil && !r.live.refusalAudited() {
+		n.summarise(r.p, r.method, audit.RefusedCeremonyRefusedRepeated)
 		return e
 	}
 	if e.Refusal != "" {

@@ -13,20 +13,35 @@ import (
 
 // Ceremony calls that change nothing. A partner's ceremony call is audited by itself when it
 // changes what the node holds or concerns a ceremony the node holds: a ceremony set up (Hello,
-// bounded by limits { ceremonies }), a round of a live ceremony answered or refused, a ceremony
-// or a prepared epoch aborted, an epoch committed. A call that changes nothing and concerns no
+// bounded by limits { ceremonies }), a round of a live ceremony answered, a ceremony or a
+// prepared epoch aborted, an epoch committed. A call that changes nothing and concerns no
 // ceremony the node holds is not: an Outcome, an Abort, a Commit or a round of a ceremony it
 // never issued or no longer holds (finished, aborted). It is answered as before and counted
 // under audit.RefusedCeremonyUnknown in one refusals record per partner and refusal_interval
 // (strangers.go). An Outcome asked again of a ceremony the node holds (a responder asks every
 // few seconds until the outcome is known) is answered again: its first answer, and each change
-// of it, is recorded, the rest are counted under audit.RefusedCeremonyRepeated. Otherwise a
-// partner could grow the signed, fsynced log by several KB per call, at will.
+// of it, is recorded, the rest are counted under audit.RefusedCeremonyRepeated. A round of a
+// live ceremony that the node refuses (out of order, repeated, malformed) changes nothing and
+// leaves the ceremony live, so the partner may send it again at will: the first
+// maxAuditedRefusals refusals of a ceremony's rounds are recorded one by one, the rest are
+// counted under audit.RefusedCeremonyRefusedRepeated. Otherwise a partner could grow the
+// signed, fsynced log by several KB per call, at will.
 
 // maxRecordedOutcomes bounds the Outcome answers remembered per partner (outcomeRecorded): more
 // than the ceremonies a node holds with one partner at once (its own running one, a prepared
 // epoch, an Abort it owes). Past it the oldest is forgotten, and recorded again if asked again.
 const maxRecordedOutcomes = 4
+
+// maxAuditedRefusals bounds the refusals of one ceremony's rounds audited one by one (action
+// ceremony-refused): enough for a privacy officer to see what the partner sent, and an honest
+// initiator's retry. With the Hellos that start ceremonies bounded (limits { ceremonies }), so
+// are these records.
+const maxAuditedRefusals = 4
+
+// refusalAudited counts a refusal of one of c's rounds and reports whether it is among the
+// first maxAuditedRefusals, audited by themselves; the caller counts the rest for the partner's
+// summary.
+func (c *ceremonyState) refusalAudited() bool { return c.refusals.Add(1) <= maxAuditedRefusals }
 
 // recordedOutcome is an Outcome answer the node recorded: the ceremony's ID and the answer.
 type recordedOutcome struct {
