@@ -214,9 +214,9 @@ func (ps *ParamSet) diagNTT(c []int32, level int, out ring.Poly) {
 }
 
 // diagNTTLazy converts integer coefficients to an NTT plaintext polynomial
-// at the given level, into out, leaving each coefficient unreduced (a
-// representative below 2^64, from the NTT's lazy butterflies) and not in
-// Montgomery form: the form a block converted during a search is used
+// at the given level, into out, leaving each coefficient unreduced (below
+// 4q from nttTable, ntt.go, or below 2q from Lattigo's lazy NTT for a prime
+// nttTable does not serve) and not in Montgomery form: the form a block converted during a search is used
 // in, where a product with it is a factor 2^-64 mod q short, which the
 // scorer restores once per sum (scorer.score). It saves the Montgomery pass
 // and the NTT's last reduction over every coefficient of every diagonal.
