@@ -227,10 +227,7 @@ func (ps *ParamSet) diagNTTLazy(c []int32, level int, out ring.Poly) {
 			t.forwardNTT(c, row) // ntt.go
 			continue
 		}
-		for k, v := range c {
-			x := int64(v)
-			row[k] = uint64(x) + s.Modulus&uint64(x>>63) // q + v for v < 0, without a branch on the sign
-		}
+		loadInt32(c, row, s.Modulus)
 		s.NTTLazy(row, row)
 	}
 }

@@ -140,24 +140,41 @@ func rotate(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, k int, out *rlwe.Ciphe
 		}
 		return nil
 	}
-	evk, err := e.CheckAndGetGaloisKey(galEl)
-	if err != nil {
-		return fmt.Errorf("he: rotate: %w", err)
-	}
-	idx := e.AutomorphismIndex(galEl)
 	lvl := min(ct.Level(), out.Level())
-	if err := checkKeyLevel("rotate", lvl, &evk.GadgetCiphertext); err != nil {
+	evk, err := galoisKey(e, "rotate", galEl, lvl)
+	if err != nil {
 		return err
 	}
-	out.Resize(1, lvl)
-	ringQ := params.RingQ().AtLevel(lvl)
 	tmp := [2]ring.Poly{e.BuffQP[0].Q, e.BuffQP[1].Q}
 	gadgetProduct(evals, lvl, ct.Value[1], &evk.GadgetCiphertext, tmp)
-	ringQ.Add(tmp[0], ct.Value[0], tmp[0])
-	ringQ.AutomorphismNTTWithIndex(tmp[0], idx, out.Value[0])
-	ringQ.AutomorphismNTTWithIndex(tmp[1], idx, out.Value[1])
-	*out.MetaData = *ct.MetaData
+	finishRotation(e, lvl, ct, tmp, galEl, out)
 	return nil
+}
+
+// galoisKey returns e's key for the Galois element galEl, refusing a key
+// switch at level lvl above the key's (checkKeyLevel).
+func galoisKey(e *ckks.Evaluator, what string, galEl uint64, lvl int) (*rlwe.GaloisKey, error) {
+	evk, err := e.CheckAndGetGaloisKey(galEl)
+	if err != nil {
+		return nil, fmt.Errorf("he: %s: %w", what, err)
+	}
+	if err := checkKeyLevel(what, lvl, &evk.GadgetCiphertext); err != nil {
+		return nil, err
+	}
+	return evk, nil
+}
+
+// finishRotation sets out (level lvl) to ct's rotation by galEl from ks,
+// the key switch of ct's second polynomial: (ks[0] + ct[0], ks[1]) permuted
+// by the automorphism. ks[0] is overwritten; out may be ct.
+func finishRotation(e *ckks.Evaluator, lvl int, ct *rlwe.Ciphertext, ks [2]ring.Poly, galEl uint64, out *rlwe.Ciphertext) {
+	out.Resize(1, lvl)
+	ringQ := e.GetRLWEParameters().RingQ().AtLevel(lvl)
+	ringQ.Add(ks[0], ct.Value[0], ks[0])
+	idx := e.AutomorphismIndex(galEl)
+	ringQ.AutomorphismNTTWithIndex(ks[0], idx, out.Value[0])
+	ringQ.AutomorphismNTTWithIndex(ks[1], idx, out.Value[1])
+	*out.MetaData = *ct.MetaData
 }
 
 // relinearize sets out to the degree-2 ciphertext ct relinearised, as

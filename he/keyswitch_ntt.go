@@ -170,26 +170,17 @@ func automorphismHoisted(e *ckks.Evaluator, level int, ct *rlwe.Ciphertext, deco
 		out.Copy(ct)
 		return nil
 	}
-	evk, err := e.CheckAndGetGaloisKey(galEl)
+	evk, err := galoisKey(e, "hoisted rotation", galEl, level)
 	if err != nil {
-		return fmt.Errorf("he: hoisted rotation: %w", err)
-	}
-	if err := checkKeyLevel("hoisted rotation", level, &evk.GadgetCiphertext); err != nil {
 		return err
 	}
-	out.Resize(1, level)
-	levelP := evk.LevelP()
 	ctQP := &rlwe.Element[ringqp.Poly]{Value: []ringqp.Poly{e.BuffQP[0], e.BuffQP[1]}, MetaData: ct.MetaData}
 	if err := e.GadgetProductHoistedLazy(level, decomp, &evk.GadgetCiphertext, ctQP); err != nil {
 		return fmt.Errorf("he: hoisted rotation: %w", err)
 	}
-	modDown(e.Evaluator, level, levelP, e.BuffQP[0].Q, e.BuffQP[0].P, e.BuffQP[0].Q)
-	modDown(e.Evaluator, level, levelP, e.BuffQP[1].Q, e.BuffQP[1].P, e.BuffQP[1].Q)
-	ringQ := e.GetRLWEParameters().RingQ().AtLevel(level)
-	ringQ.Add(e.BuffQP[0].Q, ct.Value[0], e.BuffQP[0].Q)
-	idx := e.AutomorphismIndex(galEl)
-	ringQ.AutomorphismNTTWithIndex(e.BuffQP[0].Q, idx, out.Value[0])
-	ringQ.AutomorphismNTTWithIndex(e.BuffQP[1].Q, idx, out.Value[1])
-	*out.MetaData = *ct.MetaData
+	for _, b := range e.BuffQP[:2] {
+		modDown(e.Evaluator, level, evk.LevelP(), b.Q, b.P, b.Q)
+	}
+	finishRotation(e, level, ct, [2]ring.Poly{e.BuffQP[0].Q, e.BuffQP[1].Q}, galEl, out)
 	return nil
 }

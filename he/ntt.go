@@ -86,13 +86,19 @@ func below2q(x, twoQ uint64) uint64 {
 // forwardNTT writes to out the NTT of the integer coefficients c mod t.q,
 // each value below 4q.
 func (t *nttTable) forwardNTT(c []int32, out []uint64) {
-	q := t.q
 	out = out[:t.n]
-	for k, v := range c[:t.n] {
-		x := int64(v)
-		out[k] = uint64(x) + q&uint64(x>>63) // q + v for v < 0, without a branch on the sign
-	}
+	loadInt32(c[:t.n], out, t.q)
 	t.forward(out)
+}
+
+// loadInt32 sets out[k] to c[k] mod q, in [0, q), without a branch on the
+// sign.
+func loadInt32(c []int32, out []uint64, q uint64) {
+	out = out[:len(c)]
+	for k, v := range c {
+		x := int64(v)
+		out[k] = uint64(x) + q&uint64(x>>63) // q + v for v < 0
+	}
 }
 
 // forward replaces p (values below 2q) by its NTT mod t.q, each value
