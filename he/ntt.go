@@ -27,16 +27,31 @@ import (
 // Montgomery products that read it accept (scorer.score, the gadget
 // product), and the key switch's other steps too (keyswitch_ntt.go).
 
+// On a processor with AVX-512 IFMA (useIFMA) and a prime below
+// maxIFMAModulus (every threshold and P prime of the production sets), the
+// layers at distances of eight and more run on eight coefficients at a
+// time (ntt_ifma_amd64.s): Shoup's products in base 2^52, the IFMA
+// multiplier's width, with the same bounds on every value, so the same
+// values below 4q (2q for the inverse) come out of either path.
+
 // nttTable holds one prime's roots: w[k] is Lattigo's RootsForward[k]
 // out of Montgomery form, wq[k] its Shoup companion, wi and wiq the same
-// of RootsBackward, nInv and nInvQ of n^-1 mod q.
+// of RootsBackward, nInv and nInvQ of n^-1 mod q; wq52 and wiq52 are the
+// companions in base 2^52 ⌊w·2^52/q⌋ and nInv52 n^-1's, for a prime
+// below maxIFMAModulus.
 type nttTable struct {
 	q           uint64
 	n           int
 	w, wq       []uint64
 	wi, wiq     []uint64
 	nInv, nInvQ uint64
+	wq52, wiq52 []uint64
+	nInv52      uint64
 }
+
+// maxIFMAModulus bounds the primes whose layers run with IFMA: values
+// below 4q must fit in its 52 bits.
+const maxIFMAModulus = 1 << 50
 
 // maxShoupModulus bounds the primes forwardNTT serves: values below 4q
 // must fit in 64 bits.
@@ -55,8 +70,25 @@ func newNTTTable(s *ring.SubRing) *nttTable {
 	t.wi, t.wiq = shoupRoots(s, s.RootsBackward[:used])
 	t.nInv = ring.MRed(s.NInv, 1, s.Modulus, s.MRedConstant)
 	t.nInvQ, _ = bits.Div64(t.nInv, 0, s.Modulus)
+	if s.Modulus < maxIFMAModulus {
+		t.wq52, t.wiq52 = shoup52(t.w, s.Modulus), shoup52(t.wi, s.Modulus)
+		t.nInv52 = shoup52([]uint64{t.nInv}, s.Modulus)[0]
+	}
 	return t
 }
+
+// shoup52 returns the companions ⌊w·2^52/q⌋ of roots w (below q).
+func shoup52(w []uint64, q uint64) []uint64 {
+	wq := make([]uint64, len(w))
+	for k, v := range w {
+		wq[k], _ = bits.Div64(v>>12, v<<52, q)
+	}
+	return wq
+}
+
+// vector reports whether t's layers at distances of eight and more run
+// with IFMA.
+func (t *nttTable) vector() bool { return useIFMA && t.wq52 != nil }
 
 // shoupRoots returns roots (Montgomery form) in standard form and their
 // Shoup companions ⌊w·2^64/q⌋.
@@ -106,6 +138,14 @@ func loadInt32(c []int32, out []uint64, q uint64) {
 func (t *nttTable) forward(p []uint64) {
 	n := t.n
 	p = p[:n]
+	if t.vector() {
+		t.conjugateLayerIFMA(p, t.w[1], t.wq[1], t.wq52[1])
+		for m, d := 2, n>>1; d >= 8; m, d = m<<1, d>>1 {
+			fwdLayerIFMA(&p[0], m, d, &t.w[0], &t.wq52[0], t.q)
+		}
+		fwdTailIFMA(&p[0], n, &t.w[0], &t.wq52[0], t.q)
+		return
+	}
 	t.conjugateLayer(p, t.w[1], t.wq[1])
 	// The standard layers m = 2, 4, …, n (log2 n of them), butterflies at
 	// distance d = n/m. One alone first if their number less three is odd,
@@ -126,9 +166,26 @@ func (t *nttTable) forward(p []uint64) {
 // inverse: p[j] and p[n-j] from both, by the root w (its Shoup companion
 // wq); each value below 4q after it.
 func (t *nttTable) conjugateLayer(p []uint64, w, wq uint64) {
+	t.conjugatePairs(p, 1, w, wq)
+}
+
+// conjugateLayerIFMA is conjugateLayer with the pairs j, n-j for j up to
+// a multiple of eight by IFMA (wq52 is w's companion in base 2^52), the
+// rest in Go.
+func (t *nttTable) conjugateLayerIFMA(p []uint64, w, wq, wq52 uint64) {
+	k := (t.n/2 - 1) &^ 7
+	if k > 0 {
+		conjLayerIFMA(&p[0], t.n, k, w, wq52, t.q)
+	}
+	t.conjugatePairs(p, 1+k, w, wq)
+}
+
+// conjugatePairs runs conjugateLayer's butterflies of p[j] and p[n-j] for
+// from <= j < n/2, and of p[n/2].
+func (t *nttTable) conjugatePairs(p []uint64, from int, w, wq uint64) {
 	q, twoQ, h := t.q, 2*t.q, t.n>>1
 	p[h] = p[h] + twoQ - shoupMul(p[h], w, wq, q)
-	lo, hi := p[1:h], p[h+1:t.n]
+	lo, hi := p[from:h], p[h+1:t.n+1-from]
 	hi = hi[:len(lo)]
 	for j := range lo {
 		x, y := lo[j], hi[len(hi)-1-j]
@@ -217,6 +274,10 @@ func (t *nttTable) radix8(p []uint64, m int) {
 func (t *nttTable) inverse(p []uint64, full bool) {
 	n, q := t.n, t.q
 	p = p[:n]
+	if t.vector() {
+		t.inverseIFMA(p, full)
+		return
+	}
 	// The standard layers at distances d = 1, 2, 4, …, n/2 (layer m = n/d
 	// reads roots n/d + i): the first three on groups of eight, then two
 	// per pass, and one alone last if their number less three is odd.
@@ -237,6 +298,24 @@ func (t *nttTable) inverse(p []uint64, full bool) {
 			v -= q
 		}
 		p[k] = v
+	}
+}
+
+// inverseIFMA is inverse with IFMA: the same layers one at a time, the
+// first three on pairs of groups of eight.
+func (t *nttTable) inverseIFMA(p []uint64, full bool) {
+	n, q := t.n, t.q
+	invTailIFMA(&p[0], n, &t.wi[0], &t.wiq52[0], q)
+	for d := 8; d < n; d <<= 1 {
+		invLayerIFMA(&p[0], n/d, d, &t.wi[0], &t.wiq52[0], q)
+	}
+	t.conjugateLayerIFMA(p, t.wi[1], t.wiq[1], t.wiq52[1])
+	// p[0] doubled may exceed IFMA's 52 bits: it is scaled in Go.
+	p0 := p[0] << 1
+	scaleIFMA(&p[0], n, t.nInv, t.nInv52, q, full)
+	p[0] = shoupMul(p0, t.nInv, t.nInvQ, q)
+	if full && p[0] >= q {
+		p[0] -= q
 	}
 }
 

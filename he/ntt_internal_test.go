@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/tuneinsight/lattigo/v6/ring"
@@ -16,7 +17,25 @@ import (
 // without a lone layer) and on primes up to 61 bits, int32's extremes
 // included (every output below 4q), and inverse with Lattigo's inverse NTT,
 // of inputs below q and below 2q (every output below q, or 2q if not full).
+//
+// It runs once in Go and once with IFMA where the processor has it
+// (ntt_ifma_amd64.s: primes below 2^50), so that both paths are checked on
+// a machine that takes the IFMA one.
 func TestNTTMatchesLattigo(t *testing.T) {
+	for _, ifma := range []bool{false, true} {
+		name := map[bool]string{false: "go", true: "ifma"}[ifma]
+		t.Run(name, func(t *testing.T) {
+			if ifma && !useIFMA {
+				t.Skip("this processor has no AVX-512 IFMA: the Go path above is the one it runs")
+			}
+			defer func(was bool) { useIFMA = was }(useIFMA)
+			useIFMA = ifma
+			testNTTMatchesLattigo(t)
+		})
+	}
+}
+
+func testNTTMatchesLattigo(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for logN := 4; logN <= 15; logN++ {
 		n := 1 << logN
@@ -120,7 +139,8 @@ func nextPrimes(logQ, n int, up bool) ([]uint64, error) {
 }
 
 // BenchmarkNTT measures one row's transform at N = 2^15 on a prime of
-// puente-ckks-n15-v4's Q and one of its P, Lattigo's beside nttTable's.
+// puente-ckks-n15-v4's Q and one of its P, Lattigo's beside nttTable's
+// (in Go, and with IFMA where the processor has it).
 func BenchmarkNTT(b *testing.B) {
 	ps, err := Lookup(N15V4)
 	if err != nil {
@@ -143,12 +163,25 @@ func BenchmarkNTT(b *testing.B) {
 			{"inverse/lattigo", func(p []uint64) { s.INTTLazy(p, p) }},
 			{"inverse/puente", func(p []uint64) { tab.inverse(p, false) }},
 		} {
-			b.Run(fmt.Sprintf("q=%d-bit/%s", bits.Len64(s.Modulus), op.name), func(b *testing.B) {
-				for b.Loop() {
-					copy(row, src)
-					op.f(row)
+			// Puente's transforms in Go, and with IFMA where the processor has it.
+			paths := []bool{false}
+			if !strings.HasSuffix(op.name, "lattigo") && useIFMA {
+				paths = append(paths, true)
+			}
+			for _, ifma := range paths {
+				name := op.name
+				if !strings.HasSuffix(op.name, "lattigo") {
+					name += map[bool]string{false: "-go", true: "-ifma"}[ifma]
 				}
-			})
+				b.Run(fmt.Sprintf("q=%d-bit/%s", bits.Len64(s.Modulus), name), func(b *testing.B) {
+					defer func(was bool) { useIFMA = was }(useIFMA)
+					useIFMA = ifma
+					for b.Loop() {
+						copy(row, src)
+						op.f(row)
+					}
+				})
+			}
 		}
 	}
 }

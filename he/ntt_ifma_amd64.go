@@ -1,0 +1,48 @@
+//go:build amd64 && !purego
+
+package he
+
+import "golang.org/x/sys/cpu"
+
+// useIFMA reports whether nttTable runs its layers at distances of eight and
+// more with AVX-512 IFMA (ntt_ifma_amd64.s), on primes below maxIFMAModulus.
+// Tests turn it off to compare both paths on one machine.
+var useIFMA = cpu.X86.HasAVX512F && cpu.X86.HasAVX512IFMA
+
+// fwdLayerIFMA runs layer m of the forward transform (distance d, a multiple
+// of 8) on p[:n], n = m·d, with the roots w and their companions wq =
+// ⌊w·2^52/q⌋.
+//
+//go:noescape
+func fwdLayerIFMA(p *uint64, m, d int, w, wq *uint64, q uint64)
+
+// invLayerIFMA runs the inverse layer at distance d (a multiple of 8) on
+// p[:n], n = m·d, with the backward roots w and their companions wq.
+//
+//go:noescape
+func invLayerIFMA(p *uint64, m, d int, w, wq *uint64, q uint64)
+
+// fwdTailIFMA runs the forward transform's last three layers (distances 4,
+// 2, 1) on p[:n], n a multiple of 16.
+//
+//go:noescape
+func fwdTailIFMA(p *uint64, n int, w, wq *uint64, q uint64)
+
+// invTailIFMA runs the inverse transform's first three layers (distances
+// 1, 2, 4) on p[:n], n a multiple of 16.
+//
+//go:noescape
+func invTailIFMA(p *uint64, n int, w, wq *uint64, q uint64)
+
+// conjLayerIFMA runs the conjugate-invariant layer's pairs j, n-j for 1 <=
+// j <= k, k a multiple of 8 below n/2, by the root w (companion wq in base
+// 2^52).
+//
+//go:noescape
+func conjLayerIFMA(p *uint64, n, k int, w, wq, q uint64)
+
+// scaleIFMA multiplies p[:n] (n a multiple of 8, values below 2^52) by w
+// (companion wq in base 2^52): each value below 2q, or q if full.
+//
+//go:noescape
+func scaleIFMA(p *uint64, n int, w, wq, q uint64, full bool)

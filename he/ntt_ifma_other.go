@@ -1,0 +1,31 @@
+//go:build !amd64 || purego
+
+package he
+
+// useIFMA is false where ntt_ifma_amd64.s is not built: nttTable runs every
+// layer in Go.
+var useIFMA = false
+
+func fwdLayerIFMA(p *uint64, m, d int, w, wq *uint64, q uint64) {
+	panic("he: fwdLayerIFMA without AVX-512 IFMA")
+}
+
+func invLayerIFMA(p *uint64, m, d int, w, wq *uint64, q uint64) {
+	panic("he: invLayerIFMA without AVX-512 IFMA")
+}
+
+func fwdTailIFMA(p *uint64, n int, w, wq *uint64, q uint64) {
+	panic("he: fwdTailIFMA without AVX-512 IFMA")
+}
+
+func invTailIFMA(p *uint64, n int, w, wq *uint64, q uint64) {
+	panic("he: invTailIFMA without AVX-512 IFMA")
+}
+
+func conjLayerIFMA(p *uint64, n, k int, w, wq, q uint64) {
+	panic("he: conjLayerIFMA without AVX-512 IFMA")
+}
+
+func scaleIFMA(p *uint64, n int, w, wq, q uint64, full bool) {
+	panic("he: scaleIFMA without AVX-512 IFMA")
+}
