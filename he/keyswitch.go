@@ -227,7 +227,8 @@ func groupEvaluators(evals []*ckks.Evaluator, n int) [][]*ckks.Evaluator {
 }
 
 // groupEvaluator is evals[0] with its key switches (Relinearize,
-// MulRelin, MulRelinNew) run on every evaluator of the group, for
+// MulRelin, MulRelinNew) run on every evaluator of the group and its
+// Rescale on nttTable (rescale), for
 // Lattigo's polynomial evaluator, which calls them through the
 // schemes.Evaluator interface. The group's other evaluators must be idle
 // while it is in use.
@@ -242,6 +243,10 @@ func newGroupEvaluator(evals []*ckks.Evaluator) groupEvaluator {
 
 func (g groupEvaluator) Relinearize(ct, out *rlwe.Ciphertext) error {
 	return relinearize(g.evals, ct, out)
+}
+
+func (g groupEvaluator) Rescale(op0, opOut *rlwe.Ciphertext) error {
+	return rescale(g.Evaluator, op0, opOut)
 }
 
 func (g groupEvaluator) MulRelin(a *rlwe.Ciphertext, b rlwe.Operand, out *rlwe.Ciphertext) error {

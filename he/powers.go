@@ -104,7 +104,7 @@ func chebyshevPower(evals []*ckks.Evaluator, pb polynomial.PowerBasis, f [3]int)
 	if err != nil {
 		return nil, err
 	}
-	if err := eval.Rescale(t, t); err != nil {
+	if err := rescale(eval, t, t); err != nil {
 		return nil, err
 	}
 	return t, nil

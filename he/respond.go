@@ -357,7 +357,7 @@ func (r *Responder) step(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, bl *block
 	ringQ := ps.params.RingQ().AtLevel(ct.Level())
 	ringQ.MulScalar(ct.Value[0], k, ct.Value[0])
 	ringQ.MulScalar(ct.Value[1], k, ct.Value[1])
-	if err := eval.Rescale(ct, ct); err != nil {
+	if err := rescale(eval, ct, ct); err != nil {
 		return nil, fmt.Errorf("he: rescale scores: %w", err)
 	}
 	ct.Scale = delta
@@ -510,14 +510,14 @@ func (r *Responder) norm(evals []*ckks.Evaluator, p *rlwe.Ciphertext, m, pad int
 	ringQ.MulScalar(ct.Value[0], k, ct.Value[0])
 	ringQ.MulScalar(ct.Value[1], k, ct.Value[1])
 	ct.Scale = ct.Scale.Mul(rlwe.NewScale(float64(k)))
-	if err := eval.Rescale(ct, ct); err != nil {
+	if err := rescale(eval, ct, ct); err != nil {
 		return probeNorms{}, fmt.Errorf("he: norm: %w", err)
 	}
 	sq, err := mulRelinNew(evals, ct, ct)
 	if err != nil {
 		return probeNorms{}, fmt.Errorf("he: norm: %w", err)
 	}
-	if err := eval.Rescale(sq, sq); err != nil {
+	if err := rescale(eval, sq, sq); err != nil {
 		return probeNorms{}, fmt.Errorf("he: norm: %w", err)
 	}
 	// masked returns the sum of sq's slots where keep holds (of the
@@ -541,7 +541,7 @@ func (r *Responder) norm(evals []*ckks.Evaluator, p *rlwe.Ciphertext, m, pad int
 		if err != nil {
 			return nil, fmt.Errorf("he: norm: %w", err)
 		}
-		if err := eval.Rescale(v, v); err != nil {
+		if err := rescale(eval, v, v); err != nil {
 			return nil, fmt.Errorf("he: norm: %w", err)
 		}
 		eval.DropLevel(v, v.Level()-answerLevel)
