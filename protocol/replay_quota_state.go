@@ -282,6 +282,23 @@ func (s *stateDB) seen(partner string, nonce []byte) (bool, error) {
 	return found, err
 }
 
+// requestSeen reports whether the partner's request ID is kept as used by a query before (a
+// read-only early check; admitQuery decides).
+func (s *stateDB) requestSeen(partner string, requestID []byte, now time.Time) (bool, error) {
+	var found bool
+	err := s.view(func(tx *bolt.Tx) error {
+		found = requestKept(tx.Bucket(bucketNonces), requestKey(partner, requestID), now)
+		return nil
+	})
+	return found, err
+}
+
+// requestKept reports whether nb keeps request key rk as used at now.
+func requestKept(nb *bolt.Bucket, rk []byte, now time.Time) bool {
+	v := nb.Get(rk)
+	return len(v) == 8 && int64(binary.BigEndian.Uint64(v)) >= now.UnixNano()
+}
+
 // signedBeforeRebuild reports whether a request signed at sentAt predates the last rebuild of
 // the file: its nonce may have been accepted and forgotten, so it is treated as a replay.
 func (s *stateDB) signedBeforeRebuild(sentAt time.Time) bool {
@@ -358,7 +375,7 @@ func (s *stateDB) admitQuery(partner string, nonce, requestID []byte, expiry tim
 		}
 		if len(requestID) == wire.RequestIDLen {
 			rk := requestKey(partner, requestID)
-			if v := nb.Get(rk); len(v) == 8 && int64(binary.BigEndian.Uint64(v)) >= now.UnixNano() {
+			if requestKept(nb, rk, now) {
 				return errRequestSeen
 			}
 			keep := expiry
