@@ -308,7 +308,7 @@ func (n *Node) commitMatch(c *matchCall) *Error {
 	case errors.Is(err, errRequestSeen):
 		return wire.Replayed("request ID was used before", err)
 	case errors.Is(err, errQuotaSpent):
-		return spentLimit(err)
+		return spentLimit(err, ls, n.now())
 	case err != nil:
 		return wire.Internal(err)
 	}

@@ -4,6 +4,8 @@ package protocol
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -266,4 +268,46 @@ func refusalFlood(t *testing.T, b *testNode, k refusalKind) {
 	}
 	recs2, size2 := auditSize(t, b)
 	t.Logf("the summary: %d record, %d bytes", recs2-recs1, size2-size1)
+}
+
+// TestQuotaRefusalNamesRetry: a Search past the partner's quota is refused naming the quota and
+// the time from which the next is answered (as a Hello past the ceremony limit is), which is
+// when the oldest answer it counts leaves the window: refused just before, answered then.
+func TestQuotaRefusalNamesRetry(t *testing.T) {
+	t.Parallel()
+	a, b, off, gal := quotaPair(t, "2 per 1h")
+	ctx := ctxTimeout(t, 5*time.Minute)
+	t0 := b.now()
+	for i := range 2 {
+		if _, err := a.Search(ctx, "beta", Probe{Raw: gal[i]}, ""); err != nil {
+			t.Fatalf("search %d within the quota: %v", i+1, err)
+		}
+	}
+	t1 := b.now()
+	retry := func() time.Time {
+		t.Helper()
+		_, err := a.Search(ctx, "beta", Probe{Raw: gal[2]}, "")
+		var re *RemoteError
+		if !errors.As(err, &re) {
+			t.Fatalf("a search past the quota: %v, want refused", err)
+		}
+		_, after, ok := strings.Cut(re.Message, "query quota of 2 per 1h exhausted: retry after ")
+		at, perr := time.Parse(time.RFC3339, after)
+		if codeOf(err) != codes.ResourceExhausted || !ok || perr != nil {
+			t.Fatalf("a search past the quota: %v, want ResourceExhausted naming the quota and when to retry", err)
+		}
+		return at
+	}
+	at := retry()
+	if at.Before(t0.Add(time.Hour)) || at.After(t1.Add(time.Hour+time.Second)) {
+		t.Errorf("retry after %s, want when the first answer (between %s and %s) leaves the hour's window", at, t0, t1)
+	}
+	off.Store(int64(time.Until(at.Add(-2 * time.Second))))
+	if again := retry(); !again.Equal(at) {
+		t.Errorf("just before %s the refusal names %s", at, again)
+	}
+	off.Store(int64(time.Until(at)))
+	if _, err := a.Search(ctx, "beta", Probe{Raw: gal[3]}, ""); err != nil {
+		t.Errorf("a search at %s: %v", at, err)
+	}
 }
