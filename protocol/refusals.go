@@ -12,21 +12,21 @@ package protocol
 // bound: a pending record without its end reads as a call a crash interrupted. Such calls are
 // bounded all the same. A Search or Verify of a partner past the bound is recorded as pending
 // only once it has passed every check before its quota reservation (serveMatch), so the
-// refusals that end a pending call are those after the reservation (the quota reserved by a
-// concurrent call, an epoch revoked meanwhile), those of calls that were open when the bound was
-// reached (at most maxPartnerCalls), and those of an opening (round 2), which follows an answer
-// the quota counted. A quota refusal is evidence a privacy officer looks for (a partner pushing
+// refusals that end a pending call are those at or after the reservation (a quota, nonce or
+// request ID a concurrent call took, which only a call within the quota can race for; an epoch
+// revoked meanwhile), those of calls that were open when the bound was reached (at most
+// maxPartnerCalls), and those of an opening (round 2), which follows an answer the quota counted. A quota refusal is evidence a privacy officer looks for (a partner pushing
 // past its quota may be hill-climbing), but it is no exception: it is as free to repeat as any
 // other, and the evidence stays in the log, the first ones of an interval one by one and every one
 // counted under quota-exceeded in the partner's summary of the interval.
 
 // maxRecordedRefusals bounds a partner's refusals recorded one by one per refusal_interval. It
 // is enough for a privacy officer to see, with the request ID, purpose and epoch of each, what
-// kinds of thing the partner sent (there are 8 refusal classes a partner can provoke before a
-// look-up, and each one past the bound is counted under its class), and for an honest partner's
-// burst (a clock out of step, a quota reached while several queries were out) to be recorded
-// whole. It costs at most 16 refused Searches, 32 records of about 4.7 kB, some 150 kB per partner
-// and interval (22 MB a day at the default 10 minutes), where before it had no bound.
+// kinds of thing the partner sent (each one past the bound is counted under its class too), and
+// for an honest partner's burst (a clock out of step, a quota reached while several queries were
+// out) to be recorded whole. It costs at most 16 refused Searches, 32 records of about 4.8 kB,
+// some 154 kB per partner and interval (22 MB a day at the default 10 minutes), where before it
+// had no bound.
 const maxRecordedRefusals = 16
 
 // refusalRecorded reports whether p's refusal e of a call to method is to be recorded by itself
