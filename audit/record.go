@@ -22,8 +22,8 @@ const (
 	// refusals of one unauthenticated Source, or one Partner's calls of a class that would
 	// otherwise let it grow the log at will (its Hellos past the ceremonies it may start, its
 	// ceremony calls about ceremonies the node does not hold, its Outcome asked again, the
-	// refusals of a live ceremony's rounds past the first few); the refusal class and, in Count,
-	// how many there were.
+	// refusals of a live ceremony's rounds past the first few, its refusals of any class past the
+	// first few of the interval); the refusal class and, in Count, how many there were.
 	KindRefusals Kind = "refusals"
 )
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 )
@@ -91,9 +90,11 @@ func validKeyName(s string) bool {
 //     may carry the responder's witnessed head.
 //   - key: an action; optionally partner, epoch, key name, key ID and the recovered mark.
 //   - log: an action only.
-//   - refusals: a source or a partner, and a refusal class only (the count is the writer's); a
-//     partner's carries one of the classes summarised per partner (ceremony-limit-exceeded,
-//     ceremony-unknown, ceremony-repeated, ceremony-refused-repeated).
+//   - refusals: a source or a partner, and a refusal class only (the count is the writer's). A
+//     partner's may carry any class: besides the classes only ever summarised
+//     (ceremony-limit-exceeded, ceremony-unknown, ceremony-repeated, ceremony-refused-repeated),
+//     a partner's refusals of any class past the first few of an interval are counted, not
+//     recorded one by one.
 func (e *Event) Validate(k Kind) error {
 	if err := e.validate(k); err != nil {
 		switch k {
@@ -136,9 +137,6 @@ func (e *Event) validate(k Kind) error {
 	case KindRefusals:
 		if (e.Partner == "") == (e.Source == "") || e.Source != "" && !ValidSource(e.Source) || !validRefusal(e.Refusal) {
 			return fmt.Errorf("a refusals record needs a source (an IP address or %q) or a partner, and a refusal class", OtherSource)
-		}
-		if e.Partner != "" && !slices.Contains(partnerSummaryClasses, e.Refusal) {
-			return fmt.Errorf("a partner's refusals record has a class of %v", partnerSummaryClasses)
 		}
 		if *e != (Event{Source: e.Source, Partner: e.Partner, Refusal: e.Refusal}) {
 			return fmt.Errorf("only the source or partner and the refusal class may be set")
@@ -262,11 +260,6 @@ func ValidSource(s string) bool {
 // refusalClasses are the refusal classes a record may carry.
 var refusalClasses = []RefusalClass{RefusedQuota, RefusedVerifyLimit, RefusedUnauthenticated, RefusedPermission, RefusedInvalid,
 	RefusedReplay, RefusedRevokedEpoch, RefusedPrecondition, RefusedCeremonyLimit, RefusedCeremonyUnknown, RefusedCeremonyRepeated,
-	RefusedCeremonyRefusedRepeated}
-
-// partnerSummaryClasses are the classes of a partner's calls that are summarised, not audited
-// one by one: the only classes a partner's refusals record may carry.
-var partnerSummaryClasses = []RefusalClass{RefusedCeremonyLimit, RefusedCeremonyUnknown, RefusedCeremonyRepeated,
 	RefusedCeremonyRefusedRepeated}
 
 func validRefusal(c RefusalClass) bool {

@@ -3,7 +3,6 @@ package protocol
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"google.golang.org/grpc/codes"
 
@@ -39,13 +38,8 @@ func (n *Node) chargeHello(p *partner) *Error {
 		}
 		return nil
 	}
-	free := se.free
-	if free.IsZero() {
-		free = now.Add(q.Window)
-	}
-	free = free.Truncate(time.Second).Add(time.Second) // after free, in the message's precision
 	e := wire.Refuse(codes.ResourceExhausted, audit.RefusedCeremonyLimit,
-		fmt.Sprintf("ceremony limit of %s reached: retry after %s", q, free.UTC().Format(time.RFC3339)), err)
+		fmt.Sprintf("ceremony limit of %s reached: retry after %s", q, retryAfter(se.free, now, q.Window)), err)
 	if n.strangers.partnerRefused(p.name, audit.RefusedCeremonyLimit) {
 		n.log.Warn("refused", "partner", p.name, "method", "Hello", "code", e.Code.String(), "reason", e.Error())
 	}

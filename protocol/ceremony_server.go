@@ -112,8 +112,8 @@ func (r *round) unlock() {
 
 // fail ends the round: a refusal (nothing changed) is audited as such, or counted if it concerns
 // no ceremony this node holds or is past the first few refusals of its ceremony's rounds
-// (ceremony_summary.go); any other failure aborts the partner's ceremony, because a step is
-// never run twice with the same share.
+// (ceremony_summary.go) or of the partner's in the interval (refusals.go); any other failure
+// aborts the partner's ceremony, because a step is never run twice with the same share.
 func (n *Node) failRound(ctx context.Context, r *round, e *Error) error {
 	if e.Refusal == audit.RefusedCeremonyUnknown {
 		n.summarise(r.p, r.method, e.Refusal)
@@ -124,8 +124,10 @@ func (n *Node) failRound(ctx context.Context, r *round, e *Error) error {
 		return e
 	}
 	if e.Refusal != "" {
-		n.auditRefusal(ctx, r.p, r.method, r.h, e)
-		n.log.Info("refused", "partner", r.p.name, "method", methodName(r.method), "code", e.Code.String(), "reason", e.Error())
+		if n.refusalRecorded(r.p, r.method, e, false) {
+			n.auditRefusal(ctx, r.p, r.method, r.h, e)
+			n.log.Info("refused", "partner", r.p.name, "method", methodName(r.method), "code", e.Code.String(), "reason", e.Error())
+		}
 		return e
 	}
 	if r.c != nil {

@@ -21,9 +21,15 @@ import (
 // clockPair is newPair with one shared, adjustable clock on both nodes.
 func clockPair(t *testing.T) (*testNode, *testNode, *atomic.Int64) {
 	t.Helper()
+	return clockPairWith(t, pairOptions{params: hetest.InsecureN11().Name(), quota: "1000 per 24h", verify: "1000 per 24h", tau: 0.9})
+}
+
+// clockPairWith is clockPair with the pair's options o (each set: newPair's defaults are not
+// applied).
+func clockPairWith(t *testing.T, o pairOptions) (*testNode, *testNode, *atomic.Int64) {
+	t.Helper()
 	off := new(atomic.Int64)
 	clock := func() time.Time { return time.Now().Add(time.Duration(off.Load())) }
-	o := pairOptions{params: hetest.InsecureN11().Name(), quota: "1000 per 24h", verify: "1000 per 24h", tau: 0.9}
 	a, b := initNode(t, "alpha"), initNode(t, "beta")
 	link(t, a, b, o)
 	link(t, b, a, o)

@@ -49,10 +49,10 @@ type recordedOutcome struct {
 	o  pb.CeremonyOutcome
 }
 
-// summarise counts a ceremony call of p's under class, in place of an audit record of its own.
+// summarise counts a call of p's under class, in place of an audit record of its own.
 func (n *Node) summarise(p *partner, method string, class audit.RefusalClass) {
 	if n.strangers.partnerRefused(p.name, class) {
-		n.log.Info("ceremony call counted, not audited by itself", "partner", p.name, "method", methodName(method), "class", class)
+		n.log.Info("call counted, not audited by itself", "partner", p.name, "method", methodName(method), "class", class)
 	}
 }
 

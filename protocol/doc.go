@@ -57,8 +57,9 @@
 // proves was answered, and each gallery's structure; a missing gallery whose keys exist is refused.
 // A record that does not check out stops the node with the command that deals with it ([RebuildState],
 // `puente audit repair -accept-loss`). Every Search and Verify is recorded as pending on both sides
-// before its first byte, under the request ID the querier names in the call's metadata, and ended
-// with its outcome; Open ends the ones a crash left pending (the responder gives back their quota
+// before its first byte (on the responder, for a partner past the refusals it records one by one in
+// an interval, before its quota reservation: refusals.go), under the request ID the querier names
+// in the call's metadata, and ended with its outcome; Open ends the ones a crash left pending (the responder gives back their quota
 // reservations). An answer carries the responder's signed audit head, which the querier records
 // (witness.go). Key commands reach a running node through the operator socket ([Node.Keys]) and
 // take effect at once. Every call to a partner has a deadline and keepalive (deadline.go).

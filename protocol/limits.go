@@ -1,11 +1,13 @@
 package protocol
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
@@ -56,33 +58,50 @@ func callLimits(c *matchCall) ([]limit, *Error) {
 	return ls, nil
 }
 
-// spentRefusal is the refusal for a limit found spent: the quota's or the reference's.
-func spentRefusal(l limit, err error) *Error {
+// spentRefusal is the refusal for a limit found spent: the quota's, naming it and when to retry
+// (free, from the state file; zero: not known), or the reference's.
+func spentRefusal(l limit, free, now time.Time, err error) *Error {
 	if strings.HasPrefix(string(l.bucket), verifyPrefix) {
 		return wire.Refuse(codes.ResourceExhausted, audit.RefusedVerifyLimit, "verification limit of this reference exhausted", err)
 	}
-	return wire.Refuse(codes.ResourceExhausted, audit.RefusedQuota, "query quota exhausted", err)
+	return wire.Refuse(codes.ResourceExhausted, audit.RefusedQuota,
+		fmt.Sprintf("query quota of %s exhausted: retry after %s", l.quota, retryAfter(free, now, l.quota.Window)), err)
+}
+
+// retryAfter is the time from which a spent limit allows one more, as a refusal names it: free
+// (or, not known, now plus the limit's window), rounded up to the message's precision, RFC 3339
+// in UTC.
+func retryAfter(free, now time.Time, window time.Duration) string {
+	if free.IsZero() {
+		free = now.Add(window)
+	}
+	return free.Truncate(time.Second).Add(time.Second).UTC().Format(time.RFC3339)
 }
 
 // checkLimits is the early, read-only look at the call's limits (commitMatch reserves).
 func (n *Node) checkLimits(ls []limit) *Error {
+	now := n.now()
 	for _, l := range ls {
-		used, err := n.state.counted(l, n.now())
+		used, free, err := n.state.spent(l, now)
 		if err != nil {
 			return wire.Internal(err)
 		}
 		if !l.quota.Allows(used) {
-			return spentRefusal(l, fmt.Errorf("%d of %s used", used, l.quota))
+			return spentRefusal(l, free, now, fmt.Errorf("%d of %s used", used, l.quota))
 		}
 	}
 	return nil
 }
 
-// spentLimit is the refusal for admit's *limitSpent: the refusal of the limit it names.
-func spentLimit(err error) *Error {
+// spentLimit is the refusal for admit's *limitSpent: the refusal of the limit of ls it names.
+func spentLimit(err error, ls []limit, now time.Time) *Error {
 	var se *limitSpent
 	if errors.As(err, &se) {
-		return spentRefusal(limit{bucket: se.bucket}, err)
+		for _, l := range ls {
+			if bytes.Equal(l.bucket, se.bucket) {
+				return spentRefusal(l, se.free, now, err)
+			}
+		}
 	}
-	return spentRefusal(limit{}, err)
+	return spentRefusal(ls[0], time.Time{}, now, err)
 }

@@ -45,6 +45,8 @@ type matchCall struct {
 	rid string
 	// record is the answered record (finishMatch), whose head the answer carries.
 	record audit.Record
+	// pending: the call is recorded as pending (recordPending), so its end is recorded too.
+	pending bool
 }
 
 // maxPartnerCalls bounds the Search and Verify calls one partner may have open at once (waiting
@@ -87,13 +89,14 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 	}
 	// The pending record comes before any byte of the request is read, and the querier waits for
 	// its confirmation before it sends one: a crash of either side from here on leaves records
-	// that name the call the same way on both.
-	if _, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindQuery, audit.Event{Partner: c.p.name,
-		Role: audit.RoleResponder, Purpose: purposeOf(nil), RequestID: c.rid, Outcome: audit.OutcomePending}); err != nil {
-		n.log.Error("audit record not written", "request", c.rid, "err", err)
-		return &Error{Code: codes.Unavailable, Safe: "the node cannot record the query", Err: err}
+	// that name the call the same way on both. For a partner whose refusals are no longer
+	// recorded one by one in this interval (refusals.go) it comes once the call has passed every
+	// check, just before its quota reservation: a refusal before it is then counted, not recorded.
+	if n.refusalsRecorded(c.p) {
+		if e := n.recordPending(ctx, c); e != nil {
+			return e
+		}
 	}
-	crashPoint("responder-pending")
 	confirmRequestID(ctx, c.rid)
 	o, err := s.open()
 	if err != nil {
@@ -111,6 +114,11 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 	}
 	n.testHook(ctx, "admitted", nil)
 	q, e := n.receiveProbe(ctx, s, c)
+	if e == nil && !c.pending {
+		if e := n.recordPending(ctx, c); e != nil {
+			return e
+		}
+	}
 	if e == nil {
 		e = n.commitMatch(c)
 	}
@@ -138,8 +146,21 @@ func (n *Node) serveMatch(s matchStream, method string) error {
 	return nil
 }
 
+// recordPending records c as pending (its end follows in finishMatch). A call that cannot be
+// recorded is not served.
+func (n *Node) recordPending(ctx context.Context, c *matchCall) *Error {
+	if _, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindQuery, audit.Event{Partner: c.p.name,
+		Role: audit.RoleResponder, Purpose: purposeOf(nil), RequestID: c.rid, Outcome: audit.OutcomePending}); err != nil {
+		n.log.Error("audit record not written", "request", c.rid, "err", err)
+		return &Error{Code: codes.Unavailable, Safe: "the node cannot record the query", Err: err}
+	}
+	c.pending = true
+	crashPoint("responder-pending")
+	return nil
+}
+
 // admitMatch checks the signed header and everything that needs no probe bytes: partner,
-// signature, window, nonce (early), agreement, purpose, epoch, parameter set, quota (early),
+// signature, window, nonce and request ID (early), agreement, purpose, epoch, parameter set, quota (early),
 // gallery and, for Verify, the reference. It does not take the epoch's keys: a partner that
 // stalls before sending its probe must not hold them (and so hold up a revocation).
 func (n *Node) admitMatch(ctx context.Context, c *matchCall) *Error {
@@ -158,6 +179,11 @@ func (n *Node) admitMatch(ctx context.Context, c *matchCall) *Error {
 		return wire.Internal(err)
 	} else if seen {
 		return wire.Replayed("nonce was used before", errNonceSeen)
+	}
+	if seen, err := n.state.requestSeen(p.name, h.RequestId, n.now()); err != nil {
+		return wire.Internal(err)
+	} else if seen {
+		return wire.Replayed("request ID was used before", errRequestSeen)
 	}
 	if !contains(p.cfg.Purposes, h.PurposeCode) {
 		return wire.Permission("purpose is not allowed by the agreement", fmt.Errorf("purpose %q", h.PurposeCode))
@@ -282,7 +308,7 @@ func (n *Node) commitMatch(c *matchCall) *Error {
 	case errors.Is(err, errRequestSeen):
 		return wire.Replayed("request ID was used before", err)
 	case errors.Is(err, errQuotaSpent):
-		return spentLimit(err)
+		return spentLimit(err, ls, n.now())
 	case err != nil:
 		return wire.Internal(err)
 	}
@@ -452,7 +478,9 @@ func (n *Node) respondMatch(ctx context.Context, s matchStream, c *matchCall, an
 	return nil
 }
 
-// finishMatch writes the call's audit record, logs it and counts it. e == nil means answered.
+// finishMatch writes the call's audit record, logs it and counts it. e == nil means answered. A
+// refusal past the partner's refusals recorded one by one in the interval, of a call not recorded
+// as pending, is counted for the partner's summary instead (refusals.go).
 // A refused or failed call gives its quota reservation back (its nonce stays used). It returns an error only when an answer could
 // not be audited (the answer is then withheld).
 func (n *Node) finishMatch(ctx context.Context, c *matchCall, e *Error) *Error {
@@ -470,11 +498,7 @@ func (n *Node) finishMatch(ctx context.Context, c *matchCall, e *Error) *Error {
 			n.log.Error("quota reservation not released", "partner", p.name, "err", err)
 		}
 	}
-	rid := c.rid
-	if rid == "" {
-		rid = n.requestIDOf(nil)
-	}
-	ev := audit.Event{Partner: p.name, Role: audit.RoleResponder, Purpose: purposeOf(h), RequestID: rid}
+	ev := audit.Event{Partner: p.name, Role: audit.RoleResponder, Purpose: purposeOf(h)}
 	if h != nil {
 		ev.Epoch = h.KeyEpoch
 	}
@@ -494,6 +518,14 @@ func (n *Node) finishMatch(ctx context.Context, c *matchCall, e *Error) *Error {
 	}
 	elapsed := n.now().Sub(c.start)
 	n.met.query(p.name, method, "responder", outcome, elapsed)
+	if outcome == "refused" && !n.refusalRecorded(p, c.method, e, c.pending) {
+		return nil // counted for the partner's summary (refusals.go)
+	}
+	rid := c.rid
+	if rid == "" {
+		rid = n.requestIDOf(nil)
+	}
+	ev.RequestID = rid
 	rec, err := n.audit.Append(context.WithoutCancel(ctx), audit.KindQuery, ev)
 	if err != nil {
 		n.log.Error("audit record not written", "request", rid, "err", err)

@@ -125,8 +125,10 @@ func stillServed(c *matchCall) *Error {
 }
 
 // refuseOpening audits and logs a refused round 2 (the query itself was audited as answered).
+// It is recorded even past the partner's refusals recorded one by one in the interval (it
+// counts among them): it ends a call recorded as pending, whose answer the quota counted.
 func (n *Node) refuseOpening(ctx context.Context, c *matchCall, h *pb.RequestHeader, e *Error) *Error {
-	if e.Refusal != "" {
+	if e.Refusal != "" && n.refusalRecorded(c.p, c.method, e, true) {
 		n.auditRefusal(ctx, c.p, c.method, h, e)
 	}
 	n.log.Warn("opening refused", "partner", c.p.name, "request", n.requestIDOf(headerID(c.open.header)), "code", e.Code.String(), "reason", e.Error())

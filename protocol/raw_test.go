@@ -70,9 +70,14 @@ func (r *rawSearch) sign(t *testing.T, a *testNode) {
 // send sends the request over conn and reads the answer; it returns the status code (OK when
 // the partner answered).
 func (r *rawSearch) send(ctx context.Context, conn *grpc.ClientConn) codes.Code {
+	return r.sendStatus(ctx, conn).Code()
+}
+
+// sendStatus is send, returning the whole status (its message too).
+func (r *rawSearch) sendStatus(ctx context.Context, conn *grpc.ClientConn) *status.Status {
 	st, err := pb.NewMatchServiceClient(conn).Search(withRequestID(ctx, hex.EncodeToString(r.h.RequestId)))
 	if err != nil {
-		return status.Code(err)
+		return status.Convert(err)
 	}
 	st.Send(&pb.SearchRequest{Part: &pb.SearchRequest_Open{Open: &pb.SearchOpen{Header: r.h, Payload: r.payload, Signature: r.sig}}})
 	chunks := r.chunks
@@ -88,10 +93,10 @@ func (r *rawSearch) send(ctx context.Context, conn *grpc.ClientConn) codes.Code 
 	for {
 		_, err := st.Recv()
 		if err == io.EOF {
-			return codes.OK
+			return status.New(codes.OK, "")
 		}
 		if err != nil {
-			return status.Code(err)
+			return status.Convert(err)
 		}
 	}
 }

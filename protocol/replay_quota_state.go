@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"runtime/debug"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -282,6 +283,23 @@ func (s *stateDB) seen(partner string, nonce []byte) (bool, error) {
 	return found, err
 }
 
+// requestSeen reports whether the partner's request ID is kept as used by a query before (a
+// read-only early check; admitQuery decides).
+func (s *stateDB) requestSeen(partner string, requestID []byte, now time.Time) (bool, error) {
+	var found bool
+	err := s.view(func(tx *bolt.Tx) error {
+		found = requestKept(tx.Bucket(bucketNonces), requestKey(partner, requestID), now)
+		return nil
+	})
+	return found, err
+}
+
+// requestKept reports whether nb keeps request key rk as used at now.
+func requestKept(nb *bolt.Bucket, rk []byte, now time.Time) bool {
+	v := nb.Get(rk)
+	return len(v) == 8 && int64(binary.BigEndian.Uint64(v)) >= now.UnixNano()
+}
+
 // signedBeforeRebuild reports whether a request signed at sentAt predates the last rebuild of
 // the file: its nonce may have been accepted and forgotten, so it is treated as a replay.
 func (s *stateDB) signedBeforeRebuild(sentAt time.Time) bool {
@@ -358,7 +376,7 @@ func (s *stateDB) admitQuery(partner string, nonce, requestID []byte, expiry tim
 		}
 		if len(requestID) == wire.RequestIDLen {
 			rk := requestKey(partner, requestID)
-			if v := nb.Get(rk); len(v) == 8 && int64(binary.BigEndian.Uint64(v)) >= now.UnixNano() {
+			if requestKept(nb, rk, now) {
 				return errRequestSeen
 			}
 			keep := expiry
@@ -409,19 +427,38 @@ func reserve(tx *bolt.Tx, l limit, key []byte, now time.Time) error {
 		return err
 	}
 	if !l.quota.Allows(countKeys(qb) + countSince(tx.Bucket(l.floor), from)) {
-		return &limitSpent{bucket: l.bucket, free: freedAt(qb, l.quota.Window)}
+		return &limitSpent{bucket: l.bucket, free: freedAt(tx, l, now)}
 	}
 	return qb.Put(key, nil)
 }
 
-// freedAt is when the oldest entry of a (pruned) limit bucket leaves the window: the time from
-// which the limit allows one more, unless the floor still counts (zero: the bucket is empty).
-func freedAt(qb *bolt.Bucket, window time.Duration) time.Time {
-	k, _ := qb.Cursor().First()
-	if len(k) < 8 {
-		return time.Time{}
+// freedAt is the time from which l, spent at now, allows one more: when the entries it counts
+// (its bucket's and its floor's) have left its window, oldest first, until it counts fewer than
+// its quota. An entry made later leaves later, and a reservation given back only frees one
+// sooner. Zero: l is not spent, or allows none.
+func freedAt(tx *bolt.Tx, l limit, now time.Time) time.Time {
+	from := now.Add(-l.quota.Window)
+	ts := append(entriesSince(tx.Bucket(l.bucket), from), entriesSince(tx.Bucket(l.floor), from)...)
+	k := len(ts) - l.quota.Queries // the entry whose leaving brings the count below the quota
+	if k < 0 || k >= len(ts) {
+		return time.Time{} // not spent, or a quota of none
 	}
-	return time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))).Add(window)
+	slices.SortFunc(ts, time.Time.Compare)
+	return ts[k].Add(l.quota.Window)
+}
+
+// entriesSince returns the times of the entries of a limit's bucket (nil: none) made at or
+// after from.
+func entriesSince(b *bolt.Bucket, from time.Time) []time.Time {
+	if b == nil {
+		return nil
+	}
+	var ts []time.Time
+	c := b.Cursor()
+	for k, _ := c.Seek(binary.BigEndian.AppendUint64(nil, uint64(from.UnixNano()))); len(k) >= 8; k, _ = c.Next() {
+		ts = append(ts, time.Unix(0, int64(binary.BigEndian.Uint64(k[:8]))))
+	}
+	return ts
 }
 
 // charge counts one event now against l, a limit of events that carry no nonce of their own
@@ -491,14 +528,23 @@ func (s *stateDB) used(partner string, window time.Duration, now time.Time) (int
 	return s.counted(limit{bucket: quotaBucket(partner), quota: policy.Quota{Window: window}}, now)
 }
 
-// counted returns how many queries a limit counts within its window before now.
-func (s *stateDB) counted(l limit, now time.Time) (int, error) {
-	n := 0
-	err := s.view(func(tx *bolt.Tx) error {
+// spent returns how many queries l counts within its window before now and, if that is its
+// quota or more, from when it allows one more (freedAt).
+func (s *stateDB) spent(l limit, now time.Time) (used int, free time.Time, err error) {
+	err = s.view(func(tx *bolt.Tx) error {
 		from := now.Add(-l.quota.Window)
-		n = countSince(tx.Bucket(l.bucket), from) + countSince(tx.Bucket(l.floor), from)
+		used = countSince(tx.Bucket(l.bucket), from) + countSince(tx.Bucket(l.floor), from)
+		if !l.quota.Allows(used) {
+			free = freedAt(tx, l, now)
+		}
 		return nil
 	})
+	return used, free, err
+}
+
+// counted returns how many queries a limit counts within its window before now.
+func (s *stateDB) counted(l limit, now time.Time) (int, error) {
+	n, _, err := s.spent(l, now)
 	return n, err
 }
 

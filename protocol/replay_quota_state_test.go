@@ -350,3 +350,51 @@ func TestStateCharge(t *testing.T) {
 		t.Fatalf("charge once the first left the window: %v", err)
 	}
 }
+
+// TestSpentNamesWhenFreed: a spent limit names the time from which it allows one more, counting
+// its floor's entries with its own and, when it counts more than its quota (the policy lowered
+// it), waiting for the oldest to leave the window until it counts fewer than its quota.
+func TestSpentNamesWhenFreed(t *testing.T) {
+	t.Parallel()
+	s, err := openState(filepath.Join(t.TempDir(), "state.db"), rand.Reader, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	t0 := time.Now()
+	l := limit{bucket: ceremonyBucket("co"), quota: policy.Quota{Queries: 3, Window: time.Hour}, floor: verifyFloorBucket("co")}
+	err = s.update(func(tx *bolt.Tx) error {
+		for b, mins := range map[string][]int{string(l.bucket): {0, 20}, string(l.floor): {10, 30}} {
+			qb, err := tx.CreateBucketIfNotExists([]byte(b))
+			if err != nil {
+				return err
+			}
+			for _, m := range mins {
+				if err := qb.Put(binary.BigEndian.AppendUint64(nil, uint64(t0.Add(time.Duration(m)*time.Minute).UnixNano())), nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := t0.Add(40 * time.Minute)
+	for _, c := range []struct {
+		queries int
+		free    time.Time
+	}{
+		{5, time.Time{}},                        // not spent
+		{4, t0.Add(time.Hour)},                  // at its quota: the oldest must leave
+		{3, t0.Add(10*time.Minute + time.Hour)}, // one past: two must leave, the second is the floor's
+		{1, t0.Add(30*time.Minute + time.Hour)}, // all four must leave
+		{0, time.Time{}},                        // allows none, ever
+	} {
+		l.quota.Queries = c.queries
+		used, free, err := s.spent(l, now)
+		if err != nil || used != 4 || !free.Equal(c.free) {
+			t.Errorf("%d per 1h: %d used, free %v (%v), want 4, %v", c.queries, used, free, err, c.free)
+		}
+	}
+}

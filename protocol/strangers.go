@@ -23,9 +23,10 @@ import (
 // together and never closed early, so that no stranger can lock a partner out.
 //
 // The same counts, and the same records (naming the partner and a class instead of a source),
-// summarise a partner's Hellos refused past limits { ceremonies } (ceremony_limit.go) and its
-// ceremony calls that change nothing the node holds (ceremony_summary.go): a partner, too, must
-// not grow the log by sending what is refused or changes nothing.
+// summarise a partner's Hellos refused past limits { ceremonies } (ceremony_limit.go), its
+// ceremony calls that change nothing the node holds (ceremony_summary.go) and its refusals past
+// the first few of the interval (refusals.go): a partner, too, must not grow the log by sending
+// what is refused or changes nothing.
 
 // maxStrangerSources bounds the sources counted one by one in an interval; the refusals of the
 // others are counted together under audit.OtherSource, and their connections are not closed
@@ -41,6 +42,9 @@ type strangerGate struct {
 
 	mu     sync.Mutex
 	counts map[tally]uint64 // refusals this interval: a source's calls refused and connections closed, a partner's calls by class
+	// recorded counts, per partner, the refusals recorded one by one this interval (refusals.go);
+	// the partners are the configuration's, so the map stays small.
+	recorded map[string]int
 }
 
 // tally names whom a count of refusals is of: a stranger's source, or a partner and the class
@@ -63,7 +67,8 @@ func (t tally) less(u tally) bool {
 
 func newStrangerGate(n *Node) *strangerGate {
 	lim := n.policy.Limits
-	return &strangerGate{n: n, interval: lim.RefusalInterval.D, limit: uint64(lim.RefusalsPerSource), counts: map[tally]uint64{}}
+	return &strangerGate{n: n, interval: lim.RefusalInterval.D, limit: uint64(lim.RefusalsPerSource),
+		counts: map[tally]uint64{}, recorded: map[string]int{}}
 }
 
 // sourceOf is the source of a peer, as audit records name it: its IPv4 address, or for IPv6 its
@@ -95,7 +100,7 @@ func (g *strangerGate) key(t tally) tally {
 func (g *strangerGate) refused(src string) bool { return g.count(tally{source: src}) }
 
 // partnerRefused counts a partner's call of class (a Hello refused past its ceremony limit, a
-// ceremony call that changes nothing); it reports whether it is the partner's first of the class
+// ceremony call that changes nothing, a refusal past the ones recorded one by one); it reports whether it is the partner's first of the class
 // in the interval.
 func (g *strangerGate) partnerRefused(partner string, class audit.RefusalClass) bool {
 	return g.count(tally{partner: partner, class: class})
@@ -107,6 +112,26 @@ func (g *strangerGate) count(t tally) bool {
 	k := g.key(t)
 	g.counts[k]++
 	return g.counts[k] == 1
+}
+
+// recordRefusal counts a refusal of partner's recorded by itself and reports whether it is: one
+// of the partner's first maxRecordedRefusals in the interval, or one that must be (a refusal
+// that ends a call recorded as pending), which is counted too.
+func (g *strangerGate) recordRefusal(partner string, must bool) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !must && g.recorded[partner] >= maxRecordedRefusals {
+		return false
+	}
+	g.recorded[partner]++
+	return true
+}
+
+// refusalsLeft reports whether partner's refusals are still recorded one by one this interval.
+func (g *strangerGate) refusalsLeft(partner string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.recorded[partner] < maxRecordedRefusals
 }
 
 // blocked reports whether a new connection from src is to be closed unanswered, and counts it
@@ -125,13 +150,13 @@ func (g *strangerGate) blocked(src string) bool {
 }
 
 // flush writes one record per source, or partner and class, counted since the last flush, and
-// starts a new interval.
+// starts a new interval, in which every partner's refusals are recorded one by one again.
 // A panic in it (a bug) is logged with its stack, and the counts not yet recorded are counted
 // again, in the interval that has begun: the next flush records them.
 func (g *strangerGate) flush() {
 	g.mu.Lock()
 	counts := g.counts
-	g.counts = map[tally]uint64{}
+	g.counts, g.recorded = map[tally]uint64{}, map[string]int{}
 	g.mu.Unlock()
 	ts := make([]tally, 0, len(counts))
 	for t := range counts {

@@ -31,7 +31,9 @@ func witnessOf(h *pb.ResponseHeader, partner string, ring audit.Verifier) (*audi
 // requestIDHeader is the gRPC metadata key by which a querier names a Search or Verify call's
 // request ID before it sends any message, and the responder confirms it once it has recorded the
 // call as pending: so that the two audit logs name every call the same way, even one that ends
-// before its signed header was read.
+// before its signed header was read. For a partner past the refusals the responder records one by
+// one in an interval, it confirms before recording, which it does before the call's quota
+// reservation (refusals.go).
 const requestIDHeader = "puente-request-id"
 
 var requestIDForm = regexp.MustCompile(`^[0-9a-f]{32}$`)
@@ -46,7 +48,8 @@ func callRequestID(ctx context.Context) string {
 	return ""
 }
 
-// confirmRequestID tells the querier that the call is recorded (the response headers).
+// confirmRequestID tells the querier that the call is recorded, or will be before its quota
+// reservation (the response headers).
 func confirmRequestID(ctx context.Context, rid string) {
 	grpc.SendHeader(ctx, metadata.Pairs(requestIDHeader, rid))
 }
