@@ -203,10 +203,8 @@ func (n *Node) Enrol(ctx context.Context, partnerName string, refs []string, raw
 	if len(refs) != len(raw) {
 		return nil, fmt.Errorf("protocol: enrol: %d references for %d feature vectors", len(refs), len(raw))
 	}
-	for i, r := range refs {
-		if err := gallery.CheckRef(r); err != nil {
-			return nil, fmt.Errorf("protocol: enrol: reference %d: %w", i, err)
-		}
+	if err := checkRefs("enrol", refs); err != nil {
+		return nil, err
 	}
 	k, err := p.current()
 	if err != nil {
@@ -260,10 +258,8 @@ func (n *Node) RemoveSubjects(ctx context.Context, partnerName string, refs []st
 	if len(refs) == 0 {
 		return nil, fmt.Errorf("%w: remove: no subject references", ErrInvalid)
 	}
-	for i, r := range refs {
-		if err := gallery.CheckRef(r); err != nil {
-			return nil, fmt.Errorf("protocol: remove: reference %d: %w", i, err)
-		}
+	if err := checkRefs("remove", refs); err != nil {
+		return nil, err
 	}
 	unlock, err := p.lockGallery()
 	if err != nil {
@@ -283,6 +279,16 @@ func (n *Node) RemoveSubjects(ctx context.Context, partnerName string, refs []st
 		return nil, err
 	}
 	return &RemoveReport{Removed: c.Removed, Total: c.Total, Epoch: c.Epoch}, nil
+}
+
+// checkRefs checks subject references (gallery.CheckRef), naming a bad one by its index.
+func checkRefs(op string, refs []string) error {
+	for i, r := range refs {
+		if err := gallery.CheckRef(r); err != nil {
+			return fmt.Errorf("protocol: %s: reference %d: %w", op, i, err)
+		}
+	}
+	return nil
 }
 
 // galleryFor returns the partner's gallery, creating it on first use.

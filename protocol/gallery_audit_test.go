@@ -4,6 +4,7 @@ package protocol
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"strconv"
@@ -12,6 +13,19 @@ import (
 
 	"github.com/puente-id/puente/audit"
 )
+
+// galleryNode makes a pair of test nodes with an epoch, and n subjects' references (prefix-i)
+// and raw features (from seed) to enrol; it returns alpha, whose gallery for beta the test
+// changes.
+func galleryNode(t *testing.T, seed uint64, prefix string, n int) (*testNode, context.Context, [][]float32, []string) {
+	t.Helper()
+	a, _ := newPair(t, pairOptions{})
+	ctx := ctxTimeout(t, 5*time.Minute)
+	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
+		t.Fatal(err)
+	}
+	return a, ctx, f32(rawVectors(seed, n)), refs(prefix, n)
+}
 
 // galleryWant is what one gallery record must say.
 type galleryWant struct {
@@ -25,13 +39,7 @@ type galleryWant struct {
 // subject reference, template or feature value is in it.
 func TestGalleryChangesAudited(t *testing.T) {
 	t.Parallel()
-	a, _ := newPair(t, pairOptions{})
-	ctx := ctxTimeout(t, 5*time.Minute)
-	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
-		t.Fatal(err)
-	}
-	raw := f32(rawVectors(70, 7))
-	ids := refs("case-x7q", 7)
+	a, ctx, raw, ids := galleryNode(t, 70, "case-x7q", 7)
 	from := len(records(t, a))
 
 	if _, err := a.Enrol(ctx, "beta", ids[:5], raw[:5], EnrolOptions{}); err != nil {
@@ -150,13 +158,7 @@ func putBack(t *testing.T, files map[string][]byte) {
 // records listed.
 func TestGalleryChangeRecovered(t *testing.T) {
 	t.Parallel()
-	a, _ := newPair(t, pairOptions{})
-	ctx := ctxTimeout(t, 5*time.Minute)
-	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
-		t.Fatal(err)
-	}
-	raw := f32(rawVectors(71, 6))
-	ids := refs("case-r2d", 6)
+	a, ctx, raw, ids := galleryNode(t, 71, "case-r2d", 6)
 	first, err := a.Enrol(ctx, "beta", ids[:4], raw[:4], EnrolOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -233,13 +235,7 @@ func TestGalleryChangeRecovered(t *testing.T) {
 // without its record) until the node, opened again, records the first, marked recovered.
 func TestGalleryChangeUnrecordedStopsChanges(t *testing.T) {
 	t.Parallel()
-	a, _ := newPair(t, pairOptions{})
-	ctx := ctxTimeout(t, 5*time.Minute)
-	if _, err := a.Ceremony(ctx, "beta", 0); err != nil {
-		t.Fatal(err)
-	}
-	raw := f32(rawVectors(72, 4))
-	ids := refs("case-u5k", 4)
+	a, ctx, raw, ids := galleryNode(t, 72, "case-u5k", 4)
 	if _, err := a.Enrol(ctx, "beta", ids[:2], raw[:2], EnrolOptions{}); err != nil {
 		t.Fatal(err)
 	}
