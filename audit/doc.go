@@ -9,7 +9,9 @@
 // Who (the node), the partner, the purpose code, the request ID, the
 // outcome and, for a query, the decision; the key epoch; the time; for a
 // refusal its class; for a key-management action the action, key name and
-// key ID. There is no field for a template, a score, a ciphertext or a key,
+// key ID; for a change to a partner's gallery ([KindGallery]) the action, the
+// epoch and the counts ([GalleryChange]: enrolled, skipped, removed, total
+// after, change number), never a subject reference. There is no field for a template, a score, a ciphertext or a key,
 // and every field is typed ([Event.Validate]): an enumeration (kind, role,
 // outcome, decision, refusal class), a number (epoch, seq), a request ID of
 // one fixed form (16 random bytes as 32 lower-case hex digits), a key ID
@@ -48,7 +50,9 @@
 // A key record marked recovered ([Event.Recovered]) was written after the fact: when the node
 // next opened its home, its key store showed the action and the log did not hold its record (a
 // crash came between the two; package keys, Reconcile). Its time is when it was written.
-// [Verify] lists such records in [Report.Recovered].
+// A gallery record marked recovered is the same for a change to a partner's gallery: the
+// gallery's change number, kept beside its templates, was past the last gallery record of that
+// partner. [Verify] lists such records in [Report.Recovered].
 //
 // A query is recorded twice on each side: as pending ([OutcomePending]) before its first byte is
 // sent or read, then with its end; a pending record without an end is a query a crash

@@ -25,7 +25,33 @@ const (
 	// refusals of a live ceremony's rounds past the first few, its refusals of any class past the
 	// first few of the interval); the refusal class and, in Count, how many there were.
 	KindRefusals Kind = "refusals"
+	// KindGallery is a change to what a partner may search: subjects enrolled into, or removed
+	// from, the gallery the node keeps for it, or the gallery forgotten after its file was lost.
+	// It carries the partner, the action ([ActionGalleryEnrolled], [ActionGalleryRemoved],
+	// [ActionGalleryForgotten], [ActionGalleryChanged]), the epoch and the counts
+	// ([GalleryChange]); never a subject reference.
+	KindGallery Kind = "gallery"
 )
+
+// The actions of gallery records ([KindGallery]).
+const (
+	// ActionGalleryEnrolled: a batch enrolled (Enrolled added, Skipped found enrolled already
+	// with the same features by an enrolment run again).
+	ActionGalleryEnrolled = "gallery-enrolled"
+	// ActionGalleryRemoved: subjects removed (Removed).
+	ActionGalleryRemoved = "gallery-removed"
+	// ActionGalleryForgotten: the gallery's file was lost for good and its keys destroyed;
+	// Removed is the gallery's total as its last record in the log gave it (0 if the log no
+	// longer holds one), and the gallery's change numbers start again.
+	ActionGalleryForgotten = "gallery-forgotten"
+	// ActionGalleryChanged: written only marked recovered, when the gallery shows more than one
+	// change past its last record in the log, so that what each did is not known: only the
+	// total and the change number after them.
+	ActionGalleryChanged = "gallery-changed"
+)
+
+// galleryActions are the actions a gallery record may carry.
+var galleryActions = []string{ActionGalleryEnrolled, ActionGalleryRemoved, ActionGalleryForgotten, ActionGalleryChanged}
 
 // ActionSigningKeyRevoked is the action of the key record a node writes
 // when it revokes one of its signing keys (keys.ActSigningKeyRevoked), with
@@ -157,10 +183,10 @@ type Event struct {
 	Action    string       `json:"action,omitempty"` // key or log action, e.g. "epoch-retired", "prune"
 	Key       string       `json:"key,omitempty"`    // key name in the node's store
 	KeyID     string       `json:"key_id,omitempty"` // hex signing key ID
-	// Recovered marks, on a key record, an action recorded after the fact: when the node next
-	// opened its home, its key store showed the action but the log did not hold its record (a
-	// crash, or a failed append, came between the two). The record's time is when it was
-	// written, not when the action took effect.
+	// Recovered marks, on a key or gallery record, an action recorded after the fact: when the
+	// node next opened its home, its key store (or the partner's gallery) showed the action but
+	// the log did not hold its record (a crash, or a failed append, came between the two). The
+	// record's time is when it was written, not when the action took effect.
 	Recovered bool `json:"recovered,omitempty"`
 	// Source is, on a refusals record, the source whose refusals it counts: an IPv4 address, an
 	// IPv6 /64 network named by its first address, or "other" (the sources past the count's
@@ -173,6 +199,22 @@ type Event struct {
 	// Witness is, on a querier's answered query, the responder's signed audit head that came
 	// with the answer ([Witness]).
 	Witness *Witness `json:"witness,omitempty"`
+	// Gallery is, on a gallery record ([KindGallery]), the counts of the change.
+	Gallery *GalleryChange `json:"gallery,omitempty"`
+}
+
+// GalleryChange is what a change did to a partner's gallery, in counts only: subject
+// references are personal data and are never recorded. Every member is always present, zeros
+// included.
+type GalleryChange struct {
+	Enrolled uint64 `json:"enrolled"` // subjects added
+	Skipped  uint64 `json:"skipped"`  // subjects found enrolled already with the same features
+	Removed  uint64 `json:"removed"`  // subjects removed
+	Total    uint64 `json:"total"`    // subjects in the gallery after the change
+	// Change numbers the gallery's changes from 1 (0 on a forgotten gallery's record): the
+	// gallery keeps the number of its last change beside its templates, so that a change a
+	// crash left without its record is recorded when the node next opens its home.
+	Change uint64 `json:"change"`
 }
 
 // Witness is a partner's signed audit head as the querier records it: the partner stated,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -90,6 +91,11 @@ func validKeyName(s string) bool {
 //     may carry the responder's witnessed head.
 //   - key: an action; optionally partner, epoch, key name, key ID and the recovered mark.
 //   - log: an action only.
+//   - gallery: a partner, one of the gallery actions and the counts; the epoch (at least 1) and
+//     a change number (at least 1) unless the action is gallery-forgotten, whose change number
+//     is 0; optionally the recovered mark. An enrolment removes nothing, a removal enrols and
+//     skips nothing, a forgotten gallery holds nothing after, and gallery-changed is only
+//     recovered and gives no per-change counts.
 //   - refusals: a source or a partner, and a refusal class only (the count is the writer's). A
 //     partner's may carry any class: besides the classes only ever summarised
 //     (ceremony-limit-exceeded, ceremony-unknown, ceremony-repeated, ceremony-refused-repeated),
@@ -98,7 +104,7 @@ func validKeyName(s string) bool {
 func (e *Event) Validate(k Kind) error {
 	if err := e.validate(k); err != nil {
 		switch k {
-		case KindQuery, KindKey, KindLog, KindRefusals, KindCheckpoint:
+		case KindQuery, KindKey, KindLog, KindRefusals, KindCheckpoint, KindGallery:
 			return fmt.Errorf("%w: %s record: %v", ErrInvalidEvent, k, err)
 		}
 		return fmt.Errorf("%w: %v", ErrInvalidEvent, err) // an unknown kind is not quoted either
@@ -128,8 +134,11 @@ func (e *Event) validate(k Kind) error {
 	if e.Witness != nil && k != KindQuery {
 		return fmt.Errorf("witness set on a %s record", k)
 	}
-	if e.Recovered && k != KindKey {
+	if e.Recovered && k != KindKey && k != KindGallery {
 		return fmt.Errorf("recovered set on a %s record", k)
+	}
+	if e.Gallery != nil && k != KindGallery {
+		return fmt.Errorf("gallery counts set on a %s record", k)
 	}
 	switch k {
 	case KindQuery:
@@ -165,12 +174,42 @@ func (e *Event) validate(k Kind) error {
 			e.Outcome != "" || e.Decision != "" || e.Refusal != "" {
 			return fmt.Errorf("query fields set on a key record")
 		}
+	case KindGallery:
+		return e.validateGallery()
 	case KindLog, KindCheckpoint:
 		if (k == KindLog) != (e.Action != "") || *e != (Event{Action: e.Action}) {
 			return fmt.Errorf("only the action may be set")
 		}
 	default:
-		return fmt.Errorf("kind is not one of %v", []Kind{KindQuery, KindKey, KindLog, KindRefusals})
+		return fmt.Errorf("kind is not one of %v", []Kind{KindQuery, KindKey, KindLog, KindRefusals, KindGallery})
+	}
+	return nil
+}
+
+func (e *Event) validateGallery() error {
+	c := e.Gallery
+	switch {
+	case e.Partner == "":
+		return fmt.Errorf("no partner")
+	case !slices.Contains(galleryActions, e.Action):
+		return fmt.Errorf("action is not one of %v", galleryActions)
+	case c == nil:
+		return fmt.Errorf("no gallery counts")
+	case *e != (Event{Partner: e.Partner, Epoch: e.Epoch, Action: e.Action, Recovered: e.Recovered, Gallery: c}):
+		return fmt.Errorf("only the partner, the action, the epoch, the counts and the recovered mark may be set")
+	}
+	forgotten := e.Action == ActionGalleryForgotten
+	switch {
+	case !forgotten && (e.Epoch == 0 || c.Change == 0):
+		return fmt.Errorf("a %s record needs an epoch and a change number", e.Action)
+	case forgotten && (c.Change != 0 || c.Total != 0 || c.Enrolled != 0 || c.Skipped != 0):
+		return fmt.Errorf("a %s record carries only what was removed", e.Action)
+	case e.Action == ActionGalleryEnrolled && c.Removed != 0:
+		return fmt.Errorf("a %s record removes nothing", e.Action)
+	case e.Action == ActionGalleryRemoved && (c.Enrolled != 0 || c.Skipped != 0):
+		return fmt.Errorf("a %s record enrols nothing", e.Action)
+	case e.Action == ActionGalleryChanged && (!e.Recovered || c.Enrolled != 0 || c.Skipped != 0 || c.Removed != 0):
+		return fmt.Errorf("a %s record is only recovered and gives only the total and the change number", e.Action)
 	}
 	return nil
 }

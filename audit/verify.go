@@ -119,7 +119,7 @@ type Report struct {
 	NotedPruned bool
 	// Node is the node whose log it is (every record names it).
 	Node string
-	// Recovered are the key records marked recovered ([Event.Recovered]), in order.
+	// Recovered are the key and gallery records marked recovered ([Event.Recovered]), in order.
 	Recovered []Record
 }
 

@@ -140,7 +140,17 @@ func TestCrashMidEnrolment(t *testing.T) {
 	cmd, sc := startChild(t, path, "enrol", "enrol-before-commit")
 	waitFor(t, sc, "at enrol-before-commit")
 	kill(t, cmd)
-	checkContents(t, reopen(t, path), 1, span(0, crashBatch))
+	s := reopen(t, path)
+	checkContents(t, s, 1, span(0, crashBatch))
+	checkLastChange(t, s, 1, crashBatch)
+}
+
+// checkLastChange checks that the gallery's last change is the seq-th and left total subjects.
+func checkLastChange(t *testing.T, s *Store, seq uint64, total int) {
+	t.Helper()
+	if c, err := s.LastChange(); err != nil || c.Seq != seq || c.Total != total {
+		t.Errorf("last change after the crash: %+v %v, want change %d leaving %d subjects", c, err, seq, total)
+	}
 }
 
 // TestCrashDuringEnrolments kills the child at an arbitrary moment of a stream of batch
@@ -161,6 +171,7 @@ func TestCrashDuringEnrolments(t *testing.T) {
 			n, crashBatch)
 	}
 	checkContents(t, s, 1, span(0, n))
+	checkLastChange(t, s, uint64(n/crashBatch), n)
 }
 
 // TestCrashDuringReprotect kills the child at each stage of a re-protection.
@@ -194,6 +205,7 @@ func TestCrashDuringReprotect(t *testing.T) {
 				}
 			}
 			checkContents(t, s, 2, span(0, n))
+			checkLastChange(t, s, 1, n) // re-protection changes no subject
 		})
 	}
 }

@@ -9,6 +9,12 @@
 //     [Store.Reprotect] are single transactions: a crash (or SIGKILL) leaves the store as before
 //     or as after, never between. Bad input (wrong dimension, NaN, empty or repeated reference,
 //     wrong epoch) is refused before anything is written, with an [*InputError] naming the item.
+//   - The last change kept. Each transaction of [Store.Enrol], [Store.EnrolResume] and
+//     [Store.Remove] also keeps, sealed in the same file, the gallery's last change to its
+//     subjects ([Store.LastChange]): its number, what it did in counts, the total after it and
+//     the epoch, never a reference. A caller that records each change elsewhere after it (the
+//     audit log) finds from it the change a crash left without its record. Re-protection
+//     changes no subject and keeps no change.
 //   - Crash-safe re-protection. The new epoch's records are written beside the current ones and
 //     made current in one transaction that also deletes the old epoch's records; until then the
 //     old epoch stays complete and current. Partial records of an interrupted re-protection are

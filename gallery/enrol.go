@@ -98,8 +98,9 @@ func checkEnrolment(i int, e Enrolment, rawDim int) error {
 }
 
 // Enrol protects and enrols a batch of subjects with p, which must be for the current epoch,
-// scheme and dimension. The batch is one transaction: after a crash or any error the gallery
-// holds all of the batch or none of it. A reference already enrolled, or repeated within the
+// scheme and dimension. The batch is one transaction, which also keeps it as the gallery's last
+// change ([Store.LastChange]): after a crash or any error the gallery holds all of the batch or
+// none of it. A reference already enrolled, or repeated within the
 // batch, fails the whole batch with ErrDuplicate. Enrol needs the archive key.
 func (s *Store) Enrol(p Protector, batch []Enrolment) error {
 	_, err := s.enrol(p, batch, false)
@@ -149,6 +150,7 @@ func (s *Store) enrol(p Protector, batch []Enrolment, resume bool) (int, error) 
 	err = s.update(func(tx *bolt.Tx) error {
 		skipped = 0
 		eb, ab := tx.Bucket(epochBucket(cur.Epoch)), tx.Bucket(bucketArchive)
+		before := eb.Stats().KeyN
 		for i, r := range recs {
 			mac := refMAC(s.macKey, r.Ref)
 			if eb.Get(mac) != nil || ab.Get(mac) != nil {
@@ -172,6 +174,10 @@ func (s *Store) enrol(p Protector, batch []Enrolment, resume bool) (int, error) 
 			if err := s.putArchived(ab, mac, a); err != nil {
 				return err
 			}
+		}
+		c := Change{Action: ChangeEnrol, Enrolled: len(batch) - skipped, Skipped: skipped, Epoch: cur.Epoch}
+		if err := s.putLedger(tx, before, c); err != nil {
+			return err
 		}
 		return s.testHook("enrol-before-commit")
 	})
@@ -225,8 +231,9 @@ func (s *Store) putArchived(b *bolt.Bucket, mac []byte, a *archived) error {
 	return b.Put(mac, sealed)
 }
 
-// Remove deletes subjects from the current epoch and from the archive, in one transaction. If
-// any reference is not enrolled, nothing is removed and the error (ErrNotFound) names its index.
+// Remove deletes subjects from the current epoch and from the archive, in one transaction that
+// also keeps it as the gallery's last change ([Store.LastChange]). If any reference is not
+// enrolled, or one is repeated, nothing is removed and the error (ErrNotFound) names its index.
 // Remove does not need the archive key.
 func (s *Store) Remove(refs ...string) error {
 	s.writeMu.Lock()
@@ -237,6 +244,7 @@ func (s *Store) Remove(refs ...string) error {
 	}
 	err = s.update(func(tx *bolt.Tx) error {
 		eb, ab := tx.Bucket(epochBucket(cur.Epoch)), tx.Bucket(bucketArchive)
+		before := eb.Stats().KeyN
 		for i, ref := range refs {
 			mac := refMAC(s.macKey, ref)
 			if eb.Get(mac) == nil {
@@ -249,7 +257,7 @@ func (s *Store) Remove(refs ...string) error {
 				return err
 			}
 		}
-		return nil
+		return s.putLedger(tx, before, Change{Action: ChangeRemove, Removed: len(refs), Epoch: cur.Epoch})
 	})
 	return s.committed(err, "remove")
 }

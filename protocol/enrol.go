@@ -203,15 +203,18 @@ func (n *Node) Enrol(ctx context.Context, partnerName string, refs []string, raw
 	if len(refs) != len(raw) {
 		return nil, fmt.Errorf("protocol: enrol: %d references for %d feature vectors", len(refs), len(raw))
 	}
-	for i, r := range refs {
-		if err := gallery.CheckRef(r); err != nil {
-			return nil, fmt.Errorf("protocol: enrol: reference %d: %w", i, err)
-		}
+	if err := checkRefs("enrol", refs); err != nil {
+		return nil, err
 	}
 	k, err := p.current()
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := p.lockGallery()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	g, err := n.galleryFor(ctx, p)
 	if err != nil {
 		return nil, err
@@ -220,9 +223,8 @@ func (n *Node) Enrol(ctx context.Context, partnerName string, refs []string, raw
 	for i := range refs {
 		batch[i] = gallery.Enrolment{Ref: refs[i], Raw: raw[i]}
 	}
-	skipped := 0
 	if o.Resume {
-		skipped, err = g.store.EnrolResume(protector{k}, batch)
+		_, err = g.store.EnrolResume(protector{k}, batch)
 	} else {
 		err = g.store.Enrol(protector{k}, batch)
 	}
@@ -230,11 +232,63 @@ func (n *Node) Enrol(ctx context.Context, partnerName string, refs []string, raw
 		return nil, err
 	}
 	crashPoint("enrolled-batch")
-	total, err := g.store.Count()
+	c, err := n.recordGalleryChange(ctx, p, g)
 	if err != nil {
 		return nil, err
 	}
-	return &EnrolReport{Enrolled: len(batch) - skipped, Skipped: skipped, Total: total, Epoch: k.epoch}, nil
+	return &EnrolReport{Enrolled: c.Enrolled, Skipped: c.Skipped, Total: c.Total, Epoch: c.Epoch}, nil
+}
+
+// RemoveReport says what a removal did.
+type RemoveReport struct {
+	Removed int    // subjects removed by this call
+	Total   int    // subjects in the gallery now
+	Epoch   uint64 // the epoch of the gallery's templates
+}
+
+// RemoveSubjects removes subjects from the gallery the partner searches, in one transaction (all
+// or none: a reference not enrolled, or repeated, removes nothing and names its index), and
+// records the removal in the audit log in counts.
+func (n *Node) RemoveSubjects(ctx context.Context, partnerName string, refs []string) (*RemoveReport, error) {
+	p, done, err := n.begin(partnerName)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if len(refs) == 0 {
+		return nil, fmt.Errorf("%w: remove: no subject references", ErrInvalid)
+	}
+	if err := checkRefs("remove", refs); err != nil {
+		return nil, err
+	}
+	unlock, err := p.lockGallery()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	g := p.gallery()
+	if g == nil {
+		return nil, fmt.Errorf("%w: partner %s: nothing enrolled yet", ErrNotFound, p.name)
+	}
+	if err := g.store.Remove(refs...); err != nil {
+		return nil, err
+	}
+	crashPoint("removed-subjects")
+	c, err := n.recordGalleryChange(ctx, p, g)
+	if err != nil {
+		return nil, err
+	}
+	return &RemoveReport{Removed: c.Removed, Total: c.Total, Epoch: c.Epoch}, nil
+}
+
+// checkRefs checks subject references (gallery.CheckRef), naming a bad one by its index.
+func checkRefs(op string, refs []string) error {
+	for i, r := range refs {
+		if err := gallery.CheckRef(r); err != nil {
+			return fmt.Errorf("protocol: %s: reference %d: %w", op, i, err)
+		}
+	}
+	return nil
 }
 
 // galleryFor returns the partner's gallery, creating it on first use.

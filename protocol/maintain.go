@@ -138,9 +138,11 @@ func VerifyGalleryFile(ctx context.Context, cfg *home.Config, partnerName string
 
 // ForgetGallery is the explicit way on for a node whose gallery file of a partner is lost for
 // good (Open refuses a missing gallery whose keys exist): with the node stopped, it destroys the
-// gallery's data and archive keys and records it in the audit log ("gallery-lost", one record per
-// key). The node then starts with no gallery for the partner, and the next enrolment makes a new
-// one. It refuses while the gallery file exists.
+// gallery's data and archive keys and records it in the audit log ("gallery-lost", one key
+// record per key), then records that the partner may no longer search the subjects the gallery's
+// last record counted (a gallery record "gallery-forgotten"). The node then starts with no
+// gallery for the partner, and the next enrolment makes a new one. It refuses while the gallery
+// file exists.
 func ForgetGallery(ctx context.Context, cfg *home.Config, partnerName string) ([]string, error) {
 	n, p, done, err := openStopped(ctx, cfg, partnerName)
 	if err != nil {
@@ -151,7 +153,8 @@ func ForgetGallery(ctx context.Context, cfg *home.Config, partnerName string) ([
 	if _, err := os.Stat(n.galleryPath(p)); !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("protocol: %s is there (or cannot be checked: %v); only a lost gallery is forgotten", n.galleryPath(p), err)
 	}
-	if n.audit, err = n.openAudit(newLogScan()); err != nil {
+	scan := newLogScan()
+	if n.audit, err = n.openAudit(scan); err != nil {
 		return nil, err
 	}
 	var destroyed []string
@@ -164,6 +167,12 @@ func ForgetGallery(ctx context.Context, cfg *home.Config, partnerName string) ([
 		}
 		destroyed = append(destroyed, name)
 		if _, err := n.audit.Append(ctx, audit.KindKey, audit.Event{Action: "gallery-lost", Partner: pc.Name, Key: name}); err != nil {
+			return destroyed, errors.Join(err, n.audit.Close())
+		}
+	}
+	if held := scan.galleries[pc.Name]; len(destroyed) > 0 || held != nil && !held.forgotten {
+		crashPoint("gallery-forgotten-unrecorded")
+		if _, err := n.audit.Append(ctx, audit.KindGallery, forgottenEvent(pc.Name, held)); err != nil {
 			return destroyed, errors.Join(err, n.audit.Close())
 		}
 	}

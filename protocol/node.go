@@ -87,8 +87,9 @@ type Options struct {
 
 // Open opens the node described by cfg: it takes the home's lock (one process at a time opens a
 // node's files), then loads the identity, policy, key store, signing key and TLS certificate,
-// checks the audit log against its head, the state file and the galleries' structure, and
-// resolves the queries a crash left pending. It refuses to open a node whose records do not check
+// checks the audit log against its head, the state file and the galleries' structure, records
+// the key actions and gallery changes a crash left without their records, and resolves the
+// queries a crash left pending. It refuses to open a node whose records do not check
 // out, naming what is wrong and the command that deals with it.
 func Open(ctx context.Context, cfg *home.Config, opts Options) (_ *Node, err error) {
 	n := &Node{cfg: cfg, name: cfg.Node, log: opts.Logger, rand: opts.Rand, now: opts.Now, met: opts.Metrics,
@@ -140,6 +141,9 @@ func Open(ctx context.Context, cfg *home.Config, opts Options) (_ *Node, err err
 			return nil, err
 		}
 		n.partners[p.name] = p
+	}
+	if err := n.recoverGalleryRecords(ctx, scan); err != nil {
+		return nil, err
 	}
 	if err := n.checkStateAgainstLog(scan); err != nil {
 		return nil, err

@@ -36,6 +36,10 @@ type partner struct {
 	halt     atomic.Pointer[halt] // set once an answer of the partner did not open (halt.go)
 	createMu sync.Mutex           // serialises the creation of the gallery
 	retireMu sync.Mutex           // serialises retireEpochs
+	// galleryMu serialises the changes to the gallery's subjects, each with its audit record
+	// (gallery_records.go); galleryUnrecorded, guarded by it, is set when a record failed.
+	galleryMu         sync.Mutex
+	galleryUnrecorded bool
 
 	mu      sync.RWMutex
 	cur     *epochKeys      // the active epoch's keys; nil before the first ceremony

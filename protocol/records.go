@@ -35,6 +35,10 @@ type logScan struct {
 	resumed map[string]*resumes
 	// keys is what the log holds of key actions (recoverKeyRecords).
 	keys *home.KeyTrail
+	// galleries holds, per partner, the last gallery record (recoverGalleryRecords).
+	galleries map[string]*galleryTrail
+	// pruned is the time of the log's checkpoint: a record dated up to it may have been pruned.
+	pruned time.Time
 }
 
 // resumes are the resumes of one partner's halts the audit log records.
@@ -57,7 +61,7 @@ type answered struct {
 
 func newLogScan() *logScan {
 	return &logScan{pending: map[string]*audit.Record{}, answered: map[string][]answered{}, halted: map[string]*halt{},
-		resumed: map[string]*resumes{}, keys: home.NewKeyTrail()}
+		resumed: map[string]*resumes{}, keys: home.NewKeyTrail(), galleries: map[string]*galleryTrail{}}
 }
 
 // add takes one record of the log (audit.Options.Scan).
@@ -65,6 +69,17 @@ func (s *logScan) add(rec *audit.Record, hash string) error {
 	s.records++
 	if err := s.keys.Scan(rec, hash); err != nil {
 		return err
+	}
+	switch rec.Kind {
+	case audit.KindGallery:
+		s.scanGallery(rec)
+		return nil
+	case audit.KindCheckpoint:
+		t, err := rec.ParsedTime()
+		if err != nil {
+			return err
+		}
+		s.pruned = t
 	}
 	if rec.Kind == audit.KindKey && rec.Action == audit.ActionPartnerResumed {
 		delete(s.halted, rec.Partner)

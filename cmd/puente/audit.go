@@ -136,16 +136,21 @@ func runAuditVerify(ctx context.Context, st *stdio, fs *flag.FlagSet, args []str
 	return nil
 }
 
-// printRecovered lists the key records written after the fact: actions the node's key store
-// showed, when the node next opened its home, without their record in the log.
+// printRecovered lists the key and gallery records written after the fact: actions the node's
+// key store or a partner's gallery showed, when the node next opened its home, without their
+// record in the log.
 func printRecovered(st *stdio, recs []audit.Record) {
 	if len(recs) == 0 {
 		return
 	}
-	fmt.Fprintf(st.out, "key records marked recovered: %d (a crash came between each action and its record; "+
+	fmt.Fprintf(st.out, "records marked recovered: %d (a crash came between each action and its record; "+
 		"the node wrote the record when it next opened its home, at the time shown):\n", len(recs))
 	for _, r := range recs {
-		fmt.Fprintf(st.out, "  record %d, %s: %s %s\n", r.Seq, r.Time, r.Action, r.Key)
+		what := r.Key
+		if r.Kind == audit.KindGallery {
+			what = "partner " + r.Partner
+		}
+		fmt.Fprintf(st.out, "  record %d, %s: %s %s\n", r.Seq, r.Time, r.Action, what)
 	}
 }
 

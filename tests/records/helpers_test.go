@@ -155,6 +155,13 @@ type auditRec struct {
 	Witness   *struct {
 		Head string `json:"head"`
 	} `json:"witness"`
+	Gallery *struct {
+		Enrolled uint64 `json:"enrolled"`
+		Skipped  uint64 `json:"skipped"`
+		Removed  uint64 `json:"removed"`
+		Total    uint64 `json:"total"`
+		Change   uint64 `json:"change"`
+	} `json:"gallery"`
 }
 
 // auditLog reads a node's audit log.
