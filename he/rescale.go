@@ -47,8 +47,17 @@ func rescale(eval *ckks.Evaluator, ct, out *rlwe.Ciphertext) error {
 			q, brc := s.Modulus, s.BRedConstant
 			c := q - ring.BRedAdd(pHalf, q, brc)
 			row := buf.Q.Coeffs[i]
-			for k, y := range lastRow {
-				row[k] = ring.BRedAdd(y+c, q, brc)
+			if last.Modulus < 2*q {
+				// y + c below 1.5·q_l + q < 4q: below 2q after one
+				// conditional subtraction, as forward takes it.
+				twoQ := 2 * q
+				for k, y := range lastRow {
+					row[k] = below2q(y+c, twoQ)
+				}
+			} else {
+				for k, y := range lastRow {
+					row[k] = ring.BRedAdd(y+c, q, brc)
+				}
 			}
 			nttTableOf(s).forward(row)
 			// (2q - p_i + row)·(-q_l^-1), reduced: row's values below 4q keep
