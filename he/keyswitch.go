@@ -87,44 +87,6 @@ func checkKeyLevel(what string, lvl int, gct *rlwe.GadgetCiphertext) error {
 	return nil
 }
 
-// accumulate sets acc to Σ decomp_i(cx)·gct_i over the digits i ≡ first
-// (mod step), reduced, as Lattigo's gadget product accumulates them: lazily,
-// with a reduction as often as the moduli's overflow margins require.
-func accumulate(e *rlwe.Evaluator, ringQP ringqp.Ring, lvl, levelP int, cx, cxInvNTT ring.Poly, gct *rlwe.GadgetCiphertext, acc [2]ringqp.Poly, first, step, digits int) {
-	params := e.GetRLWEParameters()
-	qOver := params.QiOverflowMargin(lvl) >> 1
-	pOver := params.PiOverflowMargin(levelP) >> 1
-	c2 := e.BuffDecompQP[0]
-	n := 0
-	for i := first; i < digits; i += step {
-		decomposeSingleNTT(e, lvl, levelP, levelP+1, i, cx, cxInvNTT, c2.Q, c2.P)
-		if n == 0 {
-			ringQP.MulCoeffsMontgomeryLazy(gct.Value[i][0][0], c2, acc[0])
-			ringQP.MulCoeffsMontgomeryLazy(gct.Value[i][0][1], c2, acc[1])
-		} else {
-			ringQP.MulCoeffsMontgomeryLazyThenAddLazy(gct.Value[i][0][0], c2, acc[0])
-			ringQP.MulCoeffsMontgomeryLazyThenAddLazy(gct.Value[i][0][1], c2, acc[1])
-		}
-		if n%qOver == qOver-1 {
-			ringQP.RingQ.Reduce(acc[0].Q, acc[0].Q)
-			ringQP.RingQ.Reduce(acc[1].Q, acc[1].Q)
-		}
-		if n%pOver == pOver-1 {
-			ringQP.RingP.Reduce(acc[0].P, acc[0].P)
-			ringQP.RingP.Reduce(acc[1].P, acc[1].P)
-		}
-		n++
-	}
-	if n%qOver != 0 {
-		ringQP.RingQ.Reduce(acc[0].Q, acc[0].Q)
-		ringQP.RingQ.Reduce(acc[1].Q, acc[1].Q)
-	}
-	if n%pOver != 0 {
-		ringQP.RingP.Reduce(acc[0].P, acc[0].P)
-		ringQP.RingP.Reduce(acc[1].P, acc[1].P)
-	}
-}
-
 // rotate sets out to ct rotated by k slots, as ckks.Evaluator.Rotate does,
 // with the key switch on every evaluator of evals. out may be ct.
 func rotate(evals []*ckks.Evaluator, ct *rlwe.Ciphertext, k int, out *rlwe.Ciphertext) error {

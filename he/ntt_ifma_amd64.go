@@ -46,3 +46,10 @@ func conjLayerIFMA(p *uint64, n, k int, w, wq, q uint64)
 //
 //go:noescape
 func scaleIFMA(p *uint64, n int, w, wq, q uint64, full bool)
+
+// mulMont52IFMA sets acc[k] to a[k]·b[k]·2^-52 mod q (in [0, 2q)), or adds
+// it if add, for k < n (a multiple of 8): a below q, b below 4q, q below
+// 2^50, qInvNeg = -q^-1 mod 2^52.
+//
+//go:noescape
+func mulMont52IFMA(acc, a, b *uint64, n int, q, qInvNeg uint64, add bool)

@@ -468,3 +468,66 @@ scaleLazy:
 	JNZ  scaleLazy
 	VZEROUPPER
 	RET
+
+// MONT52(a, b, out): out = a·b·2^-52 mod q, in [0, 2q), for a, b below
+// 2^52 with a·b < 4q^2 (Montgomery's reduction in base 2^52: m =
+// (a·b)·(-q^-1) mod 2^52 and out = (a·b + m·q)/2^52, whose low half, a·b's
+// low 52 bits plus m·q's, is 0 or 2^52). Z31 holds q, Z30 -q^-1 mod 2^52;
+// Z3 and Z4 are clobbered.
+#define MONT52(a, b, out) \
+	VPXORQ Z3, Z3, Z3; \
+	VPMADD52LUQ b, a, Z3; \
+	VPXORQ out, out, out; \
+	VPMADD52HUQ b, a, out; \
+	VPXORQ Z4, Z4, Z4; \
+	VPMADD52LUQ Z30, Z3, Z4; \
+	VPMADD52LUQ Z31, Z4, Z3; \
+	VPMADD52HUQ Z31, Z4, out; \
+	VPSRLQ $52, Z3, Z3; \
+	VPADDQ Z3, out, out
+
+// func mulMont52IFMA(acc, a, b *uint64, n int, q, qInvNeg uint64, add bool)
+//
+// acc[k] = a[k]·b[k]·2^-52 mod q, in [0, 2q), or acc[k] plus that if add,
+// for k < n (a multiple of 8); a below q, b below 4q, q below 2^50.
+TEXT ·mulMont52IFMA(SB), NOSPLIT, $0-49
+	MOVQ acc+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ q+32(FP), AX
+	MOVQ qInvNeg+40(FP), BX
+	MOVBQZX add+48(FP), R8
+	VPBROADCASTQ AX, Z31
+	VPBROADCASTQ BX, Z30
+	SHRQ $3, CX
+	TESTQ R8, R8
+	JZ   montSet
+
+montAdd:
+	VMOVDQU64 (SI), Z0
+	VMOVDQU64 (DX), Z1
+	MONT52(Z0, Z1, Z2)
+	VMOVDQU64 (DI), Z5
+	VPADDQ Z5, Z2, Z2
+	VMOVDQU64 Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  montAdd
+	VZEROUPPER
+	RET
+
+montSet:
+	VMOVDQU64 (SI), Z0
+	VMOVDQU64 (DX), Z1
+	MONT52(Z0, Z1, Z2)
+	VMOVDQU64 Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  montSet
+	VZEROUPPER
+	RET

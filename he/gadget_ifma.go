@@ -1,0 +1,113 @@
+package he
+
+import (
+	"github.com/tuneinsight/lattigo/v6/core/rlwe"
+	"github.com/tuneinsight/lattigo/v6/ring"
+	"github.com/tuneinsight/lattigo/v6/ring/ringqp"
+)
+
+// The gadget product's coefficient-wise products with IFMA. accumulate sums
+// Σ_i decomp_i(cx)·gct_i row by row; on a prime whose nttTable runs with
+// IFMA (below 2^50) and whose sum stays within IFMA's 52 bits, each product
+// is Montgomery's in base 2^52 (mulMont52IFMA: a·b·2^-52 mod q up to one q,
+// where Lattigo's MulCoeffsMontgomeryLazy gives a·b·2^-64, the keys being in
+// Lattigo's Montgomery form), summed without reduction, and the sum is
+// multiplied by 2^-12 and reduced fully at the end: the same integers as
+// Lattigo's reduced sum. Other primes (q0, the scoring prime) keep
+// Lattigo's products and its lazy reductions.
+
+// gadgetRow is one prime's row of a gadget product's sum: t is its table
+// if the row runs with IFMA, nil if it takes Lattigo's products.
+type gadgetRow struct {
+	s *ring.SubRing
+	t *nttTable
+}
+
+// sumRows returns the rows of primes subRings for sums of terms
+// products.
+func sumRows(subRings []*ring.SubRing, terms int) []gadgetRow {
+	rows := make([]gadgetRow, len(subRings))
+	for i, s := range subRings {
+		rows[i].s = s
+		// Each product below 2q: the sum below 2q·terms must stay below
+		// 2^52 for the final product by 2^-12.
+		if t := nttTableOf(s); t != nil && t.vector() && uint64(terms)*2*t.q < 1<<52 {
+			rows[i].t = t
+		}
+	}
+	return rows
+}
+
+// mulAddRows sets acc (or adds to it, if add) the products key·c, row by
+// row.
+func mulAddRows(rows []gadgetRow, key, c, acc ring.Poly, add bool) {
+	for i, r := range rows {
+		a, k, x := acc.Coeffs[i], key.Coeffs[i], c.Coeffs[i]
+		switch {
+		case r.t != nil:
+			mulMont52IFMA(&a[0], &k[0], &x[0], len(a), r.t.q, r.t.qInvNeg52, add)
+		case add:
+			r.s.MulCoeffsMontgomeryLazyThenAddLazy(k, x, a)
+		default:
+			r.s.MulCoeffsMontgomeryLazy(k, x, a)
+		}
+	}
+}
+
+// reduceLazyRows reduces acc's rows that take Lattigo's lazy products.
+func reduceLazyRows(rows []gadgetRow, acc ring.Poly) {
+	for i, r := range rows {
+		if r.t == nil {
+			r.s.Reduce(acc.Coeffs[i], acc.Coeffs[i])
+		}
+	}
+}
+
+// finishRows reduces acc's rows at the end of a sum: the IFMA rows
+// multiplied by 2^-12, Lattigo's if a lazy sum is left (lazy).
+func finishRows(rows []gadgetRow, acc ring.Poly, lazy bool) {
+	for i, r := range rows {
+		a := acc.Coeffs[i]
+		switch {
+		case r.t != nil:
+			scaleIFMA(&a[0], len(a), r.t.r12, r.t.r12q52, r.t.q, true)
+		case lazy:
+			r.s.Reduce(a, a)
+		}
+	}
+}
+
+// accumulate sets acc to Σ decomp_i(cx)·gct_i over the digits i ≡ first
+// (mod step), reduced, as Lattigo's gadget product accumulates them: on the
+// primes that take Lattigo's products lazily, with a reduction as often as
+// the moduli's overflow margins require; on the others with IFMA (above).
+func accumulate(e *rlwe.Evaluator, ringQP ringqp.Ring, lvl, levelP int, cx, cxInvNTT ring.Poly, gct *rlwe.GadgetCiphertext, acc [2]ringqp.Poly, first, step, digits int) {
+	params := e.GetRLWEParameters()
+	qOver := params.QiOverflowMargin(lvl) >> 1
+	pOver := params.PiOverflowMargin(levelP) >> 1
+	terms := (digits - first + step - 1) / step
+	rowsQ := sumRows(ringQP.RingQ.SubRings[:lvl+1], terms)
+	rowsP := sumRows(ringQP.RingP.SubRings[:levelP+1], terms)
+	c2 := e.BuffDecompQP[0]
+	n := 0
+	for i := first; i < digits; i += step {
+		decomposeSingleNTT(e, lvl, levelP, levelP+1, i, cx, cxInvNTT, c2.Q, c2.P)
+		for k := range acc {
+			mulAddRows(rowsQ, gct.Value[i][0][k].Q, c2.Q, acc[k].Q, n > 0)
+			mulAddRows(rowsP, gct.Value[i][0][k].P, c2.P, acc[k].P, n > 0)
+		}
+		if n%qOver == qOver-1 {
+			reduceLazyRows(rowsQ, acc[0].Q)
+			reduceLazyRows(rowsQ, acc[1].Q)
+		}
+		if n%pOver == pOver-1 {
+			reduceLazyRows(rowsP, acc[0].P)
+			reduceLazyRows(rowsP, acc[1].P)
+		}
+		n++
+	}
+	for k := range acc {
+		finishRows(rowsQ, acc[k].Q, n%qOver != 0)
+		finishRows(rowsP, acc[k].P, n%pOver != 0)
+	}
+}
