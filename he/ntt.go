@@ -34,6 +34,17 @@ import (
 // multiplier's width, with the same bounds on every value, so the same
 // values below 4q (2q for the inverse) come out of either path.
 
+// Arithmetic names how this process runs the NTTs and the key switch's
+// products on primes below 2^50: "avx512-ifma", or "go" on a processor
+// without AVX-512 IFMA (or with PUENTE_HE_NO_IFMA=1). The figures in
+// docs/performance.md say which they were measured with.
+func Arithmetic() string {
+	if useIFMA {
+		return "avx512-ifma"
+	}
+	return "go"
+}
+
 // nttTable holds one prime's roots: w[k] is Lattigo's RootsForward[k]
 // out of Montgomery form, wq[k] its Shoup companion, wi and wiq the same
 // of RootsBackward, nInv and nInvQ of n^-1 mod q; wq52 and wiq52 are the

@@ -2,12 +2,17 @@
 
 package he
 
-import "golang.org/x/sys/cpu"
+import (
+	"os"
+
+	"golang.org/x/sys/cpu"
+)
 
 // useIFMA reports whether nttTable runs its layers at distances of eight and
 // more with AVX-512 IFMA (ntt_ifma_amd64.s), on primes below maxIFMAModulus.
-// Tests turn it off to compare both paths on one machine.
-var useIFMA = cpu.X86.HasAVX512F && cpu.X86.HasAVX512IFMA
+// PUENTE_HE_NO_IFMA=1 in the environment turns it off, so that both paths
+// can be measured on one machine; tests turn it off to compare them.
+var useIFMA = cpu.X86.HasAVX512F && cpu.X86.HasAVX512IFMA && os.Getenv("PUENTE_HE_NO_IFMA") == ""
 
 // fwdLayerIFMA runs layer m of the forward transform (distance d, a multiple
 // of 8) on p[:n], n = m·d, with the roots w and their companions wq =

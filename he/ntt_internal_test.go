@@ -185,3 +185,15 @@ func BenchmarkNTT(b *testing.B) {
 		}
 	}
 }
+
+// TestArithmeticNamesPath: Arithmetic names the path the transforms take,
+// as puente-lab bench reports it beside its figures.
+func TestArithmeticNamesPath(t *testing.T) {
+	defer func(was bool) { useIFMA = was }(useIFMA)
+	for on, want := range map[bool]string{false: "go", true: "avx512-ifma"} {
+		useIFMA = on
+		if got := Arithmetic(); got != want {
+			t.Errorf("with IFMA %v: Arithmetic() = %q, want %q", on, got, want)
+		}
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/puente-id/puente/he"
 )
 
 // PeakScope says what a reported peak RSS covers.
@@ -112,13 +114,16 @@ type Machine struct {
 	CPUModel   string    `json:"cpu_model,omitempty"`
 	MemTotal   int64     `json:"mem_total_bytes,omitempty"`
 	LoadAvg    []float64 `json:"load_average,omitempty"` // 1, 5 and 15 minutes
+	// Arithmetic is how the he package runs its NTTs and key-switch products
+	// here (he.Arithmetic): "avx512-ifma" or "go".
+	Arithmetic string `json:"arithmetic"`
 }
 
 // ThisMachine describes the running machine; the CPU model, memory and
 // load average are left empty where /proc does not give them.
 func ThisMachine() Machine {
 	m := Machine{GoVersion: runtime.Version(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
-		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvg: LoadAverage()}
+		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), LoadAvg: LoadAverage(), Arithmetic: he.Arithmetic()}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, line := range strings.Split(string(b), "\n") {
 			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {

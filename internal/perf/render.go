@@ -33,9 +33,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "puente-lab bench: %s (%s), mode %s, tau %g, %d encrypted search(es) per size, %s\n",
 		r.ParamSet, sec, r.Mode, r.Tau, r.Reps, r.Started.Format(time.RFC3339))
 	m := r.Machine
-	fmt.Fprintf(&b, "machine: %s, %d CPUs, GOMAXPROCS %d, %s RAM, %s %s/%s; load average %s at start, %s at end\n",
+	fmt.Fprintf(&b, "machine: %s, %d CPUs, GOMAXPROCS %d, %s RAM, %s %s/%s, arithmetic %s; load average %s at start, %s at end\n",
 		orUnknown(m.CPUModel), m.NumCPU, m.GOMAXPROCS, bytesOrUnknown(m.MemTotal), m.GoVersion, m.GOOS, m.GOARCH,
-		load(m.LoadAvg), load(r.LoadAvgEnd))
+		orUnknown(m.Arithmetic), load(m.LoadAvg), load(r.LoadAvgEnd))
 	fmt.Fprintf(&b, "memory: gallery plaintexts kept in NTT form: %s; Go memory limit %s\n", nttBudget(r.NTTBudget), limit(r.MemLimit))
 	c := r.Ceremony
 	fmt.Fprintf(&b, "ceremony (both parties in this process, max dims %d, %d steps): %s wall, %s CPU; sent: querier %s, responder %s;"+
