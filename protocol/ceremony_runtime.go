@@ -51,6 +51,9 @@ type ceremonyHooks struct {
 	reveal func(c *ceremonyState, d int, s he.Step, own, peer []byte) []byte
 	// at is called at every crash point (see crashPoint).
 	at func(point string)
+	// nonce, if it returns an error, stands for the state file failing to record a round's
+	// nonce (commitNonce: a full disk, an I/O error), for the round of method (its full name).
+	nonce func(method string) error
 }
 
 // envCrash, when set (test builds only: ceremony_crash_testparams.go), is called at every crash

@@ -73,6 +73,7 @@ func (n *Node) admitRound(ctx context.Context, r *round, id []byte) *Error {
 		}
 		return refuseUnknown("no such ceremony in progress (it may have been aborted: start again with Hello)")
 	}
+	n.testHook(ctx, "ceremony-lock", nil) // found in the table; the ceremony's lock next
 	c.mu.Lock()
 	r.live = c
 	switch {
@@ -94,6 +95,11 @@ func (n *Node) admitRound(ctx context.Context, r *round, id []byte) *Error {
 
 // commitNonce records the round's nonce just before the round changes any state.
 func (n *Node) commitNonce(r *round) *Error {
+	if h := n.cer.hooks; h != nil && h.nonce != nil {
+		if err := h.nonce(r.method); err != nil {
+			return wire.Internal(err)
+		}
+	}
 	_, err := n.state.admit(r.p.name, r.h.Nonce, r.h.SentAt.AsTime().Add(n.cfg.ReplayWindow), nil, n.now())
 	if errors.Is(err, errNonceSeen) {
 		return wire.Replayed("nonce was used before", err)
@@ -131,6 +137,7 @@ func (n *Node) failRound(ctx context.Context, r *round, e *Error) error {
 		return e
 	}
 	if r.c != nil {
+		n.testHook(ctx, "ceremony-aborting", nil)
 		r.c.aborted = true
 		n.dropCeremony(r.p, r.c)
 		n.auditCeremony(ctx, r.p, abortAction(e.Err), r.c.epoch)
