@@ -58,7 +58,7 @@ const (
 // time, holding mu.
 type ceremonyState struct {
 	mu        sync.Mutex // held by the round being served
-	aborted   bool
+	aborted   bool       // set, with the secrets destroyed, by the holder of mu (dropCeremony)
 	id        []byte
 	p         *partner
 	initiator bool
@@ -98,7 +98,7 @@ type ceremonyState struct {
 	stop     chan struct{}
 	stopOnce sync.Once
 	// refusals counts the rounds of it this node refused as the responder (refusalAudited),
-	// without the lock: the Abort handler refuses after releasing it.
+	// without the lock: admitRound refuses after releasing it.
 	refusals atomic.Uint64
 }
 

@@ -81,8 +81,8 @@ func (n *Node) admitRound(ctx context.Context, r *round, id []byte) *Error {
 		c.mu.Unlock()
 		return refuseUnknown("the ceremony was aborted: start again with Hello")
 	case c.expired(n.now()):
-		c.mu.Unlock()
 		n.dropCeremony(p, c)
+		c.mu.Unlock()
 		return wire.Precondition("the ceremony expired: start again with Hello", nil)
 	case h.KeyEpoch != c.epoch || h.ParamSet != c.ps.Name():
 		c.mu.Unlock()
@@ -119,7 +119,10 @@ func (r *round) unlock() {
 // fail ends the round: a refusal (nothing changed) is audited as such, or counted if it concerns
 // no ceremony this node holds or is past the first few refusals of its ceremony's rounds
 // (ceremony_summary.go) or of the partner's in the interval (refusals.go); any other failure
-// aborts the partner's ceremony, because a step is never run twice with the same share.
+// aborts the partner's ceremony, because a step is never run twice with the same share. The
+// round still holds the lock of its ceremony r.c, if set (admitRound took it; the caller
+// releases it after), so that the ceremony is aborted and destroyed by the holder of its lock
+// (dropCeremony).
 func (n *Node) failRound(ctx context.Context, r *round, e *Error) error {
 	if e.Refusal == audit.RefusedCeremonyUnknown {
 		n.summarise(r.p, r.method, e.Refusal)
@@ -138,7 +141,6 @@ func (n *Node) failRound(ctx context.Context, r *round, e *Error) error {
 	}
 	if r.c != nil {
 		n.testHook(ctx, "ceremony-aborting", nil)
-		r.c.aborted = true
 		n.dropCeremony(r.p, r.c)
 		n.auditCeremony(ctx, r.p, abortAction(e.Err), r.c.epoch)
 	}
@@ -146,8 +148,12 @@ func (n *Node) failRound(ctx context.Context, r *round, e *Error) error {
 	return e
 }
 
-// dropCeremony removes c from the table (if it is still the partner's) and destroys it.
+// dropCeremony ends c: it marks it aborted, removes it from the table (if it is still the
+// partner's) and destroys it. The caller holds c.mu: no round uses c's secrets while they are
+// zeroed, and a round that takes the lock after finds the ceremony aborted (admitRound). (The
+// lock order is c.mu, then n.mu.)
 func (n *Node) dropCeremony(p *partner, c *ceremonyState) {
+	c.aborted = true
 	n.mu.Lock()
 	if n.cers[p.name] == c {
 		delete(n.cers, p.name)
@@ -159,7 +165,8 @@ func (n *Node) dropCeremony(p *partner, c *ceremonyState) {
 // dropExpiredCeremonies destroys the ceremonies whose initiators have gone quiet for
 // ceremonyTTL. A ceremony being served (its lock held) past its expiry is a round waiting on a
 // partner that stopped sending (an upload's chunks): it is interrupted, and the round aborts
-// the ceremony and destroys it as it returns.
+// the ceremony and destroys it as it returns. The others are marked aborted and destroyed with
+// their locks held, as by dropCeremony.
 func (n *Node) dropExpiredCeremonies() {
 	now := n.now()
 	n.mu.Lock()
@@ -173,13 +180,13 @@ func (n *Node) dropExpiredCeremonies() {
 			continue
 		}
 		c.aborted = true
-		old = append(old, c)
 		delete(n.cers, name)
-		c.mu.Unlock()
+		old = append(old, c) // locked until destroyed
 	}
 	n.mu.Unlock()
 	for _, c := range old {
 		c.destroy()
+		c.mu.Unlock()
 	}
 }
 
@@ -247,9 +254,8 @@ func (n *Node) hello(ctx context.Context, r *round, pl *pb.HelloPayload) (*pb.He
 	if old != nil { // a partner restarting its ceremony ends the one before
 		old.interrupt() // a round of it waiting on the partner gives it up
 		old.mu.Lock()
-		old.aborted = true
+		n.dropCeremony(p, old) // no longer in the table: answerHello replaced it
 		old.mu.Unlock()
-		old.destroy()
 	}
 	n.auditCeremony(ctx, p, "ceremony-hello", c.epoch)
 	n.crashPoint("responder:Hello")
@@ -658,19 +664,19 @@ func (s *ceremonyServer) Abort(ctx context.Context, req *pb.AbortRequest) (*pb.A
 	if e := n.admitRound(ctx, r, req.Payload.CeremonyId); e != nil {
 		return nil, n.failRound(ctx, r, e)
 	}
+	// The lock of the ceremony in progress, if any, is held to the end: a failure here (the
+	// nonce not recorded) aborts it in failRound, and neither that nor the Abort itself may
+	// zero its secrets under a round that took the lock meanwhile.
+	defer r.unlock()
 	c := r.c
 	if len(req.Payload.Reason) > maxAbortReason {
-		r.unlock()
 		return nil, n.failRound(ctx, r, wire.Invalid("reason longer than 256 bytes", nil))
 	}
 	if e := n.commitNonce(r); e != nil {
-		r.unlock()
 		return nil, n.failRound(ctx, r, e)
 	}
 	epoch := r.h.KeyEpoch
 	if c != nil {
-		c.aborted = true
-		r.unlock()
 		n.dropCeremony(r.p, c)
 		epoch = c.epoch
 	} else if e := n.abortPreparedByPartner(ctx, r.p, req.Payload.CeremonyId); e != nil {
