@@ -153,3 +153,68 @@ func TestAbortFailedStateWriteHoldsLock(t *testing.T) {
 		t.Error("beta still holds the ceremony")
 	}
 }
+
+// TestCeremonyPrepareQueuedBehindPrepare: two Prepares of one ceremony (an initiator's retry, or
+// a partner's doing) reach the responder together, and the second waits for the ceremony's lock
+// while the first prepares the epoch. The first takes the ceremony out of the table and destroys
+// its state, which is not aborted: it lives on as the prepared epoch. Before, the second then
+// took the lock, found the ceremony neither aborted nor expired and ran Prepare again on the
+// destroyed state (a nil key check: a panic, answered Internal). Now a round that finds, once it
+// holds the lock, that its ceremony is no longer the partner's in progress is refused as one of
+// a ceremony the node does not hold.
+func TestCeremonyPrepareQueuedBehindPrepare(t *testing.T) {
+	a, b := newPair(t, pairOptions{})
+	ctx := ctxTimeout(t, 5*time.Minute)
+	p := a.partners["beta"]
+	c, err := a.clientHello(ctx, p, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.destroy()
+	if err := a.clientRounds(ctx, p, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.prepareEpoch(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+
+	firstIn, release := make(chan struct{}), make(chan struct{})
+	var first atomic.Bool
+	b.cer.hooks = &ceremonyHooks{nonce: func(method string) error {
+		if method == pb.CeremonyService_Prepare_FullMethodName && first.CompareAndSwap(false, true) {
+			close(firstIn) // the first Prepare holds the ceremony's lock
+			<-release
+		}
+		return nil
+	}}
+	defer func() { b.cer.hooks = nil }()
+	queued := make(chan struct{}, 1)
+	hook := hookFunc(func(_ context.Context, point string, _ error) {
+		select {
+		case <-firstIn:
+		default:
+			return
+		}
+		if point == "ceremony-lock" {
+			select {
+			case queued <- struct{}{}:
+			default:
+			}
+		}
+	})
+	b.hook.Store(&hook)
+	defer b.hook.Store(nil)
+
+	errs := [2]chan error{make(chan error, 1), make(chan error, 1)}
+	go func() { errs[0] <- a.clientPrepare(ctx, p, c) }()
+	await(t, firstIn, 1, "first Prepare's nonce")
+	go func() { errs[1] <- a.clientPrepare(ctx, p, c) }()
+	await(t, queued, 1, "ceremony-lock")
+	close(release)
+	if err := <-errs[0]; err != nil {
+		t.Fatalf("the first Prepare: %v", err)
+	}
+	if err := <-errs[1]; codeOf(err) != codes.FailedPrecondition {
+		t.Errorf("the Prepare queued behind it: %v, want FailedPrecondition (no such ceremony in progress)", err)
+	}
+}

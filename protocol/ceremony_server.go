@@ -76,10 +76,19 @@ func (n *Node) admitRound(ctx context.Context, r *round, id []byte) *Error {
 	n.testHook(ctx, "ceremony-lock", nil) // found in the table; the ceremony's lock next
 	c.mu.Lock()
 	r.live = c
+	n.mu.Lock()
+	current := n.cers[p.name] == c
+	n.mu.Unlock()
 	switch {
 	case c.aborted:
 		c.mu.Unlock()
 		return refuseUnknown("the ceremony was aborted: start again with Hello")
+	case !current: // prepared while this round waited for its lock: its state is destroyed
+		c.mu.Unlock()
+		if r.method == pb.CeremonyService_Abort_FullMethodName {
+			return nil // the prepared epoch: see the Abort handler
+		}
+		return refuseUnknown("no such ceremony in progress (it may have been prepared or aborted)")
 	case c.expired(n.now()):
 		n.dropCeremony(p, c)
 		c.mu.Unlock()
