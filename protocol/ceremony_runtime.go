@@ -354,6 +354,20 @@ func hasPending(pes []*pendingEpoch, epoch uint64) bool {
 // ceremony: a restart aborts what it had not decided). It reports too whether this node holds
 // the ceremony (running it, or heldAsInitiator); of one it does not, the answer depends on the
 // epoch alone.
+//
+// That is not "unknown" on purpose. The initiator keeps no ceremony IDs (the responder draws
+// them in Hello) once the responder has acknowledged Commit or the ceremony was aborted, so it
+// cannot tell an ID it never ran from one it finished and forgot, and the responder's recovery
+// needs an answer for both: an Outcome asked after the record is gone (its own resolver crossing
+// the Commit; TestCeremonyCallFlood, "finished ceremony") and one aborted on a restart
+// (startCeremonies), whose owed Abort is held in memory only. A responder that got "unknown" would ask forever, and refuse every Hello of
+// the agreement while its record stays. The epoch alone is the truth for an honest pair: the
+// responder holds a prepared record of at most one ceremony of the agreement and refuses Hello
+// while it does, so an epoch begun here was begun by that ceremony, and an epoch not begun is
+// never begun by it (a ceremony not running here is never committed). Nor does it tell a partner
+// anything new: whether an epoch of their agreement has begun here, each one set up by a
+// ceremony with that partner, whose own queries and Hellos are answered with this node's epochs
+// anyway. An initiator that lies gains nothing from this either: it can answer what it likes.
 func (n *Node) outcomeOf(ctx context.Context, p *partner, id []byte, epoch uint64) (_ pb.CeremonyOutcome, held bool, _ error) {
 	if n.running(p, id) {
 		return pb.CeremonyOutcome_CEREMONY_OUTCOME_PENDING, true, nil
