@@ -78,23 +78,41 @@ func finishRows(rows []gadgetRow, acc ring.Poly, lazy bool) {
 }
 
 // accumulate sets acc to Σ decomp_i(cx)·gct_i over the digits i ≡ first
-// (mod step), reduced, as Lattigo's gadget product accumulates them: on the
+// (mod step), reduced (sumDigits), decomposing each digit as it goes.
+func accumulate(e *rlwe.Evaluator, ringQP ringqp.Ring, lvl, levelP int, cx, cxInvNTT ring.Poly, gct *rlwe.GadgetCiphertext, acc [2]ringqp.Poly, first, step, digits int) {
+	c2 := e.BuffDecompQP[0]
+	sumDigits(e.GetRLWEParameters(), ringQP, lvl, levelP, gct, first, step, digits, func(i int) ringqp.Poly {
+		decomposeSingleNTT(e, lvl, levelP, levelP+1, i, cx, cxInvNTT, c2.Q, c2.P)
+		return c2
+	}, acc)
+}
+
+// gadgetProductHoisted sets acc to Σ decomp_i·gct_i over every digit,
+// reduced (sumDigits), as rlwe.Evaluator.GadgetProductHoistedLazy does for
+// a ciphertext in NTT form.
+func gadgetProductHoisted(params *rlwe.Parameters, lvl int, decomp []ringqp.Poly, gct *rlwe.GadgetCiphertext, acc [2]ringqp.Poly) {
+	levelP := gct.LevelP()
+	ringQP := params.RingQP().AtLevel(lvl, levelP)
+	digits := params.BaseRNSDecompositionVectorSize(lvl, levelP)
+	sumDigits(params, ringQP, lvl, levelP, gct, 0, 1, digits, func(i int) ringqp.Poly { return decomp[i] }, acc)
+}
+
+// sumDigits sets acc to Σ digit(i)·gct_i over the digits i ≡ first (mod
+// step), reduced, as Lattigo's gadget products accumulate them: on the
 // primes that take Lattigo's products lazily, with a reduction as often as
 // the moduli's overflow margins require; on the others with IFMA (above).
-func accumulate(e *rlwe.Evaluator, ringQP ringqp.Ring, lvl, levelP int, cx, cxInvNTT ring.Poly, gct *rlwe.GadgetCiphertext, acc [2]ringqp.Poly, first, step, digits int) {
-	params := e.GetRLWEParameters()
+func sumDigits(params *rlwe.Parameters, ringQP ringqp.Ring, lvl, levelP int, gct *rlwe.GadgetCiphertext, first, step, digits int, digit func(i int) ringqp.Poly, acc [2]ringqp.Poly) {
 	qOver := params.QiOverflowMargin(lvl) >> 1
 	pOver := params.PiOverflowMargin(levelP) >> 1
 	terms := (digits - first + step - 1) / step
 	rowsQ := sumRows(ringQP.RingQ.SubRings[:lvl+1], terms)
 	rowsP := sumRows(ringQP.RingP.SubRings[:levelP+1], terms)
-	c2 := e.BuffDecompQP[0]
 	n := 0
 	for i := first; i < digits; i += step {
-		decomposeSingleNTT(e, lvl, levelP, levelP+1, i, cx, cxInvNTT, c2.Q, c2.P)
+		c := digit(i)
 		for k := range acc {
-			mulAddRows(rowsQ, gct.Value[i][0][k].Q, c2.Q, acc[k].Q, n > 0)
-			mulAddRows(rowsP, gct.Value[i][0][k].P, c2.P, acc[k].P, n > 0)
+			mulAddRows(rowsQ, gct.Value[i][0][k].Q, c.Q, acc[k].Q, n > 0)
+			mulAddRows(rowsP, gct.Value[i][0][k].P, c.P, acc[k].P, n > 0)
 		}
 		if n%qOver == qOver-1 {
 			reduceLazyRows(rowsQ, acc[0].Q)

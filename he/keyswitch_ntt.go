@@ -78,7 +78,7 @@ func intt(subRings []*ring.SubRing, in, out ring.Poly, full bool) {
 // does, with the values of the primes outside the digit left below 4q.
 func decomposeSingleNTT(e *rlwe.Evaluator, levelQ, levelP, nbPi, i int, cx, cxInvNTT, c2Q, c2P ring.Poly) {
 	params := e.GetRLWEParameters()
-	e.Decomposer.DecomposeAndSplit(levelQ, levelP, nbPi, i, cxInvNTT, c2Q, c2P)
+	decomposeDigit(e, levelQ, levelP, nbPi, i, cxInvNTT, c2Q, c2P)
 	first, end := i*nbPi, i*nbPi+nbPi
 	for x, s := range params.RingQ().SubRings[:levelQ+1] {
 		if first <= x && x < end {
@@ -148,7 +148,7 @@ func modDown(e *rlwe.Evaluator, levelQ, levelP int, p1Q, p1P, p2Q ring.Poly) {
 	buf := pool.Get().(*ringqp.Poly)
 	defer pool.Put(buf)
 	intt(ringP.SubRings[:levelP+1], p1P, buf.P, false)
-	e.BasisExtender.ModUpPtoQ(levelP, levelQ, buf.P, buf.Q)
+	modUpPtoQ(e, levelP, levelQ, buf.P, buf.Q)
 	c := modDownConstantsOf(ringQ, ringP, levelP)
 	for i, s := range ringQ.SubRings[:levelQ+1] {
 		nttLazy(s, buf.Q.Coeffs[i])
@@ -160,7 +160,8 @@ func modDown(e *rlwe.Evaluator, levelQ, levelP int, p1Q, p1P, p2Q ring.Poly) {
 
 // automorphismHoisted sets out to ct's rotation by the Galois element
 // galEl, from the digits of ct's second polynomial (decomp, NTT form), as
-// rlwe.Evaluator.AutomorphismHoisted does, with modDown. It uses e's
+// rlwe.Evaluator.AutomorphismHoisted does, with sumDigits's products and
+// modDown. It uses e's
 // buffers BuffQP[0] and BuffQP[1]; out may not be ct.
 func automorphismHoisted(e *ckks.Evaluator, level int, ct *rlwe.Ciphertext, decomp []ringqp.Poly, galEl uint64, out *rlwe.Ciphertext) error {
 	if ct.Degree() != 1 || out.Degree() != 1 || !ct.IsNTT {
@@ -174,10 +175,10 @@ func automorphismHoisted(e *ckks.Evaluator, level int, ct *rlwe.Ciphertext, deco
 	if err != nil {
 		return err
 	}
-	ctQP := &rlwe.Element[ringqp.Poly]{Value: []ringqp.Poly{e.BuffQP[0], e.BuffQP[1]}, MetaData: ct.MetaData}
-	if err := e.GadgetProductHoistedLazy(level, decomp, &evk.GadgetCiphertext, ctQP); err != nil {
-		return fmt.Errorf("he: hoisted rotation: %w", err)
+	if evk.BaseTwoDecomposition != 0 {
+		return fmt.Errorf("he: hoisted rotation: a key with a base-two decomposition, which Puente's keys never have")
 	}
+	gadgetProductHoisted(e.GetRLWEParameters(), level, decomp, &evk.GadgetCiphertext, [2]ringqp.Poly{e.BuffQP[0], e.BuffQP[1]})
 	for _, b := range e.BuffQP[:2] {
 		modDown(e.Evaluator, level, evk.LevelP(), b.Q, b.P, b.Q)
 	}

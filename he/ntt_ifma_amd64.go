@@ -58,3 +58,16 @@ func scaleIFMA(p *uint64, n int, w, wq, q uint64, full bool)
 //
 //go:noescape
 func mulMont52IFMA(acc, a, b *uint64, n int, q, qInvNeg uint64, add bool)
+
+// montCanonIFMA sets dst[k] to (src[k] + h)·c·2^-52 mod q in [0, q), for
+// k < n (a multiple of 8): src below 2q, h and c below q, q below 2^50.
+//
+//go:noescape
+func montCanonIFMA(dst, src *uint64, n int, h, c, q, qInvNeg uint64)
+
+// extendRowIFMA computes one target row of a basis extension
+// (basisext.go): out[x] = Σ_{i<k} ys[i·n+x]·cs[i]·2^-52 + table[v[x]] mod
+// p, below 2p, for x < n (a multiple of 8).
+//
+//go:noescape
+func extendRowIFMA(out, ys, v *uint64, n, k int, cs, table *uint64, p, pInvNeg, r52 uint64)

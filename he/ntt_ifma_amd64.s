@@ -531,3 +531,88 @@ montSet:
 	JNZ  montSet
 	VZEROUPPER
 	RET
+
+// func montCanonIFMA(dst, src *uint64, n int, h, c, q, qInvNeg uint64)
+//
+// dst[k] = (src[k] + h)·c·2^-52 mod q in [0, q), for k < n (a multiple of
+// 8); src below 2q, h and c below q, q below 2^50.
+TEXT ·montCanonIFMA(SB), NOSPLIT, $0-56
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ h+24(FP), AX
+	VPBROADCASTQ AX, Z28
+	MOVQ c+32(FP), AX
+	VPBROADCASTQ AX, Z29
+	MOVQ q+40(FP), AX
+	VPBROADCASTQ AX, Z31
+	MOVQ qInvNeg+48(FP), AX
+	VPBROADCASTQ AX, Z30
+	SHRQ $3, CX
+
+canonLoop:
+	VMOVDQU64 (SI), Z0
+	VPADDQ Z28, Z0, Z0
+	MONT52(Z0, Z29, Z2)
+	VPSUBQ Z31, Z2, Z5
+	VPMINUQ Z5, Z2, Z2
+	VMOVDQU64 Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  canonLoop
+	VZEROUPPER
+	RET
+
+// func extendRowIFMA(out, ys, v *uint64, n, k int, cs, table *uint64, p, pInvNeg, r52 uint64)
+//
+// One target row of a basis extension: out[x] = Σ_{i<k} ys[i·n+x]·cs[i]·
+// 2^-52 + table[v[x]], brought below 2p by a last product by r52 = 2^52
+// mod p, for x < n (a multiple of 8): ys below 2^52, cs[i] below p, v[x]
+// below 8, p below 2^48 with (2k+1)·p below 2^52.
+TEXT ·extendRowIFMA(SB), NOSPLIT, $0-80
+	MOVQ out+0(FP), DI
+	MOVQ ys+8(FP), SI
+	MOVQ v+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ k+32(FP), R8
+	MOVQ cs+40(FP), R11
+	MOVQ table+48(FP), AX
+	VMOVDQU64 (AX), Z28
+	MOVQ p+56(FP), AX
+	VPBROADCASTQ AX, Z31
+	MOVQ pInvNeg+64(FP), AX
+	VPBROADCASTQ AX, Z30
+	MOVQ r52+72(FP), AX
+	VPBROADCASTQ AX, Z29
+	MOVQ CX, BX
+	SHLQ $3, BX // a row's bytes
+	SHRQ $3, CX
+	XORQ R12, R12 // the byte offset of x
+
+extendLoop:
+	VPXORQ Z6, Z6, Z6
+	LEAQ (SI)(R12*1), R9
+	MOVQ R11, R10
+	MOVQ R8, R13
+
+extendTerm:
+	VMOVDQU64 (R9), Z0
+	VPBROADCASTQ (R10), Z1
+	MONT52(Z0, Z1, Z2)
+	VPADDQ Z2, Z6, Z6
+	ADDQ BX, R9
+	ADDQ $8, R10
+	DECQ R13
+	JNZ  extendTerm
+
+	VMOVDQU64 (DX)(R12*1), Z7
+	VPERMQ Z28, Z7, Z8
+	VPADDQ Z8, Z6, Z6
+	MONT52(Z6, Z29, Z2)
+	VMOVDQU64 Z2, (DI)(R12*1)
+	ADDQ $64, R12
+	DECQ CX
+	JNZ  extendLoop
+	VZEROUPPER
+	RET

@@ -33,3 +33,11 @@ func scaleIFMA(p *uint64, n int, w, wq, q uint64, full bool) {
 func mulMont52IFMA(acc, a, b *uint64, n int, q, qInvNeg uint64, add bool) {
 	panic("he: mulMont52IFMA without AVX-512 IFMA")
 }
+
+func montCanonIFMA(dst, src *uint64, n int, h, c, q, qInvNeg uint64) {
+	panic("he: montCanonIFMA without AVX-512 IFMA")
+}
+
+func extendRowIFMA(out, ys, v *uint64, n, k int, cs, table *uint64, p, pInvNeg, r52 uint64) {
+	panic("he: extendRowIFMA without AVX-512 IFMA")
+}

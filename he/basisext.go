@@ -1,0 +1,234 @@
+package he
+
+import (
+	"math/big"
+	"math/bits"
+	"sync"
+
+	"github.com/tuneinsight/lattigo/v6/core/rlwe"
+	"github.com/tuneinsight/lattigo/v6/ring"
+)
+
+// The key switch's basis extensions with IFMA. Lattigo extends a
+// polynomial from the primes of a digit (the decomposition,
+// ring.Decomposer.DecomposeAndSplit) or from P (ModDown,
+// ring.BasisExtender.ModUpPtoQ) to other primes centred: with H half the
+// product of the source primes, it reconstructs x + H from its residues
+// (y_i = (x_i + H)·(S/s_i)^-1 mod s_i, the count v = ⌊Σ y_i/s_i⌋ in
+// float64, and Σ y_i·(S/s_i) - v·S mod each target prime) and takes H off
+// again. extension.extend does the same, with the same y_i and the same v
+// (the same float64 sum, in the same order), each target row whose prime
+// is below 2^48 by IFMA (extendRowIFMA), and -v·S - H mod the target from
+// one table. Its values are the same mod each prime (below 2q, as
+// Lattigo's), and the key switch reduces them fully after, so its result is
+// Lattigo's coefficient for coefficient (TestParallelKeySwitchMatchesLattigo,
+// TestBabyStepsMatchLattigo).
+
+// extension holds the constants of one extension from the primes src to
+// the primes dst.
+type extension struct {
+	src, dst []uint64
+	// y_i = (x_i + hs[i])·yc[i]·2^-52 mod src[i], yInv[i] = -src[i]^-1 mod
+	// 2^52; srcF[i] = src[i] as Lattigo's count divides by it.
+	hs, yc, yInv []uint64
+	srcF         []float64
+	rows         []extensionRow
+}
+
+// extensionRow is one target prime's constants: for an IFMA row (ifma),
+// cs[i] = (S/s_i)·2^52 mod q, r52 = 2^52 mod q and qInvNeg = -q^-1 mod
+// 2^52; otherwise cs[i] = P/p_i mod q in Lattigo's Montgomery form and its
+// reduction constants. table[v] = -v·S - H mod q either way.
+type extensionRow struct {
+	q            uint64
+	ifma         bool
+	cs           []uint64
+	table        [8]uint64
+	qInvNeg, r52 uint64
+	mred         uint64
+	bred         [2]uint64
+}
+
+// maxIFMATarget bounds an IFMA target row's prime: the sum of up to seven
+// terms below 2q each, and the table's, stay below 2^52.
+const maxIFMATarget = 1 << 48
+
+// extensions caches the constants by their source and target primes.
+var extensions sync.Map
+
+type extensionKey struct{ src, dst string }
+
+func primesKey(ps []uint64) string {
+	b := make([]byte, 0, 8*len(ps))
+	for _, p := range ps {
+		b = append(b, byte(p), byte(p>>8), byte(p>>16), byte(p>>24), byte(p>>32), byte(p>>40), byte(p>>48), byte(p>>56))
+	}
+	return string(b)
+}
+
+// extensionOf returns the constants of the extension from src to dst, or
+// nil where modUpPtoQ takes Lattigo's: no IFMA, a source prime at 2^50 or
+// above, or more than seven of them.
+func extensionOf(src, dst []uint64) *extension {
+	if !useIFMA || len(src) > 7 {
+		return nil
+	}
+	for _, p := range src {
+		if p >= maxIFMAModulus {
+			return nil
+		}
+	}
+	k := extensionKey{primesKey(src), primesKey(dst)}
+	if x, ok := extensions.Load(k); ok {
+		return x.(*extension)
+	}
+	x, _ := extensions.LoadOrStore(k, newExtension(src, dst))
+	return x.(*extension)
+}
+
+// shift52 returns a·2^52 mod m, for a below m.
+func shift52(a, m uint64) uint64 {
+	_, r := bits.Div64(a>>12, a<<52, m)
+	return r
+}
+
+// invNeg52 returns -m^-1 mod 2^52, for m odd.
+func invNeg52(m uint64) uint64 {
+	inv := m
+	for range 6 {
+		inv *= 2 - m*inv
+	}
+	return -inv & (1<<52 - 1)
+}
+
+func newExtension(src, dst []uint64) *extension {
+	x := &extension{src: src, dst: dst}
+	half := big.NewInt(1)
+	for _, p := range src {
+		half.Mul(half, new(big.Int).SetUint64(p))
+	}
+	half.Rsh(half, 1)
+	halfMod := func(q uint64) uint64 { return new(big.Int).Mod(half, new(big.Int).SetUint64(q)).Uint64() }
+	for i, p := range src {
+		// (S/s_i)^-1 mod s_i, then times 2^52 for MontMul52.
+		prod := uint64(1)
+		for j, o := range src {
+			if j != i {
+				prod = mulMod(prod, o%p, p)
+			}
+		}
+		inv := ring.ModExp(prod, p-2, p)
+		x.hs = append(x.hs, halfMod(p))
+		x.yc = append(x.yc, shift52(inv, p))
+		x.yInv = append(x.yInv, invNeg52(p))
+		x.srcF = append(x.srcF, float64(p))
+	}
+	for _, q := range dst {
+		r := extensionRow{q: q, ifma: q < maxIFMATarget}
+		sModQ := uint64(1)
+		for _, p := range src {
+			sModQ = mulMod(sModQ, p%q, q)
+		}
+		h := halfMod(q)
+		for v := range r.table {
+			r.table[v] = (2*q - mulMod(uint64(v), sModQ, q) - h) % q
+		}
+		bred := ring.GenBRedConstant(q)
+		for i := range src {
+			c := uint64(1)
+			for j, o := range src {
+				if j != i {
+					c = mulMod(c, o%q, q)
+				}
+			}
+			if r.ifma {
+				c = shift52(c, q)
+			} else {
+				c = ring.MForm(c, q, bred)
+			}
+			r.cs = append(r.cs, c)
+		}
+		if r.ifma {
+			r.qInvNeg, r.r52 = invNeg52(q), shift52(1, q)
+		} else {
+			r.mred, r.bred = ring.GenMRedConstant(q), bred
+		}
+		x.rows = append(x.rows, r)
+	}
+	return x
+}
+
+// extensionScratch holds the y_i and the counts v of one extension.
+var extensionScratch sync.Pool
+
+// extend sets dst[j] (the rows of x.dst) to the centred extension of src
+// (the rows of x.src, values below 2s), each value below 2q.
+func (x *extension) extend(src, dst [][]uint64) {
+	n, k := len(src[0]), len(x.src)
+	buf, _ := extensionScratch.Get().(*[]uint64)
+	if buf == nil || len(*buf) < (k+1)*n {
+		b := make([]uint64, (k+1)*n)
+		buf = &b
+	}
+	defer extensionScratch.Put(buf)
+	ys, v := (*buf)[:k*n], (*buf)[k*n:(k+1)*n]
+	for i, p := range x.src {
+		montCanonIFMA(&ys[i*n], &src[i][0], n, x.hs[i], x.yc[i], p, x.yInv[i])
+	}
+	for c := range v {
+		var f float64
+		for i := range k {
+			f += float64(ys[i*n+c]) / x.srcF[i]
+		}
+		v[c] = uint64(f)
+	}
+	for j, r := range x.rows {
+		out := dst[j][:n]
+		if r.ifma {
+			extendRowIFMA(&out[0], &ys[0], &v[0], n, k, &r.cs[0], &r.table[0], r.q, r.qInvNeg, r.r52)
+			continue
+		}
+		for c := range out {
+			s := r.table[v[c]]
+			for i := range k {
+				s += ring.MRed(ys[i*n+c], r.cs[i], r.q, r.mred)
+			}
+			out[c] = ring.BRedAdd(s, r.q, r.bred)
+		}
+	}
+}
+
+// modUpPtoQ sets polQ (levels up to levelQ) to polP (levels up to levelP,
+// values below 2p) extended to Q, as ring.BasisExtender.ModUpPtoQ does,
+// each value below 2q; Lattigo's where extensionOf has no constants.
+func modUpPtoQ(e *rlwe.Evaluator, levelP, levelQ int, polP, polQ ring.Poly) {
+	params := e.GetRLWEParameters()
+	x := extensionOf(params.RingP().ModuliChain()[:levelP+1], params.RingQ().ModuliChain()[:levelQ+1])
+	if x == nil {
+		e.BasisExtender.ModUpPtoQ(levelP, levelQ, polP, polQ)
+		return
+	}
+	x.extend(polP.Coeffs[:levelP+1], polQ.Coeffs[:levelQ+1])
+}
+
+// decomposeDigit sets c2Q's rows outside digit i (nbPi primes from
+// i·nbPi) and c2P's to the digit of cxInvNTT (out of NTT form, values below
+// q) extended, as ring.Decomposer.DecomposeAndSplit does, each value below
+// 2q; Lattigo's for a digit of one prime or where extensionOf has no
+// constants. c2Q's rows of the digit are left to the caller.
+func decomposeDigit(e *rlwe.Evaluator, levelQ, levelP, nbPi, i int, cxInvNTT, c2Q, c2P ring.Poly) {
+	params := e.GetRLWEParameters()
+	Q, P := params.RingQ().ModuliChain()[:levelQ+1], params.RingP().ModuliChain()[:levelP+1]
+	first, end := i*nbPi, min(i*nbPi+nbPi, levelQ+1)
+	var x *extension
+	if end-first > 1 {
+		dst := append(append(append([]uint64{}, Q[:first]...), Q[end:]...), P...)
+		x = extensionOf(Q[first:end], dst)
+	}
+	if x == nil {
+		e.Decomposer.DecomposeAndSplit(levelQ, levelP, nbPi, i, cxInvNTT, c2Q, c2P)
+		return
+	}
+	dst := append(append(append([][]uint64{}, c2Q.Coeffs[:first]...), c2Q.Coeffs[end:levelQ+1]...), c2P.Coeffs[:levelP+1]...)
+	x.extend(cxInvNTT.Coeffs[first:end], dst)
+}
