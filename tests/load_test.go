@@ -4,6 +4,7 @@ package tests
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -87,10 +88,18 @@ func TestLoad(t *testing.T) {
 	for _, n := range append([]*node{resp}, qs...) {
 		n.stop(t)
 	}
-	// Every query left exactly one record at the responder: the setup's and the load's.
-	recs := countQueryRecords(t, resp.home)
-	if want := loadPartners + answered + refused; recs != want {
-		t.Errorf("responder recorded %d queries, the partners made %d", recs, want)
+	// Every query is in the responder's log: each answered one by a record of its own (the
+	// setup's and the load's), each refusal by a record of its own or, past a partner's first
+	// refusals of an interval, in the count of its partner's quota-exceeded summary.
+	got := countQueryRecords(t, resp.home)
+	if want := loadPartners + answered; got.answered != want {
+		t.Errorf("responder recorded %d answered queries, the partners had %d answered", got.answered, want)
+	}
+	if got.refused+got.counted != refused {
+		t.Errorf("responder recorded %d refusals one by one and counted %d more, the partners saw %d", got.refused, got.counted, refused)
+	}
+	if got.refused >= refused {
+		t.Errorf("all %d quota refusals recorded one by one: a partner past its quota grows the log with every call", refused)
 	}
 	for _, n := range append([]*node{resp}, qs...) {
 		must(t, "audit", "verify", "-home", n.home)
@@ -213,15 +222,37 @@ func checkMemory(t *testing.T, mem []sample) {
 	}
 }
 
-// countQueryRecords counts the queries of a node's audit log: their final records (each also has
-// a pending record first).
-func countQueryRecords(t *testing.T, home string) int {
+// queryRecords counts a responder's query records: answered ones, refusals recorded one by one,
+// and quota refusals counted in partners' summaries (refusals records).
+type queryRecords struct{ answered, refused, counted int }
+
+// countQueryRecords reads a node's audit log (one JSON record per line) for queryRecords; pending
+// records are not counted (each query's final record follows its pending one).
+func countQueryRecords(t *testing.T, home string) queryRecords {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(home, "audit.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.Count(string(b), `"kind":"query"`) - strings.Count(string(b), `"outcome":"pending"`)
+	var c queryRecords
+	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var r struct {
+			Kind, Partner, Outcome, Refusal string
+			Count                           int
+		}
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("audit log line %q: %v", line, err)
+		}
+		switch {
+		case r.Kind == "query" && r.Outcome == "answered":
+			c.answered++
+		case r.Kind == "query" && r.Outcome == "refused":
+			c.refused++
+		case r.Kind == "refusals" && r.Partner != "" && r.Refusal == "quota-exceeded":
+			c.counted += r.Count
+		}
+	}
+	return c
 }
 
 // gaussianRows returns n raw feature vectors of 128 Gaussian values.
