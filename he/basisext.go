@@ -37,7 +37,7 @@ type extension struct {
 
 // extensionRow is one target prime's constants: for an IFMA row (ifma),
 // cs[i] = (S/s_i)·2^52 mod q, r52 = 2^52 mod q and qInvNeg = -q^-1 mod
-// 2^52; otherwise cs[i] = P/p_i mod q in Lattigo's Montgomery form and its
+// 2^52; otherwise cs[i] = S/s_i mod q in Lattigo's Montgomery form and its
 // reduction constants. table[v] = -v·S - H mod q either way.
 type extensionRow struct {
 	q            uint64
@@ -92,7 +92,8 @@ func shift52(a, m uint64) uint64 {
 	return r
 }
 
-// invNeg52 returns -m^-1 mod 2^52, for m odd.
+// invNeg52 returns -m^-1 mod 2^52, for m odd (m^-1 mod 2^64 by Newton's
+// iteration, each step doubling the bits that are right).
 func invNeg52(m uint64) uint64 {
 	inv := m
 	for range 6 {

@@ -87,11 +87,7 @@ func newNTTTable(s *ring.SubRing) *nttTable {
 	if s.Modulus < maxIFMAModulus {
 		t.wq52, t.wiq52 = shoup52(t.w, s.Modulus), shoup52(t.wi, s.Modulus)
 		t.nInv52 = shoup52([]uint64{t.nInv}, s.Modulus)[0]
-		inv := s.Modulus // q^-1 mod 2^64 by Newton's iteration
-		for range 6 {
-			inv *= 2 - s.Modulus*inv
-		}
-		t.qInvNeg52 = -inv & (1<<52 - 1)
+		t.qInvNeg52 = invNeg52(s.Modulus)
 		t.r12 = ring.ModExp(2, s.Modulus-1-12, s.Modulus)
 		t.r12q52 = shoup52([]uint64{t.r12}, s.Modulus)[0]
 	}

@@ -432,7 +432,8 @@ conjLoop:
 // func scaleIFMA(p *uint64, n int, w, wq, q uint64, full bool)
 //
 // p[k] = p[k]·w mod q for k < n (n a multiple of 8, values below 2^52
-// in), in [0, 2q), or [0, q) if full.
+// in), in [0, 2q), or [0, q) if full: the result less Z27 where that does
+// not wrap, Z27 being q if full, 0 if not.
 TEXT ·scaleIFMA(SB), NOSPLIT, $0-41
 	MOVQ p+0(FP), DI
 	MOVQ n+8(FP), CX
@@ -440,32 +441,23 @@ TEXT ·scaleIFMA(SB), NOSPLIT, $0-41
 	MOVQ wq+24(FP), R11
 	MOVQ q+32(FP), AX
 	MOVBQZX full+40(FP), BX
+	NEGQ BX
+	ANDQ AX, BX // q if full, 0 if not
+	VPBROADCASTQ BX, Z27
 	SETUP(AX)
 	VPBROADCASTQ R10, Z23
 	VPBROADCASTQ R11, Z24
 	SHRQ $3, CX
-	TESTQ BX, BX
-	JZ   scaleLazy
 
-scaleFull:
+scaleLoop:
 	VMOVDQU64 (DI), Z0
 	SHOUP52(Z0, Z23, Z24, Z1, Z8)
-	VPSUBQ Z31, Z1, Z2
+	VPSUBQ Z27, Z1, Z2
 	VPMINUQ Z2, Z1, Z1
 	VMOVDQU64 Z1, (DI)
 	ADDQ $64, DI
 	DECQ CX
-	JNZ  scaleFull
-	VZEROUPPER
-	RET
-
-scaleLazy:
-	VMOVDQU64 (DI), Z0
-	SHOUP52(Z0, Z23, Z24, Z1, Z8)
-	VMOVDQU64 Z1, (DI)
-	ADDQ $64, DI
-	DECQ CX
-	JNZ  scaleLazy
+	JNZ  scaleLoop
 	VZEROUPPER
 	RET
 
@@ -489,7 +481,9 @@ scaleLazy:
 // func mulMont52IFMA(acc, a, b *uint64, n int, q, qInvNeg uint64, add bool)
 //
 // acc[k] = a[k]·b[k]·2^-52 mod q, in [0, 2q), or acc[k] plus that if add,
-// for k < n (a multiple of 8); a below q, b below 4q, q below 2^50.
+// for k < n (a multiple of 8); a below q, b below 4q, q below 2^50. acc is
+// read either way, and kept through the mask Z27 (all ones if add, zero if
+// not).
 TEXT ·mulMont52IFMA(SB), NOSPLIT, $0-49
 	MOVQ acc+0(FP), DI
 	MOVQ a+8(FP), SI
@@ -498,37 +492,24 @@ TEXT ·mulMont52IFMA(SB), NOSPLIT, $0-49
 	MOVQ q+32(FP), AX
 	MOVQ qInvNeg+40(FP), BX
 	MOVBQZX add+48(FP), R8
+	NEGQ R8
+	VPBROADCASTQ R8, Z27
 	VPBROADCASTQ AX, Z31
 	VPBROADCASTQ BX, Z30
 	SHRQ $3, CX
-	TESTQ R8, R8
-	JZ   montSet
 
-montAdd:
+montLoop:
 	VMOVDQU64 (SI), Z0
 	VMOVDQU64 (DX), Z1
 	MONT52(Z0, Z1, Z2)
-	VMOVDQU64 (DI), Z5
+	VPANDQ (DI), Z27, Z5
 	VPADDQ Z5, Z2, Z2
 	VMOVDQU64 Z2, (DI)
 	ADDQ $64, SI
 	ADDQ $64, DX
 	ADDQ $64, DI
 	DECQ CX
-	JNZ  montAdd
-	VZEROUPPER
-	RET
-
-montSet:
-	VMOVDQU64 (SI), Z0
-	VMOVDQU64 (DX), Z1
-	MONT52(Z0, Z1, Z2)
-	VMOVDQU64 Z2, (DI)
-	ADDQ $64, SI
-	ADDQ $64, DX
-	ADDQ $64, DI
-	DECQ CX
-	JNZ  montSet
+	JNZ  montLoop
 	VZEROUPPER
 	RET
 

@@ -21,16 +21,19 @@ import (
 // It runs once in Go and once with IFMA where the processor has it
 // (ntt_ifma_amd64.s: primes below 2^50), so that both paths are checked on
 // a machine that takes the IFMA one.
-func TestNTTMatchesLattigo(t *testing.T) {
+func TestNTTMatchesLattigo(t *testing.T) { eachArithmetic(t, testNTTMatchesLattigo) }
+
+// eachArithmetic runs f in a subtest per path: "go", and "ifma" where the
+// processor has AVX-512 IFMA (skipped, saying so, where it has not).
+func eachArithmetic(t *testing.T, f func(t *testing.T)) {
 	for _, ifma := range []bool{false, true} {
-		name := map[bool]string{false: "go", true: "ifma"}[ifma]
-		t.Run(name, func(t *testing.T) {
+		t.Run(map[bool]string{false: "go", true: "ifma"}[ifma], func(t *testing.T) {
 			if ifma && !useIFMA {
-				t.Skip("this processor has no AVX-512 IFMA: the Go path above is the one it runs")
+				t.Skip("this processor has no AVX-512 IFMA: the Go path is the one it runs")
 			}
 			defer func(was bool) { useIFMA = was }(useIFMA)
 			useIFMA = ifma
-			testNTTMatchesLattigo(t)
+			f(t)
 		})
 	}
 }

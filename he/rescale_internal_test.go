@@ -1,7 +1,6 @@
 package he
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -21,54 +20,50 @@ func TestRescaleMatchesLattigo(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		params := ps.params
-		eval := ckks.NewEvaluator(params, nil)
-		r := rand.New(rand.NewPCG(uint64(id), 9))
-		for _, ifma := range []bool{false, true} {
-			if ifma && !useIFMA {
-				continue
+		t.Run(ps.Name(), func(t *testing.T) {
+			eachArithmetic(t, func(t *testing.T) { testRescaleMatchesLattigo(t, ps, rand.New(rand.NewPCG(uint64(id), 9))) })
+		})
+	}
+}
+
+func testRescaleMatchesLattigo(t *testing.T, ps *ParamSet, r *rand.Rand) {
+	params := ps.params
+	eval := ckks.NewEvaluator(params, nil)
+	for l := params.MaxLevel(); l >= 1; l-- {
+		ct := ckks.NewCiphertext(params, 1, l)
+		for _, p := range ct.Value {
+			for i, row := range p.Coeffs[:l+1] {
+				q := params.Q()[i]
+				for k := range row {
+					row[k] = r.Uint64N(q)
+				}
+				row[0], row[len(row)-1] = q-1, 0
 			}
-			t.Run(fmt.Sprintf("%s/ifma=%v", ps.Name(), ifma), func(t *testing.T) {
-				defer func(was bool) { useIFMA = was }(useIFMA)
-				useIFMA = ifma
-				for l := params.MaxLevel(); l >= 1; l-- {
-					ct := ckks.NewCiphertext(params, 1, l)
-					for _, p := range ct.Value {
-						for i, row := range p.Coeffs[:l+1] {
-							q := params.Q()[i]
-							for k := range row {
-								row[k] = r.Uint64N(q)
-							}
-							row[0], row[len(row)-1] = q-1, 0
-						}
-					}
-					ct.Scale = rlwe.NewScale(params.Q()[l]).Mul(params.DefaultScale())
-					want := ckks.NewCiphertext(params, 1, l-1)
-					if err := eval.Rescale(ct, want); err != nil {
-						t.Fatal(err)
-					}
-					got := ckks.NewCiphertext(params, 1, l-1)
-					if err := rescale(eval, ct, got); err != nil {
-						t.Fatal(err)
-					}
-					inPlace := ct.CopyNew()
-					if err := rescale(eval, inPlace, inPlace); err != nil {
-						t.Fatal(err)
-					}
-					for name, c := range map[string]*rlwe.Ciphertext{"into another": got, "in place": inPlace} {
-						if c.Level() != l-1 || !c.Scale.Equal(want.Scale) {
-							t.Fatalf("level %d, %s: level %d scale %v, want %d and %v", l, name, c.Level(), c.Scale, l-1, want.Scale)
-						}
-						for j := range want.Value {
-							for i := range want.Value[j].Coeffs {
-								if !slices.Equal(c.Value[j].Coeffs[i], want.Value[j].Coeffs[i]) {
-									t.Fatalf("level %d, %s: polynomial %d, prime %d differs from Lattigo's Rescale", l, name, j, i)
-								}
-							}
-						}
+		}
+		ct.Scale = rlwe.NewScale(params.Q()[l]).Mul(params.DefaultScale())
+		want := ckks.NewCiphertext(params, 1, l-1)
+		if err := eval.Rescale(ct, want); err != nil {
+			t.Fatal(err)
+		}
+		got := ckks.NewCiphertext(params, 1, l-1)
+		if err := rescale(eval, ct, got); err != nil {
+			t.Fatal(err)
+		}
+		inPlace := ct.CopyNew()
+		if err := rescale(eval, inPlace, inPlace); err != nil {
+			t.Fatal(err)
+		}
+		for name, c := range map[string]*rlwe.Ciphertext{"into another": got, "in place": inPlace} {
+			if c.Level() != l-1 || !c.Scale.Equal(want.Scale) {
+				t.Fatalf("level %d, %s: level %d scale %v, want %d and %v", l, name, c.Level(), c.Scale, l-1, want.Scale)
+			}
+			for j := range want.Value {
+				for i := range want.Value[j].Coeffs {
+					if !slices.Equal(c.Value[j].Coeffs[i], want.Value[j].Coeffs[i]) {
+						t.Fatalf("level %d, %s: polynomial %d, prime %d differs from Lattigo's Rescale", l, name, j, i)
 					}
 				}
-			})
+			}
 		}
 	}
 }
