@@ -28,11 +28,11 @@ import (
 // product), and the key switch's other steps too (keyswitch_ntt.go).
 
 // On a processor with AVX-512 IFMA (useIFMA) and a prime below
-// maxIFMAModulus (every threshold and P prime of the production sets), the
-// layers at distances of eight and more run on eight coefficients at a
-// time (ntt_ifma_amd64.s): Shoup's products in base 2^52, the IFMA
-// multiplier's width, with the same bounds on every value, so the same
-// values below 4q (2q for the inverse) come out of either path.
+// maxIFMAModulus (every threshold and P prime of the production sets),
+// every layer runs on eight coefficients at a time (ntt_ifma_amd64.s):
+// Shoup's products in base 2^52, the IFMA multiplier's width, with the same
+// bounds on every value as the Go path, so values below 4q (2q, or q, for
+// the inverse) and the same mod q come out of either.
 
 // Arithmetic names how this process runs the NTTs and the key switch's
 // products on primes below 2^50: "avx512-ifma", or "go" on a processor
@@ -103,8 +103,7 @@ func shoup52(w []uint64, q uint64) []uint64 {
 	return wq
 }
 
-// vector reports whether t's layers at distances of eight and more run
-// with IFMA.
+// vector reports whether t's layers run with IFMA.
 func (t *nttTable) vector() bool { return useIFMA && t.wq52 != nil }
 
 // shoupRoots returns roots (Montgomery form) in standard form and their

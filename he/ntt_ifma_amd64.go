@@ -8,8 +8,9 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// useIFMA reports whether nttTable runs its layers at distances of eight and
-// more with AVX-512 IFMA (ntt_ifma_amd64.s), on primes below maxIFMAModulus.
+// useIFMA reports whether the he package runs nttTable's transforms, the
+// key switch's products and its basis extensions with AVX-512 IFMA
+// (ntt_ifma_amd64.s), on primes below maxIFMAModulus.
 // PUENTE_HE_NO_IFMA=1 in the environment turns it off, so that both paths
 // can be measured on one machine; tests turn it off to compare them.
 var useIFMA = cpu.X86.HasAVX512F && cpu.X86.HasAVX512IFMA && os.Getenv("PUENTE_HE_NO_IFMA") == ""

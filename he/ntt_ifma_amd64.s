@@ -2,8 +2,8 @@
 
 #include "textflag.h"
 
-// The layers of nttTable's transforms at distances of eight and more, eight
-// coefficients per instruction with AVX-512 IFMA (ntt_ifma_amd64.go).
+// nttTable's transforms, the key switch's products and basis extensions,
+// eight coefficients per instruction with AVX-512 IFMA (ntt_ifma_amd64.go).
 //
 // SHOUP52(v, w, wq, out, t): out = v·w mod q up to one q, in [0, 2q), by
 // Shoup's method in base 2^52: wq = ⌊w·2^52/q⌋, v < 2^52, quot =

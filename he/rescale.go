@@ -21,8 +21,9 @@ func rescale(eval *ckks.Evaluator, ct, out *rlwe.Ciphertext) error {
 		return eval.Rescale(ct, out)
 	}
 	ringQ := params.RingQ().AtLevel(l)
-	for _, s := range ringQ.SubRings[:l] {
-		if nttTableOf(s) == nil {
+	tables := make([]*nttTable, l)
+	for i, s := range ringQ.SubRings[:l] {
+		if tables[i] = nttTableOf(s); tables[i] == nil {
 			return eval.Rescale(ct, out)
 		}
 	}
@@ -59,7 +60,7 @@ func rescale(eval *ckks.Evaluator, ct, out *rlwe.Ciphertext) error {
 					row[k] = ring.BRedAdd(y+c, q, brc)
 				}
 			}
-			nttTableOf(s).forward(row)
+			tables[i].forward(row)
 			// (2q - p_i + row)·(-q_l^-1), reduced: row's values below 4q keep
 			// the sum below 6q, within the Montgomery product's bound.
 			s.SubThenMulScalarMontgomeryTwoModulus(row, p.Coeffs[i], ringQ.RescaleConstants[l-1][i], out.Value[j].Coeffs[i])
