@@ -19,7 +19,10 @@ import (
 // again. extension.extend does the same, with the same y_i and the same v
 // (the same float64 sum, in the same order), each target row whose prime
 // is below 2^48 by IFMA (extendRowIFMA), and -v·S - H mod the target from
-// one table. Its values are the same mod each prime (below 2q, as
+// one table. The y_i of a source prime at 2^50 or above (q0, the scoring
+// prime) are computed in Go by Shoup's method; IFMA multiplies 52 bits, so
+// a y_i of q0 (60 bits) enters a target row as two terms, its low 52 bits
+// by S/s_i and its high 8 by (S/s_i)·2^52. Its values are the same mod each prime (below 2q, as
 // Lattigo's), and the key switch reduces them fully after, so its result is
 // Lattigo's coefficient for coefficient (TestParallelKeySwitchMatchesLattigo,
 // TestBabyStepsMatchLattigo).
@@ -29,15 +32,22 @@ import (
 type extension struct {
 	src, dst []uint64
 	// y_i = (x_i + hs[i])·yc[i]·2^-52 mod src[i], yInv[i] = -src[i]^-1 mod
-	// 2^52; srcF[i] = src[i] as Lattigo's count divides by it.
-	hs, yc, yInv []uint64
-	srcF         []float64
-	rows         []extensionRow
+	// 2^52, for a source prime below 2^50; for one at 2^50 or above (big[i])
+	// y_i = (x_i + hs[i])·yc[i] mod src[i] by Shoup, ycq[i] = ⌊yc[i]·2^64/
+	// src[i]⌋. srcF[i] = src[i] as Lattigo's count divides by it.
+	hs, yc, yInv, ycq []uint64
+	big               []bool
+	srcF              []float64
+	// hiRow[i] is the row of ys holding y_i's bits from 2^52 up, or -1 when
+	// y_i is below 2^52 (rows k… after the k rows of the y_i's low bits).
+	hiRow []int
+	terms int // k plus the high rows: the products of an IFMA target row
+	rows  []extensionRow
 }
 
 // extensionRow is one target prime's constants: for an IFMA row (ifma),
-// cs[i] = (S/s_i)·2^52 mod q, r52 = 2^52 mod q and qInvNeg = -q^-1 mod
-// 2^52; otherwise cs[i] = S/s_i mod q in Lattigo's Montgomery form and its
+// cs[i] = (S/s_i)·2^52 mod q, then for each high row (S/s_i)·2^104 mod q,
+// r52 = 2^52 mod q and qInvNeg = -q^-1 mod 2^52; otherwise cs[i] = S/s_i mod q in Lattigo's Montgomery form and its
 // reduction constants. table[v] = -v·S - H mod q either way.
 type extensionRow struct {
 	q            uint64
@@ -49,9 +59,12 @@ type extensionRow struct {
 	bred         [2]uint64
 }
 
-// maxIFMATarget bounds an IFMA target row's prime: the sum of up to seven
-// terms below 2q each, and the table's, stay below 2^52.
-const maxIFMATarget = 1 << 48
+// maxIFMATarget bounds an IFMA target row's prime: the sum of up to
+// maxExtensionTerms terms below 2q each, and the table's, stay below 2^52.
+const (
+	maxIFMATarget     = 1 << 48
+	maxExtensionTerms = 7
+)
 
 // extensions caches the constants by their source and target primes.
 var extensions sync.Map
@@ -67,16 +80,17 @@ func primesKey(ps []uint64) string {
 }
 
 // extensionOf returns the constants of the extension from src to dst, or
-// nil where modUpPtoQ takes Lattigo's: no IFMA, a source prime at 2^50 or
-// above, or more than seven of them.
+// nil where the key switch takes Lattigo's: no IFMA, or more than
+// maxExtensionTerms products per target value.
 func extensionOf(src, dst []uint64) *extension {
-	if !useIFMA || len(src) > 7 {
-		return nil
-	}
+	terms := len(src)
 	for _, p := range src {
-		if p >= maxIFMAModulus {
-			return nil
+		if p >= 1<<52 {
+			terms++
 		}
+	}
+	if !useIFMA || terms > maxExtensionTerms {
+		return nil
 	}
 	k := extensionKey{primesKey(src), primesKey(dst)}
 	if x, ok := extensions.Load(k); ok {
@@ -103,7 +117,7 @@ func invNeg52(m uint64) uint64 {
 }
 
 func newExtension(src, dst []uint64) *extension {
-	x := &extension{src: src, dst: dst}
+	x := &extension{src: src, dst: dst, terms: len(src)}
 	half := big.NewInt(1)
 	for _, p := range src {
 		half.Mul(half, new(big.Int).SetUint64(p))
@@ -119,10 +133,21 @@ func newExtension(src, dst []uint64) *extension {
 			}
 		}
 		inv := ring.ModExp(prod, p-2, p)
+		big := p >= maxIFMAModulus
 		x.hs = append(x.hs, halfMod(p))
-		x.yc = append(x.yc, shift52(inv, p))
-		x.yInv = append(x.yInv, invNeg52(p))
+		x.big = append(x.big, big)
 		x.srcF = append(x.srcF, float64(p))
+		hi := -1
+		if p >= 1<<52 {
+			hi, x.terms = x.terms, x.terms+1
+		}
+		x.hiRow = append(x.hiRow, hi)
+		if big {
+			wq, _ := bits.Div64(inv, 0, p)
+			x.yc, x.ycq, x.yInv = append(x.yc, inv), append(x.ycq, wq), append(x.yInv, 0)
+			continue
+		}
+		x.yc, x.ycq, x.yInv = append(x.yc, shift52(inv, p)), append(x.ycq, 0), append(x.yInv, invNeg52(p))
 	}
 	for _, q := range dst {
 		r := extensionRow{q: q, ifma: q < maxIFMATarget}
@@ -150,6 +175,13 @@ func newExtension(src, dst []uint64) *extension {
 			r.cs = append(r.cs, c)
 		}
 		if r.ifma {
+			for i, hi := range x.hiRow {
+				if hi >= 0 {
+					r.cs = append(r.cs, shift52(r.cs[i], q))
+				}
+			}
+		}
+		if r.ifma {
 			r.qInvNeg, r.r52 = invNeg52(q), shift52(1, q)
 		} else {
 			r.mred, r.bred = ring.GenMRedConstant(q), bred
@@ -167,34 +199,77 @@ var extensionScratch sync.Pool
 func (x *extension) extend(src, dst [][]uint64) {
 	n, k := len(src[0]), len(x.src)
 	buf, _ := extensionScratch.Get().(*[]uint64)
-	if buf == nil || len(*buf) < (k+1)*n {
-		b := make([]uint64, (k+1)*n)
+	if buf == nil || len(*buf) < (x.terms+1)*n {
+		b := make([]uint64, (x.terms+1)*n)
 		buf = &b
 	}
 	defer extensionScratch.Put(buf)
-	ys, v := (*buf)[:k*n], (*buf)[k*n:(k+1)*n]
+	ys, v := (*buf)[:x.terms*n], (*buf)[x.terms*n:(x.terms+1)*n]
 	for i, p := range x.src {
-		montCanonIFMA(&ys[i*n], &src[i][0], n, x.hs[i], x.yc[i], p, x.yInv[i])
-	}
-	for c := range v {
-		var f float64
-		for i := range k {
-			f += float64(ys[i*n+c]) / x.srcF[i]
+		if !x.big[i] {
+			montCanonIFMA(&ys[i*n], &src[i][0], n, x.hs[i], x.yc[i], p, x.yInv[i])
+			continue
 		}
-		v[c] = uint64(f)
+		var hi []uint64
+		if x.hiRow[i] >= 0 {
+			hi = ys[x.hiRow[i]*n : (x.hiRow[i]+1)*n]
+		}
+		shoupCanon(ys[i*n:(i+1)*n], hi, src[i][:n], x.hs[i], x.yc[i], x.ycq[i], p)
+	}
+	// y returns y_i of coefficient c whole.
+	y := func(i, c int) uint64 {
+		if h := x.hiRow[i]; h >= 0 {
+			return ys[i*n+c] | ys[h*n+c]<<52
+		}
+		return ys[i*n+c]
+	}
+	if x.terms == k {
+		for c := range v {
+			var f float64
+			for i := range k {
+				f += float64(ys[i*n+c]) / x.srcF[i]
+			}
+			v[c] = uint64(f)
+		}
+	} else {
+		for c := range v {
+			var f float64
+			for i := range k {
+				f += float64(y(i, c)) / x.srcF[i]
+			}
+			v[c] = uint64(f)
+		}
 	}
 	for j, r := range x.rows {
 		out := dst[j][:n]
 		if r.ifma {
-			extendRowIFMA(&out[0], &ys[0], &v[0], n, k, &r.cs[0], &r.table[0], r.q, r.qInvNeg, r.r52)
+			extendRowIFMA(&out[0], &ys[0], &v[0], n, x.terms, &r.cs[0], &r.table[0], r.q, r.qInvNeg, r.r52)
 			continue
 		}
 		for c := range out {
 			s := r.table[v[c]]
 			for i := range k {
-				s += ring.MRed(ys[i*n+c], r.cs[i], r.q, r.mred)
+				s += ring.MRed(y(i, c), r.cs[i], r.q, r.mred)
 			}
 			out[c] = ring.BRedAdd(s, r.q, r.bred)
+		}
+	}
+}
+
+// shoupCanon sets lo[c] to (src[c] + h)·w mod q in [0, q), for src below
+// 2q and h below q, wq = ⌊w·2^64/q⌋; with hi, lo keeps the value's low 52
+// bits and hi the rest.
+func shoupCanon(lo, hi, src []uint64, h, w, wq, q uint64) {
+	for c, s := range src {
+		y := shoupMul(s+h, w, wq, q)
+		if y >= q {
+			y -= q
+		}
+		lo[c] = y
+	}
+	if hi != nil {
+		for c, y := range lo {
+			lo[c], hi[c] = y&(1<<52-1), y>>52
 		}
 	}
 }
