@@ -15,7 +15,8 @@ import (
 // TestParallelKeySwitchMatchesLattigo checks that a key switch split over
 // several evaluators gives Lattigo's ciphertext coefficient for
 // coefficient: rotations (the projection's and a baby step's) at the top
-// level and below it, relinearisations at the relinearization key's level
+// level and below it, down to the answer's level (where the answer is
+// packed, one digit of one prime), relinearisations at the relinearization key's level
 // and below it (where a level has fewer digits than evaluators), and a
 // threshold component evaluated by Lattigo's polynomial evaluator through
 // groupEvaluator. It runs on N15V2 (digits of four primes, five at the
@@ -71,7 +72,7 @@ func checkParallelKeySwitch(t *testing.T, ps *ParamSet) {
 		for i := range evals {
 			evals[i] = eval.ShallowCopy()
 		}
-		for _, level := range []int{ps.topLevel(), 6, 1} {
+		for _, level := range []int{ps.topLevel(), 6, 1, answerLevel} {
 			ct := encrypt(level)
 			for _, k := range steps {
 				want, err := eval.RotateNew(ct, k)

@@ -751,7 +751,7 @@ func (r *Responder) pack(count *rlwe.Ciphertext, norms probeNorms) (*rlwe.Cipher
 		}
 		rot := ckks.NewCiphertext(ps.params, 1, answerLevel)
 		for _, k := range steps {
-			if err := r.eval.Rotate(h, k, rot); err != nil {
+			if err := rotate([]*ckks.Evaluator{r.eval}, h, k, rot); err != nil {
 				return nil, fmt.Errorf("he: pack: %w", err)
 			}
 			for i := range h.Value {
