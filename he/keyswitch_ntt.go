@@ -2,6 +2,7 @@ package he
 
 import (
 	"fmt"
+	"math/bits"
 	"sync"
 
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
@@ -154,8 +155,24 @@ func modDown(e *rlwe.Evaluator, levelQ, levelP int, p1Q, p1P, p2Q ring.Poly) {
 		nttLazy(s, buf.Q.Coeffs[i])
 		// (p1 - buf)·P^-1 as (2q - p1 + buf)·(-P^-1), reduced: buf's values
 		// below 4q keep the sum below 6q, within the product's bound.
-		s.SubThenMulScalarMontgomeryTwoModulus(buf.Q.Coeffs[i], p1Q.Coeffs[i], c[i], p2Q.Coeffs[i])
+		subThenMulScalar(s, buf.Q.Coeffs[i], p1Q.Coeffs[i], c[i], p2Q.Coeffs[i])
 	}
+}
+
+// subThenMulScalar sets out to (x + 2q - y)·c mod s's prime q, in [0, q),
+// as s.SubThenMulScalarMontgomeryTwoModulus(x, y, cMont, out) does, cMont
+// being c in Lattigo's Montgomery form: x below 4q, y below 2q, out may be
+// either. With IFMA, on a prime below 2^49 (the sum below 2^52), by Shoup's
+// product in base 2^52.
+func subThenMulScalar(s *ring.SubRing, x, y []uint64, cMont uint64, out []uint64) {
+	q := s.Modulus
+	if !useIFMA || q >= 1<<49 || len(out)%8 != 0 {
+		s.SubThenMulScalarMontgomeryTwoModulus(x, y, cMont, out)
+		return
+	}
+	w := ring.IMForm(cMont, q, s.MRedConstant)
+	wq, _ := bits.Div64(w>>12, w<<52, q)
+	subScaleIFMA(&out[0], &x[0], &y[0], len(out), w, wq, q)
 }
 
 // automorphismHoisted sets out to ct's rotation by the Galois element

@@ -53,6 +53,13 @@ func conjLayerIFMA(p *uint64, n, k int, w, wq, q uint64)
 //go:noescape
 func scaleIFMA(p *uint64, n int, w, wq, q uint64, full bool)
 
+// subScaleIFMA sets out[k] to (x[k] + 2q - y[k])·w mod q in [0, q), for k
+// < n (a multiple of 8): x below 4q, y below 2q, q below 2^49, wq =
+// ⌊w·2^52/q⌋.
+//
+//go:noescape
+func subScaleIFMA(out, x, y *uint64, n int, w, wq, q uint64)
+
 // mulMont52IFMA sets acc[k] to a[k]·b[k]·2^-52 mod q (in [0, 2q)), or adds
 // it if add, for k < n (a multiple of 8): a below q, b below 4q, q below
 // 2^50, qInvNeg = -q^-1 mod 2^52.

@@ -461,6 +461,39 @@ scaleLoop:
 	VZEROUPPER
 	RET
 
+// func subScaleIFMA(out, x, y *uint64, n int, w, wq, q uint64)
+//
+// out[k] = (x[k] + 2q - y[k])·w mod q, in [0, q), for k < n (a multiple of
+// 8): x below 4q and y below 2q, q below 2^49 (the sum below 6q < 2^52).
+TEXT ·subScaleIFMA(SB), NOSPLIT, $0-56
+	MOVQ out+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ w+32(FP), R10
+	MOVQ wq+40(FP), R11
+	MOVQ q+48(FP), AX
+	SETUP(AX)
+	VPBROADCASTQ R10, Z23
+	VPBROADCASTQ R11, Z24
+	SHRQ $3, CX
+
+subScaleLoop:
+	VMOVDQU64 (SI), Z0
+	VPADDQ Z30, Z0, Z0
+	VPSUBQ (DX), Z0, Z0
+	SHOUP52(Z0, Z23, Z24, Z1, Z8)
+	VPSUBQ Z31, Z1, Z2
+	VPMINUQ Z2, Z1, Z1
+	VMOVDQU64 Z1, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  subScaleLoop
+	VZEROUPPER
+	RET
+
 // MONT52(a, b, out): out = a·b·2^-52 mod q, in [0, 2q), for a, b below
 // 2^52 with a·b < 4q^2 (Montgomery's reduction in base 2^52: m =
 // (a·b)·(-q^-1) mod 2^52 and out = (a·b + m·q)/2^52, whose low half, a·b's

@@ -30,6 +30,10 @@ func scaleIFMA(p *uint64, n int, w, wq, q uint64, full bool) {
 	panic("he: scaleIFMA without AVX-512 IFMA")
 }
 
+func subScaleIFMA(out, x, y *uint64, n int, w, wq, q uint64) {
+	panic("he: subScaleIFMA without AVX-512 IFMA")
+}
+
 func mulMont52IFMA(acc, a, b *uint64, n int, q, qInvNeg uint64, add bool) {
 	panic("he: mulMont52IFMA without AVX-512 IFMA")
 }

@@ -63,7 +63,7 @@ func rescale(eval *ckks.Evaluator, ct, out *rlwe.Ciphertext) error {
 			tables[i].forward(row)
 			// (2q - p_i + row)·(-q_l^-1), reduced: row's values below 4q keep
 			// the sum below 6q, within the Montgomery product's bound.
-			s.SubThenMulScalarMontgomeryTwoModulus(row, p.Coeffs[i], ringQ.RescaleConstants[l-1][i], out.Value[j].Coeffs[i])
+			subThenMulScalar(s, row, p.Coeffs[i], ringQ.RescaleConstants[l-1][i], out.Value[j].Coeffs[i])
 		}
 	}
 	if ct == out {
