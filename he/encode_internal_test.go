@@ -2,11 +2,11 @@ package he
 
 import (
 	"math"
-	"math/big"
 	"math/bits"
 	"math/rand/v2"
 	"testing"
 
+	"github.com/tuneinsight/lattigo/v6/ring"
 	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
 )
 
@@ -167,38 +167,68 @@ func TestDiagNTTLazy(t *testing.T) {
 	}
 }
 
-// TestMulAddExtremeOperands runs mulAdd's sums at their worst case: n terms
-// of (q-1)·b for the largest 64-bit b, beyond anything the lazy NTT
-// leaves, on every prime of a production set's top level. Each sum must
-// be n·(q-1)·b·2^-64 mod q once reduced: no row's lazy accumulation
-// overflows, and any 64-bit diagonal coefficient is a valid operand.
+// TestMulAddExtremeOperands runs the scorer's sums (mulAdd's n terms, then
+// finishSum) at their worst case, with the Go and the IFMA arithmetic, on
+// every prime of two production sets' top level, for diagonals in
+// Montgomery form (kept blocks) and not (converted ones): the first
+// coefficients hold n terms of (q-1)·b for the largest b each row takes
+// (any 64-bit b on Lattigo's rows, b below 4q on IFMA's, beyond anything
+// the lazy NTT leaves), the others random operands in those bounds. Each
+// sum must be n·a·b (times 2^-64 for Montgomery form) mod q: no row's lazy
+// accumulation overflows and every operand in its bound is valid.
 func TestMulAddExtremeOperands(t *testing.T) {
-	ps, err := Lookup(N15V2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	eachArithmetic(t, func(t *testing.T) {
+		for _, id := range []ParamSetID{N15V2, N15V4} {
+			ps, err := Lookup(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, mont := range []bool{true, false} {
+				checkMulAddSums(t, ps, mont)
+			}
+		}
+	})
+}
+
+func checkMulAddSums(t *testing.T, ps *ParamSet, mont bool) {
 	const n = 128
+	rng := rand.New(rand.NewPCG(3, 4))
 	ringQ := ps.params.RingQ().AtLevel(ps.topLevel())
+	rows := sumRows(ringQ.SubRings, n)
 	a, b, acc := ringQ.NewPoly(), ringQ.NewPoly(), ringQ.NewPoly()
+	ifmaRows := 0
 	for i, q := range ps.qAt(ps.topLevel()) {
+		bMax := uint64(math.MaxUint64)
+		if rows[i].t != nil {
+			bMax, ifmaRows = 4*q-1, ifmaRows+1
+		}
 		for k := range a.Coeffs[i] {
-			a.Coeffs[i][k], b.Coeffs[i][k] = q-1, math.MaxUint64
+			a.Coeffs[i][k], b.Coeffs[i][k] = q-1, bMax
+			if k >= 8 {
+				a.Coeffs[i][k], b.Coeffs[i][k] = rng.Uint64N(q), rng.Uint64()%bMax
+			}
 		}
 	}
-	for range n {
-		mulAdd(ringQ, a, b, acc, n)
+	if useIFMA && ifmaRows == 0 {
+		t.Fatalf("%s: no row runs with IFMA", ps.Name())
 	}
-	ringQ.Reduce(acc, acc)
-	r64 := new(big.Int).Lsh(big.NewInt(1), 64)
+	for range n {
+		mulAdd(rows, a, b, acc, n)
+	}
+	finishSum(rows, acc, mont)
 	for i, q := range ps.qAt(ps.topLevel()) {
-		bq := new(big.Int).SetUint64(q)
-		want := new(big.Int).Mul(big.NewInt(n), new(big.Int).SetUint64(q-1))
-		want.Mul(want, new(big.Int).SetUint64(math.MaxUint64))
-		want.Mul(want, new(big.Int).ModInverse(r64, bq))
-		want.Mod(want, bq)
+		r := uint64(1)
+		if mont { // 2^-64 mod q
+			r = ring.ModExp(2, q-1-64, q)
+		}
+		mod := func(x, y uint64) uint64 {
+			hi, lo := bits.Mul64(x%q, y%q)
+			_, m := bits.Div64(hi, lo, q)
+			return m
+		}
 		for k, v := range acc.Coeffs[i] {
-			if v != want.Uint64() {
-				t.Fatalf("prime %d (%d bits), coefficient %d: %d, want %d", i, bits.Len64(q), k, v, want)
+			if want := mod(mod(n, mod(a.Coeffs[i][k], b.Coeffs[i][k])), r); v != want {
+				t.Fatalf("%s, Montgomery form %v, prime %d (%d bits, IFMA %v), coefficient %d: %d, want %d", ps.Name(), mont, i, bits.Len64(q), rows[i].t != nil, k, v, want)
 			}
 		}
 	}

@@ -198,6 +198,7 @@ func (s *scorer) score(g *Gallery, bl *block, rots [][]*rlwe.Ciphertext, lo, hi 
 	for i := range out {
 		out[i] = ckks.NewCiphertext(ps.params, 1, lvl)
 	}
+	rows := sumRows(ringQ.SubRings[:lvl+1], g.n1)
 	for gi := hi - 1; gi >= lo; gi-- {
 		for i, rs := range rots {
 			s.acc.Value[0].Zero()
@@ -211,18 +212,13 @@ func (s *scorer) score(g *Gallery, bl *block, rots [][]*rlwe.Ciphertext, lo, hi 
 						ps.diagNTTLazy(bl.coeffs[j], lvl, ds[b])
 					}
 				}
-				mulAdd(ringQ, rs[b].Value[0], ds[b], s.acc.Value[0], g.n1)
-				mulAdd(ringQ, rs[b].Value[1], ds[b], s.acc.Value[1], g.n1)
+				mulAdd(rows, rs[b].Value[0], ds[b], s.acc.Value[0], g.n1)
+				mulAdd(rows, rs[b].Value[1], ds[b], s.acc.Value[1], g.n1)
 			}
-			ringQ.Reduce(s.acc.Value[0], s.acc.Value[0])
-			ringQ.Reduce(s.acc.Value[1], s.acc.Value[1])
-			if bl.ntt == nil {
-				// Diagonals converted here are not in Montgomery form
-				// (diagNTTLazy): each product lacks the factor 2^64 mod q
-				// that MForm puts back, once for the sum.
-				ringQ.MForm(s.acc.Value[0], s.acc.Value[0])
-				ringQ.MForm(s.acc.Value[1], s.acc.Value[1])
-			}
+			// Kept diagonals are in Montgomery form; those converted here
+			// are not (diagNTTLazy).
+			finishSum(rows, s.acc.Value[0], bl.ntt != nil)
+			finishSum(rows, s.acc.Value[1], bl.ntt != nil)
 			y := out[i]
 			if gi == hi-1 {
 				y.Value[0].Copy(s.acc.Value[0])
@@ -244,18 +240,48 @@ func (s *scorer) score(g *Gallery, bl *block, rots [][]*rlwe.Ciphertext, lo, hi 
 	return out, nil
 }
 
-// mulAdd computes acc += a·b·2^-64 mod q coefficient-wise, which is a·b
-// when b is in Montgomery form, for a < q and any b (a·b < q·2^64, so a
+// mulAdd adds the products a·b to acc row by row, one of n terms of a sum
+// that finishSum completes, for a below q on every row. On a row of rows
+// that runs with IFMA (sumRows: a prime below 2^50 whose sum of n terms
+// below 2q stays within 52 bits) the product is Montgomery's in base 2^52
+// (mulMont52IFMA: a·b·2^-52 mod q, up to one q), for b below 4q. Other rows
+// take Lattigo's, a·b·2^-64 mod q for any 64-bit b (a·b < q·2^64, so a
 // Montgomery reduction's result is below 2q; diagNTTLazy's b are not
-// reduced). A row is accumulated lazily (each term in [0, 2q), no reduction)
-// when the n terms of a sum cannot overflow 64 bits; rows of larger primes
-// (the 60-bit q0) are reduced at every term.
-func mulAdd(ringQ *ring.Ring, a, b, acc ring.Poly, n int) {
-	for i, s := range ringQ.SubRings[:ringQ.Level()+1] {
-		if s.Modulus < (1<<63)/uint64(n) {
-			s.MulCoeffsMontgomeryLazyThenAddLazy(a.Coeffs[i], b.Coeffs[i], acc.Coeffs[i])
-		} else {
-			s.MulCoeffsMontgomeryThenAdd(a.Coeffs[i], b.Coeffs[i], acc.Coeffs[i])
+// reduced): accumulated lazily (each term in [0, 2q), no reduction) when
+// the n terms cannot overflow 64 bits, reduced at every term on rows of
+// larger primes (the 60-bit q0).
+func mulAdd(rows []gadgetRow, a, b, acc ring.Poly, n int) {
+	for i, r := range rows {
+		x, y, z := a.Coeffs[i], b.Coeffs[i], acc.Coeffs[i]
+		switch {
+		case r.t != nil:
+			mulMont52IFMA(&z[0], &x[0], &y[0], len(z), r.t.q, r.t.qInvNeg52, true)
+		case r.s.Modulus < (1<<63)/uint64(n):
+			r.s.MulCoeffsMontgomeryLazyThenAddLazy(x, y, z)
+		default:
+			r.s.MulCoeffsMontgomeryThenAdd(x, y, z)
+		}
+	}
+}
+
+// finishSum reduces a sum of mulAdd's products to Σ a·b mod q, b having
+// been in Lattigo's Montgomery form (b·2^64 mod q) if mont: on an IFMA row
+// by one product by 2^-12 (mont) or 2^52 (not), on the others by
+// Lattigo's reduction and, if not mont, the factor 2^64 that MForm puts
+// back once for the sum.
+func finishSum(rows []gadgetRow, acc ring.Poly, mont bool) {
+	for i, r := range rows {
+		z := acc.Coeffs[i]
+		switch {
+		case r.t != nil && mont:
+			scaleIFMA(&z[0], len(z), r.t.r12, r.t.r12q52, r.t.q, true)
+		case r.t != nil:
+			scaleIFMA(&z[0], len(z), r.t.r52, r.t.r52q52, r.t.q, true)
+		default:
+			r.s.Reduce(z, z)
+			if !mont {
+				r.s.MForm(z, z)
+			}
 		}
 	}
 }
