@@ -69,8 +69,8 @@ func gadgetProduct(evals []*ckks.Evaluator, lvl int, cx ring.Poly, gct *rlwe.Gad
 		accumulate(evals[w].Evaluator, ringQP, lvl, levelP, cx, cxInvNTT, gct, accs[w], w, workers, digits)
 	})
 	for _, acc := range accs[1:] {
-		ringQP.Add(accs[0][0], acc[0], accs[0][0])
-		ringQP.Add(accs[0][1], acc[1], accs[0][1])
+		addPolysQP(ringQP, accs[0][0], acc[0], accs[0][0])
+		addPolysQP(ringQP, accs[0][1], acc[1], accs[0][1])
 	}
 	parallelWorkers(2, min(2, len(evals)), func(w, i int) {
 		modDown(evals[w].Evaluator, lvl, levelP, accs[0][i].Q, accs[0][i].P, out[i])
@@ -132,7 +132,7 @@ func galoisKey(e *ckks.Evaluator, what string, galEl uint64, lvl int) (*rlwe.Gal
 func finishRotation(e *ckks.Evaluator, lvl int, ct *rlwe.Ciphertext, ks [2]ring.Poly, galEl uint64, out *rlwe.Ciphertext) {
 	out.Resize(1, lvl)
 	ringQ := e.GetRLWEParameters().RingQ().AtLevel(lvl)
-	ringQ.Add(ks[0], ct.Value[0], ks[0])
+	addPolys(ringQ, ks[0], ct.Value[0], ks[0])
 	idx := e.AutomorphismIndex(galEl)
 	ringQ.AutomorphismNTTWithIndex(ks[0], idx, out.Value[0])
 	ringQ.AutomorphismNTTWithIndex(ks[1], idx, out.Value[1])
@@ -159,8 +159,8 @@ func relinearize(evals []*ckks.Evaluator, ct, out *rlwe.Ciphertext) error {
 	ringQ := params.RingQ().AtLevel(lvl)
 	tmp := [2]ring.Poly{e.BuffQP[0].Q, e.BuffQP[1].Q}
 	gadgetProduct(evals, lvl, ct.Value[2], &rlk.GadgetCiphertext, tmp)
-	ringQ.Add(ct.Value[0], tmp[0], out.Value[0])
-	ringQ.Add(ct.Value[1], tmp[1], out.Value[1])
+	addPolys(ringQ, ct.Value[0], tmp[0], out.Value[0])
+	addPolys(ringQ, ct.Value[1], tmp[1], out.Value[1])
 	out.Resize(1, lvl)
 	*out.MetaData = *ct.MetaData
 	return nil

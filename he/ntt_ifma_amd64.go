@@ -53,6 +53,12 @@ func conjLayerIFMA(p *uint64, n, k int, w, wq, q uint64)
 //go:noescape
 func scaleIFMA(p *uint64, n int, w, wq, q uint64, full bool)
 
+// addModAVX512 sets out[k] to a[k] + b[k] mod q in [0, q), for k < n (a
+// multiple of 8): a and b below q, q below 2^63.
+//
+//go:noescape
+func addModAVX512(out, a, b *uint64, n int, q uint64)
+
 // subScaleIFMA sets out[k] to (x[k] + 2q - y[k])·w mod q in [0, q), for k
 // < n (a multiple of 8): x below 4q, y below 2q, q below 2^49, wq =
 // ⌊w·2^52/q⌋.

@@ -494,6 +494,33 @@ subScaleLoop:
 	VZEROUPPER
 	RET
 
+// func addModAVX512(out, a, b *uint64, n int, q uint64)
+//
+// out[k] = a[k] + b[k] mod q, in [0, q), for k < n (a multiple of 8): a
+// and b below q, q below 2^63.
+TEXT ·addModAVX512(SB), NOSPLIT, $0-40
+	MOVQ out+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ q+32(FP), AX
+	VPBROADCASTQ AX, Z31
+	SHRQ $3, CX
+
+addModLoop:
+	VMOVDQU64 (SI), Z0
+	VPADDQ (DX), Z0, Z0
+	VPSUBQ Z31, Z0, Z1
+	VPMINUQ Z1, Z0, Z0
+	VMOVDQU64 Z0, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DX
+	ADDQ $64, DI
+	DECQ CX
+	JNZ  addModLoop
+	VZEROUPPER
+	RET
+
 // MONT52(a, b, out): out = a·b·2^-52 mod q, in [0, 2q), for a, b below
 // 2^52 with a·b < 4q^2 (Montgomery's reduction in base 2^52: m =
 // (a·b)·(-q^-1) mod 2^52 and out = (a·b + m·q)/2^52, whose low half, a·b's

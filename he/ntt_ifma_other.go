@@ -30,6 +30,10 @@ func scaleIFMA(p *uint64, n int, w, wq, q uint64, full bool) {
 	panic("he: scaleIFMA without AVX-512 IFMA")
 }
 
+func addModAVX512(out, a, b *uint64, n int, q uint64) {
+	panic("he: addModAVX512 without AVX-512")
+}
+
 func subScaleIFMA(out, x, y *uint64, n int, w, wq, q uint64) {
 	panic("he: subScaleIFMA without AVX-512 IFMA")
 }

@@ -229,8 +229,8 @@ func (s *scorer) score(g *Gallery, bl *block, rots [][]*rlwe.Ciphertext, lo, hi 
 			if err := rotate([]*ckks.Evaluator{s.eval}, y, g.n1, s.tmp); err != nil {
 				return nil, fmt.Errorf("he: giant-step rotation: %w", err)
 			}
-			ringQ.Add(s.tmp.Value[0], s.acc.Value[0], y.Value[0])
-			ringQ.Add(s.tmp.Value[1], s.acc.Value[1], y.Value[1])
+			addPolys(ringQ, s.tmp.Value[0], s.acc.Value[0], y.Value[0])
+			addPolys(ringQ, s.tmp.Value[1], s.acc.Value[1], y.Value[1])
 		}
 	}
 	for i, rs := range rots {
