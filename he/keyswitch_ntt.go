@@ -54,6 +54,34 @@ func nttLazy(s *ring.SubRing, p []uint64) {
 	s.NTTLazy(p, p)
 }
 
+// nttFull replaces p (values below 2q) by its NTT mod s's prime, each value
+// below q, as s.NTT leaves them.
+func nttFull(s *ring.SubRing, p []uint64) {
+	t := nttTableOf(s)
+	if t == nil {
+		s.NTT(p, p)
+		return
+	}
+	t.forward(p)
+	q := s.Modulus
+	for k, v := range p {
+		if v = below2q(v, 2*q); v >= q {
+			v -= q
+		}
+		p[k] = v
+	}
+}
+
+// nttFullQP is nttFull on every row of p up to r's levels.
+func nttFullQP(r ringqp.Ring, p ringqp.Poly) {
+	for i, s := range r.RingQ.SubRings[:r.RingQ.Level()+1] {
+		nttFull(s, p.Q.Coeffs[i])
+	}
+	for i, s := range r.RingP.SubRings[:r.RingP.Level()+1] {
+		nttFull(s, p.P.Coeffs[i])
+	}
+}
+
 // intt sets out to in (NTT form) out of it, row by row over the primes of
 // subRings, each value below q if full (as ring.Ring.INTT leaves them),
 // below 2q if not (INTTLazy). out may be in.

@@ -12,7 +12,6 @@ import (
 	"github.com/tuneinsight/lattigo/v6/circuits/ckks/polynomial"
 	"github.com/tuneinsight/lattigo/v6/core/rlwe"
 	"github.com/tuneinsight/lattigo/v6/ring"
-	"github.com/tuneinsight/lattigo/v6/ring/ringqp"
 	"github.com/tuneinsight/lattigo/v6/schemes/ckks"
 	"github.com/tuneinsight/lattigo/v6/utils/sampling"
 
@@ -38,8 +37,7 @@ type Responder struct {
 	share *SecretShare
 	eval  *ckks.Evaluator
 	enc   *ckks.Encoder
-	ext   *ring.BasisExtender
-	mu    sync.Mutex // guards ext, which is not safe for concurrent use
+	mu    sync.Mutex // guards eval's buffers (pack, addZero), not safe for concurrent use
 }
 
 // NewResponder returns a responder for the key set of keys, holding the
@@ -62,7 +60,7 @@ func NewResponder(keys *EvaluationKeys, share *SecretShare) (*Responder, error) 
 func newResponder(keys *EvaluationKeys, share *SecretShare) *Responder {
 	ps := keys.ps
 	return &Responder{ps: ps, keys: keys, share: share, eval: trimBuffers(ps, ckks.NewEvaluator(ps.params, keys.keySet())),
-		enc: ckks.NewEncoder(ps.params), ext: ring.NewBasisExtender(ps.params.RingQ(), ps.params.RingP())}
+		enc: ckks.NewEncoder(ps.params)}
 }
 
 // Respond scores query q against every entry of g, thresholds the scores
@@ -419,7 +417,9 @@ func (ps *ParamSet) countScale() rlwe.Scale {
 // key, made over QP and divided by P (as Lattigo's encryptor does), with
 // randomness from prng: the plaintext gains only the rounding noise of the
 // division, and the ciphertext is a fresh RLWE sample, whatever the querier
-// (or the evaluation) made of it.
+// (or the evaluation) made of it. It works in NTT form throughout (nttFull,
+// modDown), where Lattigo's encryptor leaves it for the division: the same
+// integers (TestAddZeroMatchesLattigo).
 func (r *Responder) addZero(ct *rlwe.Ciphertext, prng sampling.PRNG) error {
 	ps := r.ps
 	level, levelP := ct.Level(), ps.params.MaxLevelP()
@@ -437,27 +437,27 @@ func (r *Responder) addZero(ct *rlwe.Ciphertext, prng sampling.PRNG) error {
 	// the first level+1 rows are used.
 	full := ps.params.RingQP()
 	u, e := full.NewPoly(), full.NewPoly()
-	c := [2]ringqp.Poly{ringQP.NewPoly(), ringQP.NewPoly()}
+	c := ringQP.NewPoly()
 	xs.Read(u.Q)
 	ringQP.ExtendBasisSmallNormAndCenter(u.Q, levelP, u.Q, u.P)
-	ringQP.NTT(u, u)
+	nttFullQP(ringQP, u)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i := range c {
-		ringQP.MulCoeffsMontgomery(u, r.keys.pk.Value[i], c[i])
-		ringQP.INTT(c[i], c[i])
+	for i := range ct.Value[:2] {
+		ringQP.MulCoeffsMontgomery(u, r.keys.pk.Value[i], c)
 		xe.Read(e.Q)
 		ringQP.ExtendBasisSmallNormAndCenter(e.Q, levelP, e.Q, e.P)
-		ringQP.Add(c[i], e, c[i])
-		tmp := ringQ.NewPoly()
-		r.ext.ModDownQPtoQ(level, levelP, c[i].Q, c[i].P, tmp)
-		ringQ.NTT(tmp, tmp)
-		ringQ.Add(ct.Value[i], tmp, ct.Value[i])
+		nttFullQP(ringQP, e)
+		addPolysQP(ringQP, c, e, c)
+		modDown(r.eval.Evaluator, level, levelP, c.Q, c.P, c.Q)
+		addPolys(ringQ, ct.Value[i], c.Q, ct.Value[i])
 	}
 	zeroPoly(u.Q)
 	zeroPoly(u.P)
 	zeroPoly(e.Q)
 	zeroPoly(e.P)
+	zeroPoly(c.Q)
+	zeroPoly(c.P)
 	return nil
 }
 
