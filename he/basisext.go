@@ -38,11 +38,15 @@ type extension struct {
 	hs, yc, yInv, ycq []uint64
 	big               []bool
 	srcF              []float64
-	// hiRow[i] is the row of ys holding y_i's bits from 2^52 up, or -1 when
-	// y_i is below 2^52 (rows k… after the k rows of the y_i's low bits).
-	hiRow []int
-	terms int // k plus the high rows: the products of an IFMA target row
-	rows  []extensionRow
+	// The rows of the scratch ys: first the k rows an IFMA target row
+	// multiplies (y_i, or its low 52 bits where y_i can exceed 2^52), then
+	// those y_i's bits from 2^52 up (hiRow[i], -1 for the others), then
+	// those y_i whole: wholeRow[i] is the row holding y_i whole, i itself
+	// for most.
+	hiRow, wholeRow []int
+	terms           int // k plus the high rows: the products of an IFMA target row
+	scratchRows     int
+	rows            []extensionRow
 }
 
 // extensionRow is one target prime's constants: for an IFMA row (ifma),
@@ -142,12 +146,19 @@ func newExtension(src, dst []uint64) *extension {
 			hi, x.terms = x.terms, x.terms+1
 		}
 		x.hiRow = append(x.hiRow, hi)
+		x.wholeRow = append(x.wholeRow, i)
 		if big {
 			wq, _ := bits.Div64(inv, 0, p)
 			x.yc, x.ycq, x.yInv = append(x.yc, inv), append(x.ycq, wq), append(x.yInv, 0)
 			continue
 		}
 		x.yc, x.ycq, x.yInv = append(x.yc, shift52(inv, p)), append(x.ycq, 0), append(x.yInv, invNeg52(p))
+	}
+	x.scratchRows = x.terms
+	for i, hi := range x.hiRow {
+		if hi >= 0 {
+			x.wholeRow[i], x.scratchRows = x.scratchRows, x.scratchRows+1
+		}
 	}
 	for _, q := range dst {
 		r := extensionRow{q: q, ifma: q < maxIFMATarget}
@@ -197,49 +208,31 @@ var extensionScratch sync.Pool
 // extend sets dst[j] (the rows of x.dst) to the centred extension of src
 // (the rows of x.src, values below 2s), each value below 2q.
 func (x *extension) extend(src, dst [][]uint64) {
-	n, k := len(src[0]), len(x.src)
+	n := len(src[0])
+	size := (x.scratchRows + 1) * n
 	buf, _ := extensionScratch.Get().(*[]uint64)
-	if buf == nil || len(*buf) < (x.terms+1)*n {
-		b := make([]uint64, (x.terms+1)*n)
+	if buf == nil || len(*buf) < size {
+		b := make([]uint64, size)
 		buf = &b
 	}
 	defer extensionScratch.Put(buf)
-	ys, v := (*buf)[:x.terms*n], (*buf)[x.terms*n:(x.terms+1)*n]
+	ys, v := (*buf)[:x.scratchRows*n], (*buf)[x.scratchRows*n:size]
+	row := func(r int) []uint64 { return ys[r*n : (r+1)*n] }
 	for i, p := range x.src {
 		if !x.big[i] {
 			montCanonIFMA(&ys[i*n], &src[i][0], n, x.hs[i], x.yc[i], p, x.yInv[i])
 			continue
 		}
-		var hi []uint64
-		if x.hiRow[i] >= 0 {
-			hi = ys[x.hiRow[i]*n : (x.hiRow[i]+1)*n]
-		}
-		shoupCanon(ys[i*n:(i+1)*n], hi, src[i][:n], x.hs[i], x.yc[i], x.ycq[i], p)
-	}
-	// y returns y_i of coefficient c whole.
-	y := func(i, c int) uint64 {
+		whole := row(x.wholeRow[i])
+		shoupCanon(whole, src[i][:n], x.hs[i], x.yc[i], x.ycq[i], p)
 		if h := x.hiRow[i]; h >= 0 {
-			return ys[i*n+c] | ys[h*n+c]<<52
-		}
-		return ys[i*n+c]
-	}
-	if x.terms == k {
-		for c := range v {
-			var f float64
-			for i := range k {
-				f += float64(ys[i*n+c]) / x.srcF[i]
+			lo, hi := row(i), row(h)
+			for c, y := range whole {
+				lo[c], hi[c] = y&(1<<52-1), y>>52
 			}
-			v[c] = uint64(f)
-		}
-	} else {
-		for c := range v {
-			var f float64
-			for i := range k {
-				f += float64(y(i, c)) / x.srcF[i]
-			}
-			v[c] = uint64(f)
 		}
 	}
+	extendCount(v, ys, x.wholeRow, x.srcF)
 	for j, r := range x.rows {
 		out := dst[j][:n]
 		if r.ifma {
@@ -248,29 +241,44 @@ func (x *extension) extend(src, dst [][]uint64) {
 		}
 		for c := range out {
 			s := r.table[v[c]]
-			for i := range k {
-				s += ring.MRed(y(i, c), r.cs[i], r.q, r.mred)
+			for i, w := range x.wholeRow {
+				s += ring.MRed(ys[w*n+c], r.cs[i], r.q, r.mred)
 			}
 			out[c] = ring.BRedAdd(s, r.q, r.bred)
 		}
 	}
 }
 
-// shoupCanon sets lo[c] to (src[c] + h)·w mod q in [0, q), for src below
-// 2q and h below q, wq = ⌊w·2^64/q⌋; with hi, lo keeps the value's low 52
-// bits and hi the rest.
-func shoupCanon(lo, hi, src []uint64, h, w, wq, q uint64) {
+// extendCount sets v[c] to Lattigo's count ⌊Σ_i y_i/s_i⌋ of coefficient c,
+// y_i being row rows[i] of ys (rows of len(v) values below 2^63) and
+// srcF[i] = s_i: in float64, each quotient rounded and added in the order
+// of i as Lattigo does (ring.reconstructRNSCentered), so the same count
+// bit for bit, eight coefficients per instruction where AVX-512 DQ serves
+// (IEEE division and addition are correctly rounded on every lane).
+func extendCount(v, ys []uint64, rows []int, srcF []float64) {
+	n := len(v)
+	if useIFMA && hasAVX512DQ && n%8 == 0 {
+		extendCountAVX512(&v[0], &ys[0], &rows[0], n, len(rows), &srcF[0])
+		return
+	}
+	for c := range v {
+		var f float64
+		for i, r := range rows {
+			f += float64(ys[r*n+c]) / srcF[i]
+		}
+		v[c] = uint64(f)
+	}
+}
+
+// shoupCanon sets dst[c] to (src[c] + h)·w mod q in [0, q), for src below
+// 2q and h below q, wq = ⌊w·2^64/q⌋.
+func shoupCanon(dst, src []uint64, h, w, wq, q uint64) {
 	for c, s := range src {
 		y := shoupMul(s+h, w, wq, q)
 		if y >= q {
 			y -= q
 		}
-		lo[c] = y
-	}
-	if hi != nil {
-		for c, y := range lo {
-			lo[c], hi[c] = y&(1<<52-1), y>>52
-		}
+		dst[c] = y
 	}
 }
 

@@ -53,6 +53,17 @@ func conjLayerIFMA(p *uint64, n, k int, w, wq, q uint64)
 //go:noescape
 func scaleIFMA(p *uint64, n int, w, wq, q uint64, full bool)
 
+// hasAVX512DQ reports whether the processor converts between 64-bit
+// integers and doubles on eight lanes (extendCountAVX512).
+var hasAVX512DQ = cpu.X86.HasAVX512DQ
+
+// extendCountAVX512 sets v[x] to ⌊Σ_{i<k} float64(ys[rows[i]·n+x]) /
+// srcF[i]⌋, for x < n (a multiple of 8), rounded as Go's float64
+// arithmetic, summed in the order of i.
+//
+//go:noescape
+func extendCountAVX512(v, ys *uint64, rows *int, n, k int, srcF *float64)
+
 // addModAVX512 sets out[k] to a[k] + b[k] mod q in [0, q), for k < n (a
 // multiple of 8): a and b below q, q below 2^63.
 //

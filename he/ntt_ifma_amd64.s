@@ -521,6 +521,48 @@ addModLoop:
 	VZEROUPPER
 	RET
 
+// func extendCountAVX512(v, ys *uint64, rows *int, n, k int, srcF *float64)
+//
+// v[x] = ⌊Σ_{i<k} float64(ys[rows[i]·n + x]) / srcF[i]⌋ for x < n (a
+// multiple of 8), each conversion, quotient and sum rounded to nearest as
+// Go's float64 arithmetic does, in the order of i: ys below 2^63, the sum
+// below 2^63.
+TEXT ·extendCountAVX512(SB), NOSPLIT, $0-48
+	MOVQ v+0(FP), DI
+	MOVQ ys+8(FP), SI
+	MOVQ rows+16(FP), DX
+	MOVQ n+24(FP), CX
+	MOVQ k+32(FP), R8
+	MOVQ srcF+40(FP), R11
+	MOVQ CX, BX
+	SHLQ $3, BX // a row's bytes
+	SHRQ $3, CX
+	XORQ R12, R12 // the byte offset of x
+
+countLoop:
+	VPXORQ Z0, Z0, Z0
+	XORQ R13, R13
+
+countTerm:
+	MOVQ (DX)(R13*8), AX
+	IMULQ BX, AX
+	ADDQ SI, AX
+	VMOVDQU64 (AX)(R12*1), Z1
+	VCVTUQQ2PD Z1, Z1
+	VBROADCASTSD (R11)(R13*8), Z2
+	VDIVPD Z2, Z1, Z1
+	VADDPD Z1, Z0, Z0
+	INCQ R13
+	CMPQ R13, R8
+	JLT  countTerm
+	VCVTTPD2UQQ Z0, Z0
+	VMOVDQU64 Z0, (DI)(R12*1)
+	ADDQ $64, R12
+	DECQ CX
+	JNZ  countLoop
+	VZEROUPPER
+	RET
+
 // MONT52(a, b, out): out = a·b·2^-52 mod q, in [0, 2q), for a, b below
 // 2^52 with a·b < 4q^2 (Montgomery's reduction in base 2^52: m =
 // (a·b)·(-q^-1) mod 2^52 and out = (a·b + m·q)/2^52, whose low half, a·b's

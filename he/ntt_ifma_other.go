@@ -30,6 +30,12 @@ func scaleIFMA(p *uint64, n int, w, wq, q uint64, full bool) {
 	panic("he: scaleIFMA without AVX-512 IFMA")
 }
 
+var hasAVX512DQ = false
+
+func extendCountAVX512(v, ys *uint64, rows *int, n, k int, srcF *float64) {
+	panic("he: extendCountAVX512 without AVX-512")
+}
+
 func addModAVX512(out, a, b *uint64, n int, q uint64) {
 	panic("he: addModAVX512 without AVX-512")
 }

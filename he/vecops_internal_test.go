@@ -72,3 +72,53 @@ func TestVectorOpsMatchLattigo(t *testing.T) {
 		}
 	})
 }
+
+// TestExtendCountMatchesGo compares the basis extension's count with
+// AVX-512 (extendCountAVX512) with the same float64 sum in Go, bit for
+// bit: on v4's digits (q0's 60-bit y_i included), y_i at their extremes
+// (0 and s_i - 1, where the sum comes closest to an integer) and random,
+// with the rows in an order other than their sources'.
+func TestExtendCountMatchesGo(t *testing.T) {
+	if !useIFMA || !hasAVX512DQ {
+		t.Skip("this processor has no AVX-512 IFMA and DQ: the Go count is the one it runs")
+	}
+	ps, err := Lookup(N15V4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	const n = 1 << 12
+	qs := ps.qAt(ps.topLevel())
+	for _, src := range [][]uint64{qs[:6], qs[6:12], qs[12:], ps.pAll()} {
+		k := len(src)
+		ys := make([]uint64, (k+1)*n)
+		rows := make([]int, k)
+		srcF := make([]float64, k)
+		for i, p := range src {
+			rows[i] = (i + 1) % (k + 1) // row 0 unused
+			srcF[i] = float64(p)
+			for c := range n {
+				y := rng.Uint64N(p)
+				switch c % 4 {
+				case 0:
+					y = p - 1
+				case 1:
+					y = 0
+				}
+				ys[rows[i]*n+c] = y
+			}
+		}
+		got, want := make([]uint64, n), make([]uint64, n)
+		extendCount(got, ys, rows, srcF)
+		func() {
+			defer func(was bool) { useIFMA = was }(useIFMA)
+			useIFMA = false
+			extendCount(want, ys, rows, srcF)
+		}()
+		for c := range want {
+			if got[c] != want[c] {
+				t.Fatalf("%d sources, coefficient %d: count %d, Go's %d", k, c, got[c], want[c])
+			}
+		}
+	}
+}
