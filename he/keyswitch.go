@@ -169,7 +169,7 @@ func relinearize(evals []*ckks.Evaluator, ct, out *rlwe.Ciphertext) error {
 // mulRelinNew returns a·b relinearised, as ckks.Evaluator.MulRelinNew does
 // for two ciphertexts, with the key switch on every evaluator of evals.
 func mulRelinNew(evals []*ckks.Evaluator, a, b *rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
-	t, err := evals[0].MulNew(a, b)
+	t, err := mulNew(evals[0], a, b)
 	if err != nil {
 		return nil, err
 	}
@@ -177,6 +177,57 @@ func mulRelinNew(evals []*ckks.Evaluator, a, b *rlwe.Ciphertext) (*rlwe.Cipherte
 		return nil, err
 	}
 	return t, nil
+}
+
+// mulNew returns a·b of degree 2, as ckks.Evaluator.MulNew does for two
+// ciphertexts of degree 1 (mulInto).
+func mulNew(e *ckks.Evaluator, a, b *rlwe.Ciphertext) (*rlwe.Ciphertext, error) {
+	if a.Degree() != 1 || b.Degree() != 1 {
+		return e.MulNew(a, b)
+	}
+	t := ckks.NewCiphertext(*e.GetParameters(), a.Degree(), a.Level())
+	if err := mulInto(e, a, b, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// mulInto sets out to a·b of degree 2, as ckks.Evaluator.Mul does for two
+// ciphertexts of degree 1 (the same integers and metadata), each prime
+// whose table runs with IFMA by tensorIFMA, the others (q0, the scoring
+// prime) as Lattigo computes them. out may be a or b.
+func mulInto(e *ckks.Evaluator, a, b, out *rlwe.Ciphertext) error {
+	_, level, err := e.InitOutputBinaryOp(a.El(), b.El(), 2, out.El())
+	if err != nil {
+		return fmt.Errorf("he: mul: %w", err)
+	}
+	params := e.GetParameters()
+	out.Scale = a.Scale.Mul(b.Scale)
+	out.Resize(2, level)
+	ringQ := params.RingQ()
+	pool := scratchPool(ringQ, params.RingP())
+	buf := pool.Get().(*ringqp.Poly)
+	defer pool.Put(buf)
+	for i, s := range ringQ.SubRings[:level+1] {
+		a0, a1, b0, b1 := a.Value[0].Coeffs[i], a.Value[1].Coeffs[i], b.Value[0].Coeffs[i], b.Value[1].Coeffs[i]
+		c0, c1, c2 := out.Value[0].Coeffs[i], out.Value[1].Coeffs[i], out.Value[2].Coeffs[i]
+		if tb := nttTableOf(s); tb != nil && tb.vector() {
+			tensorIFMA(&c0[0], &c1[0], &c2[0], &a0[0], &a1[0], &b0[0], &b1[0], len(c0), s.Modulus, tb.qInvNeg52, tb.r104)
+			continue
+		}
+		// Lattigo's products, into scratch first: out may be a or b.
+		m0, m1, d0, d1, d2 := buf.Q.Coeffs[0], buf.Q.Coeffs[1], buf.Q.Coeffs[2], buf.Q.Coeffs[3], buf.Q.Coeffs[4]
+		s.MForm(a0, m0)
+		s.MForm(a1, m1)
+		s.MulCoeffsMontgomery(m0, b0, d0)
+		s.MulCoeffsMontgomery(m1, b1, d2)
+		s.MulCoeffsMontgomery(m0, b1, d1)
+		s.MulCoeffsMontgomeryThenAdd(m1, b0, d1)
+		copy(c0, d0)
+		copy(c1, d1)
+		copy(c2, d2)
+	}
+	return nil
 }
 
 // groupEvaluators deals evals round-robin into min(n, len(evals)) groups.
@@ -189,8 +240,8 @@ func groupEvaluators(evals []*ckks.Evaluator, n int) [][]*ckks.Evaluator {
 }
 
 // groupEvaluator is evals[0] with its key switches (Relinearize,
-// MulRelin, MulRelinNew) run on every evaluator of the group and its
-// Rescale on nttTable (rescale), for
+// MulRelin, MulRelinNew) run on every evaluator of the group, its products
+// of two ciphertexts by mulInto and its Rescale on nttTable (rescale), for
 // Lattigo's polynomial evaluator, which calls them through the
 // schemes.Evaluator interface. The group's other evaluators must be idle
 // while it is in use.
@@ -216,10 +267,17 @@ func (g groupEvaluator) MulRelin(a *rlwe.Ciphertext, b rlwe.Operand, out *rlwe.C
 	if !ok || a.Degree() != 1 || ct.Degree() != 1 {
 		return g.Evaluator.MulRelin(a, b, out)
 	}
-	if err := g.Evaluator.Mul(a, ct, out); err != nil {
+	if err := mulInto(g.Evaluator, a, ct, out); err != nil {
 		return err
 	}
 	return relinearize(g.evals, out, out)
+}
+
+func (g groupEvaluator) Mul(a *rlwe.Ciphertext, b rlwe.Operand, out *rlwe.Ciphertext) error {
+	if ct, ok := b.(*rlwe.Ciphertext); ok && a.Degree() == 1 && ct.Degree() == 1 {
+		return mulInto(g.Evaluator, a, ct, out)
+	}
+	return g.Evaluator.Mul(a, b, out)
 }
 
 func (g groupEvaluator) MulRelinNew(a *rlwe.Ciphertext, b rlwe.Operand) (*rlwe.Ciphertext, error) {

@@ -16,7 +16,8 @@ import (
 // several evaluators gives Lattigo's ciphertext coefficient for
 // coefficient: rotations (the projection's and a baby step's) at the top
 // level and below it, down to the answer's level (where the answer is
-// packed, one digit of one prime), relinearisations at the relinearization key's level
+// packed, one digit of one prime), products (mulInto, into an operand
+// too), relinearisations at the relinearization key's level
 // and below it (where a level has fewer digits than evaluators), and a
 // threshold component evaluated by Lattigo's polynomial evaluator through
 // groupEvaluator. It runs on N15V2 (digits of four primes, five at the
@@ -109,6 +110,17 @@ func checkParallelKeySwitch(t *testing.T, ps *ParamSet) {
 			}
 			want, _ = eval.MulRelinNew(a, a)
 			same("square", sq, want)
+			// Not relinearised, into its second operand one level above
+			// the first, as Lattigo's polynomial evaluator may ask.
+			up := encrypt(level + 1)
+			want = up.CopyNew()
+			if err := eval.Mul(a, want, want); err != nil {
+				t.Fatal(err)
+			}
+			if err := mulInto(evals[0], a, up, up); err != nil {
+				t.Fatal(err)
+			}
+			same("product into an operand", up, want)
 		}
 
 		// Above the key's level: an error, not an index past the key.

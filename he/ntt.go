@@ -58,10 +58,10 @@ type nttTable struct {
 	nInv, nInvQ uint64
 	wq52, wiq52 []uint64
 	nInv52      uint64
-	// The constants of products in base 2^52 (gadget_ifma.go, score.go):
-	// -q^-1 mod 2^52, and 2^-12 and 2^52 mod q with their companions in
-	// base 2^52.
-	qInvNeg52, r12, r12q52, r52, r52q52 uint64
+	// The constants of products in base 2^52 (gadget_ifma.go, score.go,
+	// keyswitch.go): -q^-1 mod 2^52, 2^-12 and 2^52 mod q with their
+	// companions in base 2^52, and 2^104 mod q.
+	qInvNeg52, r12, r12q52, r52, r52q52, r104 uint64
 }
 
 // maxIFMAModulus bounds the primes whose layers run with IFMA: values
@@ -93,6 +93,7 @@ func newNTTTable(s *ring.SubRing) *nttTable {
 		t.r12q52 = shoup52([]uint64{t.r12}, s.Modulus)[0]
 		t.r52 = shift52(1, s.Modulus)
 		t.r52q52 = shoup52([]uint64{t.r52}, s.Modulus)[0]
+		t.r104 = shift52(t.r52, s.Modulus)
 	}
 	return t
 }

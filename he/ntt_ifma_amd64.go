@@ -64,6 +64,13 @@ var hasAVX512DQ = cpu.X86.HasAVX512DQ
 //go:noescape
 func extendCountAVX512(v, ys *uint64, rows *int, n, k int, srcF *float64)
 
+// tensorIFMA sets c0 = a0·b0, c1 = a0·b1 + a1·b0 and c2 = a1·b1 mod q in
+// [0, q), for k < n (a multiple of 8): a and b below q, q below 2^50,
+// qInvNeg = -q^-1 mod 2^52, r104 = 2^104 mod q. The outputs may be inputs.
+//
+//go:noescape
+func tensorIFMA(c0, c1, c2, a0, a1, b0, b1 *uint64, n int, q, qInvNeg, r104 uint64)
+
 // addModAVX512 sets out[k] to a[k] + b[k] mod q in [0, q), for k < n (a
 // multiple of 8): a and b below q, q below 2^63.
 //

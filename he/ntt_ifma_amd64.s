@@ -699,3 +699,58 @@ extendTerm:
 	JNZ  extendLoop
 	VZEROUPPER
 	RET
+
+// CANON(x, t): x = x mod q for x below 2q (Z31 holds q).
+#define CANON(x, t) \
+	VPSUBQ Z31, x, t; \
+	VPMINUQ t, x, x
+
+// func tensorIFMA(c0, c1, c2, a0, a1, b0, b1 *uint64, n int, q, qInvNeg, r104 uint64)
+//
+// The tensor product of two ciphertexts of degree 1 on one prime: c0 =
+// a0·b0, c1 = a0·b1 + a1·b0 and c2 = a1·b1 mod q, each in [0, q), for k < n
+// (a multiple of 8): a and b below q, q below 2^50, qInvNeg = -q^-1 mod
+// 2^52, r104 = 2^104 mod q (each Montgomery product lacks 2^52 twice).
+// The outputs may be any of the inputs.
+TEXT ·tensorIFMA(SB), NOSPLIT, $0-88
+	MOVQ c0+0(FP), DI
+	MOVQ c1+8(FP), R8
+	MOVQ c2+16(FP), R9
+	MOVQ a0+24(FP), SI
+	MOVQ a1+32(FP), R10
+	MOVQ b0+40(FP), DX
+	MOVQ b1+48(FP), R11
+	MOVQ n+56(FP), CX
+	MOVQ q+64(FP), AX
+	VPBROADCASTQ AX, Z31
+	MOVQ qInvNeg+72(FP), AX
+	VPBROADCASTQ AX, Z30
+	MOVQ r104+80(FP), AX
+	VPBROADCASTQ AX, Z28
+	SHRQ $3, CX
+	XORQ R12, R12 // the byte offset of k
+
+tensorLoop:
+	VMOVDQU64 (SI)(R12*1), Z10
+	VMOVDQU64 (R10)(R12*1), Z11
+	VMOVDQU64 (DX)(R12*1), Z12
+	VMOVDQU64 (R11)(R12*1), Z13
+	MONT52(Z10, Z12, Z14)
+	MONT52(Z14, Z28, Z15)
+	CANON(Z15, Z16)
+	MONT52(Z10, Z13, Z14)
+	MONT52(Z11, Z12, Z17)
+	VPADDQ Z17, Z14, Z14
+	MONT52(Z14, Z28, Z18)
+	CANON(Z18, Z16)
+	MONT52(Z11, Z13, Z14)
+	MONT52(Z14, Z28, Z19)
+	CANON(Z19, Z16)
+	VMOVDQU64 Z15, (DI)(R12*1)
+	VMOVDQU64 Z18, (R8)(R12*1)
+	VMOVDQU64 Z19, (R9)(R12*1)
+	ADDQ $64, R12
+	DECQ CX
+	JNZ  tensorLoop
+	VZEROUPPER
+	RET

@@ -36,6 +36,10 @@ func extendCountAVX512(v, ys *uint64, rows *int, n, k int, srcF *float64) {
 	panic("he: extendCountAVX512 without AVX-512")
 }
 
+func tensorIFMA(c0, c1, c2, a0, a1, b0, b1 *uint64, n int, q, qInvNeg, r104 uint64) {
+	panic("he: tensorIFMA without AVX-512 IFMA")
+}
+
 func addModAVX512(out, a, b *uint64, n int, q uint64) {
 	panic("he: addModAVX512 without AVX-512")
 }
