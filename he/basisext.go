@@ -18,7 +18,7 @@ import (
 // float64, and Σ y_i·(S/s_i) - v·S mod each target prime) and takes H off
 // again. extension.extend does the same, with the same y_i and the same v
 // (the same float64 sum, in the same order), each target row whose prime
-// is below 2^48 by IFMA (extendRowIFMA), and -v·S - H mod the target from
+// is below 2^52 by IFMA (extendRowIFMA), and -v·S - H mod the target from
 // one table. The y_i of a source prime at 2^50 or above (q0, the scoring
 // prime) are computed in Go by Shoup's method; IFMA multiplies 52 bits, so
 // a y_i of q0 (60 bits) enters a target row as two terms, its low 52 bits
@@ -51,22 +51,24 @@ type extension struct {
 
 // extensionRow is one target prime's constants: for an IFMA row (ifma),
 // cs[i] = (S/s_i)·2^52 mod q, then for each high row (S/s_i)·2^104 mod q,
-// r52 = 2^52 mod q and qInvNeg = -q^-1 mod 2^52; otherwise cs[i] = S/s_i mod q in Lattigo's Montgomery form and its
-// reduction constants. table[v] = -v·S - H mod q either way.
+// and qInvNeg = -q^-1 mod 2^52; otherwise cs[i] = S/s_i mod q in Lattigo's
+// Montgomery form and its reduction constants. table[v] = -v·S - H mod q
+// either way.
 type extensionRow struct {
-	q            uint64
-	ifma         bool
-	cs           []uint64
-	table        [8]uint64
-	qInvNeg, r52 uint64
-	mred         uint64
-	bred         [2]uint64
+	q       uint64
+	ifma    bool
+	cs      []uint64
+	table   [8]uint64
+	qInvNeg uint64
+	mred    uint64
+	bred    [2]uint64
 }
 
-// maxIFMATarget bounds an IFMA target row's prime: the sum of up to
-// maxExtensionTerms terms below 2q each, and the table's, stay below 2^52.
+// maxIFMATarget bounds an IFMA target row's prime: IFMA's operands are
+// 52 bits, and the sum of up to maxExtensionTerms terms below 2q each, and
+// the table's, below 15q, fits its 64-bit lanes.
 const (
-	maxIFMATarget     = 1 << 48
+	maxIFMATarget     = 1 << 52
 	maxExtensionTerms = 7
 )
 
@@ -193,7 +195,7 @@ func newExtension(src, dst []uint64) *extension {
 			}
 		}
 		if r.ifma {
-			r.qInvNeg, r.r52 = invNeg52(q), shift52(1, q)
+			r.qInvNeg = invNeg52(q)
 		} else {
 			r.mred, r.bred = ring.GenMRedConstant(q), bred
 		}
@@ -236,7 +238,7 @@ func (x *extension) extend(src, dst [][]uint64) {
 	for j, r := range x.rows {
 		out := dst[j][:n]
 		if r.ifma {
-			extendRowIFMA(&out[0], &ys[0], &v[0], n, x.terms, &r.cs[0], &r.table[0], r.q, r.qInvNeg, r.r52)
+			extendRowIFMA(&out[0], &ys[0], &v[0], n, x.terms, &r.cs[0], &r.table[0], r.q, r.qInvNeg)
 			continue
 		}
 		for c := range out {

@@ -99,7 +99,7 @@ func montCanonIFMA(dst, src *uint64, n int, h, c, q, qInvNeg uint64)
 
 // extendRowIFMA computes one target row of a basis extension
 // (basisext.go): out[x] = Σ_{i<k} ys[i·n+x]·cs[i]·2^-52 + table[v[x]] mod
-// p, below 2p, for x < n (a multiple of 8).
+// p, below 2p, for x < n (a multiple of 8): k at most 7, p below 2^52.
 //
 //go:noescape
-func extendRowIFMA(out, ys, v *uint64, n, k int, cs, table *uint64, p, pInvNeg, r52 uint64)
+func extendRowIFMA(out, ys, v *uint64, n, k int, cs, table *uint64, p, pInvNeg uint64)

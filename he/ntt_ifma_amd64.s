@@ -647,13 +647,14 @@ canonLoop:
 	VZEROUPPER
 	RET
 
-// func extendRowIFMA(out, ys, v *uint64, n, k int, cs, table *uint64, p, pInvNeg, r52 uint64)
+// func extendRowIFMA(out, ys, v *uint64, n, k int, cs, table *uint64, p, pInvNeg uint64)
 //
 // One target row of a basis extension: out[x] = Σ_{i<k} ys[i·n+x]·cs[i]·
-// 2^-52 + table[v[x]], brought below 2p by a last product by r52 = 2^52
-// mod p, for x < n (a multiple of 8): ys below 2^52, cs[i] below p, v[x]
-// below 8, p below 2^48 with (2k+1)·p below 2^52.
-TEXT ·extendRowIFMA(SB), NOSPLIT, $0-80
+// 2^-52 + table[v[x]], brought below 2p by conditional subtractions of 8p,
+// 4p and 2p, for x < n (a multiple of 8): ys below 2^52, cs[i] below p,
+// v[x] below 8, k at most 7, p below 2^52 (each term below 2p, the sum
+// below 15p < 2^56).
+TEXT ·extendRowIFMA(SB), NOSPLIT, $0-72
 	MOVQ out+0(FP), DI
 	MOVQ ys+8(FP), SI
 	MOVQ v+16(FP), DX
@@ -664,10 +665,14 @@ TEXT ·extendRowIFMA(SB), NOSPLIT, $0-80
 	VMOVDQU64 (AX), Z28
 	MOVQ p+56(FP), AX
 	VPBROADCASTQ AX, Z31
+	SHLQ $1, AX
+	VPBROADCASTQ AX, Z27 // 2p
+	SHLQ $1, AX
+	VPBROADCASTQ AX, Z26 // 4p
+	SHLQ $1, AX
+	VPBROADCASTQ AX, Z25 // 8p
 	MOVQ pInvNeg+64(FP), AX
 	VPBROADCASTQ AX, Z30
-	MOVQ r52+72(FP), AX
-	VPBROADCASTQ AX, Z29
 	MOVQ CX, BX
 	SHLQ $3, BX // a row's bytes
 	SHRQ $3, CX
@@ -692,8 +697,13 @@ extendTerm:
 	VMOVDQU64 (DX)(R12*1), Z7
 	VPERMQ Z28, Z7, Z8
 	VPADDQ Z8, Z6, Z6
-	MONT52(Z6, Z29, Z2)
-	VMOVDQU64 Z2, (DI)(R12*1)
+	VPSUBQ Z25, Z6, Z2
+	VPMINUQ Z2, Z6, Z6
+	VPSUBQ Z26, Z6, Z2
+	VPMINUQ Z2, Z6, Z6
+	VPSUBQ Z27, Z6, Z2
+	VPMINUQ Z2, Z6, Z6
+	VMOVDQU64 Z6, (DI)(R12*1)
 	ADDQ $64, R12
 	DECQ CX
 	JNZ  extendLoop

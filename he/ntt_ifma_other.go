@@ -56,6 +56,6 @@ func montCanonIFMA(dst, src *uint64, n int, h, c, q, qInvNeg uint64) {
 	panic("he: montCanonIFMA without AVX-512 IFMA")
 }
 
-func extendRowIFMA(out, ys, v *uint64, n, k int, cs, table *uint64, p, pInvNeg, r52 uint64) {
+func extendRowIFMA(out, ys, v *uint64, n, k int, cs, table *uint64, p, pInvNeg uint64) {
 	panic("he: extendRowIFMA without AVX-512 IFMA")
 }
