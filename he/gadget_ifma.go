@@ -38,19 +38,25 @@ func sumRows(subRings []*ring.SubRing, terms int) []gadgetRow {
 	return rows
 }
 
+// mulAdd sets acc (or adds to it, if add) the products k·x of one row: by
+// mulMont52IFMA on an IFMA row (k below q, x below 4q), by Lattigo's lazy
+// Montgomery products on the others.
+func (r gadgetRow) mulAdd(k, x, acc []uint64, add bool) {
+	switch {
+	case r.t != nil:
+		mulMont52IFMA(&acc[0], &k[0], &x[0], len(acc), r.t.q, r.t.qInvNeg52, add)
+	case add:
+		r.s.MulCoeffsMontgomeryLazyThenAddLazy(k, x, acc)
+	default:
+		r.s.MulCoeffsMontgomeryLazy(k, x, acc)
+	}
+}
+
 // mulAddRows sets acc (or adds to it, if add) the products key·c, row by
 // row.
 func mulAddRows(rows []gadgetRow, key, c, acc ring.Poly, add bool) {
 	for i, r := range rows {
-		a, k, x := acc.Coeffs[i], key.Coeffs[i], c.Coeffs[i]
-		switch {
-		case r.t != nil:
-			mulMont52IFMA(&a[0], &k[0], &x[0], len(a), r.t.q, r.t.qInvNeg52, add)
-		case add:
-			r.s.MulCoeffsMontgomeryLazyThenAddLazy(k, x, a)
-		default:
-			r.s.MulCoeffsMontgomeryLazy(k, x, a)
-		}
+		r.mulAdd(key.Coeffs[i], c.Coeffs[i], acc.Coeffs[i], add)
 	}
 }
 

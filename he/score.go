@@ -253,14 +253,11 @@ func (s *scorer) score(g *Gallery, bl *block, rots [][]*rlwe.Ciphertext, lo, hi 
 func mulAdd(rows []gadgetRow, a, b, acc ring.Poly, n int) {
 	for i, r := range rows {
 		x, y, z := a.Coeffs[i], b.Coeffs[i], acc.Coeffs[i]
-		switch {
-		case r.t != nil:
-			mulMont52IFMA(&z[0], &x[0], &y[0], len(z), r.t.q, r.t.qInvNeg52, true)
-		case r.s.Modulus < (1<<63)/uint64(n):
-			r.s.MulCoeffsMontgomeryLazyThenAddLazy(x, y, z)
-		default:
+		if r.t == nil && r.s.Modulus >= (1<<63)/uint64(n) {
 			r.s.MulCoeffsMontgomeryThenAdd(x, y, z)
+			continue
 		}
+		r.mulAdd(x, y, z, true)
 	}
 }
 
@@ -270,18 +267,17 @@ func mulAdd(rows []gadgetRow, a, b, acc ring.Poly, n int) {
 // Lattigo's reduction and, if not mont, the factor 2^64 that MForm puts
 // back once for the sum.
 func finishSum(rows []gadgetRow, acc ring.Poly, mont bool) {
+	if mont {
+		finishRows(rows, acc, true)
+		return
+	}
 	for i, r := range rows {
 		z := acc.Coeffs[i]
-		switch {
-		case r.t != nil && mont:
-			scaleIFMA(&z[0], len(z), r.t.r12, r.t.r12q52, r.t.q, true)
-		case r.t != nil:
+		if r.t != nil {
 			scaleIFMA(&z[0], len(z), r.t.r52, r.t.r52q52, r.t.q, true)
-		default:
-			r.s.Reduce(z, z)
-			if !mont {
-				r.s.MForm(z, z)
-			}
+			continue
 		}
+		r.s.Reduce(z, z)
+		r.s.MForm(z, z)
 	}
 }
